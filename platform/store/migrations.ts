@@ -1,0 +1,181 @@
+/**
+ * The one migration history both adapters apply. Statements are written once; the few dialect
+ * differences are tokens expanded per dialect ({C}: binary collation for keys we paginate on, {SEQ}:
+ * an auto-increment key, {BIGINT}).
+ *
+ * Why one `objects` table for every tenancy kind rather than a table per kind: all kinds share one
+ * lifecycle (etag/version, audit, idempotency, cursor pagination, change feed, the SMTP snapshot), the
+ * spec is validated by the zod model before it reaches the store, and nothing queries inside a spec —
+ * the SMTP engine works from its in-memory snapshot. One table is one code path and one snapshot query;
+ * a new kind in the model needs no migration. IDs are namespaced by domain name (`example.com/…`,
+ * `alice@example.com`), so a partial unique index on (kind, id) keeps a domain and everything under it
+ * owned by exactly one account.
+ *
+ * To add a migration, append to MIGRATIONS with the next version; never edit an applied one.
+ */
+import type { SqlDriver, SqlExecutor } from "./sql.ts";
+
+/** One numbered migration: statements applied in order, in one transaction. */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+}
+
+/** Every migration, oldest first. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "accounts, tokens, tenancy objects, credentials, audit, idempotency, change feed",
+    statements: [
+      `CREATE TABLE accounts (
+        id TEXT{C} PRIMARY KEY,
+        spec TEXT NOT NULL,
+        etag TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      )`,
+      // Only the sha256 of a token's secret is kept; the prefix lets people recognise a token.
+      `CREATE TABLE api_tokens (
+        id TEXT{C} PRIMARY KEY,
+        account_id TEXT{C},
+        name TEXT NOT NULL,
+        prefix TEXT NOT NULL,
+        secret_hash TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL,
+        domains TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT,
+        revoked_at TEXT,
+        created_by TEXT
+      )`,
+      "CREATE INDEX api_tokens_account ON api_tokens (account_id, id)",
+      // domain is '' (not NULL) for account-wide objects so it can sit in indexes and equality tests.
+      `CREATE TABLE objects (
+        account_id TEXT{C} NOT NULL,
+        kind TEXT{C} NOT NULL,
+        id TEXT{C} NOT NULL,
+        domain TEXT{C} NOT NULL DEFAULT '',
+        spec TEXT NOT NULL,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        etag TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (account_id, kind, id)
+      )`,
+      "CREATE UNIQUE INDEX objects_global_id ON objects (kind, id) WHERE domain <> ''",
+      "CREATE INDEX objects_domain ON objects (account_id, domain, kind, id)",
+      // failed_logins/last_failed_at/locked_until belong to the SMTP engine's login lockout.
+      `CREATE TABLE user_credentials (
+        account_id TEXT{C} NOT NULL,
+        user_id TEXT{C} NOT NULL,
+        hash TEXT NOT NULL,
+        set_at TEXT NOT NULL,
+        failed_logins INTEGER NOT NULL DEFAULT 0,
+        last_failed_at TEXT,
+        locked_until TEXT,
+        PRIMARY KEY (account_id, user_id)
+      )`,
+      "CREATE INDEX user_credentials_user ON user_credentials (user_id)",
+      `CREATE TABLE password_history (
+        account_id TEXT{C} NOT NULL,
+        user_id TEXT{C} NOT NULL,
+        hash TEXT NOT NULL,
+        set_at TEXT NOT NULL,
+        PRIMARY KEY (account_id, user_id, hash)
+      )`,
+      `CREATE TABLE audit_log (
+        seq {SEQ},
+        at TEXT NOT NULL,
+        account_id TEXT{C},
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        object_id TEXT NOT NULL,
+        before_json TEXT,
+        after_json TEXT,
+        request_id TEXT
+      )`,
+      "CREATE INDEX audit_log_account ON audit_log (account_id, seq)",
+      `CREATE TABLE idempotency (
+        token_id TEXT NOT NULL,
+        idem_key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        PRIMARY KEY (token_id, idem_key)
+      )`,
+      "CREATE INDEX idempotency_expiry ON idempotency (expires_at)",
+      // The single revision row doubles as the writers' lock (PostgreSQL: SELECT … FOR UPDATE), so
+      // revisions are assigned in commit order and change_log never shows a gap that fills in later.
+      "CREATE TABLE tenancy_revision (id INTEGER PRIMARY KEY, revision {BIGINT} NOT NULL)",
+      "INSERT INTO tenancy_revision (id, revision) VALUES (1, 0)",
+      `CREATE TABLE change_log (
+        revision {BIGINT} PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        object_id TEXT NOT NULL,
+        op TEXT NOT NULL
+      )`,
+    ],
+  },
+];
+
+const TOKENS: Record<SqlDriver["dialect"], Record<string, string>> = {
+  sqlite: { "{C}": "", "{SEQ}": "INTEGER PRIMARY KEY AUTOINCREMENT", "{BIGINT}": "INTEGER" },
+  postgres: {
+    "{C}": ' COLLATE "C"',
+    "{SEQ}": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+    "{BIGINT}": "BIGINT",
+  },
+};
+
+/** A statement with its dialect tokens expanded. */
+export function expandStatement(statement: string, dialect: SqlDriver["dialect"]): string {
+  return statement.replace(/\{[A-Z]+\}/g, (token) => {
+    const value = TOKENS[dialect][token];
+    if (value === undefined) throw new Error(`unknown migration token ${token}`);
+    return value;
+  });
+}
+
+/**
+ * Applies every pending migration in one transaction. Concurrent starters (several nodes on one
+ * PostgreSQL, two processes on one SQLite file) wait for each other: PostgreSQL takes a transaction
+ * advisory lock, SQLite's BEGIN IMMEDIATE holds the write lock.
+ *
+ * @returns the versions applied now (empty when the store was current).
+ */
+export async function migrate(driver: SqlDriver, now: () => Date): Promise<number[]> {
+  return driver.transaction(async (q: SqlExecutor) => {
+    if (driver.dialect === "postgres") {
+      // The key is per schema so test schemas in one database migrate independently.
+      await q.all("SELECT pg_advisory_xact_lock(hashtext('mailplane.migrate.' || current_schema()))");
+    }
+    await q.run(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (
+        version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL
+      )`,
+    );
+    const rows = await q.all<{ version: number | string }>("SELECT version FROM schema_migrations");
+    const done = new Set(rows.map((r) => Number(r.version)));
+    const applied: number[] = [];
+    for (const migration of MIGRATIONS) {
+      if (done.has(migration.version)) continue;
+      for (const statement of migration.statements) {
+        await q.run(expandStatement(statement, driver.dialect));
+      }
+      await q.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)", [
+        migration.version,
+        migration.name,
+        now().toISOString(),
+      ]);
+      applied.push(migration.version);
+    }
+    return applied;
+  });
+}

@@ -1,0 +1,192 @@
+/** The shared store: PostgreSQL through a pg Pool, with LISTEN/NOTIFY as the change feed between nodes. */
+import pg from "pg";
+import type { SqlDriver, SqlExecutor, SqlValue } from "./sql.ts";
+import { SqlStore, type StoreOptions } from "./sql-store.ts";
+
+/** Options of {@link openPostgresStore}. */
+export interface PostgresStoreOptions extends StoreOptions {
+  /** postgres://user@host:port/db */
+  url: string;
+  /** The schema to use (created when missing); default "public". Tests give each file its own. */
+  schema?: string;
+  /** Pool size; default 10. */
+  poolSize?: number;
+  /** Fallback poll for changes whose NOTIFY was missed while reconnecting, in ms; default 2000. */
+  fallbackPollMs?: number;
+}
+
+function executor(client: pg.PoolClient | pg.Pool): SqlExecutor {
+  return {
+    all: async <T>(sql: string, params: SqlValue[] = []) => (await client.query(sql, params)).rows as T[],
+    run: async (sql: string, params: SqlValue[] = []) => (await client.query(sql, params)).rowCount ?? 0,
+  };
+}
+
+class PostgresDriver implements SqlDriver {
+  readonly dialect = "postgres" as const;
+  private readonly pool: pg.Pool;
+  private readonly config: pg.ClientConfig;
+  private readonly channel: string;
+  private readonly fallbackPollMs: number;
+  private readonly onError: (error: unknown) => void;
+  private listener: pg.Client | undefined;
+  private readonly wakers = new Set<() => void>();
+  private closed = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: PostgresStoreOptions) {
+    const schema = options.schema ?? "public";
+    this.config = { connectionString: options.url, options: `-c search_path=${schema}` };
+    this.pool = new pg.Pool({ ...this.config, max: options.poolSize ?? 10 });
+    // An idle client losing its connection must not crash the process; the next query reconnects.
+    this.pool.on("error", (error) => options.onWatchError?.(error));
+    // NOTIFY channels are per database; schemas sharing a database get their own channel.
+    this.channel = schema === "public" ? "mailplane_changes" : `mailplane_changes_${schema}`.slice(0, 63);
+    this.fallbackPollMs = options.fallbackPollMs ?? 2000;
+    this.onError = options.onWatchError ?? (() => {});
+  }
+
+  async ensureSchema(schema: string): Promise<void> {
+    const client = new pg.Client({ connectionString: this.config.connectionString });
+    await client.connect();
+    try {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    } finally {
+      await client.end();
+    }
+  }
+
+  read<T>(fn: (q: SqlExecutor) => Promise<T>): Promise<T> {
+    return fn(executor(this.pool));
+  }
+
+  async readConsistent<T>(fn: (q: SqlExecutor) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      const result = await fn(executor(client));
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async transaction<T>(fn: (q: SqlExecutor) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const result = await fn(executor(client));
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async lockWriters(q: SqlExecutor): Promise<number> {
+    // Every write takes the revision row first: writers serialise, revisions follow commit order, and
+    // the reads after it (READ COMMITTED, per statement) see everything committed before.
+    const rows = await q.all<{ revision: string }>(
+      "SELECT revision FROM tenancy_revision WHERE id = 1 FOR UPDATE",
+    );
+    return Number(rows[0]?.revision ?? 0);
+  }
+
+  async announce(q: SqlExecutor, revision: number): Promise<void> {
+    // Delivered by PostgreSQL at commit, never for a rolled-back transaction.
+    await q.all("SELECT pg_notify($1, $2)", [this.channel, String(revision)]);
+  }
+
+  committed(): void {
+    // Our own NOTIFY comes back through the LISTEN connection like everyone else's.
+  }
+
+  subscribe(onWake: () => void): () => void {
+    this.wakers.add(onWake);
+    if (!this.listener && !this.reconnectTimer) void this.listen();
+    const timer = setInterval(onWake, this.fallbackPollMs);
+    timer.unref();
+    return () => {
+      clearInterval(timer);
+      this.wakers.delete(onWake);
+      if (this.wakers.size === 0) this.stopListening();
+    };
+  }
+
+  private async listen(): Promise<void> {
+    const client = new pg.Client(this.config);
+    this.listener = client;
+    client.on("notification", () => {
+      for (const wake of this.wakers) wake();
+    });
+    client.on("error", (error) => {
+      this.onError(error);
+      this.retryListen(client);
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN "${this.channel}"`);
+      // Changes committed while we were not listening are picked up now.
+      for (const wake of this.wakers) wake();
+    } catch (error) {
+      this.onError(error);
+      this.retryListen(client);
+    }
+  }
+
+  private retryListen(client: pg.Client): void {
+    if (this.listener !== client) return;
+    this.listener = undefined;
+    client.end().catch(() => {});
+    if (this.closed || this.wakers.size === 0) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (!this.closed && this.wakers.size > 0) void this.listen();
+    }, 1000);
+    this.reconnectTimer.unref();
+  }
+
+  private stopListening(): void {
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    const client = this.listener;
+    this.listener = undefined;
+    client?.end().catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wakers.clear();
+    this.stopListening();
+    await this.pool.end();
+  }
+}
+
+/**
+ * Opens (creating the schema and migrating when needed) a PostgreSQL store.
+ *
+ * @example
+ * const store = await openPostgresStore({ url: "postgres://mailplane@127.0.0.1:5432/mailplane" });
+ */
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<SqlStore> {
+  const schema = options.schema ?? "public";
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+    throw new Error(`invalid schema name ${JSON.stringify(schema)}`);
+  const driver = new PostgresDriver(options);
+  await driver.ensureSchema(schema);
+  const store = new SqlStore(driver, options);
+  try {
+    await store.init();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}

@@ -1,0 +1,928 @@
+/** The store's logic, written once over the SqlDriver seam; sqlite.ts and postgres.ts only supply drivers. */
+import { randomBytes } from "node:crypto";
+import { migrate } from "./migrations.ts";
+import {
+  canonicalJson,
+  decodeCursor,
+  encodeCursor,
+  redactSecrets,
+  type SqlDriver,
+  type SqlExecutor,
+} from "./sql.ts";
+import {
+  type AccountRecord,
+  type AuditEntry,
+  type Change,
+  type ChangeEvent,
+  type CreateTokenInput,
+  type CredentialRecord,
+  type DeleteObjectInput,
+  type IdempotencyInput,
+  type IdempotencyRecord,
+  type ListObjectsInput,
+  type Page,
+  type PutAccountInput,
+  type PutAccountResult,
+  type PutObjectInput,
+  type PutObjectResult,
+  type Snapshot,
+  type Store,
+  type StoredObject,
+  StoreError,
+  type TokenRecord,
+  type WriteContext,
+} from "./store.ts";
+
+/** Options shared by both adapters. */
+export interface StoreOptions {
+  /** Clock for timestamps and expiry; default `() => new Date()`. */
+  now?: () => Date;
+  /** How many change-log rows to keep for `changesSince`; default 10,000. */
+  changeLogRetention?: number;
+  /** Told about failures in the background change watcher (which retries on its next wake-up). */
+  onWatchError?: (error: unknown) => void;
+}
+
+/** The kind whose objects own password credentials. */
+const USER_KIND = "User";
+
+type Row = Record<string, unknown>;
+
+function str(v: unknown): string {
+  return String(v);
+}
+function strOrNull(v: unknown): string | null {
+  return v === null || v === undefined ? null : String(v);
+}
+function newEtag(): string {
+  return randomBytes(12).toString("base64url");
+}
+
+function toObject(r: Row): StoredObject {
+  return {
+    accountId: str(r.account_id),
+    kind: str(r.kind),
+    id: str(r.id),
+    domain: r.domain === "" ? null : str(r.domain),
+    spec: JSON.parse(str(r.spec)),
+    enabled: Number(r.enabled) === 1,
+    etag: str(r.etag),
+    version: Number(r.version),
+    createdAt: str(r.created_at),
+    updatedAt: str(r.updated_at),
+  };
+}
+
+function toAccount(r: Row): AccountRecord {
+  return {
+    id: str(r.id),
+    spec: JSON.parse(str(r.spec)),
+    etag: str(r.etag),
+    version: Number(r.version),
+    createdAt: str(r.created_at),
+    updatedAt: str(r.updated_at),
+  };
+}
+
+function toToken(r: Row): TokenRecord {
+  return {
+    id: str(r.id),
+    accountId: strOrNull(r.account_id),
+    name: str(r.name),
+    prefix: str(r.prefix),
+    role: str(r.role),
+    domains: JSON.parse(str(r.domains)),
+    createdAt: str(r.created_at),
+    expiresAt: strOrNull(r.expires_at),
+    revokedAt: strOrNull(r.revoked_at),
+    createdBy: strOrNull(r.created_by),
+  };
+}
+
+function toAudit(r: Row): AuditEntry {
+  return {
+    seq: Number(r.seq),
+    at: str(r.at),
+    accountId: strOrNull(r.account_id),
+    actor: str(r.actor),
+    action: str(r.action),
+    kind: str(r.kind),
+    objectId: str(r.object_id),
+    before: r.before_json === null ? null : JSON.parse(str(r.before_json)),
+    after: r.after_json === null ? null : JSON.parse(str(r.after_json)),
+    requestId: strOrNull(r.request_id),
+  };
+}
+
+/** What the audit log records of an object: its spec and state, never bookkeeping or secrets. */
+function auditView(o: StoredObject | AccountRecord | null, extra?: Record<string, unknown>): unknown {
+  if (!o) return null;
+  const base: Record<string, unknown> = { id: o.id, ...o.spec };
+  if ("enabled" in o) base.enabled = o.enabled;
+  return { ...base, ...extra };
+}
+
+const OBJECT_COLUMNS = "account_id, kind, id, domain, spec, enabled, etag, version, created_at, updated_at";
+const TOKEN_COLUMNS =
+  "id, account_id, name, prefix, role, domains, created_at, expires_at, revoked_at, created_by";
+
+/**
+ * The Store implementation over a SqlDriver. Construct through `openSqliteStore`/`openPostgresStore`.
+ */
+export class SqlStore implements Store {
+  readonly dialect: "sqlite" | "postgres";
+  private readonly driver: SqlDriver;
+  private readonly now: () => Date;
+  private readonly retention: number;
+  private readonly onWatchError: (error: unknown) => void;
+  private readonly listeners = new Set<(event: ChangeEvent) => void>();
+  private stopWakeups: (() => void) | undefined;
+  private watchedRevision: number | undefined;
+  private checking = false;
+  private recheck = false;
+
+  constructor(driver: SqlDriver, options: StoreOptions = {}) {
+    this.driver = driver;
+    this.dialect = driver.dialect;
+    this.now = options.now ?? (() => new Date());
+    this.retention = options.changeLogRetention ?? 10_000;
+    this.onWatchError = options.onWatchError ?? (() => {});
+  }
+
+  /** Applies pending migrations; the adapters' open functions call it. */
+  async init(): Promise<void> {
+    await migrate(this.driver, this.now);
+  }
+
+  private iso(): string {
+    return this.now().toISOString();
+  }
+
+  // ---------------------------------------------------------------- shared write steps
+
+  private async checkIdempotency<R>(q: SqlExecutor, idem: IdempotencyInput<R> | undefined): Promise<void> {
+    if (!idem) return;
+    const rows = await q.all("SELECT expires_at FROM idempotency WHERE token_id = $1 AND idem_key = $2", [
+      idem.tokenId,
+      idem.key,
+    ]);
+    const row = rows[0];
+    if (!row) return;
+    if (str(row.expires_at) > this.iso()) {
+      throw new StoreError("idempotency_exists", "a response is already stored for this Idempotency-Key");
+    }
+    await q.run("DELETE FROM idempotency WHERE token_id = $1 AND idem_key = $2", [idem.tokenId, idem.key]);
+  }
+
+  private async saveIdempotency<R>(
+    q: SqlExecutor,
+    idem: IdempotencyInput<R> | undefined,
+    result: R,
+  ): Promise<void> {
+    if (!idem) return;
+    const response = idem.response(result);
+    await q.run(
+      `INSERT INTO idempotency (token_id, idem_key, request_hash, status, body, created_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [
+        idem.tokenId,
+        idem.key,
+        idem.requestHash,
+        response.status,
+        JSON.stringify(response.body),
+        this.iso(),
+        idem.expiresAt,
+      ],
+    );
+  }
+
+  private async audit(
+    q: SqlExecutor,
+    ctx: WriteContext,
+    entry: {
+      accountId: string | null;
+      action: string;
+      kind: string;
+      objectId: string;
+      before: unknown;
+      after: unknown;
+    },
+  ): Promise<void> {
+    const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(redactSecrets(v)));
+    await q.run(
+      `INSERT INTO audit_log (at, account_id, actor, action, kind, object_id, before_json, after_json, request_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [
+        this.iso(),
+        entry.accountId,
+        ctx.actor,
+        entry.action,
+        entry.kind,
+        entry.objectId,
+        json(entry.before),
+        json(entry.after),
+        ctx.requestId ?? null,
+      ],
+    );
+  }
+
+  /** Bumps the revision and logs the change; the caller holds the writers' lock. */
+  private async bump(q: SqlExecutor, change: Omit<Change, "revision">): Promise<number> {
+    const rows = await q.all<{ revision: number | string }>(
+      "UPDATE tenancy_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision",
+    );
+    const revision = Number(rows[0]?.revision);
+    await q.run(
+      "INSERT INTO change_log (revision, account_id, kind, object_id, op) VALUES ($1, $2, $3, $4, $5)",
+      [revision, change.accountId, change.kind, change.id, change.op],
+    );
+    if (revision % 100 === 0) {
+      await q.run("DELETE FROM change_log WHERE revision <= $1", [revision - this.retention]);
+    }
+    await this.driver.announce(q, revision);
+    return revision;
+  }
+
+  /** A write transaction; wakes local watchers after commit when it changed tenancy state. */
+  private async write<T>(fn: (q: SqlExecutor, mark: () => void) => Promise<T>): Promise<T> {
+    let bumped = false;
+    const result = await this.driver.transaction(async (q) => {
+      await this.driver.lockWriters(q);
+      return fn(q, () => {
+        bumped = true;
+      });
+    });
+    if (bumped) this.driver.committed();
+    return result;
+  }
+
+  // ---------------------------------------------------------------- accounts
+
+  async getAccount(id: string): Promise<AccountRecord | undefined> {
+    const rows = await this.driver.read((q) => q.all("SELECT * FROM accounts WHERE id = $1", [id]));
+    return rows[0] ? toAccount(rows[0]) : undefined;
+  }
+
+  async listAccounts(page: { limit: number; cursor?: string }): Promise<Page<AccountRecord>> {
+    const after = page.cursor ? String(decodeCursor(page.cursor, ["string"])[0]) : null;
+    const rows = await this.driver.read((q) =>
+      after === null
+        ? q.all("SELECT * FROM accounts ORDER BY id LIMIT $1", [page.limit + 1])
+        : q.all("SELECT * FROM accounts WHERE id > $1 ORDER BY id LIMIT $2", [after, page.limit + 1]),
+    );
+    return this.page(rows.map(toAccount), page.limit, (a) => [a.id]);
+  }
+
+  async putAccount(input: PutAccountInput, ctx: WriteContext): Promise<PutAccountResult> {
+    return this.write(async (q, mark) => {
+      await this.checkIdempotency(q, input.idempotency);
+      const rows = await q.all("SELECT * FROM accounts WHERE id = $1", [input.id]);
+      const current = rows[0] ? toAccount(rows[0]) : null;
+      this.preconditions(current, input, `account ${input.id}`);
+      const spec = canonicalJson(input.spec);
+      let result: PutAccountResult;
+      if (current && canonicalJson(current.spec) === spec) {
+        result = { account: current, before: current, created: false, changed: false };
+      } else {
+        const at = this.iso();
+        const account: AccountRecord = {
+          id: input.id,
+          spec: JSON.parse(spec),
+          etag: newEtag(),
+          version: (current?.version ?? 0) + 1,
+          createdAt: current?.createdAt ?? at,
+          updatedAt: at,
+        };
+        if (current) {
+          await q.run(
+            "UPDATE accounts SET spec = $2, etag = $3, version = $4, updated_at = $5 WHERE id = $1",
+            [account.id, spec, account.etag, account.version, at],
+          );
+        } else {
+          await q.run(
+            "INSERT INTO accounts (id, spec, etag, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            [account.id, spec, account.etag, account.version, at, at],
+          );
+        }
+        await this.audit(q, ctx, {
+          accountId: account.id,
+          action: current ? "update" : "create",
+          kind: "Account",
+          objectId: account.id,
+          before: auditView(current),
+          after: auditView(account),
+        });
+        await this.bump(q, { accountId: account.id, kind: "Account", id: account.id, op: "put" });
+        mark();
+        result = { account, before: current, created: !current, changed: true };
+      }
+      await this.saveIdempotency(q, input.idempotency, result);
+      return result;
+    });
+  }
+
+  async deleteAccount(
+    input: { id: string; ifMatch?: string },
+    ctx: WriteContext,
+  ): Promise<{ before: AccountRecord }> {
+    return this.write(async (q, mark) => {
+      const rows = await q.all("SELECT * FROM accounts WHERE id = $1", [input.id]);
+      const current = rows[0] ? toAccount(rows[0]) : null;
+      if (!current) throw new StoreError("not_found", `account ${input.id} does not exist`);
+      if (input.ifMatch !== undefined && input.ifMatch !== current.etag) {
+        throw new StoreError("precondition_failed", `account ${input.id} has changed`, current);
+      }
+      const children = await q.all("SELECT 1 AS one FROM objects WHERE account_id = $1 LIMIT 1", [input.id]);
+      if (children.length > 0) {
+        throw new StoreError("has_dependents", `account ${input.id} still holds tenancy objects`);
+      }
+      await q.run("DELETE FROM accounts WHERE id = $1", [input.id]);
+      // The account's tokens die with it, in the same transaction.
+      await q.run("UPDATE api_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL", [
+        input.id,
+        this.iso(),
+      ]);
+      await this.audit(q, ctx, {
+        accountId: input.id,
+        action: "delete",
+        kind: "Account",
+        objectId: input.id,
+        before: auditView(current),
+        after: null,
+      });
+      await this.bump(q, { accountId: input.id, kind: "Account", id: input.id, op: "delete" });
+      mark();
+      return { before: current };
+    });
+  }
+
+  // ---------------------------------------------------------------- tokens
+
+  async createToken(input: CreateTokenInput, ctx: WriteContext): Promise<TokenRecord> {
+    return this.write(async (q) => {
+      const exists = await q.all("SELECT 1 AS one FROM api_tokens WHERE id = $1", [input.id]);
+      if (exists.length > 0) throw new StoreError("already_exists", `token ${input.id} exists`);
+      const token: TokenRecord = {
+        id: input.id,
+        accountId: input.accountId,
+        name: input.name,
+        prefix: input.prefix,
+        role: input.role,
+        domains: [...new Set(input.domains)].sort(),
+        createdAt: this.iso(),
+        expiresAt: input.expiresAt ?? null,
+        revokedAt: null,
+        createdBy: ctx.actor,
+      };
+      await q.run(
+        `INSERT INTO api_tokens (id, account_id, name, prefix, secret_hash, role, domains, created_at, expires_at, revoked_at, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10)`,
+        [
+          token.id,
+          token.accountId,
+          token.name,
+          token.prefix,
+          input.secretHash,
+          token.role,
+          JSON.stringify(token.domains),
+          token.createdAt,
+          token.expiresAt,
+          token.createdBy,
+        ],
+      );
+      await this.audit(q, ctx, {
+        accountId: token.accountId,
+        action: "create",
+        kind: "ApiToken",
+        objectId: token.id,
+        before: null,
+        after: token,
+      });
+      return token;
+    });
+  }
+
+  async findTokenBySecretHash(secretHash: string): Promise<TokenRecord | undefined> {
+    const rows = await this.driver.read((q) =>
+      q.all(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE secret_hash = $1`, [secretHash]),
+    );
+    return rows[0] ? toToken(rows[0]) : undefined;
+  }
+
+  async getToken(id: string): Promise<TokenRecord | undefined> {
+    const rows = await this.driver.read((q) =>
+      q.all(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE id = $1`, [id]),
+    );
+    return rows[0] ? toToken(rows[0]) : undefined;
+  }
+
+  async listTokens(input: {
+    accountId?: string;
+    limit: number;
+    cursor?: string;
+  }): Promise<Page<TokenRecord>> {
+    const after = input.cursor ? String(decodeCursor(input.cursor, ["string"])[0]) : null;
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (input.accountId !== undefined) {
+      params.push(input.accountId);
+      where.push(`account_id = $${params.length}`);
+    }
+    if (after !== null) {
+      params.push(after);
+      where.push(`id > $${params.length}`);
+    }
+    params.push(input.limit + 1);
+    const sql = `SELECT ${TOKEN_COLUMNS} FROM api_tokens ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY id LIMIT $${params.length}`;
+    const rows = await this.driver.read((q) => q.all(sql, params));
+    return this.page(rows.map(toToken), input.limit, (t) => [t.id]);
+  }
+
+  async revokeToken(input: { id: string }, ctx: WriteContext): Promise<TokenRecord> {
+    return this.write(async (q) => {
+      const rows = await q.all(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE id = $1`, [input.id]);
+      if (!rows[0]) throw new StoreError("not_found", `token ${input.id} does not exist`);
+      const before = toToken(rows[0]);
+      if (before.revokedAt) return before;
+      const after: TokenRecord = { ...before, revokedAt: this.iso() };
+      await q.run("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1", [input.id, after.revokedAt]);
+      await this.audit(q, ctx, {
+        accountId: before.accountId,
+        action: "revoke",
+        kind: "ApiToken",
+        objectId: before.id,
+        before,
+        after,
+      });
+      return after;
+    });
+  }
+
+  async countTokens(): Promise<number> {
+    const rows = await this.driver.read((q) =>
+      q.all<{ n: number | string }>("SELECT COUNT(*) AS n FROM api_tokens"),
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  // ---------------------------------------------------------------- tenancy objects
+
+  async getObject(accountId: string, kind: string, id: string): Promise<StoredObject | undefined> {
+    const rows = await this.driver.read((q) =>
+      q.all(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 AND kind = $2 AND id = $3`, [
+        accountId,
+        kind,
+        id,
+      ]),
+    );
+    return rows[0] ? toObject(rows[0]) : undefined;
+  }
+
+  async listObjects(input: ListObjectsInput): Promise<Page<StoredObject>> {
+    if (input.domainIn && input.domainIn.length === 0) return { items: [], nextCursor: null };
+    const params: (string | number)[] = [input.accountId];
+    const where = ["account_id = $1"];
+    if (input.kind !== undefined) {
+      params.push(input.kind);
+      where.push(`kind = $${params.length}`);
+    }
+    if (input.domain !== undefined) {
+      params.push(input.domain);
+      where.push(`domain = $${params.length}`);
+    }
+    if (input.domainIn) {
+      const marks = input.domainIn.map((d) => {
+        params.push(d);
+        return `$${params.length}`;
+      });
+      where.push(`domain IN (${marks.join(", ")})`);
+    }
+    if (input.cursor) {
+      const [kind, id] = decodeCursor(input.cursor, ["string", "string"]) as [string, string];
+      params.push(kind, id);
+      const k = `$${params.length - 1}`;
+      const i = `$${params.length}`;
+      where.push(`(kind > ${k} OR (kind = ${k} AND id > ${i}))`);
+    }
+    params.push(input.limit + 1);
+    const sql = `SELECT ${OBJECT_COLUMNS} FROM objects WHERE ${where.join(" AND ")} ORDER BY kind, id LIMIT $${params.length}`;
+    const rows = await this.driver.read((q) => q.all(sql, params));
+    return this.page(rows.map(toObject), input.limit, (o) => [o.kind, o.id]);
+  }
+
+  private preconditions(
+    current: { etag: string } | null,
+    input: { ifMatch?: string; mustExist?: boolean; mustNotExist?: boolean },
+    what: string,
+  ): void {
+    if (input.mustNotExist && current)
+      throw new StoreError("already_exists", `${what} already exists`, current);
+    if (input.mustExist && !current) throw new StoreError("not_found", `${what} does not exist`);
+    if (input.ifMatch !== undefined) {
+      // RFC 9110 §13.1.1: If-Match fails when there is no current representation.
+      if (!current) throw new StoreError("precondition_failed", `${what} does not exist`);
+      if (input.ifMatch !== current.etag && input.ifMatch !== "*") {
+        throw new StoreError(
+          "precondition_failed",
+          `${what} has changed since etag ${input.ifMatch}`,
+          current,
+        );
+      }
+    }
+  }
+
+  async putObject(input: PutObjectInput, ctx: WriteContext): Promise<PutObjectResult> {
+    const what = `${input.kind} ${input.id}`;
+    const domain = input.domain ?? "";
+    const enabled = input.enabled ?? true;
+    return this.write(async (q, mark) => {
+      await this.checkIdempotency(q, input.idempotency);
+      const rows = await q.all(
+        `SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 AND kind = $2 AND id = $3`,
+        [input.accountId, input.kind, input.id],
+      );
+      const current = rows[0] ? toObject(rows[0]) : null;
+      if (!current && domain !== "") {
+        const elsewhere = await q.all(
+          "SELECT 1 AS one FROM objects WHERE kind = $1 AND id = $2 AND domain <> '' AND account_id <> $3",
+          [input.kind, input.id, input.accountId],
+        );
+        if (elsewhere.length > 0)
+          throw new StoreError("owned_elsewhere", `${what} belongs to another account`);
+      }
+      this.preconditions(current, input, what);
+      if (input.parent) {
+        const parent = await q.all(
+          "SELECT 1 AS one FROM objects WHERE account_id = $1 AND kind = $2 AND id = $3",
+          [input.accountId, input.parent.kind, input.parent.id],
+        );
+        if (parent.length === 0) {
+          throw new StoreError("parent_missing", `${input.parent.kind} ${input.parent.id} does not exist`);
+        }
+      }
+      const refused = input.guard?.(current);
+      if (refused) throw refused;
+
+      const spec = canonicalJson(input.spec);
+      let result: PutObjectResult;
+      if (
+        current &&
+        canonicalJson(current.spec) === spec &&
+        current.enabled === enabled &&
+        !input.credential
+      ) {
+        result = { object: current, before: current, created: false, changed: false };
+      } else {
+        const at = this.iso();
+        const object: StoredObject = {
+          accountId: input.accountId,
+          kind: input.kind,
+          id: input.id,
+          domain: input.domain,
+          spec: JSON.parse(spec),
+          enabled,
+          etag: newEtag(),
+          version: (current?.version ?? 0) + 1,
+          createdAt: current?.createdAt ?? at,
+          updatedAt: at,
+        };
+        if (current) {
+          await q.run(
+            `UPDATE objects SET domain = $4, spec = $5, enabled = $6, etag = $7, version = $8, updated_at = $9
+             WHERE account_id = $1 AND kind = $2 AND id = $3`,
+            [
+              input.accountId,
+              input.kind,
+              input.id,
+              domain,
+              spec,
+              enabled ? 1 : 0,
+              object.etag,
+              object.version,
+              at,
+            ],
+          );
+        } else {
+          await q.run(
+            `INSERT INTO objects (${OBJECT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+            [
+              input.accountId,
+              input.kind,
+              input.id,
+              domain,
+              spec,
+              enabled ? 1 : 0,
+              object.etag,
+              object.version,
+              at,
+              at,
+            ],
+          );
+        }
+        if (input.credential) await this.setCredential(q, input.accountId, input.id, input.credential);
+        await this.audit(q, ctx, {
+          accountId: input.accountId,
+          action: current ? "update" : "create",
+          kind: input.kind,
+          objectId: input.id,
+          before: auditView(current),
+          after: auditView(object, input.credential ? { passwordChanged: true } : undefined),
+        });
+        await this.bump(q, { accountId: input.accountId, kind: input.kind, id: input.id, op: "put" });
+        mark();
+        result = { object, before: current, created: !current, changed: true };
+      }
+      await this.saveIdempotency(q, input.idempotency, result);
+      return result;
+    });
+  }
+
+  private async setCredential(
+    q: SqlExecutor,
+    accountId: string,
+    userId: string,
+    credential: NonNullable<PutObjectInput["credential"]>,
+  ): Promise<void> {
+    const at = this.iso();
+    const updated = await q.run(
+      "UPDATE user_credentials SET hash = $3, set_at = $4 WHERE account_id = $1 AND user_id = $2",
+      [accountId, userId, credential.hash, at],
+    );
+    if (updated === 0) {
+      await q.run(
+        "INSERT INTO user_credentials (account_id, user_id, hash, set_at) VALUES ($1, $2, $3, $4)",
+        [accountId, userId, credential.hash, at],
+      );
+    }
+    await q.run("INSERT INTO password_history (account_id, user_id, hash, set_at) VALUES ($1, $2, $3, $4)", [
+      accountId,
+      userId,
+      credential.hash,
+      at,
+    ]);
+    const cutoff = new Date(this.now().getTime() - credential.keep.days * 86_400_000).toISOString();
+    await q.run(
+      `DELETE FROM password_history WHERE account_id = $1 AND user_id = $2 AND set_at < $3 AND hash NOT IN (
+         SELECT hash FROM password_history WHERE account_id = $1 AND user_id = $2
+         ORDER BY set_at DESC, hash LIMIT $4)`,
+      [accountId, userId, cutoff, credential.keep.count],
+    );
+  }
+
+  async deleteObject(input: DeleteObjectInput, ctx: WriteContext): Promise<{ before: StoredObject }> {
+    const what = `${input.kind} ${input.id}`;
+    return this.write(async (q, mark) => {
+      const rows = await q.all(
+        `SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 AND kind = $2 AND id = $3`,
+        [input.accountId, input.kind, input.id],
+      );
+      const current = rows[0] ? toObject(rows[0]) : null;
+      if (!current) throw new StoreError("not_found", `${what} does not exist`);
+      if (input.ifMatch !== undefined && input.ifMatch !== "*" && input.ifMatch !== current.etag) {
+        throw new StoreError(
+          "precondition_failed",
+          `${what} has changed since etag ${input.ifMatch}`,
+          current,
+        );
+      }
+      const refused = input.guard?.(current);
+      if (refused) throw refused;
+      if (input.refuseIfDependents) {
+        const children = await q.all(
+          "SELECT kind, id FROM objects WHERE account_id = $1 AND domain = $2 AND NOT (kind = $3 AND id = $4) LIMIT 1",
+          [input.accountId, input.id, input.kind, input.id],
+        );
+        if (children[0]) {
+          throw new StoreError(
+            "has_dependents",
+            `${what} still holds ${str(children[0].kind)} ${str(children[0].id)} (delete those first)`,
+          );
+        }
+      }
+      await q.run("DELETE FROM objects WHERE account_id = $1 AND kind = $2 AND id = $3", [
+        input.accountId,
+        input.kind,
+        input.id,
+      ]);
+      if (input.kind === USER_KIND) {
+        await q.run("DELETE FROM user_credentials WHERE account_id = $1 AND user_id = $2", [
+          input.accountId,
+          input.id,
+        ]);
+        await q.run("DELETE FROM password_history WHERE account_id = $1 AND user_id = $2", [
+          input.accountId,
+          input.id,
+        ]);
+      }
+      await this.audit(q, ctx, {
+        accountId: input.accountId,
+        action: "delete",
+        kind: input.kind,
+        objectId: input.id,
+        before: auditView(current),
+        after: null,
+      });
+      await this.bump(q, { accountId: input.accountId, kind: input.kind, id: input.id, op: "delete" });
+      mark();
+      return { before: current };
+    });
+  }
+
+  async getCredential(userId: string, accountId?: string): Promise<CredentialRecord | undefined> {
+    return this.driver.readConsistent(async (q) => {
+      const rows =
+        accountId === undefined
+          ? await q.all("SELECT * FROM user_credentials WHERE user_id = $1 ORDER BY account_id LIMIT 1", [
+              userId,
+            ])
+          : await q.all("SELECT * FROM user_credentials WHERE account_id = $1 AND user_id = $2", [
+              accountId,
+              userId,
+            ]);
+      const r = rows[0];
+      if (!r) return undefined;
+      const history = await q.all(
+        "SELECT hash, set_at FROM password_history WHERE account_id = $1 AND user_id = $2 ORDER BY set_at DESC, hash",
+        [str(r.account_id), userId],
+      );
+      return {
+        accountId: str(r.account_id),
+        userId,
+        hash: str(r.hash),
+        setAt: str(r.set_at),
+        history: history.map((h) => ({ hash: str(h.hash), setAt: str(h.set_at) })),
+        failedLogins: Number(r.failed_logins),
+        lastFailedAt: strOrNull(r.last_failed_at),
+        lockedUntil: strOrNull(r.locked_until),
+      };
+    });
+  }
+
+  // ---------------------------------------------------------------- audit, idempotency
+
+  async listAudit(input: {
+    accountId?: string;
+    kind?: string;
+    objectId?: string;
+    limit: number;
+    cursor?: string;
+  }): Promise<Page<AuditEntry>> {
+    const params: (string | number)[] = [];
+    const where: string[] = [];
+    const add = (column: string, value: string | number | undefined, op = "=") => {
+      if (value === undefined) return;
+      params.push(value);
+      where.push(`${column} ${op} $${params.length}`);
+    };
+    add("account_id", input.accountId);
+    add("kind", input.kind);
+    add("object_id", input.objectId);
+    if (input.cursor) add("seq", Number(decodeCursor(input.cursor, ["number"])[0]), "<");
+    params.push(input.limit + 1);
+    const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY seq DESC LIMIT $${params.length}`;
+    const rows = await this.driver.read((q) => q.all(sql, params));
+    return this.page(rows.map(toAudit), input.limit, (a) => [a.seq]);
+  }
+
+  async getIdempotency(tokenId: string, key: string): Promise<IdempotencyRecord | undefined> {
+    const rows = await this.driver.read((q) =>
+      q.all("SELECT * FROM idempotency WHERE token_id = $1 AND idem_key = $2 AND expires_at > $3", [
+        tokenId,
+        key,
+        this.iso(),
+      ]),
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    return {
+      tokenId: str(r.token_id),
+      key: str(r.idem_key),
+      requestHash: str(r.request_hash),
+      status: Number(r.status),
+      body: JSON.parse(str(r.body)),
+      createdAt: str(r.created_at),
+      expiresAt: str(r.expires_at),
+    };
+  }
+
+  async purgeIdempotency(): Promise<number> {
+    return this.driver.transaction((q) =>
+      q.run("DELETE FROM idempotency WHERE expires_at <= $1", [this.iso()]),
+    );
+  }
+
+  // ---------------------------------------------------------------- change feed
+
+  async revision(): Promise<number> {
+    const rows = await this.driver.read((q) =>
+      q.all<{ revision: number | string }>("SELECT revision FROM tenancy_revision WHERE id = 1"),
+    );
+    return Number(rows[0]?.revision ?? 0);
+  }
+
+  async changesSince(revision: number): Promise<Change[] | null> {
+    return this.driver.readConsistent(async (q) => {
+      const cur = await q.all<{ revision: number | string }>(
+        "SELECT revision FROM tenancy_revision WHERE id = 1",
+      );
+      const current = Number(cur[0]?.revision ?? 0);
+      const rows = await q.all(
+        "SELECT revision, account_id, kind, object_id, op FROM change_log WHERE revision > $1 ORDER BY revision",
+        [revision],
+      );
+      // Revisions are contiguous (one per committed change), so a short list means pruned history.
+      if (rows.length !== Math.max(0, current - revision)) return null;
+      return rows.map((r) => ({
+        revision: Number(r.revision),
+        accountId: str(r.account_id),
+        kind: str(r.kind),
+        id: str(r.object_id),
+        op: str(r.op) === "delete" ? ("delete" as const) : ("put" as const),
+      }));
+    });
+  }
+
+  async snapshot(opts: { enabledOnly?: boolean } = {}): Promise<Snapshot> {
+    return this.driver.readConsistent(async (q) => {
+      const rev = await q.all<{ revision: number | string }>(
+        "SELECT revision FROM tenancy_revision WHERE id = 1",
+      );
+      const accounts = await q.all("SELECT * FROM accounts ORDER BY id");
+      const objects = await q.all(
+        `SELECT ${OBJECT_COLUMNS} FROM objects ${opts.enabledOnly ? "WHERE enabled = 1" : ""} ORDER BY account_id, kind, id`,
+      );
+      return {
+        revision: Number(rev[0]?.revision ?? 0),
+        accounts: accounts.map(toAccount),
+        objects: objects.map(toObject),
+      };
+    });
+  }
+
+  watch(listener: (event: ChangeEvent) => void): () => void {
+    this.listeners.add(listener);
+    if (!this.stopWakeups) {
+      this.watchedRevision = undefined;
+      void this.check();
+      this.stopWakeups = this.driver.subscribe(() => void this.check());
+    }
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0 && this.stopWakeups) {
+        this.stopWakeups();
+        this.stopWakeups = undefined;
+      }
+    };
+  }
+
+  /** Reads the revision and tells listeners about what changed since the last look; never overlaps itself. */
+  private async check(): Promise<void> {
+    if (this.checking) {
+      this.recheck = true;
+      return;
+    }
+    this.checking = true;
+    try {
+      do {
+        this.recheck = false;
+        const revision = await this.revision();
+        if (this.watchedRevision === undefined) {
+          this.watchedRevision = revision;
+        } else if (revision > this.watchedRevision) {
+          const changes = await this.changesSince(this.watchedRevision);
+          this.watchedRevision = revision;
+          const event: ChangeEvent = {
+            revision,
+            changes: changes?.filter((c) => c.revision <= revision) ?? null,
+          };
+          for (const listener of [...this.listeners]) {
+            try {
+              listener(event);
+            } catch (error) {
+              this.onWatchError(error);
+            }
+          }
+        }
+      } while (this.recheck && this.listeners.size > 0);
+    } catch (error) {
+      this.onWatchError(error);
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    this.stopWakeups?.();
+    this.stopWakeups = undefined;
+    await this.driver.close();
+  }
+
+  private page<T>(rows: T[], limit: number, position: (row: T) => (string | number)[]): Page<T> {
+    if (rows.length <= limit) return { items: rows, nextCursor: null };
+    const items = rows.slice(0, limit);
+    return { items, nextCursor: encodeCursor(position(items[items.length - 1] as T)) };
+  }
+}

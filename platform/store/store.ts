@@ -1,0 +1,355 @@
+/** The store's interface: what the control plane and the SMTP engine may ask of SQLite or PostgreSQL. */
+
+/**
+ * A tenancy object as stored: the normalised spec (never a secret: User passwords live only as hashes in
+ * the credentials table) plus the bookkeeping the API turns into `id`, `etag`, `createdAt`, `updatedAt`.
+ *
+ * One table holds every kind (see migrations.ts for why); `domain` is the owning domain's name (a
+ * Domain's own name for a Domain) or `null` for account-wide objects such as the account password policy.
+ */
+export interface StoredObject {
+  accountId: string;
+  kind: string;
+  id: string;
+  domain: string | null;
+  spec: Record<string, unknown>;
+  /** false only for disabled objects (today: disabled users); the SMTP snapshot can skip them. */
+  enabled: boolean;
+  etag: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** An account: the tenant every object, token and audit entry belongs to. */
+export interface AccountRecord {
+  id: string;
+  spec: Record<string, unknown>;
+  etag: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** An API token without its secret: only the sha256 of the secret is stored, the prefix identifies it. */
+export interface TokenRecord {
+  id: string;
+  /** null for platform-admin tokens that are not bound to one account. */
+  accountId: string | null;
+  name: string;
+  prefix: string;
+  role: string;
+  /** The domains a domain-admin token may touch (sorted); empty for other roles. */
+  domains: string[];
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  createdBy: string | null;
+}
+
+/** One stored password hash (argon2id/scrypt PHC string) and when it was set. */
+export interface PasswordHashEntry {
+  hash: string;
+  setAt: string;
+}
+
+/** A user's credential row: current hash, history for reuse checks, and the SMTP engine's login counters. */
+export interface CredentialRecord {
+  accountId: string;
+  userId: string;
+  hash: string;
+  setAt: string;
+  /** Newest first; includes the current hash. */
+  history: PasswordHashEntry[];
+  failedLogins: number;
+  lastFailedAt: string | null;
+  lockedUntil: string | null;
+}
+
+/** One audit-log entry. `before`/`after` never contain secrets (the store redacts again on write). */
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  accountId: string | null;
+  /** The acting token's id, or "system" for bootstrap and maintenance. */
+  actor: string;
+  action: string;
+  kind: string;
+  objectId: string;
+  before: unknown;
+  after: unknown;
+  requestId: string | null;
+}
+
+/** A stored response for an Idempotency-Key, replayed when the same token sends the same key again. */
+export interface IdempotencyRecord {
+  tokenId: string;
+  key: string;
+  requestHash: string;
+  status: number;
+  body: unknown;
+  createdAt: string;
+  expiresAt: string;
+}
+
+/** One committed tenancy change, in commit order. */
+export interface Change {
+  revision: number;
+  accountId: string;
+  kind: string;
+  id: string;
+  op: "put" | "delete";
+}
+
+/**
+ * What `watch` listeners receive. `changes` lists every change after the previous event's revision;
+ * it is `null` when the change log no longer reaches back that far (rebuild from `snapshot()`).
+ */
+export interface ChangeEvent {
+  revision: number;
+  changes: Change[] | null;
+}
+
+/** Everything the SMTP engine's in-memory policy needs, read at one consistent revision. */
+export interface Snapshot {
+  revision: number;
+  accounts: AccountRecord[];
+  objects: StoredObject[];
+}
+
+/** One page of a cursor-paginated list; `nextCursor` is opaque and null on the last page. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** Who writes, for the audit log. */
+export interface WriteContext {
+  /** Token id of the caller, or "system". */
+  actor: string;
+  requestId?: string;
+}
+
+/**
+ * Stores the response of a successful write under (token, key) in the write's own transaction, so a
+ * retried request replays it. A record that already exists makes the write fail with
+ * `idempotency_exists` and roll back; the caller then replays or rejects it.
+ */
+export interface IdempotencyInput<R> {
+  tokenId: string;
+  key: string;
+  requestHash: string;
+  expiresAt: string;
+  /** Builds the stored response from the write's result; runs inside the transaction, must be pure. */
+  response: (result: R) => { status: number; body: unknown };
+}
+
+/** A new or updated password hash for a User, written in the same transaction as the User object. */
+export interface CredentialInput {
+  hash: string;
+  /** Keep at least `count` newest history entries and every entry younger than `days`. */
+  keep: { count: number; days: number };
+}
+
+/** Input of {@link Store.putObject}. */
+export interface PutObjectInput {
+  accountId: string;
+  kind: string;
+  id: string;
+  domain: string | null;
+  spec: Record<string, unknown>;
+  /** Default true. */
+  enabled?: boolean;
+  /** The current etag must equal this (412 semantics: `precondition_failed`). */
+  ifMatch?: string;
+  /** Fail with `not_found` when absent (PATCH). */
+  mustExist?: boolean;
+  /** Fail with `already_exists` when present (POST create). */
+  mustNotExist?: boolean;
+  /** An object that must exist in the same account (e.g. the Domain of a Route); else `parent_missing`. */
+  parent?: { kind: string; id: string };
+  credential?: CredentialInput;
+  /** Runs inside the transaction with the current object (or null); a returned error aborts the write. */
+  guard?: (current: StoredObject | null) => StoreError | undefined;
+  idempotency?: IdempotencyInput<PutObjectResult>;
+}
+
+/** Result of {@link Store.putObject}. `changed` is false when the spec, state and password were unchanged. */
+export interface PutObjectResult {
+  object: StoredObject;
+  before: StoredObject | null;
+  created: boolean;
+  changed: boolean;
+}
+
+/** Input of {@link Store.deleteObject}. */
+export interface DeleteObjectInput {
+  accountId: string;
+  kind: string;
+  id: string;
+  ifMatch?: string;
+  /** Refuse (`has_dependents`) while other objects of the account name this one as their `domain`. */
+  refuseIfDependents?: boolean;
+  guard?: (current: StoredObject) => StoreError | undefined;
+}
+
+/** Input of {@link Store.listObjects}. */
+export interface ListObjectsInput {
+  accountId: string;
+  kind?: string;
+  /** Only objects of this domain. */
+  domain?: string;
+  /** Only objects whose domain is one of these (domain-admin tokens). */
+  domainIn?: string[];
+  limit: number;
+  cursor?: string;
+}
+
+/** Input of {@link Store.putAccount}. */
+export interface PutAccountInput {
+  id: string;
+  spec: Record<string, unknown>;
+  ifMatch?: string;
+  mustExist?: boolean;
+  mustNotExist?: boolean;
+  idempotency?: IdempotencyInput<PutAccountResult>;
+}
+
+/** Result of {@link Store.putAccount}. */
+export interface PutAccountResult {
+  account: AccountRecord;
+  before: AccountRecord | null;
+  created: boolean;
+  changed: boolean;
+}
+
+/** Input of {@link Store.createToken}: the secret itself never reaches the store, only its hash. */
+export interface CreateTokenInput {
+  id: string;
+  accountId: string | null;
+  name: string;
+  prefix: string;
+  secretHash: string;
+  role: string;
+  domains: string[];
+  expiresAt?: string | null;
+}
+
+/**
+ * The store both adapters implement. Every write runs in one transaction together with its audit entry
+ * and (for tenancy objects) its change-log entry and revision bump; nothing is ever half-applied.
+ *
+ * @example
+ * const store = await openStore({ dataDir: ".data" });
+ * const { object } = await store.putObject(
+ *   { accountId: "acme", kind: "Domain", id: "example.com", domain: "example.com", spec: { name: "example.com" } },
+ *   { actor: "system" },
+ * );
+ * const stop = store.watch((ev) => console.log("revision", ev.revision));
+ */
+export interface Store {
+  readonly dialect: "sqlite" | "postgres";
+
+  getAccount(id: string): Promise<AccountRecord | undefined>;
+  listAccounts(page: { limit: number; cursor?: string }): Promise<Page<AccountRecord>>;
+  /** Creates or replaces an account. Errors: not_found, already_exists, precondition_failed. */
+  putAccount(input: PutAccountInput, ctx: WriteContext): Promise<PutAccountResult>;
+  /** Deletes an empty account and revokes its tokens. Errors: not_found, precondition_failed, has_dependents. */
+  deleteAccount(
+    input: { id: string; ifMatch?: string },
+    ctx: WriteContext,
+  ): Promise<{ before: AccountRecord }>;
+
+  createToken(input: CreateTokenInput, ctx: WriteContext): Promise<TokenRecord>;
+  /** Looks a token up by the sha256 of its secret; revoked and expired tokens are returned too. */
+  findTokenBySecretHash(secretHash: string): Promise<TokenRecord | undefined>;
+  getToken(id: string): Promise<TokenRecord | undefined>;
+  listTokens(input: { accountId?: string; limit: number; cursor?: string }): Promise<Page<TokenRecord>>;
+  /** Revokes a token (idempotent). Errors: not_found. */
+  revokeToken(input: { id: string }, ctx: WriteContext): Promise<TokenRecord>;
+  /** Number of tokens (any state); the first start bootstraps an admin token when it is 0. */
+  countTokens(): Promise<number>;
+
+  getObject(accountId: string, kind: string, id: string): Promise<StoredObject | undefined>;
+  listObjects(input: ListObjectsInput): Promise<Page<StoredObject>>;
+  /**
+   * Creates or replaces a tenancy object. A write that changes nothing (same spec and state, no new
+   * password) keeps the etag and writes no audit entry. Errors: not_found, already_exists,
+   * precondition_failed, parent_missing, owned_elsewhere (a domain-scoped ID held by another account),
+   * idempotency_exists, or what `guard` returns.
+   */
+  putObject(input: PutObjectInput, ctx: WriteContext): Promise<PutObjectResult>;
+  /** Deletes a tenancy object (and a User's credentials). Errors: not_found, precondition_failed, has_dependents. */
+  deleteObject(input: DeleteObjectInput, ctx: WriteContext): Promise<{ before: StoredObject }>;
+
+  /** The user's credential; without `accountId` the user is looked up by its (globally unique) ID. */
+  getCredential(userId: string, accountId?: string): Promise<CredentialRecord | undefined>;
+
+  listAudit(input: {
+    accountId?: string;
+    kind?: string;
+    objectId?: string;
+    limit: number;
+    cursor?: string;
+  }): Promise<Page<AuditEntry>>;
+
+  /** The unexpired record for (token, key), if any. */
+  getIdempotency(tokenId: string, key: string): Promise<IdempotencyRecord | undefined>;
+  /** Deletes expired idempotency records; returns how many. */
+  purgeIdempotency(): Promise<number>;
+
+  /** The current tenancy revision (bumped by every committed tenancy change). */
+  revision(): Promise<number>;
+  /** Changes after `revision` in commit order, or null when the change log no longer reaches back. */
+  changesSince(revision: number): Promise<Change[] | null>;
+  /** Every account and tenancy object (optionally only enabled ones) at one consistent revision. */
+  snapshot(opts?: { enabledOnly?: boolean }): Promise<Snapshot>;
+  /**
+   * Calls `listener` within a second of any committed tenancy change made by any process sharing the
+   * store (PostgreSQL LISTEN/NOTIFY; SQLite polls its revision counter every 150 ms). Returns unsubscribe.
+   */
+  watch(listener: (event: ChangeEvent) => void): () => void;
+
+  close(): Promise<void>;
+}
+
+/** Stable reasons a store operation fails; the API maps them onto the error catalogue. */
+export type StoreErrorCode =
+  | "not_found"
+  | "already_exists"
+  | "owned_elsewhere"
+  | "precondition_failed"
+  | "parent_missing"
+  | "has_dependents"
+  | "idempotency_exists"
+  | "invalid_cursor"
+  | "conflict";
+
+/**
+ * A store failure with a stable `code` (match on `code`, not `instanceof`).
+ *
+ * @example
+ * try { await store.putObject(input, ctx) } catch (e) { if (e.code === "precondition_failed") … }
+ */
+export class StoreError extends Error {
+  readonly code: StoreErrorCode;
+  /** The current object/etag for precondition failures, when useful to the caller. */
+  readonly current: unknown;
+
+  constructor(code: StoreErrorCode, message: string, current?: unknown) {
+    super(message);
+    this.name = "StoreError";
+    this.code = code;
+    this.current = current;
+  }
+}
+
+/** True when `e` is a StoreError (by shape, so two loaded copies of this module agree). */
+export function isStoreError(e: unknown, code?: StoreErrorCode): e is StoreError {
+  return (
+    typeof e === "object" &&
+    e !== null &&
+    (e as { name?: unknown }).name === "StoreError" &&
+    (code === undefined || (e as { code?: unknown }).code === code)
+  );
+}
