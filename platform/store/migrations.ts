@@ -40,7 +40,7 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE TABLE api_tokens (
         id TEXT{C} PRIMARY KEY,
         account_id TEXT{C},
-        name TEXT NOT NULL,
+        description TEXT NOT NULL,
         prefix TEXT NOT NULL,
         secret_hash TEXT NOT NULL UNIQUE,
         role TEXT NOT NULL,
@@ -63,6 +63,7 @@ export const MIGRATIONS: readonly Migration[] = [
         version INTEGER NOT NULL,
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL,
+        secret_set_at TEXT,
         PRIMARY KEY (account_id, kind, id)
       )`,
       "CREATE UNIQUE INDEX objects_global_id ON objects (kind, id) WHERE domain <> ''",
@@ -91,6 +92,7 @@ export const MIGRATIONS: readonly Migration[] = [
         at TEXT NOT NULL,
         account_id TEXT{C},
         actor TEXT NOT NULL,
+        actor_role TEXT,
         action TEXT NOT NULL,
         kind TEXT NOT NULL,
         object_id TEXT NOT NULL,
@@ -99,6 +101,7 @@ export const MIGRATIONS: readonly Migration[] = [
         request_id TEXT
       )`,
       "CREATE INDEX audit_log_account ON audit_log (account_id, seq)",
+      "CREATE INDEX audit_log_object ON audit_log (object_id, seq)",
       `CREATE TABLE idempotency (
         token_id TEXT NOT NULL,
         idem_key TEXT NOT NULL,

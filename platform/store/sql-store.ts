@@ -12,6 +12,7 @@ import {
 import {
   type AccountRecord,
   type AuditEntry,
+  type AuditQueryInput,
   type Change,
   type ChangeEvent,
   type CreateTokenInput,
@@ -70,6 +71,7 @@ function toObject(r: Row): StoredObject {
     version: Number(r.version),
     createdAt: str(r.created_at),
     updatedAt: str(r.updated_at),
+    secretSetAt: strOrNull(r.secret_set_at),
   };
 }
 
@@ -88,7 +90,7 @@ function toToken(r: Row): TokenRecord {
   return {
     id: str(r.id),
     accountId: strOrNull(r.account_id),
-    name: str(r.name),
+    description: str(r.description),
     prefix: str(r.prefix),
     role: str(r.role),
     domains: JSON.parse(str(r.domains)),
@@ -105,6 +107,7 @@ function toAudit(r: Row): AuditEntry {
     at: str(r.at),
     accountId: strOrNull(r.account_id),
     actor: str(r.actor),
+    actorRole: strOrNull(r.actor_role),
     action: str(r.action),
     kind: str(r.kind),
     objectId: str(r.object_id),
@@ -122,9 +125,10 @@ function auditView(o: StoredObject | AccountRecord | null, extra?: Record<string
   return { ...base, ...extra };
 }
 
-const OBJECT_COLUMNS = "account_id, kind, id, domain, spec, enabled, etag, version, created_at, updated_at";
+const OBJECT_COLUMNS =
+  "account_id, kind, id, domain, spec, enabled, etag, version, created_at, updated_at, secret_set_at";
 const TOKEN_COLUMNS =
-  "id, account_id, name, prefix, role, domains, created_at, expires_at, revoked_at, created_by";
+  "id, account_id, description, prefix, role, domains, created_at, expires_at, revoked_at, created_by";
 
 /**
  * The Store implementation over a SqlDriver. Construct through `openSqliteStore`/`openPostgresStore`.
@@ -210,12 +214,13 @@ export class SqlStore implements Store {
   ): Promise<void> {
     const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(redactSecrets(v)));
     await q.run(
-      `INSERT INTO audit_log (at, account_id, actor, action, kind, object_id, before_json, after_json, request_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      `INSERT INTO audit_log (at, account_id, actor, actor_role, action, kind, object_id, before_json, after_json, request_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
       [
         this.iso(),
         entry.accountId,
         ctx.actor,
+        ctx.role ?? null,
         entry.action,
         entry.kind,
         entry.objectId,
@@ -365,7 +370,7 @@ export class SqlStore implements Store {
       const token: TokenRecord = {
         id: input.id,
         accountId: input.accountId,
-        name: input.name,
+        description: input.description,
         prefix: input.prefix,
         role: input.role,
         domains: [...new Set(input.domains)].sort(),
@@ -375,12 +380,12 @@ export class SqlStore implements Store {
         createdBy: ctx.actor,
       };
       await q.run(
-        `INSERT INTO api_tokens (id, account_id, name, prefix, secret_hash, role, domains, created_at, expires_at, revoked_at, created_by)
+        `INSERT INTO api_tokens (id, account_id, description, prefix, secret_hash, role, domains, created_at, expires_at, revoked_at, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10)`,
         [
           token.id,
           token.accountId,
-          token.name,
+          token.description,
           token.prefix,
           input.secretHash,
           token.role,
@@ -586,38 +591,22 @@ export class SqlStore implements Store {
           version: (current?.version ?? 0) + 1,
           createdAt: current?.createdAt ?? at,
           updatedAt: at,
+          secretSetAt: input.credential ? at : (current?.secretSetAt ?? null),
         };
+        const values = [domain, spec, enabled ? 1 : 0, object.etag, object.version, object.secretSetAt];
         if (current) {
           await q.run(
-            `UPDATE objects SET domain = $4, spec = $5, enabled = $6, etag = $7, version = $8, updated_at = $9
+            `UPDATE objects SET domain = $4, spec = $5, enabled = $6, etag = $7, version = $8, secret_set_at = $9,
+               updated_at = $10
              WHERE account_id = $1 AND kind = $2 AND id = $3`,
-            [
-              input.accountId,
-              input.kind,
-              input.id,
-              domain,
-              spec,
-              enabled ? 1 : 0,
-              object.etag,
-              object.version,
-              at,
-            ],
+            [input.accountId, input.kind, input.id, ...values, at],
           );
         } else {
           await q.run(
-            `INSERT INTO objects (${OBJECT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-            [
-              input.accountId,
-              input.kind,
-              input.id,
-              domain,
-              spec,
-              enabled ? 1 : 0,
-              object.etag,
-              object.version,
-              at,
-              at,
-            ],
+            `INSERT INTO objects (account_id, kind, id, domain, spec, enabled, etag, version, secret_set_at,
+               created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+            [input.accountId, input.kind, input.id, ...values, at, at],
           );
         }
         if (input.credential) await this.setCredential(q, input.accountId, input.id, input.credential);
@@ -761,13 +750,7 @@ export class SqlStore implements Store {
 
   // ---------------------------------------------------------------- audit, idempotency
 
-  async listAudit(input: {
-    accountId?: string;
-    kind?: string;
-    objectId?: string;
-    limit: number;
-    cursor?: string;
-  }): Promise<Page<AuditEntry>> {
+  async listAudit(input: AuditQueryInput): Promise<Page<AuditEntry>> {
     const params: (string | number)[] = [];
     const where: string[] = [];
     const add = (column: string, value: string | number | undefined, op = "=") => {
@@ -778,6 +761,10 @@ export class SqlStore implements Store {
     add("account_id", input.accountId);
     add("kind", input.kind);
     add("object_id", input.objectId);
+    add("actor", input.actor);
+    add("action", input.action);
+    add("at", input.since, ">=");
+    add("at", input.until, "<");
     if (input.cursor) add("seq", Number(decodeCursor(input.cursor, ["number"])[0]), "<");
     params.push(input.limit + 1);
     const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(" AND ")}` : ""}

@@ -19,6 +19,8 @@ export interface StoredObject {
   version: number;
   createdAt: string;
   updatedAt: string;
+  /** When the object's secret (a User's password) was last set; null when it never was. */
+  secretSetAt: string | null;
 }
 
 /** An account: the tenant every object, token and audit entry belongs to. */
@@ -36,7 +38,7 @@ export interface TokenRecord {
   id: string;
   /** null for platform-admin tokens that are not bound to one account. */
   accountId: string | null;
-  name: string;
+  description: string;
   prefix: string;
   role: string;
   /** The domains a domain-admin token may touch (sorted); empty for other roles. */
@@ -73,6 +75,8 @@ export interface AuditEntry {
   accountId: string | null;
   /** The acting token's id, or "system" for bootstrap and maintenance. */
   actor: string;
+  /** The acting token's role at the time, null for "system". */
+  actorRole: string | null;
   action: string;
   kind: string;
   objectId: string;
@@ -127,6 +131,8 @@ export interface Page<T> {
 export interface WriteContext {
   /** Token id of the caller, or "system". */
   actor: string;
+  /** The caller's role, recorded with the actor. */
+  role?: string | null;
   requestId?: string;
 }
 
@@ -205,6 +211,19 @@ export interface ListObjectsInput {
   cursor?: string;
 }
 
+/** Filters of {@link Store.listAudit}; `since` is inclusive, `until` exclusive (RFC 3339 UTC). */
+export interface AuditQueryInput {
+  accountId?: string;
+  kind?: string;
+  objectId?: string;
+  actor?: string;
+  action?: string;
+  since?: string;
+  until?: string;
+  limit: number;
+  cursor?: string;
+}
+
 /** Input of {@link Store.putAccount}. */
 export interface PutAccountInput {
   id: string;
@@ -227,7 +246,7 @@ export interface PutAccountResult {
 export interface CreateTokenInput {
   id: string;
   accountId: string | null;
-  name: string;
+  description: string;
   prefix: string;
   secretHash: string;
   role: string;
@@ -285,13 +304,8 @@ export interface Store {
   /** The user's credential; without `accountId` the user is looked up by its (globally unique) ID. */
   getCredential(userId: string, accountId?: string): Promise<CredentialRecord | undefined>;
 
-  listAudit(input: {
-    accountId?: string;
-    kind?: string;
-    objectId?: string;
-    limit: number;
-    cursor?: string;
-  }): Promise<Page<AuditEntry>>;
+  /** Audit entries, newest first; every filter is optional (AND). */
+  listAudit(input: AuditQueryInput): Promise<Page<AuditEntry>>;
 
   /** The unexpired record for (token, key), if any. */
   getIdempotency(tokenId: string, key: string): Promise<IdempotencyRecord | undefined>;

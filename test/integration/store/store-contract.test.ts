@@ -126,7 +126,7 @@ describe.each(backends)("store contract on $name", (backend) => {
         {
           id: "t1",
           accountId: "globex",
-          name: "ci",
+          description: "ci",
           prefix: "mp_t1",
           secretHash: "h1",
           role: "account-admin",
@@ -160,7 +160,7 @@ describe.each(backends)("store contract on $name", (backend) => {
         {
           id: "tok1",
           accountId: "acme",
-          name: "ops",
+          description: "ops",
           prefix: "mp_tok1",
           secretHash: "sha-of-secret",
           role: "domain-admin",
@@ -437,6 +437,8 @@ describe.each(backends)("store contract on $name", (backend) => {
         );
         expect(result.changed).toBe(true);
       }
+      const stored = await timed.getObject("acme", "User", "alice@example.com");
+      expect(stored!.secretSetAt).toBe(new Date(clock).toISOString());
       const cred = await timed.getCredential("alice@example.com", "acme");
       expect(cred).toMatchObject({
         accountId: "acme",
@@ -457,7 +459,7 @@ describe.each(backends)("store contract on $name", (backend) => {
 
   describe("audit log", () => {
     it("writes one entry per change with actor, before and after, secrets redacted, newest first", async () => {
-      const ctx = { actor: "tok_admin", requestId: "req-1" };
+      const ctx = { actor: "tok_admin", role: "account-admin", requestId: "req-1" };
       await store.putObject(domain("acme", "example.com"), ctx);
       await store.putObject(
         { ...domain("acme", "example.com"), spec: { name: "example.com", password: "hunter2" } },
@@ -472,12 +474,28 @@ describe.each(backends)("store contract on $name", (backend) => {
       expect(items.map((e) => e.action)).toEqual(["delete", "update", "create"]);
       expect(items[1]).toMatchObject({
         actor: "tok_admin",
+        actorRole: "account-admin",
         requestId: "req-1",
         objectId: "example.com",
         before: { id: "example.com", name: "example.com" },
         after: { password: "[REDACTED]" },
       });
       expect(JSON.stringify(items)).not.toContain("hunter2");
+      const deletes = await store.listAudit({
+        accountId: "acme",
+        actor: "tok_admin",
+        action: "delete",
+        limit: 10,
+      });
+      expect(deletes.items.map((e) => e.objectId)).toEqual(["example.com"]);
+      const future = await store.listAudit({
+        accountId: "acme",
+        since: "2999-01-01T00:00:00.000Z",
+        limit: 10,
+      });
+      expect(future.items).toEqual([]);
+      const past = await store.listAudit({ accountId: "acme", until: "2000-01-01T00:00:00.000Z", limit: 10 });
+      expect(past.items).toEqual([]);
       const page1 = await store.listAudit({ accountId: "acme", limit: 2 });
       const page2 = await store.listAudit({ accountId: "acme", limit: 2, cursor: page1.nextCursor! });
       expect(page2.items[0]!.seq).toBeLessThan(page1.items[1]!.seq);
