@@ -1,0 +1,222 @@
+/** The administrative endpoints: health, the OpenAPI document, whoami, accounts, API tokens and the audit log. */
+import { z } from "zod";
+import { Account, AccountSpec } from "../models/account.ts";
+import { ApiToken, ApiTokenCreated, ApiTokenSpec, TOKEN_ROLES } from "../models/api-token.ts";
+import { AuditEntry, AuditQuery } from "../models/audit.ts";
+import { ListQuery, pageOf } from "../models/page.ts";
+import { pathParams } from "./tenancy.ts";
+import type { Endpoint } from "./types.ts";
+
+/** The answer of `GET /healthz`. */
+export const Health = z
+  .object({
+    status: z.enum(["ok", "degraded"]).describe("`ok` when the store answers; `degraded` otherwise."),
+    version: z.string().describe("The platform's version."),
+  })
+  .meta({ id: "Health", title: "Health", description: "Liveness and version." });
+
+/** The answer of `GET /v1/whoami`: what the presented token is. */
+export const WhoAmI = z
+  .object({
+    tokenId: z.string().describe("The token's ID."),
+    account: z
+      .string()
+      .nullable()
+      .describe("The account acted on (null for a platform admin without Mailplane-Account)."),
+    role: z.enum(TOKEN_ROLES).describe("The token's role."),
+    domains: z.array(z.string()).describe("For domain-admin tokens, the domains it may manage."),
+  })
+  .meta({ id: "WhoAmI", title: "WhoAmI", description: "The calling token's identity and scope." });
+
+const NONE: Endpoint["headers"] = { ifMatch: "none", idempotencyKey: "none", account: "none" };
+const ACCOUNT: Endpoint["headers"] = { ifMatch: "none", idempotencyKey: "none", account: "optional" };
+
+/** The administrative endpoints. */
+export const endpoints: readonly Endpoint[] = [
+  {
+    operationId: "getHealth",
+    method: "GET",
+    path: "/healthz",
+    summary: "Liveness: answers 200 while the process runs, with the store's state.",
+    tag: "Platform",
+    access: "public",
+    response: Health,
+    successStatuses: [200],
+    headers: NONE,
+    etag: false,
+    errors: [],
+  },
+  {
+    operationId: "getOpenApi",
+    method: "GET",
+    path: "/openapi.json",
+    summary: "This API's OpenAPI 3.1 document.",
+    tag: "Platform",
+    access: "public",
+    response: z.record(z.string(), z.unknown()).describe("An OpenAPI 3.1 document."),
+    successStatuses: [200],
+    headers: NONE,
+    etag: false,
+    errors: [],
+  },
+  {
+    operationId: "getWhoAmI",
+    method: "GET",
+    path: "/v1/whoami",
+    summary: "Who the presented token is: its account, role and domains.",
+    tag: "Tokens",
+    access: "read",
+    response: WhoAmI,
+    successStatuses: [200],
+    headers: ACCOUNT,
+    etag: false,
+    errors: [],
+  },
+  {
+    operationId: "listAccounts",
+    method: "GET",
+    path: "/v1/accounts",
+    summary: "List accounts.",
+    tag: "Accounts",
+    kind: "Account",
+    access: "platform-admin",
+    query: ListQuery,
+    response: pageOf(Account),
+    successStatuses: [200],
+    headers: NONE,
+    etag: false,
+    errors: [],
+  },
+  {
+    operationId: "getAccount",
+    method: "GET",
+    path: "/v1/accounts/:account",
+    summary: "Get an account.",
+    tag: "Accounts",
+    kind: "Account",
+    access: "platform-admin",
+    params: pathParams("/v1/accounts/:account"),
+    response: Account,
+    successStatuses: [200],
+    headers: NONE,
+    etag: true,
+    errors: ["MP_NOT_FOUND"],
+  },
+  {
+    operationId: "putAccount",
+    method: "PUT",
+    path: "/v1/accounts/:account",
+    summary: "Create or rename an account (the body's `id` must match the path). 201 when created.",
+    tag: "Accounts",
+    kind: "Account",
+    access: "platform-admin",
+    params: pathParams("/v1/accounts/:account"),
+    body: AccountSpec,
+    response: Account,
+    successStatuses: [200, 201],
+    headers: { ifMatch: "optional", idempotencyKey: "none", account: "none" },
+    etag: true,
+    errors: [
+      "MP_VALIDATION_FAILED",
+      "MP_PRECONDITION_FAILED",
+      "MP_UNSUPPORTED_MEDIA_TYPE",
+      "MP_PAYLOAD_TOO_LARGE",
+    ],
+  },
+  {
+    operationId: "deleteAccount",
+    method: "DELETE",
+    path: "/v1/accounts/:account",
+    summary: "Delete an account and everything in it.",
+    tag: "Accounts",
+    kind: "Account",
+    access: "platform-admin",
+    params: pathParams("/v1/accounts/:account"),
+    response: null,
+    successStatuses: [204],
+    headers: { ifMatch: "optional", idempotencyKey: "none", account: "none" },
+    etag: false,
+    errors: ["MP_NOT_FOUND", "MP_PRECONDITION_FAILED"],
+  },
+  {
+    operationId: "listTokens",
+    method: "GET",
+    path: "/v1/tokens",
+    summary: "List the account's API tokens (never their secret values).",
+    tag: "Tokens",
+    kind: "ApiToken",
+    access: "account-admin",
+    query: ListQuery,
+    response: pageOf(ApiToken),
+    successStatuses: [200],
+    headers: ACCOUNT,
+    etag: false,
+    errors: ["MP_ACCOUNT_REQUIRED"],
+  },
+  {
+    operationId: "createToken",
+    method: "POST",
+    path: "/v1/tokens",
+    summary: "Create an API token; the answer holds its secret value, shown this once.",
+    tag: "Tokens",
+    kind: "ApiToken",
+    access: "account-admin",
+    body: ApiTokenSpec,
+    response: ApiTokenCreated,
+    successStatuses: [201],
+    headers: { ifMatch: "none", idempotencyKey: "optional", account: "optional" },
+    etag: true,
+    errors: [
+      "MP_ACCOUNT_REQUIRED",
+      "MP_VALIDATION_FAILED",
+      "MP_IDEMPOTENCY_KEY_REUSED",
+      "MP_UNSUPPORTED_MEDIA_TYPE",
+      "MP_PAYLOAD_TOO_LARGE",
+    ],
+  },
+  {
+    operationId: "getToken",
+    method: "GET",
+    path: "/v1/tokens/:token",
+    summary: "Get an API token (never its secret value).",
+    tag: "Tokens",
+    kind: "ApiToken",
+    access: "account-admin",
+    params: pathParams("/v1/tokens/:token"),
+    response: ApiToken,
+    successStatuses: [200],
+    headers: ACCOUNT,
+    etag: true,
+    errors: ["MP_ACCOUNT_REQUIRED", "MP_NOT_FOUND"],
+  },
+  {
+    operationId: "revokeToken",
+    method: "DELETE",
+    path: "/v1/tokens/:token",
+    summary: "Revoke an API token; it stops working at once and stays listed with `revokedAt`.",
+    tag: "Tokens",
+    kind: "ApiToken",
+    access: "account-admin",
+    params: pathParams("/v1/tokens/:token"),
+    response: null,
+    successStatuses: [204],
+    headers: ACCOUNT,
+    etag: false,
+    errors: ["MP_ACCOUNT_REQUIRED", "MP_NOT_FOUND"],
+  },
+  {
+    operationId: "listAudit",
+    method: "GET",
+    path: "/v1/audit",
+    summary:
+      "Search the audit log, newest first: every change with who, what, before and after (never a secret).",
+    tag: "Audit",
+    access: "account-admin",
+    query: AuditQuery,
+    response: pageOf(AuditEntry),
+    successStatuses: [200],
+    headers: ACCOUNT,
+    etag: false,
+    errors: ["MP_ACCOUNT_REQUIRED"],
+  },
+];

@@ -1,0 +1,61 @@
+/** The shape of one API endpoint in the route table (the contract the server, the client and OpenAPI share). */
+import type { z } from "zod";
+import type { ErrorCode } from "../errors.ts";
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+/**
+ * Who may call an endpoint. `public`: no token; `read`: any valid token of the account (a
+ * domain-admin token only for its domains); `write`: any role but `read-only`; `account-admin`:
+ * account-admin or platform-admin; `platform-admin`: platform admins only.
+ */
+export type Access = "public" | "read" | "write" | "account-admin" | "platform-admin";
+
+/** How an endpoint treats a request header: not used, accepted, or required (428 without it). */
+export type HeaderUse = "none" | "optional" | "required";
+
+/** One endpoint. Schemas are zod; `contract/json-schema.ts` turns them into JSON Schema for fastify and OpenAPI. */
+export interface Endpoint {
+  /** Stable name, used by OpenAPI, the client's methods and the server's handlers: `getRoute`. */
+  readonly operationId: string;
+  readonly method: HttpMethod;
+  /** Fastify-style path: `/v1/domains/:domain/routes/:route`. */
+  readonly path: string;
+  readonly summary: string;
+  /** OpenAPI tag (one per area or kind): `Routes`. */
+  readonly tag: string;
+  readonly access: Access;
+  /** The kind the endpoint serves, if any (`Route`). */
+  readonly kind?: string;
+  readonly params?: z.ZodObject;
+  readonly query?: z.ZodObject;
+  /** Request body (`application/json`), validated against the schema's input side. */
+  readonly body?: z.ZodType;
+  /** Success response body (`application/json`), the schema's output side; null for no body. */
+  readonly response: z.ZodType | null;
+  /** Success statuses; the first is the usual one (`PUT` answers 201 when it created the object). */
+  readonly successStatuses: readonly [200 | 201 | 204, ...(200 | 201 | 204)[]];
+  /** Request headers the endpoint reads. */
+  readonly headers: {
+    /** `If-Match: <etag>`: 412 MP_PRECONDITION_FAILED on mismatch. */
+    readonly ifMatch: HeaderUse;
+    /** `Idempotency-Key`: a retried create returns the first answer. */
+    readonly idempotencyKey: HeaderUse;
+    /** `Mailplane-Account`: which account a platform-admin token acts on. */
+    readonly account: HeaderUse;
+  };
+  /** The response carries an `ETag` header (the object's `etag`). */
+  readonly etag: boolean;
+  /** Error codes this endpoint can answer with besides the ones every endpoint can. */
+  readonly errors: readonly ErrorCode[];
+}
+
+/** Errors every authenticated endpoint can answer with. */
+export const COMMON_ERRORS: readonly ErrorCode[] = [
+  "MP_BAD_REQUEST",
+  "MP_UNAUTHORIZED",
+  "MP_FORBIDDEN",
+  "MP_RATE_LIMITED",
+  "MP_INTERNAL",
+  "MP_UNAVAILABLE",
+];

@@ -1,0 +1,52 @@
+/** The audit log: one entry per change — who, what, before and after (never a secret). */
+import { z } from "zod";
+import { timestamp } from "./common.ts";
+
+/** What happened to the object. */
+export const AUDIT_ACTIONS = ["create", "update", "delete", "reset", "revoke"] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** One audit log entry. */
+export const AuditEntry = z
+  .object({
+    id: z.string().describe("The entry's ID; entries are listed newest first."),
+    at: timestamp("When the change was committed."),
+    account: z.string().describe("The account the object belongs to."),
+    actor: z
+      .object({
+        tokenId: z
+          .string()
+          .nullable()
+          .describe("The token that made the change; null for the platform itself."),
+        role: z.string().nullable().describe("That token's role at the time."),
+      })
+      .describe("Who made the change."),
+    action: z.enum(AUDIT_ACTIONS).describe("What happened."),
+    kind: z.string().describe("The object's kind, e.g. `Domain`, `User`, `ApiToken`."),
+    objectId: z.string().describe("The object's ID, e.g. `alice@example.com`."),
+    before: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe("The object before the change; null on create. Secrets are never recorded."),
+    after: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe("The object after the change; null on delete. Secrets are never recorded."),
+    requestId: z.string().nullable().describe("The request that made the change."),
+  })
+  .meta({ id: "AuditEntry", title: "AuditEntry", description: "One change, as recorded in the audit log." });
+
+/** Filters of `GET /v1/audit` (all optional, combined with AND). */
+export const AuditQuery = z.strictObject({
+  kind: z.string().optional().describe("Only entries for this kind, e.g. `User`."),
+  objectId: z.string().optional().describe("Only entries for this object ID."),
+  actor: z.string().optional().describe("Only changes made by this token ID."),
+  action: z.enum(AUDIT_ACTIONS).optional().describe("Only this action."),
+  since: timestamp("Only entries at or after this time.").optional(),
+  until: timestamp("Only entries before this time.").optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100).describe("Page size (1–500). Default 100."),
+  cursor: z.string().optional().describe("`nextCursor` from the previous page."),
+});
+
+export type AuditEntry = z.output<typeof AuditEntry>;
+export type AuditQuery = z.input<typeof AuditQuery>;

@@ -1,0 +1,224 @@
+/** The Domain kind: a mail domain, its domain aliases and settings, and the DNS records to publish. */
+import { z } from "zod";
+import { address, domainName, isLocalPart, objectMeta, splitAddress, stringSet } from "./common.ts";
+import { patchOf } from "./patch.ts";
+
+/** True for an IANA time zone name that this runtime knows (`Europe/Amsterdam`, `UTC`). */
+export function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A local recipient: a local part (`alice`) or an address (`alice@example.com`). Addresses at the
+ * domain itself are reduced to their local part by {@link DomainSpec}, so both spellings are one entry.
+ */
+const localRecipient = z
+  .string()
+  .overwrite((v) => v.trim().toLowerCase())
+  .describe("A local part (`alice`) or an address at this domain (`alice@example.com`).");
+
+/** Characters that may never be rejected: they are part of every address or of the SMTP syntax. */
+const UNREJECTABLE = /[a-z0-9@\s]/i;
+
+/** The fields of a domain, without the cross-field rules (see {@link DomainSpec}). */
+export const DomainFields = z.strictObject({
+  name: domainName(
+    "The domain name (key: changing it replaces the domain). IDN names are stored as punycode.",
+  ),
+  aliases: stringSet(
+    domainName("A domain alias."),
+    "Domain aliases: other domain names whose mail is rewritten at SMTP level to this domain " +
+      "(`user1@alias.example` → `user1@example.com`); the local part must exist here.",
+  ).default(() => []),
+  primaryContact: address("Primary contact address for the domain.")
+    .nullable()
+    .default(null)
+    .describe("Primary contact address for the domain; null for none."),
+  adminContact: address("Administrator's contact address.")
+    .nullable()
+    .default(null)
+    .describe("Administrator's contact address; null for none."),
+  notificationFrom: address("Sender address of notifications (bounces, reports).")
+    .nullable()
+    .default(null)
+    .describe("Sender address of notifications (bounces, reports); null uses `postmaster@<name>`."),
+  timezone: z
+    .string()
+    .refine(isTimeZone, { message: "must be an IANA time zone name such as Europe/Amsterdam or UTC" })
+    .default("UTC")
+    .describe("IANA time zone used for the domain's logs and reports. Default `UTC`."),
+  logRetentionDays: z
+    .number()
+    .int()
+    .min(1)
+    .max(3650)
+    .default(28)
+    .describe("Days to keep log messages (1–3650). Default 28."),
+  maxRetryDays: z
+    .number()
+    .int()
+    .min(1)
+    .max(30)
+    .default(4)
+    .describe("Days to retry a temporarily failing delivery before bouncing it (1–30). Default 4."),
+  maxBouncesPerHour: z
+    .number()
+    .int()
+    .min(0)
+    .max(100_000)
+    .default(100)
+    .describe("Most bounces the domain sends per hour; 0 sends none (0–100000). Default 100."),
+  rejectedLocalPartChars: z
+    .string()
+    .max(32)
+    .overwrite((v) => [...new Set(v)].sort().join(""))
+    .refine((v) => !UNREJECTABLE.test(v), {
+      message: "must not contain letters, digits, @ or whitespace (every address needs them)",
+    })
+    .default("")
+    .describe(
+      "Characters that make a recipient's local part invalid (e.g. `%!/|`); stored sorted, once each. Default none.",
+    ),
+  logInvalidRecipients: z
+    .boolean()
+    .default(false)
+    .describe("Log connections for recipients that do not exist. Default false."),
+  catchAll: address("Catch-all destination.")
+    .nullable()
+    .default(null)
+    .describe("Where mail for unknown local parts goes; null rejects it (550 5.1.1). Default null."),
+  localRecipientsOnly: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Accept mail only for `localRecipients` (plus users and aliases); others are rejected with 550. Default false.",
+    ),
+  localRecipients: stringSet(
+    localRecipient,
+    "Recipients accepted when `localRecipientsOnly` is on: local parts; addresses at this domain are stored as local parts.",
+  ).default(() => []),
+});
+
+/**
+ * A domain as declared: the name is the key; domain aliases, contacts, log and retry settings,
+ * catch-all and local-recipients-only.
+ * @example DomainSpec.parse({ name: "Example.COM", aliases: ["example.org"] })
+ */
+export const DomainSpec = DomainFields.overwrite((spec) => {
+  // Addresses at this domain become local parts, so `alice` and `alice@example.com` are one entry.
+  const locals = spec.localRecipients.map((entry) => {
+    const parts = splitAddress(entry);
+    return parts && parts.domain === spec.name ? parts.local : entry;
+  });
+  return { ...spec, localRecipients: [...new Set(locals)].sort() };
+})
+  .superRefine((spec, ctx) => {
+    spec.aliases.forEach((alias, i) => {
+      if (alias === spec.name) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["aliases", i],
+          message: "a domain cannot be an alias of itself",
+        });
+      }
+    });
+    spec.localRecipients.forEach((entry, i) => {
+      if (!isLocalPart(entry)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["localRecipients", i],
+          message: `must be a local part such as alice or an address at ${spec.name}`,
+        });
+      }
+    });
+    if (spec.catchAll !== null && splitAddress(spec.catchAll)?.domain === spec.name) {
+      const local = splitAddress(spec.catchAll)!.local;
+      if (spec.localRecipientsOnly && !spec.localRecipients.includes(local)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["catchAll"],
+          message: "with localRecipientsOnly the catch-all's local part must be in localRecipients",
+        });
+      }
+    }
+  })
+  .meta({ id: "DomainSpec", title: "DomainSpec", description: "A mail domain as declared." });
+
+/** A DNS record the domain's owner publishes so mail reaches and is trusted from the platform. */
+export const DnsRecord = z
+  .object({
+    type: z.enum(["MX", "TXT"]).describe("Record type."),
+    name: z.string().describe("Owner name, fully qualified without the trailing dot."),
+    value: z.string().describe("Record data (for MX: the exchange host; for TXT: the text)."),
+    priority: z.number().int().optional().describe("MX preference; lower is tried first."),
+    purpose: z.enum(["mx", "spf", "dkim", "dmarc"]).describe("Which mechanism the record serves."),
+  })
+  .meta({ id: "DnsRecord", title: "DnsRecord", description: "A DNS record to publish." });
+
+/** The domain as the API returns it: the normalised spec, metadata and the DNS records to publish. */
+export const Domain = DomainFields.extend({
+  ...objectMeta,
+  dnsRecords: z.array(DnsRecord).describe("MX, SPF, DKIM and DMARC records to publish for this domain."),
+}).meta({ id: "Domain", title: "Domain", description: "A mail domain, as stored." });
+
+/** The PATCH body for a domain: any field but `name`. */
+export const DomainPatch = patchOf(DomainFields, ["name"]).meta({
+  id: "DomainPatch",
+  title: "DomainPatch",
+  description: "Fields to change on a domain; each replaces the stored value.",
+});
+
+export type DomainSpecInput = z.input<typeof DomainSpec>;
+export type DomainSpec = z.output<typeof DomainSpec>;
+export type Domain = z.output<typeof Domain>;
+export type DomainPatch = z.input<typeof DomainPatch>;
+export type DnsRecord = z.output<typeof DnsRecord>;
+
+/** A domain's ID is its (normalised) name. @example domainId({ name: "example.com" }) // "example.com" */
+export function domainId(spec: Pick<DomainSpec, "name">): string {
+  return spec.name;
+}
+
+/** What the platform knows when it computes a domain's DNS records. */
+export interface DnsRecordOptions {
+  /** The host that receives mail for the domain (the MX target), e.g. `mx.mailplane.test`. */
+  mxHost: string;
+  /** DKIM selector; default `mailplane`. */
+  dkimSelector?: string;
+  /** The DKIM public key, base64 DER (the `p=` tag). */
+  dkimPublicKey: string;
+  /** Where aggregate DMARC reports go; default the domain's `postmaster@`. */
+  dmarcReportTo?: string;
+}
+
+/**
+ * The MX, SPF, DKIM and DMARC records to publish for a domain and each of its domain aliases.
+ * @example dnsRecordsFor(spec, { mxHost: "mx.mailplane.test", dkimPublicKey: "MIIB…" })
+ */
+export function dnsRecordsFor(
+  spec: Pick<DomainSpec, "name" | "aliases">,
+  options: DnsRecordOptions,
+): DnsRecord[] {
+  const selector = options.dkimSelector ?? "mailplane";
+  return [spec.name, ...spec.aliases].flatMap((name): DnsRecord[] => [
+    { type: "MX", name, value: options.mxHost, priority: 10, purpose: "mx" },
+    { type: "TXT", name, value: `v=spf1 a:${options.mxHost} -all`, purpose: "spf" },
+    {
+      type: "TXT",
+      name: `${selector}._domainkey.${name}`,
+      value: `v=DKIM1; k=rsa; p=${options.dkimPublicKey}`,
+      purpose: "dkim",
+    },
+    {
+      type: "TXT",
+      name: `_dmarc.${name}`,
+      value: `v=DMARC1; p=quarantine; rua=mailto:${options.dmarcReportTo ?? `postmaster@${spec.name}`}`,
+      purpose: "dmarc",
+    },
+  ]);
+}

@@ -1,0 +1,17 @@
+/** The mailplane data model: every kind's spec, API object, ID function and the catalogue of kinds. */
+export * from "./account.ts";
+export * from "./alias.ts";
+export * from "./api-token.ts";
+export * from "./audit.ts";
+export * from "./common.ts";
+export * from "./common-passwords.ts";
+export * from "./domain.ts";
+export * from "./filter-settings.ts";
+export * from "./kinds.ts";
+export * from "./page.ts";
+export * from "./password-policy.ts";
+export * from "./patch.ts";
+export * from "./route.ts";
+export * from "./sender-list.ts";
+export * from "./tenancy.ts";
+export * from "./user.ts";

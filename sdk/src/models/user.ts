@@ -1,0 +1,102 @@
+/** The User kind: a mailbox and login. The password is a write-only secret: in the spec, never in `User`. */
+import { z } from "zod";
+import { address, objectMeta, singleLine, splitAddress } from "./common.ts";
+import { patchOf } from "./patch.ts";
+
+/** User roles: what a user may do when logging in. */
+export const USER_ROLES = ["account-admin", "domain-admin", "email-user"] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+/** The fields of a user. Key: address. */
+export const UserFields = z.strictObject({
+  address: address("The user's address and login name (key), e.g. `alice@example.com`."),
+  firstName: singleLine("First name.", 100).default(""),
+  lastName: singleLine("Last name.", 100).default(""),
+  password: z
+    .string()
+    .min(1, { message: "must not be empty" })
+    .max(1024)
+    .optional()
+    .meta({
+      writeOnly: true,
+      description:
+        "Write-only secret. Required to create a user; omitted on update keeps the current one. Checked against the " +
+        "scope's PasswordPolicy (or the base rule: 6–25 characters, an upper-case letter or a digit, no spaces), " +
+        "stored hashed, never returned.",
+    }),
+  enabled: z
+    .boolean()
+    .default(true)
+    .describe(
+      "Disabled users cannot log in and their incoming mail is refused; a user must be disabled before deletion. Default true.",
+    ),
+  role: z
+    .enum(USER_ROLES)
+    .default("email-user")
+    .describe("`account-admin`, `domain-admin` or `email-user`. Default `email-user`."),
+  quotaMb: z
+    .number()
+    .int()
+    .min(0)
+    .max(1_048_576)
+    .default(0)
+    .describe("Mailbox quota in MiB; 0 for no limit. Default 0."),
+  externalAddress: address("An address outside the platform for password resets and notifications.")
+    .nullable()
+    .default(null)
+    .describe("An address outside the platform for password resets and notifications; null for none."),
+});
+
+/**
+ * A user as declared.
+ * @example UserSpec.parse({ address: "Alice@Example.com", firstName: "Alice", password: "Correct-Horse-7" })
+ */
+export const UserSpec = UserFields.superRefine((spec, ctx) => {
+  if (spec.externalAddress !== null && spec.externalAddress === spec.address) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["externalAddress"],
+      message: "must differ from the user's own address",
+    });
+  }
+}).meta({ id: "UserSpec", title: "UserSpec", description: "A mailbox user, as declared." });
+
+/** The secret fields of a user: accepted on writes, never returned. */
+export const USER_SECRET_FIELDS = ["password"] as const;
+
+/** A user as the API returns it: no password, ever. */
+export const User = UserFields.omit({ password: true })
+  .extend({
+    ...objectMeta,
+    domain: z.string().describe("The domain the user belongs to (the address's domain)."),
+    passwordChangedAt: z
+      .string()
+      .nullable()
+      .describe(
+        "When the password was last set (RFC 3339), null if it never was; the password itself is never returned.",
+      ),
+  })
+  .meta({ id: "User", title: "User", description: "A mailbox user, as stored (without the password)." });
+
+/** The PATCH body for a user: any field but the address; `{ "enabled": false }` disables. */
+export const UserPatch = patchOf(UserFields, ["address"]).meta({
+  id: "UserPatch",
+  title: "UserPatch",
+  description:
+    "Fields to change on a user; each replaces the stored value. `{ enabled: false }` disables the user.",
+});
+
+export type UserSpecInput = z.input<typeof UserSpec>;
+export type UserSpec = z.output<typeof UserSpec>;
+export type User = z.output<typeof User>;
+export type UserPatch = z.input<typeof UserPatch>;
+
+/** A user's ID is their address. @example userId({ address: "alice@example.com" }) // "alice@example.com" */
+export function userId(spec: Pick<UserSpec, "address">): string {
+  return spec.address;
+}
+
+/** The domain a user belongs to. @example userDomain({ address: "alice@example.com" }) // "example.com" */
+export function userDomain(spec: Pick<UserSpec, "address">): string {
+  return splitAddress(spec.address)?.domain ?? "";
+}
