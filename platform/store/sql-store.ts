@@ -18,8 +18,10 @@ import {
   type CreateTokenInput,
   type CredentialRecord,
   type DeleteObjectInput,
+  etagMatches,
   type IdempotencyInput,
   type IdempotencyRecord,
+  type IfMatch,
   type ListObjectsInput,
   type Page,
   type PutAccountInput,
@@ -327,20 +329,22 @@ export class SqlStore implements Store {
   }
 
   async deleteAccount(
-    input: { id: string; ifMatch?: string },
+    input: { id: string; ifMatch?: IfMatch },
     ctx: WriteContext,
   ): Promise<{ before: AccountRecord }> {
     return this.write(async (q, mark) => {
       const rows = await q.all("SELECT * FROM accounts WHERE id = $1", [input.id]);
       const current = rows[0] ? toAccount(rows[0]) : null;
       if (!current) throw new StoreError("not_found", `account ${input.id} does not exist`);
-      if (input.ifMatch !== undefined && input.ifMatch !== current.etag) {
+      if (input.ifMatch !== undefined && !etagMatches(input.ifMatch, current.etag)) {
         throw new StoreError("precondition_failed", `account ${input.id} has changed`, current);
       }
-      const children = await q.all("SELECT 1 AS one FROM objects WHERE account_id = $1 LIMIT 1", [input.id]);
-      if (children.length > 0) {
-        throw new StoreError("has_dependents", `account ${input.id} still holds tenancy objects`);
-      }
+      // Everything in the account goes with it, each object audited and announced to the change feed.
+      const objects = await q.all(
+        `SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 ORDER BY kind, id`,
+        [input.id],
+      );
+      for (const o of objects) await this.removeObject(q, ctx, toObject(o));
       await q.run("DELETE FROM accounts WHERE id = $1", [input.id]);
       // The account's tokens die with it, in the same transaction.
       await q.run("UPDATE api_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL", [
@@ -365,6 +369,7 @@ export class SqlStore implements Store {
 
   async createToken(input: CreateTokenInput, ctx: WriteContext): Promise<TokenRecord> {
     return this.write(async (q) => {
+      await this.checkIdempotency(q, input.idempotency);
       const exists = await q.all("SELECT 1 AS one FROM api_tokens WHERE id = $1", [input.id]);
       if (exists.length > 0) throw new StoreError("already_exists", `token ${input.id} exists`);
       const token: TokenRecord = {
@@ -403,6 +408,7 @@ export class SqlStore implements Store {
         before: null,
         after: token,
       });
+      await this.saveIdempotency(q, input.idempotency, token);
       return token;
     });
   }
@@ -518,7 +524,7 @@ export class SqlStore implements Store {
 
   private preconditions(
     current: { etag: string } | null,
-    input: { ifMatch?: string; mustExist?: boolean; mustNotExist?: boolean },
+    input: { ifMatch?: IfMatch; mustExist?: boolean; mustNotExist?: boolean },
     what: string,
   ): void {
     if (input.mustNotExist && current)
@@ -527,7 +533,7 @@ export class SqlStore implements Store {
     if (input.ifMatch !== undefined) {
       // RFC 9110 §13.1.1: If-Match fails when there is no current representation.
       if (!current) throw new StoreError("precondition_failed", `${what} does not exist`);
-      if (input.ifMatch !== current.etag && input.ifMatch !== "*") {
+      if (!etagMatches(input.ifMatch, current.etag)) {
         throw new StoreError(
           "precondition_failed",
           `${what} has changed since etag ${input.ifMatch}`,
@@ -659,6 +665,33 @@ export class SqlStore implements Store {
     );
   }
 
+  /** Deletes one object (and a User's credentials) with its audit entry and change; caller holds the lock. */
+  private async removeObject(
+    q: SqlExecutor,
+    ctx: WriteContext,
+    o: StoredObject,
+    action = "delete",
+  ): Promise<void> {
+    await q.run("DELETE FROM objects WHERE account_id = $1 AND kind = $2 AND id = $3", [
+      o.accountId,
+      o.kind,
+      o.id,
+    ]);
+    if (o.kind === USER_KIND) {
+      await q.run("DELETE FROM user_credentials WHERE account_id = $1 AND user_id = $2", [o.accountId, o.id]);
+      await q.run("DELETE FROM password_history WHERE account_id = $1 AND user_id = $2", [o.accountId, o.id]);
+    }
+    await this.audit(q, ctx, {
+      accountId: o.accountId,
+      action,
+      kind: o.kind,
+      objectId: o.id,
+      before: auditView(o),
+      after: null,
+    });
+    await this.bump(q, { accountId: o.accountId, kind: o.kind, id: o.id, op: "delete" });
+  }
+
   async deleteObject(input: DeleteObjectInput, ctx: WriteContext): Promise<{ before: StoredObject }> {
     const what = `${input.kind} ${input.id}`;
     return this.write(async (q, mark) => {
@@ -668,7 +701,7 @@ export class SqlStore implements Store {
       );
       const current = rows[0] ? toObject(rows[0]) : null;
       if (!current) throw new StoreError("not_found", `${what} does not exist`);
-      if (input.ifMatch !== undefined && input.ifMatch !== "*" && input.ifMatch !== current.etag) {
+      if (input.ifMatch !== undefined && !etagMatches(input.ifMatch, current.etag)) {
         throw new StoreError(
           "precondition_failed",
           `${what} has changed since etag ${input.ifMatch}`,
@@ -677,42 +710,27 @@ export class SqlStore implements Store {
       }
       const refused = input.guard?.(current);
       if (refused) throw refused;
-      if (input.refuseIfDependents) {
-        const children = await q.all(
-          "SELECT kind, id FROM objects WHERE account_id = $1 AND domain = $2 AND NOT (kind = $3 AND id = $4) LIMIT 1",
-          [input.accountId, input.id, input.kind, input.id],
-        );
-        if (children[0]) {
+      const cascade = input.cascadeKinds ?? [];
+      if (input.refuseIfDependents || cascade.length > 0) {
+        const children = (
+          await q.all(
+            `SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 AND domain = $2 AND NOT (kind = $3 AND id = $4)
+             ORDER BY kind, id`,
+            [input.accountId, input.id, input.kind, input.id],
+          )
+        ).map(toObject);
+        const blocking = children.find((c) => !cascade.includes(c.kind));
+        if (input.refuseIfDependents && blocking) {
           throw new StoreError(
             "has_dependents",
-            `${what} still holds ${str(children[0].kind)} ${str(children[0].id)} (delete those first)`,
+            `${what} still holds ${blocking.kind} ${blocking.id} (delete those first)`,
           );
         }
+        for (const child of children) {
+          if (cascade.includes(child.kind)) await this.removeObject(q, ctx, child);
+        }
       }
-      await q.run("DELETE FROM objects WHERE account_id = $1 AND kind = $2 AND id = $3", [
-        input.accountId,
-        input.kind,
-        input.id,
-      ]);
-      if (input.kind === USER_KIND) {
-        await q.run("DELETE FROM user_credentials WHERE account_id = $1 AND user_id = $2", [
-          input.accountId,
-          input.id,
-        ]);
-        await q.run("DELETE FROM password_history WHERE account_id = $1 AND user_id = $2", [
-          input.accountId,
-          input.id,
-        ]);
-      }
-      await this.audit(q, ctx, {
-        accountId: input.accountId,
-        action: "delete",
-        kind: input.kind,
-        objectId: input.id,
-        before: auditView(current),
-        after: null,
-      });
-      await this.bump(q, { accountId: input.accountId, kind: input.kind, id: input.id, op: "delete" });
+      await this.removeObject(q, ctx, current, input.auditAction);
       mark();
       return { before: current };
     });
@@ -798,6 +816,26 @@ export class SqlStore implements Store {
     return this.driver.transaction((q) =>
       q.run("DELETE FROM idempotency WHERE expires_at <= $1", [this.iso()]),
     );
+  }
+
+  // ---------------------------------------------------------------- settings
+
+  async getSetting(name: string): Promise<string | undefined> {
+    const rows = await this.driver.read((q) => q.all("SELECT value FROM settings WHERE name = $1", [name]));
+    return rows[0] ? str(rows[0].value) : undefined;
+  }
+
+  async initSetting(name: string, value: string): Promise<string> {
+    return this.write(async (q) => {
+      const rows = await q.all("SELECT value FROM settings WHERE name = $1", [name]);
+      if (rows[0]) return str(rows[0].value);
+      await q.run("INSERT INTO settings (name, value, created_at) VALUES ($1, $2, $3)", [
+        name,
+        value,
+        this.iso(),
+      ]);
+      return value;
+    });
   }
 
   // ---------------------------------------------------------------- change feed

@@ -127,6 +127,18 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+/**
+ * An If-Match precondition: one etag, several (any may match) or "*" (anything that exists). RFC 9110
+ * §13.1.1: it fails when there is no current object.
+ */
+export type IfMatch = string | readonly string[];
+
+/** True when `etag` satisfies `ifMatch`. */
+export function etagMatches(ifMatch: IfMatch, etag: string): boolean {
+  const list = typeof ifMatch === "string" ? [ifMatch] : ifMatch;
+  return list.includes("*") || list.includes(etag);
+}
+
 /** Who writes, for the audit log. */
 export interface WriteContext {
   /** Token id of the caller, or "system". */
@@ -167,7 +179,7 @@ export interface PutObjectInput {
   /** Default true. */
   enabled?: boolean;
   /** The current etag must equal this (412 semantics: `precondition_failed`). */
-  ifMatch?: string;
+  ifMatch?: IfMatch;
   /** Fail with `not_found` when absent (PATCH). */
   mustExist?: boolean;
   /** Fail with `already_exists` when present (POST create). */
@@ -193,9 +205,13 @@ export interface DeleteObjectInput {
   accountId: string;
   kind: string;
   id: string;
-  ifMatch?: string;
+  ifMatch?: IfMatch;
   /** Refuse (`has_dependents`) while other objects of the account name this one as their `domain`. */
   refuseIfDependents?: boolean;
+  /** Objects of these kinds under this domain are deleted with it (a domain's singletons) instead of refusing. */
+  cascadeKinds?: readonly string[];
+  /** The audit action; default "delete" ("reset" for singletons). */
+  auditAction?: string;
   guard?: (current: StoredObject) => StoreError | undefined;
 }
 
@@ -228,7 +244,7 @@ export interface AuditQueryInput {
 export interface PutAccountInput {
   id: string;
   spec: Record<string, unknown>;
-  ifMatch?: string;
+  ifMatch?: IfMatch;
   mustExist?: boolean;
   mustNotExist?: boolean;
   idempotency?: IdempotencyInput<PutAccountResult>;
@@ -252,6 +268,7 @@ export interface CreateTokenInput {
   role: string;
   domains: string[];
   expiresAt?: string | null;
+  idempotency?: IdempotencyInput<TokenRecord>;
 }
 
 /**
@@ -273,12 +290,16 @@ export interface Store {
   listAccounts(page: { limit: number; cursor?: string }): Promise<Page<AccountRecord>>;
   /** Creates or replaces an account. Errors: not_found, already_exists, precondition_failed. */
   putAccount(input: PutAccountInput, ctx: WriteContext): Promise<PutAccountResult>;
-  /** Deletes an empty account and revokes its tokens. Errors: not_found, precondition_failed, has_dependents. */
+  /**
+   * Deletes an account with everything in it (objects, credentials; one audit entry and change per
+   * object) and revokes its tokens, in one transaction. Errors: not_found, precondition_failed.
+   */
   deleteAccount(
-    input: { id: string; ifMatch?: string },
+    input: { id: string; ifMatch?: IfMatch },
     ctx: WriteContext,
   ): Promise<{ before: AccountRecord }>;
 
+  /** Errors: already_exists, idempotency_exists. */
   createToken(input: CreateTokenInput, ctx: WriteContext): Promise<TokenRecord>;
   /** Looks a token up by the sha256 of its secret; revoked and expired tokens are returned too. */
   findTokenBySecretHash(secretHash: string): Promise<TokenRecord | undefined>;
@@ -311,6 +332,11 @@ export interface Store {
   getIdempotency(tokenId: string, key: string): Promise<IdempotencyRecord | undefined>;
   /** Deletes expired idempotency records; returns how many. */
   purgeIdempotency(): Promise<number>;
+
+  /** A platform setting (e.g. the DKIM key pair), shared by every node on the store. */
+  getSetting(name: string): Promise<string | undefined>;
+  /** Stores `value` unless the setting exists; returns the value that is stored now (first writer wins). */
+  initSetting(name: string, value: string): Promise<string>;
 
   /** The current tenancy revision (bumped by every committed tenancy change). */
   revision(): Promise<number>;

@@ -120,8 +120,19 @@ describe.each(backends)("store contract on $name", (backend) => {
       expect((await store.getAccount("acme"))!.spec).toEqual({ name: "B" });
     });
 
-    it("refuses to delete an account that still holds objects, then deletes it and revokes its tokens", async () => {
+    it("deletes an account with everything in it and revokes its tokens, in one transaction", async () => {
       await store.putObject(domain("globex", "globex.example"), sys);
+      await store.putObject(
+        {
+          accountId: "globex",
+          kind: "User",
+          id: "u@globex.example",
+          domain: "globex.example",
+          spec: {},
+          credential: { hash: "$argon2id$x", keep: { count: 1, days: 1 } },
+        },
+        sys,
+      );
       await store.createToken(
         {
           id: "t1",
@@ -134,13 +145,28 @@ describe.each(backends)("store contract on $name", (backend) => {
         },
         sys,
       );
-      await expect(store.deleteAccount({ id: "globex" }, sys)).rejects.toMatchObject({
-        code: "has_dependents",
+      const stale = (await store.getAccount("globex"))!.etag;
+      await store.putAccount({ id: "globex", spec: { name: "Globex 2" } }, sys);
+      await expect(store.deleteAccount({ id: "globex", ifMatch: stale }, sys)).rejects.toMatchObject({
+        code: "precondition_failed",
       });
-      await store.deleteObject({ accountId: "globex", kind: "Domain", id: "globex.example" }, sys);
+      const start = await store.revision();
       await store.deleteAccount({ id: "globex" }, sys);
       expect(await store.getAccount("globex")).toBeUndefined();
+      expect(await store.getObject("globex", "Domain", "globex.example")).toBeUndefined();
+      expect(await store.getCredential("u@globex.example")).toBeUndefined();
       expect((await store.getToken("t1"))!.revokedAt).not.toBeNull();
+      const changes = await store.changesSince(start);
+      expect(changes!.map((c) => `${c.op} ${c.kind} ${c.id}`)).toEqual([
+        "delete Domain globex.example",
+        "delete User u@globex.example",
+        "delete Account globex",
+      ]);
+      const audit = await store.listAudit({ accountId: "globex", action: "delete", limit: 10 });
+      expect(audit.items.map((e) => e.objectId)).toEqual(["globex", "u@globex.example", "globex.example"]);
+      // A fresh account of the same name starts empty.
+      await store.putAccount({ id: "globex", spec: {} }, sys);
+      expect((await store.listObjects({ accountId: "globex", limit: 10 })).items).toEqual([]);
     });
 
     it("pages accounts with an opaque cursor", async () => {
@@ -347,6 +373,49 @@ describe.each(backends)("store contract on $name", (backend) => {
       );
     });
 
+    it("deletes a domain's singletons with it, audited as their own deletions", async () => {
+      await store.putObject(domain("acme", "example.com"), sys);
+      await store.putObject(
+        {
+          accountId: "acme",
+          kind: "FilterSettings",
+          id: "example.com/filter-settings",
+          domain: "example.com",
+          spec: { scope: "example.com" },
+        },
+        sys,
+      );
+      await store.deleteObject(
+        {
+          accountId: "acme",
+          kind: "Domain",
+          id: "example.com",
+          refuseIfDependents: true,
+          cascadeKinds: ["FilterSettings", "PasswordPolicy"],
+        },
+        sys,
+      );
+      expect(await store.getObject("acme", "FilterSettings", "example.com/filter-settings")).toBeUndefined();
+      const audit = await store.listAudit({ accountId: "acme", action: "delete", limit: 10 });
+      expect(audit.items.map((e) => e.kind)).toEqual(["Domain", "FilterSettings"]);
+    });
+
+    it("accepts any of several If-Match etags and records a custom audit action", async () => {
+      const { object } = await store.putObject(domain("acme", "example.com"), sys);
+      await store.deleteObject(
+        {
+          accountId: "acme",
+          kind: "Domain",
+          id: "example.com",
+          ifMatch: ["nope", object.etag],
+          auditAction: "reset",
+        },
+        sys,
+      );
+      const audit = await store.listAudit({ accountId: "acme", kind: "Domain", limit: 1 });
+      expect(audit.items[0]!.action).toBe("reset");
+    });
+
     it("runs guards inside the transaction and aborts on their error", async () => {
       const { StoreError } = await import("../../../platform/store/index.ts");
       await store.putObject(domain("acme", "example.com"), sys);
@@ -525,6 +594,23 @@ describe.each(backends)("store contract on $name", (backend) => {
       expect(await store.getIdempotency("tok2", "k1")).toBeUndefined();
     });
 
+    it("stores a token's response with the token and refuses a second token with the same key", async () => {
+      const idem = {
+        tokenId: "admin",
+        key: "tk",
+        requestHash: "rh",
+        expiresAt: new Date(Date.now() + 60_000).toISOString(),
+        response: (t: { id: string }) => ({ status: 201, body: { id: t.id } }),
+      };
+      const base = { accountId: "acme", description: "", prefix: "p", role: "read-only", domains: [] };
+      await store.createToken({ ...base, id: "t-a", secretHash: "sa", idempotency: idem }, sys);
+      await expect(
+        store.createToken({ ...base, id: "t-b", secretHash: "sb", idempotency: idem }, sys),
+      ).rejects.toMatchObject({ code: "idempotency_exists" });
+      expect(await store.getToken("t-b")).toBeUndefined();
+      expect(await store.getIdempotency("admin", "tk")).toMatchObject({ body: { id: "t-a" } });
+    });
+
     it("forgets expired records", async () => {
       await store.putObject(
         {
@@ -541,6 +627,17 @@ describe.each(backends)("store contract on $name", (backend) => {
       );
       expect(await store.getIdempotency("tok1", "old")).toBeUndefined();
       expect(await store.purgeIdempotency()).toBe(1);
+    });
+  });
+
+  describe("settings", () => {
+    it("keeps the first value written for a setting, across connections", async () => {
+      expect(await store.getSetting("dkim")).toBeUndefined();
+      expect(await store.initSetting("dkim", "first")).toBe("first");
+      const other = await again();
+      extra.push(other);
+      expect(await other.initSetting("dkim", "second")).toBe("first");
+      expect(await other.getSetting("dkim")).toBe("first");
     });
   });
 
