@@ -23,7 +23,7 @@ export const AccountSpec = z
   .meta({ id: "AccountSpec", title: "AccountSpec", description: "A tenant account, as declared." });
 
 /** An account as the API returns it. */
-export const Account = AccountSpec.extend(objectMeta).meta({
+export const Account = AccountSpec.extend(objectMeta).strip().meta({
   id: "Account",
   title: "Account",
   description: "A tenant account, as stored.",

@@ -6,8 +6,9 @@ import {
   normaliseAddress,
   objectMeta,
   singleLine,
+  sortedUnique,
   splitAddress,
-  stringSet,
+  stringList,
 } from "./common.ts";
 import { patchOf } from "./patch.ts";
 
@@ -15,7 +16,7 @@ import { patchOf } from "./patch.ts";
 export const ForwardAction = z
   .strictObject({
     type: z.literal("forward").describe("Forward every message to `to`."),
-    to: stringSet(
+    to: stringList(
       address("A destination address."),
       "Destination addresses (a distribution list); sorted, once each.",
     )
@@ -50,7 +51,7 @@ export const AutoReplyAction = z
       .min(1, { message: "must not be empty" })
       .max(10_000)
       .describe("Plain-text body of the reply."),
-    copyTo: stringSet(
+    copyTo: stringList(
       address("An address that gets a copy."),
       "Addresses that get a copy of each incoming message.",
     )
@@ -110,13 +111,25 @@ export const AliasSpec = AliasFields.superRefine((spec, ctx) => {
       }
     });
   }
-}).meta({ id: "AliasSpec", title: "AliasSpec", description: "An alias address, as declared." });
+})
+  // After the rules (their paths use the order written): address lists sorted and de-duplicated.
+  .overwrite((spec) => {
+    if (spec.action.type === "forward")
+      return { ...spec, action: { ...spec.action, to: sortedUnique(spec.action.to) } };
+    if (spec.action.type === "autoReply") {
+      return { ...spec, action: { ...spec.action, copyTo: sortedUnique(spec.action.copyTo) } };
+    }
+    return spec;
+  })
+  .meta({ id: "AliasSpec", title: "AliasSpec", description: "An alias address, as declared." });
 
 /** An alias as the API returns it. */
 export const Alias = AliasFields.extend({
   ...objectMeta,
   domain: z.string().describe("The domain the alias belongs to (the address's domain)."),
-}).meta({ id: "Alias", title: "Alias", description: "An alias address, as stored." });
+})
+  .strip()
+  .meta({ id: "Alias", title: "Alias", description: "An alias address, as stored." });
 
 /** The PATCH body for an alias: the action. */
 export const AliasPatch = patchOf(AliasFields, ["address"]).meta({

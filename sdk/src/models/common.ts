@@ -90,15 +90,27 @@ export function address(description: string) {
     .describe(description);
 }
 
+/** Sorts (code-unit order) and de-duplicates. @example sortedUnique(["b", "a", "b"]) // ["a", "b"] */
+export function sortedUnique<T extends string>(items: readonly T[]): T[] {
+  return [...new Set(items)].sort();
+}
+
 /**
- * An unordered set of strings: sorted (code-unit order) and de-duplicated after each item is
- * normalised, so `["b", "A", "a"]` and `["a", "b"]` are the same declaration.
+ * An unordered set of strings: sorted and de-duplicated after each item is normalised, so
+ * `["b", "A", "a"]` and `["a", "b"]` are the same declaration. Item errors keep the index the
+ * user wrote (the sort runs only on valid items).
  */
 export function stringSet<T extends z.ZodType<string, string>>(item: T, description: string) {
-  return z
-    .array(item)
-    .overwrite((items) => [...new Set(items)].sort())
-    .describe(description);
+  return z.array(item).overwrite(sortedUnique).describe(description);
+}
+
+/**
+ * A set whose sorting is left to the enclosing spec, because a cross-field rule reports entries by
+ * the index the user wrote (e.g. an alias forwarding to itself at `action.to[3]`); the spec sorts
+ * it with {@link sortedUnique} after its rules ran.
+ */
+export function stringList<T extends z.ZodType<string, string>>(item: T, description: string) {
+  return z.array(item).describe(description);
 }
 
 /** Parses dotted IPv4 into a 32-bit number. */

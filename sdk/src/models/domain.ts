@@ -1,6 +1,14 @@
 /** The Domain kind: a mail domain, its domain aliases and settings, and the DNS records to publish. */
 import { z } from "zod";
-import { address, domainName, isLocalPart, objectMeta, splitAddress, stringSet } from "./common.ts";
+import {
+  address,
+  domainName,
+  isLocalPart,
+  objectMeta,
+  sortedUnique,
+  splitAddress,
+  stringList,
+} from "./common.ts";
 import { patchOf } from "./patch.ts";
 
 /** True for an IANA time zone name that this runtime knows (`Europe/Amsterdam`, `UTC`). */
@@ -22,6 +30,12 @@ const localRecipient = z
   .overwrite((v) => v.trim().toLowerCase())
   .describe("A local part (`alice`) or an address at this domain (`alice@example.com`).");
 
+/** An address at `domain` becomes its local part, so `alice` and `alice@example.com` are one entry. */
+function localPartAt(entry: string, domain: string): string {
+  const parts = splitAddress(entry);
+  return parts && parts.domain === domain ? parts.local : entry;
+}
+
 /** Characters that may never be rejected: they are part of every address or of the SMTP syntax. */
 const UNREJECTABLE = /[a-z0-9@\s]/i;
 
@@ -30,7 +44,7 @@ export const DomainFields = z.strictObject({
   name: domainName(
     "The domain name (key: changing it replaces the domain). IDN names are stored as punycode.",
   ),
-  aliases: stringSet(
+  aliases: stringList(
     domainName("A domain alias."),
     "Domain aliases: other domain names whose mail is rewritten at SMTP level to this domain " +
       "(`user1@alias.example` → `user1@example.com`); the local part must exist here.",
@@ -98,7 +112,7 @@ export const DomainFields = z.strictObject({
     .describe(
       "Accept mail only for `localRecipients` (plus users and aliases); others are rejected with 550. Default false.",
     ),
-  localRecipients: stringSet(
+  localRecipients: stringList(
     localRecipient,
     "Recipients accepted when `localRecipientsOnly` is on: local parts; addresses at this domain are stored as local parts.",
   ).default(() => []),
@@ -109,44 +123,43 @@ export const DomainFields = z.strictObject({
  * catch-all and local-recipients-only.
  * @example DomainSpec.parse({ name: "Example.COM", aliases: ["example.org"] })
  */
-export const DomainSpec = DomainFields.overwrite((spec) => {
-  // Addresses at this domain become local parts, so `alice` and `alice@example.com` are one entry.
-  const locals = spec.localRecipients.map((entry) => {
-    const parts = splitAddress(entry);
-    return parts && parts.domain === spec.name ? parts.local : entry;
-  });
-  return { ...spec, localRecipients: [...new Set(locals)].sort() };
-})
-  .superRefine((spec, ctx) => {
-    spec.aliases.forEach((alias, i) => {
-      if (alias === spec.name) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["aliases", i],
-          message: "a domain cannot be an alias of itself",
-        });
-      }
-    });
-    spec.localRecipients.forEach((entry, i) => {
-      if (!isLocalPart(entry)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["localRecipients", i],
-          message: `must be a local part such as alice or an address at ${spec.name}`,
-        });
-      }
-    });
-    if (spec.catchAll !== null && splitAddress(spec.catchAll)?.domain === spec.name) {
-      const local = splitAddress(spec.catchAll)!.local;
-      if (spec.localRecipientsOnly && !spec.localRecipients.includes(local)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["catchAll"],
-          message: "with localRecipientsOnly the catch-all's local part must be in localRecipients",
-        });
-      }
+export const DomainSpec = DomainFields.superRefine((spec, ctx) => {
+  spec.aliases.forEach((alias, i) => {
+    if (alias === spec.name) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["aliases", i],
+        message: "a domain cannot be an alias of itself",
+      });
     }
-  })
+  });
+  spec.localRecipients.forEach((entry, i) => {
+    if (!isLocalPart(localPartAt(entry, spec.name))) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["localRecipients", i],
+        message: `must be a local part such as alice or an address at ${spec.name}`,
+      });
+    }
+  });
+  if (spec.catchAll !== null && splitAddress(spec.catchAll)?.domain === spec.name) {
+    const local = splitAddress(spec.catchAll)!.local;
+    const locals = spec.localRecipients.map((entry) => localPartAt(entry, spec.name));
+    if (spec.localRecipientsOnly && !locals.includes(local)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["catchAll"],
+        message: "with localRecipientsOnly the catch-all's local part must be in localRecipients",
+      });
+    }
+  }
+})
+  // After the rules (their paths use the order written): sets sorted, local recipients as local parts.
+  .overwrite((spec) => ({
+    ...spec,
+    aliases: sortedUnique(spec.aliases),
+    localRecipients: sortedUnique(spec.localRecipients.map((entry) => localPartAt(entry, spec.name))),
+  }))
   .meta({ id: "DomainSpec", title: "DomainSpec", description: "A mail domain as declared." });
 
 /** A DNS record the domain's owner publishes so mail reaches and is trusted from the platform. */
@@ -164,7 +177,9 @@ export const DnsRecord = z
 export const Domain = DomainFields.extend({
   ...objectMeta,
   dnsRecords: z.array(DnsRecord).describe("MX, SPF, DKIM and DMARC records to publish for this domain."),
-}).meta({ id: "Domain", title: "Domain", description: "A mail domain, as stored." });
+})
+  .strip()
+  .meta({ id: "Domain", title: "Domain", description: "A mail domain, as stored." });
 
 /** The PATCH body for a domain: any field but `name`. */
 export const DomainPatch = patchOf(DomainFields, ["name"]).meta({

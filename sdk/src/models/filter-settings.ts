@@ -124,7 +124,7 @@ export const FilterSettingsSpec = FilterSettingsFields.superRefine((spec, ctx) =
 });
 
 /** Filter settings as the API returns them. */
-export const FilterSettings = FilterSettingsFields.extend(objectMeta).meta({
+export const FilterSettings = FilterSettingsFields.extend(objectMeta).strip().meta({
   id: "FilterSettings",
   title: "FilterSettings",
   description: "Spam-filter settings of a domain or the account default, as stored.",

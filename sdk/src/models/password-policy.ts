@@ -36,7 +36,6 @@ const expiry = z
     warnDays: z
       .array(z.number().int().min(1).max(365))
       .max(2)
-      .overwrite((days) => [...new Set(days)].sort((a, b) => b - a))
       .default(() => [14, 3])
       .describe(
         "Days before expiry that a warning is sent (at most two); stored descending. Default 14 and 3.",
@@ -153,15 +152,21 @@ export const PasswordPolicySpec = PasswordPolicyFields.superRefine((spec, ctx) =
       }
     });
   }
-}).meta({
-  id: "PasswordPolicySpec",
-  title: "PasswordPolicySpec",
-  description:
-    "Password strength, reuse, expiry, lockout and session rules of an account or domain, as declared.",
-});
+})
+  // After the rules (their paths use the order written): warnings once each, latest first.
+  .overwrite((spec) => ({
+    ...spec,
+    expiry: { ...spec.expiry, warnDays: [...new Set(spec.expiry.warnDays)].sort((a, b) => b - a) },
+  }))
+  .meta({
+    id: "PasswordPolicySpec",
+    title: "PasswordPolicySpec",
+    description:
+      "Password strength, reuse, expiry, lockout and session rules of an account or domain, as declared.",
+  });
 
 /** A password policy as the API returns it. */
-export const PasswordPolicy = PasswordPolicyFields.extend(objectMeta).meta({
+export const PasswordPolicy = PasswordPolicyFields.extend(objectMeta).strip().meta({
   id: "PasswordPolicy",
   title: "PasswordPolicy",
   description: "Password rules of an account or domain, as stored.",

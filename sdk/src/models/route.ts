@@ -66,7 +66,7 @@ export const RouteSpec = RouteFields.meta({
 });
 
 /** A route as the API returns it. */
-export const Route = RouteFields.extend(objectMeta).meta({
+export const Route = RouteFields.extend(objectMeta).strip().meta({
   id: "Route",
   title: "Route",
   description: "A destination mail server for a domain, as stored.",

@@ -7,6 +7,7 @@ import {
   isMailDomain,
   normaliseAddress,
   objectMeta,
+  sortedUnique,
   toAsciiDomain,
 } from "./common.ts";
 import { patchOf } from "./patch.ts";
@@ -62,40 +63,42 @@ export const SenderListFields = z.strictObject({
  * entry must be at that domain.
  * @example SenderListSpec.parse({ domain: "example.com", kind: "block", target: "sender", entries: ["spam.example", "bob@example.net"] })
  */
-export const SenderListSpec = SenderListFields.overwrite((spec) => {
-  const entries = spec.entries.map((e) =>
-    spec.target === "recipient" && !e.includes("@") ? `${e}@${spec.domain}` : e,
-  );
-  return { ...spec, entries: [...new Set(entries)].sort() };
+export const SenderListSpec = SenderListFields.superRefine((spec, ctx) => {
+  spec.entries.forEach((raw, i) => {
+    const e = completeEntry(raw, spec);
+    if (!isAddress(e, true)) {
+      const local = e.split("@")[0] ?? "";
+      const message =
+        spec.target === "sender"
+          ? "must be an address (user@example.org) or a domain (example.org, @example.org, *@example.org)"
+          : isLocalPart(local) || local === "*"
+            ? "must be a local part, * or an address at the list's domain"
+            : "must be a local part such as nofilter, * or an address";
+      ctx.addIssue({ code: "custom", path: ["entries", i], message });
+    } else if (spec.target === "recipient" && !e.endsWith(`@${spec.domain}`)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["entries", i],
+        message: `recipient entries must be at ${spec.domain} (domain aliases are rewritten to it before matching)`,
+      });
+    }
+  });
 })
-  .superRefine((spec, ctx) => {
-    spec.entries.forEach((e, i) => {
-      if (!isAddress(e, true)) {
-        const local = e.split("@")[0] ?? "";
-        const message =
-          spec.target === "sender"
-            ? "must be an address (user@example.org) or a domain (example.org, @example.org, *@example.org)"
-            : isLocalPart(local) || local === "*"
-              ? "must be a local part, * or an address at the list's domain"
-              : "must be a local part such as nofilter, * or an address";
-        ctx.addIssue({ code: "custom", path: ["entries", i], message });
-      } else if (spec.target === "recipient" && !e.endsWith(`@${spec.domain}`)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["entries", i],
-          message: `recipient entries must be at ${spec.domain} (domain aliases are rewritten to it before matching)`,
-        });
-      }
-    });
-  })
+  // After the rules (their paths use the order written): entries completed, sorted, once each.
+  .overwrite((spec) => ({ ...spec, entries: sortedUnique(spec.entries.map((e) => completeEntry(e, spec))) }))
   .meta({
     id: "SenderListSpec",
     title: "SenderListSpec",
     description: "An allow or block list, as declared.",
   });
 
+/** On recipient lists a bare local part (or `*`) is completed with the list's domain. */
+function completeEntry(entry: string, spec: { domain: string; target: SenderListTarget }): string {
+  return spec.target === "recipient" && !entry.includes("@") ? `${entry}@${spec.domain}` : entry;
+}
+
 /** A sender list as the API returns it. */
-export const SenderList = SenderListFields.extend(objectMeta).meta({
+export const SenderList = SenderListFields.extend(objectMeta).strip().meta({
   id: "SenderList",
   title: "SenderList",
   description: "An allow or block list, as stored.",

@@ -76,6 +76,7 @@ export const User = UserFields.omit({ password: true })
         "When the password was last set (RFC 3339), null if it never was; the password itself is never returned.",
       ),
   })
+  .strip()
   .meta({ id: "User", title: "User", description: "A mailbox user, as stored (without the password)." });
 
 /** The PATCH body for a user: any field but the address; `{ "enabled": false }` disables. */

@@ -1,6 +1,12 @@
 /** Domain: defaults, normalisation and rejections with their paths. */
 import { describe, expect, it } from "vitest";
-import { Domain, DomainPatch, DomainSpec, dnsRecordsFor, domainId } from "../../../../sdk/src/models/domain.ts";
+import {
+  Domain,
+  DomainPatch,
+  DomainSpec,
+  dnsRecordsFor,
+  domainId,
+} from "../../../../sdk/src/models/domain.ts";
 import { issues } from "./helpers.ts";
 
 describe("DomainSpec", () => {
@@ -85,9 +91,9 @@ describe("DomainSpec", () => {
     ]);
   });
 
-  it("rejects local recipients at another domain", () => {
-    expect(issues(DomainSpec, { name: "example.com", localRecipients: ["bob@example.org"] })).toEqual([
-      "localRecipients[0]: must be a local part such as alice or an address at example.com",
+  it("rejects local recipients at another domain at the index written", () => {
+    expect(issues(DomainSpec, { name: "example.com", localRecipients: ["zed", "bob@example.org"] })).toEqual([
+      "localRecipients[1]: must be a local part such as alice or an address at example.com",
     ]);
   });
 
