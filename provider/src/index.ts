@@ -1,0 +1,14 @@
+/**
+ * `mailplane`: the Pulumi resources of mail tenancy as code. `import * as mailplane from "mailplane"`.
+ * Each resource talks to the control plane at `mailplane:endpoint` with `mailplane:token` (stack
+ * config) or MAILPLANE_ENDPOINT / MAILPLANE_TOKEN.
+ */
+
+export type { Arg, CommonArgs } from "./lib/resource.ts";
+export { Alias, type AliasArgs } from "./resources/alias.ts";
+export { Domain, type DomainArgs } from "./resources/domain.ts";
+export { FilterSettings, type FilterSettingsArgs } from "./resources/filter-settings.ts";
+export { PasswordPolicy, type PasswordPolicyArgs } from "./resources/password-policy.ts";
+export { Route, type RouteArgs } from "./resources/route.ts";
+export { SenderList, type SenderListArgs } from "./resources/sender-list.ts";
+export { User, type UserArgs } from "./resources/user.ts";

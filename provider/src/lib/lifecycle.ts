@@ -1,0 +1,226 @@
+/** The generic create/read/update/delete of a mailplane resource over the control plane's API. */
+import { isDeepStrictEqual } from "node:util";
+import type * as pulumi from "@pulumi/pulumi";
+import type { z } from "zod";
+import type { KindDescriptor } from "../../../sdk/src/models/kinds.ts";
+import { type CheckFailure, checkInputs } from "./check.ts";
+import { diffResource, type UniqueNames } from "./diff.ts";
+
+/** An object as the API returns it (spec fields, `id`, `etag`, timestamps, computed outputs). */
+export type Stored = Record<string, unknown> & { etag: string };
+
+/**
+ * The five calls the lifecycle needs, by API path. Errors carry the catalogue's `code`
+ * (`MP_NOT_FOUND`, `MP_PRECONDITION_FAILED`…); the implementation retries 429/5xx itself.
+ */
+export interface ObjectApi {
+  get(path: string): Promise<Stored>;
+  put(path: string, body: Record<string, unknown>, ifMatch?: string): Promise<Stored>;
+  patch(path: string, body: Record<string, unknown>, ifMatch?: string): Promise<Stored>;
+  delete(path: string, ifMatch?: string): Promise<void>;
+}
+
+/** What differs between two behaviours of the seven kinds; everything else is shared. */
+export interface KindHooks {
+  /** Names that must stay unique on the platform (see {@link UniqueNames}). */
+  uniqueNames?: UniqueNames;
+  /** Extra preview-time rules that need the old inputs (e.g. a password is required to create a user). */
+  check?(olds: Record<string, unknown>, inputs: Record<string, unknown>): CheckFailure[];
+  /** Runs before DELETE; e.g. a user is disabled first. */
+  beforeDelete?(api: ObjectApi, path: string, props: Record<string, unknown>): Promise<void>;
+}
+
+/** The implementation the runtime dispatches to: Pulumi's dynamic-provider methods, minus `configure`. */
+export type ResourceImpl = Required<Omit<pulumi.dynamic.ResourceProvider, "configure">>;
+
+type Props = Record<string, any>;
+
+/** An error carrying a catalogue code, from any copy of the SDK (match on `code`, STYLE.md §7). */
+export function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/** The API's field errors (422) printed like check failures: `path: message`, one per line. */
+function describeApiError(kind: string, id: string, action: string, err: unknown): Error {
+  const code = errorCode(err);
+  const message = err instanceof Error ? err.message : String(err);
+  const fields = (err as { errors?: { path: (string | number)[]; message: string }[] }).errors ?? [];
+  const lines = fields.map((f) => `  ${f.path.join(".") || "(root)"}: ${f.message}`);
+  let hint = "";
+  if (code === "MP_PRECONDITION_FAILED") {
+    hint =
+      "\n  it changed outside Pulumi since it was last read: run `pulumi refresh` (or `pulumi up --refresh`) to see how, then `pulumi up` again";
+  } else if (code === "MP_NOT_FOUND" && action === "update") {
+    hint =
+      "\n  it was deleted outside Pulumi: run `pulumi refresh` to drop it from the state, then `pulumi up` recreates it";
+  }
+  const text = `mailplane: ${action} ${kind} ${id} failed${code ? ` (${code})` : ""}: ${message}${lines.length ? `\n${lines.join("\n")}` : ""}${hint}`;
+  return Object.assign(new Error(text), { code });
+}
+
+/** Splits Pulumi's inputs into the model's spec and the provider's own inputs. */
+function splitInputs(inputs: Props): { declared: Props; adopt: boolean | undefined; provider: unknown } {
+  const { __provider, adopt, ...declared } = inputs;
+  return { declared, adopt: typeof adopt === "boolean" ? adopt : undefined, provider: __provider };
+}
+
+/**
+ * Builds a kind's provider implementation.
+ *
+ * State layout: outputs are the object as the API returns it, plus the write-only secret fields as
+ * declared (a user's password; Pulumi encrypts it because the input is secret and the class lists it
+ * in `additionalSecretOutputs`) and `adopt`. Inputs are the normalised spec (see `check`).
+ */
+export function defineProvider(
+  kind: KindDescriptor,
+  api: () => ObjectApi,
+  hooks: KindHooks = {},
+): ResourceImpl {
+  const spec = kind.spec as unknown as z.ZodObject;
+  const specFields = Object.keys(spec.shape);
+  const secretFields = kind.secretFields;
+
+  /** Outputs from the API object: secrets and `adopt` are carried from what was declared. */
+  const outputsOf = (live: Stored, declared: Props, adopt: boolean | undefined): Props => {
+    // The object's `id` is the resource's ID; Pulumi reserves the `id` property for it.
+    const { id: _id, ...outs }: Props = { ...live };
+    for (const field of secretFields) if (declared[field] !== undefined) outs[field] = declared[field];
+    if (adopt !== undefined) outs["adopt"] = adopt;
+    return outs;
+  };
+
+  /** The inputs a refresh records: the spec fields as they live on the platform. */
+  const inputsOf = (live: Stored, old: Props): Props => {
+    const inputs: Props = {};
+    for (const field of specFields) {
+      if (secretFields.includes(field)) {
+        if (old[field] !== undefined) inputs[field] = old[field];
+      } else if (live[field] !== undefined) {
+        inputs[field] = live[field];
+      }
+    }
+    if (typeof old["adopt"] === "boolean") inputs["adopt"] = old["adopt"];
+    return inputs;
+  };
+
+  /** The fields of `declared` that differ from `live` (key fields never do: they are the path). */
+  const changedFields = (live: Props, declared: Props): Props => {
+    const body: Props = {};
+    for (const field of specFields) {
+      if (kind.keyFields.includes(field) || declared[field] === undefined) continue;
+      if (!isDeepStrictEqual(live[field], declared[field])) body[field] = declared[field];
+    }
+    return body;
+  };
+
+  const describeChanges = (live: Props, body: Props): string =>
+    Object.keys(body)
+      .map((field) =>
+        secretFields.includes(field)
+          ? `${field}: [secret]`
+          : `${field}: ${JSON.stringify(live[field])} → ${JSON.stringify(body[field])}`,
+      )
+      .join(", ");
+
+  const get = async (path: string): Promise<Stored | undefined> => {
+    try {
+      return await api().get(path);
+    } catch (err) {
+      // For a singleton this means its domain is gone, and with it the settings.
+      if (errorCode(err) === "MP_NOT_FOUND") return undefined;
+      throw err;
+    }
+  };
+
+  return {
+    async check(olds, news) {
+      const outcome = checkInputs(kind, news);
+      if (outcome.failures.length === 0 && hooks.check)
+        outcome.failures.push(...hooks.check(olds, outcome.inputs));
+      return outcome;
+    },
+
+    async diff(_id, olds, news) {
+      return diffResource(kind, olds, news, hooks.uniqueNames);
+    },
+
+    async create(inputs) {
+      const { declared, adopt, provider } = splitInputs(inputs);
+      const normalised = spec.parse(declared) as Props;
+      const id = kind.id(normalised);
+      const path = kind.path(normalised);
+      let existing: Stored | undefined;
+      try {
+        existing = await get(path);
+      } catch (err) {
+        throw describeApiError(kind.name, id, "create", err);
+      }
+      if (existing === undefined) {
+        try {
+          const created = await api().put(path, normalised);
+          return { id, outs: outputsOf(created, normalised, adopt) };
+        } catch (err) {
+          throw describeApiError(kind.name, id, "create", err);
+        }
+      }
+      if (!kind.singleton && adopt !== true) {
+        throw new Error(
+          `mailplane: ${kind.name} ${id} already exists; set \`adopt: true\` on the resource to take it over (pulumi import cannot work for dynamic providers)`,
+        );
+      }
+      // Adopting (or a singleton, which always exists): converge the live object to the declaration.
+      const body = changedFields(existing, normalised);
+      if (Object.keys(body).length === 0) return { id, outs: outputsOf(existing, normalised, adopt) };
+      // Report what differed; the provider's stderr shows as a diagnostic of the update.
+      process.stderr.write(`mailplane: adopting ${kind.name} ${id}: ${describeChanges(existing, body)}\n`);
+      try {
+        const updated = await api().patch(path, body, existing.etag);
+        return { id, outs: outputsOf(updated, normalised, adopt) };
+      } catch (err) {
+        // The object exists and is now ours: record it (partial state) so it is never orphaned.
+        const failure = describeApiError(kind.name, id, "adopt", err);
+        throw Object.assign(failure, {
+          id,
+          properties: { ...outputsOf(existing, {}, adopt), __provider: provider },
+          reasons: [failure.message],
+        });
+      }
+    },
+
+    async read(id, props = {}) {
+      const live = await get(kind.path(props as Props)).catch((err: unknown) => {
+        throw describeApiError(kind.name, id, "read", err);
+      });
+      // Gone: an empty ID tells the engine to drop it from the state (the next up recreates it).
+      if (live === undefined) return { id: "", props: {} };
+      return { id, props: outputsOf(live, props, props["adopt"]), inputs: inputsOf(live, props) };
+    },
+
+    async update(id, olds, news) {
+      const { declared, adopt } = splitInputs(news);
+      const normalised = spec.parse(declared) as Props;
+      const body = changedFields(olds, normalised);
+      const { __provider: _p, ...previous } = olds;
+      if (Object.keys(body).length === 0) return { outs: outputsOf(previous as Stored, normalised, adopt) };
+      try {
+        const updated = await api().patch(kind.path(normalised), body, olds["etag"]);
+        return { outs: outputsOf(updated, normalised, adopt) };
+      } catch (err) {
+        throw describeApiError(kind.name, id, "update", err);
+      }
+    },
+
+    async delete(id, props) {
+      const path = kind.path(props);
+      try {
+        await hooks.beforeDelete?.(api(), path, props);
+        await api().delete(path);
+      } catch (err) {
+        // Already gone is what delete wants.
+        if (errorCode(err) === "MP_NOT_FOUND") return;
+        throw describeApiError(kind.name, id, "delete", err);
+      }
+    },
+  };
+}

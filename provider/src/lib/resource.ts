@@ -1,0 +1,65 @@
+/** What the seven resource classes share: input types derived from the model, output registration, secrets. */
+import * as pulumi from "@pulumi/pulumi";
+import type { z } from "zod";
+import type { KindDescriptor } from "../../../sdk/src/models/kinds.ts";
+
+/**
+ * A program value for a model field: the plain value, a promise or an Output — at any depth, so
+ * `to: [user.address, "ops@example.com"]` works as Pulumi users expect.
+ */
+export type Arg<T> = pulumi.Input<DeepInput<T>>;
+
+type DeepInput<T> = T extends readonly (infer U)[]
+  ? Arg<U>[]
+  : T extends Record<string, unknown>
+    ? { [K in keyof T]: Arg<T[K]> }
+    : T;
+
+/** The inputs every mailplane resource has besides its model fields. */
+export interface CommonArgs {
+  /**
+   * Take over an object that already exists on the platform instead of failing with "already
+   * exists": create reads it, reports each field that differs from the declaration (as a
+   * diagnostic) and converges it. `pulumi import` cannot work for dynamic providers
+   * (pulumi/pulumi#16175); this is the way to bring existing objects under Pulumi. Singletons
+   * (FilterSettings, PasswordPolicy) are always adopted. Default false.
+   */
+  adopt?: pulumi.Input<boolean>;
+}
+
+/** The Pulumi type token of a kind: `pulumi-nodejs:dynamic/mailplane:Domain`. */
+export const TYPE_MODULE = "mailplane";
+
+/**
+ * The property bag a resource registers: the declared inputs, plus every output of the kind's API
+ * object set to `undefined`, because Pulumi only creates an Output property for keys in the bag.
+ */
+export function resourceProps(kind: KindDescriptor, args: object): Record<string, unknown> {
+  const props: Record<string, unknown> = {};
+  for (const key of Object.keys((kind.object as unknown as z.ZodObject).shape)) props[key] = undefined;
+  // `id` and `urn` are the resource's own; the object's ID is the resource ID.
+  delete props["id"];
+  return { ...props, ...args };
+}
+
+/**
+ * The resource options of a kind: secret fields are secret outputs, so Pulumi encrypts them in the
+ * state even when a program passed the value in plain text.
+ */
+export function resourceOptions(
+  kind: KindDescriptor,
+  opts: pulumi.CustomResourceOptions | undefined,
+): pulumi.CustomResourceOptions {
+  if (kind.secretFields.length === 0) return opts ?? {};
+  const extra = opts?.additionalSecretOutputs ?? [];
+  return { ...opts, additionalSecretOutputs: [...new Set([...extra, ...kind.secretFields])] };
+}
+
+/** Wraps a kind's write-only fields in `pulumi.secret`, so their inputs are encrypted in the state too. */
+export function secretArgs<T extends object>(kind: KindDescriptor, args: T): T {
+  const out = { ...args } as Record<string, unknown>;
+  for (const field of kind.secretFields) {
+    if (out[field] !== undefined) out[field] = pulumi.secret(out[field]);
+  }
+  return out as T;
+}

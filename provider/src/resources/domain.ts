@@ -1,0 +1,143 @@
+/** The Domain resource: a mail domain, its domain aliases and settings, and the DNS records to publish. */
+import * as pulumi from "@pulumi/pulumi";
+import type { Domain as DomainObject, DomainSpecInput } from "../../../sdk/src/models/domain.ts";
+import { domainKind } from "../../../sdk/src/models/kinds.ts";
+import { objectApi } from "../lib/api.ts";
+import { defineProvider } from "../lib/lifecycle.ts";
+import { type Arg, type CommonArgs, resourceOptions, resourceProps, TYPE_MODULE } from "../lib/resource.ts";
+import { createShim } from "../lib/shim.ts";
+
+/** The inputs of a {@link Domain}; types and rules come from the model (`DomainSpec`). */
+export interface DomainArgs extends CommonArgs {
+  /** The domain name (key: changing it replaces the domain). IDN names are stored as punycode. */
+  name: Arg<DomainSpecInput["name"]>;
+  /**
+   * Domain aliases: other domain names whose mail is rewritten at SMTP level to this domain
+   * (`user1@alias.example` → `user1@example.com`); the local part must exist here.
+   */
+  aliases?: Arg<DomainSpecInput["aliases"]>;
+  /** Primary contact address for the domain; null for none. */
+  primaryContact?: Arg<DomainSpecInput["primaryContact"]>;
+  /** Administrator's contact address; null for none. */
+  adminContact?: Arg<DomainSpecInput["adminContact"]>;
+  /** Sender address of notifications (bounces, reports); null uses `postmaster@<name>`. */
+  notificationFrom?: Arg<DomainSpecInput["notificationFrom"]>;
+  /** IANA time zone used for the domain's logs and reports. Default `UTC`. */
+  timezone?: Arg<DomainSpecInput["timezone"]>;
+  /** Days to keep log messages (1–3650). Default 28. */
+  logRetentionDays?: Arg<DomainSpecInput["logRetentionDays"]>;
+  /** Days to retry a temporarily failing delivery before bouncing it (1–30). Default 4. */
+  maxRetryDays?: Arg<DomainSpecInput["maxRetryDays"]>;
+  /** Most bounces the domain sends per hour; 0 sends none (0–100000). Default 100. */
+  maxBouncesPerHour?: Arg<DomainSpecInput["maxBouncesPerHour"]>;
+  /**
+   * Characters that make a recipient's local part invalid (e.g. `%!/|`); stored sorted, once each.
+   * Default none.
+   */
+  rejectedLocalPartChars?: Arg<DomainSpecInput["rejectedLocalPartChars"]>;
+  /** Log connections for recipients that do not exist. Default false. */
+  logInvalidRecipients?: Arg<DomainSpecInput["logInvalidRecipients"]>;
+  /** Where mail for unknown local parts goes; null rejects it (550 5.1.1). Default null. */
+  catchAll?: Arg<DomainSpecInput["catchAll"]>;
+  /**
+   * Accept mail only for `localRecipients` (plus users and aliases); others are rejected with 550.
+   * Default false.
+   */
+  localRecipientsOnly?: Arg<DomainSpecInput["localRecipientsOnly"]>;
+  /**
+   * Recipients accepted when `localRecipientsOnly` is on: local parts; addresses at this domain are
+   * stored as local parts.
+   */
+  localRecipients?: Arg<DomainSpecInput["localRecipients"]>;
+}
+
+// One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
+const shim = createShim("Domain");
+
+/**
+ * A mail domain on the platform: its domain aliases (mail to `user@alias.example` is rewritten to
+ * this domain), contacts, log and retry settings, catch-all and local-recipients-only. Outputs the
+ * DNS records (MX, SPF, DKIM, DMARC) to publish for it and each alias.
+ *
+ * Key: `name` — changing it replaces the domain. The resource ID is the name (`example.com`).
+ *
+ * @example
+ * ```ts
+ * import * as mailplane from "mailplane";
+ *
+ * const domain = new mailplane.Domain("example", {
+ *   name: "example.com",
+ *   aliases: ["example.org"],
+ *   timezone: "Europe/Amsterdam",
+ * });
+ * export const dns = domain.dnsRecords;
+ * ```
+ */
+export class Domain extends pulumi.dynamic.Resource {
+  /** The domain name (key: changing it replaces the domain). IDN names are stored as punycode. */
+  declare readonly name: pulumi.Output<DomainObject["name"]>;
+  /**
+   * Domain aliases: other domain names whose mail is rewritten at SMTP level to this domain
+   * (`user1@alias.example` → `user1@example.com`); the local part must exist here.
+   */
+  declare readonly aliases: pulumi.Output<DomainObject["aliases"]>;
+  /** Primary contact address for the domain; null for none. */
+  declare readonly primaryContact: pulumi.Output<DomainObject["primaryContact"]>;
+  /** Administrator's contact address; null for none. */
+  declare readonly adminContact: pulumi.Output<DomainObject["adminContact"]>;
+  /** Sender address of notifications (bounces, reports); null uses `postmaster@<name>`. */
+  declare readonly notificationFrom: pulumi.Output<DomainObject["notificationFrom"]>;
+  /** IANA time zone used for the domain's logs and reports. Default `UTC`. */
+  declare readonly timezone: pulumi.Output<DomainObject["timezone"]>;
+  /** Days to keep log messages (1–3650). Default 28. */
+  declare readonly logRetentionDays: pulumi.Output<DomainObject["logRetentionDays"]>;
+  /** Days to retry a temporarily failing delivery before bouncing it (1–30). Default 4. */
+  declare readonly maxRetryDays: pulumi.Output<DomainObject["maxRetryDays"]>;
+  /** Most bounces the domain sends per hour; 0 sends none (0–100000). Default 100. */
+  declare readonly maxBouncesPerHour: pulumi.Output<DomainObject["maxBouncesPerHour"]>;
+  /**
+   * Characters that make a recipient's local part invalid (e.g. `%!/|`); stored sorted, once each.
+   * Default none.
+   */
+  declare readonly rejectedLocalPartChars: pulumi.Output<DomainObject["rejectedLocalPartChars"]>;
+  /** Log connections for recipients that do not exist. Default false. */
+  declare readonly logInvalidRecipients: pulumi.Output<DomainObject["logInvalidRecipients"]>;
+  /** Where mail for unknown local parts goes; null rejects it (550 5.1.1). Default null. */
+  declare readonly catchAll: pulumi.Output<DomainObject["catchAll"]>;
+  /**
+   * Accept mail only for `localRecipients` (plus users and aliases); others are rejected with 550.
+   * Default false.
+   */
+  declare readonly localRecipientsOnly: pulumi.Output<DomainObject["localRecipientsOnly"]>;
+  /**
+   * Recipients accepted when `localRecipientsOnly` is on: local parts; addresses at this domain are
+   * stored as local parts.
+   */
+  declare readonly localRecipients: pulumi.Output<DomainObject["localRecipients"]>;
+  /** Opaque version tag; send it back in `If-Match` to update or delete only the version you read. */
+  declare readonly etag: pulumi.Output<DomainObject["etag"]>;
+  /** When the object was created. */
+  declare readonly createdAt: pulumi.Output<DomainObject["createdAt"]>;
+  /** When the object last changed. */
+  declare readonly updatedAt: pulumi.Output<DomainObject["updatedAt"]>;
+  /** MX, SPF, DKIM and DMARC records to publish for this domain. */
+  declare readonly dnsRecords: pulumi.Output<DomainObject["dnsRecords"]>;
+
+  constructor(name: string, args: DomainArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      shim,
+      name,
+      resourceProps(domainKind, args),
+      resourceOptions(domainKind, opts),
+      TYPE_MODULE,
+      "Domain",
+    );
+  }
+}
+
+/** What the runtime runs for a {@link Domain}: check, diff, create, read, update, delete. */
+export const domainProvider = defineProvider(domainKind, objectApi, {
+  // A domain's name and its aliases are unique platform-wide: a renamed domain that keeps an
+  // alias must give the alias up (delete the old domain) before the new one can claim it.
+  uniqueNames: (state) => [state["name"], ...((state["aliases"] as string[] | undefined) ?? [])] as string[],
+});

@@ -1,0 +1,113 @@
+/** The PasswordPolicy resource: password, lockout and session rules of the account or a domain (a singleton). */
+import * as pulumi from "@pulumi/pulumi";
+import { passwordPolicyKind } from "../../../sdk/src/models/kinds.ts";
+import type {
+  PasswordPolicy as PasswordPolicyObject,
+  PasswordPolicySpecInput,
+} from "../../../sdk/src/models/password-policy.ts";
+import { objectApi } from "../lib/api.ts";
+import { defineProvider } from "../lib/lifecycle.ts";
+import { type Arg, type CommonArgs, resourceOptions, resourceProps, TYPE_MODULE } from "../lib/resource.ts";
+import { createShim } from "../lib/shim.ts";
+
+/** The inputs of a {@link PasswordPolicy}; types and rules come from the model (`PasswordPolicySpec`). */
+export interface PasswordPolicyArgs extends CommonArgs {
+  /** `account` for the account-wide policy, or the domain it applies to (key). */
+  scope: Arg<PasswordPolicySpecInput["scope"]>;
+  /** Shortest password (6–128). Default 8. */
+  minLength?: Arg<PasswordPolicySpecInput["minLength"]>;
+  /** Longest password (6–1024, at least minLength). Default 128. */
+  maxLength?: Arg<PasswordPolicySpecInput["maxLength"]>;
+  /** Require an upper-case letter. Default false. */
+  requireUpper?: Arg<PasswordPolicySpecInput["requireUpper"]>;
+  /** Require a lower-case letter. Default false. */
+  requireLower?: Arg<PasswordPolicySpecInput["requireLower"]>;
+  /** Require a digit. Default false. */
+  requireDigit?: Arg<PasswordPolicySpecInput["requireDigit"]>;
+  /** Require a character that is not a letter or digit. Default false. */
+  requireSymbol?: Arg<PasswordPolicySpecInput["requireSymbol"]>;
+  /** Require at least this many of the four classes (upper, lower, digit, symbol). Default 2. */
+  minCharacterClasses?: Arg<PasswordPolicySpecInput["minCharacterClasses"]>;
+  /** Refuse passwords containing the user's local part or a 3+ character piece of it. Default true. */
+  noUsernameParts?: Arg<PasswordPolicySpecInput["noUsernameParts"]>;
+  /** Refuse common passwords (a bundled list of about 1,000), also with digits appended. Default true. */
+  rejectCommon?: Arg<PasswordPolicySpecInput["rejectCommon"]>;
+  /** Password reuse: last N passwords and those used within D days are refused. */
+  reuse?: Arg<PasswordPolicySpecInput["reuse"]>;
+  /** Password expiry and its warnings. */
+  expiry?: Arg<PasswordPolicySpecInput["expiry"]>;
+  /** Login lockout, per IP address (SMTP AUTH and the API). */
+  lockout?: Arg<PasswordPolicySpecInput["lockout"]>;
+  /** Idle session timeout in minutes (5 minutes–8 hours). Default 120. */
+  sessionTimeoutMinutes?: Arg<PasswordPolicySpecInput["sessionTimeoutMinutes"]>;
+}
+
+// One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
+const shim = createShim("PasswordPolicy");
+
+/**
+ * Password strength, reuse, expiry, login lockout and session rules of a domain (or, with
+ * `scope: "account"`, the whole account). Enforced whenever a password is set and at every login.
+ *
+ * A singleton per scope: creating it takes over the policy that exists (reporting what differs) and
+ * deleting it resets it to the defaults. Key: `scope`. The resource ID is `<scope>/password-policy`.
+ *
+ * @example
+ * ```ts
+ * new mailplane.PasswordPolicy("passwords", {
+ *   scope: "account",
+ *   minLength: 12,
+ *   lockout: { failures: 3, windowMinutes: 15 },
+ * });
+ * ```
+ */
+export class PasswordPolicy extends pulumi.dynamic.Resource {
+  /** `account` for the account-wide policy, or the domain it applies to (key). */
+  declare readonly scope: pulumi.Output<PasswordPolicyObject["scope"]>;
+  /** Shortest password (6–128). Default 8. */
+  declare readonly minLength: pulumi.Output<PasswordPolicyObject["minLength"]>;
+  /** Longest password (6–1024, at least minLength). Default 128. */
+  declare readonly maxLength: pulumi.Output<PasswordPolicyObject["maxLength"]>;
+  /** Require an upper-case letter. Default false. */
+  declare readonly requireUpper: pulumi.Output<PasswordPolicyObject["requireUpper"]>;
+  /** Require a lower-case letter. Default false. */
+  declare readonly requireLower: pulumi.Output<PasswordPolicyObject["requireLower"]>;
+  /** Require a digit. Default false. */
+  declare readonly requireDigit: pulumi.Output<PasswordPolicyObject["requireDigit"]>;
+  /** Require a character that is not a letter or digit. Default false. */
+  declare readonly requireSymbol: pulumi.Output<PasswordPolicyObject["requireSymbol"]>;
+  /** Require at least this many of the four classes (upper, lower, digit, symbol). Default 2. */
+  declare readonly minCharacterClasses: pulumi.Output<PasswordPolicyObject["minCharacterClasses"]>;
+  /** Refuse passwords containing the user's local part or a 3+ character piece of it. Default true. */
+  declare readonly noUsernameParts: pulumi.Output<PasswordPolicyObject["noUsernameParts"]>;
+  /** Refuse common passwords (a bundled list of about 1,000), also with digits appended. Default true. */
+  declare readonly rejectCommon: pulumi.Output<PasswordPolicyObject["rejectCommon"]>;
+  /** Password reuse: last N passwords and those used within D days are refused. */
+  declare readonly reuse: pulumi.Output<PasswordPolicyObject["reuse"]>;
+  /** Password expiry and its warnings. */
+  declare readonly expiry: pulumi.Output<PasswordPolicyObject["expiry"]>;
+  /** Login lockout, per IP address (SMTP AUTH and the API). */
+  declare readonly lockout: pulumi.Output<PasswordPolicyObject["lockout"]>;
+  /** Idle session timeout in minutes (5 minutes–8 hours). Default 120. */
+  declare readonly sessionTimeoutMinutes: pulumi.Output<PasswordPolicyObject["sessionTimeoutMinutes"]>;
+  /** Opaque version tag; send it back in `If-Match` to update or delete only the version you read. */
+  declare readonly etag: pulumi.Output<PasswordPolicyObject["etag"]>;
+  /** When the object was created. */
+  declare readonly createdAt: pulumi.Output<PasswordPolicyObject["createdAt"]>;
+  /** When the object last changed. */
+  declare readonly updatedAt: pulumi.Output<PasswordPolicyObject["updatedAt"]>;
+
+  constructor(name: string, args: PasswordPolicyArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      shim,
+      name,
+      resourceProps(passwordPolicyKind, args),
+      resourceOptions(passwordPolicyKind, opts),
+      TYPE_MODULE,
+      "PasswordPolicy",
+    );
+  }
+}
+
+/** What the runtime runs for a {@link PasswordPolicy}: check, diff, create, read, update, delete. */
+export const passwordPolicyProvider = defineProvider(passwordPolicyKind, objectApi);

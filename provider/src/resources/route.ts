@@ -1,0 +1,74 @@
+/** The Route resource: a destination mail server for a domain's clean mail, tried in priority order. */
+import * as pulumi from "@pulumi/pulumi";
+import { routeKind } from "../../../sdk/src/models/kinds.ts";
+import type { Route as RouteObject, RouteSpecInput } from "../../../sdk/src/models/route.ts";
+import { objectApi } from "../lib/api.ts";
+import { defineProvider } from "../lib/lifecycle.ts";
+import { type Arg, type CommonArgs, resourceOptions, resourceProps, TYPE_MODULE } from "../lib/resource.ts";
+import { createShim } from "../lib/shim.ts";
+
+/** The inputs of a {@link Route}; types and rules come from the model (`RouteSpec`). */
+export interface RouteArgs extends CommonArgs {
+  /** The domain whose mail this route delivers (key). */
+  domain: Arg<RouteSpecInput["domain"]>;
+  /** Destination mail server: host name or IP address (key). */
+  host: Arg<RouteSpecInput["host"]>;
+  /** Destination TCP port (1–65535, key). Default 25. */
+  port?: Arg<RouteSpecInput["port"]>;
+  /** Order of delivery attempts: lower first. A 4xx from one route moves on to the next. Default 10. */
+  priority?: Arg<RouteSpecInput["priority"]>;
+  /**
+   * TLS to the destination: `none`, `opportunistic` (STARTTLS when offered) or `required` (defer
+   * without it). Default `opportunistic`.
+   */
+  tls?: Arg<RouteSpecInput["tls"]>;
+}
+
+// One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
+const shim = createShim("Route");
+
+/**
+ * A destination mail server for a domain's clean mail. Routes are tried in priority order; a 4xx
+ * moves on to the next route, and when all are down the message is queued and retried.
+ *
+ * Key: `domain`, `host` and `port` — changing any replaces the route. The resource ID is
+ * `<domain>/routes/<host>:<port>` (`example.com/routes/mx1.example.net:25`).
+ *
+ * @example
+ * ```ts
+ * const primary = new mailplane.Route("primary", {
+ *   domain: domain.name,
+ *   host: "mx1.example.net",
+ *   priority: 10,
+ *   tls: "required",
+ * });
+ * ```
+ */
+export class Route extends pulumi.dynamic.Resource {
+  /** The domain whose mail this route delivers (key). */
+  declare readonly domain: pulumi.Output<RouteObject["domain"]>;
+  /** Destination mail server: host name or IP address (key). */
+  declare readonly host: pulumi.Output<RouteObject["host"]>;
+  /** Destination TCP port (1–65535, key). Default 25. */
+  declare readonly port: pulumi.Output<RouteObject["port"]>;
+  /** Order of delivery attempts: lower first. A 4xx from one route moves on to the next. Default 10. */
+  declare readonly priority: pulumi.Output<RouteObject["priority"]>;
+  /**
+   * TLS to the destination: `none`, `opportunistic` (STARTTLS when offered) or `required` (defer
+   * without it). Default `opportunistic`.
+   */
+  declare readonly tls: pulumi.Output<RouteObject["tls"]>;
+  /** Opaque version tag; send it back in `If-Match` to update or delete only the version you read. */
+  declare readonly etag: pulumi.Output<RouteObject["etag"]>;
+  /** When the object was created. */
+  declare readonly createdAt: pulumi.Output<RouteObject["createdAt"]>;
+  /** When the object last changed. */
+  declare readonly updatedAt: pulumi.Output<RouteObject["updatedAt"]>;
+
+  constructor(name: string, args: RouteArgs, opts?: pulumi.CustomResourceOptions) {
+    super(shim, name, resourceProps(routeKind, args), resourceOptions(routeKind, opts), TYPE_MODULE, "Route");
+  }
+}
+
+/** What the runtime runs for a {@link Route}: check, diff, create, read, update, delete. */
+export const routeProvider = defineProvider(routeKind, objectApi);

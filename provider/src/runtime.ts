@@ -1,0 +1,43 @@
+/**
+ * `mailplane/provider-runtime`: what the serialized provider shim imports when a method runs, in the
+ * dynamic-provider process. It dispatches `call(kind, method, args)` to the kind's implementation.
+ */
+
+import { resolveSettings, type StackConfig, setStackConfig } from "./lib/config.ts";
+import type { ResourceImpl } from "./lib/lifecycle.ts";
+import type { ShimMethod } from "./lib/shim.ts";
+import { aliasProvider } from "./resources/alias.ts";
+import { domainProvider } from "./resources/domain.ts";
+import { filterSettingsProvider } from "./resources/filter-settings.ts";
+import { passwordPolicyProvider } from "./resources/password-policy.ts";
+import { routeProvider } from "./resources/route.ts";
+import { senderListProvider } from "./resources/sender-list.ts";
+import { userProvider } from "./resources/user.ts";
+
+/** Each kind's implementation, by the kind name the shim carries. */
+export const providers: Readonly<Record<string, ResourceImpl>> = {
+  Domain: domainProvider,
+  Route: routeProvider,
+  Alias: aliasProvider,
+  SenderList: senderListProvider,
+  FilterSettings: filterSettingsProvider,
+  PasswordPolicy: passwordPolicyProvider,
+  User: userProvider,
+};
+
+/**
+ * The one entry point of the shim. `configure` stores the stack config for this process (it is
+ * called once per kind, with the same config); `check` also verifies that the provider is configured,
+ * so a missing endpoint or token fails at preview, before anything changes.
+ * @example await call("Domain", "check", [{}, { name: "example.com" }])
+ */
+export async function call(kind: string, method: ShimMethod, args: unknown[]): Promise<unknown> {
+  if (method === "configure") {
+    setStackConfig((args[0] as { config?: StackConfig } | undefined)?.config);
+    return undefined;
+  }
+  const impl = providers[kind];
+  if (impl === undefined) throw new Error(`mailplane: unknown resource kind ${kind}`);
+  if (method === "check") resolveSettings();
+  return (impl[method] as (...a: unknown[]) => Promise<unknown>)(...args);
+}
