@@ -1,0 +1,284 @@
+/** Streaming message scan for DATA: headers, longest line, attachment names (mailsplit) and the GTUBE string. */
+import { Splitter } from "mailsplit";
+
+/** The GTUBE test string (SpamAssassin's Generic Test for Unsolicited Bulk Email). */
+export const GTUBE = "XJS*C4JDBQADNI.NSN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
+const GTUBE_BYTES = Buffer.from(GTUBE);
+/** Header block cap: beyond this the rest is body as far as the scan is concerned. */
+const MAX_HEADER_BYTES = 256 * 1024;
+/** Decoded text scanned per encoded part for GTUBE. */
+const MAX_DECODED_SCAN = 1024 * 1024;
+
+/** The message's top-level header fields the policy reads (names lower-cased, values unfolded). */
+export interface ScannedHeaders {
+  subject: string | undefined;
+  /** The address in From:, lower-cased. */
+  from: string | undefined;
+  messageId: string | undefined;
+  date: string | undefined;
+  autoSubmitted: string | undefined;
+  precedence: string | undefined;
+  /** True when any List-* field (RFC 2369/2919) is present. */
+  list: boolean;
+  /** Number of Received: fields: the hop count of RFC 5321 §6.3 loop detection. */
+  received: number;
+  deliveredTo: string[];
+}
+
+/** What DATA learned about the message. */
+export interface ScanResult {
+  size: number;
+  headers: ScannedHeaders;
+  /** Longest line in characters, without its CRLF (RFC 5322 §2.1.1 allows 998). */
+  maxLineLength: number;
+  /** File names of attachments and inline parts that carry one. */
+  attachments: string[];
+  gtube: boolean;
+}
+
+/** Parses a header block (unfolding continuation lines, RFC 5322 §2.2.3) into name → values. */
+export function parseHeaderBlock(block: string): Map<string, string[]> {
+  const fields = new Map<string, string[]>();
+  let name = "";
+  let value = "";
+  const flush = () => {
+    if (!name) return;
+    const list = fields.get(name) ?? [];
+    list.push(value.trim());
+    fields.set(name, list);
+  };
+  for (const line of block.split(/\r?\n/)) {
+    if (line === "") break;
+    if (/^[ \t]/.test(line)) {
+      value += ` ${line.trim()}`;
+      continue;
+    }
+    flush();
+    const colon = line.indexOf(":");
+    if (colon <= 0) {
+      name = "";
+      continue;
+    }
+    name = line.slice(0, colon).trim().toLowerCase();
+    value = line.slice(colon + 1);
+  }
+  flush();
+  return fields;
+}
+
+/** The mailbox of an address header value: `Bob <bob@example.net>` → `bob@example.net`. */
+export function headerAddress(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const angle = /<([^<>\s]+@[^<>\s]+)>/.exec(value);
+  if (angle) return angle[1]!.toLowerCase();
+  const bare = /([^\s<>,;:"]+@[^\s<>,;:"]+)/.exec(value);
+  return bare ? bare[1]!.toLowerCase() : undefined;
+}
+
+function decodeQuotedPrintable(text: string): Buffer {
+  const joined = text.replace(/=\r?\n/g, "");
+  const bytes: number[] = [];
+  for (let i = 0; i < joined.length; i++) {
+    const c = joined.charCodeAt(i);
+    if (c === 0x3d && /^[0-9a-f]{2}$/i.test(joined.slice(i + 1, i + 3))) {
+      bytes.push(Number.parseInt(joined.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else bytes.push(c & 0xff);
+  }
+  return Buffer.from(bytes);
+}
+
+interface MimeNodeLike {
+  type: "node" | "data" | "body";
+  value?: Buffer;
+  filename?: string | false;
+  contentType?: string | false;
+  encoding?: string | false;
+}
+
+/**
+ * Feeds on DATA chunks as they arrive and keeps only small state: the header block, the current
+ * line length and a GTUBE-sized tail. MIME structure is only parsed (with mailsplit) when the
+ * message is multipart, encoded or names a file, so plain messages cost one pass over the bytes.
+ *
+ * @example
+ * const scan = new MessageScanner();
+ * stream.on("data", (c) => scan.write(c));
+ * const result = await scan.end();
+ */
+export class MessageScanner {
+  #size = 0;
+  #lineLength = 0;
+  #maxLine = 0;
+  #headerChunks: Buffer[] = [];
+  #headerBytes = 0;
+  #headersDone = false;
+  #headers: Map<string, string[]> = new Map();
+  #tail = Buffer.alloc(0);
+  #gtube = false;
+  #splitter: Splitter | null = null;
+  #splitterDone: Promise<void> | null = null;
+  #attachments: string[] = [];
+  #pending: Buffer[] = [];
+  #decodeNode: { encoding: string; chunks: Buffer[]; bytes: number } | null = null;
+
+  write(chunk: Buffer): void {
+    this.#size += chunk.length;
+    this.#measureLines(chunk);
+    this.#searchGtube(chunk);
+    if (!this.#headersDone) {
+      this.#headerChunks.push(chunk);
+      this.#headerBytes += chunk.length;
+      this.#pending.push(chunk);
+      const block = Buffer.concat(this.#headerChunks);
+      const end = headerEnd(block);
+      if (end >= 0 || this.#headerBytes > MAX_HEADER_BYTES) {
+        this.#headersDone = true;
+        this.#headers = parseHeaderBlock(block.subarray(0, end >= 0 ? end : block.length).toString("latin1"));
+        this.#headerChunks = [];
+        if (this.#needsMime()) this.#startSplitter();
+        for (const c of this.#pending) this.#splitter?.write(c);
+        this.#pending = [];
+      }
+      return;
+    }
+    this.#splitter?.write(chunk);
+  }
+
+  async end(): Promise<ScanResult> {
+    if (!this.#headersDone) {
+      this.#headersDone = true;
+      this.#headers = parseHeaderBlock(Buffer.concat(this.#headerChunks).toString("latin1"));
+      if (this.#needsMime()) this.#startSplitter();
+      for (const c of this.#pending) this.#splitter?.write(c);
+      this.#pending = [];
+    }
+    this.#maxLine = Math.max(this.#maxLine, this.#lineLength);
+    if (this.#splitter) {
+      this.#splitter.end();
+      await this.#splitterDone;
+    }
+    const h = this.#headers;
+    const first = (name: string) => h.get(name)?.[0];
+    return {
+      size: this.#size,
+      headers: {
+        subject: first("subject"),
+        from: headerAddress(first("from")),
+        messageId: first("message-id"),
+        date: first("date"),
+        autoSubmitted: first("auto-submitted"),
+        precedence: first("precedence"),
+        list: [...h.keys()].some((k) => k.startsWith("list-")),
+        received: h.get("received")?.length ?? 0,
+        deliveredTo: (h.get("delivered-to") ?? []).map((v) => v.toLowerCase()),
+      },
+      maxLineLength: this.#maxLine,
+      attachments: this.#attachments,
+      gtube: this.#gtube,
+    };
+  }
+
+  #measureLines(chunk: Buffer): void {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      if (nl < 0) {
+        this.#lineLength += chunk.length - start;
+        return;
+      }
+      let len = this.#lineLength + (nl - start);
+      // The CR of CRLF is not part of the line (RFC 5322 §2.1.1 counts characters excluding CRLF).
+      if (nl > start ? chunk[nl - 1] === 13 : this.#lineLength > 0) len -= 1;
+      if (len > this.#maxLine) this.#maxLine = len;
+      this.#lineLength = 0;
+      start = nl + 1;
+    }
+  }
+
+  #searchGtube(chunk: Buffer): void {
+    if (this.#gtube) return;
+    const window = this.#tail.length > 0 ? Buffer.concat([this.#tail, chunk]) : chunk;
+    if (window.indexOf(GTUBE_BYTES) >= 0) {
+      this.#gtube = true;
+      return;
+    }
+    const keep = GTUBE_BYTES.length - 1;
+    this.#tail = Buffer.from(window.subarray(Math.max(0, window.length - keep)));
+  }
+
+  #needsMime(): boolean {
+    const type = this.#headers.get("content-type")?.[0]?.toLowerCase() ?? "";
+    const encoding = this.#headers.get("content-transfer-encoding")?.[0]?.toLowerCase() ?? "";
+    const disposition = this.#headers.get("content-disposition")?.[0] ?? "";
+    return (
+      type.startsWith("multipart/") ||
+      type.startsWith("message/") ||
+      /name\s*\*?=/i.test(type) ||
+      /filename/i.test(disposition) ||
+      encoding.includes("base64") ||
+      encoding.includes("quoted-printable")
+    );
+  }
+
+  #startSplitter(): void {
+    const splitter = new Splitter({ maxHeadSize: MAX_HEADER_BYTES });
+    this.#splitter = splitter;
+    this.#splitterDone = new Promise((resolve) => {
+      splitter.on("data", (part: MimeNodeLike) => this.#onPart(part));
+      splitter.on("end", () => {
+        this.#finishDecode();
+        resolve();
+      });
+      // A malformed MIME structure is not a reason to lose the scan of what was seen.
+      splitter.on("error", () => resolve());
+    });
+  }
+
+  #onPart(part: MimeNodeLike): void {
+    if (part.type === "node") {
+      this.#finishDecode();
+      if (part.filename) this.#attachments.push(String(part.filename));
+      const encoding = String(part.encoding || "").toLowerCase();
+      const isText = String(part.contentType || "text/plain").startsWith("text/");
+      if (isText && (encoding === "base64" || encoding === "quoted-printable")) {
+        this.#decodeNode = { encoding, chunks: [], bytes: 0 };
+      }
+    } else if (part.type === "body" && this.#decodeNode && part.value) {
+      if (this.#decodeNode.bytes < MAX_DECODED_SCAN * 2) {
+        this.#decodeNode.chunks.push(part.value);
+        this.#decodeNode.bytes += part.value.length;
+      }
+    } else if (part.type === "data") {
+      this.#finishDecode();
+    }
+  }
+
+  #finishDecode(): void {
+    const node = this.#decodeNode;
+    this.#decodeNode = null;
+    if (!node || this.#gtube) return;
+    const raw = Buffer.concat(node.chunks).toString("latin1");
+    const decoded =
+      node.encoding === "base64"
+        ? Buffer.from(raw.replace(/\s+/g, ""), "base64")
+        : decodeQuotedPrintable(raw);
+    if (decoded.subarray(0, MAX_DECODED_SCAN).indexOf(GTUBE_BYTES) >= 0) this.#gtube = true;
+  }
+}
+
+/** Offset of the empty line ending the header block, or -1. */
+function headerEnd(block: Buffer): number {
+  const crlf = block.indexOf("\r\n\r\n");
+  const lf = block.indexOf("\n\n");
+  if (crlf < 0) return lf;
+  if (lf < 0) return crlf;
+  return Math.min(crlf, lf);
+}
+
+/** Lower-cased extension of a file name, without the dot ("" when none). */
+export function extensionOf(filename: string): string {
+  const clean = filename.trim().replace(/["']/g, "");
+  const dot = clean.lastIndexOf(".");
+  return dot >= 0 ? clean.slice(dot + 1).toLowerCase() : "";
+}

@@ -1,0 +1,70 @@
+/** SPF (RFC 7208) through mailauth, with an injectable DNS resolver so tests and offline machines decide the answers. */
+import { spf } from "mailauth/lib/spf/index.js";
+
+/** mailauth's resolver contract: `(name, rrtype) → answers`, rejecting with `code` ENOTFOUND/ENODATA for none. */
+export type DnsResolver = (name: string, rrtype: string) => Promise<unknown[]>;
+
+/** RFC 7208 §2.6 results. */
+export type SpfResult = "pass" | "fail" | "softfail" | "neutral" | "none" | "temperror" | "permerror";
+
+/** The outcome and the Received-SPF header (RFC 7208 §9.1) to prepend. */
+export interface SpfVerdict {
+  result: SpfResult;
+  header?: string;
+}
+
+/** A resolver that knows no names: every SPF check is `none`. For machines without DNS. */
+export const NO_DNS: DnsResolver = async (name) => {
+  const err = new Error(`no DNS: ${name}`) as Error & { code: string };
+  err.code = "ENOTFOUND";
+  throw err;
+};
+
+/**
+ * A resolver answering from a table, `"TXT example.net": [["v=spf1 ip4:192.0.2.1 -all"]]`; other
+ * names do not exist. mailauth expects TXT answers as arrays of strings (as node:dns returns them).
+ *
+ * @example tableResolver({ "TXT example.net": [["v=spf1 -all"]] })
+ */
+export function tableResolver(records: Record<string, unknown[]>): DnsResolver {
+  return async (name, rrtype) => {
+    const answer = records[`${rrtype.toUpperCase()} ${name.toLowerCase()}`];
+    if (answer) return answer;
+    const err = new Error(`${rrtype} ${name}: not found`) as Error & { code: string };
+    err.code = "ENOTFOUND";
+    throw err;
+  };
+}
+
+/**
+ * Checks the envelope sender's SPF record for the client IP. With the null sender the HELO
+ * identity is checked instead (RFC 7208 §2.4). Evaluation is capped at `maxElapsedMs`
+ * (RFC 7208 §4.6.4: a time limit yields temperror).
+ *
+ * @example await checkSpf({ sender: "bob@example.net", ip: "192.0.2.1", helo: "mx.example.net", mta: "mx.test", resolver })
+ */
+export async function checkSpf(input: {
+  sender: string;
+  ip: string;
+  helo: string;
+  mta: string;
+  resolver: DnsResolver;
+  maxElapsedMs?: number;
+}): Promise<SpfVerdict> {
+  const helo = input.helo || "unknown";
+  try {
+    const out = await spf({
+      sender: input.sender || `postmaster@${helo}`,
+      ip: input.ip,
+      helo,
+      mta: input.mta,
+      resolver: input.resolver as never,
+      maxElapsedTime: input.maxElapsedMs ?? 10_000,
+    });
+    const result = (out.status?.result ?? "none") as SpfResult;
+    const header = (out as { header?: string }).header;
+    return header ? { result, header } : { result };
+  } catch {
+    return { result: "temperror" };
+  }
+}

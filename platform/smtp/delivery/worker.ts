@@ -1,0 +1,303 @@
+/** Delivery of one queued message to its targets: Maildir, the domain's routes, remote MX/smarthost, auto-replies. */
+import { applyEdits } from "../content/headers.ts";
+import type { DnsResolver } from "../content/spf.ts";
+import { splitMailbox } from "../policy/matchers.ts";
+import type { PolicySnapshot } from "../policy/snapshot.ts";
+import type { DeliveryTarget } from "../session.ts";
+import type { Bounce, Deliver, DeliveryOutcome, QueuedMessage, TargetState } from "../spool/queue.ts";
+import type { AutoResponder } from "./autoreply.ts";
+import { buildDsn } from "./dsn.ts";
+import type { MaildirStore } from "./maildir.ts";
+import type { Hop, Relay, RelayResult } from "./relay.ts";
+
+/** Injects a message the engine itself writes (bounce, auto-reply) into the queue, from the null sender. */
+export type Inject = (input: {
+  origin: "bounce" | "autoreply";
+  to: string;
+  body: Buffer;
+  domain: string | null;
+  subject: string;
+}) => Promise<void>;
+
+/** Where mail for domains the platform does not host goes. */
+export interface OutboundOptions {
+  /** Send everything through this host (a smarthost) instead of looking up MX records. */
+  smarthost?: Hop;
+  /** Resolver for MX lookups (RFC 5321 §5.1). */
+  resolver: DnsResolver;
+}
+
+/** Dependencies of {@link createDeliver}. */
+export interface DeliverDeps {
+  snapshot: () => PolicySnapshot;
+  maildir: MaildirStore;
+  relay: Relay;
+  outbound: OutboundOptions;
+  responder: AutoResponder;
+  inject: Inject;
+}
+
+/**
+ * The hops for a remote domain: the smarthost, or its MX hosts by preference; with no MX the
+ * domain itself (RFC 5321 §5.1 implicit MX). A null MX (RFC 7505) means the domain takes no mail.
+ */
+export async function hopsFor(domain: string, outbound: OutboundOptions): Promise<Hop[] | "null-mx"> {
+  if (outbound.smarthost) return [outbound.smarthost];
+  try {
+    const mx = (await outbound.resolver(domain, "MX")) as { exchange: string; priority: number }[];
+    if (mx.length === 1 && (mx[0]!.exchange === "" || mx[0]!.exchange === ".")) return "null-mx";
+    return mx
+      .slice()
+      .sort((a, b) => a.priority - b.priority)
+      .map((m) => ({ host: m.exchange, port: 25, tls: "opportunistic" as const }));
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === "ENOTFOUND" || code === "ENODATA") return [{ host: domain, port: 25, tls: "opportunistic" }];
+    throw err;
+  }
+}
+
+const outcome = (key: string, r: RelayResult): DeliveryOutcome => ({
+  key,
+  status: r.status,
+  detail: r.detail,
+  status_code: r.statusCode,
+  ...(r.remoteMta ? { remoteMta: r.remoteMta } : {}),
+});
+
+/**
+ * Builds the queue's delivery function. Header edits (verdict headers, subject tag) are applied
+ * once per message; each Maildir copy also gets Return-Path and Delivered-To (RFC 5321 §4.4).
+ * Relay and remote targets are grouped so each destination sees one transaction with all its
+ * recipients.
+ */
+export function createDeliver(deps: DeliverDeps): Deliver {
+  return async (meta, body, targets) => {
+    const message = applyEdits(body, meta.edits);
+    const outcomes: DeliveryOutcome[] = [];
+    const relayGroups = new Map<string, TargetState[]>();
+    const remoteGroups = new Map<string, TargetState[]>();
+    const jobs: Promise<void>[] = [];
+    targets.forEach((t, index) => {
+      const target: DeliveryTarget = t.target;
+      if (target.kind === "mailbox") {
+        jobs.push(
+          (async () => {
+            const trace = Buffer.from(`Return-Path: <${meta.sender}>\r\nDelivered-To: ${target.address}\r\n`);
+            try {
+              await deps.maildir.deliver(
+                target.address,
+                meta.id,
+                index,
+                Buffer.concat([trace, message]),
+                Date.parse(meta.receivedAt),
+              );
+              outcomes.push({
+                key: t.key,
+                status: "delivered",
+                detail: "delivered to Maildir",
+                status_code: "2.0.0",
+              });
+            } catch (err) {
+              // A local write error (disk full, permissions) is temporary from the queue's view.
+              outcomes.push({
+                key: t.key,
+                status: "deferred",
+                detail: `Maildir: ${(err as Error).message}`,
+                status_code: "4.3.0",
+              });
+            }
+          })(),
+        );
+      } else if (target.kind === "relay") {
+        const list = relayGroups.get(target.domain) ?? [];
+        list.push(t);
+        relayGroups.set(target.domain, list);
+      } else if (target.kind === "remote") {
+        const domain = splitMailbox(target.address)?.domain ?? "";
+        const key = deps.outbound.smarthost ? "*" : domain;
+        const list = remoteGroups.get(key) ?? [];
+        list.push(t);
+        remoteGroups.set(key, list);
+      } else {
+        jobs.push(
+          (async () => {
+            const reply = deps.responder.reply({
+              alias: target.alias,
+              subject: target.subject,
+              body: target.body,
+              periodDays: target.periodDays,
+              sender: meta.sender,
+              origin: meta.origin,
+              classification: meta.classification,
+              autoSubmitted: meta.facts?.autoSubmitted ?? null,
+              precedence: meta.facts?.precedence ?? null,
+              list: meta.facts?.list ?? false,
+              messageId: meta.messageId,
+            });
+            if ("message" in reply) {
+              await deps.inject({
+                origin: "autoreply",
+                to: meta.sender,
+                body: reply.message,
+                domain: target.domain,
+                subject: target.subject,
+              });
+              outcomes.push({
+                key: t.key,
+                status: "delivered",
+                detail: "auto-reply sent",
+                status_code: "2.0.0",
+              });
+            } else {
+              outcomes.push({
+                key: t.key,
+                status: "delivered",
+                detail: `auto-reply suppressed: ${reply.suppressed}`,
+                status_code: "2.0.0",
+              });
+            }
+          })().catch((err) => {
+            outcomes.push({
+              key: t.key,
+              status: "deferred",
+              detail: `auto-reply: ${(err as Error).message}`,
+              status_code: "4.3.0",
+            });
+          }),
+        );
+      }
+    });
+    for (const [domain, group] of relayGroups) {
+      jobs.push(
+        (async () => {
+          const routes = deps.snapshot().domains.get(domain)?.routes ?? [];
+          if (routes.length === 0) {
+            for (const t of group) {
+              outcomes.push({
+                key: t.key,
+                status: "deferred",
+                detail: `no route declared for ${domain}`,
+                status_code: "4.4.4",
+              });
+            }
+            return;
+          }
+          const results = await deps.relay.send(
+            routes,
+            meta.sender,
+            group.map((t) => (t.target.kind === "relay" ? t.target.address : "")),
+            message,
+          );
+          for (const [i, r] of results.entries()) outcomes.push(outcome(group[i]!.key, r));
+        })(),
+      );
+    }
+    for (const [domain, group] of remoteGroups) {
+      jobs.push(
+        (async () => {
+          const addresses = group.map((t) => (t.target.kind === "remote" ? t.target.address : ""));
+          let hops: Hop[] | "null-mx";
+          try {
+            hops = await hopsFor(domain, deps.outbound);
+          } catch (err) {
+            for (const t of group) {
+              outcomes.push({
+                key: t.key,
+                status: "deferred",
+                detail: `MX lookup for ${domain}: ${(err as Error).message}`,
+                status_code: "4.4.3",
+              });
+            }
+            return;
+          }
+          if (hops === "null-mx") {
+            // RFC 7505 §3: a null MX domain accepts no mail; 5.1.10 is its registered status.
+            for (const t of group)
+              outcomes.push({
+                key: t.key,
+                status: "failed",
+                detail: `${domain} accepts no mail (null MX)`,
+                status_code: "5.1.10",
+              });
+            return;
+          }
+          const results = await deps.relay.send(hops, meta.sender, addresses, message);
+          for (const [i, r] of results.entries()) outcomes.push(outcome(group[i]!.key, r));
+        })(),
+      );
+    }
+    await Promise.all(jobs);
+    return outcomes;
+  };
+}
+
+/** Dependencies of {@link createBounce}. */
+export interface BounceDeps {
+  snapshot: () => PolicySnapshot;
+  inject: Inject;
+  /** Our host name, for Reporting-MTA and MAILER-DAEMON@. */
+  hostname: string;
+  now?: () => number;
+  /** Told when a bounce is not sent and why (log). */
+  onSuppressed?: (meta: QueuedMessage, why: string) => void;
+}
+
+/**
+ * Builds the queue's bounce function: one DSN per message listing every failed recipient. No DSN
+ * for the null sender or for our own bounces and auto-replies (RFC 3464 §2 / RFC 5321 §6.1: avoid
+ * loops), and at most `maxBouncesPerHour` per domain.
+ */
+export function createBounce(deps: BounceDeps): Bounce {
+  const sent = new Map<string, number[]>();
+  const now = deps.now ?? Date.now;
+  return async (meta, body, failed) => {
+    if (meta.sender === "" || meta.origin === "bounce" || meta.origin === "autoreply") {
+      deps.onSuppressed?.(meta, "null sender or automatic message");
+      return;
+    }
+    const domainPolicy = meta.domain ? deps.snapshot().domains.get(meta.domain) : undefined;
+    const limit = domainPolicy?.maxBouncesPerHour ?? 100;
+    const key = meta.domain ?? "";
+    const t = now();
+    const recent = (sent.get(key) ?? []).filter((at) => at > t - 3_600_000);
+    if (recent.length >= limit) {
+      sent.set(key, recent);
+      deps.onSuppressed?.(meta, `bounce limit of ${limit} per hour reached for ${key || "the platform"}`);
+      return;
+    }
+    recent.push(t);
+    sent.set(key, recent);
+    const rcptOf = new Map(
+      meta.recipients.flatMap((r) =>
+        r.targets.map((x) => ["address" in x ? x.address : "", r.rcpt] as const),
+      ),
+    );
+    const dsn = buildDsn({
+      reportingMta: deps.hostname,
+      from: `MAILER-DAEMON@${deps.hostname}`,
+      to: meta.sender,
+      queueId: meta.id,
+      arrivalDate: new Date(meta.receivedAt),
+      recipients: failed.map(({ target, outcome: o }) => {
+        const address = "address" in target.target ? target.target.address : target.recipient;
+        const original = rcptOf.get(address);
+        return {
+          finalRecipient: address,
+          ...(original ? { originalRecipient: original } : {}),
+          status: o.status_code.startsWith("2") ? "5.0.0" : o.status_code,
+          diagnostic: o.detail,
+          ...(o.remoteMta ? { remoteMta: o.remoteMta } : {}),
+        };
+      }),
+      original: body,
+    });
+    await deps.inject({
+      origin: "bounce",
+      to: meta.sender,
+      body: dsn,
+      domain: meta.domain,
+      subject: "Undelivered Mail Returned to Sender",
+    });
+  };
+}

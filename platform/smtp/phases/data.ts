@@ -1,0 +1,201 @@
+/** DATA phase: the verdict on a received message — size, allow lists, SPF, line length, attachments, spam score. */
+import { type Classification, classify } from "../content/classify.ts";
+import { extensionOf, type ScanResult } from "../content/scan.ts";
+import type { SpfVerdict } from "../content/spf.ts";
+import type { DomainPolicy } from "../policy/snapshot.ts";
+import { defer, type PhaseResult, type Refusal, reject } from "./result.ts";
+
+/** RFC 5321 §6.3: a message that has passed this many relays is looping. */
+export const MAX_HOPS = 50;
+/** RFC 5322 §2.1.1: lines MUST be no more than 998 characters, excluding the CRLF. */
+export const MAX_LINE_LENGTH = 998;
+
+/** How the log and the statistics classify a message. */
+export type MessageClass =
+  | "clean"
+  | "unsure"
+  | "spam"
+  | "allowlisted"
+  | "blocked-attachment"
+  | "oversized"
+  | "spf-fail"
+  | "rejected";
+
+/** Header edits applied to every stored copy: fields to prepend and a subject prefix. */
+export interface HeaderEdits {
+  prepend: string[];
+  subjectPrefix: string | null;
+}
+
+/**
+ * An accepted message's fate. `deliver` goes to its targets; `quarantine` is held for review.
+ * `reply` is what the client hears: a quarantined message is still answered 5xx when the domain's
+ * quarantine response is `reject` (SpamPanel's default), but it is stored either way.
+ */
+export interface Disposition {
+  disposition: "deliver" | "quarantine";
+  classification: MessageClass;
+  reason: string;
+  score: number;
+  edits: HeaderEdits;
+  reply: "accept" | Refusal;
+}
+
+/** The inputs of the verdict, all known once the message has been received. */
+export interface DataInput {
+  /** The domain policy of the transaction's recipients; null for authenticated submission to remote domains. */
+  domain: DomainPolicy | null;
+  /** Whether the recipients are filtered (false: allow-listed recipients/senders, or authenticated). */
+  filtered: boolean;
+  authenticated: boolean;
+  sender: string;
+  /** The transaction's recipient addresses (after domain-alias rewriting). */
+  recipients: string[];
+  remoteAddress: string;
+  scan: ScanResult;
+  /** Null when SPF was not checked (skipped, exempt, authenticated or allow-listed). */
+  spf: SpfVerdict | null;
+}
+
+function quarantined(
+  domain: DomainPolicy,
+  classification: MessageClass,
+  reason: string,
+  score: number,
+  edits: HeaderEdits,
+): Disposition {
+  const reply =
+    domain.filter.quarantineResponse === "accept"
+      ? "accept"
+      : reject(550, "5.7.1", `Message rejected and quarantined: ${reason}`);
+  return { disposition: "quarantine", classification, reason, score, edits, reply };
+}
+
+function evidence(c: Classification): string {
+  const rules = c.hits.map((h) => `${h.rule}=${h.score}`).join(", ");
+  return `X-Mailplane-Evidence: Combined (${c.score.toFixed(2)})${rules ? `; ${rules}` : ""}`;
+}
+
+/**
+ * Decides what happens to a received message. Order: hop count and Delivered-To loops (554 5.4.6) → the domain's size
+ * limit (552 5.3.4 or quarantine) → allow-listed or authenticated: delivered as is → SPF fail
+ * (550 5.7.23, RFC 7372) or temperror (451 4.7.24) → line length (550 5.6.0) → blocked attachment
+ * extension (quarantine) → spam score: at or above the quarantine threshold quarantined (or, with
+ * the quarantine off, delivered tagged), at or above the tag threshold delivered with the unsure
+ * notation. Every delivered copy carries `X-Recommended-Action: accept|reject` (SpamPanel).
+ *
+ * @example dataVerdict({ domain, filtered: true, authenticated: false, sender, remoteAddress, scan, spf })
+ */
+export function dataVerdict(input: DataInput): PhaseResult<Disposition> | Refusal {
+  const { domain, scan } = input;
+  if (scan.headers.received > MAX_HOPS) {
+    return reject(
+      554,
+      "5.4.6",
+      `Too many hops (${scan.headers.received} Received: fields), mail loop suspected`,
+    );
+  }
+  // A Delivered-To: naming one of our recipients means the message already reached its mailbox
+  // here once and came back (a forwarding loop across systems).
+  const looped = input.recipients.find((r) => scan.headers.deliveredTo.includes(r));
+  if (looped) return reject(554, "5.4.6", `Mail loop: message was already delivered to <${looped}>`);
+  const edits: HeaderEdits = { prepend: [], subjectPrefix: null };
+  if (input.spf?.header) edits.prepend.push(input.spf.header);
+  if (domain && domain.filter.sizeLimitBytes > 0 && scan.size > domain.filter.sizeLimitBytes) {
+    const reason = `message size ${scan.size} exceeds the limit of ${domain.filter.sizeLimitBytes} bytes`;
+    if (domain.filter.oversizedAction === "reject") return reject(552, "5.3.4", `Message too big: ${reason}`);
+    return { action: "accept", value: quarantined(domain, "oversized", reason, 0, edits) };
+  }
+  if (!domain || !input.filtered) {
+    edits.prepend.push("X-Recommended-Action: accept");
+    return {
+      action: "accept",
+      value: {
+        disposition: "deliver",
+        classification: input.authenticated ? "clean" : "allowlisted",
+        reason: input.authenticated ? "authenticated submission" : "allow-listed",
+        score: 0,
+        edits,
+        reply: "accept",
+      },
+    };
+  }
+  const f = domain.filter;
+  if (input.spf?.result === "fail") {
+    return reject(550, "5.7.23", `SPF validation failed for <${input.sender}> from ${input.remoteAddress}`);
+  }
+  if (input.spf?.result === "temperror") {
+    return defer(451, "4.7.24", "SPF validation error (temporary DNS failure), try again later");
+  }
+  if (!f.skipLineLengthCheck && scan.maxLineLength > MAX_LINE_LENGTH) {
+    return reject(
+      550,
+      "5.6.0",
+      `Line too long (${scan.maxLineLength} characters; RFC 5322 section 2.1.1 allows 998)`,
+    );
+  }
+  const score = classify(scan, input.spf);
+  edits.prepend.push(evidence(score));
+  const blocked = scan.attachments.find((name) => f.blockedExtensions.has(extensionOf(name)));
+  if (blocked !== undefined) {
+    edits.prepend.push("X-Recommended-Action: reject");
+    return {
+      action: "accept",
+      value: quarantined(
+        domain,
+        "blocked-attachment",
+        `blocked attachment type .${extensionOf(blocked)}`,
+        score.score,
+        edits,
+      ),
+    };
+  }
+  if (score.score >= f.quarantineThreshold) {
+    edits.prepend.push("X-Recommended-Action: reject");
+    if (f.quarantineEnabled) {
+      return {
+        action: "accept",
+        value: quarantined(domain, "spam", `spam score ${score.score.toFixed(2)}`, score.score, edits),
+      };
+    }
+    // Quarantine off: spam is delivered, marked like unsure mail so the recipient's client can sort it.
+    if (f.unsureSubjectNotation) edits.subjectPrefix = f.unsureSubjectNotation;
+    return {
+      action: "accept",
+      value: {
+        disposition: "deliver",
+        classification: "spam",
+        reason: "spam, quarantine disabled",
+        score: score.score,
+        edits,
+        reply: "accept",
+      },
+    };
+  }
+  edits.prepend.push("X-Recommended-Action: accept");
+  if (score.score >= f.tagThreshold) {
+    if (f.unsureSubjectNotation) edits.subjectPrefix = f.unsureSubjectNotation;
+    return {
+      action: "accept",
+      value: {
+        disposition: "deliver",
+        classification: "unsure",
+        reason: "unsure",
+        score: score.score,
+        edits,
+        reply: "accept",
+      },
+    };
+  }
+  return {
+    action: "accept",
+    value: {
+      disposition: "deliver",
+      classification: "clean",
+      reason: "clean",
+      score: score.score,
+      edits,
+      reply: "accept",
+    },
+  };
+}

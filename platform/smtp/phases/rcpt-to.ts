@@ -1,0 +1,232 @@
+/** RCPT TO phase: relay control, domain aliases, lists, users, aliases, catch-all and routes, loops cut. */
+import { splitMailbox } from "../policy/matchers.ts";
+import type { AliasPolicy, DomainPolicy, PolicySnapshot } from "../policy/snapshot.ts";
+import type { AcceptedRecipient, ConnectionContext, DeliveryTarget, Transaction } from "../session.ts";
+import { senderAllowed, senderBlocked } from "./mail-from.ts";
+import { accept, defer, type PhaseResult, type Refusal, reject } from "./result.ts";
+
+/** How deep forwards may nest before the branch is treated as a loop (RFC 5321 §6.3 asks for loop detection). */
+export const MAX_FORWARD_DEPTH = 10;
+
+const USER_UNKNOWN = (address: string) =>
+  reject(550, "5.1.1", `<${address}>: Recipient address rejected: user unknown`, "unknown-recipient");
+
+/** The outcome of resolving one address inside the platform. */
+interface Resolution {
+  targets: DeliveryTarget[];
+  /** The first refusal met, reported when nothing could be delivered. */
+  refusal?: Refusal;
+  /** True when a forwarding loop was cut somewhere below. */
+  loop: boolean;
+}
+
+/**
+ * Resolves RCPT TO. Order (each step answers only if the earlier ones passed):
+ * 1. unknown domain → 550 5.7.1 relay denied (authenticated clients may relay: `remote` target);
+ * 2. a domain alias is rewritten to its main domain; the local part must exist there;
+ * 3. a rejected local-part character → 550 5.1.3;
+ * 4. the domain's sender block list (envelope sender, address or domain) → 550 5.7.1;
+ * 5. the domain's recipient block list → 550 5.7.1;
+ * 6. user: disabled → 550 5.2.1, else its mailbox;
+ * 7. alias: reject → 550 5.7.1 with its text; forward → expanded (loops cut, 550 5.4.6 when only loops
+ *    remain); auto-reply → the reply plus copies;
+ * 8. local-recipients-only mode: anything else not listed → 550 5.1.1;
+ * 9. catch-all (`Domain.catchAll` or the `*@domain` alias), last;
+ * 10. the domain's routes: the downstream server owns the mailbox;
+ * 11. otherwise 550 5.1.1 user unknown.
+ * Finally an inbound transaction keeps one domain and one filtering mode (else 452 4.5.3) and a
+ * declared SIZE over the domain's limit is refused early (RFC 1870 §6, 552 5.3.4).
+ *
+ * @example rcptTo(snapshot, conn, tx, "alice@example.org") // accept({ address: "alice@example.com", … })
+ */
+export function rcptTo(
+  snapshot: PolicySnapshot,
+  conn: ConnectionContext,
+  tx: Transaction,
+  rcpt: string,
+): PhaseResult<AcceptedRecipient> {
+  const given = rcpt.trim().toLowerCase();
+  const parts = splitMailbox(given);
+  if (!parts) return reject(501, "5.1.3", "Bad recipient address syntax");
+  const domain = snapshot.domains.get(parts.domain);
+  if (!domain) {
+    if (conn.user) {
+      return accept({
+        rcpt: given,
+        address: given,
+        domain: null,
+        filtered: false,
+        targets: [{ kind: "remote", address: given }],
+      });
+    }
+    // RFC 5321 §3.6.2 / §7.1: only authenticated clients may relay to domains we do not host.
+    return reject(550, "5.7.1", `<${given}>: Relay access denied`, "relay");
+  }
+  const address = `${parts.local}@${domain.name}`;
+  for (const ch of domain.rejectedLocalPartChars) {
+    if (parts.local.includes(ch))
+      return reject(550, "5.1.3", `<${given}>: Recipient address contains a rejected character`);
+  }
+  if (!conn.user) {
+    const blocked = senderBlocked(domain, tx.mailFrom);
+    if (blocked) return blocked;
+  }
+  if (domain.recipientBlock.matches(address)) {
+    return reject(550, "5.7.1", `<${given}>: Recipient address rejected by policy`, "blocked");
+  }
+  const resolution = resolveLocal(snapshot, domain, parts.local, new Set([address]), 0, true);
+  if (resolution.targets.length === 0) {
+    if (resolution.refusal) return resolution.refusal;
+    if (resolution.loop) return reject(550, "5.4.6", `<${given}>: Routing loop detected`);
+    return USER_UNKNOWN(given);
+  }
+  const filtered =
+    !conn.user && !domain.recipientAllow.matches(address) && !senderAllowed(domain, tx.mailFrom);
+  const accepted: AcceptedRecipient = {
+    rcpt: given,
+    address,
+    domain: domain.name,
+    filtered,
+    targets: dedupe(resolution.targets),
+  };
+  const tooBig = declaredSizeRefusal(domain, tx);
+  if (tooBig) return tooBig;
+  const grouping = groupRefusal(conn, tx, accepted);
+  if (grouping) return grouping;
+  return accept(accepted);
+}
+
+/** The key that recipients of one transaction must share; see {@link Transaction.groupKey}. */
+export function groupKeyOf(conn: ConnectionContext, recipient: AcceptedRecipient): string {
+  return conn.user ? "submission" : `${recipient.domain}|${recipient.filtered ? "filtered" : "unfiltered"}`;
+}
+
+function groupRefusal(
+  conn: ConnectionContext,
+  tx: Transaction,
+  recipient: AcceptedRecipient,
+): Refusal | undefined {
+  if (tx.groupKey === null || tx.groupKey === groupKeyOf(conn, recipient)) return undefined;
+  // RFC 5321 §4.5.3.1.10: 452 makes the client send this recipient in a later transaction.
+  return defer(
+    452,
+    "4.5.3",
+    `<${recipient.rcpt}>: Too many recipients: send recipients of ${recipient.domain} in a separate transaction`,
+  );
+}
+
+function declaredSizeRefusal(domain: DomainPolicy, tx: Transaction): Refusal | undefined {
+  const limit = domain.filter.sizeLimitBytes;
+  if (
+    limit > 0 &&
+    domain.filter.oversizedAction === "reject" &&
+    tx.declaredSize !== null &&
+    tx.declaredSize > limit
+  ) {
+    return reject(552, "5.3.4", `Message size exceeds the limit of ${domain.name} (${limit} bytes)`);
+  }
+  return undefined;
+}
+
+/**
+ * Resolves a local part of a hosted domain to delivery targets. `visited` holds every address met
+ * on this path (cycle detection); `top` is true for the RCPT address itself, whose refusals are
+ * reported to the client, while refusals deeper in a forward are only noted.
+ */
+function resolveLocal(
+  snapshot: PolicySnapshot,
+  domain: DomainPolicy,
+  local: string,
+  visited: Set<string>,
+  depth: number,
+  top: boolean,
+): Resolution {
+  const address = `${local}@${domain.name}`;
+  const user = domain.users.get(local);
+  if (user) {
+    if (!user.enabled) {
+      return {
+        targets: [],
+        loop: false,
+        refusal: reject(550, "5.2.1", `<${address}>: Mailbox disabled, not accepting messages`),
+      };
+    }
+    return { targets: [{ kind: "mailbox", address, domain: domain.name }], loop: false };
+  }
+  const alias = domain.aliases.get(local);
+  if (alias) return resolveAlias(snapshot, domain, alias, visited, depth);
+  if (domain.localRecipientsOnly && !domain.localRecipients.has(local)) {
+    return { targets: [], loop: false, refusal: USER_UNKNOWN(address) };
+  }
+  if (domain.catchAllAlias) return resolveAlias(snapshot, domain, domain.catchAllAlias, visited, depth);
+  if (domain.catchAll) {
+    const below = expand(snapshot, domain.catchAll, visited, depth + 1);
+    if (below.targets.length > 0 || !top) return below;
+  }
+  if (domain.routes.length > 0)
+    return { targets: [{ kind: "relay", address, domain: domain.name }], loop: false };
+  return { targets: [], loop: false, refusal: USER_UNKNOWN(address) };
+}
+
+function resolveAlias(
+  snapshot: PolicySnapshot,
+  domain: DomainPolicy,
+  alias: AliasPolicy,
+  visited: Set<string>,
+  depth: number,
+): Resolution {
+  const action = alias.action;
+  if (action.type === "reject") {
+    // The alias's own text (e.g. "Joe no longer works here"); RFC 3463 X.7.1: delivery not authorized.
+    return { targets: [], loop: false, refusal: reject(550, "5.7.1", action.message) };
+  }
+  const result: Resolution = { targets: [], loop: false };
+  const destinations = action.type === "forward" ? action.to : (action.copyTo ?? []);
+  if (action.type === "autoReply") {
+    result.targets.push({
+      kind: "autoreply",
+      alias: alias.address,
+      domain: domain.name,
+      subject: action.subject,
+      body: action.body,
+      periodDays: action.periodDays ?? 1,
+    });
+  }
+  for (const to of destinations) {
+    const below = expand(snapshot, to, visited, depth + 1);
+    result.targets.push(...below.targets);
+    result.loop ||= below.loop;
+    result.refusal ??= below.refusal;
+  }
+  return result;
+}
+
+/** Expands one forward destination: a hosted address recursively, anything else as a remote target. */
+function expand(
+  snapshot: PolicySnapshot,
+  destination: string,
+  visited: Set<string>,
+  depth: number,
+): Resolution {
+  const parts = splitMailbox(destination.toLowerCase());
+  if (!parts) return { targets: [], loop: false };
+  const domain = snapshot.domains.get(parts.domain);
+  if (!domain)
+    return { targets: [{ kind: "remote", address: `${parts.local}@${parts.domain}` }], loop: false };
+  const address = `${parts.local}@${domain.name}`;
+  // A destination already on this path, or a chain deeper than any sane list, is a loop: cut it.
+  if (visited.has(address) || depth > MAX_FORWARD_DEPTH) return { targets: [], loop: true };
+  const path = new Set(visited).add(address);
+  if (domain.recipientBlock.matches(address)) return { targets: [], loop: false };
+  return resolveLocal(snapshot, domain, parts.local, path, depth, false);
+}
+
+function dedupe(targets: DeliveryTarget[]): DeliveryTarget[] {
+  const seen = new Set<string>();
+  return targets.filter((t) => {
+    const key = t.kind === "autoreply" ? `autoreply:${t.alias}` : `${t.kind}:${t.address}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,341 @@
+/** The SMTP engine's in-memory policy: hash maps built once from the declared tenancy, read per command. */
+import { AddressList, CidrSet, splitMailbox } from "./matchers.ts";
+
+/** Filter settings as the model declares them (`FilterSettingsSpec`); missing fields take the defaults. */
+export interface FilterSettingsInput {
+  scope: string;
+  quarantineEnabled?: boolean;
+  quarantineThreshold?: number;
+  tagThreshold?: number;
+  unsureSubjectNotation?: string;
+  quarantineResponse?: "reject" | "accept";
+  quarantineDays?: number;
+  skipSpf?: boolean;
+  spfExemptNetworks?: string[];
+  skipLineLengthCheck?: boolean;
+  blockedExtensions?: string[];
+  sizeLimitMb?: number;
+  oversizedAction?: "reject" | "quarantine";
+}
+
+/** The part of `PasswordPolicySpec` the engine enforces at SMTP AUTH. */
+export interface PasswordPolicyInput {
+  scope: string;
+  expiry?: { days?: number | null };
+  lockout?: { failures?: number; windowMinutes?: number; durationMinutes?: number };
+}
+
+/** `DomainSpec` fields the engine uses. */
+export interface DomainInput {
+  name: string;
+  aliases?: string[];
+  notificationFrom?: string | null;
+  maxRetryDays?: number;
+  maxBouncesPerHour?: number;
+  rejectedLocalPartChars?: string;
+  logInvalidRecipients?: boolean;
+  catchAll?: string | null;
+  localRecipientsOnly?: boolean;
+  localRecipients?: string[];
+  logRetentionDays?: number;
+}
+
+/** `RouteSpec`. */
+export interface RouteInput {
+  domain: string;
+  host: string;
+  port?: number;
+  priority?: number;
+  tls?: "none" | "opportunistic" | "required";
+}
+
+/** `AliasSpec`: forward, reject with a text, or auto-reply. `*@domain` is the catch-all. */
+export interface AliasInput {
+  address: string;
+  action:
+    | { type: "forward"; to: string[] }
+    | { type: "reject"; message: string }
+    | { type: "autoReply"; subject: string; body: string; copyTo?: string[]; periodDays?: number };
+}
+
+/** `SenderListSpec`: entries are `local@domain` or `*@domain`. */
+export interface SenderListInput {
+  domain: string;
+  kind: "allow" | "block";
+  target: "sender" | "recipient";
+  entries: string[];
+}
+
+/** A user as the engine needs it; the password hash stays in the store and is read at AUTH time. */
+export interface UserInput {
+  address: string;
+  enabled?: boolean;
+}
+
+/** One account's declared objects. */
+export interface AccountInput {
+  id: string;
+  domains: DomainInput[];
+  routes?: RouteInput[];
+  aliases?: AliasInput[];
+  senderLists?: SenderListInput[];
+  filterSettings?: FilterSettingsInput[];
+  passwordPolicies?: PasswordPolicyInput[];
+  users?: UserInput[];
+}
+
+/** Everything declared, at one store revision. */
+export interface TenancyInput {
+  revision: number;
+  accounts: AccountInput[];
+}
+
+/** Effective filter settings of a domain (its own, else the account default, else the built-in defaults). */
+export interface FilterPolicy {
+  quarantineEnabled: boolean;
+  quarantineThreshold: number;
+  tagThreshold: number;
+  unsureSubjectNotation: string;
+  quarantineResponse: "reject" | "accept";
+  quarantineDays: number;
+  skipSpf: boolean;
+  spfExempt: CidrSet;
+  skipLineLengthCheck: boolean;
+  blockedExtensions: Set<string>;
+  /** Bytes; 0 means no limit of the domain's own (the engine's hard limit still applies). */
+  sizeLimitBytes: number;
+  oversizedAction: "reject" | "quarantine";
+}
+
+/** Effective login rules of a domain's users. */
+export interface AuthPolicy {
+  expiryDays: number | null;
+  lockoutFailures: number;
+  lockoutWindowMs: number;
+  lockoutDurationMs: number;
+}
+
+/** A route with its defaults applied. */
+export interface RoutePolicy {
+  host: string;
+  port: number;
+  priority: number;
+  tls: "none" | "opportunistic" | "required";
+}
+
+/** An alias, keyed by local part in its domain. */
+export interface AliasPolicy {
+  address: string;
+  action: AliasInput["action"];
+}
+
+/** A user (mailbox owner), keyed by local part. */
+export interface UserPolicy {
+  address: string;
+  accountId: string;
+  enabled: boolean;
+}
+
+/** Everything the RCPT, MAIL and DATA phases need about one main domain. */
+export interface DomainPolicy {
+  name: string;
+  accountId: string;
+  aliasDomains: string[];
+  users: Map<string, UserPolicy>;
+  aliases: Map<string, AliasPolicy>;
+  /** The `*@domain` alias, if declared. */
+  catchAllAlias: AliasPolicy | null;
+  /** `Domain.catchAll`: where mail for unknown local parts goes. */
+  catchAll: string | null;
+  localRecipientsOnly: boolean;
+  localRecipients: Set<string>;
+  rejectedLocalPartChars: string;
+  logInvalidRecipients: boolean;
+  routes: RoutePolicy[];
+  senderAllow: AddressList;
+  senderBlock: AddressList;
+  recipientAllow: AddressList;
+  recipientBlock: AddressList;
+  filter: FilterPolicy;
+  auth: AuthPolicy;
+  maxRetryDays: number;
+  maxBouncesPerHour: number;
+  notificationFrom: string;
+  logRetentionDays: number;
+}
+
+/**
+ * The engine's view of the declared tenancy. `domains` maps every main domain and every domain
+ * alias to its main domain's policy, so a recipient's domain is one probe.
+ */
+export interface PolicySnapshot {
+  revision: number;
+  domains: Map<string, DomainPolicy>;
+  counts: { domains: number; aliases: number; users: number };
+}
+
+/** The built-in filter defaults: the SpamPanel manual's numbers, as the model's `FilterSettingsSpec` declares them. */
+export const DEFAULT_FILTER: Required<Omit<FilterSettingsInput, "scope">> = {
+  quarantineEnabled: true,
+  quarantineThreshold: 0.9,
+  tagThreshold: 0.1,
+  unsureSubjectNotation: "[SPAM?]",
+  quarantineResponse: "reject",
+  quarantineDays: 28,
+  skipSpf: false,
+  spfExemptNetworks: [],
+  skipLineLengthCheck: false,
+  blockedExtensions: ["bat", "btm", "cmd", "com", "cpl", "dll", "exe", "msi", "pif"],
+  sizeLimitMb: 0,
+  oversizedAction: "reject",
+};
+
+/** The built-in login rules: lockout after 5 failures in 10 minutes per IP, for 10 minutes; no expiry. */
+export const DEFAULT_AUTH: AuthPolicy = {
+  expiryDays: null,
+  lockoutFailures: 5,
+  lockoutWindowMs: 10 * 60_000,
+  lockoutDurationMs: 10 * 60_000,
+};
+
+function filterPolicy(input: Partial<FilterSettingsInput> | undefined): FilterPolicy {
+  const f = { ...DEFAULT_FILTER, ...stripUndefined(input ?? {}) };
+  return {
+    quarantineEnabled: f.quarantineEnabled,
+    quarantineThreshold: f.quarantineThreshold,
+    tagThreshold: f.tagThreshold,
+    unsureSubjectNotation: f.unsureSubjectNotation,
+    quarantineResponse: f.quarantineResponse,
+    quarantineDays: f.quarantineDays,
+    skipSpf: f.skipSpf,
+    spfExempt: new CidrSet(f.spfExemptNetworks),
+    skipLineLengthCheck: f.skipLineLengthCheck,
+    blockedExtensions: new Set(f.blockedExtensions.map((e) => e.toLowerCase())),
+    sizeLimitBytes: f.sizeLimitMb * 1024 * 1024,
+    oversizedAction: f.oversizedAction,
+  };
+}
+
+function authPolicy(input: PasswordPolicyInput | undefined): AuthPolicy {
+  if (!input) return DEFAULT_AUTH;
+  const minutes = 60_000;
+  return {
+    expiryDays: input.expiry?.days ?? null,
+    lockoutFailures: input.lockout?.failures ?? DEFAULT_AUTH.lockoutFailures,
+    lockoutWindowMs: (input.lockout?.windowMinutes ?? 10) * minutes,
+    lockoutDurationMs: (input.lockout?.durationMinutes ?? 10) * minutes,
+  };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Builds the snapshot. Objects whose domain is not declared are ignored (the store refuses them
+ * anyway: a Route needs its Domain). Cost is linear in the number of objects; lookups afterwards
+ * are constant time.
+ *
+ * @example
+ * const snap = buildPolicySnapshot({ revision: 1, accounts: [{ id: "acme", domains: [{ name: "example.com" }] }] });
+ * snap.domains.get("example.com")?.filter.quarantineThreshold // 0.9
+ */
+export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
+  const domains = new Map<string, DomainPolicy>();
+  let aliasCount = 0;
+  let userCount = 0;
+  let domainCount = 0;
+  for (const account of input.accounts) {
+    const filterByScope = new Map((account.filterSettings ?? []).map((f) => [f.scope, f]));
+    const passwordByScope = new Map((account.passwordPolicies ?? []).map((p) => [p.scope, p]));
+    const own = new Map<string, DomainPolicy>();
+    for (const d of account.domains) {
+      const policy: DomainPolicy = {
+        name: d.name,
+        accountId: account.id,
+        aliasDomains: d.aliases ?? [],
+        users: new Map(),
+        aliases: new Map(),
+        catchAllAlias: null,
+        catchAll: d.catchAll ?? null,
+        localRecipientsOnly: d.localRecipientsOnly ?? false,
+        localRecipients: new Set(d.localRecipients ?? []),
+        rejectedLocalPartChars: d.rejectedLocalPartChars ?? "",
+        logInvalidRecipients: d.logInvalidRecipients ?? false,
+        routes: [],
+        senderAllow: new AddressList(),
+        senderBlock: new AddressList(),
+        recipientAllow: new AddressList(),
+        recipientBlock: new AddressList(),
+        filter: filterPolicy(filterByScope.get(d.name) ?? filterByScope.get("account")),
+        auth: authPolicy(passwordByScope.get(d.name) ?? passwordByScope.get("account")),
+        maxRetryDays: d.maxRetryDays ?? 4,
+        maxBouncesPerHour: d.maxBouncesPerHour ?? 100,
+        notificationFrom: d.notificationFrom ?? `postmaster@${d.name}`,
+        logRetentionDays: d.logRetentionDays ?? 28,
+      };
+      own.set(d.name, policy);
+      domains.set(d.name, policy);
+      domainCount++;
+    }
+    // Domain aliases after all main domains, so a name declared as both resolves to the main domain.
+    for (const policy of own.values()) {
+      for (const alias of policy.aliasDomains) if (!domains.has(alias)) domains.set(alias, policy);
+    }
+    for (const r of account.routes ?? []) {
+      own.get(r.domain)?.routes.push({
+        host: r.host,
+        port: r.port ?? 25,
+        priority: r.priority ?? 10,
+        tls: r.tls ?? "opportunistic",
+      });
+    }
+    for (const policy of own.values()) {
+      // Lower priority first (RFC 5321 §5.1 MX preference semantics); ties keep declaration order.
+      policy.routes.sort((a, b) => a.priority - b.priority);
+    }
+    for (const a of account.aliases ?? []) {
+      const parts = splitMailbox(a.address);
+      const policy = parts && own.get(parts.domain);
+      if (!parts || !policy) continue;
+      const alias: AliasPolicy = { address: a.address.toLowerCase(), action: a.action };
+      if (parts.local === "*") policy.catchAllAlias = alias;
+      else policy.aliases.set(parts.local, alias);
+      aliasCount++;
+    }
+    for (const u of account.users ?? []) {
+      const parts = splitMailbox(u.address);
+      const policy = parts && own.get(parts.domain);
+      if (!parts || !policy) continue;
+      policy.users.set(parts.local, {
+        address: u.address.toLowerCase(),
+        accountId: account.id,
+        enabled: u.enabled ?? true,
+      });
+      userCount++;
+    }
+    for (const l of account.senderLists ?? []) {
+      const policy = own.get(l.domain);
+      if (!policy) continue;
+      const list =
+        l.target === "sender"
+          ? l.kind === "allow"
+            ? policy.senderAllow
+            : policy.senderBlock
+          : l.kind === "allow"
+            ? policy.recipientAllow
+            : policy.recipientBlock;
+      for (const entry of l.entries) list.add(entry);
+    }
+  }
+  return {
+    revision: input.revision,
+    domains,
+    counts: { domains: domainCount, aliases: aliasCount, users: userCount },
+  };
+}
+
+/** An empty snapshot: every recipient is refused until the first real one arrives. */
+export function emptySnapshot(): PolicySnapshot {
+  return buildPolicySnapshot({ revision: 0, accounts: [] });
+}

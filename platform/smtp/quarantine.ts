@@ -1,0 +1,152 @@
+/** The quarantine: held messages on disk (synced), listed, viewed, released, deleted and purged after their days. */
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { open, readFile, rename, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { applyEdits } from "./content/headers.ts";
+import { decodeRecord, encodeRecord, fsyncDir } from "./spool/journal.ts";
+import type { QueuedMessage } from "./spool/queue.ts";
+
+/** One quarantined message as the operations API lists it. */
+export interface QuarantineEntry {
+  id: string;
+  receivedAt: string;
+  expiresAt: string;
+  domain: string | null;
+  sender: string;
+  recipients: string[];
+  subject: string;
+  size: number;
+  classification: string;
+  reason: string;
+  score: number;
+}
+
+/** Filters of {@link QuarantineStore.list}; all optional, combined with AND. */
+export interface QuarantineQuery {
+  domain?: string;
+  /** Case-insensitive substring of the subject. */
+  subject?: string;
+  sender?: string;
+  recipient?: string;
+  from?: string;
+  to?: string;
+}
+
+/**
+ * Quarantined messages, one file each (`<id>.msg`: the queued message's meta and its bytes), written
+ * and synced before the queue forgets the message. The index is in memory, rebuilt from the files
+ * at start, so listing never reads message bodies.
+ *
+ * @example
+ * const q = await QuarantineStore.open("/data/quarantine");
+ * await q.put(meta, raw, 28);
+ * q.list({ domain: "example.com" });
+ */
+export class QuarantineStore {
+  readonly dir: string;
+  readonly #index = new Map<string, QuarantineEntry>();
+
+  private constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  static async open(dir: string): Promise<QuarantineStore> {
+    mkdirSync(dir, { recursive: true });
+    const store = new QuarantineStore(dir);
+    for (const file of readdirSync(dir)) {
+      if (!file.endsWith(".msg")) continue;
+      const rec = decodeRecord(readFileSync(join(dir, file)));
+      if (rec) {
+        const { entry } = rec.meta as { entry: QuarantineEntry };
+        store.#index.set(entry.id, entry);
+      }
+    }
+    return store;
+  }
+
+  get size(): number {
+    return this.#index.size;
+  }
+
+  /** Stores a message durably; `days` is the domain's quarantine period. */
+  async put(meta: QueuedMessage, body: Buffer, days: number): Promise<QuarantineEntry> {
+    const entry: QuarantineEntry = {
+      id: meta.id,
+      receivedAt: meta.receivedAt,
+      expiresAt: new Date(Date.parse(meta.receivedAt) + days * 86_400_000).toISOString(),
+      domain: meta.domain,
+      sender: meta.sender,
+      recipients: meta.recipients.map((r) => r.address),
+      subject: meta.subject,
+      size: meta.size,
+      classification: meta.classification,
+      reason: meta.reason,
+      score: meta.score,
+    };
+    const path = join(this.dir, `${meta.id}.msg`);
+    const fh = await open(`${path}.tmp`, "w");
+    try {
+      await fh.writev(encodeRecord({ entry, message: meta }, body));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(`${path}.tmp`, path);
+    await fsyncDir(this.dir);
+    this.#index.set(entry.id, entry);
+    return entry;
+  }
+
+  /** Entries matching `query`, newest first. */
+  list(query: QuarantineQuery = {}): QuarantineEntry[] {
+    const subject = query.subject?.toLowerCase();
+    return [...this.#index.values()]
+      .filter(
+        (e) =>
+          (!query.domain || e.domain === query.domain) &&
+          (!subject || e.subject.toLowerCase().includes(subject)) &&
+          (!query.sender || e.sender.includes(query.sender.toLowerCase())) &&
+          (!query.recipient || e.recipients.some((r) => r.includes(query.recipient!.toLowerCase()))) &&
+          (!query.from || e.receivedAt >= query.from) &&
+          (!query.to || e.receivedAt < query.to),
+      )
+      .sort((a, b) => b.receivedAt.localeCompare(a.receivedAt));
+  }
+
+  get(id: string): QuarantineEntry | undefined {
+    return this.#index.get(id);
+  }
+
+  /** The message as it would be delivered (with its verdict headers), or undefined. */
+  async raw(id: string): Promise<Buffer | undefined> {
+    const held = await this.read(id);
+    return held ? applyEdits(held.body, held.message.edits) : undefined;
+  }
+
+  /** The stored meta and bytes (release re-queues them). */
+  async read(
+    id: string,
+  ): Promise<{ entry: QuarantineEntry; message: QueuedMessage; body: Buffer } | undefined> {
+    if (!this.#index.has(id)) return undefined;
+    const rec = decodeRecord(await readFile(join(this.dir, `${id}.msg`)));
+    if (!rec) return undefined;
+    const { entry, message } = rec.meta as { entry: QuarantineEntry; message: QueuedMessage };
+    return { entry, message, body: Buffer.from(rec.body) };
+  }
+
+  /** Deletes a held message. False when unknown. */
+  async delete(id: string): Promise<boolean> {
+    if (!this.#index.delete(id)) return false;
+    await unlink(join(this.dir, `${id}.msg`)).catch(() => {});
+    return true;
+  }
+
+  /** Deletes every message past its quarantine days; returns the IDs removed. */
+  async purge(now = new Date()): Promise<string[]> {
+    const expired = [...this.#index.values()]
+      .filter((e) => e.expiresAt <= now.toISOString())
+      .map((e) => e.id);
+    for (const id of expired) await this.delete(id);
+    return expired;
+  }
+}

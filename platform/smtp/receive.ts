@@ -1,0 +1,269 @@
+/** Receiving DATA: stream → scan (+ SPF in parallel) → verdict → durable queue → the reply, and the log entry. */
+import { randomBytes } from "node:crypto";
+import { type FileHandle, open, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { MessageScanner, type ScanResult } from "./content/scan.ts";
+import { checkSpf, type DnsResolver, type SpfVerdict } from "./content/spf.ts";
+import type { LogClassification, LogEntry, MessageLog } from "./log.ts";
+import { type Disposition, dataVerdict } from "./phases/data.ts";
+import { senderAllowed } from "./phases/mail-from.ts";
+import { defer, type Refusal, replyLine } from "./phases/result.ts";
+import type { DomainPolicy, PolicySnapshot } from "./policy/snapshot.ts";
+import type { ConnectionContext, Transaction } from "./session.ts";
+import type { Queue, QueuedMessage } from "./spool/queue.ts";
+
+/** What receiving needs from the engine. */
+export interface ReceiveDeps {
+  snapshot: () => PolicySnapshot;
+  queue: Queue;
+  log: MessageLog;
+  resolver: DnsResolver;
+  hostname: string;
+  /** Bodies up to this size stay in memory and go into the journal record; larger ones are written to their own file. */
+  inlineLimit: number;
+}
+
+/** The reply to DATA: accepted with a queue ID, or a refusal. */
+export type ReceiveResult = { action: "accept"; id: string } | Refusal;
+
+/**
+ * A queue ID: milliseconds since the epoch in base 36 (sortable by arrival) and 40 random bits.
+ * @example newQueueId() // "mf3k2x1a0-9c1e22f4a7"
+ */
+export function newQueueId(now = Date.now()): string {
+  return `${now.toString(36).padStart(9, "0")}-${randomBytes(5).toString("hex")}`;
+}
+
+/** RFC 3848 protocol names for the Received: field. */
+function protocolOf(conn: ConnectionContext): string {
+  return `ESMTP${conn.secure ? "S" : ""}${conn.user ? "A" : ""}`;
+}
+
+/** The trace field every accepted message gets (RFC 5321 §4.4). */
+export function receivedField(
+  conn: ConnectionContext,
+  hostname: string,
+  id: string,
+  recipients: string[],
+  now: Date,
+): string {
+  const helo = conn.helo || "unknown";
+  const forClause = recipients.length === 1 ? `\r\n\tfor <${recipients[0]}>` : "";
+  return `Received: from ${helo} ([${conn.remoteAddress}])\r\n\tby ${hostname} (mailplane) with ${protocolOf(conn)} id ${id}${forClause};\r\n\t${now.toUTCString()}`;
+}
+
+/** Whether SPF applies to this transaction (RFC 7208 checks MAIL FROM of unauthenticated clients only). */
+function spfApplies(conn: ConnectionContext, domain: DomainPolicy | null, filtered: boolean): boolean {
+  if (conn.user || !domain || !filtered) return false;
+  return !domain.filter.skipSpf && !domain.filter.spfExempt.has(conn.remoteAddress);
+}
+
+function classificationOf(refusal: Refusal): LogClassification {
+  if (refusal.action === "defer") return "deferred";
+  if (refusal.enhanced === "5.7.23") return "spf-fail";
+  if (refusal.enhanced === "5.3.4") return "oversized";
+  if (refusal.tag === "blocked") return "blocked";
+  return "rejected";
+}
+
+/** Builds a log entry for a transaction outcome. */
+export function logEntry(
+  conn: ConnectionContext,
+  fields: Pick<LogEntry, "id" | "sender" | "recipients" | "domain" | "classification" | "action" | "reply"> &
+    Partial<Pick<LogEntry, "subject" | "messageId" | "size" | "score">>,
+): LogEntry {
+  return {
+    at: new Date().toISOString(),
+    listener: conn.listener,
+    clientIp: conn.remoteAddress,
+    clientHelo: conn.helo,
+    subject: "",
+    messageId: null,
+    size: 0,
+    score: 0,
+    delivery: null,
+    deliveryDetail: null,
+    ...fields,
+  };
+}
+
+/** Receives the message body into memory, spilling to `<bodies>/<id>` past the inline limit. */
+async function readBody(
+  stream: Readable,
+  scanner: MessageScanner,
+  inlineLimit: number,
+  spillPath: string,
+): Promise<{ body: Buffer; spilled: boolean; size: number }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let file: FileHandle | null = null;
+  try {
+    for await (const raw of stream) {
+      const chunk = raw as Buffer;
+      scanner.write(chunk);
+      size += chunk.length;
+      if (file) {
+        await file.write(chunk);
+        continue;
+      }
+      chunks.push(chunk);
+      if (size > inlineLimit) {
+        file = await open(spillPath, "w");
+        await file.writev(chunks);
+        chunks.length = 0;
+      }
+    }
+    if (file) await file.sync();
+  } finally {
+    await file?.close();
+  }
+  return { body: file ? Buffer.alloc(0) : Buffer.concat(chunks, size), spilled: file !== null, size };
+}
+
+/**
+ * Handles one DATA. SPF (when it applies) runs while the body streams in; the verdict comes from
+ * {@link dataVerdict}; an accepted or quarantined message is written to the queue and acknowledged
+ * only after the queue made it durable (RFC 5321 §6.1). A queue that cannot write answers
+ * 451 4.3.0 so the client keeps the message and retries.
+ */
+export async function receiveMessage(
+  deps: ReceiveDeps,
+  conn: ConnectionContext,
+  tx: Transaction,
+  stream: Readable & { sizeExceeded?: boolean },
+): Promise<ReceiveResult> {
+  const snapshot = deps.snapshot();
+  const id = newQueueId();
+  const first = tx.recipients[0];
+  const domain = first?.domain ? (snapshot.domains.get(first.domain) ?? null) : null;
+  let filtered = tx.recipients.every((r) => r.filtered);
+  const spfPromise: Promise<SpfVerdict | null> = spfApplies(conn, domain, filtered)
+    ? checkSpf({
+        sender: tx.mailFrom,
+        ip: conn.remoteAddress,
+        helo: conn.helo,
+        mta: deps.hostname,
+        resolver: deps.resolver,
+      })
+    : Promise.resolve(null);
+  const scanner = new MessageScanner();
+  const spillPath = join(deps.queue.bodiesDir, id);
+  let received: { body: Buffer; spilled: boolean; size: number };
+  let scan: ScanResult;
+  let spf: SpfVerdict | null;
+  const recipients = tx.recipients.map((r) => r.address);
+  const logDomain = domain?.name ?? conn.user?.domain ?? null;
+  try {
+    received = await readBody(stream, scanner, deps.inlineLimit, spillPath);
+    [scan, spf] = await Promise.all([scanner.end(), spfPromise]);
+  } catch {
+    await unlink(spillPath).catch(() => {});
+    return defer(451, "4.3.0", "Temporary local problem while receiving the message, try again later");
+  }
+  const cleanup = () => (received.spilled ? unlink(spillPath).catch(() => {}) : Promise.resolve());
+  // smtp-server answers 552 5.3.4 itself when the hard limit was passed (rejectOversized).
+  if (stream.sizeExceeded) {
+    await cleanup();
+    return defer(452, "4.3.1", "message exceeds the engine's size limit");
+  }
+  if (filtered && domain && senderAllowed(domain, tx.mailFrom, scan.headers.from)) filtered = false;
+  const verdict = dataVerdict({
+    domain,
+    filtered,
+    authenticated: conn.user !== null,
+    sender: tx.mailFrom,
+    recipients,
+    remoteAddress: conn.remoteAddress,
+    scan,
+    spf: filtered ? spf : null,
+  });
+  const base = {
+    id,
+    sender: tx.mailFrom,
+    recipients,
+    domain: logDomain,
+    subject: scan.headers.subject ?? "",
+    messageId: scan.headers.messageId ?? null,
+    size: scan.size,
+  };
+  if (verdict.action !== "accept") {
+    await cleanup();
+    deps.log.record(
+      logEntry(conn, {
+        ...base,
+        classification: classificationOf(verdict),
+        action: verdict.action === "defer" ? "deferred" : "rejected",
+        reply: replyLine(verdict),
+      }),
+    );
+    return verdict;
+  }
+  const d: Disposition = verdict.value;
+  const now = new Date();
+  d.edits.prepend.unshift(
+    receivedField(
+      conn,
+      deps.hostname,
+      id,
+      tx.recipients.map((r) => r.rcpt),
+      now,
+    ),
+  );
+  const meta: QueuedMessage = {
+    id,
+    receivedAt: now.toISOString(),
+    sender: tx.mailFrom,
+    client: {
+      ip: conn.remoteAddress,
+      helo: conn.helo,
+      tls: conn.secure,
+      user: conn.user?.address ?? null,
+      listener: conn.listener,
+    },
+    domain: logDomain,
+    subject: base.subject,
+    messageId: base.messageId,
+    size: scan.size,
+    disposition: d.disposition,
+    classification: d.classification,
+    reason: d.reason,
+    score: d.score,
+    edits: d.edits,
+    recipients: tx.recipients.map((r) => ({ rcpt: r.rcpt, address: r.address, targets: r.targets })),
+    origin: "smtp",
+    facts: {
+      autoSubmitted: scan.headers.autoSubmitted ?? null,
+      precedence: scan.headers.precedence ?? null,
+      list: scan.headers.list,
+    },
+    ...(received.spilled ? { bodyFile: id } : {}),
+  };
+  try {
+    await deps.queue.accept(meta, received.body, received.spilled ? [deps.queue.bodiesDir] : []);
+  } catch {
+    await cleanup();
+    const refusal = defer(
+      451,
+      "4.3.0",
+      "Temporary local problem: the message could not be stored, try again later",
+    );
+    deps.log.record(
+      logEntry(conn, { ...base, classification: "deferred", action: "deferred", reply: replyLine(refusal) }),
+    );
+    return refusal;
+  }
+  const quarantined = d.disposition === "quarantine";
+  const reply = d.reply === "accept" ? `250 2.0.0 Ok: queued as ${id}` : replyLine(d.reply);
+  deps.log.record(
+    logEntry(conn, {
+      ...base,
+      classification: d.classification === "blocked-attachment" ? "blocked-attachment" : d.classification,
+      action: quarantined ? "quarantined" : "accepted",
+      reply,
+      score: d.score,
+    }),
+  );
+  deps.log.update(id, quarantined ? "quarantined" : "queued", null);
+  return d.reply === "accept" ? { action: "accept", id } : d.reply;
+}

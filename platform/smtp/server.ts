@@ -1,0 +1,278 @@
+/** The SMTP listeners: smtp-server wired to the phases, with every phase result turned into a reply here. */
+import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
+import type {
+  SMTPServerAddress,
+  SMTPServerDataStream,
+  SMTPServerOptions,
+  SMTPServerSession,
+} from "smtp-server";
+import { SMTPServer } from "smtp-server";
+import { SMTPConnection } from "smtp-server/lib/smtp-connection.js";
+import type { LoginLockout } from "./lockout.ts";
+import type { MessageLog } from "./log.ts";
+import { AUTH_MECHANISMS, authenticate, type CredentialSource } from "./phases/auth.ts";
+import { type ConnectionGate, connect } from "./phases/connect.ts";
+import { mailFrom } from "./phases/mail-from.ts";
+import { groupKeyOf, rcptTo } from "./phases/rcpt-to.ts";
+import { type Refusal, replyLine } from "./phases/result.ts";
+import { splitMailbox } from "./policy/matchers.ts";
+import type { PolicySnapshot } from "./policy/snapshot.ts";
+import { logEntry, type ReceiveDeps, receiveMessage } from "./receive.ts";
+import { type ConnectionContext, type ListenerKind, newTransaction, type Transaction } from "./session.ts";
+import type { TlsMaterial } from "./tls.ts";
+
+/** Options of one listener. */
+export interface ListenerOptions {
+  kind: ListenerKind;
+  hostname: string;
+  tls: TlsMaterial;
+  /** Hard size limit in bytes, advertised with SIZE (RFC 1870) and enforced by smtp-server (rejectOversized). */
+  maxMessageBytes: number;
+  /**
+   * Wait before the 220 greeting, in ms. smtp-server always waits 100 ms (to catch clients that
+   * talk before the greeting); that delay caps a client that opens one connection per message at
+   * 10 messages/s per session, so the engine replaces it with this value. Default 0.
+   */
+  greetingDelayMs: number;
+  /** Idle timeout per connection (RFC 5321 §4.5.3.2 asks for at least 5 minutes). Default 300,000. */
+  socketTimeoutMs?: number;
+  snapshot: () => PolicySnapshot;
+  gate: ConnectionGate;
+  lockout: LoginLockout;
+  credentials: CredentialSource;
+  log: MessageLog;
+  receive: ReceiveDeps;
+  now?: () => number;
+}
+
+/** The reply error smtp-server sends for a refusal: `<code> <enhanced> <text>`, enhanced code ours. */
+export function refusalError(result: Refusal): Error & { responseCode: number } {
+  const err = new Error(`${result.enhanced} ${result.message}`) as Error & { responseCode: number };
+  err.responseCode = result.code;
+  return err;
+}
+
+const ENHANCED_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
+
+/**
+ * smtp-server with two changes, both made where connections are created:
+ * - the greeting is sent after `greetingDelayMs` instead of the library's fixed 100 ms;
+ * - replies whose text already starts with an RFC 3463 code keep it, instead of getting the
+ *   library's generic code per reply class in front of ours.
+ */
+class MailplaneSmtpServer extends SMTPServer {
+  greetingDelayMs = 0;
+
+  override connect(socket: Socket | TLSSocket, socketOptions?: unknown): void {
+    const connection = new SMTPConnection(this, socket, socketOptions as never) as SMTPConnection &
+      Record<string, any>;
+    this.connections.add(connection);
+    connection.on("error", (err: Error) => this._onError(err));
+    connection.on("connect", (data: Parameters<SMTPServer["_onClientConnect"]>[0]) =>
+      this._onClientConnect(data),
+    );
+    const send = connection.send.bind(connection);
+    connection.send = (code: number, data?: unknown, context?: unknown) =>
+      typeof data === "string" && ENHANCED_PREFIX.test(data) && code >= 400
+        ? send(code, data, false)
+        : send(code, data as never, context as never);
+    const delay = this.greetingDelayMs;
+    // The body of SMTPConnection.init() without its hard-coded 100 ms timer.
+    connection._setListeners(() => {
+      const max = (this.options as SMTPServerOptions).maxClients;
+      if (max && this.connections.size > max) {
+        return connection.send(
+          421,
+          `${connection.name} Too many connected clients, try again in a moment`,
+          false,
+        );
+      }
+      if (delay > 0) setTimeout(() => connection.connectionReady(), delay).unref();
+      else connection.connectionReady();
+    });
+  }
+}
+
+/**
+ * Creates a listener (not yet listening). The inbound listener takes MX traffic: STARTTLS offered,
+ * no AUTH. The submission listener requires AUTH (PLAIN/LOGIN) after STARTTLS (RFC 3207, RFC 4954),
+ * then relays for the user.
+ *
+ * @example
+ * const server = createListener({ kind: "inbound", … });
+ * server.listen(2525, "127.0.0.1");
+ */
+export function createListener(opts: ListenerOptions): SMTPServer {
+  const conns = new WeakMap<
+    SMTPServerSession,
+    { ctx: ConnectionContext; tx: Transaction | null; admitted: boolean }
+  >();
+  const now = opts.now ?? Date.now;
+  const state = (session: SMTPServerSession) => {
+    let s = conns.get(session);
+    if (!s) {
+      s = {
+        ctx: {
+          id: session.id,
+          listener: opts.kind,
+          remoteAddress: session.remoteAddress,
+          helo: "",
+          secure: session.secure,
+          user: null,
+        },
+        tx: null,
+        admitted: false,
+      };
+      conns.set(session, s);
+    }
+    // STARTTLS and EHLO change these during the connection.
+    s.ctx.secure = session.secure;
+    s.ctx.helo = session.hostNameAppearsAs ? String(session.hostNameAppearsAs) : "";
+    return s;
+  };
+  const submission = opts.kind === "submission";
+  const server = new MailplaneSmtpServer({
+    name: opts.hostname,
+    banner: "mailplane",
+    key: opts.tls.key,
+    cert: opts.tls.cert,
+    size: opts.maxMessageBytes,
+    rejectOversized: true,
+    // RFC 4954 §4: PLAIN and LOGIN send the password in the clear, so only after STARTTLS.
+    authMethods: [...AUTH_MECHANISMS],
+    allowInsecureAuth: false,
+    authOptional: !submission,
+    authRequiredMessage: "5.7.0 Authentication required",
+    disabledCommands: submission ? [] : ["AUTH"],
+    disableReverseLookup: true,
+    hideDSN: true,
+    logger: false,
+    socketTimeout: opts.socketTimeoutMs ?? 300_000,
+    onConnect(session, callback) {
+      const s = state(session);
+      const verdict = connect(opts.gate, session.remoteAddress);
+      if (verdict.action !== "accept") return callback(refusalError(verdict));
+      s.admitted = true;
+      callback();
+    },
+    onClose(session) {
+      const s = conns.get(session);
+      if (s?.admitted) opts.gate.release(session.remoteAddress);
+    },
+    onAuth(auth, session, callback) {
+      const s = state(session);
+      authenticate(
+        { snapshot: opts.snapshot(), lockout: opts.lockout, credentials: opts.credentials, now: now() },
+        s.ctx,
+        { method: auth.method, username: auth.username ?? "", password: auth.password ?? "" },
+      ).then(
+        (verdict) => {
+          if (verdict.action !== "accept") return callback(refusalError(verdict));
+          s.ctx.user = verdict.value;
+          callback(null, { user: verdict.value.address });
+        },
+        // Never echo the error: it could carry the attempted credentials.
+        () =>
+          callback(
+            refusalError({
+              action: "defer",
+              code: 454,
+              enhanced: "4.7.0",
+              message: "Temporary authentication failure",
+            }),
+          ),
+      );
+    },
+    onMailFrom(address: SMTPServerAddress, session, callback) {
+      const s = state(session);
+      s.tx = null;
+      const verdict = mailFrom(opts.snapshot(), s.ctx, address.address);
+      if (verdict.action !== "accept") return callback(refusalError(verdict));
+      const size = Number(
+        address.args && typeof address.args === "object"
+          ? (address.args as Record<string, unknown>).SIZE
+          : NaN,
+      );
+      s.tx = newTransaction(verdict.value, Number.isFinite(size) ? size : null);
+      callback();
+    },
+    onRcptTo(address: SMTPServerAddress, session, callback) {
+      const s = state(session);
+      if (!s.tx)
+        return callback(
+          refusalError({ action: "reject", code: 503, enhanced: "5.5.1", message: "need MAIL command" }),
+        );
+      const snapshot = opts.snapshot();
+      const verdict = rcptTo(snapshot, s.ctx, s.tx, address.address);
+      if (verdict.action !== "accept") {
+        logRefusedRecipient(opts, snapshot, s.ctx, s.tx, address.address, verdict);
+        return callback(refusalError(verdict));
+      }
+      // The session changes only after acceptance (STYLE §13).
+      s.tx.groupKey ??= groupKeyOf(s.ctx, verdict.value);
+      s.tx.recipients = s.tx.recipients.filter((r) => r.rcpt !== verdict.value.rcpt);
+      s.tx.recipients.push(verdict.value);
+      callback();
+    },
+    onData(stream: SMTPServerDataStream, session, callback) {
+      const s = state(session);
+      const tx = s.tx;
+      s.tx = null;
+      if (!tx || tx.recipients.length === 0) {
+        stream.resume();
+        return callback(
+          refusalError({ action: "reject", code: 503, enhanced: "5.5.1", message: "need RCPT command" }),
+        );
+      }
+      receiveMessage(opts.receive, s.ctx, tx, stream).then(
+        (result) => {
+          if (result.action === "accept") return callback(null, `2.0.0 Ok: queued as ${result.id}`);
+          callback(refusalError(result));
+        },
+        () =>
+          callback(
+            refusalError({
+              action: "defer",
+              code: 451,
+              enhanced: "4.3.0",
+              message: "Temporary local problem, try again later",
+            }),
+          ),
+      );
+    },
+  });
+  server.greetingDelayMs = opts.greetingDelayMs;
+  // Socket errors of single clients (resets, TLS failures) are theirs, not the server's.
+  server.on("error", () => {});
+  return server;
+}
+
+/**
+ * SpamPanel logs connections once RCPT TO was given: policy refusals (blocked senders and
+ * recipients) always, unknown recipients when the domain asks for it (`logInvalidRecipients`).
+ */
+function logRefusedRecipient(
+  opts: ListenerOptions,
+  snapshot: PolicySnapshot,
+  ctx: ConnectionContext,
+  tx: Transaction,
+  rcpt: string,
+  verdict: Refusal,
+): void {
+  const domain = snapshot.domains.get(splitMailbox(rcpt)?.domain ?? "");
+  if (!domain) return;
+  if (verdict.tag === "unknown-recipient" && !domain.logInvalidRecipients) return;
+  if (verdict.action === "defer") return;
+  opts.log.record(
+    logEntry(ctx, {
+      id: `${ctx.id}-${tx.recipients.length}-${Date.now().toString(36)}`,
+      sender: tx.mailFrom,
+      recipients: [rcpt.toLowerCase()],
+      domain: domain.name,
+      classification: verdict.tag === "blocked" ? "blocked" : "rejected",
+      action: "rejected",
+      reply: replyLine(verdict),
+    }),
+  );
+}

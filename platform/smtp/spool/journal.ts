@@ -1,0 +1,343 @@
+/** The durable spool: an append-only journal whose fsyncs are shared by every session waiting on it (group commit). */
+import { mkdirSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
+import { appendFile, type FileHandle, open, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { crc32 } from "node:zlib";
+
+/** Record header: magic "MPQ1", meta length, body length, CRC-32 of meta+body (all u32 big-endian). */
+const MAGIC = 0x4d505131;
+const HEADER_BYTES = 16;
+
+/** Where a record lives: segment number and byte offset of its header. */
+export interface JournalRef {
+  segment: number;
+  offset: number;
+  metaLength: number;
+  bodyLength: number;
+}
+
+/** A record that was committed and not yet marked done, found when the journal was opened. */
+export interface RecoveredRecord {
+  ref: JournalRef;
+  meta: unknown;
+}
+
+/** Encodes one record (also the format of single-message files in deferred/ and quarantine/). */
+export function encodeRecord(meta: unknown, body: Buffer): Buffer[] {
+  const metaBytes = Buffer.from(JSON.stringify(meta));
+  const header = Buffer.alloc(HEADER_BYTES);
+  header.writeUInt32BE(MAGIC, 0);
+  header.writeUInt32BE(metaBytes.length, 4);
+  header.writeUInt32BE(body.length, 8);
+  header.writeUInt32BE(crc32(body, crc32(metaBytes)), 12);
+  return [header, metaBytes, body];
+}
+
+/** Decodes the record at `offset`; undefined when it is torn or corrupt (a crash mid-write). */
+export function decodeRecord(
+  data: Buffer,
+  offset = 0,
+): { meta: unknown; body: Buffer; metaLength: number; bodyLength: number; next: number } | undefined {
+  if (offset + HEADER_BYTES > data.length) return undefined;
+  if (data.readUInt32BE(offset) !== MAGIC) return undefined;
+  const metaLength = data.readUInt32BE(offset + 4);
+  const bodyLength = data.readUInt32BE(offset + 8);
+  const end = offset + HEADER_BYTES + metaLength + bodyLength;
+  if (end > data.length) return undefined;
+  const metaBytes = data.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + metaLength);
+  const body = data.subarray(offset + HEADER_BYTES + metaLength, end);
+  if (crc32(body, crc32(metaBytes)) !== data.readUInt32BE(offset + 12)) return undefined;
+  try {
+    return { meta: JSON.parse(metaBytes.toString("utf8")), body, metaLength, bodyLength, next: end };
+  } catch {
+    return undefined;
+  }
+}
+
+/** fsyncs a directory so a new, renamed or removed entry in it survives a crash. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+interface Pending {
+  buffers: Buffer[];
+  bytes: number;
+  metaLength: number;
+  bodyLength: number;
+  syncDirs: string[];
+  resolve: (ref: JournalRef) => void;
+  reject: (err: Error) => void;
+}
+
+interface Segment {
+  seq: number;
+  /** Records appended and not yet done. */
+  live: number;
+  /** True once the journal writes to a newer segment. */
+  retired: boolean;
+}
+
+const segmentName = (seq: number) => `${String(seq).padStart(12, "0")}.log`;
+const doneName = (seq: number) => `${String(seq).padStart(12, "0")}.done`;
+
+/**
+ * The spool journal. `append` resolves only after the record is on disk: the bytes are written and
+ * `fdatasync`ed (which also persists the file size, fdatasync(2)), and the segment's directory
+ * entry was fsynced when the segment was created. Appends that arrive while a sync is running wait
+ * for the next one and share it, so N concurrent sessions cost one sync, not N — a group commit with
+ * no timer: the batch is simply whatever queued up during the previous sync.
+ *
+ * Records are marked done (delivered, moved or quarantined) in a `.done` side file that is not
+ * synced: after a crash a done mark may be lost and the message is delivered again — a duplicate,
+ * never a loss (RFC 5321 §6.1). A segment is deleted once it is retired and all its records are done.
+ * A torn record at a segment's end (the crash hit mid-write, no client got 250 for it) is ignored.
+ *
+ * @example
+ * const { journal, recovered } = await Journal.open("/var/spool/mailplane/journal");
+ * const ref = await journal.append({ id: "q1" }, body); // durable now: answer 250
+ * journal.markDone(ref);
+ */
+export class Journal {
+  readonly dir: string;
+  readonly segmentBytes: number;
+  #segments = new Map<number, Segment>();
+  #current!: Segment;
+  #fh!: FileHandle;
+  #position = 0;
+  #queue: Pending[] = [];
+  #flushing = false;
+  #failed: Error | null = null;
+  #readers = new Map<number, Promise<FileHandle>>();
+  #doneBuffer = new Map<number, string[]>();
+  #doneScheduled = false;
+  #doneWriting: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  private constructor(dir: string, segmentBytes: number) {
+    this.dir = dir;
+    this.segmentBytes = segmentBytes;
+  }
+
+  /**
+   * Opens the journal in `dir` (created if missing) and returns the records still to deliver.
+   * Writing always starts a fresh segment, so a torn tail is never appended to.
+   * @param segmentBytes size after which a new segment starts; default 64 MiB.
+   */
+  static async open(
+    dir: string,
+    segmentBytes = 64 * 1024 * 1024,
+  ): Promise<{ journal: Journal; recovered: RecoveredRecord[] }> {
+    mkdirSync(dir, { recursive: true });
+    const journal = new Journal(dir, segmentBytes);
+    const recovered: RecoveredRecord[] = [];
+    const seqs = readdirSync(dir)
+      .filter((f) => /^\d{12}\.log$/.test(f))
+      .map((f) => Number(f.slice(0, 12)))
+      .sort((a, b) => a - b);
+    for (const seq of seqs) {
+      const data = readFileSync(join(dir, segmentName(seq)));
+      let done = new Set<string>();
+      try {
+        done = new Set(
+          readFileSync(join(dir, doneName(seq)), "utf8")
+            .split("\n")
+            .filter(Boolean),
+        );
+      } catch {
+        // no done marks yet
+      }
+      const segment: Segment = { seq, live: 0, retired: true };
+      let offset = 0;
+      for (;;) {
+        const rec = decodeRecord(data, offset);
+        if (!rec) break;
+        if (!done.has(String(offset))) {
+          recovered.push({
+            ref: { segment: seq, offset, metaLength: rec.metaLength, bodyLength: rec.bodyLength },
+            meta: rec.meta,
+          });
+          segment.live++;
+        }
+        offset = rec.next;
+      }
+      if (segment.live === 0) {
+        unlinkSync(join(dir, segmentName(seq)));
+        try {
+          unlinkSync(join(dir, doneName(seq)));
+        } catch {
+          // never had done marks
+        }
+      } else {
+        journal.#segments.set(seq, segment);
+      }
+    }
+    await journal.#startSegment((seqs.at(-1) ?? 0) + 1);
+    return { journal, recovered };
+  }
+
+  /** Records waiting in segments (committed, not done). */
+  get liveRecords(): number {
+    let n = 0;
+    for (const s of this.#segments.values()) n += s.live;
+    return n;
+  }
+
+  /**
+   * Appends a record and resolves once it is durable. `syncDirs` are directories to fsync in the
+   * same commit before the record is written (e.g. where a large message body was written as its
+   * own file), so one batch pays for each directory once.
+   */
+  append(meta: unknown, body: Buffer, syncDirs: string[] = []): Promise<JournalRef> {
+    if (this.#failed) return Promise.reject(this.#failed);
+    if (this.#closed) return Promise.reject(new Error("journal closed"));
+    const buffers = encodeRecord(meta, body);
+    return new Promise((resolve, reject) => {
+      this.#queue.push({
+        buffers,
+        bytes: buffers.reduce((n, b) => n + b.length, 0),
+        metaLength: buffers[1]!.length,
+        bodyLength: body.length,
+        syncDirs,
+        resolve,
+        reject,
+      });
+      if (!this.#flushing) void this.#flush();
+    });
+  }
+
+  /** Reads a record's meta and body back (delivery after its in-memory copy was dropped, or after a restart). */
+  async read(ref: JournalRef): Promise<{ meta: unknown; body: Buffer }> {
+    let reader = this.#readers.get(ref.segment);
+    if (!reader) {
+      reader = open(join(this.dir, segmentName(ref.segment)), "r");
+      this.#readers.set(ref.segment, reader);
+    }
+    const fh = await reader;
+    const length = HEADER_BYTES + ref.metaLength + ref.bodyLength;
+    const buf = Buffer.alloc(length);
+    const { bytesRead } = await fh.read(buf, 0, length, ref.offset);
+    const rec = bytesRead === length ? decodeRecord(buf, 0) : undefined;
+    if (!rec) throw new Error(`journal record ${ref.segment}@${ref.offset} is unreadable`);
+    return { meta: rec.meta, body: Buffer.from(rec.body) };
+  }
+
+  /** Marks a record done. Not synced (see the class comment); the segment goes when all are done. */
+  markDone(ref: JournalRef): void {
+    const segment = this.#segments.get(ref.segment);
+    if (!segment) return;
+    segment.live--;
+    const list = this.#doneBuffer.get(ref.segment) ?? [];
+    list.push(String(ref.offset));
+    this.#doneBuffer.set(ref.segment, list);
+    if (!this.#doneScheduled) {
+      this.#doneScheduled = true;
+      setImmediate(() => {
+        this.#doneScheduled = false;
+        this.#doneWriting = this.#doneWriting.then(() => this.#writeDone());
+      });
+    }
+  }
+
+  /** Waits for queued commits and done marks, then closes the files. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    while (this.#flushing || this.#queue.length > 0) await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    await this.#doneWriting;
+    await this.#writeDone();
+    await this.#fh.close();
+    for (const reader of this.#readers.values()) await (await reader).close().catch(() => {});
+    this.#readers.clear();
+  }
+
+  async #writeDone(): Promise<void> {
+    const batch = this.#doneBuffer;
+    this.#doneBuffer = new Map();
+    for (const [seq, offsets] of batch) {
+      const segment = this.#segments.get(seq);
+      if (segment && segment.live === 0 && segment.retired) {
+        await this.#removeSegment(seq);
+        continue;
+      }
+      await appendFile(join(this.dir, doneName(seq)), `${offsets.join("\n")}\n`);
+    }
+  }
+
+  async #removeSegment(seq: number): Promise<void> {
+    this.#segments.delete(seq);
+    const reader = this.#readers.get(seq);
+    this.#readers.delete(seq);
+    if (reader) await (await reader).close().catch(() => {});
+    await unlink(join(this.dir, segmentName(seq))).catch(() => {});
+    await unlink(join(this.dir, doneName(seq))).catch(() => {});
+  }
+
+  async #startSegment(seq: number): Promise<void> {
+    const fh = await open(join(this.dir, segmentName(seq)), "wx");
+    // The new file's directory entry must be durable before any record in it is acknowledged.
+    await fsyncDir(this.dir);
+    const previous = this.#current;
+    const oldHandle = this.#fh;
+    this.#fh = fh;
+    this.#position = 0;
+    this.#current = { seq, live: 0, retired: false };
+    this.#segments.set(seq, this.#current);
+    if (previous) {
+      previous.retired = true;
+      await oldHandle.close();
+      if (previous.live === 0) await this.#removeSegment(previous.seq);
+    }
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushing = true;
+    try {
+      while (this.#queue.length > 0) {
+        if (this.#position >= this.segmentBytes) await this.#startSegment(this.#current.seq + 1);
+        const batch = this.#queue;
+        this.#queue = [];
+        try {
+          const dirs = [...new Set(batch.flatMap((p) => p.syncDirs))];
+          await Promise.all(dirs.map(fsyncDir));
+          const start = this.#position;
+          const buffers = batch.flatMap((p) => p.buffers);
+          const total = batch.reduce((n, p) => n + p.bytes, 0);
+          let written = 0;
+          while (written < total) {
+            const { bytesWritten } = await this.#fh.writev(
+              written === 0 ? buffers : [Buffer.concat(buffers).subarray(written)],
+              start + written,
+            );
+            written += bytesWritten;
+          }
+          await this.#fh.datasync();
+          this.#position = start + total;
+          let offset = start;
+          for (const p of batch) {
+            this.#current.live++;
+            p.resolve({
+              segment: this.#current.seq,
+              offset,
+              metaLength: p.metaLength,
+              bodyLength: p.bodyLength,
+            });
+            offset += p.bytes;
+          }
+        } catch (err) {
+          // A failed write or sync leaves the file in an unknown state: refuse everything from now
+          // on (clients get 451 and retry) rather than acknowledge what may not be on disk.
+          this.#failed = err instanceof Error ? err : new Error(String(err));
+          for (const p of [...batch, ...this.#queue]) p.reject(this.#failed);
+          this.#queue = [];
+        }
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+}

@@ -1,0 +1,521 @@
+/** The delivery queue: accepted messages from the journal, retries with back-off, bounces when time runs out. */
+import { EventEmitter } from "node:events";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { open, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { HeaderEdits, MessageClass } from "../phases/data.ts";
+import type { DeliveryTarget, ListenerKind } from "../session.ts";
+import { decodeRecord, encodeRecord, fsyncDir, Journal, type JournalRef } from "./journal.ts";
+
+/** Everything the queue keeps about an accepted message besides its bytes (the journal record's meta). */
+export interface QueuedMessage {
+  id: string;
+  receivedAt: string;
+  /** Envelope sender; "" for the null sender (bounces, auto-replies). */
+  sender: string;
+  client: {
+    ip: string;
+    helo: string;
+    tls: boolean;
+    user: string | null;
+    listener: ListenerKind | "internal";
+  };
+  /** The transaction's main domain (inbound), the sender's domain (submission), or null. */
+  domain: string | null;
+  subject: string;
+  messageId: string | null;
+  size: number;
+  disposition: "deliver" | "quarantine";
+  classification: MessageClass;
+  reason: string;
+  score: number;
+  edits: HeaderEdits;
+  recipients: { rcpt: string; address: string; targets: DeliveryTarget[] }[];
+  /** How the message entered: a client, a bounce (DSN), an auto-reply or a quarantine release. */
+  origin: "smtp" | "bounce" | "autoreply" | "release";
+  /** Header facts the auto-responder needs (RFC 3834 §2), read once at DATA. */
+  facts?: { autoSubmitted: string | null; precedence: string | null; list: boolean };
+  /** Large bodies live in their own file beside the journal (name inside the spool's bodies/ folder). */
+  bodyFile?: string;
+}
+
+/** One target still to deliver, with its retry bookkeeping. */
+export interface TargetState {
+  key: string;
+  recipient: string;
+  target: DeliveryTarget;
+  attempts: number;
+  lastError: string | null;
+}
+
+/** What a delivery attempt reports per target. */
+export interface DeliveryOutcome {
+  key: string;
+  status: "delivered" | "deferred" | "failed";
+  /** The remote reply or local error, for logs, the queue view and DSNs. */
+  detail: string;
+  /** RFC 3463 status for DSNs, e.g. 5.1.1. */
+  status_code: string;
+  /** `dns; mx.example.net` style remote MTA for DSNs, when there was one. */
+  remoteMta?: string;
+}
+
+/** Delivers the pending targets of one message; never throws (failures are outcomes). */
+export type Deliver = (
+  message: QueuedMessage,
+  body: Buffer,
+  targets: TargetState[],
+) => Promise<DeliveryOutcome[]>;
+
+/** Handles a message whose disposition is quarantine (stores it for review). */
+export type Quarantine = (message: QueuedMessage, body: Buffer) => Promise<void>;
+
+/** Sends a DSN for targets that failed permanently (or ran out of retries). */
+export type Bounce = (
+  message: QueuedMessage,
+  body: Buffer,
+  failed: { target: TargetState; outcome: DeliveryOutcome }[],
+) => Promise<void>;
+
+/** A message waiting in the queue, as the operations API lists it. */
+export interface QueueView {
+  id: string;
+  receivedAt: string;
+  sender: string;
+  recipients: string[];
+  size: number;
+  subject: string;
+  domain: string | null;
+  state: "active" | "deferred";
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+}
+
+interface Entry {
+  meta: QueuedMessage;
+  ref: JournalRef | null;
+  /** Set when the message moved out of the journal into deferred/. */
+  deferredPath: string | null;
+  body: Buffer | null;
+  pending: TargetState[];
+  nextAttemptAt: number;
+  running: boolean;
+  deleted: boolean;
+}
+
+/** Queue options; all durations in milliseconds. */
+export interface QueueOptions {
+  dir: string;
+  deliver: Deliver;
+  quarantine: Quarantine;
+  bounce: Bounce;
+  /** First retry delay; doubles per attempt. Default 60,000 (1 minute). */
+  retryBaseMs?: number;
+  /** Longest retry delay. Default 3,600,000 (1 hour). */
+  retryMaxMs?: number;
+  /** How long a target may keep failing before it bounces, per domain (Domain.maxRetryDays); default 4 days. */
+  maxRetryMs?: (domain: string | null) => number;
+  /** Messages delivered at once. Default 8. */
+  concurrency?: number;
+  /** Bytes of message bodies kept in memory for delivery; beyond it bodies are re-read from disk. Default 64 MiB. */
+  memoryBudget?: number;
+  now?: () => number;
+}
+
+/**
+ * The queue. Accepted messages arrive through {@link Queue.accept}, which resolves once the journal
+ * made them durable — the moment the engine may answer 250. Delivery then runs in the background:
+ * each message's targets are tried; delivered and permanently failed ones are settled (failures
+ * bounce), and the rest retry with exponential back-off from a deferred/ file until the domain's
+ * retry time runs out, when they bounce too. Nothing leaves the queue before it was delivered,
+ * quarantined, bounced or deleted by an operator.
+ *
+ * Events: `delivered`, `deferred`, `failed`, `quarantined`, `settled` (message left the queue).
+ */
+export class Queue extends EventEmitter {
+  readonly dir: string;
+  readonly bodiesDir: string;
+  readonly #deferredDir: string;
+  readonly #opts: Required<Omit<QueueOptions, "dir" | "deliver" | "quarantine" | "bounce">>;
+  readonly #deliver: Deliver;
+  readonly #quarantine: Quarantine;
+  readonly #bounce: Bounce;
+  #journal!: Journal;
+  readonly #entries = new Map<string, Entry>();
+  readonly #ready: Entry[] = [];
+  #running = 0;
+  #memory = 0;
+  #timer: NodeJS.Timeout | null = null;
+  #timerAt = 0;
+  #closed = false;
+  #idleWaiters: (() => void)[] = [];
+
+  private constructor(opts: QueueOptions) {
+    super();
+    this.dir = opts.dir;
+    this.bodiesDir = join(opts.dir, "bodies");
+    this.#deferredDir = join(opts.dir, "deferred");
+    this.#deliver = opts.deliver;
+    this.#quarantine = opts.quarantine;
+    this.#bounce = opts.bounce;
+    this.#opts = {
+      retryBaseMs: opts.retryBaseMs ?? 60_000,
+      retryMaxMs: opts.retryMaxMs ?? 3_600_000,
+      maxRetryMs: opts.maxRetryMs ?? (() => 4 * 86_400_000),
+      concurrency: opts.concurrency ?? 8,
+      memoryBudget: opts.memoryBudget ?? 64 * 1024 * 1024,
+      now: opts.now ?? Date.now,
+    };
+  }
+
+  /** Opens the spool in `opts.dir`, recovers what a previous run left and starts delivering it. */
+  static async open(opts: QueueOptions): Promise<Queue> {
+    const q = new Queue(opts);
+    mkdirSync(q.bodiesDir, { recursive: true });
+    mkdirSync(q.#deferredDir, { recursive: true });
+    const { journal, recovered } = await Journal.open(join(opts.dir, "journal"));
+    q.#journal = journal;
+    const known = new Set<string>();
+    for (const file of readdirSync(q.#deferredDir)) {
+      if (!file.endsWith(".msg")) continue;
+      const path = join(q.#deferredDir, file);
+      const rec = decodeRecord(readFileSync(path));
+      if (!rec) continue;
+      const meta = rec.meta as QueuedMessage;
+      let state: { pending: TargetState[]; nextAttemptAt: number } | undefined;
+      try {
+        state = JSON.parse(readFileSync(path.replace(/\.msg$/, ".state"), "utf8"));
+      } catch {
+        // state is not synced; without it every target is retried now
+      }
+      known.add(meta.id);
+      q.#add({
+        meta,
+        ref: null,
+        deferredPath: path,
+        body: null,
+        pending: state?.pending ?? initialTargets(meta),
+        nextAttemptAt: state?.nextAttemptAt ?? 0,
+        running: false,
+        deleted: false,
+      });
+    }
+    for (const r of recovered) {
+      const meta = r.meta as QueuedMessage;
+      // Already moved to deferred/ before the crash (its done mark was lost): the deferred copy wins.
+      if (known.has(meta.id)) {
+        journal.markDone(r.ref);
+        continue;
+      }
+      known.add(meta.id);
+      q.#add({
+        meta,
+        ref: r.ref,
+        deferredPath: null,
+        body: null,
+        pending: initialTargets(meta),
+        nextAttemptAt: 0,
+        running: false,
+        deleted: false,
+      });
+    }
+    q.#cleanBodies(known);
+    q.#pump();
+    return q;
+  }
+
+  /** Number of messages in the queue. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * Makes a message durable and queues it. Resolves when it is on disk (answer 250 then); rejects
+   * when the spool cannot write (answer 451).
+   * @param syncDirs directories whose entries must be synced in the same commit (large bodies).
+   */
+  async accept(meta: QueuedMessage, body: Buffer, syncDirs: string[] = []): Promise<void> {
+    const ref = await this.#journal.append(meta, meta.bodyFile ? Buffer.alloc(0) : body, syncDirs);
+    const keep = !meta.bodyFile && this.#memory + body.length <= this.#opts.memoryBudget;
+    if (keep) this.#memory += body.length;
+    this.#add({
+      meta,
+      ref,
+      deferredPath: null,
+      body: keep ? body : null,
+      pending: initialTargets(meta),
+      nextAttemptAt: 0,
+      running: false,
+      deleted: false,
+    });
+    this.#pump();
+  }
+
+  /** Lists queued messages, oldest first. */
+  list(): QueueView[] {
+    return [...this.#entries.values()]
+      .sort((a, b) => a.meta.receivedAt.localeCompare(b.meta.receivedAt))
+      .map((e) => this.#view(e));
+  }
+
+  get(id: string): QueueView | undefined {
+    const e = this.#entries.get(id);
+    return e ? this.#view(e) : undefined;
+  }
+
+  /** The stored message (before header edits) and its meta. */
+  async content(id: string): Promise<{ meta: QueuedMessage; body: Buffer } | undefined> {
+    const e = this.#entries.get(id);
+    if (!e) return undefined;
+    return { meta: e.meta, body: await this.#loadBody(e) };
+  }
+
+  /** Retries a deferred message now (the operator's "force retry"). False when unknown. */
+  retry(id: string): boolean {
+    const e = this.#entries.get(id);
+    if (!e) return false;
+    if (!e.running) {
+      e.nextAttemptAt = 0;
+      if (!this.#ready.includes(e)) this.#ready.push(e);
+      this.#pump();
+    }
+    return true;
+  }
+
+  /** Retries every deferred message now. Returns how many. */
+  retryAll(): number {
+    let n = 0;
+    for (const id of this.#entries.keys()) if (this.retry(id)) n++;
+    return n;
+  }
+
+  /** Removes a message without delivering or bouncing it (the operator's "delete"). */
+  async delete(id: string): Promise<boolean> {
+    const e = this.#entries.get(id);
+    if (!e) return false;
+    e.deleted = true;
+    if (!e.running) await this.#settle(e);
+    return true;
+  }
+
+  /** Resolves when nothing is being delivered and nothing is due (tests and shutdown). */
+  idle(): Promise<void> {
+    if (this.#running === 0 && this.#ready.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Stops scheduling, waits for running deliveries, closes the journal. Queued messages stay on disk. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    while (this.#running > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    await this.#journal.close();
+  }
+
+  #view(e: Entry): QueueView {
+    const attempts = Math.max(0, ...e.pending.map((t) => t.attempts));
+    return {
+      id: e.meta.id,
+      receivedAt: e.meta.receivedAt,
+      sender: e.meta.sender,
+      recipients: [...new Set(e.pending.map((t) => t.recipient))],
+      size: e.meta.size,
+      subject: e.meta.subject,
+      domain: e.meta.domain,
+      state: attempts > 0 && !e.running ? "deferred" : "active",
+      attempts,
+      lastError: e.pending.find((t) => t.lastError)?.lastError ?? null,
+      nextAttemptAt: e.nextAttemptAt > 0 ? new Date(e.nextAttemptAt).toISOString() : null,
+    };
+  }
+
+  #add(e: Entry): void {
+    this.#entries.set(e.meta.id, e);
+    if (e.nextAttemptAt <= this.#opts.now()) this.#ready.push(e);
+    else this.#arm(e.nextAttemptAt);
+  }
+
+  #arm(at: number): void {
+    if (this.#closed) return;
+    if (this.#timer && this.#timerAt <= at) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(() => this.#wake(), Math.max(0, at - this.#opts.now()));
+    this.#timer.unref();
+  }
+
+  #wake(): void {
+    this.#timer = null;
+    const now = this.#opts.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const e of this.#entries.values()) {
+      if (e.running || this.#ready.includes(e)) continue;
+      if (e.nextAttemptAt <= now) this.#ready.push(e);
+      else next = Math.min(next, e.nextAttemptAt);
+    }
+    if (Number.isFinite(next)) this.#arm(next);
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (!this.#closed && this.#running < this.#opts.concurrency && this.#ready.length > 0) {
+      const e = this.#ready.shift()!;
+      if (e.running || e.deleted || !this.#entries.has(e.meta.id)) continue;
+      e.running = true;
+      this.#running++;
+      void this.#process(e).finally(() => {
+        e.running = false;
+        this.#running--;
+        this.#pump();
+        if (this.#running === 0 && this.#ready.length === 0) {
+          for (const w of this.#idleWaiters.splice(0)) w();
+        }
+      });
+    }
+    if (this.#running === 0 && this.#ready.length === 0) for (const w of this.#idleWaiters.splice(0)) w();
+  }
+
+  async #loadBody(e: Entry): Promise<Buffer> {
+    if (e.body) return e.body;
+    if (e.meta.bodyFile) return readFile(join(this.bodiesDir, e.meta.bodyFile));
+    if (e.deferredPath) {
+      const rec = decodeRecord(await readFile(e.deferredPath));
+      if (!rec) throw new Error(`deferred message ${e.meta.id} is unreadable`);
+      return Buffer.from(rec.body);
+    }
+    return (await this.#journal.read(e.ref!)).body;
+  }
+
+  async #process(e: Entry): Promise<void> {
+    try {
+      const body = await this.#loadBody(e);
+      if (e.deleted) return await this.#settle(e);
+      if (e.meta.disposition === "quarantine") {
+        await this.#quarantine(e.meta, body);
+        this.emit("quarantined", e.meta);
+        return await this.#settle(e);
+      }
+      const outcomes = await this.#deliver(e.meta, body, e.pending);
+      const byKey = new Map(outcomes.map((o) => [o.key, o]));
+      const failed: { target: TargetState; outcome: DeliveryOutcome }[] = [];
+      const still: TargetState[] = [];
+      const now = this.#opts.now();
+      const age = now - Date.parse(e.meta.receivedAt);
+      for (const t of e.pending) {
+        const o = byKey.get(t.key) ?? {
+          key: t.key,
+          status: "deferred",
+          detail: "not attempted",
+          status_code: "4.0.0",
+        };
+        if (o.status === "delivered") {
+          this.emit("delivered", e.meta, t, o);
+          continue;
+        }
+        if (o.status === "failed") {
+          failed.push({ target: t, outcome: o });
+          continue;
+        }
+        t.attempts++;
+        t.lastError = o.detail;
+        const domain = "domain" in t.target ? t.target.domain : null;
+        if (age >= this.#opts.maxRetryMs(domain)) {
+          // RFC 3463 X.4.7: delivery time expired.
+          failed.push({
+            target: t,
+            outcome: {
+              ...o,
+              status: "failed",
+              status_code: "4.4.7",
+              detail: `retry time expired; last error: ${o.detail}`,
+            },
+          });
+        } else {
+          still.push(t);
+          this.emit("deferred", e.meta, t, o);
+        }
+      }
+      for (const f of failed) this.emit("failed", e.meta, f.target, f.outcome);
+      if (failed.length > 0 && !e.deleted) await this.#bounce(e.meta, body, failed);
+      e.pending = still;
+      if (still.length === 0 || e.deleted) return await this.#settle(e);
+      await this.#defer(e, body, now);
+    } catch (err) {
+      // An internal error (unreadable body, full disk): keep the message and try again later.
+      for (const t of e.pending) t.lastError = `internal error: ${(err as Error).message}`;
+      e.nextAttemptAt = this.#opts.now() + this.#opts.retryBaseMs;
+      this.#arm(e.nextAttemptAt);
+      this.emit("error", err);
+    }
+  }
+
+  /** Moves the message out of the journal into its own file (synced) and schedules the next attempt. */
+  async #defer(e: Entry, body: Buffer, now: number): Promise<void> {
+    const attempts = Math.max(1, ...e.pending.map((t) => t.attempts));
+    const delay = Math.min(this.#opts.retryMaxMs, this.#opts.retryBaseMs * 2 ** (attempts - 1));
+    e.nextAttemptAt = now + delay;
+    if (!e.deferredPath) {
+      const path = join(this.#deferredDir, `${e.meta.id}.msg`);
+      const tmp = `${path}.tmp`;
+      const fh = await open(tmp, "w");
+      try {
+        await fh.writev(encodeRecord(e.meta, e.meta.bodyFile ? Buffer.alloc(0) : body));
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, path);
+      await fsyncDir(this.#deferredDir);
+      // Only now may the journal forget it: the deferred copy is durable.
+      e.deferredPath = path;
+      if (e.ref) this.#journal.markDone(e.ref);
+      e.ref = null;
+      this.#dropBody(e);
+    }
+    // Retry bookkeeping is not synced: losing it only means an earlier retry.
+    const state = e.deferredPath.replace(/\.msg$/, ".state");
+    await writeFile(`${state}.tmp`, JSON.stringify({ pending: e.pending, nextAttemptAt: e.nextAttemptAt }));
+    await rename(`${state}.tmp`, state);
+    this.#arm(e.nextAttemptAt);
+  }
+
+  async #settle(e: Entry): Promise<void> {
+    this.#entries.delete(e.meta.id);
+    this.#dropBody(e);
+    if (e.ref) this.#journal.markDone(e.ref);
+    if (e.deferredPath) {
+      await unlink(e.deferredPath).catch(() => {});
+      await unlink(e.deferredPath.replace(/\.msg$/, ".state")).catch(() => {});
+    }
+    if (e.meta.bodyFile) await unlink(join(this.bodiesDir, e.meta.bodyFile)).catch(() => {});
+    this.emit("settled", e.meta);
+  }
+
+  #dropBody(e: Entry): void {
+    if (e.body) this.#memory -= e.body.length;
+    e.body = null;
+  }
+
+  /** Large-body files without a queued message are leftovers of sessions that never got 250. */
+  #cleanBodies(known: Set<string>): void {
+    const referenced = new Set([...this.#entries.values()].map((e) => e.meta.bodyFile).filter(Boolean));
+    for (const file of readdirSync(this.bodiesDir)) {
+      if (!referenced.has(file) && !known.has(file)) void unlink(join(this.bodiesDir, file)).catch(() => {});
+    }
+  }
+}
+
+/** Every target of every recipient, keyed so outcomes and retries can name them. */
+export function initialTargets(meta: QueuedMessage): TargetState[] {
+  const out: TargetState[] = [];
+  for (const r of meta.recipients) {
+    for (const target of r.targets) {
+      const key =
+        target.kind === "autoreply" ? `autoreply:${target.alias}` : `${target.kind}:${target.address}`;
+      if (out.some((t) => t.key === key)) continue;
+      out.push({ key, recipient: r.address, target, attempts: 0, lastError: null });
+    }
+  }
+  return out;
+}
