@@ -188,7 +188,7 @@ export interface PutObjectInput {
   parent?: { kind: string; id: string };
   credential?: CredentialInput;
   /** Runs inside the transaction with the current object (or null); a returned error aborts the write. */
-  guard?: (current: StoredObject | null) => StoreError | undefined;
+  guard?: (current: StoredObject | null) => Error | undefined;
   idempotency?: IdempotencyInput<PutObjectResult>;
 }
 
@@ -212,7 +212,7 @@ export interface DeleteObjectInput {
   cascadeKinds?: readonly string[];
   /** The audit action; default "delete" ("reset" for singletons). */
   auditAction?: string;
-  guard?: (current: StoredObject) => StoreError | undefined;
+  guard?: (current: StoredObject) => Error | undefined;
 }
 
 /** Input of {@link Store.listObjects}. */

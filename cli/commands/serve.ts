@@ -1,0 +1,104 @@
+/** `mailplane serve`: runs the control plane (and, as it lands, the SMTP engine) until SIGINT/SIGTERM. */
+import { parseArgs } from "node:util";
+import { startControlPlane } from "../../platform/api/server.ts";
+import { type Command, type CommandIo, UsageError } from "../command.ts";
+
+/** Defaults, each overridable by its environment variable and then by its flag. */
+export const SERVE_DEFAULTS = {
+  dataDir: ".data",
+  listen: "127.0.0.1:8080",
+  logLevel: "info",
+} as const;
+
+const usage = `usage: mailplane serve [options]
+
+Runs the mailplane control plane (HTTP API) on SQLite in the data directory, or on PostgreSQL.
+The first start writes a platform-admin token to <data-dir>/admin-token (mode 0600) and prints
+the file's path; the token itself is never printed or logged.
+
+options:
+  --data-dir <dir>        data directory (SQLite file, admin token)    [$MAILPLANE_DATA_DIR, default ${SERVE_DEFAULTS.dataDir}]
+  --listen <host:port>    HTTP API address; port 0 picks a free one     [$MAILPLANE_LISTEN, default ${SERVE_DEFAULTS.listen}]
+  --database-url <url>    postgres://… to use PostgreSQL instead of SQLite [$MAILPLANE_DATABASE_URL]
+  --mx-host <host>        host published as every domain's MX            [$MAILPLANE_MX_HOST, default mx.mailplane.test]
+  --rate-limit <n>/<burst>  per-token requests per second and burst      [$MAILPLANE_RATE_LIMIT, default 200/1000; "off" disables]
+  --log-level <level>     fatal, error, warn, info, debug or silent      [$MAILPLANE_LOG_LEVEL, default ${SERVE_DEFAULTS.logLevel}]
+  -h, --help              this help
+`;
+
+function rateLimit(value: string | undefined) {
+  if (value === undefined) return undefined;
+  if (value === "off") return false as const;
+  const m = /^(\d+(?:\.\d+)?)\/(\d+)$/.exec(value);
+  if (!m)
+    throw new UsageError(`--rate-limit must be <per-second>/<burst> or off, got ${JSON.stringify(value)}`);
+  return { perSecond: Number(m[1]), burst: Number(m[2]) };
+}
+
+/** Resolves when SIGINT or SIGTERM arrives. */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const done = (signal: string) => {
+      process.off("SIGINT", done);
+      process.off("SIGTERM", done);
+      resolve(signal);
+    };
+    process.on("SIGINT", done);
+    process.on("SIGTERM", done);
+  });
+}
+
+async function run(argv: string[], io: CommandIo): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        "data-dir": { type: "string" },
+        listen: { type: "string" },
+        "database-url": { type: "string" },
+        "mx-host": { type: "string" },
+        "rate-limit": { type: "string" },
+        "log-level": { type: "string" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const opt = (flag: string, env: string) => (values[flag] as string | undefined) ?? io.env[env] ?? undefined;
+  const dataDir = opt("data-dir", "MAILPLANE_DATA_DIR") ?? SERVE_DEFAULTS.dataDir;
+  const databaseUrl = opt("database-url", "MAILPLANE_DATABASE_URL");
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new UsageError("--database-url must be a postgres:// URL");
+  }
+  const mxHost = opt("mx-host", "MAILPLANE_MX_HOST");
+  const limit = rateLimit(opt("rate-limit", "MAILPLANE_RATE_LIMIT"));
+  const level = opt("log-level", "MAILPLANE_LOG_LEVEL") ?? SERVE_DEFAULTS.logLevel;
+
+  const cp = await startControlPlane({
+    dataDir,
+    listen: opt("listen", "MAILPLANE_LISTEN") ?? SERVE_DEFAULTS.listen,
+    databaseUrl,
+    ...(mxHost ? { mxHost } : {}),
+    ...(limit === undefined ? {} : { rateLimit: limit }),
+    logger: level === "silent" ? false : { level },
+  });
+  io.stdout(`mailplane: control plane listening on ${cp.url} (store: ${cp.store.dialect})\n`);
+  if (cp.adminTokenPath) {
+    io.stdout(`mailplane: platform-admin token written to ${cp.adminTokenPath} (mode 0600)\n`);
+  }
+  const signal = await untilSignal();
+  io.stdout(`mailplane: ${signal}, shutting down\n`);
+  await cp.close();
+  return 0;
+}
+
+/** The serve command. */
+export const command: Command = {
+  name: "serve",
+  summary: "run the control plane (HTTP API) on SQLite or PostgreSQL",
+  usage,
+  run,
+};

@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+/**
+ * The `mailplane` CLI: `mailplane <command> [options]`, `mailplane <command> --help`. Commands are the
+ * modules in cli/commands/ (each exports `command`), found at start-up, so adding one touches no
+ * shared file.
+ */
+import { readdirSync, realpathSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { type Command, type CommandIo, UsageError } from "./command.ts";
+
+/** Loads every command in cli/commands/ (sources in the checkout, .js in the package), sorted by name. */
+export async function loadCommands(): Promise<Command[]> {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), "commands");
+  const own = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+  const files = readdirSync(dir).filter(
+    (f) => f.endsWith(own) && !f.endsWith(".d.ts") && !f.endsWith(".test.ts"),
+  );
+  const commands: Command[] = [];
+  for (const file of files) {
+    const mod = (await import(pathToFileURL(join(dir, file)).href)) as { command?: Command };
+    if (mod.command) commands.push(mod.command);
+  }
+  return commands.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function overview(commands: Command[]): string {
+  const width = Math.max(...commands.map((c) => c.name.length), 4);
+  return [
+    "mailplane — mail tenancy as code",
+    "",
+    "usage: mailplane <command> [options]",
+    "       mailplane <command> --help",
+    "",
+    "commands:",
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    "",
+  ].join("\n");
+}
+
+/**
+ * Runs the CLI with `argv` (without node and script); returns the exit code.
+ *
+ * @example process.exitCode = await main(process.argv.slice(2));
+ */
+export async function main(argv: string[], io: CommandIo = defaultIo()): Promise<number> {
+  const commands = await loadCommands();
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    io.stdout(overview(commands));
+    return name ? 0 : 2;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    io.stderr(`mailplane: unknown command ${JSON.stringify(name)}\n\n${overview(commands)}`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    io.stdout(`${command.usage.trimEnd()}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`mailplane ${command.name}: ${error.message}\n\n${command.usage.trimEnd()}\n`);
+      return 2;
+    }
+    io.stderr(`mailplane ${command.name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+function defaultIo(): CommandIo {
+  return {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    env: process.env,
+  };
+}
+
+// Run when executed (also through the npm bin symlink), not when imported by tests.
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  process.exitCode = await main(process.argv.slice(2));
+}

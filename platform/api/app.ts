@@ -1,0 +1,188 @@
+/**
+ * The control plane's fastify app, built but not listening (server.ts listens), so tests can inject().
+ * Registration order (STYLE.md §12): own plugins (validation, problem handling) → decorators →
+ * hooks (auth, rate limit) → one route plugin per resource, all from the contract's route table.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { endpoints } from "mailplane/sdk";
+import type { Store } from "../store/store.ts";
+import { installAuth } from "./auth.ts";
+import { type DkimKey, ensureDkimKey } from "./dns.ts";
+import { REGISTERED } from "./lib/http.ts";
+import type { ApiServices } from "./lib/services.ts";
+import { type Argon2Params, DEFAULT_ARGON2 } from "./passwords.ts";
+import { installProblemHandling, PROBLEM_MEDIA_TYPE, problem, sendProblem } from "./problem.ts";
+import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from "./rate-limit.ts";
+import { accountRoutes } from "./routes/accounts.ts";
+import { aliasRoutes } from "./routes/aliases.ts";
+import { auditRoutes } from "./routes/audit.ts";
+import { domainRoutes } from "./routes/domains.ts";
+import { filterSettingsRoutes } from "./routes/filter-settings.ts";
+import { passwordPolicyRoutes } from "./routes/password-policies.ts";
+import { platformRoutes } from "./routes/platform.ts";
+import { routeRoutes } from "./routes/routes.ts";
+import { senderListRoutes } from "./routes/sender-lists.ts";
+import { tokenRoutes } from "./routes/tokens.ts";
+import { userRoutes } from "./routes/users.ts";
+import { installValidation } from "./validation.ts";
+
+/** Options of {@link buildApp}. */
+export interface AppOptions {
+  store: Store;
+  /** fastify/pino logger options; default off. Authorization headers and passwords are always redacted. */
+  logger?: FastifyServerOptions["logger"];
+  /** Clock for timestamps, token expiry and idempotency expiry; default `() => new Date()`. */
+  now?: () => Date;
+  /** Per-token rate limit; default {@link DEFAULT_RATE_LIMIT}; false disables it. */
+  rateLimit?: RateLimitOptions | false;
+  /** Host published as every domain's MX; default the `MAILPLANE_MX_HOST` env var, else `mx.mailplane.test`. */
+  mxHost?: string;
+  /** The DKIM key; default the store's (generated on first start). */
+  dkim?: DkimKey;
+  /** argon2id cost; default {@link DEFAULT_ARGON2}. */
+  argon2?: Argon2Params;
+  /** How long Idempotency-Key answers are replayed, in ms; default 24 h. */
+  idempotencyTtlMs?: number;
+  /** Largest request body in bytes; default 1 MiB. */
+  bodyLimit?: number;
+  /** The OpenAPI document to serve; default `<package>/schema/openapi.json`. */
+  openapiPath?: string;
+}
+
+/** The directory holding mailplane's package.json (works from the sources and from dist/). */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, "package.json");
+    if (existsSync(candidate) && JSON.parse(readFileSync(candidate, "utf8")).name === "mailplane") return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error("mailplane's package.json not found");
+    dir = parent;
+  }
+}
+
+/** Keys whose values never reach a log line. */
+const REDACT = [
+  "req.headers.authorization",
+  'req.headers["idempotency-key"]',
+  "*.password",
+  "*.token",
+  "body.password",
+];
+
+function loggerOptions(logger: FastifyServerOptions["logger"]): FastifyServerOptions["logger"] {
+  if (!logger) return false;
+  const base = logger === true ? {} : (logger as Record<string, unknown>);
+  return { ...base, redact: { paths: REDACT, censor: "[REDACTED]" } } as FastifyServerOptions["logger"];
+}
+
+let requestCounter = 0;
+
+/**
+ * Builds the control plane's app on a store. The app does not own the store: closing the app leaves
+ * the store open.
+ *
+ * @example
+ * const app = await buildApp({ store: await openSqliteStore({ path: ":memory:" }) });
+ * const res = await app.inject({ method: "GET", url: "/healthz" });
+ */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const now = options.now ?? (() => new Date());
+  const root = packageRoot();
+  const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version as string;
+  const app = Fastify({
+    logger: loggerOptions(options.logger),
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    // IDs and addresses can be 254 characters; find-my-way's default is 100.
+    routerOptions: { maxParamLength: 512 },
+    genReqId: () => `req_${process.pid.toString(36)}_${(++requestCounter).toString(36)}`,
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+  });
+
+  // Own plugins: validation and problem+json reach every route, so they sit on the root instance.
+  installValidation(app);
+  installProblemHandling(app);
+  // JSON bodies; an empty one (a DELETE sent with a Content-Type) is no body rather than an error.
+  // RFC 7396 merge patches are JSON documents too, so PATCH accepts both media types.
+  const json = app.getDefaultJsonParser("error", "ignore");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser(
+    ["application/json", "application/merge-patch+json"],
+    { parseAs: "string" },
+    (request, body, done) => (body === "" ? done(null, undefined) : json(request, String(body), done)),
+  );
+
+  // Decorators.
+  const services: ApiServices = {
+    store: options.store,
+    now,
+    mxHost: options.mxHost ?? process.env.MAILPLANE_MX_HOST ?? "mx.mailplane.test",
+    dkim: options.dkim ?? (await ensureDkimKey(options.store)),
+    argon2: options.argon2 ?? DEFAULT_ARGON2,
+    idempotencyTtlMs: options.idempotencyTtlMs ?? 24 * 3600 * 1000,
+    version,
+    openapiPath: options.openapiPath ?? join(root, "schema", "openapi.json"),
+  };
+  app.decorate("services", services);
+  const registered = new Set<string>();
+  app.decorate(REGISTERED as unknown as string, registered);
+
+  // Hooks.
+  const limit = options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : options.rateLimit;
+  installAuth(app, { store: options.store, now, rateLimiter: limit ? new RateLimiter(limit) : null });
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("request-id", request.id);
+  });
+
+  // Routes: one plugin per resource.
+  await app.register(platformRoutes);
+  await app.register(accountRoutes);
+  await app.register(tokenRoutes);
+  await app.register(auditRoutes);
+  await app.register(domainRoutes);
+  await app.register(routeRoutes);
+  await app.register(aliasRoutes);
+  await app.register(senderListRoutes);
+  await app.register(filterSettingsRoutes);
+  await app.register(passwordPolicyRoutes);
+  await app.register(userRoutes);
+  registerMethodNotAllowed(app);
+  await app.after();
+
+  const missing = endpoints.filter((e) => !registered.has(e.operationId)).map((e) => e.operationId);
+  if (missing.length > 0) throw new Error(`contract endpoints without a handler: ${missing.join(", ")}`);
+  return app;
+}
+
+/** Known paths answer other methods with 405 and an Allow header (RFC 9110 §15.5.6), not 404. */
+function registerMethodNotAllowed(app: FastifyInstance): void {
+  const byPath = new Map<string, Set<string>>();
+  for (const e of endpoints) {
+    const methods = byPath.get(e.path) ?? new Set<string>();
+    methods.add(e.method);
+    byPath.set(e.path, methods);
+  }
+  for (const [path, methods] of byPath) {
+    const others = (["GET", "PUT", "PATCH", "POST", "DELETE"] as const).filter((m) => !methods.has(m));
+    if (others.length === 0) continue;
+    const allow = [...methods, ...(methods.has("GET") ? ["HEAD"] : [])].join(", ");
+    app.route({
+      method: others,
+      url: path,
+      handler: async (request, reply) => {
+        reply.header("allow", allow);
+        return sendProblem(
+          reply,
+          request,
+          problem("MP_METHOD_NOT_ALLOWED", `${request.method} is not allowed here; use ${allow}`),
+        );
+      },
+    });
+  }
+}
+
+export { PROBLEM_MEDIA_TYPE };

@@ -1,0 +1,126 @@
+/**
+ * Idempotency-Key for POST creates (draft-ietf-httpapi-idempotency-key-header): the first answer is
+ * stored with the write and replayed for the same key and body; another body with that key is 422.
+ *
+ * The stored answer may hold a secret (a new token's value), so the store never sees the key itself:
+ * records are found by sha256(key) and their bodies are AES-256-GCM sealed with a key derived from the
+ * Idempotency-Key (HKDF). Whoever reads the database cannot open them without the client's key.
+ */
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from "node:crypto";
+import type { FastifyRequest } from "fastify";
+import { canonicalJson } from "../store/sql.ts";
+import type { IdempotencyInput, Store } from "../store/store.ts";
+import { fieldError, problem } from "./problem.ts";
+
+/** How a request's Idempotency-Key is handled. */
+export interface IdempotencyPlan {
+  tokenId: string;
+  keyHash: string;
+  requestHash: string;
+  sealKey: Buffer;
+  expiresAt: string;
+}
+
+interface Sealed {
+  v: 1;
+  iv: string;
+  tag: string;
+  data: string;
+}
+
+const MAX_KEY_LENGTH = 255;
+
+/**
+ * The plan for a request, or undefined without an Idempotency-Key header.
+ *
+ * @param scope what else makes two requests "the same" besides the body (e.g. the acting account)
+ */
+export function idempotencyPlan(
+  request: FastifyRequest,
+  scope: string,
+  now: Date,
+  ttlMs: number,
+): IdempotencyPlan | undefined {
+  const header = request.headers["idempotency-key"];
+  if (header === undefined) return undefined;
+  const key = Array.isArray(header) ? header.join(",") : header;
+  if (key.length === 0 || key.length > MAX_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(key)) {
+    throw problem("MP_BAD_REQUEST", "Idempotency-Key must be 1–255 visible ASCII characters", {
+      errors: [
+        fieldError(
+          ["idempotency-key"],
+          "invalid_format",
+          "must be 1–255 visible ASCII characters",
+          "headers",
+        ),
+      ],
+    });
+  }
+  const tokenId = request.auth?.token.id ?? "anonymous";
+  return {
+    tokenId,
+    keyHash: createHash("sha256").update(key).digest("hex"),
+    requestHash: createHash("sha256")
+      .update(
+        `${request.method} ${request.url.split("?")[0]} ${scope} ${canonicalJson(request.body ?? null)}`,
+      )
+      .digest("hex"),
+    sealKey: Buffer.from(hkdfSync("sha256", key, tokenId, "mailplane idempotency v1", 32)),
+    expiresAt: new Date(now.getTime() + ttlMs).toISOString(),
+  };
+}
+
+function seal(plan: IdempotencyPlan, body: unknown): Sealed {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", plan.sealKey, iv);
+  const data = Buffer.concat([cipher.update(JSON.stringify(body), "utf8"), cipher.final()]);
+  return {
+    v: 1,
+    iv: iv.toString("base64"),
+    tag: cipher.getAuthTag().toString("base64"),
+    data: data.toString("base64"),
+  };
+}
+
+function open(plan: IdempotencyPlan, sealed: Sealed): unknown {
+  const decipher = createDecipheriv("aes-256-gcm", plan.sealKey, Buffer.from(sealed.iv, "base64"));
+  decipher.setAuthTag(Buffer.from(sealed.tag, "base64"));
+  const text = Buffer.concat([decipher.update(Buffer.from(sealed.data, "base64")), decipher.final()]);
+  return JSON.parse(text.toString("utf8"));
+}
+
+/**
+ * The stored answer to replay, if this key was used before; 422 MP_IDEMPOTENCY_KEY_REUSED when it
+ * was used with another request.
+ */
+export async function findReplay(
+  store: Store,
+  plan: IdempotencyPlan,
+): Promise<{ status: number; body: unknown } | undefined> {
+  const record = await store.getIdempotency(plan.tokenId, plan.keyHash);
+  if (!record) return undefined;
+  if (record.requestHash !== plan.requestHash) {
+    throw problem(
+      "MP_IDEMPOTENCY_KEY_REUSED",
+      "this Idempotency-Key was already used with a different request",
+    );
+  }
+  return { status: record.status, body: open(plan, record.body as Sealed) };
+}
+
+/** The store input that saves the answer (sealed) in the write's own transaction. */
+export function idempotencyInput<R>(
+  plan: IdempotencyPlan,
+  response: (result: R) => { status: number; body: unknown },
+): IdempotencyInput<R> {
+  return {
+    tokenId: plan.tokenId,
+    key: plan.keyHash,
+    requestHash: plan.requestHash,
+    expiresAt: plan.expiresAt,
+    response: (result) => {
+      const r = response(result);
+      return { status: r.status, body: seal(plan, r.body) };
+    },
+  };
+}

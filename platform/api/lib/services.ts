@@ -1,0 +1,32 @@
+/** What every route plugin may use, decorated on the app as `app.services` (no module-level state). */
+import type { FastifyInstance } from "fastify";
+import type { Store } from "../../store/store.ts";
+import type { DkimKey } from "../dns.ts";
+import type { Argon2Params } from "../passwords.ts";
+
+/** Shared services of one control-plane instance. */
+export interface ApiServices {
+  store: Store;
+  now: () => Date;
+  /** Host name published as the MX of every domain. */
+  mxHost: string;
+  dkim: DkimKey;
+  argon2: Argon2Params;
+  /** How long an Idempotency-Key's answer is replayed, in ms. */
+  idempotencyTtlMs: number;
+  /** The platform's version, for /healthz. */
+  version: string;
+  /** Path of the OpenAPI document served at /openapi.json. */
+  openapiPath: string;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    services: ApiServices;
+  }
+}
+
+/** The services of the app a plugin runs in. */
+export function services(app: FastifyInstance): ApiServices {
+  return app.services;
+}

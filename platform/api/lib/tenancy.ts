@@ -1,0 +1,371 @@
+/**
+ * The lifecycle every tenancy kind shares — list, get, put (create or replace), patch (merge, then
+ * re-validate whole), delete; for singletons get-or-defaults, put, patch and reset — written once and
+ * instantiated by each kind's route plugin (routes/<plural>.ts) with its own key, rendering and hooks.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { fillPath, type KindDescriptor, ListQuery, type ProblemFieldError } from "mailplane/sdk";
+import type {
+  CredentialInput,
+  DeleteObjectInput,
+  IfMatch,
+  PutObjectInput,
+  StoredObject,
+} from "../../store/store.ts";
+import { isStoreError } from "../../store/store.ts";
+import { writeContext } from "../audit.ts";
+import { requireAuth } from "../auth.ts";
+import { fieldError, problem, validationProblem } from "../problem.ts";
+import { parseWith } from "../validation.ts";
+import { ifMatch, normalisedParams, serve, setEtag } from "./http.ts";
+import type { ApiServices } from "./services.ts";
+
+/** The etag of a singleton that was never set (or was reset): its defaults. */
+export const DEFAULTS_ETAG = "defaults";
+
+/** What a kind's write hook receives. */
+export interface WriteHookInput {
+  services: ApiServices;
+  request: FastifyRequest;
+  accountId: string;
+  id: string;
+  domain: string | null;
+  /** The validated, normalised spec, secrets included. */
+  spec: Record<string, unknown>;
+  current: StoredObject | null;
+}
+
+/** What a kind's write hook returns: the spec to store and, for users, the state and a new password hash. */
+export interface WriteHookResult {
+  spec: Record<string, unknown>;
+  enabled?: boolean;
+  credential?: CredentialInput;
+}
+
+/** How one kind plugs into the shared lifecycle. */
+export interface KindRoutes {
+  kind: KindDescriptor;
+  /** The object's key fields from the canonical path parameters (for `kind.id`/`kind.path`). */
+  keyFromParams(params: Record<string, string>): Record<string, unknown> | undefined;
+  /** Adds server-computed fields (Domain.dnsRecords, User.domain …) to the API object. */
+  render?(
+    object: StoredObject,
+    base: Record<string, unknown>,
+    services: ApiServices,
+  ): Record<string, unknown>;
+  /** Checks and transforms a write before it is stored (users: password policy and hashing). */
+  beforeWrite?(input: WriteHookInput): Promise<WriteHookResult>;
+  /** Extra delete behaviour (domains: refuse while in use, take singletons along; users: disabled first). */
+  deleteOptions?: Pick<DeleteObjectInput, "refuseIfDependents" | "cascadeKinds" | "guard">;
+  /** Singletons: the defaults of a scope. */
+  defaults?(scope: string): Record<string, unknown>;
+}
+
+/** Which spec field a path parameter stands for, for "must match the path" errors. */
+function fieldOfParam(kind: KindDescriptor, param: string): string {
+  if (param === "domain") {
+    if (kind.keyFields.includes("domain")) return "domain";
+    return kind.keyFields[0] ?? "domain";
+  }
+  return { route: "host", list: "kind", alias: "address", user: "address" }[param] ?? param;
+}
+
+const MAX_PATCH_ATTEMPTS = 3;
+
+/**
+ * Registers every contract endpoint of `routes.kind` on `app`.
+ *
+ * @example registerKind(app, { kind: routeKind, keyFromParams: (p) => ({ domain: p.domain, ...parseRouteName(p.route!) }) })
+ */
+export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
+  const s = app.services;
+  const { store } = s;
+  const kind = routes.kind;
+  const nested = kind.itemPath.startsWith("/v1/domains/:domain/");
+
+  const render = (o: StoredObject): Record<string, unknown> => {
+    const base = { ...o.spec, id: o.id, etag: o.etag, createdAt: o.createdAt, updatedAt: o.updatedAt };
+    return routes.render ? routes.render(o, base, s) : base;
+  };
+
+  /** The object's store ID from the request path; 404 when the path names nothing that could exist. */
+  const locate = (request: FastifyRequest, template: string) => {
+    const params = normalisedParams(request);
+    const key = routes.keyFromParams(params);
+    if (!key || kind.path(key as never) !== fillPath(template, params)) {
+      throw problem("MP_NOT_FOUND", `no ${kind.name} at ${request.url.split("?")[0]}`);
+    }
+    return { params, id: kind.id(key as never), domain: params.domain ?? null };
+  };
+
+  const requireDomain = async (accountId: string, domain: string) => {
+    const d = await store.getObject(accountId, "Domain", domain);
+    if (!d) throw problem("MP_NOT_FOUND", `domain ${domain} does not exist`);
+    return d;
+  };
+
+  /** The body's key fields must name the object the path names. */
+  const checkKey = (spec: Record<string, unknown>, params: Record<string, string>) => {
+    const expected = kind.params(spec as never);
+    const errors: ProblemFieldError[] = [];
+    for (const name of new Set([...Object.keys(expected), ...Object.keys(params)])) {
+      if (expected[name] !== params[name]) {
+        const field = fieldOfParam(kind, name);
+        errors.push(fieldError([field], "custom", `must match the path (${params[name] ?? "account"})`));
+      }
+    }
+    if (errors.length > 0) throw validationProblem(errors);
+  };
+
+  const stripSecrets = (spec: Record<string, unknown>) => {
+    const out = { ...spec };
+    for (const f of kind.secretFields) delete out[f];
+    return out;
+  };
+
+  const write = async (
+    request: FastifyRequest,
+    target: { accountId: string; id: string; domain: string | null },
+    spec: Record<string, unknown>,
+    current: StoredObject | null,
+    conditions: Pick<PutObjectInput, "ifMatch" | "mustExist" | "mustNotExist">,
+  ) => {
+    const prepared = routes.beforeWrite
+      ? await routes.beforeWrite({ services: s, request, ...target, spec, current })
+      : { spec };
+    return store.putObject(
+      {
+        accountId: target.accountId,
+        kind: kind.name,
+        id: target.id,
+        domain: target.domain,
+        spec: stripSecrets(prepared.spec),
+        ...(prepared.enabled === undefined ? {} : { enabled: prepared.enabled }),
+        ...(prepared.credential ? { credential: prepared.credential } : {}),
+        ...(nested && target.domain ? { parent: { kind: "Domain", id: target.domain } } : {}),
+        ...conditions,
+      },
+      writeContext(request),
+    );
+  };
+
+  const reply200 = (reply: FastifyReply, o: StoredObject, status = 200) => {
+    setEtag(reply, o.etag);
+    return reply.status(status).send(render(o));
+  };
+
+  const op = (verb: string, at = "") => `${verb}${at}${kind.name}`;
+
+  if (!kind.singleton) {
+    const plural = kind.plural.charAt(0).toUpperCase() + kind.plural.slice(1);
+
+    serve(app, `list${plural}`, async (request) => {
+      const auth = requireAuth(request);
+      const params = normalisedParams(request);
+      if (nested && params.domain) await requireDomain(auth.accountId, params.domain);
+      const query = parseWith(ListQuery, request.query, "query");
+      const page = await store.listObjects({
+        accountId: auth.accountId,
+        kind: kind.name,
+        ...(nested && params.domain ? { domain: params.domain } : {}),
+        ...(!nested && auth.domains ? { domainIn: [...auth.domains] } : {}),
+        limit: query.limit,
+        ...(query.cursor ? { cursor: query.cursor } : {}),
+      });
+      return { items: page.items.map(render), nextCursor: page.nextCursor };
+    });
+
+    serve(app, op("get"), async (request, reply) => {
+      const auth = requireAuth(request);
+      const { id } = locate(request, kind.itemPath);
+      const o = await store.getObject(auth.accountId, kind.name, id);
+      if (!o) throw problem("MP_NOT_FOUND", `${kind.name} ${id} does not exist`);
+      return reply200(reply, o);
+    });
+
+    serve(app, op("put"), async (request, reply) => {
+      const auth = requireAuth(request);
+      const { params, id, domain } = locate(request, kind.itemPath);
+      const spec = parseWith(kind.spec, request.body, "body") as Record<string, unknown>;
+      checkKey(spec, params);
+      const current = (await store.getObject(auth.accountId, kind.name, id)) ?? null;
+      const condition = ifMatch(request);
+      const result = await write(request, { accountId: auth.accountId, id, domain }, spec, current, {
+        ...(condition === undefined ? {} : { ifMatch: condition }),
+      });
+      return reply200(reply, result.object, result.created ? 201 : 200);
+    });
+
+    serve(app, op("patch"), async (request, reply) => {
+      const auth = requireAuth(request);
+      const { id, domain } = locate(request, kind.itemPath);
+      const patch = parseWith(kind.patch, request.body, "body") as Record<string, unknown>;
+      const condition = ifMatch(request);
+      for (let attempt = 1; ; attempt++) {
+        const current = await store.getObject(auth.accountId, kind.name, id);
+        if (!current) throw problem("MP_NOT_FOUND", `${kind.name} ${id} does not exist`);
+        const spec = parseWith(kind.spec, { ...current.spec, ...patch }, "body") as Record<string, unknown>;
+        try {
+          // Without If-Match, guard against a write between our read and ours, and retry on it.
+          const result = await write(request, { accountId: auth.accountId, id, domain }, spec, current, {
+            mustExist: true,
+            ifMatch: condition ?? current.etag,
+          });
+          return reply200(reply, result.object);
+        } catch (error) {
+          if (
+            condition !== undefined ||
+            attempt >= MAX_PATCH_ATTEMPTS ||
+            !isStoreError(error, "precondition_failed")
+          ) {
+            throw error;
+          }
+        }
+      }
+    });
+
+    serve(app, op("delete"), async (request, reply) => {
+      const auth = requireAuth(request);
+      const { id } = locate(request, kind.itemPath);
+      const condition = ifMatch(request);
+      await store.deleteObject(
+        {
+          accountId: auth.accountId,
+          kind: kind.name,
+          id,
+          ...(condition === undefined ? {} : { ifMatch: condition }),
+          ...routes.deleteOptions,
+        },
+        writeContext(request),
+      );
+      return reply.status(204).send();
+    });
+    return;
+  }
+
+  // ------------------------------------------------------------------ singletons
+  const defaults = routes.defaults;
+  if (!defaults) throw new Error(`singleton ${kind.name} needs defaults`);
+
+  for (const at of ["Account", "Domain"] as const) {
+    const template = at === "Account" ? kind.accountPath! : kind.itemPath;
+
+    /** The stored object, or the defaults dressed as one (etag "defaults", the scope owner's dates). */
+    const load = async (request: FastifyRequest) => {
+      const auth = requireAuth(request);
+      const located = locate(request, template);
+      const owner = located.domain
+        ? await requireDomain(auth.accountId, located.domain)
+        : await store.getAccount(auth.accountId);
+      const stored = (await store.getObject(auth.accountId, kind.name, located.id)) ?? null;
+      const scope = located.domain ?? "account";
+      const fallback: StoredObject = {
+        accountId: auth.accountId,
+        kind: kind.name,
+        id: located.id,
+        domain: located.domain,
+        spec: defaults(scope),
+        enabled: true,
+        etag: DEFAULTS_ETAG,
+        version: 0,
+        createdAt: owner?.createdAt ?? new Date(0).toISOString(),
+        updatedAt: owner?.updatedAt ?? new Date(0).toISOString(),
+        secretSetAt: null,
+      };
+      return { auth, ...located, stored, effective: stored ?? fallback };
+    };
+
+    /** If-Match against a singleton: "defaults" matches while nothing is stored. */
+    const conditions = (condition: IfMatch | undefined, stored: StoredObject | null) => {
+      if (condition === undefined) return {};
+      const tags = typeof condition === "string" ? [condition] : condition;
+      if (!stored) {
+        if (tags.includes(DEFAULTS_ETAG) || tags.includes("*")) return { mustNotExist: true };
+        throw problem("MP_PRECONDITION_FAILED", `${kind.name} is at its defaults (etag "${DEFAULTS_ETAG}")`);
+      }
+      return { ifMatch: condition };
+    };
+
+    /** A racing writer makes mustNotExist fail: that is a precondition failure to the client. */
+    const asPrecondition = (error: unknown) =>
+      isStoreError(error, "already_exists")
+        ? problem("MP_PRECONDITION_FAILED", "the settings changed meanwhile")
+        : error;
+
+    serve(app, op("get", at), async (request, reply) => {
+      const { effective } = await load(request);
+      return reply200(reply, effective);
+    });
+
+    serve(app, op("put", at), async (request, reply) => {
+      const { auth, params, id, domain, stored } = await load(request);
+      const spec = parseWith(kind.spec, request.body, "body") as Record<string, unknown>;
+      checkKey(spec, params);
+      try {
+        const result = await write(
+          request,
+          { accountId: auth.accountId, id, domain },
+          spec,
+          stored,
+          conditions(ifMatch(request), stored),
+        );
+        return reply200(reply, result.object);
+      } catch (error) {
+        throw asPrecondition(error);
+      }
+    });
+
+    serve(app, op("patch", at), async (request, reply) => {
+      const patch = parseWith(kind.patch, request.body, "body") as Record<string, unknown>;
+      const condition = ifMatch(request);
+      for (let attempt = 1; ; attempt++) {
+        const { auth, id, domain, stored, effective } = await load(request);
+        const spec = parseWith(kind.spec, { ...effective.spec, ...patch }, "body") as Record<string, unknown>;
+        try {
+          const result = await write(
+            request,
+            { accountId: auth.accountId, id, domain },
+            spec,
+            stored,
+            conditions(condition ?? (stored ? stored.etag : DEFAULTS_ETAG), stored),
+          );
+          return reply200(reply, result.object);
+        } catch (error) {
+          const retry =
+            condition === undefined &&
+            attempt < MAX_PATCH_ATTEMPTS &&
+            (isStoreError(error, "precondition_failed") || isStoreError(error, "already_exists"));
+          if (!retry) throw asPrecondition(error);
+        }
+      }
+    });
+
+    serve(app, op("reset", at), async (request, reply) => {
+      const { auth, id, stored, effective } = await load(request);
+      const condition = ifMatch(request);
+      if (stored) {
+        await store.deleteObject(
+          {
+            accountId: auth.accountId,
+            kind: kind.name,
+            id,
+            auditAction: "reset",
+            ...(condition === undefined ? {} : { ifMatch: condition }),
+          },
+          writeContext(request),
+        );
+      } else {
+        conditions(condition, null);
+      }
+      const reset: StoredObject = {
+        ...effective,
+        spec: defaults(effective.domain ?? "account"),
+        etag: DEFAULTS_ETAG,
+        version: 0,
+        updatedAt: s.now().toISOString(),
+        secretSetAt: null,
+      };
+      return reply200(reply, reset);
+    });
+  }
+}

@@ -1,0 +1,116 @@
+/** Users: `/v1/domains/:domain/users[/:user]`. Passwords are policy-checked, argon2id-hashed and never returned. */
+import type { FastifyInstance } from "fastify";
+import {
+  checkPassword,
+  defaultPasswordPolicy,
+  type KindDescriptor,
+  type PasswordPolicySpec,
+  userKind,
+} from "mailplane/sdk";
+import type { Store } from "../../store/store.ts";
+import { registerKind, type WriteHookInput, type WriteHookResult } from "../lib/tenancy.ts";
+import { hashPassword, verifyPassword } from "../passwords.ts";
+import { fieldError, problem } from "../problem.ts";
+
+/** How much history the store keeps: the policy schema's maxima (24 passwords, 730 days). */
+const HISTORY_KEEP = { count: 24, days: 730 };
+/** At most this many old hashes are checked per change (argon2id costs ~25 ms each). */
+const MAX_REUSE_CHECKS = 48;
+
+/**
+ * The policy that governs a user's password: the domain's, else the account's, else none (the
+ * platform's base rule applies).
+ */
+export async function effectivePasswordPolicy(
+  store: Store,
+  accountId: string,
+  domain: string,
+): Promise<PasswordPolicySpec | null> {
+  const own = await store.getObject(accountId, "PasswordPolicy", `${domain}/password-policy`);
+  const account = own ?? (await store.getObject(accountId, "PasswordPolicy", "account/password-policy"));
+  return account ? (account.spec as unknown as PasswordPolicySpec) : null;
+}
+
+function violation(rule: string, message: string) {
+  return problem("MP_PASSWORD_POLICY_VIOLATION", `password breaks the ${rule} rule: ${message}`, {
+    errors: [fieldError(["password"], rule, message)],
+  });
+}
+
+/**
+ * Decides what a user write does with the password: nothing when absent (an update keeps the current
+ * one) or equal to the current one (so re-sending an unchanged declaration never trips the policy);
+ * otherwise the scope's policy (or the base rule) and the reuse history must accept it before it is
+ * hashed. Never logs or stores the password itself.
+ */
+async function beforeUserWrite(input: WriteHookInput): Promise<WriteHookResult> {
+  const { services, accountId, id, domain, current } = input;
+  const { password, ...spec } = input.spec as { password?: string } & Record<string, unknown>;
+  const enabled = spec.enabled !== false;
+  if (password === undefined) {
+    if (!current) {
+      throw problem("MP_VALIDATION_FAILED", "password: is required to create a user", {
+        errors: [fieldError(["password"], "invalid_type", "is required to create a user")],
+      });
+    }
+    return { spec, enabled };
+  }
+  const credential = current ? await services.store.getCredential(id, accountId) : undefined;
+  if (credential && (await verifyPassword(password, credential.hash))) return { spec, enabled };
+
+  const policy = await effectivePasswordPolicy(services.store, accountId, domain ?? "");
+  const broken = checkPassword(policy, password, id);
+  if (broken.length > 0) {
+    const first = broken[0]!;
+    throw problem(
+      "MP_PASSWORD_POLICY_VIOLATION",
+      `password breaks the ${broken.map((b) => b.rule).join(", ")} rule${broken.length > 1 ? "s" : ""}: ${first.message}`,
+      { errors: broken.map((b) => fieldError(["password"], b.rule, b.message)) },
+    );
+  }
+  // Without a policy the platform defaults apply to reuse too (last 4, one year).
+  const reuse = policy?.reuse ?? defaultPasswordPolicy("account").reuse;
+  if (credential && (reuse.lastN > 0 || reuse.withinDays > 0)) {
+    const cutoff = new Date(services.now().getTime() - reuse.withinDays * 86_400_000).toISOString();
+    const candidates = credential.history
+      .filter((h, i) => i < reuse.lastN || h.setAt >= cutoff)
+      .slice(0, MAX_REUSE_CHECKS);
+    for (const old of candidates) {
+      if (await verifyPassword(password, old.hash)) {
+        throw violation(
+          "reuse",
+          `must differ from the last ${reuse.lastN} passwords and those used in the last ${reuse.withinDays} days`,
+        );
+      }
+    }
+  }
+  return {
+    spec,
+    enabled,
+    credential: { hash: await hashPassword(password, services.argon2), keep: HISTORY_KEEP },
+  };
+}
+
+/**
+ * The User route plugin. `{ "enabled": false }` disables a user; deleting an enabled user is
+ * 409 MP_USER_ENABLED.
+ *
+ * @example app.register(userRoutes)
+ */
+export async function userRoutes(app: FastifyInstance): Promise<void> {
+  registerKind(app, {
+    kind: userKind as unknown as KindDescriptor,
+    keyFromParams: (p) => ({ address: p.user }),
+    render: (o, base) => ({ ...base, domain: o.domain, passwordChangedAt: o.secretSetAt }),
+    beforeWrite: beforeUserWrite,
+    deleteOptions: {
+      guard: (current) =>
+        current.enabled
+          ? problem(
+              "MP_USER_ENABLED",
+              `user ${current.id} is enabled; disable it first ({ "enabled": false })`,
+            )
+          : undefined,
+    },
+  });
+}
