@@ -28,6 +28,9 @@ export const WhoAmI = z
   })
   .meta({ id: "WhoAmI", title: "WhoAmI", description: "The calling token's identity and scope." });
 
+export type Health = z.output<typeof Health>;
+export type WhoAmI = z.output<typeof WhoAmI>;
+
 const NONE: Endpoint["headers"] = { ifMatch: "none", idempotencyKey: "none", account: "none" };
 const ACCOUNT: Endpoint["headers"] = { ifMatch: "none", idempotencyKey: "none", account: "optional" };
 

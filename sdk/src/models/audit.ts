@@ -49,4 +49,5 @@ export const AuditQuery = z.strictObject({
 });
 
 export type AuditEntry = z.output<typeof AuditEntry>;
-export type AuditQuery = z.input<typeof AuditQuery>;
+/** What a caller passes to search the audit log. */
+export type AuditQuery = Omit<z.input<typeof AuditQuery>, "limit"> & { limit?: number };

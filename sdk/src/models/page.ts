@@ -6,7 +6,11 @@ export const ListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100).describe("Page size (1–500). Default 100."),
   cursor: z.string().optional().describe("`nextCursor` from the previous page; absent for the first page."),
 });
-export type ListQuery = z.input<typeof ListQuery>;
+/** What a caller passes: the page size and the cursor of the previous page. */
+export interface ListQuery {
+  limit?: number;
+  cursor?: string;
+}
 
 /**
  * The envelope of a list: one page of items and the cursor of the next page (null on the last).

@@ -1,0 +1,391 @@
+/** MailplaneClient: typed methods for every endpoint of the contract, over a keep-alive undici Agent with retries. */
+import { randomUUID } from "node:crypto";
+import { Agent, type Dispatcher } from "undici";
+import type { Health, WhoAmI } from "../contract/admin.ts";
+import { endpoint as endpointOf } from "../contract/index.ts";
+import type { Endpoint } from "../contract/types.ts";
+import { validationError } from "../errors.ts";
+import type { Account, AccountSpecInput } from "../models/account.ts";
+import type { Alias, AliasPatch, AliasSpecInput } from "../models/alias.ts";
+import type { ApiToken, ApiTokenCreated, ApiTokenSpecInput } from "../models/api-token.ts";
+import type { AuditEntry, AuditQuery } from "../models/audit.ts";
+import type { Domain, DomainPatch, DomainSpecInput } from "../models/domain.ts";
+import type {
+  FilterSettings,
+  FilterSettingsPatch,
+  FilterSettingsSpecInput,
+} from "../models/filter-settings.ts";
+import {
+  accountKind,
+  aliasKind,
+  domainKind,
+  fillPath,
+  filterSettingsKind,
+  type KindDescriptor,
+  passwordPolicyKind,
+  routeKind,
+  senderListKind,
+  userKind,
+} from "../models/kinds.ts";
+import type { ListQuery, Page } from "../models/page.ts";
+import type {
+  PasswordPolicy,
+  PasswordPolicyPatch,
+  PasswordPolicySpecInput,
+} from "../models/password-policy.ts";
+import { type Route, type RoutePatch, type RouteSpecInput, routeName } from "../models/route.ts";
+import type { SenderList, SenderListPatch, SenderListSpecInput } from "../models/sender-list.ts";
+import type { User, UserPatch, UserSpecInput } from "../models/user.ts";
+import {
+  type ClientOptions,
+  type Clock,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_CONNECTIONS,
+  DEFAULT_KEEP_ALIVE_MS,
+  DEFAULT_RETRY,
+  DEFAULT_TIMEOUT_MS,
+  type RequestOptions,
+  type RetryOptions,
+  realClock,
+} from "./options.ts";
+import { isIdempotent, runWithRetry } from "./retry.ts";
+import { send } from "./transport.ts";
+
+/** Options of a raw {@link MailplaneClient.request}. */
+export interface RawRequest extends RequestOptions {
+  /** JSON body. */
+  body?: unknown;
+  /** Query parameters (strings, numbers, booleans); undefined values are left out. */
+  query?: object;
+}
+
+/** The domain part of an address. */
+function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf("@") + 1);
+}
+
+/** `example.com` or `account` → the singleton's path parameters. */
+function scopeParams(scope: string): Record<string, string> {
+  return scope.trim().toLowerCase() === "account" ? {} : { domain: scope };
+}
+
+/**
+ * A client of the mailplane control plane. Holds no module-level state: build one per
+ * configuration (the Pulumi provider builds one per call) and `close()` it when done.
+ *
+ * Every call: `Authorization: Bearer <token>`, `Mailplane-Account` when set, a per-attempt timeout
+ * (default 30 s), retries with exponential back-off on 429/503 and, for idempotent requests, on
+ * lost connections, timeouts, 502 and 504, honouring Retry-After within a retry budget (default
+ * 5 retries, 500 ms → 30 s, factor 2, 60 s in all). Failures throw MailplaneError: match on `code`.
+ * Writes normalise and validate the spec locally first (MP_VALIDATION_FAILED without a round trip).
+ * @example
+ * const client = new MailplaneClient({ endpoint: "http://127.0.0.1:8080", token });
+ * await client.domains.put({ name: "example.com" });
+ * const user = await client.users.get("alice@example.com");
+ * await client.users.disable(user.address, { ifMatch: user.etag });
+ * await client.close();
+ */
+export class MailplaneClient {
+  readonly endpoint: string;
+  readonly #token: string | undefined;
+  readonly #account: string | undefined;
+  readonly #timeoutMs: number;
+  readonly #retry: RetryOptions;
+  readonly #dispatcher: Dispatcher;
+  readonly #ownsDispatcher: boolean;
+  readonly #userAgent: string;
+  readonly #clock: Clock;
+
+  constructor(options: ClientOptions) {
+    this.endpoint = options.endpoint.replace(/\/+$/, "");
+    this.#token = options.token;
+    this.#account = options.account;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.#ownsDispatcher = options.dispatcher === undefined;
+    this.#dispatcher =
+      options.dispatcher ??
+      new Agent({
+        connections: DEFAULT_CONNECTIONS,
+        keepAliveTimeout: DEFAULT_KEEP_ALIVE_MS,
+        connect: { timeout: DEFAULT_CONNECT_TIMEOUT_MS },
+      });
+    this.#userAgent = options.userAgent ?? "mailplane-sdk";
+    this.#clock = options.clock ?? realClock;
+  }
+
+  /** Closes the client's own connections (a dispatcher passed in options is left open). */
+  async close(): Promise<void> {
+    if (this.#ownsDispatcher) await this.#dispatcher.close();
+  }
+
+  /**
+   * Sends one request (with the client's auth, timeout and retries) and returns the parsed JSON
+   * body, or undefined for an empty one. The typed methods below use it; the provider calls it by path.
+   * @throws MailplaneError (match on `code`).
+   * @example await client.request("GET", "/v1/domains/example.com")
+   */
+  async request<T = unknown>(
+    method: Dispatcher.HttpMethod,
+    path: string,
+    options: RawRequest = {},
+  ): Promise<T> {
+    const url = new URL(this.endpoint + path);
+    for (const [key, value] of Object.entries(options.query ?? {}) as [string, unknown][]) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const headers: Record<string, string> = {
+      accept: "application/json, application/problem+json",
+      "user-agent": this.#userAgent,
+    };
+    if (this.#token !== undefined) headers["authorization"] = `Bearer ${this.#token}`;
+    const account = options.account ?? this.#account;
+    if (account !== undefined) headers["mailplane-account"] = account;
+    if (options.ifMatch !== undefined) headers["if-match"] = options.ifMatch;
+    // One key for every attempt of this call, so a retried create is applied once.
+    const idempotencyKey = options.idempotencyKey ?? (method === "POST" ? randomUUID() : undefined);
+    if (idempotencyKey !== undefined) headers["idempotency-key"] = idempotencyKey;
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers["content-type"] = "application/json";
+    }
+    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    const clock = this.#clock;
+    const response = await runWithRetry(
+      () =>
+        send({
+          method,
+          url: url.toString(),
+          path: url.pathname + url.search,
+          headers,
+          body,
+          timeoutMs,
+          signal: options.signal,
+          dispatcher: this.#dispatcher,
+          now: () => clock.now(),
+        }),
+      {
+        options: { ...this.#retry, ...options.retry },
+        idempotent: isIdempotent(method, idempotencyKey !== undefined),
+        clock,
+        signal: options.signal,
+      },
+    );
+    return response.body as T;
+  }
+
+  /** Calls a contract endpoint by operationId with its path parameters. */
+  async #call<T>(operationId: string, params: Record<string, string>, options: RawRequest = {}): Promise<T> {
+    const e: Endpoint = endpointOf(operationId);
+    return this.request<T>(e.method, fillPath(e.path, params), options);
+  }
+
+  /** Parses a spec with its kind's schema (normalising it) or throws MP_VALIDATION_FAILED locally. */
+  #spec<S>(kind: KindDescriptor, input: unknown): S {
+    const result = kind.spec.safeParse(input);
+    if (!result.success) throw validationError(result.error, "body");
+    return result.data as S;
+  }
+
+  /** Liveness and version (`GET /healthz`, no token needed). */
+  health(options?: RequestOptions): Promise<Health> {
+    return this.#call("getHealth", {}, options);
+  }
+
+  /** The API's OpenAPI 3.1 document. */
+  openApi(options?: RequestOptions): Promise<Record<string, unknown>> {
+    return this.#call("getOpenApi", {}, options);
+  }
+
+  /** The calling token's account, role and domains. */
+  whoAmI(options?: RequestOptions): Promise<WhoAmI> {
+    return this.#call("getWhoAmI", {}, options);
+  }
+
+  /** Accounts (platform admins). */
+  readonly accounts = {
+    list: (query: ListQuery = {}, options?: RequestOptions): Promise<Page<Account>> =>
+      this.#call("listAccounts", {}, { ...options, query }),
+    get: (id: string, options?: RequestOptions): Promise<Account> =>
+      this.#call("getAccount", { account: id }, options),
+    put: (spec: AccountSpecInput, options?: RequestOptions): Promise<Account> => {
+      const body = this.#spec<{ id: string }>(accountKind as unknown as KindDescriptor, spec);
+      return this.#call("putAccount", { account: body.id }, { ...options, body });
+    },
+    delete: (id: string, options?: RequestOptions): Promise<void> =>
+      this.#call("deleteAccount", { account: id }, options),
+  };
+
+  /** API tokens of the account. */
+  readonly tokens = {
+    list: (query: ListQuery = {}, options?: RequestOptions): Promise<Page<ApiToken>> =>
+      this.#call("listTokens", {}, { ...options, query }),
+    /** Creates a token; the answer's `token` is the secret, shown once. Retried safely with an Idempotency-Key. */
+    create: (spec: ApiTokenSpecInput, options?: RequestOptions): Promise<ApiTokenCreated> =>
+      this.#call("createToken", {}, { ...options, body: spec }),
+    get: (id: string, options?: RequestOptions): Promise<ApiToken> =>
+      this.#call("getToken", { token: id }, options),
+    revoke: (id: string, options?: RequestOptions): Promise<void> =>
+      this.#call("revokeToken", { token: id }, options),
+  };
+
+  /** The audit log, newest first. */
+  readonly audit = {
+    list: (query: AuditQuery = {}, options?: RequestOptions): Promise<Page<AuditEntry>> =>
+      this.#call("listAudit", {}, { ...options, query }),
+  };
+
+  /** Domains. */
+  readonly domains = {
+    list: (query: ListQuery = {}, options?: RequestOptions): Promise<Page<Domain>> =>
+      this.#call("listDomains", {}, { ...options, query }),
+    get: (name: string, options?: RequestOptions): Promise<Domain> =>
+      this.#call("getDomain", { domain: name }, options),
+    put: (spec: DomainSpecInput, options?: RequestOptions): Promise<Domain> => {
+      const body = this.#spec<{ name: string }>(domainKind as unknown as KindDescriptor, spec);
+      return this.#call("putDomain", { domain: body.name }, { ...options, body });
+    },
+    patch: (name: string, patch: DomainPatch, options?: RequestOptions): Promise<Domain> =>
+      this.#call("patchDomain", { domain: name }, { ...options, body: patch }),
+    delete: (name: string, options?: RequestOptions): Promise<void> =>
+      this.#call("deleteDomain", { domain: name }, options),
+  };
+
+  /** Routes of a domain; a route is named `host:port`. */
+  readonly routes = {
+    list: (domain: string, query: ListQuery = {}, options?: RequestOptions): Promise<Page<Route>> =>
+      this.#call("listRoutes", { domain }, { ...options, query }),
+    get: (domain: string, route: string, options?: RequestOptions): Promise<Route> =>
+      this.#call("getRoute", { domain, route }, options),
+    put: (spec: RouteSpecInput, options?: RequestOptions): Promise<Route> => {
+      const body = this.#spec<{ domain: string; host: string; port: number }>(
+        routeKind as unknown as KindDescriptor,
+        spec,
+      );
+      return this.#call("putRoute", { domain: body.domain, route: routeName(body) }, { ...options, body });
+    },
+    patch: (domain: string, route: string, patch: RoutePatch, options?: RequestOptions): Promise<Route> =>
+      this.#call("patchRoute", { domain, route }, { ...options, body: patch }),
+    delete: (domain: string, route: string, options?: RequestOptions): Promise<void> =>
+      this.#call("deleteRoute", { domain, route }, options),
+  };
+
+  /** Aliases, by address (`info@example.com`, catch-all `*@example.com`). */
+  readonly aliases = {
+    list: (domain: string, query: ListQuery = {}, options?: RequestOptions): Promise<Page<Alias>> =>
+      this.#call("listAliases", { domain }, { ...options, query }),
+    get: (address: string, options?: RequestOptions): Promise<Alias> =>
+      this.#call("getAlias", { domain: domainOf(address), alias: address }, options),
+    put: (spec: AliasSpecInput, options?: RequestOptions): Promise<Alias> => {
+      const body = this.#spec<{ address: string }>(aliasKind as unknown as KindDescriptor, spec);
+      return this.#call(
+        "putAlias",
+        { domain: domainOf(body.address), alias: body.address },
+        { ...options, body },
+      );
+    },
+    patch: (address: string, patch: AliasPatch, options?: RequestOptions): Promise<Alias> =>
+      this.#call("patchAlias", { domain: domainOf(address), alias: address }, { ...options, body: patch }),
+    delete: (address: string, options?: RequestOptions): Promise<void> =>
+      this.#call("deleteAlias", { domain: domainOf(address), alias: address }, options),
+  };
+
+  /** Sender and recipient allow/block lists; a list is named `kind-target` (`block-sender`). */
+  readonly senderLists = {
+    list: (domain: string, query: ListQuery = {}, options?: RequestOptions): Promise<Page<SenderList>> =>
+      this.#call("listSenderLists", { domain }, { ...options, query }),
+    get: (domain: string, list: string, options?: RequestOptions): Promise<SenderList> =>
+      this.#call("getSenderList", { domain, list }, options),
+    put: (spec: SenderListSpecInput, options?: RequestOptions): Promise<SenderList> => {
+      const kind = senderListKind as unknown as KindDescriptor;
+      const body = this.#spec<Record<string, string>>(kind, spec);
+      return this.#call("putSenderList", kind.params(body as never), { ...options, body });
+    },
+    patch: (
+      domain: string,
+      list: string,
+      patch: SenderListPatch,
+      options?: RequestOptions,
+    ): Promise<SenderList> => this.#call("patchSenderList", { domain, list }, { ...options, body: patch }),
+    delete: (domain: string, list: string, options?: RequestOptions): Promise<void> =>
+      this.#call("deleteSenderList", { domain, list }, options),
+  };
+
+  /** Filter settings of `account` (the default) or a domain: a singleton, reset rather than deleted. */
+  readonly filterSettings = {
+    get: (scope: string, options?: RequestOptions): Promise<FilterSettings> =>
+      this.#singleton("get", "FilterSettings", scope, options),
+    put: (spec: FilterSettingsSpecInput, options?: RequestOptions): Promise<FilterSettings> => {
+      const body = this.#spec<{ scope: string }>(filterSettingsKind as unknown as KindDescriptor, spec);
+      return this.#singleton("put", "FilterSettings", body.scope, { ...options, body });
+    },
+    patch: (scope: string, patch: FilterSettingsPatch, options?: RequestOptions): Promise<FilterSettings> =>
+      this.#singleton("patch", "FilterSettings", scope, { ...options, body: patch }),
+    /** Resets to the defaults and returns them. */
+    reset: (scope: string, options?: RequestOptions): Promise<FilterSettings> =>
+      this.#singleton("reset", "FilterSettings", scope, options),
+  };
+
+  /** Password policies of `account` or a domain: a singleton, reset rather than deleted. */
+  readonly passwordPolicies = {
+    get: (scope: string, options?: RequestOptions): Promise<PasswordPolicy> =>
+      this.#singleton("get", "PasswordPolicy", scope, options),
+    put: (spec: PasswordPolicySpecInput, options?: RequestOptions): Promise<PasswordPolicy> => {
+      const body = this.#spec<{ scope: string }>(passwordPolicyKind as unknown as KindDescriptor, spec);
+      return this.#singleton("put", "PasswordPolicy", body.scope, { ...options, body });
+    },
+    patch: (scope: string, patch: PasswordPolicyPatch, options?: RequestOptions): Promise<PasswordPolicy> =>
+      this.#singleton("patch", "PasswordPolicy", scope, { ...options, body: patch }),
+    /** Resets to the defaults and returns them. */
+    reset: (scope: string, options?: RequestOptions): Promise<PasswordPolicy> =>
+      this.#singleton("reset", "PasswordPolicy", scope, options),
+  };
+
+  /** Users, by address. A user must be disabled before deletion. */
+  readonly users = {
+    list: (domain: string, query: ListQuery = {}, options?: RequestOptions): Promise<Page<User>> =>
+      this.#call("listUsers", { domain }, { ...options, query }),
+    get: (address: string, options?: RequestOptions): Promise<User> =>
+      this.#call("getUser", { domain: domainOf(address), user: address }, options),
+    put: (spec: UserSpecInput, options?: RequestOptions): Promise<User> => {
+      const body = this.#spec<{ address: string }>(userKind as unknown as KindDescriptor, spec);
+      return this.#call(
+        "putUser",
+        { domain: domainOf(body.address), user: body.address },
+        { ...options, body },
+      );
+    },
+    patch: (address: string, patch: UserPatch, options?: RequestOptions): Promise<User> =>
+      this.#call("patchUser", { domain: domainOf(address), user: address }, { ...options, body: patch }),
+    /** `PATCH { enabled: true }`. */
+    enable: (address: string, options?: RequestOptions): Promise<User> =>
+      this.#call(
+        "patchUser",
+        { domain: domainOf(address), user: address },
+        { ...options, body: { enabled: true } },
+      ),
+    /** `PATCH { enabled: false }`: the user can no longer log in and their mail is refused. */
+    disable: (address: string, options?: RequestOptions): Promise<User> =>
+      this.#call(
+        "patchUser",
+        { domain: domainOf(address), user: address },
+        { ...options, body: { enabled: false } },
+      ),
+    /** Deletes a disabled user (409 MP_USER_ENABLED otherwise). */
+    delete: (address: string, options?: RequestOptions): Promise<void> =>
+      this.#call("deleteUser", { domain: domainOf(address), user: address }, options),
+  };
+
+  /** get/put/patch/reset of a singleton at the account path or the domain path. */
+  #singleton<T>(
+    verb: "get" | "put" | "patch" | "reset",
+    kind: "FilterSettings" | "PasswordPolicy",
+    scope: string,
+    options?: RawRequest,
+  ): Promise<T> {
+    const params = scopeParams(scope);
+    const at = params["domain"] === undefined ? "Account" : "Domain";
+    return this.#call(`${verb}${at}${kind}`, params, options);
+  }
+}

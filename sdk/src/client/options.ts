@@ -1,0 +1,103 @@
+/** The client's options and their defaults, written out with units. */
+import type { Dispatcher } from "undici";
+
+/** How failed requests are retried. Per-request options override the client's. */
+export interface RetryOptions {
+  /** Retries after the first attempt. Default 5. */
+  maxRetries: number;
+  /** Back-off before the first retry, in ms. Default 500 ms. */
+  minDelayMs: number;
+  /** Longest back-off between attempts, in ms (a server's Retry-After may ask for longer). Default 30 s. */
+  maxDelayMs: number;
+  /** Growth of the back-off per retry. Default 2. */
+  factor: number;
+  /** Randomise each back-off within [50 %, 100 %] so clients do not retry in lockstep. Default true. */
+  jitter: boolean;
+  /**
+   * The retry budget: total time one call may take across attempts and waits, in ms. A retry whose
+   * wait would end beyond it is not made; the last error is thrown. Default 60 s.
+   */
+  budgetMs: number;
+}
+
+/** Time, injectable so tests need no real waiting. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** Options of a {@link MailplaneClient}. */
+export interface ClientOptions {
+  /** Base URL of the control plane, e.g. `http://127.0.0.1:8080`. */
+  endpoint: string;
+  /** API token (`Authorization: Bearer …`); omit for the public endpoints only. */
+  token?: string;
+  /** For platform-admin tokens: the account to act on (`Mailplane-Account`). */
+  account?: string;
+  /** Time one attempt may take until its response is complete, in ms. Default 30 s. */
+  timeoutMs?: number;
+  /** Retry policy; see {@link RetryOptions} for the defaults. */
+  retry?: Partial<RetryOptions>;
+  /**
+   * The undici dispatcher to use. Default: the client's own keep-alive `Agent` (up to 16
+   * connections per origin, idle sockets kept 4 s), closed by `client.close()`.
+   */
+  dispatcher?: Dispatcher;
+  /** `User-Agent` header. Default `mailplane-sdk`. */
+  userAgent?: string;
+  /** Clock for back-off waits and the retry budget. Default real time. */
+  clock?: Clock;
+}
+
+/** Per-call options. */
+export interface RequestOptions {
+  /** Overrides the client's timeout for this call, in ms. */
+  timeoutMs?: number;
+  /** Overrides parts of the client's retry policy for this call (`{ maxRetries: 0 }` disables retries). */
+  retry?: Partial<RetryOptions>;
+  /** Cancels the call, including any back-off wait. */
+  signal?: AbortSignal;
+  /** `If-Match`: the etag you last read; the server answers 412 MP_PRECONDITION_FAILED if it changed. */
+  ifMatch?: string;
+  /** `Idempotency-Key` for creates; generated when a POST has none. */
+  idempotencyKey?: string;
+  /** Overrides the client's `Mailplane-Account` for this call. */
+  account?: string;
+}
+
+/** Retry defaults (undici's retry interceptor uses the same shape: 5 retries, 500 ms → 30 s, factor 2). */
+export const DEFAULT_RETRY: Readonly<RetryOptions> = {
+  maxRetries: 5,
+  minDelayMs: 500,
+  maxDelayMs: 30_000,
+  factor: 2,
+  jitter: true,
+  budgetMs: 60_000,
+};
+
+/** Per-attempt timeout: 30 s. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+/** Idle keep-alive sockets are closed after 4 s (below common server idle timeouts of 5 s). */
+export const DEFAULT_KEEP_ALIVE_MS = 4_000;
+/** Connections per origin. */
+export const DEFAULT_CONNECTIONS = 16;
+/** TCP connect timeout: 10 s. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/** The real clock: `Date.now` and a timer that an AbortSignal cancels. */
+export const realClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal?.reason);
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    }),
+};

@@ -1,0 +1,455 @@
+/** MailplaneClient against nock: retries and Retry-After, the budget, typed problems, headers, paths, timeouts. */
+import { once } from "node:events";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import nock from "nock";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { MailplaneClient } from "../../../../sdk/src/client/client.ts";
+import type { Clock } from "../../../../sdk/src/client/options.ts";
+import { endpoints } from "../../../../sdk/src/contract/index.ts";
+import { isMailplaneError, type MailplaneError } from "../../../../sdk/src/errors.ts";
+import type { AliasSpecInput } from "../../../../sdk/src/models/alias.ts";
+
+const BASE = "http://mailplane.test";
+const PROBLEM = { "content-type": "application/problem+json" };
+
+/** A clock whose sleeps return at once and advance `now`, recording each wait. */
+function fakeClock(start = Date.parse("2025-01-01T00:00:00Z")): Clock & { waits: number[] } {
+  let now = start;
+  const waits: number[] = [];
+  return {
+    waits,
+    now: () => now,
+    sleep: async (ms) => {
+      waits.push(ms);
+      now += ms;
+    },
+  };
+}
+
+function client(options: Partial<ConstructorParameters<typeof MailplaneClient>[0]> = {}) {
+  return new MailplaneClient({ endpoint: BASE, token: "tok-secret", retry: { jitter: false }, ...options });
+}
+
+/** Runs `fn`, which must throw; returns the error. */
+async function failure(fn: () => Promise<unknown>): Promise<MailplaneError> {
+  try {
+    await fn();
+  } catch (err) {
+    return err as MailplaneError;
+  }
+  throw new Error("expected a failure");
+}
+
+const domain = { name: "example.com", id: "example.com", etag: '"1"' };
+
+beforeAll(() => {
+  nock.disableNetConnect();
+  nock.enableNetConnect("127.0.0.1");
+});
+afterEach(() => {
+  nock.cleanAll();
+});
+afterAll(() => {
+  nock.enableNetConnect();
+  nock.restore();
+});
+
+describe("retries", () => {
+  it("retries a 429 after the Retry-After seconds", async () => {
+    const clock = fakeClock();
+    const scope = nock(BASE)
+      .get("/v1/domains/example.com")
+      .reply(429, { code: "MP_RATE_LIMITED", status: 429 }, { ...PROBLEM, "retry-after": "3" })
+      .get("/v1/domains/example.com")
+      .reply(200, domain);
+    await expect(client({ clock }).domains.get("example.com")).resolves.toEqual(domain);
+    expect(clock.waits).toEqual([3000]);
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it("honours a Retry-After HTTP date", async () => {
+    const clock = fakeClock(Date.parse("2025-01-01T00:00:00Z"));
+    nock(BASE)
+      .get("/v1/domains/example.com")
+      .reply(503, { code: "MP_UNAVAILABLE" }, { ...PROBLEM, "retry-after": "Wed, 01 Jan 2025 00:00:05 GMT" })
+      .get("/v1/domains/example.com")
+      .reply(200, domain);
+    await client({ clock }).domains.get("example.com");
+    expect(clock.waits).toEqual([5000]);
+  });
+
+  it("backs off exponentially without Retry-After and gives up after maxRetries", async () => {
+    const clock = fakeClock();
+    const scope = nock(BASE).get("/v1/domains").times(3).reply(429, { code: "MP_RATE_LIMITED" }, PROBLEM);
+    const err = await failure(() =>
+      client({ clock, retry: { maxRetries: 2, jitter: false } }).domains.list(),
+    );
+    expect(err.code).toBe("MP_RATE_LIMITED");
+    expect(clock.waits).toEqual([500, 1000]);
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it("gives up when the next wait would overrun the retry budget", async () => {
+    const clock = fakeClock();
+    const scope = nock(BASE)
+      .get("/v1/domains")
+      .times(3)
+      .reply(503, { code: "MP_UNAVAILABLE" }, { ...PROBLEM, "retry-after": "4" });
+    const err = await failure(() => client({ clock, retry: { budgetMs: 10_000 } }).domains.list());
+    expect(err.code).toBe("MP_UNAVAILABLE");
+    expect(err.retryAfterSeconds).toBe(4);
+    expect(clock.waits).toEqual([4000, 4000]);
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it("retries a PATCH answered 503 (the server did not act)", async () => {
+    const clock = fakeClock();
+    nock(BASE)
+      .patch("/v1/domains/example.com")
+      .reply(503, { code: "MP_UNAVAILABLE" }, PROBLEM)
+      .patch("/v1/domains/example.com")
+      .reply(200, domain);
+    await expect(client({ clock }).domains.patch("example.com", { maxRetryDays: 2 })).resolves.toEqual(
+      domain,
+    );
+  });
+
+  it("does not retry a 412 or a 500", async () => {
+    const clock = fakeClock();
+    nock(BASE).delete("/v1/domains/example.com").reply(412, { code: "MP_PRECONDITION_FAILED" }, PROBLEM);
+    const err = await failure(() => client({ clock }).domains.delete("example.com", { ifMatch: '"0"' }));
+    expect(err.code).toBe("MP_PRECONDITION_FAILED");
+    nock(BASE).get("/v1/domains").reply(500, { code: "MP_INTERNAL" }, PROBLEM);
+    expect((await failure(() => client({ clock }).domains.list())).code).toBe("MP_INTERNAL");
+    expect(clock.waits).toEqual([]);
+  });
+
+  it("lets one call override the retry policy", async () => {
+    const clock = fakeClock();
+    nock(BASE).get("/v1/domains").reply(429, { code: "MP_RATE_LIMITED" }, PROBLEM);
+    const err = await failure(() => client({ clock }).domains.list({}, { retry: { maxRetries: 0 } }));
+    expect(err.code).toBe("MP_RATE_LIMITED");
+    expect(clock.waits).toEqual([]);
+  });
+});
+
+describe("problem+json becomes MailplaneError", () => {
+  it("keeps code, status, detail and field errors with array paths", async () => {
+    nock(BASE)
+      .put("/v1/domains/example.com/filter-settings")
+      .reply(
+        422,
+        {
+          type: "https://mailplane.dev/problems/validation-failed",
+          title: "invalid",
+          status: 422,
+          detail: "tagThreshold: must be below quarantineThreshold (0.9)",
+          code: "MP_VALIDATION_FAILED",
+          errors: [{ path: ["tagThreshold"], code: "custom", message: "must be below", in: "body" }],
+          requestId: "req-7",
+        },
+        PROBLEM,
+      );
+    const err = await failure(() => client().filterSettings.put({ scope: "example.com", tagThreshold: 0.5 }));
+    expect(isMailplaneError(err)).toBe(true);
+    expect(err.code).toBe("MP_VALIDATION_FAILED");
+    expect(err.status).toBe(422);
+    expect(err.message).toBe("tagThreshold: must be below quarantineThreshold (0.9)");
+    expect(err.errors).toEqual([
+      { path: ["tagThreshold"], code: "custom", message: "must be below", in: "body" },
+    ]);
+    expect(err.problem.requestId).toBe("req-7");
+  });
+
+  it("maps an unknown code by its status", async () => {
+    nock(BASE)
+      .get("/v1/domains/example.com")
+      .reply(409, { code: "MP_FROM_THE_FUTURE", detail: "new" }, PROBLEM);
+    const err = await failure(() => client().domains.get("example.com"));
+    expect(err.code).toBe("MP_CONFLICT");
+    expect(err.status).toBe(409);
+  });
+
+  it("calls a non-problem error body an unexpected response", async () => {
+    nock(BASE)
+      .get("/v1/domains/example.com")
+      .reply(404, "<html>not here</html>", { "content-type": "text/html" });
+    const err = await failure(() => client().domains.get("example.com"));
+    expect(err.code).toBe("MP_UNEXPECTED_RESPONSE");
+    expect(err.status).toBe(404);
+  });
+
+  it("still retries a proxy's 502 page for an idempotent request", async () => {
+    const clock = fakeClock();
+    nock(BASE)
+      .get("/v1/domains/example.com")
+      .reply(502, "<html>bad gateway</html>", { "content-type": "text/html" })
+      .get("/v1/domains/example.com")
+      .reply(200, domain);
+    await expect(client({ clock }).domains.get("example.com")).resolves.toEqual(domain);
+  });
+});
+
+describe("headers", () => {
+  it("sends the token, the account, If-Match and a JSON body", async () => {
+    const scope = nock(BASE, {
+      reqheaders: {
+        authorization: "Bearer tok-secret",
+        "mailplane-account": "acme",
+        "if-match": '"3"',
+        "content-type": "application/json",
+      },
+    })
+      .put("/v1/domains/example.com/users/alice@example.com", (body) => body.address === "alice@example.com")
+      .reply(200, {});
+    await client({ account: "acme" }).users.put({ address: "Alice@Example.com" }, { ifMatch: '"3"' });
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it("sends If-Match on PATCH and DELETE", async () => {
+    const scope = nock(BASE, { reqheaders: { "if-match": '"9"' } })
+      .patch("/v1/domains/example.com/users/alice@example.com", { enabled: false })
+      .reply(200, {})
+      .delete("/v1/domains/example.com/users/alice@example.com")
+      .reply(204);
+    const c = client();
+    await c.users.disable("alice@example.com", { ifMatch: '"9"' });
+    await expect(c.users.delete("alice@example.com", { ifMatch: '"9"' })).resolves.toBeUndefined();
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it("generates one Idempotency-Key per create and repeats it on a retry", async () => {
+    const keys: string[] = [];
+    const record = (value: string | null) => keys.push(String(value)) > 0;
+    nock(BASE)
+      .post("/v1/tokens")
+      .matchHeader("idempotency-key", record)
+      .reply(503, { code: "MP_UNAVAILABLE" }, PROBLEM)
+      .post("/v1/tokens")
+      .matchHeader("idempotency-key", record)
+      .reply(201, { id: "tok_1", token: "secret" });
+    const created = await client({ clock: fakeClock() }).tokens.create({ role: "read-only" });
+    expect(created.token).toBe("secret");
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(keys[1]).toBe(keys[0]);
+  });
+
+  it("uses the Idempotency-Key given", async () => {
+    const scope = nock(BASE, { reqheaders: { "idempotency-key": "ci-run-42" } })
+      .post("/v1/tokens")
+      .reply(201, { id: "tok_1" });
+    await client().tokens.create({ role: "read-only" }, { idempotencyKey: "ci-run-42" });
+    expect(scope.isDone()).toBe(true);
+  });
+});
+
+describe("paths and local validation", () => {
+  it("normalises the spec and derives the path from its key", async () => {
+    const scope = nock(BASE)
+      .put(
+        "/v1/domains/example.com/routes/mx1.xn--bcher-kva.de:2525",
+        (body) => body.host === "mx1.xn--bcher-kva.de",
+      )
+      .reply(201, {});
+    await client().routes.put({ domain: "Example.com", host: "MX1.Bücher.de", port: 2525 });
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it("sends singletons of the account to the account path", async () => {
+    const scope = nock(BASE)
+      .delete("/v1/filter-settings")
+      .reply(200, { scope: "account" })
+      .get("/v1/domains/example.com/password-policy")
+      .reply(200, { scope: "example.com" });
+    await client().filterSettings.reset("account");
+    await client().passwordPolicies.get("example.com");
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it("passes list queries", async () => {
+    const scope = nock(BASE)
+      .get("/v1/audit")
+      .query({ kind: "User", limit: "10" })
+      .reply(200, { items: [], nextCursor: null });
+    await expect(client().audit.list({ kind: "User", limit: 10 })).resolves.toEqual({
+      items: [],
+      nextCursor: null,
+    });
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it("rejects an invalid spec locally, with its path, before any request", async () => {
+    const err = await failure(() => client().routes.put({ domain: "example.com", host: "mx", port: 0 }));
+    expect(err.code).toBe("MP_VALIDATION_FAILED");
+    expect(err.errors[0]).toMatchObject({ path: ["port"], in: "body" });
+  });
+
+  it("reaches every endpoint of the contract through a typed method", async () => {
+    const seen = new Set<string>();
+    const templates = endpoints.map((e) => ({
+      id: e.operationId,
+      method: e.method,
+      pattern: new RegExp(`^${e.path.replace(/:[A-Za-z]+/g, "[^/]+")}$`),
+    }));
+    for (const method of ["GET", "PUT", "PATCH", "DELETE", "POST"]) {
+      nock(BASE)
+        .persist()
+        .intercept(() => true, method)
+        .reply((request: string) => {
+          // nock hands a fetch Request (typed as its URI) to reply functions of function-matched paths.
+          const url = typeof request === "string" ? request : (request as unknown as Request).url;
+          const path = new URL(url, BASE).pathname;
+          const match = templates.find((t) => t.method === method && t.pattern.test(path));
+          if (match) seen.add(match.id);
+          return [200, {}];
+        });
+    }
+    const c = client();
+    const alias: AliasSpecInput = {
+      address: "info@example.com",
+      action: { type: "forward", to: ["a@example.com"] },
+    };
+    const list = { domain: "example.com", kind: "block", target: "sender" } as const;
+    await Promise.all([
+      c.health(),
+      c.openApi(),
+      c.whoAmI(),
+      c.accounts.list(),
+      c.accounts.get("acme"),
+      c.accounts.put({ id: "acme", name: "ACME" }),
+      c.accounts.delete("acme"),
+      c.tokens.list(),
+      c.tokens.create({ role: "read-only" }),
+      c.tokens.get("tok_1"),
+      c.tokens.revoke("tok_1"),
+      c.audit.list(),
+      c.domains.list(),
+      c.domains.get("example.com"),
+      c.domains.put({ name: "example.com" }),
+      c.domains.patch("example.com", {}),
+      c.domains.delete("example.com"),
+      c.routes.list("example.com"),
+      c.routes.get("example.com", "mx:25"),
+      c.routes.put({ domain: "example.com", host: "mx" }),
+      c.routes.patch("example.com", "mx:25", {}),
+      c.routes.delete("example.com", "mx:25"),
+      c.aliases.list("example.com"),
+      c.aliases.get(alias.address),
+      c.aliases.put(alias),
+      c.aliases.patch(alias.address, {}),
+      c.aliases.delete(alias.address),
+      c.senderLists.list("example.com"),
+      c.senderLists.get("example.com", "block-sender"),
+      c.senderLists.put(list),
+      c.senderLists.patch("example.com", "block-sender", {}),
+      c.senderLists.delete("example.com", "block-sender"),
+      ...(["account", "example.com"] as const).flatMap((scope) => [
+        c.filterSettings.get(scope),
+        c.filterSettings.put({ scope }),
+        c.filterSettings.patch(scope, {}),
+        c.filterSettings.reset(scope),
+        c.passwordPolicies.get(scope),
+        c.passwordPolicies.put({ scope }),
+        c.passwordPolicies.patch(scope, {}),
+        c.passwordPolicies.reset(scope),
+      ]),
+      c.users.list("example.com"),
+      c.users.get("alice@example.com"),
+      c.users.put({ address: "alice@example.com" }),
+      c.users.enable("alice@example.com"),
+      c.users.delete("alice@example.com"),
+    ]);
+    expect([...seen].sort()).toEqual(endpoints.map((e) => e.operationId).sort());
+  });
+});
+
+describe("a real server on 127.0.0.1:0 (timeouts and broken connections)", () => {
+  /** What the server does with each request, in order: answer 200, drop the connection, or never answer. */
+  type Action = "ok" | "drop" | "hang";
+  let script: Action[] = [];
+  let hits = 0;
+  let server: Server;
+  let endpoint: string;
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      hits++;
+      const action = script.shift() ?? "hang";
+      if (action === "ok") res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
+      if (action === "drop") req.socket.destroy();
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  async function run(actions: Action[], call: (c: MailplaneClient) => Promise<unknown>, retry = {}) {
+    script = actions;
+    hits = 0;
+    const c = new MailplaneClient({
+      endpoint,
+      token: "t",
+      timeoutMs: 150,
+      retry: { minDelayMs: 1, ...retry },
+    });
+    try {
+      return await call(c);
+    } finally {
+      await c.close();
+    }
+  }
+
+  it("fails with MP_TIMEOUT and retries an idempotent request within maxRetries", async () => {
+    const err = await failure(() =>
+      run(["hang", "hang"], (c) => c.domains.get("example.com"), { maxRetries: 1 }),
+    );
+    expect(err.code).toBe("MP_TIMEOUT");
+    expect(err.retryable).toBe(true);
+    expect(hits).toBe(2);
+  });
+
+  it("does not retry a timed-out PATCH (its effect is unknown)", async () => {
+    const err = await failure(() => run(["hang"], (c) => c.users.disable("alice@example.com")));
+    expect(err.code).toBe("MP_TIMEOUT");
+    expect(hits).toBe(1);
+  });
+
+  it("retries a GET whose connection was dropped", async () => {
+    await expect(run(["drop", "ok"], (c) => c.domains.get("example.com"))).resolves.toEqual({ ok: true });
+    expect(hits).toBe(2);
+  });
+
+  it("does not retry a PATCH whose connection was dropped", async () => {
+    const err = await failure(() =>
+      run(["drop", "ok"], (c) => c.domains.patch("example.com", { maxRetryDays: 2 })),
+    );
+    expect(err.code).toBe("MP_NETWORK");
+    expect(hits).toBe(1);
+  });
+
+  it("retries a POST carrying an Idempotency-Key whose connection was dropped", async () => {
+    await expect(run(["drop", "ok"], (c) => c.tokens.create({ role: "read-only" }))).resolves.toEqual({
+      ok: true,
+    });
+    expect(hits).toBe(2);
+  });
+
+  it("reports a refused connection as MP_NETWORK", async () => {
+    const closed = createServer();
+    closed.listen(0, "127.0.0.1");
+    await once(closed, "listening");
+    const port = (closed.address() as AddressInfo).port;
+    closed.close();
+    await once(closed, "close");
+    const c = new MailplaneClient({ endpoint: `http://127.0.0.1:${port}`, retry: { maxRetries: 0 } });
+    const err = await failure(() => c.health());
+    await c.close();
+    expect(err.code).toBe("MP_NETWORK");
+  });
+});
