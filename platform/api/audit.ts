@@ -1,6 +1,6 @@
 /** The audit trail's two ends: who a write is attributed to, and how stored entries read in the API. */
 import type { FastifyRequest } from "fastify";
-import type { AuditEntry as ApiAuditEntry } from "mailplane/sdk";
+import type { AuditEntry as ApiAuditEntry } from "../../sdk/src/index.ts";
 import type { AuditEntry, WriteContext } from "../store/store.ts";
 
 /** The audit attribution of a request: its token, the token's role and the request ID. */

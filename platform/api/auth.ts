@@ -1,7 +1,7 @@
 /** Bearer-token authentication, the acting account, role checks and domain scoping, in one onRequest hook. */
 import { createHash, randomBytes } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { type Endpoint, isMailDomain, type TokenRole, toAsciiDomain } from "mailplane/sdk";
+import { type Endpoint, isMailDomain, type TokenRole, toAsciiDomain } from "../../sdk/src/index.ts";
 import type { Store, TokenRecord } from "../store/store.ts";
 import { problem } from "./problem.ts";
 import type { RateLimiter } from "./rate-limit.ts";

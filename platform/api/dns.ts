@@ -1,6 +1,6 @@
 /** The platform's DKIM key pair (one per store, shared by every node) and the DNS records domains publish. */
 import { generateKeyPairSync } from "node:crypto";
-import { type DnsRecord, type DomainSpec, dnsRecordsFor } from "mailplane/sdk";
+import { type DnsRecord, type DomainSpec, dnsRecordsFor } from "../../sdk/src/index.ts";
 import type { Store } from "../store/store.ts";
 
 /** The DKIM key the SMTP engine signs with; the public half goes into every domain's DKIM record. */

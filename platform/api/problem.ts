@@ -9,7 +9,7 @@ import {
   type MailplaneErrorOptions,
   type ProblemFieldError,
   toDotPath,
-} from "mailplane/sdk";
+} from "../../sdk/src/index.ts";
 import { isStoreError, type StoreError } from "../store/store.ts";
 
 /** The media type of every error body (RFC 9457 §3). */

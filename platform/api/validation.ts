@@ -6,8 +6,8 @@
 import { Ajv, type Options } from "ajv";
 import formats from "ajv-formats";
 import type { FastifyInstance } from "fastify";
-import { type ErrorLocation, zodIssuesToProblemErrors } from "mailplane/sdk";
 import type { z } from "zod";
+import { type ErrorLocation, zodIssuesToProblemErrors } from "../../sdk/src/index.ts";
 import { problem, validationProblem } from "./problem.ts";
 
 /** ajv-formats is CommonJS; under Node's ESM loader its default export is the plugin function itself. */

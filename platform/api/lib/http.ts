@@ -12,7 +12,7 @@ import {
   routeName,
   senderListName,
   toAsciiDomain,
-} from "mailplane/sdk";
+} from "../../../sdk/src/index.ts";
 import type { IfMatch } from "../../store/store.ts";
 import { problem } from "../problem.ts";
 

@@ -4,7 +4,7 @@
  * instantiated by each kind's route plugin (routes/<plural>.ts) with its own key, rendering and hooks.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { fillPath, type KindDescriptor, ListQuery, type ProblemFieldError } from "mailplane/sdk";
+import { fillPath, type KindDescriptor, ListQuery, type ProblemFieldError } from "../../../sdk/src/index.ts";
 import type {
   CredentialInput,
   DeleteObjectInput,

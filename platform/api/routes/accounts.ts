@@ -1,6 +1,6 @@
 /** Accounts (tenants): `/v1/accounts[/:account]`, platform admins only. Deleting one deletes everything in it. */
 import type { FastifyInstance } from "fastify";
-import { AccountSpec, ListQuery } from "mailplane/sdk";
+import { AccountSpec, ListQuery } from "../../../sdk/src/index.ts";
 import type { AccountRecord } from "../../store/store.ts";
 import { writeContext } from "../audit.ts";
 import { ifMatch, normalisedParams, serve, setEtag } from "../lib/http.ts";

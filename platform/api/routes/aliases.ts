@@ -1,6 +1,6 @@
 /** Aliases: `/v1/domains/:domain/aliases[/:alias]` (forward, reject with a text, auto-reply; `*@domain` is the catch-all). */
 import type { FastifyInstance } from "fastify";
-import { aliasKind, type KindDescriptor } from "mailplane/sdk";
+import { aliasKind, type KindDescriptor } from "../../../sdk/src/index.ts";
 import { registerKind } from "../lib/tenancy.ts";
 
 /**

@@ -1,6 +1,6 @@
 /** The audit log of the acting account: `GET /v1/audit`, newest first, with filters. */
 import type { FastifyInstance } from "fastify";
-import { AuditQuery } from "mailplane/sdk";
+import { AuditQuery } from "../../../sdk/src/index.ts";
 import { toApiAuditEntry } from "../audit.ts";
 import { requireAuth } from "../auth.ts";
 import { serve } from "../lib/http.ts";

@@ -1,6 +1,6 @@
 /** Domains: `/v1/domains[/:domain]`. A domain's DNS records are computed here; deleting refuses while it holds objects. */
 import type { FastifyInstance } from "fastify";
-import { type DomainSpec, domainKind, type KindDescriptor } from "mailplane/sdk";
+import { type DomainSpec, domainKind, type KindDescriptor } from "../../../sdk/src/index.ts";
 import { domainDnsRecords } from "../dns.ts";
 import { registerKind } from "../lib/tenancy.ts";
 

@@ -1,6 +1,6 @@
 /** Filter settings (a singleton per scope): `/v1/filter-settings` and `/v1/domains/:domain/filter-settings`. */
 import type { FastifyInstance } from "fastify";
-import { defaultFilterSettings, filterSettingsKind, type KindDescriptor } from "mailplane/sdk";
+import { defaultFilterSettings, filterSettingsKind, type KindDescriptor } from "../../../sdk/src/index.ts";
 import { registerKind } from "../lib/tenancy.ts";
 
 /**

@@ -1,6 +1,6 @@
 /** Password policies (a singleton per scope): `/v1/password-policy` and `/v1/domains/:domain/password-policy`. */
 import type { FastifyInstance } from "fastify";
-import { defaultPasswordPolicy, type KindDescriptor, passwordPolicyKind } from "mailplane/sdk";
+import { defaultPasswordPolicy, type KindDescriptor, passwordPolicyKind } from "../../../sdk/src/index.ts";
 import { registerKind } from "../lib/tenancy.ts";
 
 /**

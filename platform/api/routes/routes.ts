@@ -1,6 +1,6 @@
 /** Routes (destination servers of a domain): `/v1/domains/:domain/routes[/:route]`, `:route` being `host:port`. */
 import type { FastifyInstance } from "fastify";
-import { type KindDescriptor, parseRouteName, routeKind } from "mailplane/sdk";
+import { type KindDescriptor, parseRouteName, routeKind } from "../../../sdk/src/index.ts";
 import { registerKind } from "../lib/tenancy.ts";
 
 /**

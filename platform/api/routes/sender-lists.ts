@@ -1,6 +1,6 @@
 /** Sender lists: `/v1/domains/:domain/sender-lists[/:list]`, `:list` being `allow|block-sender|recipient`. */
 import type { FastifyInstance } from "fastify";
-import { type KindDescriptor, parseSenderListName, senderListKind } from "mailplane/sdk";
+import { type KindDescriptor, parseSenderListName, senderListKind } from "../../../sdk/src/index.ts";
 import { registerKind } from "../lib/tenancy.ts";
 
 /**

@@ -1,7 +1,7 @@
 /** API tokens of the acting account: `/v1/tokens[/:token]`. A token's secret is shown once, in the create answer. */
 import { createHash } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import { type ApiToken, ApiTokenSpec, ListQuery } from "mailplane/sdk";
+import { type ApiToken, ApiTokenSpec, ListQuery } from "../../../sdk/src/index.ts";
 import { isStoreError, type TokenRecord } from "../../store/store.ts";
 import { writeContext } from "../audit.ts";
 import { newToken, requireAuth } from "../auth.ts";

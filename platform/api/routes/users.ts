@@ -6,7 +6,7 @@ import {
   type KindDescriptor,
   type PasswordPolicySpec,
   userKind,
-} from "mailplane/sdk";
+} from "../../../sdk/src/index.ts";
 import type { Store } from "../../store/store.ts";
 import { registerKind, type WriteHookInput, type WriteHookResult } from "../lib/tenancy.ts";
 import { hashPassword, verifyPassword } from "../passwords.ts";
