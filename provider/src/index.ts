@@ -12,3 +12,4 @@ export { PasswordPolicy, type PasswordPolicyArgs } from "./resources/password-po
 export { Route, type RouteArgs } from "./resources/route.ts";
 export { SenderList, type SenderListArgs } from "./resources/sender-list.ts";
 export { User, type UserArgs } from "./resources/user.ts";
+export { readTenancyManifest, Tenancy, type TenancyArgs } from "./tenancy.ts";

@@ -1,0 +1,171 @@
+/** The Tenancy component: a whole tenant declared in one YAML manifest, validated before anything is applied. */
+
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import * as pulumi from "@pulumi/pulumi";
+import type { z } from "zod";
+import { tenancyKinds } from "../../sdk/src/models/kinds.ts";
+import { TenancyManifest } from "../../sdk/src/models/tenancy.ts";
+import { ManifestError, type ManifestRule, parseManifest } from "./manifest/load-manifest.ts";
+import { Alias } from "./resources/alias.ts";
+import { Domain } from "./resources/domain.ts";
+import { FilterSettings } from "./resources/filter-settings.ts";
+import { PasswordPolicy } from "./resources/password-policy.ts";
+import { Route } from "./resources/route.ts";
+import { SenderList } from "./resources/sender-list.ts";
+import { User } from "./resources/user.ts";
+
+/** The inputs of a {@link Tenancy}. */
+export interface TenancyArgs {
+  /** Path of the YAML manifest, relative to the program's directory. */
+  file: string;
+  /**
+   * User passwords by address, e.g. `config.requireSecretObject("passwords")`. Keep them in stack
+   * config (`pulumi config set --secret --path 'passwords["alice@example.com"]' …`), not in the
+   * manifest: a password written in the manifest is accepted, with a warning, because it lands in git.
+   */
+  passwords?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Take over objects that already exist on the platform (see each resource's `adopt`). Default false. */
+  adopt?: boolean;
+}
+
+/** The manifest's JSON Schema, shipped in the package beside the code (`mailplane/schema/*`). */
+function tenancySchema(): object {
+  const require = createRequire(import.meta.url);
+  return JSON.parse(readFileSync(require.resolve("mailplane/schema/tenancy.schema.json"), "utf8"));
+}
+
+/** The model's rules JSON Schema cannot express (duplicate IDs, undeclared domains, tag < quarantine…). */
+const modelRules: ManifestRule = (manifest) => {
+  const parsed = TenancyManifest.safeParse(manifest);
+  return parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => ({
+        path: issue.path.filter((p): p is string | number => typeof p !== "symbol"),
+        message: issue.message,
+      }));
+};
+
+/**
+ * Reads, validates and normalises a manifest file. Throws {@link ManifestError} listing every problem
+ * as `file:line:column path: message`.
+ */
+export function readTenancyManifest(file: string): TenancyManifest {
+  const data = parseManifest(readFileSync(file, "utf8"), file, {
+    schema: tenancySchema(),
+    rules: [modelRules],
+  });
+  return TenancyManifest.parse(data);
+}
+
+type Spec<K extends (typeof tenancyKinds)[number]> = z.output<K["spec"]>;
+
+/**
+ * A tenant declared in one YAML manifest (schema: `schema/tenancy.schema.json`): domains, routes,
+ * aliases, sender lists, filter settings, password policies and users become child resources named by
+ * their IDs. The manifest is validated as a whole first; on any problem the program stops with every
+ * problem listed (file, line, path, message) and no resource is registered, so nothing is applied.
+ *
+ * @example
+ * ```ts
+ * const config = new pulumi.Config();
+ * new mailplane.Tenancy("acme", {
+ *   file: `tenancy/${pulumi.getStack()}.yaml`,
+ *   passwords: config.requireSecretObject("passwords"),
+ * });
+ * ```
+ */
+export class Tenancy extends pulumi.ComponentResource {
+  /** The domains, by name. */
+  readonly domains: Record<string, Domain> = {};
+  /** The users, by address. */
+  readonly users: Record<string, User> = {};
+  /** Every child resource, by ID. */
+  readonly resources: Record<string, pulumi.CustomResource> = {};
+
+  constructor(name: string, args: TenancyArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mailplane:index:Tenancy", name, {}, opts);
+    let manifest: TenancyManifest;
+    try {
+      manifest = readTenancyManifest(args.file);
+    } catch (err) {
+      // RunError ends the program with the message alone (no stack trace): the problems are the point.
+      if (err instanceof ManifestError) throw new pulumi.RunError(err.message);
+      throw err;
+    }
+    const adopt = args.adopt ?? false;
+    const parent = { parent: this };
+    const domainOf = (domain: string) => (this.domains[domain] ? { dependsOn: [this.domains[domain]] } : {});
+
+    for (const spec of manifest.domains) {
+      const domain = new Domain(spec.name, { ...spec, adopt }, parent);
+      this.domains[spec.name] = domain;
+      this.resources[spec.name] = domain;
+    }
+    const add = <R extends pulumi.CustomResource>(id: string, resource: R) => {
+      this.resources[id] = resource;
+      return resource;
+    };
+    const [, routeKind, aliasKind, senderListKind, filterKind, policyKind, userKind] = tenancyKinds;
+    const policies: pulumi.Resource[] = [];
+    for (const spec of manifest.passwordPolicies) {
+      const id = policyKind.id(spec as Spec<typeof policyKind>);
+      const scope = spec.scope === "account" ? {} : domainOf(spec.scope);
+      policies.push(add(id, new PasswordPolicy(id, { ...spec, adopt }, { ...parent, ...scope })));
+    }
+    for (const spec of manifest.filterSettings) {
+      const id = filterKind.id(spec as Spec<typeof filterKind>);
+      const scope = spec.scope === "account" ? {} : domainOf(spec.scope);
+      add(id, new FilterSettings(id, { ...spec, adopt }, { ...parent, ...scope }));
+    }
+    for (const spec of manifest.routes) {
+      const id = routeKind.id(spec as Spec<typeof routeKind>);
+      add(id, new Route(id, { ...spec, adopt }, { ...parent, ...domainOf(spec.domain) }));
+    }
+    for (const spec of manifest.senderLists) {
+      const id = senderListKind.id(spec as Spec<typeof senderListKind>);
+      add(id, new SenderList(id, { ...spec, adopt }, { ...parent, ...domainOf(spec.domain) }));
+    }
+    const passwords = args.passwords === undefined ? undefined : pulumi.output(args.passwords);
+    for (const spec of manifest.users) {
+      const id = userKind.id(spec as Spec<typeof userKind>);
+      if (spec.password !== undefined) {
+        pulumi.log.warn(
+          `${args.file}: users "${id}" has a password in the manifest; use the passwords input`,
+          this,
+        );
+      }
+      const password =
+        spec.password ??
+        (passwords === undefined ? undefined : passwords.apply((all) => all[id] as string | undefined));
+      const domain = id.slice(id.indexOf("@") + 1);
+      const user = new User(
+        id,
+        { ...spec, password, adopt },
+        // Policies first: a password is checked against the policy in force when it is set.
+        { ...parent, dependsOn: [...(this.domains[domain] ? [this.domains[domain]] : []), ...policies] },
+      );
+      this.users[id] = add(id, user);
+    }
+    for (const spec of manifest.aliases) {
+      const id = aliasKind.id(spec as Spec<typeof aliasKind>);
+      const domain = id.slice(id.indexOf("@") + 1);
+      // Aliases may forward to the manifest's users; create them after, delete them first.
+      add(
+        id,
+        new Alias(
+          id,
+          { ...spec, adopt },
+          {
+            ...parent,
+            dependsOn: [
+              ...Object.values(this.users),
+              ...(this.domains[domain] ? [this.domains[domain]] : []),
+            ],
+          },
+        ),
+      );
+    }
+    this.registerOutputs({ domains: Object.keys(this.domains), users: Object.keys(this.users) });
+  }
+}
