@@ -109,7 +109,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // JSON bodies; an empty one (a DELETE sent with a Content-Type) is no body rather than an error.
   // RFC 7396 merge patches are JSON documents too, so PATCH accepts both media types.
   const json = app.getDefaultJsonParser("error", "ignore");
-  app.removeContentTypeParser("application/json");
+  app.removeContentTypeParser(["application/json", "text/plain"]);
   app.addContentTypeParser(
     ["application/json", "application/merge-patch+json"],
     { parseAs: "string" },
@@ -131,12 +131,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const registered = new Set<string>();
   app.decorate(REGISTERED as unknown as string, registered);
 
-  // Hooks.
-  const limit = options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : options.rateLimit;
-  installAuth(app, { store: options.store, now, rateLimiter: limit ? new RateLimiter(limit) : null });
+  // Hooks: the request ID first, so even a 401 carries it.
   app.addHook("onRequest", async (request, reply) => {
     reply.header("request-id", request.id);
   });
+  const limit = options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : options.rateLimit;
+  installAuth(app, { store: options.store, now, rateLimiter: limit ? new RateLimiter(limit) : null });
 
   // Routes: one plugin per resource.
   await app.register(platformRoutes);

@@ -554,15 +554,8 @@ export class SqlStore implements Store {
         [input.accountId, input.kind, input.id],
       );
       const current = rows[0] ? toObject(rows[0]) : null;
-      if (!current && domain !== "") {
-        const elsewhere = await q.all(
-          "SELECT 1 AS one FROM objects WHERE kind = $1 AND id = $2 AND domain <> '' AND account_id <> $3",
-          [input.kind, input.id, input.accountId],
-        );
-        if (elsewhere.length > 0)
-          throw new StoreError("owned_elsewhere", `${what} belongs to another account`);
-      }
-      this.preconditions(current, input, what);
+      // The parent first: an object under another account's domain must look exactly like one under
+      // a domain that does not exist, whether or not that account has an object with this ID.
       if (input.parent) {
         const parent = await q.all(
           "SELECT 1 AS one FROM objects WHERE account_id = $1 AND kind = $2 AND id = $3",
@@ -572,6 +565,15 @@ export class SqlStore implements Store {
           throw new StoreError("parent_missing", `${input.parent.kind} ${input.parent.id} does not exist`);
         }
       }
+      if (!current && domain !== "") {
+        const elsewhere = await q.all(
+          "SELECT 1 AS one FROM objects WHERE kind = $1 AND id = $2 AND domain <> '' AND account_id <> $3",
+          [input.kind, input.id, input.accountId],
+        );
+        if (elsewhere.length > 0)
+          throw new StoreError("owned_elsewhere", `${what} belongs to another account`);
+      }
+      this.preconditions(current, input, what);
       const refused = input.guard?.(current);
       if (refused) throw refused;
 

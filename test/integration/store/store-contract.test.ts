@@ -316,6 +316,9 @@ describe.each(backends)("store contract on $name", (backend) => {
       };
       // Another account's domain looks exactly like a missing one (the API answers 404 for both).
       await expect(store.putObject(route, sys)).rejects.toMatchObject({ code: "parent_missing" });
+      await store.putObject({ ...route, accountId: "globex" }, sys);
+      // Even when that account holds an object with this very ID.
+      await expect(store.putObject(route, sys)).rejects.toMatchObject({ code: "parent_missing" });
       await expect(
         store.putObject(
           {

@@ -1,0 +1,208 @@
+/** HTTP semantics over real HTTP on both stores: If-Match/412, Idempotency-Key, problem+json for protocol errors. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BACKENDS, type Harness, startHarness, uniqueDomain } from "./harness.ts";
+
+describe.each(BACKENDS)("control plane protocol on $name", (backend) => {
+  let h: Harness;
+  let t: { id: string; token: string };
+
+  beforeAll(async () => {
+    h = await startHarness(backend);
+    t = await h.tenant();
+  });
+  afterAll(async () => h?.close());
+
+  const call = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
+    h.call(method, path, {
+      token: t.token,
+      ...(body === undefined ? {} : { body }),
+      ...(headers ? { headers } : {}),
+    });
+
+  describe("If-Match", () => {
+    it("answers 412 on a stale ETag for PUT, PATCH and DELETE, and changes nothing", async () => {
+      const d = uniqueDomain();
+      const v1 = await call("PUT", `/v1/domains/${d}`, { name: d });
+      const stale = v1.headers.etag as string;
+      const v2 = await call("PATCH", `/v1/domains/${d}`, { maxRetryDays: 2 }, { "if-match": stale });
+      expect(v2.status).toBe(200);
+      for (const [method, body] of [
+        ["PUT", { name: d, maxRetryDays: 3 }],
+        ["PATCH", { maxRetryDays: 3 }],
+        ["DELETE", undefined],
+      ] as const) {
+        const res = await call(method, `/v1/domains/${d}`, body, { "if-match": stale });
+        expect(res).toMatchObject({
+          status: 412,
+          headers: { "content-type": expect.stringContaining("application/problem+json") },
+          body: {
+            code: "MP_PRECONDITION_FAILED",
+            status: 412,
+            type: expect.stringContaining("precondition-failed"),
+          },
+        });
+      }
+      const now = await call("GET", `/v1/domains/${d}`);
+      expect(now.body).toMatchObject({ maxRetryDays: 2, etag: v2.body.etag });
+      expect(
+        (await call("DELETE", `/v1/domains/${d}`, undefined, { "if-match": now.headers.etag as string }))
+          .status,
+      ).toBe(204);
+    });
+
+    it("accepts the current ETag quoted, unquoted, in a list, or *", async () => {
+      const d = uniqueDomain();
+      const v1 = await call("PUT", `/v1/domains/${d}`, { name: d });
+      const v2 = await call("PATCH", `/v1/domains/${d}`, { maxRetryDays: 2 }, { "if-match": v1.body.etag });
+      const v3 = await call(
+        "PATCH",
+        `/v1/domains/${d}`,
+        { maxRetryDays: 3 },
+        { "if-match": `"x", ${v2.headers.etag}` },
+      );
+      expect(v3.status).toBe(200);
+      expect((await call("PATCH", `/v1/domains/${d}`, { maxRetryDays: 4 }, { "if-match": "*" })).status).toBe(
+        200,
+      );
+      // A weak tag never satisfies If-Match (RFC 9110 §13.1.1 uses the strong comparison).
+      const weak = await call(
+        "PATCH",
+        `/v1/domains/${d}`,
+        { maxRetryDays: 5 },
+        { "if-match": `W/"${v3.body.etag}"` },
+      );
+      expect(weak.status).toBe(412);
+    });
+
+    it("answers 412 for If-Match on an object that does not exist", async () => {
+      const d = uniqueDomain();
+      const res = await call("PUT", `/v1/domains/${d}`, { name: d }, { "if-match": '"whatever"' });
+      expect(res).toMatchObject({ status: 412, body: { code: "MP_PRECONDITION_FAILED" } });
+    });
+
+    it('guards singletons at their defaults with the etag "defaults"', async () => {
+      const set = await call(
+        "PUT",
+        "/v1/filter-settings",
+        { scope: "account", skipSpf: true },
+        { "if-match": '"defaults"' },
+      );
+      expect(set.status).toBe(200);
+      const again = await call(
+        "PUT",
+        "/v1/filter-settings",
+        { scope: "account" },
+        { "if-match": '"defaults"' },
+      );
+      expect(again).toMatchObject({ status: 412, body: { code: "MP_PRECONDITION_FAILED" } });
+      const reset = await call("DELETE", "/v1/filter-settings", undefined, {
+        "if-match": set.headers.etag as string,
+      });
+      expect(reset.body.etag).toBe("defaults");
+      const staleReset = await call("DELETE", "/v1/filter-settings", undefined, {
+        "if-match": set.headers.etag as string,
+      });
+      expect(staleReset.status).toBe(412);
+    });
+  });
+
+  describe("Idempotency-Key", () => {
+    it("answers a repeated create with the same key and body with the first answer, once created", async () => {
+      const body = { role: "read-only", description: "ci" };
+      const first = await call("POST", "/v1/tokens", body, { "idempotency-key": "key-one" });
+      expect(first.status).toBe(201);
+      const second = await call("POST", "/v1/tokens", body, { "idempotency-key": "key-one" });
+      expect(second).toMatchObject({
+        status: 201,
+        body: first.body,
+        headers: { "idempotent-replayed": "true" },
+      });
+      expect(second.headers.etag).toBe(first.headers.etag);
+      const tokens = await call("GET", "/v1/tokens?limit=500");
+      expect(tokens.body.items.filter((x: { id: string }) => x.id === first.body.id)).toHaveLength(1);
+      expect(tokens.body.items.filter((x: { description: string }) => x.description === "ci")).toHaveLength(
+        1,
+      );
+      // The replayed secret works: it is the token that was created.
+      expect((await h.call("GET", "/v1/whoami", { token: second.body.token })).body.tokenId).toBe(
+        first.body.id,
+      );
+    });
+
+    it("answers 422 when the same key comes with another body", async () => {
+      await call("POST", "/v1/tokens", { role: "read-only" }, { "idempotency-key": "key-two" });
+      const other = await call(
+        "POST",
+        "/v1/tokens",
+        { role: "account-admin" },
+        { "idempotency-key": "key-two" },
+      );
+      expect(other).toMatchObject({ status: 422, body: { code: "MP_IDEMPOTENCY_KEY_REUSED" } });
+    });
+
+    it("keeps keys apart per token, and applies concurrent retries of one create once", async () => {
+      const other = await h.tenant();
+      const a = await call("POST", "/v1/tokens", { role: "read-only" }, { "idempotency-key": "shared" });
+      const b = await h.call("POST", "/v1/tokens", {
+        token: other.token,
+        body: { role: "read-only" },
+        headers: { "idempotency-key": "shared" },
+      });
+      expect(b.status).toBe(201);
+      expect(b.body.id).not.toBe(a.body.id);
+      const burst = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          call("POST", "/v1/tokens", { role: "read-only" }, { "idempotency-key": "burst" }),
+        ),
+      );
+      expect(new Set(burst.map((r) => r.status))).toEqual(new Set([201]));
+      expect(new Set(burst.map((r) => r.body.id)).size).toBe(1);
+    });
+  });
+
+  describe("protocol errors as problem+json", () => {
+    it("answers an unknown path with 404 and a known path's other method with 405 and Allow", async () => {
+      const unknown = await call("GET", "/v1/nothing-here");
+      expect(unknown).toMatchObject({ status: 404, body: { code: "MP_NOT_FOUND" } });
+      const wrong = await call("POST", "/v1/domains", { name: uniqueDomain() });
+      expect(wrong).toMatchObject({ status: 405, body: { code: "MP_METHOD_NOT_ALLOWED" } });
+      expect(wrong.headers.allow).toBe("GET, HEAD");
+    });
+
+    it("rejects a body that is not JSON with 415, broken JSON with 400 and an oversized body with 413", async () => {
+      const d = uniqueDomain();
+      const text = await call("PUT", `/v1/domains/${d}`, "name=x", { "content-type": "text/plain" });
+      expect(text).toMatchObject({ status: 415, body: { code: "MP_UNSUPPORTED_MEDIA_TYPE" } });
+      const broken = await call("PUT", `/v1/domains/${d}`, '{"name": ', {
+        "content-type": "application/json",
+      });
+      expect(broken).toMatchObject({ status: 400, body: { code: "MP_BAD_REQUEST" } });
+      const big = await call("PUT", `/v1/domains/${d}`, { name: d, x: "a".repeat(2 * 1024 * 1024) });
+      expect(big).toMatchObject({ status: 413, body: { code: "MP_PAYLOAD_TOO_LARGE" } });
+    });
+
+    it("accepts merge-patch+json for PATCH", async () => {
+      const d = uniqueDomain();
+      await call("PUT", `/v1/domains/${d}`, { name: d });
+      const res = await call("PATCH", `/v1/domains/${d}`, JSON.stringify({ maxRetryDays: 6 }), {
+        "content-type": "application/merge-patch+json",
+      });
+      expect(res).toMatchObject({ status: 200, body: { maxRetryDays: 6 } });
+    });
+
+    it("carries type, title, status, detail, code, instance and requestId in every problem", async () => {
+      const res = await h.call("GET", "/v1/domains");
+      expect(res.status).toBe(401);
+      expect(res.headers["www-authenticate"]).toContain("Bearer");
+      expect(res.body).toEqual({
+        type: "https://mailplane.dev/problems/unauthorized",
+        title: expect.any(String),
+        status: 401,
+        detail: expect.any(String),
+        code: "MP_UNAUTHORIZED",
+        instance: "/v1/domains",
+        requestId: res.headers["request-id"],
+      });
+    });
+  });
+});
