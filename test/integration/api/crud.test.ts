@@ -192,10 +192,11 @@ describe.each(BACKENDS)("control plane CRUD on $name", (backend) => {
   ] as const) {
     it(`answers ${name} defaults until set, sets, patches and resets them (account and domain scope)`, async () => {
       const d = await domain();
-      for (const [at, scope] of [
+      const scopes: [string, string][] = [
         [`/v1/${path}`, "account"],
         [`/v1/domains/${d}/${path}`, d],
-      ]) {
+      ];
+      for (const [at, scope] of scopes) {
         const defaults = await get(at);
         expect(defaults).toMatchObject({ status: 200, body: { scope, etag: "defaults" } });
         expect(defaults.headers.etag).toBe('"defaults"');
