@@ -167,10 +167,16 @@ export function parseManifest(text: string, file: string, options: LoadManifestO
       }
     }
   } else {
+    // One problem per path: a value that breaks its own rule tends to break rules built on it too
+    // (an invalid address also has no declared domain); the first says what to fix.
+    const reported = new Set<string>();
     for (const rule of options.rules ?? []) {
       for (const found of rule(data)) {
+        const path = toDotPath(found.path);
+        if (reported.has(path)) continue;
+        reported.add(path);
         const node = locate(doc, found.path);
-        problems.push({ file, ...at(node?.range?.[0]), path: toDotPath(found.path), message: found.message });
+        problems.push({ file, ...at(node?.range?.[0]), path, message: found.message });
       }
     }
   }
