@@ -1,5 +1,20 @@
 #!/usr/bin/env bash
-# Installs the Debian packages tests rely on, when missing: the PostgreSQL server (store contract tests).
+# Installs the Debian packages tests rely on, when missing: the PostgreSQL server (store contract tests),
+# and the independent SMTP peers of the SMTP engine's tests: swaks (with Net::SSLeay for STARTTLS),
+# Postfix for smtp-sink/smtp-source (installed with "No configuration": no daemon is set up), Python 3.
 set -euo pipefail
 here="$(dirname "${BASH_SOURCE[0]}")"
 bash "$here/postgres.sh" install
+
+missing=()
+command -v swaks >/dev/null 2>&1 || missing+=(swaks)
+perl -MNet::SSLeay -e1 >/dev/null 2>&1 || missing+=(libnet-ssleay-perl)
+command -v smtp-sink >/dev/null 2>&1 || missing+=(postfix)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "▸ installing SMTP test peers (Debian packages: ${missing[*]})" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  # Postfix asks how to configure itself; "No configuration" installs the tools without a running MTA.
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

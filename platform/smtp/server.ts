@@ -74,7 +74,7 @@ class MailplaneSmtpServer extends SMTPServer {
     );
     const send = connection.send.bind(connection);
     connection.send = (code: number, data?: unknown, context?: unknown) =>
-      typeof data === "string" && ENHANCED_PREFIX.test(data) && code >= 400
+      typeof data === "string" && ENHANCED_PREFIX.test(data) && data[0] === String(code)[0]
         ? send(code, data, false)
         : send(code, data as never, context as never);
     const delay = this.greetingDelayMs;
@@ -147,6 +147,8 @@ export function createListener(opts: ListenerOptions): SMTPServer {
     disabledCommands: submission ? [] : ["AUTH"],
     disableReverseLookup: true,
     hideDSN: true,
+    // RFC 2034: advertise ENHANCEDSTATUSCODES so every reply, the library's own too, carries one.
+    hideENHANCEDSTATUSCODES: false,
     logger: false,
     socketTimeout: opts.socketTimeoutMs ?? 300_000,
     onConnect(session, callback) {

@@ -1,0 +1,142 @@
+/** RCPT TO on hand-built snapshots: relay control, aliases, lists, users, catch-all, routes, loops, grouping. */
+import { describe, expect, it } from "vitest";
+import { rcptTo } from "../../../platform/smtp/phases/rcpt-to.ts";
+import { newTransaction } from "../../../platform/smtp/session.ts";
+import { inbound, snapshot, submitter } from "./fixtures.ts";
+
+const tx = (from = "sender@outside.example") => newTransaction(from, null);
+const reply = (r: ReturnType<typeof rcptTo>) =>
+  r.action === "accept" ? "accept" : `${r.code} ${r.enhanced} ${r.message}`;
+
+describe("rcptTo on the inbound listener", () => {
+  it("rejects RCPT for unknown domain with 550 5.7.1 relay denied", () => {
+    expect(reply(rcptTo(snapshot, inbound(), tx(), "x@unknown.example"))).toBe(
+      "550 5.7.1 <x@unknown.example>: Relay access denied",
+    );
+  });
+
+  it("rewrites a domain alias to the main domain and delivers to the user's mailbox", () => {
+    const r = rcptTo(snapshot, inbound(), tx(), "Alice@Example.ORG");
+    expect(r.action).toBe("accept");
+    if (r.action !== "accept") return;
+    expect(r.value.address).toBe("alice@example.com");
+    expect(r.value.targets).toEqual([
+      { kind: "mailbox", address: "alice@example.com", domain: "example.com" },
+    ]);
+  });
+
+  it("rejects an alias-domain local part that does not exist on the main domain with 550 5.1.1", () => {
+    expect(reply(rcptTo(snapshot, inbound(), tx(), "nobody@example.org"))).toMatch(/^550 5\.1\.1 /);
+  });
+
+  it("rejects a local part with a rejected character with 550 5.1.3", () => {
+    expect(reply(rcptTo(snapshot, inbound(), tx(), "a%b@example.com"))).toMatch(/^550 5\.1\.3 /);
+  });
+
+  it("rejects a blocked sender address and a blocked sender domain with 550 5.7.1", () => {
+    expect(reply(rcptTo(snapshot, inbound(), tx("eve@bad.example"), "alice@example.com"))).toMatch(
+      /^550 5\.7\.1 Sender <eve@bad\.example> is blocked/,
+    );
+    expect(reply(rcptTo(snapshot, inbound(), tx("anyone@spam.example"), "alice@example.com"))).toMatch(
+      /^550 5\.7\.1 /,
+    );
+  });
+
+  it("rejects a blocked recipient with 550 5.7.1 even though the user exists", () => {
+    expect(reply(rcptTo(snapshot, inbound(), tx(), "closed@example.com"))).toMatch(
+      /^550 5\.7\.1 .*rejected by policy/,
+    );
+  });
+
+  it("refuses a disabled user with 550 5.2.1", () => {
+    expect(reply(rcptTo(snapshot, inbound(), tx(), "gone@example.com"))).toMatch(/^550 5\.2\.1 /);
+  });
+
+  it("answers a reject alias with 550 and its configured text", () => {
+    expect(reply(rcptTo(snapshot, inbound(), tx(), "joe@example.com"))).toBe(
+      "550 5.7.1 Joe no longer works here",
+    );
+  });
+
+  it("expands a forward alias into local mailboxes and remote addresses", () => {
+    const r = rcptTo(snapshot, inbound(), tx(), "sales@example.com");
+    if (r.action !== "accept") throw new Error(reply(r));
+    expect(r.value.targets).toEqual([
+      { kind: "mailbox", address: "alice@example.com", domain: "example.com" },
+      { kind: "mailbox", address: "bob@example.com", domain: "example.com" },
+      { kind: "remote", address: "partner@elsewhere.example" },
+    ]);
+  });
+
+  it("rejects an alias that only loops with 550 5.4.6", () => {
+    expect(reply(rcptTo(snapshot, inbound(), tx(), "loop1@example.com"))).toMatch(/^550 5\.4\.6 /);
+  });
+
+  it("cuts the looping branch of a forward and delivers the rest", () => {
+    const r = rcptTo(snapshot, inbound(), tx(), "half@example.com");
+    if (r.action !== "accept") throw new Error(reply(r));
+    expect(r.value.targets).toEqual([{ kind: "mailbox", address: "bob@example.com", domain: "example.com" }]);
+  });
+
+  it("turns an auto-reply alias into a reply target plus its copies", () => {
+    const r = rcptTo(snapshot, inbound(), tx(), "away@example.com");
+    if (r.action !== "accept") throw new Error(reply(r));
+    expect(r.value.targets.map((t) => t.kind)).toEqual(["autoreply", "mailbox"]);
+  });
+
+  it("relays unknown local parts of a routed domain to its routes", () => {
+    const r = rcptTo(snapshot, inbound(), tx(), "anyone@routed.example");
+    if (r.action !== "accept") throw new Error(reply(r));
+    expect(r.value.targets).toEqual([
+      { kind: "relay", address: "anyone@routed.example", domain: "routed.example" },
+    ]);
+  });
+
+  it("in local-recipients-only mode relays listed recipients and rejects others with 550 5.1.1", () => {
+    expect(rcptTo(snapshot, inbound(), tx(), "listed@strict.example").action).toBe("accept");
+    expect(reply(rcptTo(snapshot, inbound(), tx(), "other@strict.example"))).toMatch(/^550 5\.1\.1 /);
+  });
+
+  it("sends unknown local parts to the catch-all last", () => {
+    const r = rcptTo(snapshot, inbound(), tx(), "whoever@catch.example");
+    if (r.action !== "accept") throw new Error(reply(r));
+    expect(r.value.targets).toEqual([
+      { kind: "mailbox", address: "alice@example.com", domain: "example.com" },
+    ]);
+  });
+
+  it("marks allow-listed senders and recipients as unfiltered", () => {
+    const fromFriend = rcptTo(snapshot, inbound(), tx("pal@friend.example"), "bob@example.com");
+    const toAbuse = rcptTo(snapshot, inbound(), tx(), "abuse@example.com");
+    const plain = rcptTo(snapshot, inbound(), tx(), "bob@example.com");
+    expect([fromFriend, toAbuse, plain].map((r) => r.action === "accept" && r.value.filtered)).toEqual([
+      false,
+      false,
+      true,
+    ]);
+  });
+
+  it("defers a recipient of another domain in the same transaction with 452 4.5.3", () => {
+    const t = tx();
+    t.groupKey = "example.com|filtered";
+    expect(reply(rcptTo(snapshot, inbound(), t, "anyone@routed.example"))).toMatch(/^452 4\.5\.3 /);
+  });
+
+  it("refuses a declared SIZE above the domain's limit with 552 5.3.4", () => {
+    const t = newTransaction("s@outside.example", 5 * 1024 * 1024);
+    expect(reply(rcptTo(snapshot, inbound(), t, "anyone@routed.example"))).toMatch(/^552 5\.3\.4 /);
+  });
+});
+
+describe("rcptTo for an authenticated submission client", () => {
+  it("relays to domains the platform does not host", () => {
+    const r = rcptTo(snapshot, submitter(), tx("alice@example.com"), "friend@elsewhere.example");
+    if (r.action !== "accept") throw new Error(reply(r));
+    expect(r.value.targets).toEqual([{ kind: "remote", address: "friend@elsewhere.example" }]);
+    expect(r.value.filtered).toBe(false);
+  });
+
+  it("does not apply the sender block list to its own users", () => {
+    expect(rcptTo(snapshot, submitter(), tx("eve@bad.example"), "bob@example.com").action).toBe("accept");
+  });
+});
