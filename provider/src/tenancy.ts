@@ -38,12 +38,15 @@ function tenancySchema(): object {
 /** The model's rules JSON Schema cannot express (duplicate IDs, undeclared domains, tag < quarantine…). */
 const modelRules: ManifestRule = (manifest) => {
   const parsed = TenancyManifest.safeParse(manifest);
-  return parsed.success
-    ? []
-    : parsed.error.issues.map((issue) => ({
-        path: issue.path.filter((p): p is string | number => typeof p !== "symbol"),
-        message: issue.message,
-      }));
+  if (parsed.success) return [];
+  return parsed.error.issues.flatMap((issue) => {
+    const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
+    // One problem per unknown key, at the key, as the schema check reports it.
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({ path: [...path, key], message: `unknown key "${key}"` }));
+    }
+    return [{ path, message: issue.message }];
+  });
 };
 
 /**
@@ -77,14 +80,14 @@ type Spec<K extends (typeof tenancyKinds)[number]> = z.output<K["spec"]>;
  */
 export class Tenancy extends pulumi.ComponentResource {
   /** The domains, by name. */
-  readonly domains: Record<string, Domain> = {};
+  readonly domains: Record<string, Domain>;
   /** The users, by address. */
-  readonly users: Record<string, User> = {};
+  readonly users: Record<string, User>;
   /** Every child resource, by ID. */
-  readonly resources: Record<string, pulumi.CustomResource> = {};
+  readonly resources: Record<string, pulumi.CustomResource>;
 
   constructor(name: string, args: TenancyArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mailplane:index:Tenancy", name, {}, opts);
+    // Validate before registering anything, the component included: a bad manifest leaves no trace.
     let manifest: TenancyManifest;
     try {
       manifest = readTenancyManifest(args.file);
@@ -93,6 +96,10 @@ export class Tenancy extends pulumi.ComponentResource {
       if (err instanceof ManifestError) throw new pulumi.RunError(err.message);
       throw err;
     }
+    super("mailplane:index:Tenancy", name, {}, opts);
+    this.domains = {};
+    this.users = {};
+    this.resources = {};
     const adopt = args.adopt ?? false;
     const parent = { parent: this };
     const domainOf = (domain: string) => (this.domains[domain] ? { dependsOn: [this.domains[domain]] } : {});

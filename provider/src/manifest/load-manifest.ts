@@ -147,38 +147,27 @@ export function parseManifest(text: string, file: string, options: LoadManifestO
   const data = doc.toJS() ?? {};
   const validate = validatorFor(options.schema);
   const problems: ManifestProblem[] = [];
+  // One problem per path: a value that breaks one rule tends to break rules built on it too (an
+  // invalid address also has no declared domain); the first found says what to fix.
+  const reported = new Set<string>();
+  const report = (path: (string | number)[], message: string, key?: string) => {
+    const dotted = toDotPath(path);
+    if (reported.has(dotted)) return;
+    reported.add(dotted);
+    const node = locate(doc, key === undefined ? path : path.slice(0, -1), key);
+    problems.push({ file, ...at(node?.range?.[0]), path: dotted, message });
+  };
   if (!validate(data)) {
-    const seen = new Set<string>();
     for (const error of validate.errors ?? []) {
       // oneOf/anyOf report every branch; the specific errors beneath them say more.
       if (error.keyword === "oneOf" || error.keyword === "anyOf" || error.keyword === "if") continue;
       const described = describeAjvError(error);
-      const node = locate(doc, pointerToPath(error.instancePath), described.key);
-      const problem = {
-        file,
-        ...at(node?.range?.[0]),
-        path: toDotPath(described.path),
-        message: described.message,
-      };
-      const id = `${problem.path}\0${problem.message}`;
-      if (!seen.has(id)) {
-        seen.add(id);
-        problems.push(problem);
-      }
+      report(described.path, described.message, described.key);
     }
-  } else {
-    // One problem per path: a value that breaks its own rule tends to break rules built on it too
-    // (an invalid address also has no declared domain); the first says what to fix.
-    const reported = new Set<string>();
-    for (const rule of options.rules ?? []) {
-      for (const found of rule(data)) {
-        const path = toDotPath(found.path);
-        if (reported.has(path)) continue;
-        reported.add(path);
-        const node = locate(doc, found.path);
-        problems.push({ file, ...at(node?.range?.[0]), path, message: found.message });
-      }
-    }
+  }
+  // The rules run on schema-invalid manifests too, so one run lists every problem.
+  for (const rule of options.rules ?? []) {
+    for (const found of rule(data)) report(found.path, found.message);
   }
   if (problems.length > 0) {
     problems.sort((a, b) => a.line - b.line || a.column - b.column);
