@@ -18,6 +18,12 @@ export interface ProviderSettings {
 /** Thrown when the provider cannot tell which control plane to use; the message says both ways to fix it. */
 export class ProviderConfigError extends Error {
   override name = "ProviderConfigError";
+  constructor(message: string) {
+    super(message);
+    // A configuration mistake, not a bug: the dynamic-provider process prints `${err}: ${err.stack}`,
+    // and a stack trace there only buries the message.
+    this.stack = "";
+  }
 }
 
 // The stack config of this process. It lives in the runtime module (loaded once per provider
