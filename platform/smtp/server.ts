@@ -56,8 +56,9 @@ export function refusalError(result: Refusal): Error & { responseCode: number } 
 const ENHANCED_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
 
 /**
- * smtp-server with two changes, both made where connections are created:
+ * smtp-server with three changes, all made where connections are created:
  * - the greeting is sent after `greetingDelayMs` instead of the library's fixed 100 ms;
+ * - AUTH is neither advertised nor accepted before STARTTLS (538 5.7.11);
  * - replies whose text already starts with an RFC 3463 code keep it, instead of getting the
  *   library's generic code per reply class in front of ours.
  */
@@ -77,6 +78,26 @@ class MailplaneSmtpServer extends SMTPServer {
       typeof data === "string" && ENHANCED_PREFIX.test(data) && data[0] === String(code)[0]
         ? send(code, data, false)
         : send(code, data as never, context as never);
+    // RFC 3207 §4.2 / RFC 4954 §4: before STARTTLS, AUTH is not advertised, and an attempt is
+    // answered 538 5.7.11 (smtp-server would advertise it and answer 538 with a generic 5.7.0).
+    const ehlo = connection.handler_EHLO.bind(connection);
+    connection.handler_EHLO = (command: Buffer, callback: () => void) => {
+      if (connection.secure) return ehlo(command, callback);
+      const session = connection.session as SMTPServerSession;
+      const before = session.disabledCommands;
+      session.disabledCommands = [...((this.options as SMTPServerOptions).disabledCommands ?? []), "AUTH"];
+      try {
+        ehlo(command, callback);
+      } finally {
+        session.disabledCommands = before;
+      }
+    };
+    const auth = connection.handler_AUTH.bind(connection);
+    connection.handler_AUTH = (command: Buffer, callback: () => void) => {
+      if (connection.secure || connection._isDisabled("AUTH")) return auth(command, callback);
+      connection.send(538, "5.7.11 Encryption required for requested authentication mechanism");
+      callback();
+    };
     const delay = this.greetingDelayMs;
     // The body of SMTPConnection.init() without its hard-coded 100 ms timer.
     connection._setListeners(() => {

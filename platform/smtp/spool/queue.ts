@@ -323,7 +323,7 @@ export class Queue extends EventEmitter {
       size: e.meta.size,
       subject: e.meta.subject,
       domain: e.meta.domain,
-      state: attempts > 0 && !e.running ? "deferred" : "active",
+      state: e.nextAttemptAt > this.#opts.now() ? "deferred" : "active",
       attempts,
       lastError: e.pending.find((t) => t.lastError)?.lastError ?? null,
       nextAttemptAt: e.nextAttemptAt > 0 ? new Date(e.nextAttemptAt).toISOString() : null,
@@ -399,6 +399,7 @@ export class Queue extends EventEmitter {
       const outcomes = await this.#deliver(e.meta, body, e.pending);
       const byKey = new Map(outcomes.map((o) => [o.key, o]));
       const failed: { target: TargetState; outcome: DeliveryOutcome }[] = [];
+      const deferred: [TargetState, DeliveryOutcome][] = [];
       const still: TargetState[] = [];
       const now = this.#opts.now();
       const age = now - Date.parse(e.meta.receivedAt);
@@ -433,7 +434,7 @@ export class Queue extends EventEmitter {
           });
         } else {
           still.push(t);
-          this.emit("deferred", e.meta, t, o);
+          deferred.push([t, o]);
         }
       }
       for (const f of failed) this.emit("failed", e.meta, f.target, f.outcome);
@@ -441,6 +442,8 @@ export class Queue extends EventEmitter {
       e.pending = still;
       if (still.length === 0 || e.deleted) return await this.#settle(e);
       await this.#defer(e, body, now);
+      // Announced once the retry is scheduled and durable, so listeners see the deferred state.
+      for (const [t, o] of deferred) this.emit("deferred", e.meta, t, o);
     } catch (err) {
       // An internal error (unreadable body, full disk): keep the message and try again later.
       for (const t of e.pending) t.lastError = `internal error: ${(err as Error).message}`;

@@ -156,7 +156,7 @@ function parseReply(command: string, line: string): Reply {
 
 /**
  * Runs swaks against the engine (`--server 127.0.0.1:<port>` is added) and parses its transcript:
- * ` -> ` lines are our commands, `<-  `/`<** ` lines the engine's replies.
+ * ` -> ` (` ~> ` over TLS) lines are the client's commands, `<-  `/`<** ` (`<~  `/`<~* `) the replies.
  */
 export function swaks(port: number, args: string[]): Promise<SwaksRun> {
   return new Promise((resolve) => {
@@ -169,13 +169,14 @@ export function swaks(port: number, args: string[]): Promise<SwaksRun> {
         const replies: Reply[] = [];
         let command = "CONNECT";
         for (const line of output.split("\n")) {
-          if (/^ {0,1}~?-> /.test(line)) {
-            const text = line.replace(/^ {0,1}~?-> /, "");
+          if (/^ [-~]> /.test(line)) {
+            const text = line.slice(4);
             // Message lines are not commands; only the terminating dot is.
             if (/^(EHLO|HELO|MAIL|RCPT|DATA|QUIT|STARTTLS|AUTH|RSET|NOOP)\b/i.test(text) || text === ".")
               command = text;
-          } else if (/^ {0,1}~?<[-*]{1,2} +\d{3}/.test(line)) {
-            const text = line.replace(/^ {0,1}~?<[-*]{1,2} +/, "");
+          } else if (/^<[-~*]{1,2} +\d{3}/.test(line)) {
+            // "<-  " plain, "<~  " over TLS, "<** " / "<~* " for error replies.
+            const text = line.replace(/^<[-~*]{1,2} +/, "");
             if (/^\d{3}-/.test(text)) continue;
             replies.push(parseReply(command, text));
           }

@@ -24,6 +24,8 @@ def main() -> None:
     try:
         s = smtplib.SMTP(timeout=60, source_address=(spec.get("source", "127.0.0.1"), 0))
         rec("CONNECT", *s.connect(spec["host"], spec["port"]))
+        # connect() does not record the host; starttls() needs it for the TLS server name.
+        s._host = spec["host"]
         rec("EHLO", *s.ehlo(spec.get("helo", "client.mailplane.test")))
         if spec.get("starttls"):
             ctx = ssl.create_default_context()
