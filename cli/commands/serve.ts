@@ -85,10 +85,11 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     ...(limit === undefined ? {} : { rateLimit: limit }),
     logger: level === "silent" ? false : { level },
   });
-  io.stdout(`mailplane: control plane listening on ${cp.url} (store: ${cp.store.dialect})\n`);
   if (cp.adminTokenPath) {
     io.stdout(`mailplane: platform-admin token written to ${cp.adminTokenPath} (mode 0600)\n`);
   }
+  // Last, so whoever waits for this line has seen everything before it.
+  io.stdout(`mailplane: control plane listening on ${cp.url} (store: ${cp.store.dialect})\n`);
   const signal = await untilSignal();
   io.stdout(`mailplane: ${signal}, shutting down\n`);
   await cp.close();

@@ -41,6 +41,8 @@ export interface Harness {
   cp: ControlPlane;
   url: string;
   dataDir: string;
+  /** PostgreSQL backends: the server URL and the schema this harness uses. */
+  database: { url: string; schema: string } | undefined;
   adminToken: string;
   logs: string[];
   responses: string[];
@@ -69,13 +71,15 @@ export async function startHarness(
       done();
     },
   });
+  const database =
+    backend.name === "postgres"
+      ? { url: inject("postgresUrl"), schema: `api_${randomBytes(6).toString("hex")}` }
+      : undefined;
   const cp = await startControlPlane({
     dataDir,
     listen: "127.0.0.1:0",
     logger: { level: "trace", stream } as never,
-    ...(backend.name === "postgres"
-      ? { databaseUrl: inject("postgresUrl"), databaseSchema: `api_${randomBytes(6).toString("hex")}` }
-      : {}),
+    ...(database ? { databaseUrl: database.url, databaseSchema: database.schema } : {}),
     ...options,
   });
   const adminToken = readFileSync(cp.adminTokenPath!, "utf8").trim();
@@ -122,6 +126,7 @@ export async function startHarness(
     cp,
     url: cp.url,
     dataDir,
+    database,
     adminToken,
     logs,
     responses,

@@ -1,0 +1,117 @@
+/** `mailplane serve` as a real process: bootstrap token file (0600, path printed, token never), restart, SIGTERM. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { request } from "undici";
+import { afterAll, describe, expect, inject, it } from "vitest";
+
+const CLI = fileURLToPath(new URL("../../../cli/mailplane.ts", import.meta.url));
+const dirs: string[] = [];
+
+interface Served {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  stop: () => Promise<number | null>;
+}
+
+/** Starts `mailplane serve …` and waits for its "listening on" line. */
+async function serve(args: string[]): Promise<Served> {
+  const child = spawn(process.execPath, [CLI, "serve", "--listen", "127.0.0.1:0", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, MAILPLANE_LOG_LEVEL: "debug" },
+  });
+  let output = "";
+  child.stdout!.on("data", (c) => (output += c));
+  child.stderr!.on("data", (c) => (output += c));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = () => {
+      const m = /listening on (http:\/\/\S+)/.exec(output);
+      if (m) resolve(m[1]!);
+    };
+    child.stdout!.on("data", onData);
+    exited.then((code) => reject(new Error(`serve exited ${code}: ${output}`)));
+  });
+  return {
+    child,
+    url,
+    output: () => output,
+    stop: async () => {
+      child.kill("SIGTERM");
+      return exited;
+    },
+  };
+}
+
+async function whoami(url: string, token: string) {
+  const res = await request(`${url}/v1/whoami`, { headers: { authorization: `Bearer ${token}` } });
+  return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
+}
+
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe("mailplane serve", () => {
+  it("prints help for the CLI and for serve", async () => {
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+        let out = "";
+        child.stdout.on("data", (c) => (out += c));
+        child.stderr.on("data", (c) => (out += c));
+        child.on("exit", (code) => resolve({ code, out }));
+      });
+    const top = await run(["--help"]);
+    expect(top).toMatchObject({ code: 0, out: expect.stringContaining("serve") });
+    const help = await run(["serve", "--help"]);
+    expect(help.code).toBe(0);
+    for (const flag of ["--data-dir", "--listen", "--database-url"]) expect(help.out).toContain(flag);
+    const bad = await run(["serve", "--no-such-flag"]);
+    expect(bad).toMatchObject({ code: 2, out: expect.stringContaining("usage: mailplane serve") });
+  });
+
+  it("bootstraps a platform-admin token into a 0600 file on SQLite, prints its path only, and keeps it across restarts", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "mailplane-serve-"));
+    dirs.push(dataDir);
+    const first = await serve(["--data-dir", dataDir]);
+    const tokenPath = join(dataDir, "admin-token");
+    const token = readFileSync(tokenPath, "utf8").trim();
+    expect(statSync(tokenPath).mode & 0o777).toBe(0o600);
+    expect(first.output()).toContain(`token written to ${tokenPath}`);
+    expect(await whoami(first.url, token)).toMatchObject({ status: 200, body: { role: "platform-admin" } });
+    expect(await first.stop()).toBe(0);
+    expect(first.output()).not.toContain(token);
+    expect(first.output()).toContain("incoming request");
+
+    const second = await serve(["--data-dir", dataDir]);
+    expect(second.output()).not.toContain("token written");
+    expect(readFileSync(tokenPath, "utf8").trim()).toBe(token);
+    expect((await whoami(second.url, token)).status).toBe(200);
+    expect(await second.stop()).toBe(0);
+    expect(second.output()).not.toContain(token);
+  });
+
+  it("runs on PostgreSQL given --database-url", async () => {
+    const base = inject("postgresUrl");
+    const db = `cli_${randomBytes(5).toString("hex")}`;
+    const admin = new pg.Client({ connectionString: base });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${db}`);
+    await admin.end();
+    const url = base.replace(/\/[^/]*$/, `/${db}`);
+    const dataDir = mkdtempSync(join(tmpdir(), "mailplane-serve-pg-"));
+    dirs.push(dataDir);
+    const served = await serve(["--data-dir", dataDir, "--database-url", url]);
+    expect(served.output()).toContain("(store: postgres)");
+    const token = readFileSync(join(dataDir, "admin-token"), "utf8").trim();
+    expect((await whoami(served.url, token)).status).toBe(200);
+    expect(await served.stop()).toBe(0);
+    expect(served.output()).not.toContain(token);
+  });
+});
