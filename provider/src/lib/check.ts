@@ -48,6 +48,9 @@ function toFailures(issues: readonly Issue[], prefix: PropertyKey[] = []): Check
  */
 export function checkInputs(kind: KindDescriptor, news: Record<string, unknown>): CheckOutcome {
   const { __provider: _provider, adopt, ...declared } = news;
+  // A secret Output that resolved to undefined (e.g. `passwords.apply((all) => all[address])` for a
+  // user with no entry) reaches the provider as null: it means "not set", so the current one is kept.
+  for (const field of kind.secretFields) if (declared[field] === null) delete declared[field];
   const failures: CheckFailure[] = [];
   if (adopt !== undefined && adopt !== UNKNOWN && typeof adopt !== "boolean") {
     failures.push({ property: "adopt", reason: "must be true or false" });
