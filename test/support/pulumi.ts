@@ -37,7 +37,6 @@ export async function createPulumiWorkspace(programDir: string, stack = "test"):
     PULUMI_CONFIG_PASSPHRASE: "mailplane-test",
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    PULUMI_SKIP_CONFIRMATIONS: "true",
     NO_COLOR: "1",
   };
   const run = (args: string[], env: Record<string, string> = {}) =>
