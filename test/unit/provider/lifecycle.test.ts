@@ -1,0 +1,199 @@
+/**
+ * The generic lifecycle against an in-memory API that records every call: request counts per
+ * operation, adopt, partial state after a failed adopt, If-Match, idempotent delete, user disable-then-delete.
+ * The real control plane is exercised by test/e2e/provider/; this pins the decisions in between.
+ */
+import { beforeEach, describe, expect, it } from "vitest";
+import { defineProvider, type ObjectApi, type Stored } from "../../../provider/src/lib/lifecycle.ts";
+import { domainKind, filterSettingsKind, userKind } from "../../../sdk/src/models/kinds.ts";
+
+class FakeApi implements ObjectApi {
+  objects = new Map<string, Stored>();
+  calls: string[] = [];
+  failNext: { method: string; code: string } | undefined;
+  #version = 0;
+
+  #fail(method: string): void {
+    if (this.failNext?.method === method) {
+      const { code } = this.failNext;
+      this.failNext = undefined;
+      throw Object.assign(new Error(`${method} failed`), { code, errors: [] });
+    }
+  }
+
+  #store(path: string, body: Record<string, unknown>): Stored {
+    const { password: _secret, ...visible } = body;
+    const stored = { ...visible, id: path, etag: `"${++this.#version}"` } as Stored;
+    this.objects.set(path, stored);
+    return stored;
+  }
+
+  async get(path: string) {
+    this.calls.push(`GET ${path}`);
+    this.#fail("GET");
+    const found = this.objects.get(path);
+    if (!found) throw Object.assign(new Error("not found"), { code: "MP_NOT_FOUND" });
+    return found;
+  }
+  async put(path: string, body: Record<string, unknown>) {
+    this.calls.push(`PUT ${path}`);
+    this.#fail("PUT");
+    return this.#store(path, body);
+  }
+  async patch(path: string, body: Record<string, unknown>, ifMatch?: string) {
+    this.calls.push(`PATCH ${path}${ifMatch ? ` if-match ${ifMatch}` : ""} ${JSON.stringify(body)}`);
+    this.#fail("PATCH");
+    const found = this.objects.get(path);
+    if (!found) throw Object.assign(new Error("not found"), { code: "MP_NOT_FOUND" });
+    if (ifMatch !== undefined && ifMatch !== found.etag) {
+      throw Object.assign(new Error("etag mismatch"), { code: "MP_PRECONDITION_FAILED" });
+    }
+    return this.#store(path, { ...found, ...body });
+  }
+  async delete(path: string) {
+    this.calls.push(`DELETE ${path}`);
+    this.#fail("DELETE");
+    if (!this.objects.delete(path)) throw Object.assign(new Error("not found"), { code: "MP_NOT_FOUND" });
+  }
+}
+
+let api: FakeApi;
+const domains = () => defineProvider(domainKind, () => api);
+const users = () =>
+  defineProvider(userKind, () => api, {
+    async beforeDelete(a, path) {
+      await a.patch(path, { enabled: false });
+    },
+  });
+
+async function checked(provider: ReturnType<typeof domains>, news: Record<string, unknown>) {
+  const { inputs, failures } = await provider.check({}, news);
+  expect(failures).toEqual([]);
+  return { ...inputs, __provider: "shim" };
+}
+
+beforeEach(() => {
+  api = new FakeApi();
+});
+
+describe("create", () => {
+  it("takes two calls (GET, PUT) and fails rather than taking over an existing object", async () => {
+    const provider = domains();
+    const inputs = await checked(provider, { name: "example.com" });
+    const created = await provider.create(inputs);
+    expect(created.id).toBe("example.com");
+    expect(api.calls).toEqual(["GET /v1/domains/example.com", "PUT /v1/domains/example.com"]);
+    expect(created.outs).not.toHaveProperty("id");
+    await expect(provider.create(inputs)).rejects.toThrow(/already exists; set `adopt: true`/);
+  });
+
+  it("adopt converges an existing object with one PATCH under If-Match", async () => {
+    api.objects.set("/v1/domains/example.com", {
+      ...(await checked(domains(), { name: "example.com", timezone: "Asia/Tokyo" })),
+      etag: '"7"',
+    });
+    const provider = domains();
+    const created = await provider.create(await checked(provider, { name: "example.com", adopt: true }));
+    expect(api.calls).toEqual([
+      "GET /v1/domains/example.com",
+      'PATCH /v1/domains/example.com if-match "7" {"timezone":"UTC"}',
+    ]);
+    expect(created.outs).toMatchObject({ timezone: "UTC", adopt: true });
+  });
+
+  it("records a failed adoption as partial state (id, properties with __provider) so it is never orphaned", async () => {
+    api.objects.set("/v1/domains/example.com", {
+      ...(await checked(domains(), { name: "example.com", timezone: "Asia/Tokyo" })),
+      etag: '"7"',
+    });
+    api.failNext = { method: "PATCH", code: "MP_VALIDATION_FAILED" };
+    const provider = domains();
+    const error = (await provider
+      .create(await checked(provider, { name: "example.com", adopt: true }))
+      .catch((e: unknown) => e)) as { id?: string; properties?: Record<string, unknown>; message: string };
+    expect(error).toMatchObject({
+      id: "example.com",
+      properties: { name: "example.com", __provider: "shim" },
+    });
+    expect(error.message).toMatch(/adopt Domain example.com failed \(MP_VALIDATION_FAILED\)/);
+  });
+
+  it("a singleton always adopts: the settings exist from the start", async () => {
+    api.objects.set("/v1/domains/example.com/filter-settings", {
+      ...(await checked(
+        defineProvider(filterSettingsKind, () => api),
+        { scope: "example.com" },
+      )),
+      etag: '"1"',
+    });
+    const provider = defineProvider(filterSettingsKind, () => api);
+    await provider.create(await checked(provider, { scope: "example.com", tagThreshold: 0.3 }));
+    expect(api.calls.at(-1)).toBe(
+      'PATCH /v1/domains/example.com/filter-settings if-match "1" {"tagThreshold":0.3}',
+    );
+  });
+});
+
+describe("read, update, delete", () => {
+  it("read takes one call and returns inputs and outputs; a gone object reads as an empty id", async () => {
+    const provider = domains();
+    const { outs } = await provider.create(await checked(provider, { name: "example.com", adopt: false }));
+    api.calls = [];
+    api.objects.set("/v1/domains/example.com", {
+      ...api.objects.get("/v1/domains/example.com")!,
+      timezone: "Asia/Tokyo",
+    });
+    const read = await provider.read("example.com", outs);
+    expect(api.calls).toEqual(["GET /v1/domains/example.com"]);
+    expect(read.inputs).toMatchObject({ name: "example.com", timezone: "Asia/Tokyo", adopt: false });
+    expect(read.inputs).not.toHaveProperty("etag");
+    expect(read.props).toMatchObject({ timezone: "Asia/Tokyo", etag: expect.any(String) });
+    api.objects.clear();
+    expect(await provider.read("example.com", outs)).toEqual({ id: "", props: {} });
+  });
+
+  it("update sends only the changed fields with If-Match, and nothing when nothing changed", async () => {
+    const provider = domains();
+    const { outs } = await provider.create(await checked(provider, { name: "example.com" }));
+    api.calls = [];
+    await provider.update("example.com", outs, await checked(provider, { name: "example.com" }));
+    expect(api.calls).toEqual([]);
+    await provider.update(
+      "example.com",
+      outs,
+      await checked(provider, { name: "example.com", maxRetryDays: 7 }),
+    );
+    expect(api.calls).toEqual([`PATCH /v1/domains/example.com if-match ${outs.etag} {"maxRetryDays":7}`]);
+  });
+
+  it("an update over an out-of-band change fails with the ETag and says to refresh", async () => {
+    const provider = domains();
+    const { outs } = await provider.create(await checked(provider, { name: "example.com" }));
+    await api.patch("/v1/domains/example.com", { timezone: "Asia/Tokyo" });
+    await expect(
+      provider.update("example.com", outs, await checked(provider, { name: "example.com", maxRetryDays: 7 })),
+    ).rejects.toThrow(/MP_PRECONDITION_FAILED[\s\S]*pulumi refresh/);
+  });
+
+  it("delete is idempotent: an object already gone is success", async () => {
+    const provider = domains();
+    await provider.delete("example.com", { name: "example.com" });
+    expect(api.calls).toEqual(["DELETE /v1/domains/example.com"]);
+  });
+
+  it("a user is disabled, then deleted, and the password lives only in the secret output", async () => {
+    const provider = users();
+    const inputs = await checked(provider, { address: "alice@example.com", password: "Secret-Pass-1" });
+    const { outs } = await provider.create(inputs);
+    expect(outs).toMatchObject({ password: "Secret-Pass-1" });
+    const read = await provider.read("alice@example.com", outs);
+    // The platform never returns it; read carries it so refresh shows no spurious password change.
+    expect(read.inputs).toMatchObject({ password: "Secret-Pass-1" });
+    api.calls = [];
+    await provider.delete("alice@example.com", outs);
+    expect(api.calls).toEqual([
+      'PATCH /v1/domains/example.com/users/alice@example.com {"enabled":false}',
+      "DELETE /v1/domains/example.com/users/alice@example.com",
+    ]);
+  });
+});
