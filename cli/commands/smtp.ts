@@ -1,0 +1,127 @@
+/** `mailplane smtp`: runs the SMTP engine alone against the control plane's store until SIGINT/SIGTERM. */
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { parseListenAddress, startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
+import { openStore } from "../../platform/store/index.ts";
+import { type Command, type CommandIo, UsageError } from "../command.ts";
+
+/** Defaults, each overridable by its environment variable and then by its flag. */
+export const SMTP_DEFAULTS = {
+  dataDir: ".data",
+  smtpListen: "127.0.0.1:2525",
+  submissionListen: "127.0.0.1:2587",
+} as const;
+
+const usage = `usage: mailplane smtp [options]
+
+Runs the SMTP engine on its own, enforcing what the control plane's store holds: the same SQLite
+file (give the same --data-dir as \`mailplane serve\`) or the same PostgreSQL (--database-url).
+Changes made through the API are enforced within a second. Spool, Maildirs, quarantine and the
+message log live in <data-dir>/smtp; only one engine may use a data directory at a time.
+
+options:
+  --data-dir <dir>               data directory                                [$MAILPLANE_DATA_DIR, default ${SMTP_DEFAULTS.dataDir}]
+  --database-url <url>           postgres://… (else SQLite in the data directory) [$MAILPLANE_DATABASE_URL]
+  --smtp-listen <host:port>      inbound (MX) listener; "off" for none          [$MAILPLANE_SMTP_LISTEN, default ${SMTP_DEFAULTS.smtpListen}]
+  --submission-listen <host:port>  submission listener (STARTTLS + AUTH); "off" [$MAILPLANE_SUBMISSION_LISTEN, default ${SMTP_DEFAULTS.submissionListen}]
+  --smtp-hostname <name>         name in greetings, Received: and bounces       [$MAILPLANE_SMTP_HOSTNAME, default the host name]
+  --smarthost <host:port>        send mail for other domains through this server [$MAILPLANE_SMARTHOST]
+  -h, --help                     this help
+`;
+
+/** Resolves when SIGINT or SIGTERM arrives. */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const done = (signal: string) => {
+      process.off("SIGINT", done);
+      process.off("SIGTERM", done);
+      resolve(signal);
+    };
+    process.on("SIGINT", done);
+    process.on("SIGTERM", done);
+  });
+}
+
+/** The engine options shared by `mailplane smtp` and `mailplane serve` (flags → env → defaults). */
+export function smtpOptionsFrom(
+  opt: (flag: string, env: string) => string | undefined,
+  defaults: { smtpListen: string | undefined; submissionListen: string | undefined },
+) {
+  try {
+    const smarthost = parseListenAddress(opt("smarthost", "MAILPLANE_SMARTHOST"), false);
+    const hostname = opt("smtp-hostname", "MAILPLANE_SMTP_HOSTNAME");
+    return {
+      inbound: parseListenAddress(opt("smtp-listen", "MAILPLANE_SMTP_LISTEN") ?? defaults.smtpListen, false),
+      submission: parseListenAddress(
+        opt("submission-listen", "MAILPLANE_SUBMISSION_LISTEN") ?? defaults.submissionListen,
+        false,
+      ),
+      ...(hostname ? { hostname } : {}),
+      ...(smarthost ? { smarthost: { ...smarthost, tls: "opportunistic" as const } } : {}),
+    };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+async function run(argv: string[], io: CommandIo): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        "data-dir": { type: "string" },
+        "database-url": { type: "string" },
+        "smtp-listen": { type: "string" },
+        "submission-listen": { type: "string" },
+        "smtp-hostname": { type: "string" },
+        smarthost: { type: "string" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const opt = (flag: string, env: string) => (values[flag] as string | undefined) ?? io.env[env] ?? undefined;
+  const dataDir = opt("data-dir", "MAILPLANE_DATA_DIR") ?? SMTP_DEFAULTS.dataDir;
+  const databaseUrl = opt("database-url", "MAILPLANE_DATABASE_URL");
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new UsageError("--database-url must be a postgres:// URL");
+  }
+  const smtp = smtpOptionsFrom(opt, SMTP_DEFAULTS);
+  if (!smtp.inbound && !smtp.submission) throw new UsageError("both listeners are off: nothing to run");
+  const store = await openStore({ dataDir, databaseUrl });
+  let engine: Awaited<ReturnType<typeof startSmtpEngineOnStore>>;
+  try {
+    engine = await startSmtpEngineOnStore({
+      store,
+      dataDir: join(dataDir, "smtp"),
+      ...smtp,
+      policy: {
+        onError: (e) => io.stderr(`mailplane smtp: policy refresh failed: ${(e as Error).message}\n`),
+      },
+    });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const at = (a: { host: string } | false, port: number) => (a ? `${a.host}:${port}` : "off");
+  // Last, so whoever waits for this line has seen everything before it.
+  io.stdout(
+    `mailplane: SMTP engine listening: inbound ${at(smtp.inbound, engine.inboundPort)}, submission ${at(smtp.submission, engine.submissionPort)} (store: ${store.dialect}, revision ${engine.policy.revision()})\n`,
+  );
+  const signal = await untilSignal();
+  io.stdout(`mailplane: ${signal}, shutting down\n`);
+  await engine.close();
+  await store.close();
+  return 0;
+}
+
+/** The smtp command. */
+export const command: Command = {
+  name: "smtp",
+  summary: "run the SMTP engine alone against the control plane's store",
+  usage,
+  run,
+};

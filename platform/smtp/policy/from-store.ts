@@ -1,0 +1,267 @@
+/** The engine's policy fed by the store: built from `snapshot()`, patched per domain on every `watch` event. */
+import { verifyPassword } from "../../api/passwords.ts";
+import type { Change, Store, StoredObject } from "../../store/store.ts";
+import type { PolicySource } from "../engine.ts";
+import type { CredentialSource } from "../phases/auth.ts";
+import { splitMailbox } from "./matchers.ts";
+import {
+  type AccountInput,
+  type AliasInput,
+  buildPolicySnapshot,
+  type DomainInput,
+  type FilterSettingsInput,
+  type PasswordPolicyInput,
+  type PolicySnapshot,
+  type RouteInput,
+  type SenderListInput,
+  type UserInput,
+} from "./snapshot.ts";
+
+const key = (o: { accountId: string; kind: string; id: string }) =>
+  `${o.accountId}\u0000${o.kind}\u0000${o.id}`;
+
+/** The main domain a stored object belongs to; null for account-wide objects (scope "account"). */
+function domainOf(o: StoredObject): string | null {
+  if (o.kind === "Domain") return o.id;
+  if (o.domain) return o.domain;
+  if (o.kind === "FilterSettings" || o.kind === "PasswordPolicy") {
+    const scope = String(o.spec.scope ?? "account");
+    return scope === "account" ? null : scope;
+  }
+  const address = typeof o.spec.address === "string" ? o.spec.address : undefined;
+  return address ? (splitMailbox(address)?.domain ?? null) : null;
+}
+
+/** Groups stored objects into the builder's input for the given accounts and (optionally) only some domains. */
+function accountInputs(
+  objects: Iterable<StoredObject>,
+  only?: { accountId: string; domains: Set<string> }[],
+): AccountInput[] {
+  const accounts = new Map<string, Required<AccountInput>>();
+  const wanted = only ? new Map(only.map((o) => [o.accountId, o.domains])) : null;
+  for (const o of objects) {
+    const domains = wanted?.get(o.accountId);
+    if (wanted && !domains) continue;
+    const d = domainOf(o);
+    // Account-wide singletons are needed for every domain of the account; others only for theirs.
+    if (domains && d !== null && !domains.has(d)) continue;
+    let a = accounts.get(o.accountId);
+    if (!a) {
+      a = {
+        id: o.accountId,
+        domains: [],
+        routes: [],
+        aliases: [],
+        senderLists: [],
+        filterSettings: [],
+        passwordPolicies: [],
+        users: [],
+      };
+      accounts.set(o.accountId, a);
+    }
+    const spec = o.spec as Record<string, unknown>;
+    switch (o.kind) {
+      case "Domain":
+        a.domains.push(spec as unknown as DomainInput);
+        break;
+      case "Route":
+        a.routes.push(spec as unknown as RouteInput);
+        break;
+      case "Alias":
+        a.aliases.push(spec as unknown as AliasInput);
+        break;
+      case "SenderList":
+        a.senderLists.push(spec as unknown as SenderListInput);
+        break;
+      case "FilterSettings":
+        a.filterSettings.push(spec as unknown as FilterSettingsInput);
+        break;
+      case "PasswordPolicy":
+        a.passwordPolicies.push(spec as unknown as PasswordPolicyInput);
+        break;
+      case "User":
+        a.users.push({
+          address: String(spec.address),
+          enabled: o.enabled && spec.enabled !== false,
+        } satisfies UserInput);
+        break;
+    }
+  }
+  return [...accounts.values()];
+}
+
+/** Options of {@link storePolicy}. */
+export interface StorePolicyOptions {
+  /** Told after each rebuild: the revision now enforced and how long the rebuild took (ms). */
+  onUpdate?: (revision: number, ms: number) => void;
+  /** Told when reading the store failed; the previous snapshot stays in force and the next event retries. */
+  onError?: (error: unknown) => void;
+}
+
+/** A policy source that follows the store, plus the revision it enforces. */
+export interface StorePolicy extends PolicySource {
+  /** The store revision the current snapshot reflects. */
+  revision(): number;
+  /** Resolves once the snapshot reflects at least `revision`. */
+  reached(revision: number): Promise<void>;
+}
+
+/**
+ * Loads the whole tenancy once, then follows the store's change feed (PostgreSQL LISTEN/NOTIFY or
+ * SQLite's revision poll, so it works when the engine is another process sharing the store): each
+ * event's changed objects are re-read and only the domains they touch are rebuilt, so a change to
+ * one domain costs that domain's size, not the platform's. A change log that no longer reaches
+ * back (`changes: null`) triggers a full reload. Events arriving during a rebuild are coalesced.
+ *
+ * @example
+ * const policy = await storePolicy(store);
+ * const engine = await startSmtpEngine({ dataDir, policy, credentials: storeCredentials(store) });
+ */
+export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): Promise<StorePolicy> {
+  const objects = new Map<string, StoredObject>();
+  let current: PolicySnapshot;
+  let revision = 0;
+  const waiters: { revision: number; resolve: () => void }[] = [];
+
+  const fullLoad = async () => {
+    const snap = await store.snapshot();
+    objects.clear();
+    for (const o of snap.objects) objects.set(key(o), o);
+    current = buildPolicySnapshot({ revision: snap.revision, accounts: accountInputs(objects.values()) });
+    revision = snap.revision;
+  };
+
+  const applyChanges = async (changes: Change[], toRevision: number) => {
+    const touched = new Map<string, Set<string>>();
+    const wholeAccount = new Set<string>();
+    const note = (o: StoredObject) => {
+      const d = domainOf(o);
+      if (d === null) wholeAccount.add(o.accountId);
+      else {
+        const set = touched.get(o.accountId) ?? new Set<string>();
+        set.add(d);
+        touched.set(o.accountId, set);
+      }
+    };
+    for (const c of changes) {
+      const k = key(c);
+      const before = objects.get(k);
+      if (before) note(before);
+      const after = c.op === "delete" ? undefined : await store.getObject(c.accountId, c.kind, c.id);
+      if (after) {
+        objects.set(k, after);
+        note(after);
+      } else objects.delete(k);
+    }
+    for (const accountId of wholeAccount) {
+      const set = touched.get(accountId) ?? new Set<string>();
+      for (const o of objects.values()) if (o.accountId === accountId && o.kind === "Domain") set.add(o.id);
+      touched.set(accountId, set);
+    }
+    const scope = [...touched].map(([accountId, domains]) => ({ accountId, domains }));
+    const partial = buildPolicySnapshot({
+      revision: toRevision,
+      accounts: accountInputs(objects.values(), scope),
+    });
+    const domains = new Map(current.domains);
+    // Drop every name (main or alias domain) that pointed at a rebuilt or removed domain…
+    const rebuilt = new Set(scope.flatMap((s) => [...s.domains]));
+    for (const [name, policy] of current.domains) if (rebuilt.has(policy.name)) domains.delete(name);
+    // …and put back what the rebuild produced; main names win over alias names.
+    for (const [name, policy] of partial.domains)
+      if (name === policy.name || !domains.has(name)) domains.set(name, policy);
+    let aliases = 0;
+    let users = 0;
+    let count = 0;
+    for (const [name, policy] of domains) {
+      if (name !== policy.name) continue;
+      count++;
+      aliases += policy.aliases.size + (policy.catchAllAlias ? 1 : 0);
+      users += policy.users.size;
+    }
+    current = { revision: toRevision, domains, counts: { domains: count, aliases, users } };
+    revision = toRevision;
+  };
+
+  let running = false;
+  let ready = false;
+  let pending: { revision: number; changes: Change[] | null }[] = [];
+  const drain = async () => {
+    if (running || !ready) return;
+    running = true;
+    try {
+      while (pending.length > 0) {
+        const batch = pending;
+        pending = [];
+        const started = performance.now();
+        const target = Math.max(...batch.map((b) => b.revision));
+        try {
+          if (batch.some((b) => b.changes === null)) await fullLoad();
+          else
+            await applyChanges(
+              batch.flatMap((b) => b.changes!),
+              target,
+            );
+          opts.onUpdate?.(revision, performance.now() - started);
+        } catch (error) {
+          opts.onError?.(error);
+        }
+        for (const w of waiters.splice(0)) {
+          if (revision >= w.revision) w.resolve();
+          else waiters.push(w);
+        }
+      }
+    } finally {
+      running = false;
+    }
+  };
+  // Subscribe before loading and catch up afterwards: the watch's own starting point is not known,
+  // so changes committed between the load and that point are read with changesSince. Applying a
+  // change twice is harmless (objects are re-read).
+  const stop = store.watch((event) => {
+    if (event.revision <= revision && event.changes !== null) return;
+    pending.push({ revision: event.revision, changes: event.changes });
+    void drain();
+  });
+  try {
+    await fullLoad();
+    const missed = await store.changesSince(revision);
+    if (missed === null || missed.length > 0) {
+      pending.push({
+        revision: Math.max(revision, ...(missed ?? []).map((c) => c.revision)),
+        changes: missed,
+      });
+    }
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  ready = true;
+  void drain();
+
+  return {
+    current: () => current,
+    revision: () => revision,
+    reached(target) {
+      if (revision >= target) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ revision: target, resolve }));
+    },
+    close() {
+      stop();
+    },
+  };
+}
+
+/**
+ * SMTP AUTH against the store's password hashes (argon2id PHC strings written by the control
+ * plane). The password is only handed to the verifier; nothing here logs.
+ */
+export function storeCredentials(store: Store): CredentialSource {
+  return {
+    async lookup(address) {
+      const c = await store.getCredential(address);
+      return c ? { hash: c.hash, setAt: c.setAt } : undefined;
+    },
+    verify: (hash, password) => verifyPassword(password, hash),
+  };
+}

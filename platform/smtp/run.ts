@@ -1,0 +1,109 @@
+/** Running the engine against the control plane's store: one engine per data directory, policy and logins from the store. */
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import type { Store } from "../store/store.ts";
+import { type ListenAddress, type SmtpEngine, type SmtpEngineOptions, startSmtpEngine } from "./engine.ts";
+import {
+  type StorePolicy,
+  type StorePolicyOptions,
+  storeCredentials,
+  storePolicy,
+} from "./policy/from-store.ts";
+
+/** The lock file that keeps a second engine off a data directory's spool. */
+export const ENGINE_LOCK = "engine.lock";
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Takes `<dir>/engine.lock` for this process. Two engines on one spool would recover each other's
+ * in-flight messages and deliver them twice; a lock left by a process that no longer runs (a crash,
+ * kill -9) is taken over. Returns the release function.
+ * @throws Error when a running process holds the lock.
+ */
+export function lockDataDir(dir: string): () => void {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, ENGINE_LOCK);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, "wx", 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => {
+        try {
+          if (readFileSync(path, "utf8") === String(process.pid)) unlinkSync(path);
+        } catch {
+          // already gone
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const holder = Number(readFileSync(path, "utf8"));
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) {
+        throw new Error(`another SMTP engine (pid ${holder}) uses ${dir}`);
+      }
+      unlinkSync(path);
+    }
+  }
+  throw new Error(`could not lock ${dir}`);
+}
+
+/**
+ * Parses `host:port` (`[v6]:port`); `off` (or empty) means no listener.
+ * @example parseListenAddress("127.0.0.1:2525") // { host: "127.0.0.1", port: 2525 }
+ */
+export function parseListenAddress(
+  value: string | undefined,
+  fallback: ListenAddress | false,
+): ListenAddress | false {
+  if (value === undefined) return fallback;
+  if (value === "" || value === "off") return false;
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value.trim());
+  const port = Number(m?.[3]);
+  if (!m || port > 65_535) throw new Error(`expected host:port or off, got ${JSON.stringify(value)}`);
+  return { host: m[1] ?? (m[2] || "127.0.0.1"), port };
+}
+
+/** Options of {@link startSmtpEngineOnStore}: the engine's, without policy and credentials, plus the store. */
+export interface EngineOnStoreOptions extends Omit<SmtpEngineOptions, "policy" | "credentials"> {
+  store: Store;
+  policy?: StorePolicyOptions;
+}
+
+/** A running engine with the store-fed policy it enforces. */
+export interface EngineOnStore extends SmtpEngine {
+  policy: StorePolicy;
+}
+
+/**
+ * Starts the engine on a store: the policy follows the store's change feed, SMTP AUTH checks the
+ * store's password hashes, and the data directory is locked for this process.
+ *
+ * @example
+ * const engine = await startSmtpEngineOnStore({ store, dataDir: ".data/smtp", inbound: { host: "127.0.0.1", port: 2525 } });
+ */
+export async function startSmtpEngineOnStore(opts: EngineOnStoreOptions): Promise<EngineOnStore> {
+  const release = lockDataDir(opts.dataDir);
+  try {
+    const policy = await storePolicy(opts.store, opts.policy);
+    const engine = await startSmtpEngine({ ...opts, policy, credentials: storeCredentials(opts.store) });
+    const close = engine.close.bind(engine);
+    return Object.assign(engine, {
+      policy,
+      async close() {
+        await close();
+        release();
+      },
+    });
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
