@@ -1,0 +1,164 @@
+/** `mailplane import`: reads a live tenant through the API and writes a YAML manifest or a TypeScript program with adopt. */
+import { writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { MailplaneClient } from "../../sdk/src/client/client.ts";
+import { type Command, type CommandIo, UsageError } from "../command.ts";
+import { readTenant } from "../import/read-tenant.ts";
+import { renderTypeScript } from "../import/render-typescript.ts";
+import { renderYaml } from "../import/render-yaml.ts";
+import { countsOf, passwordCommand } from "../import/summary.ts";
+
+const usage = `usage: mailplane import [options]
+
+Reads a live tenant through the control plane's API — domains, routes, aliases, sender lists, filter
+settings, password policies and users — and writes it as code, so an existing estate can be brought
+under Pulumi: a YAML tenancy manifest for the Tenancy component, or a TypeScript program. Every
+object is adopted (\`adopt: true\`), so the first \`pulumi up\` takes the objects over and reports no
+changes. Fields at their defaults are left out; filter settings and password policies are written
+only when they differ from the defaults (--all-singletons writes them all).
+
+Passwords are write-only and cannot be read: users are written without one and keep their current
+password. Set one later in the stack config, encrypted; the next \`pulumi up\` applies it:
+  ${passwordCommand("alice@example.com")}
+
+  mailplane import --endpoint http://127.0.0.1:8080 --out tenancy.yaml
+  mailplane import --format typescript --domain example.com --out index.ts
+
+options:
+  --endpoint <url>    the control plane                                  [$MAILPLANE_ENDPOINT]
+  --token <token>     an API token (the variable is better: flags show in ps)  [$MAILPLANE_TOKEN]
+  --account <slug>    the account to read, for platform-admin tokens      [$MAILPLANE_ACCOUNT]
+  --domain <name>     only this domain and its objects (repeatable); the account-wide filter
+                      settings and password policy are then left out
+  --format <format>   yaml (a manifest for mailplane.Tenancy) or typescript (a program) [default yaml]
+  --out <file>        where to write (default: standard output)
+  --all-singletons    also write filter settings and password policies that are at their defaults
+  -h, --help          this help
+
+Progress goes to standard error. Exit codes: 0 written, 1 the API or the output failed, 2 usage.
+`;
+
+/** What an API failure means for someone running import, by the error's code. */
+const HINTS: Record<string, string> = {
+  MP_UNAUTHORIZED: "the token was not accepted: check --token or MAILPLANE_TOKEN",
+  MP_FORBIDDEN: "the token may not read this: an account-admin token reads the whole tenant",
+  MP_ACCOUNT_REQUIRED: "a platform-admin token acts on no account by itself: name one with --account",
+  MP_NOT_FOUND: "no such object in this account (check --domain and --account)",
+  MP_NETWORK: "the control plane did not answer: check --endpoint or MAILPLANE_ENDPOINT",
+  MP_TIMEOUT: "the control plane did not answer in time",
+  MP_RATE_LIMITED: "the control plane kept answering 429 (rate limited); try again later",
+};
+
+/** `401 MP_UNAUTHORIZED: <detail> — <hint>` for a MailplaneError (matched on `code`, STYLE.md §7). */
+function describeError(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  const message = err instanceof Error ? err.message : String(err);
+  if (typeof code !== "string" || !code.startsWith("MP_")) return message;
+  const status = (err as { status?: unknown }).status;
+  const hint = HINTS[code];
+  return `${typeof status === "number" && status > 0 ? `${status} ` : ""}${code}: ${message}${hint ? `\n  ${hint}` : ""}`;
+}
+
+async function run(argv: string[], io: CommandIo): Promise<number> {
+  let values: {
+    endpoint?: string;
+    token?: string;
+    account?: string;
+    domain?: string[];
+    format?: string;
+    out?: string;
+    "all-singletons"?: boolean;
+  };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        endpoint: { type: "string" },
+        token: { type: "string" },
+        account: { type: "string" },
+        domain: { type: "string", multiple: true },
+        format: { type: "string" },
+        out: { type: "string" },
+        "all-singletons": { type: "boolean" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const env = (name: string) => (io.env[name] === "" ? undefined : io.env[name]);
+  const endpoint = values.endpoint ?? env("MAILPLANE_ENDPOINT");
+  const token = values.token ?? env("MAILPLANE_TOKEN");
+  const account = values.account ?? env("MAILPLANE_ACCOUNT");
+  const format = values.format ?? "yaml";
+  if (endpoint === undefined)
+    throw new UsageError("name the control plane with --endpoint or MAILPLANE_ENDPOINT");
+  if (token === undefined) throw new UsageError("give an API token with --token or MAILPLANE_TOKEN");
+  if (!URL.canParse(endpoint)) throw new UsageError(`--endpoint must be a URL such as http://127.0.0.1:8080`);
+  if (format !== "yaml" && format !== "typescript") {
+    throw new UsageError(`--format must be yaml or typescript, got ${JSON.stringify(format)}`);
+  }
+
+  const client = new MailplaneClient({
+    endpoint,
+    token,
+    ...(account === undefined ? {} : { account }),
+    userAgent: "mailplane-import",
+    // Someone is waiting at a terminal: a wrong endpoint should fail in seconds, not after a minute.
+    retry: { maxRetries: 2, budgetMs: 10_000 },
+  });
+  const progress = (line: string) => io.stderr(`mailplane import: ${line}\n`);
+  let text: string;
+  let summary: string;
+  let users: number;
+  try {
+    const tenant = await readTenant(client, {
+      ...(values.domain === undefined ? {} : { domains: values.domain }),
+      allSingletons: values["all-singletons"] === true,
+      progress,
+    });
+    const source = { endpoint: client.endpoint, account: tenant.account };
+    text =
+      format === "yaml" ? renderYaml(tenant.manifest, source) : renderTypeScript(tenant.manifest, source);
+    summary = countsOf(tenant.manifest);
+    users = tenant.manifest.users.length;
+  } catch (err) {
+    io.stderr(`mailplane import: ${describeError(err)}\n`);
+    return 1;
+  } finally {
+    await client.close();
+  }
+
+  if (values.out === undefined) {
+    io.stdout(text);
+  } else {
+    try {
+      writeFileSync(values.out, text);
+    } catch (err) {
+      io.stderr(`mailplane import: cannot write ${values.out}: ${(err as Error).message}\n`);
+      return 1;
+    }
+  }
+  progress(`wrote ${values.out ?? "standard output"} (${format}): ${summary}`);
+  if (users > 0) {
+    progress(
+      `${users === 1 ? "1 user was" : `${users} users were`} written without a password (write-only, never returned by the API): ` +
+        `they keep their current passwords. To set one from code: ${passwordCommand("<address>")}`,
+    );
+  }
+  progress(
+    format === "yaml"
+      ? `next: new mailplane.Tenancy("imported", { file: "${values.out ?? "tenancy.yaml"}", adopt: true }), then \`pulumi up\` (expect no changes)`
+      : "next: put the program in a Pulumi project (see its header), then `pulumi up` (expect no changes)",
+  );
+  return 0;
+}
+
+/** The import command. */
+export const command: Command = {
+  name: "import",
+  summary: "write a live tenant as a YAML manifest or a TypeScript program (adopt: true)",
+  usage,
+  run,
+};
