@@ -30,6 +30,7 @@ export interface PreviewStep {
 export async function previewSteps(
   ws: PulumiWorkspace,
   args: string[] = [],
+  env?: Record<string, string>,
 ): Promise<Record<string, PreviewStep>> {
   const preview = await ws.json<{
     steps: {
@@ -38,7 +39,7 @@ export async function previewSteps(
       detailedDiff?: Record<string, unknown> | null;
       replaceReasons?: string[];
     }[];
-  }>(["preview", ...args]);
+  }>(["preview", ...args], env);
   const steps: Record<string, PreviewStep> = {};
   for (const step of preview.steps) {
     const [type, name] = step.urn.split("::").slice(-2) as [string, string];
