@@ -29,7 +29,7 @@ options:
   --token <token>     an API token (the variable is better: flags show in ps)  [$MAILPLANE_TOKEN]
   --account <slug>    the account to read, for platform-admin tokens      [$MAILPLANE_ACCOUNT]
   --domain <name>     only this domain and its objects (repeatable); the account-wide filter
-                      settings and password policy are then left out
+                      settings and password policy are then left out (as for domain-admin tokens)
   --format <format>   yaml (a manifest for mailplane.Tenancy) or typescript (a program) [default yaml]
   --out <file>        where to write (default: standard output)
   --all-singletons    also write filter settings and password policies that are at their defaults

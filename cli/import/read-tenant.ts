@@ -10,7 +10,10 @@ import { count } from "./summary.ts";
 
 /** Options of {@link readTenant}. */
 export interface ReadTenantOptions {
-  /** Only these domains (and their objects); account-wide singletons are then left out. Default: every domain. */
+  /**
+   * Only these domains (and their objects); account-wide singletons are then left out (as they are for
+   * a domain-admin token). Default: every domain the token sees.
+   */
   domains?: readonly string[];
   /**
    * Also import singletons (filter settings, password policies) that are at their defaults. Default
@@ -164,7 +167,11 @@ export async function readTenant(
     );
   }
 
-  if (!options.domains || options.domains.length === 0) {
+  // A domain-admin token manages its domains, not the account: its program must not own the
+  // account-wide settings (it could not reset them on destroy), so they are left out as with --domain.
+  if (who.role === "domain-admin") {
+    progress("account-wide filter settings and password policy left out: the token is a domain admin's");
+  } else if (!options.domains || options.domains.length === 0) {
     for (const [kind, into, get] of [
       [filterKind, filterSettings, () => client.filterSettings.get("account")],
       [policyKind, passwordPolicies, () => client.passwordPolicies.get("account")],
