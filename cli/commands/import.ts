@@ -1,5 +1,6 @@
 /** `mailplane import`: reads a live tenant through the API and writes a YAML manifest or a TypeScript program with adopt. */
 import { writeFileSync } from "node:fs";
+import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { MailplaneClient } from "../../sdk/src/client/client.ts";
 import { type Command, type CommandIo, UsageError } from "../command.ts";
@@ -120,7 +121,9 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     });
     const source = { endpoint: client.endpoint, account: tenant.account };
     text =
-      format === "yaml" ? renderYaml(tenant.manifest, source) : renderTypeScript(tenant.manifest, source);
+      format === "yaml"
+        ? renderYaml(tenant.manifest, source, values.out === undefined ? undefined : basename(values.out))
+        : renderTypeScript(tenant.manifest, source);
     summary = countsOf(tenant.manifest);
     users = tenant.manifest.users.length;
   } catch (err) {
@@ -149,7 +152,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   }
   progress(
     format === "yaml"
-      ? `next: new mailplane.Tenancy("imported", { file: "${values.out ?? "tenancy.yaml"}", adopt: true }), then \`pulumi up\` (expect no changes)`
+      ? `next: new mailplane.Tenancy("imported", { file: "${values.out === undefined ? "tenancy.yaml" : basename(values.out)}", adopt: true }), then \`pulumi up\` (expect no changes)`
       : "next: put the program in a Pulumi project (see its header), then `pulumi up` (expect no changes)",
   );
   return 0;

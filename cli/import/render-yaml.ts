@@ -5,7 +5,7 @@ import { manifestDocument } from "./minimise.ts";
 import { countsOf, exampleAddress, type ImportSource, passwordCommand, sourceOf } from "./summary.ts";
 
 /** The header: what the file is, how to use it with adopt, and why there are no passwords. */
-function header(manifest: TenancyManifest, source: ImportSource): string {
+function header(manifest: TenancyManifest, source: ImportSource, file: string): string {
   const lines = [
     `mailplane tenancy manifest, written by \`mailplane import\` from ${sourceOf(source)}:`,
     `${countsOf(manifest)}.`,
@@ -14,7 +14,7 @@ function header(manifest: TenancyManifest, source: ImportSource): string {
     "objects over instead of creating them; it should report no changes:",
     "",
     '  new mailplane.Tenancy("imported", {',
-    '    file: "tenancy.yaml",',
+    `    file: ${JSON.stringify(file)},`,
     "    adopt: true,",
     '    passwords: config.getSecretObject("passwords"),',
     "  });",
@@ -34,10 +34,11 @@ function header(manifest: TenancyManifest, source: ImportSource): string {
  * The manifest as YAML: a header comment, `apiVersion`, then domains, routes, aliases, sender
  * lists, filter settings, password policies and users (the model's order), each object with its key
  * fields first and its defaults left out, a blank line between sections. Deterministic: the same
- * tenant gives the same bytes, so a re-import shows as a reviewable diff.
+ * tenant gives the same bytes, so a re-import shows as a reviewable diff. `file` is the name the
+ * header's example passes to the Tenancy component (default `tenancy.yaml`).
  * @example writeFileSync("tenancy.yaml", renderYaml(manifest, { endpoint, account: "acme" }));
  */
-export function renderYaml(manifest: TenancyManifest, source: ImportSource): string {
+export function renderYaml(manifest: TenancyManifest, source: ImportSource, file = "tenancy.yaml"): string {
   const doc = new Document(manifestDocument(manifest));
   if (isMap(doc.contents)) {
     for (const pair of doc.contents.items.slice(1)) {
@@ -46,5 +47,5 @@ export function renderYaml(manifest: TenancyManifest, source: ImportSource): str
   }
   // lineWidth 0: never fold long strings (a reject text stays on one line, as written).
   // The header is written by hand: the yaml package would turn its blank lines into empty lines.
-  return `${header(manifest, source)}\n\n${doc.toString({ lineWidth: 0 })}`;
+  return `${header(manifest, source, file)}\n\n${doc.toString({ lineWidth: 0 })}`;
 }

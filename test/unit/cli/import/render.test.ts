@@ -82,6 +82,11 @@ describe("renderYaml", () => {
     expect(header).toContain(`pulumi config set --secret --path 'passwords["alice@example.com"]' <password>`);
   });
 
+  it("names the file it is written to in the header's example", () => {
+    expect(renderYaml(manifest, SOURCE, "prod.yaml")).toContain('#     file: "prod.yaml",\n');
+    expect(text).toContain('#     file: "tenancy.yaml",\n');
+  });
+
   it("leaves defaults out and writes no password", () => {
     const body = text.slice(text.indexOf("apiVersion:"));
     for (const defaulted of [
