@@ -74,10 +74,23 @@ class MailplaneSmtpServer extends SMTPServer {
       this._onClientConnect(data),
     );
     const send = connection.send.bind(connection);
-    connection.send = (code: number, data?: unknown, context?: unknown) =>
-      typeof data === "string" && ENHANCED_PREFIX.test(data) && data[0] === String(code)[0]
+    let corked: Socket | null = null;
+    connection.send = (code: number, data?: unknown, context?: unknown) => {
+      // Replies to pipelined commands (RFC 2920) leave in one write: the socket is corked until the
+      // end of the tick. Not around the TLS switch and closing replies, which must go out alone.
+      const socket = connection._socket as Socket;
+      if (!corked && code !== 220 && code !== 221 && code !== 421 && !socket.destroyed) {
+        corked = socket;
+        socket.cork();
+        process.nextTick(() => {
+          corked?.uncork();
+          corked = null;
+        });
+      }
+      return typeof data === "string" && ENHANCED_PREFIX.test(data) && data[0] === String(code)[0]
         ? send(code, data, false)
         : send(code, data as never, context as never);
+    };
     // RFC 3207 §4.2 / RFC 4954 §4: before STARTTLS, AUTH is not advertised, and an attempt is
     // answered 538 5.7.11 (smtp-server would advertise it and answer 538 with a generic 5.7.0).
     const ehlo = connection.handler_EHLO.bind(connection);
