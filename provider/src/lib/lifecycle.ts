@@ -51,6 +51,9 @@ function describeApiError(kind: string, id: string, action: string, err: unknown
   if (code === "MP_PRECONDITION_FAILED") {
     hint =
       "\n  it changed outside Pulumi since it was last read: run `pulumi refresh` (or `pulumi up --refresh`) to see how, then `pulumi up` again";
+  } else if (code === "MP_PARENT_NOT_FOUND") {
+    hint =
+      "\n  its domain does not exist yet: pass the Domain's output (`domain: domain.name`) or `dependsOn: [domain]`, so Pulumi creates the domain first";
   } else if (code === "MP_NOT_FOUND" && action === "update") {
     hint =
       "\n  it was deleted outside Pulumi: run `pulumi refresh` to drop it from the state, then `pulumi up` recreates it";

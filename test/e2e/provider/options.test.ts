@@ -111,6 +111,14 @@ describe("provider options and failures: real CLI, real control plane", () => {
     await t.ws.ok(["config", "set", "--secret", "mailplane:token", t.platform.token]);
   });
 
+  it("a platform-admin token works with mailplane:account naming the account", async () => {
+    await t.ws.ok(["config", "set", "--secret", "mailplane:token", t.platform.adminToken]);
+    await t.ws.ok(["config", "set", "mailplane:account", t.platform.account]);
+    await t.ws.ok(["preview", "--expect-no-changes", "--refresh"]);
+    await t.ws.ok(["config", "rm", "mailplane:account"]);
+    await t.ws.ok(["config", "set", "--secret", "mailplane:token", t.platform.token]);
+  });
+
   it("a create over an existing object fails unless adopt is set; adopt converges it and reports what differed", async () => {
     await api().domains.put({ name: "adopted.test", timezone: "Asia/Tokyo" });
     await t.set("adoptee", "adopted.test");

@@ -16,6 +16,8 @@ export interface TestPlatform {
   account: string;
   /** An account-admin token of `account` (what the stack's `mailplane:token` holds). */
   token: string;
+  /** The bootstrap platform-admin token: acts on an account named by `Mailplane-Account`. */
+  adminToken: string;
   /** A client with that token: the test's "someone else using the API". */
   client: MailplaneClient;
   close(): Promise<void>;
@@ -41,6 +43,7 @@ export async function startTestPlatform(
     url: controlPlane.url,
     account,
     token: created.token,
+    adminToken,
     client,
     async close() {
       await client.close();

@@ -1,7 +1,8 @@
 /**
- * The floor: `bench:count` dynamic resources whose provider does no work at all (no HTTP, no
- * validation). Whatever time `pulumi up`/`preview`/`refresh` takes here is the engine's own cost per
- * dynamic resource; bench/provider/run.ts compares mailplane's program of the same size with it.
+ * The floor: the same program as `programs/mailplane` — `bench:count` resources, one "domain" per
+ * 100 and "aliases" with the same inputs depending on it — but as dynamic resources whose provider
+ * does no work at all (no validation, no HTTP). Whatever time `pulumi up`/`preview`/`refresh` takes
+ * here is the engine's own cost for that program; bench/provider/run.ts compares mailplane with it.
  */
 import * as pulumi from "@pulumi/pulumi";
 
@@ -14,7 +15,7 @@ const noop: pulumi.dynamic.ResourceProvider = {
     return {};
   },
   async create(inputs) {
-    return { id: String(inputs.name), outs: inputs };
+    return { id: String(inputs.name ?? inputs.address), outs: inputs };
   },
   async read(id, props) {
     return { id, props };
@@ -26,10 +27,23 @@ const noop: pulumi.dynamic.ResourceProvider = {
 };
 
 class Noop extends pulumi.dynamic.Resource {
-  constructor(name: string) {
-    super(noop, name, { name }, {}, "bench", "Noop");
+  constructor(name: string, args: Record<string, unknown>, opts?: pulumi.CustomResourceOptions) {
+    super(noop, name, args, opts, "bench", "Noop");
   }
 }
 
 const count = new pulumi.Config("bench").requireNumber("count");
-for (let i = 0; i < count; i++) new Noop(`noop-${i}`);
+let domain: Noop | undefined;
+let name = "";
+for (let i = 0; i < count; i++) {
+  if (i % 100 === 0) {
+    name = `d${i / 100}.bench.test`;
+    domain = new Noop(`domain-${i / 100}`, { name });
+    continue;
+  }
+  new Noop(
+    `alias-${i}`,
+    { address: `a${i}@${name}`, action: { type: "forward", to: [`x${i}@example.net`, `y${i}@example.net`] } },
+    { dependsOn: domain },
+  );
+}
