@@ -46,6 +46,9 @@ export interface StoreOptions {
   onWatchError?: (error: unknown) => void;
 }
 
+/** Most reads the cache keeps before it starts over (a tenancy's hot objects, tokens and pages). */
+const READ_CACHE_ENTRIES = 20_000;
+
 /** The kind whose objects own password credentials. */
 const USER_KIND = "User";
 
@@ -146,6 +149,8 @@ export class SqlStore implements Store {
   private watchedRevision: number | undefined;
   private checking = false;
   private recheck = false;
+  private readonly cache = new Map<string, unknown>();
+  private cacheGeneration: number | undefined;
 
   constructor(driver: SqlDriver, options: StoreOptions = {}) {
     this.driver = driver;
@@ -153,6 +158,28 @@ export class SqlStore implements Store {
     this.now = options.now ?? (() => new Date());
     this.retention = options.changeLogRetention ?? 10_000;
     this.onWatchError = options.onWatchError ?? (() => {});
+  }
+
+  /**
+   * Memoises a read while the driver's generation stays the same (SQLite: no commit by anyone since).
+   * The generation is checked on every call, so a cached answer is exactly as fresh as a query would
+   * be. Without a generation (PostgreSQL) every call queries. Cached values are shared: read-only.
+   */
+  private cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const generation = this.driver.generation?.();
+    if (generation === undefined) return load();
+    if (generation !== this.cacheGeneration) {
+      this.cache.clear();
+      this.cacheGeneration = generation;
+    }
+    if (this.cache.has(key)) return Promise.resolve(this.cache.get(key) as T);
+    return load().then((value) => {
+      if (this.cacheGeneration === generation) {
+        if (this.cache.size >= READ_CACHE_ENTRIES) this.cache.clear();
+        this.cache.set(key, value);
+      }
+      return value;
+    });
   }
 
   /** Applies pending migrations; the adapters' open functions call it. */
@@ -266,8 +293,10 @@ export class SqlStore implements Store {
   // ---------------------------------------------------------------- accounts
 
   async getAccount(id: string): Promise<AccountRecord | undefined> {
-    const rows = await this.driver.read((q) => q.all("SELECT * FROM accounts WHERE id = $1", [id]));
-    return rows[0] ? toAccount(rows[0]) : undefined;
+    return this.cached(`account ${id}`, async () => {
+      const rows = await this.driver.read((q) => q.all("SELECT * FROM accounts WHERE id = $1", [id]));
+      return rows[0] ? toAccount(rows[0]) : undefined;
+    });
   }
 
   async listAccounts(page: { limit: number; cursor?: string }): Promise<Page<AccountRecord>> {
@@ -414,17 +443,21 @@ export class SqlStore implements Store {
   }
 
   async findTokenBySecretHash(secretHash: string): Promise<TokenRecord | undefined> {
-    const rows = await this.driver.read((q) =>
-      q.all(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE secret_hash = $1`, [secretHash]),
-    );
-    return rows[0] ? toToken(rows[0]) : undefined;
+    return this.cached(`token-hash ${secretHash}`, async () => {
+      const rows = await this.driver.read((q) =>
+        q.all(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE secret_hash = $1`, [secretHash]),
+      );
+      return rows[0] ? toToken(rows[0]) : undefined;
+    });
   }
 
   async getToken(id: string): Promise<TokenRecord | undefined> {
-    const rows = await this.driver.read((q) =>
-      q.all(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE id = $1`, [id]),
-    );
-    return rows[0] ? toToken(rows[0]) : undefined;
+    return this.cached(`token ${id}`, async () => {
+      const rows = await this.driver.read((q) =>
+        q.all(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE id = $1`, [id]),
+      );
+      return rows[0] ? toToken(rows[0]) : undefined;
+    });
   }
 
   async listTokens(input: {
@@ -480,17 +513,23 @@ export class SqlStore implements Store {
   // ---------------------------------------------------------------- tenancy objects
 
   async getObject(accountId: string, kind: string, id: string): Promise<StoredObject | undefined> {
-    const rows = await this.driver.read((q) =>
-      q.all(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 AND kind = $2 AND id = $3`, [
-        accountId,
-        kind,
-        id,
-      ]),
-    );
-    return rows[0] ? toObject(rows[0]) : undefined;
+    return this.cached(`object ${accountId} ${kind} ${id}`, async () => {
+      const rows = await this.driver.read((q) =>
+        q.all(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 AND kind = $2 AND id = $3`, [
+          accountId,
+          kind,
+          id,
+        ]),
+      );
+      return rows[0] ? toObject(rows[0]) : undefined;
+    });
   }
 
   async listObjects(input: ListObjectsInput): Promise<Page<StoredObject>> {
+    return this.cached(`list ${JSON.stringify(input)}`, () => this.queryObjects(input));
+  }
+
+  private async queryObjects(input: ListObjectsInput): Promise<Page<StoredObject>> {
     if (input.domainIn && input.domainIn.length === 0) return { items: [], nextCursor: null };
     const params: (string | number)[] = [input.accountId];
     const where = ["account_id = $1"];

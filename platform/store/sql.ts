@@ -17,8 +17,13 @@ export interface SqlExecutor {
 /** What an adapter gives the shared store logic: transactions, consistent reads and change wake-ups. */
 export interface SqlDriver {
   readonly dialect: "sqlite" | "postgres";
-  /** One-shot reads that need no consistency across statements. */
+  /** One-shot reads that need no consistency across statements; they see committed data only. */
   read<T>(fn: (q: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * When present: a cheap number that changes whenever committed data may have changed (any
+   * connection, any process). The store caches reads while it stays the same.
+   */
+  generation?(): number;
   /** Several reads that must see one committed state (snapshot). */
   readConsistent<T>(fn: (q: SqlExecutor) => Promise<T>): Promise<T>;
   /**

@@ -20,14 +20,52 @@ function toSqlite(sql: string): string {
   return sql.replace(/\$(\d+)/g, "?$1");
 }
 
+/** A write transaction waiting for the next group commit. */
+interface PendingTransaction {
+  fn: (q: SqlExecutor) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** An executor over one connection, with its prepared statements cached by SQL text. */
+function executor(db: DatabaseSync): SqlExecutor {
+  const statements = new Map<string, StatementSync>();
+  const prepare = (sql: string) => {
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = db.prepare(toSqlite(sql));
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
+  return {
+    all: async <T>(sql: string, params: SqlValue[] = []) =>
+      prepare(sql).all(...(params as SQLInputValue[])) as unknown as T[],
+    run: async (sql: string, params: SqlValue[] = []) => {
+      // DDL is not cached: a prepared CREATE would go stale once the schema changes.
+      if (/^\s*(CREATE|DROP|ALTER)\b/i.test(sql)) {
+        db.exec(toSqlite(sql));
+        return 0;
+      }
+      return Number(prepare(sql).run(...(params as SQLInputValue[])).changes);
+    },
+  };
+}
+
 class SqliteDriver implements SqlDriver {
   readonly dialect = "sqlite" as const;
   private readonly db: DatabaseSync;
-  private readonly statements = new Map<string, StatementSync>();
   private readonly pollIntervalMs: number;
   private readonly wakers = new Set<() => void>();
   private tail: Promise<unknown> = Promise.resolve();
   private readonly exec: SqlExecutor;
+  private readonly reader: DatabaseSync | undefined;
+  private readonly readExec: SqlExecutor | undefined;
+  private readonly dataVersion: (() => number) | undefined;
+  /** Commits on this connection (all there is for ":memory:", which no other connection can open). */
+  private commits = 0;
+  private readonly pending: PendingTransaction[] = [];
+  private flushScheduled = false;
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
@@ -40,26 +78,17 @@ class SqliteDriver implements SqlDriver {
     // API (which Pulumi then records in its state) must mean the change is on disk.
     this.db.exec("PRAGMA synchronous = FULL");
     this.db.exec("PRAGMA foreign_keys = ON");
-    const prepare = (sql: string) => {
-      let statement = this.statements.get(sql);
-      if (!statement) {
-        statement = this.db.prepare(toSqlite(sql));
-        this.statements.set(sql, statement);
-      }
-      return statement;
-    };
-    this.exec = {
-      all: async <T>(sql: string, params: SqlValue[] = []) =>
-        prepare(sql).all(...(params as SQLInputValue[])) as unknown as T[],
-      run: async (sql: string, params: SqlValue[] = []) => {
-        // DDL is not cached: a prepared CREATE would go stale once the schema changes.
-        if (/^\s*(CREATE|DROP|ALTER)\b/i.test(sql)) {
-          this.db.exec(toSqlite(sql));
-          return 0;
-        }
-        return Number(prepare(sql).run(...(params as SQLInputValue[])).changes);
-      },
-    };
+    this.exec = executor(this.db);
+    if (options.path !== ":memory:") {
+      // A second connection for plain reads: in WAL mode it sees every committed change and never an
+      // uncommitted one, so reads need not queue behind the writer's turn.
+      this.reader = new DatabaseSync(options.path);
+      this.reader.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+      this.reader.exec("PRAGMA query_only = ON");
+      this.readExec = executor(this.reader);
+      const version = this.reader.prepare("PRAGMA data_version");
+      this.dataVersion = () => Number((version.get() as { data_version: number }).data_version);
+    }
   }
 
   /**
@@ -74,7 +103,15 @@ class SqliteDriver implements SqlDriver {
   }
 
   read<T>(fn: (q: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.exclusive(() => fn(this.exec));
+    return this.readExec ? fn(this.readExec) : this.exclusive(() => fn(this.exec));
+  }
+
+  /**
+   * Changes whenever the database may have changed: PRAGMA data_version on the reader moves with every
+   * commit by any other connection — our writer and other processes alike (about 1 µs to ask).
+   */
+  generation(): number {
+    return this.dataVersion ? this.dataVersion() : this.commits;
   }
 
   readConsistent<T>(fn: (q: SqlExecutor) => Promise<T>): Promise<T> {
@@ -88,19 +125,57 @@ class SqliteDriver implements SqlDriver {
     });
   }
 
+  /**
+   * Group commit: write transactions that arrive together (within one turn of the event loop) run one
+   * after another inside a single BEGIN IMMEDIATE … COMMIT, each in its own SAVEPOINT, so a failing one
+   * rolls back alone while the others share one fsync. Every caller is answered only after the COMMIT
+   * that made its change durable; if that COMMIT fails, every transaction of the batch fails.
+   */
   transaction<T>(fn: (q: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.exclusive(async () => {
-      // IMMEDIATE takes the write lock up front, so two processes never deadlock upgrading a read lock.
-      this.db.exec("BEGIN IMMEDIATE");
-      try {
-        const result = await fn(this.exec);
-        this.db.exec("COMMIT");
-        return result;
-      } catch (error) {
-        if (this.db.isTransaction) this.db.exec("ROLLBACK");
-        throw error;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ fn, resolve, reject } as PendingTransaction);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => {
+          this.flushScheduled = false;
+          void this.exclusive(() => this.flush());
+        });
       }
     });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending.splice(0);
+    if (batch.length === 0) return;
+    try {
+      // IMMEDIATE takes the write lock up front, so two processes never deadlock upgrading a read lock.
+      this.db.exec("BEGIN IMMEDIATE");
+    } catch (error) {
+      for (const t of batch) t.reject(error);
+      return;
+    }
+    const outcomes: { t: PendingTransaction; ok: boolean; value: unknown }[] = [];
+    for (const t of batch) {
+      this.db.exec("SAVEPOINT mailplane_tx");
+      try {
+        const value = await t.fn(this.exec);
+        this.db.exec("RELEASE mailplane_tx");
+        outcomes.push({ t, ok: true, value });
+      } catch (error) {
+        this.db.exec("ROLLBACK TO mailplane_tx");
+        this.db.exec("RELEASE mailplane_tx");
+        outcomes.push({ t, ok: false, value: error });
+      }
+    }
+    try {
+      this.db.exec("COMMIT");
+      this.commits++;
+    } catch (error) {
+      if (this.db.isTransaction) this.db.exec("ROLLBACK");
+      for (const o of outcomes) o.t.reject(o.ok ? error : o.value);
+      return;
+    }
+    for (const o of outcomes) (o.ok ? o.t.resolve : o.t.reject)(o.value);
   }
 
   async lockWriters(): Promise<number> {
@@ -127,7 +202,7 @@ class SqliteDriver implements SqlDriver {
 
   async close(): Promise<void> {
     await this.exclusive(async () => {
-      this.statements.clear();
+      if (this.reader?.isOpen) this.reader.close();
       if (this.db.isOpen) this.db.close();
     });
   }

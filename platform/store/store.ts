@@ -275,6 +275,9 @@ export interface CreateTokenInput {
  * The store both adapters implement. Every write runs in one transaction together with its audit entry
  * and (for tenancy objects) its change-log entry and revision bump; nothing is ever half-applied.
  *
+ * Returned records may be shared between callers (SQLite memoises reads until the next commit by
+ * anyone): treat them as read-only.
+ *
  * @example
  * const store = await openStore({ dataDir: ".data" });
  * const { object } = await store.putObject(

@@ -4,7 +4,7 @@
  * instantiated by each kind's route plugin (routes/<plural>.ts) with its own key, rendering and hooks.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { fillPath, type KindDescriptor, ListQuery, type ProblemFieldError } from "../../../sdk/src/index.ts";
+import { type KindDescriptor, ListQuery, type ProblemFieldError } from "../../../sdk/src/index.ts";
 import type {
   CredentialInput,
   DeleteObjectInput,
@@ -19,6 +19,8 @@ import { fieldError, problem, validationProblem } from "../problem.ts";
 import { parseWith } from "../validation.ts";
 import { ifMatch, normalisedParams, serve, setEtag } from "./http.ts";
 import type { ApiServices } from "./services.ts";
+
+const JSON_TYPE = "application/json; charset=utf-8";
 
 /** The etag of a singleton that was never set (or was reset): its defaults. */
 export const DEFAULTS_ETAG = "defaults";
@@ -61,6 +63,12 @@ export interface KindRoutes {
   defaults?(scope: string): Record<string, unknown>;
 }
 
+/** True when two sets of path parameters are equal. */
+function sameParams(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+}
+
 /** Which spec field a path parameter stands for, for "must match the path" errors. */
 function fieldOfParam(kind: KindDescriptor, param: string): string {
   if (param === "domain") {
@@ -87,12 +95,27 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
     const base = { ...o.spec, id: o.id, etag: o.etag, createdAt: o.createdAt, updatedAt: o.updatedAt };
     return routes.render ? routes.render(o, base, s) : base;
   };
+  /**
+   * The API object as JSON text, memoised per stored record: the store hands out the same record until
+   * the next commit, so a hot object is rendered (DNS records and all) and stringified once, not per
+   * request. The text is what the response schema describes; it is sent as is.
+   */
+  const rendered = new WeakMap<StoredObject, string>();
+  const renderJson = (o: StoredObject): string => {
+    let text = rendered.get(o);
+    if (text === undefined) {
+      text = JSON.stringify(render(o));
+      rendered.set(o, text);
+    }
+    return text;
+  };
 
   /** The object's store ID from the request path; 404 when the path names nothing that could exist. */
-  const locate = (request: FastifyRequest, template: string) => {
+  const locate = (request: FastifyRequest) => {
     const params = normalisedParams(request);
     const key = routes.keyFromParams(params);
-    if (!key || kind.path(key as never) !== fillPath(template, params)) {
+    // The key must name this very path (an alias of another domain under this one is not here).
+    if (!key || !sameParams(kind.params(key as never), params)) {
       throw problem("MP_NOT_FOUND", `no ${kind.name} at ${request.url.split("?")[0]}`);
     }
     return { params, id: kind.id(key as never), domain: params.domain ?? null };
@@ -151,7 +174,7 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
 
   const reply200 = (reply: FastifyReply, o: StoredObject, status = 200) => {
     setEtag(reply, o.etag);
-    return reply.status(status).send(render(o));
+    return reply.status(status).type(JSON_TYPE).send(renderJson(o));
   };
 
   const op = (verb: string, at = "") => `${verb}${at}${kind.name}`;
@@ -159,7 +182,7 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
   if (!kind.singleton) {
     const plural = kind.plural.charAt(0).toUpperCase() + kind.plural.slice(1);
 
-    serve(app, `list${plural}`, async (request) => {
+    serve(app, `list${plural}`, async (request, reply) => {
       const auth = requireAuth(request);
       const params = normalisedParams(request);
       if (nested && params.domain) await requireDomain(auth.accountId, params.domain);
@@ -172,12 +195,17 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
         limit: query.limit,
         ...(query.cursor ? { cursor: query.cursor } : {}),
       });
-      return { items: page.items.map(render), nextCursor: page.nextCursor };
+      // Assembled from the memoised item texts; same shape as pageOf(kind.object).
+      return reply
+        .type(JSON_TYPE)
+        .send(
+          `{"items":[${page.items.map(renderJson).join(",")}],"nextCursor":${JSON.stringify(page.nextCursor)}}`,
+        );
     });
 
     serve(app, op("get"), async (request, reply) => {
       const auth = requireAuth(request);
-      const { id } = locate(request, kind.itemPath);
+      const { id } = locate(request);
       const o = await store.getObject(auth.accountId, kind.name, id);
       if (!o) throw problem("MP_NOT_FOUND", `${kind.name} ${id} does not exist`);
       return reply200(reply, o);
@@ -185,7 +213,7 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
 
     serve(app, op("put"), async (request, reply) => {
       const auth = requireAuth(request);
-      const { params, id, domain } = locate(request, kind.itemPath);
+      const { params, id, domain } = locate(request);
       const spec = parseWith(kind.spec, request.body, "body") as Record<string, unknown>;
       checkKey(spec, params);
       const current = (await store.getObject(auth.accountId, kind.name, id)) ?? null;
@@ -198,7 +226,7 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
 
     serve(app, op("patch"), async (request, reply) => {
       const auth = requireAuth(request);
-      const { id, domain } = locate(request, kind.itemPath);
+      const { id, domain } = locate(request);
       const patch = parseWith(kind.patch, request.body, "body") as Record<string, unknown>;
       const condition = ifMatch(request);
       for (let attempt = 1; ; attempt++) {
@@ -226,7 +254,7 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
 
     serve(app, op("delete"), async (request, reply) => {
       const auth = requireAuth(request);
-      const { id } = locate(request, kind.itemPath);
+      const { id } = locate(request);
       const condition = ifMatch(request);
       await store.deleteObject(
         {
@@ -248,12 +276,10 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
   if (!defaults) throw new Error(`singleton ${kind.name} needs defaults`);
 
   for (const at of ["Account", "Domain"] as const) {
-    const template = at === "Account" ? kind.accountPath! : kind.itemPath;
-
     /** The stored object, or the defaults dressed as one (etag "defaults", the scope owner's dates). */
     const load = async (request: FastifyRequest) => {
       const auth = requireAuth(request);
-      const located = locate(request, template);
+      const located = locate(request);
       const owner = located.domain
         ? await requireDomain(auth.accountId, located.domain)
         : await store.getAccount(auth.accountId);

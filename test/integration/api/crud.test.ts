@@ -3,6 +3,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../../platform/api/app.ts";
+import { endpoints as adminEndpoints } from "../../../sdk/src/contract/admin.ts";
+import { endpoints as tenancyEndpoints } from "../../../sdk/src/contract/tenancy.ts";
+import { fillPath } from "../../../sdk/src/index.ts";
+
+/** The control plane's own endpoints (the SMTP engine's operations are tested with the engine). */
+const endpoints = [...adminEndpoints, ...tenancyEndpoints];
+
 import { BACKENDS, type Harness, startHarness, uniqueDomain } from "./harness.ts";
 
 describe.each(BACKENDS)("control plane CRUD on $name", (backend) => {
@@ -39,6 +46,45 @@ describe.each(BACKENDS)("control plane CRUD on $name", (backend) => {
     expect(openapi.status).toBe(200);
     expect(openapi.text).toBe(readFileSync(join(packageRoot(), "schema", "openapi.json"), "utf8"));
     expect(openapi.body.openapi).toMatch(/^3\.1/);
+  });
+
+  it("answers every GET and every write with a body that parses as the contract's response schema", async () => {
+    const d = await domain();
+    const params = {
+      domain: d,
+      route: "mx.example.net:25",
+      alias: `info@${d}`,
+      list: "block-sender",
+      user: `bob@${d}`,
+      account: t.id,
+    };
+    const bodies: Record<string, unknown> = {
+      Route: { domain: d, host: "mx.example.net" },
+      Alias: { address: `info@${d}`, action: { type: "autoReply", subject: "s", body: "b" } },
+      SenderList: { domain: d, kind: "block", target: "sender", entries: ["x.example"] },
+      User: { address: `bob@${d}`, password: "Blue-Kettle-42" },
+    };
+    const checked: string[] = [];
+    const check = (operationId: string, body: unknown) => {
+      const e = endpoints.find((x) => x.operationId === operationId)!;
+      const parsed = e.response!.safeParse(body);
+      expect(parsed.success ? "ok" : JSON.stringify(parsed.error.issues), operationId).toBe("ok");
+      checked.push(operationId);
+    };
+    for (const e of endpoints.filter((x) => x.method === "PUT" && x.kind && bodies[x.kind])) {
+      const res = await put(fillPath(e.path, params), bodies[e.kind!]);
+      check(e.operationId, res.body);
+    }
+    const tokenId = (await get("/v1/tokens")).body.items[0].id as string;
+    for (const e of endpoints.filter(
+      (x) => x.method === "GET" && x.response && x.operationId !== "getOpenApi",
+    )) {
+      const token = e.access === "platform-admin" ? h.adminToken : t.token;
+      const res = await h.call("GET", fillPath(e.path, { ...params, token: tokenId }), { token });
+      expect(res.status, e.operationId).toBe(200);
+      check(e.operationId, res.body);
+    }
+    expect(checked.length).toBeGreaterThanOrEqual(20);
   });
 
   it("tells a token who it is", async () => {

@@ -46,6 +46,8 @@ function paramsFor(domain: string): Record<string, string> {
     alias: `info@${domain}`,
     list: "block-sender",
     user: `bob@${domain}`,
+    // The SMTP engine's operations address messages; no such message exists.
+    message: "no-such-message",
   };
 }
 

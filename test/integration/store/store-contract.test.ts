@@ -304,6 +304,31 @@ describe.each(backends)("store contract on $name", (backend) => {
       expect((await store.getObject("acme", "Domain", "example.com"))!.version).toBe(2);
     });
 
+    it("commits concurrent writes independently: failed ones leave nothing, the others all land", async () => {
+      const start = await store.revision();
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) =>
+          store.putObject(
+            {
+              ...domain("acme", `batch${i}.example`),
+              guard: () => (i % 2 ? new Error(`refused ${i}`) : undefined),
+            },
+            sys,
+          ),
+        ),
+      );
+      expect(results.map((r) => r.status)).toEqual(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? "rejected" : "fulfilled")),
+      );
+      const { items } = await store.listObjects({ accountId: "acme", kind: "Domain", limit: 100 });
+      expect(items.map((o) => o.id).sort()).toEqual(
+        Array.from({ length: 10 }, (_, i) => `batch${i * 2}.example`).sort(),
+      );
+      expect(await store.revision()).toBe(start + 10);
+      const audit = await store.listAudit({ accountId: "acme", kind: "Domain", limit: 100 });
+      expect(audit.items).toHaveLength(10);
+    });
+
     it("refuses objects under a domain the account does not hold, and a domain another account holds", async () => {
       await store.putObject(domain("globex", "globex.example"), sys);
       const route = {
@@ -485,6 +510,38 @@ describe.each(backends)("store contract on $name", (backend) => {
       ).rejects.toMatchObject({
         code: "invalid_cursor",
       });
+    });
+  });
+
+  describe("read freshness", () => {
+    it("answers a read with another connection's commit at once, however often it was read before", async () => {
+      const other = await again();
+      extra.push(other);
+      await store.putObject({ ...domain("acme", "example.com"), spec: { v: 1 } }, sys);
+      for (let i = 0; i < 3; i++)
+        expect((await store.getObject("acme", "Domain", "example.com"))!.spec).toEqual({ v: 1 });
+      expect((await store.listObjects({ accountId: "acme", limit: 10 })).items).toHaveLength(1);
+      await other.putObject({ ...domain("acme", "example.com"), spec: { v: 2 } }, sys);
+      await other.putObject(domain("acme", "second.example"), sys);
+      // No waiting: the next read must already see both commits.
+      expect((await store.getObject("acme", "Domain", "example.com"))!.spec).toEqual({ v: 2 });
+      expect((await store.listObjects({ accountId: "acme", limit: 10 })).items).toHaveLength(2);
+      await other.revokeToken(
+        await other.createToken(
+          {
+            id: "tf",
+            accountId: "acme",
+            description: "",
+            prefix: "p",
+            secretHash: "fresh",
+            role: "read-only",
+            domains: [],
+          },
+          sys,
+        ),
+        sys,
+      );
+      expect((await store.findTokenBySecretHash("fresh"))!.revokedAt).not.toBeNull();
     });
   });
 
