@@ -1,7 +1,11 @@
-/** `mailplane serve`: runs the control plane (and, as it lands, the SMTP engine) until SIGINT/SIGTERM. */
+/** `mailplane serve`: runs the control plane and, given a listener, the SMTP engine until SIGINT/SIGTERM. */
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startControlPlane } from "../../platform/api/server.ts";
+import type { SmtpEngine } from "../../platform/smtp/engine.ts";
+import { startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
 import { type Command, type CommandIo, UsageError } from "../command.ts";
+import { smtpOptionsFrom } from "./smtp.ts";
 
 /** Defaults, each overridable by its environment variable and then by its flag. */
 export const SERVE_DEFAULTS = {
@@ -24,6 +28,13 @@ options:
   --rate-limit <n>/<burst>  per-token requests per second and burst      [$MAILPLANE_RATE_LIMIT, default 200/1000; "off" disables]
   --log-level <level>     fatal, error, warn, info, debug or silent      [$MAILPLANE_LOG_LEVEL, default ${SERVE_DEFAULTS.logLevel}]
   -h, --help              this help
+
+SMTP engine (started when a listener is given; its spool, Maildirs and quarantine live in <data-dir>/smtp;
+\`mailplane smtp\` runs it alone against the same store):
+  --smtp-listen <host:port>        inbound (MX) listener, e.g. 127.0.0.1:2525  [$MAILPLANE_SMTP_LISTEN]
+  --submission-listen <host:port>  submission listener (STARTTLS + AUTH), e.g. 127.0.0.1:2587 [$MAILPLANE_SUBMISSION_LISTEN]
+  --smtp-hostname <name>           name in greetings, Received: and bounces    [$MAILPLANE_SMTP_HOSTNAME, default the host name]
+  --smarthost <host:port>          send mail for other domains through this server [$MAILPLANE_SMARTHOST]
 `;
 
 function rateLimit(value: string | undefined) {
@@ -60,6 +71,10 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
         "mx-host": { type: "string" },
         "rate-limit": { type: "string" },
         "log-level": { type: "string" },
+        "smtp-listen": { type: "string" },
+        "submission-listen": { type: "string" },
+        "smtp-hostname": { type: "string" },
+        smarthost: { type: "string" },
       },
       strict: true,
       allowPositionals: false,
@@ -77,6 +92,8 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   const limit = rateLimit(opt("rate-limit", "MAILPLANE_RATE_LIMIT"));
   const level = opt("log-level", "MAILPLANE_LOG_LEVEL") ?? SERVE_DEFAULTS.logLevel;
 
+  const smtp = smtpOptionsFrom(opt, { smtpListen: undefined, submissionListen: undefined });
+  let engine: SmtpEngine | undefined;
   const cp = await startControlPlane({
     dataDir,
     listen: opt("listen", "MAILPLANE_LISTEN") ?? SERVE_DEFAULTS.listen,
@@ -84,14 +101,35 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     ...(mxHost ? { mxHost } : {}),
     ...(limit === undefined ? {} : { rateLimit: limit }),
     logger: level === "silent" ? false : { level },
+    smtp: () => engine?.operations,
   });
   if (cp.adminTokenPath) {
     io.stdout(`mailplane: platform-admin token written to ${cp.adminTokenPath} (mode 0600)\n`);
+  }
+  if (smtp.inbound || smtp.submission) {
+    try {
+      engine = await startSmtpEngineOnStore({
+        store: cp.store,
+        dataDir: join(dataDir, "smtp"),
+        ...smtp,
+        policy: {
+          onError: (e) => io.stderr(`mailplane serve: SMTP policy refresh failed: ${(e as Error).message}\n`),
+        },
+      });
+    } catch (error) {
+      await cp.close();
+      throw error;
+    }
+    const at = (a: { host: string } | false, port: number) => (a ? `${a.host}:${port}` : "off");
+    io.stdout(
+      `mailplane: SMTP engine listening: inbound ${at(smtp.inbound, engine.inboundPort)}, submission ${at(smtp.submission, engine.submissionPort)}\n`,
+    );
   }
   // Last, so whoever waits for this line has seen everything before it.
   io.stdout(`mailplane: control plane listening on ${cp.url} (store: ${cp.store.dialect})\n`);
   const signal = await untilSignal();
   io.stdout(`mailplane: ${signal}, shutting down\n`);
+  await engine?.close();
   await cp.close();
   return 0;
 }
@@ -99,7 +137,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
 /** The serve command. */
 export const command: Command = {
   name: "serve",
-  summary: "run the control plane (HTTP API) on SQLite or PostgreSQL",
+  summary: "run the control plane (HTTP API) on SQLite or PostgreSQL, and the SMTP engine given a listener",
   usage,
   run,
 };

@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { endpoints } from "../../sdk/src/index.ts";
+import type { SmtpOperations } from "../smtp/operations.ts";
 import type { Store } from "../store/store.ts";
 import { installAuth } from "./auth.ts";
 import { type DkimKey, ensureDkimKey } from "./dns.ts";
@@ -21,6 +22,7 @@ import { aliasRoutes } from "./routes/aliases.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { domainRoutes } from "./routes/domains.ts";
 import { filterSettingsRoutes } from "./routes/filter-settings.ts";
+import { operationsRoutes } from "./routes/operations.ts";
 import { passwordPolicyRoutes } from "./routes/password-policies.ts";
 import { platformRoutes } from "./routes/platform.ts";
 import { routeRoutes } from "./routes/routes.ts";
@@ -50,6 +52,8 @@ export interface AppOptions {
   bodyLimit?: number;
   /** The OpenAPI document to serve; default `<package>/schema/openapi.json`. */
   openapiPath?: string;
+  /** The SMTP engine running in this process (a getter: it may start after the app); operations answer 503 without it. */
+  smtp?: () => SmtpOperations | undefined;
 }
 
 /** The directory holding mailplane's package.json (works from the sources and from dist/). */
@@ -150,6 +154,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(filterSettingsRoutes);
   await app.register(passwordPolicyRoutes);
   await app.register(userRoutes);
+  await app.register(operationsRoutes, { smtp: options.smtp });
   registerMethodNotAllowed(app);
   await app.after();
 

@@ -3,6 +3,15 @@ import { randomUUID } from "node:crypto";
 import { Agent, type Dispatcher } from "undici";
 import type { Health, WhoAmI } from "../contract/admin.ts";
 import { endpoint as endpointOf } from "../contract/index.ts";
+import type {
+  DomainStatistics,
+  MessageLogEntry,
+  MessageLogQueryInput,
+  QuarantinedMessage,
+  QuarantineEntry,
+  QuarantineQueryInput,
+  QueuedMessage,
+} from "../contract/operations.ts";
 import type { Endpoint } from "../contract/types.ts";
 import { validationError } from "../errors.ts";
 import type { Account, AccountSpecInput } from "../models/account.ts";
@@ -375,6 +384,58 @@ export class MailplaneClient {
     /** Deletes a disabled user (409 MP_USER_ENABLED otherwise). */
     delete: (address: string, options?: RequestOptions): Promise<void> =>
       this.#call("deleteUser", { domain: domainOf(address), user: address }, options),
+  };
+
+  /**
+   * The SMTP engine's operations on a domain: quarantine, delivery queue, message log, statistics.
+   * A control plane without an engine in its process answers 503 (MP_UNAVAILABLE).
+   */
+  readonly operations = {
+    listQuarantine: (
+      domain: string,
+      query: QuarantineQueryInput = {},
+      options?: RequestOptions,
+    ): Promise<Page<QuarantineEntry>> => this.#call("listQuarantine", { domain }, { ...options, query }),
+    getQuarantined: (domain: string, id: string, options?: RequestOptions): Promise<QuarantinedMessage> =>
+      this.#call("getQuarantinedMessage", { domain, message: id }, options),
+    /** Delivers a held message to its recipients; the answer names its new queue ID. */
+    release: (
+      domain: string,
+      id: string,
+      options?: RequestOptions,
+    ): Promise<{ id: string; queueId: string }> =>
+      this.#call("releaseQuarantinedMessage", { domain, message: id }, options),
+    deleteQuarantined: (domain: string, id: string, options?: RequestOptions): Promise<void> =>
+      this.#call("deleteQuarantinedMessage", { domain, message: id }, options),
+    purgeQuarantine: (domain: string, options?: RequestOptions): Promise<{ purged: string[] }> =>
+      this.#call("purgeQuarantine", { domain }, options),
+    listQueue: (
+      domain: string,
+      query: { limit?: number } = {},
+      options?: RequestOptions,
+    ): Promise<Page<QueuedMessage>> => this.#call("listQueue", { domain }, { ...options, query }),
+    getQueued: (
+      domain: string,
+      id: string,
+      options?: RequestOptions,
+    ): Promise<QueuedMessage & { raw: string }> =>
+      this.#call("getQueuedMessage", { domain, message: id }, options),
+    retry: (domain: string, id: string, options?: RequestOptions): Promise<{ retried: number }> =>
+      this.#call("retryQueuedMessage", { domain, message: id }, options),
+    retryAll: (domain: string, options?: RequestOptions): Promise<{ retried: number }> =>
+      this.#call("retryQueue", { domain }, options),
+    deleteQueued: (domain: string, id: string, options?: RequestOptions): Promise<void> =>
+      this.#call("deleteQueuedMessage", { domain, message: id }, options),
+    searchLog: (
+      domain: string,
+      query: MessageLogQueryInput = {},
+      options?: RequestOptions,
+    ): Promise<Page<MessageLogEntry>> => this.#call("searchMessageLog", { domain }, { ...options, query }),
+    statistics: (
+      domain: string,
+      query: { since?: string; until?: string } = {},
+      options?: RequestOptions,
+    ): Promise<DomainStatistics> => this.#call("getDomainStatistics", { domain }, { ...options, query }),
   };
 
   /** get/put/patch/reset of a singleton at the account path or the domain path. */

@@ -1,5 +1,6 @@
 /** The HTTP API's route table: every endpoint of every contract module, looked up by operationId. */
 import * as admin from "./admin.ts";
+import * as operations from "./operations.ts";
 import * as tenancy from "./tenancy.ts";
 import type { Endpoint } from "./types.ts";
 
@@ -13,7 +14,11 @@ export * from "./types.ts";
  * The contract modules, one per area. To add an area (e.g. `operations.ts`: quarantine, queue,
  * log search, statistics), write a module exporting `endpoints: readonly Endpoint[]` and list it here.
  */
-export const contractModules: readonly { readonly endpoints: readonly Endpoint[] }[] = [admin, tenancy];
+export const contractModules: readonly { readonly endpoints: readonly Endpoint[] }[] = [
+  admin,
+  tenancy,
+  operations,
+];
 
 /** Every endpoint of the API. */
 export const endpoints: readonly Endpoint[] = contractModules.flatMap((m) => m.endpoints);

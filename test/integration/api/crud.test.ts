@@ -76,8 +76,10 @@ describe.each(BACKENDS)("control plane CRUD on $name", (backend) => {
       check(e.operationId, res.body);
     }
     const tokenId = (await get("/v1/tokens")).body.items[0].id as string;
+    // Operations endpoints need an SMTP engine in the process (503 without one): they are covered by
+    // test/integration/smtp/operations-api.test.ts.
     for (const e of endpoints.filter(
-      (x) => x.method === "GET" && x.response && x.operationId !== "getOpenApi",
+      (x) => x.method === "GET" && x.response && x.operationId !== "getOpenApi" && x.tag !== "Operations",
     )) {
       const token = e.access === "platform-admin" ? h.adminToken : t.token;
       const res = await h.call("GET", fillPath(e.path, { ...params, token: tokenId }), { token });

@@ -360,6 +360,18 @@ describe("paths and local validation", () => {
       c.users.put({ address: "alice@example.com" }),
       c.users.enable("alice@example.com"),
       c.users.delete("alice@example.com"),
+      c.operations.listQuarantine("example.com"),
+      c.operations.getQuarantined("example.com", "q1"),
+      c.operations.release("example.com", "q1"),
+      c.operations.deleteQuarantined("example.com", "q1"),
+      c.operations.purgeQuarantine("example.com"),
+      c.operations.listQueue("example.com"),
+      c.operations.getQueued("example.com", "q1"),
+      c.operations.retry("example.com", "q1"),
+      c.operations.retryAll("example.com"),
+      c.operations.deleteQueued("example.com", "q1"),
+      c.operations.searchLog("example.com", { sender: "bob" }),
+      c.operations.statistics("example.com"),
     ]);
     expect([...seen].sort()).toEqual(endpoints.map((e) => e.operationId).sort());
   });

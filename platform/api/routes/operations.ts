@@ -1,0 +1,176 @@
+/** The SMTP engine's operations under /v1/domains/:domain/…: quarantine, delivery queue, message log, statistics. */
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { MessageLogQuery, QuarantineQuery, StatisticsQuery } from "../../../sdk/src/contract/operations.ts";
+import type { SmtpOperations } from "../../smtp/operations.ts";
+import { mayTouchDomain, requireAuth } from "../auth.ts";
+import { ifMatch, normalisedParams, serve } from "../lib/http.ts";
+import { problem } from "../problem.ts";
+import { parseWith } from "../validation.ts";
+
+/** Options of {@link operationsRoutes}. */
+export interface OperationsRoutesOptions {
+  /** The engine running in this process, if any (a getter: the engine starts after the API). */
+  smtp?: (() => SmtpOperations | undefined) | undefined;
+}
+
+/**
+ * The operations route plugin. Every endpoint is scoped to a domain of the acting account (another
+ * tenant's domain, or one outside a domain admin's list, is 404) and every message is checked to
+ * belong to that domain. Without an engine in this process the endpoints answer 503.
+ *
+ * @example app.register(operationsRoutes, { smtp: () => engine?.operations })
+ */
+export async function operationsRoutes(app: FastifyInstance, opts: OperationsRoutesOptions): Promise<void> {
+  const { store } = app.services;
+  const engine = (): SmtpOperations => {
+    const ops = opts.smtp?.();
+    if (!ops) {
+      throw problem(
+        "MP_UNAVAILABLE",
+        "no SMTP engine runs in this control-plane process: start `mailplane serve` with --smtp-listen or --submission-listen",
+      );
+    }
+    return ops;
+  };
+  const domainOf = async (
+    request: FastifyRequest,
+  ): Promise<{ domain: string; message: string | undefined }> => {
+    const auth = requireAuth(request);
+    const { domain, message } = normalisedParams(request);
+    if (
+      !domain ||
+      !mayTouchDomain(auth, domain) ||
+      !(await store.getObject(auth.accountId, "Domain", domain))
+    ) {
+      throw problem("MP_NOT_FOUND", `no domain ${JSON.stringify(domain)}`);
+    }
+    return { domain, message };
+  };
+  const notFound = (message: string | undefined) =>
+    problem("MP_NOT_FOUND", `no message ${JSON.stringify(message)}`);
+  /** RFC 9110 §13.1.1 on immutable messages: their entity tag is their ID. */
+  const checkIfMatch = (request: FastifyRequest, id: string) => {
+    const tags = ifMatch(request);
+    if (tags === undefined || tags === "*") return;
+    if (!(Array.isArray(tags) ? tags : [tags]).includes(id)) {
+      throw problem("MP_PRECONDITION_FAILED", `If-Match does not name message ${id}`);
+    }
+  };
+
+  serve(app, "listQuarantine", async (request) => {
+    const { domain } = await domainOf(request);
+    const q = parseWith(QuarantineQuery, request.query, "query");
+    const items = engine().listQuarantine({
+      domain,
+      ...(q.subject ? { subject: q.subject } : {}),
+      ...(q.sender ? { sender: q.sender } : {}),
+      ...(q.recipient ? { recipient: q.recipient } : {}),
+      ...(q.since ? { from: new Date(q.since).toISOString() } : {}),
+      ...(q.until ? { to: new Date(q.until).toISOString() } : {}),
+    });
+    return { items: items.slice(0, q.limit), nextCursor: null };
+  });
+
+  serve(app, "getQuarantinedMessage", async (request) => {
+    const { domain, message } = await domainOf(request);
+    const ops = engine();
+    const entry = ops.getQuarantined(message ?? "");
+    if (!entry || entry.domain !== domain) throw notFound(message);
+    const raw = await ops.quarantinedMessage(entry.id);
+    if (!raw) throw notFound(message);
+    return { ...entry, raw: raw.toString("utf8") };
+  });
+
+  serve(app, "releaseQuarantinedMessage", async (request) => {
+    const { domain, message } = await domainOf(request);
+    const ops = engine();
+    const entry = ops.getQuarantined(message ?? "");
+    if (!entry || entry.domain !== domain) throw notFound(message);
+    const queueId = await ops.releaseQuarantined(entry.id);
+    if (!queueId) throw notFound(message);
+    return { id: entry.id, queueId };
+  });
+
+  serve(app, "deleteQuarantinedMessage", async (request, reply) => {
+    const { domain, message } = await domainOf(request);
+    const ops = engine();
+    const entry = ops.getQuarantined(message ?? "");
+    if (!entry || entry.domain !== domain) throw notFound(message);
+    checkIfMatch(request, entry.id);
+    if (!(await ops.deleteQuarantined(entry.id))) throw notFound(message);
+    return reply.code(204).send();
+  });
+
+  serve(app, "purgeQuarantine", async (request) => {
+    const { domain } = await domainOf(request);
+    const ops = engine();
+    const now = app.services.now().toISOString();
+    const expired = ops.listQuarantine({ domain }).filter((e) => e.expiresAt <= now);
+    for (const e of expired) await ops.deleteQuarantined(e.id);
+    return { purged: expired.map((e) => e.id) };
+  });
+
+  serve(app, "listQueue", async (request) => {
+    const { domain } = await domainOf(request);
+    const q = parseWith(MessageLogQuery.pick({ limit: true }), request.query, "query");
+    return { items: engine().listQueue({ domain }).slice(0, q.limit), nextCursor: null };
+  });
+
+  serve(app, "getQueuedMessage", async (request) => {
+    const { domain, message } = await domainOf(request);
+    const ops = engine();
+    const view = ops.getQueued(message ?? "");
+    if (!view || view.domain !== domain) throw notFound(message);
+    const raw = await ops.queuedMessage(view.id);
+    if (!raw) throw notFound(message);
+    return { ...view, raw: raw.toString("utf8") };
+  });
+
+  serve(app, "retryQueuedMessage", async (request) => {
+    const { domain, message } = await domainOf(request);
+    const ops = engine();
+    const view = ops.getQueued(message ?? "");
+    if (!view || view.domain !== domain || !ops.retryQueued(view.id)) throw notFound(message);
+    return { retried: 1 };
+  });
+
+  serve(app, "retryQueue", async (request) => {
+    const { domain } = await domainOf(request);
+    return { retried: engine().retryAllQueued({ domain }) };
+  });
+
+  serve(app, "deleteQueuedMessage", async (request, reply) => {
+    const { domain, message } = await domainOf(request);
+    const ops = engine();
+    const view = ops.getQueued(message ?? "");
+    if (!view || view.domain !== domain) throw notFound(message);
+    checkIfMatch(request, view.id);
+    if (!(await ops.deleteQueued(view.id))) throw notFound(message);
+    return reply.code(204).send();
+  });
+
+  serve(app, "searchMessageLog", async (request) => {
+    const { domain } = await domainOf(request);
+    const q = parseWith(MessageLogQuery, request.query, "query");
+    const items = engine().searchLog({
+      domain,
+      limit: q.limit,
+      ...(q.since ? { from: new Date(q.since).toISOString() } : {}),
+      ...(q.until ? { to: new Date(q.until).toISOString() } : {}),
+      ...(q.sender ? { sender: q.sender } : {}),
+      ...(q.recipient ? { recipient: q.recipient } : {}),
+      ...(q.subject ? { subject: q.subject } : {}),
+      ...(q.classification ? { classification: q.classification } : {}),
+    });
+    return { items, nextCursor: null };
+  });
+
+  serve(app, "getDomainStatistics", async (request) => {
+    const { domain } = await domainOf(request);
+    const q = parseWith(StatisticsQuery, request.query, "query");
+    const since = q.since ? new Date(q.since).toISOString() : undefined;
+    const until = q.until ? new Date(q.until).toISOString() : undefined;
+    const { from, to, ...counts } = engine().statistics(domain, since, until);
+    return { ...counts, since: from, until: to };
+  });
+}

@@ -1,0 +1,374 @@
+/** The operations endpoints of the SMTP engine: quarantine, delivery queue, message log search and statistics, per domain. */
+import { z } from "zod";
+import { pageOf } from "../models/page.ts";
+import type { Endpoint } from "./types.ts";
+
+const domainParam = z.string().min(1).describe("The domain name, e.g. `example.com`.");
+const messageParam = z.string().min(1).describe("The message's queue ID, e.g. `mf3k2x1a0-9c1e22f4a7`.");
+const DomainParams = z.strictObject({ domain: domainParam });
+const MessageParams = z.strictObject({ domain: domainParam, message: messageParam });
+
+const limit = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(1000)
+  .default(100)
+  .describe("Most items returned (1–1000). Default 100.");
+const since = z.iso
+  .datetime()
+  .optional()
+  .describe("Only messages received at or after this time (RFC 3339).");
+const until = z.iso.datetime().optional().describe("Only messages received before this time (RFC 3339).");
+const substring = (what: string) =>
+  z.string().max(254).optional().describe(`Case-insensitive substring of the ${what}.`);
+
+/** Classifications of the message log (SpamPanel's log search). */
+export const LOG_CLASSIFICATIONS = [
+  "clean",
+  "unsure",
+  "spam",
+  "allowlisted",
+  "blocked",
+  "blocked-attachment",
+  "oversized",
+  "spf-fail",
+  "rejected",
+  "deferred",
+] as const;
+
+/** A quarantined message. */
+export const QuarantineEntry = z
+  .object({
+    id: z.string().describe("The message's queue ID."),
+    receivedAt: z.string().describe("When it was received (RFC 3339)."),
+    expiresAt: z.string().describe("When it is purged (received + the domain's quarantine days)."),
+    domain: z.string().nullable().describe("The recipients' domain."),
+    sender: z.string().describe("Envelope sender; empty for the null sender."),
+    recipients: z.array(z.string()).describe("Envelope recipients (domain aliases rewritten)."),
+    subject: z.string().describe("Subject: as received."),
+    size: z.number().int().describe("Size in bytes as received."),
+    classification: z.string().describe("Why it is held: `spam`, `blocked-attachment` or `oversized`."),
+    reason: z.string().describe("The verdict in words, e.g. `spam score 1.00`."),
+    score: z.number().describe("Spam score (0–1)."),
+  })
+  .meta({
+    id: "QuarantineEntry",
+    title: "QuarantineEntry",
+    description: "A message held in the quarantine.",
+  });
+
+/** A quarantined message with its content. */
+export const QuarantinedMessage = QuarantineEntry.extend({
+  raw: z.string().describe("The message as it would be delivered (with the verdict headers), RFC 5322 text."),
+}).meta({
+  id: "QuarantinedMessage",
+  title: "QuarantinedMessage",
+  description: "A quarantined message and its raw content.",
+});
+
+/** Filters of the quarantine list. */
+export const QuarantineQuery = z.strictObject({
+  since,
+  until,
+  sender: substring("envelope sender"),
+  recipient: substring("recipient"),
+  subject: substring("subject"),
+  limit,
+});
+
+/** The answer of a release. */
+export const QuarantineRelease = z
+  .object({
+    id: z.string().describe("The released message's quarantine ID."),
+    queueId: z.string().describe("Its new queue ID: follow it in the delivery queue and the message log."),
+  })
+  .meta({
+    id: "QuarantineRelease",
+    title: "QuarantineRelease",
+    description: "A message released for delivery.",
+  });
+
+/** The answer of a purge. */
+export const QuarantinePurge = z
+  .object({
+    purged: z.array(z.string()).describe("IDs of the messages removed because their quarantine days passed."),
+  })
+  .meta({
+    id: "QuarantinePurge",
+    title: "QuarantinePurge",
+    description: "Messages purged from the quarantine.",
+  });
+
+/** A message in the delivery queue. */
+export const QueuedMessage = z
+  .object({
+    id: z.string().describe("Queue ID."),
+    receivedAt: z.string().describe("When it was accepted (RFC 3339)."),
+    sender: z.string().describe("Envelope sender; empty for the null sender."),
+    recipients: z.array(z.string()).describe("Recipients still to deliver."),
+    size: z.number().int().describe("Size in bytes."),
+    subject: z.string().describe("Subject: as received."),
+    domain: z.string().nullable().describe("The domain the message belongs to."),
+    state: z
+      .enum(["active", "deferred"])
+      .describe("`active`: being delivered or due; `deferred`: waiting for its next attempt."),
+    attempts: z.number().int().describe("Delivery attempts so far."),
+    lastError: z.string().nullable().describe("Why the last attempt failed (the queue reason)."),
+    nextAttemptAt: z.string().nullable().describe("When it is retried next (RFC 3339), if deferred."),
+  })
+  .meta({
+    id: "QueuedMessage",
+    title: "QueuedMessage",
+    description: "A message waiting in the delivery queue.",
+  });
+
+/** A queued message with its content. */
+export const QueuedMessageDetail = QueuedMessage.extend({
+  raw: z.string().describe("The message as it will be delivered, RFC 5322 text."),
+}).meta({
+  id: "QueuedMessageDetail",
+  title: "QueuedMessageDetail",
+  description: "A queued message and its raw content.",
+});
+
+/** The answer of a retry. */
+export const QueueRetry = z
+  .object({ retried: z.number().int().describe("How many messages are retried now.") })
+  .meta({
+    id: "QueueRetry",
+    title: "QueueRetry",
+    description: "Messages scheduled for an immediate delivery attempt.",
+  });
+
+/** One entry of the message log. */
+export const MessageLogEntry = z
+  .object({
+    id: z.string().describe("The queue ID (accepted mail) or a session reference (refused mail)."),
+    at: z.string().describe("When the transaction ended (RFC 3339)."),
+    listener: z
+      .enum(["inbound", "submission", "internal"])
+      .describe("Where it came in; `internal` for bounces and auto-replies."),
+    clientIp: z.string().describe("The client's IP address."),
+    clientHelo: z.string().describe("The client's EHLO name."),
+    sender: z.string().describe("Envelope sender."),
+    recipients: z.array(z.string()).describe("Envelope recipients."),
+    domain: z.string().nullable().describe("The domain the entry belongs to."),
+    subject: z.string().describe("Subject: (empty when refused before DATA)."),
+    messageId: z.string().nullable().describe("Message-ID:, when received."),
+    size: z.number().int().describe("Size in bytes (0 when refused before DATA)."),
+    classification: z.enum(LOG_CLASSIFICATIONS).describe("How the message was classified."),
+    action: z.enum(["accepted", "quarantined", "rejected", "deferred"]).describe("What the client was told."),
+    reply: z.string().describe("The SMTP reply sent."),
+    score: z.number().describe("Spam score (0–1)."),
+    delivery: z
+      .enum(["queued", "delivered", "deferred", "bounced", "quarantined", "released", "deleted"])
+      .nullable()
+      .describe("Delivery status of accepted mail."),
+    deliveryDetail: z.string().nullable().describe("The delivery error details, when there are any."),
+  })
+  .meta({ id: "MessageLogEntry", title: "MessageLogEntry", description: "One logged transaction." });
+
+/** Filters of the message log search (SpamPanel's Incoming Log Search). */
+export const MessageLogQuery = z.strictObject({
+  since,
+  until,
+  sender: substring("envelope sender"),
+  recipient: substring("recipient"),
+  subject: substring("subject"),
+  classification: z.enum(LOG_CLASSIFICATIONS).optional().describe("Only this classification."),
+  limit,
+});
+
+/** Per-domain counts (SpamPanel's Domain Statistics). */
+export const DomainStatistics = z
+  .object({
+    domain: z.string(),
+    since: z
+      .string()
+      .nullable()
+      .describe("Start of the time range (RFC 3339), null for the beginning of the log."),
+    until: z.string().nullable().describe("End of the time range, null for now."),
+    total: z.number().int().describe("Messages logged."),
+    clean: z.number().int().describe("Not spam."),
+    unsure: z.number().int().describe("Between the tag and the quarantine threshold."),
+    spam: z.number().int().describe("At or above the quarantine threshold."),
+    allowlisted: z.number().int().describe("Allow-listed: not filtered."),
+    blocked: z.number().int().describe("Refused by a block list."),
+    rejected: z
+      .number()
+      .int()
+      .describe("Refused for another reason (SPF, size, syntax, attachment, unknown user…)."),
+    deferred: z.number().int().describe("Answered 4xx."),
+    quarantined: z.number().int().describe("Held in the quarantine."),
+    bytes: z.number().int().describe("Total size of the messages received."),
+    spamRatio: z.number().describe("spam / total."),
+  })
+  .meta({
+    id: "DomainStatistics",
+    title: "DomainStatistics",
+    description: "Message counts of a domain over a time range.",
+  });
+
+/** The statistics' time range. */
+export const StatisticsQuery = z.strictObject({ since, until });
+
+export type QuarantineEntry = z.output<typeof QuarantineEntry>;
+export type QuarantinedMessage = z.output<typeof QuarantinedMessage>;
+export type QueuedMessage = z.output<typeof QueuedMessage>;
+export type MessageLogEntry = z.output<typeof MessageLogEntry>;
+export type DomainStatistics = z.output<typeof DomainStatistics>;
+export type QuarantineQueryInput = z.input<typeof QuarantineQuery>;
+export type MessageLogQueryInput = z.input<typeof MessageLogQuery>;
+
+const READ: Endpoint["headers"] = { ifMatch: "none", idempotencyKey: "none", account: "optional" };
+/** Deletes take If-Match like every delete of the API; a held message never changes, so its etag is its ID. */
+const DELETE: Endpoint["headers"] = { ifMatch: "optional", idempotencyKey: "none", account: "optional" };
+const errors: Endpoint["errors"] = ["MP_NOT_FOUND"];
+const base = { tag: "Operations", headers: READ, etag: false, errors } as const;
+
+/** The operations endpoints. They answer 503 MP_UNAVAILABLE when no SMTP engine runs in the control plane's process. */
+export const endpoints: readonly Endpoint[] = [
+  {
+    ...base,
+    operationId: "listQuarantine",
+    method: "GET",
+    path: "/v1/domains/:domain/quarantine",
+    summary: "List the domain's quarantined messages, newest first.",
+    access: "read",
+    params: DomainParams,
+    query: QuarantineQuery,
+    response: pageOf(QuarantineEntry),
+    successStatuses: [200],
+  },
+  {
+    ...base,
+    operationId: "getQuarantinedMessage",
+    method: "GET",
+    path: "/v1/domains/:domain/quarantine/:message",
+    summary: "View a quarantined message, raw content included.",
+    access: "read",
+    params: MessageParams,
+    response: QuarantinedMessage,
+    successStatuses: [200],
+  },
+  {
+    ...base,
+    operationId: "releaseQuarantinedMessage",
+    method: "POST",
+    path: "/v1/domains/:domain/quarantine/:message/release",
+    summary: "Release a quarantined message: it is delivered to its recipients and leaves the quarantine.",
+    access: "write",
+    params: MessageParams,
+    response: QuarantineRelease,
+    successStatuses: [200],
+  },
+  {
+    ...base,
+    operationId: "deleteQuarantinedMessage",
+    method: "DELETE",
+    path: "/v1/domains/:domain/quarantine/:message",
+    summary: "Delete a quarantined message.",
+    access: "write",
+    params: MessageParams,
+    response: null,
+    successStatuses: [204],
+    headers: DELETE,
+    errors: ["MP_NOT_FOUND", "MP_PRECONDITION_FAILED"],
+  },
+  {
+    ...base,
+    operationId: "purgeQuarantine",
+    method: "POST",
+    path: "/v1/domains/:domain/quarantine-purge",
+    summary: "Delete the domain's quarantined messages whose quarantine days have passed (also done hourly).",
+    access: "write",
+    params: DomainParams,
+    response: QuarantinePurge,
+    successStatuses: [200],
+  },
+  {
+    ...base,
+    operationId: "listQueue",
+    method: "GET",
+    path: "/v1/domains/:domain/queue",
+    summary: "List the domain's messages in the delivery queue, oldest first.",
+    access: "read",
+    params: DomainParams,
+    query: z.strictObject({ limit }),
+    response: pageOf(QueuedMessage),
+    successStatuses: [200],
+  },
+  {
+    ...base,
+    operationId: "getQueuedMessage",
+    method: "GET",
+    path: "/v1/domains/:domain/queue/:message",
+    summary: "View a queued message: its queue reason, retry time and raw content.",
+    access: "read",
+    params: MessageParams,
+    response: QueuedMessageDetail,
+    successStatuses: [200],
+  },
+  {
+    ...base,
+    operationId: "retryQueuedMessage",
+    method: "POST",
+    path: "/v1/domains/:domain/queue/:message/retry",
+    summary: "Force an immediate delivery attempt of a queued message.",
+    access: "write",
+    params: MessageParams,
+    response: QueueRetry,
+    successStatuses: [200],
+  },
+  {
+    ...base,
+    operationId: "retryQueue",
+    method: "POST",
+    path: "/v1/domains/:domain/queue-retry",
+    summary: "Retry every queued message of the domain now.",
+    access: "write",
+    params: DomainParams,
+    response: QueueRetry,
+    successStatuses: [200],
+  },
+  {
+    ...base,
+    operationId: "deleteQueuedMessage",
+    method: "DELETE",
+    path: "/v1/domains/:domain/queue/:message",
+    summary: "Delete a queued message without delivering or bouncing it.",
+    access: "write",
+    params: MessageParams,
+    response: null,
+    successStatuses: [204],
+    headers: DELETE,
+    errors: ["MP_NOT_FOUND", "MP_PRECONDITION_FAILED"],
+  },
+  {
+    ...base,
+    operationId: "searchMessageLog",
+    method: "GET",
+    path: "/v1/domains/:domain/message-log",
+    summary:
+      "Search the domain's message log by date range, sender, recipient, subject and classification, newest first.",
+    access: "read",
+    params: DomainParams,
+    query: MessageLogQuery,
+    response: pageOf(MessageLogEntry),
+    successStatuses: [200],
+  },
+  {
+    ...base,
+    operationId: "getDomainStatistics",
+    method: "GET",
+    path: "/v1/domains/:domain/statistics",
+    summary:
+      "Message counts of the domain over a time range: clean, unsure, spam, allow-listed, blocked, quarantined.",
+    access: "read",
+    params: DomainParams,
+    query: StatisticsQuery,
+    response: DomainStatistics,
+    successStatuses: [200],
+  },
+];
