@@ -35,6 +35,7 @@ SMTP engine (started when a listener is given; its spool, Maildirs and quarantin
   --submission-listen <host:port>  submission listener (STARTTLS + AUTH), e.g. 127.0.0.1:2587 [$MAILPLANE_SUBMISSION_LISTEN]
   --smtp-hostname <name>           name in greetings, Received: and bounces    [$MAILPLANE_SMTP_HOSTNAME, default the host name]
   --smarthost <host:port>          send mail for other domains through this server [$MAILPLANE_SMARTHOST]
+  --no-dns                         no DNS: SPF is none, other domains need --smarthost [$MAILPLANE_SMTP_NO_DNS=1]
 `;
 
 function rateLimit(value: string | undefined) {
@@ -75,6 +76,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
         "submission-listen": { type: "string" },
         "smtp-hostname": { type: "string" },
         smarthost: { type: "string" },
+        "no-dns": { type: "boolean" },
       },
       strict: true,
       allowPositionals: false,

@@ -1,6 +1,7 @@
 /** `mailplane smtp`: runs the SMTP engine alone against the control plane's store until SIGINT/SIGTERM. */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { NO_DNS } from "../../platform/smtp/content/spf.ts";
 import { parseListenAddress, startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
 import { openStore } from "../../platform/store/index.ts";
 import { type Command, type CommandIo, UsageError } from "../command.ts";
@@ -26,6 +27,9 @@ options:
   --submission-listen <host:port>  submission listener (STARTTLS + AUTH); "off" [$MAILPLANE_SUBMISSION_LISTEN, default ${SMTP_DEFAULTS.submissionListen}]
   --smtp-hostname <name>         name in greetings, Received: and bounces       [$MAILPLANE_SMTP_HOSTNAME, default the host name]
   --smarthost <host:port>        send mail for other domains through this server [$MAILPLANE_SMARTHOST]
+  --no-dns                       answer every DNS question "no such name" (offline machines: SPF is none,
+                                 mail for other domains needs --smarthost)   [$MAILPLANE_SMTP_NO_DNS=1]
+  --greeting-delay <ms>          wait before the 220 greeting (smtp-server's own is 100) [default 0]
   -h, --help                     this help
 `;
 
@@ -50,6 +54,7 @@ export function smtpOptionsFrom(
   try {
     const smarthost = parseListenAddress(opt("smarthost", "MAILPLANE_SMARTHOST"), false);
     const hostname = opt("smtp-hostname", "MAILPLANE_SMTP_HOSTNAME");
+    const noDns = opt("no-dns", "MAILPLANE_SMTP_NO_DNS");
     return {
       inbound: parseListenAddress(opt("smtp-listen", "MAILPLANE_SMTP_LISTEN") ?? defaults.smtpListen, false),
       submission: parseListenAddress(
@@ -57,6 +62,7 @@ export function smtpOptionsFrom(
         false,
       ),
       ...(hostname ? { hostname } : {}),
+      ...(noDns && noDns !== "0" && noDns !== "false" ? { resolver: NO_DNS } : {}),
       ...(smarthost ? { smarthost: { ...smarthost, tls: "opportunistic" as const } } : {}),
     };
   } catch (error) {
@@ -76,6 +82,8 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
         "submission-listen": { type: "string" },
         "smtp-hostname": { type: "string" },
         smarthost: { type: "string" },
+        "greeting-delay": { type: "string" },
+        "no-dns": { type: "boolean" },
       },
       strict: true,
       allowPositionals: false,
@@ -83,13 +91,19 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const opt = (flag: string, env: string) => (values[flag] as string | undefined) ?? io.env[env] ?? undefined;
+  const opt = (flag: string, env: string) => {
+    const v = values[flag];
+    return (typeof v === "boolean" ? (v ? "1" : undefined) : v) ?? io.env[env] ?? undefined;
+  };
   const dataDir = opt("data-dir", "MAILPLANE_DATA_DIR") ?? SMTP_DEFAULTS.dataDir;
   const databaseUrl = opt("database-url", "MAILPLANE_DATABASE_URL");
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new UsageError("--database-url must be a postgres:// URL");
   }
   const smtp = smtpOptionsFrom(opt, SMTP_DEFAULTS);
+  const delay = values["greeting-delay"] === undefined ? 0 : Number(values["greeting-delay"]);
+  if (!Number.isInteger(delay) || delay < 0)
+    throw new UsageError("--greeting-delay must be a whole number of ms");
   if (!smtp.inbound && !smtp.submission) throw new UsageError("both listeners are off: nothing to run");
   const store = await openStore({ dataDir, databaseUrl });
   let engine: Awaited<ReturnType<typeof startSmtpEngineOnStore>>;
@@ -98,6 +112,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
       store,
       dataDir: join(dataDir, "smtp"),
       ...smtp,
+      greetingDelayMs: delay,
       policy: {
         onError: (e) => io.stderr(`mailplane smtp: policy refresh failed: ${(e as Error).message}\n`),
       },

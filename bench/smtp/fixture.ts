@@ -1,0 +1,314 @@
+/**
+ * The SMTP benchmark's shared fixture: the tenancy the engine enforces, the three contenders (mailplane
+ * as its own process on a SQLite store, Postfix's smtp-sink, Haraka) and the load generator
+ * (Postfix's smtp-source, C, a separate process), plus CPU accounting from /proc.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer, Socket } from "node:net";
+import { homedir, tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { openSqliteStore, type Store } from "../../platform/store/index.ts";
+import {
+  AliasSpec,
+  DomainSpec,
+  FilterSettingsSpec,
+  PasswordPolicySpec,
+  SenderListSpec,
+  UserSpec,
+} from "../../sdk/src/models/index.ts";
+
+export const ROOT = join(import.meta.dirname, "..", "..");
+/** The domain every benchmark message goes to, and its mailbox. */
+export const DOMAIN = "bench.example";
+export const RECIPIENT = `sink@${DOMAIN}`;
+/** Haraka's version, installed outside the repository (it is a contender, not a dependency). */
+export const HARAKA_VERSION = "3.3.4";
+const sys = { actor: "system" };
+
+/** A free TCP port on 127.0.0.1 (smtp-sink and Haraka cannot listen on 0 and tell). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once the port accepts connections. */
+export async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const sock = new Socket();
+      sock.once("connect", () => {
+        sock.destroy();
+        resolve(true);
+      });
+      sock.once("error", () => resolve(false));
+      sock.connect(port, "127.0.0.1");
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port}`);
+}
+
+/** CPU time (user + system) a process used so far, in ms, from /proc/<pid>/stat. */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  return (ticks * 1000) / 100;
+}
+
+/** A running contender. */
+export interface Contender {
+  name: string;
+  port: number;
+  pid: number;
+  /** Messages it stored so far, where it can tell (mailplane: Maildir files). */
+  delivered?: () => number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Writes the benchmark tenancy into a SQLite store: the domain with a user, 1,000 aliases, allow and
+ * block lists with 1,000 entries each, filter settings and a password policy — so every RCPT and
+ * DATA runs the full policy against non-trivial maps.
+ */
+export async function seedTenancy(store: Store): Promise<void> {
+  await store.putAccount({ id: "bench", spec: { name: "Bench" } }, sys);
+  const put = (kind: string, id: string, spec: object) =>
+    store.putObject(
+      { accountId: "bench", kind, id, domain: DOMAIN, spec: spec as Record<string, unknown> },
+      sys,
+    );
+  await put("Domain", DOMAIN, DomainSpec.parse({ name: DOMAIN, aliases: ["bench-alias.example"] }));
+  await put("User", RECIPIENT, UserSpec.parse({ address: RECIPIENT }));
+  for (let i = 0; i < 1000; i++) {
+    const address = `alias${i}@${DOMAIN}`;
+    await put("Alias", address, AliasSpec.parse({ address, action: { type: "forward", to: [RECIPIENT] } }));
+  }
+  const entries = (prefix: string) =>
+    Array.from({ length: 1000 }, (_, i) => `${prefix}${i}@blocked${i % 50}.example`);
+  await put(
+    "SenderList",
+    `${DOMAIN}/sender-lists/block-sender`,
+    SenderListSpec.parse({ domain: DOMAIN, kind: "block", target: "sender", entries: entries("spammer") }),
+  );
+  await put(
+    "SenderList",
+    `${DOMAIN}/sender-lists/allow-sender`,
+    SenderListSpec.parse({ domain: DOMAIN, kind: "allow", target: "sender", entries: entries("friend") }),
+  );
+  await put(
+    "FilterSettings",
+    `${DOMAIN}/filter-settings`,
+    FilterSettingsSpec.parse({ scope: DOMAIN, sizeLimitMb: 10 }),
+  );
+  await put("PasswordPolicy", `${DOMAIN}/password-policy`, PasswordPolicySpec.parse({ scope: DOMAIN }));
+}
+
+/**
+ * Starts `mailplane smtp` as its own process on a fresh SQLite store with {@link seedTenancy}:
+ * full policy (lists, aliases, filter, SPF evaluated against a resolver without answers, content
+ * scan), the fsynced journal, and delivery to the Maildir running at the same time.
+ */
+export async function startMailplane(
+  opts: { greetingDelayMs?: number } = {},
+): Promise<Contender & { dataDir: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), "mp-bench-smtp-"));
+  const store = await openSqliteStore({ path: join(dataDir, "mailplane.db") });
+  await seedTenancy(store);
+  await store.close();
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      join(ROOT, "cli", "mailplane.ts"),
+      "smtp",
+      "--data-dir",
+      dataDir,
+      "--smtp-listen",
+      `127.0.0.1:${port}`,
+      "--submission-listen",
+      "off",
+      "--smtp-hostname",
+      "mx.bench.test",
+      "--greeting-delay",
+      String(opts.greetingDelayMs ?? 0),
+      // SPF is evaluated for every message against a resolver without answers (the machine is offline).
+      "--no-dns",
+    ],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, MAILPLANE_DATABASE_URL: "", UV_THREADPOOL_SIZE: "16" },
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      if (line.includes("SMTP engine listening")) resolve();
+    });
+    child.once("exit", (code) => reject(new Error(`mailplane smtp exited with ${code}`)));
+  });
+  const maildir = join(dataDir, "smtp", "mail", DOMAIN, "sink", "new");
+  return {
+    name: "mailplane",
+    port,
+    pid: child.pid!,
+    dataDir,
+    delivered: () => (existsSync(maildir) ? readdirSync(maildir).length : 0),
+    stop: () => stopChild(child, () => rmSync(dataDir, { recursive: true, force: true })),
+  };
+}
+
+async function stopChild(child: ChildProcess, after: () => void): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill("SIGTERM");
+    await once(child, "exit");
+  }
+  after();
+}
+
+/** Postfix's smtp-sink: accepts and discards, in C — the ceiling of what a server can answer. */
+export async function startSmtpSink(): Promise<Contender> {
+  const port = await freePort();
+  const child = spawn("smtp-sink", ["-u", "nobody", "-c", `127.0.0.1:${port}`, "1000"], { stdio: "ignore" });
+  await waitForPort(port);
+  return { name: "smtp-sink", port, pid: child.pid!, stop: () => stopChild(child, () => {}) };
+}
+
+/** Installs Haraka into a cache folder outside the repository, once. */
+export async function ensureHaraka(): Promise<string> {
+  const dir = join(
+    process.env.MAILPLANE_BENCH_CACHE ?? join(homedir(), ".cache", "mailplane-bench"),
+    "haraka-pkg",
+  );
+  const bin = join(dir, "node_modules", ".bin", "haraka");
+  if (existsSync(bin)) return bin;
+  mkdirSync(dir, { recursive: true });
+  if (!existsSync(join(dir, "package.json")))
+    writeFileSync(join(dir, "package.json"), '{"name":"haraka-bench","private":true}\n');
+  process.stderr.write(`▸ installing Haraka@${HARAKA_VERSION} into ${dir} (one time)\n`);
+  await new Promise<void>((resolve, reject) =>
+    execFile(
+      "npm",
+      ["install", "--no-audit", "--no-fund", "--loglevel=error", `Haraka@${HARAKA_VERSION}`],
+      { cwd: dir },
+      (err) => (err ? reject(err) : resolve()),
+    ),
+  );
+  return bin;
+}
+
+/**
+ * Haraka, one process (no cluster, like mailplane), configured as favourably as it gets: recipients
+ * checked against a host list, reverse DNS answered locally, and the queue hook discarding the
+ * message (no disk, no policy). Logging at error level.
+ */
+export async function startHaraka(): Promise<Contender> {
+  const bin = await ensureHaraka();
+  const dir = mkdtempSync(join(tmpdir(), "mp-bench-haraka-"));
+  const port = await freePort();
+  mkdirSync(join(dir, "config"));
+  mkdirSync(join(dir, "plugins"));
+  writeFileSync(join(dir, "config", "smtp.ini"), `listen=127.0.0.1:${port}\n`);
+  writeFileSync(join(dir, "config", "log.ini"), "[main]\nlevel=error\ntimestamps=false\nformat=default\n");
+  writeFileSync(join(dir, "config", "plugins"), "rdns_local\nrcpt_to.in_host_list\nqueue/discard\n");
+  writeFileSync(join(dir, "config", "host_list"), `${DOMAIN}\n`);
+  writeFileSync(join(dir, "config", "me"), "haraka.bench.test\n");
+  writeFileSync(
+    join(dir, "plugins", "rdns_local.js"),
+    "// The bench machine has no DNS (mailplane skips reverse lookups too).\nexports.hook_lookup_rdns = (next) => next(OK, 'localhost');\n",
+  );
+  const child = spawn(process.execPath, [bin, "-c", dir], {
+    stdio: "ignore",
+    env: { ...process.env, YES_REALLY_DO_DISCARD: "1", UV_THREADPOOL_SIZE: "16" },
+  });
+  await waitForPort(port);
+  return {
+    name: "Haraka",
+    port,
+    pid: child.pid!,
+    stop: () => stopChild(child, () => rmSync(dir, { recursive: true, force: true })),
+  };
+}
+
+/** One load run's result. */
+export interface LoadResult {
+  messages: number;
+  seconds: number;
+  perSecond: number;
+  /** Server CPU per accepted message, µs. */
+  cpuUsPerMessage: number;
+}
+
+/**
+ * Drives `count` messages of `size` bytes over `sessions` parallel sessions with smtp-source: on
+ * reused connections (`-d`: every message of a session over one connection) or a new connection per
+ * message. Fails when smtp-source reports an error (a refused message is not a measurement).
+ */
+export async function smtpSource(
+  target: Contender,
+  opts: { sessions: number; count: number; size: number; reuse: boolean },
+): Promise<LoadResult> {
+  const args = [
+    "-s",
+    String(opts.sessions),
+    "-m",
+    String(opts.count),
+    "-l",
+    String(opts.size),
+    "-f",
+    "load@outside.example",
+    "-t",
+    RECIPIENT,
+    "-M",
+    "bench.example",
+  ];
+  if (opts.reuse) args.push("-d");
+  args.push(`127.0.0.1:${target.port}`);
+  const cpuBefore = cpuMs(target.pid);
+  const started = performance.now();
+  const stderr = await new Promise<string>((resolve, reject) => {
+    execFile("smtp-source", args, { maxBuffer: 16 * 1024 * 1024 }, (err, _stdout, errOut) => {
+      if (err) return reject(new Error(`smtp-source against ${target.name}: ${errOut || err.message}`));
+      resolve(errOut);
+    });
+  });
+  const seconds = (performance.now() - started) / 1000;
+  if (stderr.trim()) throw new Error(`smtp-source against ${target.name}: ${stderr.trim().split("\n")[0]}`);
+  const cpu = cpuMs(target.pid) - cpuBefore;
+  return {
+    messages: opts.count,
+    seconds,
+    perSecond: opts.count / seconds,
+    cpuUsPerMessage: (cpu * 1000) / opts.count,
+  };
+}
+
+/** Median of numbers. */
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** The p-th percentile (0–100) by nearest rank. */
+export function percentile(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}

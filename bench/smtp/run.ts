@@ -1,0 +1,176 @@
+/**
+ * The SMTP engine benchmark: throughput against smtp-sink and Haraka in the same run, the greeting
+ * delay, propagation latency and lookup scale. Medians go to bench/RESULTS.md ("SMTP engine") and
+ * every round to bench/results/smtp-*.json.
+ *
+ *   npm run bench:smtp -- [--rounds 3] [--writes 100] [--only throughput,greeting,propagation,scale]
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { parseArgs } from "node:util";
+import { HARAKA_VERSION } from "./fixture.ts";
+import * as greeting from "./scenarios/greeting-delay.ts";
+import * as propagation from "./scenarios/propagation.ts";
+import * as scale from "./scenarios/scale.ts";
+import * as throughput from "./scenarios/throughput.ts";
+
+const benchDir = dirname(import.meta.dirname);
+const { values } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "3" },
+    writes: { type: "string", default: "100" },
+    only: { type: "string", default: "throughput,greeting,propagation,scale" },
+  },
+});
+const rounds = Number(values.rounds);
+const writes = Number(values.writes);
+const only = new Set(String(values.only).split(","));
+const log = (line: string) => process.stderr.write(`▸ ${line}\n`);
+
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+const results: {
+  throughput?: throughput.ThroughputResult;
+  greeting?: greeting.GreetingRow[];
+  propagation?: propagation.PropagationRow[];
+  scale?: scale.ScaleRow[];
+} = {};
+const startedAt = new Date();
+if (only.has("throughput")) results.throughput = await throughput.run({ rounds, log });
+if (only.has("greeting")) results.greeting = await greeting.run({ rounds, log });
+if (only.has("propagation")) results.propagation = await propagation.run({ writes, log });
+if (only.has("scale")) results.scale = await scale.run({ log });
+
+function machine(): string {
+  const cpu = cpus()[0]?.model.replace(/\s+/g, " ").trim() ?? "unknown CPU";
+  return `${cpu} × ${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average at the end ${loadavg()[0]!.toFixed(1)}`;
+}
+
+function throughputSection(t: throughput.ThroughputResult): string[] {
+  const cell = (contender: string, size: string, mode: string) =>
+    t.rows.find((r) => r.contender === contender && r.size === size && r.mode === mode);
+  const lines = [
+    "| size | connections | mailplane msg/s | smtp-sink msg/s | Haraka msg/s | mailplane ÷ smtp-sink | mailplane ÷ Haraka | CPU µs/msg mailplane · sink · Haraka |",
+    "|---|---|---:|---:|---:|---:|---:|---|",
+  ];
+  for (const size of ["2 KB", "100 KB"]) {
+    for (const mode of ["reused", "new"]) {
+      const m = cell("mailplane", size, mode);
+      const s = cell("smtp-sink", size, mode);
+      const h = cell("Haraka", size, mode);
+      if (!m || !s || !h) continue;
+      lines.push(
+        `| ${size} | ${mode} | ${fmt(m.medianPerSecond)} | ${fmt(s.medianPerSecond)} | ${fmt(h.medianPerSecond)} | ${fmt(m.medianPerSecond / s.medianPerSecond, 2)}× | ${fmt(m.medianPerSecond / h.medianPerSecond, 2)}× | ${fmt(m.medianCpuUsPerMessage)} · ${fmt(s.medianCpuUsPerMessage)} · ${fmt(h.medianCpuUsPerMessage)} |`,
+      );
+    }
+  }
+  const reused = ["2 KB", "100 KB"].map((size) => ({
+    size,
+    sink:
+      (cell("mailplane", size, "reused")?.medianPerSecond ?? 0) /
+      (cell("smtp-sink", size, "reused")?.medianPerSecond ?? 1),
+    haraka:
+      (cell("mailplane", size, "reused")?.medianPerSecond ?? 0) /
+      (cell("Haraka", size, "reused")?.medianPerSecond ?? 1),
+  }));
+  const met = (ok: boolean) => (ok ? "met" : "**not met**");
+  lines.push(
+    "",
+    `Targets on reused connections: ≥ 0.33× smtp-sink — ${reused.map((r) => `${r.size} ${fmt(r.sink, 2)}× (${met(r.sink >= 0.33)})`).join(", ")}; ` +
+      `≥ 1.5× Haraka — ${reused.map((r) => `${r.size} ${fmt(r.haraka, 2)}× (${met(r.haraka >= 1.5)})`).join(", ")}.`,
+  );
+  if (t.drain) {
+    lines.push(
+      "",
+      `Delivery: every accepted message reached the Maildir; after the last load the backlog of ${fmt(t.drain.messages)} messages took ${fmt(t.drain.seconds, 1)} s (${fmt(t.drain.perSecond)} msg/s, Maildir with fsync per file and directory).`,
+    );
+  }
+  return lines;
+}
+
+function section(): string {
+  const out = [
+    "## SMTP engine",
+    "",
+    `Run ${startedAt.toISOString().slice(0, 10)} with \`npm run bench:smtp\` on ${machine()}.`,
+    `Load: Postfix's smtp-source (C, its own process), ${throughput.SESSIONS} sessions; ${rounds} rounds per cell, **medians** shown; all contenders in the same run, one after another.`,
+    "mailplane runs as `mailplane smtp` (its own process) on a SQLite store holding the domain, a user, 1,000 aliases, 1,000-entry allow and block lists, filter settings and a password policy: every message passes the full policy (lists, recipient resolution, content scan, SPF against a resolver without answers, classification) and gets 250 only after the journal's fdatasync; Maildir delivery runs at the same time.",
+    `smtp-sink: accepts and discards (the ceiling). Haraka ${HARAKA_VERSION}: one process, \`rcpt_to.in_host_list\` + \`queue/discard\` (no policy, no disk) — as favourable to Haraka as it gets.`,
+    "",
+  ];
+  if (results.throughput)
+    out.push("### Accepted messages per second", "", ...throughputSection(results.throughput), "");
+  if (results.greeting) {
+    out.push(
+      "### Greeting delay (new connection per message, 2 KB)",
+      "",
+      "smtp-server waits a fixed 100 ms before every 220; mailplane replaces that wait (default 0, `--greeting-delay`).",
+      "",
+      "| greeting delay | msg/s | ceiling from the delay (sessions ÷ delay) |",
+      "|---:|---:|---:|",
+      ...results.greeting.map(
+        (g) =>
+          `| ${g.greetingDelayMs} ms | ${fmt(g.medianPerSecond)} | ${g.ceilingPerSecond ? fmt(g.ceilingPerSecond) : "none"} |`,
+      ),
+      "",
+    );
+  }
+  if (results.propagation) {
+    out.push(
+      "### Propagation (API write acknowledged → engine enforces)",
+      "",
+      "PUT of a new alias through the HTTP API; the time until RCPT TO for it is answered 250 by the engine running as its own process on the same store (probed in a tight loop).",
+      "",
+      "| store | writes | p50 ms | p99 ms | max ms | target p99 < 1 s |",
+      "|---|---:|---:|---:|---:|---|",
+      ...results.propagation.map(
+        (p) =>
+          `| ${p.store} | ${p.writes} | ${fmt(p.p50Ms, 1)} | ${fmt(p.p99Ms, 1)} | ${fmt(p.maxMs, 1)} | ${p.p99Ms < 1000 ? "met" : "**not met**"} |`,
+      ),
+      "",
+    );
+  }
+  if (results.scale) {
+    const max = Math.max(...results.scale.map((s) => s.heapMiB));
+    out.push(
+      "### Scale (aliases in one domain)",
+      "",
+      "| aliases | RCPT lookup ns (median) | snapshot build ms | heap MiB (objects + snapshot) |",
+      "|---:|---:|---:|---:|",
+      ...results.scale.map(
+        (s) => `| ${fmt(s.aliases)} | ${fmt(s.lookupNs)} | ${fmt(s.buildMs, 1)} | ${fmt(s.heapMiB, 1)} |`,
+      ),
+      "",
+      `A lookup is a few hash probes whatever the count; the rise at 100,000 is CPU cache misses (the probe walks keys spread over the whole map). ` +
+        `Memory at 100,000 aliases: ${fmt(max, 1)} MiB (target ≤ 100 MB: ${max <= 100 ? "met" : "**not met**"}). The build time is also what one change costs the engine for a domain of that size (it rebuilds the changed domain).`,
+      "",
+    );
+  }
+  return out.join("\n");
+}
+
+/** Replaces (or appends) the "## SMTP engine" section of bench/RESULTS.md, leaving other sections alone. */
+function writeSection(text: string): void {
+  const path = join(benchDir, "RESULTS.md");
+  const current = existsSync(path) ? readFileSync(path, "utf8") : "# Benchmark results\n";
+  const start = current.indexOf("## SMTP engine");
+  let next: string;
+  if (start < 0) next = `${current.trimEnd()}\n\n${text.trimEnd()}\n`;
+  else {
+    const rest = current.slice(start + 1);
+    const end = rest.search(/^## /m);
+    next = `${current.slice(0, start)}${text.trimEnd()}\n${end < 0 ? "" : `\n${rest.slice(end)}`}`;
+  }
+  writeFileSync(path, next);
+}
+
+mkdirSync(join(benchDir, "results"), { recursive: true });
+const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
+writeFileSync(
+  join(benchDir, "results", `smtp-${stamp}.json`),
+  JSON.stringify({ startedAt, machine: machine(), rounds, results }, null, 2),
+);
+writeSection(section());
+log(`results in bench/RESULTS.md ("SMTP engine") and bench/results/smtp-${stamp}.json`);
