@@ -1,32 +1,436 @@
 /**
- * `make demo` — for now, the foundation's smoke program: the real Pulumi CLI runs one dynamic resource
- * through up and destroy on Node 24. The full demo (platform, tenancy, mail) replaces this.
+ * `make demo` — the main job end to end: the platform comes up on loopback (control plane + SMTP
+ * engine, embedded SQLite), `pulumi up` applies the demo tenancy (tenancy/demo.yaml), real SMTP
+ * sessions (nodemailer's client) send mail, and a table compares each message's expected and actual
+ * fate. Then a change to the manifest is previewed with `pulumi preview --diff`, as a reviewer would
+ * see it in a pull request.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
+import nodemailer from "nodemailer";
+import { SMTPServer } from "smtp-server";
+import { MailplaneClient } from "../sdk/src/client/client.ts";
 
-const program = join(import.meta.dirname, "..", "test", "e2e", "smoke", "program");
-const scratch = mkdtempSync(join(tmpdir(), "mailplane-demo-"));
-const env = { ...process.env, PULUMI_BACKEND_URL: `file://${scratch}` };
-const pulumi = (...args: string[]) =>
-  execFileSync("pulumi", [...args, "--stack", "demo", "--non-interactive"], {
-    cwd: program,
-    env,
-    stdio: "inherit",
-  });
+const root = join(import.meta.dirname, "..");
+const dataDir = join(root, ".data", "demo");
+const stack = "demo";
+/** The lab's own mail server, where tenancy/demo.yaml routes acmelabs.example. */
+const LAB_PORT = 2626;
+const ACCOUNT = "acme";
+const PASSWORDS: Record<string, string> = {
+  "ada@acme.example": "Analytical-Engine-1843",
+  "linus@acme.example": "Penguin-Kernel-1991",
+  "grace@acme.example": "Cobol-Compiler-1959",
+  "margaret@acme.example": "Apollo-Guidance-1969",
+};
 
-try {
-  execFileSync("pulumi", ["stack", "init", "demo", "--non-interactive"], {
-    cwd: program,
-    env,
-    stdio: "inherit",
+const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+const green = (s: string) => (process.stdout.isTTY ? `\x1b[32m${s}\x1b[0m` : s);
+const red = (s: string) => (process.stdout.isTTY ? `\x1b[31m${s}\x1b[0m` : s);
+let stepNo = 0;
+const step = (title: string) => console.log(`\n${bold(`── ${++stepNo}. ${title} `.padEnd(100, "─"))}`);
+const info = (text: string) => console.log(`   ${text}`);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const address = srv.address();
+      srv.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
   });
-  pulumi("config", "set", "smoke:path", join(scratch, "marker.txt"));
-  pulumi("up", "--yes");
-  pulumi("destroy", "--yes");
-  pulumi("stack", "rm", "--yes");
-} finally {
-  rmSync(scratch, { recursive: true, force: true });
 }
+
+function pulumi(args: string[], options: { capture?: boolean; allowFailure?: boolean } = {}) {
+  const result = spawnSync("pulumi", [...args, "--stack", stack, "--non-interactive"], {
+    cwd: root,
+    stdio: options.capture ? ["ignore", "pipe", "pipe"] : "inherit",
+    encoding: "utf8",
+  });
+  if (result.status !== 0 && !options.allowFailure) {
+    if (options.capture) process.stderr.write(`${result.stdout}${result.stderr}`);
+    throw new Error(`pulumi ${args.join(" ")} failed (exit ${result.status})`);
+  }
+  return result;
+}
+
+/** Starts `mailplane serve` (control plane + SMTP engine) and waits until its API answers. */
+async function startPlatform(ports: {
+  api: number;
+  smtp: number;
+  submission: number;
+}): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      join(root, "cli", "mailplane.ts"),
+      "serve",
+      "--data-dir",
+      dataDir,
+      "--listen",
+      `127.0.0.1:${ports.api}`,
+      "--smtp-listen",
+      `127.0.0.1:${ports.smtp}`,
+      "--submission-listen",
+      `127.0.0.1:${ports.submission}`,
+      "--smtp-hostname",
+      "mx.acme.example",
+      "--log-level",
+      "warn",
+    ],
+    { stdio: ["ignore", "inherit", "inherit"] },
+  );
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`mailplane serve exited with code ${child.exitCode}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${ports.api}/healthz`);
+      if (res.ok) return child;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  child.kill();
+  throw new Error("mailplane serve did not answer /healthz within 30 s");
+}
+
+/** The lab's mail server: accepts everything and remembers it, so the table can show relayed mail. */
+async function startLabServer(received: string[]): Promise<SMTPServer> {
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS", "AUTH"],
+    logger: false,
+    onData(stream, _session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on("data", (c: Buffer) => chunks.push(c));
+      stream.on("end", () => {
+        received.push(Buffer.concat(chunks).toString("utf8"));
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.on("error", reject);
+    server.listen(LAB_PORT, "127.0.0.1", () => resolve());
+  });
+  return server;
+}
+
+interface Scenario {
+  label: string;
+  expected: string;
+  from: string;
+  to: string;
+  subject: string;
+  text?: string;
+  attachment?: string;
+}
+
+const GTUBE = "XJS*C4JDBQADNI.NSN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
+
+const scenarios: Scenario[] = [
+  {
+    label: "to a user",
+    expected: "delivered: ada",
+    from: "partner@supplier.example",
+    to: "ada@acme.example",
+    subject: "Order 1042",
+  },
+  {
+    label: "to a distribution list",
+    expected: "delivered: ada, linus",
+    from: "lead@customer.example",
+    to: "sales@acme.example",
+    subject: "Quote request",
+  },
+  {
+    label: "via the domain alias",
+    expected: "delivered: ada",
+    from: "old-friend@elsewhere.example",
+    to: "ada@acme-widgets.example",
+    subject: "Old address still works?",
+  },
+  {
+    label: "to a departed employee",
+    expected: "550 Joe no longer works here",
+    from: "partner@supplier.example",
+    to: "joe@acme.example",
+    subject: "Follow-up",
+  },
+  {
+    label: "from a blocked sender",
+    expected: "550 (sender blocked)",
+    from: "offers@spam.example",
+    to: "linus@acme.example",
+    subject: "Cheap watches",
+  },
+  {
+    label: "to an unknown user",
+    expected: "550 (no such user)",
+    from: "partner@supplier.example",
+    to: "nobody@acme.example",
+    subject: "Hello?",
+  },
+  {
+    label: "to a disabled user",
+    expected: "550 (user disabled)",
+    from: "partner@supplier.example",
+    to: "margaret@acme.example",
+    subject: "Apollo",
+  },
+  {
+    label: "relay attempt",
+    expected: "550 (relay denied)",
+    from: "someone@outside.example",
+    to: "victim@elsewhere.example",
+    subject: "Relay me",
+  },
+  {
+    label: "spam (GTUBE)",
+    expected: "quarantined",
+    from: "bulk@sender.example",
+    to: "linus@acme.example",
+    subject: "You won",
+    text: `Hello\n${GTUBE}\n`,
+  },
+  {
+    label: "blocked attachment",
+    expected: "quarantined",
+    from: "courier@sender.example",
+    to: "grace@acme.example",
+    subject: "Your parcel",
+    attachment: "parcel-label.exe",
+  },
+  {
+    label: "unsure (all-caps subject)",
+    expected: "tagged [SPAM?], delivered: ada",
+    from: "promo@sender.example",
+    to: "ada@acme.example",
+    subject: "FREE WIDGETS FOR EVERYONE",
+  },
+  {
+    label: "allow-listed sender",
+    expected: "delivered: grace (filters skipped)",
+    from: "billing@bank.example",
+    to: "it@acme.example",
+    subject: "Statement",
+    text: `Your statement (it quotes a spam test string: ${GTUBE})\n`,
+  },
+  {
+    label: "to the lab (route)",
+    expected: "relayed to 127.0.0.1:2626",
+    from: "partner@supplier.example",
+    to: "results@acmelabs.example",
+    subject: "Sample results",
+  },
+];
+
+interface Sent {
+  scenario: Scenario;
+  token: string;
+  reply: string;
+  accepted: boolean;
+}
+
+async function send(smtpPort: number, scenario: Scenario, token: string): Promise<Sent> {
+  const transport = nodemailer.createTransport({
+    host: "127.0.0.1",
+    port: smtpPort,
+    secure: false,
+    ignoreTLS: true,
+    name: "client.supplier.example",
+  });
+  try {
+    const info = await transport.sendMail({
+      from: scenario.from,
+      to: scenario.to,
+      subject: `${scenario.subject} ${token}`,
+      text: scenario.text ?? `Hello from ${scenario.from}.\n`,
+      ...(scenario.attachment
+        ? {
+            attachments: [{ filename: scenario.attachment, content: Buffer.from("MZ not really a program") }],
+          }
+        : {}),
+    });
+    return { scenario, token, reply: info.response, accepted: true };
+  } catch (err) {
+    const e = err as { response?: string; message: string };
+    return { scenario, token, reply: e.response ?? e.message, accepted: false };
+  } finally {
+    transport.close();
+  }
+}
+
+/** Files under `dir` (recursively) whose content contains `token`. */
+function filesWith(dir: string, token: string): string[] {
+  if (!existsSync(dir)) return [];
+  const found: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    if (readFileSync(path).includes(token)) found.push(path);
+  }
+  return found;
+}
+
+/** What happened to an accepted message: Maildirs it reached, quarantine, or the lab's server. */
+function fateOf(sent: Sent, labMail: string[]): string | null {
+  if (!sent.accepted) return sent.reply.replace(/^(\d{3}) (\d\.\d\.\d )?/, "$1 ");
+  const engineDir = join(dataDir, "smtp");
+  if (filesWith(join(engineDir, "quarantine"), sent.token).length > 0) return "quarantined";
+  const mailboxes = filesWith(join(engineDir, "mail"), sent.token)
+    .filter((p) => p.includes("/new/") || p.includes("/cur/"))
+    .map((p) => p.slice(join(engineDir, "mail").length + 1).split("/"))
+    .map(([domain, local]) => (domain === "acme.example" ? local : `${local}@${domain}`))
+    .sort();
+  if (mailboxes.length > 0) {
+    const copy = readFileSync(
+      filesWith(join(engineDir, "mail"), sent.token).find((p) => p.includes("/new/") || p.includes("/cur/"))!,
+      "utf8",
+    );
+    const tagged = /^Subject: \[SPAM\?\]/m.test(copy) ? "tagged [SPAM?], " : "";
+    const skipped = sent.scenario.from === "billing@bank.example" ? " (filters skipped)" : "";
+    return `${tagged}delivered: ${mailboxes.join(", ")}${skipped}`;
+  }
+  if (labMail.some((m) => m.includes(sent.token))) return `relayed to 127.0.0.1:${LAB_PORT}`;
+  return null;
+}
+
+function matches(expected: string, actual: string): boolean {
+  if (expected.startsWith("550 (")) return actual.startsWith("550 ");
+  return actual.startsWith(expected) || actual === expected;
+}
+
+async function main() {
+  step("The platform: control plane + SMTP engine on loopback (embedded SQLite)");
+  const labMail: string[] = [];
+  const lab = await startLabServer(labMail).catch((err) => {
+    throw new Error(`port ${LAB_PORT} (the lab's mail server in tenancy/demo.yaml) is busy: ${err.message}`);
+  });
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  const ports = { api: await freePort(), smtp: await freePort(), submission: await freePort() };
+  const platform = await startPlatform(ports);
+  const endpoint = `http://127.0.0.1:${ports.api}`;
+  info(`API          ${endpoint}   (OpenAPI at ${endpoint}/openapi.json)`);
+  info(`SMTP inbound 127.0.0.1:${ports.smtp}   submission 127.0.0.1:${ports.submission} (STARTTLS + AUTH)`);
+  info(`lab server   127.0.0.1:${LAB_PORT} (acmelabs.example's own mail server)`);
+
+  try {
+    const admin = new MailplaneClient({
+      endpoint,
+      token: readFileSync(join(dataDir, "admin-token"), "utf8").trim(),
+    });
+    await admin.accounts.put({ id: ACCOUNT, name: "Acme Widgets" });
+    const { token } = await admin.tokens.create(
+      { role: "account-admin", description: "make demo: the Pulumi stack" },
+      { account: ACCOUNT },
+    );
+    await admin.close();
+    info(`account "${ACCOUNT}" with an account-admin token (kept only as a secret in the stack config)`);
+
+    step(`The stack "${stack}": endpoint, token and passwords in its config (secrets encrypted)`);
+    pulumi(["stack", "rm", "--yes", "--force"], { capture: true, allowFailure: true });
+    rmSync(join(root, `Pulumi.${stack}.yaml`), { force: true });
+    spawnSync("pulumi", ["stack", "init", stack, "--non-interactive"], { cwd: root, stdio: "ignore" });
+    pulumi(["config", "set", "mailplane:endpoint", endpoint], { capture: true });
+    pulumi(["config", "set", "--secret", "mailplane:token", token], { capture: true });
+    for (const [address, password] of Object.entries(PASSWORDS)) {
+      pulumi(["config", "set", "--secret", "--path", `passwords["${address}"]`, password], { capture: true });
+    }
+    info(`Pulumi.${stack}.yaml written; backend ${process.env.PULUMI_BACKEND_URL}`);
+
+    step("pulumi up — the tenancy of tenancy/demo.yaml");
+    pulumi(["up", "--yes", "--skip-preview"]);
+
+    step("Mail: real SMTP sessions against the inbound listener");
+    // The engine rebuilds its policy from the store within a second of a committed change.
+    await new Promise((r) => setTimeout(r, 1500));
+    const sent: Sent[] = [];
+    for (const [i, scenario] of scenarios.entries()) {
+      sent.push(await send(ports.smtp, scenario, `[#${i + 1}]`));
+    }
+    const deadline = Date.now() + 20_000;
+    let fates = sent.map((s) => fateOf(s, labMail));
+    while (
+      fates.some((f, i) => f === null || !matches(sent[i]!.scenario.expected, f)) &&
+      Date.now() < deadline
+    ) {
+      await new Promise((r) => setTimeout(r, 250));
+      fates = sent.map((s) => fateOf(s, labMail));
+    }
+    const rows = sent.map((s, i) => {
+      const actual = fates[i] ?? "(accepted; not delivered yet)";
+      return {
+        n: `#${i + 1}`,
+        label: s.scenario.label,
+        to: s.scenario.to,
+        expected: s.scenario.expected,
+        actual,
+      };
+    });
+    const width = {
+      label: Math.max(...rows.map((r) => r.label.length), 7),
+      to: Math.max(...rows.map((r) => r.to.length), 2),
+      expected: Math.max(...rows.map((r) => r.expected.length), 8),
+    };
+    console.log(
+      `\n   ${"".padEnd(4)}${"message".padEnd(width.label + 2)}${"to".padEnd(width.to + 2)}${"expected fate".padEnd(width.expected + 2)}actual fate`,
+    );
+    let ok = 0;
+    for (const r of rows) {
+      const good = matches(r.expected, r.actual);
+      if (good) ok++;
+      const actual = r.actual.length > 70 ? `${r.actual.slice(0, 67)}...` : r.actual;
+      console.log(
+        `   ${r.n.padEnd(4)}${r.label.padEnd(width.label + 2)}${r.to.padEnd(width.to + 2)}${r.expected.padEnd(width.expected + 2)}${good ? green(`✓ ${actual}`) : red(`✗ ${actual}`)}`,
+      );
+    }
+    console.log(
+      `\n   ${ok === rows.length ? green(`${ok}/${rows.length} as declared`) : red(`${ok}/${rows.length} as declared`)}`,
+    );
+    info(`Maildirs: ${join(dataDir, "smtp", "mail")}/<domain>/<user>/new`);
+
+    step("A change in review: `pulumi preview --diff` of an edited manifest");
+    const edited = readFileSync(join(root, "tenancy", "demo.yaml"), "utf8")
+      .replace("quarantineThreshold: 0.9", "quarantineThreshold: 0.8")
+      .replace(
+        "    action: { type: forward, to: [ada@acme.example, linus@acme.example] }",
+        "    action: { type: forward, to: [ada@acme.example, grace@acme.example, linus@acme.example] }",
+      )
+      .replace(/ {2}- address: joe@acme\.example\n {4}action: \{[^\n]*\n/, "");
+    const editedFile = join(dataDir, "tenancy-next.yaml");
+    writeFileSync(editedFile, edited);
+    info("edited: quarantine threshold 0.9 → 0.8, grace joins sales@, joe's reject alias removed");
+    pulumi(["config", "set", "manifest", editedFile], { capture: true });
+    pulumi(["preview", "--diff"]);
+    pulumi(["config", "rm", "manifest"], { capture: true });
+
+    step("Done");
+    info(
+      ok === rows.length
+        ? "Every message met the fate the tenancy declares."
+        : "Some messages did not meet their declared fate (see ✗ above).",
+    );
+    info("Explore further:");
+    info(
+      `  bash scripts/run.sh node cli/mailplane.ts serve --data-dir .data/demo --listen 127.0.0.1:${ports.api} --smtp-listen 127.0.0.1:${ports.smtp}`,
+    );
+    info(`  bash scripts/run.sh pulumi stack output --stack ${stack}           # DNS records to publish`);
+    info(
+      `  bash scripts/run.sh pulumi preview --diff --stack ${stack}         # after editing tenancy/demo.yaml`,
+    );
+    info("  examples/ (typescript, yaml-manifest, gitops) · docs/ · bench/RESULTS.md");
+    if (ok !== rows.length) process.exitCode = 1;
+  } finally {
+    platform.kill("SIGTERM");
+    await new Promise((r) => platform.once("exit", r));
+    await new Promise<void>((r) => lab.close(() => r()));
+  }
+}
+
+await main();
