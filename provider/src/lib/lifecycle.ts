@@ -2,6 +2,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
+import { toDotPath } from "../../../sdk/src/errors.ts";
 import type { KindDescriptor } from "../../../sdk/src/models/kinds.ts";
 import { type CheckFailure, checkInputs } from "./check.ts";
 import { diffResource, type UniqueNames } from "./diff.ts";
@@ -46,7 +47,7 @@ function describeApiError(kind: string, id: string, action: string, err: unknown
   const code = errorCode(err);
   const message = err instanceof Error ? err.message : String(err);
   const fields = (err as { errors?: { path: (string | number)[]; message: string }[] }).errors ?? [];
-  const lines = fields.map((f) => `  ${f.path.join(".") || "(root)"}: ${f.message}`);
+  const lines = fields.map((f) => `  ${toDotPath(f.path) || "(root)"}: ${f.message}`);
   let hint = "";
   if (code === "MP_PRECONDITION_FAILED") {
     hint =
@@ -84,11 +85,17 @@ export function defineProvider(
   const specFields = Object.keys(spec.shape);
   const secretFields = kind.secretFields;
 
-  /** Outputs from the API object: secrets and `adopt` are carried from what was declared. */
+  /**
+   * Outputs from the API object; secrets and `adopt` mirror what was declared — present exactly when
+   * declared, or a refresh would carry a removed one back into the inputs and diff forever.
+   */
   const outputsOf = (live: Stored, declared: Props, adopt: boolean | undefined): Props => {
     // The object's `id` is the resource's ID; Pulumi reserves the `id` property for it.
-    const { id: _id, ...outs }: Props = { ...live };
-    for (const field of secretFields) if (declared[field] !== undefined) outs[field] = declared[field];
+    const { id: _id, adopt: _adopt, ...outs }: Props = { ...live };
+    for (const field of secretFields) {
+      if (declared[field] !== undefined) outs[field] = declared[field];
+      else delete outs[field];
+    }
     if (adopt !== undefined) outs["adopt"] = adopt;
     return outs;
   };
@@ -175,7 +182,7 @@ export function defineProvider(
       // Adopting (or a singleton, which always exists): converge the live object to the declaration.
       const body = changedFields(existing, normalised);
       if (Object.keys(body).length === 0) return { id, outs: outputsOf(existing, normalised, adopt) };
-      // Report what differed; the provider's stderr shows as a diagnostic of the update.
+      // Report what differed: the provider's stderr shows among the run's diagnostics.
       process.stderr.write(`mailplane: adopting ${kind.name} ${id}: ${describeChanges(existing, body)}\n`);
       try {
         const updated = await api().patch(path, body, existing.etag);

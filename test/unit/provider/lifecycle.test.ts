@@ -196,4 +196,21 @@ describe("read, update, delete", () => {
       "DELETE /v1/domains/example.com/users/alice@example.com",
     ]);
   });
+
+  it("removing adopt or the password from the program leaves no trace a refresh could bring back", async () => {
+    const provider = users();
+    const created = await provider.create(
+      await checked(provider, { address: "alice@example.com", password: "Secret-Pass-1", adopt: true }),
+    );
+    const updated = await provider.update(
+      "alice@example.com",
+      created.outs,
+      await checked(provider, { address: "alice@example.com" }),
+    );
+    expect(updated.outs).not.toHaveProperty("adopt");
+    expect(updated.outs).not.toHaveProperty("password");
+    const read = await provider.read("alice@example.com", updated.outs);
+    expect(read.inputs).not.toHaveProperty("adopt");
+    expect(read.inputs).not.toHaveProperty("password");
+  });
 });
