@@ -8,7 +8,8 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestPlatform, type TestPlatform } from "../../e2e/provider/platform.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const TOKEN = "mp_serialization-test-token-0123456789abcdef";
@@ -32,6 +33,11 @@ const requireFromString = pulumiRequire("require-from-string") as (code: string)
 
 describe("the serialized provider of each resource", () => {
   let texts: Record<string, string>;
+  let platform: TestPlatform | undefined;
+
+  afterAll(async () => {
+    await platform?.close();
+  });
 
   beforeAll(async () => {
     const { stdout } = await promisify(execFile)(
@@ -96,4 +102,37 @@ describe("the serialized provider of each resource", () => {
       failures: [],
     });
   });
+
+  it("creates, reads and deletes against a real control plane, configured only through configure()", async () => {
+    platform = await startTestPlatform("serialization");
+    const stack: Record<string, string> = {
+      "mailplane:endpoint": platform.url,
+      "mailplane:token": platform.token,
+    };
+    const config = { get: (key: string) => stack[key] };
+    const domain = requireFromString(texts["Domain"]!).handler();
+    const route = requireFromString(texts["Route"]!).handler();
+    await domain["configure"]!({ config });
+    await route["configure"]!({ config });
+
+    const domainInputs = (await domain["check"]!({}, { name: "serialized.test" })).inputs;
+    const created = await domain["create"]!({ ...domainInputs, __provider: texts["Domain"] });
+    expect(created.id).toBe("serialized.test");
+    const routeInputs = (
+      await route["check"]!({}, { domain: "serialized.test", host: "MX1.serialized.test" })
+    ).inputs;
+    const createdRoute = await route["create"]!({ ...routeInputs, __provider: texts["Route"] });
+    expect(createdRoute.id).toBe("serialized.test/routes/mx1.serialized.test:25");
+    expect(await platform.client.routes.get("serialized.test", "mx1.serialized.test:25")).toMatchObject({
+      priority: 10,
+    });
+
+    const read = await route["read"]!(createdRoute.id, createdRoute.outs);
+    expect(read.inputs).toMatchObject({ host: "mx1.serialized.test", port: 25 });
+    await route["delete"]!(createdRoute.id, createdRoute.outs);
+    await domain["delete"]!(created.id, created.outs);
+    await expect(platform.client.domains.get("serialized.test")).rejects.toMatchObject({
+      code: "MP_NOT_FOUND",
+    });
+  }, 60_000);
 });
