@@ -336,7 +336,7 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
       await queue!.close();
       relay.close();
       await responder.flush();
-      if (log instanceof FileMessageLog) await log.flush();
+      if (log instanceof FileMessageLog) await log.close();
       await opts.policy.close?.();
     },
   };

@@ -1,6 +1,6 @@
 /** The message log: one entry per transaction outcome (accepted, rejected, deferred) plus its delivery status. */
 import { mkdirSync, readFileSync } from "node:fs";
-import { appendFile } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { dirname } from "node:path";
 
 /** How SpamPanel's log search classifies messages. */
@@ -94,6 +94,7 @@ export class FileMessageLog implements MessageLog {
   readonly #max: number;
   #buffer: string[] = [];
   #writing: Promise<void> = Promise.resolve();
+  #fh: FileHandle | null = null;
 
   /** @param maxEntries entries kept in memory (oldest dropped first); default 200,000. */
   constructor(file: string | null, retentionDays = 28, maxEntries = 200_000) {
@@ -213,7 +214,12 @@ export class FileMessageLog implements MessageLog {
     setImmediate(() => {
       const lines = this.#buffer;
       this.#buffer = [];
-      this.#writing = this.#writing.then(() => appendFile(file, `${lines.join("\n")}\n`)).catch(() => {});
+      this.#writing = this.#writing
+        .then(async () => {
+          this.#fh ??= await open(file, "a");
+          await this.#fh.write(`${lines.join("\n")}\n`);
+        })
+        .catch(() => {});
     });
   }
 
@@ -221,5 +227,12 @@ export class FileMessageLog implements MessageLog {
   async flush(): Promise<void> {
     await new Promise((r) => setImmediate(r));
     await this.#writing;
+  }
+
+  /** Writes what is buffered and closes the file. */
+  async close(): Promise<void> {
+    await this.flush();
+    await this.#fh?.close();
+    this.#fh = null;
   }
 }

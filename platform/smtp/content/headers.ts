@@ -10,13 +10,19 @@ import type { HeaderEdits } from "../phases/data.ts";
  * @example applyEdits(raw, { prepend: ["X-Recommended-Action: accept"], subjectPrefix: "[SPAM?]" })
  */
 export function applyEdits(message: Buffer, edits: HeaderEdits): Buffer {
+  const parts = editedParts(message, edits);
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+/** {@link applyEdits} as pieces, for vectored writes that do not copy the message. */
+export function editedParts(message: Buffer, edits: HeaderEdits): Buffer[] {
   const crlf = message.indexOf("\r\n") >= 0 || message.length === 0;
   const eol = crlf ? "\r\n" : "\n";
   const parts: Buffer[] = [];
   if (edits.prepend.length > 0)
     parts.push(Buffer.from(edits.prepend.map((f) => f.replace(/\r?\n/g, eol) + eol).join("")));
   parts.push(edits.subjectPrefix ? prefixSubject(message, edits.subjectPrefix) : message);
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  return parts;
 }
 
 /** Prefixes the Subject: field of the top-level header block, adding one when there is none. */

@@ -26,7 +26,8 @@ export function maildirOf(root: string, address: string): string {
  * Delivers into Maildirs. The file name is derived from the queue ID and the recipient rather than
  * a random part, so a message the queue delivers again after a crash (its done mark was lost)
  * replaces its own earlier copy in new/ instead of appearing twice. Otherwise it follows the
- * Maildir rules: write in tmp/, sync, rename into new/, sync new/.
+ * Maildir rules: write in tmp/, sync, rename into new/, sync new/ (one directory sync shared by the
+ * deliveries that renamed into it meanwhile).
  *
  * @example
  * const store = new MaildirStore("/data/mail");
@@ -36,6 +37,7 @@ export class MaildirStore {
   readonly root: string;
   readonly #host = hostname().replace(/\//g, "\\057").replace(/:/g, "\\072");
   readonly #ready = new Map<string, Promise<void>>();
+  readonly #dirSyncs = new Map<string, { running: Promise<void> | null; next: Promise<void> | null }>();
 
   constructor(root: string) {
     this.root = root;
@@ -64,23 +66,55 @@ export class MaildirStore {
     address: string,
     queueId: string,
     seq: number,
-    message: Buffer,
+    message: Buffer | Buffer[],
     receivedAt = Date.now(),
   ): Promise<string> {
     const dir = maildirOf(this.root, address);
     await this.#ensure(dir);
-    const name = `${Math.floor(receivedAt / 1000)}.Q${queueId}_${seq}.${this.#host},S=${message.length}`;
+    const parts = Array.isArray(message) ? message : [message];
+    const size = parts.reduce((n, p) => n + p.length, 0);
+    const name = `${Math.floor(receivedAt / 1000)}.Q${queueId}_${seq}.${this.#host},S=${size}`;
     const tmp = join(dir, "tmp", name);
     const fh = await open(tmp, "w");
     try {
-      await fh.writeFile(message);
-      await fh.sync();
+      let written = 0;
+      while (written < size) {
+        const chunk = written === 0 ? parts : [Buffer.concat(parts).subarray(written)];
+        written += (await fh.writev(chunk, written)).bytesWritten;
+      }
+      await fh.datasync();
     } finally {
       await fh.close();
     }
     const final = join(dir, "new", name);
     await rename(tmp, final);
-    await fsyncDir(join(dir, "new"));
+    await this.#syncDir(join(dir, "new"));
     return final;
+  }
+
+  /**
+   * fsyncs a directory, sharing syncs between concurrent deliveries (a group commit per folder):
+   * a caller waits for a sync that started after its rename, so its entry is covered.
+   */
+  #syncDir(dir: string): Promise<void> {
+    let state = this.#dirSyncs.get(dir);
+    if (!state) {
+      state = { running: null, next: null };
+      this.#dirSyncs.set(dir, state);
+    }
+    const s = state;
+    if (!s.running) {
+      s.running = fsyncDir(dir).finally(() => {
+        s.running = null;
+      });
+      return s.running;
+    }
+    s.next ??= s.running
+      .catch(() => {})
+      .then(() => {
+        s.next = null;
+        return this.#syncDir(dir);
+      });
+    return s.next;
   }
 }

@@ -1,5 +1,5 @@
 /** Delivery of one queued message to its targets: Maildir, the domain's routes, remote MX/smarthost, auto-replies. */
-import { applyEdits } from "../content/headers.ts";
+import { editedParts } from "../content/headers.ts";
 import type { DnsResolver } from "../content/spf.ts";
 import { splitMailbox } from "../policy/matchers.ts";
 import type { PolicySnapshot } from "../policy/snapshot.ts";
@@ -73,7 +73,10 @@ const outcome = (key: string, r: RelayResult): DeliveryOutcome => ({
  */
 export function createDeliver(deps: DeliverDeps): Deliver {
   return async (meta, body, targets) => {
-    const message = applyEdits(body, meta.edits);
+    const parts = editedParts(body, meta.edits);
+    // Joined only for relaying (nodemailer wants one buffer); Maildir copies are written as pieces.
+    let joined: Buffer | undefined;
+    const message = () => (joined ??= parts.length === 1 ? parts[0]! : Buffer.concat(parts));
     const outcomes: DeliveryOutcome[] = [];
     const relayGroups = new Map<string, TargetState[]>();
     const remoteGroups = new Map<string, TargetState[]>();
@@ -89,7 +92,7 @@ export function createDeliver(deps: DeliverDeps): Deliver {
                 target.address,
                 meta.id,
                 index,
-                Buffer.concat([trace, message]),
+                [trace, ...parts],
                 Date.parse(meta.receivedAt),
               );
               outcomes.push({
@@ -187,7 +190,7 @@ export function createDeliver(deps: DeliverDeps): Deliver {
             routes,
             meta.sender,
             group.map((t) => (t.target.kind === "relay" ? t.target.address : "")),
-            message,
+            message(),
           );
           for (const [i, r] of results.entries()) outcomes.push(outcome(group[i]!.key, r));
         })(),
@@ -222,7 +225,7 @@ export function createDeliver(deps: DeliverDeps): Deliver {
               });
             return;
           }
-          const results = await deps.relay.send(hops, meta.sender, addresses, message);
+          const results = await deps.relay.send(hops, meta.sender, addresses, message());
           for (const [i, r] of results.entries()) outcomes.push(outcome(group[i]!.key, r));
         })(),
       );

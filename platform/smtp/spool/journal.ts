@@ -1,12 +1,16 @@
 /** The durable spool: an append-only journal whose fsyncs are shared by every session waiting on it (group commit). */
-import { mkdirSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
-import { appendFile, type FileHandle, open, unlink } from "node:fs/promises";
+import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
+import { type FileHandle, open, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 
-/** Record header: magic "MPQ1", meta length, body length, CRC-32 of meta+body (all u32 big-endian). */
-const MAGIC = 0x4d505131;
-const HEADER_BYTES = 16;
+/**
+ * Record header: magic "MPQ2", the segment's sequence number, meta length, body length, CRC-32 of
+ * sequence+meta+body (all u32 big-endian). The sequence number lets segment files be reused: records
+ * a recycled file still holds from its previous life carry another number and end the scan.
+ */
+const MAGIC = 0x4d505132;
+const HEADER_BYTES = 20;
 
 /** Where a record lives: segment number and byte offset of its header. */
 export interface JournalRef {
@@ -22,31 +26,54 @@ export interface RecoveredRecord {
   meta: unknown;
 }
 
-/** Encodes one record (also the format of single-message files in deferred/ and quarantine/). */
-export function encodeRecord(meta: unknown, body: Buffer): Buffer[] {
+/** CRC-32 of meta and body, then of the sequence number: the flush can stamp the number in cheaply. */
+function checksum(header: Buffer, metaBytes: Buffer, body: Buffer): number {
+  return crc32(header.subarray(4, 8), crc32(body, crc32(metaBytes)));
+}
+
+/** Stamps a segment's sequence number into an encoded record and fixes its checksum. */
+function stamp(buffers: Buffer[], seq: number): void {
+  const header = buffers[0]!;
+  const inner = crc32(buffers[2]!, crc32(buffers[1]!));
+  header.writeUInt32BE(seq, 4);
+  header.writeUInt32BE(crc32(header.subarray(4, 8), inner), 16);
+}
+
+/**
+ * Encodes one record (also the format of single-message files in deferred/ and quarantine/, with
+ * sequence number 0).
+ */
+export function encodeRecord(meta: unknown, body: Buffer, seq = 0): Buffer[] {
   const metaBytes = Buffer.from(JSON.stringify(meta));
   const header = Buffer.alloc(HEADER_BYTES);
   header.writeUInt32BE(MAGIC, 0);
-  header.writeUInt32BE(metaBytes.length, 4);
-  header.writeUInt32BE(body.length, 8);
-  header.writeUInt32BE(crc32(body, crc32(metaBytes)), 12);
+  header.writeUInt32BE(seq, 4);
+  header.writeUInt32BE(metaBytes.length, 8);
+  header.writeUInt32BE(body.length, 12);
+  header.writeUInt32BE(checksum(header, metaBytes, body), 16);
   return [header, metaBytes, body];
 }
 
-/** Decodes the record at `offset`; undefined when it is torn or corrupt (a crash mid-write). */
+/**
+ * Decodes the record at `offset`; undefined when it is torn or corrupt (a crash mid-write) or,
+ * given `seq`, belongs to another segment (a recycled file's old content).
+ */
 export function decodeRecord(
   data: Buffer,
   offset = 0,
+  seq?: number,
 ): { meta: unknown; body: Buffer; metaLength: number; bodyLength: number; next: number } | undefined {
   if (offset + HEADER_BYTES > data.length) return undefined;
   if (data.readUInt32BE(offset) !== MAGIC) return undefined;
-  const metaLength = data.readUInt32BE(offset + 4);
-  const bodyLength = data.readUInt32BE(offset + 8);
+  if (seq !== undefined && data.readUInt32BE(offset + 4) !== seq) return undefined;
+  const metaLength = data.readUInt32BE(offset + 8);
+  const bodyLength = data.readUInt32BE(offset + 12);
   const end = offset + HEADER_BYTES + metaLength + bodyLength;
   if (end > data.length) return undefined;
+  const header = data.subarray(offset, offset + HEADER_BYTES);
   const metaBytes = data.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + metaLength);
   const body = data.subarray(offset + HEADER_BYTES + metaLength, end);
-  if (crc32(body, crc32(metaBytes)) !== data.readUInt32BE(offset + 12)) return undefined;
+  if (checksum(header, metaBytes, body) !== data.readUInt32BE(offset + 16)) return undefined;
   try {
     return { meta: JSON.parse(metaBytes.toString("utf8")), body, metaLength, bodyLength, next: end };
   } catch {
@@ -85,6 +112,8 @@ interface Segment {
 const segmentName = (seq: number) => `${String(seq).padStart(12, "0")}.log`;
 const doneName = (seq: number) => `${String(seq).padStart(12, "0")}.done`;
 const ZEROS = Buffer.alloc(1024 * 1024);
+/** Finished segment files kept for reuse. */
+const MAX_SPARES = 2;
 
 /** A segment file opened for appending: its handle and how many syncs on it are running. */
 interface OpenSegment {
@@ -105,9 +134,11 @@ interface OpenSegment {
  * is on disk too, so recovery — which reads records in order and stops at the first torn one —
  * never skips an acknowledged record.
  *
- * Segments are written full of zeros (and synced) before use, prepared in the background while
- * the previous one fills: appending then changes no file size or extent, so a sync is a data flush
- * without a filesystem journal commit — about twice as many syncs per second on ext4.
+ * Segments are allocated before use — written full of zeros once, or reused from a finished
+ * segment — and prepared in the background while the previous one fills: appending then changes no
+ * file size or extent, so a sync is a data flush without a filesystem journal commit (about twice
+ * as many syncs per second on ext4). A reused file's old records carry their old segment number,
+ * so recovery stops at them like at a torn tail.
  *
  * Records are marked done (delivered, moved or quarantined) in a `.done` side file that is not
  * synced: after a crash a done mark may be lost and the message is delivered again — a duplicate,
@@ -134,6 +165,8 @@ export class Journal {
   #failed: Error | null = null;
   #readers = new Map<number, Promise<FileHandle>>();
   #doneBuffer = new Map<number, string[]>();
+  #doneHandles = new Map<number, FileHandle>();
+  #spares: string[] = [];
   #doneScheduled = false;
   #doneWriting: Promise<void> = Promise.resolve();
   #closed = false;
@@ -177,7 +210,7 @@ export class Journal {
       const segment: Segment = { seq, live: 0, retired: true };
       let offset = 0;
       for (;;) {
-        const rec = decodeRecord(data, offset);
+        const rec = decodeRecord(data, offset, seq);
         if (!rec) break;
         if (!done.has(String(offset))) {
           recovered.push({
@@ -199,6 +232,10 @@ export class Journal {
         journal.#segments.set(seq, segment);
       }
     }
+    for (const f of readdirSync(dir).filter((name) => /^spare-\d+\.seg$/.test(name))) {
+      if (journal.#spares.length < MAX_SPARES) journal.#spares.push(join(dir, f));
+      else unlinkSync(join(dir, f));
+    }
     const first = await journal.#prepare((seqs.at(-1) ?? 0) + 1, segmentBytes);
     journal.#use(first);
     return { journal, recovered };
@@ -219,6 +256,7 @@ export class Journal {
   append(meta: unknown, body: Buffer, syncDirs: string[] = []): Promise<JournalRef> {
     if (this.#failed) return Promise.reject(this.#failed);
     if (this.#closed) return Promise.reject(new Error("journal closed"));
+    // Encoded with sequence 0; the flush stamps the segment's number (and the checksum) in.
     const buffers = encodeRecord(meta, body);
     return new Promise((resolve, reject) => {
       this.#queue.push({
@@ -245,7 +283,7 @@ export class Journal {
     const length = HEADER_BYTES + ref.metaLength + ref.bodyLength;
     const buf = Buffer.alloc(length);
     const { bytesRead } = await fh.read(buf, 0, length, ref.offset);
-    const rec = bytesRead === length ? decodeRecord(buf, 0) : undefined;
+    const rec = bytesRead === length ? decodeRecord(buf, 0, ref.segment) : undefined;
     if (!rec) throw new Error(`journal record ${ref.segment}@${ref.offset} is unreadable`);
     return { meta: rec.meta, body: Buffer.from(rec.body) };
   }
@@ -287,6 +325,8 @@ export class Journal {
     if (this.#current.live === 0) await this.#removeSegment(this.#current.seq);
     for (const reader of this.#readers.values()) await (await reader).close().catch(() => {});
     this.#readers.clear();
+    for (const fh of this.#doneHandles.values()) await fh.close().catch(() => {});
+    this.#doneHandles.clear();
   }
 
   async #writeDone(): Promise<void> {
@@ -298,7 +338,12 @@ export class Journal {
         await this.#removeSegment(seq);
         continue;
       }
-      await appendFile(join(this.dir, doneName(seq)), `${offsets.join("\n")}\n`);
+      let fh = this.#doneHandles.get(seq);
+      if (!fh) {
+        fh = await open(join(this.dir, doneName(seq)), "a");
+        this.#doneHandles.set(seq, fh);
+      }
+      await fh.write(`${offsets.join("\n")}\n`);
     }
   }
 
@@ -307,13 +352,43 @@ export class Journal {
     const reader = this.#readers.get(seq);
     this.#readers.delete(seq);
     if (reader) await (await reader).close().catch(() => {});
-    await unlink(join(this.dir, segmentName(seq))).catch(() => {});
+    const done = this.#doneHandles.get(seq);
+    this.#doneHandles.delete(seq);
+    await done?.close().catch(() => {});
     await unlink(join(this.dir, doneName(seq))).catch(() => {});
+    // Keep a couple of finished segments as spares: a reused file is already allocated, so the next
+    // segment needs no zero-fill. Its old records carry the old sequence number and are never read.
+    if (this.#spares.length < MAX_SPARES) {
+      const spare = join(this.dir, `spare-${seq}.seg`);
+      try {
+        await rename(join(this.dir, segmentName(seq)), spare);
+        this.#spares.push(spare);
+        return;
+      } catch {
+        // fall through: delete it
+      }
+    }
+    await unlink(join(this.dir, segmentName(seq))).catch(() => {});
   }
 
-  /** Creates segment `seq` full of zeros, synced, with its directory entry synced. */
+  /**
+   * Makes segment `seq`: a spare renamed (already allocated), or a new file full of zeros, synced;
+   * either way with its directory entry synced.
+   */
   async #prepare(seq: number, bytes: number): Promise<OpenSegment> {
-    const fh = await open(join(this.dir, segmentName(seq)), "wx+");
+    const path = join(this.dir, segmentName(seq));
+    while (this.#spares.length > 0) {
+      const spare = this.#spares.pop()!;
+      try {
+        if (statSync(spare).size < bytes) throw new Error("spare too small");
+        await rename(spare, path);
+        await fsyncDir(this.dir);
+        return { seq, fh: await open(path, "r+"), syncing: 0 };
+      } catch {
+        await unlink(spare).catch(() => {});
+      }
+    }
+    const fh = await open(path, "wx+");
     try {
       for (let at = 0; at < bytes; at += ZEROS.length) {
         await fh.write(ZEROS, 0, Math.min(ZEROS.length, bytes - at), at);
@@ -380,6 +455,7 @@ export class Journal {
         try {
           const dirs = [...new Set(batch.flatMap((p) => p.syncDirs))];
           await Promise.all(dirs.map(fsyncDir));
+          for (const p of batch) stamp(p.buffers, segment.seq);
           const buffers = batch.flatMap((p) => p.buffers);
           let written = 0;
           while (written < bytes) {

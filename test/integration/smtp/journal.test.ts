@@ -57,6 +57,28 @@ describe("Journal", () => {
     expect(readdirSync(dir).filter((f) => f.startsWith("000000000001"))).toEqual([]);
   });
 
+  it("reuses finished segment files without resurrecting the records they held", async () => {
+    const dir = scratch();
+    const { journal } = await Journal.open(dir, 4096);
+    // Fill and finish a few segments so they become spares, then write new records into the reused files.
+    for (let round = 0; round < 4; round++) {
+      const refs = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          journal.append({ id: `old${round}-${i}` }, Buffer.alloc(400, 98)),
+        ),
+      );
+      for (const ref of refs) journal.markDone(ref);
+    }
+    const fresh = await journal.append({ id: "fresh" }, Buffer.from("new"));
+    await journal.close();
+    expect(readdirSync(dir).some((f) => f.startsWith("spare-"))).toBe(true);
+    const { journal: again, recovered } = await Journal.open(dir, 4096);
+    expect(recovered.map((r) => r.meta)).toEqual([{ id: "fresh" }]);
+    expect((await again.read(recovered[0]!.ref)).body.toString()).toBe("new");
+    expect(fresh.segment).toBe(recovered[0]!.ref.segment);
+    await again.close();
+  });
+
   it("starts a new segment once the current one passed its size limit", async () => {
     const dir = scratch();
     const { journal } = await Journal.open(dir, 4096);
