@@ -4,7 +4,7 @@
  * per resource counted at the control plane. Medians go to bench/RESULTS.md ("Provider") and
  * bench/results/provider-*.json.
  *
- *   npm run bench:provider -- [--counts 100,1000] [--rounds 1]
+ *   npm run bench:provider -- [--counts 100,1000] [--rounds 3,1]   (rounds per count, or one for all)
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -88,7 +88,7 @@ function machine(): string {
   return `${cpu[0]?.model ?? "unknown CPU"} × ${cpu.length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, Pulumi ${pulumi}`;
 }
 
-function section(samples: Sample[], scenarios: Scenario[], counts: number[], rounds: number): string {
+function section(samples: Sample[], scenarios: Scenario[], counts: number[], rounds: number[]): string {
   const s = (ms: number) => (ms / 1000).toFixed(1);
   const lines = [
     "## Provider",
@@ -97,7 +97,7 @@ function section(samples: Sample[], scenarios: Scenario[], counts: number[], rou
     "Each stack is new (own file backend) and runs the scenarios in order: up, no-op preview, refresh; then it is destroyed.",
     "mailplane's program is one Domain per 100 resources and Aliases (depending on their domain) for the rest;",
     "the floor is the same program — same count, inputs and dependencies — as dynamic resources whose provider does nothing.",
-    `Times are wall-clock of the whole CLI run (program included), **medians of ${rounds} round(s)**, floor and mailplane alternating.`,
+    `Times are wall-clock of the whole CLI run (program included), **medians** of ${counts.map((c, i) => `${rounds[i]} round(s) at ${c}`).join(", ")}, floor and mailplane alternating.`,
     "The control plane runs in the bench process (SQLite, rate limit off); requests are counted at its HTTP server.",
     "",
     "| resources | scenario | mailplane s | floor s | ratio | requests (mailplane) | per resource |",
@@ -165,17 +165,20 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       counts: { type: "string", default: "100,1000" },
-      rounds: { type: "string", default: "1" },
+      // 1,000 resources take minutes per stack (the file backend rewrites the whole checkpoint
+      // after each step), so the default repeats only the small size.
+      rounds: { type: "string", default: "3,1" },
     },
   });
   const counts = values.counts.split(",").map(Number);
-  const rounds = Number(values.rounds);
+  const roundList = values.rounds.split(",").map(Number);
+  const roundsOf = (i: number) => roundList[i] ?? roundList.at(-1)!;
   const scenarios = await loadScenarios();
   const platform = await startBenchPlatform();
   const samples: Sample[] = [];
   try {
-    for (const count of counts) {
-      for (let round = 1; round <= rounds; round++) {
+    for (const [i, count] of counts.entries()) {
+      for (let round = 1; round <= roundsOf(i); round++) {
         // Alternate which program goes first, so neither always runs on a warmer machine.
         const order: ProgramName[] = round % 2 ? ["floor", "mailplane"] : ["mailplane", "floor"];
         for (const program of order) samples.push(await sample(program, count, round, scenarios, platform));
@@ -184,6 +187,7 @@ async function main(): Promise<void> {
   } finally {
     await platform.close();
   }
+  const rounds = counts.map((_, i) => roundsOf(i));
   const text = section(samples, scenarios, counts, rounds);
   mkdirSync(join(benchDir, "results"), { recursive: true });
   const json = join(benchDir, "results", `provider-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
