@@ -22,6 +22,7 @@ import {
   type IdempotencyInput,
   type IdempotencyRecord,
   type IfMatch,
+  isStoreError,
   type ListObjectsInput,
   type Page,
   type PutAccountInput,
@@ -262,30 +263,31 @@ export class SqlStore implements Store {
 
   /** Bumps the revision and logs the change; the caller holds the writers' lock. */
   private async bump(q: SqlExecutor, change: Omit<Change, "revision">): Promise<number> {
-    const rows = await q.all<{ revision: number | string }>(
-      "UPDATE tenancy_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision",
-    );
-    const revision = Number(rows[0]?.revision);
-    await q.run(
-      "INSERT INTO change_log (revision, account_id, kind, object_id, op) VALUES ($1, $2, $3, $4, $5)",
-      [revision, change.accountId, change.kind, change.id, change.op],
-    );
+    const revision = await this.driver.bump(q, change);
     if (revision % 100 === 0) {
       await q.run("DELETE FROM change_log WHERE revision <= $1", [revision - this.retention]);
     }
-    await this.driver.announce(q, revision);
     return revision;
   }
 
   /** A write transaction; wakes local watchers after commit when it changed tenancy state. */
   private async write<T>(fn: (q: SqlExecutor, mark: () => void) => Promise<T>): Promise<T> {
     let bumped = false;
-    const result = await this.driver.transaction(async (q) => {
-      await this.driver.lockWriters(q);
-      return fn(q, () => {
-        bumped = true;
-      });
-    });
+    let result: T;
+    try {
+      result = await this.driver.transaction(
+        (q) =>
+          fn(q, () => {
+            bumped = true;
+          }),
+        { lockWriters: true },
+      );
+    } catch (error) {
+      // The caller acted on what it read; a precondition that failed says that read was stale.
+      if (isStoreError(error, "precondition_failed") || isStoreError(error, "already_exists"))
+        this.cache.clear();
+      throw error;
+    }
     if (bumped) this.driver.committed();
     return result;
   }
@@ -437,6 +439,8 @@ export class SqlStore implements Store {
         before: null,
         after: token,
       });
+      // Other nodes drop their cached token lookups when this reaches them.
+      await this.driver.announce(q, 0);
       await this.saveIdempotency(q, input.idempotency, token);
       return token;
     });
@@ -491,6 +495,7 @@ export class SqlStore implements Store {
       if (before.revokedAt) return before;
       const after: TokenRecord = { ...before, revokedAt: this.iso() };
       await q.run("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1", [input.id, after.revokedAt]);
+      await this.driver.announce(q, 0);
       await this.audit(q, ctx, {
         accountId: before.accountId,
         action: "revoke",

@@ -23,17 +23,21 @@ export interface SqlDriver {
    * When present: a cheap number that changes whenever committed data may have changed (any
    * connection, any process). The store caches reads while it stays the same.
    */
-  generation?(): number;
+  generation?(): number | undefined;
   /** Several reads that must see one committed state (snapshot). */
   readConsistent<T>(fn: (q: SqlExecutor) => Promise<T>): Promise<T>;
   /**
    * One read-write transaction; a thrown error rolls it back. `fn` must only await the executor: the
-   * SQLite adapter serialises transactions on its single connection.
+   * SQLite adapter serialises transactions on its single connection. With `lockWriters` every write
+   * serialises on the revision row from its first statement (SQLite: BEGIN IMMEDIATE does that).
    */
-  transaction<T>(fn: (q: SqlExecutor) => Promise<T>): Promise<T>;
-  /** Locks the writer inside a transaction: every write serialises on the revision row. */
-  lockWriters(q: SqlExecutor): Promise<number>;
-  /** Inside the writing transaction, after the revision bump (PostgreSQL: NOTIFY, sent at commit). */
+  transaction<T>(fn: (q: SqlExecutor) => Promise<T>, options?: { lockWriters?: boolean }): Promise<T>;
+  /**
+   * Inside a writing transaction: bumps the revision, logs the change and announces it to other
+   * processes (PostgreSQL: NOTIFY, delivered at commit). Returns the new revision.
+   */
+  bump(q: SqlExecutor, change: { accountId: string; kind: string; id: string; op: string }): Promise<number>;
+  /** Inside a writing transaction: tells other processes something changed without a new revision. */
   announce(q: SqlExecutor, revision: number): Promise<void>;
   /** Called after a transaction that bumped the revision committed (SQLite: wake local watchers now). */
   committed(): void;

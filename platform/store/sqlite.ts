@@ -131,6 +131,7 @@ class SqliteDriver implements SqlDriver {
    * rolls back alone while the others share one fsync. Every caller is answered only after the COMMIT
    * that made its change durable; if that COMMIT fails, every transaction of the batch fails.
    */
+  // BEGIN IMMEDIATE holds SQLite's single write lock, so every transaction already locks writers.
   transaction<T>(fn: (q: SqlExecutor) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ fn, resolve, reject } as PendingTransaction);
@@ -178,9 +179,19 @@ class SqliteDriver implements SqlDriver {
     for (const o of outcomes) (o.ok ? o.t.resolve : o.t.reject)(o.value);
   }
 
-  async lockWriters(): Promise<number> {
-    // BEGIN IMMEDIATE already holds SQLite's single write lock.
-    return 0;
+  async bump(
+    q: SqlExecutor,
+    change: { accountId: string; kind: string; id: string; op: string },
+  ): Promise<number> {
+    const rows = await q.all<{ revision: number }>(
+      "UPDATE tenancy_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision",
+    );
+    const revision = Number(rows[0]?.revision);
+    await q.run(
+      "INSERT INTO change_log (revision, account_id, kind, object_id, op) VALUES ($1, $2, $3, $4, $5)",
+      [revision, change.accountId, change.kind, change.id, change.op],
+    );
+    return revision;
   }
 
   async announce(): Promise<void> {}

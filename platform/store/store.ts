@@ -275,8 +275,11 @@ export interface CreateTokenInput {
  * The store both adapters implement. Every write runs in one transaction together with its audit entry
  * and (for tenancy objects) its change-log entry and revision bump; nothing is ever half-applied.
  *
- * Returned records may be shared between callers (SQLite memoises reads until the next commit by
- * anyone): treat them as read-only.
+ * Returned records may be shared between callers: treat them as read-only. Plain reads are memoised:
+ * on SQLite until any connection or process commits (checked on every read, so never stale); on
+ * PostgreSQL until this node commits or a NOTIFY from another node arrives (at its COMMIT), never
+ * longer than a second, and not at all while the LISTEN connection is down. Conditional writes are
+ * always checked against the database itself.
  *
  * @example
  * const store = await openStore({ dataDir: ".data" });

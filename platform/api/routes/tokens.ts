@@ -42,9 +42,12 @@ export function renderToken(t: TokenRecord): ApiToken {
 export async function tokenRoutes(app: FastifyInstance): Promise<void> {
   const { store, now, idempotencyTtlMs } = app.services;
 
-  const own = async (accountId: string, id: string) => {
+  /** A token of the acting account; platform admins also reach platform tokens (no account). */
+  const own = async (auth: { accountId: string; role: string }, id: string) => {
     const t = await store.getToken(id);
-    if (!t || t.accountId !== accountId) throw problem("MP_NOT_FOUND", `token ${id} does not exist`);
+    const visible =
+      t && (t.accountId === auth.accountId || (t.accountId === null && auth.role === "platform-admin"));
+    if (!visible) throw problem("MP_NOT_FOUND", `token ${id} does not exist`);
     return t;
   };
 
@@ -114,7 +117,7 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
 
   serve(app, "getToken", async (request, reply) => {
     const auth = requireAuth(request);
-    const t = await own(auth.accountId, normalisedParams(request).token!);
+    const t = await own(auth, normalisedParams(request).token!);
     const body = renderToken(t);
     setEtag(reply, body.etag);
     return body;
@@ -122,7 +125,7 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
 
   serve(app, "revokeToken", async (request, reply) => {
     const auth = requireAuth(request);
-    const t = await own(auth.accountId, normalisedParams(request).token!);
+    const t = await own(auth, normalisedParams(request).token!);
     await store.revokeToken({ id: t.id }, writeContext(request));
     return reply.status(204).send();
   });

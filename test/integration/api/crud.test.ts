@@ -403,6 +403,26 @@ describe.each(BACKENDS)("control plane CRUD on $name", (backend) => {
     });
   });
 
+  it("lets a platform admin revoke a platform token, which no account admin can see", async () => {
+    const admin = { token: h.adminToken, account: t.id };
+    const minted = await h.call("POST", "/v1/tokens", { ...admin, body: { role: "platform-admin" } });
+    expect(minted.status).toBe(201);
+    expect((await h.call("POST", "/v1/tokens", { ...as, body: { role: "platform-admin" } })).status).toBe(
+      403,
+    );
+    const me = await h.call("GET", "/v1/whoami", { token: minted.body.token });
+    expect(me.body.role).toBe("platform-admin");
+    const bootstrap = (await h.call("GET", "/v1/whoami", { token: h.adminToken })).body.tokenId as string;
+    expect((await get(`/v1/tokens/${bootstrap}`)).status).toBe(404);
+    expect((await h.call("GET", `/v1/tokens/${bootstrap}`, admin)).body.revokedAt).toBeNull();
+    // The new platform token revokes itself; the bootstrap token is left for the other tests.
+    const own = (await h.call("GET", "/v1/whoami", { token: minted.body.token })).body.tokenId as string;
+    expect(
+      (await h.call("DELETE", `/v1/tokens/${own}`, { token: minted.body.token, account: t.id })).status,
+    ).toBe(204);
+    expect((await h.call("GET", "/v1/whoami", { token: minted.body.token })).status).toBe(401);
+  });
+
   it("records every change in the audit log with actor, before and after", async () => {
     const d = await domain();
     await patch(`/v1/domains/${d}`, { maxRetryDays: 9 });
