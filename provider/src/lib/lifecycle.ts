@@ -63,6 +63,24 @@ function describeApiError(kind: string, id: string, action: string, err: unknown
   return Object.assign(new Error(text), { code });
 }
 
+/** Errors the server answered deliberately: the write was refused, so nothing was created. */
+const ANSWERED = new Set([
+  "MP_BAD_REQUEST",
+  "MP_ACCOUNT_REQUIRED",
+  "MP_UNAUTHORIZED",
+  "MP_FORBIDDEN",
+  "MP_NOT_FOUND",
+  "MP_ALREADY_EXISTS",
+  "MP_CONFLICT",
+  "MP_PARENT_NOT_FOUND",
+  "MP_PRECONDITION_FAILED",
+  "MP_PAYLOAD_TOO_LARGE",
+  "MP_UNSUPPORTED_MEDIA_TYPE",
+  "MP_VALIDATION_FAILED",
+  "MP_PASSWORD_POLICY_VIOLATION",
+  "MP_PRECONDITION_REQUIRED",
+]);
+
 /** Splits Pulumi's inputs into the model's spec and the provider's own inputs. */
 function splitInputs(inputs: Props): { declared: Props; adopt: boolean | undefined; provider: unknown } {
   const { __provider, adopt, ...declared } = inputs;
@@ -171,7 +189,20 @@ export function defineProvider(
           const created = await api().put(path, normalised);
           return { id, outs: outputsOf(created, normalised, adopt) };
         } catch (err) {
-          throw describeApiError(kind.name, id, "create", err);
+          const failure = describeApiError(kind.name, id, "create", err);
+          // No answer (network, timeout, 5xx after the client's retries) does not mean no object: if
+          // it exists now, record it (partial state) rather than orphan it; the next up converges it.
+          if (!ANSWERED.has(errorCode(err) ?? "")) {
+            const after = await get(path).catch(() => undefined);
+            if (after !== undefined) {
+              throw Object.assign(failure, {
+                id,
+                properties: { ...outputsOf(after, normalised, adopt), __provider: provider },
+                reasons: [failure.message],
+              });
+            }
+          }
+          throw failure;
         }
       }
       if (!kind.singleton && adopt !== true) {

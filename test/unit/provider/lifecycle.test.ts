@@ -10,7 +10,7 @@ import { domainKind, filterSettingsKind, userKind } from "../../../sdk/src/model
 class FakeApi implements ObjectApi {
   objects = new Map<string, Stored>();
   calls: string[] = [];
-  failNext: { method: string; code: string } | undefined;
+  failNext: { method: string; code: string; afterWrite?: boolean } | undefined;
   #version = 0;
 
   #fail(method: string): void {
@@ -37,8 +37,12 @@ class FakeApi implements ObjectApi {
   }
   async put(path: string, body: Record<string, unknown>) {
     this.calls.push(`PUT ${path}`);
+    // A lost answer: the server committed the write, the client saw only an error.
+    const lost = this.failNext?.method === "PUT" && this.failNext.afterWrite;
+    if (!lost) this.#fail("PUT");
+    const stored = this.#store(path, body);
     this.#fail("PUT");
-    return this.#store(path, body);
+    return stored;
   }
   async patch(path: string, body: Record<string, unknown>, ifMatch?: string) {
     this.calls.push(`PATCH ${path}${ifMatch ? ` if-match ${ifMatch}` : ""} ${JSON.stringify(body)}`);
@@ -116,6 +120,37 @@ describe("create", () => {
       properties: { name: "example.com", __provider: "shim" },
     });
     expect(error.message).toMatch(/adopt Domain example.com failed \(MP_VALIDATION_FAILED\)/);
+  });
+
+  it("a create whose answer was lost is recorded as partial state when the object exists", async () => {
+    api.failNext = { method: "PUT", code: "MP_NETWORK", afterWrite: true };
+    const provider = domains();
+    const error = (await provider
+      .create(await checked(provider, { name: "example.com" }))
+      .catch((e: unknown) => e)) as {
+      id?: string;
+      properties?: Record<string, unknown>;
+    };
+    expect(error).toMatchObject({
+      id: "example.com",
+      properties: { name: "example.com", __provider: "shim" },
+    });
+    expect(api.calls).toEqual([
+      "GET /v1/domains/example.com",
+      "PUT /v1/domains/example.com",
+      "GET /v1/domains/example.com",
+    ]);
+  });
+
+  it("a refused create is just an error: nothing to record", async () => {
+    api.failNext = { method: "PUT", code: "MP_PARENT_NOT_FOUND" };
+    const provider = defineProvider(userKind, () => api);
+    const error = (await provider
+      .create(await checked(provider, { address: "alice@example.com", password: "Secret-Pass-1" }))
+      .catch((e: unknown) => e)) as { id?: string; message: string };
+    expect(error.id).toBeUndefined();
+    expect(error.message).toMatch(/dependsOn: \[domain\]/);
+    expect(api.calls).toHaveLength(2);
   });
 
   it("a singleton always adopts: the settings exist from the start", async () => {
