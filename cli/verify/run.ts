@@ -126,8 +126,15 @@ export async function runProbes(probes: readonly Probe[], opts: RunOptions): Pro
   }
   for (const o of watched) {
     const why = unreadable.get(o.probe.domain);
-    if (why) o.notes.push(`${why}: only the SMTP answer was checked`);
-    else settle(o);
+    if (why) {
+      o.notes.push(`${why}: only the SMTP answer was checked`);
+      o.actual += ", fate not visible";
+      if (o.probe.expect.after === "quarantined") {
+        o.notes.push(
+          `the probe message may stay in the quarantine of ${o.probe.domain} (subject contains ${o.probe.token})`,
+        );
+      }
+    } else settle(o);
   }
   if (opts.cleanup !== false) await cleanUp(outcomes, opts.client, progress);
   return outcomes;

@@ -23,6 +23,7 @@ interface Run {
 /** The probes of a `--json` report, as the tests read them. */
 interface ReportProbe {
   id: string;
+  token: string;
   kind: string;
   checks: string;
   to: string;
@@ -45,6 +46,8 @@ describe("mailplane verify against a control plane and an SMTP engine (SQLite)",
   let dataDir: string;
   let token: string;
   let client: MailplaneClient;
+  /** Whether the control plane reaches the engine's operations (else it answers 503, as without one in its process). */
+  let operationsVisible = true;
 
   /** Runs the CLI in process with the endpoint, token and the current engine's inbound listener. */
   const run = async (args: string[]): Promise<Run> => {
@@ -75,7 +78,7 @@ describe("mailplane verify against a control plane and an SMTP engine (SQLite)",
       rateLimit: false,
       logger: false,
       // The operations API (message log, quarantine) reads whichever engine runs now.
-      smtp: () => engine?.operations,
+      smtp: () => (operationsVisible ? engine?.operations : undefined),
     });
     const admin = new MailplaneClient({
       endpoint: cp.url,
@@ -210,6 +213,28 @@ describe("mailplane verify against a control plane and an SMTP engine (SQLite)",
     );
     expect(result.stdout).toContain("14/14 probes as declared");
     expect(result.stderr).toContain("mailplane verify: 14 probes (4 with a message), 0 not probed");
+  });
+
+  it("a control plane without the engine in its process: the SMTP answers decide, and the notes say what was not seen", async () => {
+    operationsVisible = false;
+    const result = await run(["--json", "--domain", "second.test"]).finally(() => {
+      operationsVisible = true;
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const report = reportOf(result);
+    const queued = expect.stringMatching(/^250 Ok: queued as \S+, fate not visible$/);
+    expect(report.probes).toMatchObject([
+      { kind: "user-receives", status: "match", actual: queued },
+      { kind: "unknown-recipient", status: "match", actual: "250 (accepted)" },
+      { kind: "quarantine", status: "match", actual: queued },
+    ]);
+    const notes = report.probes.map((p) => (p as { notes?: string[] }).notes);
+    expect(notes[0]).toEqual([
+      "the message log is not visible through this control plane (MP_UNAVAILABLE): only the SMTP answer was checked",
+    ]);
+    expect(notes[2]).toContain(
+      `the probe message may stay in the quarantine of second.test (subject contains ${report.probes[2]!.token})`,
+    );
   });
 
   it("an engine that stopped following the store: verify exits 1 and names the probe whose rule it does not enforce", async () => {
