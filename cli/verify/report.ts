@@ -91,11 +91,16 @@ export function renderTable(
   ]);
   const notes = outcomes.flatMap((o) => o.notes.map((n) => `    ${o.probe.id}: ${n}`));
   const s = summarise(outcomes);
-  const bad = outcomes.filter((o) => o.status !== "match");
-  const verdict =
-    bad.length === 0
-      ? `${s.matched}/${s.probes} probes as declared`
-      : `${s.matched}/${s.probes} probes as declared; not as declared: ${bad.map((o) => `${o.probe.id} (${o.probe.checks})`).join(", ")}`;
+  const named = (status: ProbeOutcome["status"]) =>
+    outcomes
+      .filter((o) => o.status === status)
+      .map((o) => `${o.probe.id} (${o.probe.checks})`)
+      .join(", ");
+  const verdict = [
+    `${s.matched}/${s.probes} probes as declared`,
+    ...(s.mismatched > 0 ? [`not as declared: ${named("mismatch")}`] : []),
+    ...(s.errors > 0 ? [`no answer: ${named("error")}`] : []),
+  ].join("; ");
   return [
     `mailplane verify ${ctx.runId}: ${ctx.account ?? "(no account)"} at ${ctx.endpoint}, mail to ${ctx.smtp}`,
     "",
