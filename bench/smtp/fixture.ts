@@ -221,10 +221,12 @@ export async function ensureHaraka(): Promise<string> {
  */
 export async function startHaraka(): Promise<Contender> {
   const bin = await ensureHaraka();
-  const dir = mkdtempSync(join(tmpdir(), "mp-bench-haraka-"));
+  const dir = join(mkdtempSync(join(tmpdir(), "mp-bench-haraka-")), "instance");
   const port = await freePort();
-  mkdirSync(join(dir, "config"));
-  mkdirSync(join(dir, "plugins"));
+  // `haraka -i` scaffolds an instance with Haraka's default configuration; the files below override it.
+  await new Promise<void>((resolve, reject) =>
+    execFile(process.execPath, [bin, "-i", dir], (err) => (err ? reject(err) : resolve())),
+  );
   writeFileSync(join(dir, "config", "smtp.ini"), `listen=127.0.0.1:${port}\n`);
   writeFileSync(join(dir, "config", "log.ini"), "[main]\nlevel=error\ntimestamps=false\nformat=default\n");
   writeFileSync(join(dir, "config", "plugins"), "rdns_local\nrcpt_to.in_host_list\nqueue/discard\n");

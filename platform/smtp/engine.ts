@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { hostname as osHostname } from "node:os";
 import { join } from "node:path";
 import type { SMTPServer } from "smtp-server";
-import type { DnsResolver } from "./content/spf.ts";
+import { type DnsResolver, SpfCache } from "./content/spf.ts";
 import { AutoResponder } from "./delivery/autoreply.ts";
 import { MaildirStore } from "./delivery/maildir.ts";
 import { type Hop, Relay } from "./delivery/relay.ts";
@@ -201,11 +201,11 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
           reply: `${origin} queued`,
           subject,
           size: body.length,
+          delivery: "queued",
         },
       ),
       listener: "internal",
     });
-    log.update(id, "queued", null);
     events.emit("injected", meta);
   };
 
@@ -270,6 +270,7 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     resolver,
     hostname,
     inlineLimit: opts.inlineLimit ?? 1024 * 1024,
+    spfCache: new SpfCache(),
   };
   const common = {
     hostname,

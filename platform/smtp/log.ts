@@ -217,7 +217,7 @@ export class FileMessageLog implements MessageLog {
       this.#writing = this.#writing
         .then(async () => {
           this.#fh ??= await open(file, "a");
-          await this.#fh.write(`${lines.join("\n")}\n`);
+          await this.#fh.write(Buffer.from(`${lines.join("\n")}\n`));
         })
         .catch(() => {});
     });

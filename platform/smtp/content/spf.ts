@@ -68,3 +68,37 @@ export async function checkSpf(input: {
     return { result: "temperror" };
   }
 }
+
+/**
+ * Remembers SPF verdicts per (client IP, envelope sender, HELO) for a short time, the way a caching
+ * resolver would remember the DNS answers they came from: a client sending many messages does not
+ * pay a full evaluation for each. Temporary errors are never cached.
+ *
+ * @example
+ * const cache = new SpfCache();
+ * const verdict = await cache.check(input); // evaluates once, then answers from memory for 60 s
+ */
+export class SpfCache {
+  readonly #ttlMs: number;
+  readonly #max: number;
+  readonly #entries = new Map<string, { verdict: SpfVerdict; until: number }>();
+
+  /** @param ttlMs how long a verdict is reused; default 60,000. @param max entries kept; default 10,000. */
+  constructor(ttlMs = 60_000, max = 10_000) {
+    this.#ttlMs = ttlMs;
+    this.#max = max;
+  }
+
+  async check(input: Parameters<typeof checkSpf>[0], now = Date.now()): Promise<SpfVerdict> {
+    const key = `${input.ip}\n${input.sender}\n${input.helo}`;
+    const hit = this.#entries.get(key);
+    if (hit && hit.until > now) return hit.verdict;
+    const verdict = await checkSpf(input);
+    if (verdict.result !== "temperror") {
+      if (this.#entries.size >= this.#max) this.#entries.delete(this.#entries.keys().next().value!);
+      this.#entries.delete(key);
+      this.#entries.set(key, { verdict, until: now + this.#ttlMs });
+    }
+    return verdict;
+  }
+}
