@@ -198,7 +198,7 @@ describe("mailplane verify against a control plane and an SMTP engine (SQLite)",
     const inbox = join(engine!.mailRoot, "example.test", "alice", "new");
     const marked = readdirSync(inbox)
       .map((f) => readFileSync(join(inbox, f), "utf8"))
-      .filter((m) => m.includes(`X-Mailplane-Probe: mpv-${report.runId}-p1`));
+      .filter((m) => new RegExp(`^X-Mailplane-Probe: mpv-${report.runId}-p1\r?$`, "m").test(m));
     expect(marked).toHaveLength(1);
     expect(marked[0]).toContain(
       `Subject: [mailplane verify mpv-${report.runId}-p1] user alice@example.test receives`,
