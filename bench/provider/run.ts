@@ -33,6 +33,8 @@ interface Sample {
   ms: Record<string, number>;
   /** Requests at the control plane per scenario (mailplane only; the floor makes none). */
   requests: Record<string, Record<string, number>>;
+  /** CPU time of this process — the control plane, since the runner itself only waits — per scenario, ms. */
+  serverCpuMs: Record<string, number>;
 }
 
 function median(values: number[]): number {
@@ -62,11 +64,14 @@ async function sample(
   platform: BenchPlatform,
 ): Promise<Sample> {
   const stack = await benchStack(program, count, platform);
-  const result: Sample = { program, count, round, ms: {}, requests: {} };
+  const result: Sample = { program, count, round, ms: {}, requests: {}, serverCpuMs: {} };
   try {
     for (const scenario of scenarios) {
       platform.resetCount();
+      const cpu = process.cpuUsage();
       result.ms[scenario.name] = await timeScenario(stack.ws, scenario);
+      const used = process.cpuUsage(cpu);
+      result.serverCpuMs[scenario.name] = (used.user + used.system) / 1000;
       result.requests[scenario.name] = platform.counts();
       console.error(
         `  ${program} × ${count}, round ${round}: ${scenario.name} ${(result.ms[scenario.name]! / 1000).toFixed(1)} s, requests ${JSON.stringify(result.requests[scenario.name])}`,
@@ -98,10 +103,11 @@ function section(samples: Sample[], scenarios: Scenario[], counts: number[], rou
     "mailplane's program is one Domain per 100 resources and Aliases (depending on their domain) for the rest;",
     "the floor is the same program — same count, inputs and dependencies — as dynamic resources whose provider does nothing.",
     `Times are wall-clock of the whole CLI run (program included), **medians** of ${counts.map((c, i) => `${rounds[i]} round(s) at ${c}`).join(", ")}, floor and mailplane alternating.`,
-    "The control plane runs in the bench process (SQLite, rate limit off); requests are counted at its HTTP server.",
+    "The control plane runs in the bench process (SQLite, rate limit off) on the same cores as the engine; requests are",
+    "counted at its HTTP server and its CPU time is that process's (the runner only waits), to show how much of the gap is the server's.",
     "",
-    "| resources | scenario | mailplane s | floor s | ratio | requests (mailplane) | per resource |",
-    "|---:|---|---:|---:|---:|---|---:|",
+    "| resources | scenario | mailplane s | floor s | ratio | requests (mailplane) | per resource | control plane CPU s |",
+    "|---:|---|---:|---:|---:|---|---:|---:|",
   ];
   let worst = 0;
   for (const count of counts) {
@@ -113,15 +119,19 @@ function section(samples: Sample[], scenarios: Scenario[], counts: number[], rou
       const mp = of("mailplane");
       const floor = of("floor");
       worst = Math.max(worst, mp / floor);
-      const requests = samples.find((x) => x.program === "mailplane" && x.count === count)?.requests[
-        scenario.name
-      ];
+      const first = samples.find((x) => x.program === "mailplane" && x.count === count);
+      const requests = first?.requests[scenario.name];
+      const serverCpu = median(
+        samples
+          .filter((x) => x.program === "mailplane" && x.count === count)
+          .map((x) => x.serverCpuMs[scenario.name] ?? 0),
+      );
       const byMethod =
         Object.entries(requests ?? {})
           .map(([method, n]) => `${n} ${method}`)
           .join(", ") || "none";
       lines.push(
-        `| ${count} | ${scenario.name} | ${s(mp)} | ${s(floor)} | ${(mp / floor).toFixed(2)} | ${byMethod} | ${(total(requests) / count).toFixed(2)} |`,
+        `| ${count} | ${scenario.name} | ${s(mp)} | ${s(floor)} | ${(mp / floor).toFixed(2)} | ${byMethod} | ${(total(requests) / count).toFixed(2)} | ${s(serverCpu)} |`,
       );
     }
   }
