@@ -4,6 +4,7 @@
  * every round to bench/results/smtp-*.json.
  *
  *   npm run bench:smtp -- [--rounds 3] [--writes 100] [--only throughput,greeting,propagation,scale]
+ *                          [--contenders smtp-sink,mailplane,Haraka]
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     writes: { type: "string", default: "100" },
     only: { type: "string", default: "throughput,greeting,propagation,scale" },
+    contenders: { type: "string", default: "smtp-sink,mailplane,Haraka" },
   },
 });
 const rounds = Number(values.rounds);
@@ -38,7 +40,13 @@ const results: {
   scale?: scale.ScaleRow[];
 } = {};
 const startedAt = new Date();
-if (only.has("throughput")) results.throughput = await throughput.run({ rounds, log });
+if (only.has("throughput")) {
+  results.throughput = await throughput.run({
+    rounds,
+    log,
+    contenders: String(values.contenders).split(","),
+  });
+}
 if (only.has("greeting")) results.greeting = await greeting.run({ rounds, log });
 if (only.has("propagation")) results.propagation = await propagation.run({ writes, log });
 if (only.has("scale")) results.scale = await scale.run({ log });

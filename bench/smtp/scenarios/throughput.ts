@@ -39,7 +39,12 @@ const LOADS = [
 export const SESSIONS = 20;
 
 /** Runs every load `rounds` times against each contender (contenders one after another, same loads). */
-export async function run(opts: { rounds: number; log: (line: string) => void }): Promise<ThroughputResult> {
+export async function run(opts: {
+  rounds: number;
+  log: (line: string) => void;
+  /** Only these contenders (names); default all three. */
+  contenders?: string[];
+}): Promise<ThroughputResult> {
   const rows: ThroughputRow[] = [];
   let drain: ThroughputResult["drain"] = null;
   const starters: [string, () => Promise<Contender>][] = [
@@ -48,6 +53,7 @@ export async function run(opts: { rounds: number; log: (line: string) => void })
     ["Haraka", startHaraka],
   ];
   for (const [name, start] of starters) {
+    if (opts.contenders && !opts.contenders.includes(name)) continue;
     const target = await start();
     let accepted = 0;
     try {

@@ -198,13 +198,16 @@ export class MessageScanner {
 
   #searchGtube(chunk: Buffer): void {
     if (this.#gtube) return;
-    const window = this.#tail.length > 0 ? Buffer.concat([this.#tail, chunk]) : chunk;
-    if (window.indexOf(GTUBE_BYTES) >= 0) {
+    const keep = GTUBE_BYTES.length - 1;
+    // The string may straddle chunks: search the small seam (previous tail + this chunk's start),
+    // then the chunk itself, without copying the chunk.
+    const seam = this.#tail.length > 0 ? Buffer.concat([this.#tail, chunk.subarray(0, keep)]) : null;
+    if ((seam && seam.indexOf(GTUBE_BYTES) >= 0) || chunk.indexOf(GTUBE_BYTES) >= 0) {
       this.#gtube = true;
       return;
     }
-    const keep = GTUBE_BYTES.length - 1;
-    this.#tail = Buffer.from(window.subarray(Math.max(0, window.length - keep)));
+    const source = chunk.length >= keep ? chunk : Buffer.concat([this.#tail, chunk]);
+    this.#tail = Buffer.from(source.subarray(Math.max(0, source.length - keep)));
   }
 
   #needsMime(): boolean {

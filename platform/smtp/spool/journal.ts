@@ -31,10 +31,12 @@ function checksum(header: Buffer, metaBytes: Buffer, body: Buffer): number {
   return crc32(header.subarray(4, 8), crc32(body, crc32(metaBytes)));
 }
 
-/** Stamps a segment's sequence number into an encoded record and fixes its checksum. */
-function stamp(buffers: Buffer[], seq: number): void {
+/**
+ * Stamps a segment's sequence number into an encoded record and completes its checksum from
+ * `inner` (the CRC of meta and body, computed once: CRC-32 costs ~1.5 ms per MiB here).
+ */
+function stamp(buffers: Buffer[], inner: number, seq: number): void {
   const header = buffers[0]!;
-  const inner = crc32(buffers[2]!, crc32(buffers[1]!));
   header.writeUInt32BE(seq, 4);
   header.writeUInt32BE(crc32(header.subarray(4, 8), inner), 16);
 }
@@ -93,6 +95,8 @@ export async function fsyncDir(dir: string): Promise<void> {
 
 interface Pending {
   buffers: Buffer[];
+  /** CRC-32 of meta and body. */
+  inner: number;
   bytes: number;
   metaLength: number;
   bodyLength: number;
@@ -256,11 +260,17 @@ export class Journal {
   append(meta: unknown, body: Buffer, syncDirs: string[] = []): Promise<JournalRef> {
     if (this.#failed) return Promise.reject(this.#failed);
     if (this.#closed) return Promise.reject(new Error("journal closed"));
-    // Encoded with sequence 0; the flush stamps the segment's number (and the checksum) in.
-    const buffers = encodeRecord(meta, body);
+    // The flush stamps the segment's number into the header and completes the checksum.
+    const metaBytes = Buffer.from(JSON.stringify(meta));
+    const header = Buffer.alloc(HEADER_BYTES);
+    header.writeUInt32BE(MAGIC, 0);
+    header.writeUInt32BE(metaBytes.length, 8);
+    header.writeUInt32BE(body.length, 12);
+    const buffers = [header, metaBytes, body];
     return new Promise((resolve, reject) => {
       this.#queue.push({
         buffers,
+        inner: crc32(body, crc32(metaBytes)),
         bytes: buffers.reduce((n, b) => n + b.length, 0),
         metaLength: buffers[1]!.length,
         bodyLength: body.length,
@@ -455,7 +465,7 @@ export class Journal {
         try {
           const dirs = [...new Set(batch.flatMap((p) => p.syncDirs))];
           await Promise.all(dirs.map(fsyncDir));
-          for (const p of batch) stamp(p.buffers, segment.seq);
+          for (const p of batch) stamp(p.buffers, p.inner, segment.seq);
           const buffers = batch.flatMap((p) => p.buffers);
           let written = 0;
           while (written < bytes) {

@@ -7,6 +7,9 @@ import type { HeaderEdits, MessageClass } from "../phases/data.ts";
 import type { DeliveryTarget, ListenerKind } from "../session.ts";
 import { decodeRecord, encodeRecord, fsyncDir, Journal, type JournalRef } from "./journal.ts";
 
+/** How recently a message must have been accepted for the queue to count clients as busy, ms. */
+const BUSY_WINDOW_MS = 250;
+
 /** Everything the queue keeps about an accepted message besides its bytes (the journal record's meta). */
 export interface QueuedMessage {
   id: string;
@@ -118,6 +121,12 @@ export interface QueueOptions {
   maxRetryMs?: (domain: string | null) => number;
   /** Messages delivered at once. Default 8. */
   concurrency?: number;
+  /**
+   * Messages delivered at once while clients are handing messages in (one was accepted in the last
+   * 250 ms). Receiving and delivering share one thread: a burst is taken in first — durably, on
+   * disk — and delivered as it ebbs. Default 2.
+   */
+  busyConcurrency?: number;
   /** Bytes of message bodies kept in memory for delivery; beyond it bodies are re-read from disk. Default 64 MiB. */
   memoryBudget?: number;
   now?: () => number;
@@ -150,6 +159,8 @@ export class Queue extends EventEmitter {
   #timerAt = 0;
   #closed = false;
   #idleWaiters: (() => void)[] = [];
+  #lastAccept = Number.NEGATIVE_INFINITY;
+  #calm: NodeJS.Timeout | null = null;
 
   private constructor(opts: QueueOptions) {
     super();
@@ -164,6 +175,7 @@ export class Queue extends EventEmitter {
       retryMaxMs: opts.retryMaxMs ?? 3_600_000,
       maxRetryMs: opts.maxRetryMs ?? (() => 4 * 86_400_000),
       concurrency: opts.concurrency ?? 8,
+      busyConcurrency: Math.min(opts.busyConcurrency ?? 2, opts.concurrency ?? 8),
       memoryBudget: opts.memoryBudget ?? 64 * 1024 * 1024,
       now: opts.now ?? Date.now,
     };
@@ -236,6 +248,7 @@ export class Queue extends EventEmitter {
    * @param syncDirs directories whose entries must be synced in the same commit (large bodies).
    */
   async accept(meta: QueuedMessage, body: Buffer, syncDirs: string[] = []): Promise<void> {
+    this.#lastAccept = performance.now();
     const ref = await this.#journal.append(meta, meta.bodyFile ? Buffer.alloc(0) : body, syncDirs);
     const keep = !meta.bodyFile && this.#memory + body.length <= this.#opts.memoryBudget;
     if (keep) this.#memory += body.length;
@@ -309,6 +322,7 @@ export class Queue extends EventEmitter {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
+    if (this.#calm) clearTimeout(this.#calm);
     while (this.#running > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     await this.#journal.close();
   }
@@ -359,7 +373,17 @@ export class Queue extends EventEmitter {
   }
 
   #pump(): void {
-    while (!this.#closed && this.#running < this.#opts.concurrency && this.#ready.length > 0) {
+    const busy = performance.now() - this.#lastAccept < BUSY_WINDOW_MS;
+    const limit = busy ? this.#opts.busyConcurrency : this.#opts.concurrency;
+    if (busy && this.#running >= limit && this.#ready.length > 0 && !this.#calm) {
+      // Look again once the burst may be over, so the full concurrency comes back without new events.
+      this.#calm = setTimeout(() => {
+        this.#calm = null;
+        this.#pump();
+      }, BUSY_WINDOW_MS);
+      this.#calm.unref();
+    }
+    while (!this.#closed && this.#running < limit && this.#ready.length > 0) {
       const e = this.#ready.shift()!;
       if (e.running || e.deleted || !this.#entries.has(e.meta.id)) continue;
       e.running = true;
