@@ -99,6 +99,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   try {
     const adminTokenPath = await bootstrapAdminToken(store, options.dataDir);
     const app = await buildApp({ ...options, store });
+    // Expired Idempotency-Key answers are ignored on read; drop them hourly so the table stays small.
+    const purge = setInterval(() => {
+      store.purgeIdempotency().catch((error) => app.log.warn({ err: error }, "idempotency purge failed"));
+    }, 3_600_000);
+    purge.unref();
+    app.addHook("onClose", async () => clearInterval(purge));
     const { host, port } = parseListen(options.listen ?? "127.0.0.1:0");
     await app.listen({ host, port });
     const address = app.server.address();
