@@ -371,22 +371,41 @@ describe("content filtering with quarantine response accept, oversized mail quar
   });
 });
 
-describe("content filtering with quarantine disabled", () => {
+describe("content filtering with quarantine disabled and the SPF check skipped", () => {
   let t: TestEngine;
   beforeAll(async () => {
-    t = await startTestEngine({
-      revision: 1,
-      accounts: [
-        {
-          id: "a",
-          domains: [{ name: "example.com" }],
-          users: [{ address: "alice@example.com" }],
-          filterSettings: [{ scope: "account", quarantineEnabled: false }],
-        },
-      ],
-    });
+    t = await startTestEngine(
+      {
+        revision: 1,
+        accounts: [
+          {
+            id: "a",
+            domains: [{ name: "example.com" }],
+            users: [{ address: "alice@example.com" }],
+            filterSettings: [{ scope: "account", quarantineEnabled: false, skipSpf: true }],
+          },
+        ],
+      },
+      { resolver: DNS },
+    );
   });
   afterAll(() => t.close());
+
+  it("accepts a sender whose SPF record fails: the check is skipped (no Received-SPF field)", async () => {
+    const run = await swaks(t.engine.inboundPort, [
+      "--to",
+      "alice@example.com",
+      "--from",
+      "someone@spf-fail.example",
+      "--header",
+      "Subject: spf skipped",
+    ]);
+    expect(run.replyTo(".")).toMatchObject({ code: 250 });
+    await t.events.settled(run.queueId()!);
+    expect(t.mailbox("alice@example.com").find((m) => m.includes("spf skipped"))).not.toMatch(
+      /^Received-SPF:/m,
+    );
+  });
 
   it("delivers spam with the notation and X-Recommended-Action: reject instead of quarantining it", async () => {
     const run = await swaks(t.engine.inboundPort, [

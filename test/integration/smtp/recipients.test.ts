@@ -28,6 +28,7 @@ describe("inbound listener of a domain with users, aliases, lists and a domain a
             { address: "gone@example.com", enabled: false },
             { address: "closed@example.com" },
             { address: "listed@strict.example" },
+            { address: "nofilter@example.com" },
           ],
           aliases: [
             { address: "joe@example.com", action: { type: "reject", message: "Joe no longer works here" } },
@@ -47,6 +48,7 @@ describe("inbound listener of a domain with users, aliases, lists and a domain a
             },
             { domain: "example.com", kind: "block", target: "recipient", entries: ["closed@example.com"] },
             { domain: "example.com", kind: "allow", target: "sender", entries: ["*@friend.example"] },
+            { domain: "example.com", kind: "allow", target: "recipient", entries: ["nofilter@example.com"] },
           ],
         },
       ],
@@ -216,6 +218,23 @@ describe("inbound listener of a domain with users, aliases, lists and a domain a
     expect(run.replyTo(".")).toMatchObject({ code: 250 });
     await t.events.settled(run.queueId()!);
     const mail = t.mailbox("bob@example.com").find((m) => m.includes("Subject: allowlisted gtube"));
+    expect(mail).toContain("X-Recommended-Action: accept");
+  });
+
+  it("delivers GTUBE to an allow-listed recipient untouched (all filtering skipped)", async () => {
+    const run = await swaks(port, [
+      "--to",
+      "nofilter@example.com",
+      "--from",
+      "stranger@outside.example",
+      "--header",
+      "Subject: to the allow-listed recipient",
+      "--body",
+      GTUBE,
+    ]);
+    expect(run.replyTo(".")).toMatchObject({ code: 250, enhanced: "2.0.0" });
+    await t.events.settled(run.queueId()!);
+    const mail = t.mailbox("nofilter@example.com").find((m) => m.includes("to the allow-listed recipient"));
     expect(mail).toContain("X-Recommended-Action: accept");
   });
 
