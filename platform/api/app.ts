@@ -3,6 +3,7 @@
  * Registration order (STYLE.md §12): own plugins (validation, problem handling) → decorators →
  * hooks (auth, rate limit) → one route plugin per resource, all from the contract's route table.
  */
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -44,6 +45,8 @@ export interface AppOptions {
   mxHost?: string;
   /** The DKIM key; default the store's (generated on first start). */
   dkim?: DkimKey;
+  /** Seals the DKIM private key in the store (see `loadMasterKey`); default a random key for this process. */
+  masterKey?: Buffer;
   /** argon2id cost; default {@link DEFAULT_ARGON2}. */
   argon2?: Argon2Params;
   /** How long Idempotency-Key answers are replayed, in ms; default 24 h. */
@@ -125,7 +128,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     store: options.store,
     now,
     mxHost: options.mxHost ?? process.env.MAILPLANE_MX_HOST ?? "mx.mailplane.test",
-    dkim: options.dkim ?? (await ensureDkimKey(options.store)),
+    // Without a data directory (tests on an in-memory store) the sealed key only lives as long as the store.
+    dkim: options.dkim ?? (await ensureDkimKey(options.store, options.masterKey ?? randomBytes(32))),
     argon2: options.argon2 ?? DEFAULT_ARGON2,
     idempotencyTtlMs: options.idempotencyTtlMs ?? 24 * 3600 * 1000,
     version,

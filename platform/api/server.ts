@@ -7,6 +7,7 @@ import { openStore } from "../store/index.ts";
 import type { Store } from "../store/store.ts";
 import { type AppOptions, buildApp } from "./app.ts";
 import { newToken } from "./auth.ts";
+import { loadMasterKey } from "./dns.ts";
 
 /** Options of {@link startControlPlane}. */
 export interface ControlPlaneOptions extends Omit<AppOptions, "store"> {
@@ -98,7 +99,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     }));
   try {
     const adminTokenPath = await bootstrapAdminToken(store, options.dataDir);
-    const app = await buildApp({ ...options, store });
+    const app = await buildApp({ masterKey: loadMasterKey(options.dataDir), ...options, store });
     // Expired Idempotency-Key answers are ignored on read; drop them hourly so the table stays small.
     const purge = setInterval(() => {
       store.purgeIdempotency().catch((error) => app.log.warn({ err: error }, "idempotency purge failed"));

@@ -111,6 +111,14 @@ describe.each(BACKENDS)("no plaintext secret on $name", (backend) => {
     expect(text).toContain("$argon2id$");
     for (const p of all()) expect(text.includes(p), "password in the database").toBe(false);
     expect(text.includes(tokenSecret), "token secret in the database").toBe(false);
+    // The DKIM private key is sealed with the master key: no PEM, no base64 of it.
+    expect(text.includes("PRIVATE KEY"), "DKIM private key in the database").toBe(false);
+    const pem = h.cp.app.services.dkim.privateKeyPem;
+    const body = pem
+      .split("\n")
+      .filter((l) => l && !l.startsWith("-----"))
+      .join("");
+    expect(text.includes(body.slice(0, 64)), "DKIM private key in the database").toBe(false);
   });
 
   it("keeps passwords out of the audit log", async () => {
