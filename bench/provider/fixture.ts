@@ -22,12 +22,17 @@ export const PROGRAMS = {
 } as const;
 export type ProgramName = keyof typeof PROGRAMS;
 
-/** One measured Pulumi command, run on a stack that the previous scenarios left in place. */
+/** One measured Pulumi command. */
 export interface Scenario {
   name: string;
   description: string;
   /** `pulumi` arguments. */
   args: string[];
+  /**
+   * True when running it leaves the stack as it was (preview, refresh without drift), so it can be
+   * repeated on the same stacks; false for `up` of a new stack, which needs new stacks per round.
+   */
+  repeatable: boolean;
 }
 
 export interface BenchPlatform {
@@ -73,6 +78,13 @@ export async function startBenchPlatform(): Promise<BenchPlatform> {
   };
 }
 
+/**
+ * The environment of every Pulumi command of the bench: without the `mailplane-source` condition, so
+ * `mailplane` resolves to the compiled dist/ as in an installed package (run.ts builds it first).
+ * The floor does not import mailplane; it gets the same environment for symmetry.
+ */
+export const AS_INSTALLED: Record<string, string> = { NODE_OPTIONS: "" };
+
 /** A fresh stack of `program` with `count` resources, configured for the platform. */
 export async function benchStack(
   program: ProgramName,
@@ -81,13 +93,13 @@ export async function benchStack(
 ): Promise<{ ws: PulumiWorkspace; dispose(): Promise<void> }> {
   const stack = `bench-${program}-${count}-${process.pid}`;
   const ws = await createPulumiWorkspace(PROGRAMS[program], stack);
-  await ws.ok(["config", "set", "bench:count", String(count)]);
-  await ws.ok(["config", "set", "mailplane:endpoint", platform.url]);
-  await ws.ok(["config", "set", "--secret", "mailplane:token", platform.token]);
+  await ws.ok(["config", "set", "bench:count", String(count)], AS_INSTALLED);
+  await ws.ok(["config", "set", "mailplane:endpoint", platform.url], AS_INSTALLED);
+  await ws.ok(["config", "set", "--secret", "mailplane:token", platform.token], AS_INSTALLED);
   return {
     ws,
     async dispose() {
-      await ws.ok(["destroy", "--yes", "--skip-preview"]);
+      await ws.ok(["destroy", "--yes", "--skip-preview"], AS_INSTALLED);
       await ws.dispose();
       await rm(join(PROGRAMS[program], `Pulumi.${stack}.yaml`), { force: true });
     },
@@ -97,6 +109,6 @@ export async function benchStack(
 /** Runs one scenario and returns its wall-clock time in ms (the CLI's whole run, program included). */
 export async function timeScenario(ws: PulumiWorkspace, scenario: Scenario): Promise<number> {
   const start = performance.now();
-  await ws.ok(scenario.args);
+  await ws.ok(scenario.args, AS_INSTALLED);
   return performance.now() - start;
 }

@@ -1,17 +1,22 @@
 /**
  * The provider benchmark: `pulumi up`, a no-op `preview` and `refresh` of N mailplane resources against
  * N no-op dynamic resources (the engine's floor) in the same run, with the real CLI, plus HTTP calls
- * per resource counted at the control plane. Medians go to bench/RESULTS.md ("Provider") and
+ * per resource counted at the control plane. Results go to bench/RESULTS.md ("Provider") and
  * bench/results/provider-*.json.
  *
- *   npm run bench:provider -- [--counts 100,1000] [--rounds 3,1]   (rounds per count, or one for all)
+ *   npm run bench:provider -- [--counts 100,1000] [--rounds 5,1] [--repeats 5,3]
+ *
+ * Measurements are taken in pairs — floor then mailplane, or the other way round, alternating — and
+ * each ratio is the median of the pairs' ratios, so a burst of load from elsewhere on the machine
+ * spoils one pair rather than one side of the comparison.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import type { PulumiWorkspace } from "../../test/support/pulumi.ts";
 import {
   type BenchPlatform,
   benchStack,
@@ -26,21 +31,28 @@ const benchDir = dirname(here);
 /** The issue's target: mailplane within 1.25× of the floor, ≤ 2 requests per create, 1 per read. */
 const TARGET = { ratio: 1.25, createCalls: 2, readCalls: 1 };
 
-interface Sample {
+/** One timed run of one scenario on one program's stack. */
+interface Measurement {
   program: ProgramName;
   count: number;
-  round: number;
-  ms: Record<string, number>;
-  /** Requests at the control plane per scenario (mailplane only; the floor makes none). */
-  requests: Record<string, Record<string, number>>;
-  /** CPU time of this process — the control plane, since the runner itself only waits — per scenario, ms. */
-  serverCpuMs: Record<string, number>;
+  scenario: string;
+  /** Pairs floor and mailplane measurements taken back to back. */
+  pair: number;
+  ms: number;
+  /** Requests at the control plane (mailplane only; the floor makes none), by method. */
+  requests: Record<string, number>;
+  /** CPU time of this process — the control plane, since the runner only waits — in ms. */
+  serverCpuMs: number;
 }
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function total(requests: Record<string, number> | undefined): number {
+  return Object.values(requests ?? {}).reduce((a, b) => a + b, 0);
 }
 
 async function loadScenarios(): Promise<Scenario[]> {
@@ -55,36 +67,76 @@ async function loadScenarios(): Promise<Scenario[]> {
   return out;
 }
 
-/** One stack of one program: the scenarios in order (each starts from the state the previous left). */
-async function sample(
+async function measure(
+  ws: PulumiWorkspace,
   program: ProgramName,
   count: number,
-  round: number,
-  scenarios: Scenario[],
+  scenario: Scenario,
+  pair: number,
   platform: BenchPlatform,
-): Promise<Sample> {
-  const stack = await benchStack(program, count, platform);
-  const result: Sample = { program, count, round, ms: {}, requests: {}, serverCpuMs: {} };
-  try {
-    for (const scenario of scenarios) {
-      platform.resetCount();
-      const cpu = process.cpuUsage();
-      result.ms[scenario.name] = await timeScenario(stack.ws, scenario);
-      const used = process.cpuUsage(cpu);
-      result.serverCpuMs[scenario.name] = (used.user + used.system) / 1000;
-      result.requests[scenario.name] = platform.counts();
-      console.error(
-        `  ${program} × ${count}, round ${round}: ${scenario.name} ${(result.ms[scenario.name]! / 1000).toFixed(1)} s, requests ${JSON.stringify(result.requests[scenario.name])}`,
-      );
-    }
-  } finally {
-    await stack.dispose();
-  }
-  return result;
+): Promise<Measurement> {
+  platform.resetCount();
+  const cpu = process.cpuUsage();
+  const ms = await timeScenario(ws, scenario);
+  const used = process.cpuUsage(cpu);
+  const m = {
+    program,
+    count,
+    scenario: scenario.name,
+    pair,
+    ms,
+    requests: platform.counts(),
+    serverCpuMs: (used.user + used.system) / 1000,
+  };
+  console.error(
+    `  ${program} × ${count}, ${scenario.name} #${pair}: ${(ms / 1000).toFixed(1)} s, requests ${JSON.stringify(m.requests)}`,
+  );
+  return m;
 }
 
-function total(requests: Record<string, number> | undefined): number {
-  return Object.values(requests ?? {}).reduce((a, b) => a + b, 0);
+/**
+ * For one size: `rounds` pairs of new stacks measure the non-repeatable scenarios (up); the last
+ * pair of stacks then measures each repeatable scenario `repeats` times, in pairs.
+ */
+async function measureSize(
+  count: number,
+  rounds: number,
+  repeats: number,
+  scenarios: Scenario[],
+  platform: BenchPlatform,
+): Promise<Measurement[]> {
+  const out: Measurement[] = [];
+  let pair = 0;
+  for (let round = 1; round <= rounds; round++) {
+    const stacks = {
+      floor: await benchStack("floor", count, platform),
+      mailplane: await benchStack("mailplane", count, platform),
+    };
+    // Alternate which program goes first, so neither always runs on a warmer machine.
+    const order = (n: number): ProgramName[] => (n % 2 ? ["floor", "mailplane"] : ["mailplane", "floor"]);
+    try {
+      for (const scenario of scenarios.filter((s) => !s.repeatable)) {
+        pair++;
+        for (const program of order(pair)) {
+          out.push(await measure(stacks[program].ws, program, count, scenario, pair, platform));
+        }
+      }
+      if (round === rounds) {
+        for (const scenario of scenarios.filter((s) => s.repeatable)) {
+          for (let r = 0; r < repeats; r++) {
+            pair++;
+            for (const program of order(pair)) {
+              out.push(await measure(stacks[program].ws, program, count, scenario, pair, platform));
+            }
+          }
+        }
+      }
+    } finally {
+      await stacks.floor.dispose();
+      await stacks.mailplane.dispose();
+    }
+  }
+  return out;
 }
 
 function machine(): string {
@@ -93,51 +145,59 @@ function machine(): string {
   return `${cpu[0]?.model ?? "unknown CPU"} × ${cpu.length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, Pulumi ${pulumi}`;
 }
 
-function section(samples: Sample[], scenarios: Scenario[], counts: number[], rounds: number[]): string {
+function section(
+  measurements: Measurement[],
+  scenarios: Scenario[],
+  sizes: { count: number; rounds: number; repeats: number }[],
+  loads: number[],
+): string {
   const s = (ms: number) => (ms / 1000).toFixed(1);
   const lines = [
     "## Provider",
     "",
-    `Run ${new Date().toISOString().slice(0, 10)} with \`npm run bench:provider\` on ${machine()}.`,
-    "Each stack is new (own file backend) and runs the scenarios in order: up, no-op preview, refresh; then it is destroyed.",
+    `Run ${new Date().toISOString().slice(0, 10)} with \`npm run bench:provider\` on ${machine()};`,
+    `1-minute load average ${loads.map((l) => l.toFixed(1)).join(" → ")} (start → end: the machine is shared, so times vary run to run).`,
     "mailplane's program is one Domain per 100 resources and Aliases (depending on their domain) for the rest;",
     "the floor is the same program — same count, inputs and dependencies — as dynamic resources whose provider does nothing.",
-    `Times are wall-clock of the whole CLI run (program included), **medians** of ${counts.map((c, i) => `${rounds[i]} round(s) at ${c}`).join(", ")}, floor and mailplane alternating.`,
+    "Each `up` runs on new stacks (own file backend); preview and refresh then repeat on the last pair of stacks.",
+    `Measurements are paired (floor and mailplane back to back, order alternating): ${sizes
+      .map((x) => `${x.rounds} up pair(s) and ${x.repeats} pairs per repeatable scenario at ${x.count}`)
+      .join("; ")}.`,
+    "Times are medians; **ratio is the median of the pairs' ratios**. Wall-clock of the whole CLI run, program included.",
+    "mailplane runs as users get it: compiled `dist/` (built first), not the TypeScript sources.",
     "The control plane runs in the bench process (SQLite, rate limit off) on the same cores as the engine; requests are",
-    "counted at its HTTP server and its CPU time is that process's (the runner only waits), to show how much of the gap is the server's.",
+    "counted at its HTTP server and its CPU time is that process's (the runner only waits).",
     "",
     "| resources | scenario | mailplane s | floor s | ratio | requests (mailplane) | per resource | control plane CPU s |",
     "|---:|---|---:|---:|---:|---|---:|---:|",
   ];
   let worst = 0;
-  for (const count of counts) {
+  for (const { count } of sizes) {
     for (const scenario of scenarios) {
       const of = (program: ProgramName) =>
-        median(
-          samples.filter((x) => x.program === program && x.count === count).map((x) => x.ms[scenario.name]!),
+        measurements.filter(
+          (m) => m.program === program && m.count === count && m.scenario === scenario.name,
         );
       const mp = of("mailplane");
       const floor = of("floor");
-      worst = Math.max(worst, mp / floor);
-      const first = samples.find((x) => x.program === "mailplane" && x.count === count);
-      const requests = first?.requests[scenario.name];
-      const serverCpu = median(
-        samples
-          .filter((x) => x.program === "mailplane" && x.count === count)
-          .map((x) => x.serverCpuMs[scenario.name] ?? 0),
-      );
+      const ratios = mp.map((m) => m.ms / floor.find((f) => f.pair === m.pair)!.ms);
+      const ratio = median(ratios);
+      worst = Math.max(worst, ratio);
+      const requests = mp[0]?.requests;
       const byMethod =
         Object.entries(requests ?? {})
           .map(([method, n]) => `${n} ${method}`)
           .join(", ") || "none";
       lines.push(
-        `| ${count} | ${scenario.name} | ${s(mp)} | ${s(floor)} | ${(mp / floor).toFixed(2)} | ${byMethod} | ${(total(requests) / count).toFixed(2)} | ${s(serverCpu)} |`,
+        `| ${count} | ${scenario.name} | ${s(median(mp.map((m) => m.ms)))} | ${s(median(floor.map((m) => m.ms)))} | ${ratio.toFixed(2)} | ${byMethod} | ${(total(requests) / count).toFixed(2)} | ${s(median(mp.map((m) => m.serverCpuMs)))} |`,
       );
     }
   }
   const perResource = (name: string) =>
     Math.max(
-      ...samples.filter((x) => x.program === "mailplane").map((x) => total(x.requests[name]) / x.count),
+      ...measurements
+        .filter((m) => m.program === "mailplane" && m.scenario === name)
+        .map((m) => total(m.requests) / m.count),
     );
   const create = perResource("up");
   const read = perResource("refresh");
@@ -175,33 +235,39 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       counts: { type: "string", default: "100,1000" },
-      // 1,000 resources take minutes per stack (the file backend rewrites the whole checkpoint
-      // after each step), so the default repeats only the small size.
-      rounds: { type: "string", default: "3,1" },
+      // A 1,000-resource `up` takes minutes (the file backend rewrites the whole checkpoint after
+      // each step), so the default repeats it once; preview and refresh are cheap to repeat.
+      rounds: { type: "string", default: "5,1" },
+      repeats: { type: "string", default: "5,3" },
     },
   });
-  const counts = values.counts.split(",").map(Number);
-  const roundList = values.rounds.split(",").map(Number);
-  const roundsOf = (i: number) => roundList[i] ?? roundList.at(-1)!;
+  const list = (text: string) => text.split(",").map(Number);
+  const counts = list(values.counts);
+  const at = (values: number[], i: number) => values[i] ?? values.at(-1)!;
+  const sizes = counts.map((count, i) => ({
+    count,
+    rounds: at(list(values.rounds), i),
+    repeats: at(list(values.repeats), i),
+  }));
   const scenarios = await loadScenarios();
+  // The programs run mailplane as users get it: compiled (see AS_INSTALLED in fixture.ts).
+  console.error("building dist/ (npm run build)");
+  execFileSync("npm", ["run", "build", "--silent"], { cwd: dirname(benchDir), stdio: "inherit" });
   const platform = await startBenchPlatform();
-  const samples: Sample[] = [];
+  const loads = [loadavg()[0]!];
+  const measurements: Measurement[] = [];
   try {
-    for (const [i, count] of counts.entries()) {
-      for (let round = 1; round <= roundsOf(i); round++) {
-        // Alternate which program goes first, so neither always runs on a warmer machine.
-        const order: ProgramName[] = round % 2 ? ["floor", "mailplane"] : ["mailplane", "floor"];
-        for (const program of order) samples.push(await sample(program, count, round, scenarios, platform));
-      }
+    for (const size of sizes) {
+      measurements.push(...(await measureSize(size.count, size.rounds, size.repeats, scenarios, platform)));
     }
   } finally {
     await platform.close();
   }
-  const rounds = counts.map((_, i) => roundsOf(i));
-  const text = section(samples, scenarios, counts, rounds);
+  loads.push(loadavg()[0]!);
+  const text = section(measurements, scenarios, sizes, loads);
   mkdirSync(join(benchDir, "results"), { recursive: true });
   const json = join(benchDir, "results", `provider-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-  writeFileSync(json, JSON.stringify({ counts, rounds, samples }, null, 2));
+  writeFileSync(json, JSON.stringify({ sizes, measurements }, null, 2));
   console.log(text);
   console.error(`wrote ${writeResults(text)} and ${json}`);
 }

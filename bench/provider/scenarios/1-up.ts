@@ -5,4 +5,5 @@ export const scenario: Scenario = {
   name: "up",
   description: "`pulumi up --skip-preview` of a new stack: every resource is created",
   args: ["up", "--yes", "--skip-preview"],
+  repeatable: false,
 };

@@ -5,4 +5,5 @@ export const scenario: Scenario = {
   name: "no-op preview",
   description: "`pulumi preview --expect-no-changes` right after up: check + diff per resource, no HTTP",
   args: ["preview", "--expect-no-changes"],
+  repeatable: true,
 };

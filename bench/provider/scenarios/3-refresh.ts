@@ -5,4 +5,5 @@ export const scenario: Scenario = {
   name: "refresh",
   description: "`pulumi refresh --skip-preview`: every resource read from the platform",
   args: ["refresh", "--yes", "--skip-preview"],
+  repeatable: true,
 };

@@ -1,5 +1,5 @@
 /** The control plane's API as the lifecycle needs it: the SDK client, built from the provider's settings. */
-import { MailplaneClient } from "../../../sdk/src/client/client.ts";
+import type { MailplaneClient } from "../../../sdk/src/client/client.ts";
 import { resolveSettings } from "./config.ts";
 import type { ObjectApi, Stored } from "./lifecycle.ts";
 
@@ -10,11 +10,15 @@ let cached: { key: string; client: MailplaneClient; api: ObjectApi } | undefined
 /**
  * The API of the configured control plane, through the SDK client (retries on 429/5xx with
  * back-off and Retry-After, timeouts, problem+json mapped to MailplaneError with a `code`).
+ * The client (and undici under it) is imported on first use: a preview only checks and diffs, and
+ * neither the program nor a preview's provider process needs to load it.
  * @throws ProviderConfigError when neither stack config nor environment names endpoint and token.
  */
-export function objectApi(): ObjectApi {
+export async function objectApi(): Promise<ObjectApi> {
   const settings = resolveSettings();
   const key = JSON.stringify([settings.endpoint, settings.token, settings.account]);
+  if (cached?.key === key) return cached.api;
+  const { MailplaneClient } = await import("../../../sdk/src/client/client.ts");
   if (cached?.key === key) return cached.api;
   void cached?.client.close();
   const client = new MailplaneClient({

@@ -96,7 +96,7 @@ function splitInputs(inputs: Props): { declared: Props; adopt: boolean | undefin
  */
 export function defineProvider(
   kind: KindDescriptor,
-  api: () => ObjectApi,
+  api: () => Promise<ObjectApi>,
   hooks: KindHooks = {},
 ): ResourceImpl {
   const spec = kind.spec as unknown as z.ZodObject;
@@ -153,7 +153,7 @@ export function defineProvider(
 
   const get = async (path: string): Promise<Stored | undefined> => {
     try {
-      return await api().get(path);
+      return await (await api()).get(path);
     } catch (err) {
       // For a singleton this means its domain is gone, and with it the settings.
       if (errorCode(err) === "MP_NOT_FOUND") return undefined;
@@ -186,7 +186,7 @@ export function defineProvider(
       }
       if (existing === undefined) {
         try {
-          const created = await api().put(path, normalised);
+          const created = await (await api()).put(path, normalised);
           return { id, outs: outputsOf(created, normalised, adopt) };
         } catch (err) {
           const failure = describeApiError(kind.name, id, "create", err);
@@ -216,7 +216,7 @@ export function defineProvider(
       // Report what differed: the provider's stderr shows among the run's diagnostics.
       process.stderr.write(`mailplane: adopting ${kind.name} ${id}: ${describeChanges(existing, body)}\n`);
       try {
-        const updated = await api().patch(path, body, existing.etag);
+        const updated = await (await api()).patch(path, body, existing.etag);
         return { id, outs: outputsOf(updated, normalised, adopt) };
       } catch (err) {
         // The object exists and is now ours: record it (partial state) so it is never orphaned.
@@ -245,7 +245,7 @@ export function defineProvider(
       const { __provider: _p, ...previous } = olds;
       if (Object.keys(body).length === 0) return { outs: outputsOf(previous as Stored, normalised, adopt) };
       try {
-        const updated = await api().patch(kind.path(normalised), body, olds["etag"]);
+        const updated = await (await api()).patch(kind.path(normalised), body, olds["etag"]);
         return { outs: outputsOf(updated, normalised, adopt) };
       } catch (err) {
         throw describeApiError(kind.name, id, "update", err);
@@ -255,8 +255,9 @@ export function defineProvider(
     async delete(id, props) {
       const path = kind.path(props);
       try {
-        await hooks.beforeDelete?.(api(), path, props);
-        await api().delete(path);
+        const http = await api();
+        await hooks.beforeDelete?.(http, path, props);
+        await http.delete(path);
       } catch (err) {
         // Already gone is what delete wants.
         if (errorCode(err) === "MP_NOT_FOUND") return;

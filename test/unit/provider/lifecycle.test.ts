@@ -62,9 +62,9 @@ class FakeApi implements ObjectApi {
 }
 
 let api: FakeApi;
-const domains = () => defineProvider(domainKind, () => api);
+const domains = () => defineProvider(domainKind, async () => api);
 const users = () =>
-  defineProvider(userKind, () => api, {
+  defineProvider(userKind, async () => api, {
     async beforeDelete(a, path) {
       await a.patch(path, { enabled: false });
     },
@@ -144,7 +144,7 @@ describe("create", () => {
 
   it("a refused create is just an error: nothing to record", async () => {
     api.failNext = { method: "PUT", code: "MP_PARENT_NOT_FOUND" };
-    const provider = defineProvider(userKind, () => api);
+    const provider = defineProvider(userKind, async () => api);
     const error = (await provider
       .create(await checked(provider, { address: "alice@example.com", password: "Secret-Pass-1" }))
       .catch((e: unknown) => e)) as { id?: string; message: string };
@@ -156,12 +156,12 @@ describe("create", () => {
   it("a singleton always adopts: the settings exist from the start", async () => {
     api.objects.set("/v1/domains/example.com/filter-settings", {
       ...(await checked(
-        defineProvider(filterSettingsKind, () => api),
+        defineProvider(filterSettingsKind, async () => api),
         { scope: "example.com" },
       )),
       etag: '"1"',
     });
-    const provider = defineProvider(filterSettingsKind, () => api);
+    const provider = defineProvider(filterSettingsKind, async () => api);
     await provider.create(await checked(provider, { scope: "example.com", tagThreshold: 0.3 }));
     expect(api.calls.at(-1)).toBe(
       'PATCH /v1/domains/example.com/filter-settings if-match "1" {"tagThreshold":0.3}',
