@@ -66,11 +66,36 @@ export async function waitForPort(port: number): Promise<void> {
   throw new Error(`nothing listens on 127.0.0.1:${port}`);
 }
 
-/** CPU time (user + system) a process used so far, in ms, from /proc/<pid>/stat. */
+/** The fields of /proc/<pid>/stat after the command name, or undefined once the process is gone. */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU time (user + system, including reaped children) used so far by a process and every process
+ * below it, in ms (/proc/<pid>/stat; Haraka's launcher, for one, runs the server in a child).
+ */
 export function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const parent = Number(statFields(Number(entry))?.[1]);
+    if (!Number.isFinite(parent)) continue;
+    children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+  }
+  let ticks = 0;
+  const stack = [pid];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    const f = statFields(p);
+    if (f) ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    stack.push(...(children.get(p) ?? []));
+  }
   return (ticks * 1000) / 100;
 }
 

@@ -48,5 +48,7 @@ export function classify(scan: ScanResult, spf: SpfVerdict | null): Classificati
     hits.push({ rule: "SUBJECT_ALL_CAPS", score: RULES.SUBJECT_ALL_CAPS });
   }
   const keep = hits.reduce((acc, h) => acc * (1 - h.score), 1);
-  return { score: Math.round((1 - keep) * 100) / 100, hits };
+  // Four decimals: enough to compare with thresholds honestly (two missing headers, 0.0975, stay
+  // below a 0.10 tag threshold) while shedding float noise (1 − 0.95² = 0.09750000000000003).
+  return { score: Math.round((1 - keep) * 10_000) / 10_000, hits };
 }

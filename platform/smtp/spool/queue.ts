@@ -392,12 +392,17 @@ export class Queue extends EventEmitter {
         e.running = false;
         this.#running--;
         this.#pump();
-        if (this.#running === 0 && this.#ready.length === 0) {
-          for (const w of this.#idleWaiters.splice(0)) w();
-        }
+        this.#wakeIdle();
       });
     }
-    if (this.#running === 0 && this.#ready.length === 0) for (const w of this.#idleWaiters.splice(0)) w();
+    this.#wakeIdle();
+  }
+
+  /** Idle: nothing running and nothing due — or, once closing, nothing running (the rest stays on disk). */
+  #wakeIdle(): void {
+    if (this.#running === 0 && (this.#ready.length === 0 || this.#closed)) {
+      for (const w of this.#idleWaiters.splice(0)) w();
+    }
   }
 
   async #loadBody(e: Entry): Promise<Buffer> {

@@ -112,6 +112,14 @@ describe("dataVerdict", () => {
     expect(out).toContain("Subject: [SPAM?] BUY CHEAP WATCHES NOW");
   });
 
+  it("keeps a message missing Date: and Message-ID: (score 0.0975) below the 0.10 tag threshold", async () => {
+    const v = await verdict("From: bob@sender.example\r\nSubject: plain\r\n\r\nhello\r\n");
+    expect(v).toMatchObject({
+      action: "accept",
+      value: { classification: "clean", score: 0.0975, edits: { subjectPrefix: null } },
+    });
+  });
+
   it("quarantines a blocked attachment extension", async () => {
     const text = `${HEAD}Subject: invoice\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Disposition: attachment; filename="invoice.pif"\r\n\r\nxx\r\n--b--\r\n`;
     expect(await verdict(text)).toMatchObject({
