@@ -1,4 +1,4 @@
-/** The shape of a `mailplane` subcommand: each file in cli/commands/ exports one as `command`. */
+/** The shape of a `mailplane` subcommand (each file in cli/commands/ exports one as `command`) and what long-running ones share. */
 
 /** Where a command writes; tests pass their own. */
 export interface CommandIo {
@@ -25,4 +25,17 @@ export interface Command {
 /** A usage error: the CLI prints the message and the command's usage, and exits 2. */
 export class UsageError extends Error {
   override name = "UsageError";
+}
+
+/** Resolves with the signal's name when SIGINT or SIGTERM arrives; long-running commands then shut down. */
+export function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const done = (signal: string) => {
+      process.off("SIGINT", done);
+      process.off("SIGTERM", done);
+      resolve(signal);
+    };
+    process.on("SIGINT", done);
+    process.on("SIGTERM", done);
+  });
 }

@@ -1,13 +1,13 @@
 /** `mailplane import`: reads a live tenant through the API and writes a YAML manifest or a TypeScript program with adopt. */
 import { writeFileSync } from "node:fs";
 import { basename } from "node:path";
-import { parseArgs } from "node:util";
 import { MailplaneClient } from "../../sdk/src/client/client.ts";
 import { type Command, type CommandIo, UsageError } from "../command.ts";
 import { readTenant } from "../import/read-tenant.ts";
 import { renderTypeScript } from "../import/render-typescript.ts";
 import { renderYaml } from "../import/render-yaml.ts";
 import { countsOf, passwordCommand } from "../import/summary.ts";
+import { parseFlags } from "../options.ts";
 
 const usage = `usage: mailplane import [options]
 
@@ -61,33 +61,15 @@ function describeError(err: unknown): string {
 }
 
 async function run(argv: string[], io: CommandIo): Promise<number> {
-  let values: {
-    endpoint?: string;
-    token?: string;
-    account?: string;
-    domain?: string[];
-    format?: string;
-    out?: string;
-    "all-singletons"?: boolean;
-  };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        endpoint: { type: "string" },
-        token: { type: "string" },
-        account: { type: "string" },
-        domain: { type: "string", multiple: true },
-        format: { type: "string" },
-        out: { type: "string" },
-        "all-singletons": { type: "boolean" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const values = parseFlags(argv, {
+    endpoint: { type: "string" },
+    token: { type: "string" },
+    account: { type: "string" },
+    domain: { type: "string", multiple: true },
+    format: { type: "string" },
+    out: { type: "string" },
+    "all-singletons": { type: "boolean" },
+  });
   const env = (name: string) => (io.env[name] === "" ? undefined : io.env[name]);
   const endpoint = values.endpoint ?? env("MAILPLANE_ENDPOINT");
   const token = values.token ?? env("MAILPLANE_TOKEN");

@@ -1,7 +1,7 @@
 /** `mailplane plan-summary`: Markdown for a pull request from `pulumi preview --json`. */
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
-import { type Command, type CommandIo, UsageError } from "../command.ts";
+import type { Command, CommandIo } from "../command.ts";
+import { parseFlags } from "../options.ts";
 import { type PreviewJson, summarizePlan } from "../plan-summary.ts";
 
 const usage = `usage: mailplane plan-summary [--input <preview.json>] [--title <text>]
@@ -25,16 +25,7 @@ async function readStdin(): Promise<string> {
 }
 
 async function run(argv: string[], io: CommandIo): Promise<number> {
-  let values: { input?: string; title?: string };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { input: { type: "string" }, title: { type: "string" } },
-      strict: true,
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const values = parseFlags(argv, { input: { type: "string" }, title: { type: "string" } });
   const text = values.input ? readFileSync(values.input, "utf8") : await readStdin();
   let preview: PreviewJson;
   try {

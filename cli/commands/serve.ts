@@ -1,11 +1,11 @@
 /** `mailplane serve`: runs the control plane and, given a listener, the SMTP engine until SIGINT/SIGTERM. */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { startControlPlane } from "../../platform/api/server.ts";
 import type { SmtpEngine } from "../../platform/smtp/engine.ts";
 import { startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
-import { type Command, type CommandIo, UsageError } from "../command.ts";
-import { smtpOptionsFrom } from "./smtp.ts";
+import { type Command, type CommandIo, UsageError, untilSignal } from "../command.ts";
+import { parseFlags, postgresUrl } from "../options.ts";
+import { listeners, smtpOptionsFrom } from "./smtp.ts";
 
 /** Defaults, each overridable by its environment variable and then by its flag. */
 export const SERVE_DEFAULTS = {
@@ -50,49 +50,23 @@ function rateLimit(value: string | undefined) {
   return { perSecond: Number(m[1]), burst: Number(m[2]) };
 }
 
-/** Resolves when SIGINT or SIGTERM arrives. */
-function untilSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const done = (signal: string) => {
-      process.off("SIGINT", done);
-      process.off("SIGTERM", done);
-      resolve(signal);
-    };
-    process.on("SIGINT", done);
-    process.on("SIGTERM", done);
-  });
-}
-
 async function run(argv: string[], io: CommandIo): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        "data-dir": { type: "string" },
-        listen: { type: "string" },
-        "database-url": { type: "string" },
-        "mx-host": { type: "string" },
-        "rate-limit": { type: "string" },
-        "log-level": { type: "string" },
-        "smtp-listen": { type: "string" },
-        "submission-listen": { type: "string" },
-        "smtp-hostname": { type: "string" },
-        smarthost: { type: "string" },
-        "no-dns": { type: "boolean" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values: Record<string, string | boolean | undefined> = parseFlags(argv, {
+    "data-dir": { type: "string" },
+    listen: { type: "string" },
+    "database-url": { type: "string" },
+    "mx-host": { type: "string" },
+    "rate-limit": { type: "string" },
+    "log-level": { type: "string" },
+    "smtp-listen": { type: "string" },
+    "submission-listen": { type: "string" },
+    "smtp-hostname": { type: "string" },
+    smarthost: { type: "string" },
+    "no-dns": { type: "boolean" },
+  });
   const opt = (flag: string, env: string) => (values[flag] as string | undefined) ?? io.env[env] ?? undefined;
   const dataDir = opt("data-dir", "MAILPLANE_DATA_DIR") ?? SERVE_DEFAULTS.dataDir;
-  const databaseUrl = opt("database-url", "MAILPLANE_DATABASE_URL");
-  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new UsageError("--database-url must be a postgres:// URL");
-  }
+  const databaseUrl = postgresUrl(opt("database-url", "MAILPLANE_DATABASE_URL"));
   const mxHost = opt("mx-host", "MAILPLANE_MX_HOST");
   const limit = rateLimit(opt("rate-limit", "MAILPLANE_RATE_LIMIT"));
   const level = opt("log-level", "MAILPLANE_LOG_LEVEL") ?? SERVE_DEFAULTS.logLevel;
@@ -125,10 +99,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
       await cp.close();
       throw error;
     }
-    const at = (a: { host: string } | false, port: number) => (a ? `${a.host}:${port}` : "off");
-    io.stdout(
-      `mailplane: SMTP engine listening: inbound ${at(smtp.inbound, engine.inboundPort)}, submission ${at(smtp.submission, engine.submissionPort)}\n`,
-    );
+    io.stdout(`mailplane: SMTP engine listening: ${listeners(smtp, engine)}\n`);
   }
   // Last, so whoever waits for this line has seen everything before it.
   io.stdout(`mailplane: control plane listening on ${cp.url} (store: ${cp.store.dialect})\n`);

@@ -1,10 +1,10 @@
 /** `mailplane smtp`: runs the SMTP engine alone against the control plane's store until SIGINT/SIGTERM. */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { NO_DNS } from "../../platform/smtp/content/spf.ts";
 import { parseListenAddress, startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
 import { openStore } from "../../platform/store/index.ts";
-import { type Command, type CommandIo, UsageError } from "../command.ts";
+import { type Command, type CommandIo, UsageError, untilSignal } from "../command.ts";
+import { parseFlags, postgresUrl } from "../options.ts";
 
 /** Defaults, each overridable by its environment variable and then by its flag. */
 export const SMTP_DEFAULTS = {
@@ -33,19 +33,6 @@ options:
   -h, --help                     this help
 `;
 
-/** Resolves when SIGINT or SIGTERM arrives. */
-function untilSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const done = (signal: string) => {
-      process.off("SIGINT", done);
-      process.off("SIGTERM", done);
-      resolve(signal);
-    };
-    process.on("SIGINT", done);
-    process.on("SIGTERM", done);
-  });
-}
-
 /** The engine options shared by `mailplane smtp` and `mailplane serve` (flags → env → defaults). */
 export function smtpOptionsFrom(
   opt: (flag: string, env: string) => string | undefined,
@@ -70,36 +57,32 @@ export function smtpOptionsFrom(
   }
 }
 
+/** `inbound 127.0.0.1:2525, submission off`: where a started engine listens, for the start-up line. */
+export function listeners(
+  smtp: { inbound: { host: string } | false; submission: { host: string } | false },
+  engine: { inboundPort: number; submissionPort: number },
+): string {
+  const at = (a: { host: string } | false, port: number) => (a ? `${a.host}:${port}` : "off");
+  return `inbound ${at(smtp.inbound, engine.inboundPort)}, submission ${at(smtp.submission, engine.submissionPort)}`;
+}
+
 async function run(argv: string[], io: CommandIo): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        "data-dir": { type: "string" },
-        "database-url": { type: "string" },
-        "smtp-listen": { type: "string" },
-        "submission-listen": { type: "string" },
-        "smtp-hostname": { type: "string" },
-        smarthost: { type: "string" },
-        "greeting-delay": { type: "string" },
-        "no-dns": { type: "boolean" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values: Record<string, string | boolean | undefined> = parseFlags(argv, {
+    "data-dir": { type: "string" },
+    "database-url": { type: "string" },
+    "smtp-listen": { type: "string" },
+    "submission-listen": { type: "string" },
+    "smtp-hostname": { type: "string" },
+    smarthost: { type: "string" },
+    "greeting-delay": { type: "string" },
+    "no-dns": { type: "boolean" },
+  });
   const opt = (flag: string, env: string) => {
     const v = values[flag];
     return (typeof v === "boolean" ? (v ? "1" : undefined) : v) ?? io.env[env] ?? undefined;
   };
   const dataDir = opt("data-dir", "MAILPLANE_DATA_DIR") ?? SMTP_DEFAULTS.dataDir;
-  const databaseUrl = opt("database-url", "MAILPLANE_DATABASE_URL");
-  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new UsageError("--database-url must be a postgres:// URL");
-  }
+  const databaseUrl = postgresUrl(opt("database-url", "MAILPLANE_DATABASE_URL"));
   const smtp = smtpOptionsFrom(opt, SMTP_DEFAULTS);
   const delay = values["greeting-delay"] === undefined ? 0 : Number(values["greeting-delay"]);
   if (!Number.isInteger(delay) || delay < 0)
@@ -121,10 +104,9 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     await store.close();
     throw error;
   }
-  const at = (a: { host: string } | false, port: number) => (a ? `${a.host}:${port}` : "off");
   // Last, so whoever waits for this line has seen everything before it.
   io.stdout(
-    `mailplane: SMTP engine listening: inbound ${at(smtp.inbound, engine.inboundPort)}, submission ${at(smtp.submission, engine.submissionPort)} (store: ${store.dialect}, revision ${engine.policy.revision()})\n`,
+    `mailplane: SMTP engine listening: ${listeners(smtp, engine)} (store: ${store.dialect}, revision ${engine.policy.revision()})\n`,
   );
   const signal = await untilSignal();
   io.stdout(`mailplane: ${signal}, shutting down\n`);

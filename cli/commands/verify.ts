@@ -1,8 +1,8 @@
 /** `mailplane verify`: probes a live tenant over SMTP and reports where the platform does not do what is declared. */
 import { randomBytes } from "node:crypto";
-import { parseArgs } from "node:util";
 import { MailplaneClient } from "../../sdk/src/client/client.ts";
 import { type Command, type CommandIo, UsageError } from "../command.ts";
+import { parseFlags } from "../options.ts";
 import { DEFAULT_SENDER, deriveProbes } from "../verify/probes.ts";
 import { type RunContext, renderJson, renderPlan, renderTable, summarise } from "../verify/report.ts";
 import { runProbes } from "../verify/run.ts";
@@ -96,47 +96,22 @@ function seconds(name: string, value: string | undefined, fallback: number): num
 }
 
 async function run(argv: string[], io: CommandIo): Promise<number> {
-  let values: {
-    endpoint?: string;
-    token?: string;
-    account?: string;
-    smtp?: string;
-    domain?: string[];
-    from?: string;
-    helo?: string;
-    "max-per-kind"?: string;
-    deliver?: boolean;
-    wait?: string;
-    timeout?: string;
-    keep?: boolean;
-    "dry-run"?: boolean;
-    json?: boolean;
-  };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        endpoint: { type: "string" },
-        token: { type: "string" },
-        account: { type: "string" },
-        smtp: { type: "string" },
-        domain: { type: "string", multiple: true },
-        from: { type: "string" },
-        helo: { type: "string" },
-        "max-per-kind": { type: "string" },
-        deliver: { type: "boolean" },
-        wait: { type: "string" },
-        timeout: { type: "string" },
-        keep: { type: "boolean" },
-        "dry-run": { type: "boolean" },
-        json: { type: "boolean" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const values = parseFlags(argv, {
+    endpoint: { type: "string" },
+    token: { type: "string" },
+    account: { type: "string" },
+    smtp: { type: "string" },
+    domain: { type: "string", multiple: true },
+    from: { type: "string" },
+    helo: { type: "string" },
+    "max-per-kind": { type: "string" },
+    deliver: { type: "boolean" },
+    wait: { type: "string" },
+    timeout: { type: "string" },
+    keep: { type: "boolean" },
+    "dry-run": { type: "boolean" },
+    json: { type: "boolean" },
+  });
   const env = (name: string) => (io.env[name] === "" ? undefined : io.env[name]);
   const endpoint = values.endpoint ?? env("MAILPLANE_ENDPOINT");
   const token = values.token ?? env("MAILPLANE_TOKEN");
