@@ -174,6 +174,11 @@ describe("read, update, delete", () => {
     const provider = domains();
     const { outs } = await provider.create(await checked(provider, { name: "example.com", adopt: false }));
     api.calls = [];
+    // Nothing drifted: the stored inputs stand, only the outputs are refreshed.
+    const unchanged = await provider.read("example.com", outs);
+    expect(unchanged.inputs).toBeUndefined();
+    expect(unchanged.props).toMatchObject({ name: "example.com", etag: outs.etag });
+    api.calls = [];
     api.objects.set("/v1/domains/example.com", {
       ...api.objects.get("/v1/domains/example.com")!,
       timezone: "Asia/Tokyo",
@@ -221,9 +226,10 @@ describe("read, update, delete", () => {
     const inputs = await checked(provider, { address: "alice@example.com", password: "Secret-Pass-1" });
     const { outs } = await provider.create(inputs);
     expect(outs).toMatchObject({ password: "Secret-Pass-1" });
+    await api.patch("/v1/domains/example.com/users/alice@example.com", { quotaMb: 5 });
     const read = await provider.read("alice@example.com", outs);
     // The platform never returns it; read carries it so refresh shows no spurious password change.
-    expect(read.inputs).toMatchObject({ password: "Secret-Pass-1" });
+    expect(read.inputs).toMatchObject({ quotaMb: 5, password: "Secret-Pass-1" });
     api.calls = [];
     await provider.delete("alice@example.com", outs);
     expect(api.calls).toEqual([
@@ -244,7 +250,9 @@ describe("read, update, delete", () => {
     );
     expect(updated.outs).not.toHaveProperty("adopt");
     expect(updated.outs).not.toHaveProperty("password");
+    await api.patch("/v1/domains/example.com/users/alice@example.com", { quotaMb: 5 });
     const read = await provider.read("alice@example.com", updated.outs);
+    expect(read.inputs).toMatchObject({ quotaMb: 5 });
     expect(read.inputs).not.toHaveProperty("adopt");
     expect(read.inputs).not.toHaveProperty("password");
   });

@@ -127,8 +127,9 @@ describe("the serialized provider of each resource", () => {
       priority: 10,
     });
 
+    await platform.client.routes.patch("serialized.test", "mx1.serialized.test:25", { priority: 30 });
     const read = await route["read"]!(createdRoute.id, createdRoute.outs);
-    expect(read.inputs).toMatchObject({ host: "mx1.serialized.test", port: 25 });
+    expect(read.inputs).toMatchObject({ host: "mx1.serialized.test", port: 25, priority: 30 });
     await route["delete"]!(createdRoute.id, createdRoute.outs);
     await domain["delete"]!(created.id, created.outs);
     await expect(platform.client.domains.get("serialized.test")).rejects.toMatchObject({
