@@ -1,4 +1,4 @@
-/** What the commands share in reading their options: strict flag parsing and the database URL check. */
+/** What the commands share in reading their options: strict flag parsing, flag → environment variable → default. */
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
 import { UsageError } from "./command.ts";
 
@@ -14,6 +14,25 @@ export function parseFlags<const T extends ParseArgsOptionsConfig>(argv: string[
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+/**
+ * Reads an option the way every command does: the flag when given, else the environment variable,
+ * else undefined (the caller's default). An empty variable counts as unset, so `MAILPLANE_LISTEN=`
+ * means the default rather than an empty address. A boolean flag that is set reads as "1".
+ * @example const opt = optionReader(values, io.env); const dataDir = opt("data-dir", "MAILPLANE_DATA_DIR") ?? ".data";
+ */
+export function optionReader(
+  values: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+): (flag: string, variable: string) => string | undefined {
+  return (flag, variable) => {
+    const value = values[flag];
+    if (typeof value === "string") return value;
+    if (value === true) return "1";
+    const fromEnv = env[variable];
+    return fromEnv === "" ? undefined : fromEnv;
+  };
 }
 
 /**

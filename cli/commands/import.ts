@@ -7,7 +7,7 @@ import { readTenant } from "../import/read-tenant.ts";
 import { renderTypeScript } from "../import/render-typescript.ts";
 import { renderYaml } from "../import/render-yaml.ts";
 import { countsOf, passwordCommand } from "../import/summary.ts";
-import { parseFlags } from "../options.ts";
+import { optionReader, parseFlags } from "../options.ts";
 
 const usage = `usage: mailplane import [options]
 
@@ -70,10 +70,10 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     out: { type: "string" },
     "all-singletons": { type: "boolean" },
   });
-  const env = (name: string) => (io.env[name] === "" ? undefined : io.env[name]);
-  const endpoint = values.endpoint ?? env("MAILPLANE_ENDPOINT");
-  const token = values.token ?? env("MAILPLANE_TOKEN");
-  const account = values.account ?? env("MAILPLANE_ACCOUNT");
+  const opt = optionReader(values, io.env);
+  const endpoint = opt("endpoint", "MAILPLANE_ENDPOINT");
+  const token = opt("token", "MAILPLANE_TOKEN");
+  const account = opt("account", "MAILPLANE_ACCOUNT");
   const format = values.format ?? "yaml";
   if (endpoint === undefined)
     throw new UsageError("name the control plane with --endpoint or MAILPLANE_ENDPOINT");

@@ -4,7 +4,7 @@ import { startControlPlane } from "../../platform/api/server.ts";
 import type { SmtpEngine } from "../../platform/smtp/engine.ts";
 import { startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
 import { type Command, type CommandIo, UsageError, untilSignal } from "../command.ts";
-import { parseFlags, postgresUrl } from "../options.ts";
+import { optionReader, parseFlags, postgresUrl } from "../options.ts";
 import { listeners, smtpOptionsFrom } from "./smtp.ts";
 
 /** Defaults, each overridable by its environment variable and then by its flag. */
@@ -51,7 +51,7 @@ function rateLimit(value: string | undefined) {
 }
 
 async function run(argv: string[], io: CommandIo): Promise<number> {
-  const values: Record<string, string | boolean | undefined> = parseFlags(argv, {
+  const values = parseFlags(argv, {
     "data-dir": { type: "string" },
     listen: { type: "string" },
     "database-url": { type: "string" },
@@ -64,7 +64,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     smarthost: { type: "string" },
     "no-dns": { type: "boolean" },
   });
-  const opt = (flag: string, env: string) => (values[flag] as string | undefined) ?? io.env[env] ?? undefined;
+  const opt = optionReader(values, io.env);
   const dataDir = opt("data-dir", "MAILPLANE_DATA_DIR") ?? SERVE_DEFAULTS.dataDir;
   const databaseUrl = postgresUrl(opt("database-url", "MAILPLANE_DATABASE_URL"));
   const mxHost = opt("mx-host", "MAILPLANE_MX_HOST");

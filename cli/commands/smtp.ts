@@ -4,7 +4,7 @@ import { NO_DNS } from "../../platform/smtp/content/spf.ts";
 import { parseListenAddress, startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
 import { openStore } from "../../platform/store/index.ts";
 import { type Command, type CommandIo, UsageError, untilSignal } from "../command.ts";
-import { parseFlags, postgresUrl } from "../options.ts";
+import { optionReader, parseFlags, postgresUrl } from "../options.ts";
 
 /** Defaults, each overridable by its environment variable and then by its flag. */
 export const SMTP_DEFAULTS = {
@@ -33,7 +33,7 @@ options:
   -h, --help                     this help
 `;
 
-/** The engine options shared by `mailplane smtp` and `mailplane serve` (flags → env → defaults). */
+/** The engine options shared by `mailplane smtp` and `mailplane serve` (flag → environment variable → default, see optionReader). */
 export function smtpOptionsFrom(
   opt: (flag: string, env: string) => string | undefined,
   defaults: { smtpListen: string | undefined; submissionListen: string | undefined },
@@ -67,7 +67,7 @@ export function listeners(
 }
 
 async function run(argv: string[], io: CommandIo): Promise<number> {
-  const values: Record<string, string | boolean | undefined> = parseFlags(argv, {
+  const values = parseFlags(argv, {
     "data-dir": { type: "string" },
     "database-url": { type: "string" },
     "smtp-listen": { type: "string" },
@@ -77,10 +77,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     "greeting-delay": { type: "string" },
     "no-dns": { type: "boolean" },
   });
-  const opt = (flag: string, env: string) => {
-    const v = values[flag];
-    return (typeof v === "boolean" ? (v ? "1" : undefined) : v) ?? io.env[env] ?? undefined;
-  };
+  const opt = optionReader(values, io.env);
   const dataDir = opt("data-dir", "MAILPLANE_DATA_DIR") ?? SMTP_DEFAULTS.dataDir;
   const databaseUrl = postgresUrl(opt("database-url", "MAILPLANE_DATABASE_URL"));
   const smtp = smtpOptionsFrom(opt, SMTP_DEFAULTS);

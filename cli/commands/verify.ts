@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { MailplaneClient } from "../../sdk/src/client/client.ts";
 import { type Command, type CommandIo, UsageError } from "../command.ts";
-import { parseFlags } from "../options.ts";
+import { optionReader, parseFlags } from "../options.ts";
 import { DEFAULT_SENDER, deriveProbes } from "../verify/probes.ts";
 import { type RunContext, renderJson, renderPlan, renderTable, summarise } from "../verify/report.ts";
 import { runProbes } from "../verify/run.ts";
@@ -112,11 +112,11 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     "dry-run": { type: "boolean" },
     json: { type: "boolean" },
   });
-  const env = (name: string) => (io.env[name] === "" ? undefined : io.env[name]);
-  const endpoint = values.endpoint ?? env("MAILPLANE_ENDPOINT");
-  const token = values.token ?? env("MAILPLANE_TOKEN");
-  const account = values.account ?? env("MAILPLANE_ACCOUNT");
-  const smtpText = values.smtp ?? env("MAILPLANE_SMTP");
+  const opt = optionReader(values, io.env);
+  const endpoint = opt("endpoint", "MAILPLANE_ENDPOINT");
+  const token = opt("token", "MAILPLANE_TOKEN");
+  const account = opt("account", "MAILPLANE_ACCOUNT");
+  const smtpText = opt("smtp", "MAILPLANE_SMTP");
   const dryRun = values["dry-run"] === true;
   if (endpoint === undefined)
     throw new UsageError("name the control plane with --endpoint or MAILPLANE_ENDPOINT");

@@ -19,11 +19,11 @@ interface Served {
   stop: () => Promise<number | null>;
 }
 
-/** Starts `mailplane serve …` and waits for its "listening on" line. */
-async function serve(args: string[]): Promise<Served> {
+/** Starts `mailplane serve …` (with `env` added to ours) and waits for its "listening on" line. */
+async function serve(args: string[], env: Record<string, string> = {}): Promise<Served> {
   const child = spawn(process.execPath, [CLI, "serve", "--listen", "127.0.0.1:0", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, MAILPLANE_LOG_LEVEL: "debug" },
+    env: { ...process.env, MAILPLANE_LOG_LEVEL: "debug", ...env },
   });
   let output = "";
   child.stdout!.on("data", (c) => (output += c));
@@ -95,6 +95,19 @@ describe("mailplane serve", () => {
     expect((await whoami(second.url, token)).status).toBe(200);
     expect(await second.stop()).toBe(0);
     expect(second.output()).not.toContain(token);
+  });
+
+  it("treats an empty MAILPLANE_* variable as unset, as import and verify do", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "mailplane-serve-env-"));
+    dirs.push(dataDir);
+    // Empty, these once meant an invalid rate limit (exit 2) and an empty MX host name.
+    const served = await serve(["--data-dir", dataDir], {
+      MAILPLANE_RATE_LIMIT: "",
+      MAILPLANE_MX_HOST: "",
+      MAILPLANE_DATABASE_URL: "",
+    });
+    expect(served.output()).toContain("(store: sqlite)");
+    expect(await served.stop()).toBe(0);
   });
 
   it("runs on PostgreSQL given --database-url", async () => {
