@@ -41,7 +41,7 @@ export interface AppOptions {
   now?: () => Date;
   /** Per-token rate limit; default {@link DEFAULT_RATE_LIMIT}; false disables it. */
   rateLimit?: RateLimitOptions | false;
-  /** Host published as every domain's MX; default the `MAILPLANE_MX_HOST` env var, else `mx.mailplane.test`. */
+  /** Host published as every domain's MX; default `mx.mailplane.test` (`mailplane serve` reads `MAILPLANE_MX_HOST`). */
   mxHost?: string;
   /** The DKIM key; default the store's (generated on first start). */
   dkim?: DkimKey;
@@ -127,7 +127,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const services: ApiServices = {
     store: options.store,
     now,
-    mxHost: options.mxHost ?? process.env.MAILPLANE_MX_HOST ?? "mx.mailplane.test",
+    mxHost: options.mxHost ?? "mx.mailplane.test",
     // Without a data directory (tests on an in-memory store) the sealed key only lives as long as the store.
     dkim: options.dkim ?? (await ensureDkimKey(options.store, options.masterKey ?? randomBytes(32))),
     argon2: options.argon2 ?? DEFAULT_ARGON2,

@@ -107,6 +107,22 @@ describe("mailplane serve", () => {
       MAILPLANE_DATABASE_URL: "",
     });
     expect(served.output()).toContain("(store: sqlite)");
+    const token = readFileSync(join(dataDir, "admin-token"), "utf8").trim();
+    const put = (path: string, body: unknown) =>
+      request(`${served.url}${path}`, {
+        method: "PUT",
+        headers: {
+          authorization: `Bearer ${token}`,
+          "mailplane-account": "acme",
+          "content-type": "application/json",
+        },
+        body: JSON.stringify(body),
+      });
+    expect((await put("/v1/accounts/acme", { id: "acme", name: "ACME" })).statusCode).toBe(201);
+    const domain = await put("/v1/domains/example.com", { name: "example.com" });
+    const records = ((await domain.body.json()) as { dnsRecords: { type: string; value: string }[] })
+      .dnsRecords;
+    expect(records.find((r) => r.type === "MX")?.value).toBe("mx.mailplane.test");
     expect(await served.stop()).toBe(0);
   });
 
