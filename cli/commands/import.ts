@@ -1,7 +1,7 @@
 /** `mailplane import`: reads a live tenant through the API and writes a YAML manifest or a TypeScript program with adopt. */
 import { writeFileSync } from "node:fs";
 import { basename } from "node:path";
-import { MailplaneClient } from "../../sdk/src/client/client.ts";
+import { apiClient, describeApiError, readApiAccess } from "../api-access.ts";
 import { type Command, type CommandIo, UsageError } from "../command.ts";
 import { readTenant } from "../import/read-tenant.ts";
 import { renderTypeScript } from "../import/render-typescript.ts";
@@ -39,27 +39,6 @@ options:
 Progress goes to standard error. Exit codes: 0 written, 1 the API or the output failed, 2 usage.
 `;
 
-/** What an API failure means for someone running import, by the error's code. */
-const HINTS: Record<string, string> = {
-  MP_UNAUTHORIZED: "the token was not accepted: check --token or MAILPLANE_TOKEN",
-  MP_FORBIDDEN: "the token may not read this: an account-admin token reads the whole tenant",
-  MP_ACCOUNT_REQUIRED: "a platform-admin token acts on no account by itself: name one with --account",
-  MP_NOT_FOUND: "no such object in this account (check --domain and --account)",
-  MP_NETWORK: "the control plane did not answer: check --endpoint or MAILPLANE_ENDPOINT",
-  MP_TIMEOUT: "the control plane did not answer in time",
-  MP_RATE_LIMITED: "the control plane kept answering 429 (rate limited); try again later",
-};
-
-/** `401 MP_UNAUTHORIZED: <detail> — <hint>` for a MailplaneError (matched on `code`, STYLE.md §7). */
-function describeError(err: unknown): string {
-  const code = (err as { code?: unknown }).code;
-  const message = err instanceof Error ? err.message : String(err);
-  if (typeof code !== "string" || !code.startsWith("MP_")) return message;
-  const status = (err as { status?: unknown }).status;
-  const hint = HINTS[code];
-  return `${typeof status === "number" && status > 0 ? `${status} ` : ""}${code}: ${message}${hint ? `\n  ${hint}` : ""}`;
-}
-
 async function run(argv: string[], io: CommandIo): Promise<number> {
   const values = parseFlags(argv, {
     endpoint: { type: "string" },
@@ -71,26 +50,13 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     "all-singletons": { type: "boolean" },
   });
   const opt = optionReader(values, io.env);
-  const endpoint = opt("endpoint", "MAILPLANE_ENDPOINT");
-  const token = opt("token", "MAILPLANE_TOKEN");
-  const account = opt("account", "MAILPLANE_ACCOUNT");
   const format = values.format ?? "yaml";
-  if (endpoint === undefined)
-    throw new UsageError("name the control plane with --endpoint or MAILPLANE_ENDPOINT");
-  if (token === undefined) throw new UsageError("give an API token with --token or MAILPLANE_TOKEN");
-  if (!URL.canParse(endpoint)) throw new UsageError(`--endpoint must be a URL such as http://127.0.0.1:8080`);
+  const access = readApiAccess(opt);
   if (format !== "yaml" && format !== "typescript") {
     throw new UsageError(`--format must be yaml or typescript, got ${JSON.stringify(format)}`);
   }
 
-  const client = new MailplaneClient({
-    endpoint,
-    token,
-    ...(account === undefined ? {} : { account }),
-    userAgent: "mailplane-import",
-    // Someone is waiting at a terminal: a wrong endpoint should fail in seconds, not after a minute.
-    retry: { maxRetries: 2, budgetMs: 10_000 },
-  });
+  const client = apiClient(access, "mailplane-import");
   const progress = (line: string) => io.stderr(`mailplane import: ${line}\n`);
   let text: string;
   let summary: string;
@@ -109,7 +75,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     summary = countsOf(tenant.manifest);
     users = tenant.manifest.users.length;
   } catch (err) {
-    io.stderr(`mailplane import: ${describeError(err)}\n`);
+    io.stderr(`mailplane import: ${describeApiError(err)}\n`);
     return 1;
   } finally {
     await client.close();

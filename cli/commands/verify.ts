@@ -1,6 +1,6 @@
 /** `mailplane verify`: probes a live tenant over SMTP and reports where the platform does not do what is declared. */
 import { randomBytes } from "node:crypto";
-import { MailplaneClient } from "../../sdk/src/client/client.ts";
+import { apiClient, describeApiError, readApiAccess } from "../api-access.ts";
 import { type Command, type CommandIo, UsageError } from "../command.ts";
 import { optionReader, parseFlags } from "../options.ts";
 import { DEFAULT_SENDER, deriveProbes } from "../verify/probes.ts";
@@ -54,27 +54,6 @@ Progress goes to standard error. Exit codes: 0 every probe as declared, 1 a prob
 API or the SMTP listener failed), 2 usage.
 `;
 
-/** What an API failure means for someone running verify, by the error's code. */
-const HINTS: Record<string, string> = {
-  MP_UNAUTHORIZED: "the token was not accepted: check --token or MAILPLANE_TOKEN",
-  MP_FORBIDDEN: "the token may not read this: an account-admin token reads the whole tenant",
-  MP_ACCOUNT_REQUIRED: "a platform-admin token acts on no account by itself: name one with --account",
-  MP_NOT_FOUND: "no such object in this account (check --domain and --account)",
-  MP_NETWORK: "the control plane did not answer: check --endpoint or MAILPLANE_ENDPOINT",
-  MP_TIMEOUT: "the control plane did not answer in time",
-  MP_RATE_LIMITED: "the control plane kept answering 429 (rate limited); try again later",
-};
-
-/** `401 MP_UNAUTHORIZED: <detail> — <hint>` for a MailplaneError (matched on `code`, STYLE.md §7). */
-function describeError(err: unknown): string {
-  const code = (err as { code?: unknown }).code;
-  const message = err instanceof Error ? err.message : String(err);
-  if (typeof code !== "string" || !code.startsWith("MP_")) return message;
-  const status = (err as { status?: unknown }).status;
-  const hint = HINTS[code];
-  return `${typeof status === "number" && status > 0 ? `${status} ` : ""}${code}: ${message}${hint ? `\n  ${hint}` : ""}`;
-}
-
 /**
  * Parses `host:port` or `[v6]:port`.
  * @example parseHostPort("127.0.0.1:2525") // { host: "127.0.0.1", port: 2525 }
@@ -113,15 +92,9 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     json: { type: "boolean" },
   });
   const opt = optionReader(values, io.env);
-  const endpoint = opt("endpoint", "MAILPLANE_ENDPOINT");
-  const token = opt("token", "MAILPLANE_TOKEN");
-  const account = opt("account", "MAILPLANE_ACCOUNT");
   const smtpText = opt("smtp", "MAILPLANE_SMTP");
   const dryRun = values["dry-run"] === true;
-  if (endpoint === undefined)
-    throw new UsageError("name the control plane with --endpoint or MAILPLANE_ENDPOINT");
-  if (token === undefined) throw new UsageError("give an API token with --token or MAILPLANE_TOKEN");
-  if (!URL.canParse(endpoint)) throw new UsageError("--endpoint must be a URL such as http://127.0.0.1:8080");
+  const access = readApiAccess(opt);
   if (smtpText === undefined && !dryRun) {
     throw new UsageError("name the inbound SMTP listener with --smtp host:port or MAILPLANE_SMTP");
   }
@@ -138,14 +111,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   const timeoutMs = seconds("timeout", values.timeout, 30_000);
 
   const progress = (line: string) => io.stderr(`mailplane verify: ${line}\n`);
-  const client = new MailplaneClient({
-    endpoint,
-    token,
-    ...(account === undefined ? {} : { account }),
-    userAgent: "mailplane-verify",
-    // Someone is waiting at a terminal: a wrong endpoint should fail in seconds, not after a minute.
-    retry: { maxRetries: 2, budgetMs: 10_000 },
-  });
+  const client = apiClient(access, "mailplane-verify");
   try {
     // Short, random and [a-z0-9]: it goes into made-up local parts and every probe's token.
     const runId = randomBytes(4).readUInt32BE().toString(36).padStart(6, "0").slice(-6);
@@ -156,7 +122,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
         progress,
       });
     } catch (err) {
-      io.stderr(`mailplane verify: ${describeError(err)}\n`);
+      io.stderr(`mailplane verify: ${describeApiError(err)}\n`);
       return 1;
     }
     const { probes, skipped } = deriveProbes(tenant, {
