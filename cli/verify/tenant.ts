@@ -1,5 +1,6 @@
 /** The tenant `mailplane verify` checks: the declared objects read through the API, with each domain's effective filter settings. */
 import type { MailplaneClient } from "../../sdk/src/client/client.ts";
+import { DEFAULTS_ETAG } from "../../sdk/src/contract/tenancy.ts";
 import type { AliasSpec } from "../../sdk/src/models/alias.ts";
 import type { DomainSpec } from "../../sdk/src/models/domain.ts";
 import {
@@ -12,9 +13,6 @@ import type { SenderListSpec } from "../../sdk/src/models/sender-list.ts";
 import { type TenancyManifest as Manifest, TenancyManifest } from "../../sdk/src/models/tenancy.ts";
 import type { UserSpec } from "../../sdk/src/models/user.ts";
 import { readTenant, specOf } from "../import/read-tenant.ts";
-
-/** The etag the API gives a singleton that was never set (it answers the defaults). */
-const DEFAULTS_ETAG = "defaults";
 
 /** What verify knows about a tenant: normalised specs, users without passwords. */
 export interface VerifyTenant {

@@ -4,7 +4,12 @@
  * instantiated by each kind's route plugin (routes/<plural>.ts) with its own key, rendering and hooks.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { type KindDescriptor, ListQuery, type ProblemFieldError } from "../../../sdk/src/index.ts";
+import {
+  DEFAULTS_ETAG,
+  type KindDescriptor,
+  ListQuery,
+  type ProblemFieldError,
+} from "../../../sdk/src/index.ts";
 import type {
   CredentialInput,
   DeleteObjectInput,
@@ -21,9 +26,6 @@ import { ifMatch, normalisedParams, serve, setEtag } from "./http.ts";
 import type { ApiServices } from "./services.ts";
 
 const JSON_TYPE = "application/json; charset=utf-8";
-
-/** The etag of a singleton that was never set (or was reset): its defaults. */
-export const DEFAULTS_ETAG = "defaults";
 
 /** What a kind's write hook receives. */
 export interface WriteHookInput {

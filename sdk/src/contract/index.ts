@@ -7,7 +7,7 @@ import type { Endpoint } from "./types.ts";
 export { Health, WhoAmI } from "./admin.ts";
 export * from "./json-schema.ts";
 export * from "./openapi.ts";
-export { pathParams } from "./tenancy.ts";
+export { DEFAULTS_ETAG, pathParams } from "./tenancy.ts";
 export * from "./types.ts";
 
 /**

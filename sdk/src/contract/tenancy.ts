@@ -31,6 +31,12 @@ export function pathParams(path: string): z.ZodObject | undefined {
   );
 }
 
+/**
+ * The etag of a singleton that was never set (or was reset): GET answers its defaults with it, and
+ * `If-Match: "defaults"` matches while nothing is stored.
+ */
+export const DEFAULTS_ETAG = "defaults";
+
 const READ: Endpoint["headers"] = { ifMatch: "none", idempotencyKey: "none", account: "optional" };
 const WRITE: Endpoint["headers"] = { ifMatch: "optional", idempotencyKey: "none", account: "optional" };
 
