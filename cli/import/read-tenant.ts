@@ -2,6 +2,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type { z } from "zod";
 import type { MailplaneClient } from "../../sdk/src/client/client.ts";
+import { DEFAULTS_ETAG } from "../../sdk/src/contract/tenancy.ts";
 import { type KindDescriptor, tenancyKinds } from "../../sdk/src/models/kinds.ts";
 import type { Page } from "../../sdk/src/models/page.ts";
 import { routeName } from "../../sdk/src/models/route.ts";
@@ -31,6 +32,10 @@ export interface SingletonOutcome {
   /** `changed`: differs from the defaults (imported); `default`: at the defaults (left out unless asked). */
   state: "changed" | "default";
   imported: boolean;
+  /** Stored on the platform; false while it answers its defaults (etag {@link DEFAULTS_ETAG}). */
+  set: boolean;
+  /** The spec as read (normalised), also when it was not imported; absent when it could not be read. */
+  spec?: Spec;
   /** Why an account-wide singleton could not be read (e.g. a domain-admin token); the API's code. */
   skipped?: string;
 }
@@ -139,6 +144,8 @@ export async function readTenant(
       scope,
       state: changed ? "changed" : "default",
       imported,
+      set: object["etag"] !== DEFAULTS_ETAG,
+      spec,
     });
     return changed;
   };
@@ -187,6 +194,7 @@ export async function readTenant(
           scope: "account",
           state: "default",
           imported: false,
+          set: false,
           skipped: code,
         });
       }

@@ -87,9 +87,11 @@ export interface ReadVerifyTenantOptions {
 }
 
 /**
- * Reads the token's tenant through the API (the same reader as `mailplane import`), then which filter
+ * Reads the token's tenant through the API (the same reader as `mailplane import`), and which filter
  * settings are actually set: a singleton never set answers the defaults with the etag `defaults`, and
- * only a set one overrides the account-wide settings.
+ * only a set one overrides the account-wide settings. The import reader has read every domain's
+ * settings already; only the account-wide ones it leaves out (for `domains` and domain-admin tokens)
+ * are read here.
  * @throws the API's MailplaneError (match on `code`)
  * @example const tenant = await readVerifyTenant(client, { domains: ["example.com"] });
  */
@@ -97,29 +99,32 @@ export async function readVerifyTenant(
   client: MailplaneClient,
   options: ReadVerifyTenantOptions = {},
 ): Promise<VerifyTenant> {
-  const { account, manifest } = await readTenant(client, {
+  const { account, manifest, singletons } = await readTenant(client, {
     ...(options.domains === undefined ? {} : { domains: options.domains }),
     ...(options.progress === undefined ? {} : { progress: options.progress }),
   });
-  const names = manifest.domains.map((d) => d.name);
-  const set: FilterSettingsSpec[] = [];
-  const setOrNothing = (object: { etag: string }) => {
-    if (object.etag === DEFAULTS_ETAG) return;
-    set.push(
-      specOf(
-        filterSettingsKind as unknown as KindDescriptor,
-        object as unknown as Record<string, unknown>,
-      ) as FilterSettingsSpec,
-    );
-  };
-  for (const name of names) setOrNothing(await client.filterSettings.get(name));
-  let accountUnknown = false;
-  try {
-    setOrNothing(await client.filterSettings.get("account"));
-  } catch (err) {
+  const filters = singletons.filter((s) => s.kind === "FilterSettings");
+  const set = filters.filter((s) => s.set).map((s) => s.spec as FilterSettingsSpec);
+  const accountRead = filters.find((s) => s.scope === "account");
+  let accountUnknown = accountRead?.skipped !== undefined;
+  if (!accountRead) {
+    try {
+      const object = await client.filterSettings.get("account");
+      if (object.etag !== DEFAULTS_ETAG) {
+        set.push(
+          specOf(
+            filterSettingsKind as unknown as KindDescriptor,
+            object as unknown as Record<string, unknown>,
+          ) as FilterSettingsSpec,
+        );
+      }
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== "MP_FORBIDDEN") throw err;
+      accountUnknown = true;
+    }
+  }
+  if (accountUnknown) {
     // A domain admin may not read the account-wide settings; domains with their own are still known.
-    if ((err as { code?: unknown }).code !== "MP_FORBIDDEN") throw err;
-    accountUnknown = true;
     options.progress?.(
       "account-wide filter settings not readable with this token: domains without their own are not probed for quarantine",
     );
@@ -131,6 +136,10 @@ export async function readVerifyTenant(
     aliases: manifest.aliases,
     senderLists: manifest.senderLists,
     users: manifest.users.map(({ password: _password, ...user }) => user),
-    filters: effectiveFilters(names, set, accountUnknown),
+    filters: effectiveFilters(
+      manifest.domains.map((d) => d.name),
+      set,
+      accountUnknown,
+    ),
   };
 }
