@@ -1,9 +1,10 @@
 /** The platform's DKIM key pair (one per store, shared by every node) and the DNS records domains publish. */
-import { createCipheriv, createDecipheriv, generateKeyPairSync, randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type DnsRecord, type DomainSpec, dnsRecordsFor } from "../../sdk/src/index.ts";
 import type { Store } from "../store/store.ts";
+import { openText, type SealedText, sealText } from "./sealing.ts";
 
 /** The platform's DKIM key pair; the public half goes into every domain's DKIM record. */
 export interface DkimKey {
@@ -18,7 +19,7 @@ export interface DkimKey {
 interface StoredDkimKey {
   selector: string;
   publicKey: string;
-  privateKey: { alg: "A256GCM"; iv: string; tag: string; data: string };
+  privateKey: { alg: "A256GCM" } & SealedText;
 }
 
 /** The store setting holding the key pair (JSON of {@link StoredDkimKey}). */
@@ -53,25 +54,10 @@ export function loadMasterKey(dataDir: string, env: NodeJS.ProcessEnv = process.
   return key;
 }
 
-function seal(masterKey: Buffer, plaintext: string): StoredDkimKey["privateKey"] {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv("aes-256-gcm", masterKey, iv);
-  const data = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
-  return {
-    alg: "A256GCM",
-    iv: iv.toString("base64"),
-    tag: cipher.getAuthTag().toString("base64"),
-    data: data.toString("base64"),
-  };
-}
-
-function open(masterKey: Buffer, sealed: StoredDkimKey["privateKey"]): string {
-  const decipher = createDecipheriv("aes-256-gcm", masterKey, Buffer.from(sealed.iv, "base64"));
-  decipher.setAuthTag(Buffer.from(sealed.tag, "base64"));
+/** The private key as the store keeps it: sealed under the master key. */
+function openPrivateKey(masterKey: Buffer, sealed: StoredDkimKey["privateKey"]): string {
   try {
-    return Buffer.concat([decipher.update(Buffer.from(sealed.data, "base64")), decipher.final()]).toString(
-      "utf8",
-    );
+    return openText(masterKey, sealed);
   } catch {
     throw new Error(
       "the store's DKIM key was sealed with another master key: give every node the same MAILPLANE_MASTER_KEY (or the first node's <data-dir>/master-key)",
@@ -97,12 +83,19 @@ export async function ensureDkimKey(
     const fresh: StoredDkimKey = {
       selector,
       publicKey: publicKey.export({ type: "spki", format: "der" }).toString("base64"),
-      privateKey: seal(masterKey, privateKey.export({ type: "pkcs8", format: "pem" }).toString()),
+      privateKey: {
+        alg: "A256GCM",
+        ...sealText(masterKey, privateKey.export({ type: "pkcs8", format: "pem" }).toString()),
+      },
     };
     stored = await store.initSetting(DKIM_SETTING, JSON.stringify(fresh));
   }
   const key = JSON.parse(stored) as StoredDkimKey;
-  return { selector: key.selector, publicKey: key.publicKey, privateKeyPem: open(masterKey, key.privateKey) };
+  return {
+    selector: key.selector,
+    publicKey: key.publicKey,
+    privateKeyPem: openPrivateKey(masterKey, key.privateKey),
+  };
 }
 
 /** The records a domain's owner publishes: MX, SPF, DKIM and DMARC for the domain and each alias. */

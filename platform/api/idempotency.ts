@@ -6,11 +6,12 @@
  * records are found by sha256(key) and their bodies are AES-256-GCM sealed with a key derived from the
  * Idempotency-Key (HKDF). Whoever reads the database cannot open them without the client's key.
  */
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from "node:crypto";
+import { createHash, hkdfSync } from "node:crypto";
 import type { FastifyRequest } from "fastify";
 import { canonicalJson } from "../store/sql.ts";
 import type { IdempotencyInput, Store } from "../store/store.ts";
 import { fieldError, problem } from "./problem.ts";
+import { openText, type SealedText, sealText } from "./sealing.ts";
 
 /** How a request's Idempotency-Key is handled. */
 export interface IdempotencyPlan {
@@ -21,12 +22,8 @@ export interface IdempotencyPlan {
   expiresAt: string;
 }
 
-interface Sealed {
-  v: 1;
-  iv: string;
-  tag: string;
-  data: string;
-}
+/** A stored answer: its JSON, sealed under the plan's key. */
+type Sealed = { v: 1 } & SealedText;
 
 const MAX_KEY_LENGTH = 255;
 
@@ -71,22 +68,11 @@ export function idempotencyPlan(
 }
 
 function seal(plan: IdempotencyPlan, body: unknown): Sealed {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv("aes-256-gcm", plan.sealKey, iv);
-  const data = Buffer.concat([cipher.update(JSON.stringify(body), "utf8"), cipher.final()]);
-  return {
-    v: 1,
-    iv: iv.toString("base64"),
-    tag: cipher.getAuthTag().toString("base64"),
-    data: data.toString("base64"),
-  };
+  return { v: 1, ...sealText(plan.sealKey, JSON.stringify(body)) };
 }
 
 function open(plan: IdempotencyPlan, sealed: Sealed): unknown {
-  const decipher = createDecipheriv("aes-256-gcm", plan.sealKey, Buffer.from(sealed.iv, "base64"));
-  decipher.setAuthTag(Buffer.from(sealed.tag, "base64"));
-  const text = Buffer.concat([decipher.update(Buffer.from(sealed.data, "base64")), decipher.final()]);
-  return JSON.parse(text.toString("utf8"));
+  return JSON.parse(openText(plan.sealKey, sealed));
 }
 
 /**
