@@ -9,6 +9,7 @@ import {
   type MailplaneErrorOptions,
   type ProblemFieldError,
   toDotPath,
+  validationErrorFromFields,
 } from "../../sdk/src/index.ts";
 import { isStoreError, type StoreError } from "../store/store.ts";
 
@@ -32,15 +33,6 @@ export function fieldError(
   where: ErrorLocation = "body",
 ): ProblemFieldError {
   return { path, code, message, in: where };
-}
-
-/** A 422 MP_VALIDATION_FAILED naming its fields; `detail` names the first one. */
-export function validationProblem(errors: ProblemFieldError[]): MailplaneError {
-  const first = errors[0];
-  const detail = first
-    ? `${toDotPath(first.path) || "(root)"}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ""}`
-    : "The request is invalid.";
-  return problem("MP_VALIDATION_FAILED", detail, { errors });
 }
 
 /** ajv keywords mapped onto zod's issue codes, so clients see one vocabulary whichever stage failed. */
@@ -150,7 +142,7 @@ export function toMailplaneError(error: unknown, request: FastifyRequest): Mailp
   if (fe && Array.isArray(fe.validation)) {
     const where = LOCATIONS[fe.validationContext ?? "body"] ?? "body";
     const errors = (fe.validation as ErrorObject[]).map((v) => ajvToFieldError(v, where));
-    if (where === "body") return validationProblem(errors);
+    if (where === "body") return validationErrorFromFields(errors);
     const first = errors[0];
     const detail = first ? `${where} ${toDotPath(first.path)}: ${first.message}` : `invalid ${where}`;
     return problem("MP_BAD_REQUEST", detail, { errors });

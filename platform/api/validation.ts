@@ -7,8 +7,8 @@ import { Ajv, type Options } from "ajv";
 import formats from "ajv-formats";
 import type { FastifyInstance } from "fastify";
 import type { z } from "zod";
-import { type ErrorLocation, zodIssuesToProblemErrors } from "../../sdk/src/index.ts";
-import { problem, validationProblem } from "./problem.ts";
+import { type ErrorLocation, validationError, zodIssuesToProblemErrors } from "../../sdk/src/index.ts";
+import { problem } from "./problem.ts";
 
 /** ajv-formats is CommonJS; under Node's ESM loader its default export is the plugin function itself. */
 const addFormats = ((formats as unknown as { default?: unknown }).default ?? formats) as unknown as (
@@ -41,7 +41,8 @@ export function installValidation(app: FastifyInstance): void {
 export function parseWith<T extends z.ZodType>(schema: T, value: unknown, where: ErrorLocation): z.output<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const errors = zodIssuesToProblemErrors(result.error.issues, where);
-  if (where === "body") throw validationProblem(errors);
-  throw problem("MP_BAD_REQUEST", `invalid ${where}`, { errors });
+  if (where === "body") throw validationError(result.error, where);
+  throw problem("MP_BAD_REQUEST", `invalid ${where}`, {
+    errors: zodIssuesToProblemErrors(result.error.issues, where),
+  });
 }

@@ -311,7 +311,14 @@ export function validationError(
   location: ErrorLocation = "body",
 ): MailplaneError {
   const issues = error instanceof z.ZodError ? error.issues : error;
-  const errors = zodIssuesToProblemErrors(issues, location);
+  return validationErrorFromFields(zodIssuesToProblemErrors(issues, location));
+}
+
+/**
+ * A `MP_VALIDATION_FAILED` error naming its fields; `detail` names the first one and counts the rest.
+ * @example validationErrorFromFields([{ path: ["id"], code: "custom", message: "must match the path (acme)", in: "body" }]).message // "id: must match the path (acme)"
+ */
+export function validationErrorFromFields(errors: ProblemFieldError[]): MailplaneError {
   const first = errors[0];
   const detail =
     first === undefined

@@ -9,6 +9,7 @@ import {
   type KindDescriptor,
   ListQuery,
   type ProblemFieldError,
+  validationErrorFromFields,
 } from "../../../sdk/src/index.ts";
 import type {
   CredentialInput,
@@ -20,7 +21,7 @@ import type {
 import { isStoreError } from "../../store/store.ts";
 import { writeContext } from "../audit.ts";
 import { requireAuth } from "../auth.ts";
-import { fieldError, problem, validationProblem } from "../problem.ts";
+import { fieldError, problem } from "../problem.ts";
 import { parseWith } from "../validation.ts";
 import { ifMatch, normalisedParams, serve, setEtag } from "./http.ts";
 import type { ApiServices } from "./services.ts";
@@ -139,7 +140,7 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
         errors.push(fieldError([field], "custom", `must match the path (${params[name] ?? "account"})`));
       }
     }
-    if (errors.length > 0) throw validationProblem(errors);
+    if (errors.length > 0) throw validationErrorFromFields(errors);
   };
 
   const stripSecrets = (spec: Record<string, unknown>) => {

@@ -1,10 +1,10 @@
 /** Accounts (tenants): `/v1/accounts[/:account]`, platform admins only. Deleting one deletes everything in it. */
 import type { FastifyInstance } from "fastify";
-import { AccountSpec, ListQuery } from "../../../sdk/src/index.ts";
+import { AccountSpec, ListQuery, validationErrorFromFields } from "../../../sdk/src/index.ts";
 import type { AccountRecord } from "../../store/store.ts";
 import { writeContext } from "../audit.ts";
 import { ifMatch, normalisedParams, serve, setEtag } from "../lib/http.ts";
-import { fieldError, problem, validationProblem } from "../problem.ts";
+import { fieldError, problem } from "../problem.ts";
 import { parseWith } from "../validation.ts";
 
 /** An account as the API returns it. */
@@ -41,7 +41,7 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
     const { account } = normalisedParams(request);
     const spec = parseWith(AccountSpec, request.body, "body");
     if (spec.id !== account) {
-      throw validationProblem([fieldError(["id"], "custom", `must match the path (${account})`)]);
+      throw validationErrorFromFields([fieldError(["id"], "custom", `must match the path (${account})`)]);
     }
     const condition = ifMatch(request);
     const result = await store.putAccount(
