@@ -48,6 +48,22 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
   };
   const notFound = (message: string | undefined) =>
     problem("MP_NOT_FOUND", `no message ${JSON.stringify(message)}`);
+  /** The engine and the quarantined message the path names, which must belong to the path's domain. */
+  const quarantined = async (request: FastifyRequest) => {
+    const { domain, message } = await domainOf(request);
+    const ops = engine();
+    const entry = ops.getQuarantined(message ?? "");
+    if (!entry || entry.domain !== domain) throw notFound(message);
+    return { ops, entry, message };
+  };
+  /** The engine and the queued message the path names, which must belong to the path's domain. */
+  const queued = async (request: FastifyRequest) => {
+    const { domain, message } = await domainOf(request);
+    const ops = engine();
+    const view = ops.getQueued(message ?? "");
+    if (!view || view.domain !== domain) throw notFound(message);
+    return { ops, view, message };
+  };
   /** RFC 9110 §13.1.1 on immutable messages: their entity tag is their ID. */
   const checkIfMatch = (request: FastifyRequest, id: string) => {
     const tags = ifMatch(request);
@@ -72,30 +88,21 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
   });
 
   serve(app, "getQuarantinedMessage", async (request) => {
-    const { domain, message } = await domainOf(request);
-    const ops = engine();
-    const entry = ops.getQuarantined(message ?? "");
-    if (!entry || entry.domain !== domain) throw notFound(message);
+    const { ops, entry, message } = await quarantined(request);
     const raw = await ops.quarantinedMessage(entry.id);
     if (!raw) throw notFound(message);
     return { ...entry, raw: raw.toString("utf8") };
   });
 
   serve(app, "releaseQuarantinedMessage", async (request) => {
-    const { domain, message } = await domainOf(request);
-    const ops = engine();
-    const entry = ops.getQuarantined(message ?? "");
-    if (!entry || entry.domain !== domain) throw notFound(message);
+    const { ops, entry, message } = await quarantined(request);
     const queueId = await ops.releaseQuarantined(entry.id);
     if (!queueId) throw notFound(message);
     return { id: entry.id, queueId };
   });
 
   serve(app, "deleteQuarantinedMessage", async (request, reply) => {
-    const { domain, message } = await domainOf(request);
-    const ops = engine();
-    const entry = ops.getQuarantined(message ?? "");
-    if (!entry || entry.domain !== domain) throw notFound(message);
+    const { ops, entry, message } = await quarantined(request);
     checkIfMatch(request, entry.id);
     if (!(await ops.deleteQuarantined(entry.id))) throw notFound(message);
     return reply.code(204).send();
@@ -117,20 +124,15 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
   });
 
   serve(app, "getQueuedMessage", async (request) => {
-    const { domain, message } = await domainOf(request);
-    const ops = engine();
-    const view = ops.getQueued(message ?? "");
-    if (!view || view.domain !== domain) throw notFound(message);
+    const { ops, view, message } = await queued(request);
     const raw = await ops.queuedMessage(view.id);
     if (!raw) throw notFound(message);
     return { ...view, raw: raw.toString("utf8") };
   });
 
   serve(app, "retryQueuedMessage", async (request) => {
-    const { domain, message } = await domainOf(request);
-    const ops = engine();
-    const view = ops.getQueued(message ?? "");
-    if (!view || view.domain !== domain || !ops.retryQueued(view.id)) throw notFound(message);
+    const { ops, view, message } = await queued(request);
+    if (!ops.retryQueued(view.id)) throw notFound(message);
     return { retried: 1 };
   });
 
@@ -140,10 +142,7 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
   });
 
   serve(app, "deleteQueuedMessage", async (request, reply) => {
-    const { domain, message } = await domainOf(request);
-    const ops = engine();
-    const view = ops.getQueued(message ?? "");
-    if (!view || view.domain !== domain) throw notFound(message);
+    const { ops, view, message } = await queued(request);
     checkIfMatch(request, view.id);
     if (!(await ops.deleteQueued(view.id))) throw notFound(message);
     return reply.code(204).send();
