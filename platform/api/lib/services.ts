@@ -1,5 +1,4 @@
 /** What every route plugin may use, decorated on the app as `app.services` (no module-level state). */
-import type { FastifyInstance } from "fastify";
 import type { Store } from "../../store/store.ts";
 import type { DkimKey } from "../dns.ts";
 import type { Argon2Params } from "../passwords.ts";
@@ -24,9 +23,4 @@ declare module "fastify" {
   interface FastifyInstance {
     services: ApiServices;
   }
-}
-
-/** The services of the app a plugin runs in. */
-export function services(app: FastifyInstance): ApiServices {
-  return app.services;
 }
