@@ -97,9 +97,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       databaseUrl: options.databaseUrl,
       ...(options.databaseSchema ? { schema: options.databaseSchema } : {}),
     }));
+  let built: FastifyInstance | undefined;
   try {
     const adminTokenPath = await bootstrapAdminToken(store, options.dataDir);
     const app = await buildApp({ masterKey: loadMasterKey(options.dataDir), ...options, store });
+    built = app;
     // Expired Idempotency-Key answers are ignored on read; drop them hourly so the table stays small.
     const purge = setInterval(() => {
       store.purgeIdempotency().catch((error) => app.log.warn({ err: error }, "idempotency purge failed"));
@@ -122,6 +124,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       },
     };
   } catch (error) {
+    // A start that failed after building the app (the address is taken, say) leaves nothing running.
+    await built?.close();
     if (ownsStore) await store.close();
     throw error;
   }
