@@ -136,6 +136,32 @@ const OBJECT_COLUMNS =
 const TOKEN_COLUMNS =
   "id, account_id, description, prefix, role, domains, created_at, expires_at, revoked_at, created_by";
 
+/** The object with this key, through a transaction's executor or a plain read. */
+async function selectObject(
+  q: SqlExecutor,
+  key: { accountId: string; kind: string; id: string },
+): Promise<StoredObject | null> {
+  const rows = await q.all(
+    `SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 AND kind = $2 AND id = $3`,
+    [key.accountId, key.kind, key.id],
+  );
+  return rows[0] ? toObject(rows[0]) : null;
+}
+
+/** The account with this ID, through a transaction's executor or a plain read. */
+async function selectAccount(q: SqlExecutor, id: string): Promise<AccountRecord | null> {
+  const rows = await q.all("SELECT * FROM accounts WHERE id = $1", [id]);
+  return rows[0] ? toAccount(rows[0]) : null;
+}
+
+/** The current tenancy revision. */
+async function selectRevision(q: SqlExecutor): Promise<number> {
+  const rows = await q.all<{ revision: number | string }>(
+    "SELECT revision FROM tenancy_revision WHERE id = 1",
+  );
+  return Number(rows[0]?.revision ?? 0);
+}
+
 /**
  * The Store implementation over a SqlDriver. Construct through `openSqliteStore`/`openPostgresStore`.
  */
@@ -295,10 +321,10 @@ export class SqlStore implements Store {
   // ---------------------------------------------------------------- accounts
 
   async getAccount(id: string): Promise<AccountRecord | undefined> {
-    return this.cached(`account ${id}`, async () => {
-      const rows = await this.driver.read((q) => q.all("SELECT * FROM accounts WHERE id = $1", [id]));
-      return rows[0] ? toAccount(rows[0]) : undefined;
-    });
+    return this.cached(
+      `account ${id}`,
+      async () => (await this.driver.read((q) => selectAccount(q, id))) ?? undefined,
+    );
   }
 
   async listAccounts(page: { limit: number; cursor?: string }): Promise<Page<AccountRecord>> {
@@ -314,8 +340,7 @@ export class SqlStore implements Store {
   async putAccount(input: PutAccountInput, ctx: WriteContext): Promise<PutAccountResult> {
     return this.write(async (q, mark) => {
       await this.checkIdempotency(q, input.idempotency);
-      const rows = await q.all("SELECT * FROM accounts WHERE id = $1", [input.id]);
-      const current = rows[0] ? toAccount(rows[0]) : null;
+      const current = await selectAccount(q, input.id);
       this.preconditions(current, input, `account ${input.id}`);
       const spec = canonicalJson(input.spec);
       let result: PutAccountResult;
@@ -364,12 +389,9 @@ export class SqlStore implements Store {
     ctx: WriteContext,
   ): Promise<{ before: AccountRecord }> {
     return this.write(async (q, mark) => {
-      const rows = await q.all("SELECT * FROM accounts WHERE id = $1", [input.id]);
-      const current = rows[0] ? toAccount(rows[0]) : null;
+      const current = await selectAccount(q, input.id);
       if (!current) throw new StoreError("not_found", `account ${input.id} does not exist`);
-      if (input.ifMatch !== undefined && !etagMatches(input.ifMatch, current.etag)) {
-        throw new StoreError("precondition_failed", `account ${input.id} has changed`, current);
-      }
+      this.preconditions(current, input, `account ${input.id}`);
       // Everything in the account goes with it, each object audited and announced to the change feed.
       const objects = await q.all(
         `SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 ORDER BY kind, id`,
@@ -518,16 +540,10 @@ export class SqlStore implements Store {
   // ---------------------------------------------------------------- tenancy objects
 
   async getObject(accountId: string, kind: string, id: string): Promise<StoredObject | undefined> {
-    return this.cached(`object ${accountId} ${kind} ${id}`, async () => {
-      const rows = await this.driver.read((q) =>
-        q.all(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 AND kind = $2 AND id = $3`, [
-          accountId,
-          kind,
-          id,
-        ]),
-      );
-      return rows[0] ? toObject(rows[0]) : undefined;
-    });
+    return this.cached(
+      `object ${accountId} ${kind} ${id}`,
+      async () => (await this.driver.read((q) => selectObject(q, { accountId, kind, id }))) ?? undefined,
+    );
   }
 
   async listObjects(input: ListObjectsInput): Promise<Page<StoredObject>> {
@@ -593,11 +609,7 @@ export class SqlStore implements Store {
     const enabled = input.enabled ?? true;
     return this.write(async (q, mark) => {
       await this.checkIdempotency(q, input.idempotency);
-      const rows = await q.all(
-        `SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 AND kind = $2 AND id = $3`,
-        [input.accountId, input.kind, input.id],
-      );
-      const current = rows[0] ? toObject(rows[0]) : null;
+      const current = await selectObject(q, input);
       // The parent first: an object under another account's domain must look exactly like one under
       // a domain that does not exist, whether or not that account has an object with this ID.
       if (input.parent) {
@@ -741,19 +753,9 @@ export class SqlStore implements Store {
   async deleteObject(input: DeleteObjectInput, ctx: WriteContext): Promise<{ before: StoredObject }> {
     const what = `${input.kind} ${input.id}`;
     return this.write(async (q, mark) => {
-      const rows = await q.all(
-        `SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 AND kind = $2 AND id = $3`,
-        [input.accountId, input.kind, input.id],
-      );
-      const current = rows[0] ? toObject(rows[0]) : null;
+      const current = await selectObject(q, input);
       if (!current) throw new StoreError("not_found", `${what} does not exist`);
-      if (input.ifMatch !== undefined && !etagMatches(input.ifMatch, current.etag)) {
-        throw new StoreError(
-          "precondition_failed",
-          `${what} has changed since etag ${input.ifMatch}`,
-          current,
-        );
-      }
+      this.preconditions(current, input, what);
       const refused = input.guard?.(current);
       if (refused) throw refused;
       const cascade = input.cascadeKinds ?? [];
@@ -887,18 +889,12 @@ export class SqlStore implements Store {
   // ---------------------------------------------------------------- change feed
 
   async revision(): Promise<number> {
-    const rows = await this.driver.read((q) =>
-      q.all<{ revision: number | string }>("SELECT revision FROM tenancy_revision WHERE id = 1"),
-    );
-    return Number(rows[0]?.revision ?? 0);
+    return this.driver.read(selectRevision);
   }
 
   async changesSince(revision: number): Promise<Change[] | null> {
     return this.driver.readConsistent(async (q) => {
-      const cur = await q.all<{ revision: number | string }>(
-        "SELECT revision FROM tenancy_revision WHERE id = 1",
-      );
-      const current = Number(cur[0]?.revision ?? 0);
+      const current = await selectRevision(q);
       const rows = await q.all(
         "SELECT revision, account_id, kind, object_id, op FROM change_log WHERE revision > $1 ORDER BY revision",
         [revision],
@@ -917,15 +913,13 @@ export class SqlStore implements Store {
 
   async snapshot(opts: { enabledOnly?: boolean } = {}): Promise<Snapshot> {
     return this.driver.readConsistent(async (q) => {
-      const rev = await q.all<{ revision: number | string }>(
-        "SELECT revision FROM tenancy_revision WHERE id = 1",
-      );
+      const revision = await selectRevision(q);
       const accounts = await q.all("SELECT * FROM accounts ORDER BY id");
       const objects = await q.all(
         `SELECT ${OBJECT_COLUMNS} FROM objects ${opts.enabledOnly ? "WHERE enabled = 1" : ""} ORDER BY account_id, kind, id`,
       );
       return {
-        revision: Number(rev[0]?.revision ?? 0),
+        revision,
         accounts: accounts.map(toAccount),
         objects: objects.map(toObject),
       };
