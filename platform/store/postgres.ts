@@ -64,39 +64,33 @@ class PostgresDriver implements SqlDriver {
     return fn(executor(this.pool));
   }
 
-  async readConsistent<T>(fn: (q: SqlExecutor) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-      const result = await fn(executor(client));
-      await client.query("COMMIT");
-      return result;
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+  readConsistent<T>(fn: (q: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", fn);
   }
 
   async transaction<T>(
     fn: (q: SqlExecutor) => Promise<T>,
     options: { lockWriters?: boolean } = {},
   ): Promise<T> {
+    // Writers serialise on the revision row from their first statement, so revisions follow commit
+    // order and every later read (READ COMMITTED, per statement) sees all that committed before.
+    // One round trip: the lock holder's time is what bounds write throughput.
+    const result = await this.inTransaction(
+      options.lockWriters ? "BEGIN; SELECT revision FROM tenancy_revision WHERE id = 1 FOR UPDATE" : "BEGIN",
+      fn,
+    );
+    // Our own commit: this node's cached reads are stale now, before our NOTIFY even comes back.
+    this.events++;
+    return result;
+  }
+
+  /** Runs `fn` on one pooled connection between `begin` and COMMIT; any failure rolls back. */
+  private async inTransaction<T>(begin: string, fn: (q: SqlExecutor) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
-      // Writers serialise on the revision row from their first statement, so revisions follow commit
-      // order and every later read (READ COMMITTED, per statement) sees all that committed before.
-      // One round trip: the lock holder's time is what bounds write throughput.
-      await client.query(
-        options.lockWriters
-          ? "BEGIN; SELECT revision FROM tenancy_revision WHERE id = 1 FOR UPDATE"
-          : "BEGIN",
-      );
+      await client.query(begin);
       const result = await fn(executor(client));
       await client.query("COMMIT");
-      // Our own commit: this node's cached reads are stale now, before our NOTIFY even comes back.
-      this.events++;
       return result;
     } catch (error) {
       await client.query("ROLLBACK").catch(() => {});
