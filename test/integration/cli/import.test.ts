@@ -7,16 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { main } from "../../../cli/mailplane.ts";
 import { type ControlPlane, startControlPlane } from "../../../platform/api/server.ts";
 import { MailplaneClient } from "../../../sdk/src/client/client.ts";
 import { TenancyManifest } from "../../../sdk/src/models/tenancy.ts";
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { type CliRun, runCli } from "../../support/cli.ts";
 
 describe("mailplane import against a control plane", () => {
   let cp: ControlPlane;
@@ -26,21 +20,9 @@ describe("mailplane import against a control plane", () => {
   let domainToken: string;
 
   /** Runs the CLI in process with its own environment (the endpoint always set). */
-  const run = async (args: string[], env: Record<string, string> = {}): Promise<Run> => {
-    let stdout = "";
-    let stderr = "";
-    const code = await main(["import", ...args], {
-      stdout: (t) => {
-        stdout += t;
-      },
-      stderr: (t) => {
-        stderr += t;
-      },
-      env: { MAILPLANE_ENDPOINT: cp.url, ...env },
-    });
-    return { code, stdout, stderr };
-  };
-  const manifestOf = (result: Run) => TenancyManifest.parse(parse(result.stdout));
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    runCli(["import", ...args], { MAILPLANE_ENDPOINT: cp.url, ...env });
+  const manifestOf = (result: CliRun) => TenancyManifest.parse(parse(result.stdout));
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "mailplane-import-int-"));

@@ -7,18 +7,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../../cli/mailplane.ts";
 import { type ControlPlane, startControlPlane } from "../../../platform/api/server.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
 import { type SmtpEngine, startSmtpEngine, staticPolicy } from "../../../platform/smtp/engine.ts";
 import { startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
 import { MailplaneClient } from "../../../sdk/src/client/client.ts";
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { type CliRun, runCli } from "../../support/cli.ts";
 
 /** The probes of a `--json` report, as the tests read them. */
 interface ReportProbe {
@@ -50,25 +44,13 @@ describe("mailplane verify against a control plane and an SMTP engine (SQLite)",
   let operationsVisible = true;
 
   /** Runs the CLI in process with the endpoint, token and the current engine's inbound listener. */
-  const run = async (args: string[]): Promise<Run> => {
-    let stdout = "";
-    let stderr = "";
-    const code = await main(["verify", ...args], {
-      stdout: (t) => {
-        stdout += t;
-      },
-      stderr: (t) => {
-        stderr += t;
-      },
-      env: {
-        MAILPLANE_ENDPOINT: cp.url,
-        MAILPLANE_TOKEN: token,
-        MAILPLANE_SMTP: `127.0.0.1:${engine!.inboundPort}`,
-      },
+  const run = (args: string[]) =>
+    runCli(["verify", ...args], {
+      MAILPLANE_ENDPOINT: cp.url,
+      MAILPLANE_TOKEN: token,
+      MAILPLANE_SMTP: `127.0.0.1:${engine!.inboundPort}`,
     });
-    return { code, stdout, stderr };
-  };
-  const reportOf = (r: Run) => JSON.parse(r.stdout) as Report;
+  const reportOf = (r: CliRun) => JSON.parse(r.stdout) as Report;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "mailplane-verify-int-"));
