@@ -31,10 +31,14 @@ export async function effectivePasswordPolicy(
   return account ? (account.spec as unknown as PasswordPolicySpec) : null;
 }
 
-function violation(rule: string, message: string) {
-  return problem("MP_PASSWORD_POLICY_VIOLATION", `password breaks the ${rule} rule: ${message}`, {
-    errors: [fieldError(["password"], rule, message)],
-  });
+/** 422 MP_PASSWORD_POLICY_VIOLATION with one field error per broken rule; the detail quotes the first. */
+function policyViolation(broken: readonly { rule: string; message: string }[]) {
+  const rules = broken.map((b) => b.rule).join(", ");
+  return problem(
+    "MP_PASSWORD_POLICY_VIOLATION",
+    `password breaks the ${rules} rule${broken.length > 1 ? "s" : ""}: ${broken[0]?.message}`,
+    { errors: broken.map((b) => fieldError(["password"], b.rule, b.message)) },
+  );
 }
 
 /**
@@ -60,14 +64,7 @@ async function beforeUserWrite(input: WriteHookInput): Promise<WriteHookResult> 
 
   const policy = await effectivePasswordPolicy(services.store, accountId, domain ?? "");
   const broken = checkPassword(policy, password, id);
-  if (broken.length > 0) {
-    const first = broken[0]!;
-    throw problem(
-      "MP_PASSWORD_POLICY_VIOLATION",
-      `password breaks the ${broken.map((b) => b.rule).join(", ")} rule${broken.length > 1 ? "s" : ""}: ${first.message}`,
-      { errors: broken.map((b) => fieldError(["password"], b.rule, b.message)) },
-    );
-  }
+  if (broken.length > 0) throw policyViolation(broken);
   // Without a policy the platform defaults apply to reuse too (last 4, one year).
   const reuse = policy?.reuse ?? defaultPasswordPolicy("account").reuse;
   if (credential && (reuse.lastN > 0 || reuse.withinDays > 0)) {
@@ -77,10 +74,12 @@ async function beforeUserWrite(input: WriteHookInput): Promise<WriteHookResult> 
       .slice(0, MAX_REUSE_CHECKS);
     for (const old of candidates) {
       if (await verifyPassword(password, old.hash)) {
-        throw violation(
-          "reuse",
-          `must differ from the last ${reuse.lastN} passwords and those used in the last ${reuse.withinDays} days`,
-        );
+        throw policyViolation([
+          {
+            rule: "reuse",
+            message: `must differ from the last ${reuse.lastN} passwords and those used in the last ${reuse.withinDays} days`,
+          },
+        ]);
       }
     }
   }
