@@ -175,7 +175,8 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
     );
   };
 
-  const reply200 = (reply: FastifyReply, o: StoredObject, status = 200) => {
+  /** Answers with the object (its memoised JSON) and its ETag; 200 unless a create says 201. */
+  const sendObject = (reply: FastifyReply, o: StoredObject, status = 200) => {
     setEtag(reply, o.etag);
     return reply.status(status).type(JSON_TYPE).send(renderJson(o));
   };
@@ -211,7 +212,7 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
       const { id } = locate(request);
       const o = await store.getObject(auth.accountId, kind.name, id);
       if (!o) throw problem("MP_NOT_FOUND", `${kind.name} ${id} does not exist`);
-      return reply200(reply, o);
+      return sendObject(reply, o);
     });
 
     serve(app, op("put"), async (request, reply) => {
@@ -224,7 +225,7 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
       const result = await write(request, { accountId: auth.accountId, id, domain }, spec, current, {
         ...(condition === undefined ? {} : { ifMatch: condition }),
       });
-      return reply200(reply, result.object, result.created ? 201 : 200);
+      return sendObject(reply, result.object, result.created ? 201 : 200);
     });
 
     serve(app, op("patch"), async (request, reply) => {
@@ -242,7 +243,7 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
             mustExist: true,
             ifMatch: condition ?? current.etag,
           });
-          return reply200(reply, result.object);
+          return sendObject(reply, result.object);
         } catch (error) {
           if (
             condition !== undefined ||
@@ -323,7 +324,7 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
 
     serve(app, op("get", at), async (request, reply) => {
       const { effective } = await load(request);
-      return reply200(reply, effective);
+      return sendObject(reply, effective);
     });
 
     serve(app, op("put", at), async (request, reply) => {
@@ -338,7 +339,7 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
           stored,
           conditions(ifMatch(request), stored),
         );
-        return reply200(reply, result.object);
+        return sendObject(reply, result.object);
       } catch (error) {
         throw asPrecondition(error);
       }
@@ -358,7 +359,7 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
             stored,
             conditions(condition ?? (stored ? stored.etag : DEFAULTS_ETAG), stored),
           );
-          return reply200(reply, result.object);
+          return sendObject(reply, result.object);
         } catch (error) {
           const retry =
             condition === undefined &&
@@ -394,7 +395,7 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
         updatedAt: s.now().toISOString(),
         secretSetAt: null,
       };
-      return reply200(reply, reset);
+      return sendObject(reply, reset);
     });
   }
 }
