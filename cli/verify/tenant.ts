@@ -63,8 +63,23 @@ export function tenantFromManifest(
   options: { account?: string | null; accountFiltersUnknown?: boolean } = {},
 ): VerifyTenant {
   const manifest = TenancyManifest.parse(input);
+  return verifyTenantOf(
+    options.account ?? null,
+    manifest,
+    manifest.filterSettings,
+    options.accountFiltersUnknown === true,
+  );
+}
+
+/** The tenant from a normalised manifest and the filter settings that are set (see {@link effectiveFilters}). */
+function verifyTenantOf(
+  account: string | null,
+  manifest: Manifest,
+  set: readonly FilterSettingsSpec[],
+  accountUnknown: boolean,
+): VerifyTenant {
   return {
-    account: options.account ?? null,
+    account,
     domains: manifest.domains,
     routes: manifest.routes,
     aliases: manifest.aliases,
@@ -72,8 +87,8 @@ export function tenantFromManifest(
     users: manifest.users.map(({ password: _password, ...user }) => user),
     filters: effectiveFilters(
       manifest.domains.map((d) => d.name),
-      manifest.filterSettings,
-      options.accountFiltersUnknown === true,
+      set,
+      accountUnknown,
     ),
   };
 }
@@ -129,17 +144,5 @@ export async function readVerifyTenant(
       "account-wide filter settings not readable with this token: domains without their own are not probed for quarantine",
     );
   }
-  return {
-    account,
-    domains: manifest.domains,
-    routes: manifest.routes,
-    aliases: manifest.aliases,
-    senderLists: manifest.senderLists,
-    users: manifest.users.map(({ password: _password, ...user }) => user),
-    filters: effectiveFilters(
-      manifest.domains.map((d) => d.name),
-      set,
-      accountUnknown,
-    ),
-  };
+  return verifyTenantOf(account, manifest, set, accountUnknown);
 }
