@@ -3,6 +3,12 @@ import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
 import { UsageError } from "./command.ts";
 
 /**
+ * The data directory when neither `--data-dir` nor MAILPLANE_DATA_DIR names one. `serve` and `smtp`
+ * must agree on it: the engine run alone finds the control plane's SQLite store there.
+ */
+export const DEFAULT_DATA_DIR = ".data";
+
+/**
  * Parses a command's flags strictly: an unknown flag, a missing value or a positional argument is a
  * usage error (exit 2 with the command's usage).
  * @throws UsageError

@@ -4,12 +4,12 @@ import { startControlPlane } from "../../platform/api/server.ts";
 import type { SmtpEngine } from "../../platform/smtp/engine.ts";
 import { startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
 import { type Command, type CommandIo, UsageError, untilSignal } from "../command.ts";
-import { optionReader, parseFlags, postgresUrl } from "../options.ts";
+import { DEFAULT_DATA_DIR, optionReader, parseFlags, postgresUrl } from "../options.ts";
 import { listeners, smtpOptionsFrom } from "./smtp.ts";
 
 /** Defaults, each overridable by its environment variable and then by its flag. */
 export const SERVE_DEFAULTS = {
-  dataDir: ".data",
+  dataDir: DEFAULT_DATA_DIR,
   listen: "127.0.0.1:8080",
   logLevel: "info",
 } as const;

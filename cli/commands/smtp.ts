@@ -4,11 +4,11 @@ import { NO_DNS } from "../../platform/smtp/content/spf.ts";
 import { parseListenAddress, startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
 import { openStore } from "../../platform/store/index.ts";
 import { type Command, type CommandIo, UsageError, untilSignal } from "../command.ts";
-import { optionReader, parseFlags, postgresUrl } from "../options.ts";
+import { DEFAULT_DATA_DIR, optionReader, parseFlags, postgresUrl } from "../options.ts";
 
 /** Defaults, each overridable by its environment variable and then by its flag. */
 export const SMTP_DEFAULTS = {
-  dataDir: ".data",
+  dataDir: DEFAULT_DATA_DIR,
   smtpListen: "127.0.0.1:2525",
   submissionListen: "127.0.0.1:2587",
 } as const;
