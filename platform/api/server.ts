@@ -100,7 +100,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   let built: FastifyInstance | undefined;
   try {
     const adminTokenPath = await bootstrapAdminToken(store, options.dataDir);
-    const app = await buildApp({ masterKey: loadMasterKey(options.dataDir), ...options, store });
+    const masterKey = options.masterKey ?? loadMasterKey(options.dataDir);
+    const app = await buildApp({ ...options, masterKey, store });
     built = app;
     // Expired Idempotency-Key answers are ignored on read; drop them hourly so the table stays small.
     const purge = setInterval(() => {

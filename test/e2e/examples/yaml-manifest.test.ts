@@ -3,7 +3,7 @@
  * manifest, a second preview finds nothing to do, destroy removes it; a manifest with a mistake stops
  * the program with file:line and path, and nothing reaches the platform.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
