@@ -1,12 +1,16 @@
 /**
- * Idempotency-Key for POST creates (draft-ietf-httpapi-idempotency-key-header): the first answer is
- * stored with the write and replayed for the same key and body; another body with that key is 422.
+ * Idempotency-Key for POST creates and tenancy PUTs (draft-ietf-httpapi-idempotency-key-header): the
+ * first answer is stored with the write and replayed for the same key and body; another body with that
+ * key is 422. A PUT with `If-None-Match: *` needs it to be retried: without it, the repeat of a create
+ * whose answer was lost would be refused (412) for the object the first attempt created.
  *
- * The stored answer may hold a secret (a new token's value), so the store never sees the key itself:
- * records are found by sha256(key) and their bodies are AES-256-GCM sealed with a key derived from the
- * Idempotency-Key (HKDF). Whoever reads the database cannot open them without the client's key.
+ * The stored answer may hold a secret (a new token's value) and the request a password (a user's PUT),
+ * so the store never sees the key itself: records are found by sha256(key), the request's fingerprint
+ * is an HMAC under a key derived from the Idempotency-Key (HKDF), not a plain hash that a guessable
+ * password could be recovered from, and bodies are AES-256-GCM sealed under that derived key. Whoever
+ * reads the database can do neither without the client's key.
  */
-import { createHash, hkdfSync } from "node:crypto";
+import { createHash, createHmac, hkdfSync } from "node:crypto";
 import type { FastifyRequest } from "fastify";
 import { canonicalJson } from "../store/sql.ts";
 import type { IdempotencyInput, Store } from "../store/store.ts";
@@ -54,15 +58,16 @@ export function idempotencyPlan(
     });
   }
   const tokenId = request.auth?.token.id ?? "anonymous";
+  const sealKey = Buffer.from(hkdfSync("sha256", key, tokenId, "mailplane idempotency v1", 32));
   return {
     tokenId,
     keyHash: createHash("sha256").update(key).digest("hex"),
-    requestHash: createHash("sha256")
+    requestHash: createHmac("sha256", sealKey)
       .update(
         `${request.method} ${request.url.split("?")[0]} ${scope} ${canonicalJson(request.body ?? null)}`,
       )
       .digest("hex"),
-    sealKey: Buffer.from(hkdfSync("sha256", key, tokenId, "mailplane idempotency v1", 32)),
+    sealKey,
     expiresAt: new Date(now.getTime() + ttlMs).toISOString(),
   };
 }

@@ -81,7 +81,8 @@ export const errorCatalogue = {
   },
   MP_PRECONDITION_FAILED: {
     status: 412,
-    title: "If-Match does not match the object's current ETag: it changed since you read it.",
+    title:
+      "A precondition failed: If-Match does not match the object's current ETag (it changed since you read it), or If-None-Match: * and the object exists.",
     origin: "server",
     retryable: false,
   },

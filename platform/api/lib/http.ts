@@ -37,6 +37,14 @@ export function ifMatch(request: FastifyRequest): IfMatch | undefined {
   return tags.length === 1 ? tags[0]! : tags;
 }
 
+/**
+ * True for `If-None-Match: *` (RFC 9110 §13.1.2): the write may only create, never replace. The
+ * contract admits no other value where the header is declared (ajv answers 400 first).
+ */
+export function createOnly(request: FastifyRequest): boolean {
+  return request.headers["if-none-match"] === "*";
+}
+
 /** Canonical forms of the path parameters; a malformed one means "no such object" (404). */
 const NORMALISERS: Record<string, (raw: string) => string | undefined> = {
   domain: (raw) => {

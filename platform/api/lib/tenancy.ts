@@ -16,14 +16,16 @@ import type {
   DeleteObjectInput,
   IfMatch,
   PutObjectInput,
+  PutObjectResult,
   StoredObject,
 } from "../../store/store.ts";
 import { isStoreError } from "../../store/store.ts";
 import { writeContext } from "../audit.ts";
 import { requireAuth } from "../auth.ts";
+import { findReplay, idempotencyInput, idempotencyPlan } from "../idempotency.ts";
 import { fieldError, problem } from "../problem.ts";
 import { parseWith } from "../validation.ts";
-import { ifMatch, normalisedParams, serve, setEtag } from "./http.ts";
+import { createOnly, ifMatch, normalisedParams, serve, setEtag } from "./http.ts";
 import type { ApiServices } from "./services.ts";
 
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -154,7 +156,7 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
     target: { accountId: string; id: string; domain: string | null },
     spec: Record<string, unknown>,
     current: StoredObject | null,
-    conditions: Pick<PutObjectInput, "ifMatch" | "mustExist" | "mustNotExist">,
+    conditions: Pick<PutObjectInput, "ifMatch" | "mustExist" | "mustNotExist" | "idempotency">,
   ) => {
     const prepared = routes.beforeWrite
       ? await routes.beforeWrite({ services: s, request, ...target, spec, current })
@@ -220,12 +222,50 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
       const { params, id, domain } = locate(request);
       const spec = parseWith(kind.spec, request.body, "body") as Record<string, unknown>;
       checkKey(spec, params);
+      const onlyCreate = createOnly(request);
+      const plan = idempotencyPlan(request, auth.accountId, s.now(), s.idempotencyTtlMs);
+      /** The answer stored under this Idempotency-Key, if a request with it was applied before. */
+      const replay = async () => {
+        const found = plan ? await findReplay(store, plan) : undefined;
+        if (!found) return undefined;
+        setEtag(reply, (found.body as { etag: string }).etag);
+        return reply.header("idempotent-replayed", "true").status(found.status).send(found.body);
+      };
+      const exists = () => problem("MP_PRECONDITION_FAILED", `${kind.name} ${id} already exists`);
       const current = (await store.getObject(auth.accountId, kind.name, id)) ?? null;
+      if (current && plan) {
+        // Maybe this very request created it, and its answer was lost: answer what it answered.
+        const replayed = await replay();
+        if (replayed) return replayed;
+      }
+      // Refused before the write hook runs (a user's password is not hashed for nothing); the store
+      // checks again inside its write transaction, which is what makes concurrent creates safe.
+      if (onlyCreate && current) throw exists();
       const condition = ifMatch(request);
-      const result = await write(request, { accountId: auth.accountId, id, domain }, spec, current, {
-        ...(condition === undefined ? {} : { ifMatch: condition }),
-      });
-      return sendObject(reply, result.object, result.created ? 201 : 200);
+      try {
+        const result = await write(request, { accountId: auth.accountId, id, domain }, spec, current, {
+          ...(condition === undefined ? {} : { ifMatch: condition }),
+          ...(onlyCreate ? { mustNotExist: true } : {}),
+          ...(plan
+            ? {
+                idempotency: idempotencyInput<PutObjectResult>(plan, (r) => ({
+                  status: r.created ? 201 : 200,
+                  body: render(r.object),
+                })),
+              }
+            : {}),
+        });
+        return sendObject(reply, result.object, result.created ? 201 : 200);
+      } catch (error) {
+        // Another request with the same key committed first: answer what it answered.
+        if (isStoreError(error, "idempotency_exists")) {
+          const again = await replay();
+          if (again) return again;
+        }
+        // RFC 9110 §13.1.2: a failed If-None-Match on a write is 412, not 409.
+        if (onlyCreate && isStoreError(error, "already_exists")) throw exists();
+        throw error;
+      }
     });
 
     serve(app, op("patch"), async (request, reply) => {

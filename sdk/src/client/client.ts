@@ -90,6 +90,8 @@ function scopeParams(scope: string): Record<string, string> {
  * @example
  * const client = new MailplaneClient({ endpoint: "http://127.0.0.1:8080", token });
  * await client.domains.put({ name: "example.com" });
+ * // Create only: 412 (MP_PRECONDITION_FAILED) if example.org exists, rather than replacing it.
+ * await client.domains.put({ name: "example.org" }, { ifNoneMatch: "*" });
  * const user = await client.users.get("alice@example.com");
  * await client.users.disable(user.address, { ifMatch: user.etag });
  * await client.close();
@@ -151,8 +153,11 @@ export class MailplaneClient {
     const account = options.account ?? this.#account;
     if (account !== undefined) headers["mailplane-account"] = account;
     if (options.ifMatch !== undefined) headers["if-match"] = options.ifMatch;
-    // One key for every attempt of this call, so a retried create is applied once.
-    const idempotencyKey = options.idempotencyKey ?? (method === "POST" ? randomUUID() : undefined);
+    if (options.ifNoneMatch !== undefined) headers["if-none-match"] = options.ifNoneMatch;
+    // One key for every attempt of this call, so a retried create is applied once and answered as
+    // the first attempt was (a create-only PUT would otherwise meet the object it created: 412).
+    const creates = method === "POST" || options.ifNoneMatch !== undefined;
+    const idempotencyKey = options.idempotencyKey ?? (creates ? randomUUID() : undefined);
     if (idempotencyKey !== undefined) headers["idempotency-key"] = idempotencyKey;
     let body: string | undefined;
     if (options.body !== undefined) {

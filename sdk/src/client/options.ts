@@ -59,7 +59,16 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** `If-Match`: the etag you last read; the server answers 412 MP_PRECONDITION_FAILED if it changed. */
   ifMatch?: string;
-  /** `Idempotency-Key` for creates; generated when a POST has none. */
+  /**
+   * `If-None-Match: *` on a PUT: create only. The server answers 412 MP_PRECONDITION_FAILED, and
+   * changes nothing, when the object already exists (RFC 9110 §13.1.2).
+   * @example await client.domains.put({ name: "example.com" }, { ifNoneMatch: "*" })
+   */
+  ifNoneMatch?: "*";
+  /**
+   * `Idempotency-Key` for creates; generated when a POST or an `ifNoneMatch` PUT has none, so a
+   * retried create answers what its first attempt did (not 412 for the object that attempt created).
+   */
   idempotencyKey?: string;
   /** Overrides the client's `Mailplane-Account` for this call. */
   account?: string;

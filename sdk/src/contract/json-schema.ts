@@ -35,6 +35,7 @@ export function toJsonSchema(schema: z.ZodType, options: ToJsonSchemaOptions = {
 /** HTTP header names as fastify sees them (lower-case). */
 export const HEADER_NAMES = {
   ifMatch: "if-match",
+  ifNoneMatch: "if-none-match",
   idempotencyKey: "idempotency-key",
   account: "mailplane-account",
 } as const;
@@ -68,7 +69,8 @@ export function fastifySchema(endpoint: Endpoint, options: { responses?: boolean
       properties: Object.fromEntries(
         headerEntries.map(([name]) => [
           HEADER_NAMES[name as keyof typeof HEADER_NAMES],
-          { type: "string", minLength: 1 },
+          // If-None-Match on a write is only ever `*` here (create only); entity tags have no use.
+          name === "ifNoneMatch" ? { type: "string", enum: ["*"] } : { type: "string", minLength: 1 },
         ]),
       ),
       required: headerEntries

@@ -20,11 +20,24 @@ export interface OpenApiOptions {
 }
 
 const PROBLEM_JSON = "application/problem+json";
-const HEADER_PARAMETERS = {
+/** A request header as an OpenAPI parameter; its value is any string unless `schema` says more. */
+interface HeaderParameter {
+  readonly name: string;
+  readonly description: string;
+  readonly schema?: JsonSchema;
+}
+
+const HEADER_PARAMETERS: Record<keyof Endpoint["headers"], HeaderParameter> = {
   ifMatch: {
     name: "If-Match",
     description:
       "The `etag` you last read; the write fails with 412 MP_PRECONDITION_FAILED if the object changed since.",
+  },
+  ifNoneMatch: {
+    name: "If-None-Match",
+    description:
+      "`*`: create only. The write fails with 412 MP_PRECONDITION_FAILED, changing nothing, if the object already exists (RFC 9110 §13.1.2).",
+    schema: { type: "string", enum: ["*"] },
   },
   idempotencyKey: {
     name: "Idempotency-Key",
@@ -36,7 +49,12 @@ const HEADER_PARAMETERS = {
     description:
       "The account a platform-admin token acts on; other tokens may omit it (they belong to one account).",
   },
-} as const;
+};
+
+/** A header parameter's value schema. */
+function headerSchema(header: HeaderParameter): JsonSchema {
+  return header.schema ?? { type: "string" };
+}
 
 /** Collects named schemas into `components.schemas`, rewriting each schema's local `$defs` refs. */
 class ComponentCollector {
@@ -110,7 +128,7 @@ function parametersOf(endpoint: Endpoint, components: ComponentCollector): JsonS
             in: "header",
             required: true,
             description: header.description,
-            schema: { type: "string" },
+            schema: headerSchema(header),
           }
         : { $ref: `#/components/parameters/${header.name}` },
     );
@@ -248,7 +266,7 @@ export function buildOpenApiDocument(endpoints: readonly Endpoint[], options: Op
             in: "header",
             required: false,
             description: h.description,
-            schema: { type: "string" },
+            schema: headerSchema(h),
           },
         ]),
       ),

@@ -39,6 +39,17 @@ export const DEFAULTS_ETAG = "defaults";
 
 const READ: Endpoint["headers"] = { ifMatch: "none", idempotencyKey: "none", account: "optional" };
 const WRITE: Endpoint["headers"] = { ifMatch: "optional", idempotencyKey: "none", account: "optional" };
+/**
+ * PUT of a collection kind: `If-None-Match: *` makes it a create that never replaces (412 when the
+ * object exists), and an `Idempotency-Key` lets that create be retried: a repeat answers what the
+ * first attempt did (201) rather than 412 for the object the first attempt created.
+ */
+const PUT: Endpoint["headers"] = {
+  ifMatch: "optional",
+  ifNoneMatch: "optional",
+  idempotencyKey: "optional",
+  account: "optional",
+};
 
 /** Tag names: the kind's name in plural words, e.g. `Sender lists`. */
 function tagOf(k: KindDescriptor): string {
@@ -103,14 +114,14 @@ function collectionEndpoints(k: KindDescriptor): Endpoint[] {
       operationId: `put${name}`,
       method: "PUT",
       path: k.itemPath,
-      summary: `Create or replace a ${name} (idempotent by ID; key fields must match the path). 201 when created.`,
+      summary: `Create or replace a ${name} (idempotent by ID; key fields must match the path). 201 when created; with \`If-None-Match: *\` only creates (412 if it exists).`,
       access: "write",
       body: k.spec,
       response: k.object,
       successStatuses: [200, 201],
-      headers: WRITE,
+      headers: PUT,
       etag: true,
-      errors: writeErrors,
+      errors: [...writeErrors, "MP_IDEMPOTENCY_KEY_REUSED"],
     },
     {
       ...item,

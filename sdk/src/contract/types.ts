@@ -39,7 +39,12 @@ export interface Endpoint {
   readonly headers: {
     /** `If-Match: <etag>`: 412 MP_PRECONDITION_FAILED on mismatch. */
     readonly ifMatch: HeaderUse;
-    /** `Idempotency-Key`: a retried create returns the first answer. */
+    /**
+     * `If-None-Match: *`: create only; 412 MP_PRECONDITION_FAILED when the object exists (RFC 9110
+     * §13.1.2). Absent: not used.
+     */
+    readonly ifNoneMatch?: HeaderUse;
+    /** `Idempotency-Key`: a retried create returns the first answer (not a 412 from its own first attempt). */
     readonly idempotencyKey: HeaderUse;
     /** `Mailplane-Account`: which account a platform-admin token acts on. */
     readonly account: HeaderUse;

@@ -1,4 +1,4 @@
-/** HTTP semantics over real HTTP on both stores: If-Match/412, Idempotency-Key, problem+json for protocol errors. */
+/** HTTP semantics over real HTTP on both stores: If-Match/412, If-None-Match: *, Idempotency-Key, problem+json for protocol errors. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BACKENDS, type Harness, startHarness, uniqueDomain } from "./harness.ts";
 
@@ -103,6 +103,105 @@ describe.each(BACKENDS)("control plane protocol on $name", (backend) => {
         "if-match": set.headers.etag as string,
       });
       expect(staleReset.status).toBe(412);
+    });
+  });
+
+  describe("If-None-Match: * (create only)", () => {
+    const createOnly = { "if-none-match": "*" };
+
+    it("creates with 201, then answers 412 and leaves the existing object as it is", async () => {
+      const d = uniqueDomain();
+      const created = await call("PUT", `/v1/domains/${d}`, { name: d, maxRetryDays: 2 }, createOnly);
+      expect(created).toMatchObject({ status: 201, body: { name: d, maxRetryDays: 2 } });
+      const again = await call("PUT", `/v1/domains/${d}`, { name: d, maxRetryDays: 3 }, createOnly);
+      expect(again).toMatchObject({
+        status: 412,
+        headers: { "content-type": expect.stringContaining("application/problem+json") },
+        body: { code: "MP_PRECONDITION_FAILED", status: 412, detail: `Domain ${d} already exists` },
+      });
+      const now = await call("GET", `/v1/domains/${d}`);
+      expect(now.body).toMatchObject({ maxRetryDays: 2, etag: created.body.etag });
+      // Without the header, PUT still replaces.
+      expect((await call("PUT", `/v1/domains/${d}`, { name: d, maxRetryDays: 3 })).status).toBe(200);
+    });
+
+    it("guards objects under a domain and users too (a refused user keeps its password)", async () => {
+      const d = uniqueDomain();
+      await call("PUT", `/v1/domains/${d}`, { name: d });
+      const alias = { address: `info@${d}`, action: { type: "forward", to: [`ken@${d}`] } };
+      expect((await call("PUT", `/v1/domains/${d}/aliases/info@${d}`, alias, createOnly)).status).toBe(201);
+      expect((await call("PUT", `/v1/domains/${d}/aliases/info@${d}`, alias, createOnly)).status).toBe(412);
+      const user = { address: `alice@${d}`, password: "Blue-Kettle-42" };
+      const first = await call("PUT", `/v1/domains/${d}/users/alice@${d}`, user, createOnly);
+      expect(first.status).toBe(201);
+      const second = await call(
+        "PUT",
+        `/v1/domains/${d}/users/alice@${d}`,
+        { ...user, password: "Red-Kettle-43" },
+        createOnly,
+      );
+      expect(second).toMatchObject({ status: 412, body: { code: "MP_PRECONDITION_FAILED" } });
+      const after = await call("GET", `/v1/domains/${d}/users/alice@${d}`);
+      expect(after.body.etag).toBe(first.body.etag);
+      expect(after.body.passwordChangedAt).toBe(first.body.passwordChangedAt);
+    });
+
+    it("lets exactly one of concurrent creates of one object through", async () => {
+      const d = uniqueDomain();
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          call("PUT", `/v1/domains/${d}`, { name: d, maxRetryDays: i + 1 }, createOnly),
+        ),
+      );
+      const statuses = answers.map((a) => a.status).sort();
+      expect(statuses).toEqual([201, 412, 412, 412, 412, 412, 412, 412]);
+      const winner = answers.find((a) => a.status === 201)!;
+      const now = await call("GET", `/v1/domains/${d}`);
+      expect(now.body).toMatchObject({ maxRetryDays: winner.body.maxRetryDays, etag: winner.body.etag });
+    });
+
+    it("answers a retried create with the same Idempotency-Key as the first attempt, not 412", async () => {
+      const d = uniqueDomain();
+      const headers = { ...createOnly, "idempotency-key": `create-${d}` };
+      const first = await call("PUT", `/v1/domains/${d}`, { name: d }, headers);
+      expect(first.status).toBe(201);
+      const retried = await call("PUT", `/v1/domains/${d}`, { name: d }, headers);
+      expect(retried).toMatchObject({
+        status: 201,
+        body: first.body,
+        headers: { "idempotent-replayed": "true", etag: first.headers.etag },
+      });
+      // Another key is another create: the object exists, so 412.
+      const other = await call(
+        "PUT",
+        `/v1/domains/${d}`,
+        { name: d },
+        { ...headers, "idempotency-key": "x" },
+      );
+      expect(other.status).toBe(412);
+      // The same key with another body is a client error, not a replay.
+      const reused = await call("PUT", `/v1/domains/${d}`, { name: d, maxRetryDays: 9 }, headers);
+      expect(reused).toMatchObject({ status: 422, body: { code: "MP_IDEMPOTENCY_KEY_REUSED" } });
+    });
+
+    it("applies concurrent retries of one create once, answering each with the first answer", async () => {
+      const d = uniqueDomain();
+      const headers = { ...createOnly, "idempotency-key": `burst-${d}` };
+      const burst = await Promise.all(
+        Array.from({ length: 6 }, () => call("PUT", `/v1/domains/${d}`, { name: d }, headers)),
+      );
+      expect(new Set(burst.map((r) => r.status))).toEqual(new Set([201]));
+      expect(new Set(burst.map((r) => r.body.etag)).size).toBe(1);
+    });
+
+    it("accepts only * (entity tags are 400, in headers)", async () => {
+      const d = uniqueDomain();
+      const res = await call("PUT", `/v1/domains/${d}`, { name: d }, { "if-none-match": '"abc"' });
+      expect(res).toMatchObject({
+        status: 400,
+        body: { code: "MP_BAD_REQUEST", errors: [{ path: ["if-none-match"], in: "headers" }] },
+      });
+      expect((await call("GET", `/v1/domains/${d}`)).status).toBe(404);
     });
   });
 

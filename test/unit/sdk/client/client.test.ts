@@ -236,6 +236,43 @@ describe("headers", () => {
     expect(keys[1]).toBe(keys[0]);
   });
 
+  it("sends If-None-Match: * for a create-only PUT, with one Idempotency-Key for every attempt", async () => {
+    const keys: string[] = [];
+    const record = (value: string | null) => keys.push(String(value)) > 0;
+    nock(BASE, { reqheaders: { "if-none-match": "*" } })
+      .put("/v1/domains/example.com")
+      .matchHeader("idempotency-key", record)
+      .reply(503, { code: "MP_UNAVAILABLE" }, PROBLEM)
+      .put("/v1/domains/example.com")
+      .matchHeader("idempotency-key", record)
+      .reply(201, domain);
+    await client({ clock: fakeClock() }).domains.put({ name: "example.com" }, { ifNoneMatch: "*" });
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(keys[1]).toBe(keys[0]);
+  });
+
+  it("sends no If-None-Match or Idempotency-Key on a plain PUT", async () => {
+    const scope = nock(BASE, { badheaders: ["if-none-match", "idempotency-key"] })
+      .put("/v1/domains/example.com")
+      .reply(200, domain);
+    await client().domains.put({ name: "example.com" });
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it("surfaces a create-only PUT of an existing object as MP_PRECONDITION_FAILED, without retrying", async () => {
+    const scope = nock(BASE)
+      .put("/v1/domains/example.com")
+      .reply(
+        412,
+        { code: "MP_PRECONDITION_FAILED", status: 412, detail: "Domain example.com already exists" },
+        PROBLEM,
+      );
+    const err = await failure(() => client().domains.put({ name: "example.com" }, { ifNoneMatch: "*" }));
+    expect(err).toMatchObject({ code: "MP_PRECONDITION_FAILED", status: 412 });
+    expect(scope.isDone()).toBe(true);
+  });
+
   it("uses the Idempotency-Key given", async () => {
     const scope = nock(BASE, { reqheaders: { "idempotency-key": "ci-run-42" } })
       .post("/v1/tokens")

@@ -46,6 +46,20 @@ describe("the route table", () => {
     expect(() => endpoint("nope")).toThrow(/unknown operationId/);
   });
 
+  it("accepts If-None-Match: * and an Idempotency-Key on the PUT of each collection kind (create only)", () => {
+    for (const k of tenancyKinds) {
+      if (k.singleton) continue;
+      const put = endpoint(`put${k.name}`);
+      expect(put.headers, put.operationId).toMatchObject({
+        ifNoneMatch: "optional",
+        idempotencyKey: "optional",
+      });
+      expect(put.errors, put.operationId).toContain("MP_PRECONDITION_FAILED");
+    }
+    const others = endpoints.filter((e) => !(e.method === "PUT" && e.successStatuses.includes(201)));
+    for (const e of others) expect(e.headers.ifNoneMatch ?? "none", e.operationId).toBe("none");
+  });
+
   it("accepts If-Match on every update and delete, and only there", () => {
     for (const e of endpoints) {
       const writes = e.method === "PUT" || e.method === "PATCH" || e.method === "DELETE";
@@ -85,6 +99,8 @@ describe("JSON Schema for fastify", () => {
       type: "object",
       properties: {
         "if-match": { type: "string", minLength: 1 },
+        "if-none-match": { type: "string", enum: ["*"] },
+        "idempotency-key": { type: "string", minLength: 1 },
         "mailplane-account": { type: "string", minLength: 1 },
       },
       required: [],
