@@ -29,8 +29,7 @@ export async function objectApi(): Promise<ObjectApi> {
   });
   const api: ObjectApi = {
     get: (path) => client.request<Stored>("GET", path),
-    put: (path, body, ifMatch) =>
-      client.request<Stored>("PUT", path, { body, ...(ifMatch === undefined ? {} : { ifMatch }) }),
+    put: (path, body, options = {}) => client.request<Stored>("PUT", path, { body, ...options }),
     patch: (path, body, ifMatch) =>
       client.request<Stored>("PATCH", path, { body, ...(ifMatch === undefined ? {} : { ifMatch }) }),
     delete: async (path, ifMatch) => {

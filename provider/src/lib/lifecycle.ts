@@ -1,4 +1,5 @@
 /** The generic create/read/update/delete of a mailplane resource over the control plane's API. */
+import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
@@ -10,13 +11,21 @@ import { diffResource, type UniqueNames } from "./diff.ts";
 /** An object as the API returns it (spec fields, `id`, `etag`, timestamps, computed outputs). */
 export type Stored = Record<string, unknown> & { etag: string };
 
+/** Preconditions and idempotency of a PUT. */
+export interface PutOptions {
+  /** `If-None-Match: *`: create only; an object that exists is 412 (`MP_PRECONDITION_FAILED`) and stays as it is. */
+  ifNoneMatch?: "*";
+  /** `Idempotency-Key`: a repeat of the request is answered as its first attempt was. */
+  idempotencyKey?: string;
+}
+
 /**
- * The five calls the lifecycle needs, by API path. Errors carry the catalogue's `code`
+ * The four calls the lifecycle needs, by API path. Errors carry the catalogue's `code`
  * (`MP_NOT_FOUND`, `MP_PRECONDITION_FAILED`…); the implementation retries 429/5xx itself.
  */
 export interface ObjectApi {
   get(path: string): Promise<Stored>;
-  put(path: string, body: Record<string, unknown>, ifMatch?: string): Promise<Stored>;
+  put(path: string, body: Record<string, unknown>, options?: PutOptions): Promise<Stored>;
   patch(path: string, body: Record<string, unknown>, ifMatch?: string): Promise<Stored>;
   delete(path: string, ifMatch?: string): Promise<void>;
 }
@@ -178,6 +187,30 @@ export function defineProvider(
       const normalised = spec.parse(declared) as Props;
       const id = kind.id(normalised);
       const path = kind.path(normalised);
+      if (!kind.singleton && adopt !== true) {
+        // One request: the platform creates the object, or refuses (412) and leaves an existing one
+        // as it is. When no answer came (after the client's own retries), the same request once more,
+        // under the same Idempotency-Key, learns what happened: the first attempt's answer replayed,
+        // a 412, or the create done now. So an object whose create answer was lost is recorded, not
+        // orphaned, and an object someone else made is never taken for ours.
+        const options: PutOptions = { ifNoneMatch: "*", idempotencyKey: randomUUID() };
+        const put = async () => (await api()).put(path, normalised, options);
+        try {
+          const created = await put().catch((err: unknown) => {
+            if (ANSWERED.has(errorCode(err) ?? "")) throw err;
+            return put();
+          });
+          return { id, outs: outputsOf(created, normalised, adopt) };
+        } catch (err) {
+          if (errorCode(err) === "MP_PRECONDITION_FAILED") {
+            throw new Error(
+              `mailplane: ${kind.name} ${id} already exists; set \`adopt: true\` on the resource to take it over (pulumi import cannot work for dynamic providers)`,
+            );
+          }
+          throw describeApiError(kind.name, id, "create", err);
+        }
+      }
+      // Adopting, or a singleton (which always exists): read it, then converge it, or create it.
       let existing: Stored | undefined;
       try {
         existing = await get(path);
@@ -205,12 +238,6 @@ export function defineProvider(
           throw failure;
         }
       }
-      if (!kind.singleton && adopt !== true) {
-        throw new Error(
-          `mailplane: ${kind.name} ${id} already exists; set \`adopt: true\` on the resource to take it over (pulumi import cannot work for dynamic providers)`,
-        );
-      }
-      // Adopting (or a singleton, which always exists): converge the live object to the declaration.
       const body = changedFields(existing, normalised);
       if (Object.keys(body).length === 0) return { id, outs: outputsOf(existing, normalised, adopt) };
       // Report what differed: the provider's stderr shows among the run's diagnostics.

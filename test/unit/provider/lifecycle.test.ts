@@ -1,15 +1,25 @@
 /**
  * The generic lifecycle against an in-memory API that records every call: request counts per
- * operation, adopt, partial state after a failed adopt, If-Match, idempotent delete, user disable-then-delete.
+ * operation, create-only PUTs and their repeat under one Idempotency-Key, adopt, partial state after a
+ * failed adopt, If-Match, idempotent delete, user disable-then-delete.
  * The real control plane is exercised by test/e2e/provider/; this pins the decisions in between.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { defineProvider, type ObjectApi, type Stored } from "../../../provider/src/lib/lifecycle.ts";
+import {
+  defineProvider,
+  type ObjectApi,
+  type PutOptions,
+  type Stored,
+} from "../../../provider/src/lib/lifecycle.ts";
 import { domainKind, filterSettingsKind, userKind } from "../../../sdk/src/models/kinds.ts";
 
 class FakeApi implements ObjectApi {
   objects = new Map<string, Stored>();
   calls: string[] = [];
+  /** The Idempotency-Key of each PUT, in order (undefined when none was sent). */
+  keys: (string | undefined)[] = [];
+  /** Answers of committed PUTs by Idempotency-Key, replayed for a repeat as the platform does. */
+  #answers = new Map<string, Stored>();
   failNext: { method: string; code: string; afterWrite?: boolean } | undefined;
   #version = 0;
 
@@ -35,12 +45,20 @@ class FakeApi implements ObjectApi {
     if (!found) throw Object.assign(new Error("not found"), { code: "MP_NOT_FOUND" });
     return found;
   }
-  async put(path: string, body: Record<string, unknown>) {
-    this.calls.push(`PUT ${path}`);
+  async put(path: string, body: Record<string, unknown>, options: PutOptions = {}) {
+    this.calls.push(`PUT ${path}${options.ifNoneMatch ? ` if-none-match ${options.ifNoneMatch}` : ""}`);
+    this.keys.push(options.idempotencyKey);
     // A lost answer: the server committed the write, the client saw only an error.
     const lost = this.failNext?.method === "PUT" && this.failNext.afterWrite;
     if (!lost) this.#fail("PUT");
+    const replay =
+      options.idempotencyKey === undefined ? undefined : this.#answers.get(options.idempotencyKey);
+    if (replay) return replay;
+    if (options.ifNoneMatch === "*" && this.objects.has(path)) {
+      throw Object.assign(new Error("already exists"), { code: "MP_PRECONDITION_FAILED" });
+    }
     const stored = this.#store(path, body);
+    if (options.idempotencyKey !== undefined) this.#answers.set(options.idempotencyKey, stored);
     this.#fail("PUT");
     return stored;
   }
@@ -81,14 +99,44 @@ beforeEach(() => {
 });
 
 describe("create", () => {
-  it("takes two calls (GET, PUT) and fails rather than taking over an existing object", async () => {
+  it("takes one call (a create-only PUT) and fails rather than taking over an existing object", async () => {
     const provider = domains();
     const inputs = await checked(provider, { name: "example.com" });
     const created = await provider.create(inputs);
     expect(created.id).toBe("example.com");
-    expect(api.calls).toEqual(["GET /v1/domains/example.com", "PUT /v1/domains/example.com"]);
+    expect(api.calls).toEqual(["PUT /v1/domains/example.com if-none-match *"]);
+    expect(api.keys[0]).toMatch(/^[0-9a-f-]{36}$/);
     expect(created.outs).not.toHaveProperty("id");
-    await expect(provider.create(inputs)).rejects.toThrow(/already exists; set `adopt: true`/);
+    const before = api.objects.get("/v1/domains/example.com");
+    const again = provider.create(await checked(provider, { name: "example.com", timezone: "Asia/Tokyo" }));
+    await expect(again).rejects.toThrow(/Domain example.com already exists; set `adopt: true`/);
+    expect(api.calls).toHaveLength(2);
+    expect(api.objects.get("/v1/domains/example.com")).toBe(before);
+  });
+
+  it("a create whose answer was lost is repeated under the same Idempotency-Key and recorded", async () => {
+    api.failNext = { method: "PUT", code: "MP_NETWORK", afterWrite: true };
+    const provider = domains();
+    const created = await provider.create(await checked(provider, { name: "example.com" }));
+    expect(created).toMatchObject({ id: "example.com", outs: { name: "example.com" } });
+    expect(api.calls).toEqual([
+      "PUT /v1/domains/example.com if-none-match *",
+      "PUT /v1/domains/example.com if-none-match *",
+    ]);
+    expect(api.keys[1]).toBe(api.keys[0]);
+    expect(api.objects.size).toBe(1);
+  });
+
+  it("an object that existed before a create without an answer is not taken for ours", async () => {
+    api.objects.set("/v1/domains/example.com", { name: "example.com", etag: '"7"' });
+    api.failNext = { method: "PUT", code: "MP_NETWORK" };
+    const provider = domains();
+    const error = (await provider
+      .create(await checked(provider, { name: "example.com" }))
+      .catch((e: unknown) => e)) as { id?: string; message: string };
+    expect(error.id).toBeUndefined();
+    expect(error.message).toMatch(/already exists; set `adopt: true`/);
+    expect(api.calls).toHaveLength(2);
   });
 
   it("adopt converges an existing object with one PATCH under If-Match", async () => {
@@ -122,18 +170,18 @@ describe("create", () => {
     expect(error.message).toMatch(/adopt Domain example.com failed \(MP_VALIDATION_FAILED\)/);
   });
 
-  it("a create whose answer was lost is recorded as partial state when the object exists", async () => {
+  it("adopt of an absent object reads, then creates; a lost answer is recorded as partial state", async () => {
     api.failNext = { method: "PUT", code: "MP_NETWORK", afterWrite: true };
     const provider = domains();
     const error = (await provider
-      .create(await checked(provider, { name: "example.com" }))
+      .create(await checked(provider, { name: "example.com", adopt: true }))
       .catch((e: unknown) => e)) as {
       id?: string;
       properties?: Record<string, unknown>;
     };
     expect(error).toMatchObject({
       id: "example.com",
-      properties: { name: "example.com", __provider: "shim" },
+      properties: { name: "example.com", adopt: true, __provider: "shim" },
     });
     expect(api.calls).toEqual([
       "GET /v1/domains/example.com",
@@ -150,7 +198,7 @@ describe("create", () => {
       .catch((e: unknown) => e)) as { id?: string; message: string };
     expect(error.id).toBeUndefined();
     expect(error.message).toMatch(/dependsOn: \[domain\]/);
-    expect(api.calls).toHaveLength(2);
+    expect(api.calls).toEqual(["PUT /v1/domains/example.com/users/alice@example.com if-none-match *"]);
   });
 
   it("a singleton always adopts: the settings exist from the start", async () => {
@@ -163,9 +211,10 @@ describe("create", () => {
     });
     const provider = defineProvider(filterSettingsKind, async () => api);
     await provider.create(await checked(provider, { scope: "example.com", tagThreshold: 0.3 }));
-    expect(api.calls.at(-1)).toBe(
+    expect(api.calls).toEqual([
+      "GET /v1/domains/example.com/filter-settings",
       'PATCH /v1/domains/example.com/filter-settings if-match "1" {"tagThreshold":0.3}',
-    );
+    ]);
   });
 });
 
