@@ -153,7 +153,7 @@ export async function seedTenancy(store: Store): Promise<void> {
  * scan), the fsynced journal, and delivery to the Maildir running at the same time.
  */
 export async function startMailplane(
-  opts: { greetingDelayMs?: number } = {},
+  opts: { greetingDelayMs?: number; nodeFlags?: string[] } = {},
 ): Promise<Contender & { dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), "mp-bench-smtp-"));
   const store = await openSqliteStore({ path: join(dataDir, "mailplane.db") });
@@ -163,6 +163,8 @@ export async function startMailplane(
   const child = spawn(
     process.execPath,
     [
+      // e.g. --cpu-prof --cpu-prof-dir=…: profile the engine under the benchmark's load.
+      ...(opts.nodeFlags ?? []),
       join(ROOT, "cli", "mailplane.ts"),
       "smtp",
       "--data-dir",

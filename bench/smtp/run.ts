@@ -4,7 +4,10 @@
  * every round to bench/results/smtp-*.json.
  *
  *   npm run bench:smtp -- [--rounds 3] [--writes 100] [--only throughput,greeting,propagation,scale]
- *                          [--contenders smtp-sink,mailplane,Haraka]
+ *                          [--contenders smtp-sink,mailplane,Haraka] [--loads 2KB-reused,100KB-reused]
+ *                          [--node-flags="--cpu-prof --cpu-prof-dir=/tmp/prof"] [--dry]
+ *
+ * `--dry` writes the rounds to bench/results/ only and leaves bench/RESULTS.md alone (partial runs).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
@@ -23,6 +26,9 @@ const { values } = parseArgs({
     writes: { type: "string", default: "100" },
     only: { type: "string", default: "throughput,greeting,propagation,scale" },
     contenders: { type: "string", default: "smtp-sink,mailplane,Haraka" },
+    loads: { type: "string", default: throughput.LOADS.map((l) => l.name).join(",") },
+    "node-flags": { type: "string", default: "" },
+    dry: { type: "boolean", default: false },
   },
 });
 const rounds = Number(values.rounds);
@@ -45,6 +51,8 @@ if (only.has("throughput")) {
     rounds,
     log,
     contenders: String(values.contenders).split(","),
+    loads: String(values.loads).split(","),
+    nodeFlags: String(values["node-flags"]).split(" ").filter(Boolean),
   });
 }
 if (only.has("greeting")) results.greeting = await greeting.run({ rounds, log });
@@ -180,5 +188,8 @@ writeFileSync(
   join(benchDir, "results", `smtp-${stamp}.json`),
   JSON.stringify({ startedAt, machine: machine(), rounds, results }, null, 2),
 );
-writeSection(section());
-log(`results in bench/RESULTS.md ("SMTP engine") and bench/results/smtp-${stamp}.json`);
+if (values.dry) log(`results in bench/results/smtp-${stamp}.json (--dry: bench/RESULTS.md untouched)`);
+else {
+  writeSection(section());
+  log(`results in bench/RESULTS.md ("SMTP engine") and bench/results/smtp-${stamp}.json`);
+}

@@ -29,11 +29,12 @@ export interface ThroughputResult {
   drain: { messages: number; seconds: number; perSecond: number } | null;
 }
 
-const LOADS = [
-  { size: 2048, label: "2 KB", mode: "reused" as const, count: 20_000 },
-  { size: 2048, label: "2 KB", mode: "new" as const, count: 6_000 },
-  { size: 100 * 1024, label: "100 KB", mode: "reused" as const, count: 3_000 },
-  { size: 100 * 1024, label: "100 KB", mode: "new" as const, count: 2_000 },
+/** The measured cells; `--loads` picks some by name ("2KB-reused", "100KB-new", …). */
+export const LOADS = [
+  { name: "2KB-reused", size: 2048, label: "2 KB", mode: "reused" as const, count: 20_000 },
+  { name: "2KB-new", size: 2048, label: "2 KB", mode: "new" as const, count: 6_000 },
+  { name: "100KB-reused", size: 100 * 1024, label: "100 KB", mode: "reused" as const, count: 3_000 },
+  { name: "100KB-new", size: 100 * 1024, label: "100 KB", mode: "new" as const, count: 2_000 },
 ];
 
 export const SESSIONS = 20;
@@ -44,12 +45,16 @@ export async function run(opts: {
   log: (line: string) => void;
   /** Only these contenders (names); default all three. */
   contenders?: string[];
+  /** Only these loads (names of {@link LOADS}); default all four. */
+  loads?: string[];
+  /** Extra node flags for the mailplane process (profiling). */
+  nodeFlags?: string[];
 }): Promise<ThroughputResult> {
   const rows: ThroughputRow[] = [];
   let drain: ThroughputResult["drain"] = null;
   const starters: [string, () => Promise<Contender>][] = [
     ["smtp-sink", startSmtpSink],
-    ["mailplane", () => startMailplane()],
+    ["mailplane", () => startMailplane({ nodeFlags: opts.nodeFlags ?? [] })],
     ["Haraka", startHaraka],
   ];
   for (const [name, start] of starters) {
@@ -60,7 +65,7 @@ export async function run(opts: {
       // A short warm-up: JIT, connection pools, the first journal segment.
       await smtpSource(target, { sessions: SESSIONS, count: 2000, size: 2048, reuse: true });
       accepted += 2000;
-      for (const load of LOADS) {
+      for (const load of LOADS.filter((l) => !opts.loads || opts.loads.includes(l.name))) {
         const results: LoadResult[] = [];
         for (let r = 0; r < opts.rounds; r++) {
           const res = await smtpSource(target, {
