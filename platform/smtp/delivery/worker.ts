@@ -88,7 +88,7 @@ export function createDeliver(deps: DeliverDeps): Deliver {
           (async () => {
             const trace = Buffer.from(`Return-Path: <${meta.sender}>\r\nDelivered-To: ${target.address}\r\n`);
             try {
-              await deps.maildir.deliver(
+              const copy = await deps.maildir.deliver(
                 target.address,
                 meta.id,
                 index,
@@ -100,6 +100,7 @@ export function createDeliver(deps: DeliverDeps): Deliver {
                 status: "delivered",
                 detail: "delivered to Maildir",
                 status_code: "2.0.0",
+                durable: copy.synced,
               });
             } catch (err) {
               // A local write error (disk full, permissions) is temporary from the queue's view.

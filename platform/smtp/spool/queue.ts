@@ -61,6 +61,12 @@ export interface DeliveryOutcome {
   status_code: string;
   /** `dns; mx.example.net` style remote MTA for DSNs, when there was one. */
   remoteMta?: string;
+  /**
+   * For a delivered copy that is written but not yet synced (Maildir group commit): resolves once
+   * it is on disk. The queue keeps the message in the journal until then; a rejection turns the
+   * target back into a deferred one.
+   */
+  durable?: Promise<void>;
 }
 
 /** Delivers the pending targets of one message; never throws (failures are outcomes). */
@@ -153,7 +159,10 @@ export class Queue extends EventEmitter {
   #journal!: Journal;
   readonly #entries = new Map<string, Entry>();
   readonly #ready: Entry[] = [];
+  /** Delivery slots in use (bounded by the concurrency). */
   #running = 0;
+  /** Messages being processed, including those whose delivered copies wait for their sync. */
+  #active = 0;
   #memory = 0;
   #timer: NodeJS.Timeout | null = null;
   #timerAt = 0;
@@ -314,7 +323,7 @@ export class Queue extends EventEmitter {
 
   /** Resolves when nothing is being delivered and nothing is due (tests and shutdown). */
   idle(): Promise<void> {
-    if (this.#running === 0 && this.#ready.length === 0) return Promise.resolve();
+    if (this.#active === 0 && this.#ready.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
@@ -323,7 +332,7 @@ export class Queue extends EventEmitter {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#calm) clearTimeout(this.#calm);
-    while (this.#running > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    while (this.#active > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     await this.#journal.close();
   }
 
@@ -373,7 +382,7 @@ export class Queue extends EventEmitter {
   }
 
   #pump(): void {
-    const busy = performance.now() - this.#lastAccept < BUSY_WINDOW_MS;
+    const busy = this.#busy();
     const limit = busy ? this.#opts.busyConcurrency : this.#opts.concurrency;
     if (busy && this.#running >= limit && this.#ready.length > 0 && !this.#calm) {
       // Look again once the burst may be over, so the full concurrency comes back without new events.
@@ -388,19 +397,33 @@ export class Queue extends EventEmitter {
       if (e.running || e.deleted || !this.#entries.has(e.meta.id)) continue;
       e.running = true;
       this.#running++;
-      void this.#process(e).finally(() => {
-        e.running = false;
+      this.#active++;
+      let slot = true;
+      // The slot is given back as soon as the delivery attempt ends, before its copies are synced.
+      const release = () => {
+        if (!slot) return;
+        slot = false;
         this.#running--;
         this.#pump();
+      };
+      void this.#process(e, release).finally(() => {
+        e.running = false;
+        this.#active--;
+        release();
         this.#wakeIdle();
       });
     }
     this.#wakeIdle();
   }
 
+  /** True while clients are handing messages in (one was accepted in the last {@link BUSY_WINDOW_MS}). */
+  #busy(): boolean {
+    return performance.now() - this.#lastAccept < BUSY_WINDOW_MS;
+  }
+
   /** Idle: nothing running and nothing due — or, once closing, nothing running (the rest stays on disk). */
   #wakeIdle(): void {
-    if (this.#running === 0 && (this.#ready.length === 0 || this.#closed)) {
+    if (this.#active === 0 && (this.#ready.length === 0 || this.#closed)) {
       for (const w of this.#idleWaiters.splice(0)) w();
     }
   }
@@ -416,7 +439,7 @@ export class Queue extends EventEmitter {
     return (await this.#journal.read(e.ref!)).body;
   }
 
-  async #process(e: Entry): Promise<void> {
+  async #process(e: Entry, release: () => void): Promise<void> {
     try {
       const body = await this.#loadBody(e);
       if (e.deleted) return await this.#settle(e);
@@ -426,6 +449,23 @@ export class Queue extends EventEmitter {
         return await this.#settle(e);
       }
       const outcomes = await this.#deliver(e.meta, body, e.pending);
+      // Outside bursts the slot goes to the next message while this one's copies wait for their
+      // sync, so syncs batch many copies. During a burst the slot is kept until then: receiving
+      // comes first (see busyConcurrency).
+      if (!this.#busy()) release();
+      // A delivered copy counts once it is on disk: until then the journal keeps the message.
+      for (const o of outcomes) {
+        if (!o.durable) continue;
+        try {
+          await o.durable;
+        } catch (err) {
+          Object.assign(o, {
+            status: "deferred",
+            detail: `not synced to disk: ${(err as Error).message}`,
+            status_code: "4.3.0",
+          });
+        }
+      }
       const byKey = new Map(outcomes.map((o) => [o.key, o]));
       const failed: { target: TargetState; outcome: DeliveryOutcome }[] = [];
       const deferred: [TargetState, DeliveryOutcome][] = [];

@@ -1,0 +1,160 @@
+/** The delivery queue: a delivered copy leaves the journal only once it is synced; a failed sync is retried. */
+import { once } from "node:events";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { MaildirStore } from "../../../platform/smtp/delivery/maildir.ts";
+import {
+  type Deliver,
+  type DeliveryOutcome,
+  Queue,
+  type QueuedMessage,
+  type TargetState,
+} from "../../../platform/smtp/spool/queue.ts";
+
+const dirs: string[] = [];
+function scratch(): string {
+  const dir = mkdtempSync(join(tmpdir(), "mp-queue-"));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function message(id: string): QueuedMessage {
+  return {
+    id,
+    receivedAt: new Date().toISOString(),
+    sender: "bob@example.net",
+    client: { ip: "127.0.0.1", helo: "client.test", tls: false, user: null, listener: "inbound" },
+    domain: "example.com",
+    subject: "hello",
+    messageId: null,
+    size: 5,
+    disposition: "deliver",
+    classification: "clean",
+    reason: "clean",
+    score: 0,
+    edits: { prepend: [], subjectPrefix: null },
+    recipients: [
+      {
+        rcpt: "alice@example.com",
+        address: "alice@example.com",
+        targets: [{ kind: "mailbox", address: "alice@example.com", domain: "example.com" }],
+      },
+    ],
+    origin: "smtp",
+  };
+}
+
+/** A promise with its settle functions outside, for a sync the test finishes itself. */
+function pending(): { promise: Promise<void>; resolve: () => void; reject: (err: Error) => void } {
+  let resolve!: () => void;
+  let reject!: (err: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+/** A deliver function whose copies are written at once and synced when the test says so. */
+function controlledDeliver() {
+  const calls: { id: string; sync: ReturnType<typeof pending> }[] = [];
+  const waiters: (() => void)[] = [];
+  const deliver: Deliver = async (meta, _body, targets: TargetState[]) => {
+    const sync = pending();
+    calls.push({ id: meta.id, sync });
+    for (const w of waiters.splice(0)) w();
+    return targets.map(
+      (t): DeliveryOutcome => ({
+        key: t.key,
+        status: "delivered",
+        detail: "delivered to Maildir",
+        status_code: "2.0.0",
+        durable: sync.promise,
+      }),
+    );
+  };
+  const called = (n: number) =>
+    calls.length >= n ? Promise.resolve() : new Promise<void>((r) => waiters.push(() => called(n).then(r)));
+  return { deliver, calls, called };
+}
+
+async function openQueue(dir: string, deliver: Deliver): Promise<Queue> {
+  return Queue.open({
+    dir,
+    deliver,
+    quarantine: async () => {},
+    bounce: async () => {},
+    retryBaseMs: 10,
+  });
+}
+
+describe("Queue with Maildir copies synced in batches", () => {
+  it("keeps a delivered message in the journal until its copy is synced, then settles it", async () => {
+    const dir = scratch();
+    const d = controlledDeliver();
+    const queue = await openQueue(dir, d.deliver);
+    const settled: string[] = [];
+    queue.on("settled", (meta: QueuedMessage) => settled.push(meta.id));
+    await queue.accept(message("q1"), Buffer.from("hello"));
+    await d.called(1);
+    // Give a done mark every chance to reach the disk, as it would if the copy counted before its sync.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(settled).toEqual([]);
+    expect(queue.size).toBe(1);
+
+    // What a crash now would leave on disk: the message is still there and is delivered again.
+    const copy = scratch();
+    cpSync(dir, copy, { recursive: true });
+    const again = controlledDeliver();
+    const recovered = await openQueue(copy, again.deliver);
+    await again.called(1);
+    expect(again.calls.map((c) => c.id)).toEqual(["q1"]);
+    again.calls[0]!.sync.resolve();
+    await once(recovered, "settled");
+    await recovered.close();
+
+    d.calls[0]!.sync.resolve();
+    await queue.idle();
+    expect(settled).toEqual(["q1"]);
+    expect(queue.size).toBe(0);
+    await queue.close();
+  });
+
+  it("delivers a copy again when its sync failed", async () => {
+    const d = controlledDeliver();
+    const queue = await openQueue(scratch(), d.deliver);
+    const deferred: string[] = [];
+    queue.on("deferred", (_meta: QueuedMessage, _t: TargetState, o: DeliveryOutcome) =>
+      deferred.push(o.detail),
+    );
+    await queue.accept(message("q2"), Buffer.from("hello"));
+    await d.called(1);
+    d.calls[0]!.sync.reject(new Error("EIO: i/o error, fdatasync"));
+    await d.called(2);
+    expect(deferred).toEqual(["not synced to disk: EIO: i/o error, fdatasync"]);
+    d.calls[1]!.sync.resolve();
+    await once(queue, "settled");
+    await queue.close();
+  });
+});
+
+describe("MaildirStore", () => {
+  it("puts a copy into new/, resolves `synced`, and a second delivery of the same queue ID replaces it", async () => {
+    const store = new MaildirStore(scratch());
+    const first = await store.deliver("alice@example.com", "q3", 0, [Buffer.from("Subject: a\r\n\r\n")], 0);
+    await first.synced;
+    const second = await store.deliver("alice@example.com", "q3", 0, [Buffer.from("Subject: a\r\n\r\n")], 0);
+    await second.synced;
+    expect(second.path).toBe(first.path);
+    const newDir = join(first.path, "..");
+    expect(readdirSync(newDir)).toHaveLength(1);
+    expect(readdirSync(join(newDir, "..", "tmp"))).toEqual([]);
+    expect(readFileSync(first.path, "utf8")).toBe("Subject: a\r\n\r\n");
+  });
+});
