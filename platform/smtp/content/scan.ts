@@ -110,8 +110,9 @@ export class MessageScanner {
   #size = 0;
   #lineLength = 0;
   #maxLine = 0;
-  #headerChunks: Buffer[] = [];
   #headerBytes = 0;
+  /** The last bytes of the header block so far: the empty line that ends it may straddle chunks. */
+  #headerTail = Buffer.alloc(0);
   #headersDone = false;
   #headers: Map<string, string[]> = new Map();
   #tail = Buffer.alloc(0);
@@ -127,15 +128,27 @@ export class MessageScanner {
     this.#measureLines(chunk);
     this.#searchGtube(chunk);
     if (!this.#headersDone) {
-      this.#headerChunks.push(chunk);
+      // Search the new chunk (and the seam with the previous one) rather than the whole block again:
+      // a message usually arrives in one or two chunks, and copying them per chunk showed at 100 KB.
+      const before = this.#headerBytes;
       this.#headerBytes += chunk.length;
       this.#pending.push(chunk);
-      const block = Buffer.concat(this.#headerChunks);
-      const end = headerEnd(block);
+      let end = headerEnd(chunk);
+      if (end >= 0) end += before;
+      if (this.#headerTail.length > 0) {
+        const seam = Buffer.concat([this.#headerTail, chunk.subarray(0, 3)]);
+        const at = headerEnd(seam);
+        if (at >= 0 && at < this.#headerTail.length) end = before - this.#headerTail.length + at;
+      }
+      if (end < 0) {
+        const tail = chunk.length >= 3 ? chunk : Buffer.concat([this.#headerTail, chunk]);
+        this.#headerTail = Buffer.from(tail.subarray(Math.max(0, tail.length - 3)));
+      }
       if (end >= 0 || this.#headerBytes > MAX_HEADER_BYTES) {
         this.#headersDone = true;
+        const block = this.#pending.length === 1 ? chunk : Buffer.concat(this.#pending);
         this.#headers = parseHeaderBlock(block.subarray(0, end >= 0 ? end : block.length).toString("latin1"));
-        this.#headerChunks = [];
+        this.#headerTail = Buffer.alloc(0);
         if (this.#needsMime()) this.#startSplitter();
         for (const c of this.#pending) this.#splitter?.write(c);
         this.#pending = [];
@@ -148,7 +161,7 @@ export class MessageScanner {
   async end(): Promise<ScanResult> {
     if (!this.#headersDone) {
       this.#headersDone = true;
-      this.#headers = parseHeaderBlock(Buffer.concat(this.#headerChunks).toString("latin1"));
+      this.#headers = parseHeaderBlock(Buffer.concat(this.#pending).toString("latin1"));
       if (this.#needsMime()) this.#startSplitter();
       for (const c of this.#pending) this.#splitter?.write(c);
       this.#pending = [];

@@ -40,6 +40,25 @@ describe("MessageScanner", () => {
     expect(s.maxLineLength).toBe(1200);
   });
 
+  it("reads the same header fields whatever the chunking, where the empty line straddles chunks", async () => {
+    const messages = [
+      plain("Chunked", "Subject: not a header\r\n"),
+      "Subject: bare LF\nFrom: carol@sender.example\n\nSubject: body\n",
+      "Subject: no body\r\nFrom: dan@sender.example\r\n",
+    ];
+    for (const text of messages) {
+      const whole = await scanOf(text, text.length);
+      for (let size = 1; size <= 9; size++) {
+        expect((await scanOf(text, size)).headers).toEqual(whole.headers);
+      }
+    }
+    expect((await scanOf(messages[0]!, 3)).headers.subject).toBe("Chunked");
+    expect((await scanOf(messages[1]!, 2)).headers).toMatchObject({
+      subject: "bare LF",
+      from: "carol@sender.example",
+    });
+  });
+
   it("finds GTUBE inside a base64 text part and names attachments", async () => {
     const b64 = Buffer.from(`spam ${GTUBE}`).toString("base64");
     const text = `${HEAD}Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n${b64}\r\n--b\r\nContent-Type: application/octet-stream; name="setup.EXE"\r\nContent-Disposition: attachment; filename="setup.EXE"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n--b--\r\n`;
