@@ -206,7 +206,8 @@ function section(
     `Targets: ≤ ${TARGET.ratio}× the floor — worst ratio in this run **${worst.toFixed(2)}×** (${worst <= TARGET.ratio ? "met" : "not met"}); ` +
       `≤ ${TARGET.createCalls} requests per create — **${create.toFixed(2)}** (${create <= TARGET.createCalls ? "met" : "not met"}); ` +
       `${TARGET.readCalls} per read — **${read.toFixed(2)}** (${read <= TARGET.readCalls ? "met" : "not met"}).`,
-    "A create is GET (does it exist? — a create must not take over an object unless `adopt: true`) then PUT;",
+    "A create is one PUT with `If-None-Match: *` (and an Idempotency-Key): the platform creates the object, or refuses (412)",
+    "to replace one that exists — a create takes nothing over unless `adopt: true`, which reads first;",
     "a read is one GET; a no-op preview makes no requests (check and diff are local).",
     `Scenarios: ${scenarios.map((x) => `*${x.name}*: ${x.description}`).join("; ")}.`,
     "",
