@@ -9,6 +9,7 @@ import type {
 } from "smtp-server";
 import { SMTPServer } from "smtp-server";
 import { SMTPConnection } from "smtp-server/lib/smtp-connection.js";
+import { useFastDataReader } from "./data-stream.ts";
 import type { LoginLockout } from "./lockout.ts";
 import type { MessageLog } from "./log.ts";
 import { AUTH_MECHANISMS, authenticate, type CredentialSource } from "./phases/auth.ts";
@@ -56,8 +57,9 @@ export function refusalError(result: Refusal): Error & { responseCode: number } 
 const ENHANCED_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
 
 /**
- * smtp-server with three changes, all made where connections are created:
+ * smtp-server with four changes, all made where connections are created:
  * - the greeting is sent after `greetingDelayMs` instead of the library's fixed 100 ms;
+ * - DATA payloads are read by {@link useFastDataReader} (same bytes, less CPU per message);
  * - AUTH is neither advertised nor accepted before STARTTLS (538 5.7.11);
  * - replies whose text already starts with an RFC 3463 code keep it, instead of getting the
  *   library's generic code per reply class in front of ours.
@@ -69,6 +71,7 @@ class MailplaneSmtpServer extends SMTPServer {
     const connection = new SMTPConnection(this, socket, socketOptions as never) as SMTPConnection &
       Record<string, any>;
     this.connections.add(connection);
+    if (connection._parser) useFastDataReader(connection._parser);
     connection.on("error", (err: Error) => this._onError(err));
     connection.on("connect", (data: Parameters<SMTPServer["_onClientConnect"]>[0]) =>
       this._onClientConnect(data),
