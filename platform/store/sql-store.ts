@@ -18,6 +18,7 @@ import {
   type CreateTokenInput,
   type CredentialRecord,
   type DeleteObjectInput,
+  type DomainClaim,
   etagMatches,
   type IdempotencyInput,
   type IdempotencyRecord,
@@ -548,6 +549,26 @@ export class SqlStore implements Store {
 
   async listObjects(input: ListObjectsInput): Promise<Page<StoredObject>> {
     return this.cached(`list ${JSON.stringify(input)}`, () => this.queryObjects(input));
+  }
+
+  async domainsClaiming(names: readonly string[]): Promise<DomainClaim[]> {
+    if (names.length === 0) return [];
+    const wanted = new Set(names);
+    // Every Domain of the platform: they are few, and aliases live inside the spec's JSON, which
+    // SQLite and PostgreSQL query differently. Cached until the next write like every read.
+    const domains = await this.cached("domains of every account", () =>
+      this.driver.read((q) =>
+        q.all(`SELECT account_id, id, spec FROM objects WHERE kind = 'Domain' ORDER BY account_id, id`),
+      ),
+    );
+    const claims: DomainClaim[] = [];
+    for (const row of domains) {
+      const domain = str(row.id);
+      const aliases = (JSON.parse(str(row.spec)) as { aliases?: string[] }).aliases ?? [];
+      const held = [domain, ...aliases].filter((name) => wanted.has(name));
+      if (held.length > 0) claims.push({ accountId: str(row.account_id), domain, names: held });
+    }
+    return claims;
   }
 
   private async queryObjects(input: ListObjectsInput): Promise<Page<StoredObject>> {

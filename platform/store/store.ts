@@ -215,6 +215,15 @@ export interface DeleteObjectInput {
   guard?: (current: StoredObject) => Error | undefined;
 }
 
+/** A Domain holding one of the names asked for in {@link Store.domainsClaiming}. */
+export interface DomainClaim {
+  accountId: string;
+  /** The Domain's name (its ID). */
+  domain: string;
+  /** Which of the names asked for it holds, as its name or a domain alias. */
+  names: string[];
+}
+
 /** Input of {@link Store.listObjects}. */
 export interface ListObjectsInput {
   accountId: string;
@@ -318,6 +327,11 @@ export interface Store {
 
   getObject(accountId: string, kind: string, id: string): Promise<StoredObject | undefined>;
   listObjects(input: ListObjectsInput): Promise<Page<StoredObject>>;
+  /**
+   * The Domains, of any account, that hold one of `names` as their name or as a domain alias: a mail
+   * domain routes to one tenant only, so the API refuses a name another Domain already claims.
+   */
+  domainsClaiming(names: readonly string[]): Promise<DomainClaim[]>;
   /**
    * Creates or replaces a tenancy object. A write that changes nothing (same spec and state, no new
    * password) keeps the etag and writes no audit entry. Errors: not_found, already_exists,

@@ -1,8 +1,47 @@
 /** Domains: `/v1/domains[/:domain]`. A domain's DNS records are computed here; deleting refuses while it holds objects. */
 import type { FastifyInstance } from "fastify";
-import { type DomainSpec, domainKind, type KindDescriptor } from "../../../sdk/src/index.ts";
+import { type DomainSpec, domainKind, type KindDescriptor, toAsciiDomain } from "../../../sdk/src/index.ts";
 import { domainDnsRecords } from "../dns.ts";
-import { registerKind } from "../lib/tenancy.ts";
+import { registerKind, type WriteHookInput, type WriteHookResult } from "../lib/tenancy.ts";
+import { fieldError, problem } from "../problem.ts";
+
+/**
+ * Refuses a Domain whose name or domain aliases another Domain already holds, in any account: mail
+ * for a name must reach one tenant (409 MP_CONFLICT, a field error per name). Another account's
+ * Domain is not named. A Domain taking its own name is the store's business (owned_elsewhere).
+ */
+async function claimDomainNames(input: WriteHookInput): Promise<WriteHookResult> {
+  const { services, accountId, id, spec } = input;
+  const aliases = (spec["aliases"] as string[] | undefined) ?? [];
+  const claims = await services.store.domainsClaiming([id, ...aliases]);
+  const errors = [];
+  for (const claim of claims) {
+    if (claim.domain === id) continue;
+    for (const name of claim.names) {
+      const holder =
+        claim.accountId !== accountId
+          ? "is already in use on this platform"
+          : name === claim.domain
+            ? `is already the domain ${claim.domain}`
+            : `is already an alias of the domain ${claim.domain}`;
+      if (name === id) errors.push(fieldError(["name"], "custom", holder));
+      else errors.push(fieldError(["aliases", submittedIndex(input, name, aliases)], "custom", holder));
+    }
+  }
+  if (errors.length > 0) {
+    throw problem("MP_CONFLICT", `a name of domain ${id} belongs to another domain`, { errors });
+  }
+  return { spec };
+}
+
+/** Where `name` stands in the request's `aliases` as the client wrote it (the model sorts the set). */
+function submittedIndex(input: WriteHookInput, name: string, aliases: string[]): number {
+  const submitted = (input.request.body as { aliases?: unknown } | undefined)?.aliases;
+  const at = Array.isArray(submitted)
+    ? submitted.findIndex((a) => typeof a === "string" && toAsciiDomain(a) === name)
+    : -1;
+  return at >= 0 ? at : aliases.indexOf(name);
+}
 
 /**
  * The Domain route plugin. Deleting a domain takes its filter settings and password policy along and
@@ -18,6 +57,7 @@ export async function domainRoutes(app: FastifyInstance): Promise<void> {
       ...base,
       dnsRecords: domainDnsRecords(base as unknown as DomainSpec, s.mxHost, s.dkim),
     }),
+    beforeWrite: claimDomainNames,
     deleteOptions: { refuseIfDependents: true, cascadeKinds: ["FilterSettings", "PasswordPolicy"] },
   });
 }

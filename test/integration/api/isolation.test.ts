@@ -142,6 +142,60 @@ describe.each(BACKENDS)("isolation on $name", (backend) => {
     expect(await snapshotOfB()).toBe(before);
   });
 
+  it("refuses a domain alias or a name another Domain holds, in this account or another, naming the field", async () => {
+    const before = await snapshotOfB();
+    const mine = uniqueDomain("a-main");
+    const claimed = uniqueDomain("a-alias");
+    const put = (name: string, aliases: string[], token = a.token) =>
+      h.call("PUT", `/v1/domains/${name}`, { token, body: { name, aliases } });
+    expect((await put(mine, [claimed])).status).toBe(201);
+
+    // B's domain as A's alias: taken, without naming B.
+    const hijack = await put(uniqueDomain("a-other"), ["free.example", dB]);
+    expect(hijack.status).toBe(409);
+    expect(hijack.body.code).toBe("MP_CONFLICT");
+    expect(hijack.body.errors).toEqual([
+      expect.objectContaining({ path: ["aliases", 1], message: "is already in use on this platform" }),
+    ]);
+    expect(hijack.text).not.toContain(b.id);
+    // Adding it to an existing domain by PATCH is refused the same way, and changes nothing.
+    const patched = await h.call("PATCH", `/v1/domains/${mine}`, { token: a.token, body: { aliases: [dB] } });
+    expect(patched.body).toMatchObject({ code: "MP_CONFLICT", errors: [{ path: ["aliases", 0] }] });
+    expect((await h.call("GET", `/v1/domains/${mine}`, { token: a.token })).body.aliases).toEqual([claimed]);
+    expect(await snapshotOfB()).toBe(before);
+
+    // Inside one account the holder is named: an alias of another domain, a domain as an alias,
+    // and a new domain whose name is already an alias.
+    const second = await put(uniqueDomain("a-second"), [claimed, mine]);
+    expect(second.status).toBe(409);
+    expect(second.body.errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          path: ["aliases", 0],
+          message: `is already an alias of the domain ${mine}`,
+        }),
+        expect.objectContaining({ path: ["aliases", 1], message: `is already the domain ${mine}` }),
+      ]),
+    );
+    const asName = await put(claimed, []);
+    expect(asName.body).toMatchObject({
+      code: "MP_CONFLICT",
+      errors: [{ path: ["name"], message: `is already an alias of the domain ${mine}` }],
+    });
+    // B's alias is B's too: A cannot register it as a domain.
+    const bAlias = uniqueDomain("b-alias");
+    expect((await put(dB, [bAlias], b.token)).status).toBe(200);
+    expect((await put(bAlias, [])).body).toMatchObject({
+      code: "MP_CONFLICT",
+      errors: [{ path: ["name"], message: "is already in use on this platform" }],
+    });
+    // Re-declaring a domain with its own aliases is no conflict; once released, a name is free.
+    expect((await put(mine, [claimed])).status).toBe(200);
+    expect((await put(mine, [])).status).toBe(200);
+    expect((await put(claimed, [])).status).toBe(201);
+    expect((await put(dB, [], b.token)).status).toBe(200);
+  });
+
   it("keeps account admins out of platform routes", async () => {
     for (const e of endpoints.filter((x) => x.access === "platform-admin")) {
       const res = await h.call(e.method, fillPath(e.path, { account: b.id }), {
