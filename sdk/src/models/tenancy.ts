@@ -54,7 +54,22 @@ export const TenancyManifest = z
   })
   .superRefine((manifest, ctx) => {
     const declared = new Set(manifest.domains.map((d) => d.name));
-    const aliasDomains = new Map(manifest.domains.flatMap((d) => d.aliases.map((a) => [a, d.name] as const)));
+    const aliasDomains = new Map<string, string>();
+    manifest.domains.forEach((d, i) => {
+      d.aliases.forEach((alias, j) => {
+        const owner = aliasDomains.get(alias);
+        // A mail domain reaches one Domain; the platform refuses the second claim too (409).
+        if (owner !== undefined && owner !== d.name) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["domains", i, "aliases", j],
+            message: `is already a domain alias of ${owner}`,
+          });
+        } else {
+          aliasDomains.set(alias, d.name);
+        }
+      });
+    });
     for (const kind of tenancyKinds) {
       const items = manifest[kind.plural as keyof typeof manifest] as unknown as object[];
       const seen = new Map<string, number>();

@@ -46,6 +46,21 @@ describe("TenancyManifest", () => {
     ]);
   });
 
+  it("reports a domain alias claimed by two domains, or a domain that is another's alias", () => {
+    expect(
+      issues(TenancyManifest, {
+        domains: [
+          { name: "example.com", aliases: ["example.org"] },
+          { name: "example.net", aliases: ["example.biz", "EXAMPLE.org"] },
+          { name: "example.org" },
+        ],
+      }),
+    ).toEqual([
+      "domains[1].aliases[1]: is already a domain alias of example.com",
+      "domains[2].name: is already a domain alias of example.com",
+    ]);
+  });
+
   it("reports nested spec errors with the full path", () => {
     expect(
       issues(TenancyManifest, {
