@@ -5,17 +5,18 @@
  *
  *   npm run bench:api -- [--store sqlite|postgres|both] [--rounds 5] [--seconds 8] [--connections 32]
  */
+
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { writeRawResults, writeResultsSection } from "../results-file.ts";
 import { type Fixture, type Scenario, startBare, startFixture } from "./fixture.ts";
 import { type WrkResult, wrk } from "./wrk.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const benchDir = dirname(here);
 
 interface Row {
   scenario: string;
@@ -170,23 +171,6 @@ function section(rows: Row[], opts: { rounds: number; seconds: number; connectio
   return lines.join("\n");
 }
 
-/** Replaces (or appends) the "## Control plane" section of bench/RESULTS.md, leaving other sections alone. */
-function writeResults(text: string): string {
-  const path = join(benchDir, "RESULTS.md");
-  const current = existsSync(path) ? readFileSync(path, "utf8") : "# Benchmark results\n\n";
-  const start = current.indexOf("## Control plane");
-  let next: string;
-  if (start < 0) {
-    next = `${current.trimEnd()}\n\n${text}`;
-  } else {
-    const rest = current.slice(start + 3);
-    const end = rest.search(/^## /m);
-    next = current.slice(0, start) + text + (end < 0 ? "" : `\n${rest.slice(end)}`);
-  }
-  writeFileSync(path, `${next.trimEnd()}\n`);
-  return path;
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -217,12 +201,10 @@ async function main(): Promise<void> {
     process.stderr.write(`store ${store}\n`);
     rows.push(...(await measure(store, scenarios, opts)));
   }
-  mkdirSync(join(benchDir, "results"), { recursive: true });
-  const json = join(benchDir, "results", `api-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-  writeFileSync(json, JSON.stringify({ machine: machine(), options: opts, rows }, null, 2));
+  const json = writeRawResults("api", new Date(), { machine: machine(), options: opts, rows });
   const text = section(rows, opts);
   process.stdout.write(`${text}\n`);
-  process.stderr.write(`wrote ${writeResults(text)} and ${json}\n`);
+  process.stderr.write(`wrote ${writeResultsSection("## Control plane", text)} and ${json}\n`);
 }
 
 await main();

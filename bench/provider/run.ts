@@ -10,13 +10,15 @@
  * each ratio is the median of the pairs' ratios, so a burst of load from elsewhere on the machine
  * spoils one pair rather than one side of the comparison.
  */
+
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { PulumiWorkspace } from "../../test/support/pulumi.ts";
+import { writeRawResults, writeResultsSection } from "../results-file.ts";
 import {
   type BenchPlatform,
   benchStack,
@@ -215,23 +217,6 @@ function section(
   return lines.join("\n");
 }
 
-/** Replaces (or appends) the "## Provider" section of bench/RESULTS.md, leaving other sections alone. */
-function writeResults(text: string): string {
-  const path = join(benchDir, "RESULTS.md");
-  const current = existsSync(path) ? readFileSync(path, "utf8") : "# Benchmark results\n\n";
-  const start = current.indexOf("## Provider");
-  let next: string;
-  if (start < 0) {
-    next = `${current.trimEnd()}\n\n${text}`;
-  } else {
-    const rest = current.slice(start + 3);
-    const end = rest.search(/^## /m);
-    next = current.slice(0, start) + text + (end < 0 ? "" : `\n${rest.slice(end)}`);
-  }
-  writeFileSync(path, `${next.trimEnd()}\n`);
-  return path;
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -266,11 +251,9 @@ async function main(): Promise<void> {
   }
   loads.push(loadavg()[0]!);
   const text = section(measurements, scenarios, sizes, loads);
-  mkdirSync(join(benchDir, "results"), { recursive: true });
-  const json = join(benchDir, "results", `provider-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-  writeFileSync(json, JSON.stringify({ sizes, measurements }, null, 2));
+  const json = writeRawResults("provider", new Date(), { sizes, measurements });
   console.log(text);
-  console.error(`wrote ${writeResults(text)} and ${json}`);
+  console.error(`wrote ${writeResultsSection("## Provider", text)} and ${json}`);
 }
 
 await main();

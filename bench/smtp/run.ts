@@ -9,17 +9,16 @@
  *
  * `--dry` writes the rounds to bench/results/ only and leaves bench/RESULTS.md alone (partial runs).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+
 import { cpus, loadavg, totalmem } from "node:os";
-import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
+import { writeRawResults, writeResultsSection } from "../results-file.ts";
 import { HARAKA_VERSION } from "./fixture.ts";
 import * as greeting from "./scenarios/greeting-delay.ts";
 import * as propagation from "./scenarios/propagation.ts";
 import * as scale from "./scenarios/scale.ts";
 import * as throughput from "./scenarios/throughput.ts";
 
-const benchDir = dirname(import.meta.dirname);
 const { values } = parseArgs({
   options: {
     rounds: { type: "string", default: "3" },
@@ -167,29 +166,6 @@ function section(): string {
   return out.join("\n");
 }
 
-/** Replaces (or appends) the "## SMTP engine" section of bench/RESULTS.md, leaving other sections alone. */
-function writeSection(text: string): void {
-  const path = join(benchDir, "RESULTS.md");
-  const current = existsSync(path) ? readFileSync(path, "utf8") : "# Benchmark results\n";
-  const start = current.indexOf("## SMTP engine");
-  let next: string;
-  if (start < 0) next = `${current.trimEnd()}\n\n${text.trimEnd()}\n`;
-  else {
-    const rest = current.slice(start + 1);
-    const end = rest.search(/^## /m);
-    next = `${current.slice(0, start)}${text.trimEnd()}\n${end < 0 ? "" : `\n${rest.slice(end)}`}`;
-  }
-  writeFileSync(path, next);
-}
-
-mkdirSync(join(benchDir, "results"), { recursive: true });
-const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
-writeFileSync(
-  join(benchDir, "results", `smtp-${stamp}.json`),
-  JSON.stringify({ startedAt, machine: machine(), rounds, results }, null, 2),
-);
-if (values.dry) log(`results in bench/results/smtp-${stamp}.json (--dry: bench/RESULTS.md untouched)`);
-else {
-  writeSection(section());
-  log(`results in bench/RESULTS.md ("SMTP engine") and bench/results/smtp-${stamp}.json`);
-}
+const json = writeRawResults("smtp", startedAt, { startedAt, machine: machine(), rounds, results });
+if (values.dry) log(`results in ${json} (--dry: bench/RESULTS.md untouched)`);
+else log(`results in ${writeResultsSection("## SMTP engine", section())} ("SMTP engine") and ${json}`);
