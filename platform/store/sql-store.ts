@@ -137,6 +137,31 @@ const OBJECT_COLUMNS =
 const TOKEN_COLUMNS =
   "id, account_id, description, prefix, role, domains, created_at, expires_at, revoked_at, created_by";
 
+/**
+ * The Domains other than `self`, in any account, holding one of `names` as their name or a domain
+ * alias. Every Domain is read: they are few, and aliases live in the spec's JSON, which SQLite and
+ * PostgreSQL query differently.
+ */
+async function domainsHolding(
+  q: SqlExecutor,
+  names: readonly string[],
+  self: { accountId: string; id: string },
+): Promise<DomainClaim[]> {
+  const wanted = new Set(names);
+  const rows = await q.all(
+    "SELECT account_id, id, spec FROM objects WHERE kind = 'Domain' AND NOT (account_id = $1 AND id = $2) ORDER BY account_id, id",
+    [self.accountId, self.id],
+  );
+  const holders: DomainClaim[] = [];
+  for (const row of rows) {
+    const domain = str(row.id);
+    const aliases = (JSON.parse(str(row.spec)) as { aliases?: string[] }).aliases ?? [];
+    const held = [domain, ...aliases].filter((name) => wanted.has(name));
+    if (held.length > 0) holders.push({ accountId: str(row.account_id), domain, names: held });
+  }
+  return holders;
+}
+
 /** The object with this key, through a transaction's executor or a plain read. */
 async function selectObject(
   q: SqlExecutor,
@@ -551,26 +576,6 @@ export class SqlStore implements Store {
     return this.cached(`list ${JSON.stringify(input)}`, () => this.queryObjects(input));
   }
 
-  async domainsClaiming(names: readonly string[]): Promise<DomainClaim[]> {
-    if (names.length === 0) return [];
-    const wanted = new Set(names);
-    // Every Domain of the platform: they are few, and aliases live inside the spec's JSON, which
-    // SQLite and PostgreSQL query differently. Cached until the next write like every read.
-    const domains = await this.cached("domains of every account", () =>
-      this.driver.read((q) =>
-        q.all(`SELECT account_id, id, spec FROM objects WHERE kind = 'Domain' ORDER BY account_id, id`),
-      ),
-    );
-    const claims: DomainClaim[] = [];
-    for (const row of domains) {
-      const domain = str(row.id);
-      const aliases = (JSON.parse(str(row.spec)) as { aliases?: string[] }).aliases ?? [];
-      const held = [domain, ...aliases].filter((name) => wanted.has(name));
-      if (held.length > 0) claims.push({ accountId: str(row.account_id), domain, names: held });
-    }
-    return claims;
-  }
-
   private async queryObjects(input: ListObjectsInput): Promise<Page<StoredObject>> {
     if (input.domainIn && input.domainIn.length === 0) return { items: [], nextCursor: null };
     const params: (string | number)[] = [input.accountId];
@@ -653,6 +658,13 @@ export class SqlStore implements Store {
       this.preconditions(current, input, what);
       const refused = input.guard?.(current);
       if (refused) throw refused;
+      if (input.claims && input.claims.names.length > 0) {
+        const holders = await domainsHolding(q, input.claims.names, {
+          accountId: input.accountId,
+          id: input.id,
+        });
+        if (holders.length > 0) throw input.claims.refuse(holders);
+      }
 
       const spec = canonicalJson(input.spec);
       let result: PutObjectResult;

@@ -189,6 +189,13 @@ export interface PutObjectInput {
   credential?: CredentialInput;
   /** Runs inside the transaction with the current object (or null); a returned error aborts the write. */
   guard?: (current: StoredObject | null) => Error | undefined;
+  /**
+   * Mail domain names (a Domain's name and its aliases) that no other Domain, in any account, may
+   * hold as its name or alias: mail for a name reaches one tenant. Checked inside the transaction,
+   * where writes are serialised, so two writes cannot both take a name. `refuse` turns the holders
+   * found into the error that aborts the write.
+   */
+  claims?: { names: readonly string[]; refuse(holders: DomainClaim[]): Error };
   idempotency?: IdempotencyInput<PutObjectResult>;
 }
 
@@ -215,7 +222,7 @@ export interface DeleteObjectInput {
   guard?: (current: StoredObject) => Error | undefined;
 }
 
-/** A Domain holding one of the names asked for in {@link Store.domainsClaiming}. */
+/** Another Domain holding one of the names a write claims (see {@link PutObjectInput.claims}). */
 export interface DomainClaim {
   accountId: string;
   /** The Domain's name (its ID). */
@@ -327,11 +334,6 @@ export interface Store {
 
   getObject(accountId: string, kind: string, id: string): Promise<StoredObject | undefined>;
   listObjects(input: ListObjectsInput): Promise<Page<StoredObject>>;
-  /**
-   * The Domains, of any account, that hold one of `names` as their name or as a domain alias: a mail
-   * domain routes to one tenant only, so the API refuses a name another Domain already claims.
-   */
-  domainsClaiming(names: readonly string[]): Promise<DomainClaim[]>;
   /**
    * Creates or replaces a tenancy object. A write that changes nothing (same spec and state, no new
    * password) keeps the etag and writes no audit entry. Errors: not_found, already_exists,

@@ -47,6 +47,8 @@ export interface WriteHookResult {
   spec: Record<string, unknown>;
   enabled?: boolean;
   credential?: CredentialInput;
+  /** Names no other Domain may hold, checked by the store inside the write (domains). */
+  claims?: PutObjectInput["claims"];
 }
 
 /** How one kind plugs into the shared lifecycle. */
@@ -170,6 +172,7 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
         spec: stripSecrets(prepared.spec),
         ...(prepared.enabled === undefined ? {} : { enabled: prepared.enabled }),
         ...(prepared.credential ? { credential: prepared.credential } : {}),
+        ...(prepared.claims ? { claims: prepared.claims } : {}),
         ...(nested && target.domain ? { parent: { kind: "Domain", id: target.domain } } : {}),
         ...conditions,
       },

@@ -1,37 +1,35 @@
 /** Domains: `/v1/domains[/:domain]`. A domain's DNS records are computed here; deleting refuses while it holds objects. */
 import type { FastifyInstance } from "fastify";
 import { type DomainSpec, domainKind, type KindDescriptor, toAsciiDomain } from "../../../sdk/src/index.ts";
+import type { DomainClaim } from "../../store/index.ts";
 import { domainDnsRecords } from "../dns.ts";
 import { registerKind, type WriteHookInput, type WriteHookResult } from "../lib/tenancy.ts";
 import { fieldError, problem } from "../problem.ts";
 
 /**
- * Refuses a Domain whose name or domain aliases another Domain already holds, in any account: mail
- * for a name must reach one tenant (409 MP_CONFLICT, a field error per name). Another account's
- * Domain is not named. A Domain taking its own name is the store's business (owned_elsewhere).
+ * A Domain claims its name and its domain aliases: the store refuses the write when another Domain,
+ * in any account, holds one of them (409 MP_CONFLICT, a field error per name). Another account's
+ * Domain is not named.
  */
 async function claimDomainNames(input: WriteHookInput): Promise<WriteHookResult> {
-  const { services, accountId, id, spec } = input;
+  const { accountId, id, spec } = input;
   const aliases = (spec["aliases"] as string[] | undefined) ?? [];
-  const claims = await services.store.domainsClaiming([id, ...aliases]);
-  const errors = [];
-  for (const claim of claims) {
-    if (claim.domain === id) continue;
-    for (const name of claim.names) {
-      const holder =
-        claim.accountId !== accountId
-          ? "is already in use on this platform"
-          : name === claim.domain
-            ? `is already the domain ${claim.domain}`
-            : `is already an alias of the domain ${claim.domain}`;
-      if (name === id) errors.push(fieldError(["name"], "custom", holder));
-      else errors.push(fieldError(["aliases", submittedIndex(input, name, aliases)], "custom", holder));
-    }
-  }
-  if (errors.length > 0) {
-    throw problem("MP_CONFLICT", `a name of domain ${id} belongs to another domain`, { errors });
-  }
-  return { spec };
+  const refuse = (holders: DomainClaim[]) => {
+    const errors = holders.flatMap((holder) =>
+      holder.names.map((name) => {
+        const message =
+          holder.accountId !== accountId
+            ? "is already in use on this platform"
+            : name === holder.domain
+              ? `is already the domain ${holder.domain}`
+              : `is already an alias of the domain ${holder.domain}`;
+        const path = name === id ? ["name"] : ["aliases", submittedIndex(input, name, aliases)];
+        return fieldError(path, "custom", message);
+      }),
+    );
+    return problem("MP_CONFLICT", `a name of domain ${id} belongs to another domain`, { errors });
+  };
+  return { spec, claims: { names: [id, ...aliases], refuse } };
 }
 
 /** Where `name` stands in the request's `aliases` as the client wrote it (the model sorts the set). */

@@ -196,6 +196,21 @@ describe.each(BACKENDS)("isolation on $name", (backend) => {
     expect((await put(dB, [], b.token)).status).toBe(200);
   });
 
+  it("lets exactly one of two tenants claiming one domain alias at the same moment have it", async () => {
+    const contested = uniqueDomain("contested");
+    const [onA, onB] = await Promise.all(
+      [a.token, b.token].map((token, i) => {
+        const name = uniqueDomain(`race-${i}`);
+        return h.call("PUT", `/v1/domains/${name}`, { token, body: { name, aliases: [contested] } });
+      }),
+    );
+    expect([onA!.status, onB!.status].sort()).toEqual([201, 409]);
+    expect([onA, onB].find((r) => r!.status === 409)!.body).toMatchObject({
+      code: "MP_CONFLICT",
+      errors: [{ path: ["aliases", 0], message: "is already in use on this platform" }],
+    });
+  });
+
   it("keeps account admins out of platform routes", async () => {
     for (const e of endpoints.filter((x) => x.access === "platform-admin")) {
       const res = await h.call(e.method, fillPath(e.path, { account: b.id }), {
