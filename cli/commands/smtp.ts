@@ -1,5 +1,6 @@
 /** `mailplane smtp`: runs the SMTP engine alone against the control plane's store until SIGINT/SIGTERM. */
 import { join } from "node:path";
+import { type ControlPlane, startControlPlane } from "../../platform/api/server.ts";
 import { NO_DNS } from "../../platform/smtp/content/spf.ts";
 import { parseListenAddress, startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
 import { openStore } from "../../platform/store/index.ts";
@@ -19,6 +20,8 @@ Runs the SMTP engine on its own, enforcing what the control plane's store holds:
 file (give the same --data-dir as \`mailplane serve\`) or the same PostgreSQL (--database-url).
 Changes made through the API are enforced within a second. Spool, Maildirs, quarantine and the
 message log live in <data-dir>/smtp; only one engine may use a data directory at a time.
+The operations API (quarantine, delivery queue, message log, statistics) answers for the engine of
+its own process: give --api-listen to serve the /v1 API from this process too.
 
 options:
   --data-dir <dir>               data directory                                [$MAILPLANE_DATA_DIR, default ${SMTP_DEFAULTS.dataDir}]
@@ -30,6 +33,8 @@ options:
   --no-dns                       answer every DNS question "no such name" (offline machines: SPF is none,
                                  mail for other domains needs --smarthost)   [$MAILPLANE_SMTP_NO_DNS=1]
   --greeting-delay <ms>          wait before the 220 greeting (smtp-server's own is 100) [default 0]
+  --api-listen <host:port>       also serve the /v1 HTTP API on the same store, its operations
+                                 answered by this engine; port 0 picks one  [$MAILPLANE_SMTP_API_LISTEN, default off]
   -h, --help                     this help
 `;
 
@@ -76,9 +81,11 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     smarthost: { type: "string" },
     "greeting-delay": { type: "string" },
     "no-dns": { type: "boolean" },
+    "api-listen": { type: "string" },
   });
   const opt = optionReader(values, io.env);
   const dataDir = opt("data-dir", "MAILPLANE_DATA_DIR") ?? SMTP_DEFAULTS.dataDir;
+  const apiListen = opt("api-listen", "MAILPLANE_SMTP_API_LISTEN");
   const databaseUrl = postgresUrl(opt("database-url", "MAILPLANE_DATABASE_URL"));
   const smtp = smtpOptionsFrom(opt, SMTP_DEFAULTS);
   const delay = values["greeting-delay"] === undefined ? 0 : Number(values["greeting-delay"]);
@@ -101,12 +108,33 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     await store.close();
     throw error;
   }
+  let api: ControlPlane | undefined;
+  if (apiListen !== undefined && apiListen !== "off") {
+    try {
+      // The same store, data directory and master key as \`mailplane serve\`; the store stays this command's.
+      api = await startControlPlane({
+        dataDir,
+        store,
+        listen: apiListen,
+        logger: false,
+        smtp: () => engine.operations,
+      });
+    } catch (error) {
+      await engine.close();
+      await store.close();
+      throw new UsageError(`--api-listen: ${(error as Error).message}`);
+    }
+    if (api.adminTokenPath) {
+      io.stdout(`mailplane: platform-admin token written to ${api.adminTokenPath} (mode 0600)\n`);
+    }
+  }
   // Last, so whoever waits for this line has seen everything before it.
   io.stdout(
-    `mailplane: SMTP engine listening: ${listeners(smtp, engine)} (store: ${store.dialect}, revision ${engine.policy.revision()})\n`,
+    `mailplane: SMTP engine listening: ${listeners(smtp, engine)}${api ? `, API ${api.url}` : ""} (store: ${store.dialect}, revision ${engine.policy.revision()})\n`,
   );
   const signal = await untilSignal();
   io.stdout(`mailplane: ${signal}, shutting down\n`);
+  await api?.close();
   await engine.close();
   await store.close();
   return 0;

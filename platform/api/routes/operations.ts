@@ -27,7 +27,7 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
     if (!ops) {
       throw problem(
         "MP_UNAVAILABLE",
-        "no SMTP engine runs in this control-plane process: start `mailplane serve` with --smtp-listen or --submission-listen",
+        "no SMTP engine runs in this process: ask the one running the engine (`mailplane serve` with --smtp-listen or --submission-listen, or `mailplane smtp --api-listen`)",
       );
     }
     return ops;

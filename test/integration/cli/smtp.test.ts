@@ -1,0 +1,120 @@
+/**
+ * `mailplane smtp` as a process of its own beside a control plane on the same SQLite file: it
+ * enforces the tenancy and, given --api-listen, answers the operations API for its engine.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { request } from "undici";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GTUBE } from "../../../platform/smtp/content/scan.ts";
+import { type Harness, startHarness } from "../api/harness.ts";
+import { freePort, swaks } from "../smtp/support/harness.ts";
+
+const CLI = fileURLToPath(new URL("../../../cli/mailplane.ts", import.meta.url));
+
+describe("mailplane smtp --api-listen", () => {
+  let h: Harness;
+  let acme: { id: string; token: string };
+  let child: ChildProcess;
+  let output = "";
+  let exited: Promise<number | null>;
+  let smtpPort: number;
+  let api: string;
+
+  beforeAll(async () => {
+    // The control plane in this process, without an engine; the engine runs in the child.
+    h = await startHarness({ name: "sqlite" });
+    acme = await h.tenant("acme");
+    for (const [path, body] of [
+      ["/v1/domains/ops-cli.example", { name: "ops-cli.example" }],
+      [
+        "/v1/domains/ops-cli.example/users/alice@ops-cli.example",
+        { address: "alice@ops-cli.example", password: "Correct-Horse-7" },
+      ],
+    ] as const) {
+      const res = await h.call("PUT", path, { token: acme.token, body });
+      expect(res.status, res.text).toBe(201);
+    }
+    smtpPort = await freePort();
+    child = spawn(
+      process.execPath,
+      [
+        CLI,
+        "smtp",
+        "--data-dir",
+        h.dataDir,
+        "--smtp-listen",
+        `127.0.0.1:${smtpPort}`,
+        "--submission-listen",
+        "off",
+        "--no-dns",
+        "--api-listen",
+        "127.0.0.1:0",
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    child.stdout!.on("data", (c) => (output += c));
+    child.stderr!.on("data", (c) => (output += c));
+    exited = new Promise((resolve) => child.on("exit", resolve));
+    api = await new Promise<string>((resolve, reject) => {
+      child.stdout!.on("data", () => {
+        const m = /SMTP engine listening: .*, API (http:\/\/\S+) /.exec(output);
+        if (m) resolve(m[1]!);
+      });
+      void exited.then((code) => reject(new Error(`mailplane smtp exited ${code}: ${output}`)));
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    if (child && child.exitCode === null) child.kill("SIGKILL");
+    await h?.close();
+  });
+
+  const get = async (base: string, path: string) => {
+    const res = await request(`${base}${path}`, { headers: { authorization: `Bearer ${acme.token}` } });
+    return { status: res.statusCode, body: (await res.body.json()) as any };
+  };
+
+  it("quarantines spam for a domain declared through the other process, and lists it through its own API", async () => {
+    const sent = await swaks(smtpPort, [
+      "--to",
+      "alice@ops-cli.example",
+      "--from",
+      "s@outside.example",
+      "--header",
+      "Subject: held by the engine process",
+      "--body",
+      GTUBE,
+    ]);
+    expect(sent.replyTo("RCPT")).toMatchObject({ code: 250 });
+    expect(sent.replyTo(".")).toMatchObject({ code: 550, enhanced: "5.7.1" });
+
+    let listed: { status: number; body: any } | undefined;
+    for (let i = 0; i < 50; i++) {
+      listed = await get(api, "/v1/domains/ops-cli.example/quarantine");
+      if (listed.body.items?.length) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(listed!.status).toBe(200);
+    expect(listed!.body.items).toEqual([
+      expect.objectContaining({ subject: "held by the engine process", classification: "spam" }),
+    ]);
+    // The control plane without an engine says where the operations are answered.
+    const elsewhere = await get(h.url, "/v1/domains/ops-cli.example/quarantine");
+    expect(elsewhere.status).toBe(503);
+    expect(elsewhere.body.detail).toContain("--api-listen");
+  });
+
+  it("applies the same tenant isolation on its API and stops on SIGTERM", async () => {
+    const other = await h.tenant("other");
+    const res = await request(`${api}/v1/domains/ops-cli.example/quarantine`, {
+      headers: { authorization: `Bearer ${other.token}` },
+    });
+    expect(res.statusCode).toBe(404);
+    await res.body.dump();
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(output).toContain("SIGTERM, shutting down");
+    expect(output).not.toContain(acme.token);
+  });
+});
