@@ -7,6 +7,7 @@
 import { readdirSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { packageVersion } from "../platform/package-root.ts";
 import { type Command, type CommandIo, UsageError } from "./command.ts";
 
 /** Loads every command in cli/commands/ (sources in the checkout, .js in the package), sorted by name. */
@@ -31,6 +32,7 @@ function overview(commands: Command[]): string {
     "",
     "usage: mailplane <command> [options]",
     "       mailplane <command> --help",
+    "       mailplane --version",
     "",
     "commands:",
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
@@ -49,6 +51,10 @@ export async function main(argv: string[], io: CommandIo = defaultIo()): Promise
   if (!name || name === "--help" || name === "-h" || name === "help") {
     io.stdout(overview(commands));
     return name ? 0 : 2;
+  }
+  if (name === "--version" || name === "-V" || name === "version") {
+    io.stdout(`mailplane ${packageVersion()}\n`);
+    return 0;
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {

@@ -4,11 +4,10 @@
  * hooks (auth, rate limit) → one route plugin per resource, all from the contract's route table.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { endpoints } from "../../sdk/src/index.ts";
+import { packageRoot, packageVersion } from "../package-root.ts";
 import type { SmtpOperations } from "../smtp/operations.ts";
 import type { Store } from "../store/store.ts";
 import { installAuth } from "./auth.ts";
@@ -31,6 +30,8 @@ import { senderListRoutes } from "./routes/sender-lists.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
 import { userRoutes } from "./routes/users.ts";
 import { installValidation } from "./validation.ts";
+
+export { packageRoot };
 
 /** Options of {@link buildApp}. */
 export interface AppOptions {
@@ -57,18 +58,6 @@ export interface AppOptions {
   openapiPath?: string;
   /** The SMTP engine running in this process (a getter: it may start after the app); operations answer 503 without it. */
   smtp?: () => SmtpOperations | undefined;
-}
-
-/** The directory holding mailplane's package.json (works from the sources and from dist/). */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, "package.json");
-    if (existsSync(candidate) && JSON.parse(readFileSync(candidate, "utf8")).name === "mailplane") return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error("mailplane's package.json not found");
-    dir = parent;
-  }
 }
 
 /** Keys whose values never reach a log line. */
@@ -99,7 +88,7 @@ let requestCounter = 0;
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const now = options.now ?? (() => new Date());
   const root = packageRoot();
-  const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version as string;
+  const version = packageVersion();
   const app = Fastify({
     logger: loggerOptions(options.logger),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,

@@ -58,7 +58,7 @@ afterAll(() => {
 });
 
 describe("mailplane serve", () => {
-  it("prints help for the CLI and for serve", async () => {
+  it("prints help for the CLI and for serve, and the version", async () => {
     const run = (args: string[]) =>
       new Promise<{ code: number | null; out: string }>((resolve) => {
         const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
@@ -69,6 +69,8 @@ describe("mailplane serve", () => {
       });
     const top = await run(["--help"]);
     expect(top).toMatchObject({ code: 0, out: expect.stringContaining("serve") });
+    const { version } = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8"));
+    expect(await run(["--version"])).toEqual({ code: 0, out: `mailplane ${version}\n` });
     const help = await run(["serve", "--help"]);
     expect(help.code).toBe(0);
     for (const flag of ["--data-dir", "--listen", "--database-url"]) expect(help.out).toContain(flag);
