@@ -14,7 +14,6 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { createServer, Socket } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -27,6 +26,7 @@ import {
   SenderListSpec,
   UserSpec,
 } from "../../sdk/src/models/index.ts";
+import { freePort, waitForPort } from "../../test/support/ports.ts";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 /** The domain every benchmark message goes to, and its mailbox. */
@@ -35,36 +35,6 @@ export const RECIPIENT = `sink@${DOMAIN}`;
 /** Haraka's version, installed outside the repository (it is a contender, not a dependency). */
 export const HARAKA_VERSION = "3.3.4";
 const sys = { actor: "system" };
-
-/** A free TCP port on 127.0.0.1 (smtp-sink and Haraka cannot listen on 0 and tell). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves once the port accepts connections. */
-export async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const sock = new Socket();
-      sock.once("connect", () => {
-        sock.destroy();
-        resolve(true);
-      });
-      sock.once("error", () => resolve(false));
-      sock.connect(port, "127.0.0.1");
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on 127.0.0.1:${port}`);
-}
 
 /** The fields of /proc/<pid>/stat after the command name, or undefined once the process is gone. */
 function statFields(pid: number): string[] | undefined {
@@ -214,7 +184,7 @@ async function stopChild(child: ChildProcess, after: () => void): Promise<void> 
 export async function startSmtpSink(): Promise<Contender> {
   const port = await freePort();
   const child = spawn("smtp-sink", ["-u", "nobody", "-c", `127.0.0.1:${port}`, "1000"], { stdio: "ignore" });
-  await waitForPort(port);
+  await waitForPort(port, 600);
   return { name: "smtp-sink", port, pid: child.pid!, stop: () => stopChild(child, () => {}) };
 }
 
@@ -267,7 +237,7 @@ export async function startHaraka(): Promise<Contender> {
     stdio: "ignore",
     env: { ...process.env, YES_REALLY_DO_DISCARD: "1", UV_THREADPOOL_SIZE: "16" },
   });
-  await waitForPort(port);
+  await waitForPort(port, 600);
   return {
     name: "Haraka",
     port,

@@ -12,7 +12,8 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { request } from "undici";
 import { startControlPlane } from "../../../platform/api/server.ts";
-import { DOMAIN, freePort, median, percentile, RECIPIENT, ROOT } from "../fixture.ts";
+import { freePort } from "../../../test/support/ports.ts";
+import { DOMAIN, median, percentile, RECIPIENT, ROOT } from "../fixture.ts";
 
 export interface PropagationRow {
   store: "sqlite" | "postgres";

@@ -1,7 +1,6 @@
 /** Test harness for the SMTP engine: a real engine on 127.0.0.1:0, swaks, Python smtplib, smtp-sink, Maildir readers. */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NO_DNS } from "../../../../platform/smtp/content/spf.ts";
@@ -15,6 +14,9 @@ import {
 import type { CredentialSource } from "../../../../platform/smtp/phases/auth.ts";
 import { buildPolicySnapshot, type TenancyInput } from "../../../../platform/smtp/policy/snapshot.ts";
 import { type TlsMaterial, tlsMaterial } from "../../../../platform/smtp/tls.ts";
+import { freePort, waitForPort } from "../../../support/ports.ts";
+
+export { freePort, waitForPort };
 
 /** The engine's name in tests. */
 export const HOSTNAME = "mx.mailplane.test";
@@ -225,36 +227,6 @@ export function pythonSmtp(session: PythonSession): Promise<PythonStep[]> {
 
 /** The text of a Python step as "<code> <text>", e.g. "550 5.7.1 Relay access denied". */
 export const stepLine = (s: PythonStep | undefined) => (s ? `${s.code} ${s.text}` : "(none)");
-
-/** A free TCP port on 127.0.0.1 (for peers that cannot listen on port 0 and report it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves once something accepts connections on the port (a started peer is ready). */
-export async function waitForPort(port: number, attempts = 200): Promise<void> {
-  for (let i = 0; i < attempts; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const sock = new Socket();
-      sock.once("connect", () => {
-        sock.destroy();
-        resolve(true);
-      });
-      sock.once("error", () => resolve(false));
-      sock.connect(port, "127.0.0.1");
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on 127.0.0.1:${port}`);
-}
 
 /** A running Postfix smtp-sink. */
 export interface Sink {
