@@ -4,6 +4,10 @@ import { Splitter } from "mailsplit";
 /** The GTUBE test string (SpamAssassin's Generic Test for Unsolicited Bulk Email). */
 export const GTUBE = "XJS*C4JDBQADNI.NSN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
 const GTUBE_BYTES = Buffer.from(GTUBE);
+/** RFC 5322 §2.1.1: lines MUST be no more than 998 characters, excluding the CRLF. */
+export const MAX_LINE_LENGTH = 998;
+const LF = 0x0a;
+const CR = 0x0d;
 /** Header block cap: beyond this the rest is body as far as the scan is concerned. */
 const MAX_HEADER_BYTES = 256 * 1024;
 /** Decoded text scanned per encoded part for GTUBE. */
@@ -29,8 +33,11 @@ export interface ScannedHeaders {
 export interface ScanResult {
   size: number;
   headers: ScannedHeaders;
-  /** Longest line in characters, without its CRLF (RFC 5322 §2.1.1 allows 998). */
-  maxLineLength: number;
+  /**
+   * The longest line over {@link MAX_LINE_LENGTH} characters (without its CRLF), or 0 when every
+   * line fits: lines that fit are stepped over, not measured.
+   */
+  overlongLine: number;
   /** File names of attachments and inline parts that carry one. */
   attachments: string[];
   gtube: boolean;
@@ -108,8 +115,11 @@ interface MimeNodeLike {
  */
 export class MessageScanner {
   #size = 0;
+  /** Bytes of the current line seen so far (it began in an earlier chunk). */
   #lineLength = 0;
-  #maxLine = 0;
+  /** Whether the last byte seen was a CR (a CRLF may straddle chunks). */
+  #lastWasCr = false;
+  #overlong = 0;
   #headerBytes = 0;
   /** The last bytes of the header block so far: the empty line that ends it may straddle chunks. */
   #headerTail = Buffer.alloc(0);
@@ -166,7 +176,7 @@ export class MessageScanner {
       for (const c of this.#pending) this.#splitter?.write(c);
       this.#pending = [];
     }
-    this.#maxLine = Math.max(this.#maxLine, this.#lineLength);
+    if (this.#lineLength > MAX_LINE_LENGTH) this.#overlong = Math.max(this.#overlong, this.#lineLength);
     if (this.#splitter) {
       this.#splitter.end();
       await this.#splitterDone;
@@ -186,27 +196,44 @@ export class MessageScanner {
         received: h.get("received")?.length ?? 0,
         deliveredTo: (h.get("delivered-to") ?? []).map((v) => v.toLowerCase()),
       },
-      maxLineLength: this.#maxLine,
+      overlongLine: this.#overlong,
       attachments: this.#attachments,
       gtube: this.#gtube,
     };
   }
 
+  /**
+   * Finds lines over {@link MAX_LINE_LENGTH} without visiting every line: from a line's start, the
+   * last LF within the next MAX_LINE_LENGTH bytes ends every line before it, and all of those fit;
+   * only when that stretch holds no LF is the line measured. About one native search per KB instead
+   * of one per line (a 100 KB message of 80-character lines has 1,300).
+   */
   #measureLines(chunk: Buffer): void {
     let start = 0;
-    for (;;) {
-      const nl = chunk.indexOf(10, start);
-      if (nl < 0) {
-        this.#lineLength += chunk.length - start;
-        return;
+    while (start < chunk.length) {
+      // The current line began #lineLength bytes before `start`; a fitting line's LF is at most
+      // MAX_LINE_LENGTH bytes after its beginning.
+      const reach = start + MAX_LINE_LENGTH - this.#lineLength;
+      if (reach >= start) {
+        const last = chunk.lastIndexOf(LF, Math.min(reach, chunk.length - 1));
+        if (last >= start) {
+          this.#lineLength = 0;
+          start = last + 1;
+          continue;
+        }
+        if (reach >= chunk.length - 1) break;
       }
-      let len = this.#lineLength + (nl - start);
-      // The CR of CRLF is not part of the line (RFC 5322 §2.1.1 counts characters excluding CRLF).
-      if (nl > start ? chunk[nl - 1] === 13 : this.#lineLength > 0) len -= 1;
-      if (len > this.#maxLine) this.#maxLine = len;
+      // No LF in reach: this line is (most likely) too long; measure it to its end.
+      const nl = chunk.indexOf(LF, Math.max(start, reach + 1));
+      if (nl < 0) break;
+      const cr = nl > start ? chunk[nl - 1] === CR : this.#lastWasCr;
+      const length = this.#lineLength + (nl - start) - (cr ? 1 : 0);
+      if (length > MAX_LINE_LENGTH) this.#overlong = Math.max(this.#overlong, length);
       this.#lineLength = 0;
       start = nl + 1;
     }
+    this.#lineLength += chunk.length - start;
+    if (chunk.length > 0) this.#lastWasCr = chunk[chunk.length - 1] === CR;
   }
 
   #searchGtube(chunk: Buffer): void {

@@ -7,8 +7,6 @@ import { defer, type PhaseResult, type Refusal, reject } from "./result.ts";
 
 /** RFC 5321 §6.3: a message that has passed this many relays is looping. */
 export const MAX_HOPS = 50;
-/** RFC 5322 §2.1.1: lines MUST be no more than 998 characters, excluding the CRLF. */
-export const MAX_LINE_LENGTH = 998;
 
 /** How the log and the statistics classify a message. */
 export type MessageClass =
@@ -127,11 +125,11 @@ export function dataVerdict(input: DataInput): PhaseResult<Disposition> | Refusa
   if (input.spf?.result === "temperror") {
     return defer(451, "4.7.24", "SPF validation error (temporary DNS failure), try again later");
   }
-  if (!f.skipLineLengthCheck && scan.maxLineLength > MAX_LINE_LENGTH) {
+  if (!f.skipLineLengthCheck && scan.overlongLine > 0) {
     return reject(
       550,
       "5.6.0",
-      `Line too long (${scan.maxLineLength} characters; RFC 5322 section 2.1.1 allows 998)`,
+      `Line too long (${scan.overlongLine} characters; RFC 5322 section 2.1.1 allows 998)`,
     );
   }
   const score = classify(scan, input.spf);

@@ -1,7 +1,7 @@
 /** The DATA verdict and the streaming scan on hand-built messages and snapshots. */
 import { describe, expect, it } from "vitest";
 import { applyEdits } from "../../../platform/smtp/content/headers.ts";
-import { GTUBE, MessageScanner } from "../../../platform/smtp/content/scan.ts";
+import { GTUBE, MAX_LINE_LENGTH, MessageScanner } from "../../../platform/smtp/content/scan.ts";
 import { type DataInput, dataVerdict } from "../../../platform/smtp/phases/data.ts";
 import { buildPolicySnapshot } from "../../../platform/smtp/policy/snapshot.ts";
 import { snapshot } from "./fixtures.ts";
@@ -37,7 +37,42 @@ describe("MessageScanner", () => {
     expect(s.gtube).toBe(true);
     expect(s.headers.subject).toBe("Hello");
     expect(s.headers.from).toBe("bob@sender.example");
-    expect(s.maxLineLength).toBe(1200);
+    expect(s.overlongLine).toBe(1200);
+  });
+
+  it("reports the longest line over 998 characters exactly, and 0 when all fit, however the bytes are chunked", async () => {
+    // Reference: every line measured, CR of CRLF not counted (RFC 5322 §2.1.1).
+    const naive = (text: string) => {
+      let longest = 0;
+      for (const line of text.split("\n")) {
+        const length = line.endsWith("\r") ? line.length - 1 : line.length;
+        if (length > MAX_LINE_LENGTH) longest = Math.max(longest, length);
+      }
+      return longest;
+    };
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    const lengths = [0, 1, 80, 997, 998, 999, 1000, 1500, 3000];
+    let overlong = 0;
+    for (let round = 0; round < 300; round++) {
+      const lines: string[] = [];
+      const count = 1 + random(12);
+      for (let i = 0; i < count; i++) {
+        const length = random(4) === 0 ? lengths[random(lengths.length)]! : random(120);
+        lines.push("a".repeat(length) + (random(5) === 0 ? "\n" : "\r\n"));
+      }
+      const text = lines.join("");
+      const expected = naive(text);
+      if (expected > 0) overlong++;
+      const chunk = 1 + random(random(2) === 0 ? 16 : 4000);
+      expect((await scanOf(text, chunk)).overlongLine, `round ${round}, chunks of ${chunk}`).toBe(expected);
+    }
+    // The generator must produce both kinds, or the comparison proves little.
+    expect(overlong).toBeGreaterThan(30);
+    expect(overlong).toBeLessThan(270);
   });
 
   it("reads the same header fields whatever the chunking, where the empty line straddles chunks", async () => {
