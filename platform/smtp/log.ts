@@ -95,6 +95,7 @@ export class FileMessageLog implements MessageLog {
   #buffer: string[] = [];
   #writing: Promise<void> = Promise.resolve();
   #fh: FileHandle | null = null;
+  #timer: NodeJS.Timeout | null = null;
 
   /** @param maxEntries entries kept in memory (oldest dropped first); default 200,000. */
   constructor(file: string | null, retentionDays = 28, maxEntries = 200_000) {
@@ -208,24 +209,31 @@ export class FileMessageLog implements MessageLog {
   #append(item: unknown): void {
     if (!this.#file) return;
     // Buffered and unsynced on purpose: the log is a record, not the mail; it must not slow the 250.
+    // Written at most every 100 ms: a write per event-loop turn was a thread-pool round trip for
+    // every few messages under load.
     this.#buffer.push(JSON.stringify(item));
-    if (this.#buffer.length > 1) return;
-    const file = this.#file;
-    setImmediate(() => {
-      const lines = this.#buffer;
-      this.#buffer = [];
-      this.#writing = this.#writing
-        .then(async () => {
-          this.#fh ??= await open(file, "a");
-          await this.#fh.write(Buffer.from(`${lines.join("\n")}\n`));
-        })
-        .catch(() => {});
-    });
+    if (this.#buffer.length >= 1024) this.#writeBuffered();
+    else this.#timer ??= setTimeout(() => this.#writeBuffered(), 100).unref();
+  }
+
+  #writeBuffered(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#buffer.length === 0) return;
+    const lines = this.#buffer;
+    this.#buffer = [];
+    const file = this.#file!;
+    this.#writing = this.#writing
+      .then(async () => {
+        this.#fh ??= await open(file, "a");
+        await this.#fh.write(Buffer.from(`${lines.join("\n")}\n`));
+      })
+      .catch(() => {});
   }
 
   /** Resolves once buffered lines are written. */
   async flush(): Promise<void> {
-    await new Promise((r) => setImmediate(r));
+    this.#writeBuffered();
     await this.#writing;
   }
 
