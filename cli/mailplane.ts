@@ -4,16 +4,20 @@
  * modules in cli/commands/ (each exports `command`), found at start-up, so adding one touches no
  * shared file.
  */
-import { readdirSync, realpathSync } from "node:fs";
+import { existsSync, readdirSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { packageVersion } from "../platform/package-root.ts";
 import { type Command, type CommandIo, UsageError } from "./command.ts";
 
-/** Loads every command in cli/commands/ (sources in the checkout, .js in the package), sorted by name. */
+const COMMANDS_DIR = join(dirname(fileURLToPath(import.meta.url)), "commands");
+/** Sources in the checkout, .js in the package. */
+const OWN_EXTENSION = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+
+/** Loads every command in cli/commands/, sorted by name. */
 export async function loadCommands(): Promise<Command[]> {
-  const dir = join(dirname(fileURLToPath(import.meta.url)), "commands");
-  const own = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+  const dir = COMMANDS_DIR;
+  const own = OWN_EXTENSION;
   const files = readdirSync(dir).filter(
     (f) => f.endsWith(own) && !f.endsWith(".d.ts") && !f.endsWith(".test.ts"),
   );
@@ -23,6 +27,18 @@ export async function loadCommands(): Promise<Command[]> {
     if (mod.command) commands.push(mod.command);
   }
   return commands.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * Loads the one command named `name` (cli/commands/<name>), or undefined. Running a command loads
+ * only its modules: the SMTP engine does not carry the API server's in its heap.
+ */
+async function loadCommand(name: string): Promise<Command | undefined> {
+  if (!/^[a-z][a-z-]*$/.test(name)) return undefined;
+  const file = join(COMMANDS_DIR, `${name}${OWN_EXTENSION}`);
+  if (!existsSync(file)) return undefined;
+  const mod = (await import(pathToFileURL(file).href)) as { command?: Command };
+  return mod.command?.name === name ? mod.command : undefined;
 }
 
 function overview(commands: Command[]): string {
@@ -46,19 +62,18 @@ function overview(commands: Command[]): string {
  * @example process.exitCode = await main(process.argv.slice(2));
  */
 export async function main(argv: string[], io: CommandIo = defaultIo()): Promise<number> {
-  const commands = await loadCommands();
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
-    io.stdout(overview(commands));
+    io.stdout(overview(await loadCommands()));
     return name ? 0 : 2;
   }
   if (name === "--version" || name === "-V" || name === "version") {
     io.stdout(`mailplane ${packageVersion()}\n`);
     return 0;
   }
-  const command = commands.find((c) => c.name === name);
+  const command = await loadCommand(name);
   if (!command) {
-    io.stderr(`mailplane: unknown command ${JSON.stringify(name)}\n\n${overview(commands)}`);
+    io.stderr(`mailplane: unknown command ${JSON.stringify(name)}\n\n${overview(await loadCommands())}`);
     return 2;
   }
   if (rest.includes("--help") || rest.includes("-h")) {

@@ -1,6 +1,6 @@
 /** `mailplane smtp`: runs the SMTP engine alone against the control plane's store until SIGINT/SIGTERM. */
 import { join } from "node:path";
-import { type ControlPlane, startControlPlane } from "../../platform/api/server.ts";
+import type { ControlPlane } from "../../platform/api/server.ts";
 import { NO_DNS } from "../../platform/smtp/content/spf.ts";
 import { parseListenAddress, startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
 import { openStore } from "../../platform/store/index.ts";
@@ -112,6 +112,9 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   if (apiListen !== undefined && apiListen !== "off") {
     try {
       // The same store, data directory and master key as \`mailplane serve\`; the store stays this command's.
+      // Loaded only when asked for: the API's modules are a third of the engine's heap, which every
+      // major garbage collection walks.
+      const { startControlPlane } = await import("../../platform/api/server.ts");
       api = await startControlPlane({
         dataDir,
         store,

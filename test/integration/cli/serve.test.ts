@@ -76,6 +76,19 @@ describe("mailplane serve", () => {
     for (const flag of ["--data-dir", "--listen", "--database-url"]) expect(help.out).toContain(flag);
     const bad = await run(["serve", "--no-such-flag"]);
     expect(bad).toMatchObject({ code: 2, out: expect.stringContaining("usage: mailplane serve") });
+    // A command loads only its own file: every command the overview lists must be found by its name.
+    const names = [...top.out.matchAll(/^ {2}([a-z-]+) {2,}/gm)].map((m) => m[1]!);
+    expect(names).toEqual(expect.arrayContaining(["import", "plan-summary", "serve", "smtp", "verify"]));
+    for (const name of names) {
+      expect(await run([name, "--help"])).toMatchObject({
+        code: 0,
+        out: expect.stringContaining(`usage: mailplane ${name}`),
+      });
+    }
+    expect(await run(["nope"])).toMatchObject({
+      code: 2,
+      out: expect.stringMatching(/unknown command "nope"[\s\S]*commands:/),
+    });
   });
 
   it("bootstraps a platform-admin token into a 0600 file on SQLite, prints its path only, and keeps it across restarts", async () => {
