@@ -105,7 +105,7 @@ function readBody(
   scanner: MessageScanner,
   inlineLimit: number,
   spillPath: string,
-): Promise<{ body: Buffer; spilled: boolean; size: number }> {
+): Promise<{ chunks: Buffer[]; spilled: boolean; size: number }> {
   // Event listeners rather than `for await`: an async iterator costs a promise per chunk, which
   // shows at thousands of messages per second.
   return new Promise((resolve, reject) => {
@@ -144,8 +144,9 @@ function readBody(
             await file.close();
           }
           if (failed) return reject(failed);
+          // The chunks stay apart: the journal writes them with writev.
           resolve({
-            body: file ? Buffer.alloc(0) : Buffer.concat(chunks, size),
+            chunks: file ? [] : chunks,
             spilled: file !== null,
             size,
           });
@@ -183,7 +184,7 @@ export async function receiveMessage(
     : Promise.resolve(null);
   const scanner = new MessageScanner();
   const spillPath = join(deps.queue.bodiesDir, id);
-  let received: { body: Buffer; spilled: boolean; size: number };
+  let received: { chunks: Buffer[]; spilled: boolean; size: number };
   let scan: ScanResult;
   let spf: SpfVerdict | null;
   const recipients = tx.recipients.map((r) => r.address);
@@ -274,7 +275,7 @@ export async function receiveMessage(
     ...(received.spilled ? { bodyFile: id } : {}),
   };
   try {
-    await deps.queue.accept(meta, received.body, received.spilled ? [deps.queue.bodiesDir] : []);
+    await deps.queue.accept(meta, received.chunks, received.spilled ? [deps.queue.bodiesDir] : []);
   } catch {
     await cleanup();
     const refusal = defer(

@@ -255,27 +255,36 @@ export class Journal {
   }
 
   /**
-   * Appends a record and resolves once it is durable. `syncDirs` are directories to fsync in the
+   * Appends a record and resolves once it is durable. `body` is one buffer or the chunks it arrived
+   * in. `syncDirs` are directories to fsync in the
    * same commit before the record is written (e.g. where a large message body was written as its
    * own file), so one batch pays for each directory once.
    */
-  append(meta: unknown, body: Buffer, syncDirs: string[] = []): Promise<JournalRef> {
+  append(meta: unknown, body: Buffer | readonly Buffer[], syncDirs: string[] = []): Promise<JournalRef> {
     if (this.#failed) return Promise.reject(this.#failed);
     if (this.#closed) return Promise.reject(new Error("journal closed"));
-    // The flush stamps the segment's number into the header and completes the checksum.
+    // The body may come as the chunks it arrived in: written with writev, never joined in memory.
+    const parts = Buffer.isBuffer(body) ? [body] : body;
     const metaBytes = Buffer.from(JSON.stringify(meta));
+    let inner = crc32(metaBytes);
+    let bodyLength = 0;
+    for (const part of parts) {
+      inner = crc32(part, inner);
+      bodyLength += part.length;
+    }
+    // The flush stamps the segment's number into the header and completes the checksum.
     const header = Buffer.alloc(HEADER_BYTES);
     header.writeUInt32BE(MAGIC, 0);
     header.writeUInt32BE(metaBytes.length, 8);
-    header.writeUInt32BE(body.length, 12);
-    const buffers = [header, metaBytes, body];
+    header.writeUInt32BE(bodyLength, 12);
+    const buffers = [header, metaBytes, ...parts];
     return new Promise((resolve, reject) => {
       this.#queue.push({
         buffers,
-        inner: crc32(body, crc32(metaBytes)),
-        bytes: buffers.reduce((n, b) => n + b.length, 0),
-        metaLength: buffers[1]!.length,
-        bodyLength: body.length,
+        inner,
+        bytes: HEADER_BYTES + metaBytes.length + bodyLength,
+        metaLength: metaBytes.length,
+        bodyLength,
         syncDirs,
         resolve,
         reject,

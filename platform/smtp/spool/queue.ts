@@ -111,6 +111,49 @@ interface Entry {
   nextAttemptAt: number;
   running: boolean;
   deleted: boolean;
+  /** When it became due (performance.now()): during a burst, delivery waits for the oldest. */
+  dueSince: number;
+}
+
+/**
+ * Entries due for delivery, first in first out. Array#shift moves every element on the large
+ * arrays a backlog makes (tens of thousands of entries after a burst), so the head is an index.
+ */
+class DueList {
+  #items: (Entry | undefined)[] = [];
+  #head = 0;
+  #members = new Set<Entry>();
+
+  get length(): number {
+    return this.#members.size;
+  }
+
+  has(e: Entry): boolean {
+    return this.#members.has(e);
+  }
+
+  push(e: Entry): void {
+    if (this.#members.has(e)) return;
+    e.dueSince = performance.now();
+    this.#members.add(e);
+    this.#items.push(e);
+  }
+
+  peek(): Entry | undefined {
+    return this.#items[this.#head];
+  }
+
+  shift(): Entry | undefined {
+    const e = this.#items[this.#head];
+    if (!e) return undefined;
+    this.#items[this.#head++] = undefined;
+    this.#members.delete(e);
+    if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return e;
+  }
 }
 
 /** Queue options; all durations in milliseconds. */
@@ -129,10 +172,16 @@ export interface QueueOptions {
   concurrency?: number;
   /**
    * Messages delivered at once while clients are handing messages in (one was accepted in the last
-   * 250 ms). Receiving and delivering share one thread: a burst is taken in first — durably, on
-   * disk — and delivered as it ebbs. Default 2.
+   * 250 ms) and the oldest due message has waited `burstHoldMs`. Default 2.
    */
   busyConcurrency?: number;
+  /**
+   * How long a due message may wait while clients are handing messages in. Receiving and delivering
+   * share one thread: a burst is taken in first — durably, on disk — and delivered as it ebbs, or
+   * at `busyConcurrency` once its oldest message waited this long, so a burst that never ends
+   * still delivers. Default 5,000.
+   */
+  burstHoldMs?: number;
   /** Bytes of message bodies kept in memory for delivery; beyond it bodies are re-read from disk. Default 64 MiB. */
   memoryBudget?: number;
   now?: () => number;
@@ -158,7 +207,7 @@ export class Queue extends EventEmitter {
   readonly #bounce: Bounce;
   #journal!: Journal;
   readonly #entries = new Map<string, Entry>();
-  readonly #ready: Entry[] = [];
+  readonly #ready = new DueList();
   /** Delivery slots in use (bounded by the concurrency). */
   #running = 0;
   /** Messages being processed, including those whose delivered copies wait for their sync. */
@@ -185,6 +234,7 @@ export class Queue extends EventEmitter {
       maxRetryMs: opts.maxRetryMs ?? (() => 4 * 86_400_000),
       concurrency: opts.concurrency ?? 8,
       busyConcurrency: Math.min(opts.busyConcurrency ?? 2, opts.concurrency ?? 8),
+      burstHoldMs: opts.burstHoldMs ?? 5_000,
       memoryBudget: opts.memoryBudget ?? 64 * 1024 * 1024,
       now: opts.now ?? Date.now,
     };
@@ -220,6 +270,7 @@ export class Queue extends EventEmitter {
         nextAttemptAt: state?.nextAttemptAt ?? 0,
         running: false,
         deleted: false,
+        dueSince: 0,
       });
     }
     for (const r of recovered) {
@@ -239,6 +290,7 @@ export class Queue extends EventEmitter {
         nextAttemptAt: 0,
         running: false,
         deleted: false,
+        dueSince: 0,
       });
     }
     q.#cleanBodies(known);
@@ -253,23 +305,31 @@ export class Queue extends EventEmitter {
 
   /**
    * Makes a message durable and queues it. Resolves when it is on disk (answer 250 then); rejects
-   * when the spool cannot write (answer 451).
+   * when the spool cannot write (answer 451). `body` may be the chunks it arrived in.
    * @param syncDirs directories whose entries must be synced in the same commit (large bodies).
    */
-  async accept(meta: QueuedMessage, body: Buffer, syncDirs: string[] = []): Promise<void> {
+  async accept(
+    meta: QueuedMessage,
+    body: Buffer | readonly Buffer[],
+    syncDirs: string[] = [],
+  ): Promise<void> {
     this.#lastAccept = performance.now();
-    const ref = await this.#journal.append(meta, meta.bodyFile ? Buffer.alloc(0) : body, syncDirs);
-    const keep = !meta.bodyFile && this.#memory + body.length <= this.#opts.memoryBudget;
-    if (keep) this.#memory += body.length;
+    const parts = Buffer.isBuffer(body) ? [body] : body;
+    const ref = await this.#journal.append(meta, meta.bodyFile ? [] : parts, syncDirs);
+    const length = parts.reduce((n, p) => n + p.length, 0);
+    const keep = !meta.bodyFile && this.#memory + length <= this.#opts.memoryBudget;
+    if (keep) this.#memory += length;
     this.#add({
       meta,
       ref,
       deferredPath: null,
-      body: keep ? body : null,
+      // Joined only when kept: past the budget (a burst of large messages) delivery reads the journal.
+      body: keep ? (Buffer.isBuffer(body) ? body : Buffer.concat(parts, length)) : null,
       pending: initialTargets(meta),
       nextAttemptAt: 0,
       running: false,
       deleted: false,
+      dueSince: 0,
     });
     this.#pump();
   }
@@ -299,7 +359,7 @@ export class Queue extends EventEmitter {
     if (!e) return false;
     if (!e.running) {
       e.nextAttemptAt = 0;
-      if (!this.#ready.includes(e)) this.#ready.push(e);
+      this.#ready.push(e);
       this.#pump();
     }
     return true;
@@ -373,7 +433,7 @@ export class Queue extends EventEmitter {
     const now = this.#opts.now();
     let next = Number.POSITIVE_INFINITY;
     for (const e of this.#entries.values()) {
-      if (e.running || this.#ready.includes(e)) continue;
+      if (e.running || this.#ready.has(e)) continue;
       if (e.nextAttemptAt <= now) this.#ready.push(e);
       else next = Math.min(next, e.nextAttemptAt);
     }
@@ -383,13 +443,20 @@ export class Queue extends EventEmitter {
 
   #pump(): void {
     const busy = this.#busy();
-    const limit = busy ? this.#opts.busyConcurrency : this.#opts.concurrency;
+    let limit = busy ? this.#opts.busyConcurrency : this.#opts.concurrency;
+    // During a burst nothing new starts until the oldest due message has waited burstHoldMs.
+    const oldest = this.#ready.peek();
+    const held = busy && oldest ? this.#opts.burstHoldMs - (performance.now() - oldest.dueSince) : 0;
+    if (held > 0) limit = 0;
     if (busy && this.#running >= limit && this.#ready.length > 0 && !this.#calm) {
-      // Look again once the burst may be over, so the full concurrency comes back without new events.
-      this.#calm = setTimeout(() => {
-        this.#calm = null;
-        this.#pump();
-      }, BUSY_WINDOW_MS);
+      // Look again once the burst may be over or the hold has passed, without waiting for new events.
+      this.#calm = setTimeout(
+        () => {
+          this.#calm = null;
+          this.#pump();
+        },
+        held > 0 ? Math.min(BUSY_WINDOW_MS, held) : BUSY_WINDOW_MS,
+      );
       this.#calm.unref();
     }
     while (!this.#closed && this.#running < limit && this.#ready.length > 0) {

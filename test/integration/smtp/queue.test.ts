@@ -158,3 +158,64 @@ describe("MaildirStore", () => {
     expect(readFileSync(first.path, "utf8")).toBe("Subject: a\r\n\r\n");
   });
 });
+
+describe("Queue during a burst of incoming mail", () => {
+  it("holds delivery while clients hand messages in, and starts it once the oldest has waited burstHoldMs", async () => {
+    const delivered: { id: string; at: number }[] = [];
+    const started = performance.now();
+    const deliver: Deliver = async (meta, _body, targets) => {
+      delivered.push({ id: meta.id, at: performance.now() - started });
+      return targets.map((t) => ({ key: t.key, status: "delivered", detail: "ok", status_code: "2.0.0" }));
+    };
+    const queue = await Queue.open({
+      dir: scratch(),
+      deliver,
+      quarantine: async () => {},
+      bounce: async () => {},
+      burstHoldMs: 400,
+    });
+    // A burst: a message every 40 ms for 1.2 s, so the queue never sees a 250 ms pause.
+    let sent = 0;
+    while (performance.now() - started < 1200) {
+      await queue.accept(message(`b${sent++}`), Buffer.from("hello"));
+      if (performance.now() - started < 350) expect(delivered).toEqual([]);
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    const burstEnded = performance.now() - started;
+    // Delivery started during the burst, not before the hold ran out.
+    expect(delivered.length).toBeGreaterThan(0);
+    expect(delivered[0]!.at).toBeGreaterThanOrEqual(390);
+    expect(delivered[0]!.at).toBeLessThan(burstEnded);
+    expect(delivered[0]!.id).toBe("b0");
+    // Once the burst is over everything goes out.
+    await new Promise((r) => setTimeout(r, 300));
+    await queue.idle();
+    expect(new Set(delivered.map((d) => d.id)).size).toBe(sent);
+    expect(queue.size).toBe(0);
+    await queue.close();
+  });
+
+  it("delivers a short burst as soon as clients pause, before the hold runs out", async () => {
+    const delivered: number[] = [];
+    const started = performance.now();
+    const deliver: Deliver = async (_meta, _body, targets) => {
+      delivered.push(performance.now() - started);
+      return targets.map((t) => ({ key: t.key, status: "delivered", detail: "ok", status_code: "2.0.0" }));
+    };
+    const queue = await Queue.open({
+      dir: scratch(),
+      deliver,
+      quarantine: async () => {},
+      bounce: async () => {},
+      burstHoldMs: 60_000,
+    });
+    for (let i = 0; i < 5; i++) await queue.accept(message(`s${i}`), Buffer.from("hello"));
+    const lastAccept = performance.now() - started;
+    await queue.idle();
+    expect(delivered).toHaveLength(5);
+    // The queue waited for the pause (250 ms without a new message), not for the 60 s hold.
+    expect(Math.min(...delivered)).toBeGreaterThanOrEqual(lastAccept + 200);
+    expect(Math.max(...delivered)).toBeLessThan(lastAccept + 5_000);
+    await queue.close();
+  });
+});
