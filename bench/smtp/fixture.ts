@@ -120,7 +120,8 @@ export async function seedTenancy(store: Store): Promise<void> {
 /**
  * Starts `mailplane smtp` as its own process on a fresh SQLite store with {@link seedTenancy}:
  * full policy (lists, aliases, filter, SPF evaluated against a resolver without answers, content
- * scan), the fsynced journal, and delivery to the Maildir running at the same time.
+ * scan), the fsynced journal, and delivery to the Maildir (held while a burst comes in, see
+ * docs/smtp.md). `delivered()` counts the Maildir's files.
  */
 export async function startMailplane(
   opts: { greetingDelayMs?: number; nodeFlags?: string[] } = {},
@@ -186,6 +187,20 @@ export async function startSmtpSink(): Promise<Contender> {
   const child = spawn("smtp-sink", ["-u", "nobody", "-c", `127.0.0.1:${port}`, "1000"], { stdio: "ignore" });
   await waitForPort(port, 600);
   return { name: "smtp-sink", port, pid: child.pid!, stop: () => stopChild(child, () => {}) };
+}
+
+/**
+ * smtp-server with empty handlers (bench/smtp/bare-smtp-server.ts) in its own Node process: the
+ * library mailplane's engine is built on, with nothing behind it — the ceiling for an engine on it.
+ * Its fixed 100 ms greeting delay stays: only reused connections are meaningful for it.
+ */
+export async function startBareSmtpServer(): Promise<Contender> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(import.meta.dirname, "bare-smtp-server.ts"), String(port)], {
+    stdio: "ignore",
+  });
+  await waitForPort(port, 600);
+  return { name: "smtp-server (bare)", port, pid: child.pid!, stop: () => stopChild(child, () => {}) };
 }
 
 /** Installs Haraka into a cache folder outside the repository, once. */
