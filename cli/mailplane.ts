@@ -16,14 +16,12 @@ const OWN_EXTENSION = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 
 /** Loads every command in cli/commands/, sorted by name. */
 export async function loadCommands(): Promise<Command[]> {
-  const dir = COMMANDS_DIR;
-  const own = OWN_EXTENSION;
-  const files = readdirSync(dir).filter(
-    (f) => f.endsWith(own) && !f.endsWith(".d.ts") && !f.endsWith(".test.ts"),
+  const files = readdirSync(COMMANDS_DIR).filter(
+    (f) => f.endsWith(OWN_EXTENSION) && !f.endsWith(".d.ts") && !f.endsWith(".test.ts"),
   );
   const commands: Command[] = [];
   for (const file of files) {
-    const mod = (await import(pathToFileURL(join(dir, file)).href)) as { command?: Command };
+    const mod = (await import(pathToFileURL(join(COMMANDS_DIR, file)).href)) as { command?: Command };
     if (mod.command) commands.push(mod.command);
   }
   return commands.sort((a, b) => a.name.localeCompare(b.name));

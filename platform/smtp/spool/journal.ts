@@ -256,9 +256,8 @@ export class Journal {
 
   /**
    * Appends a record and resolves once it is durable. `body` is one buffer or the chunks it arrived
-   * in. `syncDirs` are directories to fsync in the
-   * same commit before the record is written (e.g. where a large message body was written as its
-   * own file), so one batch pays for each directory once.
+   * in. `syncDirs` are directories to fsync in the same commit before the record is written (e.g.
+   * where a large message body was written as its own file), so one batch pays for each directory once.
    */
   append(meta: unknown, body: Buffer | readonly Buffer[], syncDirs: string[] = []): Promise<JournalRef> {
     if (this.#failed) return Promise.reject(this.#failed);
