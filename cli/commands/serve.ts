@@ -39,6 +39,8 @@ SMTP engine (started when a listener is given; its spool, Maildirs and quarantin
   --smtp-hostname <name>           name in greetings, Received: and bounces    [$MAILPLANE_SMTP_HOSTNAME, default the host name]
   --smarthost <host:port>          send mail for other domains through this server [$MAILPLANE_SMARTHOST]
   --no-dns                         no DNS: SPF is none, other domains need --smarthost [$MAILPLANE_SMTP_NO_DNS=1]
+  --burst-hold <ms>                while clients hand messages in, delivery waits until the oldest
+                                   message waited this long; 0: deliver during bursts too [$MAILPLANE_SMTP_BURST_HOLD, default 5000]
 `;
 
 function rateLimit(value: string | undefined) {
@@ -62,6 +64,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     "submission-listen": { type: "string" },
     "smtp-hostname": { type: "string" },
     smarthost: { type: "string" },
+    "burst-hold": { type: "string" },
     "no-dns": { type: "boolean" },
   });
   const opt = optionReader(values, io.env);

@@ -33,6 +33,8 @@ options:
   --no-dns                       answer every DNS question "no such name" (offline machines: SPF is none,
                                  mail for other domains needs --smarthost)   [$MAILPLANE_SMTP_NO_DNS=1]
   --greeting-delay <ms>          wait before the 220 greeting (smtp-server's own is 100) [default 0]
+  --burst-hold <ms>              while clients hand messages in, delivery waits until the oldest
+                                 message waited this long; 0: deliver during bursts too [$MAILPLANE_SMTP_BURST_HOLD, default 5000]
   --api-listen <host:port>       also serve the /v1 HTTP API on the same store, its operations
                                  answered by this engine; port 0 picks one  [$MAILPLANE_SMTP_API_LISTEN, default off]
   -h, --help                     this help
@@ -47,6 +49,10 @@ export function smtpOptionsFrom(
     const smarthost = parseListenAddress(opt("smarthost", "MAILPLANE_SMARTHOST"), false);
     const hostname = opt("smtp-hostname", "MAILPLANE_SMTP_HOSTNAME");
     const noDns = opt("no-dns", "MAILPLANE_SMTP_NO_DNS");
+    const burstHold = opt("burst-hold", "MAILPLANE_SMTP_BURST_HOLD");
+    const burstHoldMs = burstHold === undefined ? undefined : Number(burstHold);
+    if (burstHoldMs !== undefined && (!Number.isInteger(burstHoldMs) || burstHoldMs < 0))
+      throw new Error(`--burst-hold must be a whole number of ms, not ${JSON.stringify(burstHold)}`);
     return {
       inbound: parseListenAddress(opt("smtp-listen", "MAILPLANE_SMTP_LISTEN") ?? defaults.smtpListen, false),
       submission: parseListenAddress(
@@ -55,6 +61,7 @@ export function smtpOptionsFrom(
       ),
       ...(hostname ? { hostname } : {}),
       ...(noDns && noDns !== "0" && noDns !== "false" ? { resolver: NO_DNS } : {}),
+      ...(burstHoldMs !== undefined ? { burstHoldMs } : {}),
       ...(smarthost ? { smarthost: { ...smarthost, tls: "opportunistic" as const } } : {}),
     };
   } catch (error) {
@@ -80,6 +87,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     "smtp-hostname": { type: "string" },
     smarthost: { type: "string" },
     "greeting-delay": { type: "string" },
+    "burst-hold": { type: "string" },
     "no-dns": { type: "boolean" },
     "api-listen": { type: "string" },
   });

@@ -70,6 +70,12 @@ export interface SmtpEngineOptions {
   retryMaxMs?: number;
   /** Messages delivered at once; default 8. */
   deliveryConcurrency?: number;
+  /**
+   * While clients are handing messages in, delivery waits until the oldest due message has waited
+   * this long (then runs two at a time), so a burst is taken in first; default 5,000. 0 delivers
+   * during bursts too.
+   */
+  burstHoldMs?: number;
   /** The message log; default a JSON-lines file in the data directory. */
   log?: MessageLog;
   now?: () => number;
@@ -234,6 +240,7 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     retryMaxMs: opts.retryMaxMs ?? 3_600_000,
     maxRetryMs: (domain) => (domain ? (snapshot().domains.get(domain)?.maxRetryDays ?? 4) : 4) * 86_400_000,
     concurrency: opts.deliveryConcurrency ?? 8,
+    burstHoldMs: opts.burstHoldMs ?? 5_000,
     now,
   });
   const failedIds = new Set<string>();

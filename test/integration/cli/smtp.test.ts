@@ -118,3 +118,23 @@ describe("mailplane smtp --api-listen", () => {
     expect(output).not.toContain(acme.token);
   });
 });
+
+describe("mailplane smtp options", () => {
+  it("refuses a --burst-hold that is not a whole number of ms, naming the flag, before opening anything", async () => {
+    for (const value of ["soon", "-1", "2.5"]) {
+      const child = spawn(
+        process.execPath,
+        [CLI, "smtp", "--data-dir", "/nonexistent/mp", `--burst-hold=${value}`],
+        {
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      let out = "";
+      child.stderr!.on("data", (c) => (out += c));
+      const code = await new Promise((resolve) => child.on("exit", resolve));
+      expect(code, out).toBe(2);
+      expect(out).toContain(`--burst-hold must be a whole number of ms, not "${value}"`);
+      expect(out).toContain("usage: mailplane smtp");
+    }
+  });
+});
