@@ -115,6 +115,8 @@ interface Segment {
 
 const segmentName = (seq: number) => `${String(seq).padStart(12, "0")}.log`;
 const doneName = (seq: number) => `${String(seq).padStart(12, "0")}.done`;
+/** Queued bytes from which a batch's sync may overlap the running one (large messages keep the disk busy). */
+const OVERLAP_BYTES = 256 * 1024;
 /** Finished segment files kept for reuse. */
 const MAX_SPARES = 2;
 
@@ -131,8 +133,11 @@ interface OpenSegment {
  *
  * Group commit, without timers: appends that arrive while a sync runs form the next batch, written
  * with one `writev` and synced once, so N concurrent sessions cost one sync, not N. Writes are
- * serialised, but up to `maxSyncs` syncs may overlap (the next batch is written and its sync
- * started while the previous one still waits for the disk). That is safe because fdatasync(2)
+ * serialised, but when at least {@link OVERLAP_BYTES} wait, up to `maxSyncs` syncs may overlap (the
+ * next batch is written and its sync started while the previous one still waits for the disk).
+ * Smaller batches wait for the running sync instead and grow meanwhile: a sync of a few small
+ * records is mostly fixed cost (fewer, fuller syncs took the SMTP bench's CPU per 2 KB message
+ * from ~155 to ~136 µs). Overlapping is safe because fdatasync(2)
  * flushes every dirty page of the file: when a batch's sync returns, every batch written before it
  * is on disk too, so recovery — which reads records in order and stops at the first torn one —
  * never skips an acknowledged record.
@@ -447,11 +452,22 @@ export class Journal {
     if (previous.live === 0) await this.#removeSegment(previous.seq);
   }
 
+  /** Syncs that may run at once for what is queued now (see the class comment). */
+  #syncsAllowed(): number {
+    let bytes = 0;
+    for (const p of this.#queue) {
+      bytes += p.bytes;
+      if (bytes >= OVERLAP_BYTES) return this.maxSyncs;
+    }
+    return 1;
+  }
+
   async #flush(): Promise<void> {
     this.#flushing = true;
     try {
       while (this.#queue.length > 0 && !this.#failed) {
-        while (this.#syncing >= this.maxSyncs) await new Promise<void>((r) => this.#syncWaiters.push(r));
+        while (this.#syncing >= this.#syncsAllowed())
+          await new Promise<void>((r) => this.#syncWaiters.push(r));
         // Take the queued records that fit in the current segment; rotate when the first does not.
         const room = this.segmentBytes - this.#position;
         let take = 0;

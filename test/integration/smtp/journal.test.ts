@@ -1,8 +1,9 @@
 /** The spool journal: group commit, recovery of undone records, torn tails ignored, segments removed when done. */
 import { appendFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { Journal } from "../../../platform/smtp/spool/journal.ts";
 
 const dirs: string[] = [];
@@ -15,7 +16,59 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
+/**
+ * Counts the journal's fdatasync calls and how many ran at once while `run` runs, each made to take
+ * at least 30 ms more (a slow disk), so whether one sync waits for another shows.
+ */
+async function countSyncs(run: () => Promise<unknown>): Promise<{ syncs: number; mostAtOnce: number }> {
+  const probe = await open(join(scratch(), "probe"), "w");
+  const prototype = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+  await probe.close();
+  const original = prototype.datasync;
+  let syncs = 0;
+  let running = 0;
+  let mostAtOnce = 0;
+  const spy = vi.spyOn(prototype, "datasync").mockImplementation(async function (this: unknown) {
+    syncs++;
+    mostAtOnce = Math.max(mostAtOnce, ++running);
+    try {
+      await new Promise((r) => setTimeout(r, 30));
+      return await original.call(this);
+    } finally {
+      running--;
+    }
+  });
+  try {
+    await run();
+  } finally {
+    spy.mockRestore();
+  }
+  return { syncs, mostAtOnce };
+}
+
 describe("Journal", () => {
+  it("commits small records that arrive during a sync together in the next one, without overlapping syncs", async () => {
+    const { journal } = await Journal.open(scratch());
+    const body = Buffer.alloc(2048, 0x61);
+    const counted = await countSyncs(() =>
+      Promise.all(Array.from({ length: 40 }, (_, i) => journal.append({ id: `s${i}` }, body))),
+    );
+    // The first record goes alone; the 39 that queue behind its sync share the next one.
+    expect(counted).toEqual({ syncs: 2, mostAtOnce: 1 });
+    await journal.close();
+  });
+
+  it("lets the sync of large records overlap the running one", async () => {
+    const { journal } = await Journal.open(scratch());
+    const body = Buffer.alloc(100 * 1024, 0x62);
+    const counted = await countSyncs(() =>
+      Promise.all(Array.from({ length: 40 }, (_, i) => journal.append({ id: `l${i}` }, body))),
+    );
+    expect(counted.mostAtOnce).toBe(2);
+    expect(counted.syncs).toBeLessThan(40);
+    await journal.close();
+  });
+
   it("returns every committed record that was not marked done after reopening", async () => {
     const dir = scratch();
     const { journal } = await Journal.open(dir);
