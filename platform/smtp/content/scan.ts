@@ -8,6 +8,8 @@ const GTUBE_BYTES = Buffer.from(GTUBE);
 export const MAX_LINE_LENGTH = 998;
 const LF = 0x0a;
 const CR = 0x0d;
+/** One empty buffer for every scanner's initial state (never written to). */
+const EMPTY = Buffer.alloc(0);
 /** Header block cap: beyond this the rest is body as far as the scan is concerned. */
 const MAX_HEADER_BYTES = 256 * 1024;
 /** Decoded text scanned per encoded part for GTUBE. */
@@ -122,10 +124,10 @@ export class MessageScanner {
   #overlong = 0;
   #headerBytes = 0;
   /** The last bytes of the header block so far: the empty line that ends it may straddle chunks. */
-  #headerTail = Buffer.alloc(0);
+  #headerTail = EMPTY;
   #headersDone = false;
   #headers: Map<string, string[]> = new Map();
-  #tail = Buffer.alloc(0);
+  #tail = EMPTY;
   #gtube = false;
   #splitter: Splitter | null = null;
   #splitterDone: Promise<void> | null = null;
@@ -158,7 +160,7 @@ export class MessageScanner {
         this.#headersDone = true;
         const block = this.#pending.length === 1 ? chunk : Buffer.concat(this.#pending);
         this.#headers = parseHeaderBlock(block.subarray(0, end >= 0 ? end : block.length).toString("latin1"));
-        this.#headerTail = Buffer.alloc(0);
+        this.#headerTail = EMPTY;
         if (this.#needsMime()) this.#startSplitter();
         for (const c of this.#pending) this.#splitter?.write(c);
         this.#pending = [];

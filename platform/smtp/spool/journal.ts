@@ -276,11 +276,14 @@ export class Journal {
       inner = crc32(part, inner);
       bodyLength += part.length;
     }
-    // The flush stamps the segment's number into the header and completes the checksum.
-    const header = Buffer.alloc(HEADER_BYTES);
+    // From the buffer pool (Buffer.alloc would make an ArrayBuffer per record for the collector to
+    // track); every field is written here. The flush stamps the segment's number and the checksum.
+    const header = Buffer.allocUnsafe(HEADER_BYTES);
     header.writeUInt32BE(MAGIC, 0);
+    header.writeUInt32BE(0, 4);
     header.writeUInt32BE(metaBytes.length, 8);
     header.writeUInt32BE(bodyLength, 12);
+    header.writeUInt32BE(0, 16);
     const buffers = [header, metaBytes, ...parts];
     return new Promise((resolve, reject) => {
       this.#queue.push({
