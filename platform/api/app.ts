@@ -165,7 +165,10 @@ function registerMethodNotAllowed(app: FastifyInstance): void {
     byPath.set(e.path, methods);
   }
   for (const [path, methods] of byPath) {
-    const others = (["GET", "PUT", "PATCH", "POST", "DELETE"] as const).filter((m) => !methods.has(m));
+    // RFC 9110 §15.5.6: a known path answers 405 with Allow for any method it lacks, OPTIONS and TRACE too.
+    const others = (["GET", "PUT", "PATCH", "POST", "DELETE", "OPTIONS", "TRACE"] as const).filter(
+      (m) => !methods.has(m),
+    );
     if (others.length === 0) continue;
     const allow = [...methods, ...(methods.has("GET") ? ["HEAD"] : [])].join(", ");
     app.route({

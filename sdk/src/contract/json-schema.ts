@@ -40,6 +40,15 @@ export const HEADER_NAMES = {
   account: "mailplane-account",
 } as const;
 
+/**
+ * The value schema of a request header, the same for fastify's validation and the OpenAPI document:
+ * If-None-Match on a write is only ever `*` here (create only; entity tags have no use), the others
+ * any non-empty string.
+ */
+export function headerValueSchema(name: keyof typeof HEADER_NAMES): JsonSchema {
+  return name === "ifNoneMatch" ? { type: "string", enum: ["*"] } : { type: "string", minLength: 1 };
+}
+
 /** Route schema for fastify's `schema` option. */
 export interface FastifyRouteSchema {
   params?: JsonSchema;
@@ -69,8 +78,7 @@ export function fastifySchema(endpoint: Endpoint, options: { responses?: boolean
       properties: Object.fromEntries(
         headerEntries.map(([name]) => [
           HEADER_NAMES[name as keyof typeof HEADER_NAMES],
-          // If-None-Match on a write is only ever `*` here (create only); entity tags have no use.
-          name === "ifNoneMatch" ? { type: "string", enum: ["*"] } : { type: "string", minLength: 1 },
+          headerValueSchema(name as keyof typeof HEADER_NAMES),
         ]),
       ),
       required: headerEntries

@@ -8,7 +8,7 @@ import {
   ProblemDetails,
   problemType,
 } from "../errors.ts";
-import { type JsonSchema, toJsonSchema } from "./json-schema.ts";
+import { headerValueSchema, type JsonSchema, toJsonSchema } from "./json-schema.ts";
 import { COMMON_ERRORS, type Endpoint } from "./types.ts";
 
 /** Options of {@link buildOpenApiDocument}. */
@@ -20,11 +20,10 @@ export interface OpenApiOptions {
 }
 
 const PROBLEM_JSON = "application/problem+json";
-/** A request header as an OpenAPI parameter; its value is any string unless `schema` says more. */
+/** A request header as an OpenAPI parameter; its value schema is {@link headerValueSchema}'s. */
 interface HeaderParameter {
   readonly name: string;
   readonly description: string;
-  readonly schema?: JsonSchema;
 }
 
 const HEADER_PARAMETERS: Record<keyof Endpoint["headers"], HeaderParameter> = {
@@ -37,7 +36,6 @@ const HEADER_PARAMETERS: Record<keyof Endpoint["headers"], HeaderParameter> = {
     name: "If-None-Match",
     description:
       "`*`: create only. The write fails with 412 MP_PRECONDITION_FAILED, changing nothing, if the object already exists (RFC 9110 §13.1.2).",
-    schema: { type: "string", enum: ["*"] },
   },
   idempotencyKey: {
     name: "Idempotency-Key",
@@ -51,10 +49,6 @@ const HEADER_PARAMETERS: Record<keyof Endpoint["headers"], HeaderParameter> = {
   },
 };
 
-/** A header parameter's value schema. */
-function headerSchema(header: HeaderParameter): JsonSchema {
-  return header.schema ?? { type: "string" };
-}
 
 /** Collects named schemas into `components.schemas`, rewriting each schema's local `$defs` refs. */
 class ComponentCollector {
@@ -128,7 +122,7 @@ function parametersOf(endpoint: Endpoint, components: ComponentCollector): JsonS
             in: "header",
             required: true,
             description: header.description,
-            schema: headerSchema(header),
+            schema: headerValueSchema(key as keyof typeof HEADER_PARAMETERS),
           }
         : { $ref: `#/components/parameters/${header.name}` },
     );
@@ -139,6 +133,8 @@ function parametersOf(endpoint: Endpoint, components: ComponentCollector): JsonS
 function errorResponses(endpoint: Endpoint): Record<string, JsonSchema> {
   const codes = new Set<ErrorCode>([
     ...(endpoint.access === "public" ? [] : COMMON_ERRORS),
+    // A platform-admin token must name the account (400), and the account it names must exist (404).
+    ...(endpoint.headers.account === "none" ? [] : (["MP_ACCOUNT_REQUIRED", "MP_NOT_FOUND"] as const)),
     ...endpoint.errors,
   ]);
   const byStatus = new Map<number, ErrorCode[]>();
@@ -259,14 +255,14 @@ export function buildOpenApiDocument(endpoints: readonly Endpoint[], options: Op
         },
       },
       parameters: Object.fromEntries(
-        Object.values(HEADER_PARAMETERS).map((h) => [
+        Object.entries(HEADER_PARAMETERS).map(([key, h]) => [
           h.name,
           {
             name: h.name,
             in: "header",
             required: false,
             description: h.description,
-            schema: headerSchema(h),
+            schema: headerValueSchema(key as keyof typeof HEADER_PARAMETERS),
           },
         ]),
       ),

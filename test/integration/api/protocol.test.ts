@@ -266,6 +266,12 @@ describe.each(BACKENDS)("control plane protocol on $name", (backend) => {
       const wrong = await call("POST", "/v1/domains", { name: uniqueDomain() });
       expect(wrong).toMatchObject({ status: 405, body: { code: "MP_METHOD_NOT_ALLOWED" } });
       expect(wrong.headers.allow).toBe("GET, HEAD");
+      // TRACE and OPTIONS too (RFC 9110 §15.5.6), not a 404 that would say the path does not exist.
+      for (const method of ["TRACE", "OPTIONS"] as const) {
+        const other = await call(method, "/v1/whoami");
+        expect(other, method).toMatchObject({ status: 405, body: { code: "MP_METHOD_NOT_ALLOWED" } });
+        expect(other.headers.allow).toBe("GET, HEAD");
+      }
     });
 
     it("rejects a body that is not JSON with 415, broken JSON with 400 and an oversized body with 413", async () => {
