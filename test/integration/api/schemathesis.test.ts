@@ -3,6 +3,9 @@
  * of generated requests, every operation, stateful sequences built from the document's links.
  */
 import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { endpoints } from "../../../sdk/src/contract/index.ts";
 import { ensureSchemathesis } from "../../support/schemathesis.ts";
@@ -49,7 +52,12 @@ describe("the API fuzzed from /openapi.json by schemathesis", () => {
           "2",
           "--no-color",
         ],
-        { maxBuffer: 32 * 1024 * 1024, env: { ...process.env, SCHEMATHESIS_TELEMETRY: "false" } },
+        {
+          maxBuffer: 32 * 1024 * 1024,
+          // Its run folder (.schemathesis/) goes to a scratch directory, not the checkout.
+          cwd: mkdtempSync(join(tmpdir(), "mp-schemathesis-")),
+          env: { ...process.env, SCHEMATHESIS_TELEMETRY: "false" },
+        },
         (err, stdout, stderr) =>
           resolve({ code: err ? Number(err.code ?? 1) : 0, output: `${stdout}${stderr}` }),
       );
