@@ -49,7 +49,6 @@ const HEADER_PARAMETERS: Record<keyof Endpoint["headers"], HeaderParameter> = {
   },
 };
 
-
 /** Collects named schemas into `components.schemas`, rewriting each schema's local `$defs` refs. */
 class ComponentCollector {
   readonly schemas: Record<string, JsonSchema> = {};
