@@ -50,3 +50,16 @@ export function postgresUrl(value: string | undefined): string | undefined {
     throw new UsageError("--database-url must be a postgres:// URL");
   return value || undefined;
 }
+
+/**
+ * A duration flag in whole milliseconds, or undefined when not given.
+ * @throws UsageError naming the flag and the value
+ * @example wholeMilliseconds("greeting-delay", "250") // 250
+ */
+export function wholeMilliseconds(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Number(value);
+  if (value.trim() === "" || !Number.isInteger(ms) || ms < 0)
+    throw new UsageError(`--${flag} must be a whole number of ms, not ${JSON.stringify(value)}`);
+  return ms;
+}

@@ -5,7 +5,7 @@ import { NO_DNS } from "../../platform/smtp/content/spf.ts";
 import { parseListenAddress, startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
 import { openStore } from "../../platform/store/index.ts";
 import { type Command, type CommandIo, UsageError, untilSignal } from "../command.ts";
-import { DEFAULT_DATA_DIR, optionReader, parseFlags, postgresUrl } from "../options.ts";
+import { DEFAULT_DATA_DIR, optionReader, parseFlags, postgresUrl, wholeMilliseconds } from "../options.ts";
 
 /** Defaults, each overridable by its environment variable and then by its flag. */
 export const SMTP_DEFAULTS = {
@@ -49,10 +49,7 @@ export function smtpOptionsFrom(
     const smarthost = parseListenAddress(opt("smarthost", "MAILPLANE_SMARTHOST"), false);
     const hostname = opt("smtp-hostname", "MAILPLANE_SMTP_HOSTNAME");
     const noDns = opt("no-dns", "MAILPLANE_SMTP_NO_DNS");
-    const burstHold = opt("burst-hold", "MAILPLANE_SMTP_BURST_HOLD");
-    const burstHoldMs = burstHold === undefined ? undefined : Number(burstHold);
-    if (burstHoldMs !== undefined && (!Number.isInteger(burstHoldMs) || burstHoldMs < 0))
-      throw new Error(`--burst-hold must be a whole number of ms, not ${JSON.stringify(burstHold)}`);
+    const burstHoldMs = wholeMilliseconds("burst-hold", opt("burst-hold", "MAILPLANE_SMTP_BURST_HOLD"));
     return {
       inbound: parseListenAddress(opt("smtp-listen", "MAILPLANE_SMTP_LISTEN") ?? defaults.smtpListen, false),
       submission: parseListenAddress(
@@ -96,9 +93,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   const apiListen = opt("api-listen", "MAILPLANE_SMTP_API_LISTEN");
   const databaseUrl = postgresUrl(opt("database-url", "MAILPLANE_DATABASE_URL"));
   const smtp = smtpOptionsFrom(opt, SMTP_DEFAULTS);
-  const delay = values["greeting-delay"] === undefined ? 0 : Number(values["greeting-delay"]);
-  if (!Number.isInteger(delay) || delay < 0)
-    throw new UsageError("--greeting-delay must be a whole number of ms");
+  const delay = wholeMilliseconds("greeting-delay", values["greeting-delay"]) ?? 0;
   if (!smtp.inbound && !smtp.submission) throw new UsageError("both listeners are off: nothing to run");
   const store = await openStore({ dataDir, databaseUrl });
   let engine: Awaited<ReturnType<typeof startSmtpEngineOnStore>>;

@@ -240,7 +240,7 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     retryMaxMs: opts.retryMaxMs ?? 3_600_000,
     maxRetryMs: (domain) => (domain ? (snapshot().domains.get(domain)?.maxRetryDays ?? 4) : 4) * 86_400_000,
     concurrency: opts.deliveryConcurrency ?? 8,
-    burstHoldMs: opts.burstHoldMs ?? 5_000,
+    burstHoldMs: opts.burstHoldMs,
     now,
   });
   const failedIds = new Set<string>();

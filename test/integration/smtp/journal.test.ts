@@ -1,20 +1,12 @@
 /** The spool journal: group commit, recovery of undone records, torn tails ignored, segments removed when done. */
-import { appendFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { appendFileSync, readdirSync } from "node:fs";
 import { open } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Journal } from "../../../platform/smtp/spool/journal.ts";
+import { scratchDirs } from "../../support/scratch.ts";
 
-const dirs: string[] = [];
-function scratch(): string {
-  const dir = mkdtempSync(join(tmpdir(), "mp-journal-"));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const scratch = scratchDirs("mp-journal-");
 
 /**
  * Counts the journal's fdatasync calls and how many ran at once while `run` runs, each made to take

@@ -1,9 +1,8 @@
 /** The delivery queue: a delivered copy leaves the journal only once it is synced; a failed sync is retried. */
 import { once } from "node:events";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MaildirStore } from "../../../platform/smtp/delivery/maildir.ts";
 import {
   type Deliver,
@@ -12,16 +11,9 @@ import {
   type QueuedMessage,
   type TargetState,
 } from "../../../platform/smtp/spool/queue.ts";
+import { scratchDirs } from "../../support/scratch.ts";
 
-const dirs: string[] = [];
-function scratch(): string {
-  const dir = mkdtempSync(join(tmpdir(), "mp-queue-"));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const scratch = scratchDirs("mp-queue-");
 
 function message(id: string): QueuedMessage {
   return {
