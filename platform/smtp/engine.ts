@@ -11,7 +11,7 @@ import { AutoResponder } from "./delivery/autoreply.ts";
 import { MaildirStore } from "./delivery/maildir.ts";
 import { type Hop, Relay } from "./delivery/relay.ts";
 import { createBounce, createDeliver, type Inject } from "./delivery/worker.ts";
-import { LoginLockout } from "./lockout.ts";
+import { type LoginLockout, MemoryLoginLockout } from "./lockout.ts";
 import { FileMessageLog, type MessageLog } from "./log.ts";
 import { createOperations, type SmtpOperations } from "./operations.ts";
 import type { CredentialSource } from "./phases/auth.ts";
@@ -45,6 +45,8 @@ export interface SmtpEngineOptions {
   policy: PolicySource;
   /** Password hashes for SMTP AUTH. Without it every AUTH fails (535). */
   credentials?: CredentialSource;
+  /** Where failed logins are counted; default in this process's memory (engines on a store share the store's). */
+  lockout?: LoginLockout;
   /** Inbound (MX) listener; default 127.0.0.1:2525; false for none. Port 0 picks a free port. */
   inbound?: ListenAddress | false;
   /** Submission listener; default 127.0.0.1:2587; false for none. */
@@ -265,10 +267,11 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
 
   const tls = await tlsMaterial(join(dataDir, "tls"), hostname, opts.tls);
   const gate = new ConnectionGate(opts.maxConnectionsPerIp ?? 100);
-  const lockout = new LoginLockout();
+  const lockout = opts.lockout ?? new MemoryLoginLockout();
   const credentials: CredentialSource = opts.credentials ?? {
     lookup: async () => undefined,
     verify: async () => false,
+    dummyHash: async () => "",
   };
   const receive = {
     snapshot,
@@ -322,7 +325,7 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
   }, 3_600_000);
   purge.unref();
 
-  const operations = createOperations({ queue, quarantine, log, now, lockout });
+  const operations = createOperations({ queue, quarantine, log, now });
   let closed = false;
   return {
     inboundPort,

@@ -1,5 +1,12 @@
 /** The engine's policy fed by the store: built from `snapshot()`, patched per domain on every `watch` event. */
-import { verifyPassword } from "../../api/passwords.ts";
+import { randomBytes } from "node:crypto";
+import {
+  type Argon2Params,
+  argon2ParamsOf,
+  DEFAULT_ARGON2,
+  hashPassword,
+  verifyPassword,
+} from "../../api/passwords.ts";
 import type { Change, Store, StoredObject } from "../../store/store.ts";
 import type { PolicySource } from "../engine.ts";
 import type { CredentialSource } from "../phases/auth.ts";
@@ -253,15 +260,40 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
 }
 
 /**
- * SMTP AUTH against the store's password hashes (argon2id PHC strings written by the control
- * plane). The password is only handed to the verifier; nothing here logs.
+ * SMTP AUTH against the store's argon2id hashes. The dummy hash (see `CredentialSource.dummyHash`)
+ * is made at start with `params` and remade with the parameters of the latest real hash looked up
+ * when they differ, so a name without a hash costs what a real one costs even after the platform's
+ * argon2 cost changed.
+ *
+ * @param params the dummy's parameters until a real hash is seen; default {@link DEFAULT_ARGON2}
+ * @example const engine = await startSmtpEngine({ dataDir, policy, credentials: storeCredentials(store) });
  */
-export function storeCredentials(store: Store): CredentialSource {
+export function storeCredentials(store: Store, params: Argon2Params = DEFAULT_ARGON2): CredentialSource {
+  let dummyParams = params;
+  const makeDummy = (p: Argon2Params) => {
+    const made = hashPassword(randomBytes(24).toString("base64url"), p);
+    // Awaited by dummyHash(); this only keeps a failure from being an unhandled rejection meanwhile.
+    made.catch(() => {});
+    return made;
+  };
+  let dummy = makeDummy(dummyParams);
   return {
     async lookup(address) {
       const c = await store.getCredential(address);
-      return c ? { hash: c.hash, setAt: c.setAt } : undefined;
+      if (!c) return undefined;
+      const seen = argon2ParamsOf(c.hash);
+      if (
+        seen &&
+        (seen.memory !== dummyParams.memory ||
+          seen.passes !== dummyParams.passes ||
+          seen.parallelism !== dummyParams.parallelism)
+      ) {
+        dummyParams = seen;
+        dummy = makeDummy(seen);
+      }
+      return { hash: c.hash, setAt: c.setAt };
     },
     verify: (hash, password) => verifyPassword(password, hash),
+    dummyHash: () => dummy,
   };
 }

@@ -38,6 +38,8 @@ export function memoryCredentials(
       return u ? { hash: u.password, setAt: u.setAt ?? new Date().toISOString() } : undefined;
     },
     verify: async (hash, password) => hash === password,
+    // Random, so no password matches it.
+    dummyHash: async () => `dummy-${Math.random().toString(36).slice(2)}-${Date.now()}`,
   };
 }
 
