@@ -22,6 +22,7 @@ import { aliasRoutes } from "./routes/aliases.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { domainRoutes } from "./routes/domains.ts";
 import { filterSettingsRoutes } from "./routes/filter-settings.ts";
+import { lockoutRoutes } from "./routes/lockouts.ts";
 import { operationsRoutes } from "./routes/operations.ts";
 import { passwordPolicyRoutes } from "./routes/password-policies.ts";
 import { platformRoutes } from "./routes/platform.ts";
@@ -140,6 +141,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(accountRoutes);
   await app.register(tokenRoutes);
   await app.register(auditRoutes);
+  await app.register(lockoutRoutes);
   await app.register(domainRoutes);
   await app.register(routeRoutes);
   await app.register(aliasRoutes);

@@ -36,6 +36,7 @@ import {
   senderListKind,
   userKind,
 } from "../models/kinds.ts";
+import type { LoginLockout, LoginLockoutQuery } from "../models/lockout.ts";
 import type { ListQuery, Page } from "../models/page.ts";
 import type {
   PasswordPolicy,
@@ -248,6 +249,18 @@ export class MailplaneClient {
   readonly audit = {
     list: (query: AuditQuery = {}, options?: RequestOptions): Promise<Page<AuditEntry>> =>
       this.#call("listAudit", {}, { ...options, query }),
+  };
+
+  /**
+   * SMTP login lockouts, per client IPv4 address or IPv6 /64. A platform admin without an account
+   * sees all; an account sees (and may lift) those that concern its domains.
+   */
+  readonly lockouts = {
+    list: (query: LoginLockoutQuery = {}, options?: RequestOptions): Promise<Page<LoginLockout>> =>
+      this.#call("listLoginLockouts", {}, { ...options, query }),
+    /** Lifts the lockout of a key (`192.0.2.1`, `2001:db8:1:2::/64`, or any address in that /64). */
+    lift: (key: string, options?: RequestOptions): Promise<void> =>
+      this.#call("liftLoginLockout", { key }, options),
   };
 
   /** Domains. */

@@ -1,8 +1,9 @@
-/** The administrative endpoints: health, the OpenAPI document, whoami, accounts, API tokens and the audit log. */
+/** The administrative endpoints: health, the OpenAPI document, whoami, accounts, API tokens, the audit log and login lockouts. */
 import { z } from "zod";
 import { Account, AccountSpec } from "../models/account.ts";
 import { ApiToken, ApiTokenCreated, ApiTokenSpec, TOKEN_ROLES } from "../models/api-token.ts";
 import { AuditEntry, AuditQuery } from "../models/audit.ts";
+import { LoginLockout, LoginLockoutQuery } from "../models/lockout.ts";
 import { ListQuery, pageOf } from "../models/page.ts";
 import { pathParams } from "./tenancy.ts";
 import type { Endpoint } from "./types.ts";
@@ -30,6 +31,15 @@ export const WhoAmI = z
 
 export type Health = z.output<typeof Health>;
 export type WhoAmI = z.output<typeof WhoAmI>;
+
+const LockoutParams = z.strictObject({
+  key: z
+    .string()
+    .min(1)
+    .describe(
+      "The lockout key: an IPv4 address, or an IPv6 /64 such as `2001:db8:1:2::/64` (URL-encoded); any IPv6 address in the /64 names it too.",
+    ),
+});
 
 const NONE: Endpoint["headers"] = { ifMatch: "none", idempotencyKey: "none", account: "none" };
 const ACCOUNT: Endpoint["headers"] = { ifMatch: "none", idempotencyKey: "none", account: "optional" };
@@ -221,5 +231,35 @@ export const endpoints: readonly Endpoint[] = [
     headers: ACCOUNT,
     etag: false,
     errors: ["MP_ACCOUNT_REQUIRED"],
+  },
+  {
+    operationId: "listLoginLockouts",
+    method: "GET",
+    path: "/v1/lockouts",
+    summary:
+      "List SMTP login lockouts: client IPv4 addresses and IPv6 /64s with counted failures or a lock that holds. A platform admin without Mailplane-Account sees all; an account sees those that concern its domains.",
+    tag: "Lockouts",
+    access: "account-admin",
+    query: LoginLockoutQuery,
+    response: pageOf(LoginLockout),
+    successStatuses: [200],
+    headers: ACCOUNT,
+    etag: false,
+    errors: [],
+  },
+  {
+    operationId: "liftLoginLockout",
+    method: "DELETE",
+    path: "/v1/lockouts/:key",
+    summary:
+      "Lift a login lockout: the key may log in again and its failures are forgotten (audited). An account admin may lift only lockouts whose failures all concern its own domains.",
+    tag: "Lockouts",
+    access: "account-admin",
+    params: LockoutParams,
+    response: null,
+    successStatuses: [204],
+    headers: ACCOUNT,
+    etag: false,
+    errors: ["MP_NOT_FOUND"],
   },
 ];

@@ -362,6 +362,8 @@ describe("paths and local validation", () => {
       c.tokens.get("tok_1"),
       c.tokens.revoke("tok_1"),
       c.audit.list(),
+      c.lockouts.list({ locked: "true" }),
+      c.lockouts.lift("2001:db8::/64"),
       c.domains.list(),
       c.domains.get("example.com"),
       c.domains.put({ name: "example.com" }),
