@@ -65,7 +65,9 @@ describe("the route table", () => {
     const unversioned = ["revokeToken", "liftLoginLockout"];
     for (const e of endpoints) {
       const writes = e.method === "PUT" || e.method === "PATCH" || e.method === "DELETE";
-      expect(e.headers.ifMatch !== "none", e.operationId).toBe(writes && !unversioned.includes(e.operationId));
+      expect(e.headers.ifMatch !== "none", e.operationId).toBe(
+        writes && !unversioned.includes(e.operationId),
+      );
     }
   });
 
