@@ -5,9 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { hashPassword } from "../../../platform/api/passwords.ts";
+import { argon2ParamsOf, DEFAULT_ARGON2, hashPassword } from "../../../platform/api/passwords.ts";
 import { type ControlPlane, startControlPlane } from "../../../platform/api/server.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
+import { storeCredentials } from "../../../platform/smtp/policy/from-store.ts";
 import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
 import { openPostgresStore, openSqliteStore, type Store } from "../../../platform/store/index.ts";
 import { DomainSpec, UserSpec } from "../../../sdk/src/models/index.ts";
@@ -188,5 +189,48 @@ describe.each(backends)("login lockout shared through the store on $name", (back
     expect(await logins(b.engine.submissionPort!, "127.0.0.2", [PASSWORD])).toEqual([
       expect.stringMatching(/^235 2\.7\.0 /),
     ]);
+  });
+});
+
+describe("the dummy hash of store credentials", () => {
+  it("costs what a real hash costs: the platform's argon2 parameters, and a stored hash's once one with others is looked up", async () => {
+    const { connect, cleanup } = backends[1]!.prepare();
+    const store = await connect();
+    try {
+      const credentials = storeCredentials(store);
+      const first = await credentials.dummyHash();
+      expect(argon2ParamsOf(first)).toEqual(DEFAULT_ARGON2);
+      // No password matches the dummy (its secret is random and never kept).
+      expect(await credentials.verify(first, "")).toBe(false);
+
+      const other = { memory: 8_192, passes: 3, parallelism: 1 };
+      await store.putAccount({ id: "acme", spec: { name: "Acme" } }, sys);
+      await store.putObject(
+        {
+          accountId: "acme",
+          kind: "Domain",
+          id: "example.com",
+          domain: "example.com",
+          spec: DomainSpec.parse({ name: "example.com" }) as Record<string, unknown>,
+        },
+        sys,
+      );
+      await store.putObject(
+        {
+          accountId: "acme",
+          kind: "User",
+          id: "bob@example.com",
+          domain: "example.com",
+          spec: UserSpec.parse({ address: "bob@example.com" }) as Record<string, unknown>,
+          credential: { hash: await hashPassword(PASSWORD, other), keep: { count: 4, days: 365 } },
+        },
+        sys,
+      );
+      expect(await credentials.lookup("bob@example.com")).toBeDefined();
+      expect(argon2ParamsOf(await credentials.dummyHash())).toEqual(other);
+    } finally {
+      await store.close();
+      cleanup();
+    }
   });
 });
