@@ -53,11 +53,12 @@ interface RunningEngine {
   dataDir: string;
 }
 
-/** AUTH PLAIN over STARTTLS from `source`, one attempt per password in one session; the AUTH replies in order. */
+/** AUTH PLAIN over STARTTLS from `source` (to the loopback of its family), one attempt per password in one session; the AUTH replies in order. */
 async function logins(port: number, source: string, passwords: string[]): Promise<string[]> {
   const steps = await pythonSmtp({
     port,
     source,
+    ...(source.includes(":") ? { host: "::1" } : {}),
     starttls: true,
     logins: passwords.map((password) => ({ user: "alice@example.com", password })),
   });
@@ -73,7 +74,10 @@ describe.each(backends)("login lockout shared through the store on $name", (back
   let adminToken: string;
   const engines: RunningEngine[] = [];
 
-  async function startEngine(dataDir = mkdtempSync(join(tmpdir(), "mp-lockout-engine-"))) {
+  async function startEngine(
+    dataDir = mkdtempSync(join(tmpdir(), "mp-lockout-engine-")),
+    host = "127.0.0.1",
+  ) {
     const store = await connect();
     const engine = await startSmtpEngineOnStore({
       store,
@@ -81,7 +85,7 @@ describe.each(backends)("login lockout shared through the store on $name", (back
       hostname: HOSTNAME,
       resolver: NO_DNS,
       inbound: false,
-      submission: { host: "127.0.0.1", port: 0 },
+      submission: { host, port: 0 },
     });
     const running = { store, engine, dataDir };
     engines.push(running);
@@ -189,6 +193,33 @@ describe.each(backends)("login lockout shared through the store on $name", (back
     expect(await logins(b.engine.submissionPort!, "127.0.0.2", [PASSWORD])).toEqual([
       expect.stringMatching(/^235 2\.7\.0 /),
     ]);
+  });
+  it("keys an IPv4 client of a dual-stack listener by its address and an IPv6 client by its /64, and lifts the /64 by any address in it", async () => {
+    const dual = await startEngine(undefined, "::");
+    const port = dual.engine.submissionPort;
+    const guesses = ["guess1", "guess2", "guess3", "guess4", "guess5", PASSWORD];
+    const locked = [INVALID, INVALID, INVALID, INVALID, INVALID, LOCKED];
+    // 127.0.0.4 reaches the "::" listener IPv4-mapped (smtp-server unmaps it, and so does the key:
+    // unit-tested): its lock must cover neither its IPv4 neighbours nor the IPv6 loopback.
+    expect(await logins(port, "127.0.0.4", guesses)).toEqual(locked);
+    expect(await logins(port, "127.0.0.5", [PASSWORD])).toEqual([expect.stringMatching(/^235 2\.7\.0 /)]);
+    expect(await logins(port, "::1", guesses)).toEqual(locked);
+
+    const list = await request(`${cp.url}/v1/lockouts?locked=true`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    const listed = (await list.body.json()) as { items: { key: string }[] };
+    expect(listed.items.map((i) => i.key)).toEqual(["127.0.0.4", "::/64"]);
+
+    // Any address of the /64 names it.
+    const lift = await request(`${cp.url}/v1/lockouts/${encodeURIComponent("::1")}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    await lift.body.dump();
+    expect(lift.statusCode).toBe(204);
+    expect(await logins(port, "::1", [PASSWORD])).toEqual([expect.stringMatching(/^235 2\.7\.0 /)]);
+    expect(await logins(port, "127.0.0.4", [PASSWORD])).toEqual([LOCKED]);
   });
 });
 

@@ -201,6 +201,8 @@ export function swaks(port: number, args: string[]): Promise<SwaksRun> {
 /** Spec of one Python smtplib session; see support/smtp_client.py. */
 export interface PythonSession {
   port: number;
+  /** The server's address; default 127.0.0.1. */
+  host?: string;
   source?: string;
   helo?: string;
   starttls?: boolean;
