@@ -3,8 +3,13 @@ import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { Socket } from "node:net";
 import { SMTPServer } from "smtp-server";
+import { SMTPStream } from "smtp-server/lib/smtp-stream.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { installedSmtpServer } from "../../../platform/smtp/smtp-server-patches.ts";
+import {
+  checkSmtpServer,
+  installedSmtpServer,
+  MailplaneSmtpServer,
+} from "../../../platform/smtp/smtp-server-patches.ts";
 import { startTestEngine, type TestEngine } from "./support/harness.ts";
 
 const TENANCY = {
@@ -50,6 +55,12 @@ const finalLines = (text: string) => text.split("\r\n").filter((l) => /^\d{3} /.
  * the reply counts (which show where it stopped) instead of timing out.
  */
 async function pipelined(port: number, commands: string): Promise<string[]> {
+  // The greeting and the EHLO reply come before what was pipelined.
+  return finalLines(await session(port, commands)).slice(2);
+}
+
+/** {@link pipelined}'s session: everything the server sent, as text. */
+async function session(port: number, commands: string): Promise<string> {
   const socket = new Socket();
   socket.connect(port, "127.0.0.1");
   await once(socket, "connect");
@@ -70,8 +81,7 @@ async function pipelined(port: number, commands: string): Promise<string[]> {
   socket.write(`EHLO client.example\r\n${commands}`);
   await closed;
   clearTimeout(stall);
-  // The greeting and the EHLO reply come before what was pipelined.
-  return finalLines(text).slice(2);
+  return text;
 }
 
 /** smtp-server as shipped, with default MAIL/RCPT hooks, accepting every message. */
@@ -128,6 +138,16 @@ describe.each([
     );
   });
 
+  it("refuses a blocked recipient with one enhanced status code, and advertises them only when patched", async () => {
+    const text = await session(
+      t.engine.inboundPort,
+      "MAIL FROM:<sender@client.example>\r\nRCPT TO:<closed@example.com>\r\nQUIT\r\n",
+    );
+    // RFC 2034: unpatched, smtp-server would put its generic code before the phases' own.
+    expect(text.includes("250-ENHANCEDSTATUSCODES")).toBe(release === null);
+    expect(finalLines(text)[3]).toMatch(/^550 5\.7\.1 [^\d]/);
+  });
+
   it("answers three transactions and NOOP sent in one write (each MAIL, RCPT, DATA and message)", async () => {
     const lines = await pipelined(t.engine.inboundPort, transactions(3));
     expect(lines.map((l) => l.slice(0, 3))).toEqual([
@@ -173,4 +193,29 @@ describe("message log of recipients refused in a pipelined group", () => {
     expect(new Set(entries.map((e) => e.id)).size).toBe(200);
     expect(entries.filter((e) => e.classification === "blocked").length).toBe(100);
   });
+});
+
+describe("MailplaneSmtpServer", () => {
+  it.each([
+    { release: null, fastReader: true },
+    { release: "3.999.0", fastReader: false },
+  ])(
+    "reads DATA with the fast reader only on a tested release (other: $release)",
+    async ({ release, fastReader }) => {
+      const facts = await installedSmtpServer();
+      const server = new MailplaneSmtpServer({ logger: false, authOptional: true });
+      server.decision = checkSmtpServer(release ? { ...facts, version: release } : facts);
+      server.listen(0, "127.0.0.1");
+      await once(server.server, "listening");
+      const socket = new Socket();
+      socket.on("error", () => {});
+      socket.connect((server.server.address() as AddressInfo).port, "127.0.0.1");
+      await once(socket, "data");
+      const [connection] = [...server.connections] as unknown as { _parser: Record<string, unknown> }[];
+      const stock = connection!._parser._feedDataStream === SMTPStream.prototype._feedDataStream;
+      expect({ fastReader: !stock }).toEqual({ fastReader });
+      socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  );
 });
