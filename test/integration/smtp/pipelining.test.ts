@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { Socket } from "node:net";
 import { SMTPServer } from "smtp-server";
 import { SMTPStream } from "smtp-server/lib/smtp-stream.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   checkSmtpServer,
   installedSmtpServer,
@@ -186,12 +186,15 @@ describe("message log of recipients refused in a pipelined group", () => {
       commands += "RCPT TO:<closed@example.com>\r\n"; // blocked: 550 5.7.1
       commands += `RCPT TO:<nobody${i}@example.com>\r\n`; // unknown: 550 5.1.1, logged as asked
     }
+    // Every entry handed to the log: entries are keyed by ID, so a repeated ID replaces an entry.
+    const record = vi.spyOn(t.engine.log, "record");
     const lines = await pipelined(t.engine.inboundPort, `${commands}QUIT\r\n`);
     expect(lines.filter((l) => l.startsWith("550 ")).length).toBe(200);
-    const entries = t.engine.log.search({ domain: "example.com", limit: 10_000 });
+    const entries = record.mock.calls.map(([entry]) => entry).filter((e) => e.action === "rejected");
     expect(entries.length).toBe(200);
     expect(new Set(entries.map((e) => e.id)).size).toBe(200);
     expect(entries.filter((e) => e.classification === "blocked").length).toBe(100);
+    record.mockRestore();
   });
 });
 
