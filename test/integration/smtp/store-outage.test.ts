@@ -4,12 +4,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { hashPassword } from "../../../platform/api/passwords.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
 import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
 import { openPostgresStore, openSqliteStore, type Store, StoreError } from "../../../platform/store/index.ts";
 import { DomainSpec, UserSpec } from "../../../sdk/src/models/index.ts";
 import { type PostgresServer, startPostgres } from "../../support/postgres.ts";
-import { HOSTNAME, swaks } from "./support/harness.ts";
+import { HOSTNAME, pythonSmtp, stepLine, swaks } from "./support/harness.ts";
 
 const sys = { actor: "system" };
 
@@ -68,10 +69,10 @@ async function seed(writer: Store) {
     },
     sys,
   );
-  await setAlice(writer, true);
+  await setAlice(writer, true, await hashPassword("Alice-Secret-1"));
 }
 
-async function setAlice(writer: Store, enabled: boolean) {
+async function setAlice(writer: Store, enabled: boolean, hash?: string) {
   await writer.putObject(
     {
       accountId: "acme",
@@ -80,6 +81,7 @@ async function setAlice(writer: Store, enabled: boolean) {
       domain: "example.com",
       spec: UserSpec.parse({ address: "alice@example.com", enabled }) as Record<string, unknown>,
       enabled,
+      ...(hash === undefined ? {} : { credential: { hash, keep: { count: 4, days: 365 } } }),
     },
     sys,
   );
@@ -199,7 +201,7 @@ describe("engine while its PostgreSQL server is stopped", () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it("keeps answering RCPT from its snapshot, then follows the store again once the server is back", async () => {
+  it("keeps answering RCPT from its snapshot and AUTH with a temporary 454, then follows the store again once the server is back", async () => {
     await server.halt();
     try {
       expect(await rcptAlice(engine.inboundPort)).toMatchObject({ code: 250 });
@@ -215,6 +217,13 @@ describe("engine while its PostgreSQL server is stopped", () => {
           ])
         ).replyTo("RCPT"),
       ).toMatchObject({ code: 550, enhanced: "5.1.1" });
+      // AUTH needs the password hash from the store: a temporary 454, never a 535 "wrong password".
+      const login = await pythonSmtp({
+        port: engine.submissionPort,
+        starttls: true,
+        logins: [{ user: "alice@example.com", password: "Alice-Secret-1" }],
+      });
+      expect(stepLine(login.find((step) => step.cmd === "AUTH"))).toMatch(/^454 4\.7\.0 /);
     } finally {
       await server.start();
     }
