@@ -22,6 +22,13 @@ import { QuarantineStore } from "./quarantine.ts";
 import { logEntry, newQueueId, receivedField } from "./receive.ts";
 import { createListener } from "./server.ts";
 import { type ConnectionContext, newTransaction } from "./session.ts";
+import {
+  checkSmtpServer,
+  fallbackWarning,
+  installedSmtpServer,
+  type PatchDecision,
+  type SmtpServerFacts,
+} from "./smtp-server-patches.ts";
 import { Queue, type QueuedMessage, type TargetState } from "./spool/queue.ts";
 import { type TlsMaterial, tlsMaterial } from "./tls.ts";
 
@@ -61,7 +68,10 @@ export interface SmtpEngineOptions {
   maxMessageBytes?: number;
   /** Bodies up to this size are kept in memory and journaled inline; default 1 MiB. */
   inlineLimit?: number;
-  /** Delay before the greeting; default 0 (smtp-server's own is a fixed 100 ms, see server.ts). */
+  /**
+   * Delay before the greeting; default 0 (smtp-server's own is a fixed 100 ms, kept when the
+   * library runs unpatched: see smtp-server-patches.ts).
+   */
   greetingDelayMs?: number;
   /** Simultaneous connections per client IP; default 100. */
   maxConnectionsPerIp?: number;
@@ -78,6 +88,13 @@ export interface SmtpEngineOptions {
   burstHoldMs?: number;
   /** The message log; default a JSON-lines file in the data directory. */
   log?: MessageLog;
+  /**
+   * The smtp-server the patch check sees (smtp-server-patches.ts); default the installed one.
+   * Tests pass another release's facts to run the fallback.
+   */
+  smtpServer?: SmtpServerFacts;
+  /** Where start-up warnings go (smtp-server left unpatched); default `process.emitWarning` (stderr). */
+  onWarning?: (message: string) => void;
   now?: () => number;
 }
 
@@ -97,6 +114,8 @@ export interface SmtpEngine {
   operations: SmtpOperations;
   /** `delivered`, `deferred`, `failed`, `quarantined`, `settled` (from the queue), `injected`. */
   events: EventEmitter;
+  /** The smtp-server release in use and whether the engine patched it (else why not). */
+  smtpServer: { version: string; patched: boolean; reason: string | null };
   snapshot(): PolicySnapshot;
   /** Stops listening, waits for running deliveries, closes files. Queued mail stays on disk. */
   close(): Promise<void>;
@@ -263,6 +282,11 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
   });
   queue.on("error", (err) => events.emit("queue-error", err));
 
+  const smtpServer: PatchDecision = checkSmtpServer(opts.smtpServer ?? (await installedSmtpServer()));
+  if (!smtpServer.patched) {
+    const warn = opts.onWarning ?? ((message: string) => process.emitWarning(message, "MailplaneWarning"));
+    warn(fallbackWarning(smtpServer));
+  }
   const tls = await tlsMaterial(join(dataDir, "tls"), hostname, opts.tls);
   const gate = new ConnectionGate(opts.maxConnectionsPerIp ?? 100);
   const lockout = new LoginLockout();
@@ -284,6 +308,7 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     tls,
     maxMessageBytes: opts.maxMessageBytes ?? 50 * 1024 * 1024,
     greetingDelayMs: opts.greetingDelayMs ?? 0,
+    smtpServer,
     snapshot,
     gate,
     lockout,
@@ -335,6 +360,11 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     log,
     operations,
     events,
+    smtpServer: {
+      version: smtpServer.version,
+      patched: smtpServer.patched,
+      reason: smtpServer.patched ? null : smtpServer.reason,
+    },
     snapshot,
     async close() {
       if (closed) return;
