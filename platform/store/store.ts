@@ -478,7 +478,9 @@ export type StoreErrorCode =
   | "has_dependents"
   | "idempotency_exists"
   | "invalid_cursor"
-  | "conflict";
+  | "conflict"
+  /** The database cannot be reached or cannot answer now (see faults.ts); retrying later can succeed. */
+  | "unavailable";
 
 /**
  * A store failure with a stable `code` (match on `code`, not `instanceof`).
@@ -491,8 +493,8 @@ export class StoreError extends Error {
   /** The current object/etag for precondition failures, when useful to the caller. */
   readonly current: unknown;
 
-  constructor(code: StoreErrorCode, message: string, current?: unknown) {
-    super(message);
+  constructor(code: StoreErrorCode, message: string, current?: unknown, options?: ErrorOptions) {
+    super(message, options);
     this.name = "StoreError";
     this.code = code;
     this.current = current;
