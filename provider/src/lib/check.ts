@@ -115,7 +115,6 @@ const MAX_VALUE_TEXT = 120;
  */
 export function valueText(kind: KindDescriptor, news: Record<string, unknown>, property: string): string {
   const path = pathSegments(property);
-  if (path.length > 0 && kind.secretFields.includes(String(path[0]))) return "[secret]";
   let value: unknown = news;
   for (const segment of path) {
     if (value === null || typeof value !== "object") {
@@ -124,7 +123,9 @@ export function valueText(kind: KindDescriptor, news: Record<string, unknown>, p
     }
     value = (value as Record<string | number, unknown>)[segment];
   }
-  if (value === undefined) return "(not set)";
+  if (value === undefined || value === null) return "(not set)";
+  // Below a secret field, any value is the secret or part of it.
+  if (kind.secretFields.includes(String(path[0]))) return "[secret]";
   if (containsUnknown(value)) return "(unknown)";
   const text = JSON.stringify(value);
   return text.length > MAX_VALUE_TEXT ? `${text.slice(0, MAX_VALUE_TEXT)}…` : text;
@@ -146,6 +147,7 @@ export function describeFailures(
 ): CheckFailure[] {
   return failures.map(({ property, reason }) => ({
     property: "",
-    reason: property === "" ? reason : `property ${property} value ${valueText(kind, news, property)}: ${reason}`,
+    reason:
+      property === "" ? reason : `property ${property} value ${valueText(kind, news, property)}: ${reason}`,
   }));
 }

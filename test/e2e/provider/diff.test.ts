@@ -98,7 +98,9 @@ describe("provider diff ergonomics: real CLI, real control plane", () => {
     await ws.ok(["up", "--yes", "--skip-preview"]);
     const exported = JSON.parse((await ws.ok(["stack", "export"])).stdout);
     const urns: string[] = exported.deployment.resources.map((r: { urn: string }) => r.urn);
-    expect(urns).toContainEqual(expect.stringMatching(/Tenancy\$pulumi-nodejs:dynamic\/mailplane:Alias::acme-info@tenant\.test$/));
+    expect(urns).toContainEqual(
+      expect.stringMatching(/Tenancy\$pulumi-nodejs:dynamic\/mailplane:Alias::acme-info@tenant\.test$/),
+    );
     // The state an earlier version made: the same resources, named by their bare IDs.
     const legacy = JSON.stringify(exported).replaceAll("::acme-", "::");
     const file = join(ws.backendDir, "legacy-state.json");
@@ -109,13 +111,17 @@ describe("provider diff ergonomics: real CLI, real control plane", () => {
       expect.stringMatching(/Tenancy\$pulumi-nodejs:dynamic\/mailplane:Alias::info@tenant\.test$/),
     );
 
-    // No create, delete or replace: every resource is the same, the children under their new names.
-    const preview = await ws.json<{ steps: { op: string; urn: string }[]; changeSummary: Record<string, number> }>(
-      ["preview"],
-    );
-    expect(preview.steps.filter((s) => s.op !== "same")).toEqual([]);
+    // No create, delete or replace: every resource is the same, each child aliased from its old name.
+    const preview = await ws.json<{
+      steps: { op: string; urn: string; oldState?: { urn: string } }[];
+      changeSummary: Record<string, number>;
+    }>(["preview", "--show-sames"]);
     expect(Object.keys(preview.changeSummary).filter((op) => op !== "same")).toEqual([]);
-    expect(preview.steps.map((s) => s.urn).sort()).toEqual([...urns].sort());
+    expect(preview.steps.filter((s) => s.op !== "same")).toEqual([]);
+    const children = preview.steps.filter((s) => s.urn.includes("Tenancy$"));
+    expect(children.map((s) => s.urn).sort()).toEqual(urns.filter((urn) => urn.includes("Tenancy$")).sort());
+    expect(children).toHaveLength(3);
+    for (const step of children) expect(step.oldState?.urn).toBe(step.urn.replace("::acme-", "::"));
     await ws.ok(["up", "--yes", "--skip-preview"]);
     const after = JSON.parse((await ws.ok(["stack", "export"])).stdout);
     expect(after.deployment.resources.map((r: { urn: string }) => r.urn).sort()).toEqual([...urns].sort());
