@@ -134,7 +134,7 @@ describe("check failures as the engine prints them", () => {
 
   it("list every error of the resource at once, the kind's own rules included", async () => {
     const { failures } = await userProvider.check({}, { address: "alice", quotaMb: -1 });
-    expect(failures.map((f) => f.reason.split(":")[0])).toEqual([
+    expect((failures ?? []).map((f) => f.reason.split(":")[0])).toEqual([
       'property address value "alice"',
       "property quotaMb value -1",
       "property password value (not set)",
