@@ -67,8 +67,9 @@ type Spec<K extends (typeof tenancyKinds)[number]> = z.output<K["spec"]>;
  * A tenant declared in one YAML manifest (schema: `schema/tenancy.schema.json`): domains, routes,
  * aliases, sender lists, filter settings, password policies and users become child resources named
  * `<component>-<id>` (`acme-example.com`, `acme-info@example.com`; a stack made when they were named
- * by the bare ID is carried over by aliases, not replaced). The manifest is validated as a whole first; on any problem the program stops with every
- * problem listed (file, line, path, message) and no resource is registered, so nothing is applied.
+ * by the bare ID is carried over by aliases, not replaced). The manifest is validated as a whole
+ * first; on any problem the program stops with every problem listed (file, line, path, message) and
+ * no resource is registered, so nothing is applied.
  *
  * @example
  * ```ts
