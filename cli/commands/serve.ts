@@ -94,6 +94,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
         store: cp.store,
         dataDir: join(dataDir, "smtp"),
         ...smtp,
+        onError: (e) => io.stderr(`mailplane serve: SMTP delivery queue: ${e.message}\n`),
         policy: {
           onError: (e) => io.stderr(`mailplane serve: SMTP policy refresh failed: ${(e as Error).message}\n`),
         },

@@ -103,6 +103,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
       dataDir: join(dataDir, "smtp"),
       ...smtp,
       greetingDelayMs: delay,
+      onError: (e) => io.stderr(`mailplane smtp: delivery queue: ${e.message}\n`),
       policy: {
         onError: (e) => io.stderr(`mailplane smtp: policy refresh failed: ${(e as Error).message}\n`),
       },

@@ -78,6 +78,11 @@ export interface SmtpEngineOptions {
   burstHoldMs?: number;
   /** The message log; default a JSON-lines file in the data directory. */
   log?: MessageLog;
+  /**
+   * Told about faults no client sees (a message whose bytes were lost from the spool, a write that
+   * failed during delivery); default a line on standard error.
+   */
+  onError?: (err: Error) => void;
   now?: () => number;
 }
 
@@ -261,7 +266,13 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     failedIds.delete(meta.id);
     events.emit("settled", meta);
   });
-  queue.on("error", (err) => events.emit("queue-error", err));
+  // Loud, not silent: an operator must hear of a message the spool could not read.
+  const onError =
+    opts.onError ?? ((err: Error) => process.stderr.write(`mailplane: delivery queue: ${err.message}\n`));
+  queue.on("error", (err: Error) => {
+    onError(err);
+    events.emit("queue-error", err);
+  });
 
   const tls = await tlsMaterial(join(dataDir, "tls"), hostname, opts.tls);
   const gate = new ConnectionGate(opts.maxConnectionsPerIp ?? 100);
@@ -322,7 +333,7 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
   }, 3_600_000);
   purge.unref();
 
-  const operations = createOperations({ queue, quarantine, log, now, lockout });
+  const operations = createOperations({ queue, quarantine, log, now, lockout, snapshot });
   let closed = false;
   return {
     inboundPort,

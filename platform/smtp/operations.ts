@@ -2,9 +2,54 @@
 import { applyEdits } from "./content/headers.ts";
 import type { LoginLockout } from "./lockout.ts";
 import type { DomainStatistics, LogEntry, LogQuery, MessageLog } from "./log.ts";
+import { rcptTo } from "./phases/rcpt-to.ts";
+import { replyLine } from "./phases/result.ts";
+import type { PolicySnapshot } from "./policy/snapshot.ts";
 import type { QuarantineEntry, QuarantineQuery, QuarantineStore } from "./quarantine.ts";
 import { newQueueId } from "./receive.ts";
-import type { Queue, QueueView } from "./spool/queue.ts";
+import { type ConnectionContext, newTransaction } from "./session.ts";
+import type { Queue, QueuedMessage, QueueView } from "./spool/queue.ts";
+
+/** A release refused because no recipient of the held message accepts mail any more (the API's 409). */
+export class ReleaseRefusedError extends Error {
+  readonly code = "MP_CONFLICT";
+}
+
+/**
+ * Resolves a held message's recipients again, as RCPT TO would now, for the client that sent it:
+ * users disabled or deleted, aliases changed or removed since it was held are honoured. Returns the
+ * recipients that still accept it and the refusal lines of the others.
+ * @example resolveRecipientsAgain(snapshot, held.message) // { recipients: [...], refused: ["<bob@…>: 550 5.2.1 …"] }
+ */
+export function resolveRecipientsAgain(
+  snapshot: PolicySnapshot,
+  message: QueuedMessage,
+): { recipients: QueuedMessage["recipients"]; refused: string[] } {
+  const c = message.client;
+  const conn: ConnectionContext = {
+    id: `release-${message.id}`,
+    listener: c.listener === "internal" ? "submission" : c.listener,
+    remoteAddress: c.ip,
+    helo: c.helo,
+    secure: c.tls,
+    user: c.user ? { address: c.user, accountId: "", domain: c.user.split("@")[1] ?? "" } : null,
+  };
+  const tx = newTransaction(message.sender, null);
+  const recipients: QueuedMessage["recipients"] = [];
+  const refused: string[] = [];
+  for (const r of message.recipients) {
+    const verdict = rcptTo(snapshot, conn, tx, r.rcpt);
+    if (verdict.action === "accept") {
+      recipients.push({ rcpt: r.rcpt, address: verdict.value.address, targets: verdict.value.targets });
+    } else if (verdict.action === "reject") {
+      refused.push(`<${r.rcpt}>: ${replyLine(verdict)}`);
+    } else {
+      // A temporary answer (the transaction grouping's 452) does not apply to one held message.
+      recipients.push(r);
+    }
+  }
+  return { recipients, refused };
+}
 
 /**
  * What the operations API calls. Domain scoping (an account sees only its domains) is the API's
@@ -22,7 +67,12 @@ export interface SmtpOperations {
   listQuarantine(query?: QuarantineQuery): QuarantineEntry[];
   getQuarantined(id: string): QuarantineEntry | undefined;
   quarantinedMessage(id: string): Promise<Buffer | undefined>;
-  /** Delivers a held message to its recipients; resolves to the new queue ID, or undefined when unknown. */
+  /**
+   * Delivers a held message to the recipients that accept it now (RCPT TO resolved again); resolves to
+   * the new queue ID, or undefined when unknown. The message is durable in the queue before its
+   * quarantine copy is deleted.
+   * @throws ReleaseRefusedError when no recipient accepts it any more (it stays held).
+   */
   releaseQuarantined(id: string): Promise<string | undefined>;
   deleteQuarantined(id: string): Promise<boolean>;
   /** Deletes held messages past their quarantine days; returns their IDs. */
@@ -42,6 +92,8 @@ export function createOperations(deps: {
   log: MessageLog;
   lockout: LoginLockout;
   now: () => number;
+  /** The policy in force, for releases. */
+  snapshot: () => PolicySnapshot;
 }): SmtpOperations {
   const { queue, quarantine, log } = deps;
   return {
@@ -69,14 +121,21 @@ export function createOperations(deps: {
     async releaseQuarantined(id) {
       const held = await quarantine.read(id);
       if (!held) return undefined;
+      const { recipients, refused } = resolveRecipientsAgain(deps.snapshot(), held.message);
+      if (recipients.length === 0)
+        throw new ReleaseRefusedError(`no recipient accepts message ${id} now: ${refused.join("; ")}`);
       const newId = newQueueId(deps.now());
-      // Released mail is delivered as it was held, verdict headers included, to the original targets.
+      // Released mail is delivered as it was held, verdict headers included. Its body goes into the
+      // journal with it (never a body file: the quarantine copy is the only one left), and the copy
+      // is deleted only once the queue made it durable.
+      const { bodyFile: _gone, ...message } = held.message;
       await queue.accept(
-        { ...held.message, id: newId, disposition: "deliver", origin: "release" },
+        { ...message, id: newId, recipients, disposition: "deliver", origin: "release" },
         held.body,
       );
       await quarantine.delete(id);
-      log.update(id, "released", `released as ${newId}`);
+      const notTo = refused.length > 0 ? `; not to ${refused.join("; ")}` : "";
+      log.update(id, "released", `released as ${newId}${notTo}`);
       return newId;
     },
     async deleteQuarantined(id) {

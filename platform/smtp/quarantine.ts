@@ -1,9 +1,8 @@
 /** The quarantine: held messages on disk (synced), listed, viewed, released, deleted and purged after their days. */
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
-import { open, readFile, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { applyEdits } from "./content/headers.ts";
-import { decodeRecord, encodeRecord, fsyncDir } from "./spool/journal.ts";
+import { ensureDir, nodeFs, type SpoolFs } from "./spool/fs.ts";
+import { decodeRecord, encodeRecord } from "./spool/journal.ts";
 import type { QueuedMessage } from "./spool/queue.ts";
 
 /** One quarantined message as the operations API lists it. */
@@ -35,7 +34,10 @@ export interface QuarantineQuery {
 /**
  * Quarantined messages, one file each (`<id>.msg`: the queued message's meta and its bytes), written
  * and synced before the queue forgets the message. The index is in memory, rebuilt from the files
- * at start, so listing never reads message bodies.
+ * at start, so listing never reads message bodies. A file holds the whole message, even when the
+ * queue kept its body in a file of its own (that file goes when the queue lets the message go).
+ * Deleting syncs the folder, so a released message does not come back after a crash to be released
+ * twice.
  *
  * @example
  * const q = await QuarantineStore.open("/data/quarantine");
@@ -45,17 +47,23 @@ export interface QuarantineQuery {
 export class QuarantineStore {
   readonly dir: string;
   readonly #index = new Map<string, QuarantineEntry>();
+  readonly #fs: SpoolFs;
 
-  private constructor(dir: string) {
+  private constructor(dir: string, fs: SpoolFs) {
     this.dir = dir;
+    this.#fs = fs;
   }
 
-  static async open(dir: string): Promise<QuarantineStore> {
-    mkdirSync(dir, { recursive: true });
-    const store = new QuarantineStore(dir);
-    for (const file of readdirSync(dir)) {
+  /**
+   * Opens (or creates) the quarantine folder and indexes its messages.
+   * @param fs the file system; default node:fs.
+   */
+  static async open(dir: string, fs: SpoolFs = nodeFs): Promise<QuarantineStore> {
+    await ensureDir(fs, dir);
+    const store = new QuarantineStore(dir, fs);
+    for (const file of fs.readdirSync(dir)) {
       if (!file.endsWith(".msg")) continue;
-      const rec = decodeRecord(readFileSync(join(dir, file)));
+      const rec = decodeRecord(fs.readFileSync(join(dir, file)));
       if (rec) {
         const { entry } = rec.meta as { entry: QuarantineEntry };
         store.#index.set(entry.id, entry);
@@ -84,15 +92,17 @@ export class QuarantineStore {
       score: meta.score,
     };
     const path = join(this.dir, `${meta.id}.msg`);
-    const fh = await open(`${path}.tmp`, "w");
+    // The body is stored here whole: the queue's own body file is removed once the message is held.
+    const { bodyFile: _queued, ...message } = meta;
+    const fh = await this.#fs.open(`${path}.tmp`, "w");
     try {
-      await fh.writev(encodeRecord({ entry, message: meta }, body));
+      await fh.writev(encodeRecord({ entry, message }, body));
       await fh.sync();
     } finally {
       await fh.close();
     }
-    await rename(`${path}.tmp`, path);
-    await fsyncDir(this.dir);
+    await this.#fs.rename(`${path}.tmp`, path);
+    await this.#fs.syncDir(this.dir);
     this.#index.set(entry.id, entry);
     return entry;
   }
@@ -128,25 +138,32 @@ export class QuarantineStore {
     id: string,
   ): Promise<{ entry: QuarantineEntry; message: QueuedMessage; body: Buffer } | undefined> {
     if (!this.#index.has(id)) return undefined;
-    const rec = decodeRecord(await readFile(join(this.dir, `${id}.msg`)));
+    const rec = decodeRecord(await this.#fs.readFile(join(this.dir, `${id}.msg`)));
     if (!rec) return undefined;
     const { entry, message } = rec.meta as { entry: QuarantineEntry; message: QueuedMessage };
     return { entry, message, body: Buffer.from(rec.body) };
   }
 
-  /** Deletes a held message. False when unknown. */
+  /** Deletes a held message, durably. False when unknown. */
   async delete(id: string): Promise<boolean> {
-    if (!this.#index.delete(id)) return false;
-    await unlink(join(this.dir, `${id}.msg`)).catch(() => {});
+    if (!(await this.#remove(id))) return false;
+    await this.#fs.syncDir(this.dir);
     return true;
   }
 
-  /** Deletes every message past its quarantine days; returns the IDs removed. */
+  async #remove(id: string): Promise<boolean> {
+    if (!this.#index.delete(id)) return false;
+    await this.#fs.unlink(join(this.dir, `${id}.msg`)).catch(() => {});
+    return true;
+  }
+
+  /** Deletes every message past its quarantine days (one folder sync for all); returns the IDs removed. */
   async purge(now = new Date()): Promise<string[]> {
     const expired = [...this.#index.values()]
       .filter((e) => e.expiresAt <= now.toISOString())
       .map((e) => e.id);
-    for (const id of expired) await this.delete(id);
+    for (const id of expired) await this.#remove(id);
+    if (expired.length > 0) await this.#fs.syncDir(this.dir);
     return expired;
   }
 }

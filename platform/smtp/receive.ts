@@ -1,6 +1,5 @@
 /** Receiving DATA: stream → scan (+ SPF in parallel) → verdict → durable queue → the reply, and the log entry. */
 import { randomBytes } from "node:crypto";
-import { type FileHandle, open, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { MessageScanner, type ScanResult } from "./content/scan.ts";
@@ -11,6 +10,7 @@ import { senderAllowed } from "./phases/mail-from.ts";
 import { defer, type Refusal, replyLine } from "./phases/result.ts";
 import type { DomainPolicy, PolicySnapshot } from "./policy/snapshot.ts";
 import type { ConnectionContext, Transaction } from "./session.ts";
+import type { SpoolFile, SpoolFs } from "./spool/fs.ts";
 import type { Queue, QueuedMessage } from "./spool/queue.ts";
 
 /** What receiving needs from the engine. */
@@ -99,8 +99,13 @@ export function logEntry(
   };
 }
 
-/** Receives the message body into memory, spilling to `<bodies>/<id>` past the inline limit. */
+/**
+ * Receives the message body into memory, spilling to `<bodies>/<id>` past the inline limit. The
+ * spill file is closed however the stream ends: an aborted DATA (the client went away) must not
+ * leave a descriptor open.
+ */
 function readBody(
+  fs: SpoolFs,
   stream: Readable,
   scanner: MessageScanner,
   inlineLimit: number,
@@ -111,7 +116,7 @@ function readBody(
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let file: FileHandle | null = null;
+    let file: SpoolFile | null = null;
     let writing: Promise<void> = Promise.resolve();
     let failed: Error | null = null;
     const fail = (err: unknown) => {
@@ -129,13 +134,22 @@ function readBody(
       const pending = file ? [chunk] : [...chunks.splice(0), chunk];
       writing = writing
         .then(async () => {
-          file ??= await open(spillPath, "w");
+          file ??= await fs.open(spillPath, "w");
           await file.writev(pending);
         })
         .catch(fail)
         .finally(() => stream.resume());
     });
-    stream.once("error", reject);
+    stream.once("error", (err) => {
+      fail(err);
+      // Let a running write finish, then close the spill file (the caller removes it).
+      writing
+        .then(() => (file as SpoolFile | null)?.close())
+        .then(
+          () => reject(failed),
+          () => reject(failed),
+        );
+    });
     stream.once("end", () => {
       writing
         .then(async () => {
@@ -190,13 +204,14 @@ export async function receiveMessage(
   const recipients = tx.recipients.map((r) => r.address);
   const logDomain = domain?.name ?? conn.user?.domain ?? null;
   try {
-    received = await readBody(stream, scanner, deps.inlineLimit, spillPath);
+    received = await readBody(deps.queue.fs, stream, scanner, deps.inlineLimit, spillPath);
     [scan, spf] = await Promise.all([scanner.end(), spfPromise]);
   } catch {
-    await unlink(spillPath).catch(() => {});
+    await deps.queue.fs.unlink(spillPath).catch(() => {});
     return defer(451, "4.3.0", "Temporary local problem while receiving the message, try again later");
   }
-  const cleanup = () => (received.spilled ? unlink(spillPath).catch(() => {}) : Promise.resolve());
+  const cleanup = () =>
+    received.spilled ? deps.queue.fs.unlink(spillPath).catch(() => {}) : Promise.resolve();
   // smtp-server answers 552 5.3.4 itself when the hard limit was passed (rejectOversized).
   if (stream.sizeExceeded) {
     await cleanup();

@@ -96,7 +96,11 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
 
   serve(app, "releaseQuarantinedMessage", async (request) => {
     const { ops, entry, message } = await quarantined(request);
-    const queueId = await ops.releaseQuarantined(entry.id);
+    const queueId = await ops.releaseQuarantined(entry.id).catch((err: Error & { code?: string }) => {
+      // Every recipient refuses it now (disabled, deleted): it stays held.
+      if (err.code === "MP_CONFLICT") throw problem("MP_CONFLICT", err.message);
+      throw err;
+    });
     if (!queueId) throw notFound(message);
     return { id: entry.id, queueId };
   });

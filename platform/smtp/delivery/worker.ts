@@ -8,6 +8,7 @@ import type { Bounce, Deliver, DeliveryOutcome, QueuedMessage, TargetState } fro
 import type { AutoResponder } from "./autoreply.ts";
 import { buildDsn } from "./dsn.ts";
 import type { MaildirStore } from "./maildir.ts";
+import { targetRefusal } from "./recheck.ts";
 import type { Hop, Relay, RelayResult } from "./relay.ts";
 
 /** Injects a message the engine itself writes (bounce, auto-reply) into the queue, from the null sender. */
@@ -69,7 +70,8 @@ const outcome = (key: string, r: RelayResult): DeliveryOutcome => ({
  * Builds the queue's delivery function. Header edits (verdict headers, subject tag) are applied
  * once per message; each Maildir copy also gets Return-Path and Delivered-To (RFC 5321 §4.4).
  * Relay and remote targets are grouped so each destination sees one transaction with all its
- * recipients.
+ * recipients. Mailbox and relay targets are checked against the policy in force first (see
+ * {@link targetRefusal}): mail that waited in the queue or the quarantine follows later changes.
  */
 export function createDeliver(deps: DeliverDeps): Deliver {
   return async (meta, body, targets) => {
@@ -81,8 +83,14 @@ export function createDeliver(deps: DeliverDeps): Deliver {
     const relayGroups = new Map<string, TargetState[]>();
     const remoteGroups = new Map<string, TargetState[]>();
     const jobs: Promise<void>[] = [];
+    const snapshot = deps.snapshot();
     targets.forEach((t, index) => {
       const target: DeliveryTarget = t.target;
+      const refused = targetRefusal(snapshot, target);
+      if (refused) {
+        outcomes.push({ key: t.key, status: "failed", ...refused });
+        return;
+      }
       if (target.kind === "mailbox") {
         jobs.push(
           (async () => {

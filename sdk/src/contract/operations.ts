@@ -257,11 +257,13 @@ export const endpoints: readonly Endpoint[] = [
     operationId: "releaseQuarantinedMessage",
     method: "POST",
     path: "/v1/domains/:domain/quarantine/:message/release",
-    summary: "Release a quarantined message: it is delivered to its recipients and leaves the quarantine.",
+    summary:
+      "Release a quarantined message: it is delivered to the recipients that accept it now (409 when none does) and leaves the quarantine.",
     access: "write",
     params: MessageParams,
     response: QuarantineRelease,
     successStatuses: [200],
+    errors: ["MP_NOT_FOUND", "MP_CONFLICT"],
   },
   {
     ...base,
