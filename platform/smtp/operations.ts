@@ -1,6 +1,5 @@
 /** Operations on a running engine for the control plane: delivery queue, quarantine, message log, statistics. */
 import { applyEdits } from "./content/headers.ts";
-import type { LoginLockout } from "./lockout.ts";
 import type { DomainStatistics, LogEntry, LogQuery, MessageLog } from "./log.ts";
 import { rcptTo } from "./phases/rcpt-to.ts";
 import { replyLine } from "./phases/result.ts";
@@ -80,9 +79,6 @@ export interface SmtpOperations {
 
   searchLog(query: LogQuery): LogEntry[];
   statistics(domain: string, from?: string, to?: string): DomainStatistics;
-
-  /** Lifts an IP's SMTP AUTH lockout. */
-  unlockIp(ip: string): void;
 }
 
 /** Builds the operations of an engine's parts. */
@@ -90,7 +86,6 @@ export function createOperations(deps: {
   queue: Queue;
   quarantine: QuarantineStore;
   log: MessageLog;
-  lockout: LoginLockout;
   now: () => number;
   /** The policy in force, for releases. */
   snapshot: () => PolicySnapshot;
@@ -150,6 +145,5 @@ export function createOperations(deps: {
     },
     searchLog: (query) => log.search(query),
     statistics: (domain, from, to) => log.statistics(domain, from, to),
-    unlockIp: (ip) => deps.lockout.clear(ip),
   };
 }
