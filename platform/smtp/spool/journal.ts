@@ -131,6 +131,8 @@ interface OpenSegment {
   seq: number;
   fh: SpoolFile;
   syncing: number;
+  /** The file's size: records fill it up to here (more than `segmentBytes` for a record of its own). */
+  bytes: number;
 }
 
 /**
@@ -274,8 +276,13 @@ export class Journal {
       }
     }
     // Marks whose segment is gone belong to nothing: numbers are not reused, but keep the folder clean.
+    // (Those of the finished segments just removed are gone already: `files` was listed before.)
     for (const f of files) {
-      if (/^\d{12}\.done$/.test(f) && !journal.#segments.has(Number(f.slice(0, 12))))
+      if (
+        /^\d{12}\.done$/.test(f) &&
+        !journal.#segments.has(Number(f.slice(0, 12))) &&
+        fs.existsSync(join(dir, f))
+      )
         fs.unlinkSync(join(dir, f));
     }
     for (const f of files.filter((name) => /^spare-\d+\.seg$/.test(name))) {
@@ -366,6 +373,20 @@ export class Journal {
         this.#doneWriting = this.#doneWriting.then(() => this.#writeDone());
       });
     }
+  }
+
+  /**
+   * Marks a record done and resolves once the mark is on disk (its `.done` file and the folder
+   * synced, or the finished segment's removal synced). For a record naming a file of its own (a
+   * spilled body): that file may go only then, or a crash could bring back the record without it.
+   */
+  async markDoneDurably(ref: JournalRef): Promise<void> {
+    this.markDone(ref);
+    // markDone writes its batch in an immediate scheduled before this one: wait for that write.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await this.#doneWriting;
+    await this.#doneHandles.get(ref.segment)?.datasync();
+    await this.#fs.syncDir(this.dir);
   }
 
   /** Waits for queued commits and done marks, then closes the files. */
@@ -467,10 +488,11 @@ export class Journal {
     while (this.#spares.length > 0) {
       const spare = this.#spares.pop()!;
       try {
-        if (this.#fs.sizeSync(spare) < bytes) throw new Error("spare too small");
+        const size = this.#fs.sizeSync(spare);
+        if (size < bytes) throw new Error("spare too small");
         await this.#fs.rename(spare, path);
         await this.#fs.syncDir(this.dir);
-        return { seq, fh: await this.#fs.open(path, "r+"), syncing: 0 };
+        return { seq, fh: await this.#fs.open(path, "r+"), syncing: 0, bytes: size };
       } catch {
         await this.#fs.unlink(spare).catch(() => {});
       }
@@ -484,7 +506,7 @@ export class Journal {
       await fh.close();
       throw err;
     }
-    return { seq, fh, syncing: 0 };
+    return { seq, fh, syncing: 0, bytes };
   }
 
   #use(next: OpenSegment): void {
@@ -501,7 +523,8 @@ export class Journal {
     const old = this.#open;
     let next = this.#next ? await this.#next : null;
     this.#next = null;
-    if (!next || minBytes > this.segmentBytes) {
+    // A record larger than the prepared segment gets a segment of its own size.
+    if (!next || minBytes > next.bytes) {
       if (next) {
         await next.fh.close();
         await this.#fs.unlink(join(this.dir, segmentName(next.seq)));
@@ -531,7 +554,9 @@ export class Journal {
         while (this.#syncing >= this.#syncsAllowed())
           await new Promise<void>((r) => this.#syncWaiters.push(r));
         // Take the queued records that fit in the current segment; rotate when the first does not.
-        const room = this.segmentBytes - this.#position;
+        // The open segment's own size: one made for a large record is larger than segmentBytes
+        // (measuring against segmentBytes rotated forever on a record that never fits).
+        const room = this.#open.bytes - this.#position;
         let take = 0;
         let bytes = 0;
         while (take < this.#queue.length && bytes + this.#queue[take]!.bytes <= room)

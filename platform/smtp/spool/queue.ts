@@ -703,15 +703,31 @@ export class Queue extends EventEmitter {
     this.#arm(e.nextAttemptAt);
   }
 
+  /**
+   * Lets a message go. A body file of its own goes last, once the journal record or deferred copy
+   * naming it is gone for good: otherwise a crash could bring the message back without its bytes,
+   * and recovery would bounce as lost a message that was delivered or quarantined. (Done marks are
+   * not synced for other messages: a lost one means a second delivery, never a loss.)
+   */
   async #settle(e: Entry): Promise<void> {
     this.#entries.delete(e.meta.id);
     this.#dropBody(e);
-    if (e.ref) this.#journal.markDone(e.ref);
-    if (e.deferredPath) {
-      await this.fs.unlink(e.deferredPath).catch(() => {});
-      await this.fs.unlink(e.deferredPath.replace(/\.msg$/, ".state")).catch(() => {});
+    const bodyFile = e.meta.bodyFile;
+    let forgotten = true;
+    try {
+      if (e.ref && bodyFile) await this.#journal.markDoneDurably(e.ref);
+      else if (e.ref) this.#journal.markDone(e.ref);
+      if (e.deferredPath) {
+        await this.fs.unlink(e.deferredPath).catch(() => {});
+        await this.fs.unlink(e.deferredPath.replace(/\.msg$/, ".state")).catch(() => {});
+        if (bodyFile) await this.fs.syncDir(this.#deferredDir);
+      }
+    } catch (err) {
+      // The body file stays (the next start removes it once nothing names it).
+      forgotten = false;
+      this.emit("error", err);
     }
-    if (e.meta.bodyFile) await this.fs.unlink(join(this.bodiesDir, e.meta.bodyFile)).catch(() => {});
+    if (bodyFile && forgotten) await this.fs.unlink(join(this.bodiesDir, bodyFile)).catch(() => {});
     this.emit("settled", e.meta);
   }
 
