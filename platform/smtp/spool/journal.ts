@@ -370,7 +370,9 @@ export class Journal {
       this.#doneScheduled = true;
       setImmediate(() => {
         this.#doneScheduled = false;
-        this.#doneWriting = this.#doneWriting.then(() => this.#writeDone());
+        // A mark that cannot be written (disk full, folder gone) is a mark lost: the record is
+        // delivered again after a restart, as after a crash. Not an unhandled rejection.
+        this.#doneWriting = this.#doneWriting.then(() => this.#writeDone()).catch(() => {});
       });
     }
   }
