@@ -154,6 +154,8 @@ describe("releasing quarantined mail (engine, nodemailer client)", () => {
       await t.events.settled(queueId!);
       expect(mailboxFiles(t, "alice@example.com")).toHaveLength(before + 1);
       expect(mailboxFiles(t, "bob@example.com").some((m) => m.includes("held for two"))).toBe(false);
+      // Resolved again at release, not refused at delivery: bob is not a recipient of the released copy.
+      expect(t.events.all("failed").filter(([meta]) => meta.id === queueId)).toEqual([]);
     } finally {
       t.policy.set(buildPolicySnapshot(tenancy()));
     }
