@@ -220,6 +220,7 @@ async function recover(disk: PowerLossFs): Promise<Recovered> {
   ];
   if (p.queue.size > 0) problems.push(`${p.queue.size} message(s) left in the queue`);
   await p.queue.close();
+  if (disk.openDescriptors > 0) problems.push(`${disk.openDescriptors} Maildir file(s) left open`);
   const copies = new Map<string, number>();
   for (const user of USERS) {
     const dir = `${maildirOf(MAIL, `${user}@${DOMAIN}`)}/new`;
