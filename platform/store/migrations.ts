@@ -133,6 +133,15 @@ export const MIGRATIONS: readonly Migration[] = [
       "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL, created_at TEXT NOT NULL)",
     ],
   },
+  {
+    version: 4,
+    name: "object generations: each object's lifetime gets its own ID (a Domain's data belongs to one lifetime)",
+    statements: [
+      // '' marks objects created before generations existed: the engine files their mail data under
+      // the layout of that time (see platform/smtp/owners.ts).
+      "ALTER TABLE objects ADD COLUMN generation TEXT NOT NULL DEFAULT ''",
+    ],
+  },
 ];
 
 const TOKENS: Record<SqlDriver["dialect"], Record<string, string>> = {
