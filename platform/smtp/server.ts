@@ -12,6 +12,7 @@ import { SMTPConnection } from "smtp-server/lib/smtp-connection.js";
 import { useFastDataReader } from "./data-stream.ts";
 import type { LoginLockout } from "./lockout.ts";
 import type { MessageLog } from "./log.ts";
+import { ownerOf } from "./owners.ts";
 import { AUTH_MECHANISMS, authenticate, type CredentialSource } from "./phases/auth.ts";
 import { type ConnectionGate, connect } from "./phases/connect.ts";
 import { mailFrom } from "./phases/mail-from.ts";
@@ -309,11 +310,11 @@ function logRefusedRecipient(
     logEntry(ctx, {
       id: `${ctx.id}-${tx.recipients.length}-${Date.now().toString(36)}`,
       sender: tx.mailFrom,
-      recipients: [rcpt.toLowerCase()],
-      domain: domain.name,
       classification: verdict.tag === "blocked" ? "blocked" : "rejected",
       action: "rejected",
       reply: replyLine(verdict),
     }),
+    // The refused recipient's domain only: the refusal is its policy's, and its business.
+    [{ owner: ownerOf(domain), recipients: [rcpt.toLowerCase()] }],
   );
 }

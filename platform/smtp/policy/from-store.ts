@@ -62,7 +62,7 @@ function accountInputs(
     const spec = o.spec as Record<string, unknown>;
     switch (o.kind) {
       case "Domain":
-        a.domains.push(spec as unknown as DomainInput);
+        a.domains.push({ ...(spec as unknown as DomainInput), generation: o.generation });
         break;
       case "Route":
         a.routes.push(spec as unknown as RouteInput);
@@ -170,6 +170,9 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
     // …and put back what the rebuild produced; main names win over alias names.
     for (const [name, policy] of partial.domains)
       if (name === policy.name || !domains.has(name)) domains.set(name, policy);
+    const declared = new Map(current.declared);
+    for (const name of rebuilt) declared.delete(name);
+    for (const [name, d] of partial.declared) declared.set(name, d);
     let aliases = 0;
     let users = 0;
     let count = 0;
@@ -179,10 +182,11 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
       aliases += policy.aliases.size + (policy.catchAllAlias ? 1 : 0);
       users += policy.users.size;
     }
-    current = { revision: toRevision, domains, counts: { domains: count, aliases, users } };
+    current = { revision: toRevision, domains, declared, counts: { domains: count, aliases, users } };
     revision = toRevision;
   };
 
+  const listeners = new Set<() => void>();
   let running = false;
   let ready = false;
   let pending: { revision: number; changes: Change[] | null }[] = [];
@@ -203,6 +207,7 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
               target,
             );
           opts.onUpdate?.(revision, performance.now() - started);
+          for (const listener of listeners) listener();
         } catch (error) {
           opts.onError?.(error);
         }
@@ -245,6 +250,10 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
     reached(target) {
       if (revision >= target) return Promise.resolve();
       return new Promise((resolve) => waiters.push({ revision: target, resolve }));
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
     close() {
       stop();

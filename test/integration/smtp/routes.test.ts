@@ -100,7 +100,7 @@ describe("a routed domain whose routes are all down, then come back", () => {
     expect(run.replyTo(".")).toMatchObject({ code: 250 });
     const id = run.queueId()!;
     await t.events.next("deferred", (meta, target) => meta.id === id && target.attempts >= 2);
-    const view = t.engine.operations.getQueued(id)!;
+    const view = t.engine.queue.get(id)!;
     expect(view.state).toBe("deferred");
     expect(view.lastError).toContain(`127.0.0.1:${ports[1]}`);
     const back = await sink([], ports[1]);
