@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { SMTPServer } from "smtp-server";
 import { type DnsResolver, SpfCache } from "./content/spf.ts";
 import { AutoResponder } from "./delivery/autoreply.ts";
-import { MaildirStore } from "./delivery/maildir.ts";
+import { MaildirStore, maildirOf } from "./delivery/maildir.ts";
 import { type Hop, Relay } from "./delivery/relay.ts";
 import { createBounce, createDeliver, type Inject } from "./delivery/worker.ts";
 import { currentLifetime, DataLifecycle } from "./lifecycle.ts";
@@ -19,6 +19,7 @@ import { type MessageView, ownedBy, ownerOf, viewsOfMessage } from "./owners.ts"
 import type { CredentialSource } from "./phases/auth.ts";
 import { ConnectionGate } from "./phases/connect.ts";
 import { rcptTo } from "./phases/rcpt-to.ts";
+import { splitMailbox } from "./policy/matchers.ts";
 import type { PolicySnapshot } from "./policy/snapshot.ts";
 import { QuarantineStore } from "./quarantine.ts";
 import { logEntry, newQueueId, receivedField } from "./receive.ts";
@@ -99,6 +100,8 @@ export interface SmtpEngine {
   dataDir: string;
   /** `<dataDir>/mail`: Maildirs as `<domain>@<generation>/<local>/{tmp,new,cur}` (see maildirOf). */
   mailRoot: string;
+  /** The Maildir folder of a local address in its Domain's current lifetime. */
+  maildirOf(address: string): string;
   queue: Queue;
   quarantine: QuarantineStore;
   log: MessageLog;
@@ -380,6 +383,10 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     hostname,
     dataDir,
     mailRoot,
+    maildirOf(address) {
+      const domain = splitMailbox(address)?.domain ?? "";
+      return maildirOf(mailRoot, address, snapshot().domains.get(domain)?.generation ?? "");
+    },
     queue,
     quarantine,
     log,
