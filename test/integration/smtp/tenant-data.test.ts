@@ -1,0 +1,170 @@
+/** Message data per owner on both stores: a re-created domain starts empty, and a mixed-tenant message shows to each account as its own part. */
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GTUBE } from "../../../platform/smtp/content/scan.ts";
+import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
+import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
+import { BACKENDS, type Harness, startHarness, uniqueDomain } from "../api/harness.ts";
+import { EventLog, HOSTNAME, swaks } from "./support/harness.ts";
+
+describe.each(BACKENDS)("message data per owner on $name", (backend) => {
+  let h: Harness;
+  let engine: EngineOnStore | undefined;
+  let events: EventLog;
+  let acme: { id: string; token: string };
+  let other: { id: string; token: string };
+  const as = (t: { token: string }) => ({ token: t.token });
+  const put = async (t: { token: string }, path: string, body: object) => {
+    const res = await h.call("PUT", path, { ...as(t), body });
+    if (res.status >= 300) throw new Error(`${path}: ${res.status} ${res.text}`);
+  };
+  const del = async (t: { token: string }, path: string) => {
+    const res = await h.call("DELETE", path, as(t));
+    if (res.status >= 300) throw new Error(`${path}: ${res.status} ${res.text}`);
+  };
+  /** Until the engine enforces the store as it is now, and its data lifecycle has run on that. */
+  const engineCaughtUp = async () => {
+    await engine!.policy.reached(await h.cp.store.revision());
+    await engine!.lifecycle.reconcile();
+  };
+  const since = () => encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString());
+
+  beforeAll(async () => {
+    h = await startHarness(backend, { smtp: () => engine?.operations });
+    acme = await h.tenant("acme");
+    other = await h.tenant("other");
+    engine = await startSmtpEngineOnStore({
+      store: h.cp.store,
+      dataDir: `${h.dataDir}/smtp`,
+      hostname: HOSTNAME,
+      resolver: NO_DNS,
+      inbound: { host: "127.0.0.1", port: 0 },
+      submission: { host: "127.0.0.1", port: 0 },
+    });
+    events = new EventLog(engine);
+  });
+  afterAll(async () => {
+    await engine?.close();
+    await h.close();
+  });
+
+  it("starts a domain deleted by one account and created by another empty: quarantine, log and statistics, with the old files gone", async () => {
+    const name = uniqueDomain("life");
+    await put(acme, `/v1/domains/${name}`, { name });
+    await put(acme, `/v1/domains/${name}/users/alice@${name}`, {
+      address: `alice@${name}`,
+      password: "Correct-Horse-7",
+    });
+    await engineCaughtUp();
+    const clean = await swaks(engine!.inboundPort, ["--to", `alice@${name}`, "--from", "s@outside.example"]);
+    await events.settled(clean.queueId()!);
+    const spam = await swaks(engine!.inboundPort, [
+      "--to",
+      `alice@${name}`,
+      "--from",
+      "s@outside.example",
+      "--header",
+      "Subject: first owner's secret",
+      "--body",
+      GTUBE,
+    ]);
+    expect(spam.replyTo(".")).toMatchObject({ code: 550, enhanced: "5.7.1" });
+    const [held] = await events.next("quarantined", (m) => m.subject === "first owner's secret");
+    const mailbox = engine!.maildirOf(`alice@${name}`);
+    expect(readdirSync(join(mailbox, "new"))).toHaveLength(1);
+    const quarantineFile = join(engine!.quarantine.dir, `${held.id}.msg`);
+    expect(existsSync(quarantineFile)).toBe(true);
+    const before = await h.call("GET", `/v1/domains/${name}/statistics?since=${since()}`, as(acme));
+    expect(before.body).toMatchObject({ total: 2, quarantined: 1 });
+    await (engine!.log as unknown as { flush(): Promise<void> }).flush();
+    const logDirs = () =>
+      readdirSync(join(engine!.dataDir, "message-log", acme.id)).filter((d) => d.startsWith(`${name}@`));
+    expect(logDirs()).toHaveLength(1);
+
+    // pulumi destroy: the user, then the domain; then another account takes the name.
+    await put(acme, `/v1/domains/${name}/users/alice@${name}`, { address: `alice@${name}`, enabled: false });
+    await del(acme, `/v1/domains/${name}/users/alice@${name}`);
+    await del(acme, `/v1/domains/${name}`);
+    await put(other, `/v1/domains/${name}`, { name });
+    await put(other, `/v1/domains/${name}/users/alice@${name}`, {
+      address: `alice@${name}`,
+      password: "Other-Horse-8",
+    });
+    await engineCaughtUp();
+
+    const quarantine = await h.call("GET", `/v1/domains/${name}/quarantine`, as(other));
+    expect(quarantine.status).toBe(200);
+    expect(quarantine.body.items).toEqual([]);
+    expect((await h.call("GET", `/v1/domains/${name}/quarantine/${held.id}`, as(other))).status).toBe(404);
+    const log = await h.call("GET", `/v1/domains/${name}/message-log`, as(other));
+    expect(log.status).toBe(200);
+    expect(log.body.items).toEqual([]);
+    const stats = await h.call("GET", `/v1/domains/${name}/statistics?since=${since()}`, as(other));
+    expect(stats.body).toMatchObject({ total: 0, quarantined: 0, spam: 0, clean: 0, bytes: 0 });
+    // The first lifetime's files are gone: Maildir, quarantined message, log folder.
+    expect(existsSync(mailbox)).toBe(false);
+    expect(existsSync(quarantineFile)).toBe(false);
+    expect(logDirs()).toEqual([]);
+    // The new owner's mailbox is its own, and starts empty.
+    expect(engine!.maildirOf(`alice@${name}`)).not.toBe(mailbox);
+    const fresh = await swaks(engine!.inboundPort, ["--to", `alice@${name}`, "--from", "s@outside.example"]);
+    await events.settled(fresh.queueId()!);
+    expect(readdirSync(join(engine!.maildirOf(`alice@${name}`), "new"))).toHaveLength(1);
+    const after = await h.call("GET", `/v1/domains/${name}/message-log`, as(other));
+    expect(after.body.items.map((e: { id: string }) => e.id)).toEqual([fresh.queueId()]);
+  });
+
+  it("shows a mixed-tenant submission to each account as its own part, the Bcc never crossing accounts", async () => {
+    const a = uniqueDomain("a");
+    const b = uniqueDomain("b");
+    await put(acme, `/v1/domains/${a}`, { name: a });
+    await put(other, `/v1/domains/${b}`, { name: b });
+    for (const [t, address, password] of [
+      [acme, `alice@${a}`, "Alice-Horse-1"],
+      [acme, `hidden@${a}`, "Hidden-Horse-2"],
+      [other, `bob@${b}`, "Bob-Horse-3"],
+    ] as const) {
+      await put(t, `/v1/domains/${address.split("@")[1]}/users/${address}`, { address, password });
+    }
+    await engineCaughtUp();
+    // To: bob (the other account); Bcc: hidden (the sender's own account): envelope only.
+    const run = await swaks(engine!.submissionPort, [
+      "--tls",
+      "--auth",
+      "PLAIN",
+      "--auth-user",
+      `alice@${a}`,
+      "--auth-password",
+      "Alice-Horse-1",
+      "--from",
+      `alice@${a}`,
+      "--to",
+      `bob@${b},hidden@${a}`,
+      "--header",
+      `To: bob@${b}`,
+      "--header",
+      "Subject: mixed",
+    ]);
+    expect(run.replyTo(".")).toMatchObject({ code: 250 });
+    const id = run.queueId()!;
+    await events.settled(id);
+
+    const sender = await h.call("GET", `/v1/domains/${a}/message-log?subject=mixed`, as(acme));
+    expect(sender.body.items).toHaveLength(1);
+    expect(sender.body.items[0]).toMatchObject({
+      id,
+      domain: a,
+      listener: "submission",
+      delivery: "delivered",
+    });
+    expect([...sender.body.items[0].recipients].sort()).toEqual([`bob@${b}`, `hidden@${a}`].sort());
+
+    const recipient = await h.call("GET", `/v1/domains/${b}/message-log?subject=mixed`, as(other));
+    expect(recipient.body.items).toHaveLength(1);
+    expect(recipient.body.items[0]).toMatchObject({ id, domain: b, recipients: [`bob@${b}`] });
+    expect(recipient.text).not.toContain("hidden@");
+    const stats = await h.call("GET", `/v1/domains/${b}/statistics?since=${since()}`, as(other));
+    expect(stats.body).toMatchObject({ total: 1, clean: 1 });
+  });
+});
