@@ -35,6 +35,8 @@ options:
   --greeting-delay <ms>          wait before the 220 greeting (smtp-server's own is 100) [default 0]
   --burst-hold <ms>              while clients hand messages in, delivery waits until the oldest
                                  message waited this long; 0: deliver during bursts too [$MAILPLANE_SMTP_BURST_HOLD, default 5000]
+  --deleted-domain-data <purge|keep>  a deleted domain's log, quarantine, queued mail and Maildirs:
+                                 purge (delete them) or keep (sealed: never served) [$MAILPLANE_DELETED_DOMAIN_DATA, default purge]
   --api-listen <host:port>       also serve the /v1 HTTP API on the same store, its operations
                                  answered by this engine; port 0 picks one  [$MAILPLANE_SMTP_API_LISTEN, default off]
   -h, --help                     this help
@@ -50,6 +52,10 @@ export function smtpOptionsFrom(
     const hostname = opt("smtp-hostname", "MAILPLANE_SMTP_HOSTNAME");
     const noDns = opt("no-dns", "MAILPLANE_SMTP_NO_DNS");
     const burstHoldMs = wholeMilliseconds("burst-hold", opt("burst-hold", "MAILPLANE_SMTP_BURST_HOLD"));
+    const deletedDomainData = opt("deleted-domain-data", "MAILPLANE_DELETED_DOMAIN_DATA") ?? "purge";
+    if (deletedDomainData !== "purge" && deletedDomainData !== "keep") {
+      throw new Error(`--deleted-domain-data must be purge or keep, got ${JSON.stringify(deletedDomainData)}`);
+    }
     return {
       inbound: parseListenAddress(opt("smtp-listen", "MAILPLANE_SMTP_LISTEN") ?? defaults.smtpListen, false),
       submission: parseListenAddress(
@@ -59,6 +65,7 @@ export function smtpOptionsFrom(
       ...(hostname ? { hostname } : {}),
       ...(noDns && noDns !== "0" && noDns !== "false" ? { resolver: NO_DNS } : {}),
       ...(burstHoldMs !== undefined ? { burstHoldMs } : {}),
+      deletedDomainData: deletedDomainData as "purge" | "keep",
       ...(smarthost ? { smarthost: { ...smarthost, tls: "opportunistic" as const } } : {}),
     };
   } catch (error) {
@@ -85,6 +92,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     smarthost: { type: "string" },
     "greeting-delay": { type: "string" },
     "burst-hold": { type: "string" },
+    "deleted-domain-data": { type: "string" },
     "no-dns": { type: "boolean" },
     "api-listen": { type: "string" },
   });

@@ -87,6 +87,12 @@ export interface SmtpEngineOptions {
   logEntriesInMemory?: number;
   /** A message log file is rotated past this size; default 67,108,864 (64 MiB). */
   logFileBytes?: number;
+  /**
+   * What happens to a deleted domain's message data (log, quarantine, queued mail, Maildirs):
+   * "purge" deletes it once the engine sees the domain gone; "keep" leaves it on disk, sealed —
+   * no read names its lifetime any more, so nothing serves it. Default "purge".
+   */
+  deletedDomainData?: "purge" | "keep";
   now?: () => number;
 }
 
@@ -105,7 +111,7 @@ export interface SmtpEngine {
   queue: Queue;
   quarantine: QuarantineStore;
   log: MessageLog;
-  /** Purges a deleted domain's message data (runs after every policy change). */
+  /** Purges a deleted domain's message data after every policy change (nothing when `deletedDomainData` is "keep"). */
   lifecycle: DataLifecycle;
   operations: SmtpOperations;
   /** `delivered`, `deferred`, `failed`, `quarantined`, `settled` (from the queue), `injected`. */
@@ -368,6 +374,7 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     quarantine,
     queue,
     mailRoot,
+    keep: opts.deletedDomainData === "keep",
     onPurged: (report) => events.emit("purged", report),
   });
   await lifecycle.reconcile();

@@ -22,6 +22,8 @@ export interface DataLifecycleOptions {
   queue: Queue;
   /** The Maildir root (`<dataDir>/mail`). */
   mailRoot: string;
+  /** Keep a deleted domain's data on disk, sealed (`--deleted-domain-data keep`): reconcile deletes nothing. Default false. */
+  keep?: boolean;
   /** Told what a reconcile removed (tests, logs). */
   onPurged?: (purged: PurgeReport) => void;
 }
@@ -67,6 +69,7 @@ export class DataLifecycle {
   }
 
   async #reconcile(): Promise<void> {
+    if (this.#opts.keep) return;
     const snapshot = this.#opts.snapshot();
     for (const d of snapshot.declared.values()) this.#seen.add(seenKey(declaredOwner(d)));
     const ended = (owner: Owner): boolean => {

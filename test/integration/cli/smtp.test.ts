@@ -137,4 +137,19 @@ describe("mailplane smtp options", () => {
       expect(out).toContain("usage: mailplane smtp");
     }
   });
+
+  it("refuses a --deleted-domain-data other than purge or keep, naming the flag", async () => {
+    const child = spawn(
+      process.execPath,
+      [CLI, "smtp", "--data-dir", "/nonexistent/mp", "--deleted-domain-data=later"],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let out = "";
+    child.stderr!.on("data", (c) => (out += c));
+    const code = await new Promise((resolve) => child.on("exit", resolve));
+    expect(code, out).toBe(2);
+    expect(out).toContain('--deleted-domain-data must be purge or keep, got "later"');
+  });
 });

@@ -168,3 +168,97 @@ describe.each(BACKENDS)("message data per owner on $name", (backend) => {
     expect(stats.body).toMatchObject({ total: 1, clean: 1 });
   });
 });
+
+describe.each(BACKENDS)(
+  "deleted domain data kept sealed (--deleted-domain-data keep) on $name",
+  (backend) => {
+    let h: Harness;
+    let engine: EngineOnStore | undefined;
+    let events: EventLog;
+    let acme: { id: string; token: string };
+    const as = {
+      get token() {
+        return acme.token;
+      },
+    };
+
+    beforeAll(async () => {
+      h = await startHarness(backend, { smtp: () => engine?.operations });
+      acme = await h.tenant("acme");
+      engine = await startSmtpEngineOnStore({
+        store: h.cp.store,
+        dataDir: `${h.dataDir}/smtp`,
+        hostname: HOSTNAME,
+        resolver: NO_DNS,
+        inbound: { host: "127.0.0.1", port: 0 },
+        submission: false,
+        deletedDomainData: "keep",
+      });
+      events = new EventLog(engine);
+    });
+    afterAll(async () => {
+      await engine?.close();
+      await h.close();
+    });
+
+    it("keeps the files of a domain the same account deleted and created again, and serves the new lifetime none of them", async () => {
+      const name = uniqueDomain("again");
+      const call = async (method: string, path: string, body?: object) => {
+        const res = await h.call(method, path, { token: as.token, ...(body ? { body } : {}) });
+        if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${res.text}`);
+        return res;
+      };
+      await call("PUT", `/v1/domains/${name}`, { name });
+      await call("PUT", `/v1/domains/${name}/users/alice@${name}`, {
+        address: `alice@${name}`,
+        password: "Correct-Horse-7",
+      });
+      await engine!.policy.reached(await h.cp.store.revision());
+      const spam = await swaks(engine!.inboundPort, [
+        "--to",
+        `alice@${name}`,
+        "--from",
+        "s@outside.example",
+        "--body",
+        GTUBE,
+      ]);
+      expect(spam.replyTo(".")).toMatchObject({ code: 550 });
+      const [held] = await events.next("quarantined", () => true);
+      const clean = await swaks(engine!.inboundPort, [
+        "--to",
+        `alice@${name}`,
+        "--from",
+        "s@outside.example",
+      ]);
+      await events.settled(clean.queueId()!);
+      const mailbox = engine!.maildirOf(`alice@${name}`);
+      expect((await call("GET", `/v1/domains/${name}/message-log`)).body.items).toHaveLength(2);
+
+      await call("PUT", `/v1/domains/${name}/users/alice@${name}`, {
+        address: `alice@${name}`,
+        enabled: false,
+      });
+      await call("DELETE", `/v1/domains/${name}/users/alice@${name}`);
+      await call("DELETE", `/v1/domains/${name}`);
+      await call("PUT", `/v1/domains/${name}`, { name });
+      await call("PUT", `/v1/domains/${name}/users/alice@${name}`, {
+        address: `alice@${name}`,
+        password: "Correct-Horse-7",
+      });
+      await engine!.policy.reached(await h.cp.store.revision());
+      await engine!.lifecycle.reconcile();
+
+      // Same account, same name, new lifetime: nothing of the first one shows…
+      expect((await call("GET", `/v1/domains/${name}/message-log`)).body.items).toEqual([]);
+      expect((await call("GET", `/v1/domains/${name}/quarantine`)).body.items).toEqual([]);
+      const since = encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString());
+      expect((await call("GET", `/v1/domains/${name}/statistics?since=${since}`)).body).toMatchObject({
+        total: 0,
+      });
+      expect(engine!.maildirOf(`alice@${name}`)).not.toBe(mailbox);
+      // …while its files stay on disk, as the operator asked.
+      expect(readdirSync(join(mailbox, "new"))).toHaveLength(1);
+      expect(existsSync(join(engine!.quarantine.dir, `${held.id}.msg`))).toBe(true);
+    });
+  },
+);
