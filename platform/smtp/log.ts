@@ -129,8 +129,8 @@ interface OwnerState {
   entries: Map<string, LogEntry>;
   /** True when some of the owner's entries live only in its files (evicted, or not loaded at start). */
   partial: boolean;
-  /** The file this run appends to; null before the first write. */
-  file: { day: string; seq: number; size: number } | null;
+  /** The file this run appends to, per day (an update line can fall on another day than its entry). */
+  files: Map<string, { day: string; seq: number; size: number }>;
   /** Whether the folder and its owner file exist (written once per run). */
   described: boolean;
   purged: boolean;
@@ -325,6 +325,8 @@ export class FileMessageLog implements MessageLog {
   }
 
   async sweep(): Promise<void> {
+    // Buffered lines first, so none recreates a file this sweep deletes.
+    await this.flush();
     for (const state of this.#states.values()) {
       const horizon = this.#horizon(state.owner);
       if (horizon === undefined) continue;
@@ -377,7 +379,7 @@ export class FileMessageLog implements MessageLog {
         dir: this.#dir ? ownerDir(this.#dir, owner) : null,
         entries: new Map(),
         partial: false,
-        file: null,
+        files: new Map(),
         described: false,
         purged: false,
       };
@@ -460,16 +462,18 @@ export class FileMessageLog implements MessageLog {
 
   /** The file to append `day`'s lines to: this run's current one, or the next of that day (new day, or size reached). */
   #fileFor(state: OwnerState, day: string): { day: string; seq: number; size: number } {
-    const current = state.file;
-    if (current && current.day === day && current.size < this.#maxFileBytes) return current;
-    const seq =
-      current && current.day === day
-        ? current.seq + 1
-        : listLogFiles(state.dir!)
-            .filter((f) => f.day === day)
-            .reduce((n, f) => Math.max(n, f.seq + 1), 0);
-    state.file = { day, seq, size: 0 };
-    return state.file;
+    const current = state.files.get(day);
+    if (current && current.size < this.#maxFileBytes) return current;
+    const seq = current
+      ? current.seq + 1
+      : listLogFiles(state.dir!)
+          .filter((f) => f.day === day)
+          .reduce((n, f) => Math.max(n, f.seq + 1), 0);
+    const file = { day, seq, size: 0 };
+    state.files.set(day, file);
+    // A few days are tracked (entries of today, updates of yesterday's); a day written again later gets a new file.
+    if (state.files.size > 4) state.files.delete(state.files.keys().next().value!);
+    return file;
   }
 
   async #handle(path: string): Promise<FileHandle> {
