@@ -179,13 +179,7 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
     const since = q.since ? new Date(q.since).toISOString() : undefined;
     const until = q.until ? new Date(q.until).toISOString() : undefined;
     const range = { ...(since ? { from: since } : {}), ...(until ? { to: until } : {}) };
-    const {
-      from,
-      to,
-      days: _days,
-      timezone: _zone,
-      ...counts
-    } = await engine().statistics(owner, range, timezone);
+    const { from, to, ...counts } = await engine().statistics(owner, range, timezone);
     return { ...counts, since: from, until: to };
   });
 }

@@ -259,7 +259,7 @@ export function createDeliver(deps: DeliverDeps): Deliver {
 export interface BounceDeps {
   snapshot: () => PolicySnapshot;
   inject: Inject;
-  /** Our host name, for Reporting-MTA and MAILER-DAEMON@. */
+  /** Our host name, for Reporting-MTA and the From of bounces for no hosted domain (MAILER-DAEMON@). */
   hostname: string;
   now?: () => number;
   /** Told when a bounce is not sent and why (log). */
@@ -298,7 +298,9 @@ export function createBounce(deps: BounceDeps): Bounce {
     );
     const dsn = buildDsn({
       reportingMta: deps.hostname,
-      from: `MAILER-DAEMON@${deps.hostname}`,
+      // The domain's notificationFrom (default postmaster@<domain>); the engine's own name when the
+      // message belongs to no hosted domain.
+      from: domainPolicy?.notificationFrom ?? `MAILER-DAEMON@${deps.hostname}`,
       to: meta.sender,
       queueId: meta.id,
       arrivalDate: new Date(meta.receivedAt),

@@ -207,8 +207,6 @@ export interface DnsRecordOptions {
   dkimSelector?: string;
   /** The DKIM public key, base64 DER (the `p=` tag). */
   dkimPublicKey: string;
-  /** Where aggregate DMARC reports go; default the domain's `postmaster@`. */
-  dmarcReportTo?: string;
 }
 
 /**
@@ -232,7 +230,8 @@ export function dnsRecordsFor(
     {
       type: "TXT",
       name: `_dmarc.${name}`,
-      value: `v=DMARC1; p=quarantine; rua=mailto:${options.dmarcReportTo ?? `postmaster@${spec.name}`}`,
+      // Aggregate reports (RFC 7489 §7.2) go to the domain's postmaster (RFC 5321 §4.5.1 requires one).
+      value: `v=DMARC1; p=quarantine; rua=mailto:postmaster@${spec.name}`,
       purpose: "dmarc",
     },
   ]);

@@ -119,7 +119,7 @@ describe.each(BACKENDS)("message data per owner on $name", (backend) => {
     const a = uniqueDomain("a");
     const b = uniqueDomain("b");
     await put(acme, `/v1/domains/${a}`, { name: a });
-    await put(other, `/v1/domains/${b}`, { name: b });
+    await put(other, `/v1/domains/${b}`, { name: b, timezone: "Asia/Tokyo" });
     for (const [t, address, password] of [
       [acme, `alice@${a}`, "Alice-Horse-1"],
       [acme, `hidden@${a}`, "Hidden-Horse-2"],
@@ -165,7 +165,12 @@ describe.each(BACKENDS)("message data per owner on $name", (backend) => {
     expect(recipient.body.items[0]).toMatchObject({ id, domain: b, recipients: [`bob@${b}`] });
     expect(recipient.text).not.toContain("hidden@");
     const stats = await h.call("GET", `/v1/domains/${b}/statistics?since=${since()}`, as(other));
-    expect(stats.body).toMatchObject({ total: 1, clean: 1 });
+    expect(stats.body).toMatchObject({ total: 1, clean: 1, timezone: "Asia/Tokyo" });
+    // The day rows split at Tokyo's midnight (the domain's timezone).
+    const tokyoDate = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Tokyo" }).format(
+      new Date(recipient.body.items[0].at),
+    );
+    expect(stats.body.days).toMatchObject([{ date: tokyoDate, total: 1 }]);
   });
 });
 
