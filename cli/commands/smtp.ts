@@ -54,7 +54,9 @@ export function smtpOptionsFrom(
     const burstHoldMs = wholeMilliseconds("burst-hold", opt("burst-hold", "MAILPLANE_SMTP_BURST_HOLD"));
     const deletedDomainData = opt("deleted-domain-data", "MAILPLANE_DELETED_DOMAIN_DATA") ?? "purge";
     if (deletedDomainData !== "purge" && deletedDomainData !== "keep") {
-      throw new Error(`--deleted-domain-data must be purge or keep, got ${JSON.stringify(deletedDomainData)}`);
+      throw new Error(
+        `--deleted-domain-data must be purge or keep, got ${JSON.stringify(deletedDomainData)}`,
+      );
     }
     return {
       inbound: parseListenAddress(opt("smtp-listen", "MAILPLANE_SMTP_LISTEN") ?? defaults.smtpListen, false),
