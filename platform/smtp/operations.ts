@@ -1,6 +1,5 @@
 /** Operations on a running engine for the control plane: delivery queue, quarantine, message log, statistics — each scoped to one owner. */
 import { applyEdits } from "./content/headers.ts";
-import type { LoginLockout } from "./lockout.ts";
 import type { DomainStatistics, LogEntry, LogQuery, MessageLog } from "./log.ts";
 import { type Owner, viewOf, viewsOfMessage } from "./owners.ts";
 import type { QuarantineEntry, QuarantineQuery, QuarantineStore } from "./quarantine.ts";
@@ -39,9 +38,6 @@ export interface SmtpOperations {
     range: { from?: string; to?: string },
     timezone: string,
   ): Promise<DomainStatistics>;
-
-  /** Lifts an IP's SMTP AUTH lockout. */
-  unlockIp(ip: string): void;
 }
 
 /** Builds the operations of an engine's parts. */
@@ -49,7 +45,6 @@ export function createOperations(deps: {
   queue: Queue;
   quarantine: QuarantineStore;
   log: MessageLog;
-  lockout: LoginLockout;
   now: () => number;
 }): SmtpOperations {
   const { queue, quarantine, log } = deps;
@@ -117,7 +112,6 @@ export function createOperations(deps: {
     },
     searchLog: (owner, query) => log.search(owner, query),
     statistics: (owner, range, timezone) => log.statistics(owner, range, timezone),
-    unlockIp: (ip) => deps.lockout.clear(ip),
   };
 }
 
