@@ -14,8 +14,9 @@ import { createBounce, createDeliver, type Inject } from "./delivery/worker.ts";
 import { currentLifetime, DataLifecycle } from "./lifecycle.ts";
 import { type LoginLockout, MemoryLoginLockout } from "./lockout.ts";
 import { FileMessageLog, type MessageLog } from "./log.ts";
+import { importLegacyLog } from "./log-legacy.ts";
 import { createOperations, purgeExpired, type SmtpOperations } from "./operations.ts";
-import { type MessageView, ownedBy, ownerOf, viewsOfMessage } from "./owners.ts";
+import { declaredOwner, type MessageView, ownedBy, ownerOf, viewsOfMessage } from "./owners.ts";
 import type { CredentialSource } from "./phases/auth.ts";
 import { ConnectionGate } from "./phases/connect.ts";
 import { rcptTo } from "./phases/rcpt-to.ts";
@@ -192,6 +193,13 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
       ...(opts.logFileBytes !== undefined ? { maxFileBytes: opts.logFileBytes } : {}),
       now,
     }));
+  // The single-file log of earlier versions belongs to the domains of that time (generation '').
+  if (!opts.log) {
+    await importLegacyLog(join(dataDir, "message-log.jsonl"), log, (domain) => {
+      const d = snapshot().declared.get(domain);
+      return d && d.generation === "" ? declaredOwner(d) : undefined;
+    });
+  }
   const events = new EventEmitter();
   const mailRoot = join(dataDir, "mail");
   const maildir = new MaildirStore(mailRoot);

@@ -1,12 +1,13 @@
 /** Message data per owner on both stores: a re-created domain starts empty, and a mixed-tenant message shows to each account as its own part. */
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GTUBE } from "../../../platform/smtp/content/scan.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
 import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
 import { BACKENDS, type Harness, startHarness, uniqueDomain } from "../api/harness.ts";
-import { EventLog, HOSTNAME, swaks } from "./support/harness.ts";
+import { EventLog, HOSTNAME, startTestEngine, swaks } from "./support/harness.ts";
 
 describe.each(BACKENDS)("message data per owner on $name", (backend) => {
   let h: Harness;
@@ -267,3 +268,55 @@ describe.each(BACKENDS)(
     });
   },
 );
+
+describe("upgrade from the single-file message log", () => {
+  it("imports message-log.jsonl under the owners of its domains, with delivery updates, once", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "mp-legacy-"));
+    const at = new Date().toISOString();
+    const entry = (id: string, domain: string) => ({
+      id,
+      at,
+      listener: "inbound",
+      clientIp: "192.0.2.1",
+      clientHelo: "c",
+      sender: "s@outside.example",
+      recipients: [`alice@${domain}`],
+      domain,
+      subject: `old ${id}`,
+      messageId: null,
+      size: 10,
+      classification: "clean",
+      action: "accepted",
+      reply: "250",
+      score: 0,
+      delivery: "queued",
+      deliveryDetail: null,
+    });
+    writeFileSync(
+      join(dataDir, "message-log.jsonl"),
+      [
+        JSON.stringify(entry("old1", "kept.example")),
+        JSON.stringify(entry("old2", "gone.example")),
+        JSON.stringify({ update: "old1", delivery: "delivered", detail: null }),
+        '{"id":"torn","at":',
+      ].join("\n"),
+    );
+    const tenancy = {
+      revision: 1,
+      accounts: [{ id: "acme", domains: [{ name: "kept.example" }], users: [] }],
+    };
+    const t = await startTestEngine(tenancy, { dataDir });
+    const owner = { accountId: "acme", domain: "kept.example", generation: "" };
+    expect(await t.engine.log.search(owner, {})).toMatchObject([
+      { id: "old1", domain: "kept.example", recipients: ["alice@kept.example"], delivery: "delivered" },
+    ]);
+    expect(t.engine.log.owners()).toEqual([owner]);
+    await t.close();
+    expect(existsSync(join(dataDir, "message-log.jsonl"))).toBe(false);
+    expect(existsSync(join(dataDir, "message-log.jsonl.imported"))).toBe(true);
+    // The next start reads the per-owner files, and imports nothing twice.
+    const again = await startTestEngine(tenancy, { dataDir });
+    expect(await again.engine.log.search(owner, {})).toHaveLength(1);
+    await again.close();
+  });
+});
