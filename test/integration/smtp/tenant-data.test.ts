@@ -7,7 +7,7 @@ import { GTUBE } from "../../../platform/smtp/content/scan.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
 import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
 import { BACKENDS, type Harness, startHarness, uniqueDomain } from "../api/harness.ts";
-import { EventLog, HOSTNAME, startTestEngine, swaks } from "./support/harness.ts";
+import { EventLog, freePort, HOSTNAME, startTestEngine, swaks } from "./support/harness.ts";
 
 describe.each(BACKENDS)("message data per owner on $name", (backend) => {
   let h: Harness;
@@ -114,6 +114,30 @@ describe.each(BACKENDS)("message data per owner on $name", (backend) => {
     expect(readdirSync(join(engine!.maildirOf(`alice@${name}`), "new"))).toHaveLength(1);
     const after = await h.call("GET", `/v1/domains/${name}/message-log`, as(other));
     expect(after.body.items.map((e: { id: string }) => e.id)).toEqual([fresh.queueId()]);
+  });
+
+  it("lists a queued message for its domain's owner only, and drops it from the queue when the domain is deleted", async () => {
+    const name = uniqueDomain("queued");
+    const deadPort = await freePort();
+    const route = `/v1/domains/${name}/routes/127.0.0.1:${deadPort}`;
+    await put(acme, `/v1/domains/${name}`, { name });
+    await put(acme, route, { domain: name, host: "127.0.0.1", port: deadPort, tls: "none" });
+    await engineCaughtUp();
+    const run = await swaks(engine!.inboundPort, ["--to", `x@${name}`, "--from", "s@outside.example"]);
+    const id = run.queueId()!;
+    await events.next("deferred", (meta) => meta.id === id);
+    const listed = await h.call("GET", `/v1/domains/${name}/queue`, as(acme));
+    expect(listed.body.items).toMatchObject([{ id, domain: name, recipients: [`x@${name}`] }]);
+
+    await del(acme, route);
+    await del(acme, `/v1/domains/${name}`);
+    await put(other, `/v1/domains/${name}`, { name });
+    await engineCaughtUp();
+    expect(engine!.queue.get(id)).toBeUndefined();
+    const fresh = await h.call("GET", `/v1/domains/${name}/queue`, as(other));
+    expect(fresh.status).toBe(200);
+    expect(fresh.body.items).toEqual([]);
+    expect((await h.call("GET", `/v1/domains/${name}/queue/${id}`, as(other))).status).toBe(404);
   });
 
   it("shows a mixed-tenant submission to each account as its own part, the Bcc never crossing accounts", async () => {
