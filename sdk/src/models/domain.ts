@@ -57,15 +57,15 @@ export const DomainFields = z.strictObject({
     .nullable()
     .default(null)
     .describe("Administrator's contact address; null for none."),
-  notificationFrom: address("Sender address of notifications (bounces, reports).")
+  notificationFrom: address("From: address of the bounces (DSNs) sent for the domain.")
     .nullable()
     .default(null)
-    .describe("Sender address of notifications (bounces, reports); null uses `postmaster@<name>`."),
+    .describe("From: address of the bounces (DSNs) sent for the domain; null uses `postmaster@<name>`."),
   timezone: z
     .string()
     .refine(isTimeZone, { message: "must be an IANA time zone name such as Europe/Amsterdam or UTC" })
     .default("UTC")
-    .describe("IANA time zone used for the domain's logs and reports. Default `UTC`."),
+    .describe("IANA time zone whose midnights split the domain's statistics into days. Default `UTC`."),
   logRetentionDays: z
     .number()
     .int()
