@@ -291,6 +291,8 @@ async function fateOf(sent: Sent, api: MailplaneClient, labMail: string[]): Prom
   if (copies.length > 0) {
     const mailboxes = copies
       .map((p) => p.slice(mailRoot.length + 1).split("/"))
+      // Maildir folders are `<domain>@<generation>` (one per lifetime of the Domain).
+      .map(([folder, local]) => [folder!.split("@")[0]!, local] as const)
       .map(([domain, local]) => (domain === "acme.example" ? local : `${local}@${domain}`))
       .sort();
     const tagged = /^Subject: \[SPAM\?\]/m.test(readFileSync(copies[0]!, "utf8")) ? "tagged [SPAM?], " : "";

@@ -41,6 +41,11 @@ SMTP engine (started when a listener is given; its spool, Maildirs and quarantin
   --no-dns                         no DNS: SPF is none, other domains need --smarthost [$MAILPLANE_SMTP_NO_DNS=1]
   --burst-hold <ms>                while clients hand messages in, delivery waits until the oldest
                                    message waited this long; 0: deliver during bursts too [$MAILPLANE_SMTP_BURST_HOLD, default 5000]
+  --deleted-domain-data <purge|keep>  a deleted domain's log, quarantine, queued mail and Maildirs:
+                                   purge (delete them) or keep (sealed: never served) [$MAILPLANE_DELETED_DOMAIN_DATA, default purge]
+  --log-entries-in-memory <n>      message log entries kept in memory; older ones are read from its files
+                                   [$MAILPLANE_LOG_ENTRIES_IN_MEMORY, default 100000]
+  --log-file-bytes <n>             a message log file is rotated past this size [$MAILPLANE_LOG_FILE_BYTES, default 67108864]
 `;
 
 function rateLimit(value: string | undefined) {
@@ -65,6 +70,9 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     "smtp-hostname": { type: "string" },
     smarthost: { type: "string" },
     "burst-hold": { type: "string" },
+    "deleted-domain-data": { type: "string" },
+    "log-entries-in-memory": { type: "string" },
+    "log-file-bytes": { type: "string" },
     "no-dns": { type: "boolean" },
   });
   const opt = optionReader(values, io.env);

@@ -36,10 +36,25 @@ options:
                                  any other runs unpatched with its own 100)    [default 0]
   --burst-hold <ms>              while clients hand messages in, delivery waits until the oldest
                                  message waited this long; 0: deliver during bursts too [$MAILPLANE_SMTP_BURST_HOLD, default 5000]
+  --deleted-domain-data <purge|keep>  a deleted domain's log, quarantine, queued mail and Maildirs:
+                                 purge (delete them) or keep (sealed: never served) [$MAILPLANE_DELETED_DOMAIN_DATA, default purge]
+  --log-entries-in-memory <n>    message log entries kept in memory; older ones are read from its files
+                                 [$MAILPLANE_LOG_ENTRIES_IN_MEMORY, default 100000]
+  --log-file-bytes <n>           a message log file is rotated past this size [$MAILPLANE_LOG_FILE_BYTES, default 67108864]
   --api-listen <host:port>       also serve the /v1 HTTP API on the same store, its operations
                                  answered by this engine; port 0 picks one  [$MAILPLANE_SMTP_API_LISTEN, default off]
   -h, --help                     this help
 `;
+
+/** A count flag (≥ 1), or undefined when not given; throws naming the flag. */
+function positiveInteger(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isInteger(n) || n < 1) {
+    throw new Error(`--${flag} must be a whole number of at least 1, not ${JSON.stringify(value)}`);
+  }
+  return n;
+}
 
 /** The engine options shared by `mailplane smtp` and `mailplane serve` (flag → environment variable → default, see optionReader). */
 export function smtpOptionsFrom(
@@ -51,6 +66,17 @@ export function smtpOptionsFrom(
     const hostname = opt("smtp-hostname", "MAILPLANE_SMTP_HOSTNAME");
     const noDns = opt("no-dns", "MAILPLANE_SMTP_NO_DNS");
     const burstHoldMs = wholeMilliseconds("burst-hold", opt("burst-hold", "MAILPLANE_SMTP_BURST_HOLD"));
+    const deletedDomainData = opt("deleted-domain-data", "MAILPLANE_DELETED_DOMAIN_DATA") ?? "purge";
+    if (deletedDomainData !== "purge" && deletedDomainData !== "keep") {
+      throw new Error(
+        `--deleted-domain-data must be purge or keep, got ${JSON.stringify(deletedDomainData)}`,
+      );
+    }
+    const logEntriesInMemory = positiveInteger(
+      "log-entries-in-memory",
+      opt("log-entries-in-memory", "MAILPLANE_LOG_ENTRIES_IN_MEMORY"),
+    );
+    const logFileBytes = positiveInteger("log-file-bytes", opt("log-file-bytes", "MAILPLANE_LOG_FILE_BYTES"));
     return {
       inbound: parseListenAddress(opt("smtp-listen", "MAILPLANE_SMTP_LISTEN") ?? defaults.smtpListen, false),
       submission: parseListenAddress(
@@ -60,6 +86,9 @@ export function smtpOptionsFrom(
       ...(hostname ? { hostname } : {}),
       ...(noDns && noDns !== "0" && noDns !== "false" ? { resolver: NO_DNS } : {}),
       ...(burstHoldMs !== undefined ? { burstHoldMs } : {}),
+      deletedDomainData: deletedDomainData as "purge" | "keep",
+      ...(logEntriesInMemory !== undefined ? { logEntriesInMemory } : {}),
+      ...(logFileBytes !== undefined ? { logFileBytes } : {}),
       ...(smarthost ? { smarthost: { ...smarthost, tls: "opportunistic" as const } } : {}),
     };
   } catch (error) {
@@ -86,6 +115,9 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     smarthost: { type: "string" },
     "greeting-delay": { type: "string" },
     "burst-hold": { type: "string" },
+    "deleted-domain-data": { type: "string" },
+    "log-entries-in-memory": { type: "string" },
+    "log-file-bytes": { type: "string" },
     "no-dns": { type: "boolean" },
     "api-listen": { type: "string" },
   });

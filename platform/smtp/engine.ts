@@ -8,15 +8,19 @@ import { join } from "node:path";
 import type { SMTPServer } from "smtp-server";
 import { type DnsResolver, SpfCache } from "./content/spf.ts";
 import { AutoResponder } from "./delivery/autoreply.ts";
-import { MaildirStore } from "./delivery/maildir.ts";
+import { MaildirStore, maildirOf } from "./delivery/maildir.ts";
 import { type Hop, Relay } from "./delivery/relay.ts";
 import { createBounce, createDeliver, type Inject } from "./delivery/worker.ts";
+import { currentLifetime, DataLifecycle } from "./lifecycle.ts";
 import { type LoginLockout, MemoryLoginLockout } from "./lockout.ts";
 import { FileMessageLog, type MessageLog } from "./log.ts";
-import { createOperations, type SmtpOperations } from "./operations.ts";
+import { importLegacyLog } from "./log-legacy.ts";
+import { createOperations, purgeExpired, type SmtpOperations } from "./operations.ts";
+import { declaredOwner, type MessageView, ownedBy, ownerOf, viewsOfMessage } from "./owners.ts";
 import type { CredentialSource } from "./phases/auth.ts";
 import { ConnectionGate } from "./phases/connect.ts";
 import { rcptTo } from "./phases/rcpt-to.ts";
+import { splitMailbox } from "./policy/matchers.ts";
 import type { PolicySnapshot } from "./policy/snapshot.ts";
 import { QuarantineStore } from "./quarantine.ts";
 import { logEntry, newQueueId, receivedField } from "./receive.ts";
@@ -36,6 +40,8 @@ import { type TlsMaterial, tlsMaterial } from "./tls.ts";
 export interface PolicySource {
   /** The snapshot to use now; read on every command, so a swap applies to the next command. */
   current(): PolicySnapshot;
+  /** Calls `listener` after each change of the snapshot; returns unsubscribe. */
+  subscribe?(listener: () => void): () => void;
   close?(): Promise<void> | void;
 }
 
@@ -88,8 +94,18 @@ export interface SmtpEngineOptions {
    * during bursts too.
    */
   burstHoldMs?: number;
-  /** The message log; default a JSON-lines file in the data directory. */
+  /** The message log; default JSON-lines files in `<dataDir>/message-log` (see log.ts). */
   log?: MessageLog;
+  /** Entries of the message log kept in memory (older ones are read from its files); default 100,000. */
+  logEntriesInMemory?: number;
+  /** A message log file is rotated past this size; default 67,108,864 (64 MiB). */
+  logFileBytes?: number;
+  /**
+   * What happens to a deleted domain's message data (log, quarantine, queued mail, Maildirs):
+   * "purge" deletes it once the engine sees the domain gone; "keep" leaves it on disk, sealed —
+   * no read names its lifetime any more, so nothing serves it. Default "purge".
+   */
+  deletedDomainData?: "purge" | "keep";
   /**
    * Told about faults no client sees (a message whose bytes were lost from the spool, a write that
    * failed during delivery); default a line on standard error.
@@ -113,11 +129,15 @@ export interface SmtpEngine {
   submissionPort: number;
   hostname: string;
   dataDir: string;
-  /** `<dataDir>/mail`: Maildirs as `<domain>/<local>/{tmp,new,cur}`. */
+  /** `<dataDir>/mail`: Maildirs as `<domain>@<generation>/<local>/{tmp,new,cur}` (see maildirOf). */
   mailRoot: string;
+  /** The Maildir folder of a local address in its Domain's current lifetime. */
+  maildirOf(address: string): string;
   queue: Queue;
   quarantine: QuarantineStore;
   log: MessageLog;
+  /** Purges a deleted domain's message data after every policy change (nothing when `deletedDomainData` is "keep"). */
+  lifecycle: DataLifecycle;
   operations: SmtpOperations;
   /** `delivered`, `deferred`, `failed`, `quarantined`, `settled` (from the queue), `injected`. */
   events: EventEmitter;
@@ -168,7 +188,23 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
   const resolver: DnsResolver =
     opts.resolver ?? ((name, rrtype) => dns.resolve(name, rrtype) as Promise<unknown[]>);
   const snapshot = () => opts.policy.current();
-  const log = opts.log ?? new FileMessageLog(join(dataDir, "message-log.jsonl"));
+  const log =
+    opts.log ??
+    (await FileMessageLog.open({
+      dir: join(dataDir, "message-log"),
+      // A lifetime that is over has no retention: its entries are neither loaded nor served.
+      retentionDays: (owner) => currentLifetime(snapshot(), owner)?.logRetentionDays,
+      ...(opts.logEntriesInMemory !== undefined ? { maxEntriesInMemory: opts.logEntriesInMemory } : {}),
+      ...(opts.logFileBytes !== undefined ? { maxFileBytes: opts.logFileBytes } : {}),
+      now,
+    }));
+  // The single-file log of earlier versions belongs to the domains of that time (generation '').
+  if (!opts.log) {
+    await importLegacyLog(join(dataDir, "message-log.jsonl"), log, (domain) => {
+      const d = snapshot().declared.get(domain);
+      return d && d.generation === "" ? declaredOwner(d) : undefined;
+    });
+  }
   const events = new EventEmitter();
   const mailRoot = join(dataDir, "mail");
   const maildir = new MaildirStore(mailRoot);
@@ -180,19 +216,30 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
   const inject: Inject = async ({ origin, to, body, domain, subject }) => {
     const q = queue!;
     const conn = internalContext(hostname);
-    const verdict = rcptTo(snapshot(), conn, newTransaction("", null), to);
+    const current = snapshot();
+    const verdict = rcptTo(current, conn, newTransaction("", null), to);
     const id = newQueueId(now());
+    // The domain the notice is sent for sees it; a hosted recipient's domain sees it too.
+    const views: MessageView[] = [];
+    const own = domain ? current.domains.get(domain) : undefined;
+    if (own) views.push({ owner: ownerOf(own), recipients: [to] });
+    const target =
+      verdict.action === "accept" && verdict.value.domain
+        ? current.domains.get(verdict.value.domain)
+        : undefined;
+    if (target && !views.some((v) => ownedBy(v.owner, ownerOf(target)))) {
+      views.push({ owner: ownerOf(target), recipients: [to] });
+    }
     if (verdict.action !== "accept") {
       log.record(
         logEntry(conn, {
           id,
           sender: "",
-          recipients: [to],
-          domain,
           classification: "rejected",
           action: "rejected",
           reply: `${origin} not sent: ${verdict.message}`,
         }),
+        views,
       );
       return;
     }
@@ -218,26 +265,28 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
         { rcpt: verdict.value.rcpt, address: verdict.value.address, targets: verdict.value.targets },
       ],
       origin,
+      views,
     };
     await q.accept(meta, body);
-    log.record({
-      ...logEntry(
-        { ...conn, listener: "submission" },
-        {
-          id,
-          sender: "",
-          recipients: [to],
-          domain,
-          classification: "clean",
-          action: "accepted",
-          reply: `${origin} queued`,
-          subject,
-          size: body.length,
-          delivery: "queued",
-        },
-      ),
-      listener: "internal",
-    });
+    log.record(
+      {
+        ...logEntry(
+          { ...conn, listener: "submission" },
+          {
+            id,
+            sender: "",
+            classification: "clean",
+            action: "accepted",
+            reply: `${origin} queued`,
+            subject,
+            size: body.length,
+            delivery: "queued",
+          },
+        ),
+        listener: "internal",
+      },
+      views,
+    );
     events.emit("injected", meta);
   };
 
@@ -260,7 +309,8 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
       inject,
       hostname,
       now,
-      onSuppressed: (meta, why) => log.update(meta.id, "bounced", `no DSN sent: ${why}`),
+      onSuppressed: (meta, why) =>
+        log.update(meta.id, viewsOfMessage(meta), "bounced", `no DSN sent: ${why}`),
     }),
     retryBaseMs: opts.retryBaseMs ?? 60_000,
     retryMaxMs: opts.retryMaxMs ?? 3_600_000,
@@ -272,7 +322,8 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
   const failedIds = new Set<string>();
   queue.on("delivered", (meta: QueuedMessage, t: TargetState, o) => events.emit("delivered", meta, t, o));
   queue.on("deferred", (meta: QueuedMessage, t: TargetState, o) => {
-    log.update(meta.id, "deferred", o.detail);
+    // Only the views that hold the recipient learn why it was deferred.
+    log.update(meta.id, viewsOfMessage(meta), "deferred", o.detail, t.recipient);
     events.emit("deferred", meta, t, o);
   });
   queue.on("failed", (meta: QueuedMessage, t: TargetState, o) => {
@@ -282,7 +333,7 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
   queue.on("quarantined", (meta: QueuedMessage) => events.emit("quarantined", meta));
   queue.on("settled", (meta: QueuedMessage) => {
     if (meta.disposition !== "quarantine") {
-      log.update(meta.id, failedIds.has(meta.id) ? "bounced" : "delivered", null);
+      log.update(meta.id, viewsOfMessage(meta), failedIds.has(meta.id) ? "bounced" : "delivered", null);
     }
     failedIds.delete(meta.id);
     events.emit("settled", meta);
@@ -354,12 +405,29 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
   }
 
   // Quarantined messages past their days are purged hourly (SpamPanel: "stored for 28 days, after which they are purged").
+  // The message log's retention (each domain's logRetentionDays) is applied in the same sweep.
   const purge = setInterval(() => {
-    void quarantine.purge(new Date(now())).then((ids) => {
-      for (const id of ids) log.update(id, "deleted", "purged after quarantine days");
-    });
+    void purgeExpired(quarantine, log, now)
+      .then(() => log.sweep())
+      .catch((err) => events.emit("log-error", err));
   }, 3_600_000);
   purge.unref();
+
+  // A deleted domain's data goes with it: now (lifetimes ended while the engine was down and since
+  // re-declared) and after every policy change.
+  const lifecycle = new DataLifecycle({
+    snapshot,
+    log,
+    quarantine,
+    queue,
+    mailRoot,
+    keep: opts.deletedDomainData === "keep",
+    onPurged: (report) => events.emit("purged", report),
+  });
+  await lifecycle.reconcile();
+  const unsubscribe = opts.policy.subscribe?.(() => {
+    lifecycle.reconcile().catch((err) => events.emit("lifecycle-error", err));
+  });
 
   const operations = createOperations({ queue, quarantine, log, now, snapshot });
   let closed = false;
@@ -369,9 +437,14 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     hostname,
     dataDir,
     mailRoot,
+    maildirOf(address) {
+      const domain = splitMailbox(address)?.domain ?? "";
+      return maildirOf(mailRoot, address, snapshot().domains.get(domain)?.generation ?? "");
+    },
     queue,
     quarantine,
     log,
+    lifecycle,
     operations,
     events,
     smtpServer: {
@@ -384,11 +457,13 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
       if (closed) return;
       closed = true;
       clearInterval(purge);
+      unsubscribe?.();
+      await lifecycle.reconcile().catch(() => {});
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
       await queue!.close();
       relay.close();
       await responder.flush();
-      if (log instanceof FileMessageLog) await log.close();
+      await log.close();
       await opts.policy.close?.();
     },
   };
@@ -400,10 +475,16 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
  */
 export function staticPolicy(initial: PolicySnapshot): PolicySource & { set(next: PolicySnapshot): void } {
   let current = initial;
+  const listeners = new Set<() => void>();
   return {
     current: () => current,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     set(next) {
       current = next;
+      for (const listener of listeners) listener();
     },
   };
 }

@@ -1,6 +1,7 @@
-/** Operations on a running engine for the control plane: delivery queue, quarantine, message log, statistics. */
+/** Operations on a running engine for the control plane: delivery queue, quarantine, message log, statistics — each scoped to one owner. */
 import { applyEdits } from "./content/headers.ts";
 import type { DomainStatistics, LogEntry, LogQuery, MessageLog } from "./log.ts";
+import { type Owner, viewOf, viewsOfMessage } from "./owners.ts";
 import { rcptTo } from "./phases/rcpt-to.ts";
 import { replyLine } from "./phases/result.ts";
 import type { PolicySnapshot } from "./policy/snapshot.ts";
@@ -51,20 +52,23 @@ export function resolveRecipientsAgain(
 }
 
 /**
- * What the operations API calls. Domain scoping (an account sees only its domains) is the API's
- * job: every list takes a domain filter and every entry names its domain.
+ * What the operations API calls. Every read takes the owner — account, domain and the domain's
+ * generation (see owners.ts) — and answers only with that owner's part: a message another account
+ * also sees shows here with this owner's recipients only, and a deleted domain's records never
+ * show for a later Domain of the same name. The API resolves the owner from the store.
  */
 export interface SmtpOperations {
-  listQueue(filter?: { domain?: string }): QueueView[];
-  getQueued(id: string): QueueView | undefined;
-  /** The queued message as it will be delivered. */
+  listQueue(owner: Owner): QueueView[];
+  /** The queued message as `owner` sees it; undefined when unknown or not the owner's. */
+  getQueued(id: string, owner: Owner): QueueView | undefined;
+  /** The queued message as it will be delivered (check {@link getQueued} first). */
   queuedMessage(id: string): Promise<Buffer | undefined>;
   retryQueued(id: string): boolean;
-  retryAllQueued(filter?: { domain?: string }): number;
+  retryAllQueued(owner: Owner): number;
   deleteQueued(id: string): Promise<boolean>;
 
-  listQuarantine(query?: QuarantineQuery): QuarantineEntry[];
-  getQuarantined(id: string): QuarantineEntry | undefined;
+  listQuarantine(query: QuarantineQuery & { owner: Owner }): QuarantineEntry[];
+  getQuarantined(id: string, owner: Owner): QuarantineEntry | undefined;
   quarantinedMessage(id: string): Promise<Buffer | undefined>;
   /**
    * Delivers a held message to the recipients that accept it now (RCPT TO resolved again); resolves to
@@ -77,8 +81,13 @@ export interface SmtpOperations {
   /** Deletes held messages past their quarantine days; returns their IDs. */
   purgeQuarantine(): Promise<string[]>;
 
-  searchLog(query: LogQuery): LogEntry[];
-  statistics(domain: string, from?: string, to?: string): DomainStatistics;
+  searchLog(owner: Owner, query: LogQuery): Promise<LogEntry[]>;
+  /** Counts over [from, to), with days split at midnight of `timezone` (the domain's). */
+  statistics(
+    owner: Owner,
+    range: { from?: string; to?: string },
+    timezone: string,
+  ): Promise<DomainStatistics>;
 }
 
 /** Builds the operations of an engine's parts. */
@@ -91,27 +100,43 @@ export function createOperations(deps: {
   snapshot: () => PolicySnapshot;
 }): SmtpOperations {
   const { queue, quarantine, log } = deps;
+  /** The queue view as `owner` sees it: its own recipients only. */
+  const queuedFor = (view: QueueView, owner: Owner): QueueView | undefined => {
+    const meta = queue.meta(view.id);
+    const mine = meta ? viewOf(viewsOfMessage(meta), owner) : undefined;
+    if (!mine) return undefined;
+    return {
+      ...view,
+      domain: owner.domain,
+      recipients: view.recipients.filter((r) => mine.recipients.includes(r)),
+    };
+  };
   return {
-    listQueue: (filter) => queue.list().filter((v) => !filter?.domain || v.domain === filter.domain),
-    getQueued: (id) => queue.get(id),
+    listQueue: (owner) => queue.list().flatMap((v) => queuedFor(v, owner) ?? []),
+    getQueued(id, owner) {
+      const view = queue.get(id);
+      return view ? queuedFor(view, owner) : undefined;
+    },
     async queuedMessage(id) {
       const held = await queue.content(id);
       return held ? applyEdits(held.body, held.meta.edits) : undefined;
     },
     retryQueued: (id) => queue.retry(id),
-    retryAllQueued(filter) {
+    retryAllQueued(owner) {
       let n = 0;
-      for (const v of queue.list())
-        if ((!filter?.domain || v.domain === filter.domain) && queue.retry(v.id)) n++;
+      for (const v of queue.list()) if (queuedFor(v, owner) && queue.retry(v.id)) n++;
       return n;
     },
     async deleteQueued(id) {
+      const meta = queue.meta(id);
       const ok = await queue.delete(id);
-      if (ok) log.update(id, "deleted", "deleted from the delivery queue by an operator");
+      if (ok && meta) {
+        log.update(id, viewsOfMessage(meta), "deleted", "deleted from the delivery queue by an operator");
+      }
       return ok;
     },
     listQuarantine: (query) => quarantine.list(query),
-    getQuarantined: (id) => quarantine.get(id),
+    getQuarantined: (id, owner) => quarantine.get(id, owner),
     quarantinedMessage: (id) => quarantine.raw(id),
     async releaseQuarantined(id) {
       const held = await quarantine.read(id);
@@ -130,20 +155,38 @@ export function createOperations(deps: {
       );
       await quarantine.delete(id);
       const notTo = refused.length > 0 ? `; not to ${refused.join("; ")}` : "";
-      log.update(id, "released", `released as ${newId}${notTo}`);
+      log.update(id, viewsOfMessage(held.message), "released", `released as ${newId}${notTo}`);
       return newId;
     },
     async deleteQuarantined(id) {
+      const held = await quarantine.read(id);
       const ok = await quarantine.delete(id);
-      if (ok) log.update(id, "deleted", "deleted from the quarantine by an operator");
+      if (ok && held) {
+        log.update(id, viewsOfMessage(held.message), "deleted", "deleted from the quarantine by an operator");
+      }
       return ok;
     },
     async purgeQuarantine() {
-      const ids = await quarantine.purge(new Date(deps.now()));
-      for (const id of ids) log.update(id, "deleted", "purged after quarantine days");
-      return ids;
+      return await purgeExpired(quarantine, log, deps.now);
     },
-    searchLog: (query) => log.search(query),
-    statistics: (domain, from, to) => log.statistics(domain, from, to),
+    searchLog: (owner, query) => log.search(owner, query),
+    statistics: (owner, range, timezone) => log.statistics(owner, range, timezone),
   };
+}
+
+/** Deletes held messages past their quarantine days and marks them in each view's log; returns their IDs. */
+export async function purgeExpired(
+  quarantine: QuarantineStore,
+  log: MessageLog,
+  now: () => number,
+): Promise<string[]> {
+  const expired = quarantine.list().filter((e) => e.expiresAt <= new Date(now()).toISOString());
+  const ids: string[] = [];
+  for (const e of expired) {
+    const held = await quarantine.read(e.id);
+    if (!(await quarantine.delete(e.id))) continue;
+    ids.push(e.id);
+    if (held) log.update(e.id, viewsOfMessage(held.message), "deleted", "purged after quarantine days");
+  }
+  return ids;
 }

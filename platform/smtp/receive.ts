@@ -4,7 +4,8 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { MessageScanner, type ScanResult } from "./content/scan.ts";
 import { type DnsResolver, SpfCache, type SpfVerdict } from "./content/spf.ts";
-import type { LogClassification, LogEntry, MessageLog } from "./log.ts";
+import type { LogClassification, LogFields, MessageLog } from "./log.ts";
+import { transactionViews } from "./owners.ts";
 import { type Disposition, dataVerdict } from "./phases/data.ts";
 import { senderAllowed } from "./phases/mail-from.ts";
 import { defer, type Refusal, replyLine } from "./phases/result.ts";
@@ -78,12 +79,12 @@ function classificationOf(refusal: Refusal): LogClassification {
   return "rejected";
 }
 
-/** Builds a log entry for a transaction outcome. */
+/** Builds the fields of a log entry for a transaction outcome (each account's view adds its recipients). */
 export function logEntry(
   conn: ConnectionContext,
-  fields: Pick<LogEntry, "id" | "sender" | "recipients" | "domain" | "classification" | "action" | "reply"> &
-    Partial<Pick<LogEntry, "subject" | "messageId" | "size" | "score" | "delivery">>,
-): LogEntry {
+  fields: Pick<LogFields, "id" | "sender" | "classification" | "action" | "reply"> &
+    Partial<Pick<LogFields, "subject" | "messageId" | "size" | "score" | "delivery">>,
+): LogFields {
   return {
     at: new Date().toISOString(),
     listener: conn.listener,
@@ -203,6 +204,8 @@ export async function receiveMessage(
   let spf: SpfVerdict | null;
   const recipients = tx.recipients.map((r) => r.address);
   const logDomain = domain?.name ?? conn.user?.domain ?? null;
+  // Every account the transaction touches gets its own record, with only its own recipients.
+  const views = transactionViews(snapshot, conn.user, tx.recipients);
   try {
     received = await readBody(deps.queue.fs, stream, scanner, deps.inlineLimit, spillPath);
     [scan, spf] = await Promise.all([scanner.end(), spfPromise]);
@@ -231,8 +234,6 @@ export async function receiveMessage(
   const base = {
     id,
     sender: tx.mailFrom,
-    recipients,
-    domain: logDomain,
     subject: scan.headers.subject ?? "",
     messageId: scan.headers.messageId ?? null,
     size: scan.size,
@@ -246,6 +247,7 @@ export async function receiveMessage(
         action: verdict.action === "defer" ? "deferred" : "rejected",
         reply: replyLine(verdict),
       }),
+      views,
     );
     return verdict;
   }
@@ -288,6 +290,7 @@ export async function receiveMessage(
       list: scan.headers.list,
     },
     ...(received.spilled ? { bodyFile: id } : {}),
+    views,
   };
   try {
     await deps.queue.accept(meta, received.chunks, received.spilled ? [deps.queue.bodiesDir] : []);
@@ -300,6 +303,7 @@ export async function receiveMessage(
     );
     deps.log.record(
       logEntry(conn, { ...base, classification: "deferred", action: "deferred", reply: replyLine(refusal) }),
+      views,
     );
     return refusal;
   }
@@ -314,6 +318,7 @@ export async function receiveMessage(
       score: d.score,
       delivery: quarantined ? "quarantined" : "queued",
     }),
+    views,
   );
   return d.reply === "accept" ? { action: "accept", id } : d.reply;
 }

@@ -2,6 +2,7 @@
 import type { SMTPServer, SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from "smtp-server";
 import type { LoginLockout } from "./lockout.ts";
 import type { MessageLog } from "./log.ts";
+import { ownerOf } from "./owners.ts";
 import { AUTH_MECHANISMS, authenticate, type CredentialSource } from "./phases/auth.ts";
 import { type ConnectionGate, connect } from "./phases/connect.ts";
 import { mailFrom } from "./phases/mail-from.ts";
@@ -254,11 +255,11 @@ function logRefusedRecipient(
       // A queue ID: unique per refusal, however many arrive pipelined in one millisecond.
       id: newQueueId(),
       sender: tx.mailFrom,
-      recipients: [rcpt.toLowerCase()],
-      domain: domain.name,
       classification: verdict.tag === "blocked" ? "blocked" : "rejected",
       action: "rejected",
       reply: replyLine(verdict),
     }),
+    // The refused recipient's domain only: the refusal is its policy's, and its business.
+    [{ owner: ownerOf(domain), recipients: [rcpt.toLowerCase()] }],
   );
 }

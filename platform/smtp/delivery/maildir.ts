@@ -12,13 +12,19 @@ export function safeComponent(value: string): string {
 }
 
 /**
- * Where a user's Maildir lives: `<root>/<domain>/<local>/` with `tmp/`, `new/` and `cur/` inside.
- * @example maildirOf("/data/mail", "alice@example.com") // "/data/mail/example.com/alice"
+ * Where a user's Maildir lives: `<root>/<domain>@<generation>/<local>/` with `tmp/`, `new/` and
+ * `cur/` inside — one folder per lifetime of the Domain (its store generation), so a later Domain
+ * of the same name starts with empty mailboxes; `<root>/<domain>/<local>/` for a Domain from
+ * before generations (generation '', the default).
+ * @example maildirOf("/data/mail", "alice@example.com", "g1f") // "/data/mail/example.com@g1f/alice"
  */
-export function maildirOf(root: string, address: string): string {
+export function maildirOf(root: string, address: string, generation = ""): string {
   const parts = splitMailbox(address);
   if (!parts) throw new Error(`not an address: ${address}`);
-  return join(root, safeComponent(parts.domain), safeComponent(parts.local));
+  const folder = generation
+    ? `${safeComponent(parts.domain)}@${safeComponent(generation)}`
+    : safeComponent(parts.domain);
+  return join(root, folder, safeComponent(parts.local));
 }
 
 /** A copy written into tmp/: in new/ and on disk once `synced` resolves. */
@@ -95,7 +101,7 @@ export class MaildirStore {
   /**
    * Writes `message` into the user's Maildir tmp/ and returns the copy; its `synced` resolves once
    * it is in new/ and on disk. `seq` tells copies of one queued message to one user apart (one per
-   * target).
+   * target); `generation` is the recipient Domain's lifetime (see {@link maildirOf}).
    */
   async deliver(
     address: string,
@@ -103,8 +109,9 @@ export class MaildirStore {
     seq: number,
     message: Buffer | Buffer[],
     receivedAt = Date.now(),
+    generation = "",
   ): Promise<MaildirCopy> {
-    const dir = maildirOf(this.root, address);
+    const dir = maildirOf(this.root, address, generation);
     await this.#ensure(dir);
     while (this.#unsynced.length >= MAX_UNSYNCED) await this.#syncing;
     const parts = Array.isArray(message) ? message : [message];

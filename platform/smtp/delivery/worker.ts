@@ -95,6 +95,24 @@ export function createDeliver(deps: DeliverDeps): Deliver {
         jobs.push(
           (async () => {
             const trace = Buffer.from(`Return-Path: <${meta.sender}>\r\nDelivered-To: ${target.address}\r\n`);
+            // The mailbox of the Domain as it is now: a Domain deleted since (or deleted and created
+            // again) has no mailbox for this message; writing it would hand it to the data of a
+            // lifetime that is gone (purged) or to a later owner of the name.
+            const domain = deps.snapshot().domains.get(target.domain);
+            const stamped = meta.views?.find((v) => v.owner.domain === target.domain)?.owner.generation;
+            if (
+              !domain ||
+              domain.name !== target.domain ||
+              (stamped !== undefined && stamped !== domain.generation)
+            ) {
+              outcomes.push({
+                key: t.key,
+                status: "failed",
+                detail: `${target.domain} is no longer hosted here`,
+                status_code: "5.1.2",
+              });
+              return;
+            }
             try {
               const copy = await deps.maildir.deliver(
                 target.address,
@@ -102,6 +120,7 @@ export function createDeliver(deps: DeliverDeps): Deliver {
                 index,
                 [trace, ...parts],
                 Date.parse(meta.receivedAt),
+                domain.generation,
               );
               outcomes.push({
                 key: t.key,
@@ -248,7 +267,7 @@ export function createDeliver(deps: DeliverDeps): Deliver {
 export interface BounceDeps {
   snapshot: () => PolicySnapshot;
   inject: Inject;
-  /** Our host name, for Reporting-MTA and MAILER-DAEMON@. */
+  /** Our host name, for Reporting-MTA and the From of bounces for no hosted domain (MAILER-DAEMON@). */
   hostname: string;
   now?: () => number;
   /** Told when a bounce is not sent and why (log). */
@@ -287,7 +306,9 @@ export function createBounce(deps: BounceDeps): Bounce {
     );
     const dsn = buildDsn({
       reportingMta: deps.hostname,
-      from: `MAILER-DAEMON@${deps.hostname}`,
+      // The domain's notificationFrom (default postmaster@<domain>); the engine's own name when the
+      // message belongs to no hosted domain.
+      from: domainPolicy?.notificationFrom ?? `MAILER-DAEMON@${deps.hostname}`,
       to: meta.sender,
       queueId: meta.id,
       arrivalDate: new Date(meta.receivedAt),

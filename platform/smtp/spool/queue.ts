@@ -1,6 +1,7 @@
 /** The delivery queue: accepted messages from the journal, retries with back-off, bounces when time runs out. */
 import { EventEmitter } from "node:events";
 import { join } from "node:path";
+import type { MessageView } from "../owners.ts";
 import type { HeaderEdits, MessageClass } from "../phases/data.ts";
 import type { DeliveryTarget, ListenerKind } from "../session.ts";
 import { ensureDir, nodeFs, type SpoolFs } from "./fs.ts";
@@ -39,6 +40,11 @@ export interface QueuedMessage {
   facts?: { autoSubmitted: string | null; precedence: string | null; list: boolean };
   /** Large bodies live in their own file beside the journal (name inside the spool's bodies/ folder). */
   bodyFile?: string;
+  /**
+   * Each account's view of the message (see owners.ts): whose queue, log and quarantine it is in and
+   * which recipients each may see. Absent on messages queued before views existed (owned by `domain`).
+   */
+  views?: MessageView[];
 }
 
 /** One target still to deliver, with its retry bookkeeping. */
@@ -385,6 +391,11 @@ export class Queue extends EventEmitter {
   get(id: string): QueueView | undefined {
     const e = this.#entries.get(id);
     return e ? this.#view(e) : undefined;
+  }
+
+  /** A queued message's meta (no body read); undefined when unknown. */
+  meta(id: string): QueuedMessage | undefined {
+    return this.#entries.get(id)?.meta;
   }
 
   /** The stored message (before header edits) and its meta. */

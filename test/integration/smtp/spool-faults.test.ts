@@ -83,6 +83,9 @@ function message(id: string, locals: string[], extra: Partial<QueuedMessage> = {
   };
 }
 
+/** The account that holds example.com (declared without a generation). */
+const ACME = { accountId: "acme", domain: "example.com", generation: "" };
+
 /** A message of about `bytes` bytes, every line distinct, CRLF line ends. */
 function bigMessage(to: string, subject: string, bytes: number): Buffer {
   const head = `From: carol@example.net\r\nTo: ${to}\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, "")}@example.net>\r\n\r\n`;
@@ -107,7 +110,7 @@ async function sendRaw(port: number, to: string[], raw: Buffer): Promise<string>
 
 /** The files of a user's Maildir new/, as bytes. */
 function mailboxFiles(t: TestEngine, address: string): Buffer[] {
-  const dir = join(maildirOf(t.engine.mailRoot, address), "new");
+  const dir = join(t.engine.maildirOf(address), "new");
   try {
     return readdirSync(dir).map((f) => readFileSync(join(dir, f)));
   } catch {
@@ -139,7 +142,7 @@ describe("releasing quarantined mail (engine, nodemailer client)", () => {
     const delivered = files[0]!;
     expect(delivered.length).toBeGreaterThan(raw.length);
     expect(delivered.subarray(delivered.length - raw.length).equals(raw)).toBe(true);
-    expect(t.engine.operations.getQuarantined(held.id)).toBeUndefined();
+    expect(t.engine.operations.getQuarantined(held.id, ACME)).toBeUndefined();
     expect(errors).toEqual([]);
   }, 60_000);
 
@@ -170,7 +173,7 @@ describe("releasing quarantined mail (engine, nodemailer client)", () => {
       await expect(t.engine.operations.releaseQuarantined(held.id)).rejects.toMatchObject({
         code: "MP_CONFLICT",
       });
-      expect(t.engine.operations.getQuarantined(held.id)).toBeDefined();
+      expect(t.engine.operations.getQuarantined(held.id, ACME)).toBeDefined();
     } finally {
       t.policy.set(buildPolicySnapshot(tenancy()));
     }
@@ -318,7 +321,7 @@ describe("receiving DATA", () => {
       {
         snapshot: () => snapshot,
         queue,
-        log: new FileMessageLog(null),
+        log: await FileMessageLog.open({ dir: null, retentionDays: () => 28 }),
         resolver: NO_DNS,
         hostname: HOSTNAME,
         inlineLimit: 8 * 1024,

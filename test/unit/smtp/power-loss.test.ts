@@ -99,7 +99,7 @@ interface Parts {
 async function openParts(fs: PowerLossFs): Promise<Parts> {
   const bounces: string[] = [];
   const errors: Error[] = [];
-  const log = new FileMessageLog(null);
+  const log = await FileMessageLog.open({ dir: null, retentionDays: () => 28 });
   const maildir = new MaildirStore(MAIL, fs);
   const quarantine = await QuarantineStore.open(QUARANTINE, fs);
   const queue = await Queue.open({

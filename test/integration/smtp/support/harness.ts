@@ -4,7 +4,6 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NO_DNS } from "../../../../platform/smtp/content/spf.ts";
-import { maildirOf } from "../../../../platform/smtp/delivery/maildir.ts";
 import {
   type SmtpEngine,
   type SmtpEngineOptions,
@@ -121,7 +120,7 @@ export async function startTestEngine(
     events,
     policy,
     mailbox(address) {
-      const dir = join(maildirOf(engine.mailRoot, address), "new");
+      const dir = join(engine.maildirOf(address), "new");
       if (!existsSync(dir)) return [];
       return readdirSync(dir)
         .sort()
