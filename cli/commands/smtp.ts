@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import type { ControlPlane } from "../../platform/api/server.ts";
 import { NO_DNS } from "../../platform/smtp/content/spf.ts";
+import { EgressPolicy, parseCidrList } from "../../platform/smtp/delivery/egress.ts";
 import { parseListenAddress, startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
 import { openStore } from "../../platform/store/index.ts";
 import { type Command, type CommandIo, UsageError, untilSignal } from "../command.ts";
@@ -30,6 +31,9 @@ options:
   --submission-listen <host:port>  submission listener (STARTTLS + AUTH); "off" [$MAILPLANE_SUBMISSION_LISTEN, default ${SMTP_DEFAULTS.submissionListen}]
   --smtp-hostname <name>         name in greetings, Received: and bounces       [$MAILPLANE_SMTP_HOSTNAME, default the host name]
   --smarthost <host:port>        send mail for other domains through this server [$MAILPLANE_SMARTHOST]
+  --allow-route-cidr <cidr,…>    let routes and MXs reach these special-purpose blocks (loopback, private,
+                                 link-local …), e.g. 127.0.0.1/32; repeatable. The engine's and API's own
+                                 listeners stay refused          [$MAILPLANE_ALLOW_ROUTE_CIDR, default none]
   --no-dns                       answer every DNS question "no such name" (offline machines: SPF is none,
                                  mail for other domains needs --smarthost)   [$MAILPLANE_SMTP_NO_DNS=1]
   --greeting-delay <ms>          wait before the 220 greeting (smtp-server's own is 100) [default 0]
@@ -66,6 +70,23 @@ export function smtpOptionsFrom(
   }
 }
 
+/**
+ * The egress policy from \`--allow-route-cidr\` (repeatable, each a comma list) or else
+ * MAILPLANE_ALLOW_ROUTE_CIDR (a comma list); default nothing allowed.
+ * @throws UsageError naming the entry that is not an address or CIDR block
+ * @example egressFrom({ "allow-route-cidr": ["127.0.0.1/32"] }, {}).allowed.has("127.0.0.1") // true
+ */
+export function egressFrom(values: Record<string, unknown>, env: NodeJS.ProcessEnv): EgressPolicy {
+  const given = values["allow-route-cidr"];
+  const lists =
+    Array.isArray(given) && given.length > 0 ? given.map(String) : [env.MAILPLANE_ALLOW_ROUTE_CIDR ?? ""];
+  try {
+    return new EgressPolicy({ allow: lists.flatMap(parseCidrList) });
+  } catch (error) {
+    throw new UsageError(`--allow-route-cidr: ${(error as Error).message}`);
+  }
+}
+
 /** `inbound 127.0.0.1:2525, submission off`: where a started engine listens, for the start-up line. */
 export function listeners(
   smtp: { inbound: { host: string } | false; submission: { host: string } | false },
@@ -83,6 +104,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     "submission-listen": { type: "string" },
     "smtp-hostname": { type: "string" },
     smarthost: { type: "string" },
+    "allow-route-cidr": { type: "string", multiple: true },
     "greeting-delay": { type: "string" },
     "burst-hold": { type: "string" },
     "no-dns": { type: "boolean" },
@@ -93,6 +115,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   const apiListen = opt("api-listen", "MAILPLANE_SMTP_API_LISTEN");
   const databaseUrl = postgresUrl(opt("database-url", "MAILPLANE_DATABASE_URL"));
   const smtp = smtpOptionsFrom(opt, SMTP_DEFAULTS);
+  const egress = egressFrom(values, io.env);
   const delay = wholeMilliseconds("greeting-delay", values["greeting-delay"]) ?? 0;
   if (!smtp.inbound && !smtp.submission) throw new UsageError("both listeners are off: nothing to run");
   const store = await openStore({ dataDir, databaseUrl });
@@ -102,6 +125,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
       store,
       dataDir: join(dataDir, "smtp"),
       ...smtp,
+      egress,
       greetingDelayMs: delay,
       policy: {
         onError: (e) => io.stderr(`mailplane smtp: policy refresh failed: ${(e as Error).message}\n`),
@@ -123,6 +147,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
         store,
         listen: apiListen,
         logger: false,
+        egress,
         smtp: () => engine.operations,
       });
     } catch (error) {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { SMTPServer } from "smtp-server";
 import { type DnsResolver, SpfCache } from "./content/spf.ts";
 import { AutoResponder } from "./delivery/autoreply.ts";
+import { addressLookup, EgressPolicy } from "./delivery/egress.ts";
 import { MaildirStore } from "./delivery/maildir.ts";
 import { type Hop, Relay } from "./delivery/relay.ts";
 import { createBounce, createDeliver, type Inject } from "./delivery/worker.ts";
@@ -57,6 +58,13 @@ export interface SmtpEngineOptions {
   resolver?: DnsResolver;
   /** Send mail for domains we do not host through this server instead of their MX. */
   smarthost?: Hop;
+  /**
+   * Which addresses routes and remote MXs may reach (`--allow-route-cidr`); default refuses every
+   * loopback, private, link-local, multicast and other special-purpose address. The engine adds
+   * its own listeners, which stay refused whatever is allowed. The smarthost is not checked: the
+   * platform admin chose it.
+   */
+  egress?: EgressPolicy;
   /** Hard message size limit; default 52,428,800 (50 MiB). */
   maxMessageBytes?: number;
   /** Bodies up to this size are kept in memory and journaled inline; default 1 MiB. */
@@ -146,12 +154,13 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
   const events = new EventEmitter();
   const mailRoot = join(dataDir, "mail");
   const maildir = new MaildirStore(mailRoot);
-  const relay = new Relay({ name: hostname });
+  const egress = opts.egress ?? new EgressPolicy();
+  const relay = new Relay({ name: hostname, egress, lookup: addressLookup(resolver) });
   const responder = new AutoResponder(join(dataDir, "autoreply.json"), hostname);
   const quarantine = await QuarantineStore.open(join(dataDir, "quarantine"));
   let queue: Queue | undefined;
 
-  const inject: Inject = async ({ origin, to, body, domain, subject }) => {
+  const inject: Inject = async ({ origin, to, body, domain, subject, requireTls }) => {
     const q = queue!;
     const conn = internalContext(hostname);
     const verdict = rcptTo(snapshot(), conn, newTransaction("", null), to);
@@ -192,6 +201,7 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
         { rcpt: verdict.value.rcpt, address: verdict.value.address, targets: verdict.value.targets },
       ],
       origin,
+      ...(requireTls ? { requireTls: true as const } : {}),
     };
     await q.accept(meta, body);
     log.record({
@@ -302,11 +312,13 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
       const s = createListener({ ...common, kind: "inbound" });
       servers.push(s);
       inboundPort = await listen(s, inboundAt);
+      egress.addListener({ host: inboundAt.host, port: inboundPort });
     }
     if (submissionAt) {
       const s = createListener({ ...common, kind: "submission" });
       servers.push(s);
       submissionPort = await listen(s, submissionAt);
+      egress.addListener({ host: submissionAt.host, port: submissionPort });
     }
   } catch (err) {
     for (const s of servers) s.close();

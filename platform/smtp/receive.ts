@@ -273,6 +273,7 @@ export async function receiveMessage(
       list: scan.headers.list,
     },
     ...(received.spilled ? { bodyFile: id } : {}),
+    ...(tx.requireTls ? { requireTls: true as const } : {}),
   };
   try {
     await deps.queue.accept(meta, received.chunks, received.spilled ? [deps.queue.bodiesDir] : []);

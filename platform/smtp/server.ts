@@ -184,6 +184,8 @@ export function createListener(opts: ListenerOptions): SMTPServer {
     disabledCommands: submission ? [] : ["AUTH"],
     disableReverseLookup: true,
     hideDSN: true,
+    // RFC 8689: advertised (after STARTTLS only, §4); the relay honours it (delivery/relay.ts).
+    hideREQUIRETLS: false,
     // RFC 2034: advertise ENHANCEDSTATUSCODES so every reply, the library's own too, carries one.
     hideENHANCEDSTATUSCODES: false,
     logger: false,
@@ -236,6 +238,9 @@ export function createListener(opts: ListenerOptions): SMTPServer {
           : NaN,
       );
       s.tx = newTransaction(verdict.value, Number.isFinite(size) ? size : null);
+      // smtp-server answers REQUIRETLS without TLS (530) or with a value (501) itself.
+      if (address.args && (address.args as Record<string, unknown>).REQUIRETLS === true)
+        s.tx.requireTls = true;
       callback();
     },
     onRcptTo(address: SMTPServerAddress, session, callback) {

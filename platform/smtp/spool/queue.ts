@@ -40,6 +40,8 @@ export interface QueuedMessage {
   facts?: { autoSubmitted: string | null; precedence: string | null; list: boolean };
   /** Large bodies live in their own file beside the journal (name inside the spool's bodies/ folder). */
   bodyFile?: string;
+  /** RFC 8689: the client asked for REQUIRETLS (MAIL FROM … REQUIRETLS); relayed only over verified TLS. */
+  requireTls?: true;
 }
 
 /** One target still to deliver, with its retry bookkeeping. */
