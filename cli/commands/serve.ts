@@ -5,7 +5,7 @@ import type { SmtpEngine } from "../../platform/smtp/engine.ts";
 import { startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
 import { type Command, type CommandIo, UsageError, untilSignal } from "../command.ts";
 import { DEFAULT_DATA_DIR, optionReader, parseFlags, postgresUrl } from "../options.ts";
-import { egressFrom, listeners, smtpOptionsFrom } from "./smtp.ts";
+import { CAPS_FLAGS, CAPS_HELP, egressFrom, listeners, smtpOptionsFrom } from "./smtp.ts";
 
 /** Defaults, each overridable by its environment variable and then by its flag. */
 export const SERVE_DEFAULTS = {
@@ -41,7 +41,7 @@ SMTP engine (started when a listener is given; its spool, Maildirs and quarantin
   --allow-route-cidr <cidr,…>      let routes reach these special-purpose blocks (loopback, private,
                                    link-local …), e.g. 127.0.0.1/32; repeatable; checked when a route is
                                    written and before every connection [$MAILPLANE_ALLOW_ROUTE_CIDR, default none]
-  --no-dns                         no DNS: SPF is none, other domains need --smarthost [$MAILPLANE_SMTP_NO_DNS=1]
+${CAPS_HELP}  --no-dns                         no DNS: SPF is none, other domains need --smarthost [$MAILPLANE_SMTP_NO_DNS=1]
   --burst-hold <ms>                while clients hand messages in, delivery waits until the oldest
                                    message waited this long; 0: deliver during bursts too [$MAILPLANE_SMTP_BURST_HOLD, default 5000]
 `;
@@ -68,6 +68,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     "smtp-hostname": { type: "string" },
     smarthost: { type: "string" },
     "allow-route-cidr": { type: "string", multiple: true },
+    ...CAPS_FLAGS,
     "burst-hold": { type: "string" },
     "no-dns": { type: "boolean" },
   });

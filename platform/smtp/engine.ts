@@ -17,7 +17,8 @@ import { FileMessageLog, type MessageLog } from "./log.ts";
 import { createOperations, type SmtpOperations } from "./operations.ts";
 import type { CredentialSource } from "./phases/auth.ts";
 import { ConnectionGate } from "./phases/connect.ts";
-import { rcptTo } from "./phases/rcpt-to.ts";
+import { DEFAULT_RCPT_LIMITS, type RcptLimits, rcptTo } from "./phases/rcpt-to.ts";
+import { DEFAULT_SENDER_RATE, type SenderRate, SenderRateLimit } from "./phases/sender-rate.ts";
 import type { PolicySnapshot } from "./policy/snapshot.ts";
 import { QuarantineStore } from "./quarantine.ts";
 import { logEntry, newQueueId, receivedField } from "./receive.ts";
@@ -71,8 +72,16 @@ export interface SmtpEngineOptions {
   inlineLimit?: number;
   /** Delay before the greeting; default 0 (smtp-server's own is a fixed 100 ms, see server.ts). */
   greetingDelayMs?: number;
-  /** Simultaneous connections per client IP; default 100. */
+  /** Simultaneous connections per client IP, over both listeners; beyond → 421. Default 100. */
   maxConnectionsPerIp?: number;
+  /** Simultaneous connections in all, over both listeners; beyond → 421. Default 1,000. */
+  maxConnections?: number;
+  /** RCPT TO per message; beyond → 452 4.5.3 (RFC 5321 §4.5.3.1.8 asks for ≥ 100). Default 100. */
+  maxRecipients?: number;
+  /** Final targets alias expansion may produce per message; beyond → 550 5.5.3 naming the alias. Default 1,000. */
+  maxExpansion?: number;
+  /** Messages per authenticated user (token bucket); default 300 per 3,600 s; false for none. */
+  senderRate?: SenderRate | false;
   /** Retry back-off: first delay (default 60,000), doubling up to `retryMaxMs` (default 3,600,000). */
   retryBaseMs?: number;
   retryMaxMs?: number;
@@ -105,6 +114,10 @@ export interface SmtpEngine {
   operations: SmtpOperations;
   /** `delivered`, `deferred`, `failed`, `quarantined`, `settled` (from the queue), `injected`. */
   events: EventEmitter;
+  /** Alias expansion steps taken at RCPT since start (forward destinations followed), for monitoring and tests. */
+  expansion: { steps: number };
+  /** Client connections open now, both listeners (what `maxConnections` caps). */
+  openConnections(): number;
   snapshot(): PolicySnapshot;
   /** Stops listening, waits for running deliveries, closes files. Queued mail stays on disk. */
   close(): Promise<void>;
@@ -274,7 +287,15 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
   queue.on("error", (err) => events.emit("queue-error", err));
 
   const tls = await tlsMaterial(join(dataDir, "tls"), hostname, opts.tls);
-  const gate = new ConnectionGate(opts.maxConnectionsPerIp ?? 100);
+  const gate = new ConnectionGate(opts.maxConnectionsPerIp ?? 100, opts.maxConnections ?? 1_000);
+  const expansion = { steps: 0 };
+  const rcptLimits: RcptLimits = {
+    maxRecipients: opts.maxRecipients ?? DEFAULT_RCPT_LIMITS.maxRecipients,
+    maxExpansion: opts.maxExpansion ?? DEFAULT_RCPT_LIMITS.maxExpansion,
+    meter: expansion,
+  };
+  const senderRate =
+    opts.senderRate === false ? undefined : new SenderRateLimit(opts.senderRate ?? DEFAULT_SENDER_RATE, now);
   const lockout = new LoginLockout();
   const credentials: CredentialSource = opts.credentials ?? {
     lookup: async () => undefined,
@@ -296,6 +317,8 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     greetingDelayMs: opts.greetingDelayMs ?? 0,
     snapshot,
     gate,
+    rcptLimits,
+    ...(senderRate ? { senderRate } : {}),
     lockout,
     credentials,
     log,
@@ -347,6 +370,8 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     log,
     operations,
     events,
+    expansion,
+    openConnections: () => gate.open,
     snapshot,
     async close() {
       if (closed) return;

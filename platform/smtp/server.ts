@@ -15,8 +15,9 @@ import type { MessageLog } from "./log.ts";
 import { AUTH_MECHANISMS, authenticate, type CredentialSource } from "./phases/auth.ts";
 import { type ConnectionGate, connect } from "./phases/connect.ts";
 import { mailFrom } from "./phases/mail-from.ts";
-import { groupKeyOf, rcptTo } from "./phases/rcpt-to.ts";
+import { groupKeyOf, type RcptLimits, rcptTo } from "./phases/rcpt-to.ts";
 import { type Refusal, replyLine } from "./phases/result.ts";
+import { type SenderRateLimit, senderRate } from "./phases/sender-rate.ts";
 import { splitMailbox } from "./policy/matchers.ts";
 import type { PolicySnapshot } from "./policy/snapshot.ts";
 import { logEntry, type ReceiveDeps, receiveMessage } from "./receive.ts";
@@ -40,6 +41,10 @@ export interface ListenerOptions {
   socketTimeoutMs?: number;
   snapshot: () => PolicySnapshot;
   gate: ConnectionGate;
+  /** Recipients per message and alias expansion per message; default {@link DEFAULT_RCPT_LIMITS}. */
+  rcptLimits?: RcptLimits;
+  /** Messages per authenticated user; none when absent. */
+  senderRate?: SenderRateLimit;
   lockout: LoginLockout;
   credentials: CredentialSource;
   log: MessageLog;
@@ -232,6 +237,10 @@ export function createListener(opts: ListenerOptions): SMTPServer {
       s.tx = null;
       const verdict = mailFrom(opts.snapshot(), s.ctx, address.address);
       if (verdict.action !== "accept") return callback(refusalError(verdict));
+      if (s.ctx.user && opts.senderRate) {
+        const rate = senderRate(opts.senderRate, s.ctx.user.address);
+        if (rate.action !== "accept") return callback(refusalError(rate));
+      }
       const size = Number(
         address.args && typeof address.args === "object"
           ? (address.args as Record<string, unknown>).SIZE
@@ -250,7 +259,7 @@ export function createListener(opts: ListenerOptions): SMTPServer {
           refusalError({ action: "reject", code: 503, enhanced: "5.5.1", message: "need MAIL command" }),
         );
       const snapshot = opts.snapshot();
-      const verdict = rcptTo(snapshot, s.ctx, s.tx, address.address);
+      const verdict = rcptTo(snapshot, s.ctx, s.tx, address.address, opts.rcptLimits);
       if (verdict.action !== "accept") {
         logRefusedRecipient(opts, snapshot, s.ctx, s.tx, address.address, verdict);
         return callback(refusalError(verdict));
