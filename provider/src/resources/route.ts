@@ -24,13 +24,13 @@ export interface RouteArgs extends CommonArgs {
    */
   tls?: Arg<RouteSpecInput["tls"]>;
   /**
-   * With `tls: "required"`: accept the server only if its key (`sha256/<base64 SPKI hash>`) or
+   * With `tls: required`: accept the server only if its key (`sha256/<base64 SPKI hash>`) or
    * certificate (SHA-256 fingerprint `AB:CD:…`) matches one of these; a pin replaces the CA and
    * name checks, so a self-signed certificate works. List the next key too before rotating.
    */
   tlsPins?: Arg<RouteSpecInput["tlsPins"]>;
   /**
-   * With `tls: "required"`: PEM CA certificate(s) the server's chain must lead to, instead of the
+   * With `tls: required`: PEM CA certificate(s) the server's chain must lead to, instead of the
    * platform's trusted CAs; the host name is still checked.
    */
   tlsCa?: Arg<RouteSpecInput["tlsCa"]>;
