@@ -12,7 +12,7 @@ import { addressLookup, EgressPolicy } from "./delivery/egress.ts";
 import { MaildirStore } from "./delivery/maildir.ts";
 import { type Hop, Relay } from "./delivery/relay.ts";
 import { createBounce, createDeliver, type Inject } from "./delivery/worker.ts";
-import { LoginLockout } from "./lockout.ts";
+import { type LoginLockout, MemoryLoginLockout } from "./lockout.ts";
 import { FileMessageLog, type MessageLog } from "./log.ts";
 import { createOperations, type SmtpOperations } from "./operations.ts";
 import type { CredentialSource } from "./phases/auth.ts";
@@ -24,6 +24,13 @@ import { QuarantineStore } from "./quarantine.ts";
 import { logEntry, newQueueId, receivedField } from "./receive.ts";
 import { createListener } from "./server.ts";
 import { type ConnectionContext, newTransaction } from "./session.ts";
+import {
+  checkSmtpServer,
+  fallbackWarning,
+  installedSmtpServer,
+  type PatchDecision,
+  type SmtpServerFacts,
+} from "./smtp-server-patches.ts";
 import { Queue, type QueuedMessage, type TargetState } from "./spool/queue.ts";
 import { type TlsMaterial, tlsMaterial } from "./tls.ts";
 
@@ -47,6 +54,8 @@ export interface SmtpEngineOptions {
   policy: PolicySource;
   /** Password hashes for SMTP AUTH. Without it every AUTH fails (535). */
   credentials?: CredentialSource;
+  /** Where failed logins are counted; default in this process's memory (engines on a store share the store's). */
+  lockout?: LoginLockout;
   /** Inbound (MX) listener; default 127.0.0.1:2525; false for none. Port 0 picks a free port. */
   inbound?: ListenAddress | false;
   /** Submission listener; default 127.0.0.1:2587; false for none. */
@@ -70,7 +79,10 @@ export interface SmtpEngineOptions {
   maxMessageBytes?: number;
   /** Bodies up to this size are kept in memory and journaled inline; default 1 MiB. */
   inlineLimit?: number;
-  /** Delay before the greeting; default 0 (smtp-server's own is a fixed 100 ms, see server.ts). */
+  /**
+   * Delay before the greeting; default 0 (smtp-server's own is a fixed 100 ms, kept when the
+   * library runs unpatched: see smtp-server-patches.ts).
+   */
   greetingDelayMs?: number;
   /** Simultaneous connections per client IP, over both listeners; beyond → 421. Default 100. */
   maxConnectionsPerIp?: number;
@@ -95,6 +107,13 @@ export interface SmtpEngineOptions {
   burstHoldMs?: number;
   /** The message log; default a JSON-lines file in the data directory. */
   log?: MessageLog;
+  /**
+   * The smtp-server the patch check sees (smtp-server-patches.ts); default the installed one.
+   * Tests pass another release's facts to run the fallback.
+   */
+  smtpServer?: SmtpServerFacts;
+  /** Where start-up warnings go (smtp-server left unpatched); default `process.emitWarning` (stderr). */
+  onWarning?: (message: string) => void;
   now?: () => number;
 }
 
@@ -118,6 +137,8 @@ export interface SmtpEngine {
   expansion: { steps: number };
   /** Client connections open now, both listeners (what `maxConnections` caps). */
   openConnections(): number;
+  /** The smtp-server release in use and whether the engine patched it (else why not). */
+  smtpServer: { version: string; patched: boolean; reason: string | null };
   snapshot(): PolicySnapshot;
   /** Stops listening, waits for running deliveries, closes files. Queued mail stays on disk. */
   close(): Promise<void>;
@@ -286,6 +307,11 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
   });
   queue.on("error", (err) => events.emit("queue-error", err));
 
+  const smtpServer: PatchDecision = checkSmtpServer(opts.smtpServer ?? (await installedSmtpServer()));
+  if (!smtpServer.patched) {
+    const warn = opts.onWarning ?? ((message: string) => process.emitWarning(message, "MailplaneWarning"));
+    warn(fallbackWarning(smtpServer));
+  }
   const tls = await tlsMaterial(join(dataDir, "tls"), hostname, opts.tls);
   const gate = new ConnectionGate(opts.maxConnectionsPerIp ?? 100, opts.maxConnections ?? 1_000);
   const expansion = { steps: 0 };
@@ -296,10 +322,11 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
   };
   const senderRate =
     opts.senderRate === false ? undefined : new SenderRateLimit(opts.senderRate ?? DEFAULT_SENDER_RATE, now);
-  const lockout = new LoginLockout();
+  const lockout = opts.lockout ?? new MemoryLoginLockout();
   const credentials: CredentialSource = opts.credentials ?? {
     lookup: async () => undefined,
     verify: async () => false,
+    dummyHash: async () => "",
   };
   const receive = {
     snapshot,
@@ -315,6 +342,7 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     tls,
     maxMessageBytes: opts.maxMessageBytes ?? 50 * 1024 * 1024,
     greetingDelayMs: opts.greetingDelayMs ?? 0,
+    smtpServer,
     snapshot,
     gate,
     rcptLimits,
@@ -357,7 +385,7 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
   }, 3_600_000);
   purge.unref();
 
-  const operations = createOperations({ queue, quarantine, log, now, lockout });
+  const operations = createOperations({ queue, quarantine, log, now });
   let closed = false;
   return {
     inboundPort,
@@ -372,6 +400,11 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     events,
     expansion,
     openConnections: () => gate.open,
+    smtpServer: {
+      version: smtpServer.version,
+      patched: smtpServer.patched,
+      reason: smtpServer.patched ? null : smtpServer.reason,
+    },
     snapshot,
     async close() {
       if (closed) return;

@@ -2,8 +2,21 @@
 import { z } from "zod";
 import { timestamp } from "./common.ts";
 
-/** What happened to the object. */
-export const AUDIT_ACTIONS = ["create", "update", "delete", "reset", "revoke"] as const;
+/**
+ * What happened to the object. `login-failed` (kind `Login`): a failed SMTP login, never with the
+ * password; `lock` / `unlock` (kind `LoginLockout`): a client key was locked out by failed logins or
+ * an administrator lifted its lockout.
+ */
+export const AUDIT_ACTIONS = [
+  "create",
+  "update",
+  "delete",
+  "reset",
+  "revoke",
+  "login-failed",
+  "lock",
+  "unlock",
+] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** One audit log entry. */
