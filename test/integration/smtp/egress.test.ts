@@ -16,6 +16,7 @@ import {
   EventLog,
   freePort,
   HOSTNAME,
+  pythonSmtp,
   type Sink,
   startSink,
   startTestEngine,
@@ -472,6 +473,13 @@ describe("routes with tls: required, and REQUIRETLS (RFC 8689)", () => {
       transport.close();
     }
   }
+
+  it("advertises REQUIRETLS only after STARTTLS (RFC 8689 §4)", async () => {
+    const steps = await pythonSmtp({ port: t.engine.inboundPort, starttls: true });
+    const [before, after] = steps.filter((s) => s.cmd === "EHLO");
+    expect(before!.text).not.toContain("REQUIRETLS");
+    expect(after!.text).toContain("REQUIRETLS");
+  });
 
   it("advertises REQUIRETLS after STARTTLS and relays such a message with REQUIRETLS over the pinned route", async () => {
     const id = await sendRequireTls("someone@pinned.example");
