@@ -78,6 +78,9 @@ async function startPlatform(ports: {
       `127.0.0.1:${ports.submission}`,
       "--smtp-hostname",
       "mx.acme.example",
+      // The lab's server (acmelabs.example's route) listens on loopback; routes may not reach it otherwise.
+      "--allow-route-cidr",
+      "127.0.0.1/32",
       "--log-level",
       "warn",
     ],

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { SMTPServer } from "smtp-server";
 import { type DnsResolver, SpfCache } from "./content/spf.ts";
 import { AutoResponder } from "./delivery/autoreply.ts";
+import { addressLookup, EgressPolicy } from "./delivery/egress.ts";
 import { MaildirStore, maildirOf } from "./delivery/maildir.ts";
 import { type Hop, Relay } from "./delivery/relay.ts";
 import { createBounce, createDeliver, type Inject } from "./delivery/worker.ts";
@@ -19,7 +20,8 @@ import { createOperations, purgeExpired, type SmtpOperations } from "./operation
 import { declaredOwner, type MessageView, ownedBy, ownerOf, viewsOfMessage } from "./owners.ts";
 import type { CredentialSource } from "./phases/auth.ts";
 import { ConnectionGate } from "./phases/connect.ts";
-import { rcptTo } from "./phases/rcpt-to.ts";
+import { DEFAULT_RCPT_LIMITS, type RcptLimits, rcptTo } from "./phases/rcpt-to.ts";
+import { DEFAULT_SENDER_RATE, type SenderRate, SenderRateLimit } from "./phases/sender-rate.ts";
 import { splitMailbox } from "./policy/matchers.ts";
 import type { PolicySnapshot } from "./policy/snapshot.ts";
 import { QuarantineStore } from "./quarantine.ts";
@@ -72,6 +74,13 @@ export interface SmtpEngineOptions {
   resolver?: DnsResolver;
   /** Send mail for domains we do not host through this server instead of their MX. */
   smarthost?: Hop;
+  /**
+   * Which addresses routes and remote MXs may reach (`--allow-route-cidr`); default refuses every
+   * loopback, private, link-local, multicast and other special-purpose address. The engine adds
+   * its own listeners, which stay refused whatever is allowed. The smarthost is not checked: the
+   * platform admin chose it.
+   */
+  egress?: EgressPolicy;
   /** Hard message size limit; default 52,428,800 (50 MiB). */
   maxMessageBytes?: number;
   /** Bodies up to this size are kept in memory and journaled inline; default 1 MiB. */
@@ -81,8 +90,16 @@ export interface SmtpEngineOptions {
    * library runs unpatched: see smtp-server-patches.ts).
    */
   greetingDelayMs?: number;
-  /** Simultaneous connections per client IP; default 100. */
+  /** Simultaneous connections per client IP, over both listeners; beyond → 421. Default 100. */
   maxConnectionsPerIp?: number;
+  /** Simultaneous connections in all, over both listeners; beyond → 421. Default 1,000. */
+  maxConnections?: number;
+  /** RCPT TO per message; beyond → 452 4.5.3 (RFC 5321 §4.5.3.1.8 asks for ≥ 100). Default 100. */
+  maxRecipients?: number;
+  /** Final targets alias expansion may produce per message; beyond → 550 5.5.3 naming the alias. Default 1,000. */
+  maxExpansion?: number;
+  /** Messages per authenticated user (token bucket); default 300 per 3,600 s; false for none. */
+  senderRate?: SenderRate | false;
   /** Retry back-off: first delay (default 60,000), doubling up to `retryMaxMs` (default 3,600,000). */
   retryBaseMs?: number;
   retryMaxMs?: number;
@@ -141,6 +158,10 @@ export interface SmtpEngine {
   operations: SmtpOperations;
   /** `delivered`, `deferred`, `failed`, `quarantined`, `settled` (from the queue), `injected`. */
   events: EventEmitter;
+  /** Alias expansion steps taken at RCPT since start (forward destinations followed), for monitoring and tests. */
+  expansion: { steps: number };
+  /** Client connections open now, both listeners (what `maxConnections` caps). */
+  openConnections(): number;
   /** The smtp-server release in use and whether the engine patched it (else why not). */
   smtpServer: { version: string; patched: boolean; reason: string | null };
   snapshot(): PolicySnapshot;
@@ -208,12 +229,13 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
   const events = new EventEmitter();
   const mailRoot = join(dataDir, "mail");
   const maildir = new MaildirStore(mailRoot);
-  const relay = new Relay({ name: hostname });
+  const egress = opts.egress ?? new EgressPolicy();
+  const relay = new Relay({ name: hostname, egress, lookup: addressLookup(resolver) });
   const responder = new AutoResponder(join(dataDir, "autoreply.json"), hostname);
   const quarantine = await QuarantineStore.open(join(dataDir, "quarantine"));
   let queue: Queue | undefined;
 
-  const inject: Inject = async ({ origin, to, body, domain, subject }) => {
+  const inject: Inject = async ({ origin, to, body, domain, subject, requireTls }) => {
     const q = queue!;
     const conn = internalContext(hostname);
     const current = snapshot();
@@ -266,6 +288,7 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
       ],
       origin,
       views,
+      ...(requireTls ? { requireTls: true as const } : {}),
     };
     await q.accept(meta, body);
     log.record(
@@ -352,7 +375,15 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     warn(fallbackWarning(smtpServer));
   }
   const tls = await tlsMaterial(join(dataDir, "tls"), hostname, opts.tls);
-  const gate = new ConnectionGate(opts.maxConnectionsPerIp ?? 100);
+  const gate = new ConnectionGate(opts.maxConnectionsPerIp ?? 100, opts.maxConnections ?? 1_000);
+  const expansion = { steps: 0 };
+  const rcptLimits: RcptLimits = {
+    maxRecipients: opts.maxRecipients ?? DEFAULT_RCPT_LIMITS.maxRecipients,
+    maxExpansion: opts.maxExpansion ?? DEFAULT_RCPT_LIMITS.maxExpansion,
+    meter: expansion,
+  };
+  const senderRate =
+    opts.senderRate === false ? undefined : new SenderRateLimit(opts.senderRate ?? DEFAULT_SENDER_RATE, now);
   const lockout = opts.lockout ?? new MemoryLoginLockout();
   const credentials: CredentialSource = opts.credentials ?? {
     lookup: async () => undefined,
@@ -376,6 +407,8 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     smtpServer,
     snapshot,
     gate,
+    rcptLimits,
+    ...(senderRate ? { senderRate } : {}),
     lockout,
     credentials,
     log,
@@ -392,11 +425,13 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
       const s = createListener({ ...common, kind: "inbound" });
       servers.push(s);
       inboundPort = await listen(s, inboundAt);
+      egress.addListener({ host: inboundAt.host, port: inboundPort });
     }
     if (submissionAt) {
       const s = createListener({ ...common, kind: "submission" });
       servers.push(s);
       submissionPort = await listen(s, submissionAt);
+      egress.addListener({ host: submissionAt.host, port: submissionPort });
     }
   } catch (err) {
     for (const s of servers) s.close();
@@ -447,6 +482,8 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     lifecycle,
     operations,
     events,
+    expansion,
+    openConnections: () => gate.open,
     smtpServer: {
       version: smtpServer.version,
       patched: smtpServer.patched,

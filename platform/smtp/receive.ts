@@ -291,6 +291,7 @@ export async function receiveMessage(
     },
     ...(received.spilled ? { bodyFile: id } : {}),
     views,
+    ...(tx.requireTls ? { requireTls: true as const } : {}),
   };
   try {
     await deps.queue.accept(meta, received.chunks, received.spilled ? [deps.queue.bodiesDir] : []);

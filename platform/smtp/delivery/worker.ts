@@ -18,6 +18,8 @@ export type Inject = (input: {
   body: Buffer;
   domain: string | null;
   subject: string;
+  /** RFC 8689 §5: the DSN of a REQUIRETLS message is relayed under REQUIRETLS too. */
+  requireTls?: boolean;
 }) => Promise<void>;
 
 /** Where mail for domains the platform does not host goes. */
@@ -43,17 +45,18 @@ export interface DeliverDeps {
  * domain itself (RFC 5321 §5.1 implicit MX). A null MX (RFC 7505) means the domain takes no mail.
  */
 export async function hopsFor(domain: string, outbound: OutboundOptions): Promise<Hop[] | "null-mx"> {
-  if (outbound.smarthost) return [outbound.smarthost];
+  if (outbound.smarthost) return [{ ...outbound.smarthost, source: "smarthost" }];
   try {
     const mx = (await outbound.resolver(domain, "MX")) as { exchange: string; priority: number }[];
     if (mx.length === 1 && (mx[0]!.exchange === "" || mx[0]!.exchange === ".")) return "null-mx";
     return mx
       .slice()
       .sort((a, b) => a.priority - b.priority)
-      .map((m) => ({ host: m.exchange, port: 25, tls: "opportunistic" as const }));
+      .map((m) => ({ host: m.exchange, port: 25, tls: "opportunistic" as const, source: "mx" as const }));
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === "ENOTFOUND" || code === "ENODATA") return [{ host: domain, port: 25, tls: "opportunistic" }];
+    if (code === "ENOTFOUND" || code === "ENODATA")
+      return [{ host: domain, port: 25, tls: "opportunistic", source: "mx" }];
     throw err;
   }
 }
@@ -215,10 +218,11 @@ export function createDeliver(deps: DeliverDeps): Deliver {
             return;
           }
           const results = await deps.relay.send(
-            routes,
+            routes.map((r) => ({ ...r, source: "route" as const })),
             meta.sender,
             group.map((t) => (t.target.kind === "relay" ? t.target.address : "")),
             message(),
+            { requireTls: meta.requireTls === true },
           );
           for (const [i, r] of results.entries()) outcomes.push(outcome(group[i]!.key, r));
         })(),
@@ -253,7 +257,9 @@ export function createDeliver(deps: DeliverDeps): Deliver {
               });
             return;
           }
-          const results = await deps.relay.send(hops, meta.sender, addresses, message());
+          const results = await deps.relay.send(hops, meta.sender, addresses, message(), {
+            requireTls: meta.requireTls === true,
+          });
           for (const [i, r] of results.entries()) outcomes.push(outcome(group[i]!.key, r));
         })(),
       );
@@ -331,6 +337,7 @@ export function createBounce(deps: BounceDeps): Bounce {
       body: dsn,
       domain: meta.domain,
       subject: "Undelivered Mail Returned to Sender",
+      ...(meta.requireTls ? { requireTls: true } : {}),
     });
   };
 }

@@ -50,6 +50,8 @@ export interface RouteInput {
   port?: number;
   priority?: number;
   tls?: "none" | "opportunistic" | "required";
+  tlsPins?: string[] | undefined;
+  tlsCa?: string | undefined;
 }
 
 /** `AliasSpec`: forward, reject with a text, or auto-reply. `*@domain` is the catch-all. */
@@ -124,6 +126,10 @@ export interface RoutePolicy {
   port: number;
   priority: number;
   tls: "none" | "opportunistic" | "required";
+  /** With `required`: pins of the server's key or certificate (replace the CA and name checks). */
+  tlsPins?: string[] | undefined;
+  /** With `required`: PEM CA certificates the chain must lead to. */
+  tlsCa?: string | undefined;
 }
 
 /** An alias, keyed by local part in its domain. */
@@ -319,6 +325,8 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
         port: r.port ?? 25,
         priority: r.priority ?? 10,
         tls: r.tls ?? "opportunistic",
+        ...(r.tlsPins ? { tlsPins: r.tlsPins } : {}),
+        ...(r.tlsCa ? { tlsCa: r.tlsCa } : {}),
       });
     }
     for (const policy of own.values()) {

@@ -45,6 +45,8 @@ export interface QueuedMessage {
    * which recipients each may see. Absent on messages queued before views existed (owned by `domain`).
    */
   views?: MessageView[];
+  /** RFC 8689: the client asked for REQUIRETLS (MAIL FROM … REQUIRETLS); relayed only over verified TLS. */
+  requireTls?: true;
 }
 
 /** One target still to deliver, with its retry bookkeeping. */

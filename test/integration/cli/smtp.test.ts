@@ -169,7 +169,7 @@ describe("mailplane smtp options", () => {
       child.stderr!.on("data", (c) => (out += c));
       const code = await new Promise((resolve) => child.on("exit", resolve));
       expect(code, out).toBe(2);
-      expect(out).toContain(`--${flag} must be a whole number of at least 1, not "${value}"`);
+      expect(out).toContain(`--${flag} must be a whole number ≥ 1, not "${value}"`);
     }
   });
 });

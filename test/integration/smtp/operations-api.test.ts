@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GTUBE } from "../../../platform/smtp/content/scan.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
+import { EgressPolicy } from "../../../platform/smtp/delivery/egress.ts";
 import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
 import { type Harness, startHarness } from "../api/harness.ts";
 import { EventLog, freePort, HOSTNAME, swaks } from "./support/harness.ts";
@@ -44,6 +45,7 @@ describe("operations API of `serve` with an SMTP engine (SQLite)", () => {
       inbound: { host: "127.0.0.1", port: 0 },
       submission: false,
       retryBaseMs: 60_000,
+      egress: new EgressPolicy({ allow: ["127.0.0.0/8"] }),
     });
     events = new EventLog(engine);
   });
