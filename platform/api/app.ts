@@ -8,6 +8,7 @@ import { join } from "node:path";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { endpoints } from "../../sdk/src/index.ts";
 import { packageRoot, packageVersion } from "../package-root.ts";
+import { EgressPolicy } from "../smtp/delivery/egress.ts";
 import type { SmtpOperations } from "../smtp/operations.ts";
 import type { Store } from "../store/store.ts";
 import { installAuth } from "./auth.ts";
@@ -60,6 +61,11 @@ export interface AppOptions {
   openapiPath?: string;
   /** The SMTP engine running in this process (a getter: it may start after the app); operations answer 503 without it. */
   smtp?: () => SmtpOperations | undefined;
+  /**
+   * Where routes may point (`--allow-route-cidr`); default refuses every loopback, private,
+   * link-local, multicast and other special-purpose address. Share the engine's, so both agree.
+   */
+  egress?: EgressPolicy;
 }
 
 /** Keys whose values never reach a log line. */
@@ -129,6 +135,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     idempotencyTtlMs: options.idempotencyTtlMs ?? 24 * 3600 * 1000,
     version,
     openapiPath: options.openapiPath ?? join(root, "schema", "openapi.json"),
+    egress: options.egress ?? new EgressPolicy(),
   };
   app.decorate("services", services);
   const registered = new Set<string>();

@@ -11,6 +11,7 @@ import {
   type ControlPlaneOptions,
   startControlPlane,
 } from "../../../platform/api/server.ts";
+import { EgressPolicy } from "../../../platform/smtp/delivery/egress.ts";
 
 /** One store the suites run against. */
 export interface Backend {
@@ -80,6 +81,8 @@ export async function startHarness(
     listen: "127.0.0.1:0",
     logger: { level: "trace", stream } as never,
     ...(database ? { databaseUrl: database.url, databaseSchema: database.schema } : {}),
+    // Test routes point at loopback and the IPv6 documentation block (RFC 3849), as an admin may allow.
+    egress: new EgressPolicy({ allow: ["127.0.0.0/8", "2001:db8::/32"] }),
     ...options,
   });
   const adminToken = readFileSync(cp.adminTokenPath!, "utf8").trim();
