@@ -64,8 +64,9 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
  * previews as a change at every later index plus an added last one. Kept in the stored order, an
  * insertion is one `+ [i]`, a reorder is no change, and removing the last element is one `- [i]`
  * (removing one in the middle still shifts the ones after it: the engine has no other way to show
- * it). Every list in the model's specs is a set (stored sorted, once each), so the order carries no
- * meaning and the platform still receives and stores the sorted set; only the stored inputs differ.
+ * it). Every list in the model's specs is a set whose order carries no meaning (most are stored
+ * sorted, once each; a route's `tlsPins` match in any order), and the platform still receives what
+ * the spec makes of the list; only the stack's stored inputs keep the old order.
  * A list with repeated elements is left as it is.
  * @example keepListOrder({ to: ["b@x.org", "c@x.org"] }, { to: ["a@x.org", "b@x.org", "c@x.org"] })
  *   // { to: ["b@x.org", "c@x.org", "a@x.org"] }
