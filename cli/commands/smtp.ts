@@ -37,6 +37,8 @@ options:
                                  message waited this long; 0: deliver during bursts too [$MAILPLANE_SMTP_BURST_HOLD, default 5000]
   --api-listen <host:port>       also serve the /v1 HTTP API on the same store, its operations
                                  answered by this engine; port 0 picks one  [$MAILPLANE_SMTP_API_LISTEN, default off]
+  --trust-all-domains            single-tenant/demo mode: every declared domain is local, verified or not
+                                 (default: only verified domains receive mail) [$MAILPLANE_TRUST_ALL_DOMAINS=1]
   -h, --help                     this help
 `;
 
@@ -66,6 +68,15 @@ export function smtpOptionsFrom(
   }
 }
 
+/**
+ * \`--trust-all-domains\` / MAILPLANE_TRUST_ALL_DOMAINS: true when set (anything but "0" or "false").
+ * @example trustAllDomains(opt) // false unless the flag or the variable is set
+ */
+export function trustAllDomains(opt: (flag: string, env: string) => string | undefined): boolean {
+  const value = opt("trust-all-domains", "MAILPLANE_TRUST_ALL_DOMAINS");
+  return value !== undefined && value !== "0" && value !== "false";
+}
+
 /** `inbound 127.0.0.1:2525, submission off`: where a started engine listens, for the start-up line. */
 export function listeners(
   smtp: { inbound: { host: string } | false; submission: { host: string } | false },
@@ -87,6 +98,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     "burst-hold": { type: "string" },
     "no-dns": { type: "boolean" },
     "api-listen": { type: "string" },
+    "trust-all-domains": { type: "boolean" },
   });
   const opt = optionReader(values, io.env);
   const dataDir = opt("data-dir", "MAILPLANE_DATA_DIR") ?? SMTP_DEFAULTS.dataDir;
@@ -105,6 +117,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
       greetingDelayMs: delay,
       policy: {
         onError: (e) => io.stderr(`mailplane smtp: policy refresh failed: ${(e as Error).message}\n`),
+        trustAllDomains: trustAllDomains(opt),
       },
     });
   } catch (error) {

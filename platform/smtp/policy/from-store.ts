@@ -32,9 +32,19 @@ function domainOf(o: StoredObject): string | null {
   return address ? (splitMailbox(address)?.domain ?? null) : null;
 }
 
+/**
+ * Which of a Domain's names the engine treats as local: all of them in trusted mode, else those whose
+ * ownership is verified (see `DomainInput.verified`).
+ */
+function verifiedNames(o: StoredObject, trustAll: boolean): DomainInput["verified"] {
+  if (trustAll) return true;
+  return (o.verification ?? []).flatMap((v) => (v.status === "verified" ? [v.name] : []));
+}
+
 /** Groups stored objects into the builder's input for the given accounts and (optionally) only some domains. */
 function accountInputs(
   objects: Iterable<StoredObject>,
+  trustAll: boolean,
   only?: { accountId: string; domains: Set<string> }[],
 ): AccountInput[] {
   const accounts = new Map<string, Required<AccountInput>>();
@@ -62,7 +72,7 @@ function accountInputs(
     const spec = o.spec as Record<string, unknown>;
     switch (o.kind) {
       case "Domain":
-        a.domains.push(spec as unknown as DomainInput);
+        a.domains.push({ ...(spec as unknown as DomainInput), verified: verifiedNames(o, trustAll) });
         break;
       case "Route":
         a.routes.push(spec as unknown as RouteInput);
@@ -96,6 +106,12 @@ export interface StorePolicyOptions {
   onUpdate?: (revision: number, ms: number) => void;
   /** Told when reading the store failed; the previous snapshot stays in force and the next event retries. */
   onError?: (error: unknown) => void;
+  /**
+   * Treat every declared domain name as local, verified or not: single-tenant or demo platforms only
+   * (`mailplane serve --trust-all-domains`), where whoever declares a domain runs the platform too.
+   * Default false: only verified names are local, so no account can take mail for a name it does not own.
+   */
+  trustAllDomains?: boolean;
 }
 
 /** A policy source that follows the store, plus the revision it enforces. */
@@ -119,6 +135,7 @@ export interface StorePolicy extends PolicySource {
  */
 export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): Promise<StorePolicy> {
   const objects = new Map<string, StoredObject>();
+  const trustAll = opts.trustAllDomains === true;
   let current: PolicySnapshot;
   let revision = 0;
   const waiters: { revision: number; resolve: () => void }[] = [];
@@ -127,7 +144,10 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
     const snap = await store.snapshot();
     objects.clear();
     for (const o of snap.objects) objects.set(key(o), o);
-    current = buildPolicySnapshot({ revision: snap.revision, accounts: accountInputs(objects.values()) });
+    current = buildPolicySnapshot({
+      revision: snap.revision,
+      accounts: accountInputs(objects.values(), trustAll),
+    });
     revision = snap.revision;
   };
 
@@ -161,7 +181,7 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
     const scope = [...touched].map(([accountId, domains]) => ({ accountId, domains }));
     const partial = buildPolicySnapshot({
       revision: toRevision,
-      accounts: accountInputs(objects.values(), scope),
+      accounts: accountInputs(objects.values(), trustAll, scope),
     });
     const domains = new Map(current.domains);
     // Drop every name (main or alias domain) that pointed at a rebuilt or removed domain…

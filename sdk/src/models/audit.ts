@@ -2,8 +2,11 @@
 import { z } from "zod";
 import { timestamp } from "./common.ts";
 
-/** What happened to the object. */
-export const AUDIT_ACTIONS = ["create", "update", "delete", "reset", "revoke"] as const;
+/**
+ * What happened to the object. `verify`: a domain name's ownership was checked or marked verified;
+ * `evict`: the object was removed because another account proved it owns its unverified domain name.
+ */
+export const AUDIT_ACTIONS = ["create", "update", "delete", "reset", "revoke", "verify", "evict"] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** One audit log entry. */

@@ -11,6 +11,7 @@ import {
   type ControlPlaneOptions,
   startControlPlane,
 } from "../../../platform/api/server.ts";
+import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
 
 /** One store the suites run against. */
 export interface Backend {
@@ -79,6 +80,8 @@ export async function startHarness(
     dataDir,
     listen: "127.0.0.1:0",
     logger: { level: "trace", stream } as never,
+    // No DNS unless a suite brings its own table: ownership checks find nothing, and never go out.
+    resolver: NO_DNS,
     ...(database ? { databaseUrl: database.url, databaseSchema: database.schema } : {}),
     ...options,
   });
