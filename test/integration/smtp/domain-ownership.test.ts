@@ -6,8 +6,8 @@
  */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { verificationToken } from "../../../platform/api/domain-ownership.ts";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { startDomainChecks, verificationToken } from "../../../platform/api/domain-ownership.ts";
 import { type DnsResolver, NO_DNS } from "../../../platform/smtp/content/spf.ts";
 import { maildirOf } from "../../../platform/smtp/index.ts";
 import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
@@ -254,6 +254,104 @@ describe.each(BACKENDS)("domain ownership on $name", (backend) => {
     const audit = await h.call("GET", `/v1/audit?objectId=${held}&limit=50`, as(mallory));
     expect(audit.body.items.map((e: { action: string }) => e.action)).toContain("evict");
     expect(audit.text).not.toContain(dave.id);
+
+    // The engine follows: the name is Dave's now, and a tenant's mail for it reaches his mailbox.
+    await put(dave, `/v1/domains/${held}/users/bob@${held}`, {
+      address: `bob@${held}`,
+      password: "Dave-Secret-1",
+    });
+    await engine.policy.reached(await h.cp.store.revision());
+    const run = await submit([`bob@${held}`], "for dave");
+    expect(run.replyTo(".")).toMatchObject({ code: 250 });
+    await events.settled(run.queueId()!);
+    expect(mailbox(`bob@${held}`)).toHaveLength(1);
+  });
+
+  it("makes a name given up (domain deleted, alias dropped) pending again when it is held again", async () => {
+    const erin = await h.tenant("erin");
+    const name = uniqueDomain("erin");
+    const alias = uniqueDomain("erin-alias");
+    await put(erin, `/v1/domains/${name}`, { name, aliases: [alias] });
+    const mark = () =>
+      h.call("POST", `/v1/domains/${name}/verify`, {
+        token: h.adminToken,
+        account: erin.id,
+        body: { method: "admin" },
+      });
+    expect((await mark()).body.verification.map((v: { status: string }) => v.status)).toEqual([
+      "verified",
+      "verified",
+    ]);
+    const statuses = async () =>
+      (await h.call("GET", `/v1/domains/${name}`, as(erin))).body.verification.map(
+        (v: { name: string; status: string }) => `${v.name} ${v.status}`,
+      );
+
+    await put(erin, `/v1/domains/${name}`, { name, aliases: [] });
+    await put(erin, `/v1/domains/${name}`, { name, aliases: [alias] });
+    expect(await statuses()).toEqual([`${name} verified`, `${alias} pending`]);
+
+    expect((await h.call("DELETE", `/v1/domains/${name}`, as(erin))).status).toBe(204);
+    await put(erin, `/v1/domains/${name}`, { name });
+    expect(await statuses()).toEqual([`${name} pending`]);
+  });
+
+  it("verifies a pending name in the background once its record is published (startDomainChecks)", async () => {
+    const frank = await h.tenant("frank");
+    const name = uniqueDomain("frank");
+    await put(frank, `/v1/domains/${name}`, { name });
+    publishRecordOf(frank, name);
+    const stop = startDomainChecks({
+      store: h.cp.store,
+      resolver: dns.resolver,
+      token: verificationToken,
+      intervalMs: 60_000,
+    });
+    try {
+      // The first round runs at once; no request to /verify.
+      await vi.waitFor(async () => {
+        const got = await h.call("GET", `/v1/domains/${name}`, as(frank));
+        expect(got.body.verification).toMatchObject([{ status: "verified", method: "dns" }]);
+      });
+    } finally {
+      stop();
+    }
+    const audit = await h.call("GET", `/v1/audit?objectId=${name}&limit=50`, as(frank));
+    expect(audit.body.items).toContainEqual(expect.objectContaining({ action: "verify", actor: { tokenId: null, role: null } }));
+  });
+
+  it("keeps a name verified for one account at most, in the database itself", async () => {
+    // Below the claims check (a write without claims, as no route makes): one account's Domain lists
+    // as an alias a name another account holds verified; marking it verified too breaks the index.
+    const grace = await h.tenant("grace");
+    const other = await h.tenant("other");
+    const name = uniqueDomain("grace");
+    const host = uniqueDomain("other");
+    await put(grace, `/v1/domains/${name}`, { name });
+    await h.call("POST", `/v1/domains/${name}/verify`, {
+      token: h.adminToken,
+      account: grace.id,
+      body: { method: "admin" },
+    });
+    await h.cp.store.putObject(
+      {
+        accountId: other.id,
+        kind: "Domain",
+        id: host,
+        domain: host,
+        spec: DomainSpec.parse({ name: host, aliases: [name] }) as Record<string, unknown>,
+      },
+      { actor: "system" },
+    );
+    const second = h.cp.store.recordDomainCheck(
+      { accountId: other.id, domain: host, name, verifiedBy: "admin" },
+      { actor: "system" },
+    );
+    await expect(second).rejects.toThrow();
+    const held = await h.cp.store.domainNames([name]);
+    expect(held.filter((x) => x.verification?.status === "verified").map((x) => x.accountId)).toEqual([
+      grace.id,
+    ]);
   });
 
   it("lets only a platform admin mark a name verified (403 MP_FORBIDDEN for an account admin)", async () => {
