@@ -317,7 +317,9 @@ describe.each(BACKENDS)("domain ownership on $name", (backend) => {
       stop();
     }
     const audit = await h.call("GET", `/v1/audit?objectId=${name}&limit=50`, as(frank));
-    expect(audit.body.items).toContainEqual(expect.objectContaining({ action: "verify", actor: { tokenId: null, role: null } }));
+    expect(audit.body.items).toContainEqual(
+      expect.objectContaining({ action: "verify", actor: { tokenId: null, role: null } }),
+    );
   });
 
   it("keeps a name verified for one account at most, in the database itself", async () => {
