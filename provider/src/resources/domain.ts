@@ -141,10 +141,13 @@ export class Domain extends pulumi.dynamic.Resource {
       "Domain",
     );
     // Tell `pulumi up` what to publish while a name is unverified: until then it receives no mail.
-    pulumi.all([this.verification, this.dnsRecords]).apply(([verification, records]) => {
-      const message = pendingVerificationMessage(verification, records);
-      if (message) void pulumi.log.warn(message, this);
-    });
+    // Not in previews: they show what would change, and plan reviews quote their diagnostics.
+    if (!pulumi.runtime.isDryRun()) {
+      pulumi.all([this.verification, this.dnsRecords]).apply(([verification, records]) => {
+        const message = pendingVerificationMessage(verification, records);
+        if (message) void pulumi.log.warn(message, this);
+      });
+    }
   }
 }
 
