@@ -32,7 +32,8 @@ options:
   --smarthost <host:port>        send mail for other domains through this server [$MAILPLANE_SMARTHOST]
   --no-dns                       answer every DNS question "no such name" (offline machines: SPF is none,
                                  mail for other domains needs --smarthost)   [$MAILPLANE_SMTP_NO_DNS=1]
-  --greeting-delay <ms>          wait before the 220 greeting (smtp-server's own is 100) [default 0]
+  --greeting-delay <ms>          wait before the 220 greeting (on the tested smtp-server release;
+                                 any other runs unpatched with its own 100)    [default 0]
   --burst-hold <ms>              while clients hand messages in, delivery waits until the oldest
                                  message waited this long; 0: deliver during bursts too [$MAILPLANE_SMTP_BURST_HOLD, default 5000]
   --api-listen <host:port>       also serve the /v1 HTTP API on the same store, its operations

@@ -2,9 +2,9 @@
  * A mail tenant in TypeScript: every mailplane resource used directly.
  *
  *   pulumi config set mailplane:endpoint http://127.0.0.1:8080
- *   pulumi config set --secret mailplane:token "$(cat .data/admin-token)"   # or an account token
+ *   pulumi config set --secret mailplane:token "$(npx mailplane token create --account example)"
  *   pulumi config set --secret adaPassword 'Analytical-Engine-1843'
- *   pulumi preview --diff && pulumi up
+ *   pulumi preview --diff && pulumi up          # README.md has every step, from the account on
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as mailplane from "mailplane";

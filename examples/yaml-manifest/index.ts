@@ -2,9 +2,9 @@
  * A mail tenant from a YAML manifest.
  *
  *   pulumi config set mailplane:endpoint http://127.0.0.1:8080
- *   pulumi config set --secret mailplane:token "$(cat .data/admin-token)"   # or an account token
+ *   pulumi config set --secret mailplane:token "$(npx mailplane token create --account example)"
  *   pulumi config set --secret --path 'passwords["ada@example.com"]' 'Correct-Horse-42'
- *   pulumi up
+ *   pulumi up          # README.md has every step, from the account on
  *
  * The manifest is validated as a whole before anything is registered: a mistake stops the program
  * with `tenancy.yaml:LINE:COLUMN path: message` for every problem, and nothing is applied.

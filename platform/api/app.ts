@@ -18,12 +18,14 @@ import { REGISTERED } from "./lib/http.ts";
 import type { ApiServices } from "./lib/services.ts";
 import { type Argon2Params, DEFAULT_ARGON2 } from "./passwords.ts";
 import { installProblemHandling, PROBLEM_MEDIA_TYPE, problem, sendProblem } from "./problem.ts";
+import { answerClientError, answerFrameworkError, installClosingAnswer } from "./protocol-errors.ts";
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from "./rate-limit.ts";
 import { accountRoutes } from "./routes/accounts.ts";
 import { aliasRoutes } from "./routes/aliases.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { domainRoutes } from "./routes/domains.ts";
 import { filterSettingsRoutes } from "./routes/filter-settings.ts";
+import { lockoutRoutes } from "./routes/lockouts.ts";
 import { operationsRoutes } from "./routes/operations.ts";
 import { passwordPolicyRoutes } from "./routes/password-policies.ts";
 import { platformRoutes } from "./routes/platform.ts";
@@ -99,7 +101,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // IDs and addresses can be 254 characters; find-my-way's default is 100.
     routerOptions: { maxParamLength: 512 },
     genReqId: () => `req_${process.pid.toString(36)}_${(++requestCounter).toString(36)}`,
-    return503OnClosing: true,
+    // Errors before routing are problem+json too: the router's (bad UTF-8, over-long segment), Node's
+    // parser's (headers too large, bad framing, unknown method) and the answer while closing.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
+    return503OnClosing: false,
     forceCloseConnections: "idle",
   });
 
@@ -137,10 +143,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const registered = new Set<string>();
   app.decorate(REGISTERED as unknown as string, registered);
 
-  // Hooks: the request ID first, so even a 401 carries it.
+  // Hooks: the request ID first, so even a 401 carries it; then the 503 while closing.
   app.addHook("onRequest", async (request, reply) => {
     reply.header("request-id", request.id);
   });
+  installClosingAnswer(app);
   const limit = options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : options.rateLimit;
   installAuth(app, { store: options.store, now, rateLimiter: limit ? new RateLimiter(limit) : null });
 
@@ -149,6 +156,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(accountRoutes);
   await app.register(tokenRoutes);
   await app.register(auditRoutes);
+  await app.register(lockoutRoutes);
   await app.register(domainRoutes);
   await app.register(routeRoutes);
   await app.register(aliasRoutes);

@@ -49,6 +49,17 @@ export async function hashPassword(password: string, params: Argon2Params = DEFA
 const PHC = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/;
 
 /**
+ * The argon2id parameters a PHC string made by {@link hashPassword} records, or undefined for other formats.
+ *
+ * @example argon2ParamsOf(await hashPassword("x")) // { memory: 19456, passes: 2, parallelism: 1 }
+ */
+export function argon2ParamsOf(phc: string): Argon2Params | undefined {
+  const m = PHC.exec(phc);
+  if (!m) return undefined;
+  return { memory: Number(m[1]), passes: Number(m[2]), parallelism: Number(m[3]) };
+}
+
+/**
  * Checks a password against a PHC string made by {@link hashPassword} (with whatever parameters it
  * records), in constant time. Unknown formats never match.
  *

@@ -11,6 +11,7 @@ import {
   toDotPath,
   validationErrorFromFields,
 } from "../../sdk/src/index.ts";
+import { STORE_RETRY_AFTER_SECONDS } from "../store/faults.ts";
 import { isStoreError, type StoreError } from "../store/store.ts";
 
 /** The media type of every error body (RFC 9457 §3). */
@@ -110,6 +111,9 @@ function fromStoreError(e: StoreError): MailplaneError {
       });
     case "idempotency_exists":
       return problem("MP_IDEMPOTENCY_KEY_REUSED", e.message);
+    case "unavailable":
+      // The message names the kind of fault only (faults.ts); the driver's error stays in the log.
+      return problem("MP_UNAVAILABLE", e.message, { retryAfterSeconds: STORE_RETRY_AFTER_SECONDS });
   }
 }
 
@@ -137,7 +141,10 @@ function fromFastifyError(e: FastifyError): MailplaneError | undefined {
 /** Any thrown value as a catalogue error; unknown failures become MP_INTERNAL (and are logged). */
 export function toMailplaneError(error: unknown, request: FastifyRequest): MailplaneError {
   if (isMailplaneError(error)) return error;
-  if (isStoreError(error)) return fromStoreError(error);
+  if (isStoreError(error)) {
+    if (error.code === "unavailable") request.log.warn({ err: error.cause }, error.message);
+    return fromStoreError(error);
+  }
   const fe = error as FastifyError;
   if (fe && Array.isArray(fe.validation)) {
     const where = LOCATIONS[fe.validationContext ?? "body"] ?? "body";
@@ -153,6 +160,20 @@ export function toMailplaneError(error: unknown, request: FastifyRequest): Mailp
   return problem("MP_INTERNAL", "the server failed unexpectedly; the request ID identifies the log entry");
 }
 
+/** Longest part of a request path an error answer repeats; the rest is cut (and marked with …). */
+export const MAX_ECHOED_PATH = 200;
+
+/**
+ * The request's path as error answers may repeat it: without the query, at most
+ * {@link MAX_ECHOED_PATH} characters, so a client's 8,000-character path never comes back whole.
+ *
+ * @example echoedPath("/v1/domains/example.com?limit=5") // "/v1/domains/example.com"
+ */
+export function echoedPath(url: string): string {
+  const path = url.split("?")[0] ?? "";
+  return path.length > MAX_ECHOED_PATH ? `${path.slice(0, MAX_ECHOED_PATH)}…` : path;
+}
+
 /** Sends a catalogue error as problem+json (with Retry-After for 429/503 when known). */
 export function sendProblem(
   reply: FastifyReply,
@@ -164,8 +185,11 @@ export function sendProblem(
   return reply
     .status(error.status)
     .type(PROBLEM_MEDIA_TYPE)
-    .send({ ...error.problem, instance: request.url.split("?")[0], requestId: request.id });
+    .send({ ...error.problem, instance: echoedPath(request.url), requestId: request.id });
 }
+
+/** The methods the API routes (405 with Allow where a path lacks one); any other method is 501. */
+const ROUTED_METHODS = new Set(["GET", "HEAD", "PUT", "PATCH", "POST", "DELETE", "OPTIONS", "TRACE"]);
 
 /**
  * Installs the error and not-found handlers on the root instance: every error leaves as problem+json.
@@ -180,7 +204,10 @@ export function installProblemHandling(app: FastifyInstance): void {
     sendProblem(
       reply,
       request,
-      problem("MP_NOT_FOUND", `no endpoint at ${request.method} ${request.url.split("?")[0]}`),
+      ROUTED_METHODS.has(request.method)
+        ? problem("MP_NOT_FOUND", `no endpoint at ${request.method} ${echoedPath(request.url)}`)
+        : // RFC 9110 §9.1: a method the server does not implement is 501 (e.g. PROPFIND, QUERY).
+          problem("MP_NOT_IMPLEMENTED", `this API does not implement the method ${request.method}`),
     ),
   );
 }

@@ -11,7 +11,7 @@ import { AutoResponder } from "./delivery/autoreply.ts";
 import { MaildirStore } from "./delivery/maildir.ts";
 import { type Hop, Relay } from "./delivery/relay.ts";
 import { createBounce, createDeliver, type Inject } from "./delivery/worker.ts";
-import { LoginLockout } from "./lockout.ts";
+import { type LoginLockout, MemoryLoginLockout } from "./lockout.ts";
 import { FileMessageLog, type MessageLog } from "./log.ts";
 import { createOperations, type SmtpOperations } from "./operations.ts";
 import type { CredentialSource } from "./phases/auth.ts";
@@ -22,6 +22,13 @@ import { QuarantineStore } from "./quarantine.ts";
 import { logEntry, newQueueId, receivedField } from "./receive.ts";
 import { createListener } from "./server.ts";
 import { type ConnectionContext, newTransaction } from "./session.ts";
+import {
+  checkSmtpServer,
+  fallbackWarning,
+  installedSmtpServer,
+  type PatchDecision,
+  type SmtpServerFacts,
+} from "./smtp-server-patches.ts";
 import { Queue, type QueuedMessage, type TargetState } from "./spool/queue.ts";
 import { type TlsMaterial, tlsMaterial } from "./tls.ts";
 
@@ -45,6 +52,8 @@ export interface SmtpEngineOptions {
   policy: PolicySource;
   /** Password hashes for SMTP AUTH. Without it every AUTH fails (535). */
   credentials?: CredentialSource;
+  /** Where failed logins are counted; default in this process's memory (engines on a store share the store's). */
+  lockout?: LoginLockout;
   /** Inbound (MX) listener; default 127.0.0.1:2525; false for none. Port 0 picks a free port. */
   inbound?: ListenAddress | false;
   /** Submission listener; default 127.0.0.1:2587; false for none. */
@@ -61,7 +70,10 @@ export interface SmtpEngineOptions {
   maxMessageBytes?: number;
   /** Bodies up to this size are kept in memory and journaled inline; default 1 MiB. */
   inlineLimit?: number;
-  /** Delay before the greeting; default 0 (smtp-server's own is a fixed 100 ms, see server.ts). */
+  /**
+   * Delay before the greeting; default 0 (smtp-server's own is a fixed 100 ms, kept when the
+   * library runs unpatched: see smtp-server-patches.ts).
+   */
   greetingDelayMs?: number;
   /** Simultaneous connections per client IP; default 100. */
   maxConnectionsPerIp?: number;
@@ -78,6 +90,13 @@ export interface SmtpEngineOptions {
   burstHoldMs?: number;
   /** The message log; default a JSON-lines file in the data directory. */
   log?: MessageLog;
+  /**
+   * The smtp-server the patch check sees (smtp-server-patches.ts); default the installed one.
+   * Tests pass another release's facts to run the fallback.
+   */
+  smtpServer?: SmtpServerFacts;
+  /** Where start-up warnings go (smtp-server left unpatched); default `process.emitWarning` (stderr). */
+  onWarning?: (message: string) => void;
   now?: () => number;
 }
 
@@ -97,6 +116,8 @@ export interface SmtpEngine {
   operations: SmtpOperations;
   /** `delivered`, `deferred`, `failed`, `quarantined`, `settled` (from the queue), `injected`. */
   events: EventEmitter;
+  /** The smtp-server release in use and whether the engine patched it (else why not). */
+  smtpServer: { version: string; patched: boolean; reason: string | null };
   snapshot(): PolicySnapshot;
   /** Stops listening, waits for running deliveries, closes files. Queued mail stays on disk. */
   close(): Promise<void>;
@@ -263,12 +284,18 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
   });
   queue.on("error", (err) => events.emit("queue-error", err));
 
+  const smtpServer: PatchDecision = checkSmtpServer(opts.smtpServer ?? (await installedSmtpServer()));
+  if (!smtpServer.patched) {
+    const warn = opts.onWarning ?? ((message: string) => process.emitWarning(message, "MailplaneWarning"));
+    warn(fallbackWarning(smtpServer));
+  }
   const tls = await tlsMaterial(join(dataDir, "tls"), hostname, opts.tls);
   const gate = new ConnectionGate(opts.maxConnectionsPerIp ?? 100);
-  const lockout = new LoginLockout();
+  const lockout = opts.lockout ?? new MemoryLoginLockout();
   const credentials: CredentialSource = opts.credentials ?? {
     lookup: async () => undefined,
     verify: async () => false,
+    dummyHash: async () => "",
   };
   const receive = {
     snapshot,
@@ -284,6 +311,7 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     tls,
     maxMessageBytes: opts.maxMessageBytes ?? 50 * 1024 * 1024,
     greetingDelayMs: opts.greetingDelayMs ?? 0,
+    smtpServer,
     snapshot,
     gate,
     lockout,
@@ -322,7 +350,7 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
   }, 3_600_000);
   purge.unref();
 
-  const operations = createOperations({ queue, quarantine, log, now, lockout });
+  const operations = createOperations({ queue, quarantine, log, now });
   let closed = false;
   return {
     inboundPort,
@@ -335,6 +363,11 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     log,
     operations,
     events,
+    smtpServer: {
+      version: smtpServer.version,
+      patched: smtpServer.patched,
+      reason: smtpServer.patched ? null : smtpServer.reason,
+    },
     snapshot,
     async close() {
       if (closed) return;

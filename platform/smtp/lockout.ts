@@ -1,50 +1,90 @@
-/** Per-IP login lockout for SMTP AUTH: smtp-server has none, so failures are counted here. */
-import { normaliseIp } from "./policy/matchers.ts";
+/** Login lockout for SMTP AUTH (smtp-server has none): failures counted per IPv4 address or IPv6 /64, in memory or in the store. */
+import { loginLockoutKey } from "../../sdk/src/models/lockout.ts";
+import type { LoginFailureReason, Store } from "../store/store.ts";
 import type { AuthPolicy } from "./policy/snapshot.ts";
 
-interface IpState {
-  /** Failure times (ms), oldest first, pruned to the widest window seen. */
+/** One failed login, as the AUTH phase reports it. */
+export interface LoginFailure {
+  /** The client's address (any form; the key is derived from it). */
+  ip: string;
+  /** When (ms since epoch). */
+  now: number;
+  /** The attempted domain's rules (or the defaults for names no account hosts). */
+  policy: AuthPolicy;
+  /** The hosted domain whose user was attempted; null for a name no account hosts. */
+  target: { accountId: string; domain: string } | null;
+  /** The attempted user when it exists; never an unknown name (it may be a mistyped password). */
+  user: string | null;
+  reason: LoginFailureReason;
+  /** false: the password was right but the account may not log in; audited where audits exist, not counted. */
+  counted: boolean;
+}
+
+/**
+ * Where the AUTH phase counts failed logins, per client key ({@link lockoutKeyOf}: never per user,
+ * so a guesser elsewhere cannot lock a user out). `policy.lockoutFailures` failures within
+ * `lockoutWindowMs` lock the key for `lockoutDurationMs`; the policy is the attempted domain's, so
+ * each domain's rules apply to its logins.
+ */
+export interface LoginLockout {
+  /** When the client's lockout ends (ms since epoch), or 0 when it may log in. */
+  lockedUntil(ip: string, now: number): Promise<number>;
+  /** Records a failed login; resolves true when this failure locked the key. */
+  recordFailure(failure: LoginFailure): Promise<boolean>;
+}
+
+/**
+ * The key a client's failures count under: its IPv4 address, or its IPv6 /64 (IPv4-mapped IPv6 is
+ * the IPv4 client). An address that parses as neither (never from a socket) counts under itself.
+ *
+ * @example lockoutKeyOf("2001:db8:1:2::99") // "2001:db8:1:2::/64"
+ */
+export function lockoutKeyOf(ip: string): string {
+  return loginLockoutKey(ip) ?? ip.toLowerCase();
+}
+
+interface KeyState {
+  /** Failure times (ms), oldest first, pruned to the window of the latest attempt. */
   failures: number[];
   lockedUntil: number;
 }
 
 /**
- * Counts failed logins per client IP (never per user: a guesser elsewhere cannot lock a user out,
- * as the LuxSci lockout works). `failures` within `window` lock the IP for `duration`; the policy
- * is the one of the domain whose user was attempted, so each domain's rules apply to its logins.
- * Memory is bounded: beyond `maxTracked` IPs the oldest entry is dropped.
+ * The lockout of one process, in memory: for engines without a store (tests, embedding). It is lost
+ * on restart and not shared; engines on a store use {@link storeLoginLockout}. Memory is bounded:
+ * beyond `maxTracked` keys the oldest entry is dropped.
  *
  * @example
- * const lockout = new LoginLockout();
- * lockout.recordFailure("192.0.2.1", DEFAULT_AUTH, Date.now());
- * lockout.lockedUntil("192.0.2.1", Date.now()) // 0 until the fifth failure within 10 minutes
+ * const lockout = new MemoryLoginLockout();
+ * await lockout.recordFailure({ ip: "192.0.2.1", now: Date.now(), policy: DEFAULT_AUTH, target: null, user: null, reason: "unknown-user", counted: true });
+ * await lockout.lockedUntil("192.0.2.1", Date.now()) // 0 until the fifth failure within 10 minutes
  */
-export class LoginLockout {
-  readonly #ips = new Map<string, IpState>();
+export class MemoryLoginLockout implements LoginLockout {
+  readonly #keys = new Map<string, KeyState>();
   readonly #maxTracked: number;
 
-  /** @param maxTracked IPs remembered at most; default 100,000. */
+  /** @param maxTracked keys remembered at most; default 100,000. */
   constructor(maxTracked = 100_000) {
     this.#maxTracked = maxTracked;
   }
 
-  /** When the IP's lockout ends (ms since epoch), or 0 when it may log in. */
-  lockedUntil(ip: string, now: number): number {
-    const state = this.#ips.get(normaliseIp(ip));
+  async lockedUntil(ip: string, now: number): Promise<number> {
+    const state = this.#keys.get(lockoutKeyOf(ip));
     return state && state.lockedUntil > now ? state.lockedUntil : 0;
   }
 
-  /** Records a failure; returns true when this failure locked the IP. */
-  recordFailure(ip: string, policy: AuthPolicy, now: number): boolean {
-    const key = normaliseIp(ip);
-    let state = this.#ips.get(key);
+  async recordFailure(failure: LoginFailure): Promise<boolean> {
+    if (!failure.counted) return false;
+    const { policy, now } = failure;
+    const key = lockoutKeyOf(failure.ip);
+    let state = this.#keys.get(key);
     if (!state) {
-      if (this.#ips.size >= this.#maxTracked) {
-        const oldest = this.#ips.keys().next().value;
-        if (oldest !== undefined) this.#ips.delete(oldest);
+      if (this.#keys.size >= this.#maxTracked) {
+        const oldest = this.#keys.keys().next().value;
+        if (oldest !== undefined) this.#keys.delete(oldest);
       }
       state = { failures: [], lockedUntil: 0 };
-      this.#ips.set(key, state);
+      this.#keys.set(key, state);
     }
     state.failures.push(now);
     const since = now - policy.lockoutWindowMs;
@@ -56,9 +96,34 @@ export class LoginLockout {
     }
     return false;
   }
+}
 
-  /** Lifts a lockout (operations: an administrator unblocks an address). */
-  clear(ip: string): void {
-    this.#ips.delete(normaliseIp(ip));
-  }
+/**
+ * The lockout kept in the store: it survives restarts and every engine on the store counts into and
+ * honours the same keys. A login from an unlocked key costs one primary-key read; each failure is one
+ * transaction with its audit entry.
+ *
+ * @example const engine = await startSmtpEngine({ …, lockout: storeLoginLockout(store) });
+ */
+export function storeLoginLockout(store: Store): LoginLockout {
+  return {
+    lockedUntil: (ip, now) => store.loginLockedUntil(lockoutKeyOf(ip), now),
+    async recordFailure(failure) {
+      const result = await store.recordLoginFailure({
+        key: lockoutKeyOf(failure.ip),
+        ip: failure.ip,
+        at: failure.now,
+        policy: {
+          failures: failure.policy.lockoutFailures,
+          windowMs: failure.policy.lockoutWindowMs,
+          durationMs: failure.policy.lockoutDurationMs,
+        },
+        target: failure.target,
+        user: failure.user,
+        reason: failure.reason,
+        counted: failure.counted,
+      });
+      return result.locked;
+    },
+  };
 }

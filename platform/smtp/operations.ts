@@ -1,6 +1,5 @@
 /** Operations on a running engine for the control plane: delivery queue, quarantine, message log, statistics. */
 import { applyEdits } from "./content/headers.ts";
-import type { LoginLockout } from "./lockout.ts";
 import type { DomainStatistics, LogEntry, LogQuery, MessageLog } from "./log.ts";
 import type { QuarantineEntry, QuarantineQuery, QuarantineStore } from "./quarantine.ts";
 import { newQueueId } from "./receive.ts";
@@ -30,9 +29,6 @@ export interface SmtpOperations {
 
   searchLog(query: LogQuery): LogEntry[];
   statistics(domain: string, from?: string, to?: string): DomainStatistics;
-
-  /** Lifts an IP's SMTP AUTH lockout. */
-  unlockIp(ip: string): void;
 }
 
 /** Builds the operations of an engine's parts. */
@@ -40,7 +36,6 @@ export function createOperations(deps: {
   queue: Queue;
   quarantine: QuarantineStore;
   log: MessageLog;
-  lockout: LoginLockout;
   now: () => number;
 }): SmtpOperations {
   const { queue, quarantine, log } = deps;
@@ -91,6 +86,5 @@ export function createOperations(deps: {
     },
     searchLog: (query) => log.search(query),
     statistics: (domain, from, to) => log.statistics(domain, from, to),
-    unlockIp: (ip) => deps.lockout.clear(ip),
   };
 }

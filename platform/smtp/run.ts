@@ -3,6 +3,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } f
 import { join } from "node:path";
 import type { Store } from "../store/store.ts";
 import { type ListenAddress, type SmtpEngine, type SmtpEngineOptions, startSmtpEngine } from "./engine.ts";
+import { storeLoginLockout } from "./lockout.ts";
 import {
   type StorePolicy,
   type StorePolicyOptions,
@@ -71,8 +72,8 @@ export function parseListenAddress(
   return { host: m[1] ?? (m[2] || "127.0.0.1"), port };
 }
 
-/** Options of {@link startSmtpEngineOnStore}: the engine's, without policy and credentials, plus the store. */
-export interface EngineOnStoreOptions extends Omit<SmtpEngineOptions, "policy" | "credentials"> {
+/** Options of {@link startSmtpEngineOnStore}: the engine's, without policy, credentials and lockout, plus the store. */
+export interface EngineOnStoreOptions extends Omit<SmtpEngineOptions, "policy" | "credentials" | "lockout"> {
   store: Store;
   policy?: StorePolicyOptions;
 }
@@ -84,7 +85,8 @@ export interface EngineOnStore extends SmtpEngine {
 
 /**
  * Starts the engine on a store: the policy follows the store's change feed, SMTP AUTH checks the
- * store's password hashes, and the data directory is locked for this process.
+ * store's password hashes and counts failed logins in the store (shared by every engine on it), and
+ * the data directory is locked for this process.
  *
  * @example
  * const engine = await startSmtpEngineOnStore({ store, dataDir: ".data/smtp", inbound: { host: "127.0.0.1", port: 2525 } });
@@ -93,7 +95,12 @@ export async function startSmtpEngineOnStore(opts: EngineOnStoreOptions): Promis
   const release = lockDataDir(opts.dataDir);
   try {
     const policy = await storePolicy(opts.store, opts.policy);
-    const engine = await startSmtpEngine({ ...opts, policy, credentials: storeCredentials(opts.store) });
+    const engine = await startSmtpEngine({
+      ...opts,
+      policy,
+      credentials: storeCredentials(opts.store),
+      lockout: storeLoginLockout(opts.store),
+    });
     const close = engine.close.bind(engine);
     return Object.assign(engine, {
       policy,

@@ -1,15 +1,5 @@
 /** The SMTP listeners: smtp-server wired to the phases, with every phase result turned into a reply here. */
-import type { Socket } from "node:net";
-import type { TLSSocket } from "node:tls";
-import type {
-  SMTPServerAddress,
-  SMTPServerDataStream,
-  SMTPServerOptions,
-  SMTPServerSession,
-} from "smtp-server";
-import { SMTPServer } from "smtp-server";
-import { SMTPConnection } from "smtp-server/lib/smtp-connection.js";
-import { useFastDataReader } from "./data-stream.ts";
+import type { SMTPServer, SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from "smtp-server";
 import type { LoginLockout } from "./lockout.ts";
 import type { MessageLog } from "./log.ts";
 import { AUTH_MECHANISMS, authenticate, type CredentialSource } from "./phases/auth.ts";
@@ -19,8 +9,9 @@ import { groupKeyOf, rcptTo } from "./phases/rcpt-to.ts";
 import { type Refusal, replyLine } from "./phases/result.ts";
 import { splitMailbox } from "./policy/matchers.ts";
 import type { PolicySnapshot } from "./policy/snapshot.ts";
-import { logEntry, type ReceiveDeps, receiveMessage } from "./receive.ts";
+import { logEntry, newQueueId, type ReceiveDeps, receiveMessage } from "./receive.ts";
 import { type ConnectionContext, type ListenerKind, newTransaction, type Transaction } from "./session.ts";
+import { MailplaneSmtpServer, type PatchDecision } from "./smtp-server-patches.ts";
 import type { TlsMaterial } from "./tls.ts";
 
 /** Options of one listener. */
@@ -33,9 +24,15 @@ export interface ListenerOptions {
   /**
    * Wait before the 220 greeting, in ms. smtp-server always waits 100 ms (to catch clients that
    * talk before the greeting); that delay caps a client that opens one connection per message at
-   * 10 messages/s per session, so the engine replaces it with this value. Default 0.
+   * 10 messages/s per session, so the engine replaces it with this value (only when `smtpServer`
+   * allows patching; otherwise the library's 100 ms stays). Default 0.
    */
   greetingDelayMs: number;
+  /**
+   * Whether smtp-server may be patched (greeting delay, fast DATA reader, reply codes): see
+   * smtp-server-patches.ts. Unpatched, the listener hides ENHANCEDSTATUSCODES.
+   */
+  smtpServer: PatchDecision;
   /** Idle timeout per connection (RFC 5321 §4.5.3.2 asks for at least 5 minutes). Default 300,000. */
   socketTimeoutMs?: number;
   snapshot: () => PolicySnapshot;
@@ -54,81 +51,16 @@ export function refusalError(result: Refusal): Error & { responseCode: number } 
   return err;
 }
 
-const ENHANCED_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
-
 /**
- * smtp-server with four changes, all made where connections are created:
- * - the greeting is sent after `greetingDelayMs` instead of the library's fixed 100 ms;
- * - DATA payloads are read by {@link useFastDataReader} (same bytes, less CPU per message);
- * - AUTH is neither advertised nor accepted before STARTTLS (538 5.7.11);
- * - replies whose text already starts with an RFC 3463 code keep it, instead of getting the
- *   library's generic code per reply class in front of ours.
+ * Answers a MAIL or RCPT hook once the current call stack is done. smtp-server's parser loses its
+ * place when the commands pipelined after a message (RFC 2920) run synchronously, inside
+ * SMTPStream.continue(), up to the end of the next message's DATA: continue() clears the
+ * continuation that the next message just registered, and the connection hangs with the rest of
+ * the pipeline unanswered. Every DATA follows a RCPT, so one deferred answer per RCPT (and MAIL)
+ * breaks that chain; smtp-server's own default hooks answer with setImmediate.
  */
-class MailplaneSmtpServer extends SMTPServer {
-  greetingDelayMs = 0;
-
-  override connect(socket: Socket | TLSSocket, socketOptions?: unknown): void {
-    const connection = new SMTPConnection(this, socket, socketOptions as never) as SMTPConnection &
-      Record<string, any>;
-    this.connections.add(connection);
-    if (connection._parser) useFastDataReader(connection._parser);
-    connection.on("error", (err: Error) => this._onError(err));
-    connection.on("connect", (data: Parameters<SMTPServer["_onClientConnect"]>[0]) =>
-      this._onClientConnect(data),
-    );
-    const send = connection.send.bind(connection);
-    let corked: Socket | null = null;
-    connection.send = (code: number, data?: unknown, context?: unknown) => {
-      // Replies to pipelined commands (RFC 2920) leave in one write: the socket is corked until the
-      // end of the tick. Not around the TLS switch and closing replies, which must go out alone.
-      const socket = connection._socket as Socket;
-      if (!corked && code !== 220 && code !== 221 && code !== 421 && !socket.destroyed) {
-        corked = socket;
-        socket.cork();
-        process.nextTick(() => {
-          corked?.uncork();
-          corked = null;
-        });
-      }
-      return typeof data === "string" && ENHANCED_PREFIX.test(data) && data[0] === String(code)[0]
-        ? send(code, data, false)
-        : send(code, data as never, context as never);
-    };
-    // RFC 3207 §4.2 / RFC 4954 §4: before STARTTLS, AUTH is not advertised, and an attempt is
-    // answered 538 5.7.11 (smtp-server would advertise it and answer 538 with a generic 5.7.0).
-    const ehlo = connection.handler_EHLO.bind(connection);
-    connection.handler_EHLO = (command: Buffer, callback: () => void) => {
-      if (connection.secure) return ehlo(command, callback);
-      const session = connection.session as SMTPServerSession;
-      const before = session.disabledCommands;
-      session.disabledCommands = [...((this.options as SMTPServerOptions).disabledCommands ?? []), "AUTH"];
-      try {
-        ehlo(command, callback);
-      } finally {
-        session.disabledCommands = before;
-      }
-    };
-    const auth = connection.handler_AUTH.bind(connection);
-    connection.handler_AUTH = (command: Buffer, callback: () => void) => {
-      if (connection.secure || connection._isDisabled("AUTH")) return auth(command, callback);
-      connection.send(538, "5.7.11 Encryption required for requested authentication mechanism");
-      callback();
-    };
-    const delay = this.greetingDelayMs;
-    // The body of SMTPConnection.init() without its hard-coded 100 ms timer.
-    connection._setListeners(() => {
-      const max = (this.options as SMTPServerOptions).maxClients;
-      if (max && this.connections.size > max) {
-        return connection.send(
-          421,
-          `${connection.name} Too many connected clients, try again in a moment`,
-          false,
-        );
-      }
-      if (delay > 0) setTimeout(() => connection.connectionReady(), delay).unref();
-      else connection.connectionReady();
-    });
-  }
+function answerLater(answer: (err?: Error | null) => void): (err?: Error | null) => void {
+  return (err) => queueMicrotask(() => answer(err));
 }
 
 /**
@@ -185,16 +117,25 @@ export function createListener(opts: ListenerOptions): SMTPServer {
     disableReverseLookup: true,
     hideDSN: true,
     // RFC 2034: advertise ENHANCEDSTATUSCODES so every reply, the library's own too, carries one.
-    hideENHANCEDSTATUSCODES: false,
+    // Unpatched, smtp-server would put its generic code before the phases' own ("550 5.1.1 5.7.1 …"):
+    // then it is not advertised and only the phases' replies carry one.
+    hideENHANCEDSTATUSCODES: !opts.smtpServer.patched,
     logger: false,
     socketTimeout: opts.socketTimeoutMs ?? 300_000,
     // On shutdown, clients still connected after 2 s get 421 (RFC 5321 §3.8) instead of 30 s of waiting.
     closeTimeout: 2_000,
     onConnect(session, callback) {
+      // RFC 3207 §4.2 / RFC 4954 §4: before STARTTLS, AUTH is neither advertised nor accepted, so no
+      // client is invited to send a password in the clear (smtp-server would advertise it).
+      if (submission && !session.secure) session.disabledCommands = ["AUTH"];
       const s = state(session);
       const verdict = connect(opts.gate, session.remoteAddress);
       if (verdict.action !== "accept") return callback(refusalError(verdict));
       s.admitted = true;
+      callback();
+    },
+    onSecure(_socket, session, callback) {
+      if (submission) session.disabledCommands = [];
       callback();
     },
     onClose(session) {
@@ -225,7 +166,8 @@ export function createListener(opts: ListenerOptions): SMTPServer {
           ),
       );
     },
-    onMailFrom(address: SMTPServerAddress, session, callback) {
+    onMailFrom(address: SMTPServerAddress, session, answer) {
+      const callback = answerLater(answer);
       const s = state(session);
       s.tx = null;
       const verdict = mailFrom(opts.snapshot(), s.ctx, address.address);
@@ -238,7 +180,8 @@ export function createListener(opts: ListenerOptions): SMTPServer {
       s.tx = newTransaction(verdict.value, Number.isFinite(size) ? size : null);
       callback();
     },
-    onRcptTo(address: SMTPServerAddress, session, callback) {
+    onRcptTo(address: SMTPServerAddress, session, answer) {
+      const callback = answerLater(answer);
       const s = state(session);
       if (!s.tx)
         return callback(
@@ -283,6 +226,7 @@ export function createListener(opts: ListenerOptions): SMTPServer {
       );
     },
   });
+  server.decision = opts.smtpServer;
   server.greetingDelayMs = opts.greetingDelayMs;
   // Socket errors of single clients (resets, TLS failures) are theirs, not the server's.
   server.on("error", () => {});
@@ -307,7 +251,8 @@ function logRefusedRecipient(
   if (verdict.action === "defer") return;
   opts.log.record(
     logEntry(ctx, {
-      id: `${ctx.id}-${tx.recipients.length}-${Date.now().toString(36)}`,
+      // A queue ID: unique per refusal, however many arrive pipelined in one millisecond.
+      id: newQueueId(),
       sender: tx.mailFrom,
       recipients: [rcpt.toLowerCase()],
       domain: domain.name,

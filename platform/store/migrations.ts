@@ -158,6 +158,35 @@ export const MIGRATIONS: readonly Migration[] = [
       "CREATE UNIQUE INDEX domain_verifications_verified ON domain_verifications (name) WHERE status = 'verified'",
     ],
   },
+  {
+    version: 5,
+    name: "login lockouts per IPv4 address or IPv6 /64, shared by every engine on the store",
+    statements: [
+      // One row per lockout key. `failures` is a JSON array of failure times (ms), oldest first,
+      // pruned to the attempted domain's window; `expires_at` is when the row stops mattering (the
+      // lock ended and its failures aged out), after which it is purged.
+      `CREATE TABLE login_lockouts (
+        lock_key TEXT{C} PRIMARY KEY,
+        failures TEXT NOT NULL,
+        last_failure_at TEXT NOT NULL,
+        locked_at TEXT,
+        locked_until TEXT,
+        expires_at TEXT NOT NULL
+      )`,
+      "CREATE INDEX login_lockouts_expiry ON login_lockouts (expires_at)",
+      // Which domains (and so which accounts) a key's failures aimed at: account admins see and may
+      // lift the lockouts that concern their domains. '' stands for a name no account hosts.
+      `CREATE TABLE login_lockout_targets (
+        lock_key TEXT{C} NOT NULL,
+        account_id TEXT{C} NOT NULL,
+        domain TEXT{C} NOT NULL,
+        failures INTEGER NOT NULL,
+        last_failure_at TEXT NOT NULL,
+        PRIMARY KEY (lock_key, account_id, domain)
+      )`,
+      "CREATE INDEX login_lockout_targets_account ON login_lockout_targets (account_id, lock_key)",
+    ],
+  },
 ];
 
 const TOKENS: Record<SqlDriver["dialect"], Record<string, string>> = {

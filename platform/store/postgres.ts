@@ -1,5 +1,6 @@
 /** The shared store: PostgreSQL through a pg Pool, with LISTEN/NOTIFY as the change feed between nodes. */
 import pg from "pg";
+import { classifyFaults, postgresUnavailableReason } from "./faults.ts";
 import type { SqlDriver, SqlExecutor, SqlValue } from "./sql.ts";
 import { SqlStore, type StoreOptions } from "./sql-store.ts";
 
@@ -13,7 +14,22 @@ export interface PostgresStoreOptions extends StoreOptions {
   poolSize?: number;
   /** Fallback poll for changes whose NOTIFY was missed while reconnecting, in ms; default 2000. */
   fallbackPollMs?: number;
+  /**
+   * Longest wait for a connection (a free pool slot, or a new connection to the server), in ms;
+   * default 5000. Past it the operation fails as `unavailable` (the API answers 503).
+   */
+  connectTimeoutMs?: number;
+  /**
+   * Longest wait for one statement's answer, in ms; default 10000. A server that stops answering
+   * (hung, paused, partitioned) fails the operation as `unavailable` and its connection is dropped.
+   */
+  queryTimeoutMs?: number;
 }
+
+/** Default of {@link PostgresStoreOptions.connectTimeoutMs}. */
+export const DEFAULT_PG_CONNECT_TIMEOUT_MS = 5_000;
+/** Default of {@link PostgresStoreOptions.queryTimeoutMs}. */
+export const DEFAULT_PG_QUERY_TIMEOUT_MS = 10_000;
 
 function executor(client: pg.PoolClient | pg.Pool): SqlExecutor {
   return {
@@ -41,8 +57,18 @@ class PostgresDriver implements SqlDriver {
   constructor(options: PostgresStoreOptions) {
     const schema = options.schema ?? "public";
     this.config = { connectionString: options.url, options: `-c search_path=${schema}` };
-    this.pool = new pg.Pool({ ...this.config, max: options.poolSize ?? 10 });
-    // An idle client losing its connection must not crash the process; the next query reconnects.
+    this.pool = new pg.Pool({
+      ...this.config,
+      max: options.poolSize ?? 10,
+      // Bounded waits: without them a stopped or hung server (or a full pool) makes requests wait
+      // forever instead of failing fast as `unavailable` (503 with Retry-After).
+      connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_PG_CONNECT_TIMEOUT_MS,
+      query_timeout: options.queryTimeoutMs ?? DEFAULT_PG_QUERY_TIMEOUT_MS,
+      // TCP keep-alive notices a peer that vanished (a partition) on idle pooled connections.
+      keepAlive: true,
+    });
+    // An idle client losing its connection must not crash the process; the pool drops it and the
+    // next query opens a new one, so the pool recovers by itself when the server is back.
     this.pool.on("error", (error) => options.onWatchError?.(error));
     // NOTIFY channels are per database; schemas sharing a database get their own channel.
     this.channel = schema === "public" ? "mailplane_changes" : `mailplane_changes_${schema}`.slice(0, 63);
@@ -87,16 +113,24 @@ class PostgresDriver implements SqlDriver {
   /** Runs `fn` on one pooled connection between `begin` and COMMIT; any failure rolls back. */
   private async inTransaction<T>(begin: string, fn: (q: SqlExecutor) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    let broken: Error | undefined;
     try {
       await client.query(begin);
       const result = await fn(executor(client));
       await client.query("COMMIT");
       return result;
     } catch (error) {
-      await client.query("ROLLBACK").catch(() => {});
+      if (postgresUnavailableReason(error) !== undefined) {
+        // A lost or unanswering connection: a ROLLBACK would only wait out another timeout, and the
+        // connection must not go back to the pool (a timed-out statement may still be running on it).
+        // The server rolls back a transaction whose connection closes.
+        broken = error instanceof Error ? error : new Error(String(error));
+      } else {
+        await client.query("ROLLBACK").catch(() => {});
+      }
       throw error;
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 
@@ -219,7 +253,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     throw new Error(`invalid schema name ${JSON.stringify(schema)}`);
   const driver = new PostgresDriver(options);
   await driver.ensureSchema(schema);
-  const store = new SqlStore(driver, options);
+  const store = new SqlStore(classifyFaults(driver, postgresUnavailableReason), options);
   try {
     await store.init();
     driver.startListening();

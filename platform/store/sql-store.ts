@@ -11,6 +11,7 @@ import {
   verificationAudit,
   withVerification,
 } from "./domain-names.ts";
+import * as lockouts from "./login-lockouts.ts";
 import { migrate } from "./migrations.ts";
 import {
   canonicalJson,
@@ -37,7 +38,10 @@ import {
   type IdempotencyRecord,
   type IfMatch,
   isStoreError,
+  type ListLoginLockoutsInput,
   type ListObjectsInput,
+  type LoginFailureInput,
+  type LoginLockoutRecord,
   type Page,
   type PutAccountInput,
   type PutAccountResult,
@@ -63,6 +67,9 @@ export interface StoreOptions {
 
 /** Most reads the cache keeps before it starts over (a tenancy's hot objects, tokens and pages). */
 const READ_CACHE_ENTRIES = 20_000;
+
+/** Expired login lockout keys are purged at most this often (ms), after a failure's commit. */
+const LOCKOUT_PURGE_INTERVAL_MS = 60_000;
 
 /** The kind whose objects own password credentials. */
 const USER_KIND = "User";
@@ -192,6 +199,7 @@ export class SqlStore implements Store {
   private recheck = false;
   private readonly cache = new Map<string, unknown>();
   private cacheGeneration: number | undefined;
+  private lastLockoutPurge = 0;
 
   constructor(driver: SqlDriver, options: StoreOptions = {}) {
     this.driver = driver;
@@ -976,6 +984,44 @@ export class SqlStore implements Store {
         lockedUntil: strOrNull(r.locked_until),
       };
     });
+  }
+
+  // ---------------------------------------------------------------- login lockouts (login-lockouts.ts)
+
+  async loginLockedUntil(key: string, at: number): Promise<number> {
+    return this.driver.read((q) => lockouts.lockedUntil(q, key, at));
+  }
+
+  async recordLoginFailure(input: LoginFailureInput): Promise<{ lockedUntil: number; locked: boolean }> {
+    // Not on the writers' lock: failures serialise per key (its row), not with tenancy writes.
+    const result = await this.driver.transaction((q) =>
+      lockouts.recordFailure(q, input, (tx, ctx, entry) => this.audit(tx, ctx, entry)),
+    );
+    if (input.at - this.lastLockoutPurge >= LOCKOUT_PURGE_INTERVAL_MS) {
+      this.lastLockoutPurge = input.at;
+      // Housekeeping in its own transaction; a failure here only delays it to the next interval.
+      await this.driver.transaction((q) => lockouts.purgeExpired(q, input.at)).catch(() => 0);
+    }
+    return result;
+  }
+
+  async listLoginLockouts(input: ListLoginLockoutsInput): Promise<Page<LoginLockoutRecord>> {
+    const at = input.at ?? this.now().getTime();
+    return this.driver.readConsistent((q) => lockouts.listLockouts(q, input, at));
+  }
+
+  async getLoginLockout(key: string, at?: number): Promise<LoginLockoutRecord | undefined> {
+    return this.driver.readConsistent((q) => lockouts.getLockout(q, key, at ?? this.now().getTime()));
+  }
+
+  async liftLoginLockout(
+    input: { key: string; at?: number; guard?: (current: LoginLockoutRecord) => Error | undefined },
+    ctx: WriteContext,
+  ): Promise<{ before: LoginLockoutRecord }> {
+    const at = input.at ?? this.now().getTime();
+    return this.driver.transaction((q) =>
+      lockouts.liftLockout(q, input, at, ctx, (tx, c, entry) => this.audit(tx, c, entry)),
+    );
   }
 
   // ---------------------------------------------------------------- audit, idempotency

@@ -2,6 +2,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { classifyFaults, sqliteUnavailableReason } from "./faults.ts";
 import type { SqlDriver, SqlExecutor, SqlValue } from "./sql.ts";
 import { SqlStore, type StoreOptions } from "./sql-store.ts";
 
@@ -226,7 +227,7 @@ class SqliteDriver implements SqlDriver {
  * const store = await openSqliteStore({ path: ".data/mailplane.db" });
  */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqlStore> {
-  const store = new SqlStore(new SqliteDriver(options), options);
+  const store = new SqlStore(classifyFaults(new SqliteDriver(options), sqliteUnavailableReason), options);
   await store.init();
   return store;
 }

@@ -55,6 +55,12 @@ export const errorCatalogue = {
     origin: "server",
     retryable: false,
   },
+  MP_REQUEST_TIMEOUT: {
+    status: 408,
+    title: "The request did not arrive in full in time; the connection is closed.",
+    origin: "server",
+    retryable: true,
+  },
   MP_ALREADY_EXISTS: {
     status: 409,
     title: "An object with this ID already exists.",
@@ -98,6 +104,12 @@ export const errorCatalogue = {
     origin: "server",
     retryable: false,
   },
+  MP_URI_TOO_LONG: {
+    status: 414,
+    title: "The request's path is longer than the server accepts.",
+    origin: "server",
+    retryable: false,
+  },
   MP_UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     title: "The request body must be application/json.",
@@ -134,15 +146,28 @@ export const errorCatalogue = {
     origin: "server",
     retryable: true,
   },
+  MP_HEADERS_TOO_LARGE: {
+    status: 431,
+    title: "The request line and headers are larger than the server accepts; the connection is closed.",
+    origin: "server",
+    retryable: false,
+  },
   MP_INTERNAL: {
     status: 500,
     title: "The server failed unexpectedly.",
     origin: "server",
     retryable: false,
   },
+  MP_NOT_IMPLEMENTED: {
+    status: 501,
+    title: "The server does not implement this request method.",
+    origin: "server",
+    retryable: false,
+  },
   MP_UNAVAILABLE: {
     status: 503,
-    title: "The server is temporarily unavailable (starting, shutting down or overloaded).",
+    title:
+      "The server is temporarily unavailable (starting, shutting down, overloaded, or its database does not answer).",
     origin: "server",
     retryable: true,
   },

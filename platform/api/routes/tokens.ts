@@ -1,7 +1,13 @@
 /** API tokens of the acting account: `/v1/tokens[/:token]`. A token's secret is shown once, in the create answer. */
 import { createHash } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import { type ApiToken, ApiTokenSpec, ListQuery } from "../../../sdk/src/index.ts";
+import {
+  type ApiToken,
+  ApiTokenSpec,
+  ListQuery,
+  tokenExpiryIssue,
+  validationErrorFromFields,
+} from "../../../sdk/src/index.ts";
 import { isStoreError, type TokenRecord } from "../../store/store.ts";
 import { writeContext } from "../audit.ts";
 import { newToken, requireAuth } from "../auth.ts";
@@ -68,6 +74,13 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
     if (spec.role === "platform-admin" && auth.role !== "platform-admin") {
       throw problem("MP_FORBIDDEN", "only a platform-admin token may create platform-admin tokens");
     }
+    // The model checked against the caller's clock already; this is the server's (injectable) one.
+    const expired = tokenExpiryIssue(spec.expiresAt, now().getTime());
+    if (expired) {
+      throw validationErrorFromFields([
+        { path: ["expiresAt"], code: "custom", message: expired, in: "body" },
+      ]);
+    }
     const plan = idempotencyPlan(request, auth.accountId, now(), idempotencyTtlMs);
     const replay = async () => {
       const found = plan ? await findReplay(store, plan) : undefined;
@@ -90,7 +103,8 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
           secretHash: minted.secretHash,
           role: spec.role,
           domains: spec.domains,
-          expiresAt: spec.expiresAt ?? null,
+          // One spelling (toISOString) so the auth hook's comparison with the clock is exact.
+          expiresAt: spec.expiresAt ? new Date(spec.expiresAt).toISOString() : null,
           ...(plan
             ? {
                 idempotency: idempotencyInput<TokenRecord>(plan, (t) => ({

@@ -1,16 +1,23 @@
-/** AUTH phase (RFC 4954): PLAIN and LOGIN only over TLS, per-IP lockout, disabled and expired users refused. */
+/** AUTH phase (RFC 4954): PLAIN and LOGIN only over TLS, per-IP (IPv6: per /64) lockout, constant work per attempt, disabled and expired users refused. */
+import type { LoginFailureReason } from "../../store/store.ts";
 import type { LoginLockout } from "../lockout.ts";
 import { splitMailbox } from "../policy/matchers.ts";
 import { DEFAULT_AUTH, type PolicySnapshot } from "../policy/snapshot.ts";
 import type { AuthenticatedUser, ConnectionContext } from "../session.ts";
 import { accept, defer, type PhaseResult, reject } from "./result.ts";
 
-/** Where the engine finds password hashes; the store keeps them (argon2id/scrypt PHC strings). */
+/** Where the engine finds password hashes; the store keeps them (argon2id PHC strings). */
 export interface CredentialSource {
   /** The user's current hash and when it was set (RFC 3339), or undefined when the user has none. */
   lookup(address: string): Promise<{ hash: string; setAt: string } | undefined>;
   /** True when `password` matches `hash`. Must not log either. */
   verify(hash: string, password: string): Promise<boolean>;
+  /**
+   * A hash of a random secret made with the same cost parameters as the real ones. Attempts with no
+   * real hash to check (unknown user, no password, domain alias) are verified against it, so every
+   * attempt costs one hash computation and the reply time does not tell which addresses exist.
+   */
+  dummyHash(): Promise<string>;
 }
 
 /** What the phase needs besides the connection. */
@@ -24,13 +31,18 @@ export interface AuthDeps {
 /** Mechanisms offered (RFC 4954 §4 with RFC 4616 PLAIN; LOGIN is the widely deployed draft). */
 export const AUTH_MECHANISMS = ["PLAIN", "LOGIN"] as const;
 
+/** Longest user name looked up (RFC 5321 §4.5.3.1.3: a path is at most 256 octets). */
+const MAX_USERNAME = 256;
+
 /** Every credential failure reads the same, so the reply does not tell which part was wrong. */
 const INVALID = reject(535, "5.7.8", "Authentication credentials invalid");
 
 /**
- * Checks one AUTH attempt. Order: TLS required (538 5.7.11) → IP locked out (454 4.7.0) → user,
- * password → disabled or expired (only said once the password proved right). A wrong password
- * counts towards the IP's lockout; the reply never contains the password or hash.
+ * Checks one AUTH attempt. Order: TLS required (538 5.7.11) → client locked out (454 4.7.0) → one
+ * credential lookup and one hash verification, whatever the name (constant work: an unknown user, a
+ * user without a password and a domain-alias login are verified against the dummy hash) → disabled or
+ * expired (only said once the password proved right). Every credential failure counts towards the
+ * client's lockout and answers the same 535; the reply never contains the password or hash.
  *
  * @example
  * const verdict = await authenticate(deps, conn, { method: "PLAIN", username: "alice@example.com", password });
@@ -46,28 +58,52 @@ export async function authenticate(
   // RFC 4954 §4: a mechanism that sends the password in the clear needs an encrypted channel.
   if (!conn.secure)
     return reject(538, "5.7.11", "Encryption required for requested authentication mechanism");
-  if (deps.lockout.lockedUntil(conn.remoteAddress, deps.now) > 0) {
+  if ((await deps.lockout.lockedUntil(conn.remoteAddress, deps.now)) > 0) {
     return defer(454, "4.7.0", "Too many failed logins from your address, try again later");
   }
-  const username = attempt.username.trim().toLowerCase();
+  const username = attempt.username.trim().toLowerCase().slice(0, MAX_USERNAME);
   const parts = splitMailbox(username);
   const domain = parts ? deps.snapshot.domains.get(parts.domain) : undefined;
   const policy = domain?.auth ?? DEFAULT_AUTH;
-  const fail = (): PhaseResult<AuthenticatedUser> => {
-    deps.lockout.recordFailure(conn.remoteAddress, policy, deps.now);
+  // A domain alias is not a login name: users log in with their main address.
+  const aliasDomain = domain !== undefined && domain.name !== parts?.domain;
+  const user = parts && domain && !aliasDomain ? domain.users.get(parts.local) : undefined;
+
+  // The same work on every path from here: one lookup, one verification, then the verdict.
+  const credential = await deps.credentials.lookup(user?.address ?? username);
+  const real = user && credential ? credential.hash : undefined;
+  const matches = await deps.credentials.verify(
+    real ?? (await deps.credentials.dummyHash()),
+    attempt.password,
+  );
+  const fail = async (
+    reason: LoginFailureReason,
+    counted = true,
+  ): Promise<PhaseResult<AuthenticatedUser>> => {
+    await deps.lockout.recordFailure({
+      ip: conn.remoteAddress,
+      now: deps.now,
+      policy,
+      target: domain ? { accountId: domain.accountId, domain: domain.name } : null,
+      user: user?.address ?? null,
+      reason,
+      counted,
+    });
     return INVALID;
   };
-  // A domain alias is not a login name: users log in with their main address.
-  const user = parts && domain && domain.name === parts.domain ? domain.users.get(parts.local) : undefined;
-  if (!user) return fail();
-  const credential = await deps.credentials.lookup(user.address);
-  if (!credential) return fail();
-  if (!(await deps.credentials.verify(credential.hash, attempt.password))) return fail();
-  if (!user.enabled) return reject(535, "5.7.8", "Account disabled");
+  if (!user) return fail(aliasDomain ? "alias-domain" : "unknown-user");
+  if (!credential) return fail("no-password");
+  if (!matches) return fail("wrong-password");
+  if (!user.enabled) {
+    await fail("disabled", false);
+    return reject(535, "5.7.8", "Account disabled");
+  }
   if (policy.expiryDays !== null) {
     const expiresAt = Date.parse(credential.setAt) + policy.expiryDays * 86_400_000;
-    if (!(expiresAt > deps.now))
+    if (!(expiresAt > deps.now)) {
+      await fail("password-expired", false);
       return reject(535, "5.7.8", "Password expired, set a new one to log in again");
+    }
   }
   return accept({ address: user.address, accountId: user.accountId, domain: domain!.name });
 }

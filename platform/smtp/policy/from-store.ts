@@ -1,5 +1,12 @@
 /** The engine's policy fed by the store: built from `snapshot()`, patched per domain on every `watch` event. */
-import { verifyPassword } from "../../api/passwords.ts";
+import { randomBytes } from "node:crypto";
+import {
+  type Argon2Params,
+  argon2ParamsOf,
+  DEFAULT_ARGON2,
+  hashPassword,
+  verifyPassword,
+} from "../../api/passwords.ts";
 import type { Change, Store, StoredObject } from "../../store/store.ts";
 import type { PolicySource } from "../engine.ts";
 import type { CredentialSource } from "../phases/auth.ts";
@@ -104,7 +111,10 @@ function accountInputs(
 export interface StorePolicyOptions {
   /** Told after each rebuild: the revision now enforced and how long the rebuild took (ms). */
   onUpdate?: (revision: number, ms: number) => void;
-  /** Told when reading the store failed; the previous snapshot stays in force and the next event retries. */
+  /**
+   * Told when reading the store failed. The previous snapshot stays in force and the failed batch is
+   * kept: it is read again after a back-off, so a change made during a blip is still enforced.
+   */
   onError?: (error: unknown) => void;
   /**
    * Treat every declared domain name as local, verified or not: single-tenant or demo platforms only
@@ -112,7 +122,14 @@ export interface StorePolicyOptions {
    * Default false: only verified names are local, so no account can take mail for a name it does not own.
    */
   trustAllDomains?: boolean;
+  /** First wait before re-reading a batch that failed, in ms; doubles per failure. Default 250 ms. */
+  retryMinDelayMs?: number;
+  /** Longest wait between re-reads while the store keeps failing, in ms. Default 5 s. */
+  retryMaxDelayMs?: number;
 }
+
+/** Back-off of the watcher's re-reads: 250 ms, doubling, at most 5 s. */
+export const POLICY_RETRY_DELAYS = { minMs: 250, maxMs: 5_000 } as const;
 
 /** A policy source that follows the store, plus the revision it enforces. */
 export interface StorePolicy extends PolicySource {
@@ -128,6 +145,8 @@ export interface StorePolicy extends PolicySource {
  * event's changed objects are re-read and only the domains they touch are rebuilt, so a change to
  * one domain costs that domain's size, not the platform's. A change log that no longer reaches
  * back (`changes: null`) triggers a full reload. Events arriving during a rebuild are coalesced.
+ * A batch whose read fails (the database is restarting) is kept and read again after a back-off
+ * (options `retryMinDelayMs`, `retryMaxDelayMs`) until it succeeds: no event is dropped.
  *
  * @example
  * const policy = await storePolicy(store);
@@ -163,11 +182,17 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
         touched.set(o.accountId, set);
       }
     };
+    // Read every changed object before touching `objects`: a read that fails leaves the batch
+    // unapplied as a whole, so its retry starts from the same state.
+    const read: (StoredObject | undefined)[] = [];
     for (const c of changes) {
+      read.push(c.op === "delete" ? undefined : await store.getObject(c.accountId, c.kind, c.id));
+    }
+    for (const [i, c] of changes.entries()) {
       const k = key(c);
       const before = objects.get(k);
       if (before) note(before);
-      const after = c.op === "delete" ? undefined : await store.getObject(c.accountId, c.kind, c.id);
+      const after = read[i];
       if (after) {
         objects.set(k, after);
         note(after);
@@ -205,9 +230,15 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
 
   let running = false;
   let ready = false;
+  let closed = false;
   let pending: { revision: number; changes: Change[] | null }[] = [];
+  // While a failed batch waits for its re-read, events only queue: the timer drains them together.
+  let retryTimer: NodeJS.Timeout | undefined;
+  let failures = 0;
+  const minDelay = opts.retryMinDelayMs ?? POLICY_RETRY_DELAYS.minMs;
+  const maxDelay = opts.retryMaxDelayMs ?? POLICY_RETRY_DELAYS.maxMs;
   const drain = async () => {
-    if (running || !ready) return;
+    if (running || !ready || retryTimer || closed) return;
     running = true;
     try {
       while (pending.length > 0) {
@@ -222,9 +253,19 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
               batch.flatMap((b) => b.changes!),
               target,
             );
+          failures = 0;
           opts.onUpdate?.(revision, performance.now() - started);
         } catch (error) {
           opts.onError?.(error);
+          // Keep the batch (ahead of anything that arrived meanwhile) and read it again later.
+          pending = [...batch, ...pending];
+          const delay = Math.min(maxDelay, minDelay * 2 ** failures++);
+          retryTimer = setTimeout(() => {
+            retryTimer = undefined;
+            void drain();
+          }, delay);
+          retryTimer.unref();
+          break;
         }
         for (const w of waiters.splice(0)) {
           if (revision >= w.revision) w.resolve();
@@ -267,21 +308,48 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
       return new Promise((resolve) => waiters.push({ revision: target, resolve }));
     },
     close() {
+      closed = true;
+      clearTimeout(retryTimer);
       stop();
     },
   };
 }
 
 /**
- * SMTP AUTH against the store's password hashes (argon2id PHC strings written by the control
- * plane). The password is only handed to the verifier; nothing here logs.
+ * SMTP AUTH against the store's argon2id hashes. The dummy hash (see `CredentialSource.dummyHash`)
+ * is made at start with `params` and remade with the parameters of the latest real hash looked up
+ * when they differ, so a name without a hash costs what a real one costs even after the platform's
+ * argon2 cost changed.
+ *
+ * @param params the dummy's parameters until a real hash is seen; default {@link DEFAULT_ARGON2}
+ * @example const engine = await startSmtpEngine({ dataDir, policy, credentials: storeCredentials(store) });
  */
-export function storeCredentials(store: Store): CredentialSource {
+export function storeCredentials(store: Store, params: Argon2Params = DEFAULT_ARGON2): CredentialSource {
+  let dummyParams = params;
+  const makeDummy = (p: Argon2Params) => {
+    const made = hashPassword(randomBytes(24).toString("base64url"), p);
+    // Awaited by dummyHash(); this only keeps a failure from being an unhandled rejection meanwhile.
+    made.catch(() => {});
+    return made;
+  };
+  let dummy = makeDummy(dummyParams);
   return {
     async lookup(address) {
       const c = await store.getCredential(address);
-      return c ? { hash: c.hash, setAt: c.setAt } : undefined;
+      if (!c) return undefined;
+      const seen = argon2ParamsOf(c.hash);
+      if (
+        seen &&
+        (seen.memory !== dummyParams.memory ||
+          seen.passes !== dummyParams.passes ||
+          seen.parallelism !== dummyParams.parallelism)
+      ) {
+        dummyParams = seen;
+        dummy = makeDummy(seen);
+      }
+      return { hash: c.hash, setAt: c.setAt };
     },
     verify: (hash, password) => verifyPassword(password, hash),
+    dummyHash: () => dummy,
   };
 }

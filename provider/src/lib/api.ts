@@ -1,5 +1,7 @@
 /** The control plane's API as the lifecycle needs it: the SDK client, built from the provider's settings. */
+import * as pulumi from "@pulumi/pulumi";
 import type { MailplaneClient } from "../../../sdk/src/client/client.ts";
+import type { RetryEvent } from "../../../sdk/src/client/options.ts";
 import { resolveSettings } from "./config.ts";
 import type { ObjectApi, Stored } from "./lifecycle.ts";
 
@@ -8,8 +10,27 @@ import type { ObjectApi, Stored } from "./lifecycle.ts";
 let cached: { key: string; client: MailplaneClient; api: ObjectApi } | undefined;
 
 /**
+ * One line of progress for a retry, as `pulumi up` shows it: what failed, how long until the next
+ * attempt and how much of the retry budget is used. The failure's detail is the server's (it names
+ * the kind of fault only, never a secret).
+ * @example retryProgress(event) // "mailplane: PUT /v1/domains/example.org: 503 MP_UNAVAILABLE (the database is unavailable (connection refused)); retry 1 in 2.0 s (0 s of the 60 s retry budget used)"
+ */
+export function retryProgress(event: RetryEvent): string {
+  const { error } = event;
+  const status = error.status > 0 ? `${error.status} ` : "";
+  const detail = error.problem.detail ?? error.message;
+  return (
+    `mailplane: ${event.method} ${event.path}: ${status}${error.code} (${detail}); ` +
+    `retry ${event.retry} in ${(event.delayMs / 1000).toFixed(1)} s ` +
+    `(${Math.round(event.elapsedMs / 1000)} s of the ${Math.round(event.budgetMs / 1000)} s retry budget used)`
+  );
+}
+
+/**
  * The API of the configured control plane, through the SDK client (retries on 429/5xx with
  * back-off and Retry-After, timeouts, problem+json mapped to MailplaneError with a `code`).
+ * Each retry is logged as info (progress, not an error): a control plane answering 503 while its
+ * database restarts delays the update instead of failing it.
  * The client (and undici under it) is imported on first use: a preview only checks and diffs, and
  * neither the program nor a preview's provider process needs to load it.
  * @throws ProviderConfigError when neither stack config nor environment names endpoint and token.
@@ -26,6 +47,7 @@ export async function objectApi(): Promise<ObjectApi> {
     token: settings.token,
     ...(settings.account === undefined ? {} : { account: settings.account }),
     userAgent: "mailplane-pulumi-provider",
+    onRetry: (event) => void pulumi.log.info(retryProgress(event)),
   });
   const api: ObjectApi = {
     get: (path) => client.request<Stored>("GET", path),

@@ -54,7 +54,12 @@ export function errorCode(err: unknown): string | undefined {
 /** The API's field errors (422) printed like check failures: `path: message`, one per line. */
 function describeApiError(kind: string, id: string, action: string, err: unknown): Error {
   const code = errorCode(err);
-  const message = err instanceof Error ? err.message : String(err);
+  let message = err instanceof Error ? err.message : String(err);
+  if (code === "MP_ACCOUNT_REQUIRED") {
+    // The API's words name its HTTP header; a Pulumi user sets the account in config, as the provider reads it.
+    message =
+      "the token is a platform-admin token, which acts on no account by itself: set `pulumi config set mailplane:account <account id>` or MAILPLANE_ACCOUNT, or give the stack the account's own token (`mailplane token create --account <account id>`)";
+  }
   const fields = (err as { errors?: { path: (string | number)[]; message: string }[] }).errors ?? [];
   const lines = fields.map((f) => `  ${toDotPath(f.path) || "(root)"}: ${f.message}`);
   let hint = "";

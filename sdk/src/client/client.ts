@@ -36,6 +36,7 @@ import {
   senderListKind,
   userKind,
 } from "../models/kinds.ts";
+import type { LoginLockout, LoginLockoutQuery } from "../models/lockout.ts";
 import type { ListQuery, Page } from "../models/page.ts";
 import type {
   PasswordPolicy,
@@ -85,7 +86,7 @@ function scopeParams(scope: string): Record<string, string> {
  * Every call: `Authorization: Bearer <token>`, `Mailplane-Account` when set, a per-attempt timeout
  * (default 30 s), retries with exponential back-off on 429/503 and, for idempotent requests, on
  * lost connections, timeouts, 502 and 504, honouring Retry-After within a retry budget (default
- * 5 retries, 500 ms → 30 s, factor 2, 60 s in all). Failures throw MailplaneError: match on `code`.
+ * 10 retries, 500 ms → 30 s, factor 2, 60 s in all; `onRetry` is told before each wait). Failures throw MailplaneError: match on `code`.
  * Writes normalise and validate the spec locally first (MP_VALIDATION_FAILED without a round trip).
  * @example
  * const client = new MailplaneClient({ endpoint: "http://127.0.0.1:8080", token });
@@ -106,6 +107,7 @@ export class MailplaneClient {
   readonly #ownsDispatcher: boolean;
   readonly #userAgent: string;
   readonly #clock: Clock;
+  readonly #onRetry: ClientOptions["onRetry"];
 
   constructor(options: ClientOptions) {
     this.endpoint = options.endpoint.replace(/\/+$/, "");
@@ -123,6 +125,7 @@ export class MailplaneClient {
       });
     this.#userAgent = options.userAgent ?? "mailplane-sdk";
     this.#clock = options.clock ?? realClock;
+    this.#onRetry = options.onRetry;
   }
 
   /** Closes the client's own connections (a dispatcher passed in options is left open). */
@@ -184,6 +187,8 @@ export class MailplaneClient {
         idempotent: isIdempotent(method, idempotencyKey !== undefined),
         clock,
         signal: options.signal,
+        onRetry: this.#onRetry,
+        request: { method, path: url.pathname },
       },
     );
     return response.body as T;
@@ -248,6 +253,18 @@ export class MailplaneClient {
   readonly audit = {
     list: (query: AuditQuery = {}, options?: RequestOptions): Promise<Page<AuditEntry>> =>
       this.#call("listAudit", {}, { ...options, query }),
+  };
+
+  /**
+   * SMTP login lockouts, per client IPv4 address or IPv6 /64. A platform admin without an account
+   * sees all; an account sees (and may lift) those that concern its domains.
+   */
+  readonly lockouts = {
+    list: (query: LoginLockoutQuery = {}, options?: RequestOptions): Promise<Page<LoginLockout>> =>
+      this.#call("listLoginLockouts", {}, { ...options, query }),
+    /** Lifts the lockout of a key (`192.0.2.1`, `2001:db8:1:2::/64`, or any address in that /64). */
+    lift: (key: string, options?: RequestOptions): Promise<void> =>
+      this.#call("liftLoginLockout", { key }, options),
   };
 
   /** Domains. */

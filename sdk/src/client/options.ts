@@ -1,9 +1,13 @@
 /** The client's options and their defaults, written out with units. */
 import type { Dispatcher } from "undici";
+import type { MailplaneError } from "../errors.ts";
 
 /** How failed requests are retried. Per-request options override the client's. */
 export interface RetryOptions {
-  /** Retries after the first attempt. Default 5. */
+  /**
+   * Retries after the first attempt. Default 10: with the back-off below, the 60 s budget is what
+   * normally ends a run of failures (enough to ride out a 10 s database restart).
+   */
   maxRetries: number;
   /** Back-off before the first retry, in ms. Default 500 ms. */
   minDelayMs: number;
@@ -17,6 +21,22 @@ export interface RetryOptions {
    * The retry budget: total time one call may take across attempts and waits, in ms. A retry whose
    * wait would end beyond it is not made; the last error is thrown. Default 60 s.
    */
+  budgetMs: number;
+}
+
+/** What {@link ClientOptions.onRetry} is told before each back-off wait. */
+export interface RetryEvent {
+  /** The request's method and path (without the query). */
+  method: string;
+  path: string;
+  /** The failure being retried (match on `code`: MP_UNAVAILABLE, MP_RATE_LIMITED, MP_NETWORK…). */
+  error: MailplaneError;
+  /** 1 for the first retry. */
+  retry: number;
+  /** The wait before it, in ms: the back-off, or the server's Retry-After when that is longer. */
+  delayMs: number;
+  /** Time spent on this call so far, and the budget it may use, in ms. */
+  elapsedMs: number;
   budgetMs: number;
 }
 
@@ -47,6 +67,12 @@ export interface ClientOptions {
   userAgent?: string;
   /** Clock for back-off waits and the retry budget. Default real time. */
   clock?: Clock;
+  /**
+   * Told before each retry's wait, e.g. to show progress (the Pulumi provider logs it as info). A
+   * throwing callback does not stop the retry. Default: nothing.
+   * @example onRetry: (e) => console.log(`${e.method} ${e.path}: ${e.error.code}, retry ${e.retry} in ${e.delayMs} ms`)
+   */
+  onRetry?: (event: RetryEvent) => void;
 }
 
 /** Per-call options. */
@@ -74,9 +100,12 @@ export interface RequestOptions {
   account?: string;
 }
 
-/** Retry defaults (undici's retry interceptor uses the same shape: 5 retries, 500 ms → 30 s, factor 2). */
+/**
+ * Retry defaults (the shape of undici's retry interceptor: 500 ms → 30 s, factor 2), with up to 10
+ * retries within a 60 s budget.
+ */
 export const DEFAULT_RETRY: Readonly<RetryOptions> = {
-  maxRetries: 5,
+  maxRetries: 10,
   minDelayMs: 500,
   maxDelayMs: 30_000,
   factor: 2,

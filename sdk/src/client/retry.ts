@@ -1,6 +1,6 @@
 /** The retry policy: which failures are retried, how long to wait (Retry-After or back-off), and the budget. */
 import type { MailplaneError } from "../errors.ts";
-import type { Clock, RetryOptions } from "./options.ts";
+import type { Clock, RetryEvent, RetryOptions } from "./options.ts";
 
 /** Methods that are safe to repeat after a failure whose effect is unknown (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
@@ -60,14 +60,19 @@ export interface RetryContext {
   options: RetryOptions;
   idempotent: boolean;
   clock: Clock;
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
+  /** Told before each wait; `method` and `path` are added from here. */
+  onRetry?: ((event: RetryEvent) => void) | undefined;
+  /** The request, for `onRetry`. */
+  request?: { method: string; path: string };
 }
 
 /**
  * Runs `attempt` until it succeeds, a failure is not retryable, `maxRetries` are used up or the
- * next wait would overrun the budget; then throws the last error. Waits honour the server's
- * Retry-After (`error.retryAfterSeconds`, milliseconds precision kept in `retryAfterMs`) and
- * otherwise back off exponentially.
+ * next wait would overrun the budget; then throws the last error. Each wait is the exponential
+ * back-off, or the server's Retry-After when that is longer (RFC 9110 §10.2.3: not sooner than it
+ * asks; `retryAfterMs` keeps its millisecond precision): a server that keeps asking for 2 s still
+ * sees the waits grow.
  */
 export async function runWithRetry<T>(attempt: () => Promise<T>, context: RetryContext): Promise<T> {
   const { options, clock } = context;
@@ -79,8 +84,22 @@ export async function runWithRetry<T>(attempt: () => Promise<T>, context: RetryC
       const error = err as MailplaneError & { retryAfterMs?: number };
       if (typeof error?.code !== "string" || !shouldRetry(error, context.idempotent)) throw err;
       if (retry >= options.maxRetries) throw err;
-      const wait = error.retryAfterMs ?? backoffDelay(retry, options);
-      if (clock.now() - started + wait > options.budgetMs) throw err;
+      const wait = Math.max(error.retryAfterMs ?? 0, backoffDelay(retry, options));
+      const elapsed = clock.now() - started;
+      if (elapsed + wait > options.budgetMs) throw err;
+      try {
+        context.onRetry?.({
+          method: context.request?.method ?? "",
+          path: context.request?.path ?? "",
+          error,
+          retry: retry + 1,
+          delayMs: wait,
+          elapsedMs: elapsed,
+          budgetMs: options.budgetMs,
+        });
+      } catch {
+        // Progress reporting must not change the outcome of the call.
+      }
       await clock.sleep(wait, context.signal);
     }
   }

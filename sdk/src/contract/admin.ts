@@ -1,19 +1,38 @@
-/** The administrative endpoints: health, the OpenAPI document, whoami, accounts, API tokens and the audit log. */
+/** The administrative endpoints: health, the OpenAPI document, whoami, accounts, API tokens, the audit log and login lockouts. */
 import { z } from "zod";
 import { Account, AccountSpec } from "../models/account.ts";
 import { ApiToken, ApiTokenCreated, ApiTokenSpec, TOKEN_ROLES } from "../models/api-token.ts";
 import { AuditEntry, AuditQuery } from "../models/audit.ts";
+import { LoginLockout, LoginLockoutQuery } from "../models/lockout.ts";
 import { ListQuery, pageOf } from "../models/page.ts";
 import { pathParams } from "./tenancy.ts";
 import type { Endpoint } from "./types.ts";
 
-/** The answer of `GET /healthz`. */
+/** How long `GET /healthz` waits for the store before it answers 503: 1 s. */
+export const HEALTH_STORE_TIMEOUT_MS = 1_000;
+
+/** The answer of `GET /healthz` while the store answers (otherwise 503 MP_UNAVAILABLE). */
 export const Health = z
   .object({
-    status: z.enum(["ok", "degraded"]).describe("`ok` when the store answers; `degraded` otherwise."),
+    status: z.literal("ok").describe("`ok`: the process runs and its store answered."),
     version: z.string().describe("The platform's version."),
+    store: z
+      .object({
+        ok: z.literal(true).describe("The store answered."),
+        latencyMs: z
+          .number()
+          .int()
+          .min(0)
+          .describe("How long the store took to answer a one-row read, in whole milliseconds."),
+      })
+      .describe("The store's state."),
   })
-  .meta({ id: "Health", title: "Health", description: "Liveness and version." });
+  .meta({
+    id: "Health",
+    title: "Health",
+    description:
+      "Version and the store's state. When the store does not answer within 1 s the endpoint answers 503 MP_UNAVAILABLE (a problem naming the fault) instead.",
+  });
 
 /** The answer of `GET /v1/whoami`: what the presented token is. */
 export const WhoAmI = z
@@ -31,6 +50,15 @@ export const WhoAmI = z
 export type Health = z.output<typeof Health>;
 export type WhoAmI = z.output<typeof WhoAmI>;
 
+const LockoutParams = z.strictObject({
+  key: z
+    .string()
+    .min(1)
+    .describe(
+      "The lockout key: an IPv4 address, or an IPv6 /64 such as `2001:db8:1:2::/64` (URL-encoded); any IPv6 address in the /64 names it too.",
+    ),
+});
+
 const NONE: Endpoint["headers"] = { ifMatch: "none", idempotencyKey: "none", account: "none" };
 const ACCOUNT: Endpoint["headers"] = { ifMatch: "none", idempotencyKey: "none", account: "optional" };
 
@@ -40,14 +68,15 @@ export const endpoints: readonly Endpoint[] = [
     operationId: "getHealth",
     method: "GET",
     path: "/healthz",
-    summary: "Liveness: answers 200 while the process runs, with the store's state.",
+    summary:
+      "Health: 200 with the store's latency when it answers within 1 s, else 503 MP_UNAVAILABLE naming the fault. Answers within about 1 s even when the database hangs.",
     tag: "Platform",
     access: "public",
     response: Health,
     successStatuses: [200],
     headers: NONE,
     etag: false,
-    errors: [],
+    errors: ["MP_UNAVAILABLE"],
   },
   {
     operationId: "getOpenApi",
@@ -221,5 +250,35 @@ export const endpoints: readonly Endpoint[] = [
     headers: ACCOUNT,
     etag: false,
     errors: ["MP_ACCOUNT_REQUIRED"],
+  },
+  {
+    operationId: "listLoginLockouts",
+    method: "GET",
+    path: "/v1/lockouts",
+    summary:
+      "List SMTP login lockouts: client IPv4 addresses and IPv6 /64s with counted failures or a lock that holds. A platform admin without Mailplane-Account sees all; an account sees those that concern its domains.",
+    tag: "Lockouts",
+    access: "account-admin",
+    query: LoginLockoutQuery,
+    response: pageOf(LoginLockout),
+    successStatuses: [200],
+    headers: ACCOUNT,
+    etag: false,
+    errors: [],
+  },
+  {
+    operationId: "liftLoginLockout",
+    method: "DELETE",
+    path: "/v1/lockouts/:key",
+    summary:
+      "Lift a login lockout: the key may log in again and its failures are forgotten (audited). An account admin may lift only lockouts whose failures all concern its own domains.",
+    tag: "Lockouts",
+    access: "account-admin",
+    params: LockoutParams,
+    response: null,
+    successStatuses: [204],
+    headers: ACCOUNT,
+    etag: false,
+    errors: ["MP_NOT_FOUND"],
   },
 ];

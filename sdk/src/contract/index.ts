@@ -4,7 +4,7 @@ import * as operations from "./operations.ts";
 import * as tenancy from "./tenancy.ts";
 import type { Endpoint } from "./types.ts";
 
-export { Health, WhoAmI } from "./admin.ts";
+export { HEALTH_STORE_TIMEOUT_MS, Health, WhoAmI } from "./admin.ts";
 export * from "./json-schema.ts";
 export * from "./openapi.ts";
 export { DEFAULTS_ETAG, pathParams } from "./tenancy.ts";

@@ -10,6 +10,19 @@ export const TOKEN_ROLES = ["platform-admin", "account-admin", "domain-admin", "
 export type TokenRole = (typeof TOKEN_ROLES)[number];
 
 /**
+ * Why a token's `expiresAt` cannot be accepted at `now` (ms since epoch), or undefined when it can: a
+ * token created already expired would be refused on first use, which only hides the mistake.
+ *
+ * @example tokenExpiryIssue("2000-01-01T00:00:00Z", Date.now()) // "must be in the future (…)"
+ */
+export function tokenExpiryIssue(expiresAt: string | null | undefined, now: number): string | undefined {
+  if (expiresAt === null || expiresAt === undefined) return undefined;
+  const at = Date.parse(expiresAt);
+  if (Number.isNaN(at) || at > now) return undefined;
+  return `must be in the future (it is ${new Date(now).toISOString()} now)`;
+}
+
+/**
  * What a caller sends to create a token (`POST /v1/tokens`).
  * @example ApiTokenSpec.parse({ role: "domain-admin", domains: ["example.com"], description: "CI for example.com" })
  */
@@ -26,7 +39,11 @@ export const ApiTokenSpec = z
       .max(200)
       .default("")
       .describe("What the token is for (shown in lists and the audit log)."),
-    expiresAt: timestamp("When the token stops working; absent or null never expires.").nullable().optional(),
+    expiresAt: timestamp(
+      "When the token stops working; must be in the future when the token is created. Absent or null never expires.",
+    )
+      .nullable()
+      .optional(),
   })
   .superRefine((spec, ctx) => {
     if (spec.role === "domain-admin" && spec.domains.length === 0) {
@@ -39,6 +56,8 @@ export const ApiTokenSpec = z
     if (spec.role !== "domain-admin" && spec.domains.length > 0) {
       ctx.addIssue({ code: "custom", path: ["domains"], message: `must be empty for role ${spec.role}` });
     }
+    const expiry = tokenExpiryIssue(spec.expiresAt, Date.now());
+    if (expiry) ctx.addIssue({ code: "custom", path: ["expiresAt"], message: expiry });
   })
   .meta({ id: "ApiTokenSpec", title: "ApiTokenSpec", description: "A bearer token to create." });
 

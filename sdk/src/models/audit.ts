@@ -4,9 +4,23 @@ import { timestamp } from "./common.ts";
 
 /**
  * What happened to the object. `verify`: a domain name's ownership was checked or marked verified;
- * `evict`: the object was removed because another account proved it owns its unverified domain name.
+ * `evict`: the object was removed because another account proved it owns its unverified domain name;
+ * `login-failed` (kind `Login`): a failed SMTP login, never with the password; `lock` / `unlock`
+ * (kind `LoginLockout`): a client key was locked out by failed logins or an administrator lifted its
+ * lockout.
  */
-export const AUDIT_ACTIONS = ["create", "update", "delete", "reset", "revoke", "verify", "evict"] as const;
+export const AUDIT_ACTIONS = [
+  "create",
+  "update",
+  "delete",
+  "reset",
+  "revoke",
+  "verify",
+  "evict",
+  "login-failed",
+  "lock",
+  "unlock",
+] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** One audit log entry. */

@@ -39,7 +39,10 @@ describe("the packed package in a scratch program outside the repository", () =>
     await run("npx", ["tsc", "-p", join(root, "tsconfig.build.json"), "--outDir", join(stage, "dist")], {
       cwd: root,
     });
-    const packed = await run("npm", ["pack", "--silent", "--pack-destination", scratch], { cwd: stage });
+    // Built above into the stage; prepack would rebuild from sources the stage does not have.
+    const packed = await run("npm", ["pack", "--silent", "--ignore-scripts", "--pack-destination", scratch], {
+      cwd: stage,
+    });
     tarball = join(scratch, packed.stdout.trim().split("\n").at(-1)!);
 
     program = join(scratch, "program");

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startControlPlane } from "../../../platform/api/server.ts";
+import type { Store } from "../../../platform/store/store.ts";
 import { MailplaneClient } from "../../../sdk/src/client/client.ts";
 
 export interface TestPlatform {
@@ -23,10 +24,13 @@ export interface TestPlatform {
   close(): Promise<void>;
 }
 
-/** Starts the control plane on 127.0.0.1 and a free port, with SQLite under a fresh temporary directory. */
+/**
+ * Starts the control plane on 127.0.0.1 and a free port, with SQLite under a fresh temporary directory
+ * (or on `store`, e.g. a PostgreSQL store the test takes away mid-run; the caller closes it).
+ */
 export async function startTestPlatform(
   account = "e2e",
-  options: { rateLimit?: false } = {},
+  options: { rateLimit?: false; store?: Store } = {},
 ): Promise<TestPlatform> {
   const dataDir = await mkdtemp(join(tmpdir(), "mailplane-provider-e2e-"));
   const controlPlane = await startControlPlane({ dataDir, listen: "127.0.0.1:0", ...options });

@@ -52,6 +52,8 @@ function paramsFor(domain: string): Record<string, string> {
     user: `bob@${domain}`,
     // The SMTP engine's operations address messages; no such message exists.
     message: "no-such-message",
+    // A login lockout key; none exists.
+    key: "192.0.2.1",
   };
 }
 

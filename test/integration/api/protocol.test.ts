@@ -1,6 +1,7 @@
-/** HTTP semantics over real HTTP on both stores: If-Match/412, If-None-Match: *, Idempotency-Key, problem+json for protocol errors. */
+/** HTTP semantics over real HTTP on both stores: If-Match/412, If-None-Match: *, Idempotency-Key, problem+json for protocol and parser errors. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BACKENDS, type Harness, startHarness, uniqueDomain } from "./harness.ts";
+import { rawHttp } from "./raw-http.ts";
 
 describe.each(BACKENDS)("control plane protocol on $name", (backend) => {
   let h: Harness;
@@ -308,6 +309,75 @@ describe.each(BACKENDS)("control plane protocol on $name", (backend) => {
         instance: "/v1/domains",
         requestId: res.headers["request-id"],
       });
+    });
+  });
+  describe("errors before routing as problem+json (router, Node's parser)", () => {
+    const PROBLEM = "application/problem+json";
+
+    it("answers a path that is not valid percent-encoded UTF-8 with 400 MP_BAD_REQUEST", async () => {
+      const res = await call("GET", "/v1/domains/%ff%fe");
+      expect(res).toMatchObject({
+        status: 400,
+        headers: { "content-type": expect.stringContaining(PROBLEM) },
+        body: { code: "MP_BAD_REQUEST", status: 400, instance: "/v1/domains/%ff%fe" },
+      });
+    });
+
+    it("answers an 8,000-character path segment with 414 MP_URI_TOO_LONG, echoing at most 200 characters of it", async () => {
+      const segment = "a".repeat(8_000);
+      const res = await call("GET", `/v1/domains/${segment}?q=${"b".repeat(50)}`);
+      expect(res).toMatchObject({
+        status: 414,
+        headers: { "content-type": expect.stringContaining(PROBLEM) },
+        body: { code: "MP_URI_TOO_LONG", status: 414 },
+      });
+      expect(res.text).not.toContain("a".repeat(201));
+      expect(res.text).not.toContain("bbbb");
+      expect(res.body.instance.length).toBeLessThanOrEqual(201);
+    });
+
+    it("answers a request line over the header limit with 431 MP_HEADERS_TOO_LARGE, echoing none of it", async () => {
+      const path = `/v1/domains/${"c".repeat(20_000)}`;
+      const res = await rawHttp(h.url, `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      expect(res.status).toBe(431);
+      expect(res.headers["content-type"]).toContain(PROBLEM);
+      expect(res.headers.connection).toBe("close");
+      expect(JSON.parse(res.body)).toMatchObject({ code: "MP_HEADERS_TOO_LARGE", status: 431 });
+      expect(res.raw).not.toContain("cccc");
+    });
+
+    it("answers headers over the limit with 431 MP_HEADERS_TOO_LARGE", async () => {
+      const res = await rawHttp(
+        h.url,
+        `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Filler: ${"d".repeat(20_000)}\r\n\r\n`,
+      );
+      expect(res.status).toBe(431);
+      expect(JSON.parse(res.body)).toMatchObject({ code: "MP_HEADERS_TOO_LARGE" });
+      expect(res.raw).not.toContain("dddd");
+    });
+
+    it("answers a method Node's parser does not know with 501 MP_NOT_IMPLEMENTED", async () => {
+      const res = await rawHttp(h.url, "FROB /v1/domains HTTP/1.1\r\nHost: x\r\n\r\n");
+      expect(res.status).toBe(501);
+      expect(res.headers["content-type"]).toContain(PROBLEM);
+      expect(JSON.parse(res.body)).toMatchObject({ code: "MP_NOT_IMPLEMENTED", status: 501 });
+    });
+
+    it("answers a method the parser knows but the API does not route with 501 MP_NOT_IMPLEMENTED", async () => {
+      const res = await rawHttp(
+        h.url,
+        "PROPFIND /v1/domains HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      );
+      expect(res.status).toBe(501);
+      expect(res.headers["content-type"]).toContain(PROBLEM);
+      expect(JSON.parse(res.body)).toMatchObject({ code: "MP_NOT_IMPLEMENTED", instance: "/v1/domains" });
+    });
+
+    it("answers a request that is not HTTP at all with 400 MP_BAD_REQUEST", async () => {
+      const res = await rawHttp(h.url, "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n");
+      expect(res.status).toBe(400);
+      expect(res.headers["content-type"]).toContain(PROBLEM);
+      expect(JSON.parse(res.body)).toMatchObject({ code: "MP_BAD_REQUEST", status: 400 });
     });
   });
 });

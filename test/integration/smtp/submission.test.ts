@@ -63,12 +63,12 @@ describe("submission listener with a 3-failures-in-10-minutes lockout and 30-day
     await smarthost.stop();
   });
 
-  it("refuses AUTH before STARTTLS with 538 5.7.11", async () => {
+  it("does not know AUTH before STARTTLS: 500 5.5.2, as on the inbound listener (RFC 3207 §4.2)", async () => {
     const steps = await pythonSmtp({
       port,
       logins: [{ user: "alice@example.com", password: "Alice-Secret-1" }],
     });
-    expect(stepLine(steps.find((s) => s.cmd === "AUTH"))).toMatch(/^538 5\.7\.11 /);
+    expect(stepLine(steps.find((s) => s.cmd === "AUTH"))).toMatch(/^500 5\.5\.2 /);
   });
 
   it("offers STARTTLS and, after it, AUTH PLAIN LOGIN only", async () => {

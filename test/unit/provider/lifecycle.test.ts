@@ -20,14 +20,14 @@ class FakeApi implements ObjectApi {
   keys: (string | undefined)[] = [];
   /** Answers of committed PUTs by Idempotency-Key, replayed for a repeat as the platform does. */
   #answers = new Map<string, Stored>();
-  failNext: { method: string; code: string; afterWrite?: boolean } | undefined;
+  failNext: { method: string; code: string; afterWrite?: boolean; message?: string } | undefined;
   #version = 0;
 
   #fail(method: string): void {
     if (this.failNext?.method === method) {
-      const { code } = this.failNext;
+      const { code, message } = this.failNext;
       this.failNext = undefined;
-      throw Object.assign(new Error(`${method} failed`), { code, errors: [] });
+      throw Object.assign(new Error(message ?? `${method} failed`), { code, errors: [] });
     }
   }
 
@@ -199,6 +199,27 @@ describe("create", () => {
     expect(error.id).toBeUndefined();
     expect(error.message).toMatch(/dependsOn: \[domain\]/);
     expect(api.calls).toEqual(["PUT /v1/domains/example.com/users/alice@example.com if-none-match *"]);
+  });
+
+  it("a platform-admin token without an account is told to set mailplane:account or MAILPLANE_ACCOUNT, not an HTTP header", async () => {
+    // The API's own words for it.
+    api.failNext = {
+      method: "PUT",
+      code: "MP_ACCOUNT_REQUIRED",
+      message: "name the account with the Mailplane-Account header",
+    };
+    const provider = domains();
+    const error = (await provider
+      .create(await checked(provider, { name: "example.com" }))
+      .catch((e: unknown) => e)) as { code?: string; message: string };
+    expect(error.code).toBe("MP_ACCOUNT_REQUIRED");
+    expect(error.message).toContain("(MP_ACCOUNT_REQUIRED)");
+    expect(error.message).toContain(
+      "`pulumi config set mailplane:account <account id>` or MAILPLANE_ACCOUNT",
+    );
+    expect(error.message).toContain("mailplane token create --account <account id>");
+    expect(error.message).not.toMatch(/header/i);
+    expect(api.calls).toHaveLength(1);
   });
 
   it("a singleton always adopts: the settings exist from the start", async () => {

@@ -38,6 +38,8 @@ export function memoryCredentials(
       return u ? { hash: u.password, setAt: u.setAt ?? new Date().toISOString() } : undefined;
     },
     verify: async (hash, password) => hash === password,
+    // Random, so no password matches it.
+    dummyHash: async () => `dummy-${Math.random().toString(36).slice(2)}-${Date.now()}`,
   };
 }
 
@@ -213,6 +215,8 @@ export function swaks(port: number, args: string[]): Promise<SwaksRun> {
 /** Spec of one Python smtplib session; see support/smtp_client.py. */
 export interface PythonSession {
   port: number;
+  /** The server's address; default 127.0.0.1. */
+  host?: string;
   source?: string;
   helo?: string;
   starttls?: boolean;

@@ -125,6 +125,69 @@ describe("retries", () => {
     expect(clock.waits).toEqual([]);
   });
 
+  it("rides out a 12 s outage answered 503 with Retry-After: 2 under the default policy", async () => {
+    const clock = fakeClock();
+    const start = clock.now();
+    let attempts = 0;
+    nock(BASE)
+      .get("/v1/domains/example.com")
+      .times(20)
+      .reply(() => {
+        attempts++;
+        return clock.now() - start < 12_000
+          ? [503, { code: "MP_UNAVAILABLE", status: 503 }, { ...PROBLEM, "retry-after": "2" }]
+          : [200, domain];
+      });
+    const c = new MailplaneClient({ endpoint: BASE, clock });
+    await expect(c.domains.get("example.com")).resolves.toEqual(domain);
+    // Retry-After is a floor: once the back-off grows past 2 s it is used instead.
+    expect(clock.waits.every((ms) => ms >= 2000)).toBe(true);
+    expect(clock.waits.at(-1)).toBeGreaterThan(2000);
+    expect(attempts).toBe(clock.waits.length + 1);
+  });
+
+  it("tells onRetry about each retry before its wait, with the failure and the budget", async () => {
+    const clock = fakeClock();
+    nock(BASE)
+      .put("/v1/domains/example.com")
+      .reply(503, { code: "MP_UNAVAILABLE", status: 503 }, { ...PROBLEM, "retry-after": "3" })
+      .put("/v1/domains/example.com")
+      .reply(429, { code: "MP_RATE_LIMITED", status: 429 }, PROBLEM)
+      .put("/v1/domains/example.com")
+      .reply(200, domain);
+    const events: unknown[] = [];
+    const c = client({
+      clock,
+      onRetry: (e) => {
+        events.push({ ...e, error: e.error.code, waitedSoFar: clock.waits.length });
+        throw new Error("a failing progress callback does not stop the retry");
+      },
+    });
+    await expect(c.domains.put({ name: "example.com" })).resolves.toEqual(domain);
+    expect(events).toEqual([
+      {
+        method: "PUT",
+        path: "/v1/domains/example.com",
+        error: "MP_UNAVAILABLE",
+        retry: 1,
+        delayMs: 3000,
+        elapsedMs: 0,
+        budgetMs: 60_000,
+        waitedSoFar: 0,
+      },
+      {
+        method: "PUT",
+        path: "/v1/domains/example.com",
+        error: "MP_RATE_LIMITED",
+        retry: 2,
+        delayMs: 1000,
+        elapsedMs: 3000,
+        budgetMs: 60_000,
+        waitedSoFar: 1,
+      },
+    ]);
+  });
+
   it("lets one call override the retry policy", async () => {
     const clock = fakeClock();
     nock(BASE).get("/v1/domains").reply(429, { code: "MP_RATE_LIMITED" }, PROBLEM);
@@ -362,6 +425,8 @@ describe("paths and local validation", () => {
       c.tokens.get("tok_1"),
       c.tokens.revoke("tok_1"),
       c.audit.list(),
+      c.lockouts.list({ locked: "true" }),
+      c.lockouts.lift("2001:db8::/64"),
       c.domains.list(),
       c.domains.get("example.com"),
       c.domains.put({ name: "example.com" }),
