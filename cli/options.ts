@@ -63,3 +63,16 @@ export function wholeMilliseconds(flag: string, value: string | undefined): numb
     throw new UsageError(`--${flag} must be a whole number of ms, not ${JSON.stringify(value)}`);
   return ms;
 }
+
+/**
+ * A count flag (a cap) as a whole number ≥ 1, or undefined when not given.
+ * @throws UsageError naming the flag and the value
+ * @example positiveInteger("max-recipients", "100") // 100
+ */
+export function positiveInteger(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isInteger(n) || n < 1)
+    throw new UsageError(`--${flag} must be a whole number ≥ 1, not ${JSON.stringify(value)}`);
+  return n;
+}

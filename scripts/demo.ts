@@ -78,6 +78,9 @@ async function startPlatform(ports: {
       `127.0.0.1:${ports.submission}`,
       "--smtp-hostname",
       "mx.acme.example",
+      // The lab's server (acmelabs.example's route) listens on loopback; routes may not reach it otherwise.
+      "--allow-route-cidr",
+      "127.0.0.1/32",
       "--log-level",
       "warn",
       // The demo is one person's platform on made-up domains: nothing to verify in DNS.
@@ -293,6 +296,8 @@ async function fateOf(sent: Sent, api: MailplaneClient, labMail: string[]): Prom
   if (copies.length > 0) {
     const mailboxes = copies
       .map((p) => p.slice(mailRoot.length + 1).split("/"))
+      // Maildir folders are `<domain>@<generation>` (one per lifetime of the Domain).
+      .map(([folder, local]) => [folder!.split("@")[0]!, local] as const)
       .map(([domain, local]) => (domain === "acme.example" ? local : `${local}@${domain}`))
       .sort();
     const tagged = /^Subject: \[SPAM\?\]/m.test(readFileSync(copies[0]!, "utf8")) ? "tagged [SPAM?], " : "";

@@ -5,7 +5,7 @@ import type { SmtpEngine } from "../../platform/smtp/engine.ts";
 import { startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
 import { type Command, type CommandIo, UsageError, untilSignal } from "../command.ts";
 import { DEFAULT_DATA_DIR, optionReader, parseFlags, postgresUrl, wholeMilliseconds } from "../options.ts";
-import { listeners, smtpOptionsFrom, trustAllDomains } from "./smtp.ts";
+import { CAPS_FLAGS, CAPS_HELP, egressFrom, listeners, smtpOptionsFrom, trustAllDomains } from "./smtp.ts";
 
 /** Defaults, each overridable by its environment variable and then by its flag. */
 export const SERVE_DEFAULTS = {
@@ -42,9 +42,17 @@ SMTP engine (started when a listener is given; its spool, Maildirs and quarantin
   --submission-listen <host:port>  submission listener (STARTTLS + AUTH), e.g. 127.0.0.1:2587 [$MAILPLANE_SUBMISSION_LISTEN]
   --smtp-hostname <name>           name in greetings, Received: and bounces    [$MAILPLANE_SMTP_HOSTNAME, default the host name]
   --smarthost <host:port>          send mail for other domains through this server [$MAILPLANE_SMARTHOST]
-  --no-dns                         no DNS: SPF is none, other domains need --smarthost [$MAILPLANE_SMTP_NO_DNS=1]
+  --allow-route-cidr <cidr,…>      let routes reach these special-purpose blocks (loopback, private,
+                                   link-local …), e.g. 127.0.0.1/32; repeatable; checked when a route is
+                                   written and before every connection [$MAILPLANE_ALLOW_ROUTE_CIDR, default none]
+${CAPS_HELP}  --no-dns                         no DNS: SPF is none, other domains need --smarthost [$MAILPLANE_SMTP_NO_DNS=1]
   --burst-hold <ms>                while clients hand messages in, delivery waits until the oldest
                                    message waited this long; 0: deliver during bursts too [$MAILPLANE_SMTP_BURST_HOLD, default 5000]
+  --deleted-domain-data <purge|keep>  a deleted domain's log, quarantine, queued mail and Maildirs:
+                                   purge (delete them) or keep (sealed: never served) [$MAILPLANE_DELETED_DOMAIN_DATA, default purge]
+  --log-entries-in-memory <n>      message log entries kept in memory; older ones are read from its files
+                                   [$MAILPLANE_LOG_ENTRIES_IN_MEMORY, default 100000]
+  --log-file-bytes <n>             a message log file is rotated past this size [$MAILPLANE_LOG_FILE_BYTES, default 67108864]
   --trust-all-domains              single-tenant/demo mode: every declared domain is local, verified or
                                    not. Default: a domain receives mail only once its owner verified it
                                    (DNS TXT record, or a platform admin) [$MAILPLANE_TRUST_ALL_DOMAINS=1]
@@ -71,7 +79,12 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     "submission-listen": { type: "string" },
     "smtp-hostname": { type: "string" },
     smarthost: { type: "string" },
+    "allow-route-cidr": { type: "string", multiple: true },
+    ...CAPS_FLAGS,
     "burst-hold": { type: "string" },
+    "deleted-domain-data": { type: "string" },
+    "log-entries-in-memory": { type: "string" },
+    "log-file-bytes": { type: "string" },
     "no-dns": { type: "boolean" },
     "trust-all-domains": { type: "boolean" },
     "domain-check-interval": { type: "string" },
@@ -89,6 +102,8 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     ) ?? SERVE_DEFAULTS.domainCheckIntervalMs;
 
   const smtp = smtpOptionsFrom(opt, { smtpListen: undefined, submissionListen: undefined });
+  // One policy for the API (routes written) and the engine (connections made), so they agree.
+  const egress = egressFrom(values, io.env);
   let engine: SmtpEngine | undefined;
   const cp = await startControlPlane({
     dataDir,
@@ -97,6 +112,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     ...(mxHost ? { mxHost } : {}),
     ...(limit === undefined ? {} : { rateLimit: limit }),
     logger: level === "silent" ? false : { level },
+    egress,
     smtp: () => engine?.operations,
     domainCheckIntervalMs,
     // Ownership checks ask the engine's DNS (none with --no-dns).
@@ -111,6 +127,8 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
         store: cp.store,
         dataDir: join(dataDir, "smtp"),
         ...smtp,
+        onError: (e) => io.stderr(`mailplane serve: SMTP delivery queue: ${e.message}\n`),
+        egress,
         policy: {
           onError: (e) => io.stderr(`mailplane serve: SMTP policy refresh failed: ${(e as Error).message}\n`),
           trustAllDomains: trustAllDomains(opt),

@@ -2,10 +2,19 @@
 import { join } from "node:path";
 import type { ControlPlane } from "../../platform/api/server.ts";
 import { NO_DNS } from "../../platform/smtp/content/spf.ts";
+import { EgressPolicy, parseCidrList } from "../../platform/smtp/delivery/egress.ts";
+import type { SenderRate } from "../../platform/smtp/phases/sender-rate.ts";
 import { parseListenAddress, startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
 import { openStore } from "../../platform/store/index.ts";
 import { type Command, type CommandIo, UsageError, untilSignal } from "../command.ts";
-import { DEFAULT_DATA_DIR, optionReader, parseFlags, postgresUrl, wholeMilliseconds } from "../options.ts";
+import {
+  DEFAULT_DATA_DIR,
+  optionReader,
+  parseFlags,
+  positiveInteger,
+  postgresUrl,
+  wholeMilliseconds,
+} from "../options.ts";
 
 /** Defaults, each overridable by its environment variable and then by its flag. */
 export const SMTP_DEFAULTS = {
@@ -13,6 +22,16 @@ export const SMTP_DEFAULTS = {
   smtpListen: "127.0.0.1:2525",
   submissionListen: "127.0.0.1:2587",
 } as const;
+
+/** The help lines of the SMTP caps, shared by `mailplane smtp` and `mailplane serve`. */
+export const CAPS_HELP = `  --max-connections <n>          connections at once, both listeners; beyond: 421 [$MAILPLANE_SMTP_MAX_CONNECTIONS, default 1000]
+  --max-connections-per-ip <n>   connections at once from one IP; beyond: 421  [$MAILPLANE_SMTP_MAX_CONNECTIONS_PER_IP, default 100]
+  --max-recipients <n>           RCPT TO per message; beyond: 452 4.5.3        [$MAILPLANE_SMTP_MAX_RECIPIENTS, default 100]
+  --max-expansion <n>            targets alias expansion may produce per message; beyond: 550 5.5.3
+                                                                              [$MAILPLANE_SMTP_MAX_EXPANSION, default 1000]
+  --sender-rate <n>/<seconds>    messages per authenticated user; beyond: 450 4.7.1; "off" for none
+                                                                              [$MAILPLANE_SMTP_SENDER_RATE, default 300/3600]
+`;
 
 const usage = `usage: mailplane smtp [options]
 
@@ -30,18 +49,53 @@ options:
   --submission-listen <host:port>  submission listener (STARTTLS + AUTH); "off" [$MAILPLANE_SUBMISSION_LISTEN, default ${SMTP_DEFAULTS.submissionListen}]
   --smtp-hostname <name>         name in greetings, Received: and bounces       [$MAILPLANE_SMTP_HOSTNAME, default the host name]
   --smarthost <host:port>        send mail for other domains through this server [$MAILPLANE_SMARTHOST]
-  --no-dns                       answer every DNS question "no such name" (offline machines: SPF is none,
+  --allow-route-cidr <cidr,…>    let routes and MXs reach these special-purpose blocks (loopback, private,
+                                 link-local …), e.g. 127.0.0.1/32; repeatable. The engine's and API's own
+                                 listeners stay refused          [$MAILPLANE_ALLOW_ROUTE_CIDR, default none]
+${CAPS_HELP}  --no-dns                       answer every DNS question "no such name" (offline machines: SPF is none,
                                  mail for other domains needs --smarthost)   [$MAILPLANE_SMTP_NO_DNS=1]
   --greeting-delay <ms>          wait before the 220 greeting (on the tested smtp-server release;
                                  any other runs unpatched with its own 100)    [default 0]
   --burst-hold <ms>              while clients hand messages in, delivery waits until the oldest
                                  message waited this long; 0: deliver during bursts too [$MAILPLANE_SMTP_BURST_HOLD, default 5000]
+  --deleted-domain-data <purge|keep>  a deleted domain's log, quarantine, queued mail and Maildirs:
+                                 purge (delete them) or keep (sealed: never served) [$MAILPLANE_DELETED_DOMAIN_DATA, default purge]
+  --log-entries-in-memory <n>    message log entries kept in memory; older ones are read from its files
+                                 [$MAILPLANE_LOG_ENTRIES_IN_MEMORY, default 100000]
+  --log-file-bytes <n>           a message log file is rotated past this size [$MAILPLANE_LOG_FILE_BYTES, default 67108864]
   --api-listen <host:port>       also serve the /v1 HTTP API on the same store, its operations
                                  answered by this engine; port 0 picks one  [$MAILPLANE_SMTP_API_LISTEN, default off]
   --trust-all-domains            single-tenant/demo mode: every declared domain is local, verified or not
                                  (default: only verified domains receive mail) [$MAILPLANE_TRUST_ALL_DOMAINS=1]
   -h, --help                     this help
 `;
+
+/** The flags of the SMTP caps, for parseFlags. */
+export const CAPS_FLAGS = {
+  "max-connections": { type: "string" },
+  "max-connections-per-ip": { type: "string" },
+  "max-recipients": { type: "string" },
+  "max-expansion": { type: "string" },
+  "sender-rate": { type: "string" },
+} as const;
+
+/**
+ * `--sender-rate <messages>/<seconds>` or "off".
+ * @throws Error naming the flag and the value
+ * @example senderRateFrom("300/3600") // { messages: 300, seconds: 3600 }
+ */
+export function senderRateFrom(value: string | undefined): SenderRate | false | undefined {
+  if (value === undefined) return undefined;
+  if (value === "off") return false;
+  const m = /^(\d+)\/(\d+)$/.exec(value.trim());
+  const messages = Number(m?.[1]);
+  const seconds = Number(m?.[2]);
+  if (!m || messages < 1 || seconds < 1)
+    throw new Error(
+      `--sender-rate must be <messages>/<seconds> (each ≥ 1) or off, not ${JSON.stringify(value)}`,
+    );
+  return { messages, seconds };
+}
 
 /** The engine options shared by `mailplane smtp` and `mailplane serve` (flag → environment variable → default, see optionReader). */
 export function smtpOptionsFrom(
@@ -53,6 +107,23 @@ export function smtpOptionsFrom(
     const hostname = opt("smtp-hostname", "MAILPLANE_SMTP_HOSTNAME");
     const noDns = opt("no-dns", "MAILPLANE_SMTP_NO_DNS");
     const burstHoldMs = wholeMilliseconds("burst-hold", opt("burst-hold", "MAILPLANE_SMTP_BURST_HOLD"));
+    const deletedDomainData = opt("deleted-domain-data", "MAILPLANE_DELETED_DOMAIN_DATA") ?? "purge";
+    if (deletedDomainData !== "purge" && deletedDomainData !== "keep") {
+      throw new Error(
+        `--deleted-domain-data must be purge or keep, got ${JSON.stringify(deletedDomainData)}`,
+      );
+    }
+    const logEntriesInMemory = positiveInteger(
+      "log-entries-in-memory",
+      opt("log-entries-in-memory", "MAILPLANE_LOG_ENTRIES_IN_MEMORY"),
+    );
+    const logFileBytes = positiveInteger("log-file-bytes", opt("log-file-bytes", "MAILPLANE_LOG_FILE_BYTES"));
+    const count = (flag: string, env: string) => positiveInteger(flag, opt(flag, env));
+    const maxConnections = count("max-connections", "MAILPLANE_SMTP_MAX_CONNECTIONS");
+    const maxConnectionsPerIp = count("max-connections-per-ip", "MAILPLANE_SMTP_MAX_CONNECTIONS_PER_IP");
+    const maxRecipients = count("max-recipients", "MAILPLANE_SMTP_MAX_RECIPIENTS");
+    const maxExpansion = count("max-expansion", "MAILPLANE_SMTP_MAX_EXPANSION");
+    const senderRate = senderRateFrom(opt("sender-rate", "MAILPLANE_SMTP_SENDER_RATE"));
     return {
       inbound: parseListenAddress(opt("smtp-listen", "MAILPLANE_SMTP_LISTEN") ?? defaults.smtpListen, false),
       submission: parseListenAddress(
@@ -62,6 +133,14 @@ export function smtpOptionsFrom(
       ...(hostname ? { hostname } : {}),
       ...(noDns && noDns !== "0" && noDns !== "false" ? { resolver: NO_DNS } : {}),
       ...(burstHoldMs !== undefined ? { burstHoldMs } : {}),
+      deletedDomainData: deletedDomainData as "purge" | "keep",
+      ...(logEntriesInMemory !== undefined ? { logEntriesInMemory } : {}),
+      ...(logFileBytes !== undefined ? { logFileBytes } : {}),
+      ...(maxConnections !== undefined ? { maxConnections } : {}),
+      ...(maxConnectionsPerIp !== undefined ? { maxConnectionsPerIp } : {}),
+      ...(maxRecipients !== undefined ? { maxRecipients } : {}),
+      ...(maxExpansion !== undefined ? { maxExpansion } : {}),
+      ...(senderRate !== undefined ? { senderRate } : {}),
       ...(smarthost ? { smarthost: { ...smarthost, tls: "opportunistic" as const } } : {}),
     };
   } catch (error) {
@@ -76,6 +155,23 @@ export function smtpOptionsFrom(
 export function trustAllDomains(opt: (flag: string, env: string) => string | undefined): boolean {
   const value = opt("trust-all-domains", "MAILPLANE_TRUST_ALL_DOMAINS");
   return value !== undefined && value !== "0" && value !== "false";
+}
+
+/**
+ * The egress policy from `--allow-route-cidr` (repeatable, each a comma list) or else
+ * MAILPLANE_ALLOW_ROUTE_CIDR (a comma list); default nothing allowed.
+ * @throws UsageError naming the entry that is not an address or CIDR block
+ * @example egressFrom({ "allow-route-cidr": ["127.0.0.1/32"] }, {}).allowed.has("127.0.0.1") // true
+ */
+export function egressFrom(values: Record<string, unknown>, env: NodeJS.ProcessEnv): EgressPolicy {
+  const given = values["allow-route-cidr"];
+  const lists =
+    Array.isArray(given) && given.length > 0 ? given.map(String) : [env.MAILPLANE_ALLOW_ROUTE_CIDR ?? ""];
+  try {
+    return new EgressPolicy({ allow: lists.flatMap(parseCidrList) });
+  } catch (error) {
+    throw new UsageError(`--allow-route-cidr: ${(error as Error).message}`);
+  }
 }
 
 /** `inbound 127.0.0.1:2525, submission off`: where a started engine listens, for the start-up line. */
@@ -95,8 +191,13 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     "submission-listen": { type: "string" },
     "smtp-hostname": { type: "string" },
     smarthost: { type: "string" },
+    "allow-route-cidr": { type: "string", multiple: true },
+    ...CAPS_FLAGS,
     "greeting-delay": { type: "string" },
     "burst-hold": { type: "string" },
+    "deleted-domain-data": { type: "string" },
+    "log-entries-in-memory": { type: "string" },
+    "log-file-bytes": { type: "string" },
     "no-dns": { type: "boolean" },
     "api-listen": { type: "string" },
     "trust-all-domains": { type: "boolean" },
@@ -106,6 +207,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   const apiListen = opt("api-listen", "MAILPLANE_SMTP_API_LISTEN");
   const databaseUrl = postgresUrl(opt("database-url", "MAILPLANE_DATABASE_URL"));
   const smtp = smtpOptionsFrom(opt, SMTP_DEFAULTS);
+  const egress = egressFrom(values, io.env);
   const delay = wholeMilliseconds("greeting-delay", values["greeting-delay"]) ?? 0;
   if (!smtp.inbound && !smtp.submission) throw new UsageError("both listeners are off: nothing to run");
   const store = await openStore({ dataDir, databaseUrl });
@@ -115,7 +217,9 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
       store,
       dataDir: join(dataDir, "smtp"),
       ...smtp,
+      egress,
       greetingDelayMs: delay,
+      onError: (e) => io.stderr(`mailplane smtp: delivery queue: ${e.message}\n`),
       policy: {
         onError: (e) => io.stderr(`mailplane smtp: policy refresh failed: ${(e as Error).message}\n`),
         trustAllDomains: trustAllDomains(opt),
@@ -128,7 +232,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   let api: ControlPlane | undefined;
   if (apiListen !== undefined && apiListen !== "off") {
     try {
-      // The same store, data directory and master key as \`mailplane serve\`; the store stays this command's.
+      // The same store, data directory and master key as `mailplane serve`; the store stays this command's.
       // Loaded only when asked for: the API's modules are a third of the engine's heap, which every
       // major garbage collection walks.
       const { startControlPlane } = await import("../../platform/api/server.ts");
@@ -137,6 +241,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
         store,
         listen: apiListen,
         logger: false,
+        egress,
         smtp: () => engine.operations,
       });
     } catch (error) {

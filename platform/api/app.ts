@@ -9,6 +9,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastif
 import { endpoints } from "../../sdk/src/index.ts";
 import { packageRoot, packageVersion } from "../package-root.ts";
 import type { DnsResolver } from "../smtp/content/spf.ts";
+import { EgressPolicy } from "../smtp/delivery/egress.ts";
 import type { SmtpOperations } from "../smtp/operations.ts";
 import type { Store } from "../store/store.ts";
 import { installAuth } from "./auth.ts";
@@ -64,6 +65,11 @@ export interface AppOptions {
   openapiPath?: string;
   /** The SMTP engine running in this process (a getter: it may start after the app); operations answer 503 without it. */
   smtp?: () => SmtpOperations | undefined;
+  /**
+   * Where routes may point (`--allow-route-cidr`); default refuses every loopback, private,
+   * link-local, multicast and other special-purpose address. Share the engine's, so both agree.
+   */
+  egress?: EgressPolicy;
 }
 
 /** Keys whose values never reach a log line. */
@@ -138,6 +144,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     idempotencyTtlMs: options.idempotencyTtlMs ?? 24 * 3600 * 1000,
     version,
     openapiPath: options.openapiPath ?? join(root, "schema", "openapi.json"),
+    egress: options.egress ?? new EgressPolicy(),
   };
   app.decorate("services", services);
   const registered = new Set<string>();

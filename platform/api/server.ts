@@ -129,6 +129,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     await app.listen({ host, port });
     const address = app.server.address();
     const bound = typeof address === "object" && address ? address : { address: host, port };
+    // A route to the API itself would have the relay talk SMTP to it.
+    app.services.egress.addListener({ host, port: bound.port });
     const shown = bound.address.includes(":") ? `[${bound.address}]` : bound.address;
     return {
       url: `http://${shown}:${bound.port}`,

@@ -8,15 +8,21 @@ import { join } from "node:path";
 import type { SMTPServer } from "smtp-server";
 import { type DnsResolver, SpfCache } from "./content/spf.ts";
 import { AutoResponder } from "./delivery/autoreply.ts";
-import { MaildirStore } from "./delivery/maildir.ts";
+import { addressLookup, EgressPolicy } from "./delivery/egress.ts";
+import { MaildirStore, maildirOf } from "./delivery/maildir.ts";
 import { type Hop, Relay } from "./delivery/relay.ts";
 import { createBounce, createDeliver, type Inject } from "./delivery/worker.ts";
+import { currentLifetime, DataLifecycle } from "./lifecycle.ts";
 import { type LoginLockout, MemoryLoginLockout } from "./lockout.ts";
 import { FileMessageLog, type MessageLog } from "./log.ts";
-import { createOperations, type SmtpOperations } from "./operations.ts";
+import { importLegacyLog } from "./log-legacy.ts";
+import { createOperations, purgeExpired, type SmtpOperations } from "./operations.ts";
+import { declaredOwner, type MessageView, ownedBy, ownerOf, viewsOfMessage } from "./owners.ts";
 import type { CredentialSource } from "./phases/auth.ts";
 import { ConnectionGate } from "./phases/connect.ts";
-import { rcptTo } from "./phases/rcpt-to.ts";
+import { DEFAULT_RCPT_LIMITS, type RcptLimits, rcptTo } from "./phases/rcpt-to.ts";
+import { DEFAULT_SENDER_RATE, type SenderRate, SenderRateLimit } from "./phases/sender-rate.ts";
+import { splitMailbox } from "./policy/matchers.ts";
 import type { PolicySnapshot } from "./policy/snapshot.ts";
 import { QuarantineStore } from "./quarantine.ts";
 import { logEntry, newQueueId, receivedField } from "./receive.ts";
@@ -36,6 +42,8 @@ import { type TlsMaterial, tlsMaterial } from "./tls.ts";
 export interface PolicySource {
   /** The snapshot to use now; read on every command, so a swap applies to the next command. */
   current(): PolicySnapshot;
+  /** Calls `listener` after each change of the snapshot; returns unsubscribe. */
+  subscribe?(listener: () => void): () => void;
   close?(): Promise<void> | void;
 }
 
@@ -66,6 +74,13 @@ export interface SmtpEngineOptions {
   resolver?: DnsResolver;
   /** Send mail for domains we do not host through this server instead of their MX. */
   smarthost?: Hop;
+  /**
+   * Which addresses routes and remote MXs may reach (`--allow-route-cidr`); default refuses every
+   * loopback, private, link-local, multicast and other special-purpose address. The engine adds
+   * its own listeners, which stay refused whatever is allowed. The smarthost is not checked: the
+   * platform admin chose it.
+   */
+  egress?: EgressPolicy;
   /** Hard message size limit; default 52,428,800 (50 MiB). */
   maxMessageBytes?: number;
   /** Bodies up to this size are kept in memory and journaled inline; default 1 MiB. */
@@ -75,8 +90,16 @@ export interface SmtpEngineOptions {
    * library runs unpatched: see smtp-server-patches.ts).
    */
   greetingDelayMs?: number;
-  /** Simultaneous connections per client IP; default 100. */
+  /** Simultaneous connections per client IP, over both listeners; beyond → 421. Default 100. */
   maxConnectionsPerIp?: number;
+  /** Simultaneous connections in all, over both listeners; beyond → 421. Default 1,000. */
+  maxConnections?: number;
+  /** RCPT TO per message; beyond → 452 4.5.3 (RFC 5321 §4.5.3.1.8 asks for ≥ 100). Default 100. */
+  maxRecipients?: number;
+  /** Final targets alias expansion may produce per message; beyond → 550 5.5.3 naming the alias. Default 1,000. */
+  maxExpansion?: number;
+  /** Messages per authenticated user (token bucket); default 300 per 3,600 s; false for none. */
+  senderRate?: SenderRate | false;
   /** Retry back-off: first delay (default 60,000), doubling up to `retryMaxMs` (default 3,600,000). */
   retryBaseMs?: number;
   retryMaxMs?: number;
@@ -88,8 +111,23 @@ export interface SmtpEngineOptions {
    * during bursts too.
    */
   burstHoldMs?: number;
-  /** The message log; default a JSON-lines file in the data directory. */
+  /** The message log; default JSON-lines files in `<dataDir>/message-log` (see log.ts). */
   log?: MessageLog;
+  /** Entries of the message log kept in memory (older ones are read from its files); default 100,000. */
+  logEntriesInMemory?: number;
+  /** A message log file is rotated past this size; default 67,108,864 (64 MiB). */
+  logFileBytes?: number;
+  /**
+   * What happens to a deleted domain's message data (log, quarantine, queued mail, Maildirs):
+   * "purge" deletes it once the engine sees the domain gone; "keep" leaves it on disk, sealed —
+   * no read names its lifetime any more, so nothing serves it. Default "purge".
+   */
+  deletedDomainData?: "purge" | "keep";
+  /**
+   * Told about faults no client sees (a message whose bytes were lost from the spool, a write that
+   * failed during delivery); default a line on standard error.
+   */
+  onError?: (err: Error) => void;
   /**
    * The smtp-server the patch check sees (smtp-server-patches.ts); default the installed one.
    * Tests pass another release's facts to run the fallback.
@@ -108,14 +146,22 @@ export interface SmtpEngine {
   submissionPort: number;
   hostname: string;
   dataDir: string;
-  /** `<dataDir>/mail`: Maildirs as `<domain>/<local>/{tmp,new,cur}`. */
+  /** `<dataDir>/mail`: Maildirs as `<domain>@<generation>/<local>/{tmp,new,cur}` (see maildirOf). */
   mailRoot: string;
+  /** The Maildir folder of a local address in its Domain's current lifetime. */
+  maildirOf(address: string): string;
   queue: Queue;
   quarantine: QuarantineStore;
   log: MessageLog;
+  /** Purges a deleted domain's message data after every policy change (nothing when `deletedDomainData` is "keep"). */
+  lifecycle: DataLifecycle;
   operations: SmtpOperations;
   /** `delivered`, `deferred`, `failed`, `quarantined`, `settled` (from the queue), `injected`. */
   events: EventEmitter;
+  /** Alias expansion steps taken at RCPT since start (forward destinations followed), for monitoring and tests. */
+  expansion: { steps: number };
+  /** Client connections open now, both listeners (what `maxConnections` caps). */
+  openConnections(): number;
   /** The smtp-server release in use and whether the engine patched it (else why not). */
   smtpServer: { version: string; patched: boolean; reason: string | null };
   snapshot(): PolicySnapshot;
@@ -163,31 +209,59 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
   const resolver: DnsResolver =
     opts.resolver ?? ((name, rrtype) => dns.resolve(name, rrtype) as Promise<unknown[]>);
   const snapshot = () => opts.policy.current();
-  const log = opts.log ?? new FileMessageLog(join(dataDir, "message-log.jsonl"));
+  const log =
+    opts.log ??
+    (await FileMessageLog.open({
+      dir: join(dataDir, "message-log"),
+      // A lifetime that is over has no retention: its entries are neither loaded nor served.
+      retentionDays: (owner) => currentLifetime(snapshot(), owner)?.logRetentionDays,
+      ...(opts.logEntriesInMemory !== undefined ? { maxEntriesInMemory: opts.logEntriesInMemory } : {}),
+      ...(opts.logFileBytes !== undefined ? { maxFileBytes: opts.logFileBytes } : {}),
+      now,
+    }));
+  // The single-file log of earlier versions belongs to the domains of that time (generation '').
+  if (!opts.log) {
+    await importLegacyLog(join(dataDir, "message-log.jsonl"), log, (domain) => {
+      const d = snapshot().declared.get(domain);
+      return d && d.generation === "" ? declaredOwner(d) : undefined;
+    });
+  }
   const events = new EventEmitter();
   const mailRoot = join(dataDir, "mail");
   const maildir = new MaildirStore(mailRoot);
-  const relay = new Relay({ name: hostname });
+  const egress = opts.egress ?? new EgressPolicy();
+  const relay = new Relay({ name: hostname, egress, lookup: addressLookup(resolver) });
   const responder = new AutoResponder(join(dataDir, "autoreply.json"), hostname);
   const quarantine = await QuarantineStore.open(join(dataDir, "quarantine"));
   let queue: Queue | undefined;
 
-  const inject: Inject = async ({ origin, to, body, domain, subject }) => {
+  const inject: Inject = async ({ origin, to, body, domain, subject, requireTls }) => {
     const q = queue!;
     const conn = internalContext(hostname);
-    const verdict = rcptTo(snapshot(), conn, newTransaction("", null), to);
+    const current = snapshot();
+    const verdict = rcptTo(current, conn, newTransaction("", null), to);
     const id = newQueueId(now());
+    // The domain the notice is sent for sees it; a hosted recipient's domain sees it too.
+    const views: MessageView[] = [];
+    const own = domain ? current.domains.get(domain) : undefined;
+    if (own) views.push({ owner: ownerOf(own), recipients: [to] });
+    const target =
+      verdict.action === "accept" && verdict.value.domain
+        ? current.domains.get(verdict.value.domain)
+        : undefined;
+    if (target && !views.some((v) => ownedBy(v.owner, ownerOf(target)))) {
+      views.push({ owner: ownerOf(target), recipients: [to] });
+    }
     if (verdict.action !== "accept") {
       log.record(
         logEntry(conn, {
           id,
           sender: "",
-          recipients: [to],
-          domain,
           classification: "rejected",
           action: "rejected",
           reply: `${origin} not sent: ${verdict.message}`,
         }),
+        views,
       );
       return;
     }
@@ -213,26 +287,29 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
         { rcpt: verdict.value.rcpt, address: verdict.value.address, targets: verdict.value.targets },
       ],
       origin,
+      views,
+      ...(requireTls ? { requireTls: true as const } : {}),
     };
     await q.accept(meta, body);
-    log.record({
-      ...logEntry(
-        { ...conn, listener: "submission" },
-        {
-          id,
-          sender: "",
-          recipients: [to],
-          domain,
-          classification: "clean",
-          action: "accepted",
-          reply: `${origin} queued`,
-          subject,
-          size: body.length,
-          delivery: "queued",
-        },
-      ),
-      listener: "internal",
-    });
+    log.record(
+      {
+        ...logEntry(
+          { ...conn, listener: "submission" },
+          {
+            id,
+            sender: "",
+            classification: "clean",
+            action: "accepted",
+            reply: `${origin} queued`,
+            subject,
+            size: body.length,
+            delivery: "queued",
+          },
+        ),
+        listener: "internal",
+      },
+      views,
+    );
     events.emit("injected", meta);
   };
 
@@ -255,7 +332,8 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
       inject,
       hostname,
       now,
-      onSuppressed: (meta, why) => log.update(meta.id, "bounced", `no DSN sent: ${why}`),
+      onSuppressed: (meta, why) =>
+        log.update(meta.id, viewsOfMessage(meta), "bounced", `no DSN sent: ${why}`),
     }),
     retryBaseMs: opts.retryBaseMs ?? 60_000,
     retryMaxMs: opts.retryMaxMs ?? 3_600_000,
@@ -267,7 +345,8 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
   const failedIds = new Set<string>();
   queue.on("delivered", (meta: QueuedMessage, t: TargetState, o) => events.emit("delivered", meta, t, o));
   queue.on("deferred", (meta: QueuedMessage, t: TargetState, o) => {
-    log.update(meta.id, "deferred", o.detail);
+    // Only the views that hold the recipient learn why it was deferred.
+    log.update(meta.id, viewsOfMessage(meta), "deferred", o.detail, t.recipient);
     events.emit("deferred", meta, t, o);
   });
   queue.on("failed", (meta: QueuedMessage, t: TargetState, o) => {
@@ -277,12 +356,18 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
   queue.on("quarantined", (meta: QueuedMessage) => events.emit("quarantined", meta));
   queue.on("settled", (meta: QueuedMessage) => {
     if (meta.disposition !== "quarantine") {
-      log.update(meta.id, failedIds.has(meta.id) ? "bounced" : "delivered", null);
+      log.update(meta.id, viewsOfMessage(meta), failedIds.has(meta.id) ? "bounced" : "delivered", null);
     }
     failedIds.delete(meta.id);
     events.emit("settled", meta);
   });
-  queue.on("error", (err) => events.emit("queue-error", err));
+  // Loud, not silent: an operator must hear of a message the spool could not read.
+  const onError =
+    opts.onError ?? ((err: Error) => process.stderr.write(`mailplane: delivery queue: ${err.message}\n`));
+  queue.on("error", (err: Error) => {
+    onError(err);
+    events.emit("queue-error", err);
+  });
 
   const smtpServer: PatchDecision = checkSmtpServer(opts.smtpServer ?? (await installedSmtpServer()));
   if (!smtpServer.patched) {
@@ -290,7 +375,15 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     warn(fallbackWarning(smtpServer));
   }
   const tls = await tlsMaterial(join(dataDir, "tls"), hostname, opts.tls);
-  const gate = new ConnectionGate(opts.maxConnectionsPerIp ?? 100);
+  const gate = new ConnectionGate(opts.maxConnectionsPerIp ?? 100, opts.maxConnections ?? 1_000);
+  const expansion = { steps: 0 };
+  const rcptLimits: RcptLimits = {
+    maxRecipients: opts.maxRecipients ?? DEFAULT_RCPT_LIMITS.maxRecipients,
+    maxExpansion: opts.maxExpansion ?? DEFAULT_RCPT_LIMITS.maxExpansion,
+    meter: expansion,
+  };
+  const senderRate =
+    opts.senderRate === false ? undefined : new SenderRateLimit(opts.senderRate ?? DEFAULT_SENDER_RATE, now);
   const lockout = opts.lockout ?? new MemoryLoginLockout();
   const credentials: CredentialSource = opts.credentials ?? {
     lookup: async () => undefined,
@@ -314,6 +407,8 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     smtpServer,
     snapshot,
     gate,
+    rcptLimits,
+    ...(senderRate ? { senderRate } : {}),
     lockout,
     credentials,
     log,
@@ -330,11 +425,13 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
       const s = createListener({ ...common, kind: "inbound" });
       servers.push(s);
       inboundPort = await listen(s, inboundAt);
+      egress.addListener({ host: inboundAt.host, port: inboundPort });
     }
     if (submissionAt) {
       const s = createListener({ ...common, kind: "submission" });
       servers.push(s);
       submissionPort = await listen(s, submissionAt);
+      egress.addListener({ host: submissionAt.host, port: submissionPort });
     }
   } catch (err) {
     for (const s of servers) s.close();
@@ -343,14 +440,31 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
   }
 
   // Quarantined messages past their days are purged hourly (SpamPanel: "stored for 28 days, after which they are purged").
+  // The message log's retention (each domain's logRetentionDays) is applied in the same sweep.
   const purge = setInterval(() => {
-    void quarantine.purge(new Date(now())).then((ids) => {
-      for (const id of ids) log.update(id, "deleted", "purged after quarantine days");
-    });
+    void purgeExpired(quarantine, log, now)
+      .then(() => log.sweep())
+      .catch((err) => events.emit("log-error", err));
   }, 3_600_000);
   purge.unref();
 
-  const operations = createOperations({ queue, quarantine, log, now });
+  // A deleted domain's data goes with it: now (lifetimes ended while the engine was down and since
+  // re-declared) and after every policy change.
+  const lifecycle = new DataLifecycle({
+    snapshot,
+    log,
+    quarantine,
+    queue,
+    mailRoot,
+    keep: opts.deletedDomainData === "keep",
+    onPurged: (report) => events.emit("purged", report),
+  });
+  await lifecycle.reconcile();
+  const unsubscribe = opts.policy.subscribe?.(() => {
+    lifecycle.reconcile().catch((err) => events.emit("lifecycle-error", err));
+  });
+
+  const operations = createOperations({ queue, quarantine, log, now, snapshot });
   let closed = false;
   return {
     inboundPort,
@@ -358,11 +472,18 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     hostname,
     dataDir,
     mailRoot,
+    maildirOf(address) {
+      const domain = splitMailbox(address)?.domain ?? "";
+      return maildirOf(mailRoot, address, snapshot().domains.get(domain)?.generation ?? "");
+    },
     queue,
     quarantine,
     log,
+    lifecycle,
     operations,
     events,
+    expansion,
+    openConnections: () => gate.open,
     smtpServer: {
       version: smtpServer.version,
       patched: smtpServer.patched,
@@ -373,11 +494,13 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
       if (closed) return;
       closed = true;
       clearInterval(purge);
+      unsubscribe?.();
+      await lifecycle.reconcile().catch(() => {});
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
       await queue!.close();
       relay.close();
       await responder.flush();
-      if (log instanceof FileMessageLog) await log.close();
+      await log.close();
       await opts.policy.close?.();
     },
   };
@@ -389,10 +512,16 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
  */
 export function staticPolicy(initial: PolicySnapshot): PolicySource & { set(next: PolicySnapshot): void } {
   let current = initial;
+  const listeners = new Set<() => void>();
   return {
     current: () => current,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     set(next) {
       current = next;
+      for (const listener of listeners) listener();
     },
   };
 }

@@ -1,34 +1,93 @@
-/** Operations on a running engine for the control plane: delivery queue, quarantine, message log, statistics. */
+/** Operations on a running engine for the control plane: delivery queue, quarantine, message log, statistics — each scoped to one owner. */
 import { applyEdits } from "./content/headers.ts";
 import type { DomainStatistics, LogEntry, LogQuery, MessageLog } from "./log.ts";
+import { type Owner, viewOf, viewsOfMessage } from "./owners.ts";
+import { rcptTo } from "./phases/rcpt-to.ts";
+import { replyLine } from "./phases/result.ts";
+import type { PolicySnapshot } from "./policy/snapshot.ts";
 import type { QuarantineEntry, QuarantineQuery, QuarantineStore } from "./quarantine.ts";
 import { newQueueId } from "./receive.ts";
-import type { Queue, QueueView } from "./spool/queue.ts";
+import { type ConnectionContext, newTransaction } from "./session.ts";
+import type { Queue, QueuedMessage, QueueView } from "./spool/queue.ts";
+
+/** A release refused because no recipient of the held message accepts mail any more (the API's 409). */
+export class ReleaseRefusedError extends Error {
+  readonly code = "MP_CONFLICT";
+}
 
 /**
- * What the operations API calls. Domain scoping (an account sees only its domains) is the API's
- * job: every list takes a domain filter and every entry names its domain.
+ * Resolves a held message's recipients again, as RCPT TO would now, for the client that sent it:
+ * users disabled or deleted, aliases changed or removed since it was held are honoured. Returns the
+ * recipients that still accept it and the refusal lines of the others.
+ * @example resolveRecipientsAgain(snapshot, held.message) // { recipients: [...], refused: ["<bob@…>: 550 5.2.1 …"] }
+ */
+export function resolveRecipientsAgain(
+  snapshot: PolicySnapshot,
+  message: QueuedMessage,
+): { recipients: QueuedMessage["recipients"]; refused: string[] } {
+  const c = message.client;
+  const conn: ConnectionContext = {
+    id: `release-${message.id}`,
+    listener: c.listener === "internal" ? "submission" : c.listener,
+    remoteAddress: c.ip,
+    helo: c.helo,
+    secure: c.tls,
+    user: c.user ? { address: c.user, accountId: "", domain: c.user.split("@")[1] ?? "" } : null,
+  };
+  const tx = newTransaction(message.sender, null);
+  const recipients: QueuedMessage["recipients"] = [];
+  const refused: string[] = [];
+  for (const r of message.recipients) {
+    const verdict = rcptTo(snapshot, conn, tx, r.rcpt);
+    if (verdict.action === "accept") {
+      recipients.push({ rcpt: r.rcpt, address: verdict.value.address, targets: verdict.value.targets });
+    } else if (verdict.action === "reject") {
+      refused.push(`<${r.rcpt}>: ${replyLine(verdict)}`);
+    } else {
+      // A temporary answer (the transaction grouping's 452) does not apply to one held message.
+      recipients.push(r);
+    }
+  }
+  return { recipients, refused };
+}
+
+/**
+ * What the operations API calls. Every read takes the owner — account, domain and the domain's
+ * generation (see owners.ts) — and answers only with that owner's part: a message another account
+ * also sees shows here with this owner's recipients only, and a deleted domain's records never
+ * show for a later Domain of the same name. The API resolves the owner from the store.
  */
 export interface SmtpOperations {
-  listQueue(filter?: { domain?: string }): QueueView[];
-  getQueued(id: string): QueueView | undefined;
-  /** The queued message as it will be delivered. */
+  listQueue(owner: Owner): QueueView[];
+  /** The queued message as `owner` sees it; undefined when unknown or not the owner's. */
+  getQueued(id: string, owner: Owner): QueueView | undefined;
+  /** The queued message as it will be delivered (check {@link getQueued} first). */
   queuedMessage(id: string): Promise<Buffer | undefined>;
   retryQueued(id: string): boolean;
-  retryAllQueued(filter?: { domain?: string }): number;
+  retryAllQueued(owner: Owner): number;
   deleteQueued(id: string): Promise<boolean>;
 
-  listQuarantine(query?: QuarantineQuery): QuarantineEntry[];
-  getQuarantined(id: string): QuarantineEntry | undefined;
+  listQuarantine(query: QuarantineQuery & { owner: Owner }): QuarantineEntry[];
+  getQuarantined(id: string, owner: Owner): QuarantineEntry | undefined;
   quarantinedMessage(id: string): Promise<Buffer | undefined>;
-  /** Delivers a held message to its recipients; resolves to the new queue ID, or undefined when unknown. */
+  /**
+   * Delivers a held message to the recipients that accept it now (RCPT TO resolved again); resolves to
+   * the new queue ID, or undefined when unknown. The message is durable in the queue before its
+   * quarantine copy is deleted.
+   * @throws ReleaseRefusedError when no recipient accepts it any more (it stays held).
+   */
   releaseQuarantined(id: string): Promise<string | undefined>;
   deleteQuarantined(id: string): Promise<boolean>;
   /** Deletes held messages past their quarantine days; returns their IDs. */
   purgeQuarantine(): Promise<string[]>;
 
-  searchLog(query: LogQuery): LogEntry[];
-  statistics(domain: string, from?: string, to?: string): DomainStatistics;
+  searchLog(owner: Owner, query: LogQuery): Promise<LogEntry[]>;
+  /** Counts over [from, to), with days split at midnight of `timezone` (the domain's). */
+  statistics(
+    owner: Owner,
+    range: { from?: string; to?: string },
+    timezone: string,
+  ): Promise<DomainStatistics>;
 }
 
 /** Builds the operations of an engine's parts. */
@@ -37,54 +96,97 @@ export function createOperations(deps: {
   quarantine: QuarantineStore;
   log: MessageLog;
   now: () => number;
+  /** The policy in force, for releases. */
+  snapshot: () => PolicySnapshot;
 }): SmtpOperations {
   const { queue, quarantine, log } = deps;
+  /** The queue view as `owner` sees it: its own recipients only. */
+  const queuedFor = (view: QueueView, owner: Owner): QueueView | undefined => {
+    const meta = queue.meta(view.id);
+    const mine = meta ? viewOf(viewsOfMessage(meta), owner) : undefined;
+    if (!mine) return undefined;
+    return {
+      ...view,
+      domain: owner.domain,
+      recipients: view.recipients.filter((r) => mine.recipients.includes(r)),
+    };
+  };
   return {
-    listQueue: (filter) => queue.list().filter((v) => !filter?.domain || v.domain === filter.domain),
-    getQueued: (id) => queue.get(id),
+    listQueue: (owner) => queue.list().flatMap((v) => queuedFor(v, owner) ?? []),
+    getQueued(id, owner) {
+      const view = queue.get(id);
+      return view ? queuedFor(view, owner) : undefined;
+    },
     async queuedMessage(id) {
       const held = await queue.content(id);
       return held ? applyEdits(held.body, held.meta.edits) : undefined;
     },
     retryQueued: (id) => queue.retry(id),
-    retryAllQueued(filter) {
+    retryAllQueued(owner) {
       let n = 0;
-      for (const v of queue.list())
-        if ((!filter?.domain || v.domain === filter.domain) && queue.retry(v.id)) n++;
+      for (const v of queue.list()) if (queuedFor(v, owner) && queue.retry(v.id)) n++;
       return n;
     },
     async deleteQueued(id) {
+      const meta = queue.meta(id);
       const ok = await queue.delete(id);
-      if (ok) log.update(id, "deleted", "deleted from the delivery queue by an operator");
+      if (ok && meta) {
+        log.update(id, viewsOfMessage(meta), "deleted", "deleted from the delivery queue by an operator");
+      }
       return ok;
     },
     listQuarantine: (query) => quarantine.list(query),
-    getQuarantined: (id) => quarantine.get(id),
+    getQuarantined: (id, owner) => quarantine.get(id, owner),
     quarantinedMessage: (id) => quarantine.raw(id),
     async releaseQuarantined(id) {
       const held = await quarantine.read(id);
       if (!held) return undefined;
+      const { recipients, refused } = resolveRecipientsAgain(deps.snapshot(), held.message);
+      if (recipients.length === 0)
+        throw new ReleaseRefusedError(`no recipient accepts message ${id} now: ${refused.join("; ")}`);
       const newId = newQueueId(deps.now());
-      // Released mail is delivered as it was held, verdict headers included, to the original targets.
+      // Released mail is delivered as it was held, verdict headers included. Its body goes into the
+      // journal with it (never a body file: the quarantine copy is the only one left), and the copy
+      // is deleted only once the queue made it durable.
+      const { bodyFile: _gone, ...message } = held.message;
       await queue.accept(
-        { ...held.message, id: newId, disposition: "deliver", origin: "release" },
+        { ...message, id: newId, recipients, disposition: "deliver", origin: "release" },
         held.body,
       );
       await quarantine.delete(id);
-      log.update(id, "released", `released as ${newId}`);
+      const notTo = refused.length > 0 ? `; not to ${refused.join("; ")}` : "";
+      log.update(id, viewsOfMessage(held.message), "released", `released as ${newId}${notTo}`);
       return newId;
     },
     async deleteQuarantined(id) {
+      const held = await quarantine.read(id);
       const ok = await quarantine.delete(id);
-      if (ok) log.update(id, "deleted", "deleted from the quarantine by an operator");
+      if (ok && held) {
+        log.update(id, viewsOfMessage(held.message), "deleted", "deleted from the quarantine by an operator");
+      }
       return ok;
     },
     async purgeQuarantine() {
-      const ids = await quarantine.purge(new Date(deps.now()));
-      for (const id of ids) log.update(id, "deleted", "purged after quarantine days");
-      return ids;
+      return await purgeExpired(quarantine, log, deps.now);
     },
-    searchLog: (query) => log.search(query),
-    statistics: (domain, from, to) => log.statistics(domain, from, to),
+    searchLog: (owner, query) => log.search(owner, query),
+    statistics: (owner, range, timezone) => log.statistics(owner, range, timezone),
   };
+}
+
+/** Deletes held messages past their quarantine days and marks them in each view's log; returns their IDs. */
+export async function purgeExpired(
+  quarantine: QuarantineStore,
+  log: MessageLog,
+  now: () => number,
+): Promise<string[]> {
+  const expired = quarantine.list().filter((e) => e.expiresAt <= new Date(now()).toISOString());
+  const ids: string[] = [];
+  for (const e of expired) {
+    const held = await quarantine.read(e.id);
+    if (!(await quarantine.delete(e.id))) continue;
+    ids.push(e.id);
+    if (held) log.update(e.id, viewsOfMessage(held.message), "deleted", "purged after quarantine days");
+  }
+  return ids;
 }

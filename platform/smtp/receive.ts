@@ -1,16 +1,17 @@
 /** Receiving DATA: stream → scan (+ SPF in parallel) → verdict → durable queue → the reply, and the log entry. */
 import { randomBytes } from "node:crypto";
-import { type FileHandle, open, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { MessageScanner, type ScanResult } from "./content/scan.ts";
 import { type DnsResolver, SpfCache, type SpfVerdict } from "./content/spf.ts";
-import type { LogClassification, LogEntry, MessageLog } from "./log.ts";
+import type { LogClassification, LogFields, MessageLog } from "./log.ts";
+import { transactionViews } from "./owners.ts";
 import { type Disposition, dataVerdict } from "./phases/data.ts";
 import { senderAllowed } from "./phases/mail-from.ts";
 import { defer, type Refusal, replyLine } from "./phases/result.ts";
 import type { DomainPolicy, PolicySnapshot } from "./policy/snapshot.ts";
 import type { ConnectionContext, Transaction } from "./session.ts";
+import type { SpoolFile, SpoolFs } from "./spool/fs.ts";
 import type { Queue, QueuedMessage } from "./spool/queue.ts";
 
 /** What receiving needs from the engine. */
@@ -78,12 +79,12 @@ function classificationOf(refusal: Refusal): LogClassification {
   return "rejected";
 }
 
-/** Builds a log entry for a transaction outcome. */
+/** Builds the fields of a log entry for a transaction outcome (each account's view adds its recipients). */
 export function logEntry(
   conn: ConnectionContext,
-  fields: Pick<LogEntry, "id" | "sender" | "recipients" | "domain" | "classification" | "action" | "reply"> &
-    Partial<Pick<LogEntry, "subject" | "messageId" | "size" | "score" | "delivery">>,
-): LogEntry {
+  fields: Pick<LogFields, "id" | "sender" | "classification" | "action" | "reply"> &
+    Partial<Pick<LogFields, "subject" | "messageId" | "size" | "score" | "delivery">>,
+): LogFields {
   return {
     at: new Date().toISOString(),
     listener: conn.listener,
@@ -99,8 +100,13 @@ export function logEntry(
   };
 }
 
-/** Receives the message body into memory, spilling to `<bodies>/<id>` past the inline limit. */
+/**
+ * Receives the message body into memory, spilling to `<bodies>/<id>` past the inline limit. The
+ * spill file is closed however the stream ends: an aborted DATA (the client went away) must not
+ * leave a descriptor open.
+ */
 function readBody(
+  fs: SpoolFs,
   stream: Readable,
   scanner: MessageScanner,
   inlineLimit: number,
@@ -111,7 +117,7 @@ function readBody(
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let file: FileHandle | null = null;
+    let file: SpoolFile | null = null;
     let writing: Promise<void> = Promise.resolve();
     let failed: Error | null = null;
     const fail = (err: unknown) => {
@@ -129,13 +135,22 @@ function readBody(
       const pending = file ? [chunk] : [...chunks.splice(0), chunk];
       writing = writing
         .then(async () => {
-          file ??= await open(spillPath, "w");
+          file ??= await fs.open(spillPath, "w");
           await file.writev(pending);
         })
         .catch(fail)
         .finally(() => stream.resume());
     });
-    stream.once("error", reject);
+    stream.once("error", (err) => {
+      fail(err);
+      // Let a running write finish, then close the spill file (the caller removes it).
+      writing
+        .then(() => (file as SpoolFile | null)?.close())
+        .then(
+          () => reject(failed),
+          () => reject(failed),
+        );
+    });
     stream.once("end", () => {
       writing
         .then(async () => {
@@ -189,14 +204,17 @@ export async function receiveMessage(
   let spf: SpfVerdict | null;
   const recipients = tx.recipients.map((r) => r.address);
   const logDomain = domain?.name ?? conn.user?.domain ?? null;
+  // Every account the transaction touches gets its own record, with only its own recipients.
+  const views = transactionViews(snapshot, conn.user, tx.recipients);
   try {
-    received = await readBody(stream, scanner, deps.inlineLimit, spillPath);
+    received = await readBody(deps.queue.fs, stream, scanner, deps.inlineLimit, spillPath);
     [scan, spf] = await Promise.all([scanner.end(), spfPromise]);
   } catch {
-    await unlink(spillPath).catch(() => {});
+    await deps.queue.fs.unlink(spillPath).catch(() => {});
     return defer(451, "4.3.0", "Temporary local problem while receiving the message, try again later");
   }
-  const cleanup = () => (received.spilled ? unlink(spillPath).catch(() => {}) : Promise.resolve());
+  const cleanup = () =>
+    received.spilled ? deps.queue.fs.unlink(spillPath).catch(() => {}) : Promise.resolve();
   // smtp-server answers 552 5.3.4 itself when the hard limit was passed (rejectOversized).
   if (stream.sizeExceeded) {
     await cleanup();
@@ -216,8 +234,6 @@ export async function receiveMessage(
   const base = {
     id,
     sender: tx.mailFrom,
-    recipients,
-    domain: logDomain,
     subject: scan.headers.subject ?? "",
     messageId: scan.headers.messageId ?? null,
     size: scan.size,
@@ -231,6 +247,7 @@ export async function receiveMessage(
         action: verdict.action === "defer" ? "deferred" : "rejected",
         reply: replyLine(verdict),
       }),
+      views,
     );
     return verdict;
   }
@@ -273,6 +290,8 @@ export async function receiveMessage(
       list: scan.headers.list,
     },
     ...(received.spilled ? { bodyFile: id } : {}),
+    views,
+    ...(tx.requireTls ? { requireTls: true as const } : {}),
   };
   try {
     await deps.queue.accept(meta, received.chunks, received.spilled ? [deps.queue.bodiesDir] : []);
@@ -285,6 +304,7 @@ export async function receiveMessage(
     );
     deps.log.record(
       logEntry(conn, { ...base, classification: "deferred", action: "deferred", reply: replyLine(refusal) }),
+      views,
     );
     return refusal;
   }
@@ -299,6 +319,7 @@ export async function receiveMessage(
       score: d.score,
       delivery: quarantined ? "quarantined" : "queued",
     }),
+    views,
   );
   return d.reply === "accept" ? { action: "accept", id } : d.reply;
 }

@@ -2,11 +2,13 @@
 import type { SMTPServer, SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from "smtp-server";
 import type { LoginLockout } from "./lockout.ts";
 import type { MessageLog } from "./log.ts";
+import { ownerOf } from "./owners.ts";
 import { AUTH_MECHANISMS, authenticate, type CredentialSource } from "./phases/auth.ts";
 import { type ConnectionGate, connect } from "./phases/connect.ts";
 import { mailFrom } from "./phases/mail-from.ts";
-import { groupKeyOf, rcptTo } from "./phases/rcpt-to.ts";
+import { groupKeyOf, type RcptLimits, rcptTo } from "./phases/rcpt-to.ts";
 import { type Refusal, replyLine } from "./phases/result.ts";
+import { type SenderRateLimit, senderRate } from "./phases/sender-rate.ts";
 import { splitMailbox } from "./policy/matchers.ts";
 import type { PolicySnapshot } from "./policy/snapshot.ts";
 import { logEntry, newQueueId, type ReceiveDeps, receiveMessage } from "./receive.ts";
@@ -37,6 +39,10 @@ export interface ListenerOptions {
   socketTimeoutMs?: number;
   snapshot: () => PolicySnapshot;
   gate: ConnectionGate;
+  /** Recipients per message and alias expansion per message; default {@link DEFAULT_RCPT_LIMITS}. */
+  rcptLimits?: RcptLimits;
+  /** Messages per authenticated user; none when absent. */
+  senderRate?: SenderRateLimit;
   lockout: LoginLockout;
   credentials: CredentialSource;
   log: MessageLog;
@@ -116,6 +122,8 @@ export function createListener(opts: ListenerOptions): SMTPServer {
     disabledCommands: submission ? [] : ["AUTH"],
     disableReverseLookup: true,
     hideDSN: true,
+    // RFC 8689: advertised (after STARTTLS only, §4); the relay honours it (delivery/relay.ts).
+    hideREQUIRETLS: false,
     // RFC 2034: advertise ENHANCEDSTATUSCODES so every reply, the library's own too, carries one.
     // Unpatched, smtp-server would put its generic code before the phases' own ("550 5.1.1 5.7.1 …"):
     // then it is not advertised and only the phases' replies carry one.
@@ -172,12 +180,19 @@ export function createListener(opts: ListenerOptions): SMTPServer {
       s.tx = null;
       const verdict = mailFrom(opts.snapshot(), s.ctx, address.address);
       if (verdict.action !== "accept") return callback(refusalError(verdict));
+      if (s.ctx.user && opts.senderRate) {
+        const rate = senderRate(opts.senderRate, s.ctx.user.address);
+        if (rate.action !== "accept") return callback(refusalError(rate));
+      }
       const size = Number(
         address.args && typeof address.args === "object"
           ? (address.args as Record<string, unknown>).SIZE
           : NaN,
       );
       s.tx = newTransaction(verdict.value, Number.isFinite(size) ? size : null);
+      // smtp-server answers REQUIRETLS without TLS (530) or with a value (501) itself.
+      if (address.args && (address.args as Record<string, unknown>).REQUIRETLS === true)
+        s.tx.requireTls = true;
       callback();
     },
     onRcptTo(address: SMTPServerAddress, session, answer) {
@@ -188,7 +203,7 @@ export function createListener(opts: ListenerOptions): SMTPServer {
           refusalError({ action: "reject", code: 503, enhanced: "5.5.1", message: "need MAIL command" }),
         );
       const snapshot = opts.snapshot();
-      const verdict = rcptTo(snapshot, s.ctx, s.tx, address.address);
+      const verdict = rcptTo(snapshot, s.ctx, s.tx, address.address, opts.rcptLimits);
       if (verdict.action !== "accept") {
         logRefusedRecipient(opts, snapshot, s.ctx, s.tx, address.address, verdict);
         return callback(refusalError(verdict));
@@ -254,11 +269,11 @@ function logRefusedRecipient(
       // A queue ID: unique per refusal, however many arrive pipelined in one millisecond.
       id: newQueueId(),
       sender: tx.mailFrom,
-      recipients: [rcpt.toLowerCase()],
-      domain: domain.name,
       classification: verdict.tag === "blocked" ? "blocked" : "rejected",
       action: "rejected",
       reply: replyLine(verdict),
     }),
+    // The refused recipient's domain only: the refusal is its policy's, and its business.
+    [{ owner: ownerOf(domain), recipients: [rcpt.toLowerCase()] }],
   );
 }

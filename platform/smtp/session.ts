@@ -59,6 +59,8 @@ export interface Transaction {
    * verdict is one honest reply; others get 452 and arrive in the client's next transaction.
    */
   groupKey: string | null;
+  /** RFC 8689: MAIL FROM carried REQUIRETLS (only possible over TLS); relayed only over verified TLS. */
+  requireTls?: true;
 }
 
 /** A fresh transaction after MAIL FROM was accepted. */

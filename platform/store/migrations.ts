@@ -159,6 +159,15 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
+    version: 4,
+    name: "object generations: each object's lifetime gets its own ID (a Domain's data belongs to one lifetime)",
+    statements: [
+      // '' marks objects created before generations existed: the engine files their mail data under
+      // the layout of that time (see platform/smtp/owners.ts).
+      "ALTER TABLE objects ADD COLUMN generation TEXT NOT NULL DEFAULT ''",
+    ],
+  },
+  {
     version: 5,
     name: "login lockouts per IPv4 address or IPv6 /64, shared by every engine on the store",
     statements: [

@@ -85,6 +85,13 @@ function strOrNull(v: unknown): string | null {
 function newEtag(): string {
   return randomBytes(12).toString("base64url");
 }
+/**
+ * A new object lifetime's ID: 96 random bits, so it never repeats — not after a delete, not in a
+ * store rebuilt from scratch next to an engine's old data directory (a counter would).
+ */
+function newGeneration(): string {
+  return `g${randomBytes(12).toString("hex")}`;
+}
 
 function toObject(r: Row): StoredObject {
   return {
@@ -99,6 +106,7 @@ function toObject(r: Row): StoredObject {
     createdAt: str(r.created_at),
     updatedAt: str(r.updated_at),
     secretSetAt: strOrNull(r.secret_set_at),
+    generation: str(r.generation),
   };
 }
 
@@ -153,7 +161,7 @@ function auditView(o: StoredObject | AccountRecord | null, extra?: Record<string
 }
 
 const OBJECT_COLUMNS =
-  "account_id, kind, id, domain, spec, enabled, etag, version, created_at, updated_at, secret_set_at";
+  "account_id, kind, id, domain, spec, enabled, etag, version, created_at, updated_at, secret_set_at, generation";
 const TOKEN_COLUMNS =
   "id, account_id, description, prefix, role, domains, created_at, expires_at, revoked_at, created_by";
 
@@ -688,6 +696,8 @@ export class SqlStore implements Store {
           createdAt: current?.createdAt ?? at,
           updatedAt: at,
           secretSetAt: input.credential ? at : (current?.secretSetAt ?? null),
+          // Kept for the object's whole life; a delete and a new create start another one.
+          generation: current?.generation ?? newGeneration(),
         };
         const values = [domain, spec, enabled ? 1 : 0, object.etag, object.version, object.secretSetAt];
         if (current) {
@@ -700,9 +710,9 @@ export class SqlStore implements Store {
         } else {
           await q.run(
             `INSERT INTO objects (account_id, kind, id, domain, spec, enabled, etag, version, secret_set_at,
-               created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-            [input.accountId, input.kind, input.id, ...values, at, at],
+               created_at, updated_at, generation)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+            [input.accountId, input.kind, input.id, ...values, at, at, object.generation],
           );
         }
         if (input.credential) await this.setCredential(q, input.accountId, input.id, input.credential);

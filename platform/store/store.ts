@@ -22,6 +22,13 @@ export interface StoredObject {
   /** When the object's secret (a User's password) was last set; null when it never was. */
   secretSetAt: string | null;
   /**
+   * The ID of this object's lifetime, given by the store when the object is created and kept by every
+   * update; deleting the object and creating it again starts a new one. The SMTP engine stamps a
+   * Domain's mail data (message log, quarantine, queue, Maildirs) with it, so a later owner of the
+   * same name never sees an earlier owner's data. '' for objects created before generations existed.
+   */
+  generation: string;
+  /**
    * Domains only: the ownership verification of its names (server state, not spec), for the names it
    * holds now, in the order name, aliases. A name without a record is pending and was never checked.
    */

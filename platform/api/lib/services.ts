@@ -1,5 +1,6 @@
 /** What every route plugin may use, decorated on the app as `app.services` (no module-level state). */
 import type { DnsResolver } from "../../smtp/content/spf.ts";
+import type { EgressPolicy } from "../../smtp/delivery/egress.ts";
 import type { Store } from "../../store/store.ts";
 import type { DkimKey } from "../dns.ts";
 import type { Argon2Params } from "../passwords.ts";
@@ -22,6 +23,8 @@ export interface ApiServices {
   version: string;
   /** Path of the OpenAPI document served at /openapi.json. */
   openapiPath: string;
+  /** Where routes may point; checked when a route is written. */
+  egress: EgressPolicy;
 }
 
 declare module "fastify" {

@@ -344,6 +344,7 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
         createdAt: owner?.createdAt ?? new Date(0).toISOString(),
         updatedAt: owner?.updatedAt ?? new Date(0).toISOString(),
         secretSetAt: null,
+        generation: "",
       };
       return { auth, ...located, stored, effective: stored ?? fallback };
     };

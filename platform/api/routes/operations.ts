@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { MessageLogQuery, QuarantineQuery, StatisticsQuery } from "../../../sdk/src/contract/operations.ts";
 import type { SmtpOperations } from "../../smtp/operations.ts";
+import type { Owner } from "../../smtp/owners.ts";
 import { mayTouchDomain, requireAuth } from "../auth.ts";
 import { ifMatch, normalisedParams, serve } from "../lib/http.ts";
 import { problem } from "../problem.ts";
@@ -15,8 +16,11 @@ export interface OperationsRoutesOptions {
 
 /**
  * The operations route plugin. Every endpoint is scoped to a domain of the acting account (another
- * tenant's domain, or one outside a domain admin's list, is 404) and every message is checked to
- * belong to that domain. Without an engine in this process the endpoints answer 503.
+ * tenant's domain, or one outside a domain admin's list, is 404) and reads only that domain
+ * lifetime's data — the owner is the account, the domain and the stored Domain's generation, so a
+ * domain deleted and created again (by anyone) starts empty, and a message another account also
+ * sees shows with this account's recipients only. Without an engine in this process the endpoints
+ * answer 503.
  *
  * @example app.register(operationsRoutes, { smtp: () => engine?.operations })
  */
@@ -34,34 +38,40 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
   };
   const domainOf = async (
     request: FastifyRequest,
-  ): Promise<{ domain: string; message: string | undefined }> => {
+  ): Promise<{ domain: string; owner: Owner; timezone: string; message: string | undefined }> => {
     const auth = requireAuth(request);
     const { domain, message } = normalisedParams(request);
-    if (
-      !domain ||
-      !mayTouchDomain(auth, domain) ||
-      !(await store.getObject(auth.accountId, "Domain", domain))
-    ) {
+    const stored =
+      domain && mayTouchDomain(auth, domain)
+        ? await store.getObject(auth.accountId, "Domain", domain)
+        : undefined;
+    if (!domain || !stored) {
       throw problem("MP_NOT_FOUND", `no domain ${JSON.stringify(domain)}`);
     }
-    return { domain, message };
+    const timezone = (stored.spec as { timezone?: string }).timezone ?? "UTC";
+    return {
+      domain,
+      owner: { accountId: auth.accountId, domain, generation: stored.generation },
+      timezone,
+      message,
+    };
   };
   const notFound = (message: string | undefined) =>
     problem("MP_NOT_FOUND", `no message ${JSON.stringify(message)}`);
   /** The engine and the quarantined message the path names, which must belong to the path's domain. */
   const quarantined = async (request: FastifyRequest) => {
-    const { domain, message } = await domainOf(request);
+    const { owner, message } = await domainOf(request);
     const ops = engine();
-    const entry = ops.getQuarantined(message ?? "");
-    if (!entry || entry.domain !== domain) throw notFound(message);
+    const entry = ops.getQuarantined(message ?? "", owner);
+    if (!entry) throw notFound(message);
     return { ops, entry, message };
   };
   /** The engine and the queued message the path names, which must belong to the path's domain. */
   const queued = async (request: FastifyRequest) => {
-    const { domain, message } = await domainOf(request);
+    const { owner, message } = await domainOf(request);
     const ops = engine();
-    const view = ops.getQueued(message ?? "");
-    if (!view || view.domain !== domain) throw notFound(message);
+    const view = ops.getQueued(message ?? "", owner);
+    if (!view) throw notFound(message);
     return { ops, view, message };
   };
   /** RFC 9110 §13.1.1 on immutable messages: their entity tag is their ID. */
@@ -74,10 +84,10 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
   };
 
   serve(app, "listQuarantine", async (request) => {
-    const { domain } = await domainOf(request);
+    const { owner } = await domainOf(request);
     const q = parseWith(QuarantineQuery, request.query, "query");
     const items = engine().listQuarantine({
-      domain,
+      owner,
       ...(q.subject ? { subject: q.subject } : {}),
       ...(q.sender ? { sender: q.sender } : {}),
       ...(q.recipient ? { recipient: q.recipient } : {}),
@@ -96,7 +106,11 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
 
   serve(app, "releaseQuarantinedMessage", async (request) => {
     const { ops, entry, message } = await quarantined(request);
-    const queueId = await ops.releaseQuarantined(entry.id);
+    const queueId = await ops.releaseQuarantined(entry.id).catch((err: Error & { code?: string }) => {
+      // Every recipient refuses it now (disabled, deleted): it stays held.
+      if (err.code === "MP_CONFLICT") throw problem("MP_CONFLICT", err.message);
+      throw err;
+    });
     if (!queueId) throw notFound(message);
     return { id: entry.id, queueId };
   });
@@ -109,18 +123,18 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
   });
 
   serve(app, "purgeQuarantine", async (request) => {
-    const { domain } = await domainOf(request);
+    const { owner } = await domainOf(request);
     const ops = engine();
     const now = app.services.now().toISOString();
-    const expired = ops.listQuarantine({ domain }).filter((e) => e.expiresAt <= now);
+    const expired = ops.listQuarantine({ owner }).filter((e) => e.expiresAt <= now);
     for (const e of expired) await ops.deleteQuarantined(e.id);
     return { purged: expired.map((e) => e.id) };
   });
 
   serve(app, "listQueue", async (request) => {
-    const { domain } = await domainOf(request);
+    const { owner } = await domainOf(request);
     const q = parseWith(MessageLogQuery.pick({ limit: true }), request.query, "query");
-    return { items: engine().listQueue({ domain }).slice(0, q.limit), nextCursor: null };
+    return { items: engine().listQueue(owner).slice(0, q.limit), nextCursor: null };
   });
 
   serve(app, "getQueuedMessage", async (request) => {
@@ -137,8 +151,8 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
   });
 
   serve(app, "retryQueue", async (request) => {
-    const { domain } = await domainOf(request);
-    return { retried: engine().retryAllQueued({ domain }) };
+    const { owner } = await domainOf(request);
+    return { retried: engine().retryAllQueued(owner) };
   });
 
   serve(app, "deleteQueuedMessage", async (request, reply) => {
@@ -149,10 +163,9 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
   });
 
   serve(app, "searchMessageLog", async (request) => {
-    const { domain } = await domainOf(request);
+    const { owner } = await domainOf(request);
     const q = parseWith(MessageLogQuery, request.query, "query");
-    const items = engine().searchLog({
-      domain,
+    const items = await engine().searchLog(owner, {
       limit: q.limit,
       ...(q.since ? { from: new Date(q.since).toISOString() } : {}),
       ...(q.until ? { to: new Date(q.until).toISOString() } : {}),
@@ -165,11 +178,12 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
   });
 
   serve(app, "getDomainStatistics", async (request) => {
-    const { domain } = await domainOf(request);
+    const { owner, timezone } = await domainOf(request);
     const q = parseWith(StatisticsQuery, request.query, "query");
     const since = q.since ? new Date(q.since).toISOString() : undefined;
     const until = q.until ? new Date(q.until).toISOString() : undefined;
-    const { from, to, ...counts } = engine().statistics(domain, since, until);
+    const range = { ...(since ? { from: since } : {}), ...(until ? { to: until } : {}) };
+    const { from, to, ...counts } = await engine().statistics(owner, range, timezone);
     return { ...counts, since: from, until: to };
   });
 }

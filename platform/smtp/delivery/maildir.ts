@@ -1,10 +1,8 @@
-/** Maildir delivery for local users: tmp/ → new/, then the files and new/ synced in batches; one Maildir per user. */
-import { closeSync, fdatasync, openSync, renameSync, writevSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+/** Maildir delivery for local users: written into tmp/, synced, renamed into new/, new/ synced — in batches; one Maildir per user. */
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { splitMailbox } from "../policy/matchers.ts";
-import { fsyncDir } from "../spool/journal.ts";
+import { ensureDir, nodeFs, type SpoolFs } from "../spool/fs.ts";
 
 /** Escapes a path component so any local part is one safe directory name (`a/b` → `a%2Fb`). */
 export function safeComponent(value: string): string {
@@ -14,25 +12,34 @@ export function safeComponent(value: string): string {
 }
 
 /**
- * Where a user's Maildir lives: `<root>/<domain>/<local>/` with `tmp/`, `new/` and `cur/` inside.
- * @example maildirOf("/data/mail", "alice@example.com") // "/data/mail/example.com/alice"
+ * Where a user's Maildir lives: `<root>/<domain>@<generation>/<local>/` with `tmp/`, `new/` and
+ * `cur/` inside — one folder per lifetime of the Domain (its store generation), so a later Domain
+ * of the same name starts with empty mailboxes; `<root>/<domain>/<local>/` for a Domain from
+ * before generations (generation '', the default).
+ * @example maildirOf("/data/mail", "alice@example.com", "g1f") // "/data/mail/example.com@g1f/alice"
  */
-export function maildirOf(root: string, address: string): string {
+export function maildirOf(root: string, address: string, generation = ""): string {
   const parts = splitMailbox(address);
   if (!parts) throw new Error(`not an address: ${address}`);
-  return join(root, safeComponent(parts.domain), safeComponent(parts.local));
+  const folder = generation
+    ? `${safeComponent(parts.domain)}@${safeComponent(generation)}`
+    : safeComponent(parts.domain);
+  return join(root, folder, safeComponent(parts.local));
 }
 
-/** A copy written into new/: visible to mail readers now, on disk once `synced` resolves. */
+/** A copy written into tmp/: in new/ and on disk once `synced` resolves. */
 export interface MaildirCopy {
+  /** Its path in new/. */
   path: string;
-  /** Resolves once the file's data and its entry in new/ are synced; rejects when a sync failed. */
+  /** Resolves once the file's data, its rename into new/ and new/ are synced; rejects when any failed. */
   synced: Promise<void>;
 }
 
 interface Unsynced {
   fd: number;
-  /** The new/ folder the file was renamed into. */
+  tmp: string;
+  final: string;
+  /** The new/ folder the file is renamed into. */
   dir: string;
   resolve: () => void;
   reject: (err: Error) => void;
@@ -47,37 +54,43 @@ const MAX_UNSYNCED = 512;
  * replaces its own earlier copy in new/ instead of appearing twice. Otherwise it follows the
  * Maildir rules: write in tmp/, rename into new/.
  *
- * Durability is a group commit, as in the journal: a copy's file and its new/ entry are synced
- * together with every other copy written meanwhile (one fdatasync per file, run side by side, then
- * one fsync per new/ folder for the whole batch), and `synced` tells when. The spool keeps the
- * message in its journal until then, so a crash before the sync means a second delivery of the
- * same file name, never a loss (RFC 5321 §6.1). Syncing each copy before its rename cost three more
- * thread-pool round trips and one directory sync per message.
+ * Durability is a group commit, as in the journal: copies written meanwhile are synced together —
+ * one fdatasync per file, run side by side; then each file is renamed into new/; then one fsync
+ * per new/ folder for the whole batch — and `synced` tells when. A file appears in new/ only with
+ * its data on disk, so a mail reader never sees a partial message, even after a power cut (a
+ * rename can reach the disk before the data it names). The spool keeps the message in its journal
+ * until `synced`, so a crash before it means a second delivery of the same file name, never a loss
+ * (RFC 5321 §6.1).
  *
  * @example
  * const store = new MaildirStore("/data/mail");
  * const copy = await store.deliver("alice@example.com", "q1", 0, raw);
- * await copy.synced; // on disk
+ * await copy.synced; // in new/, on disk
  */
 export class MaildirStore {
   readonly root: string;
   readonly #host = hostname().replace(/\//g, "\\057").replace(/:/g, "\\072");
   readonly #ready = new Map<string, Promise<void>>();
+  readonly #fs: SpoolFs;
   #unsynced: Unsynced[] = [];
   #syncing: Promise<void> | null = null;
 
-  constructor(root: string) {
+  /**
+   * @param root the folder holding `<domain>/<local>/` Maildirs.
+   * @param fs the file system; default node:fs.
+   */
+  constructor(root: string, fs: SpoolFs = nodeFs) {
     this.root = root;
+    this.#fs = fs;
   }
 
   #ensure(dir: string): Promise<void> {
     let p = this.#ready.get(dir);
     if (!p) {
       p = (async () => {
-        for (const sub of ["tmp", "new", "cur"]) await mkdir(join(dir, sub), { recursive: true });
-        // New directories must survive a crash too, or a delivered message could vanish with them.
-        await fsyncDir(dir);
-        await fsyncDir(join(dir, ".."));
+        // New directories must survive a crash too (each one's parent is synced), or a delivered
+        // message could vanish with them.
+        for (const sub of ["tmp", "new", "cur"]) await ensureDir(this.#fs, join(dir, sub));
       })();
       p.catch(() => this.#ready.delete(dir));
       this.#ready.set(dir, p);
@@ -86,9 +99,9 @@ export class MaildirStore {
   }
 
   /**
-   * Writes `message` to the user's Maildir (tmp/, then renamed into new/) and returns the copy; its
-   * `synced` resolves once it is on disk. `seq` tells copies of one queued message to one user
-   * apart (one per target).
+   * Writes `message` into the user's Maildir tmp/ and returns the copy; its `synced` resolves once
+   * it is in new/ and on disk. `seq` tells copies of one queued message to one user apart (one per
+   * target); `generation` is the recipient Domain's lifetime (see {@link maildirOf}).
    */
   async deliver(
     address: string,
@@ -96,8 +109,9 @@ export class MaildirStore {
     seq: number,
     message: Buffer | Buffer[],
     receivedAt = Date.now(),
+    generation = "",
   ): Promise<MaildirCopy> {
-    const dir = maildirOf(this.root, address);
+    const dir = maildirOf(this.root, address, generation);
     await this.#ensure(dir);
     while (this.#unsynced.length >= MAX_UNSYNCED) await this.#syncing;
     const parts = Array.isArray(message) ? message : [message];
@@ -107,22 +121,22 @@ export class MaildirStore {
     const final = join(dir, "new", name);
     // Written on the event loop's thread: creating the file, a page-cache write and the rename are
     // short syscalls, and issued from many pool threads at once the creates in one tmp/ contend on
-    // the folder's lock (the kernel spins on it). Only the sync, which waits for the disk, goes to
+    // the folder's lock (the kernel spins on it). Only the syncs, which wait for the disk, go to
     // the pool.
-    const fd = openSync(tmp, "w");
+    const fs = this.#fs;
+    const fd = fs.openSync(tmp, "w");
     try {
       let written = 0;
       while (written < size) {
         const chunk = written === 0 ? parts : [Buffer.concat(parts).subarray(written)];
-        written += writevSync(fd, chunk, written);
+        written += fs.writevSync(fd, chunk, written);
       }
-      renameSync(tmp, final);
     } catch (err) {
-      closeSync(fd);
+      fs.closeSync(fd);
       throw err;
     }
     const synced = new Promise<void>((resolve, reject) => {
-      this.#unsynced.push({ fd, dir: join(dir, "new"), resolve, reject });
+      this.#unsynced.push({ fd, tmp, final, dir: join(dir, "new"), resolve, reject });
     });
     // Handled here so a failed sync is not an unhandled rejection while the caller still writes
     // other copies; the caller awaits `synced` and sees the error.
@@ -148,19 +162,22 @@ export class MaildirStore {
   }
 
   async #sync(batch: Unsynced[]): Promise<void> {
+    const fs = this.#fs;
     const files = await Promise.allSettled(
       batch.map(async (u) => {
         try {
           await new Promise<void>((resolve, reject) =>
-            fdatasync(u.fd, (err) => (err ? reject(err) : resolve())),
+            fs.fdatasync(u.fd, (err) => (err ? reject(err) : resolve())),
           );
         } finally {
-          closeSync(u.fd);
+          fs.closeSync(u.fd);
         }
+        // Only a file whose data is on disk is renamed into new/.
+        fs.renameSync(u.tmp, u.final);
       }),
     );
     const dirs = new Map<string, Promise<void>>();
-    for (const u of batch) if (!dirs.has(u.dir)) dirs.set(u.dir, fsyncDir(u.dir));
+    for (const u of batch) if (!dirs.has(u.dir)) dirs.set(u.dir, fs.syncDir(u.dir));
     const dirResults = new Map<string, Error | null>();
     for (const [dir, p] of dirs)
       dirResults.set(

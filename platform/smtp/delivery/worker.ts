@@ -8,6 +8,7 @@ import type { Bounce, Deliver, DeliveryOutcome, QueuedMessage, TargetState } fro
 import type { AutoResponder } from "./autoreply.ts";
 import { buildDsn } from "./dsn.ts";
 import type { MaildirStore } from "./maildir.ts";
+import { targetRefusal } from "./recheck.ts";
 import type { Hop, Relay, RelayResult } from "./relay.ts";
 
 /** Injects a message the engine itself writes (bounce, auto-reply) into the queue, from the null sender. */
@@ -17,6 +18,8 @@ export type Inject = (input: {
   body: Buffer;
   domain: string | null;
   subject: string;
+  /** RFC 8689 §5: the DSN of a REQUIRETLS message is relayed under REQUIRETLS too. */
+  requireTls?: boolean;
 }) => Promise<void>;
 
 /** Where mail for domains the platform does not host goes. */
@@ -42,17 +45,18 @@ export interface DeliverDeps {
  * domain itself (RFC 5321 §5.1 implicit MX). A null MX (RFC 7505) means the domain takes no mail.
  */
 export async function hopsFor(domain: string, outbound: OutboundOptions): Promise<Hop[] | "null-mx"> {
-  if (outbound.smarthost) return [outbound.smarthost];
+  if (outbound.smarthost) return [{ ...outbound.smarthost, source: "smarthost" }];
   try {
     const mx = (await outbound.resolver(domain, "MX")) as { exchange: string; priority: number }[];
     if (mx.length === 1 && (mx[0]!.exchange === "" || mx[0]!.exchange === ".")) return "null-mx";
     return mx
       .slice()
       .sort((a, b) => a.priority - b.priority)
-      .map((m) => ({ host: m.exchange, port: 25, tls: "opportunistic" as const }));
+      .map((m) => ({ host: m.exchange, port: 25, tls: "opportunistic" as const, source: "mx" as const }));
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === "ENOTFOUND" || code === "ENODATA") return [{ host: domain, port: 25, tls: "opportunistic" }];
+    if (code === "ENOTFOUND" || code === "ENODATA")
+      return [{ host: domain, port: 25, tls: "opportunistic", source: "mx" }];
     throw err;
   }
 }
@@ -69,7 +73,8 @@ const outcome = (key: string, r: RelayResult): DeliveryOutcome => ({
  * Builds the queue's delivery function. Header edits (verdict headers, subject tag) are applied
  * once per message; each Maildir copy also gets Return-Path and Delivered-To (RFC 5321 §4.4).
  * Relay and remote targets are grouped so each destination sees one transaction with all its
- * recipients.
+ * recipients. Mailbox and relay targets are checked against the policy in force first (see
+ * {@link targetRefusal}): mail that waited in the queue or the quarantine follows later changes.
  */
 export function createDeliver(deps: DeliverDeps): Deliver {
   return async (meta, body, targets) => {
@@ -81,12 +86,36 @@ export function createDeliver(deps: DeliverDeps): Deliver {
     const relayGroups = new Map<string, TargetState[]>();
     const remoteGroups = new Map<string, TargetState[]>();
     const jobs: Promise<void>[] = [];
+    const snapshot = deps.snapshot();
     targets.forEach((t, index) => {
       const target: DeliveryTarget = t.target;
+      const refused = targetRefusal(snapshot, target);
+      if (refused) {
+        outcomes.push({ key: t.key, status: "failed", ...refused });
+        return;
+      }
       if (target.kind === "mailbox") {
         jobs.push(
           (async () => {
             const trace = Buffer.from(`Return-Path: <${meta.sender}>\r\nDelivered-To: ${target.address}\r\n`);
+            // The mailbox of the Domain as it is now: a Domain deleted since (or deleted and created
+            // again) has no mailbox for this message; writing it would hand it to the data of a
+            // lifetime that is gone (purged) or to a later owner of the name.
+            const domain = deps.snapshot().domains.get(target.domain);
+            const stamped = meta.views?.find((v) => v.owner.domain === target.domain)?.owner.generation;
+            if (
+              !domain ||
+              domain.name !== target.domain ||
+              (stamped !== undefined && stamped !== domain.generation)
+            ) {
+              outcomes.push({
+                key: t.key,
+                status: "failed",
+                detail: `${target.domain} is no longer hosted here`,
+                status_code: "5.1.2",
+              });
+              return;
+            }
             try {
               const copy = await deps.maildir.deliver(
                 target.address,
@@ -94,6 +123,7 @@ export function createDeliver(deps: DeliverDeps): Deliver {
                 index,
                 [trace, ...parts],
                 Date.parse(meta.receivedAt),
+                domain.generation,
               );
               outcomes.push({
                 key: t.key,
@@ -188,10 +218,11 @@ export function createDeliver(deps: DeliverDeps): Deliver {
             return;
           }
           const results = await deps.relay.send(
-            routes,
+            routes.map((r) => ({ ...r, source: "route" as const })),
             meta.sender,
             group.map((t) => (t.target.kind === "relay" ? t.target.address : "")),
             message(),
+            { requireTls: meta.requireTls === true },
           );
           for (const [i, r] of results.entries()) outcomes.push(outcome(group[i]!.key, r));
         })(),
@@ -226,7 +257,9 @@ export function createDeliver(deps: DeliverDeps): Deliver {
               });
             return;
           }
-          const results = await deps.relay.send(hops, meta.sender, addresses, message());
+          const results = await deps.relay.send(hops, meta.sender, addresses, message(), {
+            requireTls: meta.requireTls === true,
+          });
           for (const [i, r] of results.entries()) outcomes.push(outcome(group[i]!.key, r));
         })(),
       );
@@ -240,7 +273,7 @@ export function createDeliver(deps: DeliverDeps): Deliver {
 export interface BounceDeps {
   snapshot: () => PolicySnapshot;
   inject: Inject;
-  /** Our host name, for Reporting-MTA and MAILER-DAEMON@. */
+  /** Our host name, for Reporting-MTA and the From of bounces for no hosted domain (MAILER-DAEMON@). */
   hostname: string;
   now?: () => number;
   /** Told when a bounce is not sent and why (log). */
@@ -279,7 +312,9 @@ export function createBounce(deps: BounceDeps): Bounce {
     );
     const dsn = buildDsn({
       reportingMta: deps.hostname,
-      from: `MAILER-DAEMON@${deps.hostname}`,
+      // The domain's notificationFrom (default postmaster@<domain>); the engine's own name when the
+      // message belongs to no hosted domain.
+      from: domainPolicy?.notificationFrom ?? `MAILER-DAEMON@${deps.hostname}`,
       to: meta.sender,
       queueId: meta.id,
       arrivalDate: new Date(meta.receivedAt),
@@ -302,6 +337,7 @@ export function createBounce(deps: BounceDeps): Bounce {
       body: dsn,
       domain: meta.domain,
       subject: "Undelivered Mail Returned to Sender",
+      ...(meta.requireTls ? { requireTls: true } : {}),
     });
   };
 }

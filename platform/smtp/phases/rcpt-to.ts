@@ -8,6 +8,58 @@ import { accept, defer, type PhaseResult, type Refusal, reject } from "./result.
 /** How deep forwards may nest before the branch is treated as a loop (RFC 5321 §6.3 asks for loop detection). */
 export const MAX_FORWARD_DEPTH = 10;
 
+/** The engine's per-message recipient caps (`mailplane serve|smtp` flags). */
+export interface RcptLimits {
+  /**
+   * Recipients (RCPT TO) per message; beyond → 452 4.5.3 (RFC 5321 §4.5.3.1.10), the client sends
+   * the rest in another transaction. RFC 5321 §4.5.3.1.8 asks for at least 100. Default 100.
+   */
+  maxRecipients: number;
+  /**
+   * Final targets alias expansion may produce for one message (all its recipients together, each
+   * list's targets counted every time it is reached); beyond → 550 5.5.3 naming the alias. One
+   * RCPT may also take at most ten times as many expansion steps. Default 1,000.
+   */
+  maxExpansion: number;
+  /** Counts expansion steps (forward destinations followed, lists reused), for monitoring and tests. */
+  meter?: { steps: number };
+}
+
+/** {@link RcptLimits} defaults: 100 recipients, 1,000 expanded targets per message. */
+export const DEFAULT_RCPT_LIMITS: RcptLimits = { maxRecipients: 100, maxExpansion: 1_000 };
+
+/** Raised inside an expansion that went over its budget; carries the list that tipped it. */
+class ExpansionOverflow {
+  readonly list: string;
+  constructor(list: string) {
+    this.list = list;
+  }
+}
+
+/**
+ * One RCPT's expansion: every hosted address is resolved once (`memo`; a list reached again adds
+ * its known targets), `onPath` cuts cycles, and every target produced is charged to `budget`.
+ * Without the memo, three nested 1,000-wide lists are 10⁹ paths; with it, work is linear in the
+ * lists' sizes and stops at the budget.
+ */
+interface Walk {
+  memo: Map<string, Resolution>;
+  onPath: Set<string>;
+  budget: number;
+  /** Steps left: lists whose members yield nothing (disabled, blocked) spend no budget but cost work. */
+  steps: number;
+  meter: { steps: number } | undefined;
+}
+
+/** Expansion steps one RCPT may take, per target of {@link RcptLimits.maxExpansion}. */
+const STEPS_PER_TARGET = 10;
+
+/** Charges `n` targets produced at `list` to the walk; throws when the budget is gone. */
+function charge(walk: Walk, list: string, n: number): void {
+  walk.budget -= n;
+  if (walk.budget < 0) throw new ExpansionOverflow(list);
+}
+
 const USER_UNKNOWN = (address: string) =>
   reject(550, "5.1.1", `<${address}>: Recipient address rejected: user unknown`, "unknown-recipient");
 
@@ -22,6 +74,7 @@ interface Resolution {
 
 /**
  * Resolves RCPT TO. Order (each step answers only if the earlier ones passed):
+ * 0. more than `limits.maxRecipients` in the transaction → 452 4.5.3;
  * 1. unknown domain → 550 5.7.1 relay denied (authenticated clients may relay: `remote` target);
  * 2. a domain alias is rewritten to its main domain; the local part must exist there;
  * 3. a rejected local-part character → 550 5.1.3;
@@ -29,7 +82,8 @@ interface Resolution {
  * 5. the domain's recipient block list → 550 5.7.1;
  * 6. user: disabled → 550 5.2.1, else its mailbox;
  * 7. alias: reject → 550 5.7.1 with its text; forward → expanded (loops cut, 550 5.4.6 when only loops
- *    remain); auto-reply → the reply plus copies;
+ *    remain; more than `limits.maxExpansion` targets for the message → 550 5.5.3); auto-reply → the
+ *    reply plus copies;
  * 8. local-recipients-only mode: anything else not listed → 550 5.1.1;
  * 9. catch-all (`Domain.catchAll` or the `*@domain` alias), last;
  * 10. the domain's routes: the downstream server owns the mailbox;
@@ -44,10 +98,15 @@ export function rcptTo(
   conn: ConnectionContext,
   tx: Transaction,
   rcpt: string,
+  limits: RcptLimits = DEFAULT_RCPT_LIMITS,
 ): PhaseResult<AcceptedRecipient> {
   const given = rcpt.trim().toLowerCase();
   const parts = splitMailbox(given);
   if (!parts) return reject(501, "5.1.3", "Bad recipient address syntax");
+  if (tx.recipients.length >= limits.maxRecipients && !tx.recipients.some((r) => r.rcpt === given)) {
+    // RFC 5321 §4.5.3.1.10: 452 asks the client to send the rest in a later transaction.
+    return defer(452, "4.5.3", `Too many recipients (at most ${limits.maxRecipients} per message)`);
+  }
   const domain = snapshot.domains.get(parts.domain);
   if (!domain) {
     if (conn.user) {
@@ -74,7 +133,29 @@ export function rcptTo(
   if (domain.recipientBlock.matches(address)) {
     return reject(550, "5.7.1", `<${given}>: Recipient address rejected by policy`, "blocked");
   }
-  const resolution = resolveLocal(snapshot, domain, parts.local, new Set([address]), 0, true);
+  // The message's other recipients already spent part of the budget (a repeated RCPT replaces its own).
+  const spent = tx.recipients.reduce((n, r) => (r.rcpt === given ? n : n + r.targets.length), 0);
+  const walk: Walk = {
+    memo: new Map(),
+    onPath: new Set([address]),
+    budget: limits.maxExpansion - spent,
+    steps: limits.maxExpansion * STEPS_PER_TARGET,
+    meter: limits.meter,
+  };
+  let resolution: Resolution;
+  try {
+    resolution = resolveLocal(snapshot, domain, parts.local, walk, 0, true);
+  } catch (error) {
+    if (!(error instanceof ExpansionOverflow)) throw error;
+    const via = error.list === address ? "" : ` (through <${error.list}>)`;
+    // RFC 3463 X.5.3: too many recipients. Permanent: the same alias expands the same way again.
+    return reject(
+      550,
+      "5.5.3",
+      `<${given}>: alias expands to more than ${limits.maxExpansion} recipients per message${via}`,
+      "policy",
+    );
+  }
   if (resolution.targets.length === 0) {
     if (resolution.refusal) return resolution.refusal;
     if (resolution.loop) return reject(550, "5.4.6", `<${given}>: Routing loop detected`);
@@ -137,7 +218,7 @@ function resolveLocal(
   snapshot: PolicySnapshot,
   domain: DomainPolicy,
   local: string,
-  visited: Set<string>,
+  walk: Walk,
   depth: number,
   top: boolean,
 ): Resolution {
@@ -151,20 +232,23 @@ function resolveLocal(
         refusal: reject(550, "5.2.1", `<${address}>: Mailbox disabled, not accepting messages`),
       };
     }
+    charge(walk, address, 1);
     return { targets: [{ kind: "mailbox", address, domain: domain.name }], loop: false };
   }
   const alias = domain.aliases.get(local);
-  if (alias) return resolveAlias(snapshot, domain, alias, visited, depth);
+  if (alias) return resolveAlias(snapshot, domain, alias, walk, depth);
   if (domain.localRecipientsOnly && !domain.localRecipients.has(local)) {
     return { targets: [], loop: false, refusal: USER_UNKNOWN(address) };
   }
-  if (domain.catchAllAlias) return resolveAlias(snapshot, domain, domain.catchAllAlias, visited, depth);
+  if (domain.catchAllAlias) return resolveAlias(snapshot, domain, domain.catchAllAlias, walk, depth);
   if (domain.catchAll) {
-    const below = expand(snapshot, domain.catchAll, visited, depth + 1);
+    const below = expand(snapshot, domain.catchAll, walk, depth + 1);
     if (below.targets.length > 0 || !top) return below;
   }
-  if (domain.routes.length > 0)
+  if (domain.routes.length > 0) {
+    charge(walk, address, 1);
     return { targets: [{ kind: "relay", address, domain: domain.name }], loop: false };
+  }
   return { targets: [], loop: false, refusal: USER_UNKNOWN(address) };
 }
 
@@ -172,7 +256,7 @@ function resolveAlias(
   snapshot: PolicySnapshot,
   domain: DomainPolicy,
   alias: AliasPolicy,
-  visited: Set<string>,
+  walk: Walk,
   depth: number,
 ): Resolution {
   const action = alias.action;
@@ -183,6 +267,7 @@ function resolveAlias(
   const result: Resolution = { targets: [], loop: false };
   const destinations = action.type === "forward" ? action.to : (action.copyTo ?? []);
   if (action.type === "autoReply") {
+    charge(walk, alias.address, 1);
     result.targets.push({
       kind: "autoreply",
       alias: alias.address,
@@ -193,7 +278,7 @@ function resolveAlias(
     });
   }
   for (const to of destinations) {
-    const below = expand(snapshot, to, visited, depth + 1);
+    const below = expand(snapshot, to, walk, depth + 1);
     result.targets.push(...below.targets);
     result.loop ||= below.loop;
     result.refusal ??= below.refusal;
@@ -202,23 +287,32 @@ function resolveAlias(
 }
 
 /** Expands one forward destination: a hosted address recursively, anything else as a remote target. */
-function expand(
-  snapshot: PolicySnapshot,
-  destination: string,
-  visited: Set<string>,
-  depth: number,
-): Resolution {
+function expand(snapshot: PolicySnapshot, destination: string, walk: Walk, depth: number): Resolution {
+  if (walk.meter) walk.meter.steps++;
+  if (--walk.steps < 0) throw new ExpansionOverflow(destination.toLowerCase());
   const parts = splitMailbox(destination.toLowerCase());
   if (!parts) return { targets: [], loop: false };
   const domain = snapshot.domains.get(parts.domain);
-  if (!domain)
-    return { targets: [{ kind: "remote", address: `${parts.local}@${parts.domain}` }], loop: false };
+  if (!domain) {
+    const remote = `${parts.local}@${parts.domain}`;
+    charge(walk, remote, 1);
+    return { targets: [{ kind: "remote", address: remote }], loop: false };
+  }
   const address = `${parts.local}@${domain.name}`;
   // A destination already on this path, or a chain deeper than any sane list, is a loop: cut it.
-  if (visited.has(address) || depth > MAX_FORWARD_DEPTH) return { targets: [], loop: true };
-  const path = new Set(visited).add(address);
+  if (walk.onPath.has(address) || depth > MAX_FORWARD_DEPTH) return { targets: [], loop: true };
+  const known = walk.memo.get(address);
+  if (known) {
+    // Reached before by another branch: its targets again, charged again (the budget bounds the work).
+    charge(walk, address, known.targets.length);
+    return known;
+  }
   if (domain.recipientBlock.matches(address)) return { targets: [], loop: false };
-  return resolveLocal(snapshot, domain, parts.local, path, depth, false);
+  walk.onPath.add(address);
+  const result = resolveLocal(snapshot, domain, parts.local, walk, depth, false);
+  walk.onPath.delete(address);
+  walk.memo.set(address, result);
+  return result;
 }
 
 function dedupe(targets: DeliveryTarget[]): DeliveryTarget[] {

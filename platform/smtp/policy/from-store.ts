@@ -79,7 +79,11 @@ function accountInputs(
     const spec = o.spec as Record<string, unknown>;
     switch (o.kind) {
       case "Domain":
-        a.domains.push({ ...(spec as unknown as DomainInput), verified: verifiedNames(o, trustAll) });
+        a.domains.push({
+          ...(spec as unknown as DomainInput),
+          generation: o.generation,
+          verified: verifiedNames(o, trustAll),
+        });
         break;
       case "Route":
         a.routes.push(spec as unknown as RouteInput);
@@ -215,6 +219,9 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
     // …and put back what the rebuild produced; main names win over alias names.
     for (const [name, policy] of partial.domains)
       if (name === policy.name || !domains.has(name)) domains.set(name, policy);
+    const declared = new Map(current.declared);
+    for (const name of rebuilt) declared.delete(name);
+    for (const [name, d] of partial.declared) declared.set(name, d);
     let aliases = 0;
     let users = 0;
     let count = 0;
@@ -224,10 +231,11 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
       aliases += policy.aliases.size + (policy.catchAllAlias ? 1 : 0);
       users += policy.users.size;
     }
-    current = { revision: toRevision, domains, counts: { domains: count, aliases, users } };
+    current = { revision: toRevision, domains, declared, counts: { domains: count, aliases, users } };
     revision = toRevision;
   };
 
+  const listeners = new Set<() => void>();
   let running = false;
   let ready = false;
   let closed = false;
@@ -255,6 +263,7 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
             );
           failures = 0;
           opts.onUpdate?.(revision, performance.now() - started);
+          for (const listener of listeners) listener();
         } catch (error) {
           opts.onError?.(error);
           // Keep the batch (ahead of anything that arrived meanwhile) and read it again later.
@@ -306,6 +315,10 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
     reached(target) {
       if (revision >= target) return Promise.resolve();
       return new Promise((resolve) => waiters.push({ revision: target, resolve }));
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
     close() {
       closed = true;

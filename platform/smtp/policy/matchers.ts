@@ -52,6 +52,7 @@ export function normaliseIp(ip: string): string {
   return mapped ? mapped[1]! : ip.toLowerCase();
 }
 
+/** An IPv4 address as a 32-bit number. */
 function ipv4ToBigInt(ip: string): bigint {
   return ip.split(".").reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);
 }
@@ -71,55 +72,79 @@ function ipv6ToBigInt(ip: string): bigint {
   return groups.reduce((acc, group) => (acc << 16n) | BigInt(Number.parseInt(group || "0", 16)), 0n);
 }
 
+/**
+ * An IP address as a number and its family; undefined for anything that is not an address.
+ * A zone (`fe80::1%eth0`) is dropped: it names an interface, not a different address.
+ * @example ipNumber("10.0.0.1") // { v6: false, n: 167772161n }
+ */
+export function ipNumber(address: string): { v6: boolean; n: bigint } | undefined {
+  const ip = normaliseIp(address).replace(/%.*$/, "");
+  if (isIPv4(ip)) return { v6: false, n: ipv4ToBigInt(ip) };
+  if (isIPv6(ip)) return { v6: true, n: ipv6ToBigInt(ip) };
+  return undefined;
+}
+
+/** The dotted form of a 32-bit number. @example ipv4Text(2130706433n) // "127.0.0.1" */
+export function ipv4Text(n: bigint): string {
+  return [24n, 16n, 8n, 0n].map((shift) => String((n >> shift) & 0xffn)).join(".");
+}
+
 interface Block {
   v6: boolean;
   network: bigint;
   mask: bigint;
+  /** The entry as it was added, reported by {@link CidrSet.match}. */
+  entry: string;
 }
 
 /**
  * A set of IP addresses and CIDR blocks (`192.0.2.0/24`, `2001:db8::/32`, `198.51.100.7`).
- * Single addresses are a hash probe; blocks are checked one by one (lists are short: SPF-exempt
- * forwarders).
+ * Single addresses are a hash probe; blocks are checked one by one, in the order they were added
+ * (lists are short: SPF-exempt forwarders, the egress policy's special-purpose blocks).
  *
  * @example new CidrSet(["10.0.0.0/8"]).has("10.1.2.3") // true
  */
 export class CidrSet {
-  readonly #exact = new Set<string>();
+  /** Single addresses, keyed by their number (so `::1` and `0:0::1` are one), to the entry given. */
+  readonly #exact = new Map<string, string>();
   readonly #blocks: Block[] = [];
 
   constructor(entries: Iterable<string> = []) {
     for (const entry of entries) this.add(entry);
   }
 
+  /** @throws Error naming the entry when it is not an address or a CIDR block. */
   add(entry: string): void {
     const [rawIp = "", prefixText] = entry.trim().split("/");
-    const ip = normaliseIp(rawIp);
-    const v6 = isIPv6(ip);
-    if (!v6 && !isIPv4(ip)) throw new Error(`not an IP address or CIDR block: ${entry}`);
-    const bits = v6 ? 128 : 32;
+    const parsed = ipNumber(rawIp);
+    if (!parsed || rawIp.includes("%")) throw new Error(`not an IP address or CIDR block: ${entry}`);
+    const bits = parsed.v6 ? 128 : 32;
     const prefix = prefixText === undefined ? bits : Number(prefixText);
-    if (!Number.isInteger(prefix) || prefix < 0 || prefix > bits) throw new Error(`bad prefix in ${entry}`);
+    if (prefixText === "" || !Number.isInteger(prefix) || prefix < 0 || prefix > bits)
+      throw new Error(`bad prefix in ${entry}`);
     if (prefix === bits) {
-      this.#exact.add(v6 ? ipv6ToBigInt(ip).toString(16) : ip);
+      this.#exact.set(`${parsed.v6 ? 6 : 4}:${parsed.n.toString(16)}`, entry.trim());
       return;
     }
     const width = BigInt(bits);
     const mask = prefix === 0 ? 0n : ((1n << width) - 1n) ^ ((1n << (width - BigInt(prefix))) - 1n);
-    const n = v6 ? ipv6ToBigInt(ip) : ipv4ToBigInt(ip);
-    this.#blocks.push({ v6, network: n & mask, mask });
+    this.#blocks.push({ v6: parsed.v6, network: parsed.n & mask, mask, entry: entry.trim() });
   }
 
   get size(): number {
     return this.#exact.size + this.#blocks.length;
   }
 
+  /** The entry `address` falls in (a listed address first, then the first block that holds it). */
+  match(address: string): string | undefined {
+    const parsed = ipNumber(address);
+    if (!parsed) return undefined;
+    const exact = this.#exact.get(`${parsed.v6 ? 6 : 4}:${parsed.n.toString(16)}`);
+    if (exact !== undefined) return exact;
+    return this.#blocks.find((b) => b.v6 === parsed.v6 && (parsed.n & b.mask) === b.network)?.entry;
+  }
+
   has(address: string): boolean {
-    const ip = normaliseIp(address);
-    const v6 = isIPv6(ip);
-    if (!v6 && !isIPv4(ip)) return false;
-    const n = v6 ? ipv6ToBigInt(ip) : ipv4ToBigInt(ip);
-    if (this.#exact.has(v6 ? n.toString(16) : ip)) return true;
-    return this.#blocks.some((b) => b.v6 === v6 && (n & b.mask) === b.network);
+    return this.match(address) !== undefined;
   }
 }

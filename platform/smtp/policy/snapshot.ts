@@ -25,9 +25,11 @@ export interface PasswordPolicyInput {
   lockout?: { failures?: number; windowMinutes?: number; durationMinutes?: number };
 }
 
-/** `DomainSpec` fields the engine uses, and which of its names are verified. */
+/** `DomainSpec` fields the engine uses, the store's generation of the Domain, and which of its names are verified. */
 export interface DomainInput {
   name: string;
+  /** The Domain's lifetime ID from the store (`StoredObject.generation`); default '' (before generations). */
+  generation?: string;
   aliases?: string[];
   /**
    * Which of the domain's names the account proved it owns: `true` for all (the name and every
@@ -38,6 +40,7 @@ export interface DomainInput {
    */
   verified?: boolean | readonly string[];
   notificationFrom?: string | null;
+  timezone?: string;
   maxRetryDays?: number;
   maxBouncesPerHour?: number;
   rejectedLocalPartChars?: string;
@@ -55,6 +58,8 @@ export interface RouteInput {
   port?: number;
   priority?: number;
   tls?: "none" | "opportunistic" | "required";
+  tlsPins?: string[] | undefined;
+  tlsCa?: string | undefined;
 }
 
 /** `AliasSpec`: forward, reject with a text, or auto-reply. `*@domain` is the catch-all. */
@@ -129,6 +134,10 @@ export interface RoutePolicy {
   port: number;
   priority: number;
   tls: "none" | "opportunistic" | "required";
+  /** With `required`: pins of the server's key or certificate (replace the CA and name checks). */
+  tlsPins?: string[] | undefined;
+  /** With `required`: PEM CA certificates the chain must lead to. */
+  tlsCa?: string | undefined;
 }
 
 /** An alias, keyed by local part in its domain. */
@@ -148,6 +157,8 @@ export interface UserPolicy {
 export interface DomainPolicy {
   name: string;
   accountId: string;
+  /** The Domain's lifetime in the store: every message record of the domain is stamped with it. */
+  generation: string;
   aliasDomains: string[];
   users: Map<string, UserPolicy>;
   aliases: Map<string, AliasPolicy>;
@@ -168,7 +179,18 @@ export interface DomainPolicy {
   auth: AuthPolicy;
   maxRetryDays: number;
   maxBouncesPerHour: number;
+  /** From: of the bounces the platform sends for the domain. */
   notificationFrom: string;
+  logRetentionDays: number;
+  /** IANA zone of the domain's statistics days. */
+  timezone: string;
+}
+
+/** A declared domain's lifetime: which account holds the name, and the store's generation of it. */
+export interface DeclaredDomain {
+  accountId: string;
+  domain: string;
+  generation: string;
   logRetentionDays: number;
 }
 
@@ -179,6 +201,12 @@ export interface DomainPolicy {
 export interface PolicySnapshot {
   revision: number;
   domains: Map<string, DomainPolicy>;
+  /**
+   * Every Domain the store holds, by main name, whether or not `domains` routes mail to it: the
+   * engine keeps a domain's message data while its lifetime is declared here, and seals or purges
+   * it once it is gone (see lifecycle.ts).
+   */
+  declared: Map<string, DeclaredDomain>;
   counts: { domains: number; aliases: number; users: number };
 }
 
@@ -255,6 +283,7 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
  */
 export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
   const domains = new Map<string, DomainPolicy>();
+  const declared = new Map<string, DeclaredDomain>();
   let aliasCount = 0;
   let userCount = 0;
   let domainCount = 0;
@@ -263,10 +292,18 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
     const passwordByScope = new Map((account.passwordPolicies ?? []).map((p) => [p.scope, p]));
     const own = new Map<string, DomainPolicy>();
     for (const d of account.domains) {
+      declared.set(d.name, {
+        accountId: account.id,
+        domain: d.name,
+        generation: d.generation ?? "",
+        logRetentionDays: d.logRetentionDays ?? 28,
+      });
+      // Declared (its data lives) but not hosted until verified: no mail is routed to it.
       if (!isVerified(d, d.name)) continue;
       const policy: DomainPolicy = {
         name: d.name,
         accountId: account.id,
+        generation: d.generation ?? "",
         aliasDomains: (d.aliases ?? []).filter((alias) => isVerified(d, alias)),
         users: new Map(),
         aliases: new Map(),
@@ -287,6 +324,7 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
         maxBouncesPerHour: d.maxBouncesPerHour ?? 100,
         notificationFrom: d.notificationFrom ?? `postmaster@${d.name}`,
         logRetentionDays: d.logRetentionDays ?? 28,
+        timezone: d.timezone ?? "UTC",
       };
       own.set(d.name, policy);
       domains.set(d.name, policy);
@@ -302,6 +340,8 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
         port: r.port ?? 25,
         priority: r.priority ?? 10,
         tls: r.tls ?? "opportunistic",
+        ...(r.tlsPins ? { tlsPins: r.tlsPins } : {}),
+        ...(r.tlsCa ? { tlsCa: r.tlsCa } : {}),
       });
     }
     for (const policy of own.values()) {
@@ -345,6 +385,7 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
   return {
     revision: input.revision,
     domains,
+    declared,
     counts: { domains: domainCount, aliases: aliasCount, users: userCount },
   };
 }

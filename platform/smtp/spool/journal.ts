@@ -1,8 +1,7 @@
 /** The durable spool: an append-only journal whose fsyncs are shared by every session waiting on it (group commit). */
-import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
-import { type FileHandle, open, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
+import { ensureDir, nodeFs, type SpoolFile, type SpoolFs } from "./fs.ts";
 
 /**
  * Record header: magic "MPQ2", the segment's sequence number, meta length, body length, CRC-32 of
@@ -83,16 +82,6 @@ export function decodeRecord(
   }
 }
 
-/** fsyncs a directory so a new, renamed or removed entry in it survives a crash. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 interface Pending {
   buffers: Buffer[];
   /** CRC-32 of meta and body. */
@@ -115,6 +104,23 @@ interface Segment {
 
 const segmentName = (seq: number) => `${String(seq).padStart(12, "0")}.log`;
 const doneName = (seq: number) => `${String(seq).padStart(12, "0")}.done`;
+/** The file holding the highest segment number ever handed out (see {@link Journal}). */
+const SEQUENCE_FILE = "sequence";
+/** Segment numbers reserved per write of the sequence file, so it is written once per this many segments. */
+const SEQUENCE_BLOCK = 16;
+
+/** A done mark is one decimal offset per line; a torn or partly written line matches nothing. */
+function parseDone(text: string): Set<string> {
+  const lines = text.split("\n");
+  lines.pop(); // the last piece has no newline after it: written partly, or empty
+  return new Set(lines.filter((l) => /^\d{1,15}$/.test(l)));
+}
+
+/** Parses the sequence file; 0 when missing or unreadable (then the file names decide). */
+function parseSequence(data: Buffer | null): number {
+  const m = data ? /^mailplane-journal-sequence (\d{1,15})\n$/.exec(data.toString("latin1")) : null;
+  return m ? Number(m[1]) : 0;
+}
 /** Queued bytes from which a batch's sync may overlap the running one (large messages keep the disk busy). */
 const OVERLAP_BYTES = 256 * 1024;
 /** Finished segment files kept for reuse. */
@@ -123,8 +129,10 @@ const MAX_SPARES = 2;
 /** A segment file opened for appending: its handle and how many syncs on it are running. */
 interface OpenSegment {
   seq: number;
-  fh: FileHandle;
+  fh: SpoolFile;
   syncing: number;
+  /** The file's size: records fill it up to here (more than `segmentBytes` for a record of its own). */
+  bytes: number;
 }
 
 /**
@@ -151,9 +159,19 @@ interface OpenSegment {
  * disk bandwidth). A reused file's old records carry their old segment number, so recovery stops at
  * them like at a torn tail; a sparse file reads as zeros, which ends the scan the same way.
  *
+ * That only holds if a segment number is never handed out twice, across restarts too: the highest
+ * number reserved so far is kept in the `sequence` file (written in blocks of {@link SEQUENCE_BLOCK},
+ * synced, renamed into place and its directory synced before any number of the block is used), and
+ * a new journal continues above it and above every segment and spare file name it finds. Otherwise
+ * a spare renamed to a number it once had would bring its old records back to life (mail delivered
+ * again), and a `.done` file of an earlier life would skip new records (mail lost).
+ *
  * Records are marked done (delivered, moved or quarantined) in a `.done` side file that is not
  * synced: after a crash a done mark may be lost and the message is delivered again — a duplicate,
- * never a loss (RFC 5321 §6.1). A segment is deleted once it is retired and all its records are done.
+ * never a loss (RFC 5321 §6.1). A segment is deleted once it is retired and all its records are done:
+ * its file is renamed to a spare or removed first and its `.done` file after, so a crash that keeps
+ * only the first operation of the directory leaves no segment without its marks (directory operations
+ * reach the disk in the order they were made on Linux's journaling file systems).
  *
  * @example
  * const { journal, recovered } = await Journal.open("/var/spool/mailplane/journal");
@@ -174,18 +192,24 @@ export class Journal {
   #syncing = 0;
   #syncWaiters: (() => void)[] = [];
   #failed: Error | null = null;
-  #readers = new Map<number, Promise<FileHandle>>();
+  #readers = new Map<number, Promise<SpoolFile>>();
   #doneBuffer = new Map<number, string[]>();
-  #doneHandles = new Map<number, FileHandle>();
+  #doneHandles = new Map<number, SpoolFile>();
   #spares: string[] = [];
   #doneScheduled = false;
   #doneWriting: Promise<void> = Promise.resolve();
   #closed = false;
+  readonly #fs: SpoolFs;
+  /** Highest segment number the sequence file allows without writing it again. */
+  #reserved = 0;
+  /** Highest segment number handed out. */
+  #highest = 0;
 
-  private constructor(dir: string, segmentBytes: number, maxSyncs: number) {
+  private constructor(dir: string, segmentBytes: number, maxSyncs: number, fs: SpoolFs) {
     this.dir = dir;
     this.segmentBytes = segmentBytes;
     this.maxSyncs = maxSyncs;
+    this.#fs = fs;
   }
 
   /**
@@ -198,23 +222,30 @@ export class Journal {
     dir: string,
     segmentBytes = 32 * 1024 * 1024,
     maxSyncs = 2,
+    fs: SpoolFs = nodeFs,
   ): Promise<{ journal: Journal; recovered: RecoveredRecord[] }> {
-    mkdirSync(dir, { recursive: true });
-    const journal = new Journal(dir, segmentBytes, maxSyncs);
+    await ensureDir(fs, dir);
+    const journal = new Journal(dir, segmentBytes, maxSyncs, fs);
     const recovered: RecoveredRecord[] = [];
-    const seqs = readdirSync(dir)
+    const files = fs.readdirSync(dir);
+    const seqs = files
       .filter((f) => /^\d{12}\.log$/.test(f))
       .map((f) => Number(f.slice(0, 12)))
       .sort((a, b) => a - b);
+    const spareSeqs = files.filter((f) => /^spare-\d+\.seg$/.test(f)).map((f) => Number(f.slice(6, -4)));
+    let sequence: Buffer | null = null;
+    try {
+      sequence = fs.readFileSync(join(dir, SEQUENCE_FILE));
+    } catch {
+      // a new journal, or one written before the sequence file existed: the names decide
+    }
+    journal.#highest = Math.max(parseSequence(sequence), ...seqs, ...spareSeqs, 0);
+    journal.#reserved = journal.#highest;
     for (const seq of seqs) {
-      const data = readFileSync(join(dir, segmentName(seq)));
+      const data = fs.readFileSync(join(dir, segmentName(seq)));
       let done = new Set<string>();
       try {
-        done = new Set(
-          readFileSync(join(dir, doneName(seq)), "utf8")
-            .split("\n")
-            .filter(Boolean),
-        );
+        done = parseDone(fs.readFileSync(join(dir, doneName(seq))).toString("latin1"));
       } catch {
         // no done marks yet
       }
@@ -233,9 +264,10 @@ export class Journal {
         offset = rec.next;
       }
       if (segment.live === 0) {
-        unlinkSync(join(dir, segmentName(seq)));
+        // The segment first, its marks after (see the class comment on ordering).
+        fs.unlinkSync(join(dir, segmentName(seq)));
         try {
-          unlinkSync(join(dir, doneName(seq)));
+          fs.unlinkSync(join(dir, doneName(seq)));
         } catch {
           // never had done marks
         }
@@ -243,11 +275,21 @@ export class Journal {
         journal.#segments.set(seq, segment);
       }
     }
-    for (const f of readdirSync(dir).filter((name) => /^spare-\d+\.seg$/.test(name))) {
-      if (journal.#spares.length < MAX_SPARES) journal.#spares.push(join(dir, f));
-      else unlinkSync(join(dir, f));
+    // Marks whose segment is gone belong to nothing: numbers are not reused, but keep the folder clean.
+    // (Those of the finished segments just removed are gone already: `files` was listed before.)
+    for (const f of files) {
+      if (
+        /^\d{12}\.done$/.test(f) &&
+        !journal.#segments.has(Number(f.slice(0, 12))) &&
+        fs.existsSync(join(dir, f))
+      )
+        fs.unlinkSync(join(dir, f));
     }
-    const first = await journal.#prepare((seqs.at(-1) ?? 0) + 1, segmentBytes);
+    for (const f of files.filter((name) => /^spare-\d+\.seg$/.test(name))) {
+      if (journal.#spares.length < MAX_SPARES) journal.#spares.push(join(dir, f));
+      else fs.unlinkSync(join(dir, f));
+    }
+    const first = await journal.#prepare(journal.#highest + 1, segmentBytes);
     journal.#use(first);
     return { journal, recovered };
   }
@@ -304,7 +346,7 @@ export class Journal {
   async read(ref: JournalRef): Promise<{ meta: unknown; body: Buffer }> {
     let reader = this.#readers.get(ref.segment);
     if (!reader) {
-      reader = open(join(this.dir, segmentName(ref.segment)), "r");
+      reader = this.#fs.open(join(this.dir, segmentName(ref.segment)), "r");
       this.#readers.set(ref.segment, reader);
     }
     const fh = await reader;
@@ -328,9 +370,25 @@ export class Journal {
       this.#doneScheduled = true;
       setImmediate(() => {
         this.#doneScheduled = false;
-        this.#doneWriting = this.#doneWriting.then(() => this.#writeDone());
+        // A mark that cannot be written (disk full, folder gone) is a mark lost: the record is
+        // delivered again after a restart, as after a crash. Not an unhandled rejection.
+        this.#doneWriting = this.#doneWriting.then(() => this.#writeDone()).catch(() => {});
       });
     }
+  }
+
+  /**
+   * Marks a record done and resolves once the mark is on disk (its `.done` file and the folder
+   * synced, or the finished segment's removal synced). For a record naming a file of its own (a
+   * spilled body): that file may go only then, or a crash could bring back the record without it.
+   */
+  async markDoneDurably(ref: JournalRef): Promise<void> {
+    this.markDone(ref);
+    // markDone writes its batch in an immediate scheduled before this one: wait for that write.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await this.#doneWriting;
+    await this.#doneHandles.get(ref.segment)?.datasync();
+    await this.#fs.syncDir(this.dir);
   }
 
   /** Waits for queued commits and done marks, then closes the files. */
@@ -347,7 +405,7 @@ export class Journal {
       const spare = await this.#next.catch(() => null);
       if (spare) {
         await spare.fh.close();
-        await unlink(join(this.dir, segmentName(spare.seq))).catch(() => {});
+        await this.#fs.unlink(join(this.dir, segmentName(spare.seq))).catch(() => {});
       }
     }
     if (this.#current.live === 0) await this.#removeSegment(this.#current.seq);
@@ -362,16 +420,18 @@ export class Journal {
     this.#doneBuffer = new Map();
     for (const [seq, offsets] of batch) {
       const segment = this.#segments.get(seq);
-      if (segment && segment.live === 0 && segment.retired) {
+      // Removed meanwhile (a rotation found it finished): writing would recreate its .done file.
+      if (!segment) continue;
+      if (segment.live === 0 && segment.retired) {
         await this.#removeSegment(seq);
         continue;
       }
       let fh = this.#doneHandles.get(seq);
       if (!fh) {
-        fh = await open(join(this.dir, doneName(seq)), "a");
+        fh = await this.#fs.open(join(this.dir, doneName(seq)), "a");
         this.#doneHandles.set(seq, fh);
       }
-      await fh.write(`${offsets.join("\n")}\n`);
+      await fh.writev([Buffer.from(`${offsets.join("\n")}\n`, "latin1")]);
     }
   }
 
@@ -383,20 +443,41 @@ export class Journal {
     const done = this.#doneHandles.get(seq);
     this.#doneHandles.delete(seq);
     await done?.close().catch(() => {});
-    await unlink(join(this.dir, doneName(seq))).catch(() => {});
+    // The segment file goes first, its done marks after: a crash between the two leaves marks
+    // without a segment (removed at the next open), never a segment without its marks.
     // Keep a couple of finished segments as spares: a reused file is already allocated, so syncs
-    // into it are plain data flushes. Its old records carry the old sequence number and are never read.
+    // into it are plain data flushes. Its old records carry an older sequence number and are never read.
+    let kept = false;
     if (this.#spares.length < MAX_SPARES) {
       const spare = join(this.dir, `spare-${seq}.seg`);
       try {
-        await rename(join(this.dir, segmentName(seq)), spare);
+        await this.#fs.rename(join(this.dir, segmentName(seq)), spare);
         this.#spares.push(spare);
-        return;
+        kept = true;
       } catch {
         // fall through: delete it
       }
     }
-    await unlink(join(this.dir, segmentName(seq))).catch(() => {});
+    if (!kept) await this.#fs.unlink(join(this.dir, segmentName(seq))).catch(() => {});
+    await this.#fs.unlink(join(this.dir, doneName(seq))).catch(() => {});
+  }
+
+  /** Makes sure `seq` is covered by the durable sequence file before it is used. */
+  async #reserve(seq: number): Promise<void> {
+    this.#highest = Math.max(this.#highest, seq);
+    if (seq <= this.#reserved) return;
+    const reserved = seq + SEQUENCE_BLOCK - 1;
+    const path = join(this.dir, SEQUENCE_FILE);
+    const fh = await this.#fs.open(`${path}.tmp`, "w");
+    try {
+      await fh.writev([Buffer.from(`mailplane-journal-sequence ${reserved}\n`, "latin1")]);
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    await this.#fs.rename(`${path}.tmp`, path);
+    await this.#fs.syncDir(this.dir);
+    this.#reserved = Math.max(this.#reserved, reserved);
   }
 
   /**
@@ -404,28 +485,30 @@ export class Journal {
    * synced; either way with its directory entry synced.
    */
   async #prepare(seq: number, bytes: number): Promise<OpenSegment> {
+    await this.#reserve(seq);
     const path = join(this.dir, segmentName(seq));
     while (this.#spares.length > 0) {
       const spare = this.#spares.pop()!;
       try {
-        if (statSync(spare).size < bytes) throw new Error("spare too small");
-        await rename(spare, path);
-        await fsyncDir(this.dir);
-        return { seq, fh: await open(path, "r+"), syncing: 0 };
+        const size = this.#fs.sizeSync(spare);
+        if (size < bytes) throw new Error("spare too small");
+        await this.#fs.rename(spare, path);
+        await this.#fs.syncDir(this.dir);
+        return { seq, fh: await this.#fs.open(path, "r+"), syncing: 0, bytes: size };
       } catch {
-        await unlink(spare).catch(() => {});
+        await this.#fs.unlink(spare).catch(() => {});
       }
     }
-    const fh = await open(path, "wx+");
+    const fh = await this.#fs.open(path, "wx+");
     try {
       await fh.truncate(bytes);
       await fh.sync();
-      await fsyncDir(this.dir);
+      await this.#fs.syncDir(this.dir);
     } catch (err) {
       await fh.close();
       throw err;
     }
-    return { seq, fh, syncing: 0 };
+    return { seq, fh, syncing: 0, bytes };
   }
 
   #use(next: OpenSegment): void {
@@ -442,12 +525,13 @@ export class Journal {
     const old = this.#open;
     let next = this.#next ? await this.#next : null;
     this.#next = null;
-    if (!next || minBytes > this.segmentBytes) {
+    // A record larger than the prepared segment gets a segment of its own size.
+    if (!next || minBytes > next.bytes) {
       if (next) {
         await next.fh.close();
-        await unlink(join(this.dir, segmentName(next.seq)));
+        await this.#fs.unlink(join(this.dir, segmentName(next.seq)));
       }
-      next = await this.#prepare(old.seq + 1, Math.max(minBytes, this.segmentBytes));
+      next = await this.#prepare(this.#highest + 1, Math.max(minBytes, this.segmentBytes));
     }
     this.#use(next);
     previous.retired = true;
@@ -472,7 +556,9 @@ export class Journal {
         while (this.#syncing >= this.#syncsAllowed())
           await new Promise<void>((r) => this.#syncWaiters.push(r));
         // Take the queued records that fit in the current segment; rotate when the first does not.
-        const room = this.segmentBytes - this.#position;
+        // The open segment's own size: one made for a large record is larger than segmentBytes
+        // (measuring against segmentBytes rotated forever on a record that never fits).
+        const room = this.#open.bytes - this.#position;
         let take = 0;
         let bytes = 0;
         while (take < this.#queue.length && bytes + this.#queue[take]!.bytes <= room)
@@ -484,14 +570,14 @@ export class Journal {
         const batch = this.#queue.splice(0, take);
         // Prepare the next segment ahead of need, off the acknowledgement path.
         if (!this.#next && this.#position + bytes > this.segmentBytes / 2) {
-          this.#next = this.#prepare(this.#open.seq + 1, this.segmentBytes);
+          this.#next = this.#prepare(this.#highest + 1, this.segmentBytes);
           this.#next.catch(() => {});
         }
         const segment = this.#open;
         const start = this.#position;
         try {
           const dirs = [...new Set(batch.flatMap((p) => p.syncDirs))];
-          await Promise.all(dirs.map(fsyncDir));
+          await Promise.all(dirs.map((d) => this.#fs.syncDir(d)));
           for (const p of batch) stamp(p.buffers, p.inner, segment.seq);
           const buffers = batch.flatMap((p) => p.buffers);
           let written = 0;

@@ -1,11 +1,11 @@
 /** The delivery queue: accepted messages from the journal, retries with back-off, bounces when time runs out. */
 import { EventEmitter } from "node:events";
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
-import { open, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { MessageView } from "../owners.ts";
 import type { HeaderEdits, MessageClass } from "../phases/data.ts";
 import type { DeliveryTarget, ListenerKind } from "../session.ts";
-import { decodeRecord, encodeRecord, fsyncDir, Journal, type JournalRef } from "./journal.ts";
+import { ensureDir, nodeFs, type SpoolFs } from "./fs.ts";
+import { decodeRecord, encodeRecord, Journal, type JournalRef } from "./journal.ts";
 
 /** How recently a message must have been accepted for the queue to count clients as busy, ms. */
 const BUSY_WINDOW_MS = 250;
@@ -40,6 +40,13 @@ export interface QueuedMessage {
   facts?: { autoSubmitted: string | null; precedence: string | null; list: boolean };
   /** Large bodies live in their own file beside the journal (name inside the spool's bodies/ folder). */
   bodyFile?: string;
+  /**
+   * Each account's view of the message (see owners.ts): whose queue, log and quarantine it is in and
+   * which recipients each may see. Absent on messages queued before views existed (owned by `domain`).
+   */
+  views?: MessageView[];
+  /** RFC 8689: the client asked for REQUIRETLS (MAIL FROM … REQUIRETLS); relayed only over verified TLS. */
+  requireTls?: true;
 }
 
 /** One target still to deliver, with its retry bookkeeping. */
@@ -184,7 +191,30 @@ export interface QueueOptions {
   burstHoldMs?: number;
   /** Bytes of message bodies kept in memory for delivery; beyond it bodies are re-read from disk. Default 64 MiB. */
   memoryBudget?: number;
+  /** Size of a journal segment file; default 32 MiB. */
+  journalSegmentBytes?: number;
+  /** The file system; default node:fs (tests pass a power-loss simulator). */
+  fs?: SpoolFs;
   now?: () => number;
+}
+
+/**
+ * A message whose bytes are gone for good (its body file missing, its record failing its checksum):
+ * retrying cannot help, so the queue bounces it instead (see {@link Queue}).
+ */
+export class UnreadableMessageError extends Error {
+  readonly code = "MP_SPOOL_UNREADABLE";
+}
+
+/** Reads a file, turning "not there" into {@link UnreadableMessageError}; other errors (EIO, EMFILE) stay temporary. */
+async function readOrLost(fs: SpoolFs, path: string, what: string): Promise<Buffer> {
+  try {
+    return await fs.readFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT")
+      throw new UnreadableMessageError(`${what} is missing (${path})`);
+    throw err;
+  }
 }
 
 /**
@@ -195,16 +225,26 @@ export interface QueueOptions {
  * retry time runs out, when they bounce too. Nothing leaves the queue before it was delivered,
  * quarantined, bounced or deleted by an operator.
  *
+ * A message whose bytes cannot be read any more ({@link UnreadableMessageError}: its body file is
+ * gone, its record fails its checksum) is not retried forever: every pending target fails with
+ * 5.3.0 and the sender gets a DSN (without the content, which is lost), and the queue emits `error`
+ * so the engine logs it. Other internal errors (a full disk) are retried after `retryBaseMs`.
+ *
  * Events: `delivered`, `deferred`, `failed`, `quarantined`, `settled` (message left the queue).
  */
 export class Queue extends EventEmitter {
   readonly dir: string;
   readonly bodiesDir: string;
   readonly #deferredDir: string;
-  readonly #opts: Required<Omit<QueueOptions, "dir" | "deliver" | "quarantine" | "bounce">>;
+  readonly #opts: Required<
+    Omit<QueueOptions, "dir" | "deliver" | "quarantine" | "bounce" | "fs" | "journalSegmentBytes">
+  >;
   readonly #deliver: Deliver;
   readonly #quarantine: Quarantine;
   readonly #bounce: Bounce;
+  /** The file system the spool writes through (receiving spills large bodies with it too). */
+  readonly fs: SpoolFs;
+  readonly #segmentBytes: number | undefined;
   #journal!: Journal;
   readonly #entries = new Map<string, Entry>();
   readonly #ready = new DueList();
@@ -228,6 +268,8 @@ export class Queue extends EventEmitter {
     this.#deliver = opts.deliver;
     this.#quarantine = opts.quarantine;
     this.#bounce = opts.bounce;
+    this.fs = opts.fs ?? nodeFs;
+    this.#segmentBytes = opts.journalSegmentBytes;
     this.#opts = {
       retryBaseMs: opts.retryBaseMs ?? 60_000,
       retryMaxMs: opts.retryMaxMs ?? 3_600_000,
@@ -243,20 +285,27 @@ export class Queue extends EventEmitter {
   /** Opens the spool in `opts.dir`, recovers what a previous run left and starts delivering it. */
   static async open(opts: QueueOptions): Promise<Queue> {
     const q = new Queue(opts);
-    mkdirSync(q.bodiesDir, { recursive: true });
-    mkdirSync(q.#deferredDir, { recursive: true });
-    const { journal, recovered } = await Journal.open(join(opts.dir, "journal"));
+    const fs = q.fs;
+    await ensureDir(fs, q.bodiesDir);
+    await ensureDir(fs, q.#deferredDir);
+    const { journal, recovered } = await Journal.open(
+      join(opts.dir, "journal"),
+      q.#segmentBytes,
+      undefined,
+      fs,
+    );
     q.#journal = journal;
     const known = new Set<string>();
-    for (const file of readdirSync(q.#deferredDir)) {
+    for (const file of fs.readdirSync(q.#deferredDir)) {
       if (!file.endsWith(".msg")) continue;
       const path = join(q.#deferredDir, file);
-      const rec = decodeRecord(readFileSync(path));
+      // Written, synced and renamed into place whole: one that does not decode was never renamed.
+      const rec = decodeRecord(fs.readFileSync(path));
       if (!rec) continue;
       const meta = rec.meta as QueuedMessage;
       let state: { pending: TargetState[]; nextAttemptAt: number } | undefined;
       try {
-        state = JSON.parse(readFileSync(path.replace(/\.msg$/, ".state"), "utf8"));
+        state = JSON.parse(fs.readFileSync(path.replace(/\.msg$/, ".state")).toString("utf8"));
       } catch {
         // state is not synced; without it every target is retried now
       }
@@ -344,6 +393,11 @@ export class Queue extends EventEmitter {
   get(id: string): QueueView | undefined {
     const e = this.#entries.get(id);
     return e ? this.#view(e) : undefined;
+  }
+
+  /** A queued message's meta (no body read); undefined when unknown. */
+  meta(id: string): QueuedMessage | undefined {
+    return this.#entries.get(id)?.meta;
   }
 
   /** The stored message (before header edits) and its meta. */
@@ -497,13 +551,19 @@ export class Queue extends EventEmitter {
 
   async #loadBody(e: Entry): Promise<Buffer> {
     if (e.body) return e.body;
-    if (e.meta.bodyFile) return readFile(join(this.bodiesDir, e.meta.bodyFile));
+    if (e.meta.bodyFile)
+      return readOrLost(this.fs, join(this.bodiesDir, e.meta.bodyFile), `the body file of ${e.meta.id}`);
     if (e.deferredPath) {
-      const rec = decodeRecord(await readFile(e.deferredPath));
-      if (!rec) throw new Error(`deferred message ${e.meta.id} is unreadable`);
+      const rec = decodeRecord(await readOrLost(this.fs, e.deferredPath, `deferred message ${e.meta.id}`));
+      if (!rec) throw new UnreadableMessageError(`deferred message ${e.meta.id} fails its checksum`);
       return Buffer.from(rec.body);
     }
-    return (await this.#journal.read(e.ref!)).body;
+    try {
+      return (await this.#journal.read(e.ref!)).body;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code) throw err;
+      throw new UnreadableMessageError((err as Error).message);
+    }
   }
 
   async #process(e: Entry, release: () => void): Promise<void> {
@@ -574,6 +634,9 @@ export class Queue extends EventEmitter {
         }
       }
       for (const f of failed) this.emit("failed", e.meta, f.target, f.outcome);
+      // Delivered targets are done now, whatever happens to the bounce: should it fail, the
+      // retry must not deliver them again (the failed ones stay pending and bounce then).
+      e.pending = [...still, ...failed.map((f) => f.target)];
       if (failed.length > 0 && !e.deleted) await this.#bounce(e.meta, body, failed);
       e.pending = still;
       if (still.length === 0 || e.deleted) return await this.#settle(e);
@@ -581,11 +644,42 @@ export class Queue extends EventEmitter {
       // Announced once the retry is scheduled and durable, so listeners see the deferred state.
       for (const [t, o] of deferred) this.emit("deferred", e.meta, t, o);
     } catch (err) {
-      // An internal error (unreadable body, full disk): keep the message and try again later.
+      if (err instanceof UnreadableMessageError && !e.deleted) {
+        this.emit("error", err);
+        return await this.#giveUp(e, err);
+      }
+      // An internal error (full disk, too many open files): keep the message and try again later.
       for (const t of e.pending) t.lastError = `internal error: ${(err as Error).message}`;
       e.nextAttemptAt = this.#opts.now() + this.#opts.retryBaseMs;
       this.#arm(e.nextAttemptAt);
       this.emit("error", err);
+    }
+  }
+
+  /**
+   * Fails every pending target of a message whose bytes are lost with 5.3.0 and bounces it (the DSN
+   * carries no content), then lets it go. A failing bounce keeps it for a retry.
+   */
+  async #giveUp(e: Entry, err: Error): Promise<void> {
+    const failed = e.pending.map((target) => ({
+      target,
+      outcome: {
+        key: target.key,
+        status: "failed" as const,
+        // RFC 3463 X.3.0: other or undefined mail system status (the spool lost the message's bytes).
+        status_code: "5.3.0",
+        detail: `the message could not be read from the spool: ${err.message}`,
+      },
+    }));
+    try {
+      for (const f of failed) this.emit("failed", e.meta, f.target, f.outcome);
+      await this.#bounce(e.meta, Buffer.alloc(0), failed);
+      e.pending = [];
+      await this.#settle(e);
+    } catch (bounceErr) {
+      e.nextAttemptAt = this.#opts.now() + this.#opts.retryBaseMs;
+      this.#arm(e.nextAttemptAt);
+      this.emit("error", bounceErr);
     }
   }
 
@@ -597,15 +691,15 @@ export class Queue extends EventEmitter {
     if (!e.deferredPath) {
       const path = join(this.#deferredDir, `${e.meta.id}.msg`);
       const tmp = `${path}.tmp`;
-      const fh = await open(tmp, "w");
+      const fh = await this.fs.open(tmp, "w");
       try {
         await fh.writev(encodeRecord(e.meta, e.meta.bodyFile ? Buffer.alloc(0) : body));
         await fh.sync();
       } finally {
         await fh.close();
       }
-      await rename(tmp, path);
-      await fsyncDir(this.#deferredDir);
+      await this.fs.rename(tmp, path);
+      await this.fs.syncDir(this.#deferredDir);
       // Only now may the journal forget it: the deferred copy is durable.
       e.deferredPath = path;
       if (e.ref) this.#journal.markDone(e.ref);
@@ -614,20 +708,39 @@ export class Queue extends EventEmitter {
     }
     // Retry bookkeeping is not synced: losing it only means an earlier retry.
     const state = e.deferredPath.replace(/\.msg$/, ".state");
-    await writeFile(`${state}.tmp`, JSON.stringify({ pending: e.pending, nextAttemptAt: e.nextAttemptAt }));
-    await rename(`${state}.tmp`, state);
+    await this.fs.writeFile(
+      `${state}.tmp`,
+      JSON.stringify({ pending: e.pending, nextAttemptAt: e.nextAttemptAt }),
+    );
+    await this.fs.rename(`${state}.tmp`, state);
     this.#arm(e.nextAttemptAt);
   }
 
+  /**
+   * Lets a message go. A body file of its own goes last, once the journal record or deferred copy
+   * naming it is gone for good: otherwise a crash could bring the message back without its bytes,
+   * and recovery would bounce as lost a message that was delivered or quarantined. (Done marks are
+   * not synced for other messages: a lost one means a second delivery, never a loss.)
+   */
   async #settle(e: Entry): Promise<void> {
     this.#entries.delete(e.meta.id);
     this.#dropBody(e);
-    if (e.ref) this.#journal.markDone(e.ref);
-    if (e.deferredPath) {
-      await unlink(e.deferredPath).catch(() => {});
-      await unlink(e.deferredPath.replace(/\.msg$/, ".state")).catch(() => {});
+    const bodyFile = e.meta.bodyFile;
+    let forgotten = true;
+    try {
+      if (e.ref && bodyFile) await this.#journal.markDoneDurably(e.ref);
+      else if (e.ref) this.#journal.markDone(e.ref);
+      if (e.deferredPath) {
+        await this.fs.unlink(e.deferredPath).catch(() => {});
+        await this.fs.unlink(e.deferredPath.replace(/\.msg$/, ".state")).catch(() => {});
+        if (bodyFile) await this.fs.syncDir(this.#deferredDir);
+      }
+    } catch (err) {
+      // The body file stays (the next start removes it once nothing names it).
+      forgotten = false;
+      this.emit("error", err);
     }
-    if (e.meta.bodyFile) await unlink(join(this.bodiesDir, e.meta.bodyFile)).catch(() => {});
+    if (bodyFile && forgotten) await this.fs.unlink(join(this.bodiesDir, bodyFile)).catch(() => {});
     this.emit("settled", e.meta);
   }
 
@@ -639,8 +752,9 @@ export class Queue extends EventEmitter {
   /** Large-body files without a queued message are leftovers of sessions that never got 250. */
   #cleanBodies(known: Set<string>): void {
     const referenced = new Set([...this.#entries.values()].map((e) => e.meta.bodyFile).filter(Boolean));
-    for (const file of readdirSync(this.bodiesDir)) {
-      if (!referenced.has(file) && !known.has(file)) void unlink(join(this.bodiesDir, file)).catch(() => {});
+    for (const file of this.fs.readdirSync(this.bodiesDir)) {
+      if (!referenced.has(file) && !known.has(file))
+        void this.fs.unlink(join(this.bodiesDir, file)).catch(() => {});
     }
   }
 }

@@ -20,9 +20,9 @@ export interface DomainArgs extends CommonArgs {
   primaryContact?: Arg<DomainSpecInput["primaryContact"]>;
   /** Administrator's contact address; null for none. */
   adminContact?: Arg<DomainSpecInput["adminContact"]>;
-  /** Sender address of notifications (bounces, reports); null uses `postmaster@<name>`. */
+  /** From: address of the bounces (DSNs) sent for the domain; null uses `postmaster@<name>`. */
   notificationFrom?: Arg<DomainSpecInput["notificationFrom"]>;
-  /** IANA time zone used for the domain's logs and reports. Default `UTC`. */
+  /** IANA time zone whose midnights split the domain's statistics into days. Default `UTC`. */
   timezone?: Arg<DomainSpecInput["timezone"]>;
   /** Days to keep log messages (1–3650). Default 28. */
   logRetentionDays?: Arg<DomainSpecInput["logRetentionDays"]>;
@@ -87,9 +87,9 @@ export class Domain extends pulumi.dynamic.Resource {
   declare readonly primaryContact: pulumi.Output<DomainObject["primaryContact"]>;
   /** Administrator's contact address; null for none. */
   declare readonly adminContact: pulumi.Output<DomainObject["adminContact"]>;
-  /** Sender address of notifications (bounces, reports); null uses `postmaster@<name>`. */
+  /** From: address of the bounces (DSNs) sent for the domain; null uses `postmaster@<name>`. */
   declare readonly notificationFrom: pulumi.Output<DomainObject["notificationFrom"]>;
-  /** IANA time zone used for the domain's logs and reports. Default `UTC`. */
+  /** IANA time zone whose midnights split the domain's statistics into days. Default `UTC`. */
   declare readonly timezone: pulumi.Output<DomainObject["timezone"]>;
   /** Days to keep log messages (1–3650). Default 28. */
   declare readonly logRetentionDays: pulumi.Output<DomainObject["logRetentionDays"]>;

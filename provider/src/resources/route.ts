@@ -18,10 +18,22 @@ export interface RouteArgs extends CommonArgs {
   /** Order of delivery attempts: lower first. A 4xx from one route moves on to the next. Default 10. */
   priority?: Arg<RouteSpecInput["priority"]>;
   /**
-   * TLS to the destination: `none`, `opportunistic` (STARTTLS when offered) or `required` (defer
-   * without it). Default `opportunistic`.
+   * TLS to the destination: `none`, `opportunistic` (STARTTLS when offered, any certificate) or
+   * `required` (defer unless the certificate verifies: a trusted CA chain and the host's name, or
+   * `tlsPins`). Default `opportunistic`.
    */
   tls?: Arg<RouteSpecInput["tls"]>;
+  /**
+   * With `tls: required`: accept the server only if its key (`sha256/<base64 SPKI hash>`) or
+   * certificate (SHA-256 fingerprint `AB:CD:…`) matches one of these; a pin replaces the CA and
+   * name checks, so a self-signed certificate works. List the next key too before rotating.
+   */
+  tlsPins?: Arg<RouteSpecInput["tlsPins"]>;
+  /**
+   * With `tls: required`: PEM CA certificate(s) the server's chain must lead to, instead of the
+   * platform's trusted CAs; the host name is still checked.
+   */
+  tlsCa?: Arg<RouteSpecInput["tlsCa"]>;
 }
 
 // One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
@@ -42,6 +54,13 @@ const shim = createShim("Route");
  *   priority: 10,
  *   tls: "required",
  * });
+ * // A server with a self-signed certificate: pin its key instead of trusting a CA.
+ * const lab = new mailplane.Route("lab", {
+ *   domain: domain.name,
+ *   host: "mail.lab.example.net",
+ *   tls: "required",
+ *   tlsPins: ["sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="],
+ * });
  * ```
  */
 export class Route extends pulumi.dynamic.Resource {
@@ -54,10 +73,15 @@ export class Route extends pulumi.dynamic.Resource {
   /** Order of delivery attempts: lower first. A 4xx from one route moves on to the next. Default 10. */
   declare readonly priority: pulumi.Output<RouteObject["priority"]>;
   /**
-   * TLS to the destination: `none`, `opportunistic` (STARTTLS when offered) or `required` (defer
-   * without it). Default `opportunistic`.
+   * TLS to the destination: `none`, `opportunistic` (STARTTLS when offered, any certificate) or
+   * `required` (defer unless the certificate verifies: a trusted CA chain and the host's name, or
+   * `tlsPins`). Default `opportunistic`.
    */
   declare readonly tls: pulumi.Output<RouteObject["tls"]>;
+  /** With `tls: "required"`: SHA-256 pins of the server's key or certificate; see {@link RouteArgs.tlsPins}. */
+  declare readonly tlsPins: pulumi.Output<RouteObject["tlsPins"]>;
+  /** With `tls: "required"`: the PEM CA certificate(s) the chain must lead to. */
+  declare readonly tlsCa: pulumi.Output<RouteObject["tlsCa"]>;
   /** Opaque version tag; send it back in `If-Match` to update or delete only the version you read. */
   declare readonly etag: pulumi.Output<RouteObject["etag"]>;
   /** When the object was created. */

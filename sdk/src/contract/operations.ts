@@ -180,6 +180,24 @@ export const MessageLogQuery = z.strictObject({
   limit,
 });
 
+/** Message counts of one range or one day. */
+const statisticsCounts = {
+  total: z.number().int().describe("Messages logged."),
+  clean: z.number().int().describe("Not spam."),
+  unsure: z.number().int().describe("Between the tag and the quarantine threshold."),
+  spam: z.number().int().describe("At or above the quarantine threshold."),
+  allowlisted: z.number().int().describe("Allow-listed: not filtered."),
+  blocked: z.number().int().describe("Refused by a block list."),
+  rejected: z
+    .number()
+    .int()
+    .describe("Refused for another reason (SPF, size, syntax, attachment, unknown user…)."),
+  deferred: z.number().int().describe("Answered 4xx."),
+  quarantined: z.number().int().describe("Held in the quarantine."),
+  bytes: z.number().int().describe("Total size of the messages received."),
+  spamRatio: z.number().describe("spam / total."),
+};
+
 /** Per-domain counts (SpamPanel's Domain Statistics). */
 export const DomainStatistics = z
   .object({
@@ -189,25 +207,16 @@ export const DomainStatistics = z
       .nullable()
       .describe("Start of the time range (RFC 3339), null for the beginning of the log."),
     until: z.string().nullable().describe("End of the time range, null for now."),
-    total: z.number().int().describe("Messages logged."),
-    clean: z.number().int().describe("Not spam."),
-    unsure: z.number().int().describe("Between the tag and the quarantine threshold."),
-    spam: z.number().int().describe("At or above the quarantine threshold."),
-    allowlisted: z.number().int().describe("Allow-listed: not filtered."),
-    blocked: z.number().int().describe("Refused by a block list."),
-    rejected: z
-      .number()
-      .int()
-      .describe("Refused for another reason (SPF, size, syntax, attachment, unknown user…)."),
-    deferred: z.number().int().describe("Answered 4xx."),
-    quarantined: z.number().int().describe("Held in the quarantine."),
-    bytes: z.number().int().describe("Total size of the messages received."),
-    spamRatio: z.number().describe("spam / total."),
+    ...statisticsCounts,
+    timezone: z.string().describe("The domain's `timezone`: its midnights split `days`."),
+    days: z
+      .array(z.object({ date: z.string().describe("Local date, YYYY-MM-DD."), ...statisticsCounts }))
+      .describe("One row per local day of the domain's time zone that has mail, oldest first."),
   })
   .meta({
     id: "DomainStatistics",
     title: "DomainStatistics",
-    description: "Message counts of a domain over a time range.",
+    description: "Message counts of a domain over a time range, and per day of the domain's time zone.",
   });
 
 /** The statistics' time range. */
@@ -257,11 +266,13 @@ export const endpoints: readonly Endpoint[] = [
     operationId: "releaseQuarantinedMessage",
     method: "POST",
     path: "/v1/domains/:domain/quarantine/:message/release",
-    summary: "Release a quarantined message: it is delivered to its recipients and leaves the quarantine.",
+    summary:
+      "Release a quarantined message: it is delivered to the recipients that accept it now (409 when none does) and leaves the quarantine.",
     access: "write",
     params: MessageParams,
     response: QuarantineRelease,
     successStatuses: [200],
+    errors: ["MP_NOT_FOUND", "MP_CONFLICT"],
   },
   {
     ...base,

@@ -58,15 +58,15 @@ export const DomainFields = z.strictObject({
     .nullable()
     .default(null)
     .describe("Administrator's contact address; null for none."),
-  notificationFrom: address("Sender address of notifications (bounces, reports).")
+  notificationFrom: address("From: address of the bounces (DSNs) sent for the domain.")
     .nullable()
     .default(null)
-    .describe("Sender address of notifications (bounces, reports); null uses `postmaster@<name>`."),
+    .describe("From: address of the bounces (DSNs) sent for the domain; null uses `postmaster@<name>`."),
   timezone: z
     .string()
     .refine(isTimeZone, { message: "must be an IANA time zone name such as Europe/Amsterdam or UTC" })
     .default("UTC")
-    .describe("IANA time zone used for the domain's logs and reports. Default `UTC`."),
+    .describe("IANA time zone whose midnights split the domain's statistics into days. Default `UTC`."),
   logRetentionDays: z
     .number()
     .int()
@@ -285,8 +285,6 @@ export interface DnsRecordOptions {
   dkimSelector?: string;
   /** The DKIM public key, base64 DER (the `p=` tag). */
   dkimPublicKey: string;
-  /** Where aggregate DMARC reports go; default the domain's `postmaster@`. */
-  dmarcReportTo?: string;
   /** The account's verification token for a name; with it, each name gets its verification TXT record. */
   verificationToken?: (name: string) => string;
 }
@@ -323,7 +321,8 @@ export function dnsRecordsFor(
     {
       type: "TXT",
       name: `_dmarc.${name}`,
-      value: `v=DMARC1; p=quarantine; rua=mailto:${options.dmarcReportTo ?? `postmaster@${spec.name}`}`,
+      // Aggregate reports (RFC 7489 §7.2) go to the domain's postmaster (RFC 5321 §4.5.1 requires one).
+      value: `v=DMARC1; p=quarantine; rua=mailto:postmaster@${spec.name}`,
       purpose: "dmarc",
     },
     ...(options.verificationToken

@@ -1,4 +1,5 @@
 /** The Route kind: a destination mail server for a domain's clean mail, tried in priority order. */
+import { X509Certificate } from "node:crypto";
 import { isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
 import { domainName, isHostName, objectMeta, toAsciiDomain } from "./common.ts";
@@ -21,6 +22,37 @@ export function normaliseHost(value: string): string {
 
 function isRouteHost(value: string): boolean {
   return isIPv4(value) || isIPv6(value) || isHostName(value);
+}
+
+const SPKI_PIN = /^sha256\/[A-Za-z0-9+/]{43}=$/;
+const CERT_FINGERPRINT = /^(?:[0-9A-F]{2}:){31}[0-9A-F]{2}$/;
+
+/**
+ * Canonicalises a TLS pin: a key pin stays `sha256/<base64>`; a certificate fingerprint becomes
+ * upper-case hex in colon-separated pairs, as `openssl x509 -fingerprint -sha256` prints it.
+ * @example normalisePin("ab12…") // "AB:12:…"
+ */
+export function normalisePin(value: string): string {
+  const trimmed = value.trim();
+  if (trimmed.toLowerCase().startsWith("sha256/")) return `sha256/${trimmed.slice(7)}`;
+  const hex = trimmed.replace(/:/g, "").toUpperCase();
+  return /^[0-9A-F]{64}$/.test(hex) ? hex.replace(/(..)(?!$)/g, "$1:") : trimmed;
+}
+
+function isPin(value: string): boolean {
+  return SPKI_PIN.test(value) || CERT_FINGERPRINT.test(value);
+}
+
+/** True when the text is one or more PEM certificates, each one parseable. */
+function isPemCertificates(value: string): boolean {
+  const blocks = value.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+  if (!blocks) return false;
+  try {
+    for (const block of blocks) new X509Certificate(block);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The fields of a route. Key: domain + host + port. */
@@ -51,15 +83,53 @@ export const RouteFields = z.strictObject({
     .enum(TLS_MODES)
     .default("opportunistic")
     .describe(
-      "TLS to the destination: `none`, `opportunistic` (STARTTLS when offered) or `required` (defer without it). Default `opportunistic`.",
+      "TLS to the destination: `none`, `opportunistic` (STARTTLS when offered, any certificate) or `required` (defer unless the certificate verifies: a trusted CA chain and the host's name, or `tlsPins`). Default `opportunistic`.",
+    ),
+  tlsPins: z
+    .array(
+      z.string().overwrite(normalisePin).refine(isPin, {
+        message:
+          'must be "sha256/<base64 SHA-256 of the server key\'s SubjectPublicKeyInfo>" or a certificate SHA-256 fingerprint "AB:CD:…" (32 bytes)',
+      }),
+    )
+    .min(1)
+    .max(8)
+    .optional()
+    .describe(
+      "With `tls: required`: accept the server only if its key (`sha256/<base64 SPKI hash>`) or certificate (SHA-256 fingerprint `AB:CD:…`) matches one of these; a pin replaces the CA and name checks, so a self-signed certificate works. List the next key too before rotating.",
+    ),
+  tlsCa: z
+    .string()
+    .max(65_536)
+    .refine(isPemCertificates, {
+      message: "must be one or more PEM certificates (-----BEGIN CERTIFICATE-----)",
+    })
+    .optional()
+    .describe(
+      "With `tls: required`: PEM CA certificate(s) the server's chain must lead to, instead of the platform's trusted CAs; the host name is still checked.",
     ),
 });
+
+/** Pins and a CA only mean something when TLS is required; with both, which one decides would be a guess. */
+function checkTlsOptions(
+  spec: { tls: TlsMode; tlsPins?: string[] | undefined; tlsCa?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  for (const field of ["tlsPins", "tlsCa"] as const) {
+    if (spec[field] !== undefined && spec.tls !== "required") {
+      ctx.addIssue({ code: "custom", path: [field], message: 'needs tls: "required"' });
+    }
+  }
+  if (spec.tlsPins !== undefined && spec.tlsCa !== undefined) {
+    ctx.addIssue({ code: "custom", path: ["tlsCa"], message: "give tlsPins or tlsCa, not both" });
+  }
+}
 
 /**
  * A route as declared.
  * @example RouteSpec.parse({ domain: "example.com", host: "mx1.example.net", priority: 10 })
  */
-export const RouteSpec = RouteFields.meta({
+export const RouteSpec = RouteFields.superRefine(checkTlsOptions).meta({
   id: "RouteSpec",
   title: "RouteSpec",
   description: "A destination mail server for a domain, as declared.",
@@ -72,7 +142,7 @@ export const Route = RouteFields.extend(objectMeta).strip().meta({
   description: "A destination mail server for a domain, as stored.",
 });
 
-/** The PATCH body for a route: priority and TLS mode. */
+/** The PATCH body for a route: priority and the TLS settings. */
 export const RoutePatch = patchOf(RouteFields, ["domain", "host", "port"]).meta({
   id: "RoutePatch",
   title: "RoutePatch",

@@ -12,6 +12,7 @@ import {
   startControlPlane,
 } from "../../../platform/api/server.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
+import { EgressPolicy } from "../../../platform/smtp/delivery/egress.ts";
 
 /** One store the suites run against. */
 export interface Backend {
@@ -83,6 +84,8 @@ export async function startHarness(
     // No DNS unless a suite brings its own table: ownership checks find nothing, and never go out.
     resolver: NO_DNS,
     ...(database ? { databaseUrl: database.url, databaseSchema: database.schema } : {}),
+    // Test routes point at loopback and the IPv6 documentation block (RFC 3849), as an admin may allow.
+    egress: new EgressPolicy({ allow: ["127.0.0.0/8", "2001:db8::/32"] }),
     ...options,
   });
   const adminToken = readFileSync(cp.adminTokenPath!, "utf8").trim();

@@ -138,4 +138,39 @@ describe("mailplane smtp options", () => {
       expect(out).toContain("usage: mailplane smtp");
     }
   });
+
+  it("refuses a --deleted-domain-data other than purge or keep, naming the flag", async () => {
+    const child = spawn(
+      process.execPath,
+      [CLI, "smtp", "--data-dir", "/nonexistent/mp", "--deleted-domain-data=later"],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let out = "";
+    child.stderr!.on("data", (c) => (out += c));
+    const code = await new Promise((resolve) => child.on("exit", resolve));
+    expect(code, out).toBe(2);
+    expect(out).toContain('--deleted-domain-data must be purge or keep, got "later"');
+  });
+
+  it("refuses a --log-entries-in-memory or --log-file-bytes that is not a whole number of at least 1, naming the flag", async () => {
+    for (const [flag, value] of [
+      ["log-entries-in-memory", "0"],
+      ["log-file-bytes", "big"],
+    ]) {
+      const child = spawn(
+        process.execPath,
+        [CLI, "smtp", "--data-dir", "/nonexistent/mp", `--${flag}=${value}`],
+        {
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      let out = "";
+      child.stderr!.on("data", (c) => (out += c));
+      const code = await new Promise((resolve) => child.on("exit", resolve));
+      expect(code, out).toBe(2);
+      expect(out).toContain(`--${flag} must be a whole number ≥ 1, not "${value}"`);
+    }
+  });
 });

@@ -179,7 +179,7 @@ describe("mailplane verify against a control plane and an SMTP engine (SQLite)",
       expect(left.items).toEqual([]);
     }
     // The delivered probe is marked: its header names the probe, so a mailbox rule can file it away.
-    const inbox = join(engine!.mailRoot, "example.test", "alice", "new");
+    const inbox = join(engine!.maildirOf("alice@example.test"), "new");
     const marked = readdirSync(inbox)
       .map((f) => readFileSync(join(inbox, f), "utf8"))
       .filter((m) => new RegExp(`^X-Mailplane-Probe: mpv-${report.runId}-p1\r?$`, "m").test(m));

@@ -147,10 +147,11 @@ describe("the engine as a separate process on SQLite, killed with SIGKILL under 
       hostname: "mx.crash.test",
     });
     while (final.queue.size > 0) await once(final.events, "settled");
+    const sinkDir = final.maildirOf("sink@crash.example");
     await final.close();
     await store.close();
 
-    const delivered = tokensIn(join(final.mailRoot, "crash.example", "sink"));
+    const delivered = tokensIn(sinkDir);
     const counts = new Map<string, number>();
     for (const t of delivered) counts.set(t, (counts.get(t) ?? 0) + 1);
     const missing = [...acked].filter((t) => !counts.has(t));

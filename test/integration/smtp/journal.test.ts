@@ -1,5 +1,5 @@
 /** The spool journal: group commit, recovery of undone records, torn tails ignored, segments removed when done. */
-import { appendFileSync, readdirSync } from "node:fs";
+import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
@@ -78,15 +78,89 @@ describe("Journal", () => {
     await again.close();
   });
 
-  it("ignores a torn record at the end of a segment", async () => {
+  it("ignores a record torn mid-body and one failing its checksum, and reads the same file whole otherwise", async () => {
     const dir = scratch();
     const { journal } = await Journal.open(dir);
-    await journal.append({ id: "whole" }, Buffer.from("x"));
+    const whole = await journal.append({ id: "whole" }, Buffer.alloc(600, 0x61));
+    const torn = await journal.append({ id: "torn" }, Buffer.alloc(600, 0x62));
     await journal.close();
-    const segment = readdirSync(dir).find((f) => f.endsWith(".log"))!;
-    appendFileSync(join(dir, segment), Buffer.from([0x4d, 0x50, 0x51, 0x31, 0, 0, 0, 9]));
-    const { journal: again, recovered } = await Journal.open(dir);
-    expect(recovered.map((r) => r.meta)).toEqual([{ id: "whole" }]);
+    const segment = join(dir, readdirSync(dir).find((f) => f.endsWith(".log"))!);
+    const pristine = readFileSync(segment);
+    const reopen = async () => {
+      const { journal: again, recovered } = await Journal.open(dir);
+      await again.close();
+      return recovered.map((r) => r.meta);
+    };
+    // Untouched, both records come back: the damage below is what hides the second one.
+    expect(await reopen()).toEqual([{ id: "whole" }, { id: "torn" }]);
+    // Torn: the write reached the disk only up to the middle of the body (the rest reads as zeros,
+    // as in the pre-sized segment file).
+    writeFileSync(segment, pristine);
+    const end = torn.offset + 20 + torn.metaLength + torn.bodyLength;
+    const cut = Buffer.from(pristine);
+    cut.fill(0, torn.offset + 20 + torn.metaLength + 300, end);
+    writeFileSync(segment, cut);
+    expect(await reopen()).toEqual([{ id: "whole" }]);
+    // Corrupt: one bit of the body flipped, length and magic intact.
+    const flipped = Buffer.from(pristine);
+    flipped[end - 1] = flipped[end - 1]! ^ 1;
+    writeFileSync(segment, flipped);
+    expect(await reopen()).toEqual([{ id: "whole" }]);
+    expect(whole.offset).toBe(0);
+  });
+
+  it("never hands out a segment number twice, so a recycled file's old records stay dead", async () => {
+    const dir = scratch();
+    const first = await Journal.open(dir);
+    // Two records, both done: the segment becomes a spare file still holding them.
+    const old = await Promise.all([
+      first.journal.append({ id: "old-1" }, Buffer.alloc(100, 0x61)),
+      first.journal.append({ id: "old-2" }, Buffer.alloc(100, 0x61)),
+    ]);
+    for (const ref of old) first.journal.markDone(ref);
+    await first.journal.close();
+    expect(readdirSync(dir).some((f) => f.startsWith("spare-"))).toBe(true);
+    // The next life reuses the spare; its first record overwrites only the first old one.
+    const second = await Journal.open(dir);
+    expect(second.recovered).toEqual([]);
+    const fresh = await second.journal.append({ id: "new-1" }, Buffer.alloc(100, 0x61));
+    await second.journal.close();
+    expect(fresh.segment).toBeGreaterThan(old[0]!.segment);
+    const third = await Journal.open(dir);
+    expect(third.recovered.map((r) => r.meta)).toEqual([{ id: "new-1" }]);
+    await third.journal.close();
+  });
+
+  it("gives a record larger than a segment a segment of its own, and reads it back after reopening", async () => {
+    const dir = scratch();
+    const { journal } = await Journal.open(dir, 4096);
+    const small = await journal.append({ id: "small" }, Buffer.alloc(100, 0x61));
+    const large = await journal.append({ id: "large" }, Buffer.alloc(20_000, 0x62));
+    const after = await journal.append({ id: "after" }, Buffer.alloc(100, 0x63));
+    expect(large.segment).toBeGreaterThan(small.segment);
+    expect(after.segment).toBeGreaterThanOrEqual(large.segment);
+    await journal.close();
+    const { journal: again, recovered } = await Journal.open(dir, 4096);
+    expect(recovered.map((r) => r.meta)).toEqual([{ id: "small" }, { id: "large" }, { id: "after" }]);
+    expect((await again.read(recovered[1]!.ref)).body).toEqual(Buffer.alloc(20_000, 0x62));
+    await again.close();
+  }, 10_000);
+
+  it("opens a journal whose finished segment still has its done marks (a crash before their removal)", async () => {
+    const dir = scratch();
+    const { journal } = await Journal.open(dir);
+    const ref = await journal.append({ id: "done" }, Buffer.from("x"));
+    journal.markDone(ref);
+    // Let the mark reach its file, then "crash": copy the folder as it is, before close() tidies up.
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 20));
+    const crashed = scratch();
+    cpSync(dir, crashed, { recursive: true });
+    await journal.close();
+    expect(readdirSync(crashed).some((f) => f.endsWith(".done"))).toBe(true);
+    const { journal: again, recovered } = await Journal.open(crashed);
+    expect(recovered).toEqual([]);
+    expect(readdirSync(crashed).filter((f) => f.endsWith(".done"))).toEqual([]);
     await again.close();
   });
 

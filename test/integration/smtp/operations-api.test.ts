@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GTUBE } from "../../../platform/smtp/content/scan.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
+import { EgressPolicy } from "../../../platform/smtp/delivery/egress.ts";
 import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
 import { type Harness, startHarness } from "../api/harness.ts";
 import { EventLog, freePort, HOSTNAME, swaks } from "./support/harness.ts";
@@ -46,6 +47,7 @@ describe("operations API of `serve` with an SMTP engine (SQLite)", () => {
       inbound: { host: "127.0.0.1", port: 0 },
       submission: false,
       retryBaseMs: 60_000,
+      egress: new EgressPolicy({ allow: ["127.0.0.0/8"] }),
     });
     events = new EventLog(engine);
   });
@@ -170,6 +172,41 @@ describe("operations API of `serve` with an SMTP engine (SQLite)", () => {
     );
     expect(stats.body).toMatchObject({ domain: "ops.example", clean: 1, spam: 2, quarantined: 2, total: 3 });
     expect(stats.body.spamRatio).toBeCloseTo(2 / 3, 3);
+  });
+
+  // After the statistics test: this one quarantines a message of its own.
+  it("answers 409 MP_CONFLICT to a release none of whose recipients accepts mail now, and keeps it held", async () => {
+    const put = (enabled: boolean) =>
+      h.call("PUT", "/v1/domains/ops.example/users/bob@ops.example", {
+        ...as(acme),
+        body: { address: "bob@ops.example", password: "Correct-Horse-8", enabled },
+      });
+    const bobIs = async (enabled: boolean) => {
+      // The engine follows the store's change feed; wait until it has seen the change.
+      while (engine!.snapshot().domains.get("ops.example")?.users.get("bob")?.enabled !== enabled)
+        await new Promise((r) => setTimeout(r, 20));
+    };
+    expect((await put(true)).status).toBeLessThan(300);
+    await bobIs(true);
+    await swaks(engine!.inboundPort, [
+      "--to",
+      "bob@ops.example",
+      "--from",
+      "s@outside.example",
+      "--header",
+      "Subject: held for bob",
+      "--body",
+      GTUBE,
+    ]);
+    const [held] = await events.next("quarantined", (m) => m.subject === "held for bob");
+    expect((await put(false)).status).toBeLessThan(300);
+    await bobIs(false);
+    const refused = await h.call("POST", `/v1/domains/ops.example/quarantine/${held.id}/release`, as(acme));
+    expect(refused.status).toBe(409);
+    expect(refused.headers["content-type"]).toContain("application/problem+json");
+    expect(refused.body).toMatchObject({ code: "MP_CONFLICT" });
+    expect(refused.body.detail).toContain("bob@ops.example");
+    expect((await h.call("GET", `/v1/domains/ops.example/quarantine/${held.id}`, as(acme))).status).toBe(200);
   });
 
   it("answers 404 for another tenant's domain and for a message of another domain", async () => {

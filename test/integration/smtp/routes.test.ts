@@ -100,7 +100,7 @@ describe("a routed domain whose routes are all down, then come back", () => {
     expect(run.replyTo(".")).toMatchObject({ code: 250 });
     const id = run.queueId()!;
     await t.events.next("deferred", (meta, target) => meta.id === id && target.attempts >= 2);
-    const view = t.engine.operations.getQueued(id)!;
+    const view = t.engine.queue.get(id)!;
     expect(view.state).toBe("deferred");
     expect(view.lastError).toContain(`127.0.0.1:${ports[1]}`);
     const back = await sink([], ports[1]);
@@ -120,7 +120,10 @@ describe("a routed domain whose route refuses recipients permanently, with a loc
       accounts: [
         {
           id: "acme",
-          domains: [{ name: "routed.example" }, { name: "example.com" }],
+          domains: [
+            { name: "routed.example", notificationFrom: "bounces@routed.example" },
+            { name: "example.com" },
+          ],
           users: [{ address: "alice@example.com" }],
           routes: [{ domain: "routed.example", host: "127.0.0.1", port: hard.port, tls: "none" }],
         },
@@ -132,7 +135,7 @@ describe("a routed domain whose route refuses recipients permanently, with a loc
     await hard.stop();
   });
 
-  it("bounces with an RFC 3464 DSN to the sender and does not retry", async () => {
+  it("bounces with an RFC 3464 DSN from the domain's notificationFrom to the sender and does not retry", async () => {
     const run = await swaks(t.engine.inboundPort, [
       "--to",
       "nobody@routed.example",
@@ -156,6 +159,8 @@ describe("a routed domain whose route refuses recipients permanently, with a loc
     expect(report).toContain(`Remote-MTA: dns; 127.0.0.1:${hard.port}`);
     expect(report).toContain("Subject: will bounce");
     expect(report).toMatch(/^Return-Path: <>/);
+    // From: is the domain's notificationFrom.
+    expect(report).toContain("From: Mail Delivery System <bounces@routed.example>");
     expect(t.events.all("deferred").filter(([meta]) => meta.id === id)).toEqual([]);
   });
 });

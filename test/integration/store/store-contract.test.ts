@@ -242,6 +242,27 @@ describe.each(backends)("store contract on $name", (backend) => {
       expect(await store.getObject("acme", "Domain", "example.com")).toBeUndefined();
     });
 
+    it("gives each object lifetime its own generation: kept by updates, new after a delete, in the snapshot", async () => {
+      const first = (await store.putObject(domain("acme", "example.com"), sys)).object;
+      expect(first.generation).toMatch(/^g[0-9a-f]{24}$/);
+      const updated = await store.putObject(
+        { ...domain("acme", "example.com"), spec: { name: "example.com", timezone: "UTC" } },
+        sys,
+      );
+      expect(updated.object.generation).toBe(first.generation);
+      expect((await store.getObject("acme", "Domain", "example.com"))?.generation).toBe(first.generation);
+      await store.deleteObject({ accountId: "acme", kind: "Domain", id: "example.com" }, sys);
+      // The same name again, by another account: a new lifetime, however the name is spelled.
+      const second = (await store.putObject(domain("globex", "example.com"), sys)).object;
+      expect(second.generation).toMatch(/^g[0-9a-f]{24}$/);
+      expect(second.generation).not.toBe(first.generation);
+      const snapshot = await store.snapshot();
+      expect(snapshot.objects.find((o) => o.id === "example.com")).toMatchObject({
+        accountId: "globex",
+        generation: second.generation,
+      });
+    });
+
     it("treats specs with the same content in another key order as unchanged", async () => {
       await store.putObject(
         { ...domain("acme", "example.com"), spec: { name: "example.com", a: 1, b: [1, 2] } },

@@ -1,7 +1,8 @@
 /** How every command reads an option: flag, else environment variable (empty counts as unset), else the caller's default. */
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../../cli/command.ts";
-import { optionReader, parseFlags, postgresUrl } from "../../../cli/options.ts";
+import { senderRateFrom, smtpOptionsFrom } from "../../../cli/commands/smtp.ts";
+import { optionReader, parseFlags, positiveInteger, postgresUrl } from "../../../cli/options.ts";
 
 describe("optionReader", () => {
   it("prefers the flag over the environment variable", () => {
@@ -35,5 +36,64 @@ describe("postgresUrl", () => {
     expect(postgresUrl("postgresql://u@h/db")).toBe("postgresql://u@h/db");
     expect(postgresUrl("")).toBeUndefined();
     expect(() => postgresUrl("mysql://u@h/db")).toThrow(/postgres:\/\//);
+  });
+});
+
+describe("positiveInteger and --sender-rate", () => {
+  it("reads caps as whole numbers ≥ 1 and refuses anything else naming the flag", () => {
+    expect(positiveInteger("max-recipients", "100")).toBe(100);
+    expect(positiveInteger("max-recipients", undefined)).toBeUndefined();
+    for (const bad of ["0", "-1", "1.5", "", "ten"]) {
+      expect(() => positiveInteger("max-recipients", bad)).toThrow(
+        /^--max-recipients must be a whole number ≥ 1/,
+      );
+    }
+  });
+
+  it("reads <messages>/<seconds> or off", () => {
+    expect(senderRateFrom("300/3600")).toEqual({ messages: 300, seconds: 3600 });
+    expect(senderRateFrom("off")).toBe(false);
+    expect(senderRateFrom(undefined)).toBeUndefined();
+    expect(() => senderRateFrom("0/60")).toThrow(/^--sender-rate must be/);
+    expect(() => senderRateFrom("300")).toThrow(/^--sender-rate must be/);
+  });
+});
+
+describe("smtpOptionsFrom: the caps reach the engine's options", () => {
+  it("maps each cap flag, else its MAILPLANE_SMTP_* variable, and leaves unset ones to the engine's defaults", () => {
+    const opt = optionReader(
+      { "max-connections": "500", "max-recipients": "50", "sender-rate": "off" },
+      { MAILPLANE_SMTP_MAX_CONNECTIONS_PER_IP: "20", MAILPLANE_SMTP_MAX_EXPANSION: "200" },
+    );
+    const options = smtpOptionsFrom(opt, { smtpListen: "127.0.0.1:0", submissionListen: "off" });
+    expect(options).toMatchObject({
+      maxConnections: 500,
+      maxConnectionsPerIp: 20,
+      maxRecipients: 50,
+      maxExpansion: 200,
+      senderRate: false,
+    });
+    const none = smtpOptionsFrom(optionReader({}, {}), {
+      smtpListen: "127.0.0.1:0",
+      submissionListen: "off",
+    });
+    for (const key of [
+      "maxConnections",
+      "maxConnectionsPerIp",
+      "maxRecipients",
+      "maxExpansion",
+      "senderRate",
+    ]) {
+      expect(none).not.toHaveProperty(key);
+    }
+  });
+
+  it("refuses a bad cap as a usage error naming the flag", () => {
+    expect(() =>
+      smtpOptionsFrom(optionReader({ "max-expansion": "0" }, {}), {
+        smtpListen: "127.0.0.1:0",
+        submissionListen: "off",
+      }),
+    ).toThrow(/--max-expansion must be a whole number ≥ 1/);
   });
 });

@@ -1,6 +1,7 @@
 /** RCPT TO on hand-built snapshots: relay control, aliases, lists, users, catch-all, routes, loops, grouping. */
 import { describe, expect, it } from "vitest";
 import { rcptTo } from "../../../platform/smtp/phases/rcpt-to.ts";
+import { buildPolicySnapshot } from "../../../platform/smtp/policy/snapshot.ts";
 import { newTransaction } from "../../../platform/smtp/session.ts";
 import { inbound, snapshot, submitter } from "./fixtures.ts";
 
@@ -138,5 +139,96 @@ describe("rcptTo for an authenticated submission client", () => {
 
   it("does not apply the sender block list to its own users", () => {
     expect(rcptTo(snapshot, submitter(), tx("eve@bad.example"), "bob@example.com").action).toBe("accept");
+  });
+});
+
+describe("rcptTo caps", () => {
+  const WIDE = 30;
+  const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+  /** top → a0…a29 → mid → b0…b29 → leaf → 30 users (disabled when `dead`): 27,000 paths, 150 forward entries. */
+  const nested = (dead: boolean) =>
+    buildPolicySnapshot({
+      revision: 1,
+      accounts: [
+        {
+          id: "acme",
+          domains: [{ name: "lists.example", verified: true }],
+          users: range(WIDE).map((i) => ({ address: `u${i}@lists.example`, enabled: !dead })),
+          aliases: [
+            {
+              address: "top@lists.example",
+              action: { type: "forward", to: range(WIDE).map((i) => `a${i}@lists.example`) },
+            },
+            ...range(WIDE).map((i) => ({
+              address: `a${i}@lists.example`,
+              action: { type: "forward" as const, to: ["mid@lists.example"] },
+            })),
+            {
+              address: "mid@lists.example",
+              action: { type: "forward", to: range(WIDE).map((i) => `b${i}@lists.example`) },
+            },
+            ...range(WIDE).map((i) => ({
+              address: `b${i}@lists.example`,
+              action: { type: "forward" as const, to: ["leaf@lists.example"] },
+            })),
+            {
+              address: "leaf@lists.example",
+              action: { type: "forward", to: range(WIDE).map((i) => `u${i}@lists.example`) },
+            },
+          ],
+        },
+      ],
+    });
+
+  it("follows each forward entry once however many paths reach it (memo), and refuses what yields nothing", () => {
+    const meter = { steps: 0 };
+    const r = rcptTo(nested(true), inbound(), tx(), "top@lists.example", {
+      maxRecipients: 100,
+      maxExpansion: 1_000,
+      meter,
+    });
+    expect(reply(r)).toMatch(/^550 5\.2\.1 /);
+    expect(meter.steps).toBe(5 * WIDE);
+  });
+
+  it("refuses with 550 5.5.3 naming the alias once the targets pass the cap, counting a reused list again", () => {
+    const meter = { steps: 0 };
+    const r = rcptTo(nested(false), inbound(), tx(), "top@lists.example", {
+      maxRecipients: 100,
+      maxExpansion: 50,
+      meter,
+    });
+    expect(reply(r)).toBe(
+      "550 5.5.3 <top@lists.example>: alias expands to more than 50 recipients per message (through <leaf@lists.example>)",
+    );
+    expect(meter.steps).toBeLessThan(WIDE * 3);
+    const whole = rcptTo(nested(false), inbound(), tx(), "leaf@lists.example", {
+      maxRecipients: 100,
+      maxExpansion: 30,
+    });
+    expect(whole.action).toBe("accept");
+  });
+
+  it("stops a walk past ten steps per allowed target even when nothing is produced", () => {
+    const meter = { steps: 0 };
+    const r = rcptTo(nested(true), inbound(), tx(), "top@lists.example", {
+      maxRecipients: 100,
+      maxExpansion: 10,
+      meter,
+    });
+    expect(reply(r)).toMatch(/^550 5\.5\.3 <top@lists\.example>: alias expands to more than 10 recipients/);
+    expect(meter.steps).toBe(101);
+  });
+
+  it("answers RCPT beyond maxRecipients with 452 4.5.3, a repeated recipient not counting twice", () => {
+    const t = tx();
+    const limits = { maxRecipients: 1, maxExpansion: 1_000 };
+    const first = rcptTo(snapshot, inbound(), t, "alice@example.com", limits);
+    if (first.action !== "accept") throw new Error(reply(first));
+    t.recipients.push(first.value);
+    expect(reply(rcptTo(snapshot, inbound(), t, "alice@example.com", limits))).toBe("accept");
+    expect(reply(rcptTo(snapshot, inbound(), t, "bob@example.com", limits))).toBe(
+      "452 4.5.3 Too many recipients (at most 1 per message)",
+    );
   });
 });

@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NO_DNS } from "../../../../platform/smtp/content/spf.ts";
-import { maildirOf } from "../../../../platform/smtp/delivery/maildir.ts";
+import { EgressPolicy } from "../../../../platform/smtp/delivery/egress.ts";
 import {
   type SmtpEngine,
   type SmtpEngineOptions,
@@ -127,6 +127,8 @@ export async function startTestEngine(
     submission: { host: "127.0.0.1", port: 0 },
     retryBaseMs: 200,
     retryMaxMs: 1000,
+    // The downstream servers of these tests listen on loopback, as `--allow-route-cidr 127.0.0.0/8` lets them.
+    egress: new EgressPolicy({ allow: ["127.0.0.0/8"] }),
     ...opts,
   });
   const events = new EventLog(engine);
@@ -135,7 +137,7 @@ export async function startTestEngine(
     events,
     policy,
     mailbox(address) {
-      const dir = join(maildirOf(engine.mailRoot, address), "new");
+      const dir = join(engine.maildirOf(address), "new");
       if (!existsSync(dir)) return [];
       return readdirSync(dir)
         .sort()

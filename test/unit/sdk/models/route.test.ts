@@ -64,3 +64,24 @@ describe("RoutePatch", () => {
     expect(issues(RoutePatch, { port: 26 })[0]).toMatch(/Unrecognized key/);
   });
 });
+
+describe("RouteSpec TLS verification options", () => {
+  const pin = "sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+  it("takes key pins and certificate fingerprints with tls: required, canonicalising fingerprints", () => {
+    const hex = "ab".repeat(32);
+    const spec = RouteSpec.parse({ domain: "example.com", host: "mx", tls: "required", tlsPins: [pin, hex] });
+    expect(spec.tlsPins).toEqual([pin, `${"AB:".repeat(31)}AB`]);
+  });
+
+  it("refuses pins without tls: required, and malformed pins or CAs, naming the field", () => {
+    expect(issues(RouteSpec, { domain: "example.com", host: "mx", tlsPins: [pin] })).toEqual([
+      'tlsPins: needs tls: "required"',
+    ]);
+    expect(
+      issues(RouteSpec, { domain: "example.com", host: "mx", tls: "required", tlsPins: ["md5/xyz"] })[0],
+    ).toMatch(/^tlsPins\[0\]: must be "sha256\//);
+    expect(
+      issues(RouteSpec, { domain: "example.com", host: "mx", tls: "required", tlsCa: "not a pem" }),
+    ).toEqual(["tlsCa: must be one or more PEM certificates (-----BEGIN CERTIFICATE-----)"]);
+  });
+});
