@@ -283,7 +283,7 @@ describe("an engine allowing 127.0.0.0/8 with a route to its own inbound listene
         accounts: [
           {
             id: "acme",
-            domains: [{ name: "loop.example" }],
+            domains: [{ name: "loop.example", verified: true }],
             routes: [{ domain: "loop.example", host: "127.0.0.1", port: t.engine.inboundPort, tls: "none" }],
           },
         ],
