@@ -165,6 +165,8 @@ const FORMATS = [
   {
     format: "yaml",
     file: "tenancy.yaml",
+    // The Tenancy component names its children `<component>-<id>` (Pulumi's convention for components).
+    childPrefix: "imported-",
     // The user's program around the manifest: the Tenancy component, adopt, passwords from stack config.
     program: `import * as pulumi from "@pulumi/pulumi";
 import * as mailplane from "mailplane";
@@ -176,10 +178,10 @@ if (config.getBoolean("retainOnDelete")) {
 new mailplane.Tenancy("imported", { file: "tenancy.yaml", adopt: true, passwords: config.getSecretObject("passwords") });
 `,
   },
-  { format: "typescript", file: "index.ts", program: undefined },
+  { format: "typescript", file: "index.ts", program: undefined, childPrefix: "" },
 ] as const;
 
-for (const { format, file, program } of FORMATS) {
+for (const { format, file, program, childPrefix } of FORMATS) {
   describe(`import round trip: ${format}`, () => {
     let platform: TestPlatform;
     let ws: PulumiWorkspace;
@@ -234,7 +236,7 @@ for (const { format, file, program } of FORMATS) {
       await ws.ok(["up", "--yes", "--skip-preview"]);
       const resources = await stateResources(ws);
       const ids = resources.map((r) => r.name).sort();
-      expect(ids).toEqual(declaredIds(before));
+      expect(ids).toEqual(declaredIds(before).map((id) => `${childPrefix}${id}`));
       expect(new Set(ids).size).toBe(ids.length);
       // Unchanged to the etag and timestamp, no object more or less, and not one write in the audit log.
       expect(await snapshot(platform.client)).toEqual(before);
@@ -276,7 +278,9 @@ for (const { format, file, program } of FORMATS) {
       const audit = await auditCount(platform.client);
       await ws.ok(["up", "--yes", "--skip-preview"]);
       const resources = await stateResources(ws);
-      expect(resources.map((r) => r.name).sort()).toEqual(declaredIds(before));
+      expect(resources.map((r) => r.name).sort()).toEqual(
+        declaredIds(before).map((id) => `${childPrefix}${id}`),
+      );
       expect(resources.filter((r) => !r.retain)).toEqual([]);
       expect(await auditCount(platform.client)).toBe(audit);
 
