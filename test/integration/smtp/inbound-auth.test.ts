@@ -1,10 +1,17 @@
-/** Inbound authentication end to end with a nodemailer client: SPF, DKIM, DMARC → Authentication-Results, DMARC policy, the From: allow list. */
-import { generateKeyPairSync } from "node:crypto";
+/** Inbound authentication end to end with a nodemailer client: SPF, DKIM, ARC, DMARC → Authentication-Results, DMARC policy (also as stored in SQLite and PostgreSQL), the From: allow list. */
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sealMessage } from "mailauth/lib/arc/index.js";
 import { dkimSign } from "mailauth/lib/dkim/sign.js";
 import { createTransport } from "nodemailer";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { GTUBE } from "../../../platform/smtp/content/scan.ts";
 import { tableResolver } from "../../../platform/smtp/content/spf.ts";
+import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
+import { openPostgresStore, openSqliteStore, type Store } from "../../../platform/store/index.ts";
+import { DomainSpec, FilterSettingsSpec, UserSpec } from "../../../sdk/src/models/index.ts";
 import { HOSTNAME, startTestEngine, type TestEngine } from "./support/harness.ts";
 
 const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
@@ -27,6 +34,7 @@ const DNS = tableResolver({
   "TXT s1._domainkey.trusted.example": [DKIM_TXT],
   "TXT _dmarc.trusted.example": [["v=DMARC1; p=none"]],
   "TXT elsewhere.example": [["v=spf1 ip4:127.0.0.0/8 -all"]],
+  "TXT s1._domainkey.forwarder.example": [DKIM_TXT],
 });
 
 function message(fields: {
@@ -217,6 +225,35 @@ describe("inbound authentication (SPF, DKIM, DMARC) on the MX listener", () => {
     expect(delivered("alice@example.com", "Display name trick")).toBeUndefined();
   });
 
+  it("verifies an ARC chain: arc=pass for an intact sealed message, arc=fail once the body changed", async () => {
+    const raw = message({
+      from: "ann@list.example",
+      to: "alice@example.com",
+      subject: "Sealed by a forwarder",
+    });
+    const seal = await sealMessage(Buffer.from(raw), {
+      signingDomain: "forwarder.example",
+      selector: "s1",
+      privateKey: PRIVATE_PEM,
+      cv: "none",
+      authResults: "forwarder.example; spf=pass smtp.mailfrom=ann@list.example",
+    });
+    expect(seal.toString()).toContain("ARC-Seal: i=1");
+    const intact = await send(port, "fwd@elsewhere.example", "alice@example.com", seal.toString() + raw);
+    expect(intact.code).toBe(250);
+    await t.events.settled(intact.text.split(" ").pop()!);
+    expect(authResults(delivered("alice@example.com", "Sealed by a forwarder")!)[0]).toMatch(
+      /arc=pass \(i=1/,
+    );
+
+    const tampered =
+      seal.toString() + raw.replace("Subject: Sealed by a forwarder", "Subject: Sealed then changed");
+    const changed = await send(port, "fwd@elsewhere.example", "alice@example.com", tampered);
+    expect(changed.code).toBe(250);
+    await t.events.settled(changed.text.split(" ").pop()!);
+    expect(authResults(delivered("alice@example.com", "Sealed then changed")!)[0]).toMatch(/arc=fail/);
+  });
+
   it("strips an incoming Authentication-Results claiming our authserv-id and keeps other servers' results", async () => {
     const raw = message({
       from: "ann@good.example",
@@ -236,5 +273,82 @@ describe("inbound authentication (SPF, DKIM, DMARC) on the MX listener", () => {
     expect(results.filter((r) => r.startsWith(`Authentication-Results: ${HOSTNAME};`))).toHaveLength(1);
     expect(results.join("\n")).not.toContain("bank.example");
     expect(results).toContain("Authentication-Results: relay.elsewhere.example; spf=pass");
+  });
+});
+
+/** Each store the control plane runs on, opened fresh. */
+const stores: { name: string; open(): Promise<{ store: Store; cleanup: () => void }> }[] = [
+  {
+    name: "SQLite",
+    async open() {
+      const dir = mkdtempSync(join(tmpdir(), "mp-store-"));
+      const store = await openSqliteStore({ path: join(dir, "mailplane.db") });
+      return { store, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+    },
+  },
+  {
+    name: "PostgreSQL",
+    async open() {
+      const store = await openPostgresStore({
+        url: inject("postgresUrl"),
+        schema: `auth_${randomBytes(6).toString("hex")}`,
+      });
+      return { store, cleanup: () => {} };
+    },
+  },
+];
+
+describe.each(stores)("dmarcPolicy stored in $name and enforced by the engine on it", (backend) => {
+  let store: Store;
+  let cleanup: () => void;
+  let engine: EngineOnStore;
+  let dataDir: string;
+  const sys = { actor: "system" };
+  const put = (kind: string, id: string, domain: string, spec: object) =>
+    store.putObject({ accountId: "acme", kind, id, domain, spec: spec as Record<string, unknown> }, sys);
+
+  beforeAll(async () => {
+    ({ store, cleanup } = await backend.open());
+    await store.putAccount({ id: "acme", spec: { name: "Acme" } }, sys);
+    for (const name of ["follows.example", "ignores.example"]) {
+      await put("Domain", name, name, DomainSpec.parse({ name }));
+      await put("User", `user@${name}`, name, UserSpec.parse({ address: `user@${name}` }));
+    }
+    const ignore = FilterSettingsSpec.parse({ scope: "ignores.example", dmarcPolicy: "ignore" });
+    await put("FilterSettings", "ignores.example/filter-settings", "ignores.example", ignore);
+    dataDir = mkdtempSync(join(tmpdir(), "mp-engine-auth-"));
+    engine = await startSmtpEngineOnStore({
+      store,
+      dataDir,
+      hostname: HOSTNAME,
+      resolver: DNS,
+      inbound: { host: "127.0.0.1", port: 0 },
+      submission: { host: "127.0.0.1", port: 0 },
+    });
+  });
+  afterAll(async () => {
+    await engine.close();
+    await store.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    cleanup();
+  });
+
+  it("refuses the forged p=reject From: for the default (follow) and accepts it where the stored setting is ignore", async () => {
+    const forged = (to: string) => message({ from: "ceo@reject.example", to, subject: `Forged to ${to}` });
+    const follows = await send(
+      engine.inboundPort,
+      "m@elsewhere.example",
+      "user@follows.example",
+      forged("user@follows.example"),
+    );
+    expect(follows.code).toBe(550);
+    expect(follows.text).toContain("DMARC policy of reject.example");
+    const ignores = await send(
+      engine.inboundPort,
+      "m@elsewhere.example",
+      "user@ignores.example",
+      forged("user@ignores.example"),
+    );
+    expect(ignores.code).toBe(250);
   });
 });
