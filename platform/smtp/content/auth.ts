@@ -35,6 +35,14 @@ export interface TransactionFacts {
 /** Keys shorter than this fail verification (RFC 8301 §3.2: at least 1024 bits). */
 const MIN_KEY_BITS = 1024;
 
+/** The clauses after SPF's and the DMARC verdict. */
+interface Evaluation {
+  clauses: string[];
+  dmarc: DmarcOutcome;
+}
+
+const TEMPERROR: DmarcOutcome = { result: "temperror", fromDomain: null, policy: "none" };
+
 /**
  * Verifies a message while it streams in: DKIM signatures are hashed chunk by chunk, so the body
  * is read once, whether it stays in memory or spills to disk. After the last chunk ARC and DMARC
@@ -50,11 +58,17 @@ export class InboundAuthenticator {
   readonly #resolver: DnsResolver;
   readonly #input = new PassThrough();
   readonly #dkim: ReturnType<typeof dkimVerify>;
+  readonly #maxElapsedMs: number;
 
-  /** @param opts.authservId this platform's authserv-id (its host name). */
-  constructor(opts: { authservId: string; resolver: DnsResolver }) {
+  /**
+   * @param opts.authservId this platform's authserv-id (its host name).
+   * @param opts.maxElapsedMs how long {@link end} waits for DNS-bound verification once the message
+   *   is in; then DKIM and DMARC are `temperror` and no policy applies. Default 10,000 (like SPF's cap).
+   */
+  constructor(opts: { authservId: string; resolver: DnsResolver; maxElapsedMs?: number }) {
     this.#authservId = opts.authservId;
     this.#resolver = opts.resolver;
+    this.#maxElapsedMs = opts.maxElapsedMs ?? 10_000;
     this.#dkim = dkimVerify(this.#input, { resolver: opts.resolver as never, minBitLength: MIN_KEY_BITS });
     // A rejected verification is read in end(); until then it must not count as unhandled.
     this.#dkim.catch(() => {});
@@ -69,12 +83,33 @@ export class InboundAuthenticator {
     this.#input.end();
   }
 
+  /**
+   * The verdict once the last chunk was written. A sender's slow name servers (DKIM keys, DMARC
+   * records) cannot hold the transaction longer than the cap.
+   */
   async end(facts: TransactionFacts): Promise<InboundAuth> {
     this.#input.end();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<Evaluation>((resolve) => {
+      timer = setTimeout(
+        () =>
+          resolve({
+            clauses: ["dkim=temperror (verification timed out)", "dmarc=temperror (verification timed out)"],
+            dmarc: TEMPERROR,
+          }),
+        this.#maxElapsedMs,
+      );
+    });
+    const outcome = await Promise.race([this.#evaluate(facts), timedOut]).finally(() => clearTimeout(timer));
+    const clauses = [...(facts.spf?.info ? [facts.spf.info] : []), ...outcome.clauses];
+    // RFC 8601 §2.2: `authserv-id; method=result …` or `authserv-id; none` when nothing was checked.
+    const body = clauses.length > 0 ? clauses.map((c) => c.replace(/\r?\n/g, " ")).join(";\r\n\t") : "none";
+    return { header: `Authentication-Results: ${this.#authservId};\r\n\t${body}`, dmarc: outcome.dmarc };
+  }
+
+  async #evaluate(facts: TransactionFacts): Promise<Evaluation> {
     const resolver = this.#resolver as never;
     const clauses: string[] = [];
-    if (facts.spf?.info) clauses.push(facts.spf.info);
-    let dmarc: DmarcOutcome = { result: "none", fromDomain: null, policy: "none" };
     try {
       const dkim = await this.#dkim;
       for (const row of dkim.results ?? []) if (row.info) clauses.push(row.info);
@@ -95,24 +130,24 @@ export class InboundAuthenticator {
         resolver,
       });
       const response = evaluated.response;
-      if (response) {
-        if (response.info) clauses.push(response.info);
-        dmarc = {
+      if (!response) {
+        // RFC 7489 §6.6.1: no single author domain — DMARC cannot pass (nor apply a policy).
+        clauses.push(`dmarc=none (${evaluated.reason ?? "no author domain"})`);
+        return { clauses, dmarc: { result: "none", fromDomain: null, policy: "none" } };
+      }
+      if (response.info) clauses.push(response.info);
+      return {
+        clauses,
+        dmarc: {
           result: (response.status.result ?? "none") as DmarcResult,
           fromDomain: response.status.header?.from?.toLowerCase() ?? null,
           policy: policyOf(response.policy),
-        };
-      } else {
-        // RFC 7489 §6.6.1: no single author domain — DMARC cannot pass (nor apply a policy).
-        clauses.push(`dmarc=none (${evaluated.reason ?? "no author domain"})`);
-      }
+        },
+      };
     } catch {
       clauses.push("dmarc=temperror");
-      dmarc = { result: "temperror", fromDomain: null, policy: "none" };
+      return { clauses, dmarc: TEMPERROR };
     }
-    // RFC 8601 §2.2: `authserv-id; method=result …` or `authserv-id; none` when nothing was checked.
-    const body = clauses.length > 0 ? clauses.map((c) => c.replace(/\r?\n/g, " ")).join(";\r\n\t") : "none";
-    return { header: `Authentication-Results: ${this.#authservId};\r\n\t${body}`, dmarc };
   }
 }
 

@@ -1,6 +1,6 @@
 /** Header parsing by library (RFC 2047 words, address lists), Authentication-Results stripping and the DMARC verdict. */
 import { describe, expect, it } from "vitest";
-import { authservIdOf } from "../../../platform/smtp/content/auth.ts";
+import { authservIdOf, InboundAuthenticator } from "../../../platform/smtp/content/auth.ts";
 import { applyEdits } from "../../../platform/smtp/content/headers.ts";
 import { MessageScanner } from "../../../platform/smtp/content/scan.ts";
 import { dataVerdict } from "../../../platform/smtp/phases/data.ts";
@@ -133,5 +133,34 @@ describe("dataVerdict with DMARC", () => {
     ] as const) {
       expect(await run(domain, dmarc)).toMatchObject({ action: "accept", value: { disposition: "deliver" } });
     }
+  });
+});
+
+describe("InboundAuthenticator", () => {
+  it("answers dkim=temperror and dmarc=temperror once the cap passes while the sender's DNS never answers", async () => {
+    const lookups: string[] = [];
+    const silent = (name: string) => {
+      lookups.push(name);
+      return new Promise<unknown[]>(() => {});
+    };
+    const auth = new InboundAuthenticator({
+      authservId: "mx.example.com",
+      resolver: silent,
+      maxElapsedMs: 50,
+    });
+    auth.write(
+      Buffer.from(
+        "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=slow.example; s=s1; h=from; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=AAAA\r\nFrom: a@slow.example\r\n\r\n",
+      ),
+    );
+    const result = await auth.end({
+      spf: { result: "none", info: "spf=none smtp.mailfrom=a@slow.example" },
+      ip: "192.0.2.1",
+    });
+    expect(lookups).toContain("s1._domainkey.slow.example");
+    expect(result.dmarc).toEqual({ result: "temperror", fromDomain: null, policy: "none" });
+    expect(result.header).toBe(
+      "Authentication-Results: mx.example.com;\r\n\tspf=none smtp.mailfrom=a@slow.example;\r\n\tdkim=temperror (verification timed out);\r\n\tdmarc=temperror (verification timed out)",
+    );
   });
 });
