@@ -311,14 +311,18 @@ export class MessageScanner {
   }
 }
 
-/** RFC 2047 words decoded; a malformed word is left as written rather than losing the subject. */
+/**
+ * RFC 2047 words decoded; a malformed word is left as written rather than losing the subject.
+ * Line breaks and NULs an encoded word may carry become spaces: the subject is one line wherever it
+ * is shown or written again (log, quarantine, notifications).
+ */
 function decodeSubject(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
+  let decoded = value;
   try {
-    return libmime.decodeWords(value);
-  } catch {
-    return value;
-  }
+    decoded = libmime.decodeWords(value);
+  } catch {}
+  return decoded.replace(/[\r\n\0]+/g, " ");
 }
 
 /** Offset of the empty line ending the header block, or -1. */

@@ -39,13 +39,15 @@ describe("header parsing", () => {
     ).toBeUndefined();
   });
 
-  it("decodes RFC 2047 encoded words and raw UTF-8 in the subject", async () => {
+  it("decodes RFC 2047 encoded words and raw UTF-8 in the subject, line breaks and NULs becoming spaces", async () => {
     const words = await scanOf(
       message("From: a@b.example\r\nSubject: =?utf-8?q?Gr=C3=BC=C3=9Fe?= =?iso-8859-1?b?4A==?=\r\n"),
     );
     expect(words.headers.subject).toBe("Grüßeà");
     const raw = await scanOf(message("From: a@b.example\r\nSubject: Grüße aus Köln\r\n"));
     expect(raw.headers.subject).toBe("Grüße aus Köln");
+    const breaks = await scanOf(message("From: a@b.example\r\nSubject: =?utf-8?q?one=0D=0ABcc:_x=00y?=\r\n"));
+    expect(breaks.headers.subject).toBe("one Bcc: x y");
   });
 
   it("lists the authserv-ids of the Authentication-Results fields present", async () => {
