@@ -45,7 +45,7 @@ SMTP engine (started when a listener is given; its spool, Maildirs and quarantin
   --allow-route-cidr <cidr,…>      let routes reach these special-purpose blocks (loopback, private,
                                    link-local …), e.g. 127.0.0.1/32; repeatable; checked when a route is
                                    written and before every connection [$MAILPLANE_ALLOW_ROUTE_CIDR, default none]
-${CAPS_HELP}  --no-dns                         no DNS: SPF is none, other domains need --smarthost [$MAILPLANE_SMTP_NO_DNS=1]
+${CAPS_HELP}  --no-dns                         no DNS: SPF none, no DKIM/DMARC; others need --smarthost [$MAILPLANE_SMTP_NO_DNS=1]
   --burst-hold <ms>                while clients hand messages in, delivery waits until the oldest
                                    message waited this long; 0: deliver during bursts too [$MAILPLANE_SMTP_BURST_HOLD, default 5000]
   --deleted-domain-data <purge|keep>  a deleted domain's log, quarantine, queued mail and Maildirs:

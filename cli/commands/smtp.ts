@@ -52,7 +52,7 @@ options:
   --allow-route-cidr <cidr,…>    let routes and MXs reach these special-purpose blocks (loopback, private,
                                  link-local …), e.g. 127.0.0.1/32; repeatable. The engine's and API's own
                                  listeners stay refused          [$MAILPLANE_ALLOW_ROUTE_CIDR, default none]
-${CAPS_HELP}  --no-dns                       answer every DNS question "no such name" (offline machines: SPF is none,
+${CAPS_HELP}  --no-dns                       answer every DNS question "no such name" (offline machines: SPF none, no DKIM/DMARC,
                                  mail for other domains needs --smarthost)   [$MAILPLANE_SMTP_NO_DNS=1]
   --greeting-delay <ms>          wait before the 220 greeting (on the tested smtp-server release;
                                  any other runs unpatched with its own 100)    [default 0]

@@ -27,6 +27,7 @@ export type LogClassification =
   | "blocked-attachment"
   | "oversized"
   | "spf-fail"
+  | "dmarc-fail"
   | "rejected"
   | "deferred";
 

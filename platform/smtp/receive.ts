@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
+import { type InboundAuth, InboundAuthenticator } from "./content/auth.ts";
 import { MessageScanner, type ScanResult } from "./content/scan.ts";
 import { type DnsResolver, SpfCache, type SpfVerdict } from "./content/spf.ts";
 import type { LogClassification, LogFields, MessageLog } from "./log.ts";
@@ -74,9 +75,21 @@ function spfApplies(conn: ConnectionContext, domain: DomainPolicy | null, filter
 function classificationOf(refusal: Refusal): LogClassification {
   if (refusal.action === "defer") return "deferred";
   if (refusal.enhanced === "5.7.23") return "spf-fail";
+  if (refusal.tag === "dmarc") return "dmarc-fail";
   if (refusal.enhanced === "5.3.4") return "oversized";
   if (refusal.tag === "blocked") return "blocked";
   return "rejected";
+}
+
+/**
+ * The From: address the sender allow list may match: only when DMARC passed for exactly that
+ * address's domain (an aligned SPF or DKIM identity vouches for it), otherwise anyone could write
+ * an allow-listed From:.
+ */
+function alignedAuthor(scan: ScanResult, auth: InboundAuth | null): string | undefined {
+  const from = scan.headers.from;
+  if (!from || auth?.dmarc.result !== "pass") return undefined;
+  return from.slice(from.lastIndexOf("@") + 1) === auth.dmarc.fromDomain ? from : undefined;
 }
 
 /** Builds the fields of a log entry for a transaction outcome (each account's view adds its recipients). */
@@ -108,7 +121,7 @@ export function logEntry(
 function readBody(
   fs: SpoolFs,
   stream: Readable,
-  scanner: MessageScanner,
+  scanner: { write(chunk: Buffer): void },
   inlineLimit: number,
   spillPath: string,
 ): Promise<{ chunks: Buffer[]; spilled: boolean; size: number }> {
@@ -198,18 +211,34 @@ export async function receiveMessage(
       })
     : Promise.resolve(null);
   const scanner = new MessageScanner();
+  // RFC 8601 §5 / RFC 7489: mail arriving from the outside (MX, unauthenticated) for a hosted domain.
+  const authenticator =
+    conn.listener === "inbound" && !conn.user && domain
+      ? new InboundAuthenticator({ authservId: deps.hostname, resolver: deps.resolver })
+      : null;
+  const sink = authenticator
+    ? {
+        write: (chunk: Buffer) => {
+          scanner.write(chunk);
+          authenticator.write(chunk);
+        },
+      }
+    : scanner;
   const spillPath = join(deps.queue.bodiesDir, id);
   let received: { chunks: Buffer[]; spilled: boolean; size: number };
   let scan: ScanResult;
   let spf: SpfVerdict | null;
+  let auth: InboundAuth | null = null;
   const recipients = tx.recipients.map((r) => r.address);
   const logDomain = domain?.name ?? conn.user?.domain ?? null;
   // Every account the transaction touches gets its own record, with only its own recipients.
   const views = transactionViews(snapshot, conn.user, tx.recipients);
   try {
-    received = await readBody(deps.queue.fs, stream, scanner, deps.inlineLimit, spillPath);
+    received = await readBody(deps.queue.fs, stream, sink, deps.inlineLimit, spillPath);
     [scan, spf] = await Promise.all([scanner.end(), spfPromise]);
+    if (authenticator) auth = await authenticator.end({ spf, ip: conn.remoteAddress });
   } catch {
+    authenticator?.abort();
     await deps.queue.fs.unlink(spillPath).catch(() => {});
     return defer(451, "4.3.0", "Temporary local problem while receiving the message, try again later");
   }
@@ -220,7 +249,7 @@ export async function receiveMessage(
     await cleanup();
     return defer(452, "4.3.1", "message exceeds the engine's size limit");
   }
-  if (filtered && domain && senderAllowed(domain, tx.mailFrom, scan.headers.from)) filtered = false;
+  if (filtered && domain && senderAllowed(domain, tx.mailFrom, alignedAuthor(scan, auth))) filtered = false;
   const verdict = dataVerdict({
     domain,
     filtered,
@@ -230,6 +259,7 @@ export async function receiveMessage(
     remoteAddress: conn.remoteAddress,
     scan,
     spf: filtered ? spf : null,
+    dmarc: filtered ? (auth?.dmarc ?? null) : null,
   });
   const base = {
     id,
@@ -253,6 +283,12 @@ export async function receiveMessage(
   }
   const d: Disposition = verdict.value;
   const now = new Date();
+  if (auth) d.edits.prepend.unshift(auth.header);
+  // RFC 8601 §5: results claiming our authserv-id did not come from us (any listener: a submitting
+  // user could forge them too).
+  if (scan.headers.authservIds.includes(deps.hostname.toLowerCase())) {
+    d.edits.stripAuthResults = deps.hostname.toLowerCase();
+  }
   d.edits.prepend.unshift(
     receivedField(
       conn,

@@ -1,5 +1,6 @@
 /** Header edits on stored messages: prepended trace/verdict fields and the unsure subject notation. */
 import type { HeaderEdits } from "../phases/data.ts";
+import { authservIdOf } from "./auth.ts";
 
 /**
  * Returns the message with `edits` applied: fields prepended in order (trace fields go on top,
@@ -21,8 +22,33 @@ export function editedParts(message: Buffer, edits: HeaderEdits): Buffer[] {
   const parts: Buffer[] = [];
   if (edits.prepend.length > 0)
     parts.push(Buffer.from(edits.prepend.map((f) => f.replace(/\r?\n/g, eol) + eol).join("")));
-  parts.push(edits.subjectPrefix ? prefixSubject(message, edits.subjectPrefix) : message);
+  const stripped = edits.stripAuthResults ? stripAuthResults(message, edits.stripAuthResults) : message;
+  parts.push(edits.subjectPrefix ? prefixSubject(stripped, edits.subjectPrefix) : stripped);
   return parts;
+}
+
+/**
+ * Removes the top-level Authentication-Results fields (with their folded lines) whose authserv-id
+ * is `authservId` (RFC 8601 §5); the message is returned as is when there are none.
+ *
+ * @example stripAuthResults(raw, "mx.example.com")
+ */
+export function stripAuthResults(message: Buffer, authservId: string): Buffer {
+  const end = headerBlockEnd(message);
+  const head = message.subarray(0, end).toString("latin1");
+  // Each field with its continuation lines (RFC 5322 §2.2.3), line endings kept.
+  const fields = head.match(/[^\r\n]*(?:\r?\n|$)(?:[ \t][^\r\n]*(?:\r?\n|$))*/g) ?? [];
+  const wanted = authservId.toLowerCase();
+  let removed = false;
+  const kept = fields.filter((field) => {
+    const match = /^authentication-results[ \t]*:/i.exec(field);
+    if (!match || authservIdOf(field.slice(match[0].length).replace(/\r?\n[ \t]/g, " ")) !== wanted)
+      return true;
+    removed = true;
+    return false;
+  });
+  if (!removed) return message;
+  return Buffer.concat([Buffer.from(kept.join(""), "latin1"), message.subarray(end)]);
 }
 
 /** Prefixes the Subject: field of the top-level header block, adding one when there is none. */

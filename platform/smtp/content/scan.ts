@@ -1,5 +1,8 @@
 /** Streaming message scan for DATA: headers, longest line, attachment names (mailsplit) and the GTUBE string. */
+import libmime from "libmime";
 import { Splitter } from "mailsplit";
+import addressparser from "nodemailer/lib/addressparser";
+import { authservIdOf } from "./auth.ts";
 
 /** The GTUBE test string (SpamAssassin's Generic Test for Unsolicited Bulk Email). */
 export const GTUBE = "XJS*C4JDBQADNI.NSN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
@@ -17,8 +20,12 @@ const MAX_DECODED_SCAN = 1024 * 1024;
 
 /** The message's top-level header fields the policy reads (names lower-cased, values unfolded). */
 export interface ScannedHeaders {
+  /** Subject: with RFC 2047 encoded words decoded. */
   subject: string | undefined;
-  /** The address in From:, lower-cased. */
+  /**
+   * The author's address, lower-cased: the one mailbox of the one From: field (RFC 5322 §3.6.2);
+   * undefined when there are several, since no single author can be allow-listed then.
+   */
   from: string | undefined;
   messageId: string | undefined;
   date: string | undefined;
@@ -29,6 +36,8 @@ export interface ScannedHeaders {
   /** Number of Received: fields: the hop count of RFC 5321 §6.3 loop detection. */
   received: number;
   deliveredTo: string[];
+  /** The authserv-ids of the Authentication-Results fields present (RFC 8601 §2.2), lower-cased. */
+  authservIds: string[];
 }
 
 /** What DATA learned about the message. */
@@ -45,43 +54,32 @@ export interface ScanResult {
   gtube: boolean;
 }
 
-/** Parses a header block (unfolding continuation lines, RFC 5322 §2.2.3) into name → values. */
+/**
+ * Parses a header block into name → values (names lower-cased, values unfolded per RFC 5322
+ * §2.2.3, not word-decoded: each field has its own rules). The bytes are read as UTF-8 (RFC 6532).
+ *
+ * @example parseHeaderBlock("Subject: hi\r\n").get("subject") // ["hi"]
+ */
 export function parseHeaderBlock(block: string): Map<string, string[]> {
   const fields = new Map<string, string[]>();
-  let name = "";
-  let value = "";
-  const flush = () => {
-    if (!name) return;
-    const list = fields.get(name) ?? [];
-    list.push(value.trim());
-    fields.set(name, list);
-  };
-  for (const line of block.split(/\r?\n/)) {
-    if (line === "") break;
-    if (/^[ \t]/.test(line)) {
-      value += ` ${line.trim()}`;
-      continue;
-    }
-    flush();
-    const colon = line.indexOf(":");
-    if (colon <= 0) {
-      name = "";
-      continue;
-    }
-    name = line.slice(0, colon).trim().toLowerCase();
-    value = line.slice(colon + 1);
+  for (const [name, values] of Object.entries(libmime.decodeHeaders(block))) {
+    if (name) fields.set(name, values);
   }
-  flush();
   return fields;
 }
 
-/** The mailbox of an address header value: `Bob <bob@example.net>` → `bob@example.net`. */
-export function headerAddress(value: string | undefined): string | undefined {
-  if (!value) return undefined;
-  const angle = /<([^<>\s]+@[^<>\s]+)>/.exec(value);
-  if (angle) return angle[1]!.toLowerCase();
-  const bare = /([^\s<>,;:"]+@[^\s<>,;:"]+)/.exec(value);
-  return bare ? bare[1]!.toLowerCase() : undefined;
+/**
+ * The author of a message: the single mailbox of its From: field(s), parsed as an address list
+ * (RFC 5322 §3.4, groups included), so quoted or encoded display names never count as addresses:
+ * `"x <boss@trusted>" <a@evil>` → `a@evil`. Undefined with no mailbox or more than one.
+ *
+ * @example headerAddress(['Bob <bob@example.net>']) // "bob@example.net"
+ */
+export function headerAddress(values: string[] | undefined): string | undefined {
+  const only = values?.length === 1 ? values[0] : undefined;
+  if (only === undefined) return undefined;
+  const mailboxes = addressparser(only, { flatten: true }).filter((a) => a.address);
+  return mailboxes.length === 1 ? mailboxes[0]!.address.toLowerCase() : undefined;
 }
 
 function decodeQuotedPrintable(text: string): Buffer {
@@ -159,7 +157,7 @@ export class MessageScanner {
       if (end >= 0 || this.#headerBytes > MAX_HEADER_BYTES) {
         this.#headersDone = true;
         const block = this.#pending.length === 1 ? chunk : Buffer.concat(this.#pending);
-        this.#headers = parseHeaderBlock(block.subarray(0, end >= 0 ? end : block.length).toString("latin1"));
+        this.#headers = parseHeaderBlock(block.subarray(0, end >= 0 ? end : block.length).toString("utf8"));
         this.#headerTail = EMPTY;
         if (this.#needsMime()) this.#startSplitter();
         for (const c of this.#pending) this.#splitter?.write(c);
@@ -173,7 +171,7 @@ export class MessageScanner {
   async end(): Promise<ScanResult> {
     if (!this.#headersDone) {
       this.#headersDone = true;
-      this.#headers = parseHeaderBlock(Buffer.concat(this.#pending).toString("latin1"));
+      this.#headers = parseHeaderBlock(Buffer.concat(this.#pending).toString("utf8"));
       if (this.#needsMime()) this.#startSplitter();
       for (const c of this.#pending) this.#splitter?.write(c);
       this.#pending = [];
@@ -188,8 +186,8 @@ export class MessageScanner {
     return {
       size: this.#size,
       headers: {
-        subject: first("subject"),
-        from: headerAddress(first("from")),
+        subject: decodeSubject(first("subject")),
+        from: headerAddress(h.get("from")),
         messageId: first("message-id"),
         date: first("date"),
         autoSubmitted: first("auto-submitted"),
@@ -197,6 +195,7 @@ export class MessageScanner {
         list: [...h.keys()].some((k) => k.startsWith("list-")),
         received: h.get("received")?.length ?? 0,
         deliveredTo: (h.get("delivered-to") ?? []).map((v) => v.toLowerCase()),
+        authservIds: (h.get("authentication-results") ?? []).map(authservIdOf),
       },
       overlongLine: this.#overlong,
       attachments: this.#attachments,
@@ -310,6 +309,20 @@ export class MessageScanner {
         : decodeQuotedPrintable(raw);
     if (decoded.subarray(0, MAX_DECODED_SCAN).indexOf(GTUBE_BYTES) >= 0) this.#gtube = true;
   }
+}
+
+/**
+ * RFC 2047 words decoded; a malformed word is left as written rather than losing the subject.
+ * Line breaks and NULs an encoded word may carry become spaces: the subject is one line wherever it
+ * is shown or written again (log, quarantine, notifications).
+ */
+function decodeSubject(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let decoded = value;
+  try {
+    decoded = libmime.decodeWords(value);
+  } catch {}
+  return decoded.replace(/[\r\n\0]+/g, " ");
 }
 
 /** Offset of the empty line ending the header block, or -1. */

@@ -11,6 +11,10 @@ export type SpfResult = "pass" | "fail" | "softfail" | "neutral" | "none" | "tem
 export interface SpfVerdict {
   result: SpfResult;
   header?: string;
+  /** The `spf=…` clause for Authentication-Results (RFC 8601 §2.7.2). */
+  info?: string;
+  /** The domain that was checked (MAIL FROM's, or HELO's for the null sender): DMARC aligns it with From:. */
+  domain?: string;
 }
 
 /** A resolver that knows no names: every SPF check is `none`. For machines without DNS. */
@@ -62,8 +66,13 @@ export async function checkSpf(input: {
       maxElapsedTime: input.maxElapsedMs ?? 10_000,
     });
     const result = (out.status?.result ?? "none") as SpfResult;
-    const header = (out as { header?: string }).header;
-    return header ? { result, header } : { result };
+    const { header, info, domain } = out as { header?: string; info?: string; domain?: string };
+    return {
+      result,
+      ...(header ? { header } : {}),
+      ...(info ? { info } : {}),
+      ...(domain ? { domain } : {}),
+    };
   } catch {
     return { result: "temperror" };
   }

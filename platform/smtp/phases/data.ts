@@ -1,4 +1,5 @@
 /** DATA phase: the verdict on a received message — size, allow lists, SPF, line length, attachments, spam score. */
+import type { DmarcOutcome } from "../content/auth.ts";
 import { type Classification, classify } from "../content/classify.ts";
 import { extensionOf, type ScanResult } from "../content/scan.ts";
 import type { SpfVerdict } from "../content/spf.ts";
@@ -17,12 +18,18 @@ export type MessageClass =
   | "blocked-attachment"
   | "oversized"
   | "spf-fail"
+  | "dmarc-fail"
   | "rejected";
 
 /** Header edits applied to every stored copy: fields to prepend and a subject prefix. */
 export interface HeaderEdits {
   prepend: string[];
   subjectPrefix: string | null;
+  /**
+   * Authentication-Results fields claiming this authserv-id are removed from the message
+   * (RFC 8601 §5: a forged result must not reach the recipient). Set only when one was seen.
+   */
+  stripAuthResults?: string;
 }
 
 /**
@@ -53,6 +60,8 @@ export interface DataInput {
   scan: ScanResult;
   /** Null when SPF was not checked (skipped, exempt, authenticated or allow-listed). */
   spf: SpfVerdict | null;
+  /** Null when the message was not authenticated (submission, internal, allow-listed). */
+  dmarc?: DmarcOutcome | null;
 }
 
 function quarantined(
@@ -77,7 +86,8 @@ function evidence(c: Classification): string {
 /**
  * Decides what happens to a received message. Order: hop count and Delivered-To loops (554 5.4.6) → the domain's size
  * limit (552 5.3.4 or quarantine) → allow-listed or authenticated: delivered as is → SPF fail
- * (550 5.7.23, RFC 7372) or temperror (451 4.7.24) → line length (550 5.6.0) → blocked attachment
+ * (550 5.7.23, RFC 7372) or temperror (451 4.7.24) → DMARC fail with the domain's policy honoured
+ * (`dmarcPolicy: follow`): p=reject → 550 5.7.1, p=quarantine → quarantine → line length (550 5.6.0) → blocked attachment
  * extension (quarantine) → spam score: at or above the quarantine threshold quarantined (or, with
  * the quarantine off, delivered tagged), at or above the tag threshold delivered with the unsure
  * notation. Every delivered copy carries `X-Recommended-Action: accept|reject` (SpamPanel).
@@ -124,6 +134,14 @@ export function dataVerdict(input: DataInput): PhaseResult<Disposition> | Refusa
   }
   if (input.spf?.result === "temperror") {
     return defer(451, "4.7.24", "SPF validation error (temporary DNS failure), try again later");
+  }
+  // RFC 7489 §6.7: the Domain Owner's policy for mail failing DMARC, unless the domain opted out.
+  const dmarc = input.dmarc;
+  if (dmarc?.result === "fail" && f.dmarcPolicy === "follow" && dmarc.policy !== "none") {
+    const reason = `DMARC policy of ${dmarc.fromDomain} (p=${dmarc.policy}): From: not authenticated`;
+    if (dmarc.policy === "reject") return reject(550, "5.7.1", `Message rejected: ${reason}`, "dmarc");
+    edits.prepend.push("X-Recommended-Action: reject");
+    return { action: "accept", value: quarantined(domain, "dmarc-fail", reason, 0, edits) };
   }
   if (!f.skipLineLengthCheck && scan.overlongLine > 0) {
     return reject(

@@ -12,7 +12,7 @@ export type PhaseResult<T = undefined> =
   | { action: "defer"; code: number; enhanced: string; message: string; tag?: RefusalTag };
 
 /** Why a refusal happened, for the message log and statistics (never shown to the client). */
-export type RefusalTag = "blocked" | "unknown-recipient" | "relay" | "policy";
+export type RefusalTag = "blocked" | "unknown-recipient" | "relay" | "policy" | "dmarc";
 
 /** A refusal (5xx or 4xx) of any phase. */
 export type Refusal = Extract<PhaseResult<unknown>, { action: "reject" | "defer" }>;

@@ -16,6 +16,7 @@ export interface FilterSettingsInput {
   blockedExtensions?: string[];
   sizeLimitMb?: number;
   oversizedAction?: "reject" | "quarantine";
+  dmarcPolicy?: "follow" | "ignore";
 }
 
 /** The part of `PasswordPolicySpec` the engine enforces at SMTP AUTH. */
@@ -118,6 +119,8 @@ export interface FilterPolicy {
   /** Bytes; 0 means no limit of the domain's own (the engine's hard limit still applies). */
   sizeLimitBytes: number;
   oversizedAction: "reject" | "quarantine";
+  /** `follow`: a DMARC failure gets the author domain's p= (reject/quarantine); `ignore`: recorded only. */
+  dmarcPolicy: "follow" | "ignore";
 }
 
 /** Effective login rules of a domain's users. */
@@ -224,6 +227,7 @@ export const DEFAULT_FILTER: Required<Omit<FilterSettingsInput, "scope">> = {
   blockedExtensions: ["bat", "btm", "cmd", "com", "cpl", "dll", "exe", "msi", "pif"],
   sizeLimitMb: 0,
   oversizedAction: "reject",
+  dmarcPolicy: "follow",
 };
 
 /** The built-in login rules: lockout after 5 failures in 10 minutes per IP, for 10 minutes; no expiry. */
@@ -249,6 +253,7 @@ function filterPolicy(input: Partial<FilterSettingsInput> | undefined): FilterPo
     blockedExtensions: new Set(f.blockedExtensions.map((e) => e.toLowerCase())),
     sizeLimitBytes: f.sizeLimitMb * 1024 * 1024,
     oversizedAction: f.oversizedAction,
+    dmarcPolicy: f.dmarcPolicy,
   };
 }
 

@@ -53,6 +53,12 @@ export interface FilterSettingsArgs extends CommonArgs {
   sizeLimitMb?: Arg<FilterSettingsSpecInput["sizeLimitMb"]>;
   /** What happens to a message above sizeLimitMb: `reject` (552) or `quarantine`. Default `reject`. */
   oversizedAction?: Arg<FilterSettingsSpecInput["oversizedAction"]>;
+  /**
+   * What a DMARC failure of inbound mail leads to: `follow` applies the From: domain's published
+   * policy (p=reject → 550 5.7.1, p=quarantine → quarantine); `ignore` only records it in
+   * Authentication-Results. Default `follow`.
+   */
+  dmarcPolicy?: Arg<FilterSettingsSpecInput["dmarcPolicy"]>;
 }
 
 // One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
@@ -61,7 +67,7 @@ const shim = createShim("FilterSettings");
 /**
  * The spam-filter settings of a domain (or, with `scope: "account"`, the account-wide default):
  * quarantine and tag thresholds, quarantine days and response, SPF handling, blocked attachment
- * extensions and the size limit. `tagThreshold` must stay below `quarantineThreshold`.
+ * extensions, the size limit and whether inbound DMARC policies are followed. `tagThreshold` must stay below `quarantineThreshold`.
  *
  * A singleton per scope: creating it takes over the settings that exist (reporting what differs)
  * and deleting it resets them to the defaults. Key: `scope`. The resource ID is
@@ -119,6 +125,12 @@ export class FilterSettings extends pulumi.dynamic.Resource {
   declare readonly sizeLimitMb: pulumi.Output<FilterSettingsObject["sizeLimitMb"]>;
   /** What happens to a message above sizeLimitMb: `reject` (552) or `quarantine`. Default `reject`. */
   declare readonly oversizedAction: pulumi.Output<FilterSettingsObject["oversizedAction"]>;
+  /**
+   * What a DMARC failure of inbound mail leads to: `follow` applies the From: domain's published
+   * policy (p=reject → 550 5.7.1, p=quarantine → quarantine); `ignore` only records it in
+   * Authentication-Results. Default `follow`.
+   */
+  declare readonly dmarcPolicy: pulumi.Output<FilterSettingsObject["dmarcPolicy"]>;
   /** Opaque version tag; send it back in `If-Match` to update or delete only the version you read. */
   declare readonly etag: pulumi.Output<FilterSettingsObject["etag"]>;
   /** When the object was created. */

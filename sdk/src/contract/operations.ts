@@ -33,6 +33,7 @@ export const LOG_CLASSIFICATIONS = [
   "blocked-attachment",
   "oversized",
   "spf-fail",
+  "dmarc-fail",
   "rejected",
   "deferred",
 ] as const;

@@ -102,6 +102,12 @@ export const FilterSettingsFields = z.strictObject({
     .describe(
       "What happens to a message above sizeLimitMb: `reject` (552) or `quarantine`. Default `reject`.",
     ),
+  dmarcPolicy: z
+    .enum(["follow", "ignore"])
+    .default("follow")
+    .describe(
+      "What a DMARC failure of inbound mail leads to: `follow` applies the From: domain's published policy (p=reject → 550 5.7.1, p=quarantine → quarantine); `ignore` only records it in Authentication-Results. Default `follow`.",
+    ),
 });
 
 /**

@@ -9,6 +9,9 @@ const DNS = tableResolver({
   "TXT spf-pass.example": [["v=spf1 ip4:127.0.0.0/8 -all"]],
   "TXT spf-fail.example": [["v=spf1 ip4:192.0.2.1 -all"]],
   "TXT spf-soft.example": [["v=spf1 ip4:192.0.2.1 ~all"]],
+  // The allow-listed From: domain: its SPF covers the client, so DMARC passes SPF-aligned.
+  "TXT partner.example": [["v=spf1 ip4:127.0.0.0/8 -all"]],
+  "TXT _dmarc.partner.example": [["v=DMARC1; p=none"]],
 });
 const timeoutDns = async (name: string, rrtype: string) => {
   if (name === "spf-timeout.example") throw Object.assign(new Error("timeout"), { code: "ETIMEOUT" });
@@ -233,12 +236,14 @@ describe("content filtering with the default settings (quarantine on, quarantine
     );
   });
 
-  it("skips all filtering when the From: header is allow-listed, whatever the envelope sender", async () => {
+  it("skips all filtering when the From: header is allow-listed and DMARC passes aligned for it", async () => {
+    // The envelope sender's domain is the From: domain's, and SPF passes: DMARC passes (RFC 7489
+    // §3.1.2). Without that alignment the From: allow list does not apply (inbound-auth tests).
     const steps = await pythonSmtp({
       port,
       messages: [
         {
-          from: "bounces@mailer.example",
+          from: "bounces@partner.example",
           to: ["alice@example.com"],
           data: rfc5322({
             from: "The Boss <boss@partner.example>",

@@ -24,6 +24,7 @@ describe("FilterSettingsSpec", () => {
       blockedExtensions: ["bat", "btm", "cmd", "com", "cpl", "dll", "exe", "msi", "pif"],
       sizeLimitMb: 0,
       oversizedAction: "reject",
+      dmarcPolicy: "follow",
     });
   });
 

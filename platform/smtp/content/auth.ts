@@ -1,0 +1,172 @@
+/** Authentication of inbound mail through mailauth: DKIM (RFC 6376), ARC (RFC 8617) and DMARC (RFC 7489) → Authentication-Results (RFC 8601). */
+import { PassThrough } from "node:stream";
+import { arc } from "mailauth/lib/arc/index.js";
+import { dkimVerify } from "mailauth/lib/dkim/verify.js";
+import { evaluateDmarc } from "mailauth/lib/dmarc/index.js";
+import type { DnsResolver, SpfVerdict } from "./spf.ts";
+
+/** RFC 7489 §11.2 results, plus `none` when the author domain publishes no record. */
+export type DmarcResult = "pass" | "fail" | "none" | "temperror" | "permerror";
+
+/** What DMARC decided for a message. */
+export interface DmarcOutcome {
+  result: DmarcResult;
+  /** The RFC5322.From domain the result is about (`header.from`); null when there is no single one. */
+  fromDomain: string | null;
+  /** The policy the domain asks receivers to apply to failing mail (sp/np/t=y already applied). */
+  policy: "none" | "quarantine" | "reject";
+}
+
+/** The authentication of one message: the Authentication-Results field and the DMARC verdict. */
+export interface InboundAuth {
+  /** `Authentication-Results: <authserv-id>; spf=…; dkim=…; arc=…; dmarc=…` (RFC 8601 §2.2). */
+  header: string;
+  dmarc: DmarcOutcome;
+}
+
+/** The input of {@link InboundAuthenticator.end}: facts of the SMTP transaction. */
+export interface TransactionFacts {
+  /** SPF as checked during DATA; null when it was not checked (skipped or exempt), so only DKIM can align. */
+  spf: SpfVerdict | null;
+  /** The client's IP address (ARC's `smtp.remote-ip`). */
+  ip: string;
+}
+
+/** Keys shorter than this fail verification (RFC 8301 §3.2: at least 1024 bits). */
+const MIN_KEY_BITS = 1024;
+
+/** The clauses after SPF's and the DMARC verdict. */
+interface Evaluation {
+  clauses: string[];
+  dmarc: DmarcOutcome;
+}
+
+const TEMPERROR: DmarcOutcome = { result: "temperror", fromDomain: null, policy: "none" };
+
+/**
+ * Verifies a message while it streams in: DKIM signatures are hashed chunk by chunk, so the body
+ * is read once, whether it stays in memory or spills to disk. After the last chunk ARC and DMARC
+ * are evaluated with the SPF verdict the transaction already has (one SPF evaluation per message).
+ *
+ * @example
+ * const auth = new InboundAuthenticator({ authservId: "mx.example.com", resolver });
+ * stream.on("data", (c) => auth.write(c));
+ * const { header, dmarc } = await auth.end({ spf, ip: "192.0.2.1" });
+ */
+export class InboundAuthenticator {
+  readonly #authservId: string;
+  readonly #resolver: DnsResolver;
+  readonly #input = new PassThrough();
+  readonly #dkim: ReturnType<typeof dkimVerify>;
+  readonly #maxElapsedMs: number;
+
+  /**
+   * @param opts.authservId this platform's authserv-id (its host name).
+   * @param opts.maxElapsedMs how long {@link end} waits for DNS-bound verification once the message
+   *   is in; then DKIM and DMARC are `temperror` and no policy applies. Default 10,000 (like SPF's cap).
+   */
+  constructor(opts: { authservId: string; resolver: DnsResolver; maxElapsedMs?: number }) {
+    this.#authservId = opts.authservId;
+    this.#resolver = opts.resolver;
+    this.#maxElapsedMs = opts.maxElapsedMs ?? 10_000;
+    this.#dkim = dkimVerify(this.#input, { resolver: opts.resolver as never, minBitLength: MIN_KEY_BITS });
+    // A rejected verification is read in end(); until then it must not count as unhandled.
+    this.#dkim.catch(() => {});
+  }
+
+  write(chunk: Buffer): void {
+    this.#input.write(chunk);
+  }
+
+  /** Ends the input without waiting for a verdict (DATA failed). */
+  abort(): void {
+    this.#input.end();
+  }
+
+  /**
+   * The verdict once the last chunk was written. A sender's slow name servers (DKIM keys, DMARC
+   * records) cannot hold the transaction longer than the cap.
+   */
+  async end(facts: TransactionFacts): Promise<InboundAuth> {
+    this.#input.end();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<Evaluation>((resolve) => {
+      timer = setTimeout(
+        () =>
+          resolve({
+            clauses: ["dkim=temperror (verification timed out)", "dmarc=temperror (verification timed out)"],
+            dmarc: TEMPERROR,
+          }),
+        this.#maxElapsedMs,
+      );
+    });
+    const outcome = await Promise.race([this.#evaluate(facts), timedOut]).finally(() => clearTimeout(timer));
+    const clauses = [...(facts.spf?.info ? [facts.spf.info] : []), ...outcome.clauses];
+    // RFC 8601 §2.2: `authserv-id; method=result …` or `authserv-id; none` when nothing was checked.
+    const body = clauses.length > 0 ? clauses.map((c) => c.replace(/\r?\n/g, " ")).join(";\r\n\t") : "none";
+    return { header: `Authentication-Results: ${this.#authservId};\r\n\t${body}`, dmarc: outcome.dmarc };
+  }
+
+  async #evaluate(facts: TransactionFacts): Promise<Evaluation> {
+    const resolver = this.#resolver as never;
+    const clauses: string[] = [];
+    try {
+      const dkim = await this.#dkim;
+      for (const row of dkim.results ?? []) if (row.info) clauses.push(row.info);
+      const chain = (dkim as { arc?: unknown }).arc;
+      const arcResult = chain
+        ? await arc(chain as never, { resolver, minBitLength: MIN_KEY_BITS, ip: facts.ip } as never)
+        : undefined;
+      if (arcResult?.info) clauses.push(arcResult.info);
+      const spfDomain = facts.spf?.result === "pass" ? facts.spf.domain : undefined;
+      const evaluated = await evaluateDmarc({
+        headerFrom: dkim.headerFrom,
+        fromFields: (dkim as { fromFields?: number }).fromFields ?? 0,
+        spfDomains: spfDomain ? [spfDomain] : [],
+        dkimDomains: (dkim.results ?? [])
+          .filter((r) => r.status.result === "pass")
+          .map((r) => ({ domain: r.signingDomain ?? "", aligned: r.status.aligned ?? false })),
+        ...(arcResult ? { arcResult } : {}),
+        resolver,
+      });
+      const response = evaluated.response;
+      if (!response) {
+        // RFC 7489 §6.6.1: no single author domain — DMARC cannot pass (nor apply a policy).
+        clauses.push(`dmarc=none (${evaluated.reason ?? "no author domain"})`);
+        return { clauses, dmarc: { result: "none", fromDomain: null, policy: "none" } };
+      }
+      if (response.info) clauses.push(response.info);
+      return {
+        clauses,
+        dmarc: {
+          result: (response.status.result ?? "none") as DmarcResult,
+          fromDomain: response.status.header?.from?.toLowerCase() ?? null,
+          policy: policyOf(response.policy),
+        },
+      };
+    } catch {
+      clauses.push("dmarc=temperror");
+      return { clauses, dmarc: TEMPERROR };
+    }
+  }
+}
+
+function policyOf(value: string | undefined): DmarcOutcome["policy"] {
+  return value === "reject" || value === "quarantine" ? value : "none";
+}
+
+/**
+ * The authserv-id of an Authentication-Results value (RFC 8601 §2.2: the token before the first
+ * `;`, after any CFWS), lower-cased; "" when there is none.
+ *
+ * @example authservIdOf(" mx.example.com (comment); spf=pass") // "mx.example.com"
+ */
+export function authservIdOf(value: string): string {
+  const head = value.split(";", 1)[0] ?? "";
+  return head
+    .replace(/\([^()]*\)/g, " ")
+    .trim()
+    .split(/\s+/, 1)[0]!
+    .replace(/^"|"$/g, "")
+    .toLowerCase();
+}

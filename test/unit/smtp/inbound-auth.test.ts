@@ -1,0 +1,168 @@
+/** Header parsing by library (RFC 2047 words, address lists), Authentication-Results stripping and the DMARC verdict. */
+import { describe, expect, it } from "vitest";
+import { authservIdOf, InboundAuthenticator } from "../../../platform/smtp/content/auth.ts";
+import { applyEdits } from "../../../platform/smtp/content/headers.ts";
+import { MessageScanner } from "../../../platform/smtp/content/scan.ts";
+import { dataVerdict } from "../../../platform/smtp/phases/data.ts";
+import { buildPolicySnapshot } from "../../../platform/smtp/policy/snapshot.ts";
+import { snapshot } from "./fixtures.ts";
+
+async function scanOf(text: string) {
+  const scanner = new MessageScanner();
+  scanner.write(Buffer.from(text));
+  return scanner.end();
+}
+
+const message = (head: string) =>
+  `${head}To: alice@example.com\r\nDate: Sat, 31 Jan 2026 12:00:00 +0000\r\nMessage-ID: <m@x>\r\n\r\nHello\r\n`;
+
+describe("header parsing", () => {
+  it("takes the author from the address, never from a display name that looks like one", async () => {
+    const quoted = await scanOf(message('From: "x <boss@trusted.example>" <a@evil.example>\r\n'));
+    expect(quoted.headers.from).toBe("a@evil.example");
+    const encoded = await scanOf(message("From: =?utf-8?q?boss=40trusted=2Eexample?= <a@evil.example>\r\n"));
+    expect(encoded.headers.from).toBe("a@evil.example");
+    const encodedAngle = await scanOf(
+      message(
+        `From: =?utf-8?b?${Buffer.from("<boss@trusted.example>").toString("base64")}?= <a@evil.example>\r\n`,
+      ),
+    );
+    expect(encodedAngle.headers.from).toBe("a@evil.example");
+  });
+
+  it("has no single author when From: holds two mailboxes or appears twice", async () => {
+    expect(
+      (await scanOf(message("From: a@evil.example, boss@trusted.example\r\n"))).headers.from,
+    ).toBeUndefined();
+    expect(
+      (await scanOf(message("From: boss@trusted.example\r\nFrom: a@evil.example\r\n"))).headers.from,
+    ).toBeUndefined();
+  });
+
+  it("decodes RFC 2047 encoded words and raw UTF-8 in the subject, line breaks and NULs becoming spaces", async () => {
+    const words = await scanOf(
+      message("From: a@b.example\r\nSubject: =?utf-8?q?Gr=C3=BC=C3=9Fe?= =?iso-8859-1?b?4A==?=\r\n"),
+    );
+    expect(words.headers.subject).toBe("Grüßeà");
+    const raw = await scanOf(message("From: a@b.example\r\nSubject: Grüße aus Köln\r\n"));
+    expect(raw.headers.subject).toBe("Grüße aus Köln");
+    const breaks = await scanOf(message("From: a@b.example\r\nSubject: =?utf-8?q?one=0D=0ABcc:_x=00y?=\r\n"));
+    expect(breaks.headers.subject).toBe("one Bcc: x y");
+  });
+
+  it("lists the authserv-ids of the Authentication-Results fields present", async () => {
+    const s = await scanOf(
+      message(
+        "From: a@b.example\r\nAuthentication-Results: MX.Example.COM (ours?);\r\n dkim=pass\r\nAuthentication-Results: other.example 1; spf=pass\r\n",
+      ),
+    );
+    expect(s.headers.authservIds).toEqual(["mx.example.com", "other.example"]);
+    expect(authservIdOf(' "mx.example.com"; none')).toBe("mx.example.com");
+  });
+});
+
+describe("stripping forged Authentication-Results (RFC 8601 §5)", () => {
+  const raw = Buffer.from(
+    "Authentication-Results: mx.example.com;\r\n\tdkim=pass header.d=bank.example\r\nSubject: hi\r\nAuthentication-Results: other.example; spf=pass\r\nauthentication-results: MX.EXAMPLE.COM; dmarc=pass\r\n\r\nAuthentication-Results: mx.example.com; body line\r\n",
+  );
+
+  it("removes every field with our authserv-id, folded lines included, and keeps the others and the body", () => {
+    const out = applyEdits(raw, {
+      prepend: ["Authentication-Results: mx.example.com; spf=none"],
+      subjectPrefix: null,
+      stripAuthResults: "mx.example.com",
+    }).toString();
+    expect(out).toBe(
+      "Authentication-Results: mx.example.com; spf=none\r\nSubject: hi\r\nAuthentication-Results: other.example; spf=pass\r\n\r\nAuthentication-Results: mx.example.com; body line\r\n",
+    );
+  });
+
+  it("leaves the message byte-identical without the edit", () => {
+    expect(applyEdits(raw, { prepend: [], subjectPrefix: null }).equals(raw)).toBe(true);
+  });
+});
+
+describe("dataVerdict with DMARC", () => {
+  const follow = snapshot.domains.get("example.com")!;
+  const ignore = buildPolicySnapshot({
+    revision: 1,
+    accounts: [
+      {
+        id: "a",
+        domains: [{ name: "example.com" }],
+        users: [{ address: "alice@example.com" }],
+        filterSettings: [{ scope: "example.com", dmarcPolicy: "ignore" }],
+      },
+    ],
+  }).domains.get("example.com")!;
+  const run = async (
+    domain: typeof follow,
+    dmarc: { result: "fail" | "pass"; policy: "reject" | "quarantine" | "none" },
+  ) =>
+    dataVerdict({
+      domain,
+      filtered: true,
+      authenticated: false,
+      sender: "x@other.example",
+      recipients: ["alice@example.com"],
+      remoteAddress: "192.0.2.10",
+      scan: await scanOf(message("From: ceo@bank.example\r\n")),
+      spf: { result: "none" },
+      dmarc: { ...dmarc, fromDomain: "bank.example" },
+    });
+
+  it("refuses a DMARC failure of a p=reject domain with 550 5.7.1", async () => {
+    expect(await run(follow, { result: "fail", policy: "reject" })).toMatchObject({
+      action: "reject",
+      code: 550,
+      enhanced: "5.7.1",
+      tag: "dmarc",
+    });
+  });
+
+  it("quarantines a DMARC failure of a p=quarantine domain", async () => {
+    expect(await run(follow, { result: "fail", policy: "quarantine" })).toMatchObject({
+      action: "accept",
+      value: { disposition: "quarantine", classification: "dmarc-fail" },
+    });
+  });
+
+  it("delivers DMARC failures with dmarcPolicy ignore, and p=none failures and passes always", async () => {
+    for (const [domain, dmarc] of [
+      [ignore, { result: "fail", policy: "reject" }],
+      [follow, { result: "fail", policy: "none" }],
+      [follow, { result: "pass", policy: "reject" }],
+    ] as const) {
+      expect(await run(domain, dmarc)).toMatchObject({ action: "accept", value: { disposition: "deliver" } });
+    }
+  });
+});
+
+describe("InboundAuthenticator", () => {
+  it("answers dkim=temperror and dmarc=temperror once the cap passes while the sender's DNS never answers", async () => {
+    const lookups: string[] = [];
+    const silent = (name: string) => {
+      lookups.push(name);
+      return new Promise<unknown[]>(() => {});
+    };
+    const auth = new InboundAuthenticator({
+      authservId: "mx.example.com",
+      resolver: silent,
+      maxElapsedMs: 50,
+    });
+    auth.write(
+      Buffer.from(
+        "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=slow.example; s=s1; h=from; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=AAAA\r\nFrom: a@slow.example\r\n\r\n",
+      ),
+    );
+    const result = await auth.end({
+      spf: { result: "none", info: "spf=none smtp.mailfrom=a@slow.example" },
+      ip: "192.0.2.1",
+    });
+    expect(lookups).toContain("s1._domainkey.slow.example");
+    expect(result.dmarc).toEqual({ result: "temperror", fromDomain: null, policy: "none" });
+    expect(result.header).toBe(
+      "Authentication-Results: mx.example.com;\r\n\tspf=none smtp.mailfrom=a@slow.example;\r\n\tdkim=temperror (verification timed out);\r\n\tdmarc=temperror (verification timed out)",
+    );
+  });
+});
