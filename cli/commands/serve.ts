@@ -5,6 +5,7 @@ import type { SmtpEngine } from "../../platform/smtp/engine.ts";
 import { startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
 import { type Command, type CommandIo, UsageError, untilSignal } from "../command.ts";
 import { DEFAULT_DATA_DIR, optionReader, parseFlags, postgresUrl } from "../options.ts";
+import { SCANNER_FLAGS, SCANNER_HELP, type Scanner, scannerFrom } from "./scanner.ts";
 import { CAPS_FLAGS, CAPS_HELP, egressFrom, listeners, smtpOptionsFrom } from "./smtp.ts";
 
 /** Defaults, each overridable by its environment variable and then by its flag. */
@@ -49,7 +50,7 @@ ${CAPS_HELP}  --no-dns                         no DNS: SPF is none, other domain
   --log-entries-in-memory <n>      message log entries kept in memory; older ones are read from its files
                                    [$MAILPLANE_LOG_ENTRIES_IN_MEMORY, default 100000]
   --log-file-bytes <n>             a message log file is rotated past this size [$MAILPLANE_LOG_FILE_BYTES, default 67108864]
-`;
+${SCANNER_HELP}`;
 
 function rateLimit(value: string | undefined) {
   if (value === undefined) return undefined;
@@ -74,6 +75,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     smarthost: { type: "string" },
     "allow-route-cidr": { type: "string", multiple: true },
     ...CAPS_FLAGS,
+    ...SCANNER_FLAGS,
     "burst-hold": { type: "string" },
     "deleted-domain-data": { type: "string" },
     "log-entries-in-memory": { type: "string" },
@@ -91,6 +93,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   // One policy for the API (routes written) and the engine (connections made), so they agree.
   const egress = egressFrom(values, io.env);
   let engine: SmtpEngine | undefined;
+  let scanner: Scanner | undefined;
   const cp = await startControlPlane({
     dataDir,
     listen: opt("listen", "MAILPLANE_LISTEN") ?? SERVE_DEFAULTS.listen,
@@ -106,10 +109,12 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   }
   if (smtp.inbound || smtp.submission) {
     try {
+      scanner = await scannerFrom(opt, dataDir, (m) => io.stderr(`mailplane serve: ${m}\n`));
       engine = await startSmtpEngineOnStore({
         store: cp.store,
         dataDir: join(dataDir, "smtp"),
         ...smtp,
+        ...(scanner.rspamd ? { rspamd: scanner.rspamd } : {}),
         onError: (e) => io.stderr(`mailplane serve: SMTP delivery queue: ${e.message}\n`),
         egress,
         policy: {
@@ -117,16 +122,19 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
         },
       });
     } catch (error) {
+      await scanner?.close();
       await cp.close();
       throw error;
     }
     io.stdout(`mailplane: SMTP engine listening: ${listeners(smtp, engine)}\n`);
+    io.stdout(`mailplane: spam scoring: ${scanner.description}\n`);
   }
   // Last, so whoever waits for this line has seen everything before it.
   io.stdout(`mailplane: control plane listening on ${cp.url} (store: ${cp.store.dialect})\n`);
   const signal = await untilSignal();
   io.stdout(`mailplane: ${signal}, shutting down\n`);
   await engine?.close();
+  await scanner?.close();
   await cp.close();
   return 0;
 }

@@ -15,6 +15,7 @@ import {
   postgresUrl,
   wholeMilliseconds,
 } from "../options.ts";
+import { SCANNER_FLAGS, SCANNER_HELP, type Scanner, scannerFrom } from "./scanner.ts";
 
 /** Defaults, each overridable by its environment variable and then by its flag. */
 export const SMTP_DEFAULTS = {
@@ -65,7 +66,7 @@ ${CAPS_HELP}  --no-dns                       answer every DNS question "no such 
   --log-file-bytes <n>           a message log file is rotated past this size [$MAILPLANE_LOG_FILE_BYTES, default 67108864]
   --api-listen <host:port>       also serve the /v1 HTTP API on the same store, its operations
                                  answered by this engine; port 0 picks one  [$MAILPLANE_SMTP_API_LISTEN, default off]
-  -h, --help                     this help
+${SCANNER_HELP}  -h, --help                     this help
 `;
 
 /** The flags of the SMTP caps, for parseFlags. */
@@ -182,6 +183,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     smarthost: { type: "string" },
     "allow-route-cidr": { type: "string", multiple: true },
     ...CAPS_FLAGS,
+    ...SCANNER_FLAGS,
     "greeting-delay": { type: "string" },
     "burst-hold": { type: "string" },
     "deleted-domain-data": { type: "string" },
@@ -200,11 +202,14 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   if (!smtp.inbound && !smtp.submission) throw new UsageError("both listeners are off: nothing to run");
   const store = await openStore({ dataDir, databaseUrl });
   let engine: Awaited<ReturnType<typeof startSmtpEngineOnStore>>;
+  let scanner: Scanner | undefined;
   try {
+    scanner = await scannerFrom(opt, dataDir, (m) => io.stderr(`mailplane smtp: ${m}\n`));
     engine = await startSmtpEngineOnStore({
       store,
       dataDir: join(dataDir, "smtp"),
       ...smtp,
+      ...(scanner.rspamd ? { rspamd: scanner.rspamd } : {}),
       egress,
       greetingDelayMs: delay,
       onError: (e) => io.stderr(`mailplane smtp: delivery queue: ${e.message}\n`),
@@ -213,6 +218,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
       },
     });
   } catch (error) {
+    await scanner?.close();
     await store.close();
     throw error;
   }
@@ -233,6 +239,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
       });
     } catch (error) {
       await engine.close();
+      await scanner.close();
       await store.close();
       throw new UsageError(`--api-listen: ${(error as Error).message}`);
     }
@@ -240,6 +247,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
       io.stdout(`mailplane: platform-admin token written to ${api.adminTokenPath} (mode 0600)\n`);
     }
   }
+  io.stdout(`mailplane: spam scoring: ${scanner.description}\n`);
   // Last, so whoever waits for this line has seen everything before it.
   io.stdout(
     `mailplane: SMTP engine listening: ${listeners(smtp, engine)}${api ? `, API ${api.url}` : ""} (store: ${store.dialect}, revision ${engine.policy.revision()})\n`,
@@ -248,6 +256,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   io.stdout(`mailplane: ${signal}, shutting down\n`);
   await api?.close();
   await engine.close();
+  await scanner.close();
   await store.close();
   return 0;
 }
