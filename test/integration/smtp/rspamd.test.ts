@@ -55,7 +55,8 @@ describe("scoring by rspamd started and supervised by the platform", () => {
           { id: "acme", domains: [{ name: "example.com" }], users: [{ address: "alice@example.com" }] },
         ],
       },
-      { rspamd: scorer },
+      // Bodies past 8 KiB go to their own file: rspamd must be given those bytes too.
+      { rspamd: scorer, inlineLimit: 8192 },
     );
     port = t.engine.inboundPort;
   }, 180_000);
@@ -125,6 +126,29 @@ describe("scoring by rspamd started and supervised by the platform", () => {
     expect(evidence![3]).toContain("MISSING_MID=2.5");
     expect(evidence![3]).toContain("MISSING_DATE=1");
     expect(evidence![3]).toContain("SUBJ_ALL_CAPS=");
+  });
+
+  it("scores a message spilled to its own file (past the inline limit) by its bytes", async () => {
+    const padding = "Watches at half price, every model, shipped today.\r\n".repeat(400);
+    const steps = await pythonSmtp({
+      port,
+      messages: [
+        {
+          from: "sender@outside.example",
+          to: ["alice@example.com"],
+          data: `From: sender@outside.example\r\nTo: alice@example.com\r\nSubject: HUGE WATCH CLEARANCE\r\n\r\n${padding}`,
+        },
+      ],
+    });
+    const data = steps.find((s) => s.cmd === "DATA")!;
+    expect(stepLine(data)).toMatch(/^250 2\.0\.0 Ok: queued as /);
+    await t.events.settled(data.text.split(" ").at(-1)!);
+    const mail = t.mailbox("alice@example.com").find((m) => m.includes("HUGE WATCH CLEARANCE"))!;
+    expect(mail.length).toBeGreaterThan(8192 * 2);
+    const evidence = /X-Mailplane-Evidence: [^\r\n]*/.exec(mail)![0];
+    expect(evidence).toMatch(/rspamd \(\d+\.\d\d, greylist\)/);
+    expect(evidence).toContain("SUBJ_ALL_CAPS=");
+    expect(evidence).toContain("MISSING_MID=2.5");
   });
 
   it("delivers an ordinary message that rspamd scores below the tag threshold", async () => {
