@@ -1,6 +1,6 @@
 /**
  * The control plane's fastify app, built but not listening (server.ts listens), so tests can inject().
- * Registration order (STYLE.md §12): own plugins (validation, problem handling) → decorators →
+ * Registration order: own plugins (validation, problem handling) → decorators →
  * hooks (auth, rate limit) → one route plugin per resource, all from the contract's route table.
  */
 import { randomBytes } from "node:crypto";
@@ -8,11 +8,13 @@ import { join } from "node:path";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { endpoints } from "../../sdk/src/index.ts";
 import { packageRoot, packageVersion } from "../package-root.ts";
+import type { DnsResolver } from "../smtp/content/spf.ts";
 import { EgressPolicy } from "../smtp/delivery/egress.ts";
 import type { SmtpOperations } from "../smtp/operations.ts";
 import type { Store } from "../store/store.ts";
 import { installAuth } from "./auth.ts";
 import { type DkimKey, ensureDkimKey } from "./dns.ts";
+import { systemResolver, verificationToken } from "./domain-ownership.ts";
 import { REGISTERED } from "./lib/http.ts";
 import type { ApiServices } from "./lib/services.ts";
 import { type Argon2Params, DEFAULT_ARGON2 } from "./passwords.ts";
@@ -51,6 +53,8 @@ export interface AppOptions {
   dkim?: DkimKey;
   /** Seals the DKIM private key in the store (see `loadMasterKey`); default a random key for this process. */
   masterKey?: Buffer;
+  /** DNS for domain ownership checks; default the system resolver (3 s timeout, 2 tries). Tests pass a table. */
+  resolver?: DnsResolver;
   /** argon2id cost; default {@link DEFAULT_ARGON2}. */
   argon2?: Argon2Params;
   /** How long Idempotency-Key answers are replayed, in ms; default 24 h. */
@@ -125,12 +129,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
 
   // Decorators.
+  const masterKey = options.masterKey ?? randomBytes(32);
+  const system = options.resolver ? undefined : systemResolver();
+  if (system) app.addHook("onClose", async () => system.cancel());
   const services: ApiServices = {
     store: options.store,
     now,
     mxHost: options.mxHost ?? "mx.mailplane.test",
     // Without a data directory (tests on an in-memory store) the sealed key only lives as long as the store.
-    dkim: options.dkim ?? (await ensureDkimKey(options.store, options.masterKey ?? randomBytes(32))),
+    dkim: options.dkim ?? (await ensureDkimKey(options.store, masterKey)),
+    resolver: options.resolver ?? system!,
+    verificationToken,
     argon2: options.argon2 ?? DEFAULT_ARGON2,
     idempotencyTtlMs: options.idempotencyTtlMs ?? 24 * 3600 * 1000,
     version,
@@ -180,8 +189,9 @@ function registerMethodNotAllowed(app: FastifyInstance): void {
     byPath.set(e.path, methods);
   }
   for (const [path, methods] of byPath) {
-    // RFC 9110 §15.5.6: a known path answers 405 with Allow for any method it lacks, OPTIONS and TRACE too.
-    const others = (["GET", "PUT", "PATCH", "POST", "DELETE", "OPTIONS", "TRACE"] as const).filter(
+    // RFC 9110 §15.5.6: a known path answers 405 with Allow for any method it lacks, OPTIONS and TRACE
+    // too, and QUERY (a safe method with a body, draft-ietf-httpbis-safe-method-w-body) which Node parses.
+    const others = (["GET", "PUT", "PATCH", "POST", "DELETE", "OPTIONS", "TRACE", "QUERY"] as const).filter(
       (m) => !methods.has(m),
     );
     if (others.length === 0) continue;

@@ -98,11 +98,20 @@ export async function ensureDkimKey(
   };
 }
 
-/** The records a domain's owner publishes: MX, SPF, DKIM and DMARC for the domain and each alias. */
+/**
+ * The records a domain's owner publishes: MX, SPF, DKIM and DMARC for the domain and each alias, and
+ * given the account's tokens, the ownership verification record of each.
+ */
 export function domainDnsRecords(
   spec: Pick<DomainSpec, "name" | "aliases">,
   mxHost: string,
   dkim: DkimKey,
+  verificationToken?: (name: string) => string,
 ): DnsRecord[] {
-  return dnsRecordsFor(spec, { mxHost, dkimSelector: dkim.selector, dkimPublicKey: dkim.publicKey });
+  return dnsRecordsFor(spec, {
+    mxHost,
+    dkimSelector: dkim.selector,
+    dkimPublicKey: dkim.publicKey,
+    ...(verificationToken ? { verificationToken } : {}),
+  });
 }
