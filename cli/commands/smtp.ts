@@ -261,11 +261,13 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     }
   }
   io.stdout(`mailplane: spam scoring: ${scanner.description}\n`);
+  // Handlers first: whoever waits for the line below may send SIGTERM at once.
+  const stopped = untilSignal();
   // Last, so whoever waits for this line has seen everything before it.
   io.stdout(
     `mailplane: SMTP engine listening: ${listeners(smtp, engine)}${api ? `, API ${api.url}` : ""} (store: ${store.dialect}, revision ${engine.policy.revision()})\n`,
   );
-  const signal = await untilSignal();
+  const signal = await stopped;
   io.stdout(`mailplane: ${signal}, shutting down\n`);
   await api?.close();
   await engine.close();

@@ -58,7 +58,7 @@ describe("mailplane serve: the spam scorer", () => {
   it("says the built-in rules score with --rspamd off", async () => {
     const run = await serveOnce(["--rspamd", "off"], { MAILPLANE_RSPAMD: undefined });
     expect(run.output).toContain("mailplane: spam scoring: built-in rules (--rspamd off)\n");
-    expect(run.code).toBe(0);
+    expect(run.code, run.output).toBe(0);
   });
 
   it("uses an existing rspamd given by MAILPLANE_RSPAMD_URL and says so", async () => {
@@ -69,7 +69,7 @@ describe("mailplane serve: the spam scorer", () => {
     expect(run.output).toContain(
       "mailplane: spam scoring: rspamd at http://127.0.0.1:11333 (built-in rules while it does not answer)\n",
     );
-    expect(run.code).toBe(0);
+    expect(run.code, run.output).toBe(0);
   });
 
   it("refuses an --rspamd value other than auto or off, naming the flag", async () => {
@@ -92,7 +92,7 @@ describe("mailplane serve: the spam scorer", () => {
       );
     expect(m, run.output).not.toBeNull();
     expect(m![2]).toMatch(/mp-scanner-cli-.*\/rspamd$/);
-    expect(run.code).toBe(0);
+    expect(run.code, run.output).toBe(0);
     expect(await rspamdPing(m![1]!)).toBe(false);
   }, 180_000);
 });
