@@ -1,6 +1,6 @@
 /** Runs rspamd and Redis for the engine: a generated offline config in the data directory, restarts on exit, readiness by /ping. */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 
@@ -162,6 +162,42 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+/** The file naming the process groups a supervisor started in `<dir>/run`, for the next start to clean up. */
+const GROUPS_FILE = "mailplane-supervised.json";
+
+/**
+ * Kills what a previous supervisor of `runDir` left running: when the engine itself died (SIGKILL,
+ * a crash) its rspamd and Redis stayed up, holding memory and ports. Only a group whose leader is
+ * still an rspamd or redis-server process is killed (a reused PID is left alone).
+ */
+async function killLeftovers(runDir: string): Promise<void> {
+  let groups: unknown[];
+  try {
+    groups = Object.values(JSON.parse(readFileSync(join(runDir, GROUPS_FILE), "utf8")));
+  } catch {
+    return;
+  }
+  const ours = (pid: number) => {
+    try {
+      return /rspamd|redis-server/.test(readFileSync(`/proc/${pid}/cmdline`, "utf8"));
+    } catch {
+      return false;
+    }
+  };
+  const stale = groups.filter(
+    (pid): pid is number => Number.isInteger(pid) && (pid as number) > 1 && ours(pid as number),
+  );
+  for (const pid of stale) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  // A killed process keeps its port until it is gone; wait for the leaders (a zombie has no cmdline).
+  for (let i = 0; i < 100 && stale.some(ours); i++) await new Promise((r) => setTimeout(r, 50));
+}
+
 /** One `/ping` of an rspamd worker: true when it answered `pong`. */
 export async function rspamdPing(url: string, timeoutMs = 1000): Promise<boolean> {
   try {
@@ -197,6 +233,7 @@ export async function startRspamd(opts: RspamdSupervisorOptions): Promise<Superv
   const runDir = join(dir, "run");
   const redisDir = join(dir, "redis");
   for (const d of [dbDir, runDir, redisDir]) mkdirSync(d, { recursive: true });
+  await killLeftovers(runDir);
   const user = rspamdUser();
   if (user) {
     // rspamd's workers run as _rspamd: they write the Bayes-free caches (compiled regexps) in db/
@@ -246,6 +283,15 @@ export async function startRspamd(opts: RspamdSupervisorOptions): Promise<Superv
       stderr = (stderr + c.toString()).slice(-2000);
     });
     children[name] = child;
+    try {
+      writeFileSync(
+        join(runDir, GROUPS_FILE),
+        JSON.stringify({ rspamd: children.rspamd?.pid, redis: children.redis?.pid }),
+      );
+    } catch (err) {
+      // Only the clean-up after a crash of ours depends on it; scanning goes on.
+      warn(`could not record the rspamd/redis process IDs: ${(err as Error).message}`);
+    }
     exited.push(
       new Promise((resolve) => {
         child.once("exit", (code, signal) => {

@@ -1,5 +1,6 @@
 /** Scoring by a real rspamd + Redis that the platform starts and supervises: quarantine by the mapped score, evidence, fail-open, restart. */
-import { chmodSync, existsSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -67,7 +68,6 @@ describe("scoring by rspamd started and supervised by the platform", () => {
   });
 
   it("generates a config that turns off every module that looks things up on the network", async () => {
-    const { readFileSync } = await import("node:fs");
     const options = readFileSync(join(dir, "rspamd", "override.d", "options.inc"), "utf8");
     expect(options).toContain('nameserver = ["127.0.0.1:1"]');
     for (const module of RSPAMD_DISABLED_MODULES) {
@@ -245,5 +245,48 @@ describe("scoring by rspamd started and supervised by the platform", () => {
     );
     expect(scorerWarnings.at(-1)).toContain("answers again");
     expect(existsSync(hold)).toBe(false);
+  }, 180_000);
+});
+
+describe("rspamd left running by an engine that died", () => {
+  /** Running (a killed process not yet reaped by init, state Z, has stopped running). */
+  const alive = (pid: number) => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+    } catch {
+      return false;
+    }
+  };
+
+  it("is killed by the next start on the same directory", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mp-rspamd-stale-"));
+    // The first supervisor runs in its own process, killed with SIGKILL: no clean-up runs.
+    const child = spawn(process.execPath, [join(import.meta.dirname, "support", "rspamd-child.ts"), dir], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    const pids = await new Promise<{ rspamd: number; redis: number }>((resolve, reject) => {
+      child.stdout.on("data", (c) => {
+        out += c;
+        if (out.includes("\n")) resolve(JSON.parse(out));
+      });
+      child.once("exit", (code) => reject(new Error(`supervisor child exited ${code}`)));
+    });
+    const gone = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
+    await gone;
+    // Orphaned, still running: what the next start must clean up.
+    expect(alive(pids.rspamd)).toBe(true);
+    expect(alive(pids.redis)).toBe(true);
+
+    const second = await startRspamd({ dir, persist: false });
+    try {
+      expect(alive(pids.rspamd)).toBe(false);
+      expect(alive(pids.redis)).toBe(false);
+      expect(await rspamdPing(second.url)).toBe(true);
+    } finally {
+      await second.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 180_000);
 });
