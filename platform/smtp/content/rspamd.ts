@@ -56,6 +56,8 @@ interface RspamdCheckReply {
 export interface RspamdScorerOptions {
   /** Base URL of an rspamd normal worker, e.g. `http://127.0.0.1:11333`. */
   url: string;
+  /** Base URL of its controller worker (learning); default none: {@link RspamdScorer.learn} refuses. */
+  controllerUrl?: string;
   /** Give up on one check after this long and fall back; default 15,000 ms. */
   timeoutMs?: number;
   /** Told when rspamd stops answering (once per outage) and when it answers again; default standard error. */
@@ -74,6 +76,7 @@ export interface RspamdScorerOptions {
  */
 export class RspamdScorer {
   readonly url: string;
+  readonly controllerUrl: string | undefined;
   readonly #timeoutMs: number;
   readonly #warn: (message: string) => void;
   #down = false;
@@ -82,8 +85,29 @@ export class RspamdScorer {
 
   constructor(opts: RspamdScorerOptions) {
     this.url = opts.url.replace(/\/+$/, "");
+    this.controllerUrl = opts.controllerUrl?.replace(/\/+$/, "");
     this.#timeoutMs = opts.timeoutMs ?? 15_000;
     this.#warn = opts.onWarning ?? ((m) => process.stderr.write(`mailplane: ${m}\n`));
+  }
+
+  /**
+   * Teaches rspamd's Bayes classifier (stored in Redis) that a message is spam or ham, through the
+   * controller's `/learnspam` / `/learnham`. A message rspamd already learned as the same class
+   * counts as learned.
+   * @throws Error when no controller is configured or rspamd refuses (the caller reports it; nothing is retried)
+   */
+  async learn(kind: "spam" | "ham", message: Buffer[]): Promise<void> {
+    if (!this.controllerUrl) throw new Error("rspamd learning needs the controller's URL");
+    const res = await fetch(`${this.controllerUrl}/learn${kind}`, {
+      method: "POST",
+      body: Buffer.concat(message),
+      signal: AbortSignal.timeout(this.#timeoutMs),
+    });
+    const text = await res.text();
+    // 208 (already learned) is not a failure for whoever reported the message again.
+    if (!res.ok && res.status !== 208) {
+      throw new Error(`rspamd refused to learn ${kind}: HTTP ${res.status} ${text.slice(0, 200)}`);
+    }
   }
 
   /** Scores the message (its bytes in order); null when rspamd did not answer usefully. */

@@ -48,7 +48,11 @@ describe("scoring by rspamd started and supervised by the platform", () => {
       restartDelayMs: 200,
       onWarning: (m) => supervisorWarnings.push(m),
     });
-    scorer = new RspamdScorer({ url: rspamd.url, onWarning: (m) => scorerWarnings.push(m) });
+    scorer = new RspamdScorer({
+      url: rspamd.url,
+      controllerUrl: rspamd.controllerUrl,
+      onWarning: (m) => scorerWarnings.push(m),
+    });
     t = await startTestEngine(
       {
         revision: 1,
@@ -174,6 +178,52 @@ describe("scoring by rspamd started and supervised by the platform", () => {
     expect(mail).toContain("Subject: Lunch on Friday");
     expect(mail).toMatch(/X-Mailplane-Evidence: Combined \(0\.0\d\); rspamd \(-?\d+\.\d\d, no action\); /);
     expect(mail).toContain("X-Recommended-Action: accept");
+  });
+
+  it("learns a new spam pattern in Bayes (Redis): after reports the next similar message scores higher", async () => {
+    const message = (subject: string, body: string, n: number) => [
+      Buffer.from(
+        `From: Sender ${n} <sender${n}@outside.example>\r\nTo: alice@example.com\r\nSubject: ${subject}\r\n` +
+          `Date: ${new Date().toUTCString()}\r\nMessage-ID: <bayes-${subject.length}-${n}@outside.example>\r\n` +
+          `MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}\r\n`,
+      ),
+    ];
+    const spam = (n: number) =>
+      message(
+        `Zorbex token presale round ${n}`,
+        `Dear investor ${n}, the zorbex quantum mining token presale closes tonight. Buy zorbex tokens ` +
+          `with guaranteed daily yield, send your wallet seed to the zorbex desk and double your coins. ` +
+          `Limited zorbex allocation number ${n}, act now before the presale ends.`,
+        n,
+      );
+    const ham = (n: number) =>
+      message(
+        `Minutes of the planning meeting ${n}`,
+        `Hello team, attached are the notes from planning meeting ${n}. We agreed to move the release ` +
+          `review to Thursday, Maria will update the roadmap, and the budget figures for the second ` +
+          `quarter follow next week. Please send corrections before Friday. Regards, Tom`,
+        n,
+      );
+    const envelope = {
+      ip: "192.0.2.10",
+      helo: "mail.outside.example",
+      sender: "x@outside.example",
+      recipients: ["alice@example.com"],
+    };
+    const before = (await scorer.check(spam(99), envelope))!;
+    expect(before.hits.map((h) => h.rule)).not.toContain("BAYES_SPAM");
+    // rspamd's Bayes classifies only after min_learns (5, generated config) of each class.
+    for (let n = 1; n <= 6; n++) {
+      await scorer.learn("spam", spam(n));
+      await scorer.learn("ham", ham(n));
+    }
+    const after = (await scorer.check(spam(99), envelope))!;
+    expect(after.hits.map((h) => h.rule)).toContain("BAYES_SPAM");
+    expect(after.scanner!.score).toBeGreaterThan(before.scanner!.score);
+    expect(after.score).toBeGreaterThan(before.score);
+    // A message like the ham is not pushed towards spam.
+    const hamAfter = (await scorer.check(ham(99), envelope))!;
+    expect(hamAfter.hits.map((h) => h.rule)).not.toContain("BAYES_SPAM");
   });
 
   it("falls back to the built-in rules while rspamd is down, and the supervisor restarts it", async () => {
