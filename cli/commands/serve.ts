@@ -5,6 +5,7 @@ import type { SmtpEngine } from "../../platform/smtp/engine.ts";
 import { startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
 import { type Command, type CommandIo, UsageError, untilSignal } from "../command.ts";
 import { DEFAULT_DATA_DIR, optionReader, parseFlags, postgresUrl, wholeMilliseconds } from "../options.ts";
+import { SCANNER_FLAGS, SCANNER_HELP, type Scanner, scannerFrom } from "./scanner.ts";
 import { CAPS_FLAGS, CAPS_HELP, egressFrom, listeners, smtpOptionsFrom, trustAllDomains } from "./smtp.ts";
 
 /** Defaults, each overridable by its environment variable and then by its flag. */
@@ -56,7 +57,7 @@ ${CAPS_HELP}  --no-dns                         no DNS: SPF none, no DKIM/DMARC; 
   --trust-all-domains              single-tenant/demo mode: every declared domain is local, verified or
                                    not. Default: a domain receives mail only once its owner verified it
                                    (DNS TXT record, or a platform admin) [$MAILPLANE_TRUST_ALL_DOMAINS=1]
-`;
+${SCANNER_HELP}`;
 
 function rateLimit(value: string | undefined) {
   if (value === undefined) return undefined;
@@ -81,6 +82,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     smarthost: { type: "string" },
     "allow-route-cidr": { type: "string", multiple: true },
     ...CAPS_FLAGS,
+    ...SCANNER_FLAGS,
     "burst-hold": { type: "string" },
     "deleted-domain-data": { type: "string" },
     "log-entries-in-memory": { type: "string" },
@@ -105,6 +107,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   // One policy for the API (routes written) and the engine (connections made), so they agree.
   const egress = egressFrom(values, io.env);
   let engine: SmtpEngine | undefined;
+  let scanner: Scanner | undefined;
   const cp = await startControlPlane({
     dataDir,
     listen: opt("listen", "MAILPLANE_LISTEN") ?? SERVE_DEFAULTS.listen,
@@ -123,10 +126,12 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   }
   if (smtp.inbound || smtp.submission) {
     try {
+      scanner = await scannerFrom(opt, dataDir, (m) => io.stderr(`mailplane serve: ${m}\n`));
       engine = await startSmtpEngineOnStore({
         store: cp.store,
         dataDir: join(dataDir, "smtp"),
         ...smtp,
+        ...(scanner.rspamd ? { rspamd: scanner.rspamd } : {}),
         onError: (e) => io.stderr(`mailplane serve: SMTP delivery queue: ${e.message}\n`),
         egress,
         policy: {
@@ -135,16 +140,21 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
         },
       });
     } catch (error) {
+      await scanner?.close();
       await cp.close();
       throw error;
     }
     io.stdout(`mailplane: SMTP engine listening: ${listeners(smtp, engine)}\n`);
+    io.stdout(`mailplane: spam scoring: ${scanner.description}\n`);
   }
+  // Handlers first: whoever waits for the line below may send SIGTERM at once.
+  const stopped = untilSignal();
   // Last, so whoever waits for this line has seen everything before it.
   io.stdout(`mailplane: control plane listening on ${cp.url} (store: ${cp.store.dialect})\n`);
-  const signal = await untilSignal();
+  const signal = await stopped;
   io.stdout(`mailplane: ${signal}, shutting down\n`);
   await engine?.close();
+  await scanner?.close();
   await cp.close();
   return 0;
 }

@@ -15,6 +15,7 @@ import {
   postgresUrl,
   wholeMilliseconds,
 } from "../options.ts";
+import { SCANNER_FLAGS, SCANNER_HELP, type Scanner, scannerFrom } from "./scanner.ts";
 
 /** Defaults, each overridable by its environment variable and then by its flag. */
 export const SMTP_DEFAULTS = {
@@ -67,7 +68,7 @@ ${CAPS_HELP}  --no-dns                       answer every DNS question "no such 
                                  answered by this engine; port 0 picks one  [$MAILPLANE_SMTP_API_LISTEN, default off]
   --trust-all-domains            single-tenant/demo mode: every declared domain is local, verified or not
                                  (default: only verified domains receive mail) [$MAILPLANE_TRUST_ALL_DOMAINS=1]
-  -h, --help                     this help
+${SCANNER_HELP}  -h, --help                     this help
 `;
 
 /** The flags of the SMTP caps, for parseFlags. */
@@ -193,6 +194,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     smarthost: { type: "string" },
     "allow-route-cidr": { type: "string", multiple: true },
     ...CAPS_FLAGS,
+    ...SCANNER_FLAGS,
     "greeting-delay": { type: "string" },
     "burst-hold": { type: "string" },
     "deleted-domain-data": { type: "string" },
@@ -212,11 +214,14 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   if (!smtp.inbound && !smtp.submission) throw new UsageError("both listeners are off: nothing to run");
   const store = await openStore({ dataDir, databaseUrl });
   let engine: Awaited<ReturnType<typeof startSmtpEngineOnStore>>;
+  let scanner: Scanner | undefined;
   try {
+    scanner = await scannerFrom(opt, dataDir, (m) => io.stderr(`mailplane smtp: ${m}\n`));
     engine = await startSmtpEngineOnStore({
       store,
       dataDir: join(dataDir, "smtp"),
       ...smtp,
+      ...(scanner.rspamd ? { rspamd: scanner.rspamd } : {}),
       egress,
       greetingDelayMs: delay,
       onError: (e) => io.stderr(`mailplane smtp: delivery queue: ${e.message}\n`),
@@ -226,6 +231,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
       },
     });
   } catch (error) {
+    await scanner?.close();
     await store.close();
     throw error;
   }
@@ -246,6 +252,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
       });
     } catch (error) {
       await engine.close();
+      await scanner.close();
       await store.close();
       throw new UsageError(`--api-listen: ${(error as Error).message}`);
     }
@@ -253,14 +260,18 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
       io.stdout(`mailplane: platform-admin token written to ${api.adminTokenPath} (mode 0600)\n`);
     }
   }
+  io.stdout(`mailplane: spam scoring: ${scanner.description}\n`);
+  // Handlers first: whoever waits for the line below may send SIGTERM at once.
+  const stopped = untilSignal();
   // Last, so whoever waits for this line has seen everything before it.
   io.stdout(
     `mailplane: SMTP engine listening: ${listeners(smtp, engine)}${api ? `, API ${api.url}` : ""} (store: ${store.dialect}, revision ${engine.policy.revision()})\n`,
   );
-  const signal = await untilSignal();
+  const signal = await stopped;
   io.stdout(`mailplane: ${signal}, shutting down\n`);
   await api?.close();
   await engine.close();
+  await scanner.close();
   await store.close();
   return 0;
 }

@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { hostname as osHostname } from "node:os";
 import { join } from "node:path";
 import type { SMTPServer } from "smtp-server";
+import type { RspamdScorer } from "./content/rspamd.ts";
 import { type DnsResolver, SpfCache } from "./content/spf.ts";
 import { AutoResponder } from "./delivery/autoreply.ts";
 import { addressLookup, EgressPolicy } from "./delivery/egress.ts";
@@ -133,6 +134,11 @@ export interface SmtpEngineOptions {
    * Tests pass another release's facts to run the fallback.
    */
   smtpServer?: SmtpServerFacts;
+  /**
+   * Scores filtered messages with rspamd (content/rspamd.ts); default none: the built-in rules.
+   * When rspamd does not answer, a message is scored by the built-in rules (fail open).
+   */
+  rspamd?: RspamdScorer;
   /** Where start-up warnings go (smtp-server left unpatched); default `process.emitWarning` (stderr). */
   onWarning?: (message: string) => void;
   now?: () => number;
@@ -398,6 +404,7 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     hostname,
     inlineLimit: opts.inlineLimit ?? 1024 * 1024,
     spfCache: new SpfCache(),
+    ...(opts.rspamd ? { rspamd: opts.rspamd } : {}),
   };
   const common = {
     hostname,

@@ -3,6 +3,8 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { type InboundAuth, InboundAuthenticator } from "./content/auth.ts";
+import type { Classification } from "./content/classify.ts";
+import type { RspamdEnvelope, RspamdScorer } from "./content/rspamd.ts";
 import { MessageScanner, type ScanResult } from "./content/scan.ts";
 import { type DnsResolver, SpfCache, type SpfVerdict } from "./content/spf.ts";
 import type { LogClassification, LogFields, MessageLog } from "./log.ts";
@@ -26,6 +28,8 @@ export interface ReceiveDeps {
   inlineLimit: number;
   /** Recent SPF verdicts; default none (every message is evaluated). */
   spfCache?: SpfCache;
+  /** Scores filtered messages with rspamd; default none (the built-in rules). */
+  rspamd?: RspamdScorer;
 }
 
 /** The reply to DATA: accepted with a queue ID, or a refusal. */
@@ -184,6 +188,23 @@ function readBody(
   });
 }
 
+/** rspamd's score of the received bytes (read back from the spill file when large); null to fall back. */
+async function rspamdScore(
+  scorer: RspamdScorer,
+  fs: SpoolFs,
+  received: { chunks: Buffer[]; spilled: boolean },
+  spillPath: string,
+  envelope: RspamdEnvelope,
+): Promise<Classification | null> {
+  let body: Buffer[];
+  try {
+    body = received.spilled ? [await fs.readFile(spillPath)] : received.chunks;
+  } catch {
+    return null;
+  }
+  return scorer.check(body, envelope);
+}
+
 /**
  * Handles one DATA. SPF (when it applies) runs while the body streams in; the verdict comes from
  * {@link dataVerdict}; an accepted or quarantined message is written to the queue and acknowledged
@@ -250,6 +271,18 @@ export async function receiveMessage(
     return defer(452, "4.3.1", "message exceeds the engine's size limit");
   }
   if (filtered && domain && senderAllowed(domain, tx.mailFrom, alignedAuthor(scan, auth))) filtered = false;
+  // rspamd scores only what the filter judges; null (rspamd down) falls back to the built-in rules.
+  const rspamd =
+    deps.rspamd && filtered && domain
+      ? await rspamdScore(deps.rspamd, deps.queue.fs, received, spillPath, {
+          ip: conn.remoteAddress,
+          helo: conn.helo,
+          sender: tx.mailFrom,
+          recipients,
+          user: conn.user?.address ?? null,
+          queueId: id,
+        })
+      : null;
   const verdict = dataVerdict({
     domain,
     filtered,
@@ -260,6 +293,7 @@ export async function receiveMessage(
     scan,
     spf: filtered ? spf : null,
     dmarc: filtered ? (auth?.dmarc ?? null) : null,
+    classification: rspamd,
   });
   const base = {
     id,

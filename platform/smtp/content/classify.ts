@@ -12,6 +12,8 @@ export interface RuleHit {
 export interface Classification {
   score: number;
   hits: RuleHit[];
+  /** Set when an external scanner scored the message: its own score and action (rspamd.ts). */
+  scanner?: { name: "rspamd"; score: number; action: string };
 }
 
 /**

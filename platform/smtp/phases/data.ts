@@ -62,6 +62,8 @@ export interface DataInput {
   spf: SpfVerdict | null;
   /** Null when the message was not authenticated (submission, internal, allow-listed). */
   dmarc?: DmarcOutcome | null;
+  /** The score of an external scanner (rspamd); absent or null: the built-in rules score the message. */
+  classification?: Classification | null;
 }
 
 function quarantined(
@@ -78,9 +80,14 @@ function quarantined(
   return { disposition: "quarantine", classification, reason, score, edits, reply };
 }
 
+/**
+ * The evidence header: `Combined (0.96); RULE=weight, …` for the built-in rules, and
+ * `Combined (0.90); rspamd (15.00, reject); SYMBOL=score, …` when rspamd scored the message.
+ */
 function evidence(c: Classification): string {
   const rules = c.hits.map((h) => `${h.rule}=${h.score}`).join(", ");
-  return `X-Mailplane-Evidence: Combined (${c.score.toFixed(2)})${rules ? `; ${rules}` : ""}`;
+  const scanner = c.scanner ? `; ${c.scanner.name} (${c.scanner.score.toFixed(2)}, ${c.scanner.action})` : "";
+  return `X-Mailplane-Evidence: Combined (${c.score.toFixed(2)})${scanner}${rules ? `; ${rules}` : ""}`;
 }
 
 /**
@@ -150,7 +157,7 @@ export function dataVerdict(input: DataInput): PhaseResult<Disposition> | Refusa
       `Line too long (${scan.overlongLine} characters; RFC 5322 section 2.1.1 allows 998)`,
     );
   }
-  const score = classify(scan, input.spf);
+  const score = input.classification ?? classify(scan, input.spf);
   edits.prepend.push(evidence(score));
   const blocked = scan.attachments.find((name) => f.blockedExtensions.has(extensionOf(name)));
   if (blocked !== undefined) {

@@ -1,0 +1,81 @@
+/** The spam scanner of `mailplane serve` and `mailplane smtp`: a supervised rspamd, an existing one (--rspamd-url), or the built-in rules. */
+import { join } from "node:path";
+import { RspamdScorer } from "../../platform/smtp/content/rspamd.ts";
+import {
+  rspamdInstalled,
+  type SupervisedRspamd,
+  startRspamd,
+} from "../../platform/smtp/content/rspamd-supervisor.ts";
+import { UsageError } from "../command.ts";
+
+/** The help lines of the scanner flags, shared by `mailplane smtp` and `mailplane serve`. */
+export const SCANNER_HELP = `  --rspamd <auto|off>            spam scoring: auto starts and supervises rspamd + Redis (config, Bayes
+                                 data in <data-dir>/rspamd; no network lookups) when both are installed,
+                                 else the built-in rules; off: the built-in rules [$MAILPLANE_RSPAMD, default auto]
+  --rspamd-url <url>             score with an rspamd already running there (its normal worker, e.g.
+                                 http://127.0.0.1:11333) instead of starting one [$MAILPLANE_RSPAMD_URL]
+`;
+
+/** The flags of the scanner, for parseFlags. */
+export const SCANNER_FLAGS = {
+  rspamd: { type: "string" },
+  "rspamd-url": { type: "string" },
+} as const;
+
+/** The chosen scanner: the scorer given to the engine (none: built-in rules), a start-up line, and how to stop it. */
+export interface Scanner {
+  rspamd: RspamdScorer | undefined;
+  /** What scores spam, for the start-up output, e.g. "rspamd (supervised, http://127.0.0.1:40123)". */
+  description: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Reads `--rspamd` / `--rspamd-url` and starts what they ask for. A supervised rspamd that does
+ * not answer `/ping` in time is stopped and the built-in rules are used (told on stderr): a
+ * missing scanner must not keep the mail server down.
+ * @throws UsageError for a value other than auto/off or a URL that is not http(s)
+ * @example (await scannerFrom(opt, ".data", io)).description // "built-in rules (--rspamd off)"
+ */
+export async function scannerFrom(
+  opt: (flag: string, env: string) => string | undefined,
+  dataDir: string,
+  warn: (message: string) => void,
+): Promise<Scanner> {
+  const mode = opt("rspamd", "MAILPLANE_RSPAMD") ?? "auto";
+  if (mode !== "auto" && mode !== "off") {
+    throw new UsageError(`--rspamd must be auto or off, got ${JSON.stringify(mode)}`);
+  }
+  const url = opt("rspamd-url", "MAILPLANE_RSPAMD_URL");
+  const none = async () => {};
+  if (mode === "off") return { rspamd: undefined, description: "built-in rules (--rspamd off)", close: none };
+  if (url !== undefined) {
+    if (!/^https?:\/\/[^/\s]+/.test(url)) {
+      throw new UsageError(`--rspamd-url must be an http:// or https:// URL, got ${JSON.stringify(url)}`);
+    }
+    return {
+      rspamd: new RspamdScorer({ url, onWarning: warn }),
+      description: `rspamd at ${url} (built-in rules while it does not answer)`,
+      close: none,
+    };
+  }
+  if (!rspamdInstalled()) {
+    return {
+      rspamd: undefined,
+      description: "built-in rules (rspamd or redis-server not installed)",
+      close: none,
+    };
+  }
+  let supervised: SupervisedRspamd;
+  try {
+    supervised = await startRspamd({ dir: join(dataDir, "rspamd"), onWarning: warn });
+  } catch (error) {
+    warn(`rspamd did not start: ${(error as Error).message}`);
+    return { rspamd: undefined, description: "built-in rules (rspamd did not start)", close: none };
+  }
+  return {
+    rspamd: new RspamdScorer({ url: supervised.url, onWarning: warn }),
+    description: `rspamd (supervised, ${supervised.url}, config in ${join(dataDir, "rspamd")})`,
+    close: () => supervised.close(),
+  };
+}

@@ -1,0 +1,164 @@
+/** Scoring by rspamd: a message is posted to its HTTP protocol (/checkv2) and the result mapped to the 0–1 combined score. */
+import type { Classification } from "./classify.ts";
+
+/**
+ * The mapping from rspamd's score to the combined score (piecewise linear between these points;
+ * ≤ 0 → 0, ≥ 30 → 1). The points sit on rspamd's default actions so the default FilterSettings
+ * thresholds mean what rspamd means: 4 (greylist) → 0.10, the default tag threshold (unsure);
+ * 15 (reject) → 0.90, the default quarantine threshold.
+ */
+export const RSPAMD_SCORE_POINTS: readonly (readonly [rspamd: number, combined: number])[] = [
+  [0, 0],
+  [4, 0.1],
+  [15, 0.9],
+  [30, 1],
+];
+
+/**
+ * Maps an rspamd score to the combined score (0–1), four decimals.
+ * @example combinedFromRspamd(15) // 0.9
+ */
+export function combinedFromRspamd(score: number): number {
+  const points = RSPAMD_SCORE_POINTS;
+  if (!Number.isFinite(score) || score <= points[0]![0]) return 0;
+  for (let i = 1; i < points.length; i++) {
+    const [x1, y1] = points[i]!;
+    const [x0, y0] = points[i - 1]!;
+    if (score <= x1) return Math.round((y0 + ((score - x0) / (x1 - x0)) * (y1 - y0)) * 10_000) / 10_000;
+  }
+  return 1;
+}
+
+/** The envelope and connection facts rspamd is told with the message (its HTTP protocol headers). */
+export interface RspamdEnvelope {
+  /** The client's IP address (`IP`). */
+  ip: string;
+  /** The EHLO/HELO name (`Helo`). */
+  helo: string;
+  /** MAIL FROM (`From`); empty for the null reverse path. */
+  sender: string;
+  /** RCPT TO addresses (one `Rcpt` each). */
+  recipients: string[];
+  /** The authenticated user (`User`), if any. */
+  user?: string | null;
+  /** Our queue ID (`Queue-Id`), for rspamd's own log. */
+  queueId?: string;
+}
+
+/** The part of rspamd's /checkv2 answer the mapping reads. */
+interface RspamdCheckReply {
+  score: number;
+  action: string;
+  symbols?: Record<string, { name?: string; score?: number }>;
+}
+
+/** Options of {@link RspamdScorer}. */
+export interface RspamdScorerOptions {
+  /** Base URL of an rspamd normal worker, e.g. `http://127.0.0.1:11333`. */
+  url: string;
+  /** Base URL of its controller worker (learning); default none: {@link RspamdScorer.learn} refuses. */
+  controllerUrl?: string;
+  /** Give up on one check after this long and fall back; default 15,000 ms. */
+  timeoutMs?: number;
+  /** Told when rspamd stops answering (once per outage) and when it answers again; default standard error. */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * Asks rspamd for a message's score. {@link check} never throws: when rspamd cannot be reached or
+ * answers nonsense it returns null and the caller uses the built-in rules (fail open: a scanner
+ * outage must not refuse or drop mail).
+ *
+ * @example
+ * const scorer = new RspamdScorer({ url: "http://127.0.0.1:11333" });
+ * const c = await scorer.check([body], { ip: "192.0.2.1", helo: "mx.example", sender: "a@example.net", recipients: ["b@example.com"] });
+ * c?.score // 0.9 for rspamd's reject score (15)
+ */
+export class RspamdScorer {
+  readonly url: string;
+  readonly controllerUrl: string | undefined;
+  readonly #timeoutMs: number;
+  readonly #warn: (message: string) => void;
+  #down = false;
+  /** Checks answered by rspamd and checks that fell back to the built-in rules. */
+  readonly counts = { scored: 0, fellBack: 0 };
+
+  constructor(opts: RspamdScorerOptions) {
+    this.url = opts.url.replace(/\/+$/, "");
+    this.controllerUrl = opts.controllerUrl?.replace(/\/+$/, "");
+    this.#timeoutMs = opts.timeoutMs ?? 15_000;
+    this.#warn = opts.onWarning ?? ((m) => process.stderr.write(`mailplane: ${m}\n`));
+  }
+
+  /**
+   * Teaches rspamd's Bayes classifier (stored in Redis) that a message is spam or ham, through the
+   * controller's `/learnspam` / `/learnham`. A message rspamd already learned as the same class
+   * counts as learned.
+   * @throws Error when no controller is configured or rspamd refuses (the caller reports it; nothing is retried)
+   */
+  async learn(kind: "spam" | "ham", message: Buffer[]): Promise<void> {
+    if (!this.controllerUrl) throw new Error("rspamd learning needs the controller's URL");
+    const res = await fetch(`${this.controllerUrl}/learn${kind}`, {
+      method: "POST",
+      body: Buffer.concat(message),
+      signal: AbortSignal.timeout(this.#timeoutMs),
+    });
+    const text = await res.text();
+    // 208 (already learned) is not a failure for whoever reported the message again.
+    if (!res.ok && res.status !== 208) {
+      throw new Error(`rspamd refused to learn ${kind}: HTTP ${res.status} ${text.slice(0, 200)}`);
+    }
+  }
+
+  /** Scores the message (its bytes in order); null when rspamd did not answer usefully. */
+  async check(message: Buffer[], envelope: RspamdEnvelope): Promise<Classification | null> {
+    const headers = new Headers({
+      IP: envelope.ip,
+      Helo: envelope.helo || "unknown",
+      From: envelope.sender,
+    });
+    for (const r of envelope.recipients) headers.append("Rcpt", r);
+    if (envelope.user) headers.set("User", envelope.user);
+    if (envelope.queueId) headers.set("Queue-Id", envelope.queueId);
+    try {
+      const res = await fetch(`${this.url}/checkv2`, {
+        method: "POST",
+        headers,
+        body: Buffer.concat(message),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      const reply = (await res.json()) as RspamdCheckReply;
+      if (typeof reply.score !== "number" || typeof reply.action !== "string") {
+        throw new Error("reply without score and action");
+      }
+      if (this.#down) this.#warn(`rspamd at ${this.url} answers again; scoring by rspamd`);
+      this.#down = false;
+      this.counts.scored++;
+      return classificationOf(reply);
+    } catch (err) {
+      this.counts.fellBack++;
+      if (!this.#down) {
+        this.#warn(
+          `rspamd at ${this.url} unavailable (${(err as Error).message}); scoring with the built-in rules until it answers`,
+        );
+      }
+      this.#down = true;
+      return null;
+    }
+  }
+}
+
+/**
+ * The combined score and evidence of an rspamd reply: the mapped score, raised to the reject point
+ * (0.90) when rspamd's action is reject whatever its score (a pre-filter such as GTUBE decided),
+ * and every symbol that fired with its rspamd score, highest first.
+ */
+export function classificationOf(reply: RspamdCheckReply): Classification {
+  let score = combinedFromRspamd(reply.score);
+  if (reply.action === "reject") score = Math.max(score, RSPAMD_SCORE_POINTS[2]![1]);
+  const hits = Object.entries(reply.symbols ?? {})
+    .map(([name, s]) => ({ rule: name, score: Math.round((s.score ?? 0) * 100) / 100 }))
+    .sort((a, b) => b.score - a.score || a.rule.localeCompare(b.rule));
+  return { score, hits, scanner: { name: "rspamd", score: reply.score, action: reply.action } };
+}
