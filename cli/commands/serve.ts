@@ -1,5 +1,6 @@
 /** `mailplane serve`: runs the control plane and, given a listener, the SMTP engine until SIGINT/SIGTERM. */
 import { join } from "node:path";
+import { loadMasterKey } from "../../platform/api/sealing.ts";
 import { startControlPlane } from "../../platform/api/server.ts";
 import type { SmtpEngine } from "../../platform/smtp/engine.ts";
 import { startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
@@ -91,8 +92,11 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   // One policy for the API (routes written) and the engine (connections made), so they agree.
   const egress = egressFrom(values, io.env);
   let engine: SmtpEngine | undefined;
+  // One master key for the API (which seals each domain's DKIM key) and the engine (which signs with it).
+  const masterKey = loadMasterKey(dataDir);
   const cp = await startControlPlane({
     dataDir,
+    masterKey,
     listen: opt("listen", "MAILPLANE_LISTEN") ?? SERVE_DEFAULTS.listen,
     databaseUrl,
     ...(mxHost ? { mxHost } : {}),
@@ -113,6 +117,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
         onError: (e) => io.stderr(`mailplane serve: SMTP delivery queue: ${e.message}\n`),
         egress,
         policy: {
+          masterKey,
           onError: (e) => io.stderr(`mailplane serve: SMTP policy refresh failed: ${(e as Error).message}\n`),
         },
       });

@@ -1,5 +1,6 @@
 /** `mailplane smtp`: runs the SMTP engine alone against the control plane's store until SIGINT/SIGTERM. */
 import { join } from "node:path";
+import { loadMasterKey } from "../../platform/api/sealing.ts";
 import type { ControlPlane } from "../../platform/api/server.ts";
 import { NO_DNS } from "../../platform/smtp/content/spf.ts";
 import { EgressPolicy, parseCidrList } from "../../platform/smtp/delivery/egress.ts";
@@ -209,6 +210,8 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
       greetingDelayMs: delay,
       onError: (e) => io.stderr(`mailplane smtp: delivery queue: ${e.message}\n`),
       policy: {
+        // Opens the domains' sealed DKIM keys: the same master key as `mailplane serve` on this data directory.
+        masterKey: loadMasterKey(dataDir),
         onError: (e) => io.stderr(`mailplane smtp: policy refresh failed: ${(e as Error).message}\n`),
       },
     });

@@ -125,12 +125,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
 
   // Decorators.
+  // Without a data directory (tests on an in-memory store) sealed keys only live as long as the store.
+  const masterKey = options.masterKey ?? randomBytes(32);
   const services: ApiServices = {
     store: options.store,
     now,
     mxHost: options.mxHost ?? "mx.mailplane.test",
-    // Without a data directory (tests on an in-memory store) the sealed key only lives as long as the store.
-    dkim: options.dkim ?? (await ensureDkimKey(options.store, options.masterKey ?? randomBytes(32))),
+    dkim: options.dkim ?? (await ensureDkimKey(options.store, masterKey)),
+    masterKey,
     argon2: options.argon2 ?? DEFAULT_ARGON2,
     idempotencyTtlMs: options.idempotencyTtlMs ?? 24 * 3600 * 1000,
     version,

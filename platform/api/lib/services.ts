@@ -10,7 +10,10 @@ export interface ApiServices {
   now: () => Date;
   /** Host name published as the MX of every domain. */
   mxHost: string;
+  /** The platform DKIM key: signs for domains created before per-domain keys. */
   dkim: DkimKey;
+  /** Seals secrets the platform reads back (domains' DKIM private keys); never leaves the process. */
+  masterKey: Buffer;
   argon2: Argon2Params;
   /** How long an Idempotency-Key's answer is replayed, in ms. */
   idempotencyTtlMs: number;

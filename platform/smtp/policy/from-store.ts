@@ -10,6 +10,7 @@ import {
 import type { Change, Store, StoredObject } from "../../store/store.ts";
 import type { PolicySource } from "../engine.ts";
 import type { CredentialSource } from "../phases/auth.ts";
+import { DkimKeyring } from "./dkim-keys.ts";
 import { splitMailbox } from "./matchers.ts";
 import {
   type AccountInput,
@@ -43,6 +44,7 @@ function domainOf(o: StoredObject): string | null {
 function accountInputs(
   objects: Iterable<StoredObject>,
   only?: { accountId: string; domains: Set<string> }[],
+  keyring?: DkimKeyring,
 ): AccountInput[] {
   const accounts = new Map<string, Required<AccountInput>>();
   const wanted = only ? new Map(only.map((o) => [o.accountId, o.domains])) : null;
@@ -69,7 +71,16 @@ function accountInputs(
     const spec = o.spec as Record<string, unknown>;
     switch (o.kind) {
       case "Domain":
-        a.domains.push({ ...(spec as unknown as DomainInput), generation: o.generation });
+        {
+          // The stored DKIM state (public keys) is not the engine's input; the opened active key is.
+          const { dkim: _state, ...declared } = spec;
+          const dkim = keyring?.keyOf(o);
+          a.domains.push({
+            ...(declared as unknown as DomainInput),
+            generation: o.generation,
+            ...(dkim ? { dkim } : {}),
+          });
+        }
         break;
       case "Route":
         a.routes.push(spec as unknown as RouteInput);
@@ -110,6 +121,11 @@ export interface StorePolicyOptions {
   retryMinDelayMs?: number;
   /** Longest wait between re-reads while the store keeps failing, in ms. Default 5 s. */
   retryMaxDelayMs?: number;
+  /**
+   * Opens the DKIM private keys the store keeps sealed (the control plane's master key, see
+   * `loadMasterKey`). Without it the engine signs nothing.
+   */
+  masterKey?: Buffer;
 }
 
 /** Back-off of the watcher's re-reads: 250 ms, doubling, at most 5 s. */
@@ -142,11 +158,17 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
   let revision = 0;
   const waiters: { revision: number; resolve: () => void }[] = [];
 
+  const keyring = new DkimKeyring(store, opts.masterKey);
+
   const fullLoad = async () => {
     const snap = await store.snapshot();
+    await keyring.load(snap.objects);
     objects.clear();
     for (const o of snap.objects) objects.set(key(o), o);
-    current = buildPolicySnapshot({ revision: snap.revision, accounts: accountInputs(objects.values()) });
+    current = buildPolicySnapshot({
+      revision: snap.revision,
+      accounts: accountInputs(objects.values(), undefined, keyring),
+    });
     revision = snap.revision;
   };
 
@@ -168,6 +190,8 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
     for (const c of changes) {
       read.push(c.op === "delete" ? undefined : await store.getObject(c.accountId, c.kind, c.id));
     }
+    // A Domain's new signing key is read with the batch: a failed read retries the whole batch.
+    await keyring.load(read.filter((o): o is StoredObject => o !== undefined));
     for (const [i, c] of changes.entries()) {
       const k = key(c);
       const before = objects.get(k);
@@ -186,7 +210,7 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
     const scope = [...touched].map(([accountId, domains]) => ({ accountId, domains }));
     const partial = buildPolicySnapshot({
       revision: toRevision,
-      accounts: accountInputs(objects.values(), scope),
+      accounts: accountInputs(objects.values(), scope, keyring),
     });
     const domains = new Map(current.domains);
     // Drop every name (main or alias domain) that pointed at a rebuilt or removed domain…
