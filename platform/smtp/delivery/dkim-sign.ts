@@ -89,13 +89,16 @@ export async function dkimSigned(
   };
   let result: Awaited<ReturnType<typeof dkimSign>>;
   try {
-    result = await dkimSign(message, {
+    const signature = {
       signingDomain: signer.signingDomain,
       selector: key.selector,
       privateKey: key.privateKey,
       canonicalization: "relaxed/relaxed",
       algorithm: "rsa-sha256",
-    });
+    };
+    // mailauth signs what `signatureData` lists (the top-level fields only satisfy its types);
+    // strict: RFC 6376/8301 syntax and key rules exactly.
+    result = await dkimSign(message, { ...signature, signatureData: [signature], strict: true });
   } catch (error) {
     return failed((error as Error).message);
   }
