@@ -176,7 +176,11 @@ export const DnsRecord = z
 /** The domain as the API returns it: the normalised spec, metadata and the DNS records to publish. */
 export const Domain = DomainFields.extend({
   ...objectMeta,
-  dnsRecords: z.array(DnsRecord).describe("MX, SPF, DKIM and DMARC records to publish for this domain."),
+  dnsRecords: z
+    .array(DnsRecord)
+    .describe(
+      "MX, SPF, DKIM and DMARC records to publish for this domain. DKIM: one TXT record per selector — always the one mail is signed with; after `dkim/rotate` also the pending one, after `dkim/activate` also the previous (retired) one.",
+    ),
 })
   .strip()
   .meta({ id: "Domain", title: "Domain", description: "A mail domain, as stored." });
