@@ -20,7 +20,7 @@ const usage = `usage: mailplane serve [options]
 Runs the mailplane control plane (HTTP API) on SQLite in the data directory, or on PostgreSQL.
 The first start writes a platform-admin token to <data-dir>/admin-token (mode 0600) and prints
 the file's path; the token itself is never printed or logged. Secrets the platform must read back
-(the DKIM private key) are sealed in the store with a master key: $MAILPLANE_MASTER_KEY (base64
+(each domain's DKIM private key) are sealed in the store with a master key: $MAILPLANE_MASTER_KEY (base64
 of 32 bytes; give every node sharing a PostgreSQL store the same one) or <data-dir>/master-key,
 created on first start (mode 0600).
 

@@ -42,6 +42,8 @@ Changes made through the API are enforced within a second. Spool, Maildirs, quar
 message log live in <data-dir>/smtp; only one engine may use a data directory at a time.
 The operations API (quarantine, delivery queue, message log, statistics) answers for the engine of
 its own process: give --api-listen to serve the /v1 API from this process too.
+Outgoing mail is DKIM-signed with each domain's key, opened with the control plane's master key:
+$MAILPLANE_MASTER_KEY (base64 of 32 bytes) or <data-dir>/master-key, as \`mailplane serve\` uses.
 
 options:
   --data-dir <dir>               data directory                                [$MAILPLANE_DATA_DIR, default ${SMTP_DEFAULTS.dataDir}]
