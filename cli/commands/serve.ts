@@ -5,14 +5,15 @@ import { startControlPlane } from "../../platform/api/server.ts";
 import type { SmtpEngine } from "../../platform/smtp/engine.ts";
 import { startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
 import { type Command, type CommandIo, UsageError, untilSignal } from "../command.ts";
-import { DEFAULT_DATA_DIR, optionReader, parseFlags, postgresUrl } from "../options.ts";
-import { CAPS_FLAGS, CAPS_HELP, egressFrom, listeners, smtpOptionsFrom } from "./smtp.ts";
+import { DEFAULT_DATA_DIR, optionReader, parseFlags, postgresUrl, wholeMilliseconds } from "../options.ts";
+import { CAPS_FLAGS, CAPS_HELP, egressFrom, listeners, smtpOptionsFrom, trustAllDomains } from "./smtp.ts";
 
 /** Defaults, each overridable by its environment variable and then by its flag. */
 export const SERVE_DEFAULTS = {
   dataDir: DEFAULT_DATA_DIR,
   listen: "127.0.0.1:8080",
   logLevel: "info",
+  domainCheckIntervalMs: 900_000,
 } as const;
 
 const usage = `usage: mailplane serve [options]
@@ -31,6 +32,9 @@ options:
   --mx-host <host>        host published as every domain's MX            [$MAILPLANE_MX_HOST, default mx.mailplane.test]
   --rate-limit <n>/<burst>  per-token requests per second and burst      [$MAILPLANE_RATE_LIMIT, default 200/1000; "off" disables]
   --log-level <level>     fatal, error, warn, info, debug or silent      [$MAILPLANE_LOG_LEVEL, default ${SERVE_DEFAULTS.logLevel}]
+  --domain-check-interval <ms>  how often pending domain names' verification TXT records are looked up
+                          again (a name pending for days: about daily); 0: only on request
+                                                                         [$MAILPLANE_DOMAIN_CHECK_INTERVAL, default ${SERVE_DEFAULTS.domainCheckIntervalMs}]
   -h, --help              this help
 
 SMTP engine (started when a listener is given; its spool, Maildirs and quarantine live in <data-dir>/smtp;
@@ -50,6 +54,9 @@ ${CAPS_HELP}  --no-dns                         no DNS: SPF is none, other domain
   --log-entries-in-memory <n>      message log entries kept in memory; older ones are read from its files
                                    [$MAILPLANE_LOG_ENTRIES_IN_MEMORY, default 100000]
   --log-file-bytes <n>             a message log file is rotated past this size [$MAILPLANE_LOG_FILE_BYTES, default 67108864]
+  --trust-all-domains              single-tenant/demo mode: every declared domain is local, verified or
+                                   not. Default: a domain receives mail only once its owner verified it
+                                   (DNS TXT record, or a platform admin) [$MAILPLANE_TRUST_ALL_DOMAINS=1]
 `;
 
 function rateLimit(value: string | undefined) {
@@ -80,6 +87,8 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     "log-entries-in-memory": { type: "string" },
     "log-file-bytes": { type: "string" },
     "no-dns": { type: "boolean" },
+    "trust-all-domains": { type: "boolean" },
+    "domain-check-interval": { type: "string" },
   });
   const opt = optionReader(values, io.env);
   const dataDir = opt("data-dir", "MAILPLANE_DATA_DIR") ?? SERVE_DEFAULTS.dataDir;
@@ -87,6 +96,11 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   const mxHost = opt("mx-host", "MAILPLANE_MX_HOST");
   const limit = rateLimit(opt("rate-limit", "MAILPLANE_RATE_LIMIT"));
   const level = opt("log-level", "MAILPLANE_LOG_LEVEL") ?? SERVE_DEFAULTS.logLevel;
+  const domainCheckIntervalMs =
+    wholeMilliseconds(
+      "domain-check-interval",
+      opt("domain-check-interval", "MAILPLANE_DOMAIN_CHECK_INTERVAL"),
+    ) ?? SERVE_DEFAULTS.domainCheckIntervalMs;
 
   const smtp = smtpOptionsFrom(opt, { smtpListen: undefined, submissionListen: undefined });
   // One policy for the API (routes written) and the engine (connections made), so they agree.
@@ -104,6 +118,9 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     logger: level === "silent" ? false : { level },
     egress,
     smtp: () => engine?.operations,
+    domainCheckIntervalMs,
+    // Ownership checks ask the engine's DNS (none with --no-dns).
+    ...(smtp.resolver ? { resolver: smtp.resolver } : {}),
   });
   if (cp.adminTokenPath) {
     io.stdout(`mailplane: platform-admin token written to ${cp.adminTokenPath} (mode 0600)\n`);
@@ -119,6 +136,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
         policy: {
           masterKey,
           onError: (e) => io.stderr(`mailplane serve: SMTP policy refresh failed: ${(e as Error).message}\n`),
+          trustAllDomains: trustAllDomains(opt),
         },
       });
     } catch (error) {

@@ -68,6 +68,8 @@ ${CAPS_HELP}  --no-dns                       answer every DNS question "no such 
   --log-file-bytes <n>           a message log file is rotated past this size [$MAILPLANE_LOG_FILE_BYTES, default 67108864]
   --api-listen <host:port>       also serve the /v1 HTTP API on the same store, its operations
                                  answered by this engine; port 0 picks one  [$MAILPLANE_SMTP_API_LISTEN, default off]
+  --trust-all-domains            single-tenant/demo mode: every declared domain is local, verified or not
+                                 (default: only verified domains receive mail) [$MAILPLANE_TRUST_ALL_DOMAINS=1]
   -h, --help                     this help
 `;
 
@@ -150,6 +152,15 @@ export function smtpOptionsFrom(
 }
 
 /**
+ * \`--trust-all-domains\` / MAILPLANE_TRUST_ALL_DOMAINS: true when set (anything but "0" or "false").
+ * @example trustAllDomains(opt) // false unless the flag or the variable is set
+ */
+export function trustAllDomains(opt: (flag: string, env: string) => string | undefined): boolean {
+  const value = opt("trust-all-domains", "MAILPLANE_TRUST_ALL_DOMAINS");
+  return value !== undefined && value !== "0" && value !== "false";
+}
+
+/**
  * The egress policy from `--allow-route-cidr` (repeatable, each a comma list) or else
  * MAILPLANE_ALLOW_ROUTE_CIDR (a comma list); default nothing allowed.
  * @throws UsageError naming the entry that is not an address or CIDR block
@@ -192,6 +203,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     "log-file-bytes": { type: "string" },
     "no-dns": { type: "boolean" },
     "api-listen": { type: "string" },
+    "trust-all-domains": { type: "boolean" },
   });
   const opt = optionReader(values, io.env);
   const dataDir = opt("data-dir", "MAILPLANE_DATA_DIR") ?? SMTP_DEFAULTS.dataDir;
@@ -215,6 +227,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
         // Opens the domains' sealed DKIM keys: the same master key as `mailplane serve` on this data directory.
         masterKey: loadMasterKey(dataDir),
         onError: (e) => io.stderr(`mailplane smtp: policy refresh failed: ${(e as Error).message}\n`),
+        trustAllDomains: trustAllDomains(opt),
       },
     });
   } catch (error) {

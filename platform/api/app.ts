@@ -8,11 +8,13 @@ import { join } from "node:path";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { endpoints } from "../../sdk/src/index.ts";
 import { packageRoot, packageVersion } from "../package-root.ts";
+import type { DnsResolver } from "../smtp/content/spf.ts";
 import { EgressPolicy } from "../smtp/delivery/egress.ts";
 import type { SmtpOperations } from "../smtp/operations.ts";
 import type { Store } from "../store/store.ts";
 import { installAuth } from "./auth.ts";
 import { type DkimKey, ensureDkimKey } from "./dns.ts";
+import { systemResolver, verificationToken } from "./domain-ownership.ts";
 import { REGISTERED } from "./lib/http.ts";
 import type { ApiServices } from "./lib/services.ts";
 import { type Argon2Params, DEFAULT_ARGON2 } from "./passwords.ts";
@@ -51,6 +53,8 @@ export interface AppOptions {
   dkim?: DkimKey;
   /** Seals the DKIM private key in the store (see `loadMasterKey`); default a random key for this process. */
   masterKey?: Buffer;
+  /** DNS for domain ownership checks; default the system resolver (3 s timeout, 2 tries). Tests pass a table. */
+  resolver?: DnsResolver;
   /** argon2id cost; default {@link DEFAULT_ARGON2}. */
   argon2?: Argon2Params;
   /** How long Idempotency-Key answers are replayed, in ms; default 24 h. */
@@ -127,12 +131,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Decorators.
   // Without a data directory (tests on an in-memory store) sealed keys only live as long as the store.
   const masterKey = options.masterKey ?? randomBytes(32);
+  const system = options.resolver ? undefined : systemResolver();
+  if (system) app.addHook("onClose", async () => system.cancel());
   const services: ApiServices = {
     store: options.store,
     now,
     mxHost: options.mxHost ?? "mx.mailplane.test",
     dkim: options.dkim ?? (await ensureDkimKey(options.store, masterKey)),
     masterKey,
+    resolver: options.resolver ?? system!,
+    verificationToken,
     argon2: options.argon2 ?? DEFAULT_ARGON2,
     idempotencyTtlMs: options.idempotencyTtlMs ?? 24 * 3600 * 1000,
     version,

@@ -96,18 +96,25 @@ export async function createDomainDkimKey(
 }
 
 /**
- * The records a domain's owner publishes: MX, SPF, DKIM and DMARC for the domain and each alias.
- * DKIM: every key of the domain's own (active, pending, retired), or the platform key for a domain
- * created before per-domain keys — always including the selector mail is signed with.
+ * The records a domain's owner publishes: MX, SPF, DKIM and DMARC for the domain and each alias, and
+ * given the account's tokens, the ownership verification record of each. DKIM: every key of the
+ * domain's own (active, pending, retired), or the platform key for a domain created before
+ * per-domain keys — always including the selector mail is signed with.
  */
 export function domainDnsRecords(
   spec: Pick<DomainSpec, "name" | "aliases">,
   mxHost: string,
   dkim: DkimKey,
   state: DomainDkimState | null = null,
+  verificationToken?: (name: string) => string,
 ): DnsRecord[] {
   const own = state?.keys.map((k) => ({ selector: k.selector, publicKey: k.publicKey })) ?? [];
   const platform = { selector: dkim.selector, publicKey: dkim.publicKey };
   const dkimKeys = state?.active == null ? [platform, ...own] : own;
-  return dnsRecordsFor(spec, { mxHost, dkimPublicKey: dkim.publicKey, dkimKeys });
+  return dnsRecordsFor(spec, {
+    mxHost,
+    dkimPublicKey: dkim.publicKey,
+    dkimKeys,
+    ...(verificationToken ? { verificationToken } : {}),
+  });
 }

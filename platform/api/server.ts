@@ -8,6 +8,7 @@ import type { Store } from "../store/store.ts";
 import { type AppOptions, buildApp } from "./app.ts";
 import { newToken } from "./auth.ts";
 import { loadMasterKey } from "./dns.ts";
+import { startDomainChecks, verificationToken } from "./domain-ownership.ts";
 
 /** Options of {@link startControlPlane}. */
 export interface ControlPlaneOptions extends Omit<AppOptions, "store"> {
@@ -21,6 +22,11 @@ export interface ControlPlaneOptions extends Omit<AppOptions, "store"> {
   databaseSchema?: string;
   /** Use this store instead of opening one (it is then not closed by `close`). */
   store?: Store;
+  /**
+   * How often pending domain names are looked up again in DNS (see `startDomainChecks`), in ms;
+   * default 0: only when asked (`POST /v1/domains/{domain}/verify`). `mailplane serve`: 15 minutes.
+   */
+  domainCheckIntervalMs?: number;
 }
 
 /** A running control plane. */
@@ -109,6 +115,16 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     }, 3_600_000);
     purge.unref();
     app.addHook("onClose", async () => clearInterval(purge));
+    if (options.domainCheckIntervalMs) {
+      const stopChecks = startDomainChecks({
+        store,
+        resolver: app.services.resolver,
+        token: verificationToken,
+        intervalMs: options.domainCheckIntervalMs,
+        onError: (error) => app.log.warn({ err: error }, "domain verification round failed"),
+      });
+      app.addHook("onClose", async () => stopChecks());
+    }
     const { host, port } = parseListen(options.listen ?? "127.0.0.1:0");
     await app.listen({ host, port });
     const address = app.server.address();

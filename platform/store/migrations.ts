@@ -134,6 +134,31 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
+    version: 3,
+    name: "domain ownership: verification status per domain name (server state, not declared)",
+    statements: [
+      // One row per name (a Domain's name or domain alias) once it was checked or marked; no row is
+      // "pending, never checked". Rows go with the Domain (or the alias) that holds the name, so a
+      // name given up and claimed again is verified again.
+      `CREATE TABLE domain_verifications (
+        account_id TEXT{C} NOT NULL,
+        name TEXT{C} NOT NULL,
+        domain TEXT{C} NOT NULL,
+        status TEXT NOT NULL,
+        method TEXT,
+        verified_at TEXT,
+        checked_at TEXT,
+        check_result TEXT,
+        check_detail TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (account_id, name)
+      )`,
+      "CREATE INDEX domain_verifications_domain ON domain_verifications (account_id, domain)",
+      // A name is verified for one account at most, whatever the code above the store does.
+      "CREATE UNIQUE INDEX domain_verifications_verified ON domain_verifications (name) WHERE status = 'verified'",
+    ],
+  },
+  {
     version: 4,
     name: "object generations: each object's lifetime gets its own ID (a Domain's data belongs to one lifetime)",
     statements: [

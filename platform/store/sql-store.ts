@@ -1,5 +1,16 @@
 /** The store's logic, written once over the SqlDriver seam; sqlite.ts and postgres.ts only supply drivers. */
 import { randomBytes } from "node:crypto";
+import {
+  domainNameHolds,
+  domainsHolding,
+  namesOf,
+  nextVerification,
+  pruneVerification,
+  saveVerification,
+  selectVerification,
+  verificationAudit,
+  withVerification,
+} from "./domain-names.ts";
 import * as lockouts from "./login-lockouts.ts";
 import { migrate } from "./migrations.ts";
 import {
@@ -19,7 +30,9 @@ import {
   type CreateTokenInput,
   type CredentialRecord,
   type DeleteObjectInput,
+  type DomainCheckInput,
   type DomainClaim,
+  type DomainNameHold,
   etagMatches,
   type IdempotencyInput,
   type IdempotencyRecord,
@@ -151,31 +164,6 @@ const OBJECT_COLUMNS =
   "account_id, kind, id, domain, spec, enabled, etag, version, created_at, updated_at, secret_set_at, generation";
 const TOKEN_COLUMNS =
   "id, account_id, description, prefix, role, domains, created_at, expires_at, revoked_at, created_by";
-
-/**
- * The Domains other than `self`, in any account, holding one of `names` as their name or a domain
- * alias. Every Domain is read: they are few, and aliases live in the spec's JSON, which SQLite and
- * PostgreSQL query differently.
- */
-async function domainsHolding(
-  q: SqlExecutor,
-  names: readonly string[],
-  self: { accountId: string; id: string },
-): Promise<DomainClaim[]> {
-  const wanted = new Set(names);
-  const rows = await q.all(
-    "SELECT account_id, id, spec FROM objects WHERE kind = 'Domain' AND NOT (account_id = $1 AND id = $2) ORDER BY account_id, id",
-    [self.accountId, self.id],
-  );
-  const holders: DomainClaim[] = [];
-  for (const row of rows) {
-    const domain = str(row.id);
-    const aliases = (JSON.parse(str(row.spec)) as { aliases?: string[] }).aliases ?? [];
-    const held = [domain, ...aliases].filter((name) => wanted.has(name));
-    if (held.length > 0) holders.push({ accountId: str(row.account_id), domain, names: held });
-  }
-  return holders;
-}
 
 /** The object with this key, through a transaction's executor or a plain read. */
 async function selectObject(
@@ -584,7 +572,11 @@ export class SqlStore implements Store {
   async getObject(accountId: string, kind: string, id: string): Promise<StoredObject | undefined> {
     return this.cached(
       `object ${accountId} ${kind} ${id}`,
-      async () => (await this.driver.read((q) => selectObject(q, { accountId, kind, id }))) ?? undefined,
+      async () =>
+        await this.driver.read(async (q) => {
+          const o = await selectObject(q, { accountId, kind, id });
+          return o ? (await withVerification(q, [o]))[0] : undefined;
+        }),
     );
   }
 
@@ -620,8 +612,10 @@ export class SqlStore implements Store {
     }
     params.push(input.limit + 1);
     const sql = `SELECT ${OBJECT_COLUMNS} FROM objects WHERE ${where.join(" AND ")} ORDER BY kind, id LIMIT $${params.length}`;
-    const rows = await this.driver.read((q) => q.all(sql, params));
-    return this.page(rows.map(toObject), input.limit, (o) => [o.kind, o.id]);
+    const rows = await this.driver.read(async (q) =>
+      withVerification(q, (await q.all(sql, params)).map(toObject)),
+    );
+    return this.page(rows, input.limit, (o) => [o.kind, o.id]);
   }
 
   private preconditions(
@@ -663,7 +657,8 @@ export class SqlStore implements Store {
           throw new StoreError("parent_missing", `${input.parent.kind} ${input.parent.id} does not exist`);
         }
       }
-      if (!current && domain !== "") {
+      // A Domain's claims (below) cover this and may let an unverified holder give way.
+      if (!current && domain !== "" && !input.claims) {
         const elsewhere = await q.all(
           "SELECT 1 AS one FROM objects WHERE kind = $1 AND id = $2 AND domain <> '' AND account_id <> $3",
           [input.kind, input.id, input.accountId],
@@ -675,11 +670,7 @@ export class SqlStore implements Store {
       const refused = input.guard?.(current);
       if (refused) throw refused;
       if (input.claims && input.claims.names.length > 0) {
-        const holders = await domainsHolding(q, input.claims.names, {
-          accountId: input.accountId,
-          id: input.id,
-        });
-        if (holders.length > 0) throw input.claims.refuse(holders);
+        for (const holder of await this.settleClaims(q, input, input.claims)) await this.evict(q, holder);
       }
 
       const spec = canonicalJson(input.spec);
@@ -735,11 +726,149 @@ export class SqlStore implements Store {
         });
         await this.bump(q, { accountId: input.accountId, kind: input.kind, id: input.id, op: "put" });
         mark();
+        if (input.kind === "Domain") await pruneVerification(q, input.accountId, input.id, namesOf(object));
         result = { object, before: current, created: !current, changed: true };
+      }
+      if (input.kind === "Domain") {
+        const at = this.iso();
+        for (const { name, detail } of input.claims?.proven ?? []) {
+          if (!input.claims!.names.includes(name)) continue;
+          const change = { check: { result: "verified", detail }, verifiedBy: "dns" as const };
+          await this.saveCheck(q, ctx, result.object, name, change, at);
+        }
+        result = { ...result, object: (await withVerification(q, [result.object]))[0]! };
       }
       await this.saveIdempotency(q, input.idempotency, result);
       return result;
     });
+  }
+
+  /**
+   * The Domains holding names a write claims: refused (through `claims.refuse`, with the names that
+   * block) unless every hold is another account's, unverified, on a name the write proved it owns;
+   * those are returned, to be evicted.
+   */
+  private async settleClaims(
+    q: SqlExecutor,
+    input: PutObjectInput,
+    claims: NonNullable<PutObjectInput["claims"]>,
+  ): Promise<DomainClaim[]> {
+    const holders = await domainsHolding(q, claims.names, { accountId: input.accountId, id: input.id });
+    const proven = new Set((claims.proven ?? []).map((p) => p.name));
+    const blocking = holders.flatMap((holder) => {
+      const names = holder.names.filter(
+        (name) => holder.accountId === input.accountId || holder.verified.includes(name) || !proven.has(name),
+      );
+      return names.length > 0
+        ? [{ ...holder, names, verified: holder.verified.filter((n) => names.includes(n)) }]
+        : [];
+    });
+    if (blocking.length > 0) throw claims.refuse(blocking);
+    return holders;
+  }
+
+  /**
+   * Takes another account's unverified hold on names a write proved it owns: the holding Domain and
+   * everything under it go (its name was taken), or only the domain aliases taken. Each removal or
+   * change is audited `evict` in the holder's account, by the platform itself (the new holder is not
+   * named there), and announced to the change feed; the caller holds the writers' lock.
+   */
+  private async evict(q: SqlExecutor, holder: DomainClaim): Promise<void> {
+    const platform: WriteContext = { actor: "system" };
+    if (holder.names.includes(holder.domain)) {
+      const under = (
+        await q.all(
+          `SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 AND domain = $2 ORDER BY kind, id`,
+          [holder.accountId, holder.domain],
+        )
+      ).map(toObject);
+      // Everything under the domain first, the Domain itself last (as a delete by hand would go).
+      const isDomain = (o: StoredObject) => o.kind === "Domain" && o.id === holder.domain;
+      for (const o of [...under.filter((o) => !isDomain(o)), ...under.filter(isDomain)]) {
+        await this.removeObject(q, platform, o, "evict");
+      }
+      return;
+    }
+    const current = await selectObject(q, { accountId: holder.accountId, kind: "Domain", id: holder.domain });
+    if (!current) return;
+    const aliases = ((current.spec["aliases"] as string[] | undefined) ?? []).filter(
+      (name) => !holder.names.includes(name),
+    );
+    const at = this.iso();
+    const after: StoredObject = {
+      ...current,
+      spec: { ...current.spec, aliases },
+      etag: newEtag(),
+      version: current.version + 1,
+      updatedAt: at,
+    };
+    await q.run(
+      "UPDATE objects SET spec = $4, etag = $5, version = $6, updated_at = $7 WHERE account_id = $1 AND kind = $2 AND id = $3",
+      [current.accountId, current.kind, current.id, canonicalJson(after.spec), after.etag, after.version, at],
+    );
+    await pruneVerification(q, current.accountId, current.id, namesOf(after));
+    await this.audit(q, platform, {
+      accountId: current.accountId,
+      action: "evict",
+      kind: "Domain",
+      objectId: current.id,
+      before: auditView(current),
+      after: auditView(after),
+    });
+    await this.bump(q, { accountId: current.accountId, kind: "Domain", id: current.id, op: "put" });
+  }
+
+  /**
+   * Records a check and/or a mark of one name of `domain`, audited `verify`; a status change bumps
+   * the revision so the SMTP engine follows. Returns whether the status changed.
+   */
+  private async saveCheck(
+    q: SqlExecutor,
+    ctx: WriteContext,
+    domain: StoredObject,
+    name: string,
+    change: Pick<DomainCheckInput, "check" | "verifiedBy">,
+    at: string,
+  ): Promise<boolean> {
+    const before = await selectVerification(q, domain.accountId, name);
+    const after = nextVerification(name, before, change, at);
+    if (before && canonicalJson(before) === canonicalJson(after)) return false;
+    await saveVerification(q, domain.accountId, domain.id, after);
+    await this.audit(q, ctx, {
+      accountId: domain.accountId,
+      action: "verify",
+      kind: "Domain",
+      objectId: domain.id,
+      before: verificationAudit(before),
+      after: verificationAudit(after),
+    });
+    const changed = (before?.status ?? "pending") !== after.status;
+    if (changed)
+      await this.bump(q, { accountId: domain.accountId, kind: "Domain", id: domain.id, op: "put" });
+    return changed;
+  }
+
+  async domainNames(names?: readonly string[]): Promise<DomainNameHold[]> {
+    return this.driver.readConsistent((q) => domainNameHolds(q, names));
+  }
+
+  async recordDomainCheck(input: DomainCheckInput, ctx: WriteContext): Promise<StoredObject> {
+    const what = `Domain ${input.domain}`;
+    const object = await this.write(async (q, mark) => {
+      const domain = await selectObject(q, { accountId: input.accountId, kind: "Domain", id: input.domain });
+      if (!domain) throw new StoreError("not_found", `${what} does not exist`);
+      if (!namesOf(domain).includes(input.name)) {
+        throw new StoreError("not_found", `${what} does not hold the name ${input.name}`);
+      }
+      if (await this.saveCheck(q, ctx, domain, input.name, input, this.iso())) mark();
+      // Other nodes drop their cached reads of this domain when this reaches them (no revision for a
+      // check that changed no status).
+      else await this.driver.announce(q, 0);
+      return (await withVerification(q, [domain]))[0]!;
+    });
+    // This node's own cached reads go at once.
+    this.cache.clear();
+    return object;
   }
 
   private async setCredential(
@@ -786,6 +915,8 @@ export class SqlStore implements Store {
       o.kind,
       o.id,
     ]);
+    // A name given up must be verified again by whoever holds it next.
+    if (o.kind === "Domain") await pruneVerification(q, o.accountId, o.id, []);
     if (o.kind === USER_KIND) {
       await q.run("DELETE FROM user_credentials WHERE account_id = $1 AND user_id = $2", [o.accountId, o.id]);
       await q.run("DELETE FROM password_history WHERE account_id = $1 AND user_id = $2", [o.accountId, o.id]);
@@ -1010,7 +1141,7 @@ export class SqlStore implements Store {
       return {
         revision,
         accounts: accounts.map(toAccount),
-        objects: objects.map(toObject),
+        objects: await withVerification(q, objects.map(toObject)),
       };
     });
   }

@@ -28,6 +28,48 @@ export interface StoredObject {
    * same name never sees an earlier owner's data. '' for objects created before generations existed.
    */
   generation: string;
+  /**
+   * Domains only: the ownership verification of its names (server state, not spec), for the names it
+   * holds now, in the order name, aliases. A name without a record is pending and was never checked.
+   */
+  verification?: DomainVerificationRecord[];
+}
+
+/** Where one name of a Domain (its name or a domain alias) stands in proving the account owns it. */
+export interface DomainVerificationRecord {
+  name: string;
+  status: "pending" | "verified";
+  /** How it was verified; null while pending. */
+  method: "dns" | "admin" | null;
+  verifiedAt: string | null;
+  /** The last DNS check: when, its result (`verified`, `missing`, `mismatch`, `error`) and its words. */
+  checkedAt: string | null;
+  checkResult: string | null;
+  checkDetail: string | null;
+  /** When the name was first checked or marked. */
+  createdAt: string;
+}
+
+/** A name some Domain holds, its holder, and its verification (null: pending, never checked). */
+export interface DomainNameHold {
+  name: string;
+  accountId: string;
+  /** The holding Domain's name (its ID); equals `name` unless `name` is a domain alias. */
+  domain: string;
+  verification: DomainVerificationRecord | null;
+}
+
+/** Input of {@link Store.recordDomainCheck}. */
+export interface DomainCheckInput {
+  accountId: string;
+  /** The Domain's ID. */
+  domain: string;
+  /** The domain's name or one of its domain aliases. */
+  name: string;
+  /** What a DNS check found (`verified`, `missing`, `mismatch`, `error`); absent for an admin's mark. */
+  check?: { result: string; detail: string };
+  /** Marks the name verified (unless it is already): its record was found (`dns`) or an admin said so. */
+  verifiedBy?: "dns" | "admin";
 }
 
 /** An account: the tenant every object, token and audit entry belongs to. */
@@ -201,8 +243,18 @@ export interface PutObjectInput {
    * hold as its name or alias: mail for a name reaches one tenant. Checked inside the transaction,
    * where writes are serialised, so two writes cannot both take a name. `refuse` turns the holders
    * found into the error that aborts the write.
+   *
+   * `proven`: names whose verification record this account published (found in DNS during the
+   * request). Another account's *unverified* hold on one of them gives way: that Domain and every
+   * object under it (or, for a domain alias, the alias alone) is removed in this transaction, each
+   * audited `evict`; and the names are recorded verified (method `dns`) for this Domain. A verified
+   * hold, or one by this very account, is always refused.
    */
-  claims?: { names: readonly string[]; refuse(holders: DomainClaim[]): Error };
+  claims?: {
+    names: readonly string[];
+    proven?: readonly { name: string; detail: string }[];
+    refuse(holders: DomainClaim[]): Error;
+  };
   idempotency?: IdempotencyInput<PutObjectResult>;
 }
 
@@ -236,6 +288,8 @@ export interface DomainClaim {
   domain: string;
   /** Which of the names asked for it holds, as its name or a domain alias. */
   names: string[];
+  /** Which of those it holds verified. */
+  verified: string[];
 }
 
 /** Input of {@link Store.listObjects}. */
@@ -416,6 +470,15 @@ export interface Store {
   putObject(input: PutObjectInput, ctx: WriteContext): Promise<PutObjectResult>;
   /** Deletes a tenancy object (and a User's credentials). Errors: not_found, precondition_failed, has_dependents. */
   deleteObject(input: DeleteObjectInput, ctx: WriteContext): Promise<{ before: StoredObject }>;
+
+  /** Every name a Domain holds (or only these), with its holder and verification, in any account. */
+  domainNames(names?: readonly string[]): Promise<DomainNameHold[]>;
+  /**
+   * Records a DNS check of one of a Domain's names and/or marks it verified, audited (`verify`).
+   * A status change bumps the revision (the SMTP engine follows). Errors: not_found (no such Domain,
+   * or it does not hold the name).
+   */
+  recordDomainCheck(input: DomainCheckInput, ctx: WriteContext): Promise<StoredObject>;
 
   /** The user's credential; without `accountId` the user is looked up by its (globally unique) ID. */
   getCredential(userId: string, accountId?: string): Promise<CredentialRecord | undefined>;

@@ -65,9 +65,11 @@ type Spec<K extends (typeof tenancyKinds)[number]> = z.output<K["spec"]>;
 
 /**
  * A tenant declared in one YAML manifest (schema: `schema/tenancy.schema.json`): domains, routes,
- * aliases, sender lists, filter settings, password policies and users become child resources named by
- * their IDs. The manifest is validated as a whole first; on any problem the program stops with every
- * problem listed (file, line, path, message) and no resource is registered, so nothing is applied.
+ * aliases, sender lists, filter settings, password policies and users become child resources named
+ * `<component>-<id>` (`acme-example.com`, `acme-info@example.com`; a stack made when they were named
+ * by the bare ID is carried over by aliases, not replaced). The manifest is validated as a whole
+ * first; on any problem the program stops with every problem listed (file, line, path, message) and
+ * no resource is registered, so nothing is applied.
  *
  * @example
  * ```ts
@@ -102,10 +104,15 @@ export class Tenancy extends pulumi.ComponentResource {
     this.resources = {};
     const adopt = args.adopt ?? false;
     const parent = { parent: this };
+    // Children are named `<component>-<id>` (Pulumi's convention: names stay unique when a program
+    // declares two tenancies). Earlier versions named them by the bare ID; the alias carries such a
+    // stack's resources over to the new names instead of replacing them.
+    const child = (id: string) => ({ name: `${name}-${id}`, opts: { ...parent, aliases: [{ name: id }] } });
     const domainOf = (domain: string) => (this.domains[domain] ? { dependsOn: [this.domains[domain]] } : {});
 
     for (const spec of manifest.domains) {
-      const domain = new Domain(spec.name, { ...spec, adopt }, parent);
+      const named = child(spec.name);
+      const domain = new Domain(named.name, { ...spec, adopt }, named.opts);
       this.domains[spec.name] = domain;
       this.resources[spec.name] = domain;
     }
@@ -118,20 +125,24 @@ export class Tenancy extends pulumi.ComponentResource {
     for (const spec of manifest.passwordPolicies) {
       const id = policyKind.id(spec as Spec<typeof policyKind>);
       const scope = spec.scope === "account" ? {} : domainOf(spec.scope);
-      policies.push(add(id, new PasswordPolicy(id, { ...spec, adopt }, { ...parent, ...scope })));
+      const named = child(id);
+      policies.push(add(id, new PasswordPolicy(named.name, { ...spec, adopt }, { ...named.opts, ...scope })));
     }
     for (const spec of manifest.filterSettings) {
       const id = filterKind.id(spec as Spec<typeof filterKind>);
       const scope = spec.scope === "account" ? {} : domainOf(spec.scope);
-      add(id, new FilterSettings(id, { ...spec, adopt }, { ...parent, ...scope }));
+      const named = child(id);
+      add(id, new FilterSettings(named.name, { ...spec, adopt }, { ...named.opts, ...scope }));
     }
     for (const spec of manifest.routes) {
       const id = routeKind.id(spec as Spec<typeof routeKind>);
-      add(id, new Route(id, { ...spec, adopt }, { ...parent, ...domainOf(spec.domain) }));
+      const named = child(id);
+      add(id, new Route(named.name, { ...spec, adopt }, { ...named.opts, ...domainOf(spec.domain) }));
     }
     for (const spec of manifest.senderLists) {
       const id = senderListKind.id(spec as Spec<typeof senderListKind>);
-      add(id, new SenderList(id, { ...spec, adopt }, { ...parent, ...domainOf(spec.domain) }));
+      const named = child(id);
+      add(id, new SenderList(named.name, { ...spec, adopt }, { ...named.opts, ...domainOf(spec.domain) }));
     }
     const passwords = args.passwords === undefined ? undefined : pulumi.output(args.passwords);
     for (const spec of manifest.users) {
@@ -146,11 +157,12 @@ export class Tenancy extends pulumi.ComponentResource {
         spec.password ??
         (passwords === undefined ? undefined : passwords.apply((all) => all[id] as string | undefined));
       const domain = id.slice(id.indexOf("@") + 1);
+      const named = child(id);
       const user = new User(
-        id,
+        named.name,
         { ...spec, password, adopt },
         // Policies first: a password is checked against the policy in force when it is set.
-        { ...parent, dependsOn: [...(this.domains[domain] ? [this.domains[domain]] : []), ...policies] },
+        { ...named.opts, dependsOn: [...(this.domains[domain] ? [this.domains[domain]] : []), ...policies] },
       );
       this.users[id] = add(id, user);
     }
@@ -158,13 +170,14 @@ export class Tenancy extends pulumi.ComponentResource {
       const id = aliasKind.id(spec as Spec<typeof aliasKind>);
       const domain = id.slice(id.indexOf("@") + 1);
       // Aliases may forward to the manifest's users; create them after, delete them first.
+      const named = child(id);
       add(
         id,
         new Alias(
-          id,
+          named.name,
           { ...spec, adopt },
           {
-            ...parent,
+            ...named.opts,
             dependsOn: [
               ...Object.values(this.users),
               ...(this.domains[domain] ? [this.domains[domain]] : []),

@@ -73,6 +73,12 @@ export const errorCatalogue = {
     origin: "server",
     retryable: false,
   },
+  MP_DOMAIN_TAKEN: {
+    status: 409,
+    title: "The domain name is held by another account on this platform.",
+    origin: "server",
+    retryable: false,
+  },
   MP_PARENT_NOT_FOUND: {
     status: 409,
     title: "The domain this object belongs to does not exist; create it first.",

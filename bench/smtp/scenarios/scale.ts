@@ -27,7 +27,7 @@ function tenancy(aliases: number): TenancyInput {
     accounts: [
       {
         id: "scale",
-        domains: [{ name: domain }],
+        domains: [{ name: domain, verified: true }],
         users: [{ address: `user@${domain}` }],
         aliases: Array.from({ length: aliases }, (_, i) => ({
           address: `alias${i}@${domain}`,

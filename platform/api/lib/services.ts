@@ -1,4 +1,5 @@
 /** What every route plugin may use, decorated on the app as `app.services` (no module-level state). */
+import type { DnsResolver } from "../../smtp/content/spf.ts";
 import type { EgressPolicy } from "../../smtp/delivery/egress.ts";
 import type { Store } from "../../store/store.ts";
 import type { DkimKey } from "../dns.ts";
@@ -14,6 +15,10 @@ export interface ApiServices {
   dkim: DkimKey;
   /** Seals secrets the platform reads back (domains' DKIM private keys); never leaves the process. */
   masterKey: Buffer;
+  /** DNS for domain ownership checks (verification TXT records). */
+  resolver: DnsResolver;
+  /** The account's verification token for a domain name (see `verificationToken`). */
+  verificationToken(accountId: string, name: string): string;
   argon2: Argon2Params;
   /** How long an Idempotency-Key's answer is replayed, in ms. */
   idempotencyTtlMs: number;

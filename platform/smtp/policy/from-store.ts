@@ -40,9 +40,19 @@ function domainOf(o: StoredObject): string | null {
   return address ? (splitMailbox(address)?.domain ?? null) : null;
 }
 
+/**
+ * Which of a Domain's names the engine treats as local: all of them in trusted mode, else those whose
+ * ownership is verified (see `DomainInput.verified`).
+ */
+function verifiedNames(o: StoredObject, trustAll: boolean): DomainInput["verified"] {
+  if (trustAll) return true;
+  return (o.verification ?? []).flatMap((v) => (v.status === "verified" ? [v.name] : []));
+}
+
 /** Groups stored objects into the builder's input for the given accounts and (optionally) only some domains. */
 function accountInputs(
   objects: Iterable<StoredObject>,
+  trustAll: boolean,
   only?: { accountId: string; domains: Set<string> }[],
   keyring?: DkimKeyring,
 ): AccountInput[] {
@@ -78,6 +88,7 @@ function accountInputs(
           a.domains.push({
             ...(declared as unknown as DomainInput),
             generation: o.generation,
+            verified: verifiedNames(o, trustAll),
             ...(dkim ? { dkim } : {}),
           });
         }
@@ -117,6 +128,12 @@ export interface StorePolicyOptions {
    * kept: it is read again after a back-off, so a change made during a blip is still enforced.
    */
   onError?: (error: unknown) => void;
+  /**
+   * Treat every declared domain name as local, verified or not: single-tenant or demo platforms only
+   * (`mailplane serve --trust-all-domains`), where whoever declares a domain runs the platform too.
+   * Default false: only verified names are local, so no account can take mail for a name it does not own.
+   */
+  trustAllDomains?: boolean;
   /** First wait before re-reading a batch that failed, in ms; doubles per failure. Default 250 ms. */
   retryMinDelayMs?: number;
   /** Longest wait between re-reads while the store keeps failing, in ms. Default 5 s. */
@@ -154,6 +171,7 @@ export interface StorePolicy extends PolicySource {
  */
 export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): Promise<StorePolicy> {
   const objects = new Map<string, StoredObject>();
+  const trustAll = opts.trustAllDomains === true;
   let current: PolicySnapshot;
   let revision = 0;
   const waiters: { revision: number; resolve: () => void }[] = [];
@@ -167,7 +185,7 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
     for (const o of snap.objects) objects.set(key(o), o);
     current = buildPolicySnapshot({
       revision: snap.revision,
-      accounts: accountInputs(objects.values(), undefined, keyring),
+      accounts: accountInputs(objects.values(), trustAll, undefined, keyring),
     });
     revision = snap.revision;
   };
@@ -210,7 +228,7 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
     const scope = [...touched].map(([accountId, domains]) => ({ accountId, domains }));
     const partial = buildPolicySnapshot({
       revision: toRevision,
-      accounts: accountInputs(objects.values(), scope, keyring),
+      accounts: accountInputs(objects.values(), trustAll, scope, keyring),
     });
     const domains = new Map(current.domains);
     // Drop every name (main or alias domain) that pointed at a rebuilt or removed domain…

@@ -26,12 +26,20 @@ export interface PasswordPolicyInput {
   lockout?: { failures?: number; windowMinutes?: number; durationMinutes?: number };
 }
 
-/** `DomainSpec` fields the engine uses, plus the store's generation of the Domain. */
+/** `DomainSpec` fields the engine uses, the store's generation of the Domain, and which of its names are verified. */
 export interface DomainInput {
   name: string;
   /** The Domain's lifetime ID from the store (`StoredObject.generation`); default '' (before generations). */
   generation?: string;
   aliases?: string[];
+  /**
+   * Which of the domain's names the account proved it owns: `true` for all (the name and every
+   * alias), or the verified names. Default none: a name not verified is not local — the engine
+   * treats it exactly like a domain the platform does not host (inbound mail refused as relay,
+   * submitted, forwarded and automatic mail sent out as remote mail, its users cannot log in).
+   * A domain alias is local only while its domain is too: its mail goes to the domain's mailboxes.
+   */
+  verified?: boolean | readonly string[];
   notificationFrom?: string | null;
   timezone?: string;
   maxRetryDays?: number;
@@ -260,17 +268,22 @@ function authPolicy(input: PasswordPolicyInput | undefined): AuthPolicy {
   };
 }
 
+/** True when `name` (the domain's name or one of its aliases) is verified for the domain's account. */
+function isVerified(d: DomainInput, name: string): boolean {
+  return d.verified === true || (Array.isArray(d.verified) && d.verified.includes(name));
+}
+
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /**
- * Builds the snapshot. Objects whose domain is not declared are ignored (the store refuses them
- * anyway: a Route needs its Domain). Cost is linear in the number of objects; lookups afterwards
- * are constant time.
+ * Builds the snapshot. Only verified names are hosted (see {@link DomainInput.verified}); objects
+ * whose domain is not hosted are ignored (the store refuses undeclared ones anyway: a Route needs its
+ * Domain). Cost is linear in the number of objects; lookups afterwards are constant time.
  *
  * @example
- * const snap = buildPolicySnapshot({ revision: 1, accounts: [{ id: "acme", domains: [{ name: "example.com" }] }] });
+ * const snap = buildPolicySnapshot({ revision: 1, accounts: [{ id: "acme", domains: [{ name: "example.com", verified: true }] }] });
  * snap.domains.get("example.com")?.filter.quarantineThreshold // 0.9
  */
 export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
@@ -290,11 +303,13 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
         generation: d.generation ?? "",
         logRetentionDays: d.logRetentionDays ?? 28,
       });
+      // Declared (its data lives) but not hosted until verified: no mail is routed to it.
+      if (!isVerified(d, d.name)) continue;
       const policy: DomainPolicy = {
         name: d.name,
         accountId: account.id,
         generation: d.generation ?? "",
-        aliasDomains: d.aliases ?? [],
+        aliasDomains: (d.aliases ?? []).filter((alias) => isVerified(d, alias)),
         users: new Map(),
         aliases: new Map(),
         catchAllAlias: null,

@@ -93,3 +93,61 @@ export function checkInputs(kind: KindDescriptor, news: Record<string, unknown>)
   if (adopt !== undefined) inputs = { ...inputs, adopt };
   return { inputs, failures };
 }
+
+/** Splits a dot path (`action.to[2]`, `a["b c"]`) back into its segments: the inverse of `toDotPath`. */
+function pathSegments(property: string): (string | number)[] {
+  const segments: (string | number)[] = [];
+  for (const match of property.matchAll(/\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]|([^.[\]]+)/g)) {
+    if (match[1] !== undefined) segments.push(Number(match[1]));
+    else if (match[2] !== undefined) segments.push(JSON.parse(match[2]) as string);
+    else if (match[3] !== undefined) segments.push(match[3]);
+  }
+  return segments;
+}
+
+/** Longest value text a failure shows; a longer one is cut, so a pasted blob cannot flood the log. */
+const MAX_VALUE_TEXT = 120;
+
+/**
+ * The value at a failure's property, as the failure shows it: JSON, `[secret]` for a secret field
+ * (at any depth below it), `(not set)` when absent, `(unknown)` for a value not known yet.
+ * @example valueText(userKind, { password: "hunter2" }, "password") // "[secret]"
+ */
+export function valueText(kind: KindDescriptor, news: Record<string, unknown>, property: string): string {
+  const path = pathSegments(property);
+  let value: unknown = news;
+  for (const segment of path) {
+    if (value === null || typeof value !== "object") {
+      value = undefined;
+      break;
+    }
+    value = (value as Record<string | number, unknown>)[segment];
+  }
+  if (value === undefined || value === null) return "(not set)";
+  // Below a secret field, any value is the secret or part of it.
+  if (kind.secretFields.includes(String(path[0]))) return "[secret]";
+  if (containsUnknown(value)) return "(unknown)";
+  const text = JSON.stringify(value);
+  return text.length > MAX_VALUE_TEXT ? `${text.slice(0, MAX_VALUE_TEXT)}…` : text;
+}
+
+/**
+ * Failures as the engine should print them: the property, the value the program gave it and the
+ * reason, in the reason itself. The engine prints a failure's value by looking the property up as
+ * a top-level key, so a nested one (`action.to[2]`) would read `value {<nil>}`, and a secret could
+ * be printed as is; with the property left empty it prints the reason alone:
+ * `… resource 'team' has a problem: property action.to[2] value "not an address": must be an email address`.
+ * @example describeFailures(aliasKind, news, [{ property: "action.to[2]", reason: "must be an email address" }])
+ *   // [{ property: "", reason: 'property action.to[2] value "not an address": must be an email address' }]
+ */
+export function describeFailures(
+  kind: KindDescriptor,
+  news: Record<string, unknown>,
+  failures: readonly CheckFailure[],
+): CheckFailure[] {
+  return failures.map(({ property, reason }) => ({
+    property: "",
+    reason:
+      property === "" ? reason : `property ${property} value ${valueText(kind, news, property)}: ${reason}`,
+  }));
+}

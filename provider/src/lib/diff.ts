@@ -7,9 +7,10 @@ export interface DiffOutcome {
   /**
    * Always `undefined`: the engine then diffs old and new *inputs* itself, field by field, and shows
    * each changed field old → new in `pulumi preview --diff` and as `detailedDiff` in `--json`
-   * (a dynamic provider cannot send a detailed diff of its own). Inputs are normalised by `check`,
-   * so sets in another order or case compare equal, and write-only secrets (a user's password) are
-   * compared as stored inputs, never read back from the platform.
+   * (a dynamic provider cannot send a detailed diff of its own: the engine compares lists by index).
+   * Inputs are normalised by `check`, so sets in another order or case compare equal, sets keep the
+   * order of the stored inputs (see {@link keepListOrder}), and write-only secrets (a user's
+   * password) are compared as stored inputs, never read back from the platform.
    */
   changes: undefined;
   /** Key fields whose value changes (or is not known yet): the object's ID changes with them. */
@@ -45,4 +46,42 @@ export function diffResource(
     deleteBeforeReplace = uniqueNames(news).some((name) => held.has(name));
   }
   return { changes: undefined, replaces, deleteBeforeReplace };
+}
+
+type Scalar = string | number | boolean;
+
+const isScalarList = (value: unknown): value is Scalar[] =>
+  Array.isArray(value) && value.every((item) => ["string", "number", "boolean"].includes(typeof item));
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === "object" && !Array.isArray(value);
+
+/**
+ * Orders every list of `news` (at any depth) as the same list of `olds` is ordered: the elements
+ * kept first, in their old order, then the new ones in the order `news` has them.
+ *
+ * Why: the engine diffs lists by index, so a sorted set with an element inserted in the middle
+ * previews as a change at every later index plus an added last one. Kept in the stored order, an
+ * insertion is one `+ [i]`, a reorder is no change, and removing the last element is one `- [i]`
+ * (removing one in the middle still shifts the ones after it: the engine has no other way to show
+ * it). Every list in the model's specs is a set whose order carries no meaning (most are stored
+ * sorted, once each; a route's `tlsPins` match in any order), and the platform still receives what
+ * the spec makes of the list; only the stack's stored inputs keep the old order.
+ * A list with repeated elements is left as it is.
+ * @example keepListOrder({ to: ["b@x.org", "c@x.org"] }, { to: ["a@x.org", "b@x.org", "c@x.org"] })
+ *   // { to: ["b@x.org", "c@x.org", "a@x.org"] }
+ */
+export function keepListOrder<T>(olds: unknown, news: T): T {
+  if (isScalarList(olds) && isScalarList(news) && new Set(news).size === news.length) {
+    const wanted = new Set<Scalar>(news);
+    const kept = [...new Set(olds)].filter((item) => wanted.has(item));
+    const held = new Set<Scalar>(kept);
+    return [...kept, ...news.filter((item) => !held.has(item))] as T;
+  }
+  if (isPlainObject(olds) && isPlainObject(news)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(news)) out[key] = keepListOrder(olds[key], value);
+    return out as T;
+  }
+  return news;
 }

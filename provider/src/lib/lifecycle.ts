@@ -5,8 +5,8 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { toDotPath } from "../../../sdk/src/errors.ts";
 import type { KindDescriptor } from "../../../sdk/src/models/kinds.ts";
-import { type CheckFailure, checkInputs } from "./check.ts";
-import { diffResource, type UniqueNames } from "./diff.ts";
+import { type CheckFailure, checkInputs, describeFailures } from "./check.ts";
+import { diffResource, keepListOrder, type UniqueNames } from "./diff.ts";
 
 /** An object as the API returns it (spec fields, `id`, `etag`, timestamps, computed outputs). */
 export type Stored = Record<string, unknown> & { etag: string };
@@ -178,9 +178,13 @@ export function defineProvider(
   return {
     async check(olds, news) {
       const outcome = checkInputs(kind, news);
-      if (outcome.failures.length === 0 && hooks.check)
-        outcome.failures.push(...hooks.check(olds, outcome.inputs));
-      return outcome;
+      // Every failure at once: the kind's own rules too, so one preview lists all there is to fix.
+      if (hooks.check) outcome.failures.push(...hooks.check(olds, outcome.inputs));
+      if (outcome.failures.length > 0) {
+        return { inputs: outcome.inputs, failures: describeFailures(kind, news, outcome.failures) };
+      }
+      // Sets in the stored order, so the engine's by-index diff shows an insertion as one element.
+      return { inputs: keepListOrder(olds, outcome.inputs), failures: [] };
     },
 
     async diff(_id, olds, news) {

@@ -57,7 +57,9 @@ const shim = createShim("Domain");
 /**
  * A mail domain on the platform: its domain aliases (mail to `user@alias.example` is rewritten to
  * this domain), contacts, log and retry settings, catch-all and local-recipients-only. Outputs the
- * DNS records (MX, SPF, DKIM, DMARC) to publish for it and each alias.
+ * DNS records (MX, SPF, DKIM, DMARC, ownership verification) to publish for it and each alias, and
+ * the verification status: mail flows for a name only once the platform verified it (`pulumi up`
+ * warns with the record to publish while it is not).
  *
  * Key: `name` — changing it replaces the domain. The resource ID is the name (`example.com`).
  *
@@ -120,8 +122,14 @@ export class Domain extends pulumi.dynamic.Resource {
   declare readonly createdAt: pulumi.Output<DomainObject["createdAt"]>;
   /** When the object last changed. */
   declare readonly updatedAt: pulumi.Output<DomainObject["updatedAt"]>;
-  /** MX, SPF, DKIM and DMARC records to publish for this domain. */
+  /** MX, SPF, DKIM, DMARC and ownership verification records to publish for this domain. */
   declare readonly dnsRecords: pulumi.Output<DomainObject["dnsRecords"]>;
+  /**
+   * Ownership verification of the name and each domain alias (`status`: `pending` or `verified`,
+   * and the last DNS check). Mail for a name flows only once it is verified; `pulumi refresh` reads
+   * the current status.
+   */
+  declare readonly verification: pulumi.Output<DomainObject["verification"]>;
 
   constructor(name: string, args: DomainArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -132,7 +140,42 @@ export class Domain extends pulumi.dynamic.Resource {
       TYPE_MODULE,
       "Domain",
     );
+    // Tell `pulumi up` what to publish while a name is unverified: until then it receives no mail.
+    // Not in previews: they show what would change, and plan reviews quote their diagnostics.
+    if (!pulumi.runtime.isDryRun()) {
+      pulumi.all([this.verification, this.dnsRecords]).apply(([verification, records]) => {
+        const message = pendingVerificationMessage(verification, records);
+        if (message) void pulumi.log.warn(message, this);
+      });
+    }
   }
+}
+
+/**
+ * The warning for a domain with unverified names: which TXT record to publish for each; undefined
+ * when every name is verified (or the outputs are not known yet).
+ *
+ * @example pendingVerificationMessage(domain.verification, domain.dnsRecords) // "domain example.com: …"
+ */
+export function pendingVerificationMessage(
+  verification: DomainObject["verification"] | undefined,
+  records: DomainObject["dnsRecords"] | undefined,
+): string | undefined {
+  const pending = (verification ?? []).filter((v) => v.status !== "verified");
+  if (pending.length === 0) return undefined;
+  const lines = pending.map((v) => {
+    const record = (records ?? []).find(
+      (r) => r.purpose === "verification" && r.name === `_mailplane-verify.${v.name}`,
+    );
+    const publish = record ? `publish ${record.name} TXT "${record.value}"` : "see dnsRecords";
+    const last = v.lastCheck ? ` (last check: ${v.lastCheck.detail})` : "";
+    return `  ${v.name}: ${publish}${last}`;
+  });
+  return [
+    `domain ${verification![0]!.name}: the platform does not deliver mail for unverified names (unless it runs with --trust-all-domains). To prove you own them:`,
+    ...lines,
+    "The platform re-checks pending names periodically (or POST /v1/domains/<name>/verify now); `pulumi refresh` shows the status.",
+  ].join("\n");
 }
 
 /** What the runtime runs for a {@link Domain}: check, diff, create, read, update, delete. */

@@ -1,6 +1,7 @@
 /** The tenancy endpoints: list/get/put/patch/delete for every kind, and get/put/patch/reset for singletons. */
 import { z } from "zod";
 import type { ErrorCode } from "../errors.ts";
+import { Domain, DomainVerifyRequest } from "../models/domain.ts";
 import { type KindDescriptor, tenancyKinds } from "../models/kinds.ts";
 import { ListQuery, pageOf } from "../models/page.ts";
 import type { Endpoint } from "./types.ts";
@@ -77,7 +78,7 @@ function collectionEndpoints(k: KindDescriptor): Endpoint[] {
     "MP_UNSUPPORTED_MEDIA_TYPE",
     ...parentErrors,
     ...(name === "User" ? (["MP_PASSWORD_POLICY_VIOLATION"] as const) : []),
-    ...(name === "Domain" ? (["MP_CONFLICT"] as const) : []),
+    ...(name === "Domain" ? (["MP_CONFLICT", "MP_DOMAIN_TAKEN"] as const) : []),
   ];
   return [
     {
@@ -227,10 +228,39 @@ function singletonEndpoints(k: KindDescriptor, at: "Account" | "Domain"): Endpoi
   ];
 }
 
+/**
+ * `POST /v1/domains/{domain}/verify`: looks up the pending names' verification records now, or (a
+ * platform admin, `{ "method": "admin" }`) marks names verified. Answers the Domain with its
+ * `verification`; a check that finds nothing is not an error: the name stays pending and
+ * `lastCheck` says what was found.
+ */
+const verifyDomain: Endpoint = {
+  operationId: "verifyDomain",
+  method: "POST",
+  path: "/v1/domains/:domain/verify",
+  summary:
+    "Check a domain's ownership: look up each pending name's verification TXT record now, or (platform admins, method admin) mark names verified.",
+  tag: "Domains",
+  kind: "Domain",
+  access: "write",
+  params: pathParams("/v1/domains/:domain/verify"),
+  body: DomainVerifyRequest,
+  response: Domain,
+  successStatuses: [200],
+  headers: { ifMatch: "none", idempotencyKey: "none", account: "optional" },
+  etag: true,
+  errors: [
+    "MP_NOT_FOUND",
+    "MP_FORBIDDEN",
+    "MP_VALIDATION_FAILED",
+    "MP_UNSUPPORTED_MEDIA_TYPE",
+    "MP_PAYLOAD_TOO_LARGE",
+  ],
+};
+
 /** Every tenancy endpoint, kind by kind in dependency order. */
 export const endpoints: readonly Endpoint[] = tenancyKinds.flatMap((k) => {
   const d = k as unknown as KindDescriptor;
-  return d.singleton
-    ? [...singletonEndpoints(d, "Account"), ...singletonEndpoints(d, "Domain")]
-    : collectionEndpoints(d);
+  if (d.singleton) return [...singletonEndpoints(d, "Account"), ...singletonEndpoints(d, "Domain")];
+  return d.name === "Domain" ? [...collectionEndpoints(d), verifyDomain] : collectionEndpoints(d);
 });

@@ -3,9 +3,11 @@ import { z } from "zod";
 import { timestamp } from "./common.ts";
 
 /**
- * What happened to the object. `login-failed` (kind `Login`): a failed SMTP login, never with the
- * password; `lock` / `unlock` (kind `LoginLockout`): a client key was locked out by failed logins or
- * an administrator lifted its lockout.
+ * What happened to the object. `verify`: a domain name's ownership was checked or marked verified;
+ * `evict`: the object was removed because another account proved it owns its unverified domain name;
+ * `login-failed` (kind `Login`): a failed SMTP login, never with the password; `lock` / `unlock`
+ * (kind `LoginLockout`): a client key was locked out by failed logins or an administrator lifted its
+ * lockout.
  */
 export const AUDIT_ACTIONS = [
   "create",
@@ -13,6 +15,8 @@ export const AUDIT_ACTIONS = [
   "delete",
   "reset",
   "revoke",
+  "verify",
+  "evict",
   "login-failed",
   "lock",
   "unlock",

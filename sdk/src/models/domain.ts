@@ -8,6 +8,7 @@ import {
   sortedUnique,
   splitAddress,
   stringList,
+  timestamp,
 } from "./common.ts";
 import { patchOf } from "./patch.ts";
 
@@ -169,9 +170,56 @@ export const DnsRecord = z
     name: z.string().describe("Owner name, fully qualified without the trailing dot."),
     value: z.string().describe("Record data (for MX: the exchange host; for TXT: the text)."),
     priority: z.number().int().optional().describe("MX preference; lower is tried first."),
-    purpose: z.enum(["mx", "spf", "dkim", "dmarc"]).describe("Which mechanism the record serves."),
+    purpose: z
+      .enum(["mx", "spf", "dkim", "dmarc", "verification"])
+      .describe("Which mechanism the record serves (`verification`: proves the account owns the name)."),
   })
   .meta({ id: "DnsRecord", title: "DnsRecord", description: "A DNS record to publish." });
+
+/** How a name's ownership was proven: its verification TXT record found in DNS, or a platform admin's word. */
+export const VERIFICATION_METHODS = ["dns", "admin"] as const;
+export type VerificationMethod = (typeof VERIFICATION_METHODS)[number];
+
+/**
+ * What a DNS check of a name found: `verified` (this account's record is published), `missing` (no
+ * TXT record at the verification name), `mismatch` (TXT records there, none with this account's
+ * token) or `error` (the lookup failed: timeout, SERVFAIL).
+ */
+export const VERIFICATION_CHECK_RESULTS = ["verified", "missing", "mismatch", "error"] as const;
+export type VerificationCheckResult = (typeof VERIFICATION_CHECK_RESULTS)[number];
+
+/** Whether the platform treats one name of a domain (its name or a domain alias) as the account's. */
+export const DomainNameVerification = z
+  .object({
+    name: z.string().describe("The domain name or domain alias."),
+    status: z
+      .enum(["pending", "verified"])
+      .describe(
+        "`verified`: the platform delivers mail for the name locally; `pending`: it is treated as a domain the platform does not host.",
+      ),
+    method: z
+      .enum(VERIFICATION_METHODS)
+      .nullable()
+      .describe(
+        "How it was verified: `dns` (its verification record) or `admin` (a platform admin); null while pending.",
+      ),
+    verifiedAt: timestamp("When it was verified.")
+      .nullable()
+      .describe("When it was verified; null while pending."),
+    lastCheck: z
+      .object({
+        at: timestamp("When the check ran."),
+        result: z.enum(VERIFICATION_CHECK_RESULTS).describe("What the DNS check found."),
+        detail: z.string().describe("The check's result in words: what was looked up and what was found."),
+      })
+      .nullable()
+      .describe("The last DNS check of the name; null before the first."),
+  })
+  .meta({
+    id: "DomainNameVerification",
+    title: "DomainNameVerification",
+    description: "The ownership verification of one name of a domain.",
+  });
 
 /** The domain as the API returns it: the normalised spec, metadata and the DNS records to publish. */
 export const Domain = DomainFields.extend({
@@ -179,11 +227,37 @@ export const Domain = DomainFields.extend({
   dnsRecords: z
     .array(DnsRecord)
     .describe(
-      "MX, SPF, DKIM and DMARC records to publish for this domain. DKIM: one TXT record per selector — always the one mail is signed with; after `dkim/rotate` also the pending one, after `dkim/activate` also the previous (retired) one.",
+      "MX, SPF, DKIM, DMARC and ownership verification records to publish for this domain. DKIM: one TXT record per selector — always the one mail is signed with; after `dkim/rotate` also the pending one, after `dkim/activate` also the previous (retired) one.",
+    ),
+  verification: z
+    .array(DomainNameVerification)
+    .describe(
+      "Ownership verification of the domain's name and each domain alias, in that order (server state, not declared). Mail for a name flows only once it is verified.",
     ),
 })
   .strip()
   .meta({ id: "Domain", title: "Domain", description: "A mail domain, as stored." });
+
+/** The body of `POST /v1/domains/{domain}/verify`. */
+export const DomainVerifyRequest = z
+  .strictObject({
+    method: z
+      .enum(VERIFICATION_METHODS)
+      .default("dns")
+      .describe(
+        "`dns` (default): look up each pending name's verification TXT record now; `admin`: mark the names verified without DNS (platform admins only).",
+      ),
+    names: z
+      .array(domainName("The domain's name or one of its domain aliases."))
+      .min(1)
+      .optional()
+      .describe("Which of the domain's names; default all of them."),
+  })
+  .meta({
+    id: "DomainVerifyRequest",
+    title: "DomainVerifyRequest",
+    description: "Check (or, as a platform admin, mark) the ownership of a domain's names.",
+  });
 
 /** The PATCH body for a domain: any field but `name`. */
 export const DomainPatch = patchOf(DomainFields, ["name"]).meta({
@@ -197,6 +271,8 @@ export type DomainSpec = z.output<typeof DomainSpec>;
 export type Domain = z.output<typeof Domain>;
 export type DomainPatch = z.input<typeof DomainPatch>;
 export type DnsRecord = z.output<typeof DnsRecord>;
+export type DomainNameVerification = z.output<typeof DomainNameVerification>;
+export type DomainVerifyRequest = z.input<typeof DomainVerifyRequest>;
 
 /** A domain's ID is its (normalised) name. @example domainId({ name: "example.com" }) // "example.com" */
 export function domainId(spec: Pick<DomainSpec, "name">): string {
@@ -213,10 +289,23 @@ export interface DnsRecordOptions {
   dkimPublicKey: string;
   /** Several DKIM keys (a rotation publishes the next before signing with it); replaces the two fields above. */
   dkimKeys?: { selector: string; publicKey: string }[];
+  /** The account's verification token for a name; with it, each name gets its verification TXT record. */
+  verificationToken?: (name: string) => string;
+}
+
+/** The owner name of a domain name's verification record: `_mailplane-verify.<name>`. */
+export function verificationRecordName(name: string): string {
+  return `_mailplane-verify.${name}`;
+}
+
+/** The text of a verification record: `mailplane-verification=<token>`. */
+export function verificationRecordValue(token: string): string {
+  return `mailplane-verification=${token}`;
 }
 
 /**
- * The MX, SPF, DKIM and DMARC records to publish for a domain and each of its domain aliases.
+ * The MX, SPF, DKIM, DMARC (and, given the tokens, ownership verification) records to publish for a
+ * domain and each of its domain aliases.
  * @example dnsRecordsFor(spec, { mxHost: "mx.mailplane.test", dkimPublicKey: "MIIB…" })
  */
 export function dnsRecordsFor(
@@ -245,5 +334,15 @@ export function dnsRecordsFor(
       value: `v=DMARC1; p=quarantine; rua=mailto:postmaster@${spec.name}`,
       purpose: "dmarc",
     },
+    ...(options.verificationToken
+      ? [
+          {
+            type: "TXT" as const,
+            name: verificationRecordName(name),
+            value: verificationRecordValue(options.verificationToken(name)),
+            purpose: "verification" as const,
+          },
+        ]
+      : []),
   ]);
 }

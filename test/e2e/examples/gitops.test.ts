@@ -61,7 +61,8 @@ describe("examples/gitops", () => {
       const markdown = summarizePlan(preview, { title: `Plan for \`${stack}\`` });
       expect(markdown).toContain(`## Plan for \`${stack}\``);
       expect(markdown).toMatch(/\| ➕ create \| 11 \|/);
-      expect(markdown).toContain(`#### ➕ create Domain \`${domainOf(stack)}\``);
+      // The Tenancy (named after the stack) names its children `<component>-<id>`.
+      expect(markdown).toContain(`#### ➕ create Domain \`${stack}-${domainOf(stack)}\``);
       // Passwords are secrets in the preview and in the summary.
       expect(markdown).not.toContain("Lovelace-1815-x");
     }

@@ -36,12 +36,17 @@ describe("provider lifecycle: all seven kinds, real CLI, real control plane", ()
     expect(await outcome(api().domains.get("example.test"))).toBe("MP_NOT_FOUND");
   });
 
-  it("up creates every object on the platform as declared", async () => {
-    await t.ws.ok(["up", "--yes", "--skip-preview"]);
-    expect(await api().domains.get("example.test")).toMatchObject({
+  it("up creates every object on the platform as declared, and says what to publish to verify the domain", async () => {
+    const up = await t.ws.ok(["up", "--yes", "--skip-preview"]);
+    const domain = await api().domains.get("example.test");
+    expect(domain).toMatchObject({
       timezone: "UTC",
       aliases: ["alias-a.example.test", "alias-b.example.test"],
     });
+    // Unverified: the warning quotes the very record the domain's outputs carry.
+    expect(domain.verification.map((v) => v.status)).toEqual(["pending", "pending", "pending"]);
+    const record = domain.dnsRecords.find((r) => r.name === "_mailplane-verify.example.test")!;
+    expect(up.stdout + up.stderr).toContain(`publish ${record.name} TXT "${record.value}"`);
     expect(await api().routes.get("example.test", "mx1.example.test:25")).toMatchObject({ priority: 10 });
     expect(await api().aliases.get("info@example.test")).toMatchObject({
       action: { type: "forward", to: ["alice@example.test", "ops@example.test"] },

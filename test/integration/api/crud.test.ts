@@ -120,10 +120,21 @@ describe.each(BACKENDS)("control plane CRUD on $name", (backend) => {
       `spf ${lower}`,
       `dkim ${selector}._domainkey.${lower}`,
       `dmarc _dmarc.${lower}`,
+      `verification _mailplane-verify.${lower}`,
       `mx ${alias}`,
       `spf ${alias}`,
       `dkim ${selector}._domainkey.${alias}`,
       `dmarc _dmarc.${alias}`,
+      `verification _mailplane-verify.${alias}`,
+    ]);
+    expect(records[4]).toMatchObject({
+      type: "TXT",
+      value: expect.stringMatching(/^mailplane-verification=[0-9a-f]{32}$/),
+    });
+    // A new domain is pending: no mail flows for it until it is verified.
+    expect(created.body.verification).toEqual([
+      { name: lower, status: "pending", method: null, verifiedAt: null, lastCheck: null },
+      { name: alias, status: "pending", method: null, verifiedAt: null, lastCheck: null },
     ]);
     expect(records[2]).toMatchObject({ type: "TXT", value: expect.stringMatching(/^v=DKIM1; k=rsa; p=MII/) });
 
@@ -333,7 +344,7 @@ describe.each(BACKENDS)("control plane CRUD on $name", (backend) => {
     const d = await domain();
     const other = await h.tenant("other");
     const taken = await h.call("PUT", `/v1/domains/${d}`, { token: other.token, body: { name: d } });
-    expect(taken).toMatchObject({ status: 409, body: { code: "MP_CONFLICT" } });
+    expect(taken).toMatchObject({ status: 409, body: { code: "MP_DOMAIN_TAKEN" } });
   });
 
   it("pages through lists with opaque cursors", async () => {

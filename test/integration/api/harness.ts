@@ -11,6 +11,7 @@ import {
   type ControlPlaneOptions,
   startControlPlane,
 } from "../../../platform/api/server.ts";
+import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
 import { EgressPolicy } from "../../../platform/smtp/delivery/egress.ts";
 
 /** One store the suites run against. */
@@ -80,6 +81,8 @@ export async function startHarness(
     dataDir,
     listen: "127.0.0.1:0",
     logger: { level: "trace", stream } as never,
+    // No DNS unless a suite brings its own table: ownership checks find nothing, and never go out.
+    resolver: NO_DNS,
     ...(database ? { databaseUrl: database.url, databaseSchema: database.schema } : {}),
     // Test routes point at loopback and the IPv6 documentation block (RFC 3849), as an admin may allow.
     egress: new EgressPolicy({ allow: ["127.0.0.0/8", "2001:db8::/32"] }),

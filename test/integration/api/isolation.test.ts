@@ -7,6 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { endpoints, fillPath } from "../../../sdk/src/index.ts";
 import { BACKENDS, type Harness, startHarness, uniqueDomain } from "./harness.ts";
 
+/** The start of the refusal's message for a name another account holds but has not verified. */
+const UNVERIFIED_HOLD =
+  "is held by another account that has not verified it; to take it over, publish _mailplane-verify.";
+
 /** A valid body per kind for `domain`, so requests get past validation to the checks under test. */
 function specOf(kind: string, domain: string): Record<string, unknown> {
   switch (kind) {
@@ -107,11 +111,17 @@ describe.each(BACKENDS)("isolation on $name", (backend) => {
           token: a.token,
           body: specOf("Domain", dB),
         });
-        expect(taken.body.code, label).toBe("MP_CONFLICT");
+        expect(taken.body.code, label).toBe("MP_DOMAIN_TAKEN");
         continue;
       }
       const body =
-        e.method === "PUT" ? specOf(e.kind!, dB) : e.method === "PATCH" ? PATCHES[e.kind!] : undefined;
+        e.method === "PUT"
+          ? specOf(e.kind!, dB)
+          : e.method === "PATCH"
+            ? PATCHES[e.kind!]
+            : e.method === "POST"
+              ? {}
+              : undefined;
       const onB = await h.call(e.method, fillPath(e.path, paramsFor(dB)), { token: a.token, body });
       const nowhere = await h.call(e.method, fillPath(e.path, paramsFor(never)), {
         token: a.token,
@@ -155,14 +165,14 @@ describe.each(BACKENDS)("isolation on $name", (backend) => {
     // B's domain as A's alias: taken, without naming B.
     const hijack = await put(uniqueDomain("a-other"), ["free.example", dB]);
     expect(hijack.status).toBe(409);
-    expect(hijack.body.code).toBe("MP_CONFLICT");
+    expect(hijack.body.code).toBe("MP_DOMAIN_TAKEN");
     expect(hijack.body.errors).toEqual([
-      expect.objectContaining({ path: ["aliases", 1], message: "is already in use on this platform" }),
+      expect.objectContaining({ path: ["aliases", 1], message: expect.stringContaining(UNVERIFIED_HOLD) }),
     ]);
     expect(hijack.text).not.toContain(b.id);
     // Adding it to an existing domain by PATCH is refused the same way, and changes nothing.
     const patched = await h.call("PATCH", `/v1/domains/${mine}`, { token: a.token, body: { aliases: [dB] } });
-    expect(patched.body).toMatchObject({ code: "MP_CONFLICT", errors: [{ path: ["aliases", 0] }] });
+    expect(patched.body).toMatchObject({ code: "MP_DOMAIN_TAKEN", errors: [{ path: ["aliases", 0] }] });
     expect((await h.call("GET", `/v1/domains/${mine}`, { token: a.token })).body.aliases).toEqual([claimed]);
     expect(await snapshotOfB()).toBe(before);
 
@@ -188,8 +198,8 @@ describe.each(BACKENDS)("isolation on $name", (backend) => {
     const bAlias = uniqueDomain("b-alias");
     expect((await put(dB, [bAlias], b.token)).status).toBe(200);
     expect((await put(bAlias, [])).body).toMatchObject({
-      code: "MP_CONFLICT",
-      errors: [{ path: ["name"], message: "is already in use on this platform" }],
+      code: "MP_DOMAIN_TAKEN",
+      errors: [{ path: ["name"], message: expect.stringContaining(UNVERIFIED_HOLD) }],
     });
     // Re-declaring a domain with its own aliases is no conflict; once released, a name is free.
     expect((await put(mine, [claimed])).status).toBe(200);
@@ -208,8 +218,8 @@ describe.each(BACKENDS)("isolation on $name", (backend) => {
     );
     expect([onA!.status, onB!.status].sort()).toEqual([201, 409]);
     expect([onA, onB].find((r) => r!.status === 409)!.body).toMatchObject({
-      code: "MP_CONFLICT",
-      errors: [{ path: ["aliases", 0], message: "is already in use on this platform" }],
+      code: "MP_DOMAIN_TAKEN",
+      errors: [{ path: ["aliases", 0], message: expect.stringContaining(UNVERIFIED_HOLD) }],
     });
   });
 

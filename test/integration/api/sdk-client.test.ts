@@ -30,7 +30,14 @@ describe.each(BACKENDS)("SDK client against the control plane on $name", (backen
   it("declares a small tenancy and reads it back", async () => {
     const d = uniqueDomain("sdk");
     const domain = await client.domains.put({ name: d, aliases: [uniqueDomain("alias")] });
-    expect(domain.dnsRecords.length).toBe(8);
+    // MX, SPF, DKIM, DMARC and the ownership verification record, for the name and its alias.
+    expect(domain.dnsRecords.length).toBe(10);
+    const checked = await client.domains.verify(d);
+    expect(checked.verification[0]).toMatchObject({
+      name: d,
+      status: "pending",
+      lastCheck: { result: "missing" },
+    });
     const route = await client.routes.put({ domain: d, host: "mx1.example.net", priority: 5 });
     expect(route.id).toBe(`${d}/routes/mx1.example.net:25`);
     await client.aliases.put({ address: `sales@${d}`, action: { type: "forward", to: [`ken@${d}`] } });

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { request } from "undici";
-import { afterAll, describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, inject, it, vi } from "vitest";
+import { swaks } from "../smtp/support/harness.ts";
 
 const CLI = fileURLToPath(new URL("../../../cli/mailplane.ts", import.meta.url));
 const dirs: string[] = [];
@@ -73,7 +74,14 @@ describe("mailplane serve", () => {
     expect(await run(["--version"])).toEqual({ code: 0, out: `mailplane ${version}\n` });
     const help = await run(["serve", "--help"]);
     expect(help.code).toBe(0);
-    for (const flag of ["--data-dir", "--listen", "--database-url"]) expect(help.out).toContain(flag);
+    for (const flag of [
+      "--data-dir",
+      "--listen",
+      "--database-url",
+      "--trust-all-domains",
+      "--domain-check-interval",
+    ])
+      expect(help.out).toContain(flag);
     const bad = await run(["serve", "--no-such-flag"]);
     expect(bad).toMatchObject({ code: 2, out: expect.stringContaining("usage: mailplane serve") });
     // A command loads only its own file: every command the overview lists must be found by its name.
@@ -140,6 +148,69 @@ describe("mailplane serve", () => {
     expect(records.find((r) => r.type === "MX")?.value).toBe("mx.mailplane.test");
     expect(await served.stop()).toBe(0);
   });
+
+  it.each([
+    { mode: "default", args: [], env: {} as Record<string, string>, unverified: 550 },
+    {
+      mode: "--trust-all-domains",
+      args: ["--trust-all-domains"],
+      env: {} as Record<string, string>,
+      unverified: 250,
+    },
+    {
+      mode: "MAILPLANE_TRUST_ALL_DOMAINS=1",
+      args: [],
+      env: { MAILPLANE_TRUST_ALL_DOMAINS: "1" },
+      unverified: 250,
+    },
+  ])(
+    "answers RCPT for an unverified domain with $unverified in $mode mode",
+    async ({ args, env, unverified }) => {
+      const dataDir = mkdtempSync(join(tmpdir(), "mailplane-serve-trust-"));
+      dirs.push(dataDir);
+      const served = await serve(
+        [
+          "--data-dir",
+          dataDir,
+          "--smtp-listen",
+          "127.0.0.1:0",
+          "--submission-listen",
+          "off",
+          "--no-dns",
+          ...args,
+        ],
+        { MAILPLANE_DOMAIN_CHECK_INTERVAL: "0", ...env },
+      );
+      const port = Number(/SMTP engine listening: inbound 127\.0\.0\.1:(\d+)/.exec(served.output())![1]);
+      const token = readFileSync(join(dataDir, "admin-token"), "utf8").trim();
+      const call = (method: "PUT" | "POST", path: string, body: unknown) =>
+        request(`${served.url}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${token}`,
+            "mailplane-account": "acme",
+            "content-type": "application/json",
+          },
+          body: JSON.stringify(body),
+        }).then((r) => r.statusCode);
+      expect(await call("PUT", "/v1/accounts/acme", { id: "acme", name: "ACME" })).toBe(201);
+      for (const name of ["unverified.example", "marked.example"]) {
+        expect(await call("PUT", `/v1/domains/${name}`, { name })).toBe(201);
+        const user = { address: `x@${name}`, password: "Correct-Horse-7" };
+        expect(await call("PUT", `/v1/domains/${name}/users/${user.address}`, user)).toBe(201);
+      }
+      // marked.example is verified by the platform admin last: once the engine accepts its user, it
+      // has seen everything before.
+      expect(await call("POST", "/v1/domains/marked.example/verify", { method: "admin" })).toBe(200);
+      const rcpt = async (to: string) =>
+        (await swaks(port, ["--to", to, "--from", "s@outside.example", "--quit-after", "RCPT"])).replyTo(
+          "RCPT",
+        )?.code;
+      await vi.waitFor(async () => expect(await rcpt("x@marked.example")).toBe(250), { timeout: 10_000 });
+      expect(await rcpt("x@unverified.example")).toBe(unverified);
+      expect(await served.stop()).toBe(0);
+    },
+  );
 
   it("runs on PostgreSQL given --database-url", async () => {
     const base = inject("postgresUrl");

@@ -48,6 +48,7 @@ describe("mailplane smtp --api-listen", () => {
         "--submission-listen",
         "off",
         "--no-dns",
+        "--trust-all-domains",
         "--api-listen",
         "127.0.0.1:0",
       ],

@@ -126,6 +126,8 @@ describe.each(BACKENDS)("route egress through the API and the engine on $name", 
       };
       engine = await startSmtpEngineOnStore({
         store: h.cp.store,
+        // Single-tenant test platform: its domains are local without DNS verification.
+        policy: { trustAllDomains: true },
         dataDir: join(h.dataDir, "smtp"),
         hostname: HOSTNAME,
         resolver,
@@ -281,7 +283,7 @@ describe("an engine allowing 127.0.0.0/8 with a route to its own inbound listene
         accounts: [
           {
             id: "acme",
-            domains: [{ name: "loop.example" }],
+            domains: [{ name: "loop.example", verified: true }],
             routes: [{ domain: "loop.example", host: "127.0.0.1", port: t.engine.inboundPort, tls: "none" }],
           },
         ],

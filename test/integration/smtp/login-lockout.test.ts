@@ -86,6 +86,8 @@ describe.each(backends)("login lockout shared through the store on $name", (back
       resolver: NO_DNS,
       inbound: false,
       submission: { host, port: 0 },
+      // Single-tenant test platform: its domains are local without DNS verification.
+      policy: { trustAllDomains: true },
     });
     const running = { store, engine, dataDir };
     engines.push(running);

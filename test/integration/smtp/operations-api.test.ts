@@ -39,6 +39,8 @@ describe("operations API of `serve` with an SMTP engine (SQLite)", () => {
     });
     engine = await startSmtpEngineOnStore({
       store: h.cp.store,
+      // Single-tenant test platform: its domains are local without DNS verification.
+      policy: { trustAllDomains: true },
       dataDir: `${h.dataDir}/smtp`,
       hostname: HOSTNAME,
       resolver: NO_DNS,

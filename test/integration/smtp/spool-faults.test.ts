@@ -39,7 +39,7 @@ function tenancy(opts: { bobEnabled?: boolean } = {}): TenancyInput {
     accounts: [
       {
         id: "acme",
-        domains: [{ name: "example.com" }],
+        domains: [{ name: "example.com", verified: true }],
         users: [
           { address: "alice@example.com" },
           { address: "bob@example.com", enabled: opts.bobEnabled ?? true },

@@ -37,6 +37,8 @@ describe.each(BACKENDS)("message data per owner on $name", (backend) => {
     other = await h.tenant("other");
     engine = await startSmtpEngineOnStore({
       store: h.cp.store,
+      // Single-tenant test platform: its domains are local without DNS verification.
+      policy: { trustAllDomains: true },
       dataDir: `${h.dataDir}/smtp`,
       hostname: HOSTNAME,
       resolver: NO_DNS,
@@ -217,6 +219,8 @@ describe.each(BACKENDS)(
       acme = await h.tenant("acme");
       engine = await startSmtpEngineOnStore({
         store: h.cp.store,
+        // Single-tenant test platform: its domains are local without DNS verification.
+        policy: { trustAllDomains: true },
         dataDir: `${h.dataDir}/smtp`,
         hostname: HOSTNAME,
         resolver: NO_DNS,

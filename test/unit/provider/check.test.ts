@@ -1,7 +1,8 @@
 /** The generic check: normalisation, failures named by property path, and the engine's unknown placeholder. */
 import { describe, expect, it } from "vitest";
-import { checkInputs } from "../../../provider/src/lib/check.ts";
+import { checkInputs, valueText } from "../../../provider/src/lib/check.ts";
 import { UNKNOWN } from "../../../provider/src/lib/unknown.ts";
+import { aliasProvider } from "../../../provider/src/resources/alias.ts";
 import { userProvider } from "../../../provider/src/resources/user.ts";
 import {
   aliasKind,
@@ -115,10 +116,54 @@ describe("checkInputs", () => {
   });
 });
 
+describe("check failures as the engine prints them", () => {
+  it("show the offending value of a nested property, not the engine's {<nil>}", async () => {
+    const { failures } = await aliasProvider.check(
+      {},
+      { address: "team@example.com", action: { type: "forward", to: ["ken@example.com", "not an address"] } },
+    );
+    expect(failures).toEqual([
+      {
+        property: "",
+        reason: expect.stringMatching(
+          /^property action.to\[1\] value "not an address": must be an email address/,
+        ),
+      },
+    ]);
+  });
+
+  it("list every error of the resource at once, the kind's own rules included", async () => {
+    const { failures } = await userProvider.check({}, { address: "alice", quotaMb: -1 });
+    expect((failures ?? []).map((f) => f.reason.split(":")[0])).toEqual([
+      'property address value "alice"',
+      "property quotaMb value -1",
+      "property password value (not set)",
+    ]);
+  });
+
+  it("show a secret as [secret], never its value", async () => {
+    const password = `Hunter2-${"x".repeat(1100)}`;
+    const { failures } = await userProvider.check({}, { address: "alice@example.com", password });
+    expect(failures).toEqual([
+      { property: "", reason: expect.stringMatching(/^property password value \[secret\]: .*1024/) },
+    ]);
+    expect(JSON.stringify(failures)).not.toContain("Hunter2");
+  });
+
+  it("render absent, unknown, long and oddly named values", () => {
+    expect(valueText(routeKind, {}, "port")).toBe("(not set)");
+    expect(valueText(aliasKind, { action: { to: [UNKNOWN] } }, "action.to[0]")).toBe("(unknown)");
+    expect(valueText(routeKind, { host: "h".repeat(500) }, "host")).toMatch(/^"h{119}…$/);
+    expect(valueText(routeKind, { "a b": { c: 1 } }, '["a b"].c')).toBe("1");
+  });
+});
+
 describe("User check", () => {
   it("requires a password to create a user, unless adopting one", async () => {
     const create = await userProvider.check({}, { address: "alice@example.com" });
-    expect(create.failures).toEqual([{ property: "password", reason: expect.stringContaining("required") }]);
+    expect(create.failures).toEqual([
+      { property: "", reason: expect.stringContaining("password value (not set): is required") },
+    ]);
     const adopt = await userProvider.check({}, { address: "alice@example.com", adopt: true });
     expect(adopt.failures).toEqual([]);
     const update = await userProvider.check(

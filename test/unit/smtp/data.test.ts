@@ -127,7 +127,7 @@ describe("dataVerdict", () => {
       accounts: [
         {
           id: "a",
-          domains: [{ name: "example.com" }],
+          domains: [{ name: "example.com", verified: true }],
           filterSettings: [{ scope: "example.com", quarantineResponse: "accept" }],
         },
       ],
@@ -142,7 +142,7 @@ describe("dataVerdict", () => {
       accounts: [
         {
           id: "a",
-          domains: [{ name: "example.com" }],
+          domains: [{ name: "example.com", verified: true }],
           filterSettings: [{ scope: "example.com", quarantineEnabled: false }],
         },
       ],
@@ -201,7 +201,7 @@ describe("dataVerdict", () => {
       accounts: [
         {
           id: "a",
-          domains: [{ name: "example.com" }],
+          domains: [{ name: "example.com", verified: true }],
           filterSettings: [{ scope: "example.com", skipLineLengthCheck: true }],
         },
       ],

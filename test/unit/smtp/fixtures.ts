@@ -9,10 +9,10 @@ export const TENANCY: TenancyInput = {
     {
       id: "acme",
       domains: [
-        { name: "example.com", aliases: ["example.org"], rejectedLocalPartChars: "%!" },
-        { name: "routed.example", localRecipientsOnly: false },
-        { name: "strict.example", localRecipientsOnly: true, localRecipients: ["listed"] },
-        { name: "catch.example", catchAll: "alice@example.com" },
+        { name: "example.com", aliases: ["example.org"], rejectedLocalPartChars: "%!", verified: true },
+        { name: "routed.example", localRecipientsOnly: false, verified: true },
+        { name: "strict.example", localRecipientsOnly: true, localRecipients: ["listed"], verified: true },
+        { name: "catch.example", catchAll: "alice@example.com", verified: true },
       ],
       routes: [
         { domain: "routed.example", host: "mx2.routed.example", port: 25, priority: 20 },

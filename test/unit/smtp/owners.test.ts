@@ -19,12 +19,12 @@ const snapshotWith = (generationOfB: string) =>
     accounts: [
       {
         id: "acme",
-        domains: [{ name: "a.example", generation: "ga" }],
+        domains: [{ name: "a.example", generation: "ga", verified: true }],
         users: [{ address: "alice@a.example" }, { address: "hidden@a.example" }],
       },
       {
         id: "beta",
-        domains: [{ name: "b.example", generation: generationOfB }],
+        domains: [{ name: "b.example", generation: generationOfB, verified: true }],
         users: [{ address: "bob@b.example" }],
       },
     ],

@@ -35,7 +35,7 @@ const SNAPSHOT = buildPolicySnapshot({
   accounts: [
     {
       id: "acme",
-      domains: [{ name: DOMAIN }],
+      domains: [{ name: DOMAIN, verified: true }],
       users: USERS.map((u) => ({ address: `${u}@${DOMAIN}` })),
       filterSettings: [
         {

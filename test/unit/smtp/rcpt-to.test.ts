@@ -152,7 +152,7 @@ describe("rcptTo caps", () => {
       accounts: [
         {
           id: "acme",
-          domains: [{ name: "lists.example" }],
+          domains: [{ name: "lists.example", verified: true }],
           users: range(WIDE).map((i) => ({ address: `u${i}@lists.example`, enabled: !dead })),
           aliases: [
             {

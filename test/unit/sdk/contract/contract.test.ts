@@ -32,6 +32,8 @@ describe("the route table", () => {
         expect(ops).toEqual([
           `list${k.plural[0]!.toUpperCase()}${k.plural.slice(1)}`,
           ...["get", "put", "patch", "delete"].map((v) => `${v}${k.name}`),
+          // A domain's ownership check is the one action beyond CRUD.
+          ...(k.name === "Domain" ? ["verifyDomain"] : []),
         ]);
       }
     }

@@ -130,7 +130,12 @@ describe("DomainPatch", () => {
 describe("Domain (API object)", () => {
   it("carries metadata and DNS records but is built from the same fields", () => {
     const spec = DomainSpec.parse({ name: "example.com", aliases: ["example.org"] });
-    const records = dnsRecordsFor(spec, { mxHost: "mx.mailplane.test", dkimPublicKey: "MIIB" });
+    const records = dnsRecordsFor(spec, {
+      mxHost: "mx.mailplane.test",
+      dkimPublicKey: "MIIB",
+      verificationToken: (name) => `token-of-${name}`,
+    });
+    const pending = { status: "pending", method: null, verifiedAt: null, lastCheck: null };
     const object = Domain.parse({
       ...spec,
       id: "example.com",
@@ -138,16 +143,27 @@ describe("Domain (API object)", () => {
       createdAt: "2025-01-01T00:00:00.000Z",
       updatedAt: "2025-01-01T00:00:00.000Z",
       dnsRecords: records,
+      verification: [
+        { name: "example.com", ...pending },
+        { name: "example.org", ...pending },
+      ],
     });
     expect(object.dnsRecords.map((r) => `${r.purpose} ${r.name}`)).toEqual([
       "mx example.com",
       "spf example.com",
       "dkim mailplane._domainkey.example.com",
       "dmarc _dmarc.example.com",
+      "verification _mailplane-verify.example.com",
       "mx example.org",
       "spf example.org",
       "dkim mailplane._domainkey.example.org",
       "dmarc _dmarc.example.org",
+      "verification _mailplane-verify.example.org",
     ]);
+    expect(object.dnsRecords[4]).toMatchObject({
+      type: "TXT",
+      value: "mailplane-verification=token-of-example.com",
+    });
+    expect(object.verification.map((v) => v.status)).toEqual(["pending", "pending"]);
   });
 });
