@@ -11,6 +11,7 @@ import { buildDsn } from "./dsn.ts";
 import type { MaildirStore } from "./maildir.ts";
 import { targetRefusal } from "./recheck.ts";
 import type { Hop, Relay, RelayResult } from "./relay.ts";
+import { srsForward } from "./srs.ts";
 
 /** Injects a message the engine itself writes (bounce, auto-reply) into the queue, from the null sender. */
 export type Inject = (input: {
@@ -92,6 +93,21 @@ export function createDeliver(deps: DeliverDeps): Deliver {
         deps.onDkimError?.(meta, why),
       ));
     const outcomes: DeliveryOutcome[] = [];
+    // A forward of outside mail leaves with an SRS0 sender of the forwarding domain (SPF passes
+    // downstream; a bounce to it comes back here and is sent on to the original sender).
+    const envelopeSender = () => {
+      const snap = deps.snapshot();
+      const senderDomain = splitMailbox(meta.sender)?.domain;
+      const forwarded =
+        snap.srsKey !== undefined &&
+        meta.client.user === null &&
+        (meta.origin === "smtp" || meta.origin === "release") &&
+        senderDomain !== undefined &&
+        !snap.domains.has(senderDomain) &&
+        meta.domain !== null &&
+        snap.domains.has(meta.domain);
+      return forwarded ? srsForward(snap.srsKey!, meta.sender, meta.domain!, Date.now()) : meta.sender;
+    };
     const relayGroups = new Map<string, TargetState[]>();
     const remoteGroups = new Map<string, TargetState[]>();
     const jobs: Promise<void>[] = [];
@@ -266,7 +282,7 @@ export function createDeliver(deps: DeliverDeps): Deliver {
               });
             return;
           }
-          const results = await deps.relay.send(hops, meta.sender, addresses, await dkimMessage(), {
+          const results = await deps.relay.send(hops, envelopeSender(), addresses, await dkimMessage(), {
             requireTls: meta.requireTls === true,
           });
           for (const [i, r] of results.entries()) outcomes.push(outcome(group[i]!.key, r));

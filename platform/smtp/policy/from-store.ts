@@ -8,6 +8,7 @@ import {
   verifyPassword,
 } from "../../api/passwords.ts";
 import type { Change, Store, StoredObject } from "../../store/store.ts";
+import { srsKeyFrom } from "../delivery/srs.ts";
 import type { PolicySource } from "../engine.ts";
 import type { CredentialSource } from "../phases/auth.ts";
 import { DkimKeyring } from "./dkim-keys.ts";
@@ -140,7 +141,8 @@ export interface StorePolicyOptions {
   retryMaxDelayMs?: number;
   /**
    * Opens the DKIM private keys the store keeps sealed (the control plane's master key, see
-   * `loadMasterKey`). Without it the engine signs nothing.
+   * `loadMasterKey`) and keys the SRS addresses of forwards. Without it the engine signs nothing and
+   * forwards keep their envelope sender.
    */
   masterKey?: Buffer;
 }
@@ -177,6 +179,8 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
   const waiters: { revision: number; resolve: () => void }[] = [];
 
   const keyring = new DkimKeyring(store, opts.masterKey);
+  // Forwards rewrite their envelope sender (SRS) only where the master key gives every node one key.
+  const srsKey = opts.masterKey ? srsKeyFrom(opts.masterKey) : undefined;
 
   const fullLoad = async () => {
     const snap = await store.snapshot();
@@ -187,6 +191,7 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
       revision: snap.revision,
       accounts: accountInputs(objects.values(), trustAll, undefined, keyring),
     });
+    if (srsKey) current.srsKey = srsKey;
     revision = snap.revision;
   };
 
@@ -249,7 +254,13 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
       aliases += policy.aliases.size + (policy.catchAllAlias ? 1 : 0);
       users += policy.users.size;
     }
-    current = { revision: toRevision, domains, declared, counts: { domains: count, aliases, users } };
+    current = {
+      revision: toRevision,
+      domains,
+      declared,
+      counts: { domains: count, aliases, users },
+      ...(srsKey ? { srsKey } : {}),
+    };
     revision = toRevision;
   };
 

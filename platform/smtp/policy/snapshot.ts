@@ -213,6 +213,8 @@ export interface PolicySnapshot {
    */
   declared: Map<string, DeclaredDomain>;
   counts: { domains: number; aliases: number; users: number };
+  /** The SRS key (from the master key) when forwards rewrite their envelope sender; absent: no SRS. */
+  srsKey?: Buffer;
 }
 
 /** The built-in filter defaults: the SpamPanel manual's numbers, as the model's `FilterSettingsSpec` declares them. */

@@ -57,6 +57,6 @@ export const endpoints: readonly Endpoint[] = [
     successStatuses: [200],
     headers: HEADERS,
     etag: true,
-    errors: ["MP_NOT_FOUND", "MP_CONFLICT"],
+    errors: ["MP_NOT_FOUND", "MP_VALIDATION_FAILED", "MP_CONFLICT"],
   },
 ];

@@ -1,5 +1,6 @@
 /** DKIM signing of outbound mail: submissions, forwards and bounces verified against the Domain's published dnsRecords, rotation, and no private key anywhere it must not be. */
 import { dkimVerify } from "mailauth/lib/dkim/verify.js";
+import { spf } from "mailauth/lib/spf/index.js";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dkimKeySetting, openDkimPrivateKey } from "../../../platform/api/dkim-keys.ts";
@@ -61,6 +62,26 @@ async function verify(raw: string, records: DnsRecord[]) {
   const { results } = await dkimVerify(Buffer.from(raw, "latin1"), { resolver: resolver as never });
   return results.map((r) => ({ domain: r.signingDomain, selector: r.selector, result: r.status?.result }));
 }
+
+/** mailauth's SPF check of `sender` for the engine's address (127.0.0.1), DNS from `dnsRecords` and the MX host's A record. */
+async function spfOf(sender: string, records: DnsRecord[]): Promise<string | undefined> {
+  const resolver = async (name: string, type: string) => {
+    if (type === "A" && name === HOSTNAME) return ["127.0.0.1"];
+    const value = records.find((r) => r.type === type && r.name === name && r.purpose === "spf")?.value;
+    if (value === undefined) throw Object.assign(new Error(`no ${type} for ${name}`), { code: "ENOTFOUND" });
+    return [[value]];
+  };
+  const out = await spf({
+    sender,
+    ip: "127.0.0.1",
+    helo: HOSTNAME,
+    mta: "mx.remote.example",
+    resolver: resolver as never,
+  });
+  return out.status?.result;
+}
+
+const escaped = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 const dkimSelectors = (records: DnsRecord[], domain: string) =>
   records
@@ -203,6 +224,36 @@ describe.each(BACKENDS)("DKIM signing of outbound mail ($name)", (backend) => {
     const out = capture.received.find((m) => m.raw.includes("Subject: forwarded and signed"))!;
     expect(out.to).toEqual(["friend@remote.example"]);
     expect(await verify(out.raw, await records())).toMatchObject([{ domain: d, result: "pass" }]);
+    // SRS: the envelope sender is the forwarding domain's, so the forwarder's published SPF passes.
+    expect(out.from).toMatch(
+      new RegExp(`^SRS0=[0-9a-f]{8}=[a-z2-7]{2}=outside\\.example=someone@${escaped(d)}$`),
+    );
+    expect(await spfOf(out.from, await records())).toBe("pass");
+  });
+
+  it("sends a bounce to an SRS address on to the forward's original sender; a forged one or a non-bounce is refused at RCPT", async () => {
+    const srs = capture.received.find((m) => m.raw.includes("Subject: forwarded and signed"))!.from;
+    const back = await swaks(engine.inboundPort, [
+      "--from",
+      "<>",
+      "--to",
+      srs,
+      "--header",
+      "Subject: bounce of a forward",
+    ]);
+    expect(back.replyTo("RCPT")?.code, back.output).toBe(250);
+    expect(back.replyTo(".")?.code, back.output).toBe(250);
+    await events.settled(back.queueId()!);
+    const out = capture.received.find((m) => m.raw.includes("Subject: bounce of a forward"))!;
+    expect(out).toMatchObject({ from: "", to: ["someone@outside.example"] });
+
+    const [local] = srs.split("@");
+    const hash = local!.split("=")[1]!;
+    const forged = srs.replace(hash, hash === "00000000" ? "11111111" : "00000000");
+    const refused = await swaks(engine.inboundPort, ["--from", "<>", "--to", forged]);
+    expect(refused.replyTo("RCPT")).toMatchObject({ code: 550, enhanced: "5.1.1" });
+    const notBounce = await swaks(engine.inboundPort, ["--from", "x@outside.example", "--to", srs]);
+    expect(notBounce.replyTo("RCPT")).toMatchObject({ code: 550, enhanced: "5.7.1" });
   });
 
   it("signs the bounce (DSN) of a failed forward as the notificationFrom's domain: pass", async () => {
