@@ -1,4 +1,4 @@
-/** Three tiers (STYLE.md §16): unit is pure, integration talks to real servers, e2e drives the real Pulumi CLI. */
+/** Three tiers: unit is pure, integration talks to real servers, e2e drives the real Pulumi CLI. */
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -6,7 +6,13 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "unit", include: ["test/unit/**/*.test.ts"] },
+        test: {
+          name: "unit",
+          include: ["test/unit/**/*.test.ts"],
+          // The randomised equivalence and power-loss tests take seconds; the suite shares two cores with
+          // the integration tier, so the limit is a hang guard, not a speed check.
+          testTimeout: 30_000,
+        },
       },
       {
         extends: true,

@@ -48,7 +48,7 @@ const HINTS: Record<string, string> = {
 
 /**
  * `401 MP_UNAUTHORIZED: <detail>` and a hint on the next line for a MailplaneError (matched on
- * `code`, STYLE.md §7); any other error's message as it is.
+ * `code`); any other error's message as it is.
  */
 export function describeApiError(err: unknown): string {
   const code = (err as { code?: unknown }).code;

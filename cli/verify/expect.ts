@@ -1,6 +1,6 @@
 /**
  * What the declaration says the inbound listener answers to one envelope: the platform's documented
- * recipient rules (docs/architecture.md, DESIGN.md), read from the declared objects — written apart
+ * recipient rules (docs/architecture.md), read from the declared objects — written apart
  * from the SMTP engine's code on purpose, so verify checks the engine instead of repeating it.
  */
 import type { AliasSpec } from "../../sdk/src/models/alias.ts";

@@ -1,6 +1,6 @@
 /**
  * The control plane's fastify app, built but not listening (server.ts listens), so tests can inject().
- * Registration order (STYLE.md §12): own plugins (validation, problem handling) → decorators →
+ * Registration order: own plugins (validation, problem handling) → decorators →
  * hooks (auth, rate limit) → one route plugin per resource, all from the contract's route table.
  */
 import { randomBytes } from "node:crypto";
@@ -190,8 +190,9 @@ function registerMethodNotAllowed(app: FastifyInstance): void {
     byPath.set(e.path, methods);
   }
   for (const [path, methods] of byPath) {
-    // RFC 9110 §15.5.6: a known path answers 405 with Allow for any method it lacks, OPTIONS and TRACE too.
-    const others = (["GET", "PUT", "PATCH", "POST", "DELETE", "OPTIONS", "TRACE"] as const).filter(
+    // RFC 9110 §15.5.6: a known path answers 405 with Allow for any method it lacks, OPTIONS and TRACE
+    // too, and QUERY (a safe method with a body, draft-ietf-httpbis-safe-method-w-body) which Node parses.
+    const others = (["GET", "PUT", "PATCH", "POST", "DELETE", "OPTIONS", "TRACE", "QUERY"] as const).filter(
       (m) => !methods.has(m),
     );
     if (others.length === 0) continue;

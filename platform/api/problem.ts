@@ -189,7 +189,17 @@ export function sendProblem(
 }
 
 /** The methods the API routes (405 with Allow where a path lacks one); any other method is 501. */
-const ROUTED_METHODS = new Set(["GET", "HEAD", "PUT", "PATCH", "POST", "DELETE", "OPTIONS", "TRACE"]);
+const ROUTED_METHODS = new Set([
+  "GET",
+  "HEAD",
+  "PUT",
+  "PATCH",
+  "POST",
+  "DELETE",
+  "OPTIONS",
+  "TRACE",
+  "QUERY",
+]);
 
 /**
  * Installs the error and not-found handlers on the root instance: every error leaves as problem+json.
@@ -206,7 +216,7 @@ export function installProblemHandling(app: FastifyInstance): void {
       request,
       ROUTED_METHODS.has(request.method)
         ? problem("MP_NOT_FOUND", `no endpoint at ${request.method} ${echoedPath(request.url)}`)
-        : // RFC 9110 §9.1: a method the server does not implement is 501 (e.g. PROPFIND, QUERY).
+        : // RFC 9110 §9.1: a method the server does not implement is 501 (e.g. PROPFIND).
           problem("MP_NOT_IMPLEMENTED", `this API does not implement the method ${request.method}`),
     ),
   );

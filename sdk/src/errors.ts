@@ -260,7 +260,7 @@ export interface MailplaneErrorOptions {
 
 /**
  * The one error class of mailplane. Match on `code`, not `instanceof`: the Pulumi provider may load
- * a second copy of the SDK (STYLE.md §7); {@link isMailplaneError} checks the shape.
+ * a second copy of the SDK; {@link isMailplaneError} checks the shape.
  * @example
  * try { await client.domains.get("example.com") } catch (err) {
  *   if (isMailplaneError(err) && err.code === "MP_NOT_FOUND") { ... }

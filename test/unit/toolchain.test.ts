@@ -1,4 +1,4 @@
-/** The toolchain runs every project command under Node 24 (DESIGN.md: Node 20 is end of life). */
+/** The toolchain runs every project command under Node 24 (Node 20 is end of life). */
 import { describe, expect, it } from "vitest";
 
 describe("toolchain", () => {

@@ -45,7 +45,7 @@ export type ResourceImpl = Required<Omit<pulumi.dynamic.ResourceProvider, "confi
 
 type Props = Record<string, any>;
 
-/** An error carrying a catalogue code, from any copy of the SDK (match on `code`, STYLE.md §7). */
+/** An error carrying a catalogue code, from any copy of the SDK (match on `code`). */
 export function errorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === "string" ? code : undefined;

@@ -373,6 +373,22 @@ describe.each(BACKENDS)("control plane protocol on $name", (backend) => {
       expect(JSON.parse(res.body)).toMatchObject({ code: "MP_NOT_IMPLEMENTED", instance: "/v1/domains" });
     });
 
+    it("answers QUERY on a known path with 405 and Allow, and on an unknown path with 404, never a 5xx", async () => {
+      const known = await rawHttp(
+        h.url,
+        "QUERY /v1/domains HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+      );
+      expect(known.status, known.body).toBe(405);
+      expect(known.headers.allow).toContain("GET");
+      expect(JSON.parse(known.body)).toMatchObject({ code: "MP_METHOD_NOT_ALLOWED", status: 405 });
+      const unknown = await rawHttp(
+        h.url,
+        "QUERY /v1/nowhere HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+      );
+      expect(unknown.status).toBe(404);
+      expect(unknown.headers["content-type"]).toContain(PROBLEM);
+    });
+
     it("answers a request that is not HTTP at all with 400 MP_BAD_REQUEST", async () => {
       const res = await rawHttp(h.url, "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n");
       expect(res.status).toBe(400);
