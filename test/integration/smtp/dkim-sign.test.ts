@@ -363,5 +363,7 @@ describe.each(BACKENDS)("DKIM signing of outbound mail ($name)", (backend) => {
       expect(everything).not.toContain(JSON.parse(stored).data);
     }
     expect(everything).not.toContain("PRIVATE KEY");
+    // Every message above was signed: the engine reported no signing failure.
+    expect(engineErrors.filter((e) => e.includes("DKIM"))).toEqual([]);
   });
 });
