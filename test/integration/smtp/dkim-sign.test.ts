@@ -163,6 +163,10 @@ describe.each(BACKENDS)("DKIM signing of outbound mail ($name)", (backend) => {
       address: `gone@${d}`,
       action: { type: "forward", to: ["nobody@remote.example"] },
     });
+    await call("PUT", `/v1/domains/${d}/aliases/away@${d}`, acme.token, {
+      address: `away@${d}`,
+      action: { type: "autoReply", subject: "Out of office", body: "Back on Monday." },
+    });
     engine = await startSmtpEngineOnStore({
       store: h.cp.store,
       dataDir: `${h.dataDir}/smtp`,
@@ -270,6 +274,23 @@ describe.each(BACKENDS)("DKIM signing of outbound mail ($name)", (backend) => {
     await events.settled(dsn.id);
     const out = capture.received.find((m) => m.from === "" && m.to.includes("sender@outside.example"))!;
     expect(out.raw).toMatch(new RegExp(`^From: .*postmaster@${d.replaceAll(".", "\\.")}`, "m"));
+    expect(await verify(out.raw, await records())).toMatchObject([{ domain: d, result: "pass" }]);
+  });
+
+  it("signs an auto-reply as the alias's domain: pass", async () => {
+    const run = await swaks(engine.inboundPort, [
+      "--from",
+      "asker@outside.example",
+      "--to",
+      `away@${d}`,
+      "--header",
+      "Subject: are you there",
+    ]);
+    expect(run.replyTo(".")?.code, run.output).toBe(250);
+    const [reply] = await events.next("injected", (meta) => meta.origin === "autoreply" && meta.domain === d);
+    await events.settled(reply.id);
+    const out = capture.received.find((m) => m.from === "" && m.to.includes("asker@outside.example"))!;
+    expect(out.raw).toContain("Out of office");
     expect(await verify(out.raw, await records())).toMatchObject([{ domain: d, result: "pass" }]);
   });
 
