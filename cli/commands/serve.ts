@@ -1,5 +1,6 @@
 /** `mailplane serve`: runs the control plane and, given a listener, the SMTP engine until SIGINT/SIGTERM. */
 import { join } from "node:path";
+import { loadMasterKey } from "../../platform/api/sealing.ts";
 import { startControlPlane } from "../../platform/api/server.ts";
 import type { SmtpEngine } from "../../platform/smtp/engine.ts";
 import { startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
@@ -21,7 +22,7 @@ const usage = `usage: mailplane serve [options]
 Runs the mailplane control plane (HTTP API) on SQLite in the data directory, or on PostgreSQL.
 The first start writes a platform-admin token to <data-dir>/admin-token (mode 0600) and prints
 the file's path; the token itself is never printed or logged. Secrets the platform must read back
-(the DKIM private key) are sealed in the store with a master key: $MAILPLANE_MASTER_KEY (base64
+(each domain's DKIM private key) are sealed in the store with a master key: $MAILPLANE_MASTER_KEY (base64
 of 32 bytes; give every node sharing a PostgreSQL store the same one) or <data-dir>/master-key,
 created on first start (mode 0600).
 
@@ -108,8 +109,11 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   const egress = egressFrom(values, io.env);
   let engine: SmtpEngine | undefined;
   let scanner: Scanner | undefined;
+  // One master key for the API (which seals each domain's DKIM key) and the engine (which signs with it).
+  const masterKey = loadMasterKey(dataDir);
   const cp = await startControlPlane({
     dataDir,
+    masterKey,
     listen: opt("listen", "MAILPLANE_LISTEN") ?? SERVE_DEFAULTS.listen,
     databaseUrl,
     ...(mxHost ? { mxHost } : {}),
@@ -135,6 +139,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
         onError: (e) => io.stderr(`mailplane serve: SMTP delivery queue: ${e.message}\n`),
         egress,
         policy: {
+          masterKey,
           onError: (e) => io.stderr(`mailplane serve: SMTP policy refresh failed: ${(e as Error).message}\n`),
           trustAllDomains: trustAllDomains(opt),
         },

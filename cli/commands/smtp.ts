@@ -1,5 +1,6 @@
 /** `mailplane smtp`: runs the SMTP engine alone against the control plane's store until SIGINT/SIGTERM. */
 import { join } from "node:path";
+import { loadMasterKey } from "../../platform/api/sealing.ts";
 import type { ControlPlane } from "../../platform/api/server.ts";
 import { NO_DNS } from "../../platform/smtp/content/spf.ts";
 import { EgressPolicy, parseCidrList } from "../../platform/smtp/delivery/egress.ts";
@@ -42,6 +43,8 @@ Changes made through the API are enforced within a second. Spool, Maildirs, quar
 message log live in <data-dir>/smtp; only one engine may use a data directory at a time.
 The operations API (quarantine, delivery queue, message log, statistics) answers for the engine of
 its own process: give --api-listen to serve the /v1 API from this process too.
+Outgoing mail is DKIM-signed with each domain's key, opened with the control plane's master key:
+$MAILPLANE_MASTER_KEY (base64 of 32 bytes) or <data-dir>/master-key, as \`mailplane serve\` uses.
 
 options:
   --data-dir <dir>               data directory                                [$MAILPLANE_DATA_DIR, default ${SMTP_DEFAULTS.dataDir}]
@@ -226,6 +229,8 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
       greetingDelayMs: delay,
       onError: (e) => io.stderr(`mailplane smtp: delivery queue: ${e.message}\n`),
       policy: {
+        // Opens the domains' sealed DKIM keys: the same master key as `mailplane serve` on this data directory.
+        masterKey: loadMasterKey(dataDir),
         onError: (e) => io.stderr(`mailplane smtp: policy refresh failed: ${(e as Error).message}\n`),
         trustAllDomains: trustAllDomains(opt),
       },

@@ -129,6 +129,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
 
   // Decorators.
+  // Without a data directory (tests on an in-memory store) sealed keys only live as long as the store.
   const masterKey = options.masterKey ?? randomBytes(32);
   const system = options.resolver ? undefined : systemResolver();
   if (system) app.addHook("onClose", async () => system.cancel());
@@ -136,8 +137,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     store: options.store,
     now,
     mxHost: options.mxHost ?? "mx.mailplane.test",
-    // Without a data directory (tests on an in-memory store) the sealed key only lives as long as the store.
     dkim: options.dkim ?? (await ensureDkimKey(options.store, masterKey)),
+    masterKey,
     resolver: options.resolver ?? system!,
     verificationToken,
     argon2: options.argon2 ?? DEFAULT_ARGON2,

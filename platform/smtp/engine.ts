@@ -198,6 +198,9 @@ function internalContext(hostname: string): ConnectionContext {
   };
 }
 
+/** Where delivery problems go when the caller gives no `onError`: stderr. */
+const defaultOnError = (err: Error) => process.stderr.write(`mailplane: delivery queue: ${err.message}\n`);
+
 /**
  * Starts the engine: recovers the spool (every message a client got 250 for and that was not yet
  * delivered is delivered now), then listens. Use port 0 in tests.
@@ -328,6 +331,8 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
       outbound: { resolver, ...(opts.smarthost ? { smarthost: opts.smarthost } : {}) },
       responder,
       inject,
+      // The message goes out unsigned rather than not at all; the operator hears why.
+      onDkimError: (meta, why) => (opts.onError ?? defaultOnError)(new Error(`message ${meta.id}: ${why}`)),
     }),
     quarantine: async (meta, body) => {
       const days = meta.domain ? (snapshot().domains.get(meta.domain)?.filter.quarantineDays ?? 28) : 28;
@@ -368,8 +373,7 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     events.emit("settled", meta);
   });
   // Loud, not silent: an operator must hear of a message the spool could not read.
-  const onError =
-    opts.onError ?? ((err: Error) => process.stderr.write(`mailplane: delivery queue: ${err.message}\n`));
+  const onError = opts.onError ?? defaultOnError;
   queue.on("error", (err: Error) => {
     onError(err);
     events.emit("queue-error", err);

@@ -11,7 +11,10 @@ export interface ApiServices {
   now: () => Date;
   /** Host name published as the MX of every domain. */
   mxHost: string;
+  /** The platform DKIM key: signs for domains created before per-domain keys. */
   dkim: DkimKey;
+  /** Seals secrets the platform reads back (domains' DKIM private keys); never leaves the process. */
+  masterKey: Buffer;
   /** DNS for domain ownership checks (verification TXT records). */
   resolver: DnsResolver;
   /** The account's verification token for a domain name (see `verificationToken`). */

@@ -64,6 +64,8 @@ export interface KindRoutes {
   ): Record<string, unknown>;
   /** Checks and transforms a write before it is stored (users: password policy and hashing). */
   beforeWrite?(input: WriteHookInput): Promise<WriteHookResult>;
+  /** Spec fields the server keeps for itself (Domain: its DKIM keys): never rendered, never merged into a PATCH. */
+  internalFields?: string[];
   /** Extra delete behaviour (domains: refuse while in use, take singletons along; users: disabled first). */
   deleteOptions?: Pick<DeleteObjectInput, "refuseIfDependents" | "cascadeKinds" | "guard">;
   /** Singletons: the defaults of a scope. */
@@ -98,8 +100,20 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
   const kind = routes.kind;
   const nested = kind.itemPath.startsWith("/v1/domains/:domain/");
 
+  const publicSpec = (spec: Record<string, unknown>) => {
+    if (!routes.internalFields) return spec;
+    const out = { ...spec };
+    for (const f of routes.internalFields) delete out[f];
+    return out;
+  };
   const render = (o: StoredObject): Record<string, unknown> => {
-    const base = { ...o.spec, id: o.id, etag: o.etag, createdAt: o.createdAt, updatedAt: o.updatedAt };
+    const base = {
+      ...publicSpec(o.spec),
+      id: o.id,
+      etag: o.etag,
+      createdAt: o.createdAt,
+      updatedAt: o.updatedAt,
+    };
     return routes.render ? routes.render(o, base, s) : base;
   };
   /**
@@ -279,7 +293,10 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
       for (let attempt = 1; ; attempt++) {
         const current = await store.getObject(auth.accountId, kind.name, id);
         if (!current) throw problem("MP_NOT_FOUND", `${kind.name} ${id} does not exist`);
-        const spec = parseWith(kind.spec, { ...current.spec, ...patch }, "body") as Record<string, unknown>;
+        const spec = parseWith(kind.spec, { ...publicSpec(current.spec), ...patch }, "body") as Record<
+          string,
+          unknown
+        >;
         try {
           // Without If-Match, guard against a write between our read and ours, and retry on it.
           const result = await write(request, { accountId: auth.accountId, id, domain }, spec, current, {

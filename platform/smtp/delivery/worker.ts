@@ -6,10 +6,12 @@ import type { PolicySnapshot } from "../policy/snapshot.ts";
 import type { DeliveryTarget } from "../session.ts";
 import type { Bounce, Deliver, DeliveryOutcome, QueuedMessage, TargetState } from "../spool/queue.ts";
 import type { AutoResponder } from "./autoreply.ts";
+import { dkimSigned, dkimSignerFor, signsRelayed } from "./dkim-sign.ts";
 import { buildDsn } from "./dsn.ts";
 import type { MaildirStore } from "./maildir.ts";
 import { targetRefusal } from "./recheck.ts";
 import type { Hop, Relay, RelayResult } from "./relay.ts";
+import { srsForward } from "./srs.ts";
 
 /** Injects a message the engine itself writes (bounce, auto-reply) into the queue, from the null sender. */
 export type Inject = (input: {
@@ -38,6 +40,8 @@ export interface DeliverDeps {
   outbound: OutboundOptions;
   responder: AutoResponder;
   inject: Inject;
+  /** Told when a message could not be DKIM-signed (it is sent unsigned). */
+  onDkimError?: (meta: QueuedMessage, why: string) => void;
 }
 
 /**
@@ -82,7 +86,28 @@ export function createDeliver(deps: DeliverDeps): Deliver {
     // Joined only for relaying (nodemailer wants one buffer); Maildir copies are written as pieces.
     let joined: Buffer | undefined;
     const message = () => (joined ??= parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+    // Signed once per delivery attempt, with the key in force now (a rotation applies to retries).
+    let signed: Promise<Buffer> | undefined;
+    const dkimMessage = () =>
+      (signed ??= dkimSigned(message(), dkimSignerFor(meta, message(), deps.snapshot()), (why) =>
+        deps.onDkimError?.(meta, why),
+      ));
     const outcomes: DeliveryOutcome[] = [];
+    // A forward of outside mail leaves with an SRS0 sender of the forwarding domain (SPF passes
+    // downstream; a bounce to it comes back here and is sent on to the original sender).
+    const envelopeSender = () => {
+      const snap = deps.snapshot();
+      const senderDomain = splitMailbox(meta.sender)?.domain;
+      const forwarded =
+        snap.srsKey !== undefined &&
+        meta.client.user === null &&
+        (meta.origin === "smtp" || meta.origin === "release") &&
+        senderDomain !== undefined &&
+        !snap.domains.has(senderDomain) &&
+        meta.domain !== null &&
+        snap.domains.has(meta.domain);
+      return forwarded ? srsForward(snap.srsKey!, meta.sender, meta.domain!, Date.now()) : meta.sender;
+    };
     const relayGroups = new Map<string, TargetState[]>();
     const remoteGroups = new Map<string, TargetState[]>();
     const jobs: Promise<void>[] = [];
@@ -221,7 +246,7 @@ export function createDeliver(deps: DeliverDeps): Deliver {
             routes.map((r) => ({ ...r, source: "route" as const })),
             meta.sender,
             group.map((t) => (t.target.kind === "relay" ? t.target.address : "")),
-            message(),
+            signsRelayed(meta) ? await dkimMessage() : message(),
             { requireTls: meta.requireTls === true },
           );
           for (const [i, r] of results.entries()) outcomes.push(outcome(group[i]!.key, r));
@@ -257,7 +282,7 @@ export function createDeliver(deps: DeliverDeps): Deliver {
               });
             return;
           }
-          const results = await deps.relay.send(hops, meta.sender, addresses, message(), {
+          const results = await deps.relay.send(hops, envelopeSender(), addresses, await dkimMessage(), {
             requireTls: meta.requireTls === true,
           });
           for (const [i, r] of results.entries()) outcomes.push(outcome(group[i]!.key, r));

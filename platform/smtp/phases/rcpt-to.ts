@@ -1,4 +1,5 @@
 /** RCPT TO phase: relay control, domain aliases, lists, users, aliases, catch-all and routes, loops cut. */
+import { type SrsReverse, srsReverse } from "../delivery/srs.ts";
 import { splitMailbox } from "../policy/matchers.ts";
 import type { AliasPolicy, DomainPolicy, PolicySnapshot } from "../policy/snapshot.ts";
 import type { AcceptedRecipient, ConnectionContext, DeliveryTarget, Transaction } from "../session.ts";
@@ -121,6 +122,8 @@ export function rcptTo(
     // RFC 5321 §3.6.2 / §7.1: only authenticated clients may relay to domains we do not host.
     return reject(550, "5.7.1", `<${given}>: Relay access denied`, "relay");
   }
+  const srs = snapshot.srsKey ? srsReverse(snapshot.srsKey, parts.local, Date.now()) : null;
+  if (srs) return srsRecipient(srs, given, domain.name, tx);
   const address = `${parts.local}@${domain.name}`;
   for (const ch of domain.rejectedLocalPartChars) {
     if (parts.local.includes(ch))
@@ -175,6 +178,30 @@ export function rcptTo(
   const grouping = groupRefusal(conn, tx, accepted);
   if (grouping) return grouping;
   return accept(accepted);
+}
+
+/**
+ * A bounce to an SRS0 address of ours goes back to the original sender of the forward. Only bounces
+ * (MAIL FROM:<>) are taken: a valid SRS address must not make the platform an open relay for 21 days.
+ */
+function srsRecipient(
+  srs: SrsReverse,
+  given: string,
+  domain: string,
+  tx: Transaction,
+): PhaseResult<AcceptedRecipient> {
+  if ("refused" in srs) {
+    const why = srs.refused === "hash" ? "forged or damaged" : "expired";
+    return reject(550, "5.1.1", `<${given}>: SRS address ${why}`);
+  }
+  if (tx.mailFrom !== "") return reject(550, "5.7.1", `<${given}>: SRS addresses take bounces only`);
+  return accept({
+    rcpt: given,
+    address: given,
+    domain,
+    filtered: true,
+    targets: [{ kind: "remote", address: srs.sender }],
+  });
 }
 
 /** The key that recipients of one transaction must share; see {@link Transaction.groupKey}. */

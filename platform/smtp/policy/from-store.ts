@@ -8,8 +8,10 @@ import {
   verifyPassword,
 } from "../../api/passwords.ts";
 import type { Change, Store, StoredObject } from "../../store/store.ts";
+import { srsKeyFrom } from "../delivery/srs.ts";
 import type { PolicySource } from "../engine.ts";
 import type { CredentialSource } from "../phases/auth.ts";
+import { DkimKeyring } from "./dkim-keys.ts";
 import { splitMailbox } from "./matchers.ts";
 import {
   type AccountInput,
@@ -53,6 +55,7 @@ function accountInputs(
   objects: Iterable<StoredObject>,
   trustAll: boolean,
   only?: { accountId: string; domains: Set<string> }[],
+  keyring?: DkimKeyring,
 ): AccountInput[] {
   const accounts = new Map<string, Required<AccountInput>>();
   const wanted = only ? new Map(only.map((o) => [o.accountId, o.domains])) : null;
@@ -79,11 +82,17 @@ function accountInputs(
     const spec = o.spec as Record<string, unknown>;
     switch (o.kind) {
       case "Domain":
-        a.domains.push({
-          ...(spec as unknown as DomainInput),
-          generation: o.generation,
-          verified: verifiedNames(o, trustAll),
-        });
+        {
+          // The stored DKIM state (public keys) is not the engine's input; the opened active key is.
+          const { dkim: _state, ...declared } = spec;
+          const dkim = keyring?.keyOf(o);
+          a.domains.push({
+            ...(declared as unknown as DomainInput),
+            generation: o.generation,
+            verified: verifiedNames(o, trustAll),
+            ...(dkim ? { dkim } : {}),
+          });
+        }
         break;
       case "Route":
         a.routes.push(spec as unknown as RouteInput);
@@ -130,6 +139,12 @@ export interface StorePolicyOptions {
   retryMinDelayMs?: number;
   /** Longest wait between re-reads while the store keeps failing, in ms. Default 5 s. */
   retryMaxDelayMs?: number;
+  /**
+   * Opens the DKIM private keys the store keeps sealed (the control plane's master key, see
+   * `loadMasterKey`) and keys the SRS addresses of forwards. Without it the engine signs nothing and
+   * forwards keep their envelope sender.
+   */
+  masterKey?: Buffer;
 }
 
 /** Back-off of the watcher's re-reads: 250 ms, doubling, at most 5 s. */
@@ -163,14 +178,20 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
   let revision = 0;
   const waiters: { revision: number; resolve: () => void }[] = [];
 
+  const keyring = new DkimKeyring(store, opts.masterKey);
+  // Forwards rewrite their envelope sender (SRS) only where the master key gives every node one key.
+  const srsKey = opts.masterKey ? srsKeyFrom(opts.masterKey) : undefined;
+
   const fullLoad = async () => {
     const snap = await store.snapshot();
+    await keyring.load(snap.objects);
     objects.clear();
     for (const o of snap.objects) objects.set(key(o), o);
     current = buildPolicySnapshot({
       revision: snap.revision,
-      accounts: accountInputs(objects.values(), trustAll),
+      accounts: accountInputs(objects.values(), trustAll, undefined, keyring),
     });
+    if (srsKey) current.srsKey = srsKey;
     revision = snap.revision;
   };
 
@@ -192,6 +213,8 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
     for (const c of changes) {
       read.push(c.op === "delete" ? undefined : await store.getObject(c.accountId, c.kind, c.id));
     }
+    // A Domain's new signing key is read with the batch: a failed read retries the whole batch.
+    await keyring.load(read.filter((o): o is StoredObject => o !== undefined));
     for (const [i, c] of changes.entries()) {
       const k = key(c);
       const before = objects.get(k);
@@ -210,7 +233,7 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
     const scope = [...touched].map(([accountId, domains]) => ({ accountId, domains }));
     const partial = buildPolicySnapshot({
       revision: toRevision,
-      accounts: accountInputs(objects.values(), trustAll, scope),
+      accounts: accountInputs(objects.values(), trustAll, scope, keyring),
     });
     const domains = new Map(current.domains);
     // Drop every name (main or alias domain) that pointed at a rebuilt or removed domain…
@@ -231,7 +254,13 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
       aliases += policy.aliases.size + (policy.catchAllAlias ? 1 : 0);
       users += policy.users.size;
     }
-    current = { revision: toRevision, domains, declared, counts: { domains: count, aliases, users } };
+    current = {
+      revision: toRevision,
+      domains,
+      declared,
+      counts: { domains: count, aliases, users },
+      ...(srsKey ? { srsKey } : {}),
+    };
     revision = toRevision;
   };
 

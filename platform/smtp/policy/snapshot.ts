@@ -1,4 +1,5 @@
 /** The SMTP engine's in-memory policy: hash maps built once from the declared tenancy, read per command. */
+import type { DkimSigningKey } from "./dkim-keys.ts";
 import { AddressList, CidrSet, splitMailbox } from "./matchers.ts";
 
 /** Filter settings as the model declares them (`FilterSettingsSpec`); missing fields take the defaults. */
@@ -50,6 +51,8 @@ export interface DomainInput {
   localRecipientsOnly?: boolean;
   localRecipients?: string[];
   logRetentionDays?: number;
+  /** The key the domain's outgoing mail is signed with (RFC 6376); absent: not signed. */
+  dkim?: DkimSigningKey;
 }
 
 /** `RouteSpec`. */
@@ -187,6 +190,8 @@ export interface DomainPolicy {
   logRetentionDays: number;
   /** IANA zone of the domain's statistics days. */
   timezone: string;
+  /** The DKIM key the platform signs the domain's (and its alias domains') outgoing mail with; null: none. */
+  dkim: DkimSigningKey | null;
 }
 
 /** A declared domain's lifetime: which account holds the name, and the store's generation of it. */
@@ -211,6 +216,8 @@ export interface PolicySnapshot {
    */
   declared: Map<string, DeclaredDomain>;
   counts: { domains: number; aliases: number; users: number };
+  /** The SRS key (from the master key) when forwards rewrite their envelope sender; absent: no SRS. */
+  srsKey?: Buffer;
 }
 
 /** The built-in filter defaults: the SpamPanel manual's numbers, as the model's `FilterSettingsSpec` declares them. */
@@ -330,6 +337,7 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
         notificationFrom: d.notificationFrom ?? `postmaster@${d.name}`,
         logRetentionDays: d.logRetentionDays ?? 28,
         timezone: d.timezone ?? "UTC",
+        dkim: d.dkim ?? null,
       };
       own.set(d.name, policy);
       domains.set(d.name, policy);

@@ -289,6 +289,12 @@ export class MailplaneClient {
      */
     verify: (name: string, request: DomainVerifyRequest = {}, options?: RequestOptions): Promise<Domain> =>
       this.#call("verifyDomain", { domain: name }, { ...options, body: request }),
+    /** Creates a pending DKIM key under a new selector (published in `dnsRecords`, not yet signing). */
+    rotateDkim: (name: string, options?: RequestOptions): Promise<Domain> =>
+      this.#call("rotateDomainDkim", { domain: name }, options),
+    /** Signs the domain's mail with a pending selector from now on. */
+    activateDkim: (name: string, selector: string, options?: RequestOptions): Promise<Domain> =>
+      this.#call("activateDomainDkim", { domain: name }, { ...options, body: { selector } }),
   };
 
   /** Routes of a domain; a route is named `host:port`. */

@@ -1,10 +1,12 @@
 /** The HTTP API's route table: every endpoint of every contract module, looked up by operationId. */
 import * as admin from "./admin.ts";
+import * as dkim from "./dkim.ts";
 import * as operations from "./operations.ts";
 import * as tenancy from "./tenancy.ts";
 import type { Endpoint } from "./types.ts";
 
 export { HEALTH_STORE_TIMEOUT_MS, Health, WhoAmI } from "./admin.ts";
+export { DkimActivation, type DkimActivationInput } from "./dkim.ts";
 export * from "./json-schema.ts";
 export * from "./openapi.ts";
 export { DEFAULTS_ETAG, pathParams } from "./tenancy.ts";
@@ -17,6 +19,7 @@ export * from "./types.ts";
 export const contractModules: readonly { readonly endpoints: readonly Endpoint[] }[] = [
   admin,
   tenancy,
+  dkim,
   operations,
 ];
 

@@ -226,7 +226,9 @@ export const Domain = DomainFields.extend({
   ...objectMeta,
   dnsRecords: z
     .array(DnsRecord)
-    .describe("MX, SPF, DKIM, DMARC and ownership verification records to publish for this domain."),
+    .describe(
+      "MX, SPF, DKIM, DMARC and ownership verification records to publish for this domain. DKIM: one TXT record per selector — always the one mail is signed with; after `dkim/rotate` also the pending one, after `dkim/activate` also the previous (retired) one.",
+    ),
   verification: z
     .array(DomainNameVerification)
     .describe(
@@ -285,6 +287,8 @@ export interface DnsRecordOptions {
   dkimSelector?: string;
   /** The DKIM public key, base64 DER (the `p=` tag). */
   dkimPublicKey: string;
+  /** Several DKIM keys (a rotation publishes the next before signing with it); replaces the two fields above. */
+  dkimKeys?: { selector: string; publicKey: string }[];
   /** The account's verification token for a name; with it, each name gets its verification TXT record. */
   verificationToken?: (name: string) => string;
 }
@@ -308,16 +312,21 @@ export function dnsRecordsFor(
   spec: Pick<DomainSpec, "name" | "aliases">,
   options: DnsRecordOptions,
 ): DnsRecord[] {
-  const selector = options.dkimSelector ?? "mailplane";
+  const keys = options.dkimKeys ?? [
+    { selector: options.dkimSelector ?? "mailplane", publicKey: options.dkimPublicKey },
+  ];
   return [spec.name, ...spec.aliases].flatMap((name): DnsRecord[] => [
     { type: "MX", name, value: options.mxHost, priority: 10, purpose: "mx" },
     { type: "TXT", name, value: `v=spf1 a:${options.mxHost} -all`, purpose: "spf" },
-    {
-      type: "TXT",
-      name: `${selector}._domainkey.${name}`,
-      value: `v=DKIM1; k=rsa; p=${options.dkimPublicKey}`,
-      purpose: "dkim",
-    },
+    // RFC 6376 §3.6.2.1: one record per selector at <selector>._domainkey.<domain>.
+    ...keys.map(
+      (key): DnsRecord => ({
+        type: "TXT",
+        name: `${key.selector}._domainkey.${name}`,
+        value: `v=DKIM1; k=rsa; p=${key.publicKey}`,
+        purpose: "dkim",
+      }),
+    ),
     {
       type: "TXT",
       name: `_dmarc.${name}`,

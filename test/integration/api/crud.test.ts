@@ -112,15 +112,18 @@ describe.each(BACKENDS)("control plane CRUD on $name", (backend) => {
     expect(created.body).toMatchObject({ id: lower, name: lower, aliases: [alias], logRetentionDays: 28 });
     expect(created.headers.etag).toBe(`"${created.body.etag}"`);
     const records = created.body.dnsRecords as { type: string; name: string; purpose: string }[];
+    // The domain's own DKIM selector, published for the domain and each alias domain.
+    const selector = records[2]!.name.split(".")[0]!;
+    expect(selector).toMatch(/^mp\d{8}[0-9a-f]{6}$/);
     expect(records.map((r) => `${r.purpose} ${r.name}`)).toEqual([
       `mx ${lower}`,
       `spf ${lower}`,
-      `dkim mailplane._domainkey.${lower}`,
+      `dkim ${selector}._domainkey.${lower}`,
       `dmarc _dmarc.${lower}`,
       `verification _mailplane-verify.${lower}`,
       `mx ${alias}`,
       `spf ${alias}`,
-      `dkim mailplane._domainkey.${alias}`,
+      `dkim ${selector}._domainkey.${alias}`,
       `dmarc _dmarc.${alias}`,
       `verification _mailplane-verify.${alias}`,
     ]);

@@ -23,7 +23,7 @@ export const HOSTNAME = "mx.mailplane.test";
 
 let sharedTls: Promise<TlsMaterial> | undefined;
 /** One self-signed certificate per test process (RSA key generation is the slow part of a start). */
-function testTls(): Promise<TlsMaterial> {
+export function testTls(): Promise<TlsMaterial> {
   sharedTls ??= tlsMaterial(mkdtempSync(join(tmpdir(), "mp-tls-")), HOSTNAME);
   return sharedTls;
 }

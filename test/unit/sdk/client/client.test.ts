@@ -432,6 +432,8 @@ describe("paths and local validation", () => {
       c.domains.put({ name: "example.com" }),
       c.domains.patch("example.com", {}),
       c.domains.delete("example.com"),
+      c.domains.rotateDkim("example.com"),
+      c.domains.activateDkim("example.com", "mp20261203a1b2c3"),
       c.routes.list("example.com"),
       c.routes.get("example.com", "mx:25"),
       c.routes.put({ domain: "example.com", host: "mx" }),
