@@ -1,5 +1,6 @@
 /** The spam scanner of `mailplane serve` and `mailplane smtp`: a supervised rspamd, an existing one (--rspamd-url), or the built-in rules. */
 import { join } from "node:path";
+import { ClamdScanner, clamdAddress } from "../../platform/smtp/content/clamav.ts";
 import { RspamdScorer } from "../../platform/smtp/content/rspamd.ts";
 import {
   rspamdInstalled,
@@ -14,17 +15,23 @@ export const SCANNER_HELP = `  --rspamd <auto|off>            spam scoring: auto
                                  else the built-in rules; off: the built-in rules [$MAILPLANE_RSPAMD, default auto]
   --rspamd-url <url>             score with an rspamd already running there (its normal worker, e.g.
                                  http://127.0.0.1:11333) instead of starting one [$MAILPLANE_RSPAMD_URL]
+  --clamd <socket|host:port>     scan filtered mail for viruses with clamd at this Unix socket path or
+                                 TCP address (infected: quarantined as virus; clamd down: DATA answered
+                                 451 4.7.1 so the sender retries) [$MAILPLANE_CLAMD, default off]
 `;
 
 /** The flags of the scanner, for parseFlags. */
 export const SCANNER_FLAGS = {
   rspamd: { type: "string" },
   "rspamd-url": { type: "string" },
+  clamd: { type: "string" },
 } as const;
 
 /** The chosen scanner: the scorer given to the engine (none: built-in rules), a start-up line, and how to stop it. */
 export interface Scanner {
   rspamd: RspamdScorer | undefined;
+  /** The virus scanner (`--clamd`); none: no virus scanning. */
+  clamd?: ClamdScanner;
   /** What scores spam, for the start-up output, e.g. "rspamd (supervised, http://127.0.0.1:40123)". */
   description: string;
   close(): Promise<void>;
@@ -38,6 +45,31 @@ export interface Scanner {
  * @example (await scannerFrom(opt, ".data", io)).description // "built-in rules (--rspamd off)"
  */
 export async function scannerFrom(
+  opt: (flag: string, env: string) => string | undefined,
+  dataDir: string,
+  warn: (message: string) => void,
+): Promise<Scanner> {
+  const clamd = clamdFrom(opt);
+  const spam = await spamScannerFrom(opt, dataDir, warn);
+  return clamd ? { ...spam, clamd } : spam;
+}
+
+/**
+ * Reads `--clamd` / `MAILPLANE_CLAMD`: unset or empty → no virus scanning.
+ * @throws UsageError for a value that is neither a socket path nor host:port
+ * @example clamdFrom(() => "/run/clamav/clamd.ctl")?.description // "/run/clamav/clamd.ctl"
+ */
+export function clamdFrom(opt: (flag: string, env: string) => string | undefined): ClamdScanner | undefined {
+  const value = opt("clamd", "MAILPLANE_CLAMD");
+  if (value === undefined || value === "" || value === "off") return undefined;
+  try {
+    return new ClamdScanner({ address: clamdAddress(value) });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+async function spamScannerFrom(
   opt: (flag: string, env: string) => string | undefined,
   dataDir: string,
   warn: (message: string) => void,

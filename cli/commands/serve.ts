@@ -136,6 +136,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
         dataDir: join(dataDir, "smtp"),
         ...smtp,
         ...(scanner.rspamd ? { rspamd: scanner.rspamd } : {}),
+        ...(scanner.clamd ? { clamd: scanner.clamd } : {}),
         onError: (e) => io.stderr(`mailplane serve: SMTP delivery queue: ${e.message}\n`),
         egress,
         policy: {
@@ -151,6 +152,9 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     }
     io.stdout(`mailplane: SMTP engine listening: ${listeners(smtp, engine)}\n`);
     io.stdout(`mailplane: spam scoring: ${scanner.description}\n`);
+    io.stdout(
+      `mailplane: virus scanning: ${scanner.clamd ? `clamd at ${scanner.clamd.description}` : "off"}\n`,
+    );
   }
   // Handlers first: whoever waits for the line below may send SIGTERM at once.
   const stopped = untilSignal();

@@ -225,6 +225,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
       dataDir: join(dataDir, "smtp"),
       ...smtp,
       ...(scanner.rspamd ? { rspamd: scanner.rspamd } : {}),
+      ...(scanner.clamd ? { clamd: scanner.clamd } : {}),
       egress,
       greetingDelayMs: delay,
       onError: (e) => io.stderr(`mailplane smtp: delivery queue: ${e.message}\n`),
@@ -266,6 +267,9 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     }
   }
   io.stdout(`mailplane: spam scoring: ${scanner.description}\n`);
+  io.stdout(
+    `mailplane: virus scanning: ${scanner.clamd ? `clamd at ${scanner.clamd.description}` : "off"}\n`,
+  );
   // Handlers first: whoever waits for the line below may send SIGTERM at once.
   const stopped = untilSignal();
   // Last, so whoever waits for this line has seen everything before it.

@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { hostname as osHostname } from "node:os";
 import { join } from "node:path";
 import type { SMTPServer } from "smtp-server";
+import type { ClamdScanner } from "./content/clamav.ts";
 import type { RspamdScorer } from "./content/rspamd.ts";
 import { type DnsResolver, SpfCache } from "./content/spf.ts";
 import { AutoResponder } from "./delivery/autoreply.ts";
@@ -139,6 +140,11 @@ export interface SmtpEngineOptions {
    * When rspamd does not answer, a message is scored by the built-in rules (fail open).
    */
   rspamd?: RspamdScorer;
+  /**
+   * Scans filtered messages for viruses with clamd (content/clamav.ts); default none. An infected
+   * message is quarantined as `virus`; while clamd cannot scan, DATA is answered 451 4.7.1 (fail closed).
+   */
+  clamd?: ClamdScanner;
   /** Where start-up warnings go (smtp-server left unpatched); default `process.emitWarning` (stderr). */
   onWarning?: (message: string) => void;
   now?: () => number;
@@ -409,6 +415,7 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     inlineLimit: opts.inlineLimit ?? 1024 * 1024,
     spfCache: new SpfCache(),
     ...(opts.rspamd ? { rspamd: opts.rspamd } : {}),
+    ...(opts.clamd ? { clamd: opts.clamd } : {}),
   };
   const common = {
     hostname,

@@ -10,6 +10,8 @@ export interface StatisticsCounts {
   allowlisted: number;
   blocked: number;
   rejected: number;
+  /** Viruses blocked: messages clamd found a virus in (classification `virus`). */
+  viruses: number;
   deferred: number;
   quarantined: number;
   bytes: number;
@@ -37,6 +39,7 @@ function emptyCounts(): StatisticsCounts {
     allowlisted: 0,
     blocked: 0,
     rejected: 0,
+    viruses: 0,
     deferred: 0,
     quarantined: 0,
     bytes: 0,
@@ -54,6 +57,7 @@ function add(s: StatisticsCounts, e: LogEntry): void {
   else if (e.classification === "allowlisted") s.allowlisted++;
   else if (e.classification === "blocked") s.blocked++;
   else if (e.classification === "deferred") s.deferred++;
+  else if (e.classification === "virus") s.viruses++;
   else s.rejected++;
 }
 

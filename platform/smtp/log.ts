@@ -28,6 +28,7 @@ export type LogClassification =
   | "oversized"
   | "spf-fail"
   | "dmarc-fail"
+  | "virus"
   | "rejected"
   | "deferred";
 

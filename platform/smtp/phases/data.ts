@@ -19,6 +19,7 @@ export type MessageClass =
   | "oversized"
   | "spf-fail"
   | "dmarc-fail"
+  | "virus"
   | "rejected";
 
 /** Header edits applied to every stored copy: fields to prepend and a subject prefix. */
@@ -64,6 +65,8 @@ export interface DataInput {
   dmarc?: DmarcOutcome | null;
   /** The score of an external scanner (rspamd); absent or null: the built-in rules score the message. */
   classification?: Classification | null;
+  /** The signature clamd found; absent or null: clean or not scanned. */
+  virus?: string | null;
 }
 
 function quarantined(
@@ -94,7 +97,8 @@ function evidence(c: Classification): string {
  * Decides what happens to a received message. Order: hop count and Delivered-To loops (554 5.4.6) → the domain's size
  * limit (552 5.3.4 or quarantine) → allow-listed or authenticated: delivered as is → SPF fail
  * (550 5.7.23, RFC 7372) or temperror (451 4.7.24) → DMARC fail with the domain's policy honoured
- * (`dmarcPolicy: follow`): p=reject → 550 5.7.1, p=quarantine → quarantine → line length (550 5.6.0) → blocked attachment
+ * (`dmarcPolicy: follow`): p=reject → 550 5.7.1, p=quarantine → quarantine → a virus found by clamd
+ * (quarantine, classification `virus`) → line length (550 5.6.0) → blocked attachment
  * extension (quarantine) → spam score: at or above the quarantine threshold quarantined (or, with
  * the quarantine off, delivered tagged), at or above the tag threshold delivered with the unsure
  * notation. Every delivered copy carries `X-Recommended-Action: accept|reject` (SpamPanel).
@@ -149,6 +153,15 @@ export function dataVerdict(input: DataInput): PhaseResult<Disposition> | Refusa
     if (dmarc.policy === "reject") return reject(550, "5.7.1", `Message rejected: ${reason}`, "dmarc");
     edits.prepend.push("X-Recommended-Action: reject");
     return { action: "accept", value: quarantined(domain, "dmarc-fail", reason, 0, edits) };
+  }
+  // A virus is held whatever the spam score and whether or not the quarantine is enabled (like a
+  // blocked attachment); the client hears 550 5.7.1 unless the domain's quarantine response is accept.
+  if (input.virus) {
+    edits.prepend.push(
+      `X-Mailplane-Virus: ${input.virus.replace(/[^\x21-\x7e]/g, "?")}`,
+      "X-Recommended-Action: reject",
+    );
+    return { action: "accept", value: quarantined(domain, "virus", `virus ${input.virus}`, 0, edits) };
   }
   if (!f.skipLineLengthCheck && scan.overlongLine > 0) {
     return reject(

@@ -34,6 +34,7 @@ export const LOG_CLASSIFICATIONS = [
   "oversized",
   "spf-fail",
   "dmarc-fail",
+  "virus",
   "rejected",
   "deferred",
 ] as const;
@@ -49,7 +50,9 @@ export const QuarantineEntry = z
     recipients: z.array(z.string()).describe("Envelope recipients (domain aliases rewritten)."),
     subject: z.string().describe("Subject: as received."),
     size: z.number().int().describe("Size in bytes as received."),
-    classification: z.string().describe("Why it is held: `spam`, `blocked-attachment` or `oversized`."),
+    classification: z
+      .string()
+      .describe("Why it is held: `spam`, `blocked-attachment`, `oversized`, `dmarc-fail` or `virus`."),
     reason: z.string().describe("The verdict in words, e.g. `spam score 1.00`."),
     score: z.number().describe("Spam score (0–1)."),
   })
@@ -193,6 +196,12 @@ const statisticsCounts = {
     .number()
     .int()
     .describe("Refused for another reason (SPF, size, syntax, attachment, unknown user…)."),
+  viruses: z
+    .number()
+    .int()
+    .describe(
+      "Viruses blocked: messages in which clamd found a virus (quarantined, classification `virus`).",
+    ),
   deferred: z.number().int().describe("Answered 4xx."),
   quarantined: z.number().int().describe("Held in the quarantine."),
   bytes: z.number().int().describe("Total size of the messages received."),
