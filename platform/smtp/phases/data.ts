@@ -157,11 +157,10 @@ export function dataVerdict(input: DataInput): PhaseResult<Disposition> | Refusa
   // A virus is held whatever the spam score and whether or not the quarantine is enabled (like a
   // blocked attachment); the client hears 550 5.7.1 unless the domain's quarantine response is accept.
   if (input.virus) {
-    edits.prepend.push(
-      `X-Mailplane-Virus: ${input.virus.replace(/[^\x21-\x7e]/g, "?")}`,
-      "X-Recommended-Action: reject",
-    );
-    return { action: "accept", value: quarantined(domain, "virus", `virus ${input.virus}`, 0, edits) };
+    // The name goes into a header field and the SMTP reply: printable ASCII only, no line breaks.
+    const name = input.virus.replace(/[^\x21-\x7e]/g, "?");
+    edits.prepend.push(`X-Mailplane-Virus: ${name}`, "X-Recommended-Action: reject");
+    return { action: "accept", value: quarantined(domain, "virus", `virus ${name}`, 0, edits) };
   }
   if (!f.skipLineLengthCheck && scan.overlongLine > 0) {
     return reject(
