@@ -5,11 +5,16 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createTransport } from "nodemailer";
+import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClamdScanner, clamdAddress } from "../../../platform/smtp/content/clamav.ts";
 import { ownerOf } from "../../../platform/smtp/owners.ts";
-import { startTestEngine, type TestEngine } from "./support/harness.ts";
+import { type Harness, startHarness } from "../api/harness.ts";
+import { freePort, startTestEngine, swaks, type TestEngine } from "./support/harness.ts";
+
+const CLI = fileURLToPath(new URL("../../../cli/mailplane.ts", import.meta.url));
 
 const CLAMD = "/usr/sbin/clamd";
 /** The EICAR anti-virus test file (68 bytes): harmless, detected by every scanner given its signature. */
@@ -63,40 +68,164 @@ async function send(
   }
 }
 
+let dir: string;
+let socket: string;
+let clamd: ChildProcess;
+
+async function stopClamd(): Promise<void> {
+  if (clamd && clamd.exitCode === null) {
+    const exited = new Promise((r) => clamd.once("exit", r));
+    clamd.kill("SIGTERM");
+    await exited;
+  }
+}
+
+// One clamd for the file, on a signature database the test writes; the last test stops it.
+beforeAll(async () => {
+  if (!existsSync(CLAMD)) {
+    throw new Error(
+      "clamd must be installed for this test (make test installs the Debian package clamav-daemon)",
+    );
+  }
+  dir = mkdtempSync(join(tmpdir(), "mp-clamav-"));
+  const db = join(dir, "db");
+  mkdirSync(db);
+  // A hash signature (MD5:size:name, clamav's .hdb format) of the EICAR file: no signature download.
+  const md5 = createHash("md5").update(EICAR).digest("hex");
+  writeFileSync(join(db, "mailplane-test.hdb"), `${md5}:${EICAR.length}:${SIGNATURE}\n`);
+  socket = join(dir, "clamd.sock");
+  writeFileSync(
+    join(dir, "clamd.conf"),
+    [
+      "Foreground yes",
+      `DatabaseDirectory ${db}`,
+      `LocalSocket ${socket}`,
+      `TemporaryDirectory ${dir}`,
+      `PidFile ${join(dir, "clamd.pid")}`,
+      "MaxThreads 2",
+      "",
+    ].join("\n"),
+  );
+  clamd = spawn(CLAMD, ["-c", join(dir, "clamd.conf")], { stdio: "ignore" });
+  await clamdReady(socket, clamd);
+}, 120_000);
+afterAll(async () => {
+  await stopClamd();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("mailplane smtp --clamd", () => {
+  let h: Harness;
+  let acme: { id: string; token: string };
+  let child: ChildProcess;
+  let output = "";
+  let smtpPort: number;
+  let api: string;
+
+  beforeAll(async () => {
+    h = await startHarness({ name: "sqlite" });
+    acme = await h.tenant("acme");
+    const res = await h.call("PUT", "/v1/domains/virus-cli.example", {
+      token: acme.token,
+      body: { name: "virus-cli.example" },
+    });
+    expect(res.status, res.text).toBe(201);
+    const user = await h.call("PUT", "/v1/domains/virus-cli.example/users/alice@virus-cli.example", {
+      token: acme.token,
+      body: { address: "alice@virus-cli.example", password: "Correct-Horse-7" },
+    });
+    expect(user.status, user.text).toBe(201);
+    smtpPort = await freePort();
+    child = spawn(
+      process.execPath,
+      [
+        CLI,
+        "smtp",
+        "--data-dir",
+        h.dataDir,
+        "--smtp-listen",
+        `127.0.0.1:${smtpPort}`,
+        "--submission-listen",
+        "off",
+        "--no-dns",
+        "--trust-all-domains",
+        "--rspamd",
+        "off",
+        "--clamd",
+        socket,
+        "--api-listen",
+        "127.0.0.1:0",
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    child.stdout!.on("data", (c) => (output += c));
+    child.stderr!.on("data", (c) => (output += c));
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    api = await new Promise<string>((resolve, reject) => {
+      child.stdout!.on("data", () => {
+        const m = /SMTP engine listening: .*, API (http:\/\/\S+) /.exec(output);
+        if (m && output.includes("virus scanning:")) resolve(m[1]!);
+      });
+      void exited.then((code) => reject(new Error(`mailplane smtp exited ${code}: ${output}`)));
+    });
+  }, 60_000);
+  afterAll(async () => {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    }
+    await h?.close();
+  });
+
+  it("says at start that clamd scans, quarantines EICAR as virus and counts it in the statistics API", async () => {
+    expect(output).toContain(`mailplane: virus scanning: clamd at ${socket}`);
+    const sent = await swaks(smtpPort, [
+      "--to",
+      "alice@virus-cli.example",
+      "--from",
+      "s@outside.example",
+      "--header",
+      "Subject: eicar through the CLI",
+      "--attach-type",
+      "application/octet-stream",
+      "--attach-name",
+      "invoice.txt",
+      "--attach",
+      EICAR,
+    ]);
+    expect(sent.replyTo("."), sent.output).toMatchObject({ code: 550, enhanced: "5.7.1" });
+    expect(sent.replyTo(".")!.text).toContain(`virus ${FOUND}`);
+    const since = encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString());
+    const res = await request(`${api}/v1/domains/virus-cli.example/statistics?since=${since}`, {
+      headers: { authorization: `Bearer ${acme.token}` },
+    });
+    const stats = (await res.body.json()) as Record<string, unknown>;
+    expect(res.statusCode).toBe(200);
+    expect(stats).toMatchObject({ viruses: 1, quarantined: 1, total: 1 });
+  });
+
+  it("refuses a --clamd that is neither a socket path nor host:port, naming the flag", async () => {
+    const bad = spawn(
+      process.execPath,
+      [CLI, "smtp", "--data-dir", "/nonexistent/mp", "--clamd", "clamd.sock"],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let out = "";
+    bad.stderr!.on("data", (c) => (out += c));
+    const code = await new Promise((resolve) => bad.on("exit", resolve));
+    expect(code, out).toBe(2);
+    expect(out).toContain('--clamd must be a socket path (/…) or host:port, got "clamd.sock"');
+  });
+});
+
 describe("virus scanning by clamd", () => {
-  let dir: string;
-  let socket: string;
-  let clamd: ChildProcess;
   let t: TestEngine;
   let port: number;
 
   beforeAll(async () => {
-    if (!existsSync(CLAMD)) {
-      throw new Error(
-        "clamd must be installed for this test (make test installs the Debian package clamav-daemon)",
-      );
-    }
-    dir = mkdtempSync(join(tmpdir(), "mp-clamav-"));
-    const db = join(dir, "db");
-    mkdirSync(db);
-    // A hash signature (MD5:size:name, clamav's .hdb format) of the EICAR file: no signature download.
-    const md5 = createHash("md5").update(EICAR).digest("hex");
-    writeFileSync(join(db, "mailplane-test.hdb"), `${md5}:${EICAR.length}:${SIGNATURE}\n`);
-    socket = join(dir, "clamd.sock");
-    writeFileSync(
-      join(dir, "clamd.conf"),
-      [
-        "Foreground yes",
-        `DatabaseDirectory ${db}`,
-        `LocalSocket ${socket}`,
-        `TemporaryDirectory ${dir}`,
-        `PidFile ${join(dir, "clamd.pid")}`,
-        "MaxThreads 2",
-        "",
-      ].join("\n"),
-    );
-    clamd = spawn(CLAMD, ["-c", join(dir, "clamd.conf")], { stdio: "ignore" });
-    await clamdReady(socket, clamd);
     t = await startTestEngine(
       {
         revision: 1,
@@ -108,15 +237,9 @@ describe("virus scanning by clamd", () => {
       { clamd: new ClamdScanner({ address: clamdAddress(socket), timeoutMs: 10_000 }), inlineLimit: 8192 },
     );
     port = t.engine.inboundPort;
-  }, 120_000);
+  }, 60_000);
   afterAll(async () => {
     await t?.close();
-    if (clamd && clamd.exitCode === null) {
-      const exited = new Promise((r) => clamd.once("exit", r));
-      clamd.kill("SIGTERM");
-      await exited;
-    }
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it("quarantines a message with the EICAR file attached as `virus` and answers 550 5.7.1", async () => {
@@ -161,10 +284,9 @@ describe("virus scanning by clamd", () => {
     expect(log.map((e) => e.subject).sort()).toEqual(["invoice attached", "large invoice"]);
   });
 
+  // Last in the file: it stops clamd.
   it("answers 451 4.7.1 while clamd is down, so the sender keeps the message and nothing unscanned gets in", async () => {
-    const exited = new Promise((r) => clamd.once("exit", r));
-    clamd.kill("SIGTERM");
-    await exited;
+    await stopClamd();
     const reply = await send(port, "while down", { filename: "invoice.txt", content: EICAR });
     expect(reply.code).toBe(451);
     expect(reply.text).toContain("4.7.1 Virus scanner unavailable, try again later");
