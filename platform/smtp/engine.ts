@@ -248,7 +248,14 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
   const mailRoot = join(dataDir, "mail");
   const maildir = new MaildirStore(mailRoot);
   const egress = opts.egress ?? new EgressPolicy();
-  const relay = new Relay({ name: hostname, egress, lookup: addressLookup(resolver) });
+  const relay = new Relay({
+    name: hostname,
+    egress,
+    lookup: addressLookup(resolver),
+    ...(opts.callout && opts.callout.timeoutMs !== undefined
+      ? { probeTimeoutMs: opts.callout.timeoutMs }
+      : {}),
+  });
   const callout = opts.callout ? new RecipientCallout(relay, opts.callout) : undefined;
   const responder = new AutoResponder(join(dataDir, "autoreply.json"), hostname);
   const quarantine = await QuarantineStore.open(join(dataDir, "quarantine"));

@@ -9,13 +9,23 @@ export interface CalloutOptions {
   positiveTtlMs?: number;
   /** How long a route's 5xx to RCPT is believed. Default 3,600,000 (1 hour). */
   negativeTtlMs?: number;
+  /**
+   * A probe gives up after this long (connecting, TLS and every reply included) and the recipient
+   * is accepted unasked. Used by the relay's probe sessions (see `Relay.probe`). Default 10,000.
+   */
+  timeoutMs?: number;
   /** Answers kept at most, over every domain; the oldest goes first. Default 100,000. */
   maxEntries?: number;
   now?: () => number;
 }
 
 /** {@link CalloutOptions} defaults. */
-export const DEFAULT_CALLOUT = { positiveTtlMs: 86_400_000, negativeTtlMs: 3_600_000, maxEntries: 100_000 };
+export const DEFAULT_CALLOUT = {
+  positiveTtlMs: 86_400_000,
+  negativeTtlMs: 3_600_000,
+  timeoutMs: 10_000,
+  maxEntries: 100_000,
+};
 
 /** What the callout decided for one recipient. */
 export interface CalloutVerdict {

@@ -59,6 +59,29 @@ async function startPeer(known: string[]): Promise<Peer> {
   return peer;
 }
 
+/** A downstream server that takes the connection and MAIL FROM but never answers RCPT. */
+async function startStallingPeer() {
+  const port = await freePort();
+  const stalled: (() => void)[] = [];
+  const state = { port, rcpts: 0, close: async () => {} };
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["AUTH", "STARTTLS"],
+    logger: false,
+    onRcptTo(_address, _session, callback) {
+      state.rcpts++;
+      stalled.push(() => callback());
+    },
+  });
+  server.on("error", () => {});
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  state.close = () => {
+    for (const answer of stalled) answer();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return state;
+}
+
 const from = ["--from", "sender@outside.example"];
 
 describe.each(BACKENDS)("recipient callout on a routed domain ($name)", (backend) => {
@@ -166,8 +189,10 @@ describe("recipient callout failing open and held to the egress policy", () => {
   let guarded: TestEngine;
   let peer: Peer;
   let deadPort: number;
+  let stall: { port: number; rcpts: number; close(): Promise<void> };
   beforeAll(async () => {
     peer = await startPeer([]);
+    stall = await startStallingPeer();
     deadPort = await freePort();
     t = await startTestEngine(
       {
@@ -178,15 +203,17 @@ describe("recipient callout failing open and held to the egress policy", () => {
             domains: [
               { name: "down.example" },
               { name: "listed.example", localRecipientsOnly: true, localRecipients: ["listed"] },
+              { name: "stall.example" },
             ],
             routes: [
               { domain: "down.example", host: "127.0.0.1", port: deadPort, priority: 10, tls: "none" },
               { domain: "listed.example", host: "127.0.0.1", port: peer.port, priority: 10, tls: "none" },
+              { domain: "stall.example", host: "127.0.0.1", port: stall.port, priority: 10, tls: "none" },
             ],
           },
         ],
       },
-      { callout: {}, retryBaseMs: 60_000 },
+      { callout: { timeoutMs: 500 }, retryBaseMs: 60_000 },
     );
     // Loopback not allowed: the route to the peer is one the relay may not reach.
     guarded = await startTestEngine(
@@ -209,6 +236,7 @@ describe("recipient callout failing open and held to the egress policy", () => {
     await t.close();
     await guarded.close();
     await peer.close();
+    await stall.close();
   });
 
   it("accepts the recipient when no route answers (fail open), and caches nothing", async () => {
@@ -216,6 +244,19 @@ describe("recipient callout failing open and held to the egress policy", () => {
     expect(run.replyTo("RCPT")).toMatchObject({ code: 250 });
     expect(run.replyTo(".")).toMatchObject({ code: 250 });
     expect(t.engine.callout!.probes).toBe(1);
+    expect(t.engine.callout!.size).toBe(0);
+  });
+
+  it("accepts the recipient when the route never answers RCPT (timeout), and caches nothing", async () => {
+    const run = await swaks(t.engine.inboundPort, [
+      "--to",
+      "anyone@stall.example",
+      ...from,
+      "--quit-after",
+      "RCPT",
+    ]);
+    expect(run.replyTo("RCPT")).toMatchObject({ code: 250 });
+    expect(stall.rcpts).toBe(1);
     expect(t.engine.callout!.size).toBe(0);
   });
 
