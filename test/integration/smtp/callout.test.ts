@@ -102,7 +102,7 @@ describe.each(BACKENDS)("recipient callout on a routed domain ($name)", (backend
       const res = await h.call("PUT", path, { token: acme.token, body });
       if (res.status >= 300) throw new Error(`${path}: ${res.status} ${res.text}`);
     };
-    await put(`/v1/domains/${domain}`, { name: domain });
+    await put(`/v1/domains/${domain}`, { name: domain, logInvalidRecipients: true });
     await put(`/v1/domains/${domain}/routes/127.0.0.1:${peer.port}`, {
       domain,
       host: "127.0.0.1",
@@ -146,6 +146,14 @@ describe.each(BACKENDS)("recipient callout on a routed domain ($name)", (backend
     expect(run.replyTo("RCPT")!.text).toContain("cached recipient callout");
     expect(peer.connections).toBe(before);
     expect(peer.probed).toEqual([`nobody@${domain}`]);
+    // The domain logs invalid recipients: the cache hit shows in its message log.
+    const log = await h.call("GET", `/v1/domains/${domain}/message-log?recipient=nobody`, {
+      token: acme.token,
+    });
+    expect(log.status).toBe(200);
+    const replies = (log.body.items as { reply: string }[]).map((e) => e.reply);
+    expect(replies.filter((r) => r.includes("cached recipient callout"))).toHaveLength(1);
+    expect(replies.filter((r) => r.includes("(recipient callout)"))).toHaveLength(1);
   });
 
   it("clears the domain's cache through the API (audited, tenant-scoped), so the next RCPT asks again", async () => {
