@@ -38,7 +38,7 @@ async function startPeer(known: string[]): Promise<Peer> {
         peer.probed.push(address.address);
       }
       if (known.includes(address.address.toLowerCase())) return callback();
-      const err = new Error("5.1.1 <" + address.address + ">: user unknown") as Error & {
+      const err = new Error(`5.1.1 <${address.address}>: user unknown`) as Error & {
         responseCode: number;
       };
       err.responseCode = 550;
