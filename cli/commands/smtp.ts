@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { loadMasterKey } from "../../platform/api/sealing.ts";
 import type { ControlPlane } from "../../platform/api/server.ts";
 import { NO_DNS } from "../../platform/smtp/content/spf.ts";
+import type { CalloutOptions } from "../../platform/smtp/delivery/callout.ts";
 import { EgressPolicy, parseCidrList } from "../../platform/smtp/delivery/egress.ts";
 import type { SenderRate } from "../../platform/smtp/phases/sender-rate.ts";
 import { parseListenAddress, startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
@@ -33,6 +34,11 @@ export const CAPS_HELP = `  --max-connections <n>          connections at once, 
                                                                               [$MAILPLANE_SMTP_MAX_EXPANSION, default 1000]
   --sender-rate <n>/<seconds>    messages per authenticated user; beyond: 450 4.7.1; "off" for none
                                                                               [$MAILPLANE_SMTP_SENDER_RATE, default 300/3600]
+  --recipient-callout <on|off>   ask a routed domain's first reachable route whether it knows each RCPT
+                                 (MAIL FROM:<>, RCPT, RSET; egress policy applies); 5xx: 550 5.1.1,
+                                 4xx/timeout/unreachable: accepted   [$MAILPLANE_SMTP_RECIPIENT_CALLOUT, default on]
+  --callout-positive-ttl <s>     how long a route's "known" is cached   [$MAILPLANE_SMTP_CALLOUT_POSITIVE_TTL, default 86400]
+  --callout-negative-ttl <s>     how long a route's "unknown" is cached [$MAILPLANE_SMTP_CALLOUT_NEGATIVE_TTL, default 3600]
 `;
 
 const usage = `usage: mailplane smtp [options]
@@ -81,7 +87,32 @@ export const CAPS_FLAGS = {
   "max-recipients": { type: "string" },
   "max-expansion": { type: "string" },
   "sender-rate": { type: "string" },
+  "recipient-callout": { type: "string" },
+  "callout-positive-ttl": { type: "string" },
+  "callout-negative-ttl": { type: "string" },
 } as const;
+
+/**
+ * `--recipient-callout` and its cache lifetimes (seconds) as engine options; "off" for none.
+ * @throws Error naming the flag and the value
+ * @example calloutFrom("on", "60", undefined) // { positiveTtlMs: 60_000 }
+ */
+export function calloutFrom(
+  enabled: string | undefined,
+  positiveTtl: string | undefined,
+  negativeTtl: string | undefined,
+): CalloutOptions | false {
+  if (enabled !== undefined && enabled !== "on" && enabled !== "off") {
+    throw new Error(`--recipient-callout must be on or off, not ${JSON.stringify(enabled)}`);
+  }
+  const positive = positiveInteger("callout-positive-ttl", positiveTtl);
+  const negative = positiveInteger("callout-negative-ttl", negativeTtl);
+  if (enabled === "off") return false;
+  return {
+    ...(positive !== undefined ? { positiveTtlMs: positive * 1000 } : {}),
+    ...(negative !== undefined ? { negativeTtlMs: negative * 1000 } : {}),
+  };
+}
 
 /**
  * `--sender-rate <messages>/<seconds>` or "off".
@@ -128,6 +159,11 @@ export function smtpOptionsFrom(
     const maxRecipients = count("max-recipients", "MAILPLANE_SMTP_MAX_RECIPIENTS");
     const maxExpansion = count("max-expansion", "MAILPLANE_SMTP_MAX_EXPANSION");
     const senderRate = senderRateFrom(opt("sender-rate", "MAILPLANE_SMTP_SENDER_RATE"));
+    const callout = calloutFrom(
+      opt("recipient-callout", "MAILPLANE_SMTP_RECIPIENT_CALLOUT"),
+      opt("callout-positive-ttl", "MAILPLANE_SMTP_CALLOUT_POSITIVE_TTL"),
+      opt("callout-negative-ttl", "MAILPLANE_SMTP_CALLOUT_NEGATIVE_TTL"),
+    );
     return {
       inbound: parseListenAddress(opt("smtp-listen", "MAILPLANE_SMTP_LISTEN") ?? defaults.smtpListen, false),
       submission: parseListenAddress(
@@ -145,6 +181,7 @@ export function smtpOptionsFrom(
       ...(maxRecipients !== undefined ? { maxRecipients } : {}),
       ...(maxExpansion !== undefined ? { maxExpansion } : {}),
       ...(senderRate !== undefined ? { senderRate } : {}),
+      callout,
       ...(smarthost ? { smarthost: { ...smarthost, tls: "opportunistic" as const } } : {}),
     };
   } catch (error) {

@@ -10,6 +10,7 @@ import type { ClamdScanner } from "./content/clamav.ts";
 import type { RspamdScorer } from "./content/rspamd.ts";
 import { type DnsResolver, SpfCache } from "./content/spf.ts";
 import { AutoResponder } from "./delivery/autoreply.ts";
+import { type CalloutOptions, RecipientCallout } from "./delivery/callout.ts";
 import { addressLookup, EgressPolicy } from "./delivery/egress.ts";
 import { MaildirStore, maildirOf } from "./delivery/maildir.ts";
 import { type Hop, Relay } from "./delivery/relay.ts";
@@ -83,6 +84,12 @@ export interface SmtpEngineOptions {
    * platform admin chose it.
    */
   egress?: EgressPolicy;
+  /**
+   * Recipient callouts (delivery/callout.ts): RCPT for a routed domain not in local-recipients-only
+   * mode is asked of its first reachable route, through the egress policy; a 5xx → 550 5.1.1 at
+   * RCPT, anything else accepts (fail open). Default none: routed recipients are accepted unasked.
+   */
+  callout?: CalloutOptions | false;
   /** Hard message size limit; default 52,428,800 (50 MiB). */
   maxMessageBytes?: number;
   /** Bodies up to this size are kept in memory and journaled inline; default 1 MiB. */
@@ -172,6 +179,8 @@ export interface SmtpEngine {
   events: EventEmitter;
   /** Alias expansion steps taken at RCPT since start (forward destinations followed), for monitoring and tests. */
   expansion: { steps: number };
+  /** The recipient callouts, when enabled (their cache and probe count). */
+  callout: RecipientCallout | undefined;
   /** Client connections open now, both listeners (what `maxConnections` caps). */
   openConnections(): number;
   /** The smtp-server release in use and whether the engine patched it (else why not). */
@@ -245,7 +254,15 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
   const mailRoot = join(dataDir, "mail");
   const maildir = new MaildirStore(mailRoot);
   const egress = opts.egress ?? new EgressPolicy();
-  const relay = new Relay({ name: hostname, egress, lookup: addressLookup(resolver) });
+  const relay = new Relay({
+    name: hostname,
+    egress,
+    lookup: addressLookup(resolver),
+    ...(opts.callout && opts.callout.timeoutMs !== undefined
+      ? { probeTimeoutMs: opts.callout.timeoutMs }
+      : {}),
+  });
+  const callout = opts.callout ? new RecipientCallout(relay, opts.callout) : undefined;
   const responder = new AutoResponder(join(dataDir, "autoreply.json"), hostname);
   const quarantine = await QuarantineStore.open(join(dataDir, "quarantine"));
   let queue: Queue | undefined;
@@ -426,6 +443,7 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     snapshot,
     gate,
     rcptLimits,
+    ...(callout ? { callout } : {}),
     ...(senderRate ? { senderRate } : {}),
     lockout,
     credentials,
@@ -482,7 +500,14 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     lifecycle.reconcile().catch((err) => events.emit("lifecycle-error", err));
   });
 
-  const operations = createOperations({ queue, quarantine, log, now, snapshot });
+  const operations = createOperations({
+    queue,
+    quarantine,
+    log,
+    now,
+    snapshot,
+    ...(callout ? { callout } : {}),
+  });
   let closed = false;
   return {
     inboundPort,
@@ -501,6 +526,7 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     operations,
     events,
     expansion,
+    callout,
     openConnections: () => gate.open,
     smtpServer: {
       version: smtpServer.version,

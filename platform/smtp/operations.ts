@@ -1,5 +1,6 @@
 /** Operations on a running engine for the control plane: delivery queue, quarantine, message log, statistics — each scoped to one owner. */
 import { applyEdits } from "./content/headers.ts";
+import type { RecipientCallout } from "./delivery/callout.ts";
 import type { DomainStatistics, LogEntry, LogQuery, MessageLog } from "./log.ts";
 import { type Owner, viewOf, viewsOfMessage } from "./owners.ts";
 import { rcptTo } from "./phases/rcpt-to.ts";
@@ -88,6 +89,9 @@ export interface SmtpOperations {
     range: { from?: string; to?: string },
     timezone: string,
   ): Promise<DomainStatistics>;
+
+  /** Forgets the recipient callout answers cached for `domain`; returns how many (0 without callouts). */
+  clearCalloutCache(domain: string): number;
 }
 
 /** Builds the operations of an engine's parts. */
@@ -98,6 +102,8 @@ export function createOperations(deps: {
   now: () => number;
   /** The policy in force, for releases. */
   snapshot: () => PolicySnapshot;
+  /** The engine's recipient callouts, when enabled. */
+  callout?: RecipientCallout;
 }): SmtpOperations {
   const { queue, quarantine, log } = deps;
   /** The queue view as `owner` sees it: its own recipients only. */
@@ -112,6 +118,7 @@ export function createOperations(deps: {
     };
   };
   return {
+    clearCalloutCache: (domain) => deps.callout?.clear(domain) ?? 0,
     listQueue: (owner) => queue.list().flatMap((v) => queuedFor(v, owner) ?? []),
     getQueued(id, owner) {
       const view = queue.get(id);

@@ -1,5 +1,6 @@
 /** The SMTP listeners: smtp-server wired to the phases, with every phase result turned into a reply here. */
 import type { SMTPServer, SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from "smtp-server";
+import { calloutRoutes, type RecipientCallout } from "./delivery/callout.ts";
 import type { LoginLockout } from "./lockout.ts";
 import type { MessageLog } from "./log.ts";
 import { ownerOf } from "./owners.ts";
@@ -7,7 +8,7 @@ import { AUTH_MECHANISMS, authenticate, type CredentialSource } from "./phases/a
 import { type ConnectionGate, connect } from "./phases/connect.ts";
 import { mailFrom } from "./phases/mail-from.ts";
 import { groupKeyOf, type RcptLimits, rcptTo } from "./phases/rcpt-to.ts";
-import { type Refusal, replyLine } from "./phases/result.ts";
+import { type Refusal, reject, replyLine } from "./phases/result.ts";
 import { type SenderRateLimit, senderRate } from "./phases/sender-rate.ts";
 import { splitMailbox } from "./policy/matchers.ts";
 import type { PolicySnapshot } from "./policy/snapshot.ts";
@@ -41,6 +42,8 @@ export interface ListenerOptions {
   gate: ConnectionGate;
   /** Recipients per message and alias expansion per message; default {@link DEFAULT_RCPT_LIMITS}. */
   rcptLimits?: RcptLimits;
+  /** Verifies recipients of routed domains with their routes (RCPT 550 5.1.1 on a 5xx); none: not verified. */
+  callout?: RecipientCallout;
   /** Messages per authenticated user; none when absent. */
   senderRate?: SenderRateLimit;
   lockout: LoginLockout;
@@ -208,11 +211,32 @@ export function createListener(opts: ListenerOptions): SMTPServer {
         logRefusedRecipient(opts, snapshot, s.ctx, s.tx, address.address, verdict);
         return callback(refusalError(verdict));
       }
-      // The session changes only after acceptance (STYLE §13).
-      s.tx.groupKey ??= groupKeyOf(s.ctx, verdict.value);
-      s.tx.recipients = s.tx.recipients.filter((r) => r.rcpt !== verdict.value.rcpt);
-      s.tx.recipients.push(verdict.value);
-      callback();
+      const tx = s.tx;
+      const admit = () => {
+        // The session changes only after acceptance (STYLE §13).
+        tx.groupKey ??= groupKeyOf(s.ctx, verdict.value);
+        tx.recipients = tx.recipients.filter((r) => r.rcpt !== verdict.value.rcpt);
+        tx.recipients.push(verdict.value);
+        callback();
+      };
+      const routes = opts.callout ? calloutRoutes(snapshot, verdict.value) : undefined;
+      if (!opts.callout || !routes) return admit();
+      opts.callout.verify(verdict.value.domain!, routes, verdict.value.address).then(
+        (checked) => {
+          if (checked.outcome !== "rejected") return admit();
+          const refusal = reject(
+            550,
+            "5.1.1",
+            // The route's own words stay out: its host is the tenant's business, not the sender's.
+            `<${verdict.value.rcpt}>: Recipient address rejected: user unknown (${checked.cached ? "cached " : ""}recipient callout)`,
+            "unknown-recipient",
+          );
+          logRefusedRecipient(opts, snapshot, s.ctx, tx, address.address, refusal);
+          callback(refusalError(refusal));
+        },
+        // Fail open: a callout that breaks must not refuse mail the routes may take.
+        () => admit(),
+      );
     },
     onData(stream: SMTPServerDataStream, session, callback) {
       const s = state(session);

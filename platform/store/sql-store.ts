@@ -852,6 +852,13 @@ export class SqlStore implements Store {
     return this.driver.readConsistent((q) => domainNameHolds(q, names));
   }
 
+  async recordAudit(
+    entry: { accountId: string; action: string; kind: string; objectId: string; after: unknown },
+    ctx: WriteContext,
+  ): Promise<void> {
+    await this.write((q) => this.audit(q, ctx, { ...entry, before: null }));
+  }
+
   async recordDomainCheck(input: DomainCheckInput, ctx: WriteContext): Promise<StoredObject> {
     const what = `Domain ${input.domain}`;
     const object = await this.write(async (q, mark) => {

@@ -510,6 +510,14 @@ export interface Store {
     ctx: WriteContext,
   ): Promise<{ before: LoginLockoutRecord }>;
 
+  /**
+   * Records an audit entry for an action that changes nothing the store holds (an operation on the
+   * SMTP engine, such as clearing a domain's recipient callout cache); `after` says what was done.
+   */
+  recordAudit(
+    entry: { accountId: string; action: string; kind: string; objectId: string; after: unknown },
+    ctx: WriteContext,
+  ): Promise<void>;
   /** Audit entries, newest first; every filter is optional (AND). */
   listAudit(input: AuditQueryInput): Promise<Page<AuditEntry>>;
 

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { MessageLogQuery, QuarantineQuery, StatisticsQuery } from "../../../sdk/src/contract/operations.ts";
 import type { SmtpOperations } from "../../smtp/operations.ts";
 import type { Owner } from "../../smtp/owners.ts";
+import { writeContext } from "../audit.ts";
 import { mayTouchDomain, requireAuth } from "../auth.ts";
 import { ifMatch, normalisedParams, serve } from "../lib/http.ts";
 import { problem } from "../problem.ts";
@@ -160,6 +161,23 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
     checkIfMatch(request, view.id);
     if (!(await ops.deleteQueued(view.id))) throw notFound(message);
     return reply.code(204).send();
+  });
+
+  serve(app, "clearCalloutCache", async (request) => {
+    const { domain, owner } = await domainOf(request);
+    const ops = engine();
+    const cleared = ops.clearCalloutCache(domain);
+    await store.recordAudit(
+      {
+        accountId: owner.accountId,
+        action: "clear-callout-cache",
+        kind: "Domain",
+        objectId: domain,
+        after: { cleared },
+      },
+      writeContext(request),
+    );
+    return { cleared };
   });
 
   serve(app, "searchMessageLog", async (request) => {

@@ -48,6 +48,20 @@ export interface RelayOptions {
   egress?: EgressPolicy;
   /** Host → addresses; default A/AAAA through the system's DNS, then the hosts file. */
   lookup?: AddressLookup;
+  /** A recipient probe ({@link Relay.probe}) gives up after this long, connecting included. Default 10,000. */
+  probeTimeoutMs?: number;
+}
+
+/**
+ * What a route said of one recipient: `accepted` (2xx to RCPT), `rejected` (5xx to RCPT), or
+ * `unknown` (4xx, no route reachable, refused by the egress policy, timed out: the caller fails open).
+ */
+export interface ProbeResult {
+  outcome: "accepted" | "rejected" | "unknown";
+  /** The route's reply or why none was had. */
+  detail: string;
+  /** `host:port` of the route that answered, when one did. */
+  remoteMta?: string;
 }
 
 /** What {@link Relay.send} is asked to honour for one message. */
@@ -104,6 +118,9 @@ const REQUIRETLS_STATUS = "5.7.30";
  */
 export class Relay {
   readonly #pool: SessionPool;
+  /** Probes get sessions of their own, never reused: one never waits behind, or holds up, a delivery. */
+  readonly #probes: SessionPool;
+  readonly #probeTimeoutMs: number;
   readonly #egress: EgressPolicy;
   readonly #lookup: AddressLookup;
 
@@ -114,8 +131,99 @@ export class Relay {
       ...(opts.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: opts.connectTimeoutMs }),
       ...(opts.socketTimeoutMs === undefined ? {} : { socketTimeoutMs: opts.socketTimeoutMs }),
     });
+    this.#probeTimeoutMs = opts.probeTimeoutMs ?? 10_000;
+    this.#probes = new SessionPool({
+      name: opts.name,
+      idleMs: 0,
+      connectTimeoutMs: this.#probeTimeoutMs,
+      socketTimeoutMs: this.#probeTimeoutMs,
+    });
     this.#egress = opts.egress ?? new EgressPolicy();
     this.#lookup = opts.lookup ?? addressLookup(NO_DNS);
+  }
+
+  /**
+   * Asks the first reachable hop whether it takes `recipient`, without sending a message (a
+   * recipient callout, as Postfix verify(8) or Exim's `verify = recipient/callout`): connect and
+   * EHLO as for a delivery — the same lookup, egress policy and TLS demands, so a probe reaches
+   * nothing a delivery may not — then `MAIL FROM:<>`, `RCPT TO:<recipient>` and `RSET`/`QUIT`.
+   * The null sender means no reply can ever go anywhere (RFC 5321 §4.5.5). Hops that cannot be
+   * reached are skipped; the first that answers decides.
+   *
+   * @example await relay.probe([{ host: "127.0.0.1", port: 2526, tls: "none" }], "bob@routed.example") // { outcome: "rejected", … }
+   */
+  async probe(hops: Hop[], recipient: string): Promise<ProbeResult> {
+    const why: string[] = [];
+    for (const hop of hops) {
+      const mta = hostPort(hop.host, hop.port);
+      let addresses: string[];
+      try {
+        addresses = await this.#lookup(hop.host);
+      } catch (err) {
+        why.push(`${mta}: cannot resolve ${hop.host}: ${(err as Error).message}`);
+        continue;
+      }
+      const servername = isIP(hop.host.replace(/^\[(.*)\]$/, "$1")) ? undefined : hop.host;
+      for (const address of addresses) {
+        const refused = hop.source === "smarthost" ? undefined : this.#egress.refusal(address, hop.port);
+        if (refused) {
+          why.push(`${mta}: refused by the platform's egress policy: ${refused}`);
+          continue;
+        }
+        const target: SessionTarget = {
+          address,
+          port: hop.port,
+          servername,
+          tls: { mode: hop.tls, pins: hop.tlsPins, ca: hop.tlsCa },
+        };
+        const answer = await this.#probeVia(target, mta, recipient);
+        if (answer) return answer;
+        why.push(`${mta}: not reachable`);
+      }
+    }
+    return { outcome: "unknown", detail: why.join("; ") || "no route" };
+  }
+
+  /** One probe session; undefined when it never got to MAIL FROM (the next address or hop is tried). */
+  async #probeVia(target: SessionTarget, mta: string, recipient: string): Promise<ProbeResult | undefined> {
+    let conn: SMTPConnection;
+    try {
+      conn = (await this.#probes.acquire(target)).conn;
+    } catch {
+      return undefined;
+    }
+    const raw = conn as unknown as RawCommands;
+    const timeout = new Promise<string>((resolve) => {
+      const timer = setTimeout(() => resolve("timeout"), this.#probeTimeoutMs);
+      timer.unref();
+      conn.once("end", () => {
+        clearTimeout(timer);
+        resolve("closed");
+      });
+    });
+    const ask = (line: string) =>
+      Promise.race([
+        new Promise<string>((resolve) => {
+          raw._responseActions.push((reply: string) => resolve(reply));
+          raw._sendCommand(line);
+        }),
+        timeout,
+      ]);
+    try {
+      // RFC 5321 §4.5.5: the null reverse-path, as for a DSN, so nothing is ever sent back.
+      const mail = await ask("MAIL FROM:<>");
+      if (!mail.startsWith("2"))
+        return { outcome: "unknown", detail: `${mta}: MAIL FROM:<> → ${mail}`, remoteMta: mta };
+      const rcpt = await ask(`RCPT TO:<${recipient}>`);
+      const outcome = rcpt.startsWith("2") ? "accepted" : rcpt.startsWith("5") ? "rejected" : "unknown";
+      return { outcome, detail: `${mta}: ${rcpt}`, remoteMta: mta };
+    } finally {
+      if (conn._socket && !conn._socket.destroyed) {
+        await Promise.race([ask("RSET"), timeout]).catch(() => {});
+        conn.quit();
+      }
+      this.#probes.release(target, conn, false);
+    }
   }
 
   /** Tries `hops` in order until every recipient is delivered or failed; see the class comment. */
@@ -316,7 +424,14 @@ export class Relay {
   /** Closes every idle session. */
   close(): void {
     this.#pool.close();
+    this.#probes.close();
   }
+}
+
+/** The two internals of nodemailer's SMTPConnection a probe needs: one command, its reply. */
+interface RawCommands {
+  _sendCommand(line: string): void;
+  _responseActions: ((reply: string) => void)[];
 }
 
 function hostPort(host: string, port: number): string {

@@ -462,6 +462,9 @@ export class MailplaneClient {
       this.#call("retryQueue", { domain }, options),
     deleteQueued: (domain: string, id: string, options?: RequestOptions): Promise<void> =>
       this.#call("deleteQueuedMessage", { domain, message: id }, options),
+    /** Forgets the domain's cached recipient callout answers. @example await client.operations.clearCalloutCache("example.com") // { cleared: 3 } */
+    clearCalloutCache: (domain: string, options?: RequestOptions): Promise<{ cleared: number }> =>
+      this.#call("clearCalloutCache", { domain }, options),
     searchLog: (
       domain: string,
       query: MessageLogQueryInput = {},

@@ -145,6 +145,16 @@ export const QueueRetry = z
     description: "Messages scheduled for an immediate delivery attempt.",
   });
 
+/** The answer of clearing a domain's recipient callout cache. */
+export const CalloutCacheClear = z
+  .object({ cleared: z.number().int().describe("How many cached route answers were forgotten.") })
+  .meta({
+    id: "CalloutCacheClear",
+    title: "CalloutCacheClear",
+    description:
+      "The domain's cached recipient callout answers were forgotten: its next recipients are asked of its routes again.",
+  });
+
 /** One entry of the message log. */
 export const MessageLogEntry = z
   .object({
@@ -365,6 +375,18 @@ export const endpoints: readonly Endpoint[] = [
     successStatuses: [204],
     headers: DELETE,
     errors: ["MP_NOT_FOUND", "MP_PRECONDITION_FAILED"],
+  },
+  {
+    ...base,
+    operationId: "clearCalloutCache",
+    method: "DELETE",
+    path: "/v1/domains/:domain/callout-cache",
+    summary:
+      "Forget the recipient callout answers cached for the domain (what its routes said of each recipient), so the next RCPT asks the route again. Audited.",
+    access: "write",
+    params: DomainParams,
+    response: CalloutCacheClear,
+    successStatuses: [200],
   },
   {
     ...base,

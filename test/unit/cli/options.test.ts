@@ -1,7 +1,7 @@
 /** How every command reads an option: flag, else environment variable (empty counts as unset), else the caller's default. */
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../../cli/command.ts";
-import { senderRateFrom, smtpOptionsFrom } from "../../../cli/commands/smtp.ts";
+import { calloutFrom, senderRateFrom, smtpOptionsFrom } from "../../../cli/commands/smtp.ts";
 import { optionReader, parseFlags, positiveInteger, postgresUrl } from "../../../cli/options.ts";
 
 describe("optionReader", () => {
@@ -95,5 +95,31 @@ describe("smtpOptionsFrom: the caps reach the engine's options", () => {
         submissionListen: "off",
       }),
     ).toThrow(/--max-expansion must be a whole number ≥ 1/);
+  });
+});
+
+describe("--recipient-callout and its cache lifetimes", () => {
+  const listeners = { smtpListen: "127.0.0.1:0", submissionListen: "off" };
+  it("is on by default with the engine's lifetimes, off with `off`, and takes seconds from flags or MAILPLANE_SMTP_CALLOUT_*", () => {
+    expect(smtpOptionsFrom(optionReader({}, {}), listeners).callout).toEqual({});
+    expect(smtpOptionsFrom(optionReader({ "recipient-callout": "off" }, {}), listeners).callout).toBe(false);
+    const opt = optionReader(
+      { "callout-negative-ttl": "60" },
+      { MAILPLANE_SMTP_RECIPIENT_CALLOUT: "on", MAILPLANE_SMTP_CALLOUT_POSITIVE_TTL: "600" },
+    );
+    expect(smtpOptionsFrom(opt, listeners).callout).toEqual({
+      positiveTtlMs: 600_000,
+      negativeTtlMs: 60_000,
+    });
+  });
+
+  it("refuses a bad value as an error naming the flag", () => {
+    expect(() => calloutFrom("yes", undefined, undefined)).toThrow(/--recipient-callout must be on or off/);
+    expect(() => calloutFrom(undefined, "0", undefined)).toThrow(
+      /--callout-positive-ttl must be a whole number ≥ 1/,
+    );
+    expect(() =>
+      smtpOptionsFrom(optionReader({}, { MAILPLANE_SMTP_CALLOUT_NEGATIVE_TTL: "soon" }), listeners),
+    ).toThrow(/--callout-negative-ttl/);
   });
 });

@@ -476,6 +476,7 @@ describe("paths and local validation", () => {
       c.operations.deleteQueued("example.com", "q1"),
       c.operations.searchLog("example.com", { sender: "bob" }),
       c.operations.statistics("example.com"),
+      c.operations.clearCalloutCache("example.com"),
       c.domains.verify("example.com"),
     ]);
     expect([...seen].sort()).toEqual(endpoints.map((e) => e.operationId).sort());

@@ -63,8 +63,8 @@ describe("the route table", () => {
   });
 
   it("accepts If-Match on every update and delete of a versioned object, and only there", () => {
-    // A revoked token and a lifted lockout have no version to match.
-    const unversioned = ["revokeToken", "liftLoginLockout"];
+    // A revoked token, a lifted lockout and a cleared callout cache have no version to match.
+    const unversioned = ["revokeToken", "liftLoginLockout", "clearCalloutCache"];
     for (const e of endpoints) {
       const writes = e.method === "PUT" || e.method === "PATCH" || e.method === "DELETE";
       expect(e.headers.ifMatch !== "none", e.operationId).toBe(
