@@ -139,7 +139,7 @@ interface Scenario {
   attachment?: string;
 }
 
-const GTUBE = "XJS*C4JDBQADNI.NSN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
+const GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
 
 const scenarios: Scenario[] = [
   {

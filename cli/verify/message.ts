@@ -7,7 +7,7 @@ export const PROBE_HEADER = "X-Mailplane-Probe";
 export const SUBJECT_PREFIX = "[mailplane verify";
 
 /** SpamAssassin's Generic Test for Unsolicited Bulk Email: every filter classifies it as spam. */
-export const GTUBE = "XJS*C4JDBQADNI.NSN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
+export const GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
 
 /** The probe's subject: `[mailplane verify mpv-k3x9a2-p1] user alice@example.com receives`. */
 export function probeSubject(probe: Pick<Probe, "token" | "checks">): string {

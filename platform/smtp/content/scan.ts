@@ -5,7 +5,7 @@ import addressparser from "nodemailer/lib/addressparser";
 import { authservIdOf } from "./auth.ts";
 
 /** The GTUBE test string (SpamAssassin's Generic Test for Unsolicited Bulk Email). */
-export const GTUBE = "XJS*C4JDBQADNI.NSN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
+export const GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
 const GTUBE_BYTES = Buffer.from(GTUBE);
 /** RFC 5322 §2.1.1: lines MUST be no more than 998 characters, excluding the CRLF. */
 export const MAX_LINE_LENGTH = 998;

@@ -12,10 +12,12 @@ import {
   type SupervisedRspamd,
   startRspamd,
 } from "../../../platform/smtp/content/rspamd-supervisor.ts";
-import { GTUBE } from "../../../platform/smtp/content/scan.ts";
 import { pythonSmtp, rfc5322, startTestEngine, stepLine, swaks, type TestEngine } from "./support/harness.ts";
 
-/** The GTUBE string as rspamd knows it (SpamAssassin's original; the built-in rules look for their own variant). */
+/**
+ * SpamAssassin's GTUBE string as rspamd matches it, written out rather than imported so the built-in
+ * rules are checked against the real string (they once looked for a misspelt variant).
+ */
 const RSPAMD_GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
 
 describe("scoring by rspamd started and supervised by the platform", () => {
@@ -237,7 +239,7 @@ describe("scoring by rspamd started and supervised by the platform", () => {
     }
     while (await rspamdPing(rspamd.url, 500)) await new Promise((r) => setTimeout(r, 50));
 
-    // The built-in rules judge meanwhile: their GTUBE quarantines (score 1.00, no rspamd evidence) …
+    // The built-in rules judge meanwhile: the real GTUBE quarantines (score 1.00, no rspamd evidence) …
     const spam = await swaks(port, [
       "--to",
       "alice@example.com",
@@ -246,7 +248,7 @@ describe("scoring by rspamd started and supervised by the platform", () => {
       "--header",
       "Subject: built-in gtube while down",
       "--body",
-      GTUBE,
+      RSPAMD_GTUBE,
     ]);
     expect(spam.replyTo(".")).toMatchObject({
       code: 550,
