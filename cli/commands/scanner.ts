@@ -106,7 +106,12 @@ async function spamScannerFrom(
     return { rspamd: undefined, description: "built-in rules (rspamd did not start)", close: none };
   }
   return {
-    rspamd: new RspamdScorer({ url: supervised.url, onWarning: warn }),
+    // The controller too: spam/ham reports train its Bayes classifier.
+    rspamd: new RspamdScorer({
+      url: supervised.url,
+      controllerUrl: supervised.controllerUrl,
+      onWarning: warn,
+    }),
     description: `rspamd (supervised, ${supervised.url}, config in ${join(dataDir, "rspamd")})`,
     close: () => supervised.close(),
   };

@@ -128,6 +128,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     (request, body, done) => (body === "" ? done(null, undefined) : json(request, String(body), done)),
   );
 
+  // Raw messages (spam/ham reports): bytes as sent; each such route sets its own body limit.
+  app.addContentTypeParser("message/rfc822", { parseAs: "buffer" }, (_request, body, done) =>
+    done(null, body),
+  );
+
   // Decorators.
   // Without a data directory (tests on an in-memory store) sealed keys only live as long as the store.
   const masterKey = options.masterKey ?? randomBytes(32);

@@ -507,6 +507,7 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     now,
     snapshot,
     ...(callout ? { callout } : {}),
+    ...(opts.rspamd ? { rspamd: opts.rspamd } : {}),
   });
   let closed = false;
   return {

@@ -1,5 +1,6 @@
 /** Operations on a running engine for the control plane: delivery queue, quarantine, message log, statistics — each scoped to one owner. */
 import { applyEdits } from "./content/headers.ts";
+import type { RspamdScorer } from "./content/rspamd.ts";
 import type { RecipientCallout } from "./delivery/callout.ts";
 import type { DomainStatistics, LogEntry, LogQuery, MessageLog } from "./log.ts";
 import { type Owner, viewOf, viewsOfMessage } from "./owners.ts";
@@ -14,6 +15,11 @@ import type { Queue, QueuedMessage, QueueView } from "./spool/queue.ts";
 /** A release refused because no recipient of the held message accepts mail any more (the API's 409). */
 export class ReleaseRefusedError extends Error {
   readonly code = "MP_CONFLICT";
+}
+
+/** Training refused because no rspamd with a controller scores this engine's mail (the API's 422). */
+export class LearningUnavailableError extends Error {
+  readonly code = "MP_FILTER_TRAINING_UNAVAILABLE";
 }
 
 /**
@@ -90,6 +96,14 @@ export interface SmtpOperations {
     timezone: string,
   ): Promise<DomainStatistics>;
 
+  /** True when reports reach a spam filter that learns (rspamd with its controller). */
+  canLearn(): boolean;
+  /**
+   * Teaches rspamd's Bayes classifier that `raw` (a whole RFC 5322 message) is spam or ham.
+   * @throws LearningUnavailableError without rspamd; Error when rspamd refuses
+   */
+  learn(kind: "spam" | "ham", raw: Buffer): Promise<void>;
+
   /** Forgets the recipient callout answers cached for `domain`; returns how many (0 without callouts). */
   clearCalloutCache(domain: string): number;
 }
@@ -104,6 +118,8 @@ export function createOperations(deps: {
   snapshot: () => PolicySnapshot;
   /** The engine's recipient callouts, when enabled. */
   callout?: RecipientCallout;
+  /** The engine's rspamd, when mail is scored by one: reports train its Bayes classifier. */
+  rspamd?: RspamdScorer;
 }): SmtpOperations {
   const { queue, quarantine, log } = deps;
   /** The queue view as `owner` sees it: its own recipients only. */
@@ -117,7 +133,17 @@ export function createOperations(deps: {
       recipients: view.recipients.filter((r) => mine.recipients.includes(r)),
     };
   };
+  const canLearn = () => deps.rspamd?.controllerUrl !== undefined;
   return {
+    canLearn,
+    async learn(kind, raw) {
+      if (!canLearn()) {
+        throw new LearningUnavailableError(
+          "spam reports train rspamd's Bayes classifier, and this engine scores mail without rspamd (start it with rspamd installed, or --rspamd-url)",
+        );
+      }
+      await deps.rspamd!.learn(kind, [raw]);
+    },
     clearCalloutCache: (domain) => deps.callout?.clear(domain) ?? 0,
     listQueue: (owner) => queue.list().flatMap((v) => queuedFor(v, owner) ?? []),
     getQueued(id, owner) {

@@ -134,6 +134,13 @@ export const errorCatalogue = {
     origin: "server",
     retryable: false,
   },
+  MP_FILTER_TRAINING_UNAVAILABLE: {
+    status: 422,
+    title:
+      "Spam and ham reports train rspamd's Bayes classifier, and this platform does not score mail with rspamd.",
+    origin: "server",
+    retryable: false,
+  },
   MP_PRECONDITION_REQUIRED: {
     status: 428,
     title: "This operation requires an If-Match header.",

@@ -101,6 +101,7 @@ export function serve(app: FastifyInstance, operationId: string, handler: RouteH
     url: endpoint.path,
     schema: fastifySchema(endpoint),
     config: { endpoint },
+    ...(endpoint.rawBody ? { bodyLimit: endpoint.rawBody.maxBytes } : {}),
     handler,
   });
   const registered = (app as unknown as Record<symbol, Set<string>>)[REGISTERED];

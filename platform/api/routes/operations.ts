@@ -1,6 +1,11 @@
 /** The SMTP engine's operations under /v1/domains/:domain/…: quarantine, delivery queue, message log, statistics. */
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { MessageLogQuery, QuarantineQuery, StatisticsQuery } from "../../../sdk/src/contract/operations.ts";
+import {
+  MessageLogQuery,
+  QuarantineQuery,
+  ReleaseQuery,
+  StatisticsQuery,
+} from "../../../sdk/src/contract/operations.ts";
 import type { SmtpOperations } from "../../smtp/operations.ts";
 import type { Owner } from "../../smtp/owners.ts";
 import { writeContext } from "../audit.ts";
@@ -65,7 +70,7 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
     const ops = engine();
     const entry = ops.getQuarantined(message ?? "", owner);
     if (!entry) throw notFound(message);
-    return { ops, entry, message };
+    return { ops, entry, message, owner };
   };
   /** The engine and the queued message the path names, which must belong to the path's domain. */
   const queued = async (request: FastifyRequest) => {
@@ -105,8 +110,41 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
     return { ...entry, raw: raw.toString("utf8") };
   });
 
+  /** 422 before anything is done when a report cannot reach a learning filter. */
+  const mustLearn = (ops: SmtpOperations) => {
+    if (!ops.canLearn()) {
+      throw problem(
+        "MP_FILTER_TRAINING_UNAVAILABLE",
+        "reports train rspamd's Bayes classifier, and this engine does not score with a supervised rspamd (install rspamd and redis-server, --rspamd auto)",
+      );
+    }
+  };
+  /** Learning failed at rspamd (refused, unreachable): the platform's dependency is unavailable. */
+  const learn = async (ops: SmtpOperations, kind: "spam" | "ham", raw: Buffer) => {
+    await ops.learn(kind, raw).catch((err: Error) => {
+      throw problem("MP_UNAVAILABLE", `rspamd did not learn the message: ${err.message}`);
+    });
+  };
+  const audit = (request: FastifyRequest, owner: Owner, action: string, objectId: string, after: object) =>
+    store.recordAudit(
+      { accountId: owner.accountId, action, kind: "Domain", objectId, after },
+      writeContext(request),
+    );
+
   serve(app, "releaseQuarantinedMessage", async (request) => {
-    const { ops, entry, message } = await quarantined(request);
+    const { report } = parseWith(ReleaseQuery, request.query, "query");
+    const { ops, entry, message, owner } = await quarantined(request);
+    if (report === "ham") {
+      mustLearn(ops);
+      // Learned before the release: the quarantine copy is the only one, gone once released.
+      const raw = await ops.quarantinedMessage(entry.id);
+      if (!raw) throw notFound(message);
+      await learn(ops, "ham", raw);
+      await audit(request, owner, "report-ham", owner.domain, {
+        message: entry.id,
+        size: raw.length,
+      });
+    }
     const queueId = await ops.releaseQuarantined(entry.id).catch((err: Error & { code?: string }) => {
       // Every recipient refuses it now (disabled, deleted): it stays held.
       if (err.code === "MP_CONFLICT") throw problem("MP_CONFLICT", err.message);
@@ -162,6 +200,23 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
     if (!(await ops.deleteQueued(view.id))) throw notFound(message);
     return reply.code(204).send();
   });
+
+  for (const kind of ["spam", "ham"] as const) {
+    serve(app, kind === "spam" ? "reportSpam" : "reportHam", async (request) => {
+      const { domain, owner } = await domainOf(request);
+      const raw = request.body;
+      if (!Buffer.isBuffer(raw)) {
+        throw problem("MP_UNSUPPORTED_MEDIA_TYPE", "send the message as Content-Type: message/rfc822");
+      }
+      if (raw.length === 0)
+        throw problem("MP_BAD_REQUEST", "the body is empty; send the whole message (.eml)");
+      const ops = engine();
+      mustLearn(ops);
+      await learn(ops, kind, raw);
+      await audit(request, owner, `report-${kind}`, domain, { size: raw.length });
+      return { learned: kind, size: raw.length };
+    });
+  }
 
   serve(app, "clearCalloutCache", async (request) => {
     const { domain, owner } = await domainOf(request);

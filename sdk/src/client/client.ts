@@ -65,6 +65,8 @@ import { send } from "./transport.ts";
 export interface RawRequest extends RequestOptions {
   /** JSON body. */
   body?: unknown;
+  /** A raw body instead (a spam report's .eml): its bytes and media type. */
+  rawBody?: { mediaType: string; bytes: Uint8Array };
   /** Query parameters (strings, numbers, booleans); undefined values are left out. */
   query?: object;
 }
@@ -162,10 +164,13 @@ export class MailplaneClient {
     const creates = method === "POST" || options.ifNoneMatch !== undefined;
     const idempotencyKey = options.idempotencyKey ?? (creates ? randomUUID() : undefined);
     if (idempotencyKey !== undefined) headers["idempotency-key"] = idempotencyKey;
-    let body: string | undefined;
+    let body: string | Uint8Array | undefined;
     if (options.body !== undefined) {
       body = JSON.stringify(options.body);
       headers["content-type"] = "application/json";
+    } else if (options.rawBody !== undefined) {
+      body = options.rawBody.bytes;
+      headers["content-type"] = options.rawBody.mediaType;
     }
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const clock = this.#clock;
@@ -434,13 +439,39 @@ export class MailplaneClient {
     ): Promise<Page<QuarantineEntry>> => this.#call("listQuarantine", { domain }, { ...options, query }),
     getQuarantined: (domain: string, id: string, options?: RequestOptions): Promise<QuarantinedMessage> =>
       this.#call("getQuarantinedMessage", { domain, message: id }, options),
-    /** Delivers a held message to its recipients; the answer names its new queue ID. */
+    /**
+     * Delivers a held message to its recipients; the answer names its new queue ID. `report: "ham"`
+     * also teaches rspamd's Bayes classifier that it is ham (MP_FILTER_TRAINING_UNAVAILABLE without rspamd).
+     * @example await client.operations.release("example.com", id, { report: "ham" })
+     */
     release: (
       domain: string,
       id: string,
+      options?: RequestOptions & { report?: "ham" },
+    ): Promise<{ id: string; queueId: string }> => {
+      const { report, ...rest } = options ?? {};
+      return this.#call(
+        "releaseQuarantinedMessage",
+        { domain, message: id },
+        { ...rest, ...(report ? { query: { report } } : {}) },
+      );
+    },
+    /**
+     * Reports a message (its raw RFC 5322 bytes, an .eml file; at most 10 MiB) as spam or ham: rspamd's
+     * Bayes classifier learns it. MP_FILTER_TRAINING_UNAVAILABLE when the platform does not score with rspamd.
+     * @example await client.operations.report("example.com", "spam", readFileSync("junk.eml")) // { learned: "spam", size: 2048 }
+     */
+    report: (
+      domain: string,
+      kind: "spam" | "ham",
+      eml: Uint8Array,
       options?: RequestOptions,
-    ): Promise<{ id: string; queueId: string }> =>
-      this.#call("releaseQuarantinedMessage", { domain, message: id }, options),
+    ): Promise<{ learned: "spam" | "ham"; size: number }> =>
+      this.#call(
+        kind === "spam" ? "reportSpam" : "reportHam",
+        { domain },
+        { ...options, rawBody: { mediaType: "message/rfc822", bytes: eml } },
+      ),
     deleteQuarantined: (domain: string, id: string, options?: RequestOptions): Promise<void> =>
       this.#call("deleteQuarantinedMessage", { domain, message: id }, options),
     purgeQuarantine: (domain: string, options?: RequestOptions): Promise<{ purged: string[] }> =>

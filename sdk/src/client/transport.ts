@@ -11,7 +11,7 @@ export interface Attempt {
   /** The path (for messages and `instance`). */
   path: string;
   headers: Record<string, string>;
-  body?: string;
+  body?: string | Uint8Array;
   timeoutMs: number;
   signal?: AbortSignal;
   dispatcher: Dispatcher;

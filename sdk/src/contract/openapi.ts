@@ -184,6 +184,14 @@ function operationOf(endpoint: Endpoint, components: ComponentCollector): JsonSc
           },
         }
       : {}),
+    ...(endpoint.rawBody
+      ? {
+          requestBody: {
+            required: true,
+            content: { [endpoint.rawBody.mediaType]: { schema: { type: "string", format: "binary" } } },
+          },
+        }
+      : {}),
     responses,
   };
 }

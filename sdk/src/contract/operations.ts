@@ -146,6 +146,31 @@ export const QueueRetry = z
   });
 
 /** The answer of clearing a domain's recipient callout cache. */
+/** Largest .eml a spam/ham report accepts: 10 MiB (a bigger upload is answered 413). */
+export const REPORT_MAX_BYTES = 10 * 1024 * 1024;
+
+/** Query of a quarantine release: `report=ham` also trains the spam filter that the message is ham. */
+export const ReleaseQuery = z.strictObject({
+  report: z
+    .enum(["ham"])
+    .optional()
+    .describe(
+      "`ham`: also teach rspamd's Bayes classifier that the message is ham (needs rspamd: else 422).",
+    ),
+});
+
+/** The answer to a spam or ham report. */
+export const FilterReport = z
+  .object({
+    learned: z.enum(["spam", "ham"]).describe("What rspamd's Bayes classifier was taught the message is."),
+    size: z.number().int().describe("Size of the reported message in bytes."),
+  })
+  .meta({
+    id: "FilterReport",
+    title: "FilterReport",
+    description: "A reported message was given to rspamd's Bayes classifier as spam or ham.",
+  });
+
 export const CalloutCacheClear = z
   .object({ cleared: z.number().int().describe("How many cached route answers were forgotten.") })
   .meta({
@@ -290,9 +315,10 @@ export const endpoints: readonly Endpoint[] = [
       "Release a quarantined message: it is delivered to the recipients that accept it now (409 when none does) and leaves the quarantine.",
     access: "write",
     params: MessageParams,
+    query: ReleaseQuery,
     response: QuarantineRelease,
     successStatuses: [200],
-    errors: ["MP_NOT_FOUND", "MP_CONFLICT"],
+    errors: ["MP_NOT_FOUND", "MP_CONFLICT", "MP_FILTER_TRAINING_UNAVAILABLE"],
   },
   {
     ...base,
@@ -376,6 +402,26 @@ export const endpoints: readonly Endpoint[] = [
     headers: DELETE,
     errors: ["MP_NOT_FOUND", "MP_PRECONDITION_FAILED"],
   },
+  ...(["spam", "ham"] as const).map(
+    (kind): Endpoint => ({
+      ...base,
+      operationId: kind === "spam" ? "reportSpam" : "reportHam",
+      method: "POST",
+      path: `/v1/domains/:domain/report/${kind}`,
+      summary: `Report a message as ${kind}: its raw RFC 5322 text (an .eml file, \`Content-Type: message/rfc822\`, at most 10 MiB: else 413) teaches rspamd's Bayes classifier that it is ${kind}. 422 when the platform does not score with a supervised rspamd. Audited.`,
+      access: "write",
+      params: DomainParams,
+      rawBody: { mediaType: "message/rfc822", maxBytes: REPORT_MAX_BYTES },
+      response: FilterReport,
+      successStatuses: [200],
+      errors: [
+        "MP_NOT_FOUND",
+        "MP_PAYLOAD_TOO_LARGE",
+        "MP_UNSUPPORTED_MEDIA_TYPE",
+        "MP_FILTER_TRAINING_UNAVAILABLE",
+      ],
+    }),
+  ),
   {
     ...base,
     operationId: "clearCalloutCache",

@@ -31,6 +31,8 @@ export interface Endpoint {
   readonly query?: z.ZodObject;
   /** Request body (`application/json`), validated against the schema's input side. */
   readonly body?: z.ZodType;
+  /** A request body that is not JSON but raw bytes of this media type, up to `maxBytes` (413 past it). */
+  readonly rawBody?: { readonly mediaType: "message/rfc822"; readonly maxBytes: number };
   /** Success response body (`application/json`), the schema's output side; null for no body. */
   readonly response: z.ZodType | null;
   /** Success statuses; the first is the usual one (`PUT` answers 201 when it created the object). */

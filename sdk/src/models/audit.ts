@@ -20,6 +20,9 @@ export const AUDIT_ACTIONS = [
   "login-failed",
   "lock",
   "unlock",
+  "clear-callout-cache",
+  "report-spam",
+  "report-ham",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -477,6 +477,8 @@ describe("paths and local validation", () => {
       c.operations.searchLog("example.com", { sender: "bob" }),
       c.operations.statistics("example.com"),
       c.operations.clearCalloutCache("example.com"),
+      c.operations.report("example.com", "spam", Buffer.from("Subject: x\r\n\r\nx\r\n")),
+      c.operations.report("example.com", "ham", Buffer.from("Subject: x\r\n\r\nx\r\n")),
       c.domains.verify("example.com"),
     ]);
     expect([...seen].sort()).toEqual(endpoints.map((e) => e.operationId).sort());
