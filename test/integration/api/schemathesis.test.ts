@@ -2,10 +2,12 @@
  * The API against its own OpenAPI document, fuzzed by schemathesis (an independent tool): thousands
  * of generated requests, every operation, stateful sequences built from the document's links.
  */
+
 import { execFile } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { endpoints } from "../../../sdk/src/contract/index.ts";
 import { ensureSchemathesis } from "../../support/schemathesis.ts";
@@ -56,7 +58,14 @@ describe("the API fuzzed from /openapi.json by schemathesis", () => {
           maxBuffer: 32 * 1024 * 1024,
           // Its run folder (.schemathesis/) goes to a scratch directory, not the checkout.
           cwd: mkdtempSync(join(tmpdir(), "mp-schemathesis-")),
-          env: { ...process.env, SCHEMATHESIS_TELEMETRY: "false" },
+          env: {
+            ...process.env,
+            SCHEMATHESIS_TELEMETRY: "false",
+            // Teaches it to send the raw message/rfc822 bodies of the spam/ham report endpoints.
+            SCHEMATHESIS_HOOKS: fileURLToPath(
+              new URL("../../support/schemathesis_hooks.py", import.meta.url),
+            ),
+          },
         },
         (err, stdout, stderr) =>
           resolve({ code: err ? Number(err.code ?? 1) : 0, output: `${stdout}${stderr}` }),
