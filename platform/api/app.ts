@@ -24,6 +24,7 @@ import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from "./rate-l
 import { accountRoutes } from "./routes/accounts.ts";
 import { aliasRoutes } from "./routes/aliases.ts";
 import { auditRoutes } from "./routes/audit.ts";
+import { domainTenancyRoutes } from "./routes/domain-tenancy.ts";
 import { domainRoutes } from "./routes/domains.ts";
 import { filterSettingsRoutes } from "./routes/filter-settings.ts";
 import { lockoutRoutes } from "./routes/lockouts.ts";
@@ -177,6 +178,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(filterSettingsRoutes);
   await app.register(passwordPolicyRoutes);
   await app.register(userRoutes);
+  await app.register(domainTenancyRoutes);
   await app.register(operationsRoutes, { smtp: options.smtp });
   registerMethodNotAllowed(app);
   await app.after();

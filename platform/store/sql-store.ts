@@ -23,6 +23,8 @@ import {
 } from "./sql.ts";
 import {
   type AccountRecord,
+  type ApplyTenancyInput,
+  type ApplyTenancyResult,
   type AuditEntry,
   type AuditQueryInput,
   type Change,
@@ -54,6 +56,7 @@ import {
   type TokenRecord,
   type WriteContext,
 } from "./store.ts";
+import { applyTenancyIn, tenancyEtag, tenancyOrder } from "./tenancy-apply.ts";
 
 /** Options shared by both adapters. */
 export interface StoreOptions {
@@ -640,10 +643,45 @@ export class SqlStore implements Store {
   }
 
   async putObject(input: PutObjectInput, ctx: WriteContext): Promise<PutObjectResult> {
+    return this.write((q, mark) => this.putObjectIn(q, input, ctx, mark));
+  }
+
+  async tenancyObjects(accountId: string, domain: string) {
+    const objects = await this.driver.readConsistent((q) => this.selectTenancy(q, accountId, domain));
+    return { objects: objects.sort(tenancyOrder), etag: tenancyEtag(objects) };
+  }
+
+  /** The Domain and every object under it (tenancy-apply.ts does the rest). */
+  private async selectTenancy(q: SqlExecutor, accountId: string, domain: string): Promise<StoredObject[]> {
+    const sql = `SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 AND domain = $2`;
+    return withVerification(q, (await q.all(sql, [accountId, domain])).map(toObject));
+  }
+
+  async applyTenancy(input: ApplyTenancyInput, ctx: WriteContext): Promise<ApplyTenancyResult> {
+    return this.write((q, mark) =>
+      applyTenancyIn(q, input, {
+        select: (tx) => this.selectTenancy(tx, input.accountId, input.domain),
+        put: (tx, put) => this.putObjectIn(tx, put, ctx, mark),
+        remove: (tx, o) => {
+          mark();
+          return this.removeObject(tx, ctx, o);
+        },
+      }),
+    );
+  }
+
+  /** putObject's work inside the caller's write transaction. */
+  private async putObjectIn(
+    q: SqlExecutor,
+    input: PutObjectInput,
+    ctx: WriteContext,
+    mark: () => void,
+  ): Promise<PutObjectResult> {
     const what = `${input.kind} ${input.id}`;
     const domain = input.domain ?? "";
     const enabled = input.enabled ?? true;
-    return this.write(async (q, mark) => {
+    // (A block: the body moved here unchanged from putObject's transaction callback.)
+    {
       await this.checkIdempotency(q, input.idempotency);
       const current = await selectObject(q, input);
       // The parent first: an object under another account's domain must look exactly like one under
@@ -740,7 +778,7 @@ export class SqlStore implements Store {
       }
       await this.saveIdempotency(q, input.idempotency, result);
       return result;
-    });
+    }
   }
 
   /**

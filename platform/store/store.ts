@@ -266,6 +266,43 @@ export interface PutObjectResult {
   changed: boolean;
 }
 
+/** One object of a tenancy apply ({@link Store.applyTenancy}): what {@link PutObjectInput} says of it. */
+export interface TenancyObjectWrite {
+  kind: string;
+  id: string;
+  spec: Record<string, unknown>;
+  /** Default true. */
+  enabled?: boolean;
+  credential?: CredentialInput;
+  claims?: PutObjectInput["claims"];
+}
+
+/** Input of {@link Store.applyTenancy}. */
+export interface ApplyTenancyInput {
+  accountId: string;
+  /** The domain whose objects (the Domain itself and every object whose `domain` it is) become `objects`. */
+  domain: string;
+  /** The complete desired state, the Domain first; objects of the domain left out are deleted. */
+  objects: readonly TenancyObjectWrite[];
+  /** The tenancy's current etag must match ({@link tenancyEtag}); `precondition_failed` otherwise. */
+  ifMatch?: IfMatch;
+  /**
+   * The tenancy etag the caller prepared `objects` against (null: the domain did not exist): the
+   * apply fails with `precondition_failed` when another write came between, so the caller can prepare
+   * again (a Domain's DKIM keys, password reuse, are read before the transaction).
+   */
+  expectEtag?: string | null;
+}
+
+/** Result of {@link Store.applyTenancy}: what was written, in order, and the tenancy's new etag. */
+export interface ApplyTenancyResult {
+  before: StoredObject[];
+  after: StoredObject[];
+  changes: { kind: string; id: string; op: "create" | "update" | "delete" }[];
+  /** null when the tenancy is now empty (the domain was deleted). */
+  etag: string | null;
+}
+
 /** Input of {@link Store.deleteObject}. */
 export interface DeleteObjectInput {
   accountId: string;
@@ -470,6 +507,21 @@ export interface Store {
   putObject(input: PutObjectInput, ctx: WriteContext): Promise<PutObjectResult>;
   /** Deletes a tenancy object (and a User's credentials). Errors: not_found, precondition_failed, has_dependents. */
   deleteObject(input: DeleteObjectInput, ctx: WriteContext): Promise<{ before: StoredObject }>;
+
+  /**
+   * A domain's tenancy: the Domain and every object under it (Domain first, then by kind and ID) and
+   * its etag, read at one consistent point; no objects and a null etag when the domain does not exist.
+   */
+  tenancyObjects(
+    accountId: string,
+    domain: string,
+  ): Promise<{ objects: StoredObject[]; etag: string | null }>;
+  /**
+   * Makes a domain's tenancy exactly `objects` in one transaction: creates, updates (unchanged objects
+   * are not touched) and deletes (children before the Domain), each with its audit entry and change.
+   * All or nothing. Errors: precondition_failed, parent_missing, owned_elsewhere, or what a claim refuses.
+   */
+  applyTenancy(input: ApplyTenancyInput, ctx: WriteContext): Promise<ApplyTenancyResult>;
 
   /** Every name a Domain holds (or only these), with its holder and verification, in any account. */
   domainNames(names?: readonly string[]): Promise<DomainNameHold[]>;

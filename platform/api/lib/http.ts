@@ -89,11 +89,17 @@ export const REGISTERED = Symbol("mailplane.registeredOperations");
 
 /**
  * Registers the handler of one contract endpoint: method, path, JSON Schemas (ajv validation and the
- * response serializer) and the endpoint itself in the route config for the auth hook.
+ * response serializer) and the endpoint itself in the route config for the auth hook. `bodyByModel`:
+ * an ajv failure of the body does not answer by itself; the handler must `parseWith` the body.
  *
  * @example serve(app, "getRoute", async (request, reply) => …)
  */
-export function serve(app: FastifyInstance, operationId: string, handler: RouteHandlerMethod): void {
+export function serve(
+  app: FastifyInstance,
+  operationId: string,
+  handler: RouteHandlerMethod,
+  options: { bodyByModel?: boolean } = {},
+): void {
   const endpoint: Endpoint | undefined = endpoints.find((e) => e.operationId === operationId);
   if (!endpoint) throw new Error(`no endpoint ${operationId} in the contract`);
   app.route({
@@ -101,6 +107,9 @@ export function serve(app: FastifyInstance, operationId: string, handler: RouteH
     url: endpoint.path,
     schema: fastifySchema(endpoint),
     config: { endpoint },
+    // The handler parses the body with the zod model itself, which reports every problem of the body;
+    // ajv would stop the request with only the problems JSON Schema can see (large documents).
+    ...(options.bodyByModel ? { attachValidation: true } : {}),
     ...(endpoint.rawBody ? { bodyLimit: endpoint.rawBody.maxBytes } : {}),
     handler,
   });

@@ -90,7 +90,7 @@ async function takeoverChecks(
  * account's unverified hold on a name whose verification record *this* account published — then that
  * hold is evicted in the same transaction. Another account is never named.
  */
-async function claimDomainNames(input: WriteHookInput): Promise<WriteHookResult> {
+export async function claimDomainNames(input: WriteHookInput): Promise<WriteHookResult> {
   const { accountId, id, spec, services } = input;
   const aliases = (spec["aliases"] as string[] | undefined) ?? [];
   const names = [id, ...aliases];
@@ -136,7 +136,7 @@ function conflictMessage(
  * Keeps the Domain's DKIM keys across writes (a client can neither send nor replace them) and gives a
  * new Domain its own key, so its first `dnsRecords` already carry the selector it is signed with.
  */
-async function keepDkimKeys(input: WriteHookInput, result: WriteHookResult): Promise<WriteHookResult> {
+export async function keepDkimKeys(input: WriteHookInput, result: WriteHookResult): Promise<WriteHookResult> {
   const { services: s, current, id } = input;
   let state = current ? domainDkimState(current.spec) : null;
   if (!current) {

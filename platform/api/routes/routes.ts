@@ -15,7 +15,7 @@ import { registerKind } from "../lib/tenancy.ts";
  * listeners, is refused with 422 naming `host`, unless the platform admin allowed its block
  * (`--allow-route-cidr`). Names are checked again, by what they resolve to, before every delivery.
  */
-async function checkRouteReach({ services, spec }: WriteHookInput): Promise<WriteHookResult> {
+export async function checkRouteReach({ services, spec }: WriteHookInput): Promise<WriteHookResult> {
   const host = String(spec.host);
   const port = Number(spec.port ?? 25);
   const why = services.egress.routeRefusal(host, port);

@@ -7,7 +7,8 @@ import {
   type PasswordPolicySpec,
   userKind,
 } from "../../../sdk/src/index.ts";
-import type { Store } from "../../store/store.ts";
+import type { CredentialInput, CredentialRecord, Store } from "../../store/store.ts";
+import type { ApiServices } from "../lib/services.ts";
 import { registerKind, type WriteHookInput, type WriteHookResult } from "../lib/tenancy.ts";
 import { hashPassword, verifyPassword } from "../passwords.ts";
 import { fieldError, problem } from "../problem.ts";
@@ -41,29 +42,36 @@ function policyViolation(broken: readonly { rule: string; message: string }[]) {
   );
 }
 
-/**
- * Decides what a user write does with the password: nothing when absent (an update keeps the current
- * one) or equal to the current one (so re-sending an unchanged declaration never trips the policy);
- * otherwise the scope's policy (or the base rule) and the reuse history must accept it before it is
- * hashed. Never logs or stores the password itself.
- */
-async function beforeUserWrite(input: WriteHookInput): Promise<WriteHookResult> {
-  const { services, accountId, id, domain, current } = input;
-  const { password, ...spec } = input.spec as { password?: string } & Record<string, unknown>;
-  const enabled = spec.enabled !== false;
-  if (password === undefined) {
-    if (!current) {
-      throw problem("MP_VALIDATION_FAILED", "password: is required to create a user", {
-        errors: [fieldError(["password"], "invalid_type", "is required to create a user")],
-      });
-    }
-    return { spec, enabled };
-  }
-  const credential = current ? await services.store.getCredential(id, accountId) : undefined;
-  if (credential && (await verifyPassword(password, credential.hash))) return { spec, enabled };
+/** What {@link passwordCredential} needs to know of a user and its scope. */
+export interface PasswordChange {
+  accountId: string;
+  /** The user's address. */
+  id: string;
+  password: string;
+  /** The policy in force for the user (null: the platform's base rule). */
+  policy: PasswordPolicySpec | null;
+  /** The user's current credential, if it has one. */
+  credential: CredentialRecord | undefined;
+  /** false: check the password but skip the hash (a plan writes nothing). Default true. */
+  hash?: boolean;
+}
 
-  const policy = await effectivePasswordPolicy(services.store, accountId, domain ?? "");
-  const broken = checkPassword(policy, password, id);
+/**
+ * The credential a password sets: undefined when it equals the current one (so re-sending an unchanged
+ * declaration never trips the policy, and nothing is hashed); otherwise the policy (or the base rule)
+ * and the reuse history must accept it before it is hashed (argon2id runs on libuv's thread pool, off
+ * the event loop). Throws 422 MP_PASSWORD_POLICY_VIOLATION naming every broken rule. Never logs or
+ * stores the password itself.
+ *
+ * @example const credential = await passwordCredential(services, { accountId, id, password, policy, credential: undefined });
+ */
+export async function passwordCredential(
+  services: ApiServices,
+  change: PasswordChange,
+): Promise<CredentialInput | undefined> {
+  const { credential, password, policy } = change;
+  if (credential && (await verifyPassword(password, credential.hash))) return undefined;
+  const broken = checkPassword(policy, password, change.id);
   if (broken.length > 0) throw policyViolation(broken);
   // Without a policy the platform defaults apply to reuse too (last 4, one year).
   const reuse = policy?.reuse ?? defaultPasswordPolicy("account").reuse;
@@ -83,11 +91,30 @@ async function beforeUserWrite(input: WriteHookInput): Promise<WriteHookResult> 
       }
     }
   }
-  return {
-    spec,
-    enabled,
-    credential: { hash: await hashPassword(password, services.argon2), keep: HISTORY_KEEP },
-  };
+  const hash = change.hash === false ? "" : await hashPassword(password, services.argon2);
+  return { hash, keep: HISTORY_KEEP };
+}
+
+/**
+ * Decides what a user write does with the password: nothing when absent (an update keeps the current
+ * one) or equal to the current one; otherwise {@link passwordCredential} checks and hashes it.
+ */
+async function beforeUserWrite(input: WriteHookInput): Promise<WriteHookResult> {
+  const { services, accountId, id, domain, current } = input;
+  const { password, ...spec } = input.spec as { password?: string } & Record<string, unknown>;
+  const enabled = spec.enabled !== false;
+  if (password === undefined) {
+    if (!current) {
+      throw problem("MP_VALIDATION_FAILED", "password: is required to create a user", {
+        errors: [fieldError(["password"], "invalid_type", "is required to create a user")],
+      });
+    }
+    return { spec, enabled };
+  }
+  const credential = current ? await services.store.getCredential(id, accountId) : undefined;
+  const policy = await effectivePasswordPolicy(services.store, accountId, domain ?? "");
+  const set = await passwordCredential(services, { accountId, id, password, policy, credential });
+  return set ? { spec, enabled, credential: set } : { spec, enabled };
 }
 
 /**

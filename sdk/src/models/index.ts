@@ -6,6 +6,7 @@ export * from "./audit.ts";
 export * from "./common.ts";
 export * from "./common-passwords.ts";
 export * from "./domain.ts";
+export * from "./domain-tenancy.ts";
 export * from "./filter-settings.ts";
 export * from "./kinds.ts";
 export * from "./lockout.ts";

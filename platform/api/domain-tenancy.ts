@@ -1,0 +1,222 @@
+/**
+ * Bulk tenancy: turns one domain's document into the store writes of an apply (each kind's write rules,
+ * every problem of the document collected at once) and works out the per-object plan.
+ */
+import { isDeepStrictEqual } from "node:util";
+import type { FastifyRequest } from "fastify";
+import {
+  type DomainTenancy,
+  type DomainTenancyDocument,
+  isMailplaneError,
+  type KindDescriptor,
+  type PasswordPolicySpec,
+  type ProblemFieldError,
+  TENANCY_API_VERSION,
+  type TenancyChange,
+  tenancyKinds,
+  validationErrorFromFields,
+} from "../../sdk/src/index.ts";
+import type { StoredObject, TenancyObjectWrite } from "../store/store.ts";
+import { DKIM_SPEC_FIELD } from "./dns.ts";
+import type { ApiServices } from "./lib/services.ts";
+import type { WriteHookInput, WriteHookResult } from "./lib/tenancy.ts";
+import { fieldError } from "./problem.ts";
+import { claimDomainNames, keepDkimKeys } from "./routes/domains.ts";
+import { checkRouteReach } from "./routes/routes.ts";
+import { passwordCredential } from "./routes/users.ts";
+
+/**
+ * How many objects are prepared at once: argon2id hashes and verifications run on libuv's thread pool
+ * (4 threads unless UV_THREADPOOL_SIZE says otherwise), so more would only queue there.
+ */
+const PREPARE_CONCURRENCY = 4;
+
+const keyOf = (o: { kind: string; id: string }) => `${o.kind}\u0000${o.id}`;
+
+/** One object of the document, where it stands in it, and its kind. */
+interface DocumentItem {
+  kind: KindDescriptor;
+  id: string;
+  path: (string | number)[];
+  spec: Record<string, unknown>;
+}
+
+/** Every object of a document in apply order (Domain first, then kind by kind), each with its path. */
+function itemsOf(document: DomainTenancyDocument): DocumentItem[] {
+  return tenancyKinds.flatMap((k) => {
+    const kind = k as unknown as KindDescriptor;
+    const list = document[kind.plural as keyof DomainTenancyDocument] as unknown as Record<string, unknown>[];
+    return list.map((spec, i) => ({ kind, id: kind.id(spec as never), path: [kind.plural, i], spec }));
+  });
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time, keeping the order of the results. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const at = next++;
+      out[at] = await fn(items[at]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Options of {@link prepareTenancy}. */
+export interface PrepareOptions {
+  services: ApiServices;
+  request: FastifyRequest;
+  accountId: string;
+  /** The domain the path names. */
+  domain: string;
+  document: DomainTenancyDocument;
+  /** The domain's objects now. */
+  current: readonly StoredObject[];
+  /** A plan: check new passwords but do not hash them, and make no DKIM key for a new domain. */
+  planOnly: boolean;
+}
+
+/**
+ * The store writes that make the domain's tenancy the document: each object through its kind's write
+ * rules (a Domain's name claims and DKIM keys, a Route's egress policy, a User's password policy and
+ * hashing — only for users whose password is new), secrets stripped from the specs. Every problem of
+ * every object is collected and thrown at once as 422 MP_VALIDATION_FAILED, each path starting at the
+ * object (`users[3].password`).
+ *
+ * @example const writes = await prepareTenancy({ services, request, accountId, domain, document, current, planOnly: false });
+ */
+export async function prepareTenancy(options: PrepareOptions): Promise<TenancyObjectWrite[]> {
+  const { services, accountId, domain, document, current } = options;
+  const errors: ProblemFieldError[] = [];
+  const declared = document.domains[0]?.name;
+  if (declared !== domain) {
+    errors.push(fieldError(["domains", 0, "name"], "custom", `must match the path (${domain})`));
+  }
+  const stored = new Map(current.map((o) => [keyOf(o), o]));
+  // The document's own policy governs its users' passwords; without one, the account's.
+  const own = document.passwordPolicies[0] as PasswordPolicySpec | undefined;
+  const policy =
+    own ??
+    ((await services.store.getObject(accountId, "PasswordPolicy", "account/password-policy"))?.spec as
+      | PasswordPolicySpec
+      | undefined) ??
+    null;
+
+  const prepare = async (item: DocumentItem): Promise<TenancyObjectWrite | undefined> => {
+    const old = stored.get(keyOf({ kind: item.kind.name, id: item.id })) ?? null;
+    const hook: WriteHookInput = {
+      services,
+      request: options.request,
+      accountId,
+      id: item.id,
+      domain,
+      spec: item.spec,
+      current: old,
+    };
+    try {
+      let result: WriteHookResult = { spec: item.spec };
+      if (item.kind.name === "Domain") {
+        const claimed = await claimDomainNames(hook);
+        // A plan makes no DKIM key (that writes a setting); a new domain's key comes with the apply.
+        result = options.planOnly && !old ? claimed : await keepDkimKeys(hook, claimed);
+      } else if (item.kind.name === "Route") {
+        result = await checkRouteReach(hook);
+      } else if (item.kind.name === "User") {
+        const { password, ...spec } = item.spec as { password?: string } & Record<string, unknown>;
+        result = { spec, enabled: spec.enabled !== false };
+        if (password !== undefined) {
+          const credential = old ? await services.store.getCredential(item.id, accountId) : undefined;
+          const set = await passwordCredential(services, {
+            accountId,
+            id: item.id,
+            password,
+            policy,
+            credential,
+            hash: !options.planOnly,
+          });
+          if (set) result.credential = set;
+        }
+      }
+      const spec = { ...result.spec };
+      for (const field of item.kind.secretFields) delete spec[field];
+      return {
+        kind: item.kind.name,
+        id: item.id,
+        spec,
+        ...(result.enabled === undefined ? {} : { enabled: result.enabled }),
+        ...(result.credential ? { credential: result.credential } : {}),
+        ...(result.claims ? { claims: result.claims } : {}),
+      };
+    } catch (error) {
+      if (!isMailplaneError(error)) throw error;
+      const fields = error.problem.errors ?? [];
+      if (fields.length === 0)
+        errors.push(fieldError(item.path, "custom", error.problem.detail ?? error.message));
+      for (const f of fields) errors.push({ ...f, path: [...item.path, ...f.path] });
+      return undefined;
+    }
+  };
+
+  const writes = await mapLimit(itemsOf(document), PREPARE_CONCURRENCY, prepare);
+  if (errors.length > 0) throw validationErrorFromFields(errors);
+  return writes as TenancyObjectWrite[];
+}
+
+/** The spec fields a change touches, as the API shows them (internal fields never). */
+function changedFields(old: StoredObject, write: TenancyObjectWrite): string[] {
+  const names = new Set([...Object.keys(old.spec), ...Object.keys(write.spec)]);
+  names.delete(DKIM_SPEC_FIELD);
+  const fields = [...names].filter((name) => !isDeepStrictEqual(old.spec[name], write.spec[name]));
+  if (old.enabled !== (write.enabled ?? true) && !fields.includes("enabled")) fields.push("enabled");
+  if (write.credential) fields.push("password");
+  return fields.sort();
+}
+
+/**
+ * The per-object changes that make `current` into `writes`: deletes first (children before the
+ * Domain), then creates and updates in document order — the order an apply writes them in.
+ *
+ * @example planChanges(current, writes) // [{ kind: "User", id: "ana@example.com", op: "update", fields: ["enabled"] }]
+ */
+export function planChanges(
+  current: readonly StoredObject[],
+  writes: readonly TenancyObjectWrite[],
+): TenancyChange[] {
+  const wanted = new Set(writes.map(keyOf));
+  const stored = new Map(current.map((o) => [keyOf(o), o]));
+  const deletes = current
+    .filter((o) => !wanted.has(keyOf(o)))
+    .reverse()
+    .map((o): TenancyChange => ({ kind: o.kind, id: o.id, op: "delete", fields: [] }));
+  const writesChanged = writes.flatMap((w): TenancyChange[] => {
+    const old = stored.get(keyOf(w));
+    if (!old) return [{ kind: w.kind, id: w.id, op: "create", fields: [] }];
+    const fields = changedFields(old, w);
+    return fields.length === 0 ? [] : [{ kind: w.kind, id: w.id, op: "update", fields }];
+  });
+  return [...deletes, ...writesChanged];
+}
+
+/**
+ * The live tenancy as a document (what GET answers and a refresh compares): each object's spec
+ * without internal fields, users without passwords, plus when each user's password was set.
+ */
+export function renderTenancy(objects: readonly StoredObject[], etag: string): DomainTenancy {
+  const document: Record<string, unknown[]> = {};
+  for (const k of tenancyKinds) document[k.plural] = [];
+  const passwordsSetAt: Record<string, string | null> = {};
+  for (const o of objects) {
+    const kind = tenancyKinds.find((k) => k.name === o.kind);
+    if (!kind) continue;
+    const { [DKIM_SPEC_FIELD]: _internal, ...spec } = o.spec;
+    document[kind.plural]!.push(spec);
+    if (o.kind === "User") passwordsSetAt[o.id] = o.secretSetAt;
+  }
+  return {
+    etag,
+    document: { ...document, apiVersion: TENANCY_API_VERSION } as DomainTenancy["document"],
+    passwordsSetAt,
+  };
+}

@@ -1,0 +1,126 @@
+/** Bulk tenancy: `/v1/domains/:domain/tenancy` — get, plan, apply (one transaction) and delete a domain's whole tenancy. */
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { DomainTenancyDocument, type TenancyPlan } from "../../../sdk/src/index.ts";
+import { isStoreError } from "../../store/store.ts";
+import { writeContext } from "../audit.ts";
+import { requireAuth } from "../auth.ts";
+import { planChanges, prepareTenancy, renderTenancy } from "../domain-tenancy.ts";
+import { ifMatch, normalisedParams, serve, setEtag } from "../lib/http.ts";
+import { problem } from "../problem.ts";
+import { parseWith } from "../validation.ts";
+
+/** A document's every problem at once: the zod model checks the whole body (ajv's subset is skipped). */
+const BY_MODEL = { bodyByModel: true };
+
+/** How often an apply without If-Match is prepared again when another write came between read and write. */
+const APPLY_ATTEMPTS = 3;
+
+/**
+ * The bulk tenancy route plugin. An apply reads the tenancy, prepares every object (validation of the
+ * whole document first, every problem at once; passwords hashed only when new), and writes the
+ * difference in one store transaction on the etag it read, so it is all or nothing and never mixes
+ * with a concurrent write.
+ *
+ * @example app.register(domainTenancyRoutes)
+ */
+export async function domainTenancyRoutes(app: FastifyInstance): Promise<void> {
+  const s = app.services;
+
+  const target = (request: FastifyRequest) => {
+    const auth = requireAuth(request);
+    return { auth, domain: normalisedParams(request).domain! };
+  };
+
+  serve(app, "getDomainTenancy", async (request, reply) => {
+    const { auth, domain } = target(request);
+    const { objects, etag } = await s.store.tenancyObjects(auth.accountId, domain);
+    if (etag === null) throw problem("MP_NOT_FOUND", `domain ${domain} does not exist`);
+    setEtag(reply, etag);
+    return renderTenancy(objects, etag);
+  });
+
+  serve(
+    app,
+    "planDomainTenancy",
+    async (request): Promise<TenancyPlan> => {
+      const { auth, domain } = target(request);
+      const document = parseWith(DomainTenancyDocument, request.body, "body");
+      const { objects, etag } = await s.store.tenancyObjects(auth.accountId, domain);
+      const writes = await prepareTenancy({
+        services: s,
+        request,
+        accountId: auth.accountId,
+        domain,
+        document,
+        current: objects,
+        planOnly: true,
+      });
+      return { domain, etag, applied: false, changes: planChanges(objects, writes) };
+    },
+    BY_MODEL,
+  );
+
+  serve(
+    app,
+    "applyDomainTenancy",
+    async (request, reply): Promise<TenancyPlan> => {
+      const { auth, domain } = target(request);
+      const document = parseWith(DomainTenancyDocument, request.body, "body");
+      const condition = ifMatch(request);
+      for (let attempt = 1; ; attempt++) {
+        const { objects, etag } = await s.store.tenancyObjects(auth.accountId, domain);
+        const writes = await prepareTenancy({
+          services: s,
+          request,
+          accountId: auth.accountId,
+          domain,
+          document,
+          current: objects,
+          planOnly: false,
+        });
+        const planned = planChanges(objects, writes);
+        try {
+          const result = await s.store.applyTenancy(
+            {
+              accountId: auth.accountId,
+              domain,
+              objects: writes,
+              expectEtag: etag,
+              ...(condition === undefined ? {} : { ifMatch: condition }),
+            },
+            writeContext(request),
+          );
+          // The store wrote exactly what was planned against the same version; keep the plan's fields.
+          const fields = new Map(planned.map((c) => [`${c.kind} ${c.id}`, c.fields]));
+          const changes = result.changes.map((c) => ({
+            ...c,
+            fields: fields.get(`${c.kind} ${c.id}`) ?? [],
+          }));
+          setEtag(reply, result.etag!);
+          return { domain, etag: result.etag, applied: true, changes };
+        } catch (error) {
+          // Without If-Match, a write that came between our read and our transaction means: prepare again.
+          const retry =
+            condition === undefined && attempt < APPLY_ATTEMPTS && isStoreError(error, "precondition_failed");
+          if (!retry) throw error;
+        }
+      }
+    },
+    BY_MODEL,
+  );
+
+  serve(app, "deleteDomainTenancy", async (request, reply) => {
+    const { auth, domain } = target(request);
+    const condition = ifMatch(request);
+    await s.store.applyTenancy(
+      {
+        accountId: auth.accountId,
+        domain,
+        objects: [],
+        ...(condition === undefined ? {} : { ifMatch: condition }),
+      },
+      writeContext(request),
+    );
+    return reply.status(204).send();
+  });
+}
