@@ -8,6 +8,7 @@ import type { ResourceImpl } from "./lib/lifecycle.ts";
 import type { ShimMethod } from "./lib/shim.ts";
 import { aliasProvider } from "./resources/alias.ts";
 import { domainProvider } from "./resources/domain.ts";
+import { domainTenancyProvider } from "./resources/domain-tenancy.ts";
 import { filterSettingsProvider } from "./resources/filter-settings.ts";
 import { passwordPolicyProvider } from "./resources/password-policy.ts";
 import { routeProvider } from "./resources/route.ts";
@@ -23,6 +24,7 @@ export const providers: Readonly<Record<string, ResourceImpl>> = {
   FilterSettings: filterSettingsProvider,
   PasswordPolicy: passwordPolicyProvider,
   User: userProvider,
+  DomainTenancy: domainTenancyProvider,
 };
 
 /**

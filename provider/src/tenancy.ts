@@ -4,11 +4,15 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
+import { aliasDomain } from "../../sdk/src/models/alias.ts";
+import type { DomainTenancyDocumentInput } from "../../sdk/src/models/domain-tenancy.ts";
 import { tenancyKinds } from "../../sdk/src/models/kinds.ts";
-import { TenancyManifest } from "../../sdk/src/models/tenancy.ts";
+import { TENANCY_API_VERSION, TenancyManifest } from "../../sdk/src/models/tenancy.ts";
+import { userDomain } from "../../sdk/src/models/user.ts";
 import { ManifestError, type ManifestRule, parseManifest } from "./manifest/load-manifest.ts";
 import { Alias } from "./resources/alias.ts";
 import { Domain } from "./resources/domain.ts";
+import { DomainTenancy } from "./resources/domain-tenancy.ts";
 import { FilterSettings } from "./resources/filter-settings.ts";
 import { PasswordPolicy } from "./resources/password-policy.ts";
 import { Route } from "./resources/route.ts";
@@ -27,6 +31,13 @@ export interface TenancyArgs {
   passwords?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Take over objects that already exist on the platform (see each resource's `adopt`). Default false. */
   adopt?: boolean;
+  /**
+   * `per-object` (default): a resource per object, for per-object options (protect, ignoreChanges,
+   * dependsOn across stacks). `bulk`: one {@link DomainTenancy} per domain, applied in one transaction
+   * on the platform — for tenancies of thousands of objects, whose per-object state makes `pulumi up`
+   * slow (see docs/scale.md). Account-wide settings stay resources of their own in both modes.
+   */
+  mode?: "per-object" | "bulk";
 }
 
 /** The manifest's JSON Schema, shipped in the package beside the code (`mailplane/schema/*`). */
@@ -61,6 +72,21 @@ export function readTenancyManifest(file: string): TenancyManifest {
   return TenancyManifest.parse(data);
 }
 
+/** The part of a manifest that belongs to one domain, as a DomainTenancy document. */
+function domainDocument(manifest: TenancyManifest, domain: string): DomainTenancyDocumentInput {
+  return {
+    apiVersion: TENANCY_API_VERSION,
+    domains: manifest.domains.filter((d) => d.name === domain),
+    routes: manifest.routes.filter((r) => r.domain === domain),
+    aliases: manifest.aliases.filter((a) => aliasDomain(a) === domain),
+    senderLists: manifest.senderLists.filter((l) => l.domain === domain),
+    filterSettings: manifest.filterSettings.filter((f) => f.scope === domain),
+    passwordPolicies: manifest.passwordPolicies.filter((p) => p.scope === domain),
+    // Passwords come from the passwords input (or, with a warning, the manifest) as secrets.
+    users: manifest.users.filter((u) => userDomain(u) === domain),
+  };
+}
+
 type Spec<K extends (typeof tenancyKinds)[number]> = z.output<K["spec"]>;
 
 /**
@@ -87,6 +113,8 @@ export class Tenancy extends pulumi.ComponentResource {
   readonly users: Record<string, User>;
   /** Every child resource, by ID. */
   readonly resources: Record<string, pulumi.CustomResource>;
+  /** Bulk mode: each domain's DomainTenancy, by domain name (empty in per-object mode). */
+  readonly tenancies: Record<string, DomainTenancy>;
 
   constructor(name: string, args: TenancyArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate before registering anything, the component included: a bad manifest leaves no trace.
@@ -102,7 +130,44 @@ export class Tenancy extends pulumi.ComponentResource {
     this.domains = {};
     this.users = {};
     this.resources = {};
+    this.tenancies = {};
     const adopt = args.adopt ?? false;
+    if (args.mode === "bulk") {
+      for (const spec of manifest.users) {
+        if (spec.password !== undefined) {
+          pulumi.log.warn(
+            `${args.file}: users "${spec.address}" has a password in the manifest; use the passwords input`,
+            this,
+          );
+        }
+      }
+      for (const domain of manifest.domains) {
+        const tenancy = new DomainTenancy(
+          `${name}-${domain.name}`,
+          {
+            document: domainDocument(manifest, domain.name),
+            ...(args.passwords === undefined ? {} : { passwords: args.passwords }),
+            ...(adopt ? { adopt } : {}),
+          },
+          { parent: this },
+        );
+        this.tenancies[domain.name] = tenancy;
+        this.resources[domain.name] = tenancy;
+      }
+      // What is left for resources of their own: the account-wide settings.
+      const accountWide = <T extends { scope: string }>(items: T[]) =>
+        items.filter((i) => i.scope === "account");
+      manifest = {
+        ...manifest,
+        domains: [],
+        routes: [],
+        aliases: [],
+        senderLists: [],
+        users: [],
+        filterSettings: accountWide(manifest.filterSettings),
+        passwordPolicies: accountWide(manifest.passwordPolicies),
+      };
+    }
     const parent = { parent: this };
     // Children are named `<component>-<id>` (Pulumi's convention: names stay unique when a program
     // declares two tenancies). Earlier versions named them by the bare ID; the alias carries such a

@@ -61,3 +61,13 @@ export async function objectApi(): Promise<ObjectApi> {
   cached = { key, client, api };
   return api;
 }
+
+/**
+ * The SDK client of the configured control plane (the one {@link objectApi} uses), for calls beyond
+ * one object's get/put/patch/delete, such as a domain's bulk tenancy.
+ * @throws ProviderConfigError when neither stack config nor environment names endpoint and token.
+ */
+export async function mailplaneClient(): Promise<MailplaneClient> {
+  await objectApi();
+  return cached!.client;
+}

@@ -1,0 +1,321 @@
+/** The DomainTenancy resource: one domain's whole tenancy as one Pulumi resource, applied in one transaction. */
+import { isDeepStrictEqual } from "node:util";
+import * as pulumi from "@pulumi/pulumi";
+import { toDotPath } from "../../../sdk/src/errors.ts";
+import { AliasSpec } from "../../../sdk/src/models/alias.ts";
+import {
+  DomainTenancyDocument,
+  type DomainTenancyDocumentInput,
+  type TenancyPlan,
+} from "../../../sdk/src/models/domain-tenancy.ts";
+import { RouteSpec, routeName } from "../../../sdk/src/models/route.ts";
+import { SenderListSpec, senderListName } from "../../../sdk/src/models/sender-list.ts";
+import { TENANCY_API_VERSION } from "../../../sdk/src/models/tenancy.ts";
+import { UserSpec } from "../../../sdk/src/models/user.ts";
+import { mailplaneClient } from "../lib/api.ts";
+import { errorCode, type ResourceImpl } from "../lib/lifecycle.ts";
+import { TYPE_MODULE } from "../lib/resource.ts";
+import { createShim } from "../lib/shim.ts";
+import { containsUnknown } from "../lib/unknown.ts";
+
+type Props = Record<string, any>;
+
+/**
+ * The document's lists held as maps by each object's name, so a preview names the object that
+ * changes (`users["ana@example.com"].enabled: true => false`) rather than a list index.
+ */
+const KEYED = {
+  routes: { spec: RouteSpec, key: (s: Props) => routeName(s as never) },
+  aliases: { spec: AliasSpec, key: (s: Props) => String(s.address) },
+  senderLists: { spec: SenderListSpec, key: (s: Props) => senderListName(s as never) },
+  users: { spec: UserSpec, key: (s: Props) => String(s.address) },
+} as const;
+type Keyed = keyof typeof KEYED;
+const KEYED_LISTS = Object.keys(KEYED) as Keyed[];
+
+/** The singletons: the document's one-element lists, held as a single object. */
+const SINGLE = { filterSettings: "filterSettings", passwordPolicies: "passwordPolicy" } as const;
+
+/** The state's properties from a document: `domain`, keyed maps, singletons (absent ones left out). */
+function propsOf(document: Props): Props {
+  const props: Props = { domain: document.domains?.[0] };
+  for (const list of KEYED_LISTS) {
+    const map: Props = {};
+    for (const item of (document[list] ?? []) as Props[]) map[KEYED[list].key(item)] = item;
+    props[list] = map;
+  }
+  for (const [plural, single] of Object.entries(SINGLE)) {
+    const item = (document[plural] ?? [])[0];
+    if (item !== undefined) props[single] = item;
+  }
+  return props;
+}
+
+/** The API document from the state's properties (lists in map order). */
+function documentOf(props: Props): Props {
+  const document: Props = { apiVersion: TENANCY_API_VERSION, domains: props.domain ? [props.domain] : [] };
+  for (const list of KEYED_LISTS) document[list] = Object.values(props[list] ?? {});
+  for (const [plural, single] of Object.entries(SINGLE))
+    document[plural] = props[single] ? [props[single]] : [];
+  return document;
+}
+
+/**
+ * A document path (`users[3].enabled`, as the model and the API report it) as the property path of
+ * this resource (`users["ana@example.com"].enabled`).
+ */
+function propertyPath(props: Props, path: readonly PropertyKey[]): string {
+  const [head, index, ...rest] = path.filter((p): p is string | number => typeof p !== "symbol");
+  if (head === "domains") return toDotPath(["domain", ...rest]);
+  if (typeof head === "string" && head in SINGLE) {
+    return toDotPath([SINGLE[head as keyof typeof SINGLE], ...rest]);
+  }
+  if (typeof head === "string" && KEYED_LISTS.includes(head as Keyed) && typeof index === "number") {
+    const key = Object.keys(props[head] ?? {})[index];
+    return toDotPath([head, key ?? index, ...rest]);
+  }
+  return toDotPath([head ?? "", ...(index === undefined ? [] : [index]), ...rest]);
+}
+
+/** The users' passwords of `props`, by address (plain here: the provider process holds secrets unwrapped). */
+function passwordsOf(props: Props): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [address, user] of Object.entries((props.users ?? {}) as Props)) {
+    // A user the passwords input has no entry for arrives with a null (secret) password: none.
+    if (user?.password !== undefined && user.password !== null) out[address] = user.password;
+  }
+  return out;
+}
+
+/** `props` with its users' passwords left out (copies: the engine's objects are not touched). */
+function withoutPasswords(props: Props): Props {
+  const users: Props = {};
+  for (const [address, user] of Object.entries((props.users ?? {}) as Props)) {
+    const { password: _password, ...rest } = user as Props;
+    users[address] = rest;
+  }
+  return { ...props, users };
+}
+
+/** `props` with each user's password set from `passwords` where the user still exists. */
+function withPasswords(props: Props, passwords: Record<string, unknown>): Props {
+  const users: Props = {};
+  for (const [address, user] of Object.entries((props.users ?? {}) as Props)) {
+    users[address] = passwords[address] === undefined ? user : { ...user, password: passwords[address] };
+  }
+  return { ...props, users };
+}
+
+/** An API failure as a Pulumi error: each field error at this resource's property path. */
+function describeFailure(action: string, domain: string, props: Props, err: unknown): Error {
+  const code = errorCode(err);
+  const fields = (err as { errors?: { path: (string | number)[]; message: string }[] }).errors ?? [];
+  const lines = fields.map((f) => `  ${propertyPath(props, f.path)}: ${f.message}`);
+  const hint =
+    code === "MP_PRECONDITION_FAILED"
+      ? "\n  the tenancy changed outside Pulumi since it was last read: run `pulumi refresh` (or `pulumi up --refresh`) to see how, then `pulumi up` again"
+      : "";
+  const message = err instanceof Error ? err.message : String(err);
+  const text = `mailplane: ${action} DomainTenancy ${domain} failed${code ? ` (${code})` : ""}: ${message}${lines.length ? `\n${lines.join("\n")}` : ""}${hint}`;
+  return Object.assign(new Error(text), { code });
+}
+
+const pathOf = (domain: string) => `/v1/domains/${encodeURIComponent(domain)}/tenancy`;
+
+/** What the runtime runs for a {@link DomainTenancy}. */
+export const domainTenancyProvider: ResourceImpl = {
+  async check(_olds, news) {
+    const { __provider: _p, adopt, ...declared } = news as Props;
+    const passwords = passwordsOf(declared);
+    // Passwords are checked by the platform against the policy in force; unknown ones (preview) pass.
+    const bare = withoutPasswords(declared);
+    if (containsUnknown(bare)) return { inputs: news, failures: [] };
+    const parsed = DomainTenancyDocument.safeParse(documentOf(bare));
+    if (!parsed.success) {
+      return {
+        inputs: news,
+        failures: parsed.error.issues.map((issue) => ({
+          property: propertyPath(bare, issue.path),
+          reason: issue.message,
+        })),
+      };
+    }
+    const inputs = withPasswords(propsOf(parsed.data), passwords);
+    return { inputs: adopt === undefined ? inputs : { ...inputs, adopt }, failures: [] };
+  },
+
+  async diff(_id, olds, news) {
+    const name = (news as Props).domain?.name;
+    const replaces = containsUnknown(name) || (olds as Props).domain?.name !== name ? ["domain"] : [];
+    // `changes: undefined`: the engine compares old and new inputs itself, object by object and field
+    // by field (maps keyed by name), and shows each change; a new name must free the old one first.
+    return { changes: undefined, replaces, deleteBeforeReplace: replaces.length > 0 };
+  },
+
+  async create(inputs) {
+    const { __provider: _p, adopt, ...props } = inputs as Props;
+    const domain = String(props.domain.name);
+    const client = await mailplaneClient();
+    if (adopt !== true) {
+      const exists = await client.request("GET", pathOf(domain)).then(
+        () => true,
+        (err: unknown) => {
+          if (errorCode(err) === "MP_NOT_FOUND") return false;
+          throw describeFailure("create", domain, props, err);
+        },
+      );
+      if (exists) {
+        throw new Error(
+          `mailplane: domain ${domain} already exists; set \`adopt: true\` on the DomainTenancy to take it over (pulumi import cannot work for dynamic providers)`,
+        );
+      }
+    }
+    try {
+      const plan = await client.request<TenancyPlan>("PUT", pathOf(domain), { body: documentOf(props) });
+      return { id: domain, outs: { ...props, ...(adopt === undefined ? {} : { adopt }), etag: plan.etag } };
+    } catch (err) {
+      throw describeFailure("create", domain, props, err);
+    }
+  },
+
+  async update(id, olds, news) {
+    const { __provider: _p, adopt, ...props } = news as Props;
+    // Only new passwords travel: the platform would verify each unchanged one (argon2id) for nothing.
+    const before = passwordsOf(olds as Props);
+    const fresh = Object.fromEntries(
+      Object.entries(passwordsOf(props)).filter(([address, password]) => password !== before[address]),
+    );
+    const sent = withPasswords(withoutPasswords(props), fresh);
+    try {
+      const client = await mailplaneClient();
+      const plan = await client.request<TenancyPlan>("PUT", pathOf(id), {
+        body: documentOf(sent),
+        ifMatch: String((olds as Props).etag),
+      });
+      return { outs: { ...props, ...(adopt === undefined ? {} : { adopt }), etag: plan.etag } };
+    } catch (err) {
+      throw describeFailure("update", id, props, err);
+    }
+  },
+
+  async read(id, props = {}) {
+    const client = await mailplaneClient();
+    let live: { etag: string; document: Props };
+    try {
+      live = await client.request("GET", pathOf(id));
+    } catch (err) {
+      if (errorCode(err) === "MP_NOT_FOUND") return { id: "", props: {} };
+      throw describeFailure("read", id, props as Props, err);
+    }
+    const { etag: _etag, adopt, __provider: _p, ...old } = props as Props;
+    // Passwords are write-only: what the state holds is kept for the users that still exist.
+    const current = withPasswords(propsOf(DomainTenancyDocument.parse(live.document)), passwordsOf(old));
+    const withAdopt = adopt === undefined ? current : { ...current, adopt };
+    const outs = { ...withAdopt, etag: live.etag };
+    return isDeepStrictEqual(current, old) ? { id, props: outs } : { id, props: outs, inputs: withAdopt };
+  },
+
+  async delete(id) {
+    try {
+      const client = await mailplaneClient();
+      await client.request("DELETE", pathOf(id));
+    } catch (err) {
+      if (errorCode(err) === "MP_NOT_FOUND") return;
+      throw describeFailure("delete", id, {}, err);
+    }
+  },
+};
+
+/** The inputs of a {@link DomainTenancy}. */
+export interface DomainTenancyArgs {
+  /**
+   * The domain's complete desired state in the manifest format (`mailplane/v1`): exactly one domain,
+   * and its routes, aliases, sender lists, users, filter settings and password policy. Objects of the
+   * domain it leaves out are deleted on `up`. Plain data (as read from YAML), not Outputs.
+   */
+  document: DomainTenancyDocumentInput;
+  /**
+   * User passwords by address (e.g. `config.requireSecretObject("passwords")`): each is nested into
+   * its user as a secret, so the state holds it encrypted. A user without one keeps the password it
+   * has (a new one has none until it is set).
+   */
+  passwords?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Take over a domain that already exists on the platform instead of failing. Default false. */
+  adopt?: boolean;
+}
+
+// One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
+const shim = createShim("DomainTenancy");
+
+/**
+ * One domain's whole tenancy as one resource: the domain, its routes, aliases, sender lists, users,
+ * filter settings and password policy. `up` applies the whole difference in one transaction on the
+ * platform (all or nothing, If-Match on the tenancy's version), so a tenancy of thousands of objects
+ * costs one resource in the state instead of thousands. `pulumi preview --diff` shows each changed
+ * object and field (`users["ana@example.com"].enabled: true => false`); `refresh` shows drift per
+ * object and the next `up` reverts it; `destroy` deletes the domain and everything under it.
+ * Use per-object resources instead where one object needs its own options (protect, ignoreChanges,
+ * dependsOn across stacks). The resource ID is the domain name; changing it replaces the tenancy.
+ *
+ * @example
+ * ```ts
+ * const config = new pulumi.Config();
+ * new mailplane.DomainTenancy("example.com", {
+ *   document: {
+ *     domains: [{ name: "example.com" }],
+ *     users: [{ address: "ana@example.com", firstName: "Ana" }],
+ *     aliases: [{ address: "info@example.com", action: { type: "forward", to: ["ana@example.com"] } }],
+ *   },
+ *   passwords: config.requireSecretObject("passwords"),
+ * });
+ * ```
+ */
+export class DomainTenancy extends pulumi.dynamic.Resource {
+  /** The tenancy's version on the platform (changes whenever any of its objects changes). */
+  declare readonly etag: pulumi.Output<string>;
+
+  constructor(name: string, args: DomainTenancyArgs, opts?: pulumi.CustomResourceOptions) {
+    const props = propsOf(keyable(args.document));
+    const passwords = args.passwords === undefined ? undefined : pulumi.output(args.passwords);
+    for (const [address, user] of Object.entries(props.users as Props)) {
+      const declared = user.password as string | undefined;
+      const password =
+        passwords === undefined
+          ? declared
+          : passwords.apply((all) => (all[address] as string | undefined) ?? declared);
+      const { password: _plain, ...rest } = user;
+      props.users[address] = password === undefined ? rest : { ...rest, password: pulumi.secret(password) };
+    }
+    super(
+      shim,
+      name,
+      { ...props, ...(args.adopt === undefined ? {} : { adopt: args.adopt }), etag: undefined },
+      opts,
+      TYPE_MODULE,
+      "DomainTenancy",
+    );
+  }
+}
+
+/**
+ * The document with each keyed list's items named as the model will name them (normalised address,
+ * `host:port`, `kind-target`); an item the model refuses keeps its raw form, and `check` reports it.
+ */
+function keyable(document: DomainTenancyDocumentInput): Props {
+  const out: Props = { ...document };
+  for (const list of KEYED_LISTS) {
+    out[list] = ((document as Props)[list] ?? []).map((item: Props) => {
+      const parsed = KEYED[list].spec.safeParse(item);
+      // Key from the normalised item, but keep the declared one (defaults are added by `check`).
+      return parsed.success ? { ...item, ...keyFields(list, parsed.data as Props) } : item;
+    });
+  }
+  return out;
+}
+
+/** The normalised key fields of an item (so `Ana@Example.com` and `ana@example.com` are one user). */
+function keyFields(list: Keyed, item: Props): Props {
+  if (list === "routes") return { host: item.host, port: item.port };
+  if (list === "senderLists") return { kind: item.kind, target: item.target };
+  return { address: item.address };
+}

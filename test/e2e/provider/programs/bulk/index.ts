@@ -1,0 +1,20 @@
+/**
+ * A tenancy in bulk mode: the Tenancy component reads the manifest at `e2e:manifest` (an absolute
+ * path the test writes) and declares one DomainTenancy per domain, with the passwords from the
+ * secret config object `e2e:passwords`. With `e2e:document` (a JSON document) it declares one
+ * DomainTenancy directly instead, so the resource's own `check` is what judges the document.
+ *
+ * Run by test/e2e/provider/bulk.test.ts with the real Pulumi CLI against a control plane it starts.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as mailplane from "mailplane";
+
+const config = new pulumi.Config("e2e");
+const passwords = config.getSecretObject<Record<string, string>>("passwords") ?? {};
+const document = config.getObject<mailplane.DomainTenancyArgs["document"]>("document");
+
+if (document) {
+  new mailplane.DomainTenancy("direct", { document, passwords });
+} else {
+  new mailplane.Tenancy("acme", { file: config.require("manifest"), mode: "bulk", passwords });
+}
