@@ -181,4 +181,32 @@ describe("bulk mode: real CLI, real control plane", () => {
     const users = await platform.client.request<any>("GET", "/v1/users").catch(() => ({ items: [] }));
     expect(users.items ?? []).toEqual([]);
   }, 120_000);
+
+  it("stores a password written in a DomainTenancy's document only encrypted", async () => {
+    const plain = "Zr8-Plain-In-Document";
+    const document = {
+      domains: [{ name: "direct.test" }],
+      users: [{ address: "u@direct.test", password: plain }],
+    };
+    await ws.ok(["config", "set", "--path", "e2e:document", JSON.stringify(document)]);
+    try {
+      await ws.ok(["up", "--yes", "--skip-preview"]);
+      expect(
+        (await platform.client.request<any>("GET", "/v1/domains/direct.test/tenancy")).passwordsSetAt,
+      ).toEqual({
+        "u@direct.test": expect.any(String),
+      });
+      // The default provider records the stack's config, where this test put the document in plain
+      // text itself; every resource of the program must hold the password encrypted only.
+      const state = JSON.parse((await ws.ok(["stack", "export"])).stdout);
+      const resources = JSON.stringify(
+        state.deployment.resources.filter((r: { type: string }) => !r.type.startsWith("pulumi:providers:")),
+      );
+      expect(resources).toContain("u@direct.test");
+      expect(resources).not.toContain(plain);
+      await ws.ok(["destroy", "--yes", "--skip-preview"]);
+    } finally {
+      await ws.ok(["config", "rm", "e2e:document"]);
+    }
+  }, 180_000);
 });
