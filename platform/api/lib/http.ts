@@ -111,6 +111,7 @@ export function serve(
     // ajv would stop the request with only the problems JSON Schema can see (large documents).
     ...(options.bodyByModel ? { attachValidation: true } : {}),
     ...(endpoint.rawBody ? { bodyLimit: endpoint.rawBody.maxBytes } : {}),
+    ...(endpoint.maxBodyBytes ? { bodyLimit: endpoint.maxBodyBytes } : {}),
     handler,
   });
   const registered = (app as unknown as Record<symbol, Set<string>>)[REGISTERED];

@@ -8,6 +8,7 @@ import type { Endpoint } from "./types.ts";
 
 export { HEALTH_STORE_TIMEOUT_MS, Health, WhoAmI } from "./admin.ts";
 export { DkimActivation, type DkimActivationInput } from "./dkim.ts";
+export { TENANCY_DOCUMENT_MAX_BYTES } from "./domain-tenancy.ts";
 export * from "./json-schema.ts";
 export * from "./openapi.ts";
 export { DEFAULTS_ETAG, pathParams } from "./tenancy.ts";

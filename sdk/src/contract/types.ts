@@ -33,6 +33,8 @@ export interface Endpoint {
   readonly body?: z.ZodType;
   /** A request body that is not JSON but raw bytes of this media type, up to `maxBytes` (413 past it). */
   readonly rawBody?: { readonly mediaType: "message/rfc822"; readonly maxBytes: number };
+  /** A JSON body may be this large (413 past it); default the server's limit (1 MiB). */
+  readonly maxBodyBytes?: number;
   /** Success response body (`application/json`), the schema's output side; null for no body. */
   readonly response: z.ZodType | null;
   /** Success statuses; the first is the usual one (`PUT` answers 201 when it created the object). */

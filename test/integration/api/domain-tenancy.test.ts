@@ -197,4 +197,21 @@ describe.each(BACKENDS)("bulk tenancy on $name", (backend) => {
     expect([409, 422]).toContain(taken.status);
     expect((await live(d)).body.document.users).toHaveLength(3);
   });
+
+  it("takes a document past the server's 1 MiB default (12,000 objects) and refuses one past 16 MiB with 413", async () => {
+    const d = uniqueDomain();
+    const doc = tenancyDocument(d) as Record<string, any>;
+    for (let i = 0; i < 12_000; i++) {
+      doc.aliases.push({ address: `a${i}@${d}`, action: { type: "forward", to: [`x${i}@example.net`] } });
+    }
+    const body = JSON.stringify(doc);
+    expect(body.length).toBeGreaterThan(1024 * 1024);
+    const planned = await plan(d, body);
+    expect(planned.status).toBe(200);
+    expect(planned.body.changes).toHaveLength(12_010);
+    const huge = `{"domains":[{"name":"${d}"}],"aliases":[${`"${"x".repeat(1024)}",`.repeat(17 * 1024)}"x"]}`;
+    const refused = await plan(d, huge);
+    expect(refused.status).toBe(413);
+    expect(refused.body.code).toBe("MP_PAYLOAD_TOO_LARGE");
+  });
 });
