@@ -264,7 +264,8 @@ function resolveLocal(
   top: boolean,
 ): Resolution {
   const address = `${local}@${domain.name}`;
-  const user = domain.users.get(local);
+  // A user's own address first, then the users' extra addresses: both reach the user's mailbox.
+  const user = domain.users.get(local) ?? domain.userAddresses.get(local);
   if (user) {
     if (!user.enabled) {
       return {
@@ -274,7 +275,7 @@ function resolveLocal(
       };
     }
     charge(walk, address, 1);
-    return { targets: [{ kind: "mailbox", address, domain: domain.name }], loop: false };
+    return { targets: [{ kind: "mailbox", address: user.address, domain: domain.name }], loop: false };
   }
   const alias = domain.aliases.get(local);
   if (alias) return resolveAlias(snapshot, domain, alias, walk, depth);

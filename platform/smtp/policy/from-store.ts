@@ -120,6 +120,7 @@ function accountInputs(
         a.users.push({
           address: String(spec.address),
           enabled: o.enabled && spec.enabled !== false,
+          addresses: Array.isArray(spec.addresses) ? (spec.addresses as string[]) : [],
         } satisfies UserInput);
         break;
     }

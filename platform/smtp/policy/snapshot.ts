@@ -94,6 +94,8 @@ export interface GroupInput {
 export interface UserInput {
   address: string;
   enabled?: boolean;
+  /** `UserSpec.addresses`: extra addresses in the user's domain that reach the same mailbox. */
+  addresses?: string[];
 }
 
 /** One account's declared objects. */
@@ -184,6 +186,8 @@ export interface DomainPolicy {
   generation: string;
   aliasDomains: string[];
   users: Map<string, UserPolicy>;
+  /** Users by the local parts of their extra addresses (`UserSpec.addresses`). */
+  userAddresses: Map<string, UserPolicy>;
   aliases: Map<string, AliasPolicy>;
   groups: Map<string, GroupPolicy>;
   /** The `*@domain` alias, if declared. */
@@ -347,6 +351,7 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
         generation: d.generation ?? "",
         aliasDomains: (d.aliases ?? []).filter((alias) => isVerified(d, alias)),
         users: new Map(),
+        userAddresses: new Map(),
         aliases: new Map(),
         groups: new Map(),
         catchAllAlias: null,
@@ -415,11 +420,17 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
       const parts = splitMailbox(u.address);
       const policy = parts && own.get(parts.domain);
       if (!parts || !policy) continue;
-      policy.users.set(parts.local, {
+      const user: UserPolicy = {
         address: u.address.toLowerCase(),
         accountId: account.id,
         enabled: u.enabled ?? true,
-      });
+      };
+      policy.users.set(parts.local, user);
+      for (const extra of u.addresses ?? []) {
+        const at = splitMailbox(extra);
+        // The model keeps extra addresses in the user's domain; anything else is ignored here too.
+        if (at?.domain === parts.domain) policy.userAddresses.set(at.local, user);
+      }
       userCount++;
     }
     for (const l of account.senderLists ?? []) {
