@@ -405,6 +405,7 @@ export async function receiveMessage(
     ...(received.spilled ? { bodyFile: id } : {}),
     views,
     ...(tx.requireTls ? { requireTls: true as const } : {}),
+    ...(auth?.arc ? { arc: auth.arc } : {}),
   };
   try {
     await deps.queue.accept(meta, received.chunks, received.spilled ? [deps.queue.bodiesDir] : []);

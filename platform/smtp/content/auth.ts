@@ -17,11 +17,24 @@ export interface DmarcOutcome {
   policy: "none" | "quarantine" | "reject";
 }
 
+/** RFC 8617 §4.1.3 chain validation status (`cv=`) an ARC set added by a forward carries. */
+export type ArcChainStatus = "none" | "pass" | "fail";
+
+/** What a forward of this message needs to add its ARC set (RFC 8617 §5.1). */
+export interface ArcSealInput {
+  /** The chain as it arrived: `none` (no ARC set), `pass` or `fail`. */
+  cv: ArcChainStatus;
+  /** The Authentication-Results value (`<authserv-id>; spf=…`) copied into ARC-Authentication-Results (§4.1.1). */
+  authResults: string;
+}
+
 /** The authentication of one message: the Authentication-Results field and the DMARC verdict. */
 export interface InboundAuth {
   /** `Authentication-Results: <authserv-id>; spf=…; dkim=…; arc=…; dmarc=…` (RFC 8601 §2.2). */
   header: string;
   dmarc: DmarcOutcome;
+  /** The input of an ARC seal on a forward; null when the chain could not be judged (timeout): such mail is not sealed. */
+  arc: ArcSealInput | null;
 }
 
 /** The input of {@link InboundAuthenticator.end}: facts of the SMTP transaction. */
@@ -35,10 +48,11 @@ export interface TransactionFacts {
 /** Keys shorter than this fail verification (RFC 8301 §3.2: at least 1024 bits). */
 const MIN_KEY_BITS = 1024;
 
-/** The clauses after SPF's and the DMARC verdict. */
+/** The clauses after SPF's, the DMARC verdict and the arriving chain's status (null: not judged). */
 interface Evaluation {
   clauses: string[];
   dmarc: DmarcOutcome;
+  cv: ArcChainStatus | null;
 }
 
 const TEMPERROR: DmarcOutcome = { result: "temperror", fromDomain: null, policy: "none" };
@@ -96,6 +110,7 @@ export class InboundAuthenticator {
           resolve({
             clauses: ["dkim=temperror (verification timed out)", "dmarc=temperror (verification timed out)"],
             dmarc: TEMPERROR,
+            cv: null,
           }),
         this.#maxElapsedMs,
       );
@@ -104,7 +119,12 @@ export class InboundAuthenticator {
     const clauses = [...(facts.spf?.info ? [facts.spf.info] : []), ...outcome.clauses];
     // RFC 8601 §2.2: `authserv-id; method=result …` or `authserv-id; none` when nothing was checked.
     const body = clauses.length > 0 ? clauses.map((c) => c.replace(/\r?\n/g, " ")).join(";\r\n\t") : "none";
-    return { header: `Authentication-Results: ${this.#authservId};\r\n\t${body}`, dmarc: outcome.dmarc };
+    const value = `${this.#authservId};\r\n\t${body}`;
+    return {
+      header: `Authentication-Results: ${value}`,
+      dmarc: outcome.dmarc,
+      arc: outcome.cv === null ? null : { cv: outcome.cv, authResults: value },
+    };
   }
 
   async #evaluate(facts: TransactionFacts): Promise<Evaluation> {
@@ -118,6 +138,7 @@ export class InboundAuthenticator {
         ? await arc(chain as never, { resolver, minBitLength: MIN_KEY_BITS, ip: facts.ip } as never)
         : undefined;
       if (arcResult?.info) clauses.push(arcResult.info);
+      const cv = chainStatusOf(arcResult?.status.result);
       const spfDomain = facts.spf?.result === "pass" ? facts.spf.domain : undefined;
       const evaluated = await evaluateDmarc({
         headerFrom: dkim.headerFrom,
@@ -133,7 +154,7 @@ export class InboundAuthenticator {
       if (!response) {
         // RFC 7489 §6.6.1: no single author domain — DMARC cannot pass (nor apply a policy).
         clauses.push(`dmarc=none (${evaluated.reason ?? "no author domain"})`);
-        return { clauses, dmarc: { result: "none", fromDomain: null, policy: "none" } };
+        return { clauses, dmarc: { result: "none", fromDomain: null, policy: "none" }, cv };
       }
       if (response.info) clauses.push(response.info);
       return {
@@ -143,12 +164,25 @@ export class InboundAuthenticator {
           fromDomain: response.status.header?.from?.toLowerCase() ?? null,
           policy: policyOf(response.policy),
         },
+        cv,
       };
     } catch {
       clauses.push("dmarc=temperror");
-      return { clauses, dmarc: TEMPERROR };
+      return { clauses, dmarc: TEMPERROR, cv: null };
     }
   }
+}
+
+/**
+ * The `cv=` a forward's ARC set takes from the arriving chain (RFC 8617 §5.1.1): no chain → none,
+ * a validated one → pass, anything else ARC judged (fail, and permerror: all ARC failures are
+ * permanent) → fail; null for a result ARC does not define (nothing to seal on).
+ */
+function chainStatusOf(result: string | undefined): ArcChainStatus | null {
+  if (result === undefined || result === "none") return "none";
+  if (result === "pass") return "pass";
+  if (result === "fail" || result === "permerror") return "fail";
+  return null;
 }
 
 function policyOf(value: string | undefined): DmarcOutcome["policy"] {
