@@ -8,6 +8,7 @@ import { EgressPolicy, parseCidrList } from "../../platform/smtp/delivery/egress
 import type { SenderRate } from "../../platform/smtp/phases/sender-rate.ts";
 import { parseListenAddress, startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
 import { openStore } from "../../platform/store/index.ts";
+import { isMailDomain, toAsciiDomain } from "../../sdk/src/models/common.ts";
 import { type Command, type CommandIo, UsageError, untilSignal } from "../command.ts";
 import {
   DEFAULT_DATA_DIR,
@@ -39,6 +40,9 @@ export const CAPS_HELP = `  --max-connections <n>          connections at once, 
                                  4xx/timeout/unreachable: accepted   [$MAILPLANE_SMTP_RECIPIENT_CALLOUT, default on]
   --callout-positive-ttl <s>     how long a route's "known" is cached   [$MAILPLANE_SMTP_CALLOUT_POSITIVE_TTL, default 86400]
   --callout-negative-ttl <s>     how long a route's "unknown" is cached [$MAILPLANE_SMTP_CALLOUT_NEGATIVE_TTL, default 3600]
+  --trusted-arc-sealers <d,…>    ARC sealer domains trusted for every hosted domain (besides each domain's
+                                 FilterSettings trustedArcSealers): their validated dmarc=pass lifts a
+                                 DMARC failure's policy          [$MAILPLANE_TRUSTED_ARC_SEALERS, default none]
 `;
 
 const usage = `usage: mailplane smtp [options]
@@ -90,6 +94,7 @@ export const CAPS_FLAGS = {
   "recipient-callout": { type: "string" },
   "callout-positive-ttl": { type: "string" },
   "callout-negative-ttl": { type: "string" },
+  "trusted-arc-sealers": { type: "string" },
 } as const;
 
 /**
@@ -164,6 +169,9 @@ export function smtpOptionsFrom(
       opt("callout-positive-ttl", "MAILPLANE_SMTP_CALLOUT_POSITIVE_TTL"),
       opt("callout-negative-ttl", "MAILPLANE_SMTP_CALLOUT_NEGATIVE_TTL"),
     );
+    const trustedArcSealers = trustedArcSealersFrom(
+      opt("trusted-arc-sealers", "MAILPLANE_TRUSTED_ARC_SEALERS"),
+    );
     return {
       inbound: parseListenAddress(opt("smtp-listen", "MAILPLANE_SMTP_LISTEN") ?? defaults.smtpListen, false),
       submission: parseListenAddress(
@@ -182,11 +190,34 @@ export function smtpOptionsFrom(
       ...(maxExpansion !== undefined ? { maxExpansion } : {}),
       ...(senderRate !== undefined ? { senderRate } : {}),
       callout,
+      ...(trustedArcSealers.length > 0 ? { trustedArcSealers } : {}),
       ...(smarthost ? { smarthost: { ...smarthost, tls: "opportunistic" as const } } : {}),
     };
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+/**
+ * `--trusted-arc-sealers` / MAILPLANE_TRUSTED_ARC_SEALERS: a comma list of domains, lower-cased and
+ * in punycode; default none.
+ * @throws Error naming the entry that is not a domain name
+ * @example trustedArcSealersFrom("Lists.Example.org, forwarder.example") // ["lists.example.org", "forwarder.example"]
+ */
+export function trustedArcSealersFrom(value: string | undefined): string[] {
+  const entries = (value ?? "")
+    .split(",")
+    .map((v) => v.trim())
+    .filter((v) => v !== "");
+  return entries.map((entry) => {
+    const domain = toAsciiDomain(entry);
+    if (!isMailDomain(domain)) {
+      throw new Error(
+        `--trusted-arc-sealers: ${JSON.stringify(entry)} is not a domain name such as lists.example.org`,
+      );
+    }
+    return domain;
+  });
 }
 
 /**

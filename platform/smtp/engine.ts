@@ -152,6 +152,12 @@ export interface SmtpEngineOptions {
    * message is quarantined as `virus`; while clamd cannot scan, DATA is answered 451 4.7.1 (fail closed).
    */
   clamd?: ClamdScanner;
+  /**
+   * ARC sealers trusted for every domain, on top of each domain's FilterSettings
+   * `trustedArcSealers` (see content/auth.ts): their validated dmarc=pass lifts a DMARC failure's
+   * policy. Default none.
+   */
+  trustedArcSealers?: readonly string[];
   /** Where start-up warnings go (smtp-server left unpatched); default `process.emitWarning` (stderr). */
   onWarning?: (message: string) => void;
   now?: () => number;
@@ -433,6 +439,9 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     spfCache: new SpfCache(),
     ...(opts.rspamd ? { rspamd: opts.rspamd } : {}),
     ...(opts.clamd ? { clamd: opts.clamd } : {}),
+    ...(opts.trustedArcSealers?.length
+      ? { trustedArcSealers: new Set(opts.trustedArcSealers.map((d) => d.toLowerCase())) }
+      : {}),
   };
   const common = {
     hostname,

@@ -15,6 +15,11 @@ export interface DmarcOutcome {
   fromDomain: string | null;
   /** The policy the domain asks receivers to apply to failing mail (sp/np/t=y already applied). */
   policy: "none" | "quarantine" | "reject";
+  /**
+   * A failing result whose policy is not applied: the trusted ARC sealer whose validated set
+   * recorded dmarc=pass for the same From: domain (RFC 8617 §7.2, RFC 7489 §6.7 local policy).
+   */
+  trustedSealer?: string;
 }
 
 /** RFC 8617 §4.1.3 chain validation status (`cv=`) an ARC set added by a forward carries. */
@@ -73,16 +78,26 @@ export class InboundAuthenticator {
   readonly #input = new PassThrough();
   readonly #dkim: ReturnType<typeof dkimVerify>;
   readonly #maxElapsedMs: number;
+  readonly #trustedArcSealers: ReadonlySet<string>;
 
   /**
    * @param opts.authservId this platform's authserv-id (its host name).
    * @param opts.maxElapsedMs how long {@link end} waits for DNS-bound verification once the message
    *   is in; then DKIM and DMARC are `temperror` and no policy applies. Default 10,000 (like SPF's cap).
+   * @param opts.trustedArcSealers lower-case domains whose ARC results are believed: a DMARC failure
+   *   of a message whose validated chain was last sealed by one of them, recording dmarc=pass for
+   *   the same From: domain, gets no policy (see {@link DmarcOutcome.trustedSealer}). Default none.
    */
-  constructor(opts: { authservId: string; resolver: DnsResolver; maxElapsedMs?: number }) {
+  constructor(opts: {
+    authservId: string;
+    resolver: DnsResolver;
+    maxElapsedMs?: number;
+    trustedArcSealers?: ReadonlySet<string>;
+  }) {
     this.#authservId = opts.authservId;
     this.#resolver = opts.resolver;
     this.#maxElapsedMs = opts.maxElapsedMs ?? 10_000;
+    this.#trustedArcSealers = opts.trustedArcSealers ?? new Set();
     this.#dkim = dkimVerify(this.#input, { resolver: opts.resolver as never, minBitLength: MIN_KEY_BITS });
     // A rejected verification is read in end(); until then it must not count as unhandled.
     this.#dkim.catch(() => {});
@@ -127,6 +142,25 @@ export class InboundAuthenticator {
     };
   }
 
+  /**
+   * The trusted sealer vouching for `fromDomain`, or undefined. Only the newest set counts: its
+   * ARC-Message-Signature is the one verified over the message as it arrived, so only its sealer
+   * saw this From: (an older set's results may be about a message changed since). The chain must
+   * validate (arc=pass: every seal verified, RFC 8617 §5.2) and the sealer's
+   * ARC-Authentication-Results must say dmarc=pass with header.from the same domain.
+   */
+  #trustedPass(chain: unknown, arcResult: unknown, fromDomain: string): string | undefined {
+    if (this.#trustedArcSealers.size === 0 || !chain || !arcResult) return undefined;
+    const verdict = arcResult as ArcVerdictFacts;
+    if (verdict.status.result !== "pass") return undefined;
+    const sealer = (chain as ArcFacts).lastEntry?.["arc-seal"]?.parsed?.d?.value?.toLowerCase();
+    if (!sealer || !this.#trustedArcSealers.has(sealer)) return undefined;
+    const recorded = verdict.authenticationResults?.dmarc;
+    if (recorded?.result?.toLowerCase() !== "pass") return undefined;
+    if (recorded.header?.from?.toLowerCase() !== fromDomain) return undefined;
+    return sealer;
+  }
+
   async #evaluate(facts: TransactionFacts): Promise<Evaluation> {
     const resolver = this.#resolver as never;
     const clauses: string[] = [];
@@ -156,13 +190,24 @@ export class InboundAuthenticator {
         clauses.push(`dmarc=none (${evaluated.reason ?? "no author domain"})`);
         return { clauses, dmarc: { result: "none", fromDomain: null, policy: "none" }, cv };
       }
-      if (response.info) clauses.push(response.info);
+      const result = (response.status.result ?? "none") as DmarcResult;
+      const fromDomain = response.status.header?.from?.toLowerCase() ?? null;
+      const trustedSealer =
+        result === "fail" && fromDomain ? this.#trustedPass(chain, arcResult, fromDomain) : undefined;
+      if (response.info) {
+        clauses.push(
+          trustedSealer
+            ? `${response.info} (policy not applied: ARC set sealed by trusted ${trustedSealer} records dmarc=pass)`
+            : response.info,
+        );
+      }
       return {
         clauses,
         dmarc: {
-          result: (response.status.result ?? "none") as DmarcResult,
-          fromDomain: response.status.header?.from?.toLowerCase() ?? null,
+          result,
+          fromDomain,
           policy: policyOf(response.policy),
+          ...(trustedSealer ? { trustedSealer } : {}),
         },
         cv,
       };
@@ -183,6 +228,15 @@ function chainStatusOf(result: string | undefined): ArcChainStatus | null {
   if (result === "pass") return "pass";
   if (result === "fail" || result === "permerror") return "fail";
   return null;
+}
+
+/** The parts of mailauth's ARC data and result a trust decision reads. */
+interface ArcFacts {
+  lastEntry?: { "arc-seal"?: { parsed?: { d?: { value?: string } } } };
+}
+interface ArcVerdictFacts {
+  status: { result?: string };
+  authenticationResults?: { dmarc?: { result?: string; header?: { from?: string } } };
 }
 
 function policyOf(value: string | undefined): DmarcOutcome["policy"] {

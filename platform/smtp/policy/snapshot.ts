@@ -18,6 +18,7 @@ export interface FilterSettingsInput {
   sizeLimitMb?: number;
   oversizedAction?: "reject" | "quarantine";
   dmarcPolicy?: "follow" | "ignore";
+  trustedArcSealers?: string[];
 }
 
 /** The part of `PasswordPolicySpec` the engine enforces at SMTP AUTH. */
@@ -124,6 +125,8 @@ export interface FilterPolicy {
   oversizedAction: "reject" | "quarantine";
   /** `follow`: a DMARC failure gets the author domain's p= (reject/quarantine); `ignore`: recorded only. */
   dmarcPolicy: "follow" | "ignore";
+  /** Lower-case ARC sealer domains whose dmarc=pass lifts a DMARC failure's policy (see InboundAuthenticator). */
+  trustedArcSealers: ReadonlySet<string>;
 }
 
 /** Effective login rules of a domain's users. */
@@ -235,6 +238,7 @@ export const DEFAULT_FILTER: Required<Omit<FilterSettingsInput, "scope">> = {
   sizeLimitMb: 0,
   oversizedAction: "reject",
   dmarcPolicy: "follow",
+  trustedArcSealers: [],
 };
 
 /** The built-in login rules: lockout after 5 failures in 10 minutes per IP, for 10 minutes; no expiry. */
@@ -261,6 +265,7 @@ function filterPolicy(input: Partial<FilterSettingsInput> | undefined): FilterPo
     sizeLimitBytes: f.sizeLimitMb * 1024 * 1024,
     oversizedAction: f.oversizedAction,
     dmarcPolicy: f.dmarcPolicy,
+    trustedArcSealers: new Set(f.trustedArcSealers.map((d) => d.toLowerCase())),
   };
 }
 

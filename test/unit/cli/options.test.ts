@@ -1,7 +1,12 @@
 /** How every command reads an option: flag, else environment variable (empty counts as unset), else the caller's default. */
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../../cli/command.ts";
-import { calloutFrom, senderRateFrom, smtpOptionsFrom } from "../../../cli/commands/smtp.ts";
+import {
+  calloutFrom,
+  senderRateFrom,
+  smtpOptionsFrom,
+  trustedArcSealersFrom,
+} from "../../../cli/commands/smtp.ts";
 import { optionReader, parseFlags, positiveInteger, postgresUrl } from "../../../cli/options.ts";
 
 describe("optionReader", () => {
@@ -95,6 +100,32 @@ describe("smtpOptionsFrom: the caps reach the engine's options", () => {
         submissionListen: "off",
       }),
     ).toThrow(/--max-expansion must be a whole number ≥ 1/);
+  });
+});
+
+describe("--trusted-arc-sealers", () => {
+  const listeners = { smtpListen: "127.0.0.1:0", submissionListen: "off" };
+  it("is empty by default and reads a comma list from the flag or MAILPLANE_TRUSTED_ARC_SEALERS, lower-cased", () => {
+    expect(smtpOptionsFrom(optionReader({}, {}), listeners)).not.toHaveProperty("trustedArcSealers");
+    expect(
+      smtpOptionsFrom(
+        optionReader({ "trusted-arc-sealers": "Lists.Example.org, fwd.example" }, {}),
+        listeners,
+      ).trustedArcSealers,
+    ).toEqual(["lists.example.org", "fwd.example"]);
+    expect(
+      smtpOptionsFrom(optionReader({}, { MAILPLANE_TRUSTED_ARC_SEALERS: "env.example" }), listeners)
+        .trustedArcSealers,
+    ).toEqual(["env.example"]);
+  });
+
+  it("refuses an entry that is not a domain, naming the flag and the entry", () => {
+    expect(() => trustedArcSealersFrom("ok.example,not a domain")).toThrow(
+      /^--trusted-arc-sealers: "not a domain" is not a domain name/,
+    );
+    expect(() => smtpOptionsFrom(optionReader({ "trusted-arc-sealers": "x" }, {}), listeners)).toThrow(
+      /--trusted-arc-sealers/,
+    );
   });
 });
 
