@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { UsageError } from "../../../cli/command.ts";
 import {
   calloutFrom,
+  dnsCacheFrom,
   senderRateFrom,
   smtpOptionsFrom,
   trustedArcSealersFrom,
@@ -100,6 +101,35 @@ describe("smtpOptionsFrom: the caps reach the engine's options", () => {
         submissionListen: "off",
       }),
     ).toThrow(/--max-expansion must be a whole number ≥ 1/);
+  });
+});
+
+describe("--dns-cache-entries and its lifetimes", () => {
+  const listeners = { smtpListen: "127.0.0.1:0", submissionListen: "off" };
+  it("is on with the engine's defaults, off with `off`, and takes a count and seconds from flags or MAILPLANE_DNS_CACHE_*", () => {
+    expect(smtpOptionsFrom(optionReader({}, {}), listeners).dnsCache).toEqual({});
+    expect(smtpOptionsFrom(optionReader({ "dns-cache-entries": "off" }, {}), listeners).dnsCache).toBe(false);
+    const opt = optionReader(
+      { "dns-cache-entries": "500" },
+      { MAILPLANE_DNS_CACHE_TTL: "120", MAILPLANE_DNS_CACHE_NEGATIVE_TTL: "10" },
+    );
+    expect(smtpOptionsFrom(opt, listeners).dnsCache).toEqual({
+      maxEntries: 500,
+      ttlMs: 120_000,
+      negativeTtlMs: 10_000,
+    });
+  });
+
+  it("refuses a bad count or lifetime naming the flag", () => {
+    expect(() => dnsCacheFrom("0", undefined, undefined)).toThrow(
+      /^--dns-cache-entries must be a whole number ≥ 1/,
+    );
+    expect(() => dnsCacheFrom(undefined, "5m", undefined)).toThrow(
+      /^--dns-cache-ttl must be a whole number ≥ 1/,
+    );
+    expect(() => dnsCacheFrom(undefined, undefined, "-1")).toThrow(
+      /^--dns-cache-negative-ttl must be a whole number ≥ 1/,
+    );
   });
 });
 
