@@ -54,6 +54,8 @@ export interface DomainInput {
   logRetentionDays?: number;
   /** The key the domain's outgoing mail is signed with (RFC 6376); absent: not signed. */
   dkim?: DkimSigningKey;
+  /** An Ed25519 key that signs beside `dkim` (RFC 8463); absent: RSA only. */
+  dkimEd25519?: DkimSigningKey;
 }
 
 /** `RouteSpec`. */
@@ -195,6 +197,8 @@ export interface DomainPolicy {
   timezone: string;
   /** The DKIM key the platform signs the domain's (and its alias domains') outgoing mail with; null: none. */
   dkim: DkimSigningKey | null;
+  /** The Ed25519 key that adds a second signature (RFC 8463 §5) when `dkim` signs; null: none. */
+  dkimEd25519: DkimSigningKey | null;
 }
 
 /** A declared domain's lifetime: which account holds the name, and the store's generation of it. */
@@ -343,6 +347,7 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
         logRetentionDays: d.logRetentionDays ?? 28,
         timezone: d.timezone ?? "UTC",
         dkim: d.dkim ?? null,
+        dkimEd25519: d.dkimEd25519 ?? null,
       };
       own.set(d.name, policy);
       domains.set(d.name, policy);

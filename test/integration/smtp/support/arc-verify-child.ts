@@ -1,4 +1,4 @@
-/** An independent ARC verifier in its own process: reads `{ message, txt }` as JSON on stdin, verifies the message's ARC chain with mailauth against only those TXT records, prints the result as JSON. */
+/** An independent verifier in its own process: reads `{ message, txt }` as JSON on stdin, verifies the message's ARC chain and DKIM signatures with mailauth against only those TXT records, prints the results as JSON. */
 import { authenticate } from "mailauth";
 
 const chunks: Buffer[] = [];
@@ -23,6 +23,12 @@ const result = await authenticate(Buffer.from(message, "latin1"), {
   disableDmarc: true,
 });
 const arc = result.arc || undefined;
+const dkim = result.dkim.results.map((r) => ({
+  domain: r.signingDomain,
+  selector: r.selector,
+  algorithm: r.algo,
+  result: r.status.result,
+}));
 process.stdout.write(
-  `${JSON.stringify({ result: arc?.status.result, comment: arc?.status.comment ?? null, i: arc?.i ?? null })}\n`,
+  `${JSON.stringify({ result: arc?.status.result, comment: arc?.status.comment ?? null, i: arc?.i ?? null, dkim })}\n`,
 );
