@@ -95,6 +95,8 @@ export interface UserInput {
 /** One account's declared objects. */
 export interface AccountInput {
   id: string;
+  /** `AccountSpec.contact`: where the account's domains' reserved addresses go unless declared; default none. */
+  contact?: string | null;
   domains: DomainInput[];
   routes?: RouteInput[];
   aliases?: AliasInput[];
@@ -199,7 +201,18 @@ export interface DomainPolicy {
   dkim: DkimSigningKey | null;
   /** The Ed25519 key that adds a second signature (RFC 8463 §5) when `dkim` signs; null: none. */
   dkimEd25519: DkimSigningKey | null;
+  /**
+   * Where mail to the domain's reserved addresses ({@link RESERVED_LOCAL_PARTS}) goes when no user or
+   * alias of that name is declared: the account's contact; null: those addresses are unknown users.
+   */
+  reservedTo: string | null;
 }
+
+/**
+ * Role mailboxes every mail domain is expected to have: `postmaster` (RFC 5321 §4.5.1: a SMTP
+ * domain MUST accept it) and `abuse` (RFC 2142 §2). Local parts, compared lower-cased.
+ */
+export const RESERVED_LOCAL_PARTS: ReadonlySet<string> = new Set(["postmaster", "abuse"]);
 
 /** A declared domain's lifetime: which account holds the name, and the store's generation of it. */
 export interface DeclaredDomain {
@@ -348,6 +361,7 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
         timezone: d.timezone ?? "UTC",
         dkim: d.dkim ?? null,
         dkimEd25519: d.dkimEd25519 ?? null,
+        reservedTo: account.contact ?? null,
       };
       own.set(d.name, policy);
       domains.set(d.name, policy);
