@@ -90,11 +90,13 @@ function accountInputs(
           // The stored DKIM state (public keys) is not the engine's input; the opened active key is.
           const { dkim: _state, ...declared } = spec;
           const dkim = keyring?.keyOf(o);
+          const dkimEd25519 = keyring?.ed25519KeyOf(o);
           a.domains.push({
             ...(declared as unknown as DomainInput),
             generation: o.generation,
             verified: verifiedNames(o, trustAll),
             ...(dkim ? { dkim } : {}),
+            ...(dkimEd25519 ? { dkimEd25519 } : {}),
           });
         }
         break;

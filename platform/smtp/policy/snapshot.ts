@@ -18,6 +18,7 @@ export interface FilterSettingsInput {
   sizeLimitMb?: number;
   oversizedAction?: "reject" | "quarantine";
   dmarcPolicy?: "follow" | "ignore";
+  trustedArcSealers?: string[];
 }
 
 /** The part of `PasswordPolicySpec` the engine enforces at SMTP AUTH. */
@@ -53,6 +54,8 @@ export interface DomainInput {
   logRetentionDays?: number;
   /** The key the domain's outgoing mail is signed with (RFC 6376); absent: not signed. */
   dkim?: DkimSigningKey;
+  /** An Ed25519 key that signs beside `dkim` (RFC 8463); absent: RSA only. */
+  dkimEd25519?: DkimSigningKey;
 }
 
 /** `RouteSpec`. */
@@ -136,6 +139,8 @@ export interface FilterPolicy {
   oversizedAction: "reject" | "quarantine";
   /** `follow`: a DMARC failure gets the author domain's p= (reject/quarantine); `ignore`: recorded only. */
   dmarcPolicy: "follow" | "ignore";
+  /** Lower-case ARC sealer domains whose dmarc=pass lifts a DMARC failure's policy (see InboundAuthenticator). */
+  trustedArcSealers: ReadonlySet<string>;
 }
 
 /** Effective login rules of a domain's users. */
@@ -214,6 +219,8 @@ export interface DomainPolicy {
   timezone: string;
   /** The DKIM key the platform signs the domain's (and its alias domains') outgoing mail with; null: none. */
   dkim: DkimSigningKey | null;
+  /** The Ed25519 key that adds a second signature (RFC 8463 §5) when `dkim` signs; null: none. */
+  dkimEd25519: DkimSigningKey | null;
   /**
    * Where mail to the domain's reserved addresses ({@link RESERVED_LOCAL_PARTS}) goes when no user or
    * alias of that name is declared: the account's contact; null: those addresses are unknown users.
@@ -268,6 +275,7 @@ export const DEFAULT_FILTER: Required<Omit<FilterSettingsInput, "scope">> = {
   sizeLimitMb: 0,
   oversizedAction: "reject",
   dmarcPolicy: "follow",
+  trustedArcSealers: [],
 };
 
 /** The built-in login rules: lockout after 5 failures in 10 minutes per IP, for 10 minutes; no expiry. */
@@ -294,6 +302,7 @@ function filterPolicy(input: Partial<FilterSettingsInput> | undefined): FilterPo
     sizeLimitBytes: f.sizeLimitMb * 1024 * 1024,
     oversizedAction: f.oversizedAction,
     dmarcPolicy: f.dmarcPolicy,
+    trustedArcSealers: new Set(f.trustedArcSealers.map((d) => d.toLowerCase())),
   };
 }
 
@@ -373,6 +382,7 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
         logRetentionDays: d.logRetentionDays ?? 28,
         timezone: d.timezone ?? "UTC",
         dkim: d.dkim ?? null,
+        dkimEd25519: d.dkimEd25519 ?? null,
         reservedTo: account.contact ?? null,
       };
       own.set(d.name, policy);

@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { Agent, type Dispatcher } from "undici";
 import type { Health, WhoAmI } from "../contract/admin.ts";
+import type { DkimRotationInput } from "../contract/dkim.ts";
 import { endpoint as endpointOf } from "../contract/index.ts";
 import type {
   DomainStatistics,
@@ -296,9 +297,13 @@ export class MailplaneClient {
      */
     verify: (name: string, request: DomainVerifyRequest = {}, options?: RequestOptions): Promise<Domain> =>
       this.#call("verifyDomain", { domain: name }, { ...options, body: request }),
-    /** Creates a pending DKIM key under a new selector (published in `dnsRecords`, not yet signing). */
-    rotateDkim: (name: string, options?: RequestOptions): Promise<Domain> =>
-      this.#call("rotateDomainDkim", { domain: name }, options),
+    /**
+     * Creates a pending DKIM key under a new selector (published in `dnsRecords`, not yet signing):
+     * RSA by default, `{ algorithm: "ed25519" }` for an Ed25519 key (RFC 8463) that signs beside RSA.
+     * @example await client.domains.rotateDkim("example.com", { algorithm: "ed25519" })
+     */
+    rotateDkim: (name: string, request: DkimRotationInput = {}, options?: RequestOptions): Promise<Domain> =>
+      this.#call("rotateDomainDkim", { domain: name }, { ...options, query: request }),
     /** Signs the domain's mail with a pending selector from now on. */
     activateDkim: (name: string, selector: string, options?: RequestOptions): Promise<Domain> =>
       this.#call("activateDomainDkim", { domain: name }, { ...options, body: { selector } }),
