@@ -10,6 +10,7 @@ import { aliasProvider } from "./resources/alias.ts";
 import { domainProvider } from "./resources/domain.ts";
 import { domainTenancyProvider } from "./resources/domain-tenancy.ts";
 import { filterSettingsProvider } from "./resources/filter-settings.ts";
+import { groupProvider } from "./resources/group.ts";
 import { passwordPolicyProvider } from "./resources/password-policy.ts";
 import { routeProvider } from "./resources/route.ts";
 import { senderListProvider } from "./resources/sender-list.ts";
@@ -24,6 +25,7 @@ export const providers: Readonly<Record<string, ResourceImpl>> = {
   FilterSettings: filterSettingsProvider,
   PasswordPolicy: passwordPolicyProvider,
   User: userProvider,
+  Group: groupProvider,
   DomainTenancy: domainTenancyProvider,
 };
 

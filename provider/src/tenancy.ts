@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { aliasDomain } from "../../sdk/src/models/alias.ts";
 import type { DomainTenancyDocumentInput } from "../../sdk/src/models/domain-tenancy.ts";
+import { groupDomain } from "../../sdk/src/models/group.ts";
 import { tenancyKinds } from "../../sdk/src/models/kinds.ts";
 import { TENANCY_API_VERSION, TenancyManifest } from "../../sdk/src/models/tenancy.ts";
 import { userDomain } from "../../sdk/src/models/user.ts";
@@ -14,6 +15,7 @@ import { Alias } from "./resources/alias.ts";
 import { Domain } from "./resources/domain.ts";
 import { DomainTenancy } from "./resources/domain-tenancy.ts";
 import { FilterSettings } from "./resources/filter-settings.ts";
+import { Group } from "./resources/group.ts";
 import { PasswordPolicy } from "./resources/password-policy.ts";
 import { Route } from "./resources/route.ts";
 import { SenderList } from "./resources/sender-list.ts";
@@ -84,6 +86,7 @@ function domainDocument(manifest: TenancyManifest, domain: string): DomainTenanc
     passwordPolicies: manifest.passwordPolicies.filter((p) => p.scope === domain),
     // Passwords come from the passwords input (or, with a warning, the manifest) as secrets.
     users: manifest.users.filter((u) => userDomain(u) === domain),
+    groups: manifest.groups.filter((g) => groupDomain(g) === domain),
   };
 }
 
@@ -91,7 +94,7 @@ type Spec<K extends (typeof tenancyKinds)[number]> = z.output<K["spec"]>;
 
 /**
  * A tenant declared in one YAML manifest (schema: `schema/tenancy.schema.json`): domains, routes,
- * aliases, sender lists, filter settings, password policies and users become child resources named
+ * aliases, sender lists, filter settings, password policies, users and groups become child resources named
  * `<component>-<id>` (`acme-example.com`, `acme-info@example.com`; a stack made when they were named
  * by the bare ID is carried over by aliases, not replaced). The manifest is validated as a whole
  * first; on any problem the program stops with every problem listed (file, line, path, message) and
@@ -164,6 +167,7 @@ export class Tenancy extends pulumi.ComponentResource {
         aliases: [],
         senderLists: [],
         users: [],
+        groups: [],
         filterSettings: accountWide(manifest.filterSettings),
         passwordPolicies: accountWide(manifest.passwordPolicies),
       };
@@ -185,7 +189,8 @@ export class Tenancy extends pulumi.ComponentResource {
       this.resources[id] = resource;
       return resource;
     };
-    const [, routeKind, aliasKind, senderListKind, filterKind, policyKind, userKind] = tenancyKinds;
+    const [, routeKind, aliasKind, senderListKind, filterKind, policyKind, userKind, groupKind] =
+      tenancyKinds;
     const policies: pulumi.Resource[] = [];
     for (const spec of manifest.passwordPolicies) {
       const id = policyKind.id(spec as Spec<typeof policyKind>);
@@ -239,6 +244,26 @@ export class Tenancy extends pulumi.ComponentResource {
       add(
         id,
         new Alias(
+          named.name,
+          { ...spec, adopt },
+          {
+            ...named.opts,
+            dependsOn: [
+              ...Object.values(this.users),
+              ...(this.domains[domain] ? [this.domains[domain]] : []),
+            ],
+          },
+        ),
+      );
+    }
+    for (const spec of manifest.groups) {
+      const id = groupKind.id(spec as Spec<typeof groupKind>);
+      const domain = id.slice(id.indexOf("@") + 1);
+      // Members are usually the manifest's users: create groups after them, delete them first.
+      const named = child(id);
+      add(
+        id,
+        new Group(
           named.name,
           { ...spec, adopt },
           {

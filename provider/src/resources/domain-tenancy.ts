@@ -8,6 +8,7 @@ import {
   type DomainTenancyDocumentInput,
   type TenancyPlan,
 } from "../../../sdk/src/models/domain-tenancy.ts";
+import { GroupSpec } from "../../../sdk/src/models/group.ts";
 import { RouteSpec, routeName } from "../../../sdk/src/models/route.ts";
 import { SenderListSpec, senderListName } from "../../../sdk/src/models/sender-list.ts";
 import { TENANCY_API_VERSION } from "../../../sdk/src/models/tenancy.ts";
@@ -29,6 +30,7 @@ const KEYED = {
   aliases: { spec: AliasSpec, key: (s: Props) => String(s.address) },
   senderLists: { spec: SenderListSpec, key: (s: Props) => senderListName(s as never) },
   users: { spec: UserSpec, key: (s: Props) => String(s.address) },
+  groups: { spec: GroupSpec, key: (s: Props) => String(s.address) },
 } as const;
 type Keyed = keyof typeof KEYED;
 const KEYED_LISTS = Object.keys(KEYED) as Keyed[];
