@@ -214,4 +214,25 @@ describe.each(BACKENDS)("bulk tenancy on $name", (backend) => {
     expect(refused.status).toBe(413);
     expect(refused.body.code).toBe("MP_PAYLOAD_TOO_LARGE");
   });
+
+  it("refuses, in the store, an apply prepared against a version that changed before its transaction", async () => {
+    const d = uniqueDomain();
+    await apply(d, tenancyDocument(d));
+    const { objects, etag } = await h.cp.store.tenancyObjects(t.id, d);
+    // Another write lands between the read an apply prepares against and the apply's transaction.
+    await h.call("PATCH", `/v1/domains/${d}/users/cy@${d}`, { token: t.token, body: { quotaMb: 7 } });
+    const writes = objects.map((o) => ({
+      kind: o.kind,
+      id: o.id,
+      spec: { ...o.spec, note: "stale" },
+      enabled: o.enabled,
+    }));
+    await expect(
+      h.cp.store.applyTenancy(
+        { accountId: t.id, domain: d, objects: writes, expectEtag: etag },
+        { actor: "test" },
+      ),
+    ).rejects.toMatchObject({ code: "precondition_failed" });
+    expect((await h.cp.store.getObject(t.id, "User", `cy@${d}`))?.spec.quotaMb).toBe(7);
+  });
 });
