@@ -14,12 +14,13 @@ import type {
   QueuedMessage,
 } from "../contract/operations.ts";
 import type { Endpoint } from "../contract/types.ts";
-import { validationError } from "../errors.ts";
+import { validationError, validationErrorFromFields } from "../errors.ts";
 import type { Account, AccountSpecInput } from "../models/account.ts";
 import type { Alias, AliasPatch, AliasSpecInput } from "../models/alias.ts";
 import type { ApiToken, ApiTokenCreated, ApiTokenSpecInput } from "../models/api-token.ts";
 import type { AuditEntry, AuditQuery } from "../models/audit.ts";
 import type { Domain, DomainPatch, DomainSpecInput, DomainVerifyRequest } from "../models/domain.ts";
+import type { DomainTenancy, DomainTenancyDocumentInput, TenancyPlan } from "../models/domain-tenancy.ts";
 import type {
   FilterSettings,
   FilterSettingsPatch,
@@ -273,6 +274,22 @@ export class MailplaneClient {
     /** Lifts the lockout of a key (`192.0.2.1`, `2001:db8:1:2::/64`, or any address in that /64). */
     lift: (key: string, options?: RequestOptions): Promise<void> =>
       this.#call("liftLoginLockout", { key }, options),
+  };
+
+  /**
+   * A domain's whole tenancy as one document (bulk mode): read it, plan a change without writing, apply
+   * it in one transaction (`ifMatch`: the tenancy's etag), or delete the domain with everything in it.
+   * @example const plan = await client.tenancies.plan({ domains: [{ name: "example.com" }], users: [] });
+   */
+  readonly tenancies = {
+    get: (domain: string, options?: RequestOptions): Promise<DomainTenancy> =>
+      this.#call("getDomainTenancy", { domain }, options),
+    plan: (document: DomainTenancyDocumentInput, options?: RequestOptions): Promise<TenancyPlan> =>
+      this.#call("planDomainTenancy", { domain: tenancyDomain(document) }, { ...options, body: document }),
+    apply: (document: DomainTenancyDocumentInput, options?: RequestOptions): Promise<TenancyPlan> =>
+      this.#call("applyDomainTenancy", { domain: tenancyDomain(document) }, { ...options, body: document }),
+    delete: (domain: string, options?: RequestOptions): Promise<void> =>
+      this.#call("deleteDomainTenancy", { domain }, options),
   };
 
   /** Domains. */
@@ -546,4 +563,15 @@ export class MailplaneClient {
     const at = params["domain"] === undefined ? "Account" : "Domain";
     return this.#call(`${verb}${at}${kind}`, params, options);
   }
+}
+
+/** The domain a tenancy document declares (the path it is sent to); the server checks it again. */
+function tenancyDomain(document: DomainTenancyDocumentInput): string {
+  const name = document.domains?.[0]?.name;
+  if (typeof name !== "string" || name === "") {
+    throw validationErrorFromFields([
+      { path: ["domains", 0, "name"], code: "invalid_type", message: "is required", in: "body" },
+    ]);
+  }
+  return name;
 }

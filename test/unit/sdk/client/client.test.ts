@@ -485,6 +485,10 @@ describe("paths and local validation", () => {
       c.operations.report("example.com", "spam", Buffer.from("Subject: x\r\n\r\nx\r\n")),
       c.operations.report("example.com", "ham", Buffer.from("Subject: x\r\n\r\nx\r\n")),
       c.domains.verify("example.com"),
+      c.tenancies.get("example.com"),
+      c.tenancies.plan({ domains: [{ name: "example.com" }] }),
+      c.tenancies.apply({ domains: [{ name: "example.com" }] }, { ifMatch: "t-1" }),
+      c.tenancies.delete("example.com"),
     ]);
     expect([...seen].sort()).toEqual(endpoints.map((e) => e.operationId).sort());
   });
