@@ -23,6 +23,14 @@ export class LearningUnavailableError extends Error {
 }
 
 /**
+ * What became of a queued message reported as spam ({@link SmtpOperations.reportQueuedSpam}):
+ * `deleted` — learned and removed; `unknown` — not queued (delivered, bounced, deleted) or not the
+ * owner's; `delivering` — an attempt runs now, nothing done; `shared` — it also goes to another
+ * account's recipients, nothing done (one tenant may not take another's mail out of the queue).
+ */
+export type QueuedSpamReport = "deleted" | "unknown" | "delivering" | "shared";
+
+/**
  * Resolves a held message's recipients again, as RCPT TO would now, for the client that sent it:
  * users disabled or deleted, aliases changed or removed since it was held are honoured. Returns the
  * recipients that still accept it and the refusal lines of the others.
@@ -73,6 +81,14 @@ export interface SmtpOperations {
   retryQueued(id: string): boolean;
   retryAllQueued(owner: Owner): number;
   deleteQueued(id: string): Promise<boolean>;
+  /**
+   * "Delete and report as spam": teaches rspamd that the queued message is spam, then removes it
+   * from the queue (synced: a power cut does not bring it back). Learning comes first so a failure
+   * leaves the message queued and the report can be sent again (rspamd takes a message it already
+   * learned as learned). Counted in the owner's statistics as a spam report.
+   * @throws LearningUnavailableError without rspamd; Error when rspamd refuses (the message stays queued)
+   */
+  reportQueuedSpam(id: string, owner: Owner): Promise<QueuedSpamReport>;
 
   listQuarantine(query: QuarantineQuery & { owner: Owner }): QuarantineEntry[];
   getQuarantined(id: string, owner: Owner): QuarantineEntry | undefined;
@@ -99,10 +115,11 @@ export interface SmtpOperations {
   /** True when reports reach a spam filter that learns (rspamd with its controller). */
   canLearn(): boolean;
   /**
-   * Teaches rspamd's Bayes classifier that `raw` (a whole RFC 5322 message) is spam or ham.
-   * @throws LearningUnavailableError without rspamd; Error when rspamd refuses
+   * Teaches rspamd's Bayes classifier that `raw` (a whole RFC 5322 message) is spam or ham, and
+   * counts the report in `owner`'s statistics (`spamReports` / `hamReports`).
+   * @throws LearningUnavailableError without rspamd; Error when rspamd refuses (nothing counted)
    */
-  learn(kind: "spam" | "ham", raw: Buffer): Promise<void>;
+  learn(kind: "spam" | "ham", raw: Buffer, owner: Owner): Promise<void>;
 
   /** Forgets the recipient callout answers cached for `domain`; returns how many (0 without callouts). */
   clearCalloutCache(domain: string): number;
@@ -133,16 +150,43 @@ export function createOperations(deps: {
       recipients: view.recipients.filter((r) => mine.recipients.includes(r)),
     };
   };
+  /** The queued message as it will be delivered (header edits applied). */
+  const queuedMessage = async (id: string) => {
+    const held = await queue.content(id);
+    return held ? applyEdits(held.body, held.meta.edits) : undefined;
+  };
   const canLearn = () => deps.rspamd?.controllerUrl !== undefined;
+  const learn = async (kind: "spam" | "ham", raw: Buffer, owner: Owner) => {
+    if (!canLearn()) {
+      throw new LearningUnavailableError(
+        "spam reports train rspamd's Bayes classifier, and this engine scores mail without rspamd (start it with rspamd installed, or --rspamd-url with --rspamd-controller-url)",
+      );
+    }
+    await deps.rspamd!.learn(kind, [raw]);
+    log.report(owner, kind, new Date(deps.now()).toISOString());
+  };
   return {
     canLearn,
-    async learn(kind, raw) {
-      if (!canLearn()) {
-        throw new LearningUnavailableError(
-          "spam reports train rspamd's Bayes classifier, and this engine scores mail without rspamd (start it with rspamd installed, or --rspamd-url)",
+    learn,
+    async reportQueuedSpam(id, owner) {
+      const meta = queue.meta(id);
+      const views = meta ? viewsOfMessage(meta) : [];
+      if (!meta || !viewOf(views, owner)) return "unknown";
+      if (views.some((v) => v.owner.accountId !== owner.accountId)) return "shared";
+      if (queue.running(id)) return "delivering";
+      const raw = await queuedMessage(id);
+      if (!raw) return "unknown";
+      await learn("spam", raw, owner);
+      const outcome = await queue.deleteIdle(id);
+      if (outcome === "deleted") {
+        log.update(
+          id,
+          views,
+          "deleted",
+          "reported as spam and deleted from the delivery queue by an operator",
         );
       }
-      await deps.rspamd!.learn(kind, [raw]);
+      return outcome;
     },
     clearCalloutCache: (domain) => deps.callout?.clear(domain) ?? 0,
     listQueue: (owner) => queue.list().flatMap((v) => queuedFor(v, owner) ?? []),
@@ -150,10 +194,7 @@ export function createOperations(deps: {
       const view = queue.get(id);
       return view ? queuedFor(view, owner) : undefined;
     },
-    async queuedMessage(id) {
-      const held = await queue.content(id);
-      return held ? applyEdits(held.body, held.meta.edits) : undefined;
-    },
+    queuedMessage,
     retryQueued: (id) => queue.retry(id),
     retryAllQueued(owner) {
       let n = 0;

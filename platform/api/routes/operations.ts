@@ -1,6 +1,7 @@
 /** The SMTP engine's operations under /v1/domains/:domain/…: quarantine, delivery queue, message log, statistics. */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import {
+  DeleteQueuedQuery,
   MessageLogQuery,
   QuarantineQuery,
   ReleaseQuery,
@@ -78,7 +79,7 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
     const ops = engine();
     const view = ops.getQueued(message ?? "", owner);
     if (!view) throw notFound(message);
-    return { ops, view, message };
+    return { ops, view, message, owner };
   };
   /** RFC 9110 §13.1.1 on immutable messages: their entity tag is their ID. */
   const checkIfMatch = (request: FastifyRequest, id: string) => {
@@ -120,9 +121,11 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
     }
   };
   /** Learning failed at rspamd (refused, unreachable): the platform's dependency is unavailable. */
-  const learn = async (ops: SmtpOperations, kind: "spam" | "ham", raw: Buffer) => {
-    await ops.learn(kind, raw).catch((err: Error) => {
-      throw problem("MP_UNAVAILABLE", `rspamd did not learn the message: ${err.message}`);
+  const unlearned = (err: Error) =>
+    problem("MP_UNAVAILABLE", `rspamd did not learn the message: ${err.message}`);
+  const learn = async (ops: SmtpOperations, kind: "spam" | "ham", raw: Buffer, owner: Owner) => {
+    await ops.learn(kind, raw, owner).catch((err: Error) => {
+      throw unlearned(err);
     });
   };
   const audit = (request: FastifyRequest, owner: Owner, action: string, objectId: string, after: object) =>
@@ -139,7 +142,7 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
       // Learned before the release: the quarantine copy is the only one, gone once released.
       const raw = await ops.quarantinedMessage(entry.id);
       if (!raw) throw notFound(message);
-      await learn(ops, "ham", raw);
+      await learn(ops, "ham", raw, owner);
       await audit(request, owner, "report-ham", owner.domain, {
         message: entry.id,
         size: raw.length,
@@ -195,9 +198,35 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
   });
 
   serve(app, "deleteQueuedMessage", async (request, reply) => {
-    const { ops, view, message } = await queued(request);
+    const { report } = parseWith(DeleteQueuedQuery, request.query, "query");
+    const { ops, view, message, owner } = await queued(request);
     checkIfMatch(request, view.id);
-    if (!(await ops.deleteQueued(view.id))) throw notFound(message);
+    if (report !== "spam") {
+      if (!(await ops.deleteQueued(view.id))) throw notFound(message);
+      return reply.code(204).send();
+    }
+    mustLearn(ops);
+    const outcome = await ops.reportQueuedSpam(view.id, owner).catch((err: Error) => {
+      throw unlearned(err);
+    });
+    if (outcome === "unknown") throw notFound(message);
+    if (outcome === "delivering") {
+      throw problem(
+        "MP_CONFLICT",
+        `message ${view.id} is being delivered right now; nothing was deleted (ask again once the attempt ended: it is gone if it was delivered)`,
+      );
+    }
+    if (outcome === "shared") {
+      throw problem(
+        "MP_CONFLICT",
+        `message ${view.id} also goes to recipients of another account; deleting it would take their mail, so nothing was done (report its .eml with POST …/report/spam instead)`,
+      );
+    }
+    await audit(request, owner, "report-spam", owner.domain, {
+      message: view.id,
+      size: view.size,
+      deleted: "queue",
+    });
     return reply.code(204).send();
   });
 
@@ -212,7 +241,7 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
         throw problem("MP_BAD_REQUEST", "the body is empty; send the whole message (.eml)");
       const ops = engine();
       mustLearn(ops);
-      await learn(ops, kind, raw);
+      await learn(ops, kind, raw, owner);
       await audit(request, owner, `report-${kind}`, domain, { size: raw.length });
       return { learned: kind, size: raw.length };
     });
