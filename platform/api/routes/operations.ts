@@ -116,7 +116,7 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
     if (!ops.canLearn()) {
       throw problem(
         "MP_FILTER_TRAINING_UNAVAILABLE",
-        "reports train rspamd's Bayes classifier, and this engine does not score with a supervised rspamd (install rspamd and redis-server, --rspamd auto)",
+        "reports train rspamd's Bayes classifier, and this engine has no rspamd controller to teach (install rspamd and redis-server for a supervised one, or give --rspamd-controller-url with --rspamd-url)",
       );
     }
   };
