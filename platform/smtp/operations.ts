@@ -3,7 +3,7 @@ import { applyEdits } from "./content/headers.ts";
 import type { RspamdScorer } from "./content/rspamd.ts";
 import type { RecipientCallout } from "./delivery/callout.ts";
 import type { DomainStatistics, LogEntry, LogQuery, MessageLog } from "./log.ts";
-import { type Owner, viewOf, viewsOfMessage } from "./owners.ts";
+import { type MessageView, type Owner, viewOf, viewsOfMessage } from "./owners.ts";
 import { rcptTo } from "./phases/rcpt-to.ts";
 import { replyLine } from "./phases/result.ts";
 import type { PolicySnapshot } from "./policy/snapshot.ts";
@@ -29,6 +29,11 @@ export class LearningUnavailableError extends Error {
  * account's recipients, nothing done (one tenant may not take another's mail out of the queue).
  */
 export type QueuedSpamReport = "deleted" | "unknown" | "delivering" | "shared";
+
+/** True when a message with `views` also goes to (or comes from) another account than `owner`'s. */
+function sharedWithOthers(views: readonly MessageView[], owner: Owner): boolean {
+  return views.some((v) => v.owner.accountId !== owner.accountId);
+}
 
 /**
  * Resolves a held message's recipients again, as RCPT TO would now, for the client that sent it:
@@ -80,7 +85,12 @@ export interface SmtpOperations {
   queuedMessage(id: string): Promise<Buffer | undefined>;
   retryQueued(id: string): boolean;
   retryAllQueued(owner: Owner): number;
-  deleteQueued(id: string): Promise<boolean>;
+  /**
+   * Removes a queued message of `owner` without delivering it (synced before it resolves): `deleted`;
+   * `unknown` when it is not queued or not the owner's; `shared` — nothing done — when it also goes
+   * to another account's recipients (one tenant may not take another's mail out of the queue).
+   */
+  deleteQueued(id: string, owner: Owner): Promise<"deleted" | "unknown" | "shared">;
   /**
    * "Delete and report as spam": teaches rspamd that the queued message is spam, then removes it
    * from the queue (synced: a power cut does not bring it back). Learning comes first so a failure
@@ -197,7 +207,7 @@ export function createOperations(deps: {
       const meta = queue.meta(id);
       const views = meta ? viewsOfMessage(meta) : [];
       if (!meta || !viewOf(views, owner)) return "unknown";
-      if (views.some((v) => v.owner.accountId !== owner.accountId)) return "shared";
+      if (sharedWithOthers(views, owner)) return "shared";
       if (queue.running(id)) return "delivering";
       const raw = await queuedMessage(id);
       if (!raw) return "unknown";
@@ -226,13 +236,14 @@ export function createOperations(deps: {
       for (const v of queue.list()) if (queuedFor(v, owner) && queue.retry(v.id)) n++;
       return n;
     },
-    async deleteQueued(id) {
+    async deleteQueued(id, owner) {
       const meta = queue.meta(id);
-      const ok = await queue.delete(id);
-      if (ok && meta) {
-        log.update(id, viewsOfMessage(meta), "deleted", "deleted from the delivery queue by an operator");
-      }
-      return ok;
+      const views = meta ? viewsOfMessage(meta) : [];
+      if (!meta || !viewOf(views, owner)) return "unknown";
+      if (sharedWithOthers(views, owner)) return "shared";
+      if (!(await queue.delete(id))) return "unknown";
+      log.update(id, views, "deleted", "deleted from the delivery queue by an operator");
+      return "deleted";
     },
     listQuarantine: (query) => quarantine.list(query),
     getQuarantined: (id, owner) => quarantine.get(id, owner),

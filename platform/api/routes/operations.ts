@@ -201,8 +201,16 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
     const { report } = parseWith(DeleteQueuedQuery, request.query, "query");
     const { ops, view, message, owner } = await queued(request);
     checkIfMatch(request, view.id);
+    /** 409 for a message that also goes to another account: deleting it would take that tenant's mail. */
+    const shared = () =>
+      problem(
+        "MP_CONFLICT",
+        `message ${view.id} also goes to recipients of another account (or comes from one); deleting it would take their mail, so nothing was done${report === "spam" ? " (report its .eml with POST …/report/spam instead)" : ""}`,
+      );
     if (report !== "spam") {
-      if (!(await ops.deleteQueued(view.id))) throw notFound(message);
+      const outcome = await ops.deleteQueued(view.id, owner);
+      if (outcome === "unknown") throw notFound(message);
+      if (outcome === "shared") throw shared();
       return reply.code(204).send();
     }
     mustLearn(ops);
@@ -216,12 +224,7 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
         `message ${view.id} is being delivered right now; nothing was deleted (ask again once the attempt ended: it is gone if it was delivered)`,
       );
     }
-    if (outcome === "shared") {
-      throw problem(
-        "MP_CONFLICT",
-        `message ${view.id} also goes to recipients of another account; deleting it would take their mail, so nothing was done (report its .eml with POST …/report/spam instead)`,
-      );
-    }
+    if (outcome === "shared") throw shared();
     await audit(request, owner, "report-spam", owner.domain, {
       message: view.id,
       size: view.size,

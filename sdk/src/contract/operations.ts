@@ -417,7 +417,7 @@ export const endpoints: readonly Endpoint[] = [
     method: "DELETE",
     path: "/v1/domains/:domain/queue/:message",
     summary:
-      'Delete a queued message without delivering or bouncing it (synced: a power cut does not bring it back). `report=spam` first teaches rspamd\'s Bayes classifier that it is spam ("delete and report as spam"); audited.',
+      'Delete a queued message without delivering or bouncing it (synced: a power cut does not bring it back); 409 when it also goes to (or comes from) another account, whose mail it would take. `report=spam` first teaches rspamd\'s Bayes classifier that it is spam ("delete and report as spam"); audited.',
     access: "write",
     params: MessageParams,
     query: DeleteQueuedQuery,

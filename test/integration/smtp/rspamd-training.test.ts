@@ -301,7 +301,7 @@ describe("training rspamd's Bayes classifier through the operations API", () => 
     expect(stats.body).toMatchObject({ spamReports: 1, hamReports: 0 });
   });
 
-  it("answers 409 to delete-and-report of a message that also goes to another account, and keeps it queued for both", async () => {
+  it("answers 409 to a delete, plain or with report=spam, of a message that also goes to another account, and keeps it queued for both", async () => {
     // Submitted by acme's alice to the other account's domain: both accounts see it in their queue.
     const id = await queuedMessage("y@other-queue.example", "queued for two accounts", true);
     const before = await learned();
@@ -312,6 +312,15 @@ describe("training rspamd's Bayes classifier through the operations API", () => 
     expect(res.body.code).toBe("MP_CONFLICT");
     expect(res.body.detail).toContain("another account");
     expect(await learned()).toBe(before);
+    // Neither account may take it out of the other's delivery with a plain delete either.
+    for (const [domain, token] of [
+      ["train.example", acme.token],
+      ["other-queue.example", other.token],
+    ] as const) {
+      const plain = await h.call("DELETE", `/v1/domains/${domain}/queue/${id}`, { token });
+      expect(plain.status, plain.text).toBe(409);
+      expect(plain.body.code).toBe("MP_CONFLICT");
+    }
     for (const [domain, token] of [
       ["train.example", acme.token],
       ["other-queue.example", other.token],
