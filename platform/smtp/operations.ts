@@ -200,28 +200,43 @@ export function createOperations(deps: {
     await deps.rspamd!.learn(kind, [raw]);
     log.report(owner, kind, new Date(deps.now()).toISOString());
   };
+  /** Reports in flight, by queued message ID. */
+  const reporting = new Map<string, Promise<void>>();
+  /** See {@link SmtpOperations.reportQueuedSpam}. */
+  async function reportQueuedSpamOnce(id: string, owner: Owner): Promise<QueuedSpamReport> {
+    const meta = queue.meta(id);
+    const views = meta ? viewsOfMessage(meta) : [];
+    if (!meta || !viewOf(views, owner)) return "unknown";
+    if (sharedWithOthers(views, owner)) return "shared";
+    if (queue.running(id)) return "delivering";
+    const raw = await queuedMessage(id);
+    if (!raw) return "unknown";
+    await learn("spam", raw, owner);
+    const outcome = await queue.deleteIdle(id);
+    if (outcome === "deleted") {
+      log.update(id, views, "deleted", "reported as spam and deleted from the delivery queue by an operator");
+    }
+    return outcome;
+  }
+
   return {
     canLearn,
     learn,
     async reportQueuedSpam(id, owner) {
-      const meta = queue.meta(id);
-      const views = meta ? viewsOfMessage(meta) : [];
-      if (!meta || !viewOf(views, owner)) return "unknown";
-      if (sharedWithOthers(views, owner)) return "shared";
-      if (queue.running(id)) return "delivering";
-      const raw = await queuedMessage(id);
-      if (!raw) return "unknown";
-      await learn("spam", raw, owner);
-      const outcome = await queue.deleteIdle(id);
-      if (outcome === "deleted") {
-        log.update(
-          id,
-          views,
-          "deleted",
-          "reported as spam and deleted from the delivery queue by an operator",
-        );
+      // One report per queued message at a time: a second one (a double click, two operators)
+      // waits for the first and then finds the message gone (404), not learned or counted twice.
+      for (let running = reporting.get(id); running; running = reporting.get(id)) await running;
+      const report = reportQueuedSpamOnce(id, owner);
+      const settled = report.then(
+        () => {},
+        () => {},
+      );
+      reporting.set(id, settled);
+      try {
+        return await report;
+      } finally {
+        if (reporting.get(id) === settled) reporting.delete(id);
       }
-      return outcome;
     },
     clearCalloutCache: (domain) => deps.callout?.clear(domain) ?? 0,
     listQueue: (owner) => queue.list().flatMap((v) => queuedFor(v, owner) ?? []),

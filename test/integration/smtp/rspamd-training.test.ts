@@ -301,6 +301,24 @@ describe("training rspamd's Bayes classifier through the operations API", () => 
     expect(stats.body).toMatchObject({ spamReports: 1, hamReports: 0 });
   });
 
+  it("takes two delete-and-reports of one queued message at once as one: one 204, one 404, counted once", async () => {
+    const id = await queuedMessage("x@queue.example", "reported twice at once");
+    const path = `/v1/domains/queue.example/queue/${id}?report=spam`;
+    const before = await learned();
+    const answers = await Promise.all([
+      h.call("DELETE", path, { token: acme.token }),
+      h.call("DELETE", path, { token: acme.token }),
+    ]);
+    expect(answers.map((a) => a.status).sort()).toEqual([204, 404]);
+    expect(await learned()).toBe(before + 1);
+    const stats = await h.call("GET", "/v1/domains/queue.example/statistics", { token: acme.token });
+    expect(stats.body).toMatchObject({ spamReports: 2 });
+    const audit = await h.call("GET", "/v1/audit?action=report-spam", { token: acme.token });
+    expect(
+      audit.body.items.filter((e: { after: { message?: string } }) => e.after?.message === id),
+    ).toHaveLength(1);
+  });
+
   it("answers 409 to a delete, plain or with report=spam, of a message that also goes to another account, and keeps it queued for both", async () => {
     // Submitted by acme's alice to the other account's domain: both accounts see it in their queue.
     const id = await queuedMessage("y@other-queue.example", "queued for two accounts", true);
