@@ -17,6 +17,11 @@ export class ReleaseRefusedError extends Error {
   readonly code = "MP_CONFLICT";
 }
 
+/** rspamd did not learn a report (refused, unreachable): the API's 503; nothing else was done. */
+export class LearningFailedError extends Error {
+  readonly code = "MP_UNAVAILABLE";
+}
+
 /** Training refused because no rspamd with a controller scores this engine's mail (the API's 422). */
 export class LearningUnavailableError extends Error {
   readonly code = "MP_FILTER_TRAINING_UNAVAILABLE";
@@ -110,6 +115,17 @@ export interface SmtpOperations {
    * @throws ReleaseRefusedError when no recipient accepts it any more (it stays held).
    */
   releaseQuarantined(id: string): Promise<string | undefined>;
+  /**
+   * "Release as ham": teaches rspamd that the held message is ham (counted in `owner`'s statistics),
+   * then releases it as {@link releaseQuarantined} does. A release of the message already in flight
+   * is shared, without learning or counting again: `learned` is then null.
+   * @throws LearningUnavailableError without rspamd, LearningFailedError when rspamd refuses (still
+   *   held), ReleaseRefusedError when no recipient accepts it (learned, still held)
+   */
+  releaseAsHam(
+    id: string,
+    owner: Owner,
+  ): Promise<{ queueId: string | undefined; learned: { size: number } | null }>;
   deleteQuarantined(id: string): Promise<boolean>;
   /** Deletes held messages past their quarantine days; returns their IDs. */
   purgeQuarantine(): Promise<string[]>;
@@ -197,7 +213,9 @@ export function createOperations(deps: {
         "spam reports train rspamd's Bayes classifier, and this engine scores mail without rspamd (start it with rspamd installed, or --rspamd-url with --rspamd-controller-url)",
       );
     }
-    await deps.rspamd!.learn(kind, [raw]);
+    await deps.rspamd!.learn(kind, [raw]).catch((err: Error) => {
+      throw new LearningFailedError(`rspamd did not learn the message: ${err.message}`);
+    });
     log.report(owner, kind, new Date(deps.now()).toISOString());
   };
   /** Reports in flight, by queued message ID. */
@@ -263,6 +281,21 @@ export function createOperations(deps: {
     listQuarantine: (query) => quarantine.list(query),
     getQuarantined: (id, owner) => quarantine.get(id, owner),
     quarantinedMessage: (id) => quarantine.raw(id),
+    async releaseAsHam(id, owner) {
+      const running = releasing.get(id);
+      if (running) return { queueId: await running, learned: null };
+      let learned: { size: number } | null = null;
+      const release = (async () => {
+        // Learned before the release: the quarantine copy is the only one, gone once released.
+        const raw = await quarantine.raw(id);
+        if (!raw) return undefined;
+        await learn("ham", raw, owner);
+        learned = { size: raw.length };
+        return await releaseOnce(id);
+      })().finally(() => releasing.delete(id));
+      releasing.set(id, release);
+      return { queueId: await release, learned };
+    },
     releaseQuarantined(id) {
       // One release per held message at a time: a second call (a double click, two operators) gets
       // the first one's answer instead of queueing a second copy while the first is in flight.

@@ -120,9 +120,11 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
       );
     }
   };
-  /** Learning failed at rspamd (refused, unreachable): the platform's dependency is unavailable. */
-  const unlearned = (err: Error) =>
-    problem("MP_UNAVAILABLE", `rspamd did not learn the message: ${err.message}`);
+  /** rspamd refused or did not answer (LearningFailedError): the platform's dependency is unavailable. */
+  const unlearned = (err: Error & { code?: string }) =>
+    err.code === "MP_UNAVAILABLE" || err.code === "MP_FILTER_TRAINING_UNAVAILABLE"
+      ? problem(err.code, err.message)
+      : err;
   const learn = async (ops: SmtpOperations, kind: "spam" | "ham", raw: Buffer, owner: Owner) => {
     await ops.learn(kind, raw, owner).catch((err: Error) => {
       throw unlearned(err);
@@ -137,22 +139,27 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
   serve(app, "releaseQuarantinedMessage", async (request) => {
     const { report } = parseWith(ReleaseQuery, request.query, "query");
     const { ops, entry, message, owner } = await quarantined(request);
-    if (report === "ham") {
-      mustLearn(ops);
-      // Learned before the release: the quarantine copy is the only one, gone once released.
-      const raw = await ops.quarantinedMessage(entry.id);
-      if (!raw) throw notFound(message);
-      await learn(ops, "ham", raw, owner);
-      await audit(request, owner, "report-ham", owner.domain, {
-        message: entry.id,
-        size: raw.length,
-      });
-    }
-    const queueId = await ops.releaseQuarantined(entry.id).catch((err: Error & { code?: string }) => {
+    const failed = (err: Error & { code?: string }): never => {
       // Every recipient refuses it now (disabled, deleted): it stays held.
       if (err.code === "MP_CONFLICT") throw problem("MP_CONFLICT", err.message);
-      throw err;
-    });
+      // rspamd did not learn it: nothing was released.
+      throw unlearned(err);
+    };
+    let queueId: string | undefined;
+    if (report === "ham") {
+      mustLearn(ops);
+      // Learned and released once however many ask at once: the others share the answer.
+      const released = await ops.releaseAsHam(entry.id, owner).catch(failed);
+      if (released.learned) {
+        await audit(request, owner, "report-ham", owner.domain, {
+          message: entry.id,
+          size: released.learned.size,
+        });
+      }
+      queueId = released.queueId;
+    } else {
+      queueId = await ops.releaseQuarantined(entry.id).catch(failed);
+    }
     if (!queueId) throw notFound(message);
     return { id: entry.id, queueId };
   });

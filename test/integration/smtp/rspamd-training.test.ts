@@ -389,6 +389,38 @@ describe("training rspamd's Bayes classifier through the operations API", () => 
     expect(others.body).toMatchObject({ spamReports: 0, hamReports: 0 });
   });
 
+  it("releases a held message asked for twice at once with report=ham once: learned, counted and audited once", async () => {
+    const body = eml(8, "digest").toString("utf8").split("\r\n\r\n")[1]!;
+    await pythonSmtp({
+      port: engine!.inboundPort,
+      messages: [
+        {
+          from: "s@outside.example",
+          to: ["alice@train.example"],
+          data: `From: s@outside.example\r\nTo: alice@train.example\r\nSubject: released twice\r\n\r\n${body}`,
+        },
+      ],
+    });
+    const [held] = await events.next("quarantined", (m) => m.subject === "released twice");
+    const path = `/v1/domains/train.example/quarantine/${held!.id}/release?report=ham`;
+    const before = await learned();
+    const stats = async () =>
+      (await h.call("GET", "/v1/domains/train.example/statistics", { token: acme.token })).body.hamReports;
+    const hamBefore = await stats();
+    const answers = await Promise.all([
+      h.call("POST", path, { token: acme.token }),
+      h.call("POST", path, { token: acme.token }),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    expect(answers[1]!.body.queueId).toBe(answers[0]!.body.queueId);
+    expect(await learned()).toBe(before + 1);
+    expect(await stats()).toBe(hamBefore + 1);
+    const audit = await h.call("GET", "/v1/audit?action=report-ham", { token: acme.token });
+    expect(
+      audit.body.items.filter((e: { after: { message?: string } }) => e.after?.message === held!.id),
+    ).toHaveLength(1);
+  });
+
   it("scores the next message of a reported spam wave higher: Bayes learned through the API (message log score, evidence header)", async () => {
     /** Sends a message of the pattern to bob, waits for its delivery; its message log entry and delivered copy. */
     const deliver = async (kind: "spam" | "ham", n: number) => {
