@@ -47,3 +47,12 @@ export function known<T>(read: () => T): T | undefined {
     throw error;
   }
 }
+
+// The policy API's types, re-exported so code outside policy/ (the unit tests) names them from here.
+export type {
+  PolicyResource,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
