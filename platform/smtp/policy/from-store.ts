@@ -19,6 +19,7 @@ import {
   buildPolicySnapshot,
   type DomainInput,
   type FilterSettingsInput,
+  type GroupInput,
   type PasswordPolicyInput,
   type PolicySnapshot,
   type RouteInput,
@@ -78,6 +79,7 @@ function accountInputs(
         filterSettings: [],
         passwordPolicies: [],
         users: [],
+        groups: [],
       };
       accounts.set(o.accountId, a);
     }
@@ -88,11 +90,13 @@ function accountInputs(
           // The stored DKIM state (public keys) is not the engine's input; the opened active key is.
           const { dkim: _state, ...declared } = spec;
           const dkim = keyring?.keyOf(o);
+          const dkimEd25519 = keyring?.ed25519KeyOf(o);
           a.domains.push({
             ...(declared as unknown as DomainInput),
             generation: o.generation,
             verified: verifiedNames(o, trustAll),
             ...(dkim ? { dkim } : {}),
+            ...(dkimEd25519 ? { dkimEd25519 } : {}),
           });
         }
         break;
@@ -111,10 +115,14 @@ function accountInputs(
       case "PasswordPolicy":
         a.passwordPolicies.push(spec as unknown as PasswordPolicyInput);
         break;
+      case "Group":
+        a.groups.push(spec as unknown as GroupInput);
+        break;
       case "User":
         a.users.push({
           address: String(spec.address),
           enabled: o.enabled && spec.enabled !== false,
+          addresses: Array.isArray(spec.addresses) ? (spec.addresses as string[]) : [],
         } satisfies UserInput);
         break;
     }
