@@ -4,6 +4,7 @@ import { canonicalJson, type SqlExecutor } from "./sql.ts";
 import {
   type ApplyTenancyInput,
   type ApplyTenancyResult,
+  DEPARTED_KIND,
   etagMatches,
   type PutObjectInput,
   type PutObjectResult,
@@ -81,7 +82,11 @@ export async function applyTenancyIn(
   const changes: ApplyTenancyResult["changes"] = [];
   const after = new Map<string, StoredObject>();
 
-  const gone = before.filter((o) => !wanted.has(keyOf(o))).reverse();
+  // Objects the platform keeps for itself under a domain (a deleted user's forward) are no document's
+  // to delete: they go with the domain, or when their address is declared again (putObject).
+  const gone = before
+    .filter((o) => !wanted.has(keyOf(o)) && (input.objects.length === 0 || o.kind !== DEPARTED_KIND))
+    .reverse();
   for (const o of gone) {
     await steps.remove(q, o);
     changes.push({ kind: o.kind, id: o.id, op: "delete" });

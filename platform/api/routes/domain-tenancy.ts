@@ -8,6 +8,7 @@ import { planChanges, prepareTenancy, renderTenancy } from "../domain-tenancy.ts
 import { ifMatch, normalisedParams, serve, setEtag } from "../lib/http.ts";
 import { problem } from "../problem.ts";
 import { parseWith } from "../validation.ts";
+import { userSuccessor } from "./users.ts";
 
 /** A document's every problem at once: the zod model checks the whole body (ajv's subset is skipped). */
 const BY_MODEL = { bodyByModel: true };
@@ -86,6 +87,8 @@ export async function domainTenancyRoutes(app: FastifyInstance): Promise<void> {
               domain,
               objects: writes,
               expectEtag: etag,
+              // A user the document drops leaves its forward on delete, as a delete by hand does.
+              successor: userSuccessor,
               ...(condition === undefined ? {} : { ifMatch: condition }),
             },
             writeContext(request),

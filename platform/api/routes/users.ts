@@ -7,7 +7,13 @@ import {
   type PasswordPolicySpec,
   userKind,
 } from "../../../sdk/src/index.ts";
-import type { CredentialInput, CredentialRecord, Store } from "../../store/store.ts";
+import {
+  type CredentialInput,
+  type CredentialRecord,
+  DEPARTED_KIND,
+  type Store,
+  type StoredObject,
+} from "../../store/store.ts";
 import type { ApiServices } from "../lib/services.ts";
 import { registerKind, type WriteHookInput, type WriteHookResult } from "../lib/tenancy.ts";
 import { hashPassword, verifyPassword } from "../passwords.ts";
@@ -118,6 +124,26 @@ async function beforeUserWrite(input: WriteHookInput): Promise<WriteHookResult> 
 }
 
 /**
+ * The mail-robot option: a deleted user's future mail goes to its `forwardOnDelete` (a DepartedAddress
+ * written in the delete's transaction); undefined for other objects and users without one.
+ * @example store.deleteObject({ …, successor: userSuccessor }, ctx)
+ */
+export function userSuccessor(
+  deleted: StoredObject,
+): { kind: string; id: string; domain: string; spec: Record<string, unknown> } | undefined {
+  const to =
+    deleted.kind === "User" ? (deleted.spec as { forwardOnDelete?: string | null }).forwardOnDelete : null;
+  return to
+    ? {
+        kind: DEPARTED_KIND,
+        id: deleted.id,
+        domain: deleted.domain ?? "",
+        spec: { address: deleted.id, forwardTo: to },
+      }
+    : undefined;
+}
+
+/**
  * The User route plugin. `{ "enabled": false }` disables a user; deleting an enabled user is
  * 409 MP_USER_ENABLED.
  *
@@ -130,6 +156,8 @@ export async function userRoutes(app: FastifyInstance): Promise<void> {
     render: (o, base) => ({ ...base, domain: o.domain, passwordChangedAt: o.secretSetAt }),
     beforeWrite: beforeUserWrite,
     deleteOptions: {
+      // The mail-robot option: the deleted user's future mail goes to `forwardOnDelete`.
+      successor: userSuccessor,
       guard: (current) =>
         current.enabled
           ? problem(

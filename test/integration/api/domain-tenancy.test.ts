@@ -235,4 +235,21 @@ describe.each(BACKENDS)("bulk tenancy on $name", (backend) => {
     ).rejects.toMatchObject({ code: "precondition_failed" });
     expect((await h.cp.store.getObject(t.id, "User", `cy@${d}`))?.spec.quotaMb).toBe(7);
   });
+
+  it("a user the document drops leaves its forward on delete, and later applies keep that forward", async () => {
+    const d = uniqueDomain();
+    const doc = tenancyDocument(d) as Record<string, any>;
+    doc.users[2].forwardOnDelete = `ana@${d}`;
+    await apply(d, doc);
+    doc.users.pop();
+    const dropped = await apply(d, doc);
+    expect(dropped.body.changes).toEqual([{ kind: "User", id: `cy@${d}`, op: "delete", fields: [] }]);
+    const departed = await h.cp.store.getObject(t.id, "DepartedAddress", `cy@${d}`);
+    expect(departed?.spec).toEqual({ address: `cy@${d}`, forwardTo: `ana@${d}` });
+    const again = await apply(d, doc);
+    expect(again.body.changes).toEqual([]);
+    expect(await h.cp.store.getObject(t.id, "DepartedAddress", `cy@${d}`)).toBeDefined();
+    expect((await h.call("DELETE", path(d), { token: t.token })).status).toBe(204);
+    expect(await h.cp.store.getObject(t.id, "DepartedAddress", `cy@${d}`)).toBeUndefined();
+  });
 });
