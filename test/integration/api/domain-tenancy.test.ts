@@ -252,4 +252,19 @@ describe.each(BACKENDS)("bulk tenancy on $name", (backend) => {
     expect((await h.call("DELETE", path(d), { token: t.token })).status).toBe(204);
     expect(await h.cp.store.getObject(t.id, "DepartedAddress", `cy@${d}`)).toBeUndefined();
   });
+
+  it("keeps the account's limits: an apply that would pass one is 409 MP_LIMIT_EXCEEDED and writes nothing", async () => {
+    const limited = await h.tenant("lim");
+    const account = await h.call("GET", `/v1/accounts/${limited.id}`, { token: h.adminToken });
+    const put = await h.call("PUT", `/v1/accounts/${limited.id}`, {
+      token: h.adminToken,
+      body: { id: limited.id, name: account.body.name, limits: { users: 2 } },
+    });
+    expect(put.status).toBe(200);
+    const d = uniqueDomain();
+    const res = await h.call("PUT", path(d), { token: limited.token, body: tenancyDocument(d) });
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe("MP_LIMIT_EXCEEDED");
+    expect((await h.call("GET", path(d), { token: limited.token })).status).toBe(404);
+  });
 });
