@@ -50,8 +50,14 @@ function verifiedNames(o: StoredObject, trustAll: boolean): DomainInput["verifie
   return (o.verification ?? []).flatMap((v) => (v.status === "verified" ? [v.name] : []));
 }
 
-/** Groups stored objects into the builder's input for the given accounts and (optionally) only some domains. */
-function accountInputs(
+/**
+ * Groups stored objects into the builder's input for the given accounts and (optionally) only some
+ * domains. Exported for `mailplane plan-summary --simulate`, which feeds the engine's builder the
+ * same way from a live or planned tenancy.
+ *
+ * @example buildPolicySnapshot({ revision: 1, accounts: accountInputs(objects, false) })
+ */
+export function accountInputs(
   objects: Iterable<StoredObject>,
   trustAll: boolean,
   only?: { accountId: string; domains: Set<string> }[],
