@@ -22,14 +22,18 @@ export const Sample = z.strictObject({
     .optional()
     .describe("A label for the sample in the output; default `mail from … to …`."),
   from: z
-    .union([Mailbox, z.literal("")])
+    .union([Mailbox, z.literal("")], {
+      error: (issue) => (issue.input === undefined ? "required: the envelope sender" : undefined),
+    })
     .describe('MAIL FROM: the envelope sender; `""` for the null sender of bounces.'),
   to: z
-    .union([Mailbox, z.array(Mailbox).min(1, "needs at least one recipient")])
+    .union([Mailbox, z.array(Mailbox).min(1, "needs at least one recipient")], {
+      error: (issue) => (issue.input === undefined ? "required: one recipient address or a list" : undefined),
+    })
     .transform((to) => (Array.isArray(to) ? to : [to]))
     .describe("RCPT TO: one address or a list."),
   clientIp: z
-    .union([z.ipv4(), z.ipv6()])
+    .union([z.ipv4(), z.ipv6()], { error: "must be an IPv4 or IPv6 address" })
     .default("192.0.2.1")
     .describe("The client's IP; default 192.0.2.1."),
   helo: z.string().min(1).default("client.example").describe("The EHLO name; default client.example."),
