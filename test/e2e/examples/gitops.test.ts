@@ -146,7 +146,7 @@ describe("examples/gitops: the pull request's plan with the mail-flow simulation
     // The step's script from the workflow, for the dev job of the matrix.
     const workflow = parseYaml(readFileSync(join(dir, ".github", "workflows", "preview.yml"), "utf8"));
     const step = workflow.jobs.preview.steps.find((s: { name?: string }) => s.name?.startsWith("Preview"));
-    const script = String(step.run).replaceAll("${{ matrix.stack }}", "dev");
+    const script = String(step.run).replaceAll(/\$\{\{ matrix\.stack \}\}/g, "dev");
     // `npx mailplane` is the CLI of this checkout (the example's package.json would install it).
     const bin = join(dir, ".bin");
     mkdirSync(bin, { recursive: true });

@@ -38,6 +38,8 @@ async function planSummary(argv: string[], env: NodeJS.ProcessEnv) {
 describe("plan-summary --simulate on a real preview", () => {
   let platform: TestPlatform;
   let ws: PulumiWorkspace;
+  /** A read-only token, as the pull-request workflow holds. */
+  let previewToken: string;
 
   beforeAll(async () => {
     platform = await startTestPlatform("simulate", { rateLimit: false });
@@ -56,6 +58,7 @@ describe("plan-summary --simulate on a real preview", () => {
     });
     try {
       await admin.domains.verify("example.org", { method: "admin" });
+      previewToken = (await admin.tokens.create({ role: "read-only", description: "plan review" })).token;
     } finally {
       await admin.close();
     }
@@ -76,7 +79,7 @@ describe("plan-summary --simulate on a real preview", () => {
     const captured = join(ws.backendDir, "preview.json");
     writeFileSync(captured, previewText);
 
-    const env = { ...process.env, MAILPLANE_TOKEN: platform.token };
+    const env = { ...process.env, MAILPLANE_TOKEN: previewToken };
     const result = await planSummary(
       [
         "--input",
