@@ -33,6 +33,8 @@ export interface Fate {
   /** MAIL, RCPT or DATA: the phase that answered. */
   phase: "MAIL" | "RCPT" | "DATA";
   outcome: "refused" | "deferred" | "delivered" | "quarantined";
+  /** The reply code the client hears to that phase's command (250 for accepted mail). */
+  code: number;
   /** One line for a reviewer: `550 5.7.1 refused at RCPT: Sender <…> is blocked by example.org`. */
   text: string;
 }
@@ -121,7 +123,12 @@ function scanOf(sample: Sample): ScanResult {
 
 function refusal(phase: Fate["phase"], r: Refusal): Fate {
   const outcome = r.action === "defer" ? "deferred" : "refused";
-  return { phase, outcome, text: `${r.code} ${r.enhanced} ${outcome} at ${phase}: ${r.message}` };
+  return {
+    phase,
+    outcome,
+    code: r.code,
+    text: `${r.code} ${r.enhanced} ${outcome} at ${phase}: ${r.message}`,
+  };
 }
 
 function describeTarget(snapshot: PolicySnapshot, t: DeliveryTarget): string {
@@ -185,11 +192,16 @@ export function fateOf(snapshot: PolicySnapshot, sample: Sample, rcpt: string): 
   if (d.disposition === "quarantine") {
     const reply =
       d.reply === "accept" ? "250 to the client" : `${d.reply.code} ${d.reply.enhanced} to the client`;
-    return { phase: "DATA", outcome: "quarantined", text: `quarantined at DATA: ${d.reason} (${reply})` };
+    return {
+      phase: "DATA",
+      outcome: "quarantined",
+      code: d.reply === "accept" ? 250 : d.reply.code,
+      text: `quarantined at DATA: ${d.reason} (${reply})`,
+    };
   }
   const targets = recipient.targets.map((t) => describeTarget(snapshot, t)).join(", ");
   const how = d.classification === "allowlisted" ? " (allow-listed: not filtered)" : "";
-  return { phase: "DATA", outcome: "delivered", text: `delivered: ${targets}${how}` };
+  return { phase: "DATA", outcome: "delivered", code: 250, text: `delivered: ${targets}${how}` };
 }
 
 /** A sample recipient's label: its name, or `mail from <sender> to <recipient>`. */
