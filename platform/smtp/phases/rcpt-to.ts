@@ -1,7 +1,12 @@
 /** RCPT TO phase: relay control, domain aliases, lists, users, aliases, catch-all and routes, loops cut. */
 import { type SrsReverse, srsReverse } from "../delivery/srs.ts";
 import { splitMailbox } from "../policy/matchers.ts";
-import type { AliasPolicy, DomainPolicy, PolicySnapshot } from "../policy/snapshot.ts";
+import {
+  type AliasPolicy,
+  type DomainPolicy,
+  type PolicySnapshot,
+  RESERVED_LOCAL_PARTS,
+} from "../policy/snapshot.ts";
 import type { AcceptedRecipient, ConnectionContext, DeliveryTarget, Transaction } from "../session.ts";
 import { senderAllowed, senderBlocked } from "./mail-from.ts";
 import { accept, defer, type PhaseResult, type Refusal, reject } from "./result.ts";
@@ -264,6 +269,10 @@ function resolveLocal(
   }
   const alias = domain.aliases.get(local);
   if (alias) return resolveAlias(snapshot, domain, alias, walk, depth);
+  if (domain.reservedTo && RESERVED_LOCAL_PARTS.has(local)) {
+    // Declared users and aliases of these names win; otherwise the role mail reaches a person.
+    return expand(snapshot, domain.reservedTo, walk, depth + 1);
+  }
   if (domain.localRecipientsOnly && !domain.localRecipients.has(local)) {
     return { targets: [], loop: false, refusal: USER_UNKNOWN(address) };
   }

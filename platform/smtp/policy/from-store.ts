@@ -60,6 +60,7 @@ function verifiedNames(o: StoredObject, trustAll: boolean): DomainInput["verifie
 export function accountInputs(
   objects: Iterable<StoredObject>,
   trustAll: boolean,
+  contacts: ReadonlyMap<string, string>,
   only?: { accountId: string; domains: Set<string> }[],
   keyring?: DkimKeyring,
 ): AccountInput[] {
@@ -75,6 +76,7 @@ export function accountInputs(
     if (!a) {
       a = {
         id: o.accountId,
+        contact: contacts.get(o.accountId) ?? null,
         domains: [],
         routes: [],
         aliases: [],
@@ -185,6 +187,12 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
   const waiters: { revision: number; resolve: () => void }[] = [];
 
   const keyring = new DkimKeyring(store, opts.masterKey);
+  /** `AccountSpec.contact` by account, for the reserved addresses of its domains. */
+  const contacts = new Map<string, string>();
+  const noteContact = (id: string, spec: Record<string, unknown> | undefined) => {
+    if (typeof spec?.contact === "string") contacts.set(id, spec.contact);
+    else contacts.delete(id);
+  };
   // Forwards rewrite their envelope sender (SRS) only where the master key gives every node one key.
   const srsKey = opts.masterKey ? srsKeyFrom(opts.masterKey) : undefined;
 
@@ -193,9 +201,11 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
     await keyring.load(snap.objects);
     objects.clear();
     for (const o of snap.objects) objects.set(key(o), o);
+    contacts.clear();
+    for (const a of snap.accounts) noteContact(a.id, a.spec as Record<string, unknown>);
     current = buildPolicySnapshot({
       revision: snap.revision,
-      accounts: accountInputs(objects.values(), trustAll, undefined, keyring),
+      accounts: accountInputs(objects.values(), trustAll, contacts, undefined, keyring),
     });
     if (srsKey) current.srsKey = srsKey;
     revision = snap.revision;
@@ -216,12 +226,25 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
     // Read every changed object before touching `objects`: a read that fails leaves the batch
     // unapplied as a whole, so its retry starts from the same state.
     const read: (StoredObject | undefined)[] = [];
+    // An Account's change (its contact) rebuilds all its domains; accounts are not objects.
+    const accountSpecs = new Map<string, Record<string, unknown> | undefined>();
     for (const c of changes) {
+      if (c.kind === "Account") {
+        const account = c.op === "delete" ? undefined : await store.getAccount(c.id);
+        accountSpecs.set(c.id, account?.spec as Record<string, unknown> | undefined);
+        read.push(undefined);
+        continue;
+      }
       read.push(c.op === "delete" ? undefined : await store.getObject(c.accountId, c.kind, c.id));
     }
     // A Domain's new signing key is read with the batch: a failed read retries the whole batch.
     await keyring.load(read.filter((o): o is StoredObject => o !== undefined));
+    for (const [id, spec] of accountSpecs) {
+      noteContact(id, spec);
+      wholeAccount.add(id);
+    }
     for (const [i, c] of changes.entries()) {
+      if (c.kind === "Account") continue;
       const k = key(c);
       const before = objects.get(k);
       if (before) note(before);
@@ -239,7 +262,7 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
     const scope = [...touched].map(([accountId, domains]) => ({ accountId, domains }));
     const partial = buildPolicySnapshot({
       revision: toRevision,
-      accounts: accountInputs(objects.values(), trustAll, scope, keyring),
+      accounts: accountInputs(objects.values(), trustAll, contacts, scope, keyring),
     });
     const domains = new Map(current.domains);
     // Drop every name (main or alias domain) that pointed at a rebuilt or removed domain…

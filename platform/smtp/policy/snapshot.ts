@@ -92,6 +92,8 @@ export interface UserInput {
 /** One account's declared objects. */
 export interface AccountInput {
   id: string;
+  /** `AccountSpec.contact`: where the account's domains' reserved addresses go unless declared; default none. */
+  contact?: string | null;
   domains: DomainInput[];
   routes?: RouteInput[];
   aliases?: AliasInput[];
@@ -192,7 +194,18 @@ export interface DomainPolicy {
   timezone: string;
   /** The DKIM key the platform signs the domain's (and its alias domains') outgoing mail with; null: none. */
   dkim: DkimSigningKey | null;
+  /**
+   * Where mail to the domain's reserved addresses ({@link RESERVED_LOCAL_PARTS}) goes when no user or
+   * alias of that name is declared: the account's contact; null: those addresses are unknown users.
+   */
+  reservedTo: string | null;
 }
+
+/**
+ * Role mailboxes every mail domain is expected to have: `postmaster` (RFC 5321 §4.5.1: a SMTP
+ * domain MUST accept it) and `abuse` (RFC 2142 §2). Local parts, compared lower-cased.
+ */
+export const RESERVED_LOCAL_PARTS: ReadonlySet<string> = new Set(["postmaster", "abuse"]);
 
 /** A declared domain's lifetime: which account holds the name, and the store's generation of it. */
 export interface DeclaredDomain {
@@ -338,6 +351,7 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
         logRetentionDays: d.logRetentionDays ?? 28,
         timezone: d.timezone ?? "UTC",
         dkim: d.dkim ?? null,
+        reservedTo: account.contact ?? null,
       };
       own.set(d.name, policy);
       domains.set(d.name, policy);

@@ -232,3 +232,68 @@ describe("rcptTo caps", () => {
     );
   });
 });
+
+describe("rcptTo for the reserved addresses postmaster@ and abuse@ (RFC 5321 §4.5.1, RFC 2142)", () => {
+  const withContact = (contact: string | null, extra: { users?: string[]; aliases?: string[] } = {}) =>
+    buildPolicySnapshot({
+      revision: 1,
+      accounts: [
+        {
+          id: "acme",
+          contact,
+          domains: [{ name: "acme.example", verified: true, catchAll: "bin@acme.example" }],
+          users: ["it@acme.example", "bin@acme.example", ...(extra.users ?? [])].map((address) => ({
+            address,
+          })),
+          aliases: (extra.aliases ?? []).map((address) => ({
+            address,
+            action: { type: "reject" as const, message: "declared here" },
+          })),
+        },
+      ],
+    });
+
+  it("delivers postmaster@ and abuse@ (any case) to the account's contact, ahead of the catch-all", () => {
+    const snap = withContact("it@acme.example");
+    for (const rcpt of ["postmaster@acme.example", "Abuse@ACME.example"]) {
+      const r = rcptTo(snap, inbound(), tx(), rcpt);
+      expect(r.action).toBe("accept");
+      if (r.action !== "accept") return;
+      expect(r.value.targets).toEqual([
+        { kind: "mailbox", address: "it@acme.example", domain: "acme.example" },
+      ]);
+    }
+  });
+
+  it("sends the reserved addresses to a remote contact as a forward", () => {
+    const r = rcptTo(withContact("noc@provider.example"), inbound(), tx(), "postmaster@acme.example");
+    expect(r.action === "accept" && r.value.targets).toEqual([
+      { kind: "remote", address: "noc@provider.example" },
+    ]);
+  });
+
+  it("lets a declared user or alias of a reserved name win over the contact", () => {
+    const snap = withContact("it@acme.example", {
+      users: ["postmaster@acme.example"],
+      aliases: ["abuse@acme.example"],
+    });
+    const r = rcptTo(snap, inbound(), tx(), "postmaster@acme.example");
+    expect(r.action === "accept" && r.value.targets).toEqual([
+      { kind: "mailbox", address: "postmaster@acme.example", domain: "acme.example" },
+    ]);
+    expect(reply(rcptTo(snap, inbound(), tx(), "abuse@acme.example"))).toBe("550 5.7.1 declared here");
+  });
+
+  it("without a contact treats the reserved addresses like any other local part (the catch-all here)", () => {
+    const r = rcptTo(withContact(null), inbound(), tx(), "postmaster@acme.example");
+    expect(r.action === "accept" && r.value.targets).toEqual([
+      { kind: "mailbox", address: "bin@acme.example", domain: "acme.example" },
+    ]);
+  });
+
+  it("refuses a contact that is the reserved address itself as a routing loop", () => {
+    expect(
+      reply(rcptTo(withContact("postmaster@acme.example"), inbound(), tx(), "postmaster@acme.example")),
+    ).toMatch(/^550 5\.4\.6 /);
+  });
+});
