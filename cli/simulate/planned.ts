@@ -1,5 +1,6 @@
 /** The planned tenancy: the live one with the steps of `pulumi preview --json` applied, object by object. */
 import type { z } from "zod";
+import { AccountSpec } from "../../sdk/src/models/account.ts";
 import { type KindDescriptor, tenancyKinds } from "../../sdk/src/models/kinds.ts";
 import type { TenancyManifest } from "../../sdk/src/models/tenancy.ts";
 import type { PreviewJson } from "../plan-summary.ts";
@@ -22,6 +23,8 @@ export interface PlannedTenancy {
   /** The steps that changed the tenancy, as `op Kind id` (e.g. `delete Alias joe@example.org`). */
   applied: string[];
   skipped: SkippedStep[];
+  /** Accounts the preview creates or updates (a platform admin's program), with their planned contact. */
+  accountContacts: Map<string, string | null>;
 }
 
 /** `pulumi-nodejs:dynamic/mailplane:SenderList` → the SenderList kind; undefined for anything else. */
@@ -78,13 +81,23 @@ export function applyPreview(live: TenancyManifest, preview: PreviewJson): Plann
   const collections = manifest as unknown as Record<string, Spec[]>;
   const applied: string[] = [];
   const skipped: SkippedStep[] = [];
+  const accountContacts = new Map<string, string | null>();
   // --show-replacement-steps sends a replace three times (create-replacement, replace,
   // delete-replaced); the replace step alone says it all.
   const folded = new Set((preview.steps ?? []).filter((s) => s.op === "replace").map((s) => s.urn));
   for (const step of preview.steps ?? []) {
     if ((step.op === "create-replacement" || step.op === "delete-replaced") && folded.has(step.urn)) continue;
-    const kind = kindOfType(step.newState?.type ?? step.oldState?.type ?? typeOfUrn(step.urn));
+    const type = step.newState?.type ?? step.oldState?.type ?? typeOfUrn(step.urn);
     const effect = effectOf(step.op);
+    if (/(?:^|[/:])mailplane:Account$/.test(type) && effect.add) {
+      // The account's contact routes its domains' reserved addresses (postmaster@, abuse@).
+      const account = AccountSpec.safeParse(step.newState?.inputs ?? {});
+      if (account.success && !containsUnknown(step.newState?.inputs)) {
+        accountContacts.set(account.data.id, account.data.contact ?? null);
+      } else skipped.push({ urn: step.urn, reason: "its account's contact is not known before `pulumi up`" });
+      continue;
+    }
+    const kind = kindOfType(type);
     if (!kind || (!effect.add && !effect.remove)) continue;
     collections[kind.plural] ??= [];
     const list = collections[kind.plural]!;
@@ -116,7 +129,7 @@ export function applyPreview(live: TenancyManifest, preview: PreviewJson): Plann
     }
     applied.push(`${step.op} ${kind.name} ${kind.id((after ?? before) as never)}`);
   }
-  return { manifest, applied, skipped };
+  return { manifest, applied, skipped, accountContacts };
 }
 
 /** A step state's spec: its inputs (the declaration), normalised by the kind's schema. */

@@ -18,6 +18,8 @@ export interface SimulationReport {
   skipped: SkippedStep[];
   /** Domains of the plan that are not verified: the engine takes no mail for them yet. */
   unverified: string[];
+  /** A sample goes to postmaster@ or abuse@ while the token could not read the account's contact. */
+  contactUnknown?: boolean;
 }
 
 /** `|` and line breaks would break a table cell. */
@@ -50,6 +52,13 @@ export function renderSimulation(report: SimulationReport): string {
     lines.push(
       "",
       `Not verified, so no mail is taken for them yet: ${report.unverified.map((d) => `\`${d}\``).join(", ")}.`,
+    );
+  }
+  if (report.contactUnknown) {
+    lines.push(
+      "",
+      "The account's contact (where `postmaster@` and `abuse@` go unless declared) is readable by " +
+        "platform-admin tokens only: those samples are simulated as if the account had none.",
     );
   }
   if (report.skipped.length > 0) {

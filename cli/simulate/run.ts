@@ -1,5 +1,6 @@
 /** `plan-summary --simulate`: reads the samples and the live tenancy, applies the preview, and renders the changed fates. */
 import { readFileSync } from "node:fs";
+import { RESERVED_LOCAL_PARTS } from "../../platform/smtp/policy/snapshot.ts";
 import { type ApiAccess, apiClient } from "../api-access.ts";
 import type { PreviewJson } from "../plan-summary.ts";
 import { readLiveTenancy } from "./live.ts";
@@ -33,8 +34,9 @@ export async function simulationSection(preview: PreviewJson, options: Simulatio
   } finally {
     await client.close();
   }
-  const { manifest, skipped } = applyPreview(live.manifest, preview);
+  const { manifest, skipped, accountContacts } = applyPreview(live.manifest, preview);
   const planned: SimulatedTenancy = { ...live, manifest };
+  if (accountContacts.has(live.account)) planned.contact = accountContacts.get(live.account) ?? null;
   const verified = live.verified;
   const unverified =
     verified === "all"
@@ -45,5 +47,10 @@ export async function simulationSection(preview: PreviewJson, options: Simulatio
     simulation: simulatePlan(samples, live, planned),
     skipped,
     unverified,
+    contactUnknown:
+      planned.contact === undefined &&
+      samples.some((s) =>
+        s.to.some((rcpt) => RESERVED_LOCAL_PARTS.has(rcpt.slice(0, rcpt.lastIndexOf("@")))),
+      ),
   });
 }

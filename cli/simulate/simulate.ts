@@ -26,6 +26,12 @@ export interface SimulatedTenancy {
    * `"all"` for a platform run with `--trust-all-domains`. The engine hosts only verified names.
    */
   verified: ReadonlyMap<string, readonly string[]> | "all";
+  /**
+   * The account's contact, where `postmaster@` and `abuse@` of its domains go unless declared
+   * (RFC 5321 §4.5.1, RFC 2142); null: none. Undefined: not known (only platform admins read
+   * accounts), simulated as none.
+   */
+  contact?: string | null;
 }
 
 /** One sample recipient's fate: where in the SMTP dialogue it was decided and what happened. */
@@ -86,7 +92,11 @@ export function policyOf(tenancy: SimulatedTenancy): PolicySnapshot {
       });
     }
   }
-  return buildPolicySnapshot({ revision: 0, accounts: accountInputs(objects, tenancy.verified === "all") });
+  const contacts = new Map(tenancy.contact ? [[tenancy.account, tenancy.contact]] : []);
+  return buildPolicySnapshot({
+    revision: 0,
+    accounts: accountInputs(objects, tenancy.verified === "all", contacts),
+  });
 }
 
 /** Header values of a sample by lower-case name. */

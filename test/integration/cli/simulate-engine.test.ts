@@ -30,6 +30,7 @@ describe.each(BACKENDS)("the simulation answers as the engine on $name", (backen
   const domain = uniqueDomain("sim");
   let h: Harness;
   let client: MailplaneClient;
+  let admin: MailplaneClient;
   let engine: EngineOnStore;
   let samples: Sample[];
 
@@ -76,6 +77,12 @@ describe.each(BACKENDS)("the simulation answers as the engine on $name", (backen
     h = await startHarness(backend);
     const tenant = await h.tenant("sim");
     client = new MailplaneClient({ endpoint: h.url, token: tenant.token });
+    // Reserved addresses go to the account's contact; only a platform admin reads it.
+    await h.call("PUT", `/v1/accounts/${tenant.id}`, {
+      token: h.adminToken,
+      body: { id: tenant.id, name: `Tenant ${tenant.id}`, contact: "it@contact.example" },
+    });
+    admin = new MailplaneClient({ endpoint: h.url, token: h.adminToken, account: tenant.id });
     await client.domains.put({ name: domain });
     await h.call("POST", `/v1/domains/${domain}/verify`, {
       token: h.adminToken,
@@ -120,6 +127,8 @@ describe.each(BACKENDS)("the simulation answers as the engine on $name", (backen
         `    headers: { Delivered-To: linus@${domain} }`,
         "  - from: grace@partner.example",
         "    to: someone@elsewhere.example",
+        "  - from: grace@partner.example",
+        `    to: postmaster@${domain}`,
         "",
       ].join("\n"),
     );
@@ -128,11 +137,14 @@ describe.each(BACKENDS)("the simulation answers as the engine on $name", (backen
   afterAll(async () => {
     await engine?.close();
     await client?.close();
+    await admin?.close();
     await h?.close();
   });
 
   it("gives every live fate the reply code the engine gives", async () => {
-    const live = await readLiveTenancy(client);
+    // A platform admin's read: the account's contact is known.
+    const live = await readLiveTenancy(admin);
+    expect(live.contact).toBe("it@contact.example");
     const { simulated, real } = await compare(live);
     // The samples cover refusals at RCPT, quarantine and loops at DATA, and delivery.
     expect(simulated.map((s) => `${s.fate.phase} ${s.fate.code} ${s.fate.outcome}`)).toEqual([
@@ -146,12 +158,21 @@ describe.each(BACKENDS)("the simulation answers as the engine on $name", (backen
       "DATA 550 quarantined",
       "DATA 554 refused",
       "RCPT 550 refused",
+      "DATA 250 delivered",
     ]);
+    expect(simulated.at(-1)?.fate.text).toBe("delivered: forwarded to it@contact.example");
     expect(real).toEqual(simulated.map((s) => ({ label: s.label, code: s.fate.code })));
   });
 
-  it("gives every planned fate the reply code the engine gives once the change is made", async () => {
+  it("simulates reserved addresses as unknown when the token cannot read the account, and says so", async () => {
     const live = await readLiveTenancy(client);
+    expect(live.contact).toBeUndefined();
+    const [fate] = fatesOf(policyOf(live), [samples.at(-1)!]);
+    expect(fate?.fate.code).toBe(550);
+  });
+
+  it("gives every planned fate the reply code the engine gives once the change is made", async () => {
+    const live = await readLiveTenancy(admin);
     const list = { domain, kind: "block", target: "sender" };
     // What `pulumi preview --json` shows for this change (inputs only, as the provider's check gives them).
     const { manifest, skipped } = applyPreview(live.manifest, {
@@ -214,10 +235,11 @@ describe.each(BACKENDS)("the simulation answers as the engine on $name", (backen
       "DATA 250 delivered",
       "DATA 554 refused",
       "RCPT 550 refused",
+      "DATA 250 delivered",
     ]);
     expect(real).toEqual(simulated.map((s) => ({ label: s.label, code: s.fate.code })));
     // And the simulation of the new live tenancy is the planned one.
-    const after = fatesOf(policyOf(await readLiveTenancy(client)), samples).map((f) => f.fate.text);
+    const after = fatesOf(policyOf(await readLiveTenancy(admin)), samples).map((f) => f.fate.text);
     expect(after).toEqual(simulated.map((s) => s.fate.text));
   });
 });

@@ -220,6 +220,33 @@ describe("applying a preview to the live tenancy", () => {
     expect(fatesOf(policyOf(verified), [sample!])[0]?.fate.text).toBe("delivered: mailbox linus@example.org");
   });
 
+  it("sends postmaster@ to the account's contact as the engine does, and takes a planned contact from an Account step", () => {
+    const [sample] = parseSamples("samples:\n  - from: a@b.example\n    to: postmaster@example.org\n");
+    const noRoutes = { ...base(), routes: [] };
+    const fate = (contact: string | null | undefined) =>
+      fatesOf(policyOf({ ...tenancy(noRoutes), ...(contact === undefined ? {} : { contact }) }), [sample!])[0]
+        ?.fate.text;
+    expect(fate(undefined)).toBe(
+      "550 5.1.1 refused at RCPT: <postmaster@example.org>: Recipient address rejected: user unknown",
+    );
+    expect(fate("it@acme.example")).toBe("delivered: forwarded to it@acme.example");
+    const { accountContacts, applied } = applyPreview(noRoutes, {
+      steps: [
+        {
+          op: "update",
+          urn: urn("Account", "acme"),
+          oldState: { type: type("Account"), inputs: { id: "acme", name: "ACME", contact: null } },
+          newState: {
+            type: type("Account"),
+            inputs: { id: "acme", name: "ACME", contact: "IT@acme.example" },
+          },
+        },
+      ],
+    });
+    expect(applied).toEqual([]);
+    expect([...accountContacts]).toEqual([["acme", "it@acme.example"]]);
+  });
+
   it("shows relays through the domain's routes and hop loops refused at DATA", () => {
     const [relay, looped] = parseSamples(
       [
