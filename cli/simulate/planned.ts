@@ -91,10 +91,13 @@ export function applyPreview(live: TenancyManifest, preview: PreviewJson): Plann
     const effect = effectOf(step.op);
     if (/(?:^|[/:])mailplane:Account$/.test(type) && effect.add) {
       // The account's contact routes its domains' reserved addresses (postmaster@, abuse@).
-      const account = AccountSpec.safeParse(step.newState?.inputs ?? {});
-      if (account.success && !containsUnknown(step.newState?.inputs)) {
-        accountContacts.set(account.data.id, account.data.contact ?? null);
-      } else skipped.push({ urn: step.urn, reason: "its account's contact is not known before `pulumi up`" });
+      const inputs = step.newState?.inputs ?? {};
+      const account = AccountSpec.safeParse(inputs);
+      if (containsUnknown(inputs)) {
+        skipped.push({ urn: step.urn, reason: "its new inputs are known only at `pulumi up`" });
+      } else if (!account.success) {
+        skipped.push({ urn: step.urn, reason: "the model refuses its inputs" });
+      } else accountContacts.set(account.data.id, account.data.contact ?? null);
       continue;
     }
     const kind = kindOfType(type);
