@@ -19,6 +19,7 @@ import {
   buildPolicySnapshot,
   type DomainInput,
   type FilterSettingsInput,
+  type GroupInput,
   type PasswordPolicyInput,
   type PolicySnapshot,
   type RouteInput,
@@ -84,6 +85,7 @@ export function accountInputs(
         filterSettings: [],
         passwordPolicies: [],
         users: [],
+        groups: [],
       };
       accounts.set(o.accountId, a);
     }
@@ -116,6 +118,9 @@ export function accountInputs(
         break;
       case "PasswordPolicy":
         a.passwordPolicies.push(spec as unknown as PasswordPolicyInput);
+        break;
+      case "Group":
+        a.groups.push(spec as unknown as GroupInput);
         break;
       case "User":
         a.users.push({

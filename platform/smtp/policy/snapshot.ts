@@ -83,6 +83,13 @@ export interface SenderListInput {
   entries: string[];
 }
 
+/** `GroupSpec`: a group address delivering to its members; `senders` says who may write to it. */
+export interface GroupInput {
+  address: string;
+  members: string[];
+  senders?: "anyone" | "members" | "domain";
+}
+
 /** A user as the engine needs it; the password hash stays in the store and is read at AUTH time. */
 export interface UserInput {
   address: string;
@@ -101,6 +108,7 @@ export interface AccountInput {
   filterSettings?: FilterSettingsInput[];
   passwordPolicies?: PasswordPolicyInput[];
   users?: UserInput[];
+  groups?: GroupInput[];
 }
 
 /** Everything declared, at one store revision. */
@@ -154,6 +162,13 @@ export interface AliasPolicy {
   action: AliasInput["action"];
 }
 
+/** A group, keyed by local part; members lower-cased. */
+export interface GroupPolicy {
+  address: string;
+  members: string[];
+  senders: "anyone" | "members" | "domain";
+}
+
 /** A user (mailbox owner), keyed by local part. */
 export interface UserPolicy {
   address: string;
@@ -170,6 +185,7 @@ export interface DomainPolicy {
   aliasDomains: string[];
   users: Map<string, UserPolicy>;
   aliases: Map<string, AliasPolicy>;
+  groups: Map<string, GroupPolicy>;
   /** The `*@domain` alias, if declared. */
   catchAllAlias: AliasPolicy | null;
   /** `Domain.catchAll`: where mail for unknown local parts goes. */
@@ -332,6 +348,7 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
         aliasDomains: (d.aliases ?? []).filter((alias) => isVerified(d, alias)),
         users: new Map(),
         aliases: new Map(),
+        groups: new Map(),
         catchAllAlias: null,
         catchAll: d.catchAll ?? null,
         localRecipientsOnly: d.localRecipientsOnly ?? false,
@@ -383,6 +400,16 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
       if (parts.local === "*") policy.catchAllAlias = alias;
       else policy.aliases.set(parts.local, alias);
       aliasCount++;
+    }
+    for (const g of account.groups ?? []) {
+      const parts = splitMailbox(g.address);
+      const policy = parts && own.get(parts.domain);
+      if (!parts || !policy) continue;
+      policy.groups.set(parts.local, {
+        address: g.address.toLowerCase(),
+        members: g.members.map((m) => m.toLowerCase()),
+        senders: g.senders ?? "anyone",
+      });
     }
     for (const u of account.users ?? []) {
       const parts = splitMailbox(u.address);

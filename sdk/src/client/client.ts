@@ -24,12 +24,14 @@ import type {
   FilterSettingsPatch,
   FilterSettingsSpecInput,
 } from "../models/filter-settings.ts";
+import type { Group, GroupPatch, GroupSpecInput } from "../models/group.ts";
 import {
   accountKind,
   aliasKind,
   domainKind,
   fillPath,
   filterSettingsKind,
+  groupKind,
   type KindDescriptor,
   passwordPolicyKind,
   routeKind,
@@ -339,6 +341,26 @@ export class MailplaneClient {
       this.#call("patchAlias", { domain: domainOf(address), alias: address }, { ...options, body: patch }),
     delete: (address: string, options?: RequestOptions): Promise<void> =>
       this.#call("deleteAlias", { domain: domainOf(address), alias: address }, options),
+  };
+
+  /** Groups, by address: a group address that delivers to its members. */
+  readonly groups = {
+    list: (domain: string, query: ListQuery = {}, options?: RequestOptions): Promise<Page<Group>> =>
+      this.#call("listGroups", { domain }, { ...options, query }),
+    get: (address: string, options?: RequestOptions): Promise<Group> =>
+      this.#call("getGroup", { domain: domainOf(address), group: address }, options),
+    put: (spec: GroupSpecInput, options?: RequestOptions): Promise<Group> => {
+      const body = this.#spec<{ address: string }>(groupKind as unknown as KindDescriptor, spec);
+      return this.#call(
+        "putGroup",
+        { domain: domainOf(body.address), group: body.address },
+        { ...options, body },
+      );
+    },
+    patch: (address: string, patch: GroupPatch, options?: RequestOptions): Promise<Group> =>
+      this.#call("patchGroup", { domain: domainOf(address), group: address }, { ...options, body: patch }),
+    delete: (address: string, options?: RequestOptions): Promise<void> =>
+      this.#call("deleteGroup", { domain: domainOf(address), group: address }, options),
   };
 
   /** Sender and recipient allow/block lists; a list is named `kind-target` (`block-sender`). */

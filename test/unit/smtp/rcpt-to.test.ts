@@ -297,3 +297,61 @@ describe("rcptTo for the reserved addresses postmaster@ and abuse@ (RFC 5321 §4
     ).toMatch(/^550 5\.4\.6 /);
   });
 });
+
+describe("rcptTo for a group address", () => {
+  const groupSnapshot = (senders: "anyone" | "members" | "domain") =>
+    buildPolicySnapshot({
+      revision: 1,
+      accounts: [
+        {
+          id: "acme",
+          domains: [{ name: "acme.example", aliases: ["acme.test"], verified: true }],
+          users: ["ana", "ben", "cy"].map((u) => ({ address: `${u}@acme.example` })),
+          groups: [
+            {
+              address: "team@acme.example",
+              members: ["ana@acme.example", "Ben@ACME.example", "ext@partner.example"],
+              senders,
+            },
+          ],
+        },
+      ],
+    });
+
+  it("delivers to every member: local mailboxes and remote addresses", () => {
+    const r = rcptTo(groupSnapshot("anyone"), inbound(), tx("someone@outside.example"), "team@acme.example");
+    expect(r.action === "accept" && r.value.targets).toEqual([
+      { kind: "mailbox", address: "ana@acme.example", domain: "acme.example" },
+      { kind: "mailbox", address: "ben@acme.example", domain: "acme.example" },
+      { kind: "remote", address: "ext@partner.example" },
+    ]);
+  });
+
+  it("refuses a non-member of a members-only group with 550 5.7.1, and admits a member at a domain alias", () => {
+    const snap = groupSnapshot("members");
+    expect(reply(rcptTo(snap, inbound(), tx("cy@acme.example"), "team@acme.example"))).toBe(
+      "550 5.7.1 <team@acme.example>: only its members may send to this group",
+    );
+    expect(reply(rcptTo(snap, inbound(), tx(""), "team@acme.example"))).toMatch(/^550 5\.7\.1 /);
+    expect(rcptTo(snap, inbound(), tx("ana@acme.test"), "team@acme.example").action).toBe("accept");
+    expect(rcptTo(snap, inbound(), tx("ext@partner.example"), "team@acme.example").action).toBe("accept");
+  });
+
+  it("judges a logged-in user by the login, not the envelope sender", () => {
+    const snap = groupSnapshot("members");
+    expect(
+      rcptTo(snap, submitter("ben@acme.example"), tx("anything@acme.example"), "team@acme.example").action,
+    ).toBe("accept");
+    expect(
+      reply(rcptTo(snap, submitter("cy@acme.example"), tx("ana@acme.example"), "team@acme.example")),
+    ).toMatch(/^550 5\.7\.1 /);
+  });
+
+  it("admits only addresses of the group's domain (or its aliases) to a domain-only group", () => {
+    const snap = groupSnapshot("domain");
+    expect(rcptTo(snap, inbound(), tx("cy@acme.test"), "team@acme.example").action).toBe("accept");
+    expect(reply(rcptTo(snap, inbound(), tx("ext@partner.example"), "team@acme.example"))).toBe(
+      "550 5.7.1 <team@acme.example>: only addresses of acme.example may send to this group",
+    );
+  });
+});

@@ -1,5 +1,5 @@
 /**
- * One of each of the seven mailplane resources, in variants chosen by stack config, so a single stack
+ * One of each of the eight mailplane resources, in variants chosen by stack config, so a single stack
  * walks every lifecycle step (create, no-op, field change, key change, drift, destroy) for all kinds:
  *
  *   e2e:domain   the domain the objects live in;  e2e:other  a second domain (its name is replaced)
@@ -74,6 +74,20 @@ new mailplane.Alias(
           ? [`OPS@${d}`, user.address, `ops@${d}`]
           : [user.address, `ops@${d}`],
     },
+  },
+  { dependsOn: [domain] },
+);
+
+new mailplane.Group(
+  "group",
+  {
+    address: is("replace") ? `crew@${d}` : `team@${d}`,
+    members: is("update")
+      ? [user.address, `ops@${d}`, `zed@${d}`]
+      : is("reorder")
+        ? [`OPS@${d}`, user.address]
+        : [user.address, `ops@${d}`],
+    senders: "members",
   },
   { dependsOn: [domain] },
 );
