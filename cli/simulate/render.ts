@@ -5,7 +5,7 @@ import type { Simulation } from "./simulate.ts";
 /** What the section says about its own limits; also in docs/plan-review.md. */
 export const SIMULATION_SCOPE =
   "Decided by the SMTP engine's own policy code (MAIL, RCPT and DATA-time checks: relay control, " +
-  "sender and recipient lists, users, aliases, catch-all, routes, blocked attachment extensions, " +
+  "sender and recipient lists, users, aliases, groups, catch-all, routes, blocked attachment extensions, " +
   "size limits) against the live tenancy and against the live tenancy with this plan applied. " +
   "Not simulated: content scoring (rspamd and the built-in rules), SPF, DMARC and virus scanning — " +
   "they judge a message's body and DNS, not the plan.";

@@ -158,7 +158,7 @@ function describeTarget(snapshot: PolicySnapshot, t: DeliveryTarget): string {
 
 /**
  * One recipient's fate, through the engine's phases in their order: MAIL FROM (`mailFrom`), RCPT TO
- * (`rcptTo`: relay control, sender and recipient lists, users, aliases, catch-all, routes, declared
+ * (`rcptTo`: relay control, sender and recipient lists, users, aliases, groups, catch-all, routes, declared
  * SIZE), then the DATA verdict (`dataVerdict`: hop and Delivered-To loops, size limit, allow lists,
  * line length, blocked attachment extensions) — on the inbound listener, unauthenticated, as mail
  * from outside arrives. SPF, DMARC, virus scanning and content scoring are not simulated.
