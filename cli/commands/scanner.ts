@@ -1,6 +1,7 @@
-/** The spam scanner of `mailplane serve` and `mailplane smtp`: a supervised rspamd, an existing one (--rspamd-url), or the built-in rules. */
+/** The scanners of `mailplane serve` and `mailplane smtp`: spam (a supervised rspamd, an existing one, or the built-in rules) and viruses (a supervised clamd, an existing one, or none). */
 import { join } from "node:path";
 import { ClamdScanner, clamdAddress } from "../../platform/smtp/content/clamav.ts";
+import { DEFAULT_CLAMD_DATABASE, startClamd } from "../../platform/smtp/content/clamd-supervisor.ts";
 import { RspamdScorer } from "../../platform/smtp/content/rspamd.ts";
 import {
   rspamdInstalled,
@@ -15,9 +16,15 @@ export const SCANNER_HELP = `  --rspamd <auto|off>            spam scoring: auto
                                  else the built-in rules; off: the built-in rules [$MAILPLANE_RSPAMD, default auto]
   --rspamd-url <url>             score with an rspamd already running there (its normal worker, e.g.
                                  http://127.0.0.1:11333) instead of starting one [$MAILPLANE_RSPAMD_URL]
-  --clamd <socket|host:port>     scan filtered mail for viruses with clamd at this Unix socket path or
-                                 TCP address (infected: quarantined as virus; clamd down: DATA answered
-                                 451 4.7.1 so the sender retries) [$MAILPLANE_CLAMD, default off]
+  --clamd <auto|socket|host:port|off>
+                                 scan filtered mail for viruses with clamd (infected: quarantined as
+                                 virus; clamd down: DATA answered 451 4.7.1 so the sender retries).
+                                 auto starts and supervises clamd (config and socket in
+                                 <data-dir>/clamav; an error when clamd is not installed); a socket path
+                                 or TCP address uses a clamd already running there [$MAILPLANE_CLAMD,
+                                 default off]
+  --clamd-database <dir>         signatures the supervised clamd loads (--clamd auto); kept up to date
+                                 by freshclam [$MAILPLANE_CLAMD_DATABASE, default ${DEFAULT_CLAMD_DATABASE}]
 `;
 
 /** The flags of the scanner, for parseFlags. */
@@ -25,6 +32,7 @@ export const SCANNER_FLAGS = {
   rspamd: { type: "string" },
   "rspamd-url": { type: "string" },
   clamd: { type: "string" },
+  "clamd-database": { type: "string" },
 } as const;
 
 /** The chosen scanner: the scorer given to the engine (none: built-in rules), a start-up line, and how to stop it. */
@@ -32,6 +40,8 @@ export interface Scanner {
   rspamd: RspamdScorer | undefined;
   /** The virus scanner (`--clamd`); none: no virus scanning. */
   clamd?: ClamdScanner;
+  /** What scans for viruses, for the start-up output, e.g. "clamd (supervised, /data/clamav/clamd.sock)". */
+  clamdDescription?: string;
   /** What scores spam, for the start-up output, e.g. "rspamd (supervised, http://127.0.0.1:40123)". */
   description: string;
   close(): Promise<void>;
@@ -50,18 +60,54 @@ export async function scannerFrom(
   warn: (message: string) => void,
 ): Promise<Scanner> {
   const clamd = clamdFrom(opt);
-  const spam = await spamScannerFrom(opt, dataDir, warn);
-  return clamd ? { ...spam, clamd } : spam;
+  const database = opt("clamd-database", "MAILPLANE_CLAMD_DATABASE");
+  if (database !== undefined && clamd !== "auto") {
+    throw new UsageError("--clamd-database applies only to --clamd auto (a supervised clamd)");
+  }
+  // Started first: when it cannot start (not installed, no signatures) nothing else was started.
+  const supervised =
+    clamd === "auto"
+      ? await startClamd({
+          dir: join(dataDir, "clamav"),
+          ...(database ? { databaseDir: database } : {}),
+          onWarning: warn,
+        })
+      : undefined;
+  let spam: Scanner;
+  try {
+    spam = await spamScannerFrom(opt, dataDir, warn);
+  } catch (error) {
+    await supervised?.close();
+    throw error;
+  }
+  if (supervised) {
+    return {
+      ...spam,
+      clamd: new ClamdScanner({ address: { path: supervised.socket } }),
+      clamdDescription: `clamd (supervised, ${supervised.socket})`,
+      close: async () => {
+        await spam.close();
+        await supervised.close();
+      },
+    };
+  }
+  return clamd instanceof ClamdScanner
+    ? { ...spam, clamd, clamdDescription: `clamd at ${clamd.description}` }
+    : spam;
 }
 
 /**
- * Reads `--clamd` / `MAILPLANE_CLAMD`: unset or empty → no virus scanning.
- * @throws UsageError for a value that is neither a socket path nor host:port
- * @example clamdFrom(() => "/run/clamav/clamd.ctl")?.description // "/run/clamav/clamd.ctl"
+ * Reads `--clamd` / `MAILPLANE_CLAMD`: unset, empty or `off` → no virus scanning; `auto` → a
+ * supervised clamd (started by {@link scannerFrom}); else the scanner of an existing clamd.
+ * @throws UsageError for a value that is neither auto/off, a socket path nor host:port
+ * @example (clamdFrom(() => "/run/clamav/clamd.ctl") as ClamdScanner).description // "/run/clamav/clamd.ctl"
  */
-export function clamdFrom(opt: (flag: string, env: string) => string | undefined): ClamdScanner | undefined {
+export function clamdFrom(
+  opt: (flag: string, env: string) => string | undefined,
+): ClamdScanner | "auto" | undefined {
   const value = opt("clamd", "MAILPLANE_CLAMD");
   if (value === undefined || value === "" || value === "off") return undefined;
+  if (value === "auto") return "auto";
   try {
     return new ClamdScanner({ address: clamdAddress(value) });
   } catch (error) {
