@@ -177,7 +177,11 @@ export async function startClamd(opts: ClamdSupervisorOptions): Promise<Supervis
       started.once("exit", (code, signal) => {
         resolve();
         // Its output also logs each verdict; only an error line explains an exit.
-        lastError = tail.split("\n").findLast((line) => /error/i.test(line))?.trim() ?? "";
+        lastError =
+          tail
+            .split("\n")
+            .findLast((line) => /error/i.test(line))
+            ?.trim() ?? "";
         if (closing) return;
         restarts++;
         warn(
