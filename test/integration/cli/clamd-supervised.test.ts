@@ -1,6 +1,6 @@
 /** `mailplane serve --clamd auto`: the platform starts clamd (generated config, local socket, a signature database the test writes), quarantines EICAR through it, restarts it, stops it. */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -273,6 +273,14 @@ describe("mailplane serve --clamd auto: refusals", () => {
     expect(run.code, run.output).toBe(2);
     expect(run.output).toContain("--clamd-database applies only to --clamd auto");
   });
+
+  it("fails at once, quoting clamd's error, when clamd exits before it ever answered (a broken database)", async () => {
+    const broken = tempDir("mp-clamd-broken-");
+    writeFileSync(join(broken, "broken.hdb"), "this is not a signature\n");
+    await expect(
+      startClamd({ dir: tempDir("mp-clamd-dir-"), databaseDir: broken, readyTimeoutMs: 60_000 }),
+    ).rejects.toThrow(/^clamd exited before answering PING: .*ERROR/);
+  }, 30_000);
 
   it("says clamd is not installed when its binary is missing", async () => {
     await expect(
