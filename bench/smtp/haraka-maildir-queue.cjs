@@ -1,6 +1,6 @@
 // A Haraka queue plugin for the "full filter" bench row: each message is written to a Maildir with the durability mailplane's delivery has, before the 250.
 //
-// Per message: write the message to tmp/ (LF line endings, as mailplane's Maildir), fdatasync the
+// Per message: write the message to tmp/ (LF line endings, the Maildir convention), fdatasync the
 // file, close it, rename it into new/; then fsync of new/, shared by every rename made while the
 // previous directory fsync ran (a group commit, as mailplane's MaildirStore does). Only then
 // `next(OK)`: Haraka answers 250. Copied into the bench's Haraka instance as plugins/maildir_queue.js;
