@@ -1,9 +1,10 @@
-/** `mailplane plan-summary`: Markdown for a pull request from `pulumi preview --json`. */
+/** `mailplane plan-summary`: Markdown for a pull request from `pulumi preview --json` (one document or streamed events). */
 import { readFileSync } from "node:fs";
 import { describeApiError, readApiAccess } from "../api-access.ts";
 import type { Command, CommandIo } from "../command.ts";
 import { optionReader, parseFlags } from "../options.ts";
 import { type PreviewJson, summarizePlan } from "../plan-summary.ts";
+import { isEventStream, previewFromEvents } from "../preview-events.ts";
 import { simulationSection } from "../simulate/run.ts";
 import { SampleFileError } from "../simulate/samples.ts";
 
@@ -15,6 +16,12 @@ called out; secrets masked; the serialized dynamic provider stripped.
 
   pulumi preview --stack dev --json | mailplane plan-summary --title "Plan for dev" > plan.md
 
+With a policy pack, stream the JSON (one engine event per line): only that form carries the
+policy results, which the summary then lists (violations by level, rules that passed).
+
+  PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true pulumi preview --stack dev --json \
+    --policy-pack policy | mailplane plan-summary > plan.md
+
 With --simulate, sample envelopes (a YAML file: samples: [{from, to, clientIp?, helo?, subject?,
 headers?, attachments?, size?}]) are run through the SMTP engine's own policy code against the live
 tenancy (read through the API) and against the live tenancy with the preview's changes applied, and
@@ -23,7 +30,7 @@ a "Mail-flow simulation" section lists the fates that change:
 Content scoring (rspamd, built-in rules), SPF, DMARC and virus scanning are not simulated.
 
 options:
-  --input <file>        the preview JSON (default: standard input)
+  --input <file>        the preview JSON, either form (default: standard input)
   --title <text>        the heading (default: "Plan for stack \`<stack>\`")
   --simulate <file>     also simulate the samples in this YAML file (needs the API access below)
   --endpoint <url>      the control plane                                [$MAILPLANE_ENDPOINT]
@@ -58,7 +65,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   const text = values.input ? readFileSync(values.input, "utf8") : await readStdin();
   let preview: PreviewJson;
   try {
-    preview = JSON.parse(text) as PreviewJson;
+    preview = isEventStream(text) ? previewFromEvents(text) : (JSON.parse(text) as PreviewJson);
   } catch (err) {
     io.stderr(
       `mailplane plan-summary: the input is not JSON (${(err as Error).message}); pass \`pulumi preview --json\`\n`,

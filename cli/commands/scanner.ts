@@ -1,6 +1,8 @@
-/** The spam scanner of `mailplane serve` and `mailplane smtp`: a supervised rspamd, an existing one (--rspamd-url), or the built-in rules. */
+/** The scanners of `mailplane serve` and `mailplane smtp`: spam (a supervised rspamd, an existing one, or the built-in rules) and viruses (a supervised clamd, an existing one, or none). */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ClamdScanner, clamdAddress } from "../../platform/smtp/content/clamav.ts";
+import { DEFAULT_CLAMD_DATABASE, startClamd } from "../../platform/smtp/content/clamd-supervisor.ts";
 import { RspamdScorer } from "../../platform/smtp/content/rspamd.ts";
 import {
   rspamdInstalled,
@@ -15,16 +17,31 @@ export const SCANNER_HELP = `  --rspamd <auto|off>            spam scoring: auto
                                  else the built-in rules; off: the built-in rules [$MAILPLANE_RSPAMD, default auto]
   --rspamd-url <url>             score with an rspamd already running there (its normal worker, e.g.
                                  http://127.0.0.1:11333) instead of starting one [$MAILPLANE_RSPAMD_URL]
-  --clamd <socket|host:port>     scan filtered mail for viruses with clamd at this Unix socket path or
-                                 TCP address (infected: quarantined as virus; clamd down: DATA answered
-                                 451 4.7.1 so the sender retries) [$MAILPLANE_CLAMD, default off]
+  --rspamd-controller-url <url>  with --rspamd-url: that rspamd's controller worker (e.g.
+                                 http://127.0.0.1:11334), which spam/ham reports train; default none:
+                                 reports are refused (422) [$MAILPLANE_RSPAMD_CONTROLLER_URL]
+  --rspamd-controller-password-file <path>
+                                 a file holding the controller's password (sent as rspamd's Password
+                                 header; one line, never logged) [$MAILPLANE_RSPAMD_CONTROLLER_PASSWORD_FILE]
+  --clamd <auto|socket|host:port|off>
+                                 scan filtered mail for viruses with clamd (infected: quarantined as
+                                 virus; clamd down: DATA answered 451 4.7.1 so the sender retries).
+                                 auto starts and supervises clamd (config and socket in
+                                 <data-dir>/clamav; an error when clamd is not installed); a socket path
+                                 or TCP address uses a clamd already running there [$MAILPLANE_CLAMD,
+                                 default off]
+  --clamd-database <dir>         signatures the supervised clamd loads (--clamd auto); kept up to date
+                                 by freshclam [$MAILPLANE_CLAMD_DATABASE, default ${DEFAULT_CLAMD_DATABASE}]
 `;
 
 /** The flags of the scanner, for parseFlags. */
 export const SCANNER_FLAGS = {
   rspamd: { type: "string" },
   "rspamd-url": { type: "string" },
+  "rspamd-controller-url": { type: "string" },
+  "rspamd-controller-password-file": { type: "string" },
   clamd: { type: "string" },
+  "clamd-database": { type: "string" },
 } as const;
 
 /** The chosen scanner: the scorer given to the engine (none: built-in rules), a start-up line, and how to stop it. */
@@ -32,6 +49,8 @@ export interface Scanner {
   rspamd: RspamdScorer | undefined;
   /** The virus scanner (`--clamd`); none: no virus scanning. */
   clamd?: ClamdScanner;
+  /** What scans for viruses, for the start-up output, e.g. "clamd (supervised, /data/clamav/clamd.sock)". */
+  clamdDescription?: string;
   /** What scores spam, for the start-up output, e.g. "rspamd (supervised, http://127.0.0.1:40123)". */
   description: string;
   close(): Promise<void>;
@@ -50,18 +69,54 @@ export async function scannerFrom(
   warn: (message: string) => void,
 ): Promise<Scanner> {
   const clamd = clamdFrom(opt);
-  const spam = await spamScannerFrom(opt, dataDir, warn);
-  return clamd ? { ...spam, clamd } : spam;
+  const database = opt("clamd-database", "MAILPLANE_CLAMD_DATABASE");
+  if (database !== undefined && clamd !== "auto") {
+    throw new UsageError("--clamd-database applies only to --clamd auto (a supervised clamd)");
+  }
+  // Started first: when it cannot start (not installed, no signatures) nothing else was started.
+  const supervised =
+    clamd === "auto"
+      ? await startClamd({
+          dir: join(dataDir, "clamav"),
+          ...(database ? { databaseDir: database } : {}),
+          onWarning: warn,
+        })
+      : undefined;
+  let spam: Scanner;
+  try {
+    spam = await spamScannerFrom(opt, dataDir, warn);
+  } catch (error) {
+    await supervised?.close();
+    throw error;
+  }
+  if (supervised) {
+    return {
+      ...spam,
+      clamd: new ClamdScanner({ address: { path: supervised.socket } }),
+      clamdDescription: `clamd (supervised, ${supervised.socket})`,
+      close: async () => {
+        await spam.close();
+        await supervised.close();
+      },
+    };
+  }
+  return clamd instanceof ClamdScanner
+    ? { ...spam, clamd, clamdDescription: `clamd at ${clamd.description}` }
+    : spam;
 }
 
 /**
- * Reads `--clamd` / `MAILPLANE_CLAMD`: unset or empty → no virus scanning.
- * @throws UsageError for a value that is neither a socket path nor host:port
- * @example clamdFrom(() => "/run/clamav/clamd.ctl")?.description // "/run/clamav/clamd.ctl"
+ * Reads `--clamd` / `MAILPLANE_CLAMD`: unset, empty or `off` → no virus scanning; `auto` → a
+ * supervised clamd (started by {@link scannerFrom}); else the scanner of an existing clamd.
+ * @throws UsageError for a value that is neither auto/off, a socket path nor host:port
+ * @example (clamdFrom(() => "/run/clamav/clamd.ctl") as ClamdScanner).description // "/run/clamav/clamd.ctl"
  */
-export function clamdFrom(opt: (flag: string, env: string) => string | undefined): ClamdScanner | undefined {
+export function clamdFrom(
+  opt: (flag: string, env: string) => string | undefined,
+): ClamdScanner | "auto" | undefined {
   const value = opt("clamd", "MAILPLANE_CLAMD");
   if (value === undefined || value === "" || value === "off") return undefined;
+  if (value === "auto") return "auto";
   try {
     return new ClamdScanner({ address: clamdAddress(value) });
   } catch (error) {
@@ -79,15 +134,19 @@ async function spamScannerFrom(
     throw new UsageError(`--rspamd must be auto or off, got ${JSON.stringify(mode)}`);
   }
   const url = opt("rspamd-url", "MAILPLANE_RSPAMD_URL");
+  const controller = controllerFrom(opt, url);
   const none = async () => {};
   if (mode === "off") return { rspamd: undefined, description: "built-in rules (--rspamd off)", close: none };
   if (url !== undefined) {
-    if (!/^https?:\/\/[^/\s]+/.test(url)) {
+    if (!HTTP_URL.test(url)) {
       throw new UsageError(`--rspamd-url must be an http:// or https:// URL, got ${JSON.stringify(url)}`);
     }
+    const learning = controller
+      ? `; reports train its controller at ${controller.controllerUrl}${controller.controllerPassword === undefined ? "" : " (with a password)"}`
+      : "; reports refused: no --rspamd-controller-url";
     return {
-      rspamd: new RspamdScorer({ url, onWarning: warn }),
-      description: `rspamd at ${url} (built-in rules while it does not answer)`,
+      rspamd: new RspamdScorer({ url, ...controller, onWarning: warn }),
+      description: `rspamd at ${url} (built-in rules while it does not answer${learning})`,
       close: none,
     };
   }
@@ -115,4 +174,54 @@ async function spamScannerFrom(
     description: `rspamd (supervised, ${supervised.url}, config in ${join(dataDir, "rspamd")})`,
     close: () => supervised.close(),
   };
+}
+
+const HTTP_URL = /^https?:\/\/[^/\s]+/;
+
+/**
+ * Reads `--rspamd-controller-url` and `--rspamd-controller-password-file` (with their env vars):
+ * both unset → undefined. The password is the file's first line (a trailing newline is not part of
+ * it); the file's name may appear in an error, its content never.
+ * @throws UsageError for a controller without --rspamd-url, a password file without a controller,
+ *   a URL that is not http(s), or a password file that cannot be read or is empty
+ * @example controllerFrom(opt, "http://127.0.0.1:11333") // { controllerUrl: "http://127.0.0.1:11334", controllerPassword: "…" }
+ */
+export function controllerFrom(
+  opt: (flag: string, env: string) => string | undefined,
+  url: string | undefined,
+): { controllerUrl: string; controllerPassword?: string } | undefined {
+  const controllerUrl = opt("rspamd-controller-url", "MAILPLANE_RSPAMD_CONTROLLER_URL");
+  const passwordFile = opt("rspamd-controller-password-file", "MAILPLANE_RSPAMD_CONTROLLER_PASSWORD_FILE");
+  if (controllerUrl === undefined) {
+    if (passwordFile !== undefined) {
+      throw new UsageError("--rspamd-controller-password-file needs --rspamd-controller-url");
+    }
+    return undefined;
+  }
+  if (url === undefined) {
+    throw new UsageError(
+      "--rspamd-controller-url needs --rspamd-url (a supervised rspamd's controller is known already)",
+    );
+  }
+  if (!HTTP_URL.test(controllerUrl)) {
+    throw new UsageError(
+      `--rspamd-controller-url must be an http:// or https:// URL, got ${JSON.stringify(controllerUrl)}`,
+    );
+  }
+  if (passwordFile === undefined) return { controllerUrl };
+  let text: string;
+  try {
+    text = readFileSync(passwordFile, "utf8");
+  } catch (error) {
+    throw new UsageError(
+      `--rspamd-controller-password-file ${JSON.stringify(passwordFile)} cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+  }
+  const password = text.split(/\r?\n/)[0] ?? "";
+  if (password === "") {
+    throw new UsageError(
+      `--rspamd-controller-password-file ${JSON.stringify(passwordFile)} is empty: its first line is the password`,
+    );
+  }
+  return { controllerUrl, controllerPassword: password };
 }

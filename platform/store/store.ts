@@ -279,7 +279,21 @@ export interface DeleteObjectInput {
   /** The audit action; default "delete" ("reset" for singletons). */
   auditAction?: string;
   guard?: (current: StoredObject) => Error | undefined;
+  /**
+   * An object written in the same transaction when this one is deleted (a user's forward on delete),
+   * unless one of that kind and ID exists; audited and announced like any write.
+   */
+  successor?: (
+    deleted: StoredObject,
+  ) => { kind: string; id: string; domain: string; spec: Record<string, unknown> } | undefined;
 }
+
+/**
+ * The kind of a deleted user's forward (`UserSpec.forwardOnDelete`): written when the user is deleted,
+ * spec `{ address, forwardTo }`, ID the address; removed with its domain, or when a User, Alias or
+ * Group of that address is created again. Not declarable: no API path, not in the catalogue.
+ */
+export const DEPARTED_KIND = "DepartedAddress";
 
 /** Another Domain holding one of the names a write claims (see {@link PutObjectInput.claims}). */
 export interface DomainClaim {
@@ -460,6 +474,10 @@ export interface Store {
   countTokens(): Promise<number>;
 
   getObject(accountId: string, kind: string, id: string): Promise<StoredObject | undefined>;
+  /** How many Domains, Users, Aliases and Groups the account holds (what `AccountSpec.limits` caps). */
+  accountUsage(
+    accountId: string,
+  ): Promise<{ domains: number; users: number; aliases: number; groups: number }>;
   listObjects(input: ListObjectsInput): Promise<Page<StoredObject>>;
   /**
    * Creates or replaces a tenancy object. A write that changes nothing (same spec and state, no new
@@ -557,6 +575,8 @@ export type StoreErrorCode =
   | "idempotency_exists"
   | "invalid_cursor"
   | "conflict"
+  /** Creating the object would pass the account's limit for its kind (`AccountSpec.limits`). */
+  | "limit_exceeded"
   /** The database cannot be reached or cannot answer now (see faults.ts); retrying later can succeed. */
   | "unavailable";
 

@@ -1,4 +1,5 @@
 /** Scoring by rspamd: a message is posted to its HTTP protocol (/checkv2) and the result mapped to the 0–1 combined score. */
+import { request } from "undici";
 import type { Classification } from "./classify.ts";
 
 /**
@@ -58,6 +59,12 @@ export interface RspamdScorerOptions {
   url: string;
   /** Base URL of its controller worker (learning); default none: {@link RspamdScorer.learn} refuses. */
   controllerUrl?: string;
+  /**
+   * The controller's password, sent as rspamd's `Password` header with each learn (its controller
+   * asks for it unless the client's address is one of its `secure_ip`s); default none. Never logged
+   * nor put in an error message.
+   */
+  controllerPassword?: string;
   /** Give up on one check after this long and fall back; default 15,000 ms. */
   timeoutMs?: number;
   /** Told when rspamd stops answering (once per outage) and when it answers again; default standard error. */
@@ -77,6 +84,7 @@ export interface RspamdScorerOptions {
 export class RspamdScorer {
   readonly url: string;
   readonly controllerUrl: string | undefined;
+  readonly #controllerPassword: string | undefined;
   readonly #timeoutMs: number;
   readonly #warn: (message: string) => void;
   #down = false;
@@ -86,6 +94,7 @@ export class RspamdScorer {
   constructor(opts: RspamdScorerOptions) {
     this.url = opts.url.replace(/\/+$/, "");
     this.controllerUrl = opts.controllerUrl?.replace(/\/+$/, "");
+    this.#controllerPassword = opts.controllerPassword;
     this.#timeoutMs = opts.timeoutMs ?? 15_000;
     this.#warn = opts.onWarning ?? ((m) => process.stderr.write(`mailplane: ${m}\n`));
   }
@@ -98,12 +107,23 @@ export class RspamdScorer {
    */
   async learn(kind: "spam" | "ham", message: Buffer[]): Promise<void> {
     if (!this.controllerUrl) throw new Error("rspamd learning needs the controller's URL");
+    const headers = new Headers();
+    if (this.#controllerPassword !== undefined) headers.set("Password", this.#controllerPassword);
     const res = await fetch(`${this.controllerUrl}/learn${kind}`, {
       method: "POST",
+      headers,
       body: Buffer.concat(message),
       signal: AbortSignal.timeout(this.#timeoutMs),
     });
     const text = await res.text();
+    if (res.status === 403 || res.status === 401) {
+      // rspamd's controller answers 403 to a missing or wrong password (its text says no more).
+      throw new Error(
+        this.#controllerPassword === undefined
+          ? `rspamd's controller at ${this.controllerUrl} asks for a password (HTTP ${res.status}): give it with --rspamd-controller-password-file`
+          : `rspamd's controller at ${this.controllerUrl} refused the password (HTTP ${res.status}): check --rspamd-controller-password-file`,
+      );
+    }
     // 208 (already learned) is not a failure for whoever reported the message again.
     if (!res.ok && res.status !== 208) {
       throw new Error(`rspamd refused to learn ${kind}: HTTP ${res.status} ${text.slice(0, 200)}`);
@@ -112,23 +132,29 @@ export class RspamdScorer {
 
   /** Scores the message (its bytes in order); null when rspamd did not answer usefully. */
   async check(message: Buffer[], envelope: RspamdEnvelope): Promise<Classification | null> {
-    const headers = new Headers({
+    const headers: Record<string, string | string[]> = {
       IP: envelope.ip,
       Helo: envelope.helo || "unknown",
       From: envelope.sender,
-    });
-    for (const r of envelope.recipients) headers.append("Rcpt", r);
-    if (envelope.user) headers.set("User", envelope.user);
-    if (envelope.queueId) headers.set("Queue-Id", envelope.queueId);
+      Rcpt: envelope.recipients,
+    };
+    if (envelope.user) headers["User"] = envelope.user;
+    if (envelope.queueId) headers["Queue-Id"] = envelope.queueId;
     try {
-      const res = await fetch(`${this.url}/checkv2`, {
+      // undici's request rather than fetch: the same pooled keep-alive connections without the
+      // WHATWG Request/Response/stream layers, about half the client CPU per check (bench/smtp).
+      const res = await request(`${this.url}/checkv2`, {
         method: "POST",
         headers,
         body: Buffer.concat(message),
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        headersTimeout: this.#timeoutMs,
+        bodyTimeout: this.#timeoutMs,
       });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const reply = (await res.json()) as RspamdCheckReply;
+      if (res.statusCode !== 200) {
+        await res.body.dump();
+        throw new Error(`HTTP ${res.statusCode}`);
+      }
+      const reply = (await res.body.json()) as RspamdCheckReply;
       if (typeof reply.score !== "number" || typeof reply.action !== "string") {
         throw new Error("reply without score and action");
       }

@@ -264,7 +264,8 @@ function resolveLocal(
   top: boolean,
 ): Resolution {
   const address = `${local}@${domain.name}`;
-  const user = domain.users.get(local);
+  // A user's own address first, then the users' extra addresses: both reach the user's mailbox.
+  const user = domain.users.get(local) ?? domain.userAddresses.get(local);
   if (user) {
     if (!user.enabled) {
       return {
@@ -274,12 +275,15 @@ function resolveLocal(
       };
     }
     charge(walk, address, 1);
-    return { targets: [{ kind: "mailbox", address, domain: domain.name }], loop: false };
+    return { targets: [{ kind: "mailbox", address: user.address, domain: domain.name }], loop: false };
   }
   const alias = domain.aliases.get(local);
   if (alias) return resolveAlias(snapshot, domain, alias, walk, depth);
   const group = domain.groups.get(local);
   if (group) return resolveGroup(snapshot, group, walk, depth);
+  const departedTo = domain.departed.get(local);
+  // A deleted user's forward (`UserSpec.forwardOnDelete`): the mail goes on like an alias's.
+  if (departedTo) return expand(snapshot, departedTo, walk, depth + 1);
   if (domain.reservedTo && RESERVED_LOCAL_PARTS.has(local)) {
     // Declared users and aliases of these names win; otherwise the role mail reaches a person.
     return expand(snapshot, domain.reservedTo, walk, depth + 1);

@@ -7,7 +7,7 @@ import {
   hashPassword,
   verifyPassword,
 } from "../../api/passwords.ts";
-import type { Change, Store, StoredObject } from "../../store/store.ts";
+import { type Change, DEPARTED_KIND, type Store, type StoredObject } from "../../store/store.ts";
 import { srsKeyFrom } from "../delivery/srs.ts";
 import type { PolicySource } from "../engine.ts";
 import type { CredentialSource } from "../phases/auth.ts";
@@ -86,6 +86,7 @@ export function accountInputs(
         passwordPolicies: [],
         users: [],
         groups: [],
+        departed: [],
       };
       accounts.set(o.accountId, a);
     }
@@ -96,11 +97,13 @@ export function accountInputs(
           // The stored DKIM state (public keys) is not the engine's input; the opened active key is.
           const { dkim: _state, ...declared } = spec;
           const dkim = keyring?.keyOf(o);
+          const dkimEd25519 = keyring?.ed25519KeyOf(o);
           a.domains.push({
             ...(declared as unknown as DomainInput),
             generation: o.generation,
             verified: verifiedNames(o, trustAll),
             ...(dkim ? { dkim } : {}),
+            ...(dkimEd25519 ? { dkimEd25519 } : {}),
           });
         }
         break;
@@ -122,10 +125,14 @@ export function accountInputs(
       case "Group":
         a.groups.push(spec as unknown as GroupInput);
         break;
+      case DEPARTED_KIND:
+        a.departed.push({ address: String(spec.address), forwardTo: String(spec.forwardTo) });
+        break;
       case "User":
         a.users.push({
           address: String(spec.address),
           enabled: o.enabled && spec.enabled !== false,
+          addresses: Array.isArray(spec.addresses) ? (spec.addresses as string[]) : [],
         } satisfies UserInput);
         break;
     }

@@ -18,6 +18,7 @@ export interface FilterSettingsInput {
   sizeLimitMb?: number;
   oversizedAction?: "reject" | "quarantine";
   dmarcPolicy?: "follow" | "ignore";
+  trustedArcSealers?: string[];
 }
 
 /** The part of `PasswordPolicySpec` the engine enforces at SMTP AUTH. */
@@ -53,6 +54,8 @@ export interface DomainInput {
   logRetentionDays?: number;
   /** The key the domain's outgoing mail is signed with (RFC 6376); absent: not signed. */
   dkim?: DkimSigningKey;
+  /** An Ed25519 key that signs beside `dkim` (RFC 8463); absent: RSA only. */
+  dkimEd25519?: DkimSigningKey;
 }
 
 /** `RouteSpec`. */
@@ -94,6 +97,8 @@ export interface GroupInput {
 export interface UserInput {
   address: string;
   enabled?: boolean;
+  /** `UserSpec.addresses`: extra addresses in the user's domain that reach the same mailbox. */
+  addresses?: string[];
 }
 
 /** One account's declared objects. */
@@ -109,6 +114,8 @@ export interface AccountInput {
   passwordPolicies?: PasswordPolicyInput[];
   users?: UserInput[];
   groups?: GroupInput[];
+  /** Deleted users' forwards (`UserSpec.forwardOnDelete`): their address and where it goes now. */
+  departed?: { address: string; forwardTo: string }[];
 }
 
 /** Everything declared, at one store revision. */
@@ -134,6 +141,8 @@ export interface FilterPolicy {
   oversizedAction: "reject" | "quarantine";
   /** `follow`: a DMARC failure gets the author domain's p= (reject/quarantine); `ignore`: recorded only. */
   dmarcPolicy: "follow" | "ignore";
+  /** Lower-case ARC sealer domains whose dmarc=pass lifts a DMARC failure's policy (see InboundAuthenticator). */
+  trustedArcSealers: ReadonlySet<string>;
 }
 
 /** Effective login rules of a domain's users. */
@@ -184,8 +193,12 @@ export interface DomainPolicy {
   generation: string;
   aliasDomains: string[];
   users: Map<string, UserPolicy>;
+  /** Users by the local parts of their extra addresses (`UserSpec.addresses`). */
+  userAddresses: Map<string, UserPolicy>;
   aliases: Map<string, AliasPolicy>;
   groups: Map<string, GroupPolicy>;
+  /** Deleted users' addresses by local part, and where their mail goes now. */
+  departed: Map<string, string>;
   /** The `*@domain` alias, if declared. */
   catchAllAlias: AliasPolicy | null;
   /** `Domain.catchAll`: where mail for unknown local parts goes. */
@@ -210,6 +223,8 @@ export interface DomainPolicy {
   timezone: string;
   /** The DKIM key the platform signs the domain's (and its alias domains') outgoing mail with; null: none. */
   dkim: DkimSigningKey | null;
+  /** The Ed25519 key that adds a second signature (RFC 8463 §5) when `dkim` signs; null: none. */
+  dkimEd25519: DkimSigningKey | null;
   /**
    * Where mail to the domain's reserved addresses ({@link RESERVED_LOCAL_PARTS}) goes when no user or
    * alias of that name is declared: the account's contact; null: those addresses are unknown users.
@@ -264,6 +279,7 @@ export const DEFAULT_FILTER: Required<Omit<FilterSettingsInput, "scope">> = {
   sizeLimitMb: 0,
   oversizedAction: "reject",
   dmarcPolicy: "follow",
+  trustedArcSealers: [],
 };
 
 /** The built-in login rules: lockout after 5 failures in 10 minutes per IP, for 10 minutes; no expiry. */
@@ -290,6 +306,7 @@ function filterPolicy(input: Partial<FilterSettingsInput> | undefined): FilterPo
     sizeLimitBytes: f.sizeLimitMb * 1024 * 1024,
     oversizedAction: f.oversizedAction,
     dmarcPolicy: f.dmarcPolicy,
+    trustedArcSealers: new Set(f.trustedArcSealers.map((d) => d.toLowerCase())),
   };
 }
 
@@ -347,8 +364,10 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
         generation: d.generation ?? "",
         aliasDomains: (d.aliases ?? []).filter((alias) => isVerified(d, alias)),
         users: new Map(),
+        userAddresses: new Map(),
         aliases: new Map(),
         groups: new Map(),
+        departed: new Map(),
         catchAllAlias: null,
         catchAll: d.catchAll ?? null,
         localRecipientsOnly: d.localRecipientsOnly ?? false,
@@ -368,6 +387,7 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
         logRetentionDays: d.logRetentionDays ?? 28,
         timezone: d.timezone ?? "UTC",
         dkim: d.dkim ?? null,
+        dkimEd25519: d.dkimEd25519 ?? null,
         reservedTo: account.contact ?? null,
       };
       own.set(d.name, policy);
@@ -401,6 +421,11 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
       else policy.aliases.set(parts.local, alias);
       aliasCount++;
     }
+    for (const d of account.departed ?? []) {
+      const parts = splitMailbox(d.address);
+      const policy = parts && own.get(parts.domain);
+      if (parts && policy) policy.departed.set(parts.local, d.forwardTo.toLowerCase());
+    }
     for (const g of account.groups ?? []) {
       const parts = splitMailbox(g.address);
       const policy = parts && own.get(parts.domain);
@@ -415,11 +440,17 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
       const parts = splitMailbox(u.address);
       const policy = parts && own.get(parts.domain);
       if (!parts || !policy) continue;
-      policy.users.set(parts.local, {
+      const user: UserPolicy = {
         address: u.address.toLowerCase(),
         accountId: account.id,
         enabled: u.enabled ?? true,
-      });
+      };
+      policy.users.set(parts.local, user);
+      for (const extra of u.addresses ?? []) {
+        const at = splitMailbox(extra);
+        // The model keeps extra addresses in the user's domain; anything else is ignored here too.
+        if (at?.domain === parts.domain) policy.userAddresses.set(at.local, user);
+      }
       userCount++;
     }
     for (const l of account.senderLists ?? []) {

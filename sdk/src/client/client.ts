@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { Agent, type Dispatcher } from "undici";
 import type { Health, WhoAmI } from "../contract/admin.ts";
+import type { DkimRotationInput } from "../contract/dkim.ts";
 import { endpoint as endpointOf } from "../contract/index.ts";
 import type {
   DomainStatistics,
@@ -296,9 +297,13 @@ export class MailplaneClient {
      */
     verify: (name: string, request: DomainVerifyRequest = {}, options?: RequestOptions): Promise<Domain> =>
       this.#call("verifyDomain", { domain: name }, { ...options, body: request }),
-    /** Creates a pending DKIM key under a new selector (published in `dnsRecords`, not yet signing). */
-    rotateDkim: (name: string, options?: RequestOptions): Promise<Domain> =>
-      this.#call("rotateDomainDkim", { domain: name }, options),
+    /**
+     * Creates a pending DKIM key under a new selector (published in `dnsRecords`, not yet signing):
+     * RSA by default, `{ algorithm: "ed25519" }` for an Ed25519 key (RFC 8463) that signs beside RSA.
+     * @example await client.domains.rotateDkim("example.com", { algorithm: "ed25519" })
+     */
+    rotateDkim: (name: string, request: DkimRotationInput = {}, options?: RequestOptions): Promise<Domain> =>
+      this.#call("rotateDomainDkim", { domain: name }, { ...options, query: request }),
     /** Signs the domain's mail with a pending selector from now on. */
     activateDkim: (name: string, selector: string, options?: RequestOptions): Promise<Domain> =>
       this.#call("activateDomainDkim", { domain: name }, { ...options, body: { selector } }),
@@ -513,8 +518,24 @@ export class MailplaneClient {
       this.#call("retryQueuedMessage", { domain, message: id }, options),
     retryAll: (domain: string, options?: RequestOptions): Promise<{ retried: number }> =>
       this.#call("retryQueue", { domain }, options),
-    deleteQueued: (domain: string, id: string, options?: RequestOptions): Promise<void> =>
-      this.#call("deleteQueuedMessage", { domain, message: id }, options),
+    /**
+     * Deletes a queued message without delivering it. `report: "spam"` ("delete and report as spam")
+     * first teaches rspamd's Bayes classifier that it is spam (MP_FILTER_TRAINING_UNAVAILABLE without
+     * rspamd; MP_CONFLICT while it is being delivered or when it also goes to another account).
+     * @example await client.operations.deleteQueued("example.com", id, { report: "spam" })
+     */
+    deleteQueued: (
+      domain: string,
+      id: string,
+      options?: RequestOptions & { report?: "spam" },
+    ): Promise<void> => {
+      const { report, ...rest } = options ?? {};
+      return this.#call(
+        "deleteQueuedMessage",
+        { domain, message: id },
+        { ...rest, ...(report ? { query: { report } } : {}) },
+      );
+    },
     /** Forgets the domain's cached recipient callout answers. @example await client.operations.clearCalloutCache("example.com") // { cleared: 3 } */
     clearCalloutCache: (domain: string, options?: RequestOptions): Promise<{ cleared: number }> =>
       this.#call("clearCalloutCache", { domain }, options),

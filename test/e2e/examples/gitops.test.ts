@@ -157,10 +157,19 @@ describe("examples/gitops: the pull request's plan with the mail-flow simulation
     chmodSync(join(bin, "npx"), 0o755);
     const summary = join(dir, "step-summary.md");
     writeFileSync(summary, "");
+    // The job's environment: its literal values as written, the ones from repository variables and
+    // secrets supplied here (the policy pack is this checkout's policy/).
+    const jobEnv = Object.fromEntries(
+      Object.entries(workflow.jobs.preview.env as Record<string, string>).filter(
+        ([, value]) => !String(value).includes("${{"),
+      ),
+    );
     await promisify(execFile)("bash", ["-eo", "pipefail", "-c", script], {
       cwd: dir,
       env: {
         ...process.env,
+        ...jobEnv,
+        POLICY_PACK: join(root, "policy"),
         PATH: `${bin}:${process.env.PATH}`,
         PULUMI_BACKEND_URL: `file://${dev.backendDir}`,
         PULUMI_CONFIG_PASSPHRASE: "mailplane-test",

@@ -68,7 +68,7 @@ describe("provider lifecycle: all eight kinds, real CLI, real control plane", ()
       senders: "members",
     });
     const user = await api().users.get("alice@example.test");
-    expect(user).toMatchObject({ quotaMb: 1024, enabled: true });
+    expect(user).toMatchObject({ quotaMb: 1024, enabled: true, addresses: ["a.smith@example.test"] });
     expect(user.passwordChangedAt).not.toBeNull();
   });
 

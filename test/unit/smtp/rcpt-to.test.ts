@@ -355,3 +355,37 @@ describe("rcptTo for a group address", () => {
     );
   });
 });
+
+describe("rcptTo for a user's extra addresses", () => {
+  const snap = (enabled = true) =>
+    buildPolicySnapshot({
+      revision: 1,
+      accounts: [
+        {
+          id: "acme",
+          domains: [{ name: "acme.example", aliases: ["acme.test"], verified: true }],
+          users: [
+            {
+              address: "ana@acme.example",
+              enabled,
+              addresses: ["a.lopez@acme.example", "elsewhere@other.example"],
+            },
+          ],
+        },
+      ],
+    });
+
+  it("delivers an extra address (also at a domain alias) to the user's own mailbox", () => {
+    for (const rcpt of ["A.Lopez@acme.example", "a.lopez@acme.test"]) {
+      const r = rcptTo(snap(), inbound(), tx(), rcpt);
+      expect(r.action === "accept" && r.value.targets).toEqual([
+        { kind: "mailbox", address: "ana@acme.example", domain: "acme.example" },
+      ]);
+    }
+  });
+
+  it("refuses an extra address of a disabled user with 550 5.2.1, and ignores one outside the user's domain", () => {
+    expect(reply(rcptTo(snap(false), inbound(), tx(), "a.lopez@acme.example"))).toMatch(/^550 5\.2\.1 /);
+    expect(reply(rcptTo(snap(), inbound(), tx(), "elsewhere@other.example"))).toMatch(/^550 5\.7\.1 .*Relay/);
+  });
+});

@@ -55,6 +55,7 @@ const user = new mailplane.User(
   {
     address: is("replace") ? `alicia@${d}` : `alice@${d}`,
     firstName: "Alice",
+    addresses: is("reorder") ? [`A.Smith@${d}`] : [`a.smith@${d}`],
     password: config.requireSecret("password"),
     quotaMb: is("update") ? 2048 : 1024,
     ...(is("bad-address") ? { externalAddress: "not an address" } : {}),
