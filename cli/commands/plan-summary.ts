@@ -19,7 +19,7 @@ called out; secrets masked; the serialized dynamic provider stripped.
 With a policy pack, stream the JSON (one engine event per line): only that form carries the
 policy results, which the summary then lists (violations by level, rules that passed).
 
-  PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true pulumi preview --stack dev --json \
+  PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true pulumi preview --stack dev --json \\
     --policy-pack policy | mailplane plan-summary > plan.md
 
 With --simulate, sample envelopes (a YAML file: samples: [{from, to, clientIp?, helo?, subject?,
