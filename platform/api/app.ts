@@ -27,11 +27,13 @@ import { auditRoutes } from "./routes/audit.ts";
 import { domainRoutes } from "./routes/domains.ts";
 import { filterSettingsRoutes } from "./routes/filter-settings.ts";
 import { lockoutRoutes } from "./routes/lockouts.ts";
+import { meRoutes } from "./routes/me.ts";
 import { operationsRoutes } from "./routes/operations.ts";
 import { passwordPolicyRoutes } from "./routes/password-policies.ts";
 import { platformRoutes } from "./routes/platform.ts";
 import { routeRoutes } from "./routes/routes.ts";
 import { senderListRoutes } from "./routes/sender-lists.ts";
+import { sessionRoutes } from "./routes/sessions.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
 import { userRoutes } from "./routes/users.ts";
 import { installValidation } from "./validation.ts";
@@ -178,6 +180,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(passwordPolicyRoutes);
   await app.register(userRoutes);
   await app.register(operationsRoutes, { smtp: options.smtp });
+  await app.register(sessionRoutes);
+  await app.register(meRoutes, { smtp: options.smtp });
   registerMethodNotAllowed(app);
   await app.after();
 
