@@ -1,5 +1,4 @@
 /** Mail users' sign-in on a real control plane over SQLite and PostgreSQL: sessions, idle and absolute timeout (injected clock), lockout per IP, expired passwords, TOTP computed independently by Python, recovery codes, required 2FA, application passwords, and the wall between sessions and admin endpoints. */
-import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
@@ -8,24 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openPostgresStore, openSqliteStore, type Store } from "../../../platform/store/index.ts";
 import { BACKENDS, type CallOptions, type Harness, startHarness, uniqueDomain } from "./harness.ts";
-
-/**
- * An RFC 6238 code computed by Python's hmac, independently of the platform's code: HMAC-SHA1 over
- * the 8-byte big-endian step, dynamic truncation, 6 digits.
- */
-function pythonTotp(base32Secret: string, unixMs: number): string {
-  const script = [
-    "import base64, hashlib, hmac, struct, sys",
-    "s = sys.argv[1]",
-    "key = base64.b32decode(s + '=' * (-len(s) % 8))",
-    "mac = hmac.new(key, struct.pack('>Q', int(sys.argv[2]) // 30), hashlib.sha1).digest()",
-    "o = mac[-1] & 15",
-    "print('%06d' % ((struct.unpack('>I', mac[o:o + 4])[0] & 0x7fffffff) % 1000000))",
-  ].join("\n");
-  return execFileSync("python3", ["-c", script, base32Secret, String(Math.floor(unixMs / 1000))], {
-    encoding: "utf8",
-  }).trim();
-}
+import { pythonTotp } from "./python-totp.ts";
 
 /** POSTs JSON from another loopback address (another client IP); node:http binds the local address. */
 function postFrom(
