@@ -413,4 +413,27 @@ describe.each(BACKENDS)("mail user sign-in on $name", (backend) => {
     expect(after.body.items[0].revokedAt).not.toBeNull();
     await lift();
   });
+  it("ends a disabled user's sessions, and forgets sessions, TOTP and application passwords with a deleted user", async () => {
+    await lift();
+    const dave = `dave@${domain}`;
+    const path = `/v1/domains/${domain}/users/${dave}`;
+    await put(path, { address: dave, password: PASSWORD });
+    const token = (await signIn(dave, PASSWORD)).body.token;
+    await h.call("POST", "/v1/me/app-passwords", as(token, { body: { name: "old", scopes: ["smtp"] } }));
+    const { secret } = (await h.call("POST", "/v1/me/totp", as(token))).body;
+    const confirmed = await h.call(
+      "POST",
+      "/v1/me/totp/confirm",
+      as(token, { body: { code: pythonTotp(secret, clock) } }),
+    );
+    expect(confirmed.status).toBe(200);
+    await h.call("PATCH", path, admin({ body: { enabled: false } }));
+    expect((await h.call("GET", "/v1/me", as(confirmed.body.token))).status).toBe(401);
+    expect((await h.call("DELETE", path, admin())).status).toBe(204);
+    await put(path, { address: dave, password: PASSWORD });
+    const fresh = await signIn(dave, PASSWORD);
+    expect(fresh.body.stage).toBe("active");
+    expect((await h.call("GET", "/v1/me/app-passwords", as(fresh.body.token))).body.items).toEqual([]);
+    expect((await h.call("GET", "/v1/me", as(confirmed.body.token))).status).toBe(401);
+  });
 });
