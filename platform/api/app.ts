@@ -81,6 +81,10 @@ const REDACT = [
   "*.password",
   "*.token",
   "body.password",
+  // A user's own password change and one-time codes (request bodies are not logged; this is a backstop).
+  "*.currentPassword",
+  "*.newPassword",
+  "*.code",
 ];
 
 function loggerOptions(logger: FastifyServerOptions["logger"]): FastifyServerOptions["logger"] {

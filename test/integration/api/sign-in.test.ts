@@ -112,6 +112,7 @@ describe.each(BACKENDS)("mail user sign-in on $name", (backend) => {
       }
     }
     expect(h.logs.join("").includes(res.body.token)).toBe(false);
+    expect(h.logs.join("").includes(PASSWORD)).toBe(false);
   });
 
   it("answers one 401 MP_SIGN_IN_FAILED for a wrong password, an unknown address and a disabled user", async () => {
