@@ -58,7 +58,7 @@ export async function userPolicy(
   const own = await store.getObject(accountId, "PasswordPolicy", `${domain}/password-policy`);
   const stored = own ?? (await store.getObject(accountId, "PasswordPolicy", "account/password-policy"));
   // Policies stored before a field existed lack it: the defaults fill in.
-  const defaults = defaultPasswordPolicy(domain);
+  const defaults = defaultPasswordPolicy("account");
   return stored ? ({ ...defaults, ...stored.spec } as unknown as PasswordPolicySpec) : defaults;
 }
 

@@ -123,7 +123,8 @@ export const AppPasswordSpec = z
       .trim()
       .min(1)
       .max(100)
-      .regex(/^[^\p{Cc}]*$/u, { message: "must be one line without control characters" })
+      // A refinement rather than a pattern: JSON Schema generators cannot build \p{…} classes.
+      .refine((v) => !/\p{Cc}/u.test(v), { message: "must be one line without control characters" })
       .describe("What it is for, e.g. `Thunderbird on the laptop`."),
     scopes: z
       .array(z.enum(APP_PASSWORD_SCOPES))

@@ -123,6 +123,8 @@ describe.each(BACKENDS)("mail user sign-in on $name", (backend) => {
     expect(wrong.body.code).toBe("MP_SIGN_IN_FAILED");
     expect(unknown.status).toBe(401);
     expect(unknown.body.detail).toBe(wrong.body.detail);
+    // Not even an address (found by the API fuzz test: it was a 500).
+    expect((await signIn("0", PASSWORD)).status).toBe(401);
     await h.call("PATCH", `/v1/domains/${domain}/users/bob@${domain}`, admin({ body: { enabled: false } }));
     const disabled = await signIn(`bob@${domain}`, PASSWORD);
     expect(disabled.status).toBe(401);
