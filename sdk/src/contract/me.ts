@@ -27,6 +27,8 @@ const user = { tag: "Me", access: "user", headers: NONE, etag: false } as const;
 const MessageParams = z.strictObject({
   message: z.string().min(1).describe("The message's queue ID."),
 });
+/** What a JSON body can be refused for besides its fields. */
+const BODY_ERRORS = ["MP_UNSUPPORTED_MEDIA_TYPE", "MP_PAYLOAD_TOO_LARGE", "MP_VALIDATION_FAILED"] as const;
 const AppPasswordParams = z.strictObject({ appPassword: z.string().min(1).describe("`app_…`") });
 
 /** The endpoints of signed-in mail users. Admin tokens are refused here (403), sessions everywhere else. */
@@ -42,7 +44,17 @@ export const endpoints: readonly Endpoint[] = [
     body: SignIn,
     response: Session,
     successStatuses: [201],
-    errors: ["MP_VALIDATION_FAILED", "MP_SIGN_IN_FAILED", "MP_LOGIN_LOCKED", "MP_INTERNAL", "MP_UNAVAILABLE"],
+    // Public, so none of the common errors apply by default: a malformed body is still 400.
+    errors: [
+      "MP_BAD_REQUEST",
+      "MP_UNSUPPORTED_MEDIA_TYPE",
+      "MP_PAYLOAD_TOO_LARGE",
+      "MP_VALIDATION_FAILED",
+      "MP_SIGN_IN_FAILED",
+      "MP_LOGIN_LOCKED",
+      "MP_INTERNAL",
+      "MP_UNAVAILABLE",
+    ],
   },
   {
     ...user,
@@ -55,7 +67,7 @@ export const endpoints: readonly Endpoint[] = [
     response: Session,
     successStatuses: [201],
     stages: ["second-factor"],
-    errors: ["MP_VALIDATION_FAILED", "MP_SIGN_IN_FAILED", "MP_LOGIN_LOCKED"],
+    errors: [...BODY_ERRORS, "MP_SIGN_IN_FAILED", "MP_LOGIN_LOCKED"],
   },
   {
     ...user,
@@ -90,7 +102,7 @@ export const endpoints: readonly Endpoint[] = [
     response: Session,
     successStatuses: [200],
     stages: ["password-change"],
-    errors: ["MP_VALIDATION_FAILED", "MP_PASSWORD_POLICY_VIOLATION", "MP_SIGN_IN_FAILED", "MP_LOGIN_LOCKED"],
+    errors: [...BODY_ERRORS, "MP_PASSWORD_POLICY_VIOLATION", "MP_SIGN_IN_FAILED", "MP_LOGIN_LOCKED"],
   },
   {
     ...user,
@@ -115,7 +127,7 @@ export const endpoints: readonly Endpoint[] = [
     response: Session,
     successStatuses: [200],
     stages: ["two-factor-enrolment"],
-    errors: ["MP_VALIDATION_FAILED", "MP_SIGN_IN_FAILED", "MP_CONFLICT", "MP_LOGIN_LOCKED"],
+    errors: [...BODY_ERRORS, "MP_SIGN_IN_FAILED", "MP_CONFLICT", "MP_LOGIN_LOCKED"],
   },
   {
     ...user,
@@ -126,7 +138,7 @@ export const endpoints: readonly Endpoint[] = [
     body: OneTimeCode,
     response: null,
     successStatuses: [204],
-    errors: ["MP_VALIDATION_FAILED", "MP_SIGN_IN_FAILED", "MP_CONFLICT", "MP_NOT_FOUND", "MP_LOGIN_LOCKED"],
+    errors: [...BODY_ERRORS, "MP_SIGN_IN_FAILED", "MP_CONFLICT", "MP_NOT_FOUND", "MP_LOGIN_LOCKED"],
   },
   {
     ...user,
@@ -148,7 +160,7 @@ export const endpoints: readonly Endpoint[] = [
     body: AppPasswordSpec,
     response: AppPasswordCreated,
     successStatuses: [201],
-    errors: ["MP_VALIDATION_FAILED"],
+    errors: [...BODY_ERRORS],
   },
   {
     ...user,
