@@ -26,6 +26,7 @@ import { aliasRoutes } from "./routes/aliases.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { domainRoutes } from "./routes/domains.ts";
 import { filterSettingsRoutes } from "./routes/filter-settings.ts";
+import { groupRoutes } from "./routes/groups.ts";
 import { lockoutRoutes } from "./routes/lockouts.ts";
 import { meRoutes } from "./routes/me.ts";
 import { operationsRoutes } from "./routes/operations.ts";
@@ -183,6 +184,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(filterSettingsRoutes);
   await app.register(passwordPolicyRoutes);
   await app.register(userRoutes);
+  await app.register(groupRoutes);
   await app.register(operationsRoutes, { smtp: options.smtp });
   await app.register(sessionRoutes);
   await app.register(meRoutes, { smtp: options.smtp });

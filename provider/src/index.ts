@@ -8,6 +8,7 @@ export type { Arg, CommonArgs } from "./lib/resource.ts";
 export { Alias, type AliasArgs } from "./resources/alias.ts";
 export { Domain, type DomainArgs } from "./resources/domain.ts";
 export { FilterSettings, type FilterSettingsArgs } from "./resources/filter-settings.ts";
+export { Group, type GroupArgs } from "./resources/group.ts";
 export { PasswordPolicy, type PasswordPolicyArgs } from "./resources/password-policy.ts";
 export { Route, type RouteArgs } from "./resources/route.ts";
 export { SenderList, type SenderListArgs } from "./resources/sender-list.ts";

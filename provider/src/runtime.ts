@@ -9,6 +9,7 @@ import type { ShimMethod } from "./lib/shim.ts";
 import { aliasProvider } from "./resources/alias.ts";
 import { domainProvider } from "./resources/domain.ts";
 import { filterSettingsProvider } from "./resources/filter-settings.ts";
+import { groupProvider } from "./resources/group.ts";
 import { passwordPolicyProvider } from "./resources/password-policy.ts";
 import { routeProvider } from "./resources/route.ts";
 import { senderListProvider } from "./resources/sender-list.ts";
@@ -23,6 +24,7 @@ export const providers: Readonly<Record<string, ResourceImpl>> = {
   FilterSettings: filterSettingsProvider,
   PasswordPolicy: passwordPolicyProvider,
   User: userProvider,
+  Group: groupProvider,
 };
 
 /**
