@@ -29,6 +29,13 @@ export interface MeRoutesOptions {
   smtp?: (() => SmtpOperations | undefined) | undefined;
 }
 
+/** The user's own addresses: the main one and its extra `addresses` (mail to them is theirs). */
+function ownAddresses(address: string, spec: Record<string, unknown>): (a: string) => boolean {
+  const extra = Array.isArray(spec.addresses) ? (spec.addresses as string[]) : [];
+  const set = new Set([address, ...extra].map((a) => a.toLowerCase()));
+  return (a: string) => set.has(a.toLowerCase());
+}
+
 const listed = (r: AppPasswordRecord) => ({
   id: r.id,
   name: r.name,
@@ -42,8 +49,8 @@ const listed = (r: AppPasswordRecord) => ({
 /**
  * The `/v1/me` route plugin. Every endpoint acts on the session's own user only: nothing here takes a
  * user or domain from the request, so another user's objects cannot even be named. Quarantine and
- * log entries are those whose recipients include the user (log: or whose sender is the user), shown
- * with the user's own address as the only recipient.
+ * log entries are those whose recipients include one of the user's addresses (its main one and its
+ * extra `addresses`; log: or whose sender is one), shown with only the user's own recipients.
  *
  * @example app.register(meRoutes, { smtp: () => engine?.operations })
  */
@@ -56,24 +63,27 @@ export async function meRoutes(app: FastifyInstance, opts: MeRoutesOptions): Pro
     return ops;
   };
   /** The owner of the user's domain lifetime: quarantine and log reads are scoped to it. */
-  const ownerOf = async (request: FastifyRequest): Promise<{ owner: Owner; address: string }> => {
+  const ownerOf = async (
+    request: FastifyRequest,
+  ): Promise<{ owner: Owner; address: string; own: (a: string) => boolean }> => {
     const ctx = requireUserSession(request);
     const domain = await store.getObject(ctx.accountId, "Domain", ctx.domain);
     if (!domain) throw problem("MP_NOT_FOUND", "the user's domain does not exist");
     return {
       owner: { accountId: ctx.accountId, domain: ctx.domain, generation: domain.generation },
       address: ctx.address,
+      own: ownAddresses(ctx.address, ctx.user.spec),
     };
   };
   const notFound = (id: string) => problem("MP_NOT_FOUND", `no message ${JSON.stringify(id)}`);
   /** The held message if it is addressed to the user; else 404 (another user's looks like none). */
   const mine = async (request: FastifyRequest) => {
-    const { owner, address } = await ownerOf(request);
+    const { owner, own } = await ownerOf(request);
     const id = (request.params as { message: string }).message;
     const ops = engine();
     const entry = ops.getQuarantined(id, owner);
-    if (!entry?.recipients.includes(address)) throw notFound(id);
-    return { ops, entry, address };
+    if (!entry?.recipients.some(own)) throw notFound(id);
+    return { ops, entry, own };
   };
 
   serve(app, "getMe", async (request) => {
@@ -298,7 +308,7 @@ export async function meRoutes(app: FastifyInstance, opts: MeRoutesOptions): Pro
   });
 
   serve(app, "listMyQuarantine", async (request) => {
-    const { owner, address } = await ownerOf(request);
+    const { owner, own } = await ownerOf(request);
     const q = parseWith(QuarantineQuery, request.query, "query");
     const items = engine()
       .listQuarantine({
@@ -308,22 +318,22 @@ export async function meRoutes(app: FastifyInstance, opts: MeRoutesOptions): Pro
         ...(q.since ? { from: new Date(q.since).toISOString() } : {}),
         ...(q.until ? { to: new Date(q.until).toISOString() } : {}),
       })
-      .filter((e) => e.recipients.includes(address))
-      .map((e) => ({ ...e, recipients: [address] }));
+      .filter((e) => e.recipients.some(own))
+      .map((e) => ({ ...e, recipients: e.recipients.filter(own) }));
     return { items: items.slice(0, q.limit), nextCursor: null };
   });
 
   serve(app, "getMyQuarantinedMessage", async (request) => {
-    const { ops, entry, address } = await mine(request);
+    const { ops, entry, own } = await mine(request);
     const raw = await ops.quarantinedMessage(entry.id);
     if (!raw) throw notFound(entry.id);
-    return { ...entry, recipients: [address], raw: raw.toString("utf8") };
+    return { ...entry, recipients: entry.recipients.filter(own), raw: raw.toString("utf8") };
   });
 
   serve(app, "releaseMyQuarantinedMessage", async (request) => {
-    const { ops, entry, address } = await mine(request);
+    const { ops, entry, own } = await mine(request);
     // Releasing delivers to every recipient: one user may not decide for the others.
-    if (entry.recipients.some((r) => r !== address)) {
+    if (!entry.recipients.every(own)) {
       throw problem(
         "MP_CONFLICT",
         "the message is held for other recipients too; ask an administrator to release it",
@@ -340,7 +350,7 @@ export async function meRoutes(app: FastifyInstance, opts: MeRoutesOptions): Pro
         accountId: ctx.accountId,
         action: "release",
         kind: "User",
-        objectId: address,
+        objectId: ctx.address,
         after: { message: entry.id, queueId },
       },
       sessionWriteContext(request),
@@ -349,7 +359,7 @@ export async function meRoutes(app: FastifyInstance, opts: MeRoutesOptions): Pro
   });
 
   serve(app, "searchMyMessageLog", async (request) => {
-    const { owner, address } = await ownerOf(request);
+    const { owner, own } = await ownerOf(request);
     const q = parseWith(MessageLogQuery, request.query, "query");
     const entries = await engine().searchLog(owner, {
       limit: LOG_SCAN,
@@ -360,9 +370,9 @@ export async function meRoutes(app: FastifyInstance, opts: MeRoutesOptions): Pro
       ...(q.classification ? { classification: q.classification } : {}),
     });
     const items = entries
-      .filter((e) => e.sender === address || e.recipients.includes(address))
-      // Mail the user sent shows its recipients; mail to them shows only themselves.
-      .map((e) => (e.sender === address ? e : { ...e, recipients: [address] }))
+      .filter((e) => own(e.sender) || e.recipients.some(own))
+      // Mail the user sent shows its recipients; mail to them shows only their own addresses.
+      .map((e) => (own(e.sender) ? e : { ...e, recipients: e.recipients.filter(own) }))
       .slice(0, q.limit);
     return { items, nextCursor: null };
   });

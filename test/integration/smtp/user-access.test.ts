@@ -54,7 +54,9 @@ describe.each(BACKENDS)("a mail user's own data and SMTP AUTH on $name", (backen
       [acme, d1, bob],
       [other, d2, carol],
     ] as const) {
-      await put(t, `/v1/domains/${d}/users/${a}`, { address: a, password: PASSWORD });
+      // Alice also receives as al@ (an extra address of hers): that mail is hers too.
+      const extra = a === alice ? { addresses: [`al@${d1}`] } : {};
+      await put(t, `/v1/domains/${d}/users/${a}`, { address: a, password: PASSWORD, ...extra });
     }
     engine = await startSmtpEngineOnStore({
       store: h.cp.store,
@@ -70,6 +72,7 @@ describe.each(BACKENDS)("a mail user's own data and SMTP AUTH on $name", (backen
     events = new EventLog(engine);
     for (const [subject, to] of [
       ["for alice", [alice]],
+      ["for al", [`al@${d1}`]],
       ["for alice too", [alice]],
       ["for bob", [bob]],
       ["for both", [alice, bob]],
@@ -95,11 +98,12 @@ describe.each(BACKENDS)("a mail user's own data and SMTP AUTH on $name", (backen
     await h?.close();
   });
 
-  it("lists and shows a user only the quarantined messages addressed to them, with only their own address", async () => {
+  it("lists and shows a user only the quarantined messages addressed to them (extra addresses included), with only their own addresses", async () => {
     const token = await session(alice);
     const list = await h.call("GET", "/v1/me/quarantine", { token });
     expect(list.status).toBe(200);
     expect(list.body.items.map((e: { subject: string }) => e.subject).sort()).toEqual([
+      "for al",
       "for alice",
       "for alice too",
       "for both",
