@@ -3,9 +3,10 @@ import { createHash, randomBytes } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type Endpoint, isMailDomain, type TokenRole, toAsciiDomain } from "../../sdk/src/index.ts";
 import type { Store, TokenRecord } from "../store/store.ts";
+import { APP_PASSWORD_PREFIX } from "./passwords.ts";
 import { problem } from "./problem.ts";
 import type { RateLimiter } from "./rate-limit.ts";
-import { authenticateSession, SESSION_PREFIX } from "./user-sessions.ts";
+import { authenticateAppPassword, authenticateSession, SESSION_PREFIX } from "./user-sessions.ts";
 
 /** Who is calling and on which account; `request.auth` on every authenticated route. */
 export interface AuthContext {
@@ -120,8 +121,10 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
 
     const secret = bearer(request);
     if (!secret) throw problem("MP_UNAUTHORIZED", "send Authorization: Bearer <token>");
-    if (secret.startsWith(SESSION_PREFIX)) {
-      const ctx = await authenticateSession(store, now(), secret, endpoint);
+    if (secret.startsWith(SESSION_PREFIX) || secret.startsWith(APP_PASSWORD_PREFIX)) {
+      const ctx = secret.startsWith(SESSION_PREFIX)
+        ? await authenticateSession(store, now(), secret, endpoint)
+        : await authenticateAppPassword(store, now(), secret, endpoint);
       limit(reply, ctx.session.id);
       request.userSession = ctx;
       return;

@@ -12,6 +12,7 @@ import {
 } from "../../sdk/src/index.ts";
 import type { Store, StoredObject, WriteContext } from "../store/store.ts";
 import type { UserSessionRecord } from "../store/user-auth.ts";
+import { hashAppPassword } from "./passwords.ts";
 import { problem } from "./problem.ts";
 
 /** The visible start of every session secret (admin tokens start `mp_`), so the auth hook tells them apart. */
@@ -175,6 +176,57 @@ export async function authenticateSession(
     policy,
     idleTimeoutMinutes: policy.sessionTimeoutMinutes,
     expiresAt: new Date(expiresAt).toISOString(),
+  };
+}
+
+/**
+ * Authenticates an application password (`mpa_…`) used as the bearer: 401 unless it exists, is not
+ * revoked, has scope `api`, and its user may sign in with an unexpired password; 403 on any
+ * endpoint that does not take application passwords (everything but reading and releasing the
+ * user's own mail: credentials and settings need a signed-in session). Records its use.
+ */
+export async function authenticateAppPassword(
+  store: Store,
+  now: Date,
+  secret: string,
+  endpoint: Endpoint,
+): Promise<UserSessionContext> {
+  const found = await store.findAppPassword(hashAppPassword(secret));
+  if (!found || found.revokedAt !== null || !found.scopes.includes("api")) {
+    throw problem("MP_UNAUTHORIZED", "unknown, revoked or not an api-scoped application password");
+  }
+  const user = await store.getObject(found.accountId, "User", found.userId);
+  if (!user?.enabled) throw problem("MP_UNAUTHORIZED", "the application password's user may not sign in");
+  const domain = user.domain ?? "";
+  const policy = await userPolicy(store, found.accountId, domain);
+  const credential = await store.getCredential(found.userId, found.accountId);
+  if (passwordExpired(policy, credential?.setAt ?? null, now.getTime())) {
+    throw problem("MP_UNAUTHORIZED", "the user's password expired; sign in to change it");
+  }
+  if (endpoint.access !== "user" || !endpoint.appPasswords) {
+    throw problem("MP_FORBIDDEN", "an application password may only read and release the user's own mail");
+  }
+  await store.touchAppPassword(found.id, now.toISOString());
+  const at = now.toISOString();
+  return {
+    // No session: the application password stands in for one, so audit entries name it.
+    session: {
+      id: found.id,
+      accountId: found.accountId,
+      userId: found.userId,
+      stage: "active",
+      ip: "",
+      createdAt: at,
+      lastSeenAt: at,
+      revokedAt: null,
+    },
+    accountId: found.accountId,
+    address: found.userId,
+    domain,
+    user,
+    policy,
+    idleTimeoutMinutes: policy.sessionTimeoutMinutes,
+    expiresAt: at,
   };
 }
 

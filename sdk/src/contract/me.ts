@@ -176,6 +176,7 @@ export const endpoints: readonly Endpoint[] = [
   {
     ...user,
     operationId: "listMyQuarantine",
+    appPasswords: true,
     method: "GET",
     path: "/v1/me/quarantine",
     summary: "The user's quarantined messages (addressed to them), newest first.",
@@ -187,6 +188,7 @@ export const endpoints: readonly Endpoint[] = [
   {
     ...user,
     operationId: "getMyQuarantinedMessage",
+    appPasswords: true,
     method: "GET",
     path: "/v1/me/quarantine/:message",
     summary: "View one of the user's quarantined messages, raw content included.",
@@ -198,6 +200,7 @@ export const endpoints: readonly Endpoint[] = [
   {
     ...user,
     operationId: "releaseMyQuarantinedMessage",
+    appPasswords: true,
     method: "POST",
     path: "/v1/me/quarantine/:message/release",
     summary:
@@ -210,6 +213,7 @@ export const endpoints: readonly Endpoint[] = [
   {
     ...user,
     operationId: "searchMyMessageLog",
+    appPasswords: true,
     method: "GET",
     path: "/v1/me/message-log",
     summary: "The message-log entries of mail to or from the user, newest first.",

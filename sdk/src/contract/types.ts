@@ -60,6 +60,11 @@ export interface Endpoint {
    * finish a sign-in step may take only that step). Default none.
    */
   readonly stages?: readonly SessionStage[];
+  /**
+   * `user` endpoints: an application password with scope `api` may call it as the bearer (`mpa_…`),
+   * for scripts reading the user's mail. Default false: only sessions.
+   */
+  readonly appPasswords?: boolean;
   /** Error codes this endpoint can answer with besides the ones every endpoint can. */
   readonly errors: readonly ErrorCode[];
 }

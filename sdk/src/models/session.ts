@@ -132,7 +132,7 @@ export const AppPasswordSpec = z
       .max(2)
       .refine((s) => new Set(s).size === s.length, { message: "must not repeat a scope" })
       .describe(
-        "`smtp`: SMTP AUTH on submission; `api`: reserved for API clients. Never valid for interactive sign-in.",
+        "`smtp`: SMTP AUTH on submission; `api`: the bearer of the user's own quarantine and message-log endpoints (scripts). Never valid for interactive sign-in.",
       ),
   })
   .meta({ id: "AppPasswordSpec", title: "AppPasswordSpec", description: "A new application password." });

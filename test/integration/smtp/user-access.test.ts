@@ -209,4 +209,35 @@ describe.each(BACKENDS)("a mail user's own data and SMTP AUTH on $name", (backen
     ]);
     await h.call("DELETE", "/v1/lockouts/127.0.0.1", { token: h.adminToken });
   });
+  it("lets an api-scoped application password read the user's own quarantine and log, and nothing else", async () => {
+    const token = await session(alice);
+    const api = await h.call("POST", "/v1/me/app-passwords", {
+      token,
+      body: { name: "script", scopes: ["api"] },
+    });
+    const smtpOnly = await h.call("POST", "/v1/me/app-passwords", {
+      token,
+      body: { name: "client", scopes: ["smtp"] },
+    });
+    const bearer = { token: api.body.password as string };
+    const list = await h.call("GET", "/v1/me/quarantine", bearer);
+    expect(list.status).toBe(200);
+    expect(list.body.items.map((e: { subject: string }) => e.subject)).toContain("for alice");
+    expect(list.body.items.map((e: { subject: string }) => e.subject)).not.toContain("for bob");
+    expect((await h.call("GET", `/v1/me/quarantine/${held.get("for bob")}`, bearer)).status).toBe(404);
+    expect((await h.call("GET", "/v1/me/message-log", bearer)).status).toBe(200);
+    // Credentials and settings need a signed-in session; admin endpoints are out of reach.
+    for (const [method, path] of [
+      ["GET", "/v1/me/app-passwords"],
+      ["POST", "/v1/me/totp"],
+      ["GET", "/v1/me"],
+      ["GET", `/v1/domains/${d1}/quarantine`],
+    ] as const) {
+      const res = await h.call(method, path, bearer);
+      expect({ path, status: res.status }).toEqual({ path, status: 403 });
+    }
+    expect((await h.call("GET", "/v1/me/quarantine", { token: smtpOnly.body.password })).status).toBe(401);
+    await h.call("DELETE", `/v1/me/app-passwords/${api.body.id}`, { token });
+    expect((await h.call("GET", "/v1/me/quarantine", bearer)).status).toBe(401);
+  });
 });
