@@ -161,14 +161,19 @@ export async function authenticateSession(
   if (endpoint.access !== "user") {
     throw problem("MP_FORBIDDEN", "a mail user's session may only use /v1/me and /v1/sessions endpoints");
   }
-  if (session.stage !== "active" && !endpoint.stages?.includes(session.stage)) {
-    throw problem("MP_SESSION_STEP_REQUIRED", `the session must finish the ${session.stage} step first`);
+  // A password that expires while the session lives allows only its change from then on.
+  const stage =
+    session.stage === "active" && passwordExpired(policy, user.secretSetAt, ms)
+      ? "password-change"
+      : session.stage;
+  if (stage !== "active" && !endpoint.stages?.includes(stage)) {
+    throw problem("MP_SESSION_STEP_REQUIRED", `the session must finish the ${stage} step first`);
   }
   if (ms - Date.parse(session.lastSeenAt) >= TOUCH_INTERVAL_MS) {
     await store.touchUserSession(session.id, now.toISOString());
   }
   return {
-    session,
+    session: { ...session, stage },
     accountId: session.accountId,
     address: session.userId,
     domain,
