@@ -50,7 +50,12 @@ export async function objectApi(): Promise<ObjectApi> {
     onRetry: (event) => void pulumi.log.info(retryProgress(event)),
   });
   const api: ObjectApi = {
-    get: (path) => client.request<Stored>("GET", path),
+    get: (path, options = {}) =>
+      client.request<Stored>(
+        "GET",
+        path,
+        options.quick ? { timeoutMs: 5_000, retry: { maxRetries: 0 } } : {},
+      ),
     put: (path, body, options = {}) => client.request<Stored>("PUT", path, { body, ...options }),
     patch: (path, body, ifMatch) =>
       client.request<Stored>("PATCH", path, { body, ...(ifMatch === undefined ? {} : { ifMatch }) }),
