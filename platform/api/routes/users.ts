@@ -47,7 +47,7 @@ function policyViolation(broken: readonly { rule: string; message: string }[]) {
  * otherwise the scope's policy (or the base rule) and the reuse history must accept it before it is
  * hashed. Never logs or stores the password itself.
  */
-async function beforeUserWrite(input: WriteHookInput): Promise<WriteHookResult> {
+export async function beforeUserWrite(input: WriteHookInput): Promise<WriteHookResult> {
   const { services, accountId, id, domain, current } = input;
   const { password, ...spec } = input.spec as { password?: string } & Record<string, unknown>;
   const enabled = spec.enabled !== false;

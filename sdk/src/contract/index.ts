@@ -1,6 +1,7 @@
 /** The HTTP API's route table: every endpoint of every contract module, looked up by operationId. */
 import * as admin from "./admin.ts";
 import * as dkim from "./dkim.ts";
+import * as me from "./me.ts";
 import * as operations from "./operations.ts";
 import * as tenancy from "./tenancy.ts";
 import type { Endpoint } from "./types.ts";
@@ -21,6 +22,7 @@ export const contractModules: readonly { readonly endpoints: readonly Endpoint[]
   tenancy,
   dkim,
   operations,
+  me,
 ];
 
 /** Every endpoint of the API. */

@@ -54,6 +54,8 @@ function paramsFor(domain: string): Record<string, string> {
     message: "no-such-message",
     // A login lockout key; none exists.
     key: "192.0.2.1",
+    // A mail user's application password; none exists.
+    appPassword: "app_0000000000000000",
   };
 }
 
