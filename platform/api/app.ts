@@ -29,11 +29,13 @@ import { domainRoutes } from "./routes/domains.ts";
 import { filterSettingsRoutes } from "./routes/filter-settings.ts";
 import { groupRoutes } from "./routes/groups.ts";
 import { lockoutRoutes } from "./routes/lockouts.ts";
+import { meRoutes } from "./routes/me.ts";
 import { operationsRoutes } from "./routes/operations.ts";
 import { passwordPolicyRoutes } from "./routes/password-policies.ts";
 import { platformRoutes } from "./routes/platform.ts";
 import { routeRoutes } from "./routes/routes.ts";
 import { senderListRoutes } from "./routes/sender-lists.ts";
+import { sessionRoutes } from "./routes/sessions.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
 import { userRoutes } from "./routes/users.ts";
 import { installValidation } from "./validation.ts";
@@ -81,6 +83,10 @@ const REDACT = [
   "*.password",
   "*.token",
   "body.password",
+  // A user's own password change and one-time codes (request bodies are not logged; this is a backstop).
+  "*.currentPassword",
+  "*.newPassword",
+  "*.code",
 ];
 
 function loggerOptions(logger: FastifyServerOptions["logger"]): FastifyServerOptions["logger"] {
@@ -182,6 +188,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(groupRoutes);
   await app.register(domainTenancyRoutes);
   await app.register(operationsRoutes, { smtp: options.smtp });
+  await app.register(sessionRoutes);
+  await app.register(meRoutes, { smtp: options.smtp });
   registerMethodNotAllowed(app);
   await app.after();
 

@@ -1,10 +1,12 @@
 /** Bearer-token authentication, the acting account, role checks and domain scoping, in one onRequest hook. */
 import { createHash, randomBytes } from "node:crypto";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type Endpoint, isMailDomain, type TokenRole, toAsciiDomain } from "../../sdk/src/index.ts";
 import type { Store, TokenRecord } from "../store/store.ts";
+import { APP_PASSWORD_PREFIX } from "./passwords.ts";
 import { problem } from "./problem.ts";
 import type { RateLimiter } from "./rate-limit.ts";
+import { authenticateAppPassword, authenticateSession, SESSION_PREFIX } from "./user-sessions.ts";
 
 /** Who is calling and on which account; `request.auth` on every authenticated route. */
 export interface AuthContext {
@@ -79,6 +81,8 @@ const ALLOWED: Record<Exclude<Endpoint["access"], "public">, readonly TokenRole[
   write: ["platform-admin", "account-admin", "domain-admin"],
   "account-admin": ["platform-admin", "account-admin"],
   "platform-admin": ["platform-admin"],
+  // Mail users' endpoints take their sessions, never an admin token (see user-sessions.ts).
+  user: [],
 };
 
 /** Options of {@link installAuth}. */
@@ -89,20 +93,42 @@ export interface AuthOptions {
 }
 
 /**
- * Installs the hook that authenticates every non-public route (401), applies the per-token rate limit
+ * Installs the hook that authenticates every non-public route (401): a mail user's session (`mps_…`)
+ * goes to {@link authenticateSession} and may only call `user` endpoints; an admin token may call
+ * anything but them (403). Then it applies the per-token rate limit
  * (429), resolves the acting account (platform admins: `Mailplane-Account`), enforces the endpoint's
  * access level (403) and keeps domain admins inside their domains (404; 403 when creating a domain).
  * Another tenant's objects are simply not found: routes look objects up in the acting account only.
  */
 export function installAuth(app: FastifyInstance, options: AuthOptions): void {
   const { store, now, rateLimiter } = options;
+  /** 429 past the per-token (or per-session) rate limit. */
+  const limit = (reply: FastifyReply, key: string) => {
+    if (!rateLimiter) return;
+    const wait = rateLimiter.take(key);
+    if (wait > 0) {
+      reply.header("ratelimit-policy", rateLimiter.policy);
+      throw problem("MP_RATE_LIMITED", `too many requests for this token; retry in ${wait} s`, {
+        retryAfterSeconds: wait,
+      });
+    }
+  };
   app.decorateRequest("auth", null);
+  app.decorateRequest("userSession", null);
   app.addHook("onRequest", async (request, reply) => {
     const endpoint = request.routeOptions.config.endpoint;
     if (!endpoint || endpoint.access === "public") return;
 
     const secret = bearer(request);
     if (!secret) throw problem("MP_UNAUTHORIZED", "send Authorization: Bearer <token>");
+    if (secret.startsWith(SESSION_PREFIX) || secret.startsWith(APP_PASSWORD_PREFIX)) {
+      const ctx = secret.startsWith(SESSION_PREFIX)
+        ? await authenticateSession(store, now(), secret, endpoint)
+        : await authenticateAppPassword(store, now(), secret, endpoint);
+      limit(reply, ctx.session.id);
+      request.userSession = ctx;
+      return;
+    }
     const token = await store.findTokenBySecretHash(hashTokenSecret(secret));
     if (!token) throw problem("MP_UNAUTHORIZED", "unknown token");
     if (token.revokedAt) throw problem("MP_UNAUTHORIZED", "the token was revoked");
@@ -110,15 +136,7 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
       throw problem("MP_UNAUTHORIZED", "the token has expired");
     }
 
-    if (rateLimiter) {
-      const wait = rateLimiter.take(token.id);
-      if (wait > 0) {
-        reply.header("ratelimit-policy", rateLimiter.policy);
-        throw problem("MP_RATE_LIMITED", `too many requests for this token; retry in ${wait} s`, {
-          retryAfterSeconds: wait,
-        });
-      }
-    }
+    limit(reply, token.id);
 
     const role = token.role as TokenRole;
     if (!ALLOWED[endpoint.access].includes(role)) {

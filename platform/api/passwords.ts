@@ -1,5 +1,5 @@
 /** Password hashing for users: argon2id from node:crypto (no native add-on), stored as a PHC string. */
-import { argon2, randomBytes, timingSafeEqual } from "node:crypto";
+import { argon2, createHash, randomBytes, timingSafeEqual } from "node:crypto";
 
 /** argon2id cost parameters. */
 export interface Argon2Params {
@@ -75,4 +75,17 @@ export async function verifyPassword(password: string, phc: string): Promise<boo
     parallelism: Number(m[3]),
   });
   return key.length === expected.length && timingSafeEqual(key, expected);
+}
+
+/** The visible start of every application password (`mpa_…`). */
+export const APP_PASSWORD_PREFIX = "mpa_";
+
+/**
+ * sha256 of an application password, hex: all the store keeps. Its 120 random bits need no slow
+ * hash, and a hash lookup lets SMTP AUTH find it without trying each of the user's passwords.
+ *
+ * @example hashAppPassword("mpa_…").length // 64
+ */
+export function hashAppPassword(secret: string): string {
+  return createHash("sha256").update(`app-password:${secret}`, "utf8").digest("hex");
 }

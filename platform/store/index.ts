@@ -11,6 +11,7 @@ export { REDACTED, redactSecrets } from "./sql.ts";
 export type { StoreOptions } from "./sql-store.ts";
 export { openSqliteStore, type SqliteStoreOptions } from "./sqlite.ts";
 export * from "./store.ts";
+export type * from "./user-auth.ts";
 
 /** The SQLite file's name inside the data directory. */
 export const SQLITE_FILE = "mailplane.db";

@@ -196,6 +196,56 @@ export const MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX login_lockout_targets_account ON login_lockout_targets (account_id, lock_key)",
     ],
   },
+  {
+    version: 6,
+    name: "user sign-in: sessions, TOTP second factor with recovery codes, application passwords",
+    statements: [
+      // Only the sha256 of a session's secret is kept. `stage` is what the session may do:
+      // `active`, or one step first (`second-factor`, `password-change`, `two-factor-enrolment`).
+      `CREATE TABLE user_sessions (
+        id TEXT{C} PRIMARY KEY,
+        secret_hash TEXT NOT NULL UNIQUE,
+        account_id TEXT{C} NOT NULL,
+        user_id TEXT{C} NOT NULL,
+        stage TEXT NOT NULL,
+        ip TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,
+        revoked_at TEXT
+      )`,
+      "CREATE INDEX user_sessions_user ON user_sessions (account_id, user_id)",
+      // The TOTP secret is sealed with the master key (AES-256-GCM); `last_step` refuses replays.
+      `CREATE TABLE user_totp (
+        account_id TEXT{C} NOT NULL,
+        user_id TEXT{C} NOT NULL,
+        sealed_secret TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        confirmed_at TEXT,
+        last_step {BIGINT},
+        PRIMARY KEY (account_id, user_id)
+      )`,
+      // sha256 of each recovery code; a used code's row is deleted.
+      `CREATE TABLE user_recovery_codes (
+        account_id TEXT{C} NOT NULL,
+        user_id TEXT{C} NOT NULL,
+        code_hash TEXT NOT NULL,
+        PRIMARY KEY (account_id, user_id, code_hash)
+      )`,
+      `CREATE TABLE app_passwords (
+        id TEXT{C} PRIMARY KEY,
+        account_id TEXT{C} NOT NULL,
+        user_id TEXT{C} NOT NULL,
+        name TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        prefix TEXT NOT NULL,
+        secret_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at TEXT
+      )`,
+      "CREATE INDEX app_passwords_user ON app_passwords (account_id, user_id, id)",
+    ],
+  },
 ];
 
 const TOKENS: Record<SqlDriver["dialect"], Record<string, string>> = {

@@ -60,6 +60,7 @@ import {
   type WriteContext,
 } from "./store.ts";
 import { applyTenancyIn, tenancyEtag, tenancyOrder } from "./tenancy-apply.ts";
+import * as userAuth from "./user-auth.ts";
 
 /** Options shared by both adapters. */
 export interface StoreOptions {
@@ -1040,6 +1041,8 @@ export class SqlStore implements Store {
     if (o.kind === USER_KIND) {
       await q.run("DELETE FROM user_credentials WHERE account_id = $1 AND user_id = $2", [o.accountId, o.id]);
       await q.run("DELETE FROM password_history WHERE account_id = $1 AND user_id = $2", [o.accountId, o.id]);
+      // Sessions, TOTP and application passwords die with the user: a later user of the address starts clean.
+      await userAuth.forgetUser(q, o.accountId, o.id);
     }
     await this.audit(q, ctx, {
       accountId: o.accountId,
@@ -1155,6 +1158,89 @@ export class SqlStore implements Store {
     const at = input.at ?? this.now().getTime();
     return this.driver.transaction((q) =>
       lockouts.liftLockout(q, input, at, ctx, (tx, c, entry) => this.audit(tx, c, entry)),
+    );
+  }
+
+  // ---------------------------------------------------------------- user sign-in (user-auth.ts)
+
+  private readonly auditWriter: lockouts.AuditWriter = (tx, c, entry) => this.audit(tx, c, entry);
+
+  async createUserSession(input: userAuth.NewUserSession, ctx: WriteContext): Promise<void> {
+    await this.driver.transaction((q) => userAuth.createSession(q, input, ctx, this.auditWriter));
+  }
+  async findUserSession(secretHash: string): Promise<userAuth.UserSessionRecord | undefined> {
+    return this.driver.read((q) => userAuth.findSession(q, secretHash));
+  }
+  async touchUserSession(id: string, at: string): Promise<void> {
+    await this.driver.transaction((q) =>
+      q.run("UPDATE user_sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2", [id, at]),
+    );
+  }
+  async endUserSession(id: string, at: string, ctx: WriteContext): Promise<void> {
+    await this.driver.transaction((q) => userAuth.endSession(q, id, at, ctx, this.auditWriter));
+  }
+  async revokeUserSessions(
+    accountId: string,
+    userId: string,
+    at: string,
+    exceptId?: string,
+  ): Promise<number> {
+    return this.driver.transaction((q) =>
+      q.run(
+        "UPDATE user_sessions SET revoked_at = $3 WHERE account_id = $1 AND user_id = $2 AND revoked_at IS NULL AND id <> $4",
+        [accountId, userId, at, exceptId ?? ""],
+      ),
+    );
+  }
+  async getUserTotp(accountId: string, userId: string): Promise<userAuth.UserTotpRecord | undefined> {
+    return this.driver.readConsistent((q) => userAuth.getTotp(q, accountId, userId));
+  }
+  async enrolUserTotp(
+    input: Parameters<userAuth.UserAuthStore["enrolUserTotp"]>[0],
+    ctx: WriteContext,
+  ): Promise<boolean> {
+    return this.driver.transaction((q) => userAuth.enrolTotp(q, input, ctx, this.auditWriter));
+  }
+  async useTotpStep(
+    input: Parameters<userAuth.UserAuthStore["useTotpStep"]>[0],
+    ctx: WriteContext,
+  ): Promise<boolean> {
+    return this.driver.transaction((q) => userAuth.useStep(q, input, ctx, this.auditWriter));
+  }
+  async useRecoveryCode(
+    accountId: string,
+    userId: string,
+    codeHash: string,
+    ctx: WriteContext,
+  ): Promise<boolean> {
+    return this.driver.transaction((q) =>
+      userAuth.useRecovery(q, accountId, userId, codeHash, ctx, this.auditWriter),
+    );
+  }
+  async removeUserTotp(accountId: string, userId: string, ctx: WriteContext): Promise<boolean> {
+    return this.driver.transaction((q) => userAuth.removeTotp(q, accountId, userId, ctx, this.auditWriter));
+  }
+  async createAppPassword(
+    input: Parameters<userAuth.UserAuthStore["createAppPassword"]>[0],
+    ctx: WriteContext,
+  ): Promise<void> {
+    await this.driver.transaction((q) => userAuth.createAppPassword(q, input, ctx, this.auditWriter));
+  }
+  async listAppPasswords(accountId: string, userId: string): Promise<userAuth.AppPasswordRecord[]> {
+    return this.driver.readConsistent((q) => userAuth.listAppPasswords(q, accountId, userId));
+  }
+  async findAppPassword(secretHash: string): Promise<userAuth.AppPasswordRecord | undefined> {
+    return this.driver.read((q) => userAuth.findAppPassword(q, secretHash));
+  }
+  async revokeAppPassword(
+    input: Parameters<userAuth.UserAuthStore["revokeAppPassword"]>[0],
+    ctx: WriteContext,
+  ): Promise<userAuth.AppPasswordRecord | undefined> {
+    return this.driver.transaction((q) => userAuth.revokeAppPassword(q, input, ctx, this.auditWriter));
+  }
+  async touchAppPassword(id: string, at: string): Promise<void> {
+    await this.driver.transaction((q) =>
+      q.run("UPDATE app_passwords SET last_used_at = $2 WHERE id = $1", [id, at]),
     );
   }
 

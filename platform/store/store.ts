@@ -1,4 +1,5 @@
 /** The store's interface: what the control plane and the SMTP engine may ask of SQLite or PostgreSQL. */
+import type { UserAuthStore } from "./user-auth.ts";
 
 /**
  * A tenancy object as stored: the normalised spec (never a secret: User passwords live only as hashes in
@@ -417,7 +418,9 @@ export type LoginFailureReason =
   | "alias-domain"
   | "wrong-password"
   | "disabled"
-  | "password-expired";
+  | "password-expired"
+  | "wrong-second-factor"
+  | "app-password-required";
 
 /** Input of {@link Store.recordLoginFailure}. */
 export interface LoginFailureInput {
@@ -485,7 +488,7 @@ export interface ListLoginLockoutsInput {
  * );
  * const stop = store.watch((ev) => console.log("revision", ev.revision));
  */
-export interface Store {
+export interface Store extends UserAuthStore {
   readonly dialect: "sqlite" | "postgres";
 
   getAccount(id: string): Promise<AccountRecord | undefined>;

@@ -43,6 +43,25 @@ export const errorCatalogue = {
     origin: "server",
     retryable: false,
   },
+  MP_SIGN_IN_FAILED: {
+    status: 401,
+    title: "The address, password or second-factor code is wrong (which one is not said).",
+    origin: "server",
+    retryable: false,
+  },
+  MP_SESSION_STEP_REQUIRED: {
+    status: 403,
+    title:
+      "The session must finish a sign-in step first (second factor, password change or two-factor enrolment).",
+    origin: "server",
+    retryable: false,
+  },
+  MP_LOGIN_LOCKED: {
+    status: 429,
+    title: "Too many failed sign-ins from this address: it is locked out for a while (Retry-After).",
+    origin: "server",
+    retryable: true,
+  },
   MP_NOT_FOUND: {
     status: 404,
     title: "No such object (or it belongs to another account).",

@@ -105,7 +105,7 @@ export async function passwordCredential(
  * Decides what a user write does with the password: nothing when absent (an update keeps the current
  * one) or equal to the current one; otherwise {@link passwordCredential} checks and hashes it.
  */
-async function beforeUserWrite(input: WriteHookInput): Promise<WriteHookResult> {
+export async function beforeUserWrite(input: WriteHookInput): Promise<WriteHookResult> {
   const { services, accountId, id, domain, current } = input;
   const { password, ...spec } = input.spec as { password?: string } & Record<string, unknown>;
   const enabled = spec.enabled !== false;

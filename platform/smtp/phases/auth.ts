@@ -1,4 +1,4 @@
-/** AUTH phase (RFC 4954): PLAIN and LOGIN only over TLS, per-IP (IPv6: per /64) lockout, constant work per attempt, disabled and expired users refused. */
+/** AUTH phase (RFC 4954): PLAIN and LOGIN only over TLS, per-IP (IPv6: per /64) lockout, constant work per attempt, application passwords, disabled and expired users refused. */
 import type { LoginFailureReason } from "../../store/store.ts";
 import type { LoginLockout } from "../lockout.ts";
 import { splitMailbox } from "../policy/matchers.ts";
@@ -8,8 +8,23 @@ import { accept, defer, type PhaseResult, reject } from "./result.ts";
 
 /** Where the engine finds password hashes; the store keeps them (argon2id PHC strings). */
 export interface CredentialSource {
-  /** The user's current hash and when it was set (RFC 3339), or undefined when the user has none. */
-  lookup(address: string): Promise<{ hash: string; setAt: string } | undefined>;
+  /**
+   * The user's current hash and when it was set (RFC 3339), or undefined when the user has none.
+   * `appPasswordsOnly`: the user signs in with a second factor, which SMTP cannot ask for, so only
+   * application passwords are accepted here.
+   */
+  lookup(address: string): Promise<{ hash: string; setAt: string; appPasswordsOnly?: boolean } | undefined>;
+  /**
+   * The application password `password` is, if any (a hash lookup), with its user and scopes. A
+   * revoked one is returned with `revoked: true`. Without this method application passwords are off.
+   */
+  appPassword?(
+    password: string,
+  ): Promise<
+    { id: string; accountId: string; user: string; scopes: readonly string[]; revoked: boolean } | undefined
+  >;
+  /** Records a successful use of an application password (its `lastUsedAt`). */
+  appPasswordUsed?(id: string, now: number): Promise<void>;
   /** True when `password` matches `hash`. Must not log either. */
   verify(hash: string, password: string): Promise<boolean>;
   /**
@@ -76,6 +91,15 @@ export async function authenticate(
     real ?? (await deps.credentials.dummyHash()),
     attempt.password,
   );
+  // An application password of this very user with the `smtp` scope (RFC 4954 knows one password;
+  // which kind it is the platform's business). Looked up by hash: no per-user iteration.
+  const app = deps.credentials.appPassword ? await deps.credentials.appPassword(attempt.password) : undefined;
+  const appValid =
+    app !== undefined &&
+    !app.revoked &&
+    app.user === user?.address &&
+    app.accountId === user.accountId &&
+    app.scopes.includes("smtp");
   const fail = async (
     reason: LoginFailureReason,
     counted = true,
@@ -93,7 +117,11 @@ export async function authenticate(
   };
   if (!user) return fail(aliasDomain ? "alias-domain" : "unknown-user");
   if (!credential) return fail("no-password");
-  if (!matches) return fail("wrong-password");
+  if (!appValid) {
+    if (!matches) return fail("wrong-password");
+    // The account password of a user with a second factor would skip it: refused, and counted.
+    if (credential.appPasswordsOnly) return fail("app-password-required");
+  }
   if (!user.enabled) {
     await fail("disabled", false);
     return reject(535, "5.7.8", "Account disabled");
@@ -105,5 +133,6 @@ export async function authenticate(
       return reject(535, "5.7.8", "Password expired, set a new one to log in again");
     }
   }
+  if (appValid) await deps.credentials.appPasswordUsed?.(app!.id, deps.now);
   return accept({ address: user.address, accountId: user.accountId, domain: domain!.name });
 }

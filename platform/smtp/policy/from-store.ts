@@ -1,9 +1,11 @@
 /** The engine's policy fed by the store: built from `snapshot()`, patched per domain on every `watch` event. */
 import { randomBytes } from "node:crypto";
 import {
+  APP_PASSWORD_PREFIX,
   type Argon2Params,
   argon2ParamsOf,
   DEFAULT_ARGON2,
+  hashAppPassword,
   hashPassword,
   verifyPassword,
 } from "../../api/passwords.ts";
@@ -51,8 +53,14 @@ function verifiedNames(o: StoredObject, trustAll: boolean): DomainInput["verifie
   return (o.verification ?? []).flatMap((v) => (v.status === "verified" ? [v.name] : []));
 }
 
-/** Groups stored objects into the builder's input for the given accounts and (optionally) only some domains. */
-function accountInputs(
+/**
+ * Groups stored objects into the builder's input for the given accounts and (optionally) only some
+ * domains. Exported for `mailplane plan-summary --simulate`, which feeds the engine's builder the
+ * same way from a live or planned tenancy.
+ *
+ * @example buildPolicySnapshot({ revision: 1, accounts: accountInputs(objects, false) })
+ */
+export function accountInputs(
   objects: Iterable<StoredObject>,
   trustAll: boolean,
   contacts: ReadonlyMap<string, string>,
@@ -424,8 +432,22 @@ export function storeCredentials(store: Store, params: Argon2Params = DEFAULT_AR
         dummyParams = seen;
         dummy = makeDummy(seen);
       }
-      return { hash: c.hash, setAt: c.setAt };
+      const totp = await store.getUserTotp(c.accountId, address);
+      return { hash: c.hash, setAt: c.setAt, appPasswordsOnly: totp?.confirmedAt != null };
     },
+    async appPassword(password) {
+      if (!password.startsWith(APP_PASSWORD_PREFIX)) return undefined;
+      const found = await store.findAppPassword(hashAppPassword(password));
+      if (!found) return undefined;
+      return {
+        id: found.id,
+        accountId: found.accountId,
+        user: found.userId,
+        scopes: found.scopes,
+        revoked: found.revokedAt !== null,
+      };
+    },
+    appPasswordUsed: (id, now) => store.touchAppPassword(id, new Date(now).toISOString()),
     verify: (hash, password) => verifyPassword(password, hash),
     dummyHash: () => dummy,
   };

@@ -38,8 +38,10 @@ export interface PasswordPolicyArgs extends CommonArgs {
   expiry?: Arg<PasswordPolicySpecInput["expiry"]>;
   /** Login lockout, per IP address (SMTP AUTH and the API). */
   lockout?: Arg<PasswordPolicySpecInput["lockout"]>;
-  /** Idle session timeout in minutes (5 minutes–8 hours). Default 120. */
+  /** Idle timeout of a user's API session in minutes (5 minutes–8 hours); a session also ends 12 hours after sign-in whatever its use. Default 120. */
   sessionTimeoutMinutes?: Arg<PasswordPolicySpecInput["sessionTimeoutMinutes"]>;
+  /** Users must sign in with a TOTP second factor; one without an enrolment can only enrol until they do. Default false. */
+  requireTwoFactor?: Arg<PasswordPolicySpecInput["requireTwoFactor"]>;
 }
 
 // One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
@@ -88,8 +90,10 @@ export class PasswordPolicy extends pulumi.dynamic.Resource {
   declare readonly expiry: pulumi.Output<PasswordPolicyObject["expiry"]>;
   /** Login lockout, per IP address (SMTP AUTH and the API). */
   declare readonly lockout: pulumi.Output<PasswordPolicyObject["lockout"]>;
-  /** Idle session timeout in minutes (5 minutes–8 hours). Default 120. */
+  /** Idle timeout of a user's API session in minutes (5 minutes–8 hours); a session also ends 12 hours after sign-in whatever its use. Default 120. */
   declare readonly sessionTimeoutMinutes: pulumi.Output<PasswordPolicyObject["sessionTimeoutMinutes"]>;
+  /** Users must sign in with a TOTP second factor; one without an enrolment can only enrol until they do. Default false. */
+  declare readonly requireTwoFactor: pulumi.Output<PasswordPolicyObject["requireTwoFactor"]>;
   /** Opaque version tag; send it back in `If-Match` to update or delete only the version you read. */
   declare readonly etag: pulumi.Output<PasswordPolicyObject["etag"]>;
   /** When the object was created. */

@@ -49,6 +49,15 @@ import type {
 } from "../models/password-policy.ts";
 import { type Route, type RoutePatch, type RouteSpecInput, routeName } from "../models/route.ts";
 import type { SenderList, SenderListPatch, SenderListSpecInput } from "../models/sender-list.ts";
+import type {
+  AppPassword,
+  AppPasswordCreated,
+  AppPasswordSpec,
+  Me,
+  Session,
+  SignIn,
+  TotpEnrolment,
+} from "../models/session.ts";
 import type { User, UserPatch, UserSpecInput } from "../models/user.ts";
 import {
   type ClientOptions,
@@ -566,6 +575,52 @@ export class MailplaneClient {
       query: { since?: string; until?: string } = {},
       options?: RequestOptions,
     ): Promise<DomainStatistics> => this.#call("getDomainStatistics", { domain }, { ...options, query }),
+  };
+
+  /**
+   * A mail user's sign-in. `create` needs no token; the others take the session's token (make a
+   * client with `token: session.token`). A `second-factor` session finishes with `secondFactor`.
+   * @example const session = await client.sessions.create({ address: "alice@example.com", password });
+   */
+  readonly sessions = {
+    create: (body: SignIn, options?: RequestOptions): Promise<Session> =>
+      this.#call("createSession", {}, { ...options, body }),
+    secondFactor: (code: string, options?: RequestOptions): Promise<Session> =>
+      this.#call("completeSecondFactor", {}, { ...options, body: { code } }),
+    /** Signs out: the session's token stops working. */
+    delete: (options?: RequestOptions): Promise<void> => this.#call("deleteSession", {}, options),
+  };
+
+  /** The signed-in mail user's own data; a client made with a session's token. Admin tokens get 403. */
+  readonly me = {
+    get: (options?: RequestOptions): Promise<Me> => this.#call("getMe", {}, options),
+    changePassword: (
+      currentPassword: string,
+      newPassword: string,
+      options?: RequestOptions,
+    ): Promise<Session> =>
+      this.#call("changeMyPassword", {}, { ...options, body: { currentPassword, newPassword } }),
+    enrolTotp: (options?: RequestOptions): Promise<TotpEnrolment> => this.#call("enrolTotp", {}, options),
+    confirmTotp: (code: string, options?: RequestOptions): Promise<Session> =>
+      this.#call("confirmTotp", {}, { ...options, body: { code } }),
+    removeTotp: (code: string, options?: RequestOptions): Promise<void> =>
+      this.#call("removeTotp", {}, { ...options, body: { code } }),
+    listAppPasswords: (options?: RequestOptions): Promise<Page<AppPassword>> =>
+      this.#call("listAppPasswords", {}, options),
+    createAppPassword: (spec: AppPasswordSpec, options?: RequestOptions): Promise<AppPasswordCreated> =>
+      this.#call("createAppPassword", {}, { ...options, body: spec }),
+    revokeAppPassword: (id: string, options?: RequestOptions): Promise<void> =>
+      this.#call("revokeAppPassword", { appPassword: id }, options),
+    listQuarantine: (
+      query: QuarantineQueryInput = {},
+      options?: RequestOptions,
+    ): Promise<Page<QuarantineEntry>> => this.#call("listMyQuarantine", {}, { ...options, query }),
+    getQuarantined: (id: string, options?: RequestOptions): Promise<QuarantinedMessage> =>
+      this.#call("getMyQuarantinedMessage", { message: id }, options),
+    release: (id: string, options?: RequestOptions): Promise<{ id: string; queueId: string }> =>
+      this.#call("releaseMyQuarantinedMessage", { message: id }, options),
+    searchLog: (query: MessageLogQueryInput = {}, options?: RequestOptions): Promise<Page<MessageLogEntry>> =>
+      this.#call("searchMyMessageLog", {}, { ...options, query }),
   };
 
   /** get/put/patch/reset of a singleton at the account path or the domain path. */

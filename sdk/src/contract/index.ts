@@ -2,6 +2,7 @@
 import * as admin from "./admin.ts";
 import * as dkim from "./dkim.ts";
 import * as domainTenancy from "./domain-tenancy.ts";
+import * as me from "./me.ts";
 import * as operations from "./operations.ts";
 import * as tenancy from "./tenancy.ts";
 import type { Endpoint } from "./types.ts";
@@ -24,6 +25,7 @@ export const contractModules: readonly { readonly endpoints: readonly Endpoint[]
   dkim,
   operations,
   domainTenancy,
+  me,
 ];
 
 /** Every endpoint of the API. */

@@ -1,15 +1,17 @@
 /** The shape of one API endpoint in the route table (the contract the server, the client and OpenAPI share). */
 import type { z } from "zod";
 import type { ErrorCode } from "../errors.ts";
+import type { SessionStage } from "../models/session.ts";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 /**
  * Who may call an endpoint. `public`: no token; `read`: any valid token of the account (a
  * domain-admin token only for its domains); `write`: any role but `read-only`; `account-admin`:
- * account-admin or platform-admin; `platform-admin`: platform admins only.
+ * account-admin or platform-admin; `platform-admin`: platform admins only; `user`: a mail user's
+ * session only (`/v1/me/…`: the user's own data), never an API token. Sessions may call nothing else.
  */
-export type Access = "public" | "read" | "write" | "account-admin" | "platform-admin";
+export type Access = "public" | "read" | "write" | "account-admin" | "platform-admin" | "user";
 
 /** How an endpoint treats a request header: not used, accepted, or required (428 without it). */
 export type HeaderUse = "none" | "optional" | "required";
@@ -55,6 +57,16 @@ export interface Endpoint {
   };
   /** The response carries an `ETag` header (the object's `etag`). */
   readonly etag: boolean;
+  /**
+   * `user` endpoints: the session stages besides `active` that may call it (a session that must
+   * finish a sign-in step may take only that step). Default none.
+   */
+  readonly stages?: readonly SessionStage[];
+  /**
+   * `user` endpoints: an application password with scope `api` may call it as the bearer (`mpa_…`),
+   * for scripts reading the user's mail. Default false: only sessions.
+   */
+  readonly appPasswords?: boolean;
   /** Error codes this endpoint can answer with besides the ones every endpoint can. */
   readonly errors: readonly ErrorCode[];
 }

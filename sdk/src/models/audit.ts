@@ -7,7 +7,10 @@ import { timestamp } from "./common.ts";
  * `evict`: the object was removed because another account proved it owns its unverified domain name;
  * `login-failed` (kind `Login`): a failed SMTP login, never with the password; `lock` / `unlock`
  * (kind `LoginLockout`): a client key was locked out by failed logins or an administrator lifted its
- * lockout.
+ * lockout. Kind `User`, made by the user's own session (`actor.tokenId` is the session ID): `sign-in`,
+ * `sign-in-step` (a second factor or password change finished), `sign-out`, `totp-enrol`,
+ * `totp-confirm`, `totp-remove`, `recovery-code` (one was used), `app-password-create`,
+ * `app-password-revoke`, `release` (a user released their quarantined message) — never with a secret, code or hash.
  */
 export const AUDIT_ACTIONS = [
   "create",
@@ -23,6 +26,16 @@ export const AUDIT_ACTIONS = [
   "clear-callout-cache",
   "report-spam",
   "report-ham",
+  "sign-in",
+  "sign-in-step",
+  "sign-out",
+  "totp-enrol",
+  "totp-confirm",
+  "totp-remove",
+  "recovery-code",
+  "app-password-create",
+  "app-password-revoke",
+  "release",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

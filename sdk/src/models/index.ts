@@ -16,5 +16,6 @@ export * from "./password-policy.ts";
 export * from "./patch.ts";
 export * from "./route.ts";
 export * from "./sender-list.ts";
+export * from "./session.ts";
 export * from "./tenancy.ts";
 export * from "./user.ts";

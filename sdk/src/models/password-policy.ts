@@ -115,7 +115,15 @@ export const PasswordPolicyFields = z.strictObject({
     .min(5)
     .max(480)
     .default(120)
-    .describe("Idle session timeout in minutes (5 minutes–8 hours). Default 120."),
+    .describe(
+      "Idle timeout of a user's API session in minutes (5 minutes–8 hours); a session also ends 12 hours after sign-in whatever its use. Default 120.",
+    ),
+  requireTwoFactor: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Users must sign in with a TOTP second factor; one without an enrolment can only enrol until they do. Default false.",
+    ),
 });
 
 /**

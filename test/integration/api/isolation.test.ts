@@ -28,6 +28,8 @@ function specOf(kind: string, domain: string): Record<string, unknown> {
       return { scope: domain };
     case "User":
       return { address: `bob@${domain}`, password: "Blue-Kettle-42", enabled: false };
+    case "Group":
+      return { address: `team@${domain}`, members: [`bob@${domain}`] };
     default:
       throw new Error(kind);
   }
@@ -41,6 +43,7 @@ const PATCHES: Record<string, Record<string, unknown>> = {
   FilterSettings: { skipSpf: true },
   PasswordPolicy: { minLength: 10 },
   User: { firstName: "Mallory" },
+  Group: { members: [`mallory@evil.example`] },
 };
 
 function paramsFor(domain: string): Record<string, string> {
@@ -50,10 +53,13 @@ function paramsFor(domain: string): Record<string, string> {
     alias: `info@${domain}`,
     list: "block-sender",
     user: `bob@${domain}`,
+    group: `team@${domain}`,
     // The SMTP engine's operations address messages; no such message exists.
     message: "no-such-message",
     // A login lockout key; none exists.
     key: "192.0.2.1",
+    // A mail user's application password; none exists.
+    appPassword: "app_0000000000000000",
   };
 }
 

@@ -502,6 +502,21 @@ describe("paths and local validation", () => {
       c.tenancies.plan({ domains: [{ name: "example.com" }] }),
       c.tenancies.apply({ domains: [{ name: "example.com" }] }, { ifMatch: "t-1" }),
       c.tenancies.delete("example.com"),
+      c.sessions.create({ address: "alice@example.com", password: "x" }),
+      c.sessions.secondFactor("123456"),
+      c.sessions.delete(),
+      c.me.get(),
+      c.me.changePassword("old", "new"),
+      c.me.enrolTotp(),
+      c.me.confirmTotp("123456"),
+      c.me.removeTotp("123456"),
+      c.me.listAppPasswords(),
+      c.me.createAppPassword({ name: "phone", scopes: ["smtp"] }),
+      c.me.revokeAppPassword("app_1"),
+      c.me.listQuarantine(),
+      c.me.getQuarantined("q1"),
+      c.me.release("q1"),
+      c.me.searchLog(),
     ]);
     expect([...seen].sort()).toEqual(endpoints.map((e) => e.operationId).sort());
   });

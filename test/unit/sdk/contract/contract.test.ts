@@ -63,8 +63,17 @@ describe("the route table", () => {
   });
 
   it("accepts If-Match on every update and delete of a versioned object, and only there", () => {
-    // A revoked token, a lifted lockout and a cleared callout cache have no version to match.
-    const unversioned = ["revokeToken", "liftLoginLockout", "clearCalloutCache"];
+    // A revoked token, a lifted lockout, a cleared callout cache and a user's own session, password,
+    // TOTP and application passwords have no version to match.
+    const unversioned = [
+      "revokeToken",
+      "liftLoginLockout",
+      "clearCalloutCache",
+      "deleteSession",
+      "changeMyPassword",
+      "removeTotp",
+      "revokeAppPassword",
+    ];
     for (const e of endpoints) {
       const writes = e.method === "PUT" || e.method === "PATCH" || e.method === "DELETE";
       expect(e.headers.ifMatch !== "none", e.operationId).toBe(

@@ -28,6 +28,7 @@ describe("PasswordPolicySpec", () => {
       expiry: { days: null, warnDays: [14, 3] },
       lockout: { failures: 5, windowMinutes: 10, durationMinutes: 10 },
       sessionTimeoutMinutes: 120,
+      requireTwoFactor: false,
     });
     expect(passwordPolicyId({ scope: "account" })).toBe("account/password-policy");
   });

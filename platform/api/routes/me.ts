@@ -1,0 +1,379 @@
+/** A signed-in mail user's own data under `/v1/me`: password, TOTP, application passwords, their quarantine and message log. */
+import { randomBytes } from "node:crypto";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { MessageLogQuery, QuarantineQuery } from "../../../sdk/src/contract/operations.ts";
+import { AppPasswordSpec, OneTimeCode, PasswordChange } from "../../../sdk/src/index.ts";
+import type { SmtpOperations } from "../../smtp/operations.ts";
+import type { Owner } from "../../smtp/owners.ts";
+import type { AppPasswordRecord } from "../../store/user-auth.ts";
+import { serve } from "../lib/http.ts";
+import { APP_PASSWORD_PREFIX, hashAppPassword } from "../passwords.ts";
+import { problem } from "../problem.ts";
+import { sealText } from "../sealing.ts";
+import { checkAccountPassword, checkSecondFactor, refuseLockedOut, signInFailed } from "../sign-in.ts";
+import { base32Encode, newRecoveryCodes, newTotpSecret, otpauthUri, recoveryCodeHash } from "../totp.ts";
+import { issueSession, requireUserSession, sessionWriteContext } from "../user-sessions.ts";
+import { parseWith } from "../validation.ts";
+import { nextStage } from "./sessions.ts";
+import { beforeUserWrite } from "./users.ts";
+
+/** The issuer shown in authenticator apps. */
+const TOTP_ISSUER = "mailplane";
+
+/** Log entries scanned per search of one user's entries (the log is searched per domain, then filtered). */
+const LOG_SCAN = 1000;
+
+/** Options of {@link meRoutes}. */
+export interface MeRoutesOptions {
+  /** The engine running in this process, if any (a getter: the engine starts after the API). */
+  smtp?: (() => SmtpOperations | undefined) | undefined;
+}
+
+/** The user's own addresses: the main one and its extra `addresses` (mail to them is theirs). */
+function ownAddresses(address: string, spec: Record<string, unknown>): (a: string) => boolean {
+  const extra = Array.isArray(spec.addresses) ? (spec.addresses as string[]) : [];
+  const set = new Set([address, ...extra].map((a) => a.toLowerCase()));
+  return (a: string) => set.has(a.toLowerCase());
+}
+
+const listed = (r: AppPasswordRecord) => ({
+  id: r.id,
+  name: r.name,
+  scopes: r.scopes,
+  prefix: r.prefix,
+  createdAt: r.createdAt,
+  lastUsedAt: r.lastUsedAt,
+  revokedAt: r.revokedAt,
+});
+
+/**
+ * The `/v1/me` route plugin. Every endpoint acts on the session's own user only: nothing here takes a
+ * user or domain from the request, so another user's objects cannot even be named. Quarantine and
+ * log entries are those whose recipients include one of the user's addresses (its main one and its
+ * extra `addresses`; log: or whose sender is one), shown with only the user's own recipients.
+ *
+ * @example app.register(meRoutes, { smtp: () => engine?.operations })
+ */
+export async function meRoutes(app: FastifyInstance, opts: MeRoutesOptions): Promise<void> {
+  const services = app.services;
+  const { store } = services;
+  const engine = (): SmtpOperations => {
+    const ops = opts.smtp?.();
+    if (!ops) throw problem("MP_UNAVAILABLE", "no SMTP engine runs in this process");
+    return ops;
+  };
+  /** The owner of the user's domain lifetime: quarantine and log reads are scoped to it. */
+  const ownerOf = async (
+    request: FastifyRequest,
+  ): Promise<{ owner: Owner; address: string; own: (a: string) => boolean }> => {
+    const ctx = requireUserSession(request);
+    const domain = await store.getObject(ctx.accountId, "Domain", ctx.domain);
+    if (!domain) throw problem("MP_NOT_FOUND", "the user's domain does not exist");
+    return {
+      owner: { accountId: ctx.accountId, domain: ctx.domain, generation: domain.generation },
+      address: ctx.address,
+      own: ownAddresses(ctx.address, ctx.user.spec),
+    };
+  };
+  const notFound = (id: string) => problem("MP_NOT_FOUND", `no message ${JSON.stringify(id)}`);
+  /** The held message if it is addressed to the user; else 404 (another user's looks like none). */
+  const mine = async (request: FastifyRequest) => {
+    const { owner, own } = await ownerOf(request);
+    const id = (request.params as { message: string }).message;
+    const ops = engine();
+    const entry = ops.getQuarantined(id, owner);
+    if (!entry?.recipients.some(own)) throw notFound(id);
+    return { ops, entry, own };
+  };
+
+  serve(app, "getMe", async (request) => {
+    const ctx = requireUserSession(request);
+    const totp = await store.getUserTotp(ctx.accountId, ctx.address);
+    const spec = ctx.user.spec as { firstName?: string; lastName?: string };
+    return {
+      address: ctx.address,
+      domain: ctx.domain,
+      firstName: spec.firstName ?? "",
+      lastName: spec.lastName ?? "",
+      passwordChangedAt: ctx.user.secretSetAt,
+      twoFactor: !totp ? "off" : totp.confirmedAt ? "on" : "pending",
+      recoveryCodesLeft: totp?.confirmedAt ? totp.recoveryCodesLeft : 0,
+      session: {
+        id: ctx.session.id,
+        stage: ctx.session.stage,
+        idleTimeoutMinutes: ctx.idleTimeoutMinutes,
+        expiresAt: ctx.expiresAt,
+      },
+    };
+  });
+
+  serve(app, "changeMyPassword", async (request, reply) => {
+    const now = services.now();
+    const ctx = requireUserSession(request);
+    const body = parseWith(PasswordChange, request.body, "body");
+    await refuseLockedOut(store, reply, request.ip, now);
+    const credential = await store.getCredential(ctx.address, ctx.accountId);
+    if (!(await checkAccountPassword(services, credential?.hash, body.currentPassword))) {
+      return signInFailed(store, {
+        ip: request.ip,
+        now,
+        policy: ctx.policy,
+        target: { accountId: ctx.accountId, domain: ctx.domain },
+        user: ctx.address,
+        reason: "wrong-password",
+      });
+    }
+    if (body.newPassword === body.currentPassword) {
+      throw problem("MP_PASSWORD_POLICY_VIOLATION", "the new password must differ from the current one");
+    }
+    // The same policy and reuse checks as an administrator's write of the User.
+    const prepared = await beforeUserWrite({
+      services,
+      request,
+      accountId: ctx.accountId,
+      id: ctx.address,
+      domain: ctx.domain,
+      spec: { ...ctx.user.spec, password: body.newPassword },
+      current: ctx.user,
+    });
+    await store.putObject(
+      {
+        accountId: ctx.accountId,
+        kind: "User",
+        id: ctx.address,
+        domain: ctx.domain,
+        spec: ctx.user.spec,
+        enabled: ctx.user.enabled,
+        ifMatch: ctx.user.etag,
+        ...(prepared.credential ? { credential: prepared.credential } : {}),
+      },
+      sessionWriteContext(request),
+    );
+    // Whoever knew the old password is signed out everywhere else.
+    await store.revokeUserSessions(ctx.accountId, ctx.address, now.toISOString(), ctx.session.id);
+    const stage =
+      ctx.session.stage === "password-change"
+        ? await nextStage(store, { ...ctx, now, passed: "second-factor" })
+        : ctx.session.stage;
+    return issueSession(store, {
+      accountId: ctx.accountId,
+      address: ctx.address,
+      stage,
+      ip: request.ip,
+      now,
+      policy: ctx.policy,
+      ctx: sessionWriteContext(request),
+      replaces: ctx.session.id,
+    });
+  });
+
+  serve(app, "enrolTotp", async (request, reply) => {
+    const ctx = requireUserSession(request);
+    const secret = newTotpSecret();
+    const recoveryCodes = newRecoveryCodes();
+    const sealed = sealText(services.masterKey, secret.toString("base64"));
+    const started = await store.enrolUserTotp(
+      {
+        accountId: ctx.accountId,
+        userId: ctx.address,
+        sealedSecret: JSON.stringify(sealed),
+        recoveryHashes: recoveryCodes.map(recoveryCodeHash),
+        at: services.now().toISOString(),
+      },
+      sessionWriteContext(request),
+    );
+    if (!started) throw problem("MP_CONFLICT", "TOTP is already on; turn it off first (DELETE /v1/me/totp)");
+    return reply.code(201).send({
+      otpauthUri: otpauthUri(secret, ctx.address, TOTP_ISSUER),
+      secret: base32Encode(secret),
+      recoveryCodes,
+    });
+  });
+
+  serve(app, "confirmTotp", async (request, reply) => {
+    const now = services.now();
+    const ctx = requireUserSession(request);
+    const { code } = parseWith(OneTimeCode, request.body, "body");
+    await refuseLockedOut(store, reply, request.ip, now);
+    const totp = await store.getUserTotp(ctx.accountId, ctx.address);
+    if (!totp || totp.confirmedAt !== null) {
+      throw problem("MP_CONFLICT", "no pending TOTP enrolment; start one with POST /v1/me/totp");
+    }
+    const ok = await checkSecondFactor(services, {
+      accountId: ctx.accountId,
+      userId: ctx.address,
+      code,
+      now,
+      confirm: true,
+      ctx: sessionWriteContext(request),
+    });
+    if (!ok) {
+      return signInFailed(store, {
+        ip: request.ip,
+        now,
+        policy: ctx.policy,
+        target: { accountId: ctx.accountId, domain: ctx.domain },
+        user: ctx.address,
+        reason: "wrong-second-factor",
+      });
+    }
+    const stage =
+      ctx.session.stage === "two-factor-enrolment"
+        ? await nextStage(store, { ...ctx, now, passed: "second-factor" })
+        : ctx.session.stage;
+    return issueSession(store, {
+      accountId: ctx.accountId,
+      address: ctx.address,
+      stage,
+      ip: request.ip,
+      now,
+      policy: ctx.policy,
+      ctx: sessionWriteContext(request),
+      replaces: ctx.session.id,
+    });
+  });
+
+  serve(app, "removeTotp", async (request, reply) => {
+    const now = services.now();
+    const ctx = requireUserSession(request);
+    const { code } = parseWith(OneTimeCode, request.body, "body");
+    if (ctx.policy.requireTwoFactor) {
+      throw problem("MP_CONFLICT", "the password policy requires a second factor; TOTP stays on");
+    }
+    await refuseLockedOut(store, reply, request.ip, now);
+    const totp = await store.getUserTotp(ctx.accountId, ctx.address);
+    if (!totp) throw problem("MP_NOT_FOUND", "TOTP is off");
+    const ok =
+      totp.confirmedAt === null ||
+      (await checkSecondFactor(services, {
+        accountId: ctx.accountId,
+        userId: ctx.address,
+        code,
+        now,
+        confirm: false,
+        ctx: sessionWriteContext(request),
+      }));
+    if (!ok) {
+      return signInFailed(store, {
+        ip: request.ip,
+        now,
+        policy: ctx.policy,
+        target: { accountId: ctx.accountId, domain: ctx.domain },
+        user: ctx.address,
+        reason: "wrong-second-factor",
+      });
+    }
+    await store.removeUserTotp(ctx.accountId, ctx.address, sessionWriteContext(request));
+    return reply.code(204).send();
+  });
+
+  serve(app, "listAppPasswords", async (request) => {
+    const ctx = requireUserSession(request);
+    const items = await store.listAppPasswords(ctx.accountId, ctx.address);
+    return { items: items.map(listed), nextCursor: null };
+  });
+
+  serve(app, "createAppPassword", async (request, reply) => {
+    const ctx = requireUserSession(request);
+    const spec = parseWith(AppPasswordSpec, request.body, "body");
+    // 15 random bytes (120 bits) in lower-case base32: easy to paste into a mail client.
+    const secret = `${APP_PASSWORD_PREFIX}${base32Encode(randomBytes(15)).toLowerCase()}`;
+    const record = {
+      id: `app_${randomBytes(8).toString("hex")}`,
+      accountId: ctx.accountId,
+      userId: ctx.address,
+      name: spec.name,
+      scopes: spec.scopes,
+      prefix: secret.slice(0, 8),
+      createdAt: services.now().toISOString(),
+    };
+    await store.createAppPassword(
+      { ...record, secretHash: hashAppPassword(secret) },
+      sessionWriteContext(request),
+    );
+    return reply
+      .code(201)
+      .send({ ...listed({ ...record, lastUsedAt: null, revokedAt: null }), password: secret });
+  });
+
+  serve(app, "revokeAppPassword", async (request, reply) => {
+    const ctx = requireUserSession(request);
+    const id = (request.params as { appPassword: string }).appPassword;
+    const revoked = await store.revokeAppPassword(
+      { accountId: ctx.accountId, userId: ctx.address, id, at: services.now().toISOString() },
+      sessionWriteContext(request),
+    );
+    if (!revoked) throw problem("MP_NOT_FOUND", `no application password ${JSON.stringify(id)}`);
+    return reply.code(204).send();
+  });
+
+  serve(app, "listMyQuarantine", async (request) => {
+    const { owner, own } = await ownerOf(request);
+    const q = parseWith(QuarantineQuery, request.query, "query");
+    const items = engine()
+      .listQuarantine({
+        owner,
+        ...(q.subject ? { subject: q.subject } : {}),
+        ...(q.sender ? { sender: q.sender } : {}),
+        ...(q.since ? { from: new Date(q.since).toISOString() } : {}),
+        ...(q.until ? { to: new Date(q.until).toISOString() } : {}),
+      })
+      .filter((e) => e.recipients.some(own))
+      .map((e) => ({ ...e, recipients: e.recipients.filter(own) }));
+    return { items: items.slice(0, q.limit), nextCursor: null };
+  });
+
+  serve(app, "getMyQuarantinedMessage", async (request) => {
+    const { ops, entry, own } = await mine(request);
+    const raw = await ops.quarantinedMessage(entry.id);
+    if (!raw) throw notFound(entry.id);
+    return { ...entry, recipients: entry.recipients.filter(own), raw: raw.toString("utf8") };
+  });
+
+  serve(app, "releaseMyQuarantinedMessage", async (request) => {
+    const { ops, entry, own } = await mine(request);
+    // Releasing delivers to every recipient: one user may not decide for the others.
+    if (!entry.recipients.every(own)) {
+      throw problem(
+        "MP_CONFLICT",
+        "the message is held for other recipients too; ask an administrator to release it",
+      );
+    }
+    const queueId = await ops.releaseQuarantined(entry.id).catch((err: Error & { code?: string }) => {
+      if (err.code === "MP_CONFLICT") throw problem("MP_CONFLICT", err.message);
+      throw err;
+    });
+    if (!queueId) throw notFound(entry.id);
+    const ctx = requireUserSession(request);
+    await store.recordAudit(
+      {
+        accountId: ctx.accountId,
+        action: "release",
+        kind: "User",
+        objectId: ctx.address,
+        after: { message: entry.id, queueId },
+      },
+      sessionWriteContext(request),
+    );
+    return { id: entry.id, queueId };
+  });
+
+  serve(app, "searchMyMessageLog", async (request) => {
+    const { owner, own } = await ownerOf(request);
+    const q = parseWith(MessageLogQuery, request.query, "query");
+    const entries = await engine().searchLog(owner, {
+      limit: LOG_SCAN,
+      ...(q.since ? { from: new Date(q.since).toISOString() } : {}),
+      ...(q.until ? { to: new Date(q.until).toISOString() } : {}),
+      ...(q.sender ? { sender: q.sender } : {}),
+      ...(q.subject ? { subject: q.subject } : {}),
+      ...(q.classification ? { classification: q.classification } : {}),
+    });
+    const items = entries
+      .filter((e) => own(e.sender) || e.recipients.some(own))
+      // Mail the user sent shows its recipients; mail to them shows only their own addresses.
+      .map((e) => (own(e.sender) ? e : { ...e, recipients: e.recipients.filter(own) }))
+      .slice(0, q.limit);
+    return { items, nextCursor: null };
+  });
+}

@@ -1,0 +1,145 @@
+/** Mail users' sign-in: `POST /v1/sessions` (address + password), `POST /v1/sessions/second-factor` (TOTP), `DELETE /v1/sessions/current`. */
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import {
+  normaliseAddress,
+  OneTimeCode,
+  type PasswordPolicySpec,
+  type SessionStage,
+  SignIn,
+} from "../../../sdk/src/index.ts";
+import type { Store } from "../../store/store.ts";
+import { serve } from "../lib/http.ts";
+import { checkAccountPassword, checkSecondFactor, refuseLockedOut, signInFailed } from "../sign-in.ts";
+import {
+  issueSession,
+  passwordExpired,
+  requireUserSession,
+  sessionWriteContext,
+  userPolicy,
+} from "../user-sessions.ts";
+import { parseWith } from "../validation.ts";
+
+/**
+ * The stage a session starts in once the factors so far passed: a second factor when TOTP is on and
+ * only the password was checked; an enrolment when the policy requires two factors and there is none;
+ * a password change when the password expired; else active.
+ */
+export async function nextStage(
+  store: Store,
+  input: {
+    accountId: string;
+    address: string;
+    policy: PasswordPolicySpec;
+    now: Date;
+    passed: "password" | "second-factor";
+  },
+): Promise<SessionStage> {
+  const totp = await store.getUserTotp(input.accountId, input.address);
+  const twoFactorOn = totp !== undefined && totp.confirmedAt !== null;
+  if (input.passed === "password" && twoFactorOn) return "second-factor";
+  if (input.policy.requireTwoFactor && !twoFactorOn) return "two-factor-enrolment";
+  const credential = await store.getCredential(input.address, input.accountId);
+  if (passwordExpired(input.policy, credential?.setAt ?? null, input.now.getTime())) return "password-change";
+  return "active";
+}
+
+/**
+ * The sign-in route plugin. Failures answer one 401 whatever was wrong and count towards the lockout
+ * of the client's IP with the attempted domain's PasswordPolicy rules, in the store SMTP AUTH uses.
+ *
+ * @example app.register(sessionRoutes)
+ */
+export async function sessionRoutes(app: FastifyInstance): Promise<void> {
+  const services = app.services;
+  const { store } = services;
+  const attribution = (request: FastifyRequest) => ({ actor: "system", role: null, requestId: request.id });
+
+  serve(app, "createSession", async (request, reply) => {
+    const now = services.now();
+    const body = parseWith(SignIn, request.body, "body");
+    await refuseLockedOut(store, reply, request.ip, now);
+    const address = normaliseAddress(body.address);
+    // User IDs are unique across accounts (a domain belongs to one), so the address finds the account.
+    const credential = await store.getCredential(address);
+    const user = credential ? await store.getObject(credential.accountId, "User", address) : undefined;
+    const matches = await checkAccountPassword(services, user ? credential?.hash : undefined, body.password);
+    const domain = user?.domain ?? address.split("@")[1] ?? "";
+    const policy = user
+      ? await userPolicy(store, user.accountId, domain)
+      : await userPolicy(store, "", domain);
+    const target = user ? { accountId: user.accountId, domain } : null;
+    const failure = { ip: request.ip, now, policy, target, user: user ? address : null };
+    if (!user || !credential) return signInFailed(store, { ...failure, reason: "unknown-user" });
+    if (!matches) return signInFailed(store, { ...failure, reason: "wrong-password" });
+    // The password was right, so this is said only now, and not counted.
+    if (!user.enabled) return signInFailed(store, { ...failure, reason: "disabled", counted: false });
+
+    const stage = await nextStage(store, {
+      accountId: user.accountId,
+      address,
+      policy,
+      now,
+      passed: "password",
+    });
+    const session = await issueSession(store, {
+      accountId: user.accountId,
+      address,
+      stage,
+      ip: request.ip,
+      now,
+      policy,
+      ctx: attribution(request),
+    });
+    return reply.code(201).send(session);
+  });
+
+  serve(app, "completeSecondFactor", async (request, reply) => {
+    const now = services.now();
+    const ctx = requireUserSession(request);
+    const { code } = parseWith(OneTimeCode, request.body, "body");
+    await refuseLockedOut(store, reply, request.ip, now);
+    const ok = await checkSecondFactor(services, {
+      accountId: ctx.accountId,
+      userId: ctx.address,
+      code,
+      now,
+      confirm: false,
+      ctx: sessionWriteContext(request),
+    });
+    if (!ok) {
+      return signInFailed(store, {
+        ip: request.ip,
+        now,
+        policy: ctx.policy,
+        target: { accountId: ctx.accountId, domain: ctx.domain },
+        user: ctx.address,
+        reason: "wrong-second-factor",
+      });
+    }
+    const stage = await nextStage(store, {
+      accountId: ctx.accountId,
+      address: ctx.address,
+      policy: ctx.policy,
+      now,
+      passed: "second-factor",
+    });
+    // A new secret for the stronger session: the pending one (seen by fewer checks) ends here.
+    const session = await issueSession(store, {
+      accountId: ctx.accountId,
+      address: ctx.address,
+      stage,
+      ip: request.ip,
+      now,
+      policy: ctx.policy,
+      ctx: sessionWriteContext(request),
+      replaces: ctx.session.id,
+    });
+    return reply.code(201).send(session);
+  });
+
+  serve(app, "deleteSession", async (request, reply) => {
+    const ctx = requireUserSession(request);
+    await store.endUserSession(ctx.session.id, services.now().toISOString(), sessionWriteContext(request));
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,133 @@
+/** The checks of a mail user's sign-in: per-IP lockout (shared with SMTP AUTH), constant-work password check, TOTP and recovery codes. */
+import { randomBytes } from "node:crypto";
+import type { FastifyReply } from "fastify";
+import type { PasswordPolicySpec } from "../../sdk/src/index.ts";
+import { lockoutKeyOf } from "../smtp/lockout.ts";
+import type { LoginFailureReason, Store, WriteContext } from "../store/store.ts";
+import type { ApiServices } from "./lib/services.ts";
+import { hashPassword, verifyPassword } from "./passwords.ts";
+import { problem } from "./problem.ts";
+import { openText, type SealedText } from "./sealing.ts";
+import { matchingStep, recoveryCodeHash } from "./totp.ts";
+
+/** Every credential failure reads the same: the answer does not tell which part was wrong. */
+const FAILED = "the address, password or code is not right";
+
+/** A dummy hash per cost, so an unknown address costs one argon2id verification like a real one. */
+const dummies = new Map<string, Promise<string>>();
+
+function dummyHash(services: ApiServices): Promise<string> {
+  const key = JSON.stringify(services.argon2);
+  let made = dummies.get(key);
+  if (!made) {
+    made = hashPassword(randomBytes(24).toString("base64url"), services.argon2);
+    dummies.set(key, made);
+  }
+  return made;
+}
+
+/** 429 MP_LOGIN_LOCKED with Retry-After while the client's IP (IPv6: /64) is locked out. */
+export async function refuseLockedOut(
+  store: Store,
+  reply: FastifyReply,
+  ip: string,
+  now: Date,
+): Promise<void> {
+  const until = await store.loginLockedUntil(lockoutKeyOf(ip), now.getTime());
+  if (until > now.getTime()) {
+    const seconds = Math.max(1, Math.ceil((until - now.getTime()) / 1000));
+    reply.header("retry-after", String(seconds));
+    throw problem(
+      "MP_LOGIN_LOCKED",
+      `too many failed sign-ins from your address; try again in ${seconds} s`,
+      {
+        retryAfterSeconds: seconds,
+      },
+    );
+  }
+}
+
+/**
+ * Counts a failed sign-in against the client's lockout key with the attempted domain's lockout rules
+ * (as SMTP AUTH does), audited `login-failed`, and answers 401 MP_SIGN_IN_FAILED.
+ */
+export async function signInFailed(
+  store: Store,
+  input: {
+    ip: string;
+    now: Date;
+    policy: PasswordPolicySpec;
+    target: { accountId: string; domain: string } | null;
+    user: string | null;
+    reason: LoginFailureReason;
+    counted?: boolean;
+  },
+): Promise<never> {
+  await store.recordLoginFailure({
+    key: lockoutKeyOf(input.ip),
+    ip: input.ip,
+    at: input.now.getTime(),
+    policy: {
+      failures: input.policy.lockout.failures,
+      windowMs: input.policy.lockout.windowMinutes * 60_000,
+      durationMs: input.policy.lockout.durationMinutes * 60_000,
+    },
+    target: input.target,
+    user: input.user,
+    reason: input.reason,
+    counted: input.counted ?? true,
+  });
+  throw problem("MP_SIGN_IN_FAILED", FAILED);
+}
+
+/**
+ * Checks `password` against the user's argon2id hash, or against a dummy hash when there is none (so
+ * the time taken does not tell which addresses exist). Application passwords never match here.
+ */
+export async function checkAccountPassword(
+  services: ApiServices,
+  hash: string | undefined,
+  password: string,
+): Promise<boolean> {
+  const matches = await verifyPassword(password, hash ?? (await dummyHash(services)));
+  return hash !== undefined && matches;
+}
+
+/**
+ * Checks a second factor: a 6-digit TOTP code within ±1 step whose step is newer than the last one
+ * used (RFC 6238 §5.2: each code once), or else an unused recovery code (consumed). With `confirm`,
+ * only a TOTP code of a pending enrolment counts, and it confirms it.
+ */
+export async function checkSecondFactor(
+  services: ApiServices,
+  input: {
+    accountId: string;
+    userId: string;
+    code: string;
+    now: Date;
+    confirm: boolean;
+    ctx: WriteContext;
+  },
+): Promise<boolean> {
+  const { store, masterKey } = services;
+  const totp = await store.getUserTotp(input.accountId, input.userId);
+  if (!totp || (totp.confirmedAt === null) !== input.confirm) return false;
+  const code = input.code.replace(/\s+/g, "");
+  if (/^\d{6}$/.test(code)) {
+    const secret = Buffer.from(openText(masterKey, JSON.parse(totp.sealedSecret) as SealedText), "base64");
+    const step = matchingStep(secret, code, input.now.getTime());
+    if (step === undefined) return false;
+    return store.useTotpStep(
+      {
+        accountId: input.accountId,
+        userId: input.userId,
+        step,
+        at: input.now.toISOString(),
+        confirm: input.confirm,
+      },
+      input.ctx,
+    );
+  }
+  if (input.confirm) return false;
+  return store.useRecoveryCode(input.accountId, input.userId, recoveryCodeHash(code), input.ctx);
+}

@@ -1,0 +1,407 @@
+/** The store's user sign-in state, written once over the SqlExecutor seam: sessions, TOTP and recovery codes, application passwords. */
+import type { AppPasswordScope, SessionStage } from "../../sdk/src/models/session.ts";
+import type { AuditWriter } from "./login-lockouts.ts";
+import type { SqlExecutor } from "./sql.ts";
+import type { WriteContext } from "./store.ts";
+
+/** What a session may do: `active` is signed in; the others allow one step only. */
+export type UserSessionStage = SessionStage;
+
+/** A stored user session (times RFC 3339). Only the sha256 of its secret is kept. */
+export interface UserSessionRecord {
+  id: string;
+  accountId: string;
+  userId: string;
+  stage: UserSessionStage;
+  ip: string;
+  createdAt: string;
+  lastSeenAt: string;
+  revokedAt: string | null;
+}
+
+/** Input of {@link UserAuthStore.createUserSession}. */
+export interface NewUserSession {
+  id: string;
+  secretHash: string;
+  accountId: string;
+  userId: string;
+  stage: UserSessionStage;
+  ip: string;
+  /** The present (RFC 3339): created and last seen. */
+  at: string;
+  /** A session this one replaces (a finished step): revoked in the same transaction. */
+  replaces?: string;
+}
+
+/** A user's TOTP enrolment; the secret stays sealed (see platform/api/sealing.ts). */
+export interface UserTotpRecord {
+  accountId: string;
+  userId: string;
+  /** JSON of a SealedText. */
+  sealedSecret: string;
+  createdAt: string;
+  /** null until the user proved a code (enrolment pending). */
+  confirmedAt: string | null;
+  /** The last RFC 6238 time step accepted; a code of this step or an earlier one is refused. */
+  lastStep: number | null;
+  /** Recovery codes not used yet. */
+  recoveryCodesLeft: number;
+}
+
+/** A stored application password; only the sha256 of its secret is kept. */
+export interface AppPasswordRecord {
+  id: string;
+  accountId: string;
+  userId: string;
+  name: string;
+  scopes: AppPasswordScope[];
+  /** The visible start of the secret, to recognise it. */
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+/**
+ * User sign-in state in the store. Every change a user makes (sign-in, sign-out, TOTP, application
+ * passwords) is audited in its own transaction; a user's rows go with the User when it is deleted.
+ */
+export interface UserAuthStore {
+  /** Stores a session (and revokes `replaces`), audited `sign-in` (or `sign-in-step`). */
+  createUserSession(input: NewUserSession, ctx: WriteContext): Promise<void>;
+  /** The session whose secret hashes to `secretHash`, revoked or not. */
+  findUserSession(secretHash: string): Promise<UserSessionRecord | undefined>;
+  /** Marks the session used at `at` (its idle timeout restarts). */
+  touchUserSession(id: string, at: string): Promise<void>;
+  /** Revokes one session (sign-out), audited `sign-out`. */
+  endUserSession(id: string, at: string, ctx: WriteContext): Promise<void>;
+  /** Revokes every session of a user but `exceptId`; returns how many. */
+  revokeUserSessions(accountId: string, userId: string, at: string, exceptId?: string): Promise<number>;
+
+  getUserTotp(accountId: string, userId: string): Promise<UserTotpRecord | undefined>;
+  /**
+   * Starts (or restarts) an enrolment with a sealed secret and recovery code hashes, audited
+   * `totp-enrol` (without either). @returns false when a confirmed enrolment exists (nothing written)
+   */
+  enrolUserTotp(
+    input: { accountId: string; userId: string; sealedSecret: string; recoveryHashes: string[]; at: string },
+    ctx: WriteContext,
+  ): Promise<boolean>;
+  /**
+   * Accepts `step` as the newest used step, only if it is newer than the last one (RFC 6238 §5.2:
+   * a code is accepted once). With `confirm`, also confirms a pending enrolment (audited
+   * `totp-confirm`). Atomic: of two concurrent uses of one step, one wins.
+   */
+  useTotpStep(
+    input: { accountId: string; userId: string; step: number; at: string; confirm: boolean },
+    ctx: WriteContext,
+  ): Promise<boolean>;
+  /** Consumes a recovery code by its hash (single use), audited `recovery-code`; false when unknown. */
+  useRecoveryCode(accountId: string, userId: string, codeHash: string, ctx: WriteContext): Promise<boolean>;
+  /** Removes the enrolment and its recovery codes, audited `totp-remove`; false when there was none. */
+  removeUserTotp(accountId: string, userId: string, ctx: WriteContext): Promise<boolean>;
+
+  /** Stores an application password, audited `app-password-create` (without its secret). */
+  createAppPassword(
+    input: Omit<AppPasswordRecord, "lastUsedAt" | "revokedAt"> & { secretHash: string },
+    ctx: WriteContext,
+  ): Promise<void>;
+  /** A user's application passwords, revoked ones included, oldest first. */
+  listAppPasswords(accountId: string, userId: string): Promise<AppPasswordRecord[]>;
+  findAppPassword(secretHash: string): Promise<AppPasswordRecord | undefined>;
+  /** Revokes one, audited `app-password-revoke`; undefined when the user has no such password. */
+  revokeAppPassword(
+    input: { accountId: string; userId: string; id: string; at: string },
+    ctx: WriteContext,
+  ): Promise<AppPasswordRecord | undefined>;
+  touchAppPassword(id: string, at: string): Promise<void>;
+}
+
+type Row = Record<string, unknown>;
+const s = (v: unknown) => String(v);
+const sn = (v: unknown) => (v === null || v === undefined ? null : String(v));
+
+function toSession(r: Row): UserSessionRecord {
+  return {
+    id: s(r.id),
+    accountId: s(r.account_id),
+    userId: s(r.user_id),
+    stage: s(r.stage) as UserSessionStage,
+    ip: s(r.ip),
+    createdAt: s(r.created_at),
+    lastSeenAt: s(r.last_seen_at),
+    revokedAt: sn(r.revoked_at),
+  };
+}
+
+function toAppPassword(r: Row): AppPasswordRecord {
+  return {
+    id: s(r.id),
+    accountId: s(r.account_id),
+    userId: s(r.user_id),
+    name: s(r.name),
+    scopes: JSON.parse(s(r.scopes)) as AppPasswordScope[],
+    prefix: s(r.prefix),
+    createdAt: s(r.created_at),
+    lastUsedAt: sn(r.last_used_at),
+    revokedAt: sn(r.revoked_at),
+  };
+}
+
+/** Writes a user's audit entry: kind User, the address as object ID. */
+function userAudit(
+  audit: AuditWriter,
+  q: SqlExecutor,
+  ctx: WriteContext,
+  accountId: string,
+  userId: string,
+  action: string,
+  after: unknown,
+): Promise<void> {
+  return audit(q, ctx, { accountId, action, kind: "User", objectId: userId, before: null, after });
+}
+
+/** See {@link UserAuthStore.createUserSession}. */
+export async function createSession(
+  q: SqlExecutor,
+  input: NewUserSession,
+  ctx: WriteContext,
+  audit: AuditWriter,
+): Promise<void> {
+  if (input.replaces !== undefined) {
+    await q.run("UPDATE user_sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", [
+      input.replaces,
+      input.at,
+    ]);
+  }
+  await q.run(
+    `INSERT INTO user_sessions (id, secret_hash, account_id, user_id, stage, ip, created_at, last_seen_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
+    [input.id, input.secretHash, input.accountId, input.userId, input.stage, input.ip, input.at],
+  );
+  await userAudit(audit, q, ctx, input.accountId, input.userId, input.replaces ? "sign-in-step" : "sign-in", {
+    session: input.id,
+    stage: input.stage,
+    ip: input.ip,
+  });
+}
+
+/** See {@link UserAuthStore.findUserSession}. */
+export async function findSession(
+  q: SqlExecutor,
+  secretHash: string,
+): Promise<UserSessionRecord | undefined> {
+  const rows = await q.all("SELECT * FROM user_sessions WHERE secret_hash = $1", [secretHash]);
+  return rows[0] ? toSession(rows[0]) : undefined;
+}
+
+/** See {@link UserAuthStore.endUserSession}. */
+export async function endSession(
+  q: SqlExecutor,
+  id: string,
+  at: string,
+  ctx: WriteContext,
+  audit: AuditWriter,
+): Promise<void> {
+  const rows = await q.all("SELECT * FROM user_sessions WHERE id = $1", [id]);
+  const row = rows[0];
+  if (!row) return;
+  await q.run("UPDATE user_sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", [id, at]);
+  const session = toSession(row);
+  await userAudit(audit, q, ctx, session.accountId, session.userId, "sign-out", { session: id });
+}
+
+/** See {@link UserAuthStore.getUserTotp}. */
+export async function getTotp(
+  q: SqlExecutor,
+  accountId: string,
+  userId: string,
+): Promise<UserTotpRecord | undefined> {
+  const rows = await q.all("SELECT * FROM user_totp WHERE account_id = $1 AND user_id = $2", [
+    accountId,
+    userId,
+  ]);
+  const r = rows[0];
+  if (!r) return undefined;
+  const left = await q.all<{ n: number | string }>(
+    "SELECT COUNT(*) AS n FROM user_recovery_codes WHERE account_id = $1 AND user_id = $2",
+    [accountId, userId],
+  );
+  return {
+    accountId,
+    userId,
+    sealedSecret: s(r.sealed_secret),
+    createdAt: s(r.created_at),
+    confirmedAt: sn(r.confirmed_at),
+    lastStep: r.last_step === null || r.last_step === undefined ? null : Number(r.last_step),
+    recoveryCodesLeft: Number(left[0]?.n ?? 0),
+  };
+}
+
+/** See {@link UserAuthStore.enrolUserTotp}. */
+export async function enrolTotp(
+  q: SqlExecutor,
+  input: { accountId: string; userId: string; sealedSecret: string; recoveryHashes: string[]; at: string },
+  ctx: WriteContext,
+  audit: AuditWriter,
+): Promise<boolean> {
+  const { accountId, userId } = input;
+  const current = await q.all("SELECT confirmed_at FROM user_totp WHERE account_id = $1 AND user_id = $2", [
+    accountId,
+    userId,
+  ]);
+  if (current[0] && current[0].confirmed_at !== null) return false;
+  await q.run("DELETE FROM user_totp WHERE account_id = $1 AND user_id = $2", [accountId, userId]);
+  await q.run("DELETE FROM user_recovery_codes WHERE account_id = $1 AND user_id = $2", [accountId, userId]);
+  await q.run(
+    "INSERT INTO user_totp (account_id, user_id, sealed_secret, created_at) VALUES ($1, $2, $3, $4)",
+    [accountId, userId, input.sealedSecret, input.at],
+  );
+  for (const hash of new Set(input.recoveryHashes)) {
+    await q.run("INSERT INTO user_recovery_codes (account_id, user_id, code_hash) VALUES ($1, $2, $3)", [
+      accountId,
+      userId,
+      hash,
+    ]);
+  }
+  await userAudit(audit, q, ctx, accountId, userId, "totp-enrol", {
+    recoveryCodes: input.recoveryHashes.length,
+  });
+  return true;
+}
+
+/** See {@link UserAuthStore.useTotpStep}. */
+export async function useStep(
+  q: SqlExecutor,
+  input: { accountId: string; userId: string; step: number; at: string; confirm: boolean },
+  ctx: WriteContext,
+  audit: AuditWriter,
+): Promise<boolean> {
+  const { accountId, userId, step } = input;
+  // One conditional UPDATE: the row's last step decides, so a replayed or concurrent code loses.
+  const confirmed = input.confirm ? "confirmed_at IS NULL" : "confirmed_at IS NOT NULL";
+  const changed = await q.run(
+    `UPDATE user_totp SET last_step = $3${input.confirm ? ", confirmed_at = $4" : ""}
+     WHERE account_id = $1 AND user_id = $2 AND ${confirmed} AND (last_step IS NULL OR last_step < $3)`,
+    input.confirm ? [accountId, userId, step, input.at] : [accountId, userId, step],
+  );
+  if (changed === 1 && input.confirm) {
+    await userAudit(audit, q, ctx, accountId, userId, "totp-confirm", {});
+  }
+  return changed === 1;
+}
+
+/** See {@link UserAuthStore.useRecoveryCode}. */
+export async function useRecovery(
+  q: SqlExecutor,
+  accountId: string,
+  userId: string,
+  codeHash: string,
+  ctx: WriteContext,
+  audit: AuditWriter,
+): Promise<boolean> {
+  const changed = await q.run(
+    "DELETE FROM user_recovery_codes WHERE account_id = $1 AND user_id = $2 AND code_hash = $3",
+    [accountId, userId, codeHash],
+  );
+  if (changed !== 1) return false;
+  const left = await q.all<{ n: number | string }>(
+    "SELECT COUNT(*) AS n FROM user_recovery_codes WHERE account_id = $1 AND user_id = $2",
+    [accountId, userId],
+  );
+  await userAudit(audit, q, ctx, accountId, userId, "recovery-code", { left: Number(left[0]?.n ?? 0) });
+  return true;
+}
+
+/** See {@link UserAuthStore.removeUserTotp}. */
+export async function removeTotp(
+  q: SqlExecutor,
+  accountId: string,
+  userId: string,
+  ctx: WriteContext,
+  audit: AuditWriter,
+): Promise<boolean> {
+  const n = await q.run("DELETE FROM user_totp WHERE account_id = $1 AND user_id = $2", [accountId, userId]);
+  await q.run("DELETE FROM user_recovery_codes WHERE account_id = $1 AND user_id = $2", [accountId, userId]);
+  if (n > 0) await userAudit(audit, q, ctx, accountId, userId, "totp-remove", {});
+  return n > 0;
+}
+
+/** See {@link UserAuthStore.createAppPassword}. */
+export async function createAppPassword(
+  q: SqlExecutor,
+  input: Omit<AppPasswordRecord, "lastUsedAt" | "revokedAt"> & { secretHash: string },
+  ctx: WriteContext,
+  audit: AuditWriter,
+): Promise<void> {
+  await q.run(
+    `INSERT INTO app_passwords (id, account_id, user_id, name, scopes, prefix, secret_hash, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [
+      input.id,
+      input.accountId,
+      input.userId,
+      input.name,
+      JSON.stringify(input.scopes),
+      input.prefix,
+      input.secretHash,
+      input.createdAt,
+    ],
+  );
+  await userAudit(audit, q, ctx, input.accountId, input.userId, "app-password-create", {
+    id: input.id,
+    name: input.name,
+    scopes: input.scopes,
+  });
+}
+
+/** See {@link UserAuthStore.listAppPasswords}. */
+export async function listAppPasswords(
+  q: SqlExecutor,
+  accountId: string,
+  userId: string,
+): Promise<AppPasswordRecord[]> {
+  const rows = await q.all(
+    "SELECT * FROM app_passwords WHERE account_id = $1 AND user_id = $2 ORDER BY created_at, id",
+    [accountId, userId],
+  );
+  return rows.map(toAppPassword);
+}
+
+/** See {@link UserAuthStore.findAppPassword}. */
+export async function findAppPassword(
+  q: SqlExecutor,
+  secretHash: string,
+): Promise<AppPasswordRecord | undefined> {
+  const rows = await q.all("SELECT * FROM app_passwords WHERE secret_hash = $1", [secretHash]);
+  return rows[0] ? toAppPassword(rows[0]) : undefined;
+}
+
+/** See {@link UserAuthStore.revokeAppPassword}. */
+export async function revokeAppPassword(
+  q: SqlExecutor,
+  input: { accountId: string; userId: string; id: string; at: string },
+  ctx: WriteContext,
+  audit: AuditWriter,
+): Promise<AppPasswordRecord | undefined> {
+  const rows = await q.all("SELECT * FROM app_passwords WHERE id = $1 AND account_id = $2 AND user_id = $3", [
+    input.id,
+    input.accountId,
+    input.userId,
+  ]);
+  if (!rows[0]) return undefined;
+  await q.run("UPDATE app_passwords SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", [
+    input.id,
+    input.at,
+  ]);
+  const after = await q.all("SELECT * FROM app_passwords WHERE id = $1", [input.id]);
+  await userAudit(audit, q, ctx, input.accountId, input.userId, "app-password-revoke", { id: input.id });
+  return toAppPassword(after[0]!);
+}
+
+/** Deletes every sign-in row of a user (the User is being deleted), in the caller's transaction. */
+export async function forgetUser(q: SqlExecutor, accountId: string, userId: string): Promise<void> {
+  for (const table of ["user_sessions", "user_totp", "user_recovery_codes", "app_passwords"]) {
+    await q.run(`DELETE FROM ${table} WHERE account_id = $1 AND user_id = $2`, [accountId, userId]);
+  }
+}
