@@ -8,7 +8,9 @@ import { checkConnection, connectionOf } from "./lib/connection.ts";
 import type { ResourceImpl } from "./lib/lifecycle.ts";
 import type { ShimMethod } from "./lib/shim.ts";
 import { containsUnknown } from "./lib/unknown.ts";
+import { accountProvider } from "./resources/account.ts";
 import { aliasProvider } from "./resources/alias.ts";
+import { apiTokenProvider } from "./resources/api-token.ts";
 import { domainProvider } from "./resources/domain.ts";
 import { filterSettingsProvider } from "./resources/filter-settings.ts";
 import { passwordPolicyProvider } from "./resources/password-policy.ts";
@@ -25,6 +27,8 @@ export const providers: Readonly<Record<string, ResourceImpl>> = {
   FilterSettings: filterSettingsProvider,
   PasswordPolicy: passwordPolicyProvider,
   User: userProvider,
+  Account: accountProvider,
+  ApiToken: apiTokenProvider,
 };
 
 /**

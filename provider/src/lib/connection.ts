@@ -63,13 +63,15 @@ export function checkConnection(value: unknown): CheckFailure[] {
     ? []
     : parsed.error.issues.map((issue) => ({
         property: [CONNECTION, ...issue.path.map(String)].join("."),
-        reason: issue.code === "unrecognized_keys" ? `unknown field(s) ${issue.keys.join(", ")}` : issue.message,
+        reason:
+          issue.code === "unrecognized_keys" ? `unknown field(s) ${issue.keys.join(", ")}` : issue.message,
       }));
   const record = value as Record<string, unknown>;
   if (record["endpoint"] !== undefined && record["endpoint"] !== null && record["token"] == null) {
     failures.push({
       property: `${CONNECTION}.token`,
-      reason: "is required when connection.endpoint is set: the stack's mailplane:token is never sent to another endpoint",
+      reason:
+        "is required when connection.endpoint is set: the stack's mailplane:token is never sent to another endpoint",
     });
   }
   return failures;

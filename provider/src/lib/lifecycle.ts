@@ -186,7 +186,13 @@ export function defineProvider(
       )
       .join(", ");
 
-  const get = async (path: string, connection: ConnectionSettings | undefined): Promise<Stored | undefined> => {
+  /** `{ id }` for a kind whose model has an `id` field (the resource ID is its value), else nothing. */
+  const idField = (id: string): Props => ("id" in spec.shape && id !== "" ? { id } : {});
+
+  const get = async (
+    path: string,
+    connection: ConnectionSettings | undefined,
+  ): Promise<Stored | undefined> => {
     try {
       return await (await api(connection)).get(path);
     } catch (err) {
@@ -208,8 +214,11 @@ export function defineProvider(
       return { inputs: keepListOrder(olds, outcome.inputs), failures: [] };
     },
 
-    async diff(_id, olds, news) {
-      return diffResource(kind, olds, news, hooks.uniqueNames, movesElsewhere(olds, news));
+    async diff(id, olds, news) {
+      // The resource ID stands in for a model field named `id` (an Account's slug), which Pulumi
+      // keeps out of the outputs.
+      const before = { ...olds, ...idField(id) };
+      return diffResource(kind, before, news, hooks.uniqueNames, movesElsewhere(olds, news));
     },
 
     async create(inputs) {
@@ -269,7 +278,8 @@ export function defineProvider(
         }
       }
       const body = changedFields(existing, normalised);
-      if (Object.keys(body).length === 0) return { id, outs: outputsOf(existing, normalised, adopt, connection) };
+      if (Object.keys(body).length === 0)
+        return { id, outs: outputsOf(existing, normalised, adopt, connection) };
       // Report what differed: the provider's stderr shows among the run's diagnostics.
       process.stderr.write(`mailplane: adopting ${kind.name} ${id}: ${describeChanges(existing, body)}\n`);
       try {
@@ -286,8 +296,9 @@ export function defineProvider(
       }
     },
 
-    async read(id, props = {}) {
-      const live = await get(kind.path(props as Props), connectionOf(props)).catch((err: unknown) => {
+    async read(id, stored = {}) {
+      const props: Props = { ...stored, ...idField(id) };
+      const live = await get(kind.path(props), connectionOf(props)).catch((err: unknown) => {
         throw describeApiError(kind.name, id, "read", err);
       });
       // Gone: an empty ID tells the engine to drop it from the state (the next up recreates it).
@@ -307,7 +318,8 @@ export function defineProvider(
       const normalised = spec.parse(declared) as Props;
       const body = changedFields(olds, normalised);
       const { __provider: _p, ...previous } = olds;
-      if (Object.keys(body).length === 0) return { outs: outputsOf(previous as Stored, normalised, adopt, connection) };
+      if (Object.keys(body).length === 0)
+        return { outs: outputsOf(previous as Stored, normalised, adopt, connection) };
       try {
         const updated = await (await api(connection)).patch(kind.path(normalised), body, olds["etag"]);
         return { outs: outputsOf(updated, normalised, adopt, connection) };
@@ -316,7 +328,8 @@ export function defineProvider(
       }
     },
 
-    async delete(id, props) {
+    async delete(id, stored) {
+      const props: Props = { ...stored, ...idField(id) };
       const path = kind.path(props);
       try {
         const http = await api(connectionOf(props));

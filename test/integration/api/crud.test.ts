@@ -405,7 +405,11 @@ describe.each(BACKENDS)("control plane CRUD on $name", (backend) => {
     const admin = { token: h.adminToken };
     const id = `once${Date.now().toString(36)}`;
     const createOnly = (name: string) =>
-      h.call("PUT", `/v1/accounts/${id}`, { ...admin, body: { id, name }, headers: { "if-none-match": "*" } });
+      h.call("PUT", `/v1/accounts/${id}`, {
+        ...admin,
+        body: { id, name },
+        headers: { "if-none-match": "*" },
+      });
     expect(await createOnly("First")).toMatchObject({ status: 201, body: { id, name: "First" } });
     expect(await createOnly("Taken over")).toMatchObject({
       status: 412,

@@ -1,0 +1,108 @@
+/** The Account resource: a tenant, declared by a platform admin; deleting it is refused while it holds domains. */
+import * as pulumi from "@pulumi/pulumi";
+import type { Account as AccountObject, AccountSpecInput } from "../../../sdk/src/models/account.ts";
+import { accountKind, type KindDescriptor } from "../../../sdk/src/models/kinds.ts";
+import { clientFor } from "../lib/api.ts";
+import type { ConnectionSettings } from "../lib/config.ts";
+import { connectionOf } from "../lib/connection.ts";
+import { defineProvider, type ObjectApi, type Stored } from "../lib/lifecycle.ts";
+import { type Arg, type CommonArgs, resourceOptions, resourceProps, TYPE_MODULE } from "../lib/resource.ts";
+import { createShim } from "../lib/shim.ts";
+
+/** The inputs of an {@link Account}; types and rules come from the model (`AccountSpec`). */
+export interface AccountArgs extends CommonArgs {
+  /** The account's slug (key), e.g. `acme`. */
+  id: Arg<AccountSpecInput["id"]>;
+  /** Display name. */
+  name: Arg<AccountSpecInput["name"]>;
+}
+
+// One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
+const shim = createShim("Account");
+
+const kind = accountKind as unknown as KindDescriptor;
+
+/**
+ * A tenant account on the platform: every domain, user and token belongs to exactly one. Needs a
+ * platform-admin token (the stack's `mailplane:token` or the resource's `connection`); any other
+ * token is refused (403 `MP_FORBIDDEN`).
+ *
+ * Create only creates: an account that already exists fails with "already exists" unless
+ * `adopt: true`. Renaming (`name`) updates in place; changing `id` replaces the account.
+ *
+ * Deleting is refused while the account still holds domains, because the platform deletes an
+ * account with everything in it: declare the account's domains in the same program (they are
+ * deleted first) or delete them before. The resource ID is the slug.
+ *
+ * @example
+ * ```ts
+ * const acme = new mailplane.Account("acme", { id: "acme", name: "ACME Corp" });
+ * const ci = new mailplane.ApiToken("acme-ci", { account: acme.id, role: "account-admin" });
+ * ```
+ */
+export class Account extends pulumi.dynamic.Resource {
+  /** Display name. */
+  declare readonly name: pulumi.Output<AccountObject["name"]>;
+  /** Opaque version tag; send it back in `If-Match` to update or delete only the version you read. */
+  declare readonly etag: pulumi.Output<AccountObject["etag"]>;
+  /** When the account was created. */
+  declare readonly createdAt: pulumi.Output<AccountObject["createdAt"]>;
+  /** When the account last changed. */
+  declare readonly updatedAt: pulumi.Output<AccountObject["updatedAt"]>;
+
+  constructor(name: string, args: AccountArgs, opts?: pulumi.CustomResourceOptions) {
+    // `id` is the resource's own output (the slug), so the model's `id` is an input only.
+    super(shim, name, resourceProps(kind, args), resourceOptions(kind, opts), TYPE_MODULE, "Account");
+  }
+}
+
+/**
+ * Accounts over the API as the lifecycle calls them. The platform has no PATCH for accounts: a
+ * change is the whole spec PUT under `If-Match`, so a rename made elsewhere is never overwritten
+ * unseen. The account path carries the account, so no `Mailplane-Account` is sent.
+ */
+async function accountApi(connection?: ConnectionSettings): Promise<ObjectApi> {
+  const client = await clientFor(connection);
+  return {
+    get: (path) => client.request<Stored>("GET", path),
+    put: (path, body, options = {}) =>
+      client.request<Stored>("PUT", path, {
+        body,
+        ...(options.ifNoneMatch === undefined ? {} : { ifNoneMatch: options.ifNoneMatch }),
+      }),
+    patch: async (path, body, ifMatch) => {
+      const current = await client.request<Stored>("GET", path);
+      const spec = { id: current["id"], name: current["name"], ...body };
+      return client.request<Stored>("PUT", path, { body: spec, ifMatch: ifMatch ?? current.etag });
+    },
+    delete: async (path, ifMatch) => {
+      await client.request("DELETE", path, ifMatch === undefined ? {} : { ifMatch });
+    },
+  };
+}
+
+/** How many domain names a refusal quotes; the rest are counted. */
+const NAMES_SHOWN = 5;
+
+/** What the runtime runs for an {@link Account}: check, diff, create, read, update, delete. */
+export const accountProvider = defineProvider(kind, accountApi, {
+  async beforeDelete(_api, _path, props) {
+    // The platform deletes an account with all it holds; Pulumi deletes only what it declared.
+    const id = String(props["id"] ?? "");
+    const client = await clientFor({ ...connectionOf(props), account: id });
+    const page = await client.domains.list({ limit: NAMES_SHOWN + 1 }).catch((err: unknown) => {
+      // The account is gone already: nothing to protect, and the delete below answers 404 (success).
+      if ((err as { code?: unknown }).code === "MP_NOT_FOUND") return { items: [] };
+      throw err;
+    });
+    if (page.items.length === 0) return;
+    const names = page.items.slice(0, NAMES_SHOWN).map((d) => d.name);
+    const more = page.items.length > NAMES_SHOWN ? " and more" : "";
+    throw Object.assign(
+      new Error(
+        `it still has domains (${names.join(", ")}${more}), and deleting an account deletes everything in it: delete them first (declare them in this program, or remove them with the account's token), then destroy again`,
+      ),
+      { code: "MP_CONFLICT" },
+    );
+  },
+});
