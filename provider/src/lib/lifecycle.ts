@@ -71,6 +71,9 @@ function describeApiError(kind: string, id: string, action: string, err: unknown
   } else if (code === "MP_PARENT_NOT_FOUND") {
     hint =
       "\n  its domain does not exist yet: pass the Domain's output (`domain: domain.name`) or `dependsOn: [domain]`, so Pulumi creates the domain first";
+  } else if (code === "MP_UNAUTHORIZED") {
+    hint =
+      "\n  the platform refused the token: check mailplane:token or the resource's `connection`; when it comes from an ApiToken of this program that was revoked outside Pulumi, a refresh of that ApiToken (`pulumi refresh --target <its URN>`) drops it and `pulumi up` makes a new one and hands it on";
   } else if (code === "MP_NOT_FOUND" && action === "update") {
     hint =
       "\n  it was deleted outside Pulumi: run `pulumi refresh` to drop it from the state, then `pulumi up` recreates it";

@@ -48,10 +48,16 @@ export function resourceProps(kind: KindDescriptor, args: object): Record<string
   for (const key of Object.keys((kind.object as unknown as z.ZodObject).shape)) props[key] = undefined;
   // `id` and `urn` are the resource's own; the object's ID is the resource ID.
   delete props["id"];
-  const all: Record<string, unknown> = { ...props, ...args };
-  // Secret as an input too, so the engine encrypts it in the stored inputs, not only the outputs.
-  if (all[CONNECTION] !== undefined) all[CONNECTION] = pulumi.secret(all[CONNECTION]);
-  return all;
+  return secretConnection({ ...props, ...args });
+}
+
+/**
+ * The property bag with its `connection` wrapped in `pulumi.secret`: secret as an input too, so the
+ * engine encrypts it in the stored inputs, not only in the outputs.
+ */
+export function secretConnection(props: Record<string, unknown>): Record<string, unknown> {
+  if (props[CONNECTION] === undefined) return props;
+  return { ...props, [CONNECTION]: pulumi.secret(props[CONNECTION]) };
 }
 
 /**

@@ -5,14 +5,17 @@ import { accountKind, type KindDescriptor } from "../../../sdk/src/models/kinds.
 import { clientFor } from "../lib/api.ts";
 import type { ConnectionSettings } from "../lib/config.ts";
 import { connectionOf } from "../lib/connection.ts";
-import { defineProvider, type ObjectApi, type Stored } from "../lib/lifecycle.ts";
+import { defineProvider, type ObjectApi, type ResourceImpl, type Stored } from "../lib/lifecycle.ts";
 import { type Arg, type CommonArgs, resourceOptions, resourceProps, TYPE_MODULE } from "../lib/resource.ts";
 import { createShim } from "../lib/shim.ts";
 
 /** The inputs of an {@link Account}; types and rules come from the model (`AccountSpec`). */
 export interface AccountArgs extends CommonArgs {
-  /** The account's slug (key), e.g. `acme`. */
-  id: Arg<AccountSpecInput["id"]>;
+  /**
+   * The account's slug (key), e.g. `acme`: the model's `id`, named `accountId` here because Pulumi
+   * reserves `id` for the resource ID (which is this slug).
+   */
+  accountId: Arg<AccountSpecInput["id"]>;
   /** Display name. */
   name: Arg<AccountSpecInput["name"]>;
 }
@@ -37,10 +40,12 @@ const kind = accountKind as unknown as KindDescriptor;
  * @example
  * ```ts
  * const acme = new mailplane.Account("acme", { id: "acme", name: "ACME Corp" });
- * const ci = new mailplane.ApiToken("acme-ci", { account: acme.id, role: "account-admin" });
+ * const ci = new mailplane.ApiToken("acme-ci", { account: acme.accountId, role: "account-admin" });
  * ```
  */
 export class Account extends pulumi.dynamic.Resource {
+  /** The account's slug (key), e.g. `acme`; the resource ID too. */
+  declare readonly accountId: pulumi.Output<AccountObject["id"]>;
   /** Display name. */
   declare readonly name: pulumi.Output<AccountObject["name"]>;
   /** Opaque version tag; send it back in `If-Match` to update or delete only the version you read. */
@@ -51,7 +56,6 @@ export class Account extends pulumi.dynamic.Resource {
   declare readonly updatedAt: pulumi.Output<AccountObject["updatedAt"]>;
 
   constructor(name: string, args: AccountArgs, opts?: pulumi.CustomResourceOptions) {
-    // `id` is the resource's own output (the slug), so the model's `id` is an input only.
     super(shim, name, resourceProps(kind, args), resourceOptions(kind, opts), TYPE_MODULE, "Account");
   }
 }
@@ -84,8 +88,8 @@ async function accountApi(connection?: ConnectionSettings): Promise<ObjectApi> {
 /** How many domain names a refusal quotes; the rest are counted. */
 const NAMES_SHOWN = 5;
 
-/** What the runtime runs for an {@link Account}: check, diff, create, read, update, delete. */
-export const accountProvider = defineProvider(kind, accountApi, {
+/** The generic lifecycle of the Account kind, on the model's field names (`id`). */
+const lifecycle = defineProvider(kind, accountApi, {
   async beforeDelete(_api, _path, props) {
     // The platform deletes an account with all it holds; Pulumi deletes only what it declared.
     const id = String(props["id"] ?? "");
@@ -106,3 +110,58 @@ export const accountProvider = defineProvider(kind, accountApi, {
     );
   },
 });
+
+/** The resource's name for the model's `id` (Pulumi keeps `id` for the resource ID). */
+const SLUG = "accountId";
+
+type Props = Record<string, any>;
+
+/** Resource properties → model fields: `accountId` becomes `id`. */
+function toModel(props: Props | undefined): Props {
+  if (props === undefined || !(SLUG in props)) return props ?? {};
+  const { [SLUG]: slug, ...rest } = props;
+  return { ...rest, id: slug };
+}
+
+/** Model fields → resource properties: `id` becomes `accountId`. */
+function fromModel(props: Props): Props {
+  if (!("id" in props)) return props;
+  const { id, ...rest } = props;
+  return { ...rest, [SLUG]: id };
+}
+
+/** What the runtime runs for an {@link Account}: the generic lifecycle, with `id` spelt `accountId`. */
+export const accountProvider: ResourceImpl = {
+  async check(olds, news) {
+    const checked = await lifecycle.check(toModel(olds), toModel(news));
+    return {
+      inputs: fromModel(checked.inputs ?? {}),
+      failures: (checked.failures ?? []).map((f) => ({
+        ...f,
+        reason: f.reason.replace(/^property id /, `property ${SLUG} `),
+      })),
+    };
+  },
+  async diff(id, olds, news) {
+    const diff = await lifecycle.diff(id, toModel(olds), toModel(news));
+    return { ...diff, replaces: (diff.replaces ?? []).map((field) => (field === "id" ? SLUG : field)) };
+  },
+  async create(inputs) {
+    const created = await lifecycle.create(toModel(inputs));
+    return { id: created.id, outs: { ...created.outs, [SLUG]: created.id } };
+  },
+  async read(id, props) {
+    const read = await lifecycle.read(id, toModel(props));
+    if (!read.id) return read;
+    return {
+      id: read.id,
+      props: { ...read.props, [SLUG]: read.id },
+      ...(read.inputs === undefined ? {} : { inputs: fromModel(read.inputs) }),
+    };
+  },
+  async update(id, olds, news) {
+    const updated = await lifecycle.update(id, toModel(olds), toModel(news));
+    return { outs: { ...updated.outs, [SLUG]: id } };
+  },
+  delete: (id, props) => lifecycle.delete(id, toModel(props)),
+};

@@ -14,7 +14,7 @@ import { type CheckFailure, checkInputs, describeFailures } from "../lib/check.t
 import type { ConnectionSettings } from "../lib/config.ts";
 import { CONNECTION, connectionOf, movesElsewhere } from "../lib/connection.ts";
 import { errorCode, type ResourceImpl } from "../lib/lifecycle.ts";
-import { type Arg, type CommonArgs, resourceProps, TYPE_MODULE } from "../lib/resource.ts";
+import { type Arg, type CommonArgs, secretConnection, TYPE_MODULE } from "../lib/resource.ts";
 import { createShim } from "../lib/shim.ts";
 import { containsUnknown } from "../lib/unknown.ts";
 
@@ -75,14 +75,14 @@ const tokenKind = {
  * ```ts
  * const acme = new mailplane.Account("acme", { id: "acme", name: "ACME Corp" });
  * const token = new mailplane.ApiToken("acme-admin", {
- *   account: acme.id,
+ *   account: acme.accountId,
  *   role: "account-admin",
  *   description: "Pulumi: ACME's domains",
  *   rotation: "2026-12",
  * });
  * new mailplane.Domain("acme-com", {
  *   name: "acme.example",
- *   connection: { token: token.token, account: acme.id },
+ *   connection: { token: token.token, account: acme.accountId },
  * });
  * ```
  */
@@ -109,7 +109,7 @@ export class ApiToken extends pulumi.dynamic.Resource {
     super(
       shim,
       name,
-      resourceProps(tokenKind, { ...outputs, ...args }),
+      secretConnection({ ...outputs, ...args }),
       {
         ...opts,
         additionalSecretOutputs: [...new Set([...(opts?.additionalSecretOutputs ?? []), SECRET, CONNECTION])],
