@@ -76,6 +76,7 @@ describe("tenants as code: Account, ApiToken, connections and lookups, real CLI,
     const asAcme = new MailplaneClient({ endpoint: a.url, token: value });
     expect(await asAcme.whoAmI()).toMatchObject({ account: "acme", role: "account-admin" });
     expect(await asAcme.domains.get("acme.test")).toMatchObject({ timezone: "Europe/Amsterdam" });
+    expect(await asAcme.domains.get("manifest.acme.test")).toMatchObject({ timezone: "UTC" });
     // The lookup's user is the alias's forward target.
     expect(await asAcme.aliases.get("info@acme.test")).toMatchObject({
       action: { type: "forward", to: ["ops@shared.test"] },
@@ -132,7 +133,10 @@ describe("tenants as code: Account, ApiToken, connections and lookups, real CLI,
     // The domain stayed: only its connection's token changed.
     const value = await output("tokenValue");
     const asAcme = new MailplaneClient({ endpoint: a.url, token: value });
-    expect((await asAcme.domains.list()).items.map((d) => d.name)).toEqual(["acme.test"]);
+    expect((await asAcme.domains.list()).items.map((d) => d.name).sort()).toEqual([
+      "acme.test",
+      "manifest.acme.test",
+    ]);
     await asAcme.close();
     await ws.ok(["preview", "--expect-no-changes"]);
   });

@@ -1,7 +1,7 @@
 /**
  * A platform admin's program: the stack's `mailplane:token` is a platform-admin token. It declares a
  * tenant (Account), the tenant's own token (ApiToken), a domain and an alias in that account reached
- * with the new token as `connection`, a domain on a second platform with that platform's connection,
+ * with the new token as `connection` (and a Tenancy manifest with it), a domain on a second platform with that platform's connection,
  * and reads a user managed elsewhere (getUserOutput) as the alias's forward target.
  *
  *   e2e:step           base | update (account name, token description)
@@ -42,6 +42,9 @@ const domain = new mailplane.Domain("acme-domain", {
   timezone: "Europe/Amsterdam",
   connection: asAcme,
 });
+
+// A whole manifest in the tenant: the component hands its connection to every child.
+new mailplane.Tenancy("acme-manifest", { file: "tenancy.yaml", connection: asAcme });
 
 // A user managed elsewhere (account e2e, read with the stack's admin token acting on it).
 const ops = mailplane.getUserOutput({
