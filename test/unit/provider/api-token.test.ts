@@ -37,7 +37,7 @@ describe("apiTokenProvider.check", () => {
       {},
       { role: "domain-admin", account: "Not A Slug", adopt: true, rotation: 3, token: "mpt_leak" },
     );
-    const text = failures.map((f) => f.reason).join("\n");
+    const text = (failures ?? []).map((f) => f.reason).join("\n");
     expect(text).toContain("property domains");
     expect(text).toContain("property account");
     expect(text).toContain("property adopt");
