@@ -1,5 +1,6 @@
 /** The Account resource: a tenant, declared by a platform admin; deleting it is refused while it holds domains. */
 import * as pulumi from "@pulumi/pulumi";
+import type { z } from "zod";
 import type { Account as AccountObject, AccountSpecInput } from "../../../sdk/src/models/account.ts";
 import { accountKind, type KindDescriptor } from "../../../sdk/src/models/kinds.ts";
 import { clientFor } from "../lib/api.ts";
@@ -76,7 +77,12 @@ async function accountApi(connection?: ConnectionSettings): Promise<ObjectApi> {
       }),
     patch: async (path, body, ifMatch) => {
       const current = await client.request<Stored>("GET", path);
-      const spec = { id: current["id"], name: current["name"], ...body };
+      // The current spec, every field of the model, with the changed fields over it.
+      const fields = Object.keys((kind.spec as unknown as z.ZodObject).shape);
+      const spec = Object.fromEntries(
+        fields.filter((f) => current[f] !== undefined).map((f) => [f, current[f]]),
+      );
+      Object.assign(spec, body);
       return client.request<Stored>("PUT", path, { body: spec, ifMatch: ifMatch ?? current.etag });
     },
     delete: async (path, ifMatch) => {
