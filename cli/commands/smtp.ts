@@ -2,12 +2,14 @@
 import { join } from "node:path";
 import { loadMasterKey } from "../../platform/api/sealing.ts";
 import type { ControlPlane } from "../../platform/api/server.ts";
+import type { DnsCacheOptions } from "../../platform/smtp/content/dns-cache.ts";
 import { NO_DNS } from "../../platform/smtp/content/spf.ts";
 import type { CalloutOptions } from "../../platform/smtp/delivery/callout.ts";
 import { EgressPolicy, parseCidrList } from "../../platform/smtp/delivery/egress.ts";
 import type { SenderRate } from "../../platform/smtp/phases/sender-rate.ts";
 import { parseListenAddress, startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
 import { openStore } from "../../platform/store/index.ts";
+import { isMailDomain, toAsciiDomain } from "../../sdk/src/models/common.ts";
 import { type Command, type CommandIo, UsageError, untilSignal } from "../command.ts";
 import {
   DEFAULT_DATA_DIR,
@@ -39,6 +41,14 @@ export const CAPS_HELP = `  --max-connections <n>          connections at once, 
                                  4xx/timeout/unreachable: accepted   [$MAILPLANE_SMTP_RECIPIENT_CALLOUT, default on]
   --callout-positive-ttl <s>     how long a route's "known" is cached   [$MAILPLANE_SMTP_CALLOUT_POSITIVE_TTL, default 86400]
   --callout-negative-ttl <s>     how long a route's "unknown" is cached [$MAILPLANE_SMTP_CALLOUT_NEGATIVE_TTL, default 3600]
+  --trusted-arc-sealers <d,…>    ARC sealer domains trusted for every hosted domain (besides each domain's
+                                 FilterSettings trustedArcSealers): their validated dmarc=pass lifts a
+                                 DMARC failure's policy          [$MAILPLANE_TRUSTED_ARC_SEALERS, default none]
+  --dns-cache-entries <n|off>    DNS answers cached for SPF/DKIM/DMARC/ARC (least recently used evicted);
+                                 "off": every lookup asks DNS    [$MAILPLANE_DNS_CACHE_ENTRIES, default 10000]
+  --dns-cache-ttl <s>            how long an answer is reused    [$MAILPLANE_DNS_CACHE_TTL, default 300]
+  --dns-cache-negative-ttl <s>   how long "no such name/record" is reused (at most --dns-cache-ttl)
+                                                                 [$MAILPLANE_DNS_CACHE_NEGATIVE_TTL, default 60]
 `;
 
 const usage = `usage: mailplane smtp [options]
@@ -90,6 +100,10 @@ export const CAPS_FLAGS = {
   "recipient-callout": { type: "string" },
   "callout-positive-ttl": { type: "string" },
   "callout-negative-ttl": { type: "string" },
+  "trusted-arc-sealers": { type: "string" },
+  "dns-cache-entries": { type: "string" },
+  "dns-cache-ttl": { type: "string" },
+  "dns-cache-negative-ttl": { type: "string" },
 } as const;
 
 /**
@@ -111,6 +125,31 @@ export function calloutFrom(
   return {
     ...(positive !== undefined ? { positiveTtlMs: positive * 1000 } : {}),
     ...(negative !== undefined ? { negativeTtlMs: negative * 1000 } : {}),
+  };
+}
+
+/**
+ * `--dns-cache-entries` (a count or "off") and the cache's lifetimes (seconds) as engine options.
+ * @throws Error naming the flag and the value
+ * @example dnsCacheFrom("5000", "120", undefined) // { maxEntries: 5000, ttlMs: 120_000 }
+ */
+export function dnsCacheFrom(
+  entries: string | undefined,
+  ttl: string | undefined,
+  negativeTtl: string | undefined,
+): DnsCacheOptions | false {
+  const seconds = (flag: string, value: string | undefined) => {
+    const n = positiveInteger(flag, value);
+    return n === undefined ? undefined : n * 1000;
+  };
+  const ttlMs = seconds("dns-cache-ttl", ttl);
+  const negativeTtlMs = seconds("dns-cache-negative-ttl", negativeTtl);
+  if (entries === "off") return false;
+  const maxEntries = positiveInteger("dns-cache-entries", entries);
+  return {
+    ...(maxEntries !== undefined ? { maxEntries } : {}),
+    ...(ttlMs !== undefined ? { ttlMs } : {}),
+    ...(negativeTtlMs !== undefined ? { negativeTtlMs } : {}),
   };
 }
 
@@ -164,6 +203,14 @@ export function smtpOptionsFrom(
       opt("callout-positive-ttl", "MAILPLANE_SMTP_CALLOUT_POSITIVE_TTL"),
       opt("callout-negative-ttl", "MAILPLANE_SMTP_CALLOUT_NEGATIVE_TTL"),
     );
+    const dnsCache = dnsCacheFrom(
+      opt("dns-cache-entries", "MAILPLANE_DNS_CACHE_ENTRIES"),
+      opt("dns-cache-ttl", "MAILPLANE_DNS_CACHE_TTL"),
+      opt("dns-cache-negative-ttl", "MAILPLANE_DNS_CACHE_NEGATIVE_TTL"),
+    );
+    const trustedArcSealers = trustedArcSealersFrom(
+      opt("trusted-arc-sealers", "MAILPLANE_TRUSTED_ARC_SEALERS"),
+    );
     return {
       inbound: parseListenAddress(opt("smtp-listen", "MAILPLANE_SMTP_LISTEN") ?? defaults.smtpListen, false),
       submission: parseListenAddress(
@@ -182,11 +229,35 @@ export function smtpOptionsFrom(
       ...(maxExpansion !== undefined ? { maxExpansion } : {}),
       ...(senderRate !== undefined ? { senderRate } : {}),
       callout,
+      dnsCache,
+      ...(trustedArcSealers.length > 0 ? { trustedArcSealers } : {}),
       ...(smarthost ? { smarthost: { ...smarthost, tls: "opportunistic" as const } } : {}),
     };
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+/**
+ * `--trusted-arc-sealers` / MAILPLANE_TRUSTED_ARC_SEALERS: a comma list of domains, lower-cased and
+ * in punycode; default none.
+ * @throws Error naming the entry that is not a domain name
+ * @example trustedArcSealersFrom("Lists.Example.org, forwarder.example") // ["lists.example.org", "forwarder.example"]
+ */
+export function trustedArcSealersFrom(value: string | undefined): string[] {
+  const entries = (value ?? "")
+    .split(",")
+    .map((v) => v.trim())
+    .filter((v) => v !== "");
+  return entries.map((entry) => {
+    const domain = toAsciiDomain(entry);
+    if (!isMailDomain(domain)) {
+      throw new Error(
+        `--trusted-arc-sealers: ${JSON.stringify(entry)} is not a domain name such as lists.example.org`,
+      );
+    }
+    return domain;
+  });
 }
 
 /**

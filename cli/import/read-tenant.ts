@@ -52,7 +52,8 @@ export interface ImportedTenant {
 type Kind = (typeof tenancyKinds)[number];
 type Spec = Record<string, unknown>;
 
-const [domainKind, routeKind, aliasKind, senderListKind, filterKind, policyKind, userKind] = tenancyKinds;
+const [domainKind, routeKind, aliasKind, senderListKind, filterKind, policyKind, userKind, groupKind] =
+  tenancyKinds;
 
 /** Reads every page of a list. */
 async function listAll<T>(page: (cursor: string | undefined) => Promise<Page<T>>): Promise<T[]> {
@@ -129,6 +130,7 @@ export async function readTenant(
   const aliases: Spec[] = [];
   const senderLists: Spec[] = [];
   const users: Spec[] = [];
+  const groups: Spec[] = [];
   const filterSettings: Spec[] = [];
   const passwordPolicies: Spec[] = [];
   const singletons: SingletonOutcome[] = [];
@@ -153,11 +155,12 @@ export async function readTenant(
   for (const domain of domains) {
     const name = String(domain["name"]);
     const page = (cursor: string | undefined) => ({ limit: PAGE, ...(cursor ? { cursor } : {}) });
-    const [r, a, s, u, f, p] = await Promise.all([
+    const [r, a, s, u, g, f, p] = await Promise.all([
       listAll((c) => client.routes.list(name, page(c))),
       listAll((c) => client.aliases.list(name, page(c))),
       listAll((c) => client.senderLists.list(name, page(c))),
       listAll((c) => client.users.list(name, page(c))),
+      listAll((c) => client.groups.list(name, page(c))),
       client.filterSettings.get(name),
       client.passwordPolicies.get(name),
     ]);
@@ -165,11 +168,12 @@ export async function readTenant(
     aliases.push(...a.map((o) => specOf(aliasKind, o)));
     senderLists.push(...s.map((o) => specOf(senderListKind, o)));
     users.push(...u.map((o) => specOf(userKind, o)));
+    groups.push(...g.map((o) => specOf(groupKind, o)));
     const filterChanged = considerSingleton(filterKind, f, filterSettings);
     const policyChanged = considerSingleton(policyKind, p, passwordPolicies);
     progress(
       `${name}: ${count(r.length, "route")}, ${count(a.length, "alias", "aliases")}, ${count(s.length, "sender list")}, ` +
-        `${count(u.length, "user")}, filter settings ${filterChanged ? "changed" : "at defaults"}, ` +
+        `${count(u.length, "user")}, ${count(g.length, "group")}, filter settings ${filterChanged ? "changed" : "at defaults"}, ` +
         `password policy ${policyChanged ? "changed" : "at defaults"}`,
     );
   }
@@ -256,6 +260,12 @@ export async function readTenant(
     filterSettings: filterSettings.sort(byDomainThen(scopeOrder)),
     passwordPolicies: passwordPolicies.sort(byDomainThen(scopeOrder)),
     users: users.sort(
+      byDomainThen(
+        (s) => at(s["address"]),
+        (s) => String(s["address"]),
+      ),
+    ),
+    groups: groups.sort(
       byDomainThen(
         (s) => at(s["address"]),
         (s) => String(s["address"]),

@@ -178,13 +178,31 @@ function statements(manifest: TenancyManifest): Statement[] {
       dependsOn: [...domainDep(domain), ...targets.filter((t) => userIds.has(t))],
     });
   }
+  for (const [g, spec] of (doc["groups"] ?? []).map((g, i) => [g, manifest.groups[i]!] as const)) {
+    const address = spec.address;
+    const domain = domainOf(address);
+    out.push({
+      kind: "Group",
+      name: address,
+      names: [camel(local(address), "group"), camel(local(address), domain, "group")],
+      args: g,
+      // Members are usually the program's users: create the group after them, delete it first.
+      dependsOn: [...domainDep(domain), ...spec.members.filter((m) => userIds.has(m))],
+    });
+  }
   return out;
 }
 
 /** Picks each statement's variable: the short name when it is unique, else the qualified one, else numbered. */
 function variableNames(list: Statement[]): string[] {
   // A name may not start with a digit (`2001:db8::25`, `1und1.de`): prefix a word that says what it is.
-  const lead: Record<string, string> = { Route: "host", Domain: "domain", User: "user", Alias: "address" };
+  const lead: Record<string, string> = {
+    Route: "host",
+    Domain: "domain",
+    User: "user",
+    Alias: "address",
+    Group: "group",
+  };
   const valid = (n: string, kind: string) => {
     const id = /^[0-9]/.test(n) ? camel(lead[kind] ?? kind, n) : n;
     return RESERVED.has(id) || id === "" ? camel(id || "object", kind) : id;
@@ -257,6 +275,7 @@ const SECTION: Record<string, string> = {
   SenderList: "Sender and recipient allow/block lists",
   User: "Users",
   Alias: "Aliases (after the users they forward to)",
+  Group: "Groups (after their member users)",
 };
 
 /**

@@ -26,6 +26,7 @@ import { aliasRoutes } from "./routes/aliases.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { domainRoutes } from "./routes/domains.ts";
 import { filterSettingsRoutes } from "./routes/filter-settings.ts";
+import { groupRoutes } from "./routes/groups.ts";
 import { lockoutRoutes } from "./routes/lockouts.ts";
 import { operationsRoutes } from "./routes/operations.ts";
 import { passwordPolicyRoutes } from "./routes/password-policies.ts";
@@ -177,6 +178,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(filterSettingsRoutes);
   await app.register(passwordPolicyRoutes);
   await app.register(userRoutes);
+  await app.register(groupRoutes);
   await app.register(operationsRoutes, { smtp: options.smtp });
   registerMethodNotAllowed(app);
   await app.after();

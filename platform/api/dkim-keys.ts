@@ -11,13 +11,21 @@ export interface StoredDkimKey {
 /** The store setting holding the platform key pair (JSON of {@link StoredDkimKey}). */
 export const DKIM_SETTING = "dkim";
 
+/** DKIM key types: RSA-2048 (rsa-sha256, RFC 6376) or Ed25519 (ed25519-sha256, RFC 8463). */
+export type DkimAlgorithm = "rsa" | "ed25519";
+
 /** One of a domain's own DKIM keys as its stored Domain keeps it: public parts only. */
 export interface DomainDkimKey {
   /** A DNS label unique to this key (`mp<yyyymmdd><6 hex>`): a rotation never reuses a name. */
   selector: string;
-  /** base64 of the DER SubjectPublicKeyInfo (the record's `p=`). */
+  /**
+   * The record's `p=`: base64 of the DER SubjectPublicKeyInfo for RSA, of the raw 32-byte public
+   * key for Ed25519 (RFC 8463 §4.2).
+   */
   publicKey: string;
   createdAt: string;
+  /** Absent: `rsa` (keys made before Ed25519 existed). */
+  algorithm?: "ed25519";
 }
 
 /**
@@ -29,8 +37,19 @@ export interface DomainDkimKey {
  */
 export interface DomainDkimState {
   keys: DomainDkimKey[];
-  /** The selector mail is signed with; null: the platform key (domains created before per-domain keys). */
+  /** The RSA selector mail is signed with; null: the platform key (domains created before per-domain keys). */
   active: string | null;
+  /**
+   * The Ed25519 selector mail is signed with as well (a second DKIM-Signature, RFC 8463 §5); absent:
+   * RSA only. Ed25519 never replaces RSA: receivers that do not know it ignore its signature and
+   * check the RSA one.
+   */
+  activeEd25519?: string;
+}
+
+/** The key type of a stored key. @example algorithmOf({ selector: "s", publicKey: "…", createdAt: "…" }) // "rsa" */
+export function algorithmOf(key: Pick<DomainDkimKey, "algorithm">): DkimAlgorithm {
+  return key.algorithm === "ed25519" ? "ed25519" : "rsa";
 }
 
 /** The stored Domain spec field holding {@link DomainDkimState}. */

@@ -3,8 +3,10 @@ import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { type DnsRecord, type DomainSpec, dnsRecordsFor } from "../../sdk/src/index.ts";
 import type { Store } from "../store/store.ts";
 import {
+  algorithmOf,
   DKIM_SETTING,
   DKIM_SPEC_FIELD,
+  type DkimAlgorithm,
   type DomainDkimKey,
   type DomainDkimState,
   dkimKeySetting,
@@ -17,8 +19,10 @@ import { sealText } from "./sealing.ts";
 export { loadMasterKey, MASTER_KEY_FILE } from "./sealing.ts";
 
 export {
+  algorithmOf,
   DKIM_SETTING,
   DKIM_SPEC_FIELD,
+  type DkimAlgorithm,
   type DomainDkimKey,
   type DomainDkimState,
   dkimKeySetting,
@@ -68,9 +72,10 @@ export async function ensureDkimKey(
 }
 
 /**
- * Generates an RSA-2048 key for `domain` under a fresh selector and stores its private half sealed
- * with `masterKey` (write-once: a selector names one key forever). Nothing references the key until
- * the caller stores it in the Domain, so a write that fails afterwards leaves only an unused setting.
+ * Generates a key for `domain` under a fresh selector — RSA-2048 by default, or Ed25519 (RFC 8463)
+ * — and stores its private half sealed with `masterKey` (write-once: a selector names one key
+ * forever). Nothing references the key until the caller stores it in the Domain, so a write that
+ * fails afterwards leaves only an unused setting.
  *
  * @example const key = await createDomainDkimKey(store, masterKey, "example.com", new Date());
  */
@@ -79,19 +84,26 @@ export async function createDomainDkimKey(
   masterKey: Buffer,
   domain: string,
   now: Date,
+  algorithm: DkimAlgorithm = "rsa",
 ): Promise<DomainDkimKey> {
   const day = now.toISOString().slice(0, 10).replaceAll("-", "");
   const selector = `mp${day}${randomBytes(3).toString("hex")}`;
-  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const { publicKey, privateKey } =
+    algorithm === "ed25519"
+      ? generateKeyPairSync("ed25519")
+      : generateKeyPairSync("rsa", { modulusLength: 2048 });
   const sealed = {
     alg: "A256GCM",
     ...sealText(masterKey, privateKey.export({ type: "pkcs8", format: "pem" }).toString()),
   };
   await store.initSetting(dkimKeySetting(domain, selector), JSON.stringify(sealed));
+  const spki = publicKey.export({ type: "spki", format: "der" });
   return {
     selector,
-    publicKey: publicKey.export({ type: "spki", format: "der" }).toString("base64"),
+    // RFC 8463 §4.2: an Ed25519 record's p= is the bare 32-byte key, not a SubjectPublicKeyInfo.
+    publicKey: (algorithm === "ed25519" ? spki.subarray(spki.length - 32) : spki).toString("base64"),
     createdAt: now.toISOString(),
+    ...(algorithm === "ed25519" ? { algorithm } : {}),
   };
 }
 
@@ -108,7 +120,9 @@ export function domainDnsRecords(
   state: DomainDkimState | null = null,
   verificationToken?: (name: string) => string,
 ): DnsRecord[] {
-  const own = state?.keys.map((k) => ({ selector: k.selector, publicKey: k.publicKey })) ?? [];
+  const own =
+    state?.keys.map((k) => ({ selector: k.selector, publicKey: k.publicKey, algorithm: algorithmOf(k) })) ??
+    [];
   const platform = { selector: dkim.selector, publicKey: dkim.publicKey };
   const dkimKeys = state?.active == null ? [platform, ...own] : own;
   return dnsRecordsFor(spec, {

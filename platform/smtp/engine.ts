@@ -7,6 +7,7 @@ import { hostname as osHostname } from "node:os";
 import { join } from "node:path";
 import type { SMTPServer } from "smtp-server";
 import type { ClamdScanner } from "./content/clamav.ts";
+import { DnsCache, type DnsCacheOptions } from "./content/dns-cache.ts";
 import type { RspamdScorer } from "./content/rspamd.ts";
 import { type DnsResolver, SpfCache } from "./content/spf.ts";
 import { AutoResponder } from "./delivery/autoreply.ts";
@@ -75,6 +76,12 @@ export interface SmtpEngineOptions {
   tls?: TlsMaterial;
   /** DNS for SPF and MX lookups; default the system resolver. Tests pass a table. */
   resolver?: DnsResolver;
+  /**
+   * The cache in front of `resolver` for inbound authentication (SPF, DKIM, DMARC, ARC; see
+   * content/dns-cache.ts), one for the whole engine; default 10,000 entries, 300 s, 60 s for
+   * negative answers. false: every lookup asks DNS.
+   */
+  dnsCache?: DnsCacheOptions | false;
   /** Send mail for domains we do not host through this server instead of their MX. */
   smarthost?: Hop;
   /**
@@ -152,6 +159,12 @@ export interface SmtpEngineOptions {
    * message is quarantined as `virus`; while clamd cannot scan, DATA is answered 451 4.7.1 (fail closed).
    */
   clamd?: ClamdScanner;
+  /**
+   * ARC sealers trusted for every domain, on top of each domain's FilterSettings
+   * `trustedArcSealers` (see content/auth.ts): their validated dmarc=pass lifts a DMARC failure's
+   * policy. Default none.
+   */
+  trustedArcSealers?: readonly string[];
   /** Where start-up warnings go (smtp-server left unpatched); default `process.emitWarning` (stderr). */
   onWarning?: (message: string) => void;
   now?: () => number;
@@ -232,6 +245,9 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
   mkdirSync(dataDir, { recursive: true });
   const resolver: DnsResolver =
     opts.resolver ?? ((name, rrtype) => dns.resolve(name, rrtype) as Promise<unknown[]>);
+  // Every message of a sender asks for the same SPF, DKIM key and DMARC records.
+  const authResolver =
+    opts.dnsCache === false ? resolver : new DnsCache(resolver, { now, ...opts.dnsCache }).resolver;
   const snapshot = () => opts.policy.current();
   const log =
     opts.log ??
@@ -427,12 +443,15 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     snapshot,
     queue,
     log,
-    resolver,
+    resolver: authResolver,
     hostname,
     inlineLimit: opts.inlineLimit ?? 1024 * 1024,
     spfCache: new SpfCache(),
     ...(opts.rspamd ? { rspamd: opts.rspamd } : {}),
     ...(opts.clamd ? { clamd: opts.clamd } : {}),
+    ...(opts.trustedArcSealers?.length
+      ? { trustedArcSealers: new Set(opts.trustedArcSealers.map((d) => d.toLowerCase())) }
+      : {}),
   };
   const common = {
     hostname,

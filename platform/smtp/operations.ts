@@ -133,6 +133,30 @@ export function createOperations(deps: {
       recipients: view.recipients.filter((r) => mine.recipients.includes(r)),
     };
   };
+  /** Releases in flight, by held message ID. */
+  const releasing = new Map<string, Promise<string | undefined>>();
+  /** Re-queues a held message for the recipients that accept it now; see {@link SmtpOperations.releaseQuarantined}. */
+  async function releaseOnce(id: string): Promise<string | undefined> {
+    const held = await quarantine.read(id);
+    if (!held) return undefined;
+    const { recipients, refused } = resolveRecipientsAgain(deps.snapshot(), held.message);
+    if (recipients.length === 0)
+      throw new ReleaseRefusedError(`no recipient accepts message ${id} now: ${refused.join("; ")}`);
+    const newId = newQueueId(deps.now());
+    // Released mail is delivered as it was held, verdict headers included. Its body goes into the
+    // journal with it (never a body file: the quarantine copy is the only one left), and the copy
+    // is deleted only once the queue made it durable.
+    const { bodyFile: _gone, ...message } = held.message;
+    await queue.accept(
+      { ...message, id: newId, recipients, disposition: "deliver", origin: "release" },
+      held.body,
+    );
+    await quarantine.delete(id);
+    const notTo = refused.length > 0 ? `; not to ${refused.join("; ")}` : "";
+    log.update(id, viewsOfMessage(held.message), "released", `released as ${newId}${notTo}`);
+    return newId;
+  }
+
   const canLearn = () => deps.rspamd?.controllerUrl !== undefined;
   return {
     canLearn,
@@ -171,27 +195,18 @@ export function createOperations(deps: {
     listQuarantine: (query) => quarantine.list(query),
     getQuarantined: (id, owner) => quarantine.get(id, owner),
     quarantinedMessage: (id) => quarantine.raw(id),
-    async releaseQuarantined(id) {
-      const held = await quarantine.read(id);
-      if (!held) return undefined;
-      const { recipients, refused } = resolveRecipientsAgain(deps.snapshot(), held.message);
-      if (recipients.length === 0)
-        throw new ReleaseRefusedError(`no recipient accepts message ${id} now: ${refused.join("; ")}`);
-      const newId = newQueueId(deps.now());
-      // Released mail is delivered as it was held, verdict headers included. Its body goes into the
-      // journal with it (never a body file: the quarantine copy is the only one left), and the copy
-      // is deleted only once the queue made it durable.
-      const { bodyFile: _gone, ...message } = held.message;
-      await queue.accept(
-        { ...message, id: newId, recipients, disposition: "deliver", origin: "release" },
-        held.body,
-      );
-      await quarantine.delete(id);
-      const notTo = refused.length > 0 ? `; not to ${refused.join("; ")}` : "";
-      log.update(id, viewsOfMessage(held.message), "released", `released as ${newId}${notTo}`);
-      return newId;
+    releaseQuarantined(id) {
+      // One release per held message at a time: a second call (a double click, two operators) gets
+      // the first one's answer instead of queueing a second copy while the first is in flight.
+      const running = releasing.get(id);
+      if (running) return running;
+      const release = releaseOnce(id).finally(() => releasing.delete(id));
+      releasing.set(id, release);
+      return release;
     },
     async deleteQuarantined(id) {
+      // A delete racing a release waits for it: the message then is in the queue, not held.
+      await releasing.get(id)?.catch(() => undefined);
       const held = await quarantine.read(id);
       const ok = await quarantine.delete(id);
       if (ok && held) {

@@ -33,6 +33,8 @@ export interface ReceiveDeps {
   rspamd?: RspamdScorer;
   /** Scans filtered messages for viruses with clamd; default none (no virus scanning). */
   clamd?: ClamdScanner;
+  /** ARC sealers trusted for every domain (lower-case), besides each domain's own; default none. */
+  trustedArcSealers?: ReadonlySet<string>;
 }
 
 /** The reply to DATA: accepted with a queue ID, or a refusal. */
@@ -257,7 +259,13 @@ export async function receiveMessage(
   // RFC 8601 §5 / RFC 7489: mail arriving from the outside (MX, unauthenticated) for a hosted domain.
   const authenticator =
     conn.listener === "inbound" && !conn.user && domain
-      ? new InboundAuthenticator({ authservId: deps.hostname, resolver: deps.resolver })
+      ? new InboundAuthenticator({
+          authservId: deps.hostname,
+          resolver: deps.resolver,
+          trustedArcSealers: deps.trustedArcSealers
+            ? new Set([...deps.trustedArcSealers, ...domain.filter.trustedArcSealers])
+            : domain.filter.trustedArcSealers,
+        })
       : null;
   const sink = authenticator
     ? {
@@ -405,6 +413,7 @@ export async function receiveMessage(
     ...(received.spilled ? { bodyFile: id } : {}),
     views,
     ...(tx.requireTls ? { requireTls: true as const } : {}),
+    ...(auth?.arc ? { arc: auth.arc } : {}),
   };
   try {
     await deps.queue.accept(meta, received.chunks, received.spilled ? [deps.queue.bodiesDir] : []);

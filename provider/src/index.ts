@@ -13,6 +13,7 @@ export { Alias, type AliasArgs } from "./resources/alias.ts";
 export { ApiToken, type ApiTokenArgs } from "./resources/api-token.ts";
 export { Domain, type DomainArgs } from "./resources/domain.ts";
 export { FilterSettings, type FilterSettingsArgs } from "./resources/filter-settings.ts";
+export { Group, type GroupArgs } from "./resources/group.ts";
 export { PasswordPolicy, type PasswordPolicyArgs } from "./resources/password-policy.ts";
 export { Route, type RouteArgs } from "./resources/route.ts";
 export { SenderList, type SenderListArgs } from "./resources/sender-list.ts";

@@ -13,6 +13,7 @@ import { aliasProvider } from "./resources/alias.ts";
 import { apiTokenProvider } from "./resources/api-token.ts";
 import { domainProvider } from "./resources/domain.ts";
 import { filterSettingsProvider } from "./resources/filter-settings.ts";
+import { groupProvider } from "./resources/group.ts";
 import { passwordPolicyProvider } from "./resources/password-policy.ts";
 import { routeProvider } from "./resources/route.ts";
 import { senderListProvider } from "./resources/sender-list.ts";
@@ -27,6 +28,7 @@ export const providers: Readonly<Record<string, ResourceImpl>> = {
   FilterSettings: filterSettingsProvider,
   PasswordPolicy: passwordPolicyProvider,
   User: userProvider,
+  Group: groupProvider,
   Account: accountProvider,
   ApiToken: apiTokenProvider,
 };

@@ -11,6 +11,7 @@ import { ManifestError, type ManifestRule, parseManifest } from "./manifest/load
 import { Alias } from "./resources/alias.ts";
 import { Domain } from "./resources/domain.ts";
 import { FilterSettings } from "./resources/filter-settings.ts";
+import { Group } from "./resources/group.ts";
 import { PasswordPolicy } from "./resources/password-policy.ts";
 import { Route } from "./resources/route.ts";
 import { SenderList } from "./resources/sender-list.ts";
@@ -71,7 +72,7 @@ type Spec<K extends (typeof tenancyKinds)[number]> = z.output<K["spec"]>;
 
 /**
  * A tenant declared in one YAML manifest (schema: `schema/tenancy.schema.json`): domains, routes,
- * aliases, sender lists, filter settings, password policies and users become child resources named
+ * aliases, sender lists, filter settings, password policies, users and groups become child resources named
  * `<component>-<id>` (`acme-example.com`, `acme-info@example.com`; a stack made when they were named
  * by the bare ID is carried over by aliases, not replaced). The manifest is validated as a whole
  * first; on any problem the program stops with every problem listed (file, line, path, message) and
@@ -128,7 +129,8 @@ export class Tenancy extends pulumi.ComponentResource {
       this.resources[id] = resource;
       return resource;
     };
-    const [, routeKind, aliasKind, senderListKind, filterKind, policyKind, userKind] = tenancyKinds;
+    const [, routeKind, aliasKind, senderListKind, filterKind, policyKind, userKind, groupKind] =
+      tenancyKinds;
     const policies: pulumi.Resource[] = [];
     for (const spec of manifest.passwordPolicies) {
       const id = policyKind.id(spec as Spec<typeof policyKind>);
@@ -187,6 +189,26 @@ export class Tenancy extends pulumi.ComponentResource {
       add(
         id,
         new Alias(
+          named.name,
+          { ...spec, ...common },
+          {
+            ...named.opts,
+            dependsOn: [
+              ...Object.values(this.users),
+              ...(this.domains[domain] ? [this.domains[domain]] : []),
+            ],
+          },
+        ),
+      );
+    }
+    for (const spec of manifest.groups) {
+      const id = groupKind.id(spec as Spec<typeof groupKind>);
+      const domain = id.slice(id.indexOf("@") + 1);
+      // Members are usually the manifest's users: create groups after them, delete them first.
+      const named = child(id);
+      add(
+        id,
+        new Group(
           named.name,
           { ...spec, ...common },
           {

@@ -84,7 +84,7 @@ function fieldOfParam(kind: KindDescriptor, param: string): string {
     if (kind.keyFields.includes("domain")) return "domain";
     return kind.keyFields[0] ?? "domain";
   }
-  return { route: "host", list: "kind", alias: "address", user: "address" }[param] ?? param;
+  return { route: "host", list: "kind", alias: "address", user: "address", group: "address" }[param] ?? param;
 }
 
 const MAX_PATCH_ATTEMPTS = 3;

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from "fastify";
 import {
   DkimActivation,
+  DkimRotation,
   type DomainSpec,
   DomainVerifyRequest,
   domainKind,
@@ -19,8 +20,10 @@ import { isStoreError } from "../../store/store.ts";
 import { writeContext } from "../audit.ts";
 import { mayTouchDomain, requireAuth } from "../auth.ts";
 import {
+  algorithmOf,
   createDomainDkimKey,
   DKIM_SPEC_FIELD,
+  type DkimAlgorithm,
   type DomainDkimState,
   domainDkimState,
   domainDnsRecords,
@@ -284,15 +287,25 @@ function dkimRoutes(app: FastifyInstance): void {
     return renderDomain(o, apiBase(o), s);
   };
 
+  // RSA and Ed25519 keys are two chains (active, retired, pending each): a rotation or activation of
+  // one type leaves the other's keys as they are.
+  const ofType = (state: DomainDkimState, algorithm: DkimAlgorithm) =>
+    state.keys.filter((k) => algorithmOf(k) === algorithm);
+  const activeOf = (state: DomainDkimState, algorithm: DkimAlgorithm) =>
+    algorithm === "ed25519" ? state.activeEd25519 : state.active;
+
   serve(app, "rotateDomainDkim", async (request, reply) => {
+    const { algorithm } = parseWith(DkimRotation, request.query ?? {}, "query");
     const o = await change(request, async (state, domain) => {
-      const key = await createDomainDkimKey(s.store, s.masterKey, domain, s.now());
+      const key = await createDomainDkimKey(s.store, s.masterKey, domain, s.now(), algorithm);
       if (!state) return { keys: [key], active: null };
-      // Keep the key in use and the one before it (mail it signed may still be checked); a pending
-      // key made earlier and never activated is replaced.
-      const at = state.keys.findIndex((k) => k.selector === state.active);
-      const kept = at < 0 ? [] : state.keys.slice(Math.max(0, at - 1), at + 1);
-      return { keys: [...kept, key], active: state.active };
+      // Keep the key of this type in use and the one before it (mail it signed may still be
+      // checked); a pending key of this type made earlier and never activated is replaced.
+      const same = ofType(state, algorithm);
+      const at = same.findIndex((k) => k.selector === activeOf(state, algorithm));
+      const kept = new Set(at < 0 ? [] : same.slice(Math.max(0, at - 1), at + 1));
+      const keys = state.keys.filter((k) => algorithmOf(k) !== algorithm || kept.has(k));
+      return { ...state, keys: [...keys, key] };
     });
     return answer(reply, o);
   });
@@ -300,15 +313,23 @@ function dkimRoutes(app: FastifyInstance): void {
   serve(app, "activateDomainDkim", async (request, reply) => {
     const { selector } = parseWith(DkimActivation, request.body, "body");
     const o = await change(request, async (state) => {
-      const at = state ? state.keys.findIndex((k) => k.selector === selector) : -1;
-      const active = state ? state.keys.findIndex((k) => k.selector === state.active) : -1;
+      const target = state?.keys.find((k) => k.selector === selector);
+      const algorithm = target ? algorithmOf(target) : "rsa";
+      const same = state ? ofType(state, algorithm) : [];
+      const at = target ? same.indexOf(target) : -1;
+      const active = state ? same.findIndex((k) => k.selector === activeOf(state, algorithm)) : -1;
       if (!state || at < 0 || at <= active) {
         throw problem("MP_CONFLICT", `selector ${selector} is not a pending DKIM key of this domain`, {
           errors: [fieldError(["selector"], "custom", "is not a pending DKIM selector (rotate first)")],
         });
       }
-      // The previous key stays published (retired) so mail signed before the switch still verifies.
-      return { keys: state.keys.slice(Math.max(0, active), at + 1), active: selector };
+      // The previous key of this type stays published (retired) so mail signed before the switch
+      // still verifies.
+      const kept = new Set(same.slice(Math.max(0, active), at + 1));
+      const keys = state.keys.filter((k) => algorithmOf(k) !== algorithm || kept.has(k));
+      return algorithm === "ed25519"
+        ? { ...state, keys, activeEd25519: selector }
+        : { ...state, keys, active: selector };
     });
     return answer(reply, o);
   });

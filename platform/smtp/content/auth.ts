@@ -15,6 +15,22 @@ export interface DmarcOutcome {
   fromDomain: string | null;
   /** The policy the domain asks receivers to apply to failing mail (sp/np/t=y already applied). */
   policy: "none" | "quarantine" | "reject";
+  /**
+   * A failing result whose policy is not applied: the trusted ARC sealer whose validated set
+   * recorded dmarc=pass for the same From: domain (RFC 8617 §7.2, RFC 7489 §6.7 local policy).
+   */
+  trustedSealer?: string;
+}
+
+/** RFC 8617 §4.1.3 chain validation status (`cv=`) an ARC set added by a forward carries. */
+export type ArcChainStatus = "none" | "pass" | "fail";
+
+/** What a forward of this message needs to add its ARC set (RFC 8617 §5.1). */
+export interface ArcSealInput {
+  /** The chain as it arrived: `none` (no ARC set), `pass` or `fail`. */
+  cv: ArcChainStatus;
+  /** The Authentication-Results value (`<authserv-id>; spf=…`) copied into ARC-Authentication-Results (§4.1.1). */
+  authResults: string;
 }
 
 /** The authentication of one message: the Authentication-Results field and the DMARC verdict. */
@@ -22,6 +38,8 @@ export interface InboundAuth {
   /** `Authentication-Results: <authserv-id>; spf=…; dkim=…; arc=…; dmarc=…` (RFC 8601 §2.2). */
   header: string;
   dmarc: DmarcOutcome;
+  /** The input of an ARC seal on a forward; null when the chain could not be judged (timeout): such mail is not sealed. */
+  arc: ArcSealInput | null;
 }
 
 /** The input of {@link InboundAuthenticator.end}: facts of the SMTP transaction. */
@@ -35,10 +53,11 @@ export interface TransactionFacts {
 /** Keys shorter than this fail verification (RFC 8301 §3.2: at least 1024 bits). */
 const MIN_KEY_BITS = 1024;
 
-/** The clauses after SPF's and the DMARC verdict. */
+/** The clauses after SPF's, the DMARC verdict and the arriving chain's status (null: not judged). */
 interface Evaluation {
   clauses: string[];
   dmarc: DmarcOutcome;
+  cv: ArcChainStatus | null;
 }
 
 const TEMPERROR: DmarcOutcome = { result: "temperror", fromDomain: null, policy: "none" };
@@ -59,16 +78,26 @@ export class InboundAuthenticator {
   readonly #input = new PassThrough();
   readonly #dkim: ReturnType<typeof dkimVerify>;
   readonly #maxElapsedMs: number;
+  readonly #trustedArcSealers: ReadonlySet<string>;
 
   /**
    * @param opts.authservId this platform's authserv-id (its host name).
    * @param opts.maxElapsedMs how long {@link end} waits for DNS-bound verification once the message
    *   is in; then DKIM and DMARC are `temperror` and no policy applies. Default 10,000 (like SPF's cap).
+   * @param opts.trustedArcSealers lower-case domains whose ARC results are believed: a DMARC failure
+   *   of a message whose validated chain was last sealed by one of them, recording dmarc=pass for
+   *   the same From: domain, gets no policy (see {@link DmarcOutcome.trustedSealer}). Default none.
    */
-  constructor(opts: { authservId: string; resolver: DnsResolver; maxElapsedMs?: number }) {
+  constructor(opts: {
+    authservId: string;
+    resolver: DnsResolver;
+    maxElapsedMs?: number;
+    trustedArcSealers?: ReadonlySet<string>;
+  }) {
     this.#authservId = opts.authservId;
     this.#resolver = opts.resolver;
     this.#maxElapsedMs = opts.maxElapsedMs ?? 10_000;
+    this.#trustedArcSealers = opts.trustedArcSealers ?? new Set();
     this.#dkim = dkimVerify(this.#input, { resolver: opts.resolver as never, minBitLength: MIN_KEY_BITS });
     // A rejected verification is read in end(); until then it must not count as unhandled.
     this.#dkim.catch(() => {});
@@ -96,6 +125,7 @@ export class InboundAuthenticator {
           resolve({
             clauses: ["dkim=temperror (verification timed out)", "dmarc=temperror (verification timed out)"],
             dmarc: TEMPERROR,
+            cv: null,
           }),
         this.#maxElapsedMs,
       );
@@ -104,7 +134,31 @@ export class InboundAuthenticator {
     const clauses = [...(facts.spf?.info ? [facts.spf.info] : []), ...outcome.clauses];
     // RFC 8601 §2.2: `authserv-id; method=result …` or `authserv-id; none` when nothing was checked.
     const body = clauses.length > 0 ? clauses.map((c) => c.replace(/\r?\n/g, " ")).join(";\r\n\t") : "none";
-    return { header: `Authentication-Results: ${this.#authservId};\r\n\t${body}`, dmarc: outcome.dmarc };
+    const value = `${this.#authservId};\r\n\t${body}`;
+    return {
+      header: `Authentication-Results: ${value}`,
+      dmarc: outcome.dmarc,
+      arc: outcome.cv === null ? null : { cv: outcome.cv, authResults: value },
+    };
+  }
+
+  /**
+   * The trusted sealer vouching for `fromDomain`, or undefined. Only the newest set counts: its
+   * ARC-Message-Signature is the one verified over the message as it arrived, so only its sealer
+   * saw this From: (an older set's results may be about a message changed since). The chain must
+   * validate (arc=pass: every seal verified, RFC 8617 §5.2) and the sealer's
+   * ARC-Authentication-Results must say dmarc=pass with header.from the same domain.
+   */
+  #trustedPass(chain: unknown, arcResult: unknown, fromDomain: string): string | undefined {
+    if (this.#trustedArcSealers.size === 0 || !chain || !arcResult) return undefined;
+    const verdict = arcResult as ArcVerdictFacts;
+    if (verdict.status.result !== "pass") return undefined;
+    const sealer = (chain as ArcFacts).lastEntry?.["arc-seal"]?.parsed?.d?.value?.toLowerCase();
+    if (!sealer || !this.#trustedArcSealers.has(sealer)) return undefined;
+    const recorded = verdict.authenticationResults?.dmarc;
+    if (recorded?.result?.toLowerCase() !== "pass") return undefined;
+    if (recorded.header?.from?.toLowerCase() !== fromDomain) return undefined;
+    return sealer;
   }
 
   async #evaluate(facts: TransactionFacts): Promise<Evaluation> {
@@ -118,6 +172,7 @@ export class InboundAuthenticator {
         ? await arc(chain as never, { resolver, minBitLength: MIN_KEY_BITS, ip: facts.ip } as never)
         : undefined;
       if (arcResult?.info) clauses.push(arcResult.info);
+      const cv = chainStatusOf(arcResult?.status.result);
       const spfDomain = facts.spf?.result === "pass" ? facts.spf.domain : undefined;
       const evaluated = await evaluateDmarc({
         headerFrom: dkim.headerFrom,
@@ -133,22 +188,55 @@ export class InboundAuthenticator {
       if (!response) {
         // RFC 7489 §6.6.1: no single author domain — DMARC cannot pass (nor apply a policy).
         clauses.push(`dmarc=none (${evaluated.reason ?? "no author domain"})`);
-        return { clauses, dmarc: { result: "none", fromDomain: null, policy: "none" } };
+        return { clauses, dmarc: { result: "none", fromDomain: null, policy: "none" }, cv };
       }
-      if (response.info) clauses.push(response.info);
+      const result = (response.status.result ?? "none") as DmarcResult;
+      const fromDomain = response.status.header?.from?.toLowerCase() ?? null;
+      const trustedSealer =
+        result === "fail" && fromDomain ? this.#trustedPass(chain, arcResult, fromDomain) : undefined;
+      if (response.info) {
+        clauses.push(
+          trustedSealer
+            ? `${response.info} (policy not applied: ARC set sealed by trusted ${trustedSealer} records dmarc=pass)`
+            : response.info,
+        );
+      }
       return {
         clauses,
         dmarc: {
-          result: (response.status.result ?? "none") as DmarcResult,
-          fromDomain: response.status.header?.from?.toLowerCase() ?? null,
+          result,
+          fromDomain,
           policy: policyOf(response.policy),
+          ...(trustedSealer ? { trustedSealer } : {}),
         },
+        cv,
       };
     } catch {
       clauses.push("dmarc=temperror");
-      return { clauses, dmarc: TEMPERROR };
+      return { clauses, dmarc: TEMPERROR, cv: null };
     }
   }
+}
+
+/**
+ * The `cv=` a forward's ARC set takes from the arriving chain (RFC 8617 §5.1.1): no chain → none,
+ * a validated one → pass, anything else ARC judged (fail, and permerror: all ARC failures are
+ * permanent) → fail; null for a result ARC does not define (nothing to seal on).
+ */
+function chainStatusOf(result: string | undefined): ArcChainStatus | null {
+  if (result === undefined || result === "none") return "none";
+  if (result === "pass") return "pass";
+  if (result === "fail" || result === "permerror") return "fail";
+  return null;
+}
+
+/** The parts of mailauth's ARC data and result a trust decision reads. */
+interface ArcFacts {
+  lastEntry?: { "arc-seal"?: { parsed?: { d?: { value?: string } } } };
+}
+interface ArcVerdictFacts {
+  status: { result?: string };
+  authenticationResults?: { dmarc?: { result?: string; header?: { from?: string } } };
 }
 
 function policyOf(value: string | undefined): DmarcOutcome["policy"] {

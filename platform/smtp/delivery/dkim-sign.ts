@@ -96,9 +96,23 @@ export async function dkimSigned(
       canonicalization: "relaxed/relaxed",
       algorithm: "rsa-sha256",
     };
+    // RFC 8463 §5: an Ed25519 signature goes beside the RSA one (a receiver that does not know
+    // ed25519-sha256 ignores it and checks the RSA signature).
+    const ed25519 = signer.policy.dkimEd25519;
+    const signatures = ed25519
+      ? [
+          signature,
+          {
+            ...signature,
+            selector: ed25519.selector,
+            privateKey: ed25519.privateKey,
+            algorithm: "ed25519-sha256",
+          },
+        ]
+      : [signature];
     // mailauth signs what `signatureData` lists (the top-level fields only satisfy its types);
     // strict: RFC 6376/8301 syntax and key rules exactly.
-    result = await dkimSign(message, { ...signature, signatureData: [signature], strict: true });
+    result = await dkimSign(message, { ...signature, signatureData: signatures, strict: true });
   } catch (error) {
     return failed((error as Error).message);
   }

@@ -5,6 +5,7 @@ import { splitMailbox } from "../policy/matchers.ts";
 import type { PolicySnapshot } from "../policy/snapshot.ts";
 import type { DeliveryTarget } from "../session.ts";
 import type { Bounce, Deliver, DeliveryOutcome, QueuedMessage, TargetState } from "../spool/queue.ts";
+import { arcSealed, arcSealerFor } from "./arc-seal.ts";
 import type { AutoResponder } from "./autoreply.ts";
 import { dkimSigned, dkimSignerFor, signsRelayed } from "./dkim-sign.ts";
 import { buildDsn } from "./dsn.ts";
@@ -40,7 +41,7 @@ export interface DeliverDeps {
   outbound: OutboundOptions;
   responder: AutoResponder;
   inject: Inject;
-  /** Told when a message could not be DKIM-signed (it is sent unsigned). */
+  /** Told when a message could not be DKIM-signed or ARC-sealed (it is sent without). */
   onDkimError?: (meta: QueuedMessage, why: string) => void;
 }
 
@@ -92,6 +93,14 @@ export function createDeliver(deps: DeliverDeps): Deliver {
       (signed ??= dkimSigned(message(), dkimSignerFor(meta, message(), deps.snapshot()), (why) =>
         deps.onDkimError?.(meta, why),
       ));
+    // Inbound mail sent on (alias forward, route relay) gets the forwarding domain's ARC set over
+    // whatever else it carries, so the next hop can read what was verified here (RFC 8617 §5.1).
+    const seal = async (base: Buffer) =>
+      arcSealed(base, meta.arc, arcSealerFor(meta, deps.snapshot()), (why) => deps.onDkimError?.(meta, why));
+    let forwarded: Promise<Buffer> | undefined;
+    const forwardMessage = () => (forwarded ??= dkimMessage().then(seal));
+    let relayed: Promise<Buffer> | undefined;
+    const relayedMessage = () => (relayed ??= signsRelayed(meta) ? dkimMessage() : seal(message()));
     const outcomes: DeliveryOutcome[] = [];
     // A forward of outside mail leaves with an SRS0 sender of the forwarding domain (SPF passes
     // downstream; a bounce to it comes back here and is sent on to the original sender).
@@ -246,7 +255,7 @@ export function createDeliver(deps: DeliverDeps): Deliver {
             routes.map((r) => ({ ...r, source: "route" as const })),
             meta.sender,
             group.map((t) => (t.target.kind === "relay" ? t.target.address : "")),
-            signsRelayed(meta) ? await dkimMessage() : message(),
+            await relayedMessage(),
             { requireTls: meta.requireTls === true },
           );
           for (const [i, r] of results.entries()) outcomes.push(outcome(group[i]!.key, r));
@@ -282,7 +291,7 @@ export function createDeliver(deps: DeliverDeps): Deliver {
               });
             return;
           }
-          const results = await deps.relay.send(hops, envelopeSender(), addresses, await dkimMessage(), {
+          const results = await deps.relay.send(hops, envelopeSender(), addresses, await forwardMessage(), {
             requireTls: meta.requireTls === true,
           });
           for (const [i, r] of results.entries()) outcomes.push(outcome(group[i]!.key, r));

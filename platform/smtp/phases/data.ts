@@ -148,7 +148,13 @@ export function dataVerdict(input: DataInput): PhaseResult<Disposition> | Refusa
   }
   // RFC 7489 §6.7: the Domain Owner's policy for mail failing DMARC, unless the domain opted out.
   const dmarc = input.dmarc;
-  if (dmarc?.result === "fail" && f.dmarcPolicy === "follow" && dmarc.policy !== "none") {
+  // A trusted ARC sealer's dmarc=pass (RFC 8617 §7.2) lifts the policy: the failure is recorded only.
+  if (
+    dmarc?.result === "fail" &&
+    f.dmarcPolicy === "follow" &&
+    dmarc.policy !== "none" &&
+    !dmarc.trustedSealer
+  ) {
     const reason = `DMARC policy of ${dmarc.fromDomain} (p=${dmarc.policy}): From: not authenticated`;
     if (dmarc.policy === "reject") return reject(550, "5.7.1", `Message rejected: ${reason}`, "dmarc");
     edits.prepend.push("X-Recommended-Action: reject");

@@ -28,12 +28,16 @@ export function mailFrom(
   return accept(address);
 }
 
-/** True when the authenticated user may use `sender`: their own address or an alias forwarding to them. */
+/**
+ * True when the authenticated user may use `sender`: their own address, one of their extra addresses
+ * (`UserSpec.addresses`) or an alias forwarding to them.
+ */
 export function ownsSender(snapshot: PolicySnapshot, user: string, sender: string): boolean {
   if (sender === user) return true;
   const parts = splitMailbox(sender);
   if (!parts) return false;
   const domain = snapshot.domains.get(parts.domain);
+  if (domain?.userAddresses.get(parts.local)?.address === user) return true;
   const alias = domain?.aliases.get(parts.local);
   return alias?.action.type === "forward" && alias.action.to.includes(user);
 }

@@ -1,7 +1,13 @@
 /** RCPT TO phase: relay control, domain aliases, lists, users, aliases, catch-all and routes, loops cut. */
 import { type SrsReverse, srsReverse } from "../delivery/srs.ts";
 import { splitMailbox } from "../policy/matchers.ts";
-import type { AliasPolicy, DomainPolicy, PolicySnapshot } from "../policy/snapshot.ts";
+import {
+  type AliasPolicy,
+  type DomainPolicy,
+  type GroupPolicy,
+  type PolicySnapshot,
+  RESERVED_LOCAL_PARTS,
+} from "../policy/snapshot.ts";
 import type { AcceptedRecipient, ConnectionContext, DeliveryTarget, Transaction } from "../session.ts";
 import { senderAllowed, senderBlocked } from "./mail-from.ts";
 import { accept, defer, type PhaseResult, type Refusal, reject } from "./result.ts";
@@ -136,6 +142,14 @@ export function rcptTo(
   if (domain.recipientBlock.matches(address)) {
     return reject(550, "5.7.1", `<${given}>: Recipient address rejected by policy`, "blocked");
   }
+  const group =
+    domain.users.has(parts.local) || domain.aliases.has(parts.local)
+      ? undefined
+      : domain.groups.get(parts.local);
+  if (group && !groupAdmits(snapshot, domain, group, conn.user?.address ?? tx.mailFrom)) {
+    const who = group.senders === "members" ? "its members" : `addresses of ${domain.name}`;
+    return reject(550, "5.7.1", `<${given}>: only ${who} may send to this group`, "policy");
+  }
   // The message's other recipients already spent part of the budget (a repeated RCPT replaces its own).
   const spent = tx.recipients.reduce((n, r) => (r.rcpt === given ? n : n + r.targets.length), 0);
   const walk: Walk = {
@@ -250,7 +264,8 @@ function resolveLocal(
   top: boolean,
 ): Resolution {
   const address = `${local}@${domain.name}`;
-  const user = domain.users.get(local);
+  // A user's own address first, then the users' extra addresses: both reach the user's mailbox.
+  const user = domain.users.get(local) ?? domain.userAddresses.get(local);
   if (user) {
     if (!user.enabled) {
       return {
@@ -260,10 +275,16 @@ function resolveLocal(
       };
     }
     charge(walk, address, 1);
-    return { targets: [{ kind: "mailbox", address, domain: domain.name }], loop: false };
+    return { targets: [{ kind: "mailbox", address: user.address, domain: domain.name }], loop: false };
   }
   const alias = domain.aliases.get(local);
   if (alias) return resolveAlias(snapshot, domain, alias, walk, depth);
+  const group = domain.groups.get(local);
+  if (group) return resolveGroup(snapshot, group, walk, depth);
+  if (domain.reservedTo && RESERVED_LOCAL_PARTS.has(local)) {
+    // Declared users and aliases of these names win; otherwise the role mail reaches a person.
+    return expand(snapshot, domain.reservedTo, walk, depth + 1);
+  }
   if (domain.localRecipientsOnly && !domain.localRecipients.has(local)) {
     return { targets: [], loop: false, refusal: USER_UNKNOWN(address) };
   }
@@ -311,6 +332,47 @@ function resolveAlias(
     result.refusal ??= below.refusal;
   }
   return result;
+}
+
+/** Delivers to every member (each expanded like a forward destination: a member may be a list itself). */
+function resolveGroup(snapshot: PolicySnapshot, group: GroupPolicy, walk: Walk, depth: number): Resolution {
+  const result: Resolution = { targets: [], loop: false };
+  for (const member of group.members) {
+    const below = expand(snapshot, member, walk, depth + 1);
+    result.targets.push(...below.targets);
+    result.loop ||= below.loop;
+    result.refusal ??= below.refusal;
+  }
+  return result;
+}
+
+/**
+ * Whether `sender` (the logged-in user, else the envelope sender; "" for the null sender) may write
+ * to `group`. Addresses at a domain alias count as the main domain's. Only the RCPT address itself is
+ * checked: a forward that leads to a group was the forward's owner's choice.
+ */
+function groupAdmits(
+  snapshot: PolicySnapshot,
+  domain: DomainPolicy,
+  group: GroupPolicy,
+  sender: string,
+): boolean {
+  if (group.senders === "anyone") return true;
+  const from = canonicalAddress(snapshot, sender);
+  if (from === undefined) return false;
+  if (group.senders === "domain") return snapshot.domains.get(from.domain) === domain;
+  return group.members.some((m) => canonicalAddress(snapshot, m)?.address === from.address);
+}
+
+/** An address with a hosted domain alias replaced by its main domain; undefined when not an address. */
+function canonicalAddress(
+  snapshot: PolicySnapshot,
+  address: string,
+): { address: string; domain: string } | undefined {
+  const parts = splitMailbox(address);
+  if (!parts) return undefined;
+  const domain = snapshot.domains.get(parts.domain)?.name ?? parts.domain;
+  return { address: `${parts.local}@${domain}`, domain };
 }
 
 /** Expands one forward destination: a hosted address recursively, anything else as a remote target. */

@@ -1,4 +1,4 @@
-/** The engine's DKIM signing keys: read from the store's sealed settings and opened with the master key, once per selector. */
+/** The engine's DKIM signing keys (RSA, and Ed25519 beside it): read from the store's sealed settings and opened with the master key, once per selector. */
 import {
   DKIM_SETTING,
   dkimKeySetting,
@@ -42,13 +42,15 @@ export class DkimKeyring {
     if (!masterKey) return;
     for (const o of objects) {
       if (o.kind !== "Domain") continue;
-      const setting = settingOf(o);
-      if (this.#keys.has(setting)) continue;
-      const stored = await this.#store.getSetting(setting);
-      if (stored === undefined) continue;
-      const selector =
-        setting === DKIM_SETTING ? (JSON.parse(stored) as StoredDkimKey).selector : setting.split(":")[2]!;
-      this.#keys.set(setting, { selector, privateKey: openDkimPrivateKey(masterKey, stored) });
+      const ed25519 = ed25519SettingOf(o);
+      for (const setting of ed25519 ? [settingOf(o), ed25519] : [settingOf(o)]) {
+        if (this.#keys.has(setting)) continue;
+        const stored = await this.#store.getSetting(setting);
+        if (stored === undefined) continue;
+        const selector =
+          setting === DKIM_SETTING ? (JSON.parse(stored) as StoredDkimKey).selector : setting.split(":")[2]!;
+        this.#keys.set(setting, { selector, privateKey: openDkimPrivateKey(masterKey, stored) });
+      }
     }
   }
 
@@ -56,6 +58,17 @@ export class DkimKeyring {
   keyOf(o: StoredObject): DkimSigningKey | undefined {
     return this.#keys.get(settingOf(o));
   }
+
+  /** The loaded Ed25519 key that signs beside {@link keyOf}, or undefined (none active, or not loaded). */
+  ed25519KeyOf(o: StoredObject): DkimSigningKey | undefined {
+    const setting = ed25519SettingOf(o);
+    return setting ? this.#keys.get(setting) : undefined;
+  }
+}
+
+function ed25519SettingOf(o: StoredObject): string | undefined {
+  const active = domainDkimState(o.spec)?.activeEd25519;
+  return active ? dkimKeySetting(o.id, active) : undefined;
 }
 
 function settingOf(o: StoredObject): string {

@@ -19,6 +19,7 @@ import {
   buildPolicySnapshot,
   type DomainInput,
   type FilterSettingsInput,
+  type GroupInput,
   type PasswordPolicyInput,
   type PolicySnapshot,
   type RouteInput,
@@ -54,6 +55,7 @@ function verifiedNames(o: StoredObject, trustAll: boolean): DomainInput["verifie
 function accountInputs(
   objects: Iterable<StoredObject>,
   trustAll: boolean,
+  contacts: ReadonlyMap<string, string>,
   only?: { accountId: string; domains: Set<string> }[],
   keyring?: DkimKeyring,
 ): AccountInput[] {
@@ -69,6 +71,7 @@ function accountInputs(
     if (!a) {
       a = {
         id: o.accountId,
+        contact: contacts.get(o.accountId) ?? null,
         domains: [],
         routes: [],
         aliases: [],
@@ -76,6 +79,7 @@ function accountInputs(
         filterSettings: [],
         passwordPolicies: [],
         users: [],
+        groups: [],
       };
       accounts.set(o.accountId, a);
     }
@@ -86,11 +90,13 @@ function accountInputs(
           // The stored DKIM state (public keys) is not the engine's input; the opened active key is.
           const { dkim: _state, ...declared } = spec;
           const dkim = keyring?.keyOf(o);
+          const dkimEd25519 = keyring?.ed25519KeyOf(o);
           a.domains.push({
             ...(declared as unknown as DomainInput),
             generation: o.generation,
             verified: verifiedNames(o, trustAll),
             ...(dkim ? { dkim } : {}),
+            ...(dkimEd25519 ? { dkimEd25519 } : {}),
           });
         }
         break;
@@ -109,10 +115,14 @@ function accountInputs(
       case "PasswordPolicy":
         a.passwordPolicies.push(spec as unknown as PasswordPolicyInput);
         break;
+      case "Group":
+        a.groups.push(spec as unknown as GroupInput);
+        break;
       case "User":
         a.users.push({
           address: String(spec.address),
           enabled: o.enabled && spec.enabled !== false,
+          addresses: Array.isArray(spec.addresses) ? (spec.addresses as string[]) : [],
         } satisfies UserInput);
         break;
     }
@@ -179,6 +189,12 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
   const waiters: { revision: number; resolve: () => void }[] = [];
 
   const keyring = new DkimKeyring(store, opts.masterKey);
+  /** `AccountSpec.contact` by account, for the reserved addresses of its domains. */
+  const contacts = new Map<string, string>();
+  const noteContact = (id: string, spec: Record<string, unknown> | undefined) => {
+    if (typeof spec?.contact === "string") contacts.set(id, spec.contact);
+    else contacts.delete(id);
+  };
   // Forwards rewrite their envelope sender (SRS) only where the master key gives every node one key.
   const srsKey = opts.masterKey ? srsKeyFrom(opts.masterKey) : undefined;
 
@@ -187,9 +203,11 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
     await keyring.load(snap.objects);
     objects.clear();
     for (const o of snap.objects) objects.set(key(o), o);
+    contacts.clear();
+    for (const a of snap.accounts) noteContact(a.id, a.spec as Record<string, unknown>);
     current = buildPolicySnapshot({
       revision: snap.revision,
-      accounts: accountInputs(objects.values(), trustAll, undefined, keyring),
+      accounts: accountInputs(objects.values(), trustAll, contacts, undefined, keyring),
     });
     if (srsKey) current.srsKey = srsKey;
     revision = snap.revision;
@@ -210,12 +228,25 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
     // Read every changed object before touching `objects`: a read that fails leaves the batch
     // unapplied as a whole, so its retry starts from the same state.
     const read: (StoredObject | undefined)[] = [];
+    // An Account's change (its contact) rebuilds all its domains; accounts are not objects.
+    const accountSpecs = new Map<string, Record<string, unknown> | undefined>();
     for (const c of changes) {
+      if (c.kind === "Account") {
+        const account = c.op === "delete" ? undefined : await store.getAccount(c.id);
+        accountSpecs.set(c.id, account?.spec as Record<string, unknown> | undefined);
+        read.push(undefined);
+        continue;
+      }
       read.push(c.op === "delete" ? undefined : await store.getObject(c.accountId, c.kind, c.id));
     }
     // A Domain's new signing key is read with the batch: a failed read retries the whole batch.
     await keyring.load(read.filter((o): o is StoredObject => o !== undefined));
+    for (const [id, spec] of accountSpecs) {
+      noteContact(id, spec);
+      wholeAccount.add(id);
+    }
     for (const [i, c] of changes.entries()) {
+      if (c.kind === "Account") continue;
       const k = key(c);
       const before = objects.get(k);
       if (before) note(before);
@@ -233,7 +264,7 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
     const scope = [...touched].map(([accountId, domains]) => ({ accountId, domains }));
     const partial = buildPolicySnapshot({
       revision: toRevision,
-      accounts: accountInputs(objects.values(), trustAll, scope, keyring),
+      accounts: accountInputs(objects.values(), trustAll, contacts, scope, keyring),
     });
     const domains = new Map(current.domains);
     // Drop every name (main or alias domain) that pointed at a rebuilt or removed domain…

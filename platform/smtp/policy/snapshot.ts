@@ -18,6 +18,7 @@ export interface FilterSettingsInput {
   sizeLimitMb?: number;
   oversizedAction?: "reject" | "quarantine";
   dmarcPolicy?: "follow" | "ignore";
+  trustedArcSealers?: string[];
 }
 
 /** The part of `PasswordPolicySpec` the engine enforces at SMTP AUTH. */
@@ -53,6 +54,8 @@ export interface DomainInput {
   logRetentionDays?: number;
   /** The key the domain's outgoing mail is signed with (RFC 6376); absent: not signed. */
   dkim?: DkimSigningKey;
+  /** An Ed25519 key that signs beside `dkim` (RFC 8463); absent: RSA only. */
+  dkimEd25519?: DkimSigningKey;
 }
 
 /** `RouteSpec`. */
@@ -83,15 +86,26 @@ export interface SenderListInput {
   entries: string[];
 }
 
+/** `GroupSpec`: a group address delivering to its members; `senders` says who may write to it. */
+export interface GroupInput {
+  address: string;
+  members: string[];
+  senders?: "anyone" | "members" | "domain";
+}
+
 /** A user as the engine needs it; the password hash stays in the store and is read at AUTH time. */
 export interface UserInput {
   address: string;
   enabled?: boolean;
+  /** `UserSpec.addresses`: extra addresses in the user's domain that reach the same mailbox. */
+  addresses?: string[];
 }
 
 /** One account's declared objects. */
 export interface AccountInput {
   id: string;
+  /** `AccountSpec.contact`: where the account's domains' reserved addresses go unless declared; default none. */
+  contact?: string | null;
   domains: DomainInput[];
   routes?: RouteInput[];
   aliases?: AliasInput[];
@@ -99,6 +113,7 @@ export interface AccountInput {
   filterSettings?: FilterSettingsInput[];
   passwordPolicies?: PasswordPolicyInput[];
   users?: UserInput[];
+  groups?: GroupInput[];
 }
 
 /** Everything declared, at one store revision. */
@@ -124,6 +139,8 @@ export interface FilterPolicy {
   oversizedAction: "reject" | "quarantine";
   /** `follow`: a DMARC failure gets the author domain's p= (reject/quarantine); `ignore`: recorded only. */
   dmarcPolicy: "follow" | "ignore";
+  /** Lower-case ARC sealer domains whose dmarc=pass lifts a DMARC failure's policy (see InboundAuthenticator). */
+  trustedArcSealers: ReadonlySet<string>;
 }
 
 /** Effective login rules of a domain's users. */
@@ -152,6 +169,13 @@ export interface AliasPolicy {
   action: AliasInput["action"];
 }
 
+/** A group, keyed by local part; members lower-cased. */
+export interface GroupPolicy {
+  address: string;
+  members: string[];
+  senders: "anyone" | "members" | "domain";
+}
+
 /** A user (mailbox owner), keyed by local part. */
 export interface UserPolicy {
   address: string;
@@ -167,7 +191,10 @@ export interface DomainPolicy {
   generation: string;
   aliasDomains: string[];
   users: Map<string, UserPolicy>;
+  /** Users by the local parts of their extra addresses (`UserSpec.addresses`). */
+  userAddresses: Map<string, UserPolicy>;
   aliases: Map<string, AliasPolicy>;
+  groups: Map<string, GroupPolicy>;
   /** The `*@domain` alias, if declared. */
   catchAllAlias: AliasPolicy | null;
   /** `Domain.catchAll`: where mail for unknown local parts goes. */
@@ -192,7 +219,20 @@ export interface DomainPolicy {
   timezone: string;
   /** The DKIM key the platform signs the domain's (and its alias domains') outgoing mail with; null: none. */
   dkim: DkimSigningKey | null;
+  /** The Ed25519 key that adds a second signature (RFC 8463 §5) when `dkim` signs; null: none. */
+  dkimEd25519: DkimSigningKey | null;
+  /**
+   * Where mail to the domain's reserved addresses ({@link RESERVED_LOCAL_PARTS}) goes when no user or
+   * alias of that name is declared: the account's contact; null: those addresses are unknown users.
+   */
+  reservedTo: string | null;
 }
+
+/**
+ * Role mailboxes every mail domain is expected to have: `postmaster` (RFC 5321 §4.5.1: a SMTP
+ * domain MUST accept it) and `abuse` (RFC 2142 §2). Local parts, compared lower-cased.
+ */
+export const RESERVED_LOCAL_PARTS: ReadonlySet<string> = new Set(["postmaster", "abuse"]);
 
 /** A declared domain's lifetime: which account holds the name, and the store's generation of it. */
 export interface DeclaredDomain {
@@ -235,6 +275,7 @@ export const DEFAULT_FILTER: Required<Omit<FilterSettingsInput, "scope">> = {
   sizeLimitMb: 0,
   oversizedAction: "reject",
   dmarcPolicy: "follow",
+  trustedArcSealers: [],
 };
 
 /** The built-in login rules: lockout after 5 failures in 10 minutes per IP, for 10 minutes; no expiry. */
@@ -261,6 +302,7 @@ function filterPolicy(input: Partial<FilterSettingsInput> | undefined): FilterPo
     sizeLimitBytes: f.sizeLimitMb * 1024 * 1024,
     oversizedAction: f.oversizedAction,
     dmarcPolicy: f.dmarcPolicy,
+    trustedArcSealers: new Set(f.trustedArcSealers.map((d) => d.toLowerCase())),
   };
 }
 
@@ -318,7 +360,9 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
         generation: d.generation ?? "",
         aliasDomains: (d.aliases ?? []).filter((alias) => isVerified(d, alias)),
         users: new Map(),
+        userAddresses: new Map(),
         aliases: new Map(),
+        groups: new Map(),
         catchAllAlias: null,
         catchAll: d.catchAll ?? null,
         localRecipientsOnly: d.localRecipientsOnly ?? false,
@@ -338,6 +382,8 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
         logRetentionDays: d.logRetentionDays ?? 28,
         timezone: d.timezone ?? "UTC",
         dkim: d.dkim ?? null,
+        dkimEd25519: d.dkimEd25519 ?? null,
+        reservedTo: account.contact ?? null,
       };
       own.set(d.name, policy);
       domains.set(d.name, policy);
@@ -370,15 +416,31 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
       else policy.aliases.set(parts.local, alias);
       aliasCount++;
     }
+    for (const g of account.groups ?? []) {
+      const parts = splitMailbox(g.address);
+      const policy = parts && own.get(parts.domain);
+      if (!parts || !policy) continue;
+      policy.groups.set(parts.local, {
+        address: g.address.toLowerCase(),
+        members: g.members.map((m) => m.toLowerCase()),
+        senders: g.senders ?? "anyone",
+      });
+    }
     for (const u of account.users ?? []) {
       const parts = splitMailbox(u.address);
       const policy = parts && own.get(parts.domain);
       if (!parts || !policy) continue;
-      policy.users.set(parts.local, {
+      const user: UserPolicy = {
         address: u.address.toLowerCase(),
         accountId: account.id,
         enabled: u.enabled ?? true,
-      });
+      };
+      policy.users.set(parts.local, user);
+      for (const extra of u.addresses ?? []) {
+        const at = splitMailbox(extra);
+        // The model keeps extra addresses in the user's domain; anything else is ignored here too.
+        if (at?.domain === parts.domain) policy.userAddresses.set(at.local, user);
+      }
       userCount++;
     }
     for (const l of account.senderLists ?? []) {

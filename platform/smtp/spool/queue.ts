@@ -1,6 +1,7 @@
 /** The delivery queue: accepted messages from the journal, retries with back-off, bounces when time runs out. */
 import { EventEmitter } from "node:events";
 import { join } from "node:path";
+import type { ArcSealInput } from "../content/auth.ts";
 import type { MessageView } from "../owners.ts";
 import type { HeaderEdits, MessageClass } from "../phases/data.ts";
 import type { DeliveryTarget, ListenerKind } from "../session.ts";
@@ -47,6 +48,8 @@ export interface QueuedMessage {
   views?: MessageView[];
   /** RFC 8689: the client asked for REQUIRETLS (MAIL FROM … REQUIRETLS); relayed only over verified TLS. */
   requireTls?: true;
+  /** Inbound mail authenticated here: what a forward's ARC set records (RFC 8617 §5.1). Absent: never sealed. */
+  arc?: ArcSealInput;
 }
 
 /** One target still to deliver, with its retry bookkeeping. */

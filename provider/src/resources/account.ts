@@ -19,6 +19,12 @@ export interface AccountArgs extends CommonArgs {
   accountId: Arg<AccountSpecInput["id"]>;
   /** Display name. */
   name: Arg<AccountSpecInput["name"]>;
+  /**
+   * Where mail to `postmaster@` and `abuse@` of the account's domains goes (RFC 5321 §4.5.1, RFC
+   * 2142) unless a User or Alias of that name is declared. Default none: those addresses are
+   * unknown users.
+   */
+  contact?: Arg<AccountSpecInput["contact"]>;
 }
 
 // One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
@@ -49,6 +55,8 @@ export class Account extends pulumi.dynamic.Resource {
   declare readonly accountId: pulumi.Output<AccountObject["id"]>;
   /** Display name. */
   declare readonly name: pulumi.Output<AccountObject["name"]>;
+  /** Where mail to `postmaster@` and `abuse@` of the account's domains goes; null for none. */
+  declare readonly contact: pulumi.Output<AccountObject["contact"]>;
   /** Opaque version tag; send it back in `If-Match` to update or delete only the version you read. */
   declare readonly etag: pulumi.Output<AccountObject["etag"]>;
   /** When the account was created. */

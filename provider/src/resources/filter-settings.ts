@@ -59,6 +59,13 @@ export interface FilterSettingsArgs extends CommonArgs {
    * Authentication-Results. Default `follow`.
    */
   dmarcPolicy?: Arg<FilterSettingsSpecInput["dmarcPolicy"]>;
+  /**
+   * Domains whose ARC seals are trusted (RFC 8617 §7.2): a message failing DMARC is not given the
+   * From: domain's policy when its ARC chain validates and was last sealed by one of them, recording
+   * dmarc=pass for the same From: domain (mailing lists and forwarders that break DKIM).
+   * Authentication-Results notes it. Default none.
+   */
+  trustedArcSealers?: Arg<FilterSettingsSpecInput["trustedArcSealers"]>;
 }
 
 // One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
@@ -131,6 +138,13 @@ export class FilterSettings extends pulumi.dynamic.Resource {
    * Authentication-Results. Default `follow`.
    */
   declare readonly dmarcPolicy: pulumi.Output<FilterSettingsObject["dmarcPolicy"]>;
+  /**
+   * Domains whose ARC seals are trusted (RFC 8617 §7.2): a message failing DMARC is not given the
+   * From: domain's policy when its ARC chain validates and was last sealed by one of them, recording
+   * dmarc=pass for the same From: domain (mailing lists and forwarders that break DKIM).
+   * Authentication-Results notes it. Default none.
+   */
+  declare readonly trustedArcSealers: pulumi.Output<FilterSettingsObject["trustedArcSealers"]>;
   /** Opaque version tag; send it back in `If-Match` to update or delete only the version you read. */
   declare readonly etag: pulumi.Output<FilterSettingsObject["etag"]>;
   /** When the object was created. */

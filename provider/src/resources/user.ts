@@ -37,6 +37,8 @@ export interface UserArgs extends CommonArgs {
   role?: Arg<UserSpecInput["role"]>;
   /** Mailbox quota in MiB; 0 for no limit. Default 0. */
   quotaMb?: Arg<UserSpecInput["quotaMb"]>;
+  /** Extra addresses of the user in its own domain (the user's aliases): mail to them lands in the user's mailbox, and the user may send as them. Sorted, once each; at most 20. Default none. */
+  addresses?: Arg<UserSpecInput["addresses"]>;
   /** An address outside the platform for password resets and notifications; null for none. */
   externalAddress?: Arg<UserSpecInput["externalAddress"]>;
 }
@@ -80,6 +82,8 @@ export class User extends pulumi.dynamic.Resource {
   declare readonly role: pulumi.Output<UserObject["role"]>;
   /** Mailbox quota in MiB; 0 for no limit. Default 0. */
   declare readonly quotaMb: pulumi.Output<UserObject["quotaMb"]>;
+  /** Extra addresses of the user in its own domain (the user's aliases): mail to them lands in the user's mailbox, and the user may send as them. Sorted, once each; at most 20. Default none. */
+  declare readonly addresses: pulumi.Output<UserObject["addresses"]>;
   /** An address outside the platform for password resets and notifications; null for none. */
   declare readonly externalAddress: pulumi.Output<UserObject["externalAddress"]>;
   /** Opaque version tag; send it back in `If-Match` to update or delete only the version you read. */

@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { Agent, type Dispatcher } from "undici";
 import type { Health, WhoAmI } from "../contract/admin.ts";
+import type { DkimRotationInput } from "../contract/dkim.ts";
 import { endpoint as endpointOf } from "../contract/index.ts";
 import type {
   DomainStatistics,
@@ -24,12 +25,14 @@ import type {
   FilterSettingsPatch,
   FilterSettingsSpecInput,
 } from "../models/filter-settings.ts";
+import type { Group, GroupPatch, GroupSpecInput } from "../models/group.ts";
 import {
   accountKind,
   aliasKind,
   domainKind,
   fillPath,
   filterSettingsKind,
+  groupKind,
   type KindDescriptor,
   passwordPolicyKind,
   routeKind,
@@ -294,9 +297,13 @@ export class MailplaneClient {
      */
     verify: (name: string, request: DomainVerifyRequest = {}, options?: RequestOptions): Promise<Domain> =>
       this.#call("verifyDomain", { domain: name }, { ...options, body: request }),
-    /** Creates a pending DKIM key under a new selector (published in `dnsRecords`, not yet signing). */
-    rotateDkim: (name: string, options?: RequestOptions): Promise<Domain> =>
-      this.#call("rotateDomainDkim", { domain: name }, options),
+    /**
+     * Creates a pending DKIM key under a new selector (published in `dnsRecords`, not yet signing):
+     * RSA by default, `{ algorithm: "ed25519" }` for an Ed25519 key (RFC 8463) that signs beside RSA.
+     * @example await client.domains.rotateDkim("example.com", { algorithm: "ed25519" })
+     */
+    rotateDkim: (name: string, request: DkimRotationInput = {}, options?: RequestOptions): Promise<Domain> =>
+      this.#call("rotateDomainDkim", { domain: name }, { ...options, query: request }),
     /** Signs the domain's mail with a pending selector from now on. */
     activateDkim: (name: string, selector: string, options?: RequestOptions): Promise<Domain> =>
       this.#call("activateDomainDkim", { domain: name }, { ...options, body: { selector } }),
@@ -339,6 +346,26 @@ export class MailplaneClient {
       this.#call("patchAlias", { domain: domainOf(address), alias: address }, { ...options, body: patch }),
     delete: (address: string, options?: RequestOptions): Promise<void> =>
       this.#call("deleteAlias", { domain: domainOf(address), alias: address }, options),
+  };
+
+  /** Groups, by address: a group address that delivers to its members. */
+  readonly groups = {
+    list: (domain: string, query: ListQuery = {}, options?: RequestOptions): Promise<Page<Group>> =>
+      this.#call("listGroups", { domain }, { ...options, query }),
+    get: (address: string, options?: RequestOptions): Promise<Group> =>
+      this.#call("getGroup", { domain: domainOf(address), group: address }, options),
+    put: (spec: GroupSpecInput, options?: RequestOptions): Promise<Group> => {
+      const body = this.#spec<{ address: string }>(groupKind as unknown as KindDescriptor, spec);
+      return this.#call(
+        "putGroup",
+        { domain: domainOf(body.address), group: body.address },
+        { ...options, body },
+      );
+    },
+    patch: (address: string, patch: GroupPatch, options?: RequestOptions): Promise<Group> =>
+      this.#call("patchGroup", { domain: domainOf(address), group: address }, { ...options, body: patch }),
+    delete: (address: string, options?: RequestOptions): Promise<void> =>
+      this.#call("deleteGroup", { domain: domainOf(address), group: address }, options),
   };
 
   /** Sender and recipient allow/block lists; a list is named `kind-target` (`block-sender`). */

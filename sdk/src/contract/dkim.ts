@@ -24,6 +24,24 @@ export const DkimActivation = z
 
 export type DkimActivationInput = z.input<typeof DkimActivation>;
 
+/** The query of `POST /v1/domains/{domain}/dkim/rotate` (a query, so the call without one stays as it was). */
+export const DkimRotation = z
+  .strictObject({
+    algorithm: z
+      .enum(["rsa", "ed25519"])
+      .default("rsa")
+      .describe(
+        "The new key's type: `rsa` (RSA-2048, rsa-sha256; default) or `ed25519` (ed25519-sha256, RFC 8463; published as `k=ed25519`). An active Ed25519 key signs in addition to the RSA one, never instead.",
+      ),
+  })
+  .meta({
+    id: "DkimRotation",
+    title: "DkimRotation",
+    description: "What kind of DKIM key a rotation makes.",
+  });
+
+export type DkimRotationInput = z.input<typeof DkimRotation>;
+
 const HEADERS: Endpoint["headers"] = { ifMatch: "none", idempotencyKey: "none", account: "optional" };
 
 /** The DKIM endpoints. Both answer the Domain, whose `dnsRecords` list every published selector. */
@@ -33,10 +51,11 @@ export const endpoints: readonly Endpoint[] = [
     method: "POST",
     path: "/v1/domains/:domain/dkim/rotate",
     summary:
-      "Create a new DKIM key for the domain under a new selector. It is published in `dnsRecords` at once but not used: publish it in DNS, then activate it. A pending key made earlier is replaced.",
+      "Create a new DKIM key (RSA by default, or Ed25519) for the domain under a new selector. It is published in `dnsRecords` at once but not used: publish it in DNS, then activate it. A pending key of the same type made earlier is replaced.",
     tag: "Domains",
     access: "write",
     params: DomainParams,
+    query: DkimRotation,
     response: Domain,
     successStatuses: [200],
     headers: HEADERS,
@@ -48,7 +67,7 @@ export const endpoints: readonly Endpoint[] = [
     method: "POST",
     path: "/v1/domains/:domain/dkim/activate",
     summary:
-      "Sign the domain's mail with a pending DKIM selector from now on. The previous key stays in `dnsRecords` (retired) until the next rotation, so mail signed before the switch still verifies. 409 when the selector is not pending.",
+      "Sign the domain's mail with a pending DKIM selector from now on (an Ed25519 one signs beside the RSA key). The previous key of that type stays in `dnsRecords` (retired) until the next rotation, so mail signed before the switch still verifies. 409 when the selector is not pending.",
     tag: "Domains",
     access: "write",
     params: DomainParams,

@@ -6,7 +6,7 @@ import * as tenancy from "./tenancy.ts";
 import type { Endpoint } from "./types.ts";
 
 export { HEALTH_STORE_TIMEOUT_MS, Health, WhoAmI } from "./admin.ts";
-export { DkimActivation, type DkimActivationInput } from "./dkim.ts";
+export { DkimActivation, type DkimActivationInput, DkimRotation, type DkimRotationInput } from "./dkim.ts";
 export * from "./json-schema.ts";
 export * from "./openapi.ts";
 export { DEFAULTS_ETAG, pathParams } from "./tenancy.ts";

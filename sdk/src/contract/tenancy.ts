@@ -16,6 +16,7 @@ export function pathParams(path: string): z.ZodObject | undefined {
     alias: "The alias address, e.g. `info@example.com` or `*@example.com`.",
     list: "The list's `kind-target`: `allow-sender`, `allow-recipient`, `block-sender` or `block-recipient`.",
     user: "The user's address, e.g. `alice@example.com`.",
+    group: "The group address, e.g. `team@example.com`.",
     account: "The account slug, e.g. `acme`.",
     token: "The token ID (not the secret).",
   };

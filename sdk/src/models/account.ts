@@ -1,13 +1,13 @@
 /** The Account kind: a tenant. Every token, domain and object belongs to exactly one account. */
 import { z } from "zod";
-import { objectMeta } from "./common.ts";
+import { address, objectMeta } from "./common.ts";
 
 /** An account slug: 2–63 lower-case letters, digits and inner hyphens. */
 export const ACCOUNT_SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])$/;
 
 /**
  * An account as declared by a platform admin.
- * @example AccountSpec.parse({ id: "acme", name: "ACME Corp" })
+ * @example AccountSpec.parse({ id: "acme", name: "ACME Corp", contact: "it@acme.example" })
  */
 export const AccountSpec = z
   .strictObject({
@@ -19,6 +19,11 @@ export const AccountSpec = z
       })
       .describe("The account's slug (key), e.g. `acme`."),
     name: z.string().trim().min(1, { message: "must not be empty" }).max(200).describe("Display name."),
+    contact: address(
+      "Where mail to `postmaster@` and `abuse@` of the account's domains goes (RFC 5321 §4.5.1, RFC 2142) unless a User or Alias of that name is declared. Default none: those addresses are unknown users.",
+    )
+      .nullable()
+      .optional(),
   })
   .meta({ id: "AccountSpec", title: "AccountSpec", description: "A tenant account, as declared." });
 

@@ -287,8 +287,11 @@ export interface DnsRecordOptions {
   dkimSelector?: string;
   /** The DKIM public key, base64 DER (the `p=` tag). */
   dkimPublicKey: string;
-  /** Several DKIM keys (a rotation publishes the next before signing with it); replaces the two fields above. */
-  dkimKeys?: { selector: string; publicKey: string }[];
+  /**
+   * Several DKIM keys (a rotation publishes the next before signing with it); replaces the two fields
+   * above. `algorithm` default `rsa`; `ed25519` publishes `k=ed25519` (RFC 8463 §4.2).
+   */
+  dkimKeys?: { selector: string; publicKey: string; algorithm?: "rsa" | "ed25519" }[];
   /** The account's verification token for a name; with it, each name gets its verification TXT record. */
   verificationToken?: (name: string) => string;
 }
@@ -323,7 +326,7 @@ export function dnsRecordsFor(
       (key): DnsRecord => ({
         type: "TXT",
         name: `${key.selector}._domainkey.${name}`,
-        value: `v=DKIM1; k=rsa; p=${key.publicKey}`,
+        value: `v=DKIM1; k=${key.algorithm ?? "rsa"}; p=${key.publicKey}`,
         purpose: "dkim",
       }),
     ),

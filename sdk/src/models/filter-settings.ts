@@ -1,6 +1,6 @@
 /** The FilterSettings kind: spam-filter settings of a domain or the account default (a singleton per scope). */
 import { z } from "zod";
-import { cidr, objectMeta, scope, singleLine, stringSet } from "./common.ts";
+import { cidr, domainName, objectMeta, scope, singleLine, stringSet } from "./common.ts";
 import { patchOf } from "./patch.ts";
 
 /** The attachment extensions blocked by default (the SpamPanel manual's list). */
@@ -108,6 +108,12 @@ export const FilterSettingsFields = z.strictObject({
     .describe(
       "What a DMARC failure of inbound mail leads to: `follow` applies the From: domain's published policy (p=reject → 550 5.7.1, p=quarantine → quarantine); `ignore` only records it in Authentication-Results. Default `follow`.",
     ),
+  trustedArcSealers: stringSet(
+    domainName("The domain of an ARC sealer (the ARC-Seal's d=), e.g. lists.example.org."),
+    "Domains whose ARC seals are trusted (RFC 8617 §7.2): a message failing DMARC is not given the From: domain's policy when its ARC chain validates and was last sealed by one of them, recording dmarc=pass for the same From: domain (mailing lists and forwarders that break DKIM). Authentication-Results notes it. Default none.",
+  )
+    .max(100)
+    .default(() => []),
 });
 
 /**

@@ -7,6 +7,7 @@ export * from "./common.ts";
 export * from "./common-passwords.ts";
 export * from "./domain.ts";
 export * from "./filter-settings.ts";
+export * from "./group.ts";
 export * from "./kinds.ts";
 export * from "./lockout.ts";
 export * from "./page.ts";

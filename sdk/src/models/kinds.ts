@@ -9,6 +9,7 @@ import {
   FilterSettingsSpec,
   filterSettingsId,
 } from "./filter-settings.ts";
+import { Group, GroupPatch, GroupSpec, groupDomain, groupId } from "./group.ts";
 import {
   PasswordPolicy,
   PasswordPolicyPatch,
@@ -202,6 +203,22 @@ export const userKind = kind({
   params: (spec) => ({ domain: userDomain(spec), user: spec.address }),
 });
 
+export const groupKind = kind({
+  name: "Group",
+  plural: "groups",
+  collectionPath: "/v1/domains/:domain/groups",
+  itemPath: "/v1/domains/:domain/groups/:group",
+  accountPath: null,
+  keyFields: ["address"],
+  secretFields: [],
+  singleton: false,
+  spec: GroupSpec,
+  object: Group,
+  patch: GroupPatch,
+  id: groupId,
+  params: (spec) => ({ domain: groupDomain(spec), group: spec.address }),
+});
+
 /** Accounts are managed by platform admins; listed here so the generator emits their schema too. */
 export const accountKind = kind({
   name: "Account",
@@ -231,6 +248,8 @@ export const tenancyKinds = [
   filterSettingsKind,
   passwordPolicyKind,
   userKind,
+  // After users: a group's members are usually the domain's users.
+  groupKind,
 ] as const;
 
 /** Every kind with a spec and an ID function (tenancy kinds and Account). ApiToken IDs are generated. */

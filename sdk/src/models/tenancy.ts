@@ -3,6 +3,7 @@ import { z } from "zod";
 import { AliasSpec, aliasDomain } from "./alias.ts";
 import { DomainSpec } from "./domain.ts";
 import { FilterSettingsSpec } from "./filter-settings.ts";
+import { GroupSpec, groupDomain } from "./group.ts";
 import { tenancyKinds } from "./kinds.ts";
 import { PasswordPolicySpec } from "./password-policy.ts";
 import { RouteSpec } from "./route.ts";
@@ -51,6 +52,10 @@ export const TenancyManifest = z
       .array(UserSpec)
       .default(() => [])
       .describe("Mailbox users."),
+    groups: z
+      .array(GroupSpec)
+      .default(() => [])
+      .describe("Group addresses and their members."),
   })
   .superRefine((manifest, ctx) => {
     const declared = new Set(manifest.domains.map((d) => d.name));
@@ -127,12 +132,15 @@ export const TenancyManifest = z
     manifest.users.forEach((u, i) => {
       requireDomain(userDomain(u), ["users", i, "address"]);
     });
+    manifest.groups.forEach((g, i) => {
+      requireDomain(groupDomain(g), ["groups", i, "address"]);
+    });
   })
   .meta({
     id: "TenancyManifest",
     title: "mailplane tenancy manifest",
     description:
-      "A tenant's whole declaration: domains, routes, aliases, sender lists, filter settings, password policies and users.",
+      "A tenant's whole declaration: domains, routes, aliases, sender lists, filter settings, password policies, users and groups.",
   });
 
 export type TenancyManifestInput = z.input<typeof TenancyManifest>;

@@ -1,6 +1,6 @@
 /** The User kind: a mailbox and login. The password is a write-only secret: in the spec, never in `User`. */
 import { z } from "zod";
-import { address, objectMeta, singleLine, splitAddress } from "./common.ts";
+import { address, objectMeta, singleLine, sortedUnique, splitAddress, stringList } from "./common.ts";
 import { patchOf } from "./patch.ts";
 
 /** User roles: what a user may do when logging in. */
@@ -41,6 +41,12 @@ export const UserFields = z.strictObject({
     .max(1_048_576)
     .default(0)
     .describe("Mailbox quota in MiB; 0 for no limit. Default 0."),
+  addresses: stringList(
+    address("An extra address of the user, in the user's domain."),
+    "Extra addresses of the user in its own domain (the user's aliases): mail to them lands in the user's mailbox, and the user may send as them. Sorted, once each; at most 20. Default none.",
+  )
+    .max(20, { message: "at most 20 extra addresses per user" })
+    .default(() => []),
   externalAddress: address("An address outside the platform for password resets and notifications.")
     .nullable()
     .default(null)
@@ -52,6 +58,19 @@ export const UserFields = z.strictObject({
  * @example UserSpec.parse({ address: "Alice@Example.com", firstName: "Alice", password: "Correct-Horse-7" })
  */
 export const UserSpec = UserFields.superRefine((spec, ctx) => {
+  const domain = splitAddress(spec.address)?.domain;
+  spec.addresses.forEach((extra, i) => {
+    // Only the user's own domain: an address elsewhere would take mail for a domain this object does not hold.
+    if (splitAddress(extra)?.domain !== domain) {
+      ctx.addIssue({ code: "custom", path: ["addresses", i], message: `must be an address in ${domain}` });
+    } else if (extra === spec.address) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["addresses", i],
+        message: "must differ from the user's own address",
+      });
+    }
+  });
   if (spec.externalAddress !== null && spec.externalAddress === spec.address) {
     ctx.addIssue({
       code: "custom",
@@ -59,7 +78,10 @@ export const UserSpec = UserFields.superRefine((spec, ctx) => {
       message: "must differ from the user's own address",
     });
   }
-}).meta({ id: "UserSpec", title: "UserSpec", description: "A mailbox user, as declared." });
+})
+  // After the rules (their paths use the order written): extra addresses sorted and de-duplicated.
+  .overwrite((spec) => ({ ...spec, addresses: sortedUnique(spec.addresses) }))
+  .meta({ id: "UserSpec", title: "UserSpec", description: "A mailbox user, as declared." });
 
 /** The secret fields of a user: accepted on writes, never returned. */
 export const USER_SECRET_FIELDS = ["password"] as const;

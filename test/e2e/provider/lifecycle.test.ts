@@ -1,5 +1,5 @@
 /**
- * The whole lifecycle of all seven resources with the real Pulumi CLI against a real control plane:
+ * The whole lifecycle of all eight resources with the real Pulumi CLI against a real control plane:
  * preview → up → no-op → field change in place → key change replaces → drift on refresh reverted by
  * up → deleted out of band → password secrecy → destroy. One stack walks every step for every kind.
  */
@@ -16,7 +16,7 @@ import {
 const PASSWORD = "Correct-Horse-Battery-42";
 const NEW_PASSWORD = "Another-Staple-Battery-77";
 
-describe("provider lifecycle: all seven kinds, real CLI, real control plane", () => {
+describe("provider lifecycle: all eight kinds, real CLI, real control plane", () => {
   let t: TenancyStack;
   const api = () => t.platform.client;
 
@@ -63,8 +63,12 @@ describe("provider lifecycle: all seven kinds, real CLI, real control plane", ()
       minLength: 10,
       lockout: { failures: 3 },
     });
+    expect(await api().groups.get("team@example.test")).toMatchObject({
+      members: ["alice@example.test", "ops@example.test"],
+      senders: "members",
+    });
     const user = await api().users.get("alice@example.test");
-    expect(user).toMatchObject({ quotaMb: 1024, enabled: true });
+    expect(user).toMatchObject({ quotaMb: 1024, enabled: true, addresses: ["a.smith@example.test"] });
     expect(user.passwordChangedAt).not.toBeNull();
   });
 
@@ -88,6 +92,7 @@ describe("provider lifecycle: all seven kinds, real CLI, real control plane", ()
       filter: ["tagThreshold"],
       passwords: ["minLength"],
       user: ["quotaMb"],
+      group: ["members[2]"],
     };
     for (const [name, fields] of Object.entries(expected)) {
       expect(steps[name], name).toMatchObject({ op: "update", changed: fields, replaceReasons: [] });
@@ -103,6 +108,7 @@ describe("provider lifecycle: all seven kinds, real CLI, real control plane", ()
     expect(diff).toContain("~ quotaMb: 1024 => 2048");
     expect(diff).toContain('+ [2]: "eve@example.net"');
     expect(diff).toContain('+ [2]: "sales@example.test"');
+    expect(diff).toContain('+ [2]: "zed@example.test"');
 
     const before = await api().domains.get("example.test");
     await t.ws.ok(["up", "--yes", "--skip-preview"]);
@@ -118,6 +124,7 @@ describe("provider lifecycle: all seven kinds, real CLI, real control plane", ()
     expect(await api().filterSettings.get("example.test")).toMatchObject({ tagThreshold: 0.4 });
     expect(await api().passwordPolicies.get("example.test")).toMatchObject({ minLength: 12 });
     expect(await api().users.get("alice@example.test")).toMatchObject({ quotaMb: 2048 });
+    expect((await api().groups.get("team@example.test")).members).toContain("zed@example.test");
     await t.ws.ok(["preview", "--expect-no-changes"]);
   });
 
@@ -134,6 +141,7 @@ describe("provider lifecycle: all seven kinds, real CLI, real control plane", ()
       filter: ["scope"],
       passwords: ["scope"],
       user: ["address"],
+      group: ["address"],
     };
     for (const [name, reasons] of Object.entries(expected)) {
       expect(steps[name], name).toMatchObject({ op: "replace", replaceReasons: reasons });
@@ -150,6 +158,8 @@ describe("provider lifecycle: all seven kinds, real CLI, real control plane", ()
     expect(await outcome(api().senderLists.get("example.test", "block-sender"))).toBe("MP_NOT_FOUND");
     expect(await outcome(api().users.get("alicia@example.test"))).toBe("ok");
     expect(await outcome(api().users.get("alice@example.test"))).toBe("MP_NOT_FOUND");
+    expect(await outcome(api().groups.get("crew@example.test"))).toBe("ok");
+    expect(await outcome(api().groups.get("team@example.test"))).toBe("MP_NOT_FOUND");
     // Singletons move: the new scope holds the declaration, the old one is back to the defaults.
     expect(await api().filterSettings.get("renamed-other.test")).toMatchObject({ tagThreshold: 0.3 });
     expect(await api().filterSettings.get("example.test")).toMatchObject({
@@ -173,6 +183,7 @@ describe("provider lifecycle: all seven kinds, real CLI, real control plane", ()
     await api().filterSettings.patch("example.test", { tagThreshold: 0.2 });
     await api().passwordPolicies.patch("example.test", { minLength: 14 });
     await api().users.patch("alice@example.test", { quotaMb: 5 });
+    await api().groups.patch("team@example.test", { senders: "anyone" });
 
     const refresh = (await t.ws.ok(["refresh", "--yes", "--skip-preview", "--diff"])).stdout;
     expect(refresh).toContain('~ timezone: "UTC" => "Asia/Tokyo"');
@@ -182,6 +193,7 @@ describe("provider lifecycle: all seven kinds, real CLI, real control plane", ()
     expect(refresh).toContain("~ quotaMb: 1024 => 5");
     expect(refresh).toContain('"mallory@example.net"');
     expect(refresh).toContain('"Gone fishing"');
+    expect(refresh).toContain('~ senders: "members" => "anyone"');
 
     const steps = await previewSteps(t.ws);
     expect(steps["domain"]).toMatchObject({ op: "update", changed: ["timezone"] });
@@ -189,6 +201,7 @@ describe("provider lifecycle: all seven kinds, real CLI, real control plane", ()
     expect(steps["filter"]).toMatchObject({ op: "update", changed: ["tagThreshold"] });
     expect(steps["passwords"]).toMatchObject({ op: "update", changed: ["minLength"] });
     expect(steps["user"]).toMatchObject({ op: "update", changed: ["quotaMb"] });
+    expect(steps["group"]).toMatchObject({ op: "update", changed: ["senders"] });
     expect(steps["alias"]?.op).toBe("update");
     expect(steps["blocked"]?.op).toBe("update");
 
@@ -203,6 +216,7 @@ describe("provider lifecycle: all seven kinds, real CLI, real control plane", ()
     expect(await api().filterSettings.get("example.test")).toMatchObject({ tagThreshold: 0.3 });
     expect(await api().passwordPolicies.get("example.test")).toMatchObject({ minLength: 10 });
     expect(await api().users.get("alice@example.test")).toMatchObject({ quotaMb: 1024 });
+    expect(await api().groups.get("team@example.test")).toMatchObject({ senders: "members" });
     await t.ws.ok(["preview", "--expect-no-changes"]);
   });
 
@@ -255,6 +269,7 @@ describe("provider lifecycle: all seven kinds, real CLI, real control plane", ()
     expect(await outcome(api().aliases.get("info@example.test"))).toBe("MP_NOT_FOUND");
     expect(await outcome(api().senderLists.get("example.test", "block-sender"))).toBe("MP_NOT_FOUND");
     expect(await outcome(api().users.get("alice@example.test"))).toBe("MP_NOT_FOUND");
+    expect(await outcome(api().groups.get("team@example.test"))).toBe("MP_NOT_FOUND");
     // A domain's singletons go with the domain.
     expect(await outcome(api().filterSettings.get("example.test"))).toBe("MP_NOT_FOUND");
     expect(await outcome(api().passwordPolicies.get("example.test"))).toBe("MP_NOT_FOUND");

@@ -7,7 +7,7 @@ import { startTestPlatform, type TestPlatform } from "./platform.ts";
 
 export const tenancyProgram = join(dirname(fileURLToPath(import.meta.url)), "programs/tenancy");
 
-/** The seven kinds' resource names in the tenancy program (a Domain key change uses the second domain). */
+/** The eight kinds' resource names in the tenancy program (a Domain key change uses the second domain). */
 export const KIND_RESOURCES = {
   Domain: "domain",
   Route: "route",
@@ -16,6 +16,7 @@ export const KIND_RESOURCES = {
   FilterSettings: "filter",
   PasswordPolicy: "passwords",
   User: "user",
+  Group: "group",
 } as const;
 
 export interface PreviewStep {

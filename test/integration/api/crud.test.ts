@@ -56,6 +56,7 @@ describe.each(BACKENDS)("control plane CRUD on $name", (backend) => {
       alias: `info@${d}`,
       list: "block-sender",
       user: `bob@${d}`,
+      group: `team@${d}`,
       account: t.id,
     };
     const bodies: Record<string, unknown> = {
@@ -63,6 +64,7 @@ describe.each(BACKENDS)("control plane CRUD on $name", (backend) => {
       Alias: { address: `info@${d}`, action: { type: "autoReply", subject: "s", body: "b" } },
       SenderList: { domain: d, kind: "block", target: "sender", entries: ["x.example"] },
       User: { address: `bob@${d}`, password: "Blue-Kettle-42" },
+      Group: { address: `team@${d}`, members: [`bob@${d}`] },
     };
     const checked: string[] = [];
     const check = (operationId: string, body: unknown) => {

@@ -73,6 +73,16 @@ describe("mailplane account and token against a control plane", () => {
     expect((await admin.accounts.list()).items.length).toBe(before);
   });
 
+  it("account create --contact sets where the reserved addresses go, and names --contact when it is no address", async () => {
+    const result = await run(["account", "create", "hooli", "--contact", "IT@Hooli.example"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await admin.accounts.get("hooli")).toMatchObject({ contact: "it@hooli.example" });
+    const bad = await run(["account", "create", "umbrella", "--contact", "nobody"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--contact must be an email address");
+    expect(bad.stderr).toContain('got "nobody"');
+  });
+
   it("account create needs exactly one <id> and the create subcommand (exit 2)", async () => {
     expect((await run(["account", "create"])).stderr).toContain("create needs <id>");
     expect((await run(["account", "create", "a1", "b2"])).code).toBe(2);

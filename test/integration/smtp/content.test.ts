@@ -374,6 +374,35 @@ describe("content filtering with quarantine response accept, oversized mail quar
     );
     expect(t.engine.quarantine.get(run.queueId()!)).toBeUndefined();
   });
+
+  it("delivers one copy when the same quarantined message is released twice at once", async () => {
+    const run = await swaks(port, [
+      "--to",
+      "alice@example.com",
+      "--from",
+      "sender@outside.example",
+      "--header",
+      "Subject: double click release",
+      "--body",
+      GTUBE,
+    ]);
+    await t.events.settled(run.queueId()!);
+    const ops = t.engine.operations;
+    // Two operators (or one double click) release at once, and a delete races them.
+    const [first, second, deleted] = await Promise.all([
+      ops.releaseQuarantined(run.queueId()!),
+      ops.releaseQuarantined(run.queueId()!),
+      ops.deleteQuarantined(run.queueId()!),
+    ]);
+    expect(first).toBeDefined();
+    expect(second).toBe(first);
+    expect(deleted).toBe(false);
+    await t.events.settled(first!);
+    expect(
+      t.mailbox("alice@example.com").filter((m) => m.includes("Subject: double click release")),
+    ).toHaveLength(1);
+    expect(await ops.releaseQuarantined(run.queueId()!)).toBeUndefined();
+  });
 });
 
 describe("content filtering with quarantine disabled and the SPF check skipped", () => {

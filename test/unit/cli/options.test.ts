@@ -1,7 +1,13 @@
 /** How every command reads an option: flag, else environment variable (empty counts as unset), else the caller's default. */
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../../cli/command.ts";
-import { calloutFrom, senderRateFrom, smtpOptionsFrom } from "../../../cli/commands/smtp.ts";
+import {
+  calloutFrom,
+  dnsCacheFrom,
+  senderRateFrom,
+  smtpOptionsFrom,
+  trustedArcSealersFrom,
+} from "../../../cli/commands/smtp.ts";
 import { optionReader, parseFlags, positiveInteger, postgresUrl } from "../../../cli/options.ts";
 
 describe("optionReader", () => {
@@ -95,6 +101,61 @@ describe("smtpOptionsFrom: the caps reach the engine's options", () => {
         submissionListen: "off",
       }),
     ).toThrow(/--max-expansion must be a whole number ≥ 1/);
+  });
+});
+
+describe("--dns-cache-entries and its lifetimes", () => {
+  const listeners = { smtpListen: "127.0.0.1:0", submissionListen: "off" };
+  it("is on with the engine's defaults, off with `off`, and takes a count and seconds from flags or MAILPLANE_DNS_CACHE_*", () => {
+    expect(smtpOptionsFrom(optionReader({}, {}), listeners).dnsCache).toEqual({});
+    expect(smtpOptionsFrom(optionReader({ "dns-cache-entries": "off" }, {}), listeners).dnsCache).toBe(false);
+    const opt = optionReader(
+      { "dns-cache-entries": "500" },
+      { MAILPLANE_DNS_CACHE_TTL: "120", MAILPLANE_DNS_CACHE_NEGATIVE_TTL: "10" },
+    );
+    expect(smtpOptionsFrom(opt, listeners).dnsCache).toEqual({
+      maxEntries: 500,
+      ttlMs: 120_000,
+      negativeTtlMs: 10_000,
+    });
+  });
+
+  it("refuses a bad count or lifetime naming the flag", () => {
+    expect(() => dnsCacheFrom("0", undefined, undefined)).toThrow(
+      /^--dns-cache-entries must be a whole number ≥ 1/,
+    );
+    expect(() => dnsCacheFrom(undefined, "5m", undefined)).toThrow(
+      /^--dns-cache-ttl must be a whole number ≥ 1/,
+    );
+    expect(() => dnsCacheFrom(undefined, undefined, "-1")).toThrow(
+      /^--dns-cache-negative-ttl must be a whole number ≥ 1/,
+    );
+  });
+});
+
+describe("--trusted-arc-sealers", () => {
+  const listeners = { smtpListen: "127.0.0.1:0", submissionListen: "off" };
+  it("is empty by default and reads a comma list from the flag or MAILPLANE_TRUSTED_ARC_SEALERS, lower-cased", () => {
+    expect(smtpOptionsFrom(optionReader({}, {}), listeners)).not.toHaveProperty("trustedArcSealers");
+    expect(
+      smtpOptionsFrom(
+        optionReader({ "trusted-arc-sealers": "Lists.Example.org, fwd.example" }, {}),
+        listeners,
+      ).trustedArcSealers,
+    ).toEqual(["lists.example.org", "fwd.example"]);
+    expect(
+      smtpOptionsFrom(optionReader({}, { MAILPLANE_TRUSTED_ARC_SEALERS: "env.example" }), listeners)
+        .trustedArcSealers,
+    ).toEqual(["env.example"]);
+  });
+
+  it("refuses an entry that is not a domain, naming the flag and the entry", () => {
+    expect(() => trustedArcSealersFrom("ok.example,not a domain")).toThrow(
+      /^--trusted-arc-sealers: "not a domain" is not a domain name/,
+    );
+    expect(() => smtpOptionsFrom(optionReader({ "trusted-arc-sealers": "x" }, {}), listeners)).toThrow(
+      /--trusted-arc-sealers/,
+    );
   });
 });
 

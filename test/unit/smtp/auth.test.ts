@@ -1,8 +1,10 @@
 /** AUTH and MAIL FROM on hand-built snapshots: TLS required, constant work, per-IP and per-/64 lockout by policy, disabled/expired users, sender ownership. */
+
 import { describe, expect, it } from "vitest";
 import { type LoginFailure, MemoryLoginLockout } from "../../../platform/smtp/lockout.ts";
 import { authenticate, type CredentialSource } from "../../../platform/smtp/phases/auth.ts";
 import { mailFrom } from "../../../platform/smtp/phases/mail-from.ts";
+import { buildPolicySnapshot } from "../../../platform/smtp/policy/snapshot.ts";
 import { inbound, snapshot, submitter } from "./fixtures.ts";
 
 const DAY = 86_400_000;
@@ -230,6 +232,27 @@ describe("mailFrom", () => {
     expect(mailFrom(snapshot, submitter(), "alice@example.com").action).toBe("accept");
     expect(mailFrom(snapshot, submitter(), "sales@example.com").action).toBe("accept");
     expect(mailFrom(snapshot, submitter(), "bob@example.com")).toMatchObject({
+      code: 553,
+      enhanced: "5.7.1",
+    });
+  });
+
+  it("lets a user send as one of their extra addresses, and nobody else as it (553 5.7.1)", () => {
+    const snap = buildPolicySnapshot({
+      revision: 1,
+      accounts: [
+        {
+          id: "acme",
+          domains: [{ name: "example.com", verified: true }],
+          users: [
+            { address: "alice@example.com", addresses: ["a.smith@example.com"] },
+            { address: "bob@example.com" },
+          ],
+        },
+      ],
+    });
+    expect(mailFrom(snap, submitter("alice@example.com"), "a.smith@example.com").action).toBe("accept");
+    expect(mailFrom(snap, submitter("bob@example.com"), "a.smith@example.com")).toMatchObject({
       code: 553,
       enhanced: "5.7.1",
     });

@@ -164,5 +164,17 @@ describe("InboundAuthenticator", () => {
     expect(result.header).toBe(
       "Authentication-Results: mx.example.com;\r\n\tspf=none smtp.mailfrom=a@slow.example;\r\n\tdkim=temperror (verification timed out);\r\n\tdmarc=temperror (verification timed out)",
     );
+    // A chain nobody could judge gets no ARC set on a forward (a guess of cv= would lie).
+    expect(result.arc).toBeNull();
+  });
+
+  it("hands a forward cv=none and its own Authentication-Results for a message without an ARC chain", async () => {
+    const auth = new InboundAuthenticator({ authservId: "mx.example.com", resolver: async () => [] });
+    auth.write(Buffer.from("From: a@plain.example\r\nSubject: hi\r\n\r\nHello\r\n"));
+    const result = await auth.end({ spf: null, ip: "192.0.2.1" });
+    expect(result.arc).toEqual({
+      cv: "none",
+      authResults: result.header.slice("Authentication-Results: ".length),
+    });
   });
 });

@@ -232,3 +232,160 @@ describe("rcptTo caps", () => {
     );
   });
 });
+
+describe("rcptTo for the reserved addresses postmaster@ and abuse@ (RFC 5321 §4.5.1, RFC 2142)", () => {
+  const withContact = (contact: string | null, extra: { users?: string[]; aliases?: string[] } = {}) =>
+    buildPolicySnapshot({
+      revision: 1,
+      accounts: [
+        {
+          id: "acme",
+          contact,
+          domains: [{ name: "acme.example", verified: true, catchAll: "bin@acme.example" }],
+          users: ["it@acme.example", "bin@acme.example", ...(extra.users ?? [])].map((address) => ({
+            address,
+          })),
+          aliases: (extra.aliases ?? []).map((address) => ({
+            address,
+            action: { type: "reject" as const, message: "declared here" },
+          })),
+        },
+      ],
+    });
+
+  it("delivers postmaster@ and abuse@ (any case) to the account's contact, ahead of the catch-all", () => {
+    const snap = withContact("it@acme.example");
+    for (const rcpt of ["postmaster@acme.example", "Abuse@ACME.example"]) {
+      const r = rcptTo(snap, inbound(), tx(), rcpt);
+      expect(r.action).toBe("accept");
+      if (r.action !== "accept") return;
+      expect(r.value.targets).toEqual([
+        { kind: "mailbox", address: "it@acme.example", domain: "acme.example" },
+      ]);
+    }
+  });
+
+  it("sends the reserved addresses to a remote contact as a forward", () => {
+    const r = rcptTo(withContact("noc@provider.example"), inbound(), tx(), "postmaster@acme.example");
+    expect(r.action === "accept" && r.value.targets).toEqual([
+      { kind: "remote", address: "noc@provider.example" },
+    ]);
+  });
+
+  it("lets a declared user or alias of a reserved name win over the contact", () => {
+    const snap = withContact("it@acme.example", {
+      users: ["postmaster@acme.example"],
+      aliases: ["abuse@acme.example"],
+    });
+    const r = rcptTo(snap, inbound(), tx(), "postmaster@acme.example");
+    expect(r.action === "accept" && r.value.targets).toEqual([
+      { kind: "mailbox", address: "postmaster@acme.example", domain: "acme.example" },
+    ]);
+    expect(reply(rcptTo(snap, inbound(), tx(), "abuse@acme.example"))).toBe("550 5.7.1 declared here");
+  });
+
+  it("without a contact treats the reserved addresses like any other local part (the catch-all here)", () => {
+    const r = rcptTo(withContact(null), inbound(), tx(), "postmaster@acme.example");
+    expect(r.action === "accept" && r.value.targets).toEqual([
+      { kind: "mailbox", address: "bin@acme.example", domain: "acme.example" },
+    ]);
+  });
+
+  it("refuses a contact that is the reserved address itself as a routing loop", () => {
+    expect(
+      reply(rcptTo(withContact("postmaster@acme.example"), inbound(), tx(), "postmaster@acme.example")),
+    ).toMatch(/^550 5\.4\.6 /);
+  });
+});
+
+describe("rcptTo for a group address", () => {
+  const groupSnapshot = (senders: "anyone" | "members" | "domain") =>
+    buildPolicySnapshot({
+      revision: 1,
+      accounts: [
+        {
+          id: "acme",
+          domains: [{ name: "acme.example", aliases: ["acme.test"], verified: true }],
+          users: ["ana", "ben", "cy"].map((u) => ({ address: `${u}@acme.example` })),
+          groups: [
+            {
+              address: "team@acme.example",
+              members: ["ana@acme.example", "Ben@ACME.example", "ext@partner.example"],
+              senders,
+            },
+          ],
+        },
+      ],
+    });
+
+  it("delivers to every member: local mailboxes and remote addresses", () => {
+    const r = rcptTo(groupSnapshot("anyone"), inbound(), tx("someone@outside.example"), "team@acme.example");
+    expect(r.action === "accept" && r.value.targets).toEqual([
+      { kind: "mailbox", address: "ana@acme.example", domain: "acme.example" },
+      { kind: "mailbox", address: "ben@acme.example", domain: "acme.example" },
+      { kind: "remote", address: "ext@partner.example" },
+    ]);
+  });
+
+  it("refuses a non-member of a members-only group with 550 5.7.1, and admits a member at a domain alias", () => {
+    const snap = groupSnapshot("members");
+    expect(reply(rcptTo(snap, inbound(), tx("cy@acme.example"), "team@acme.example"))).toBe(
+      "550 5.7.1 <team@acme.example>: only its members may send to this group",
+    );
+    expect(reply(rcptTo(snap, inbound(), tx(""), "team@acme.example"))).toMatch(/^550 5\.7\.1 /);
+    expect(rcptTo(snap, inbound(), tx("ana@acme.test"), "team@acme.example").action).toBe("accept");
+    expect(rcptTo(snap, inbound(), tx("ext@partner.example"), "team@acme.example").action).toBe("accept");
+  });
+
+  it("judges a logged-in user by the login, not the envelope sender", () => {
+    const snap = groupSnapshot("members");
+    expect(
+      rcptTo(snap, submitter("ben@acme.example"), tx("anything@acme.example"), "team@acme.example").action,
+    ).toBe("accept");
+    expect(
+      reply(rcptTo(snap, submitter("cy@acme.example"), tx("ana@acme.example"), "team@acme.example")),
+    ).toMatch(/^550 5\.7\.1 /);
+  });
+
+  it("admits only addresses of the group's domain (or its aliases) to a domain-only group", () => {
+    const snap = groupSnapshot("domain");
+    expect(rcptTo(snap, inbound(), tx("cy@acme.test"), "team@acme.example").action).toBe("accept");
+    expect(reply(rcptTo(snap, inbound(), tx("ext@partner.example"), "team@acme.example"))).toBe(
+      "550 5.7.1 <team@acme.example>: only addresses of acme.example may send to this group",
+    );
+  });
+});
+
+describe("rcptTo for a user's extra addresses", () => {
+  const snap = (enabled = true) =>
+    buildPolicySnapshot({
+      revision: 1,
+      accounts: [
+        {
+          id: "acme",
+          domains: [{ name: "acme.example", aliases: ["acme.test"], verified: true }],
+          users: [
+            {
+              address: "ana@acme.example",
+              enabled,
+              addresses: ["a.lopez@acme.example", "elsewhere@other.example"],
+            },
+          ],
+        },
+      ],
+    });
+
+  it("delivers an extra address (also at a domain alias) to the user's own mailbox", () => {
+    for (const rcpt of ["A.Lopez@acme.example", "a.lopez@acme.test"]) {
+      const r = rcptTo(snap(), inbound(), tx(), rcpt);
+      expect(r.action === "accept" && r.value.targets).toEqual([
+        { kind: "mailbox", address: "ana@acme.example", domain: "acme.example" },
+      ]);
+    }
+  });
+
+  it("refuses an extra address of a disabled user with 550 5.2.1, and ignores one outside the user's domain", () => {
+    expect(reply(rcptTo(snap(false), inbound(), tx(), "a.lopez@acme.example"))).toMatch(/^550 5\.2\.1 /);
+    expect(reply(rcptTo(snap(), inbound(), tx(), "elsewhere@other.example"))).toMatch(/^550 5\.7\.1 .*Relay/);
+  });
+});

@@ -25,6 +25,7 @@ describe("FilterSettingsSpec", () => {
       sizeLimitMb: 0,
       oversizedAction: "reject",
       dmarcPolicy: "follow",
+      trustedArcSealers: [],
     });
   });
 
@@ -87,6 +88,19 @@ describe("FilterSettingsSpec", () => {
     ).toEqual([
       "spfExemptNetworks[0]: must be an IP address or CIDR block such as 192.0.2.0/24 or 2001:db8::/32",
       "spfExemptNetworks[1]: must be an IP address or CIDR block such as 192.0.2.0/24 or 2001:db8::/32",
+    ]);
+  });
+
+  it("normalises trustedArcSealers to a sorted set of lower-case punycode domains and rejects non-domains with the index", () => {
+    const spec = FilterSettingsSpec.parse({
+      scope: "example.com",
+      trustedArcSealers: ["Lists.Example.org", "bücher.example", "lists.example.org."],
+    });
+    expect(spec.trustedArcSealers).toEqual(["lists.example.org", "xn--bcher-kva.example"]);
+    expect(
+      issues(FilterSettingsSpec, { scope: "account", trustedArcSealers: ["ok.example", "not a domain"] }),
+    ).toEqual([
+      "trustedArcSealers[1]: must be a domain name such as example.com (letters, digits, hyphens; at least two labels)",
     ]);
   });
 

@@ -15,7 +15,7 @@ import {
 } from "../../../../sdk/src/models/kinds.ts";
 
 describe("the kinds catalogue", () => {
-  it("lists the seven tenancy kinds in dependency order", () => {
+  it("lists the eight tenancy kinds in dependency order", () => {
     expect(tenancyKinds.map((k) => k.name)).toEqual([
       "Domain",
       "Route",
@@ -24,6 +24,7 @@ describe("the kinds catalogue", () => {
       "FilterSettings",
       "PasswordPolicy",
       "User",
+      "Group",
     ]);
   });
 

@@ -14,10 +14,34 @@ describe("UserSpec", () => {
       enabled: true,
       role: "email-user",
       quotaMb: 0,
+      addresses: [],
       externalAddress: null,
     });
     expect(userId(spec)).toBe("alice@example.com");
     expect(userDomain(spec)).toBe("example.com");
+  });
+
+  it("keeps extra addresses in the user's domain, sorted once each, and names the one that is not", () => {
+    const spec = UserSpec.parse({
+      address: "alice@example.com",
+      addresses: ["Smith@example.com", "a@example.com", "smith@example.com"],
+    });
+    expect(spec.addresses).toEqual(["a@example.com", "smith@example.com"]);
+    const bad = UserSpec.safeParse({
+      address: "alice@example.com",
+      addresses: ["a@example.com", "alice@other.example", "alice@example.com"],
+    });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues.map((i) => [i.path.join("."), i.message])).toEqual([
+      ["addresses.1", "must be an address in example.com"],
+      ["addresses.2", "must differ from the user's own address"],
+    ]);
+    expect(
+      UserSpec.safeParse({
+        address: "a@example.com",
+        addresses: Array.from({ length: 21 }, (_, i) => `x${i}@example.com`),
+      }).success,
+    ).toBe(false);
   });
 
   it("allows omitting the password (an update that keeps it)", () => {

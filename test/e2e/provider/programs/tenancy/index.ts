@@ -1,5 +1,5 @@
 /**
- * One of each of the seven mailplane resources, in variants chosen by stack config, so a single stack
+ * One of each of the eight mailplane resources, in variants chosen by stack config, so a single stack
  * walks every lifecycle step (create, no-op, field change, key change, drift, destroy) for all kinds:
  *
  *   e2e:domain   the domain the objects live in;  e2e:other  a second domain (its name is replaced)
@@ -55,6 +55,7 @@ const user = new mailplane.User(
   {
     address: is("replace") ? `alicia@${d}` : `alice@${d}`,
     firstName: "Alice",
+    addresses: is("reorder") ? [`A.Smith@${d}`] : [`a.smith@${d}`],
     password: config.requireSecret("password"),
     quotaMb: is("update") ? 2048 : 1024,
     ...(is("bad-address") ? { externalAddress: "not an address" } : {}),
@@ -74,6 +75,20 @@ new mailplane.Alias(
           ? [`OPS@${d}`, user.address, `ops@${d}`]
           : [user.address, `ops@${d}`],
     },
+  },
+  { dependsOn: [domain] },
+);
+
+new mailplane.Group(
+  "group",
+  {
+    address: is("replace") ? `crew@${d}` : `team@${d}`,
+    members: is("update")
+      ? [user.address, `ops@${d}`, `zed@${d}`]
+      : is("reorder")
+        ? [`OPS@${d}`, user.address]
+        : [user.address, `ops@${d}`],
+    senders: "members",
   },
   { dependsOn: [domain] },
 );

@@ -25,6 +25,7 @@ const is = (name: string) => step === name || fault === name;
 const acme = new mailplane.Account("acme", {
   accountId: "acme",
   name: is("update") ? "ACME Corporation" : "ACME Corp",
+  contact: "it@acme.test",
 });
 
 const token = new mailplane.ApiToken("acme-admin", {
