@@ -1,17 +1,21 @@
 /**
  * `mailplane plan-summary`: turns `pulumi preview --json` into Markdown for a pull request — counts per
  * operation, and per resource the changed fields old → new, replacements called out, secrets masked,
- * the serialized dynamic provider (`__provider`) stripped.
+ * the serialized dynamic provider (`__provider`) stripped, policy pack results listed.
  */
+import { type PolicyResults, policySection } from "./policy-results.ts";
 
 /** The parts of Pulumi's preview JSON (`pulumi preview --json`) the summary reads. */
 export interface PreviewJson {
   steps?: PreviewStep[];
   changeSummary?: Record<string, number>;
   diagnostics?: { message?: string; severity?: string; urn?: string }[];
+  /** Policy pack results: only the streamed form of the preview JSON has them (cli/preview-events.ts). */
+  policies?: PolicyResults;
 }
 
-interface PreviewStep {
+/** One step of the preview (`steps[]`). */
+export interface PreviewStep {
   op: string;
   urn: string;
   oldState?: StepState;
@@ -20,7 +24,8 @@ interface PreviewStep {
   diffReasons?: string[];
 }
 
-interface StepState {
+/** A step's old or new state, as far as the summary reads it. */
+export interface StepState {
   type?: string;
   inputs?: Record<string, unknown>;
   additionalSecretOutputs?: string[];
@@ -237,6 +242,8 @@ export function summarizePlan(preview: PreviewJson, options: SummaryOptions = {}
       lines.push(`> - ${kindOf(type)} \`${name}\`${why}`);
     }
   }
+
+  if (preview.policies) lines.push("", ...policySection(preview.policies));
 
   const changed = entries
     .filter((e) => e.operation !== "same" && e.operation !== "read")

@@ -1,8 +1,9 @@
-/** `mailplane plan-summary`: Markdown for a pull request from `pulumi preview --json`. */
+/** `mailplane plan-summary`: Markdown for a pull request from `pulumi preview --json` (one document or streamed events). */
 import { readFileSync } from "node:fs";
 import type { Command, CommandIo } from "../command.ts";
 import { parseFlags } from "../options.ts";
 import { type PreviewJson, summarizePlan } from "../plan-summary.ts";
+import { isEventStream, previewFromEvents } from "../preview-events.ts";
 
 const usage = `usage: mailplane plan-summary [--input <preview.json>] [--title <text>]
 
@@ -12,8 +13,14 @@ called out; secrets masked; the serialized dynamic provider stripped.
 
   pulumi preview --stack dev --json | mailplane plan-summary --title "Plan for dev" > plan.md
 
+With a policy pack, stream the JSON (one engine event per line): only that form carries the
+policy results, which the summary then lists (violations by level, rules that passed).
+
+  PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true pulumi preview --stack dev --json \
+    --policy-pack policy | mailplane plan-summary > plan.md
+
 options:
-  --input <file>   the preview JSON (default: standard input)
+  --input <file>   the preview JSON, either form (default: standard input)
   --title <text>   the heading (default: "Plan for stack \`<stack>\`")
   -h, --help       this help
 `;
@@ -29,7 +36,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   const text = values.input ? readFileSync(values.input, "utf8") : await readStdin();
   let preview: PreviewJson;
   try {
-    preview = JSON.parse(text) as PreviewJson;
+    preview = isEventStream(text) ? previewFromEvents(text) : (JSON.parse(text) as PreviewJson);
   } catch (err) {
     io.stderr(
       `mailplane plan-summary: the input is not JSON (${(err as Error).message}); pass \`pulumi preview --json\`\n`,

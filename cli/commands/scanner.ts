@@ -1,4 +1,5 @@
 /** The spam scanner of `mailplane serve` and `mailplane smtp`: a supervised rspamd, an existing one (--rspamd-url), or the built-in rules. */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ClamdScanner, clamdAddress } from "../../platform/smtp/content/clamav.ts";
 import { RspamdScorer } from "../../platform/smtp/content/rspamd.ts";
@@ -15,6 +16,12 @@ export const SCANNER_HELP = `  --rspamd <auto|off>            spam scoring: auto
                                  else the built-in rules; off: the built-in rules [$MAILPLANE_RSPAMD, default auto]
   --rspamd-url <url>             score with an rspamd already running there (its normal worker, e.g.
                                  http://127.0.0.1:11333) instead of starting one [$MAILPLANE_RSPAMD_URL]
+  --rspamd-controller-url <url>  with --rspamd-url: that rspamd's controller worker (e.g.
+                                 http://127.0.0.1:11334), which spam/ham reports train; default none:
+                                 reports are refused (422) [$MAILPLANE_RSPAMD_CONTROLLER_URL]
+  --rspamd-controller-password-file <path>
+                                 a file holding the controller's password (sent as rspamd's Password
+                                 header; one line, never logged) [$MAILPLANE_RSPAMD_CONTROLLER_PASSWORD_FILE]
   --clamd <socket|host:port>     scan filtered mail for viruses with clamd at this Unix socket path or
                                  TCP address (infected: quarantined as virus; clamd down: DATA answered
                                  451 4.7.1 so the sender retries) [$MAILPLANE_CLAMD, default off]
@@ -24,6 +31,8 @@ export const SCANNER_HELP = `  --rspamd <auto|off>            spam scoring: auto
 export const SCANNER_FLAGS = {
   rspamd: { type: "string" },
   "rspamd-url": { type: "string" },
+  "rspamd-controller-url": { type: "string" },
+  "rspamd-controller-password-file": { type: "string" },
   clamd: { type: "string" },
 } as const;
 
@@ -79,15 +88,19 @@ async function spamScannerFrom(
     throw new UsageError(`--rspamd must be auto or off, got ${JSON.stringify(mode)}`);
   }
   const url = opt("rspamd-url", "MAILPLANE_RSPAMD_URL");
+  const controller = controllerFrom(opt, url);
   const none = async () => {};
   if (mode === "off") return { rspamd: undefined, description: "built-in rules (--rspamd off)", close: none };
   if (url !== undefined) {
-    if (!/^https?:\/\/[^/\s]+/.test(url)) {
+    if (!HTTP_URL.test(url)) {
       throw new UsageError(`--rspamd-url must be an http:// or https:// URL, got ${JSON.stringify(url)}`);
     }
+    const learning = controller
+      ? `; reports train its controller at ${controller.controllerUrl}${controller.controllerPassword === undefined ? "" : " (with a password)"}`
+      : "; reports refused: no --rspamd-controller-url";
     return {
-      rspamd: new RspamdScorer({ url, onWarning: warn }),
-      description: `rspamd at ${url} (built-in rules while it does not answer)`,
+      rspamd: new RspamdScorer({ url, ...controller, onWarning: warn }),
+      description: `rspamd at ${url} (built-in rules while it does not answer${learning})`,
       close: none,
     };
   }
@@ -115,4 +128,54 @@ async function spamScannerFrom(
     description: `rspamd (supervised, ${supervised.url}, config in ${join(dataDir, "rspamd")})`,
     close: () => supervised.close(),
   };
+}
+
+const HTTP_URL = /^https?:\/\/[^/\s]+/;
+
+/**
+ * Reads `--rspamd-controller-url` and `--rspamd-controller-password-file` (with their env vars):
+ * both unset → undefined. The password is the file's first line (a trailing newline is not part of
+ * it); the file's name may appear in an error, its content never.
+ * @throws UsageError for a controller without --rspamd-url, a password file without a controller,
+ *   a URL that is not http(s), or a password file that cannot be read or is empty
+ * @example controllerFrom(opt, "http://127.0.0.1:11333") // { controllerUrl: "http://127.0.0.1:11334", controllerPassword: "…" }
+ */
+export function controllerFrom(
+  opt: (flag: string, env: string) => string | undefined,
+  url: string | undefined,
+): { controllerUrl: string; controllerPassword?: string } | undefined {
+  const controllerUrl = opt("rspamd-controller-url", "MAILPLANE_RSPAMD_CONTROLLER_URL");
+  const passwordFile = opt("rspamd-controller-password-file", "MAILPLANE_RSPAMD_CONTROLLER_PASSWORD_FILE");
+  if (controllerUrl === undefined) {
+    if (passwordFile !== undefined) {
+      throw new UsageError("--rspamd-controller-password-file needs --rspamd-controller-url");
+    }
+    return undefined;
+  }
+  if (url === undefined) {
+    throw new UsageError(
+      "--rspamd-controller-url needs --rspamd-url (a supervised rspamd's controller is known already)",
+    );
+  }
+  if (!HTTP_URL.test(controllerUrl)) {
+    throw new UsageError(
+      `--rspamd-controller-url must be an http:// or https:// URL, got ${JSON.stringify(controllerUrl)}`,
+    );
+  }
+  if (passwordFile === undefined) return { controllerUrl };
+  let text: string;
+  try {
+    text = readFileSync(passwordFile, "utf8");
+  } catch (error) {
+    throw new UsageError(
+      `--rspamd-controller-password-file ${JSON.stringify(passwordFile)} cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+  }
+  const password = text.split(/\r?\n/)[0] ?? "";
+  if (password === "") {
+    throw new UsageError(
+      `--rspamd-controller-password-file ${JSON.stringify(passwordFile)} is empty: its first line is the password`,
+    );
+  }
+  return { controllerUrl, controllerPassword: password };
 }

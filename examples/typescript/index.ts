@@ -33,7 +33,12 @@ new mailplane.Route(
 
 const policy = new mailplane.PasswordPolicy(
   "policy",
-  { scope: domain.name, minLength: 12, lockout: { failures: 5, windowMinutes: 10, durationMinutes: 15 } },
+  {
+    scope: domain.name,
+    minLength: 12,
+    expiry: { days: 365 },
+    lockout: { failures: 5, windowMinutes: 10, durationMinutes: 15 },
+  },
   inDomain,
 );
 
@@ -83,7 +88,9 @@ new mailplane.FilterSettings(
     scope: domain.name,
     quarantineThreshold: 0.85,
     tagThreshold: 0.2,
-    blockedExtensions: ["bat", "cmd", "exe", "js", "scr", "vbs"],
+    // The platform's defaults (bat btm cmd com cpl dll exe msi pif) plus scripts: the policy pack
+    // (policy/) refuses a list that drops a default.
+    blockedExtensions: ["bat", "btm", "cmd", "com", "cpl", "dll", "exe", "js", "msi", "pif", "scr", "vbs"],
     sizeLimitMb: 25,
   },
   inDomain,

@@ -105,6 +105,8 @@ function fromStoreError(e: StoreError): MailplaneError {
     case "has_dependents":
     case "conflict":
       return problem("MP_CONFLICT", e.message);
+    case "limit_exceeded":
+      return problem("MP_LIMIT_EXCEEDED", e.message);
     case "invalid_cursor":
       return problem("MP_BAD_REQUEST", e.message, {
         errors: [fieldError(["cursor"], "invalid_format", e.message, "query")],

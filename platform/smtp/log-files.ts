@@ -13,6 +13,14 @@ export interface UpdateLine {
   detail: string | null;
 }
 
+/** A spam or ham report of the owner (an operator trained the filter), as one line of a log file. */
+export interface ReportLine {
+  report: "spam" | "ham";
+  /** Unique within the owner's log: a report is counted once, whether in memory or read from a file. */
+  id: string;
+  at: string;
+}
+
 /** One log file of an owner: its UTC day and its number within the day (size rotation). */
 export interface LogFile {
   path: string;
@@ -91,24 +99,29 @@ export function listOwnerDirs(root: string): { dir: string; owner: Owner }[] {
 
 /**
  * Reads a log file line by line (a stream: never the whole file as one string) and hands each
- * parsed line to `onLine`. Lines that do not parse — a torn last line after a crash — are skipped.
+ * parsed entry or update to `onLine`, each report line to `onReport` (skipped without one). Lines
+ * that do not parse — a torn last line after a crash — are skipped.
  */
 export async function readLogFile(
   path: string,
   onLine: (line: LogEntry | UpdateLine) => void,
+  onReport?: (line: ReportLine) => void,
 ): Promise<void> {
   const input = createReadStream(path, { encoding: "utf8", highWaterMark: 256 * 1024 });
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   try {
     for await (const line of lines) {
       if (line.length === 0) continue;
-      let item: LogEntry | UpdateLine;
+      let item: LogEntry | UpdateLine | ReportLine;
       try {
         item = JSON.parse(line);
       } catch {
         continue;
       }
-      if (item && typeof item === "object") onLine(item);
+      if (!item || typeof item !== "object") continue;
+      if ("report" in item) {
+        if (isReport(item)) onReport?.(item);
+      } else onLine(item);
     }
   } catch (err) {
     // A file removed while it was read (retention, purge) simply ends.
@@ -122,4 +135,10 @@ export async function readLogFile(
 /** True for an update line. */
 export function isUpdate(line: LogEntry | UpdateLine): line is UpdateLine {
   return typeof (line as UpdateLine).update === "string";
+}
+
+/** True for a report line. */
+export function isReport(line: LogEntry | UpdateLine | ReportLine): line is ReportLine {
+  const r = line as ReportLine;
+  return (r.report === "spam" || r.report === "ham") && typeof r.id === "string" && typeof r.at === "string";
 }

@@ -14,6 +14,10 @@ export interface StatisticsCounts {
   viruses: number;
   deferred: number;
   quarantined: number;
+  /** Messages operators reported as spam (report/spam, delete-and-report-spam from the queue). */
+  spamReports: number;
+  /** Messages operators reported as ham (report/ham, release?report=ham). */
+  hamReports: number;
   bytes: number;
   /** spam / total (0 when there is no mail), four decimals. */
   spamRatio: number;
@@ -42,6 +46,8 @@ function emptyCounts(): StatisticsCounts {
     viruses: 0,
     deferred: 0,
     quarantined: 0,
+    spamReports: 0,
+    hamReports: 0,
     bytes: 0,
     spamRatio: 0,
   };
@@ -106,13 +112,24 @@ export class StatisticsBuilder {
 
   add(e: LogEntry): void {
     add(this.#result, e);
-    const date = this.localDate(e.at);
+    add(this.#day(e.at), e);
+  }
+
+  /** Counts a spam or ham report made at `at` (reports are not messages: `total` stays). */
+  addReport(kind: "spam" | "ham", at: string): void {
+    const field = kind === "spam" ? "spamReports" : "hamReports";
+    this.#result[field]++;
+    this.#day(at)[field]++;
+  }
+
+  #day(at: string): { date: string } & StatisticsCounts {
+    const date = this.localDate(at);
     let day = this.#days.get(date);
     if (!day) {
       day = { date, ...emptyCounts() };
       this.#days.set(date, day);
     }
-    add(day, e);
+    return day;
   }
 
   result(): DomainStatistics {

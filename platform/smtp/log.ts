@@ -1,4 +1,5 @@
 /** The message log: one entry per transaction outcome and account view, with its delivery status; files per domain lifetime. */
+import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { type FileHandle, mkdir, open, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import {
   logFileName,
   OWNER_FILE,
   ownerDir,
+  type ReportLine,
   readLogFile,
   type UpdateLine,
 } from "./log-files.ts";
@@ -88,6 +90,11 @@ export interface MessageLog {
     detail: string | null,
     recipient?: string,
   ): void;
+  /**
+   * Records that an operator of `owner` reported a message as spam or ham (the filter learned it):
+   * counted in the owner's statistics (`spamReports`, `hamReports`), kept like its entries.
+   */
+  report(owner: Owner, kind: ReportLine["report"], at: string): void;
   /** The owner's entries matching `query`, newest first, within the owner's retention. */
   search(owner: Owner, query: LogQuery): Promise<LogEntry[]>;
   /** The owner's counts over [from, to), split into days of `timezone`. */
@@ -129,6 +136,8 @@ interface OwnerState {
   dir: string | null;
   /** In-memory entries by ID, oldest first. */
   entries: Map<string, LogEntry>;
+  /** In-memory spam/ham reports by ID, oldest first (at most {@link REPORTS_IN_MEMORY}). */
+  reports: Map<string, ReportLine>;
   /** True when some of the owner's entries live only in its files (evicted, or not loaded at start). */
   partial: boolean;
   /** The file this run appends to, per day (an update line can fall on another day than its entry). */
@@ -145,6 +154,8 @@ interface PendingLine {
 }
 
 const DAY_MS = 86_400_000;
+/** Reports of one owner kept in memory; older ones are counted from its files (partial). */
+export const REPORTS_IN_MEMORY = 10_000;
 /** Open log files kept; more active owners than this reopen their file per batch. */
 const MAX_OPEN_FILES = 64;
 
@@ -227,6 +238,13 @@ export class FileMessageLog implements MessageLog {
     return this.#count;
   }
 
+  /** Spam/ham reports held in memory now, over every owner. */
+  get reportsInMemory(): number {
+    let n = 0;
+    for (const state of this.#states.values()) n += state.reports.size;
+    return n;
+  }
+
   record(fields: LogFields, views: readonly MessageView[]): void {
     for (const view of views) {
       const entry: LogEntry = { ...fields, recipients: view.recipients, domain: view.owner.domain };
@@ -257,6 +275,17 @@ export class FileMessageLog implements MessageLog {
     }
   }
 
+  report(owner: Owner, kind: ReportLine["report"], at: string): void {
+    const state = this.#state(owner);
+    const line: ReportLine = { report: kind, id: randomUUID(), at };
+    state.reports.set(line.id, line);
+    if (state.reports.size > REPORTS_IN_MEMORY) {
+      state.reports.delete(state.reports.keys().next().value!);
+      state.partial = true;
+    }
+    this.#append(state, at.slice(0, 10), JSON.stringify(line));
+  }
+
   async search(owner: Owner, query: LogQuery): Promise<LogEntry[]> {
     const state = this.#states.get(stateKey(owner));
     const horizon = this.#horizon(owner);
@@ -285,15 +314,22 @@ export class FileMessageLog implements MessageLog {
     const horizon = this.#horizon(owner);
     if (!state || horizon === undefined) return stats.result();
     const from = range.from && range.from > horizon ? range.from : horizon;
-    const inRange = (e: LogEntry) => e.at >= from && (!range.to || e.at < range.to);
+    const inRange = (e: { at: string }) => e.at >= from && (!range.to || e.at < range.to);
     for (const e of state.entries.values()) if (inRange(e)) stats.add(e);
+    for (const r of state.reports.values()) if (inRange(r)) stats.addReport(r.report, r.at);
     if (state.partial && state.dir) {
       await this.flush();
       for (const file of listLogFiles(state.dir)) {
         if (file.day < from.slice(0, 10) || (range.to && file.day > range.to.slice(0, 10))) continue;
-        await readLogFile(file.path, (line) => {
-          if (!isUpdate(line) && inRange(line) && !state.entries.has(line.id)) stats.add(line);
-        });
+        await readLogFile(
+          file.path,
+          (line) => {
+            if (!isUpdate(line) && inRange(line) && !state.entries.has(line.id)) stats.add(line);
+          },
+          (r) => {
+            if (inRange(r) && !state.reports.has(r.id)) stats.addReport(r.report, r.at);
+          },
+        );
       }
     }
     return stats.result();
@@ -338,6 +374,10 @@ export class FileMessageLog implements MessageLog {
         state.entries.delete(id);
         this.#count--;
       }
+      for (const [id, r] of state.reports) {
+        if (r.at >= horizon) break;
+        state.reports.delete(id);
+      }
       if (!state.dir) continue;
       const horizonDay = horizon.slice(0, 10);
       for (const file of listLogFiles(state.dir)) {
@@ -380,6 +420,7 @@ export class FileMessageLog implements MessageLog {
         key,
         dir: this.#dir ? ownerDir(this.#dir, owner) : null,
         entries: new Map(),
+        reports: new Map(),
         partial: false,
         files: new Map(),
         described: false,
@@ -556,6 +597,7 @@ export class FileMessageLog implements MessageLog {
     );
     const later = new Map<string, UpdateLine>();
     const loaded: { state: OwnerState; entries: LogEntry[] }[] = [];
+    const reports: { state: OwnerState; line: ReportLine }[] = [];
     let count = 0;
     for (const c of candidates) {
       if (count >= this.#max) {
@@ -565,16 +607,22 @@ export class FileMessageLog implements MessageLog {
       const entries: LogEntry[] = [];
       const byId = new Map<string, LogEntry>();
       const orphans: UpdateLine[] = [];
-      await readLogFile(c.path, (line) => {
-        if (isUpdate(line)) {
-          const e = byId.get(line.update);
-          if (e) applyUpdate(e, line);
-          else orphans.push(line);
-        } else if (line.at >= c.horizon) {
-          entries.push(line);
-          byId.set(line.id, line);
-        }
-      });
+      await readLogFile(
+        c.path,
+        (line) => {
+          if (isUpdate(line)) {
+            const e = byId.get(line.update);
+            if (e) applyUpdate(e, line);
+            else orphans.push(line);
+          } else if (line.at >= c.horizon) {
+            entries.push(line);
+            byId.set(line.id, line);
+          }
+        },
+        (r) => {
+          if (r.at >= c.horizon) reports.push({ state: c.state, line: r });
+        },
+      );
       for (const e of entries) {
         const u = later.get(`${c.state.key}\n${e.id}`);
         if (u) applyUpdate(e, u);
@@ -590,6 +638,15 @@ export class FileMessageLog implements MessageLog {
     later.clear();
     for (let i = loaded.length - 1; i >= 0; i--) {
       for (const e of loaded[i]!.entries) this.#remember(loaded[i]!.state, e);
+    }
+    // Oldest first, as they were recorded; past the cap the oldest stay in the files only.
+    reports.sort((a, b) => (a.line.at < b.line.at ? -1 : a.line.at > b.line.at ? 1 : 0));
+    for (const { state, line } of reports) {
+      state.reports.set(line.id, line);
+      if (state.reports.size > REPORTS_IN_MEMORY) {
+        state.reports.delete(state.reports.keys().next().value!);
+        state.partial = true;
+      }
     }
   }
 }

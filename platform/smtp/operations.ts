@@ -3,7 +3,7 @@ import { applyEdits } from "./content/headers.ts";
 import type { RspamdScorer } from "./content/rspamd.ts";
 import type { RecipientCallout } from "./delivery/callout.ts";
 import type { DomainStatistics, LogEntry, LogQuery, MessageLog } from "./log.ts";
-import { type Owner, viewOf, viewsOfMessage } from "./owners.ts";
+import { type MessageView, type Owner, viewOf, viewsOfMessage } from "./owners.ts";
 import { rcptTo } from "./phases/rcpt-to.ts";
 import { replyLine } from "./phases/result.ts";
 import type { PolicySnapshot } from "./policy/snapshot.ts";
@@ -17,9 +17,27 @@ export class ReleaseRefusedError extends Error {
   readonly code = "MP_CONFLICT";
 }
 
+/** rspamd did not learn a report (refused, unreachable): the API's 503; nothing else was done. */
+export class LearningFailedError extends Error {
+  readonly code = "MP_UNAVAILABLE";
+}
+
 /** Training refused because no rspamd with a controller scores this engine's mail (the API's 422). */
 export class LearningUnavailableError extends Error {
   readonly code = "MP_FILTER_TRAINING_UNAVAILABLE";
+}
+
+/**
+ * What became of a queued message reported as spam ({@link SmtpOperations.reportQueuedSpam}):
+ * `deleted` — learned and removed; `unknown` — not queued (delivered, bounced, deleted) or not the
+ * owner's; `delivering` — an attempt runs now, nothing done; `shared` — it also goes to another
+ * account's recipients, nothing done (one tenant may not take another's mail out of the queue).
+ */
+export type QueuedSpamReport = "deleted" | "unknown" | "delivering" | "shared";
+
+/** True when a message with `views` also goes to (or comes from) another account than `owner`'s. */
+function sharedWithOthers(views: readonly MessageView[], owner: Owner): boolean {
+  return views.some((v) => v.owner.accountId !== owner.accountId);
 }
 
 /**
@@ -72,7 +90,20 @@ export interface SmtpOperations {
   queuedMessage(id: string): Promise<Buffer | undefined>;
   retryQueued(id: string): boolean;
   retryAllQueued(owner: Owner): number;
-  deleteQueued(id: string): Promise<boolean>;
+  /**
+   * Removes a queued message of `owner` without delivering it (synced before it resolves): `deleted`;
+   * `unknown` when it is not queued or not the owner's; `shared` — nothing done — when it also goes
+   * to another account's recipients (one tenant may not take another's mail out of the queue).
+   */
+  deleteQueued(id: string, owner: Owner): Promise<"deleted" | "unknown" | "shared">;
+  /**
+   * "Delete and report as spam": teaches rspamd that the queued message is spam, then removes it
+   * from the queue (synced: a power cut does not bring it back). Learning comes first so a failure
+   * leaves the message queued and the report can be sent again (rspamd takes a message it already
+   * learned as learned). Counted in the owner's statistics as a spam report.
+   * @throws LearningUnavailableError without rspamd; Error when rspamd refuses (the message stays queued)
+   */
+  reportQueuedSpam(id: string, owner: Owner): Promise<QueuedSpamReport>;
 
   listQuarantine(query: QuarantineQuery & { owner: Owner }): QuarantineEntry[];
   getQuarantined(id: string, owner: Owner): QuarantineEntry | undefined;
@@ -84,6 +115,17 @@ export interface SmtpOperations {
    * @throws ReleaseRefusedError when no recipient accepts it any more (it stays held).
    */
   releaseQuarantined(id: string): Promise<string | undefined>;
+  /**
+   * "Release as ham": teaches rspamd that the held message is ham (counted in `owner`'s statistics),
+   * then releases it as {@link releaseQuarantined} does. A release of the message already in flight
+   * is shared, without learning or counting again: `learned` is then null.
+   * @throws LearningUnavailableError without rspamd, LearningFailedError when rspamd refuses (still
+   *   held), ReleaseRefusedError when no recipient accepts it (learned, still held)
+   */
+  releaseAsHam(
+    id: string,
+    owner: Owner,
+  ): Promise<{ queueId: string | undefined; learned: { size: number } | null }>;
   deleteQuarantined(id: string): Promise<boolean>;
   /** Deletes held messages past their quarantine days; returns their IDs. */
   purgeQuarantine(): Promise<string[]>;
@@ -99,10 +141,11 @@ export interface SmtpOperations {
   /** True when reports reach a spam filter that learns (rspamd with its controller). */
   canLearn(): boolean;
   /**
-   * Teaches rspamd's Bayes classifier that `raw` (a whole RFC 5322 message) is spam or ham.
-   * @throws LearningUnavailableError without rspamd; Error when rspamd refuses
+   * Teaches rspamd's Bayes classifier that `raw` (a whole RFC 5322 message) is spam or ham, and
+   * counts the report in `owner`'s statistics (`spamReports` / `hamReports`).
+   * @throws LearningUnavailableError without rspamd; Error when rspamd refuses (nothing counted)
    */
-  learn(kind: "spam" | "ham", raw: Buffer): Promise<void>;
+  learn(kind: "spam" | "ham", raw: Buffer, owner: Owner): Promise<void>;
 
   /** Forgets the recipient callout answers cached for `domain`; returns how many (0 without callouts). */
   clearCalloutCache(domain: string): number;
@@ -133,6 +176,12 @@ export function createOperations(deps: {
       recipients: view.recipients.filter((r) => mine.recipients.includes(r)),
     };
   };
+  /** The queued message as it will be delivered (header edits applied). */
+  const queuedMessage = async (id: string) => {
+    const held = await queue.content(id);
+    return held ? applyEdits(held.body, held.meta.edits) : undefined;
+  };
+
   /** Releases in flight, by held message ID. */
   const releasing = new Map<string, Promise<string | undefined>>();
   /** Re-queues a held message for the recipients that accept it now; see {@link SmtpOperations.releaseQuarantined}. */
@@ -158,15 +207,54 @@ export function createOperations(deps: {
   }
 
   const canLearn = () => deps.rspamd?.controllerUrl !== undefined;
+  const learn = async (kind: "spam" | "ham", raw: Buffer, owner: Owner) => {
+    if (!canLearn()) {
+      throw new LearningUnavailableError(
+        "spam reports train rspamd's Bayes classifier, and this engine scores mail without rspamd (start it with rspamd installed, or --rspamd-url with --rspamd-controller-url)",
+      );
+    }
+    await deps.rspamd!.learn(kind, [raw]).catch((err: Error) => {
+      throw new LearningFailedError(`rspamd did not learn the message: ${err.message}`);
+    });
+    log.report(owner, kind, new Date(deps.now()).toISOString());
+  };
+  /** Reports in flight, by queued message ID. */
+  const reporting = new Map<string, Promise<void>>();
+  /** See {@link SmtpOperations.reportQueuedSpam}. */
+  async function reportQueuedSpamOnce(id: string, owner: Owner): Promise<QueuedSpamReport> {
+    const meta = queue.meta(id);
+    const views = meta ? viewsOfMessage(meta) : [];
+    if (!meta || !viewOf(views, owner)) return "unknown";
+    if (sharedWithOthers(views, owner)) return "shared";
+    if (queue.running(id)) return "delivering";
+    const raw = await queuedMessage(id);
+    if (!raw) return "unknown";
+    await learn("spam", raw, owner);
+    const outcome = await queue.deleteIdle(id);
+    if (outcome === "deleted") {
+      log.update(id, views, "deleted", "reported as spam and deleted from the delivery queue by an operator");
+    }
+    return outcome;
+  }
+
   return {
     canLearn,
-    async learn(kind, raw) {
-      if (!canLearn()) {
-        throw new LearningUnavailableError(
-          "spam reports train rspamd's Bayes classifier, and this engine scores mail without rspamd (start it with rspamd installed, or --rspamd-url)",
-        );
+    learn,
+    async reportQueuedSpam(id, owner) {
+      // One report per queued message at a time: a second one (a double click, two operators)
+      // waits for the first and then finds the message gone (404), not learned or counted twice.
+      for (let running = reporting.get(id); running; running = reporting.get(id)) await running;
+      const report = reportQueuedSpamOnce(id, owner);
+      const settled = report.then(
+        () => {},
+        () => {},
+      );
+      reporting.set(id, settled);
+      try {
+        return await report;
+      } finally {
+        if (reporting.get(id) === settled) reporting.delete(id);
       }
-      await deps.rspamd!.learn(kind, [raw]);
     },
     clearCalloutCache: (domain) => deps.callout?.clear(domain) ?? 0,
     listQueue: (owner) => queue.list().flatMap((v) => queuedFor(v, owner) ?? []),
@@ -174,27 +262,40 @@ export function createOperations(deps: {
       const view = queue.get(id);
       return view ? queuedFor(view, owner) : undefined;
     },
-    async queuedMessage(id) {
-      const held = await queue.content(id);
-      return held ? applyEdits(held.body, held.meta.edits) : undefined;
-    },
+    queuedMessage,
     retryQueued: (id) => queue.retry(id),
     retryAllQueued(owner) {
       let n = 0;
       for (const v of queue.list()) if (queuedFor(v, owner) && queue.retry(v.id)) n++;
       return n;
     },
-    async deleteQueued(id) {
+    async deleteQueued(id, owner) {
       const meta = queue.meta(id);
-      const ok = await queue.delete(id);
-      if (ok && meta) {
-        log.update(id, viewsOfMessage(meta), "deleted", "deleted from the delivery queue by an operator");
-      }
-      return ok;
+      const views = meta ? viewsOfMessage(meta) : [];
+      if (!meta || !viewOf(views, owner)) return "unknown";
+      if (sharedWithOthers(views, owner)) return "shared";
+      if (!(await queue.delete(id))) return "unknown";
+      log.update(id, views, "deleted", "deleted from the delivery queue by an operator");
+      return "deleted";
     },
     listQuarantine: (query) => quarantine.list(query),
     getQuarantined: (id, owner) => quarantine.get(id, owner),
     quarantinedMessage: (id) => quarantine.raw(id),
+    async releaseAsHam(id, owner) {
+      const running = releasing.get(id);
+      if (running) return { queueId: await running, learned: null };
+      let learned: { size: number } | null = null;
+      const release = (async () => {
+        // Learned before the release: the quarantine copy is the only one, gone once released.
+        const raw = await quarantine.raw(id);
+        if (!raw) return undefined;
+        await learn("ham", raw, owner);
+        learned = { size: raw.length };
+        return await releaseOnce(id);
+      })().finally(() => releasing.delete(id));
+      releasing.set(id, release);
+      return { queueId: await release, learned };
+    },
     releaseQuarantined(id) {
       // One release per held message at a time: a second call (a double click, two operators) gets
       // the first one's answer instead of queueing a second copy while the first is in flight.

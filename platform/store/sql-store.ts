@@ -1,5 +1,7 @@
 /** The store's logic, written once over the SqlDriver seam; sqlite.ts and postgres.ts only supply drivers. */
+
 import { randomBytes } from "node:crypto";
+import { type AccountUsage, accountUsage, checkAccountLimit } from "./account-limits.ts";
 import {
   domainNameHolds,
   domainsHolding,
@@ -569,6 +571,10 @@ export class SqlStore implements Store {
 
   // ---------------------------------------------------------------- tenancy objects
 
+  async accountUsage(accountId: string): Promise<AccountUsage> {
+    return this.driver.read((q) => accountUsage(q, accountId));
+  }
+
   async getObject(accountId: string, kind: string, id: string): Promise<StoredObject | undefined> {
     return this.cached(
       `object ${accountId} ${kind} ${id}`,
@@ -669,6 +675,7 @@ export class SqlStore implements Store {
       this.preconditions(current, input, what);
       const refused = input.guard?.(current);
       if (refused) throw refused;
+      if (!current) await checkAccountLimit(q, input.accountId, input.kind);
       if (input.claims && input.claims.names.length > 0) {
         for (const holder of await this.settleClaims(q, input, input.claims)) await this.evict(q, holder);
       }

@@ -460,6 +460,10 @@ export interface Store {
   countTokens(): Promise<number>;
 
   getObject(accountId: string, kind: string, id: string): Promise<StoredObject | undefined>;
+  /** How many Domains, Users, Aliases and Groups the account holds (what `AccountSpec.limits` caps). */
+  accountUsage(
+    accountId: string,
+  ): Promise<{ domains: number; users: number; aliases: number; groups: number }>;
   listObjects(input: ListObjectsInput): Promise<Page<StoredObject>>;
   /**
    * Creates or replaces a tenancy object. A write that changes nothing (same spec and state, no new
@@ -557,6 +561,8 @@ export type StoreErrorCode =
   | "idempotency_exists"
   | "invalid_cursor"
   | "conflict"
+  /** Creating the object would pass the account's limit for its kind (`AccountSpec.limits`). */
+  | "limit_exceeded"
   /** The database cannot be reached or cannot answer now (see faults.ts); retrying later can succeed. */
   | "unavailable";
 

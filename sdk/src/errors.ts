@@ -73,6 +73,13 @@ export const errorCatalogue = {
     origin: "server",
     retryable: false,
   },
+  MP_LIMIT_EXCEEDED: {
+    status: 409,
+    title:
+      "The account holds as many objects of this kind as its limits allow; ask the platform admin to raise them.",
+    origin: "server",
+    retryable: false,
+  },
   MP_DOMAIN_TAKEN: {
     status: 409,
     title: "The domain name is held by another account on this platform.",

@@ -1,6 +1,7 @@
 /** The SMTP engine's operations under /v1/domains/:domain/…: quarantine, delivery queue, message log, statistics. */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import {
+  DeleteQueuedQuery,
   MessageLogQuery,
   QuarantineQuery,
   ReleaseQuery,
@@ -78,7 +79,7 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
     const ops = engine();
     const view = ops.getQueued(message ?? "", owner);
     if (!view) throw notFound(message);
-    return { ops, view, message };
+    return { ops, view, message, owner };
   };
   /** RFC 9110 §13.1.1 on immutable messages: their entity tag is their ID. */
   const checkIfMatch = (request: FastifyRequest, id: string) => {
@@ -115,14 +116,18 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
     if (!ops.canLearn()) {
       throw problem(
         "MP_FILTER_TRAINING_UNAVAILABLE",
-        "reports train rspamd's Bayes classifier, and this engine does not score with a supervised rspamd (install rspamd and redis-server, --rspamd auto)",
+        "reports train rspamd's Bayes classifier, and this engine has no rspamd controller to teach (install rspamd and redis-server for a supervised one, or give --rspamd-controller-url with --rspamd-url)",
       );
     }
   };
-  /** Learning failed at rspamd (refused, unreachable): the platform's dependency is unavailable. */
-  const learn = async (ops: SmtpOperations, kind: "spam" | "ham", raw: Buffer) => {
-    await ops.learn(kind, raw).catch((err: Error) => {
-      throw problem("MP_UNAVAILABLE", `rspamd did not learn the message: ${err.message}`);
+  /** rspamd refused or did not answer (LearningFailedError): the platform's dependency is unavailable. */
+  const unlearned = (err: Error & { code?: string }) =>
+    err.code === "MP_UNAVAILABLE" || err.code === "MP_FILTER_TRAINING_UNAVAILABLE"
+      ? problem(err.code, err.message)
+      : err;
+  const learn = async (ops: SmtpOperations, kind: "spam" | "ham", raw: Buffer, owner: Owner) => {
+    await ops.learn(kind, raw, owner).catch((err: Error) => {
+      throw unlearned(err);
     });
   };
   const audit = (request: FastifyRequest, owner: Owner, action: string, objectId: string, after: object) =>
@@ -134,22 +139,27 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
   serve(app, "releaseQuarantinedMessage", async (request) => {
     const { report } = parseWith(ReleaseQuery, request.query, "query");
     const { ops, entry, message, owner } = await quarantined(request);
-    if (report === "ham") {
-      mustLearn(ops);
-      // Learned before the release: the quarantine copy is the only one, gone once released.
-      const raw = await ops.quarantinedMessage(entry.id);
-      if (!raw) throw notFound(message);
-      await learn(ops, "ham", raw);
-      await audit(request, owner, "report-ham", owner.domain, {
-        message: entry.id,
-        size: raw.length,
-      });
-    }
-    const queueId = await ops.releaseQuarantined(entry.id).catch((err: Error & { code?: string }) => {
+    const failed = (err: Error & { code?: string }): never => {
       // Every recipient refuses it now (disabled, deleted): it stays held.
       if (err.code === "MP_CONFLICT") throw problem("MP_CONFLICT", err.message);
-      throw err;
-    });
+      // rspamd did not learn it: nothing was released.
+      throw unlearned(err);
+    };
+    let queueId: string | undefined;
+    if (report === "ham") {
+      mustLearn(ops);
+      // Learned and released once however many ask at once: the others share the answer.
+      const released = await ops.releaseAsHam(entry.id, owner).catch(failed);
+      if (released.learned) {
+        await audit(request, owner, "report-ham", owner.domain, {
+          message: entry.id,
+          size: released.learned.size,
+        });
+      }
+      queueId = released.queueId;
+    } else {
+      queueId = await ops.releaseQuarantined(entry.id).catch(failed);
+    }
     if (!queueId) throw notFound(message);
     return { id: entry.id, queueId };
   });
@@ -195,9 +205,38 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
   });
 
   serve(app, "deleteQueuedMessage", async (request, reply) => {
-    const { ops, view, message } = await queued(request);
+    const { report } = parseWith(DeleteQueuedQuery, request.query, "query");
+    const { ops, view, message, owner } = await queued(request);
     checkIfMatch(request, view.id);
-    if (!(await ops.deleteQueued(view.id))) throw notFound(message);
+    /** 409 for a message that also goes to another account: deleting it would take that tenant's mail. */
+    const shared = () =>
+      problem(
+        "MP_CONFLICT",
+        `message ${view.id} also goes to recipients of another account (or comes from one); deleting it would take their mail, so nothing was done${report === "spam" ? " (report its .eml with POST …/report/spam instead)" : ""}`,
+      );
+    if (report !== "spam") {
+      const outcome = await ops.deleteQueued(view.id, owner);
+      if (outcome === "unknown") throw notFound(message);
+      if (outcome === "shared") throw shared();
+      return reply.code(204).send();
+    }
+    mustLearn(ops);
+    const outcome = await ops.reportQueuedSpam(view.id, owner).catch((err: Error) => {
+      throw unlearned(err);
+    });
+    if (outcome === "unknown") throw notFound(message);
+    if (outcome === "delivering") {
+      throw problem(
+        "MP_CONFLICT",
+        `message ${view.id} is being delivered right now; nothing was deleted (ask again once the attempt ended: it is gone if it was delivered)`,
+      );
+    }
+    if (outcome === "shared") throw shared();
+    await audit(request, owner, "report-spam", owner.domain, {
+      message: view.id,
+      size: view.size,
+      deleted: "queue",
+    });
     return reply.code(204).send();
   });
 
@@ -212,7 +251,7 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
         throw problem("MP_BAD_REQUEST", "the body is empty; send the whole message (.eml)");
       const ops = engine();
       mustLearn(ops);
-      await learn(ops, kind, raw);
+      await learn(ops, kind, raw, owner);
       await audit(request, owner, `report-${kind}`, domain, { size: raw.length });
       return { learned: kind, size: raw.length };
     });

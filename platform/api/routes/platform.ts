@@ -79,6 +79,14 @@ export async function platformRoutes(app: FastifyInstance): Promise<void> {
 
   serve(app, "getWhoAmI", async (request) => {
     const auth = request.auth!;
-    return { tokenId: auth.token.id, account: auth.accountId, role: auth.role, domains: auth.domains ?? [] };
+    const account = auth.accountId ? await store.getAccount(auth.accountId) : undefined;
+    return {
+      tokenId: auth.token.id,
+      account: auth.accountId,
+      role: auth.role,
+      domains: auth.domains ?? [],
+      limits: account ? ((account.spec as { limits?: object }).limits ?? {}) : null,
+      usage: account ? await store.accountUsage(account.id) : null,
+    };
   });
 }

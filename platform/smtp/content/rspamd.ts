@@ -58,6 +58,12 @@ export interface RspamdScorerOptions {
   url: string;
   /** Base URL of its controller worker (learning); default none: {@link RspamdScorer.learn} refuses. */
   controllerUrl?: string;
+  /**
+   * The controller's password, sent as rspamd's `Password` header with each learn (its controller
+   * asks for it unless the client's address is one of its `secure_ip`s); default none. Never logged
+   * nor put in an error message.
+   */
+  controllerPassword?: string;
   /** Give up on one check after this long and fall back; default 15,000 ms. */
   timeoutMs?: number;
   /** Told when rspamd stops answering (once per outage) and when it answers again; default standard error. */
@@ -77,6 +83,7 @@ export interface RspamdScorerOptions {
 export class RspamdScorer {
   readonly url: string;
   readonly controllerUrl: string | undefined;
+  readonly #controllerPassword: string | undefined;
   readonly #timeoutMs: number;
   readonly #warn: (message: string) => void;
   #down = false;
@@ -86,6 +93,7 @@ export class RspamdScorer {
   constructor(opts: RspamdScorerOptions) {
     this.url = opts.url.replace(/\/+$/, "");
     this.controllerUrl = opts.controllerUrl?.replace(/\/+$/, "");
+    this.#controllerPassword = opts.controllerPassword;
     this.#timeoutMs = opts.timeoutMs ?? 15_000;
     this.#warn = opts.onWarning ?? ((m) => process.stderr.write(`mailplane: ${m}\n`));
   }
@@ -98,12 +106,23 @@ export class RspamdScorer {
    */
   async learn(kind: "spam" | "ham", message: Buffer[]): Promise<void> {
     if (!this.controllerUrl) throw new Error("rspamd learning needs the controller's URL");
+    const headers = new Headers();
+    if (this.#controllerPassword !== undefined) headers.set("Password", this.#controllerPassword);
     const res = await fetch(`${this.controllerUrl}/learn${kind}`, {
       method: "POST",
+      headers,
       body: Buffer.concat(message),
       signal: AbortSignal.timeout(this.#timeoutMs),
     });
     const text = await res.text();
+    if (res.status === 403 || res.status === 401) {
+      // rspamd's controller answers 403 to a missing or wrong password (its text says no more).
+      throw new Error(
+        this.#controllerPassword === undefined
+          ? `rspamd's controller at ${this.controllerUrl} asks for a password (HTTP ${res.status}): give it with --rspamd-controller-password-file`
+          : `rspamd's controller at ${this.controllerUrl} refused the password (HTTP ${res.status}): check --rspamd-controller-password-file`,
+      );
+    }
     // 208 (already learned) is not a failure for whoever reported the message again.
     if (!res.ok && res.status !== 208) {
       throw new Error(`rspamd refused to learn ${kind}: HTTP ${res.status} ${text.slice(0, 200)}`);

@@ -384,6 +384,14 @@ export class Journal {
    */
   async markDoneDurably(ref: JournalRef): Promise<void> {
     this.markDone(ref);
+    await this.syncDone(ref);
+  }
+
+  /**
+   * Resolves once the done mark given to `ref` earlier ({@link markDone}) is on disk, as
+   * {@link markDoneDurably} would have made it.
+   */
+  async syncDone(ref: JournalRef): Promise<void> {
     // markDone writes its batch in an immediate scheduled before this one: wait for that write.
     await new Promise<void>((resolve) => setImmediate(resolve));
     await this.#doneWriting;

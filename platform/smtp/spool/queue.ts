@@ -116,6 +116,12 @@ interface Entry {
   ref: JournalRef | null;
   /** Set when the message moved out of the journal into deferred/. */
   deferredPath: string | null;
+  /**
+   * The journal record a deferred message left (done-marked without a sync): a delete that must
+   * survive a power cut syncs that mark too, or recovery would find the record without its
+   * deferred copy and deliver the message after all.
+   */
+  leftRef?: JournalRef;
   body: Buffer | null;
   pending: TargetState[];
   nextAttemptAt: number;
@@ -330,6 +336,8 @@ export class Queue extends EventEmitter {
       // Already moved to deferred/ before the crash (its done mark was lost): the deferred copy wins.
       if (known.has(meta.id)) {
         journal.markDone(r.ref);
+        const e = q.#entries.get(meta.id);
+        if (e) e.leftRef = r.ref;
         continue;
       }
       known.add(meta.id);
@@ -410,6 +418,11 @@ export class Queue extends EventEmitter {
     return { meta: e.meta, body: await this.#loadBody(e) };
   }
 
+  /** True while a delivery attempt of the message runs. */
+  running(id: string): boolean {
+    return this.#entries.get(id)?.running ?? false;
+  }
+
   /** Retries a deferred message now (the operator's "force retry"). False when unknown. */
   retry(id: string): boolean {
     const e = this.#entries.get(id);
@@ -429,13 +442,32 @@ export class Queue extends EventEmitter {
     return n;
   }
 
-  /** Removes a message without delivering or bouncing it (the operator's "delete"). */
+  /**
+   * Removes a message without delivering or bouncing it (the operator's "delete"). The removal is
+   * synced (journal done mark, deferred copy's unlink) before this resolves: an operator's delete
+   * that a power cut undid would deliver the mail after all. A message being delivered right now is
+   * removed once the attempt ends (what it delivered stays delivered).
+   */
   async delete(id: string): Promise<boolean> {
     const e = this.#entries.get(id);
     if (!e) return false;
     e.deleted = true;
-    if (!e.running) await this.#settle(e);
+    if (!e.running) await this.#settle(e, true);
     return true;
+  }
+
+  /**
+   * Removes a message only while no delivery attempt runs ({@link delete} otherwise), synced like
+   * it: "unknown" when it is not queued (delivered, bounced, deleted), "delivering" when an attempt
+   * runs now (the message stays queued).
+   */
+  async deleteIdle(id: string): Promise<"deleted" | "unknown" | "delivering"> {
+    const e = this.#entries.get(id);
+    if (!e) return "unknown";
+    if (e.running) return "delivering";
+    e.deleted = true;
+    await this.#settle(e, true);
+    return "deleted";
   }
 
   /** Resolves when nothing is being delivered and nothing is due (tests and shutdown). */
@@ -572,7 +604,7 @@ export class Queue extends EventEmitter {
   async #process(e: Entry, release: () => void): Promise<void> {
     try {
       const body = await this.#loadBody(e);
-      if (e.deleted) return await this.#settle(e);
+      if (e.deleted) return await this.#settle(e, true);
       if (e.meta.disposition === "quarantine") {
         await this.#quarantine(e.meta, body);
         this.emit("quarantined", e.meta);
@@ -642,7 +674,7 @@ export class Queue extends EventEmitter {
       e.pending = [...still, ...failed.map((f) => f.target)];
       if (failed.length > 0 && !e.deleted) await this.#bounce(e.meta, body, failed);
       e.pending = still;
-      if (still.length === 0 || e.deleted) return await this.#settle(e);
+      if (still.length === 0 || e.deleted) return await this.#settle(e, e.deleted);
       await this.#defer(e, body, now);
       // Announced once the retry is scheduled and durable, so listeners see the deferred state.
       for (const [t, o] of deferred) this.emit("deferred", e.meta, t, o);
@@ -705,7 +737,10 @@ export class Queue extends EventEmitter {
       await this.fs.syncDir(this.#deferredDir);
       // Only now may the journal forget it: the deferred copy is durable.
       e.deferredPath = path;
-      if (e.ref) this.#journal.markDone(e.ref);
+      if (e.ref) {
+        this.#journal.markDone(e.ref);
+        e.leftRef = e.ref;
+      }
       e.ref = null;
       this.#dropBody(e);
     }
@@ -720,23 +755,25 @@ export class Queue extends EventEmitter {
   }
 
   /**
-   * Lets a message go. A body file of its own goes last, once the journal record or deferred copy
-   * naming it is gone for good: otherwise a crash could bring the message back without its bytes,
+   * Lets a message go; `durably` (an operator's delete) syncs its removal before resolving. A body
+   * file of its own goes last, once the journal record or deferred copy naming it is gone for good: otherwise a crash could bring the message back without its bytes,
    * and recovery would bounce as lost a message that was delivered or quarantined. (Done marks are
    * not synced for other messages: a lost one means a second delivery, never a loss.)
    */
-  async #settle(e: Entry): Promise<void> {
+  async #settle(e: Entry, durably = false): Promise<void> {
     this.#entries.delete(e.meta.id);
     this.#dropBody(e);
     const bodyFile = e.meta.bodyFile;
+    const sync = durably || Boolean(bodyFile);
     let forgotten = true;
     try {
-      if (e.ref && bodyFile) await this.#journal.markDoneDurably(e.ref);
+      if (e.ref && sync) await this.#journal.markDoneDurably(e.ref);
       else if (e.ref) this.#journal.markDone(e.ref);
+      if (e.leftRef && durably) await this.#journal.syncDone(e.leftRef);
       if (e.deferredPath) {
         await this.fs.unlink(e.deferredPath).catch(() => {});
         await this.fs.unlink(e.deferredPath.replace(/\.msg$/, ".state")).catch(() => {});
-        if (bodyFile) await this.fs.syncDir(this.#deferredDir);
+        if (sync) await this.fs.syncDir(this.#deferredDir);
       }
     } catch (err) {
       // The body file stays (the next start removes it once nothing names it).

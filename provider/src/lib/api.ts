@@ -65,7 +65,12 @@ async function entry(connection?: ConnectionSettings): Promise<{ client: Mailpla
     onRetry: (event) => void pulumi.log.info(retryProgress(event)),
   });
   const api: ObjectApi = {
-    get: (path) => client.request<Stored>("GET", path),
+    get: (path, options = {}) =>
+      client.request<Stored>(
+        "GET",
+        path,
+        options.quick ? { timeoutMs: 5_000, retry: { maxRetries: 0 } } : {},
+      ),
     put: (path, body, options = {}) => client.request<Stored>("PUT", path, { body, ...options }),
     patch: (path, body, ifMatch) =>
       client.request<Stored>("PATCH", path, { body, ...(ifMatch === undefined ? {} : { ifMatch }) }),

@@ -5,6 +5,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { toDotPath } from "../../../sdk/src/errors.ts";
 import type { KindDescriptor } from "../../../sdk/src/models/kinds.ts";
+import { plannedCreateFailure } from "./account-limits.ts";
 import { type CheckFailure, checkInputs, describeFailures } from "./check.ts";
 import type { ConnectionSettings } from "./config.ts";
 import { CONNECTION, connectionOf, movesElsewhere } from "./connection.ts";
@@ -26,7 +27,8 @@ export interface PutOptions {
  * (`MP_NOT_FOUND`, `MP_PRECONDITION_FAILED`…); the implementation retries 429/5xx itself.
  */
 export interface ObjectApi {
-  get(path: string): Promise<Stored>;
+  /** `options.quick`: one attempt within a few seconds, no retries (for advice that may be skipped). */
+  get(path: string, options?: { quick?: boolean }): Promise<Stored>;
   put(path: string, body: Record<string, unknown>, options?: PutOptions): Promise<Stored>;
   patch(path: string, body: Record<string, unknown>, ifMatch?: string): Promise<Stored>;
   delete(path: string, ifMatch?: string): Promise<void>;
@@ -210,6 +212,13 @@ export function defineProvider(
       const outcome = checkInputs(kind, news);
       // Every failure at once: the kind's own rules too, so one preview lists all there is to fix.
       if (hooks.check) outcome.failures.push(...hooks.check(olds, outcome.inputs));
+      // A create (no olds) that is not an adoption counts against the account's limits.
+      if (outcome.failures.length === 0 && Object.keys(olds).length === 0 && news["adopt"] !== true) {
+        const { adopt: _adopt, ...declared } = outcome.inputs;
+        // Counted per connection: the resource's own (unknown during preview: not counted), or the stack's.
+        const overLimit = await plannedCreateFailure(kind, declared, () => api(connectionOf(declared)));
+        if (overLimit) outcome.failures.push(overLimit);
+      }
       if (outcome.failures.length > 0) {
         return { inputs: outcome.inputs, failures: describeFailures(kind, news, outcome.failures) };
       }

@@ -25,6 +25,11 @@ export interface AccountArgs extends CommonArgs {
    * unknown users.
    */
   contact?: Arg<AccountSpecInput["contact"]>;
+  /**
+   * Caps on the objects the account may hold, per kind (`domains`, `users`, `aliases`, `groups`);
+   * absent: no caps. A tenant's plan past a cap fails at preview.
+   */
+  limits?: Arg<AccountSpecInput["limits"]>;
 }
 
 // One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
@@ -57,6 +62,8 @@ export class Account extends pulumi.dynamic.Resource {
   declare readonly name: pulumi.Output<AccountObject["name"]>;
   /** Where mail to `postmaster@` and `abuse@` of the account's domains goes; null for none. */
   declare readonly contact: pulumi.Output<AccountObject["contact"]>;
+  /** Caps on the objects the account may hold, per kind. */
+  declare readonly limits: pulumi.Output<AccountObject["limits"]>;
   /** Opaque version tag; send it back in `If-Match` to update or delete only the version you read. */
   declare readonly etag: pulumi.Output<AccountObject["etag"]>;
   /** When the account was created. */

@@ -518,8 +518,24 @@ export class MailplaneClient {
       this.#call("retryQueuedMessage", { domain, message: id }, options),
     retryAll: (domain: string, options?: RequestOptions): Promise<{ retried: number }> =>
       this.#call("retryQueue", { domain }, options),
-    deleteQueued: (domain: string, id: string, options?: RequestOptions): Promise<void> =>
-      this.#call("deleteQueuedMessage", { domain, message: id }, options),
+    /**
+     * Deletes a queued message without delivering it. `report: "spam"` ("delete and report as spam")
+     * first teaches rspamd's Bayes classifier that it is spam (MP_FILTER_TRAINING_UNAVAILABLE without
+     * rspamd; MP_CONFLICT while it is being delivered or when it also goes to another account).
+     * @example await client.operations.deleteQueued("example.com", id, { report: "spam" })
+     */
+    deleteQueued: (
+      domain: string,
+      id: string,
+      options?: RequestOptions & { report?: "spam" },
+    ): Promise<void> => {
+      const { report, ...rest } = options ?? {};
+      return this.#call(
+        "deleteQueuedMessage",
+        { domain, message: id },
+        { ...rest, ...(report ? { query: { report } } : {}) },
+      );
+    },
     /** Forgets the domain's cached recipient callout answers. @example await client.operations.clearCalloutCache("example.com") // { cleared: 3 } */
     clearCalloutCache: (domain: string, options?: RequestOptions): Promise<{ cleared: number }> =>
       this.#call("clearCalloutCache", { domain }, options),

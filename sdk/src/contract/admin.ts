@@ -1,6 +1,6 @@
 /** The administrative endpoints: health, the OpenAPI document, whoami, accounts, API tokens, the audit log and login lockouts. */
 import { z } from "zod";
-import { Account, AccountSpec } from "../models/account.ts";
+import { Account, AccountLimits, AccountSpec } from "../models/account.ts";
 import { ApiToken, ApiTokenCreated, ApiTokenSpec, TOKEN_ROLES } from "../models/api-token.ts";
 import { AuditEntry, AuditQuery } from "../models/audit.ts";
 import { LoginLockout, LoginLockoutQuery } from "../models/lockout.ts";
@@ -44,6 +44,18 @@ export const WhoAmI = z
       .describe("The account acted on (null for a platform admin without Mailplane-Account)."),
     role: z.enum(TOKEN_ROLES).describe("The token's role."),
     domains: z.array(z.string()).describe("For domain-admin tokens, the domains it may manage."),
+    limits: AccountLimits.nullable().describe(
+      "The account's limits (`AccountSpec.limits`; `{}` for none), null without an account.",
+    ),
+    usage: z
+      .strictObject({
+        domains: z.number().int(),
+        users: z.number().int(),
+        aliases: z.number().int(),
+        groups: z.number().int(),
+      })
+      .nullable()
+      .describe("How many objects of each limited kind the account holds, null without an account."),
   })
   .meta({ id: "WhoAmI", title: "WhoAmI", description: "The calling token's identity and scope." });
 
@@ -95,7 +107,7 @@ export const endpoints: readonly Endpoint[] = [
     operationId: "getWhoAmI",
     method: "GET",
     path: "/v1/whoami",
-    summary: "Who the presented token is: its account, role and domains.",
+    summary: "Who the presented token is: its account, role and domains, and the account's limits and usage.",
     tag: "Tokens",
     access: "read",
     response: WhoAmI,

@@ -159,6 +159,16 @@ export const ReleaseQuery = z.strictObject({
     ),
 });
 
+/** Query of a queued message's delete: `report=spam` first trains the spam filter that the message is spam. */
+export const DeleteQueuedQuery = z.strictObject({
+  report: z
+    .enum(["spam"])
+    .optional()
+    .describe(
+      "`spam` (\"delete and report as spam\"): first teach rspamd's Bayes classifier that the message is spam (needs rspamd: else 422; rspamd refusing: 503, the message stays queued); 409 while a delivery attempt runs or when the message also goes to another account's recipients.",
+    ),
+});
+
 /** The answer to a spam or ham report. */
 export const FilterReport = z
   .object({
@@ -239,6 +249,18 @@ const statisticsCounts = {
     ),
   deferred: z.number().int().describe("Answered 4xx."),
   quarantined: z.number().int().describe("Held in the quarantine."),
+  spamReports: z
+    .number()
+    .int()
+    .describe(
+      "Messages reported as spam (`report/spam`, `DELETE …/queue/{id}?report=spam`): rspamd's Bayes classifier learned them. Reports are not mail: `total` does not count them.",
+    ),
+  hamReports: z
+    .number()
+    .int()
+    .describe(
+      "Messages reported as ham (`report/ham`, `release?report=ham`): rspamd's Bayes classifier learned them.",
+    ),
   bytes: z.number().int().describe("Total size of the messages received."),
   spamRatio: z.number().describe("spam / total."),
 };
@@ -394,13 +416,21 @@ export const endpoints: readonly Endpoint[] = [
     operationId: "deleteQueuedMessage",
     method: "DELETE",
     path: "/v1/domains/:domain/queue/:message",
-    summary: "Delete a queued message without delivering or bouncing it.",
+    summary:
+      'Delete a queued message without delivering or bouncing it (synced: a power cut does not bring it back); 409 when it also goes to (or comes from) another account, whose mail it would take. `report=spam` first teaches rspamd\'s Bayes classifier that it is spam ("delete and report as spam"); audited.',
     access: "write",
     params: MessageParams,
+    query: DeleteQueuedQuery,
     response: null,
     successStatuses: [204],
     headers: DELETE,
-    errors: ["MP_NOT_FOUND", "MP_PRECONDITION_FAILED"],
+    errors: [
+      "MP_NOT_FOUND",
+      "MP_PRECONDITION_FAILED",
+      "MP_CONFLICT",
+      "MP_FILTER_TRAINING_UNAVAILABLE",
+      "MP_UNAVAILABLE",
+    ],
   },
   ...(["spam", "ham"] as const).map(
     (kind): Endpoint => ({

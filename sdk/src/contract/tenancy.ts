@@ -1,6 +1,7 @@
 /** The tenancy endpoints: list/get/put/patch/delete for every kind, and get/put/patch/reset for singletons. */
 import { z } from "zod";
 import type { ErrorCode } from "../errors.ts";
+import { ACCOUNT_LIMIT_KINDS } from "../models/account.ts";
 import { Domain, DomainVerifyRequest } from "../models/domain.ts";
 import { type KindDescriptor, tenancyKinds } from "../models/kinds.ts";
 import { ListQuery, pageOf } from "../models/page.ts";
@@ -80,6 +81,7 @@ function collectionEndpoints(k: KindDescriptor): Endpoint[] {
     ...parentErrors,
     ...(name === "User" ? (["MP_PASSWORD_POLICY_VIOLATION"] as const) : []),
     ...(name === "Domain" ? (["MP_CONFLICT", "MP_DOMAIN_TAKEN"] as const) : []),
+    ...(Object.values(ACCOUNT_LIMIT_KINDS).includes(name as never) ? (["MP_LIMIT_EXCEEDED"] as const) : []),
   ];
   return [
     {

@@ -5,6 +5,39 @@ import { address, objectMeta } from "./common.ts";
 /** An account slug: 2–63 lower-case letters, digits and inner hyphens. */
 export const ACCOUNT_SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])$/;
 
+/** A cap on how many objects of one kind an account may hold; null or absent: no cap. */
+const cap = (kind: string) =>
+  z
+    .number()
+    .int()
+    .min(0)
+    .max(10_000_000)
+    .nullable()
+    .optional()
+    .describe(`At most this many ${kind} in the account; null or absent for no cap.`);
+
+/** The kinds an account's limits cap, by the kind's plural (its manifest property). */
+export const ACCOUNT_LIMIT_KINDS = {
+  domains: "Domain",
+  users: "User",
+  aliases: "Alias",
+  groups: "Group",
+} as const;
+
+/**
+ * What a platform admin lets an account hold. Creating past a cap is refused (409
+ * MP_LIMIT_EXCEEDED) and the provider fails the preview of a plan that would pass it.
+ * @example AccountLimits.parse({ domains: 5, users: 100 })
+ */
+export const AccountLimits = z
+  .strictObject({
+    domains: cap("domains"),
+    users: cap("users"),
+    aliases: cap("aliases (users' extra addresses are capped per user, not here)"),
+    groups: cap("groups"),
+  })
+  .describe("Caps on the objects the account may hold, per kind; absent: no caps.");
+
 /**
  * An account as declared by a platform admin.
  * @example AccountSpec.parse({ id: "acme", name: "ACME Corp", contact: "it@acme.example" })
@@ -24,6 +57,7 @@ export const AccountSpec = z
     )
       .nullable()
       .optional(),
+    limits: AccountLimits.optional(),
   })
   .meta({ id: "AccountSpec", title: "AccountSpec", description: "A tenant account, as declared." });
 
@@ -42,3 +76,5 @@ export type Account = z.output<typeof Account>;
 export function accountId(spec: Pick<AccountSpec, "id">): string {
   return spec.id;
 }
+
+export type AccountLimits = z.output<typeof AccountLimits>;

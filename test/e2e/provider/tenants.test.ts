@@ -67,7 +67,11 @@ describe("tenants as code: Account, ApiToken, connections and lookups, real CLI,
 
   it("up creates the account, its token, objects in it with that token, and a domain on the other platform", async () => {
     await ws.ok(["up", "--yes", "--skip-preview"]);
-    expect(await admin.accounts.get("acme")).toMatchObject({ name: "ACME Corp", contact: "it@acme.test" });
+    expect(await admin.accounts.get("acme")).toMatchObject({
+      name: "ACME Corp",
+      contact: "it@acme.test",
+      limits: { domains: 5 },
+    });
     const tokens = (await acme.tokens.list()).items;
     expect(tokens).toHaveLength(1);
     expect(tokens[0]).toMatchObject({ id: await output("tokenId"), role: "account-admin", account: "acme" });
@@ -126,6 +130,7 @@ describe("tenants as code: Account, ApiToken, connections and lookups, real CLI,
     expect(await admin.accounts.get("acme")).toMatchObject({
       name: "ACME Corporation",
       contact: "it@acme.test",
+      limits: { domains: 5 },
       createdAt: before.createdAt,
     });
     const newId = await output("tokenId");
@@ -160,7 +165,12 @@ describe("tenants as code: Account, ApiToken, connections and lookups, real CLI,
   });
 
   it("refresh shows an account renamed outside Pulumi, and up puts the name back", async () => {
-    await acme.accounts.put({ id: "acme", name: "Renamed by hand", contact: "it@acme.test" });
+    await acme.accounts.put({
+      id: "acme",
+      name: "Renamed by hand",
+      contact: "it@acme.test",
+      limits: { domains: 5 },
+    });
     await ws.ok(["refresh", "--yes", "--skip-preview"]);
     const steps = await previewSteps(ws);
     expect(steps["acme"]).toMatchObject({ op: "update", changed: ["name"] });

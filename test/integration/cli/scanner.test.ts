@@ -1,6 +1,6 @@
 /** `mailplane serve` says which spam scorer is in use: a supervised rspamd (stopped with it), an existing one, or the built-in rules. */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -67,9 +67,32 @@ describe("mailplane serve: the spam scorer", () => {
       MAILPLANE_RSPAMD_URL: "http://127.0.0.1:11333",
     });
     expect(run.output).toContain(
-      "mailplane: spam scoring: rspamd at http://127.0.0.1:11333 (built-in rules while it does not answer)\n",
+      "mailplane: spam scoring: rspamd at http://127.0.0.1:11333 (built-in rules while it does not answer; reports refused: no --rspamd-controller-url)\n",
     );
     expect(run.code, run.output).toBe(0);
+  });
+
+  it("says where reports train an existing rspamd (--rspamd-controller-url), never printing the controller's password", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mp-scanner-pw-"));
+    dirs.push(dir);
+    const file = join(dir, "password");
+    writeFileSync(file, "Never-Printed-9\n", { mode: 0o600 });
+    const run = await serveOnce(
+      ["--rspamd-controller-url", "http://127.0.0.1:11334", "--rspamd-controller-password-file", file],
+      { MAILPLANE_RSPAMD: "auto", MAILPLANE_RSPAMD_URL: "http://127.0.0.1:11333" },
+    );
+    expect(run.output).toContain(
+      "mailplane: spam scoring: rspamd at http://127.0.0.1:11333 (built-in rules while it does not answer; reports train its controller at http://127.0.0.1:11334 (with a password))\n",
+    );
+    expect(run.output).not.toContain("Never-Printed-9");
+    expect(run.code, run.output).toBe(0);
+  });
+
+  it("refuses --rspamd-controller-password-file without --rspamd-controller-url", async () => {
+    const run = await serveOnce(["--rspamd-controller-password-file", "/nonexistent"]);
+    expect(run.started).toBe(false);
+    expect(run.code).toBe(2);
+    expect(run.output).toContain("--rspamd-controller-password-file needs --rspamd-controller-url");
   });
 
   it("refuses an --rspamd value other than auto or off, naming the flag", async () => {

@@ -38,7 +38,15 @@ class FakeApi implements ObjectApi {
     return stored;
   }
 
+  /** What `GET /v1/whoami` answers (the account's limits and usage); undefined: a platform without limits. */
+  standing: Stored | undefined;
+
   async get(path: string) {
+    // The limits lookup of a create's check is advice, not part of what a test counts.
+    if (path === "/v1/whoami") {
+      if (this.standing) return this.standing;
+      throw Object.assign(new Error("not found"), { code: "MP_NOT_FOUND" });
+    }
     this.calls.push(`GET ${path}`);
     this.#fail("GET");
     const found = this.objects.get(path);
@@ -325,5 +333,40 @@ describe("read, update, delete", () => {
     expect(read.inputs).toMatchObject({ quotaMb: 5 });
     expect(read.inputs).not.toHaveProperty("adopt");
     expect(read.inputs).not.toHaveProperty("password");
+  });
+});
+
+describe("account limits at preview", () => {
+  it("fails the check of the create that would pass the account's cap, naming every planned create", async () => {
+    api.standing = {
+      limits: { domains: 3 },
+      usage: { domains: 1, users: 0, aliases: 0, groups: 0 },
+    } as never;
+    const provider = domains();
+    expect((await provider.check({}, { name: "a.example" })).failures).toEqual([]);
+    // `up` checks each resource again: the same domain counts once.
+    expect((await provider.check({}, { name: "a.example" })).failures).toEqual([]);
+    expect((await provider.check({}, { name: "b.example" })).failures).toEqual([]);
+    const third = await provider.check({}, { name: "c.example" });
+    expect(third.failures).toEqual([
+      expect.objectContaining({
+        reason: expect.stringContaining(
+          'property name value "c.example": the account may hold at most 3 domains; it holds 1 and this plan creates 3 (a.example, b.example, c.example)',
+        ),
+      }),
+    ]);
+  });
+
+  it("does not count updates, adoptions or kinds without a limit", async () => {
+    api.standing = {
+      limits: { domains: 0 },
+      usage: { domains: 0, users: 0, aliases: 0, groups: 0 },
+    } as never;
+    const provider = domains();
+    expect((await provider.check({ name: "a.example" }, { name: "a.example" })).failures).toEqual([]);
+    expect((await provider.check({}, { name: "b.example", adopt: true })).failures).toEqual([]);
+    const filters = defineProvider(filterSettingsKind, async () => api);
+    expect((await filters.check({}, { scope: "account" })).failures).toEqual([]);
+    expect((await provider.check({}, { name: "c.example" })).failures).toHaveLength(1);
   });
 });

@@ -3,7 +3,7 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FileMessageLog, type LogFields } from "../../../platform/smtp/log.ts";
+import { FileMessageLog, type LogFields, REPORTS_IN_MEMORY } from "../../../platform/smtp/log.ts";
 import { ownerDir } from "../../../platform/smtp/log-files.ts";
 import type { Owner } from "../../../platform/smtp/owners.ts";
 
@@ -164,6 +164,62 @@ describe("FileMessageLog", () => {
     ]);
     const utc = await log.statistics(acme, {}, "UTC");
     expect(utc.days.map((d) => [d.date, d.total])).toEqual([["2026-03-09", 2]]);
+  });
+
+  it("counts spam and ham reports in the reporting domain lifetime's statistics, per day, not as mail, across a restart", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mp-log-"));
+    const log = await open(dir);
+    const acmeAgain: Owner = { ...acme, generation: "ga2" };
+    log.record(fields(NOW), [{ owner: acme, recipients: ["x@a.example"] }]);
+    log.report(acme, "spam", new Date(NOW - DAY).toISOString());
+    log.report(acme, "spam", new Date(NOW).toISOString());
+    log.report(acme, "ham", new Date(NOW).toISOString());
+    log.report(beta, "ham", new Date(NOW).toISOString());
+    const check = async (l: FileMessageLog) => {
+      const stats = await l.statistics(acme, {}, "UTC");
+      expect(stats).toMatchObject({ total: 1, spamReports: 2, hamReports: 1 });
+      expect(stats.days.map((d) => [d.date, d.total, d.spamReports, d.hamReports])).toEqual([
+        ["2026-03-09", 0, 1, 0],
+        ["2026-03-10", 1, 1, 1],
+      ]);
+      expect(await l.statistics(beta, {}, "UTC")).toMatchObject({ spamReports: 0, hamReports: 1 });
+      // The domain deleted and created again starts with no reports.
+      expect(await l.statistics(acmeAgain, {}, "UTC")).toMatchObject({ spamReports: 0, hamReports: 0 });
+      const since = { from: new Date(NOW - 3_600_000).toISOString() };
+      expect(await l.statistics(acme, since, "UTC")).toMatchObject({ spamReports: 1, hamReports: 1 });
+      // Reports are not log entries.
+      expect(await l.search(acme, {})).toHaveLength(1);
+    };
+    await check(log);
+    await log.close();
+    const again = await open(dir);
+    expect(again.reportsInMemory).toBe(4);
+    await check(again);
+    await again.close();
+  });
+
+  it("keeps reports past the retention out of the statistics and drops them from memory", async () => {
+    const log = await FileMessageLog.open({ dir: null, retentionDays: () => 2, now: () => NOW });
+    log.report(acme, "spam", new Date(NOW - 5 * DAY).toISOString());
+    log.report(acme, "spam", new Date(NOW).toISOString());
+    expect(await log.statistics(acme, {}, "UTC")).toMatchObject({ spamReports: 1 });
+    await log.sweep();
+    expect(log.reportsInMemory).toBe(1);
+  });
+
+  it(`keeps at most ${REPORTS_IN_MEMORY} reports of a domain in memory and counts older ones from the files, once each`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mp-log-"));
+    const log = await open(dir);
+    const extra = 7;
+    for (let i = 0; i < REPORTS_IN_MEMORY + extra; i++)
+      log.report(acme, "spam", new Date(NOW - 1_000_000 + i).toISOString());
+    expect(log.reportsInMemory).toBe(REPORTS_IN_MEMORY);
+    expect(await log.statistics(acme, {}, "UTC")).toMatchObject({ spamReports: REPORTS_IN_MEMORY + extra });
+    await log.close();
+    const again = await open(dir);
+    expect(again.reportsInMemory).toBe(REPORTS_IN_MEMORY);
+    expect(await again.statistics(acme, {}, "UTC")).toMatchObject({ spamReports: REPORTS_IN_MEMORY + extra });
+    await again.close();
   });
 
   it("purges an owner's folder and entries", async () => {

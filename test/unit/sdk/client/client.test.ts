@@ -380,6 +380,19 @@ describe("paths and local validation", () => {
     expect(scope.isDone()).toBe(true);
   });
 
+  it("sends report=spam with a queued message's delete (delete and report as spam), and nothing without it", async () => {
+    const scope = nock(BASE)
+      .delete("/v1/domains/example.com/queue/q1")
+      .query({ report: "spam" })
+      .reply(204)
+      .delete("/v1/domains/example.com/queue/q2")
+      .query({})
+      .reply(204);
+    await client().operations.deleteQueued("example.com", "q1", { report: "spam" });
+    await client().operations.deleteQueued("example.com", "q2");
+    expect(scope.isDone()).toBe(true);
+  });
+
   it("rejects an invalid spec locally, with its path, before any request", async () => {
     const err = await failure(() => client().routes.put({ domain: "example.com", host: "mx", port: 0 }));
     expect(err.code).toBe("MP_VALIDATION_FAILED");

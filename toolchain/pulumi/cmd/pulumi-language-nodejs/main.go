@@ -8,8 +8,10 @@
 // contract with Pulumi's own Go SDK (sdk/v3, served): the engine talks to it
 // exactly as it talks to upstream's, and it runs programs the same way — by
 // starting `node @pulumi/pulumi/cmd/run` with the engine's monitor address,
-// stack config and program directory. Only what mailplane's programs use is
-// implemented; any other RPC answers UNIMPLEMENTED, which the engine reports.
+// stack config and program directory — and policy packs (`--policy-pack`)
+// through `@pulumi/pulumi/cmd/run-policy-pack`. Only what mailplane's programs
+// and policy pack use is implemented; any other RPC answers UNIMPLEMENTED,
+// which the engine reports.
 package main
 
 import (
@@ -17,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,6 +32,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 )
 
@@ -276,6 +281,108 @@ func (h *languageHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pul
 	default:
 		return &pulumirpc.RunResponse{Error: "Problem executing program (could not run language executor): " + err.Error()}, nil
 	}
+}
+
+// policyPackBootstrap runs a policy pack through run-policy-pack's run()
+// with TypeScript off: its index script always registers ts-node, while
+// mailplane's packs are .ts files Node strips itself (PulumiPolicy.yaml:
+// `runtime: { name: nodejs, options: { typescript: false } }`).
+// Arguments: the run.js path, then the pack directory.
+const policyPackBootstrap = `const [runScript, program] = process.argv.slice(1);
+require(runScript).run({ argv: { _: [program] }, programStarted() {}, reportLoggedError() {}, typeScript: false });`
+
+// RunPlugin starts a plugin written for Node.js. The engine asks for it to run
+// a policy pack directory (kind "analyzer"), as upstream's host does with
+// @pulumi/pulumi/cmd/run-policy-pack; the pack prints its gRPC port on
+// standard output, which is streamed back to the engine.
+func (h *languageHost) RunPlugin(
+	req *pulumirpc.RunPluginRequest, server pulumirpc.LanguageRuntime_RunPluginServer,
+) error {
+	if req.GetKind() != "analyzer" {
+		return status.Errorf(codes.Unimplemented, "this Node.js host runs policy packs only, not %q plugins", req.GetKind())
+	}
+	closer, stdout, stderr, err := rpcutil.MakeRunPluginStreams(server, false)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+
+	info := req.GetInfo()
+	packDir := info.GetProgramDirectory()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return fmt.Errorf("could not find node on the $PATH: %w", err)
+	}
+	options := info.GetOptions().AsMap()
+	args := nodeArgs(options)
+	if ts, ok := options["typescript"].(bool); ok && !ts {
+		runScript, err := resolveModule(node, packDir, "@pulumi/pulumi/cmd/run-policy-pack/run")
+		if err != nil {
+			return err
+		}
+		args = append(args, "-e", policyPackBootstrap, runScript, packDir)
+	} else {
+		runScript, err := resolveModule(node, packDir, "@pulumi/pulumi/cmd/run-policy-pack")
+		if err != nil {
+			return err
+		}
+		// run-policy-pack takes <engine-address> <program>.
+		args = append(args, runScript, h.engineAddress, packDir)
+	}
+
+	cmd := exec.CommandContext(server.Context(), node, args...)
+	cmd.Dir = packDir
+	cmd.Env = append(os.Environ(), req.GetEnv()...)
+	// exec copies stdout and stderr on two goroutines; a gRPC stream takes one Send at a time.
+	var sendMu sync.Mutex
+	cmd.Stdout = &lockedWriter{mu: &sendMu, w: stdout}
+	cmd.Stderr = &lockedWriter{mu: &sendMu, w: stderr}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("could not start node: %w", err)
+	}
+	h.mu.Lock()
+	h.running[cmd] = struct{}{}
+	h.mu.Unlock()
+	err = cmd.Wait()
+	h.mu.Lock()
+	delete(h.running, cmd)
+	h.mu.Unlock()
+
+	code := int32(0)
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exitErr):
+		code = int32(exitErr.ExitCode())
+	default:
+		return fmt.Errorf("running the policy pack in %s: %w", packDir, err)
+	}
+	sendMu.Lock()
+	defer sendMu.Unlock()
+	return server.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: code}})
+}
+
+// lockedWriter serialises writes that share one gRPC stream.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// resolveModule finds a module of @pulumi/pulumi the way Node would from dir.
+func resolveModule(node, dir, module string) (string, error) {
+	cmd := exec.Command(node, "-e", `process.stdout.write(require.resolve(process.argv[1], {paths: [process.cwd()]}))`, module)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("it looks like the policy pack's dependencies are not installed (%s not found from %s); run npm install", module, dir)
+	}
+	return string(out), nil
 }
 
 // resolveRunScript finds @pulumi/pulumi's run script the way Node would from

@@ -26,6 +26,7 @@ const acme = new mailplane.Account("acme", {
   accountId: "acme",
   name: is("update") ? "ACME Corporation" : "ACME Corp",
   contact: "it@acme.test",
+  limits: { domains: 5 },
 });
 
 const token = new mailplane.ApiToken("acme-admin", {

@@ -1,0 +1,119 @@
+/** An operator's delete from the delivery queue under power loss: once it resolves, a crash does not bring the message back. */
+import { describe, expect, it } from "vitest";
+import { Queue, type QueuedMessage, type TargetState } from "../../../platform/smtp/spool/queue.ts";
+import { PowerLossFs } from "../../support/power-loss-fs.ts";
+
+const SPOOL = "/data/spool";
+
+function message(id: string): QueuedMessage {
+  return {
+    id,
+    receivedAt: new Date().toISOString(),
+    sender: "bob@example.net",
+    client: { ip: "127.0.0.1", helo: "client.test", tls: false, user: null, listener: "inbound" },
+    domain: "example.com",
+    subject: `message ${id}`,
+    messageId: null,
+    size: 5,
+    disposition: "deliver",
+    classification: "spam",
+    reason: "spam",
+    score: 0.5,
+    edits: { prepend: [], subjectPrefix: null },
+    recipients: [
+      {
+        rcpt: "alice@example.com",
+        address: "alice@example.com",
+        targets: [{ kind: "mailbox", address: "alice@example.com", domain: "example.com" }],
+      },
+    ],
+    origin: "smtp",
+  };
+}
+
+/** A delivery that answers each attempt as told: `defer` every target, or hold the attempt until released. */
+function controlledDelivery(mode: "defer" | "hold") {
+  const attempts: string[] = [];
+  let release: () => void = () => {};
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
+  const deliver = async (meta: QueuedMessage, _body: Buffer, targets: TargetState[]) => {
+    attempts.push(meta.id);
+    if (mode === "hold") await held;
+    return targets.map((t) => ({
+      key: t.key,
+      status: "deferred" as const,
+      detail: "451 4.4.1 try later",
+      status_code: "4.4.1",
+    }));
+  };
+  return { deliver, attempts, release: () => release() };
+}
+
+async function openQueue(fs: PowerLossFs, deliver: ReturnType<typeof controlledDelivery>["deliver"]) {
+  return await Queue.open({
+    dir: SPOOL,
+    fs,
+    deliver,
+    quarantine: async () => {},
+    bounce: async () => {},
+    retryBaseMs: 3_600_000,
+    burstHoldMs: 0,
+    concurrency: 1,
+  });
+}
+
+describe("deleting a queued message under power loss (simulated file system)", () => {
+  it("does not bring back a deferred message deleted before the power went (deferred copy's unlink synced)", async () => {
+    const fs = new PowerLossFs();
+    const run = controlledDelivery("defer");
+    const queue = await openQueue(fs, run.deliver);
+    await queue.accept(message("m1"), Buffer.from("hello"));
+    await queue.idle();
+    expect(queue.get("m1")?.state).toBe("deferred");
+    expect(await queue.delete("m1")).toBe(true);
+
+    const rebooted = fs.afterCrash("lose-all");
+    const after = controlledDelivery("defer");
+    const recovered = await openQueue(rebooted, after.deliver);
+    await recovered.idle();
+    expect(recovered.size).toBe(0);
+    expect(after.attempts).toEqual([]);
+    await recovered.close();
+  });
+
+  it("does not bring back a message deleted while it waited in the journal (done mark synced)", async () => {
+    const fs = new PowerLossFs();
+    const run = controlledDelivery("hold");
+    const queue = await openQueue(fs, run.deliver);
+    // One delivery at a time: "first" holds the slot, "second" waits in the journal, never tried.
+    await queue.accept(message("first"), Buffer.from("hello"));
+    await queue.accept(message("second"), Buffer.from("hello"));
+    expect(run.attempts).toEqual(["first"]);
+    expect(await queue.deleteIdle("second")).toBe("deleted");
+
+    const rebooted = fs.afterCrash("lose-all");
+    const after = controlledDelivery("defer");
+    const recovered = await openQueue(rebooted, after.deliver);
+    await recovered.idle();
+    expect(after.attempts).toEqual(["first"]);
+    run.release();
+    await recovered.close();
+  });
+
+  it("refuses deleteIdle of a message being delivered and keeps it queued", async () => {
+    const fs = new PowerLossFs();
+    const run = controlledDelivery("hold");
+    const queue = await openQueue(fs, run.deliver);
+    await queue.accept(message("busy"), Buffer.from("hello"));
+    expect(queue.running("busy")).toBe(true);
+    expect(await queue.deleteIdle("busy")).toBe("delivering");
+    expect(queue.get("busy")).toBeDefined();
+    expect(await queue.deleteIdle("nothing-here")).toBe("unknown");
+    run.release();
+    await queue.idle();
+    expect(queue.get("busy")?.state).toBe("deferred");
+    await queue.close();
+  });
+});
