@@ -32,3 +32,32 @@ export function writeRawResults(name: string, startedAt: Date, data: unknown): s
   writeFileSync(path, `${JSON.stringify(data, null, 2)}\n`);
   return path;
 }
+
+/**
+ * Replaces one `### ` subsection (up to the next `### ` or `## `) inside the section `heading` of
+ * bench/RESULTS.md, or appends it at the end of that section (the section is created when missing);
+ * the rest of the file, the section's own header included, stays as it is. For partial runs.
+ * @example writeResultsSubsection("## SMTP engine", "### Full filter (rspamd)", text)
+ */
+export function writeResultsSubsection(heading: string, subheading: string, text: string): string {
+  const path = join(benchDir, "RESULTS.md");
+  const current = existsSync(path) ? readFileSync(path, "utf8") : "# Benchmark results\n";
+  const start = current.indexOf(`${heading}\n`);
+  if (start < 0) return writeResultsSection(heading, `${heading}\n\n${text}`);
+  const bodyStart = start + heading.length + 1;
+  const nextSection = current.slice(bodyStart).search(/^## /m);
+  const end = nextSection < 0 ? current.length : bodyStart + nextSection;
+  const body = current.slice(bodyStart, end);
+  const at = body.indexOf(`${subheading}\n`);
+  let nextBody: string;
+  if (at < 0) {
+    nextBody = `${body.trimEnd()}\n\n${text.trimEnd()}\n`;
+  } else {
+    const after = body.slice(at + subheading.length + 1);
+    const stop = after.search(/^#{2,3} /m);
+    nextBody = `${body.slice(0, at)}${text.trimEnd()}\n${stop < 0 ? "" : `\n${after.slice(stop)}`}`;
+  }
+  const rest = end < current.length ? `\n${current.slice(end)}` : "";
+  writeFileSync(path, `${current.slice(0, bodyStart)}${nextBody.trimEnd()}\n${rest}`);
+  return path;
+}

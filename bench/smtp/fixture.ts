@@ -124,7 +124,12 @@ export async function seedTenancy(store: Store): Promise<void> {
  * docs/smtp.md). `delivered()` counts the Maildir's files.
  */
 export async function startMailplane(
-  opts: { greetingDelayMs?: number; nodeFlags?: string[] } = {},
+  opts: {
+    greetingDelayMs?: number;
+    nodeFlags?: string[];
+    /** Score every message with the rspamd normal worker at this URL (`--rspamd-url`); default the built-in rules. */
+    rspamdUrl?: string;
+  } = {},
 ): Promise<Contender & { dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), "mp-bench-smtp-"));
   const store = await openSqliteStore({ path: join(dataDir, "mailplane.db") });
@@ -150,11 +155,21 @@ export async function startMailplane(
       String(opts.greetingDelayMs ?? 0),
       // SPF is evaluated for every message against a resolver without answers (the machine is offline).
       "--no-dns",
+      // The bench's one domain is local without a DNS ownership check (the machine is offline).
+      "--trust-all-domains",
+      ...(opts.rspamdUrl ? ["--rspamd-url", opts.rspamdUrl] : []),
     ],
     {
       stdio: ["ignore", "pipe", "inherit"],
-      // The existing rows measure the engine with its built-in rules, not an rspamd it would start.
-      env: { ...process.env, MAILPLANE_DATABASE_URL: "", MAILPLANE_RSPAMD: "off", UV_THREADPOOL_SIZE: "16" },
+      env: {
+        ...process.env,
+        MAILPLANE_DATABASE_URL: "",
+        // The throughput rows measure the engine with its built-in rules, not an rspamd it would start;
+        // the full-filter row gives it the bench's rspamd (--rspamd off would ignore --rspamd-url).
+        MAILPLANE_RSPAMD: opts.rspamdUrl ? "auto" : "off",
+        MAILPLANE_RSPAMD_URL: "",
+        UV_THREADPOOL_SIZE: "16",
+      },
     },
   );
   await new Promise<void>((resolve, reject) => {
@@ -163,13 +178,19 @@ export async function startMailplane(
     });
     child.once("exit", (code) => reject(new Error(`mailplane smtp exited with ${code}`)));
   });
-  const maildir = join(dataDir, "smtp", "mail", DOMAIN, "sink", "new");
+  // The Maildir sits in a folder per lifetime of the domain (`<domain>@<generation>`, see maildirOf).
+  const mailRoot = join(dataDir, "smtp", "mail");
+  const delivered = () =>
+    (existsSync(mailRoot) ? readdirSync(mailRoot) : [])
+      .filter((name) => name === DOMAIN || name.startsWith(`${DOMAIN}@`))
+      .map((name) => join(mailRoot, name, "sink", "new"))
+      .reduce((sum, dir) => sum + (existsSync(dir) ? readdirSync(dir).length : 0), 0);
   return {
     name: "mailplane",
     port,
     pid: child.pid!,
     dataDir,
-    delivered: () => (existsSync(maildir) ? readdirSync(maildir).length : 0),
+    delivered,
     stop: () => stopChild(child, () => rmSync(dataDir, { recursive: true, force: true })),
   };
 }
@@ -228,11 +249,15 @@ export async function ensureHaraka(): Promise<string> {
 }
 
 /**
- * Haraka, one process (no cluster, like mailplane), configured as favourably as it gets: recipients
- * checked against a host list, reverse DNS answered locally, and the queue hook discarding the
- * message (no disk, no policy). Logging at error level.
+ * Haraka, one process (no cluster, like mailplane). By default configured as favourably as it gets:
+ * recipients checked against a host list, reverse DNS answered locally, and the queue hook
+ * discarding the message (no disk, no policy). With `rspamdUrl` (the "full filter" row) its rspamd
+ * plugin scores every message there (tagging, never refusing: mailplane's FilterSettings tag below
+ * their quarantine threshold too) and bench/smtp/haraka-maildir-queue.cjs writes each message to a
+ * Maildir with fdatasync, rename and a directory fsync before the 250; `delivered()` counts its
+ * files. Logging at error level.
  */
-export async function startHaraka(): Promise<Contender> {
+export async function startHaraka(opts: { rspamdUrl?: string } = {}): Promise<Contender> {
   const bin = await ensureHaraka();
   const dir = join(mkdtempSync(join(tmpdir(), "mp-bench-haraka-")), "instance");
   const port = await freePort();
@@ -242,7 +267,38 @@ export async function startHaraka(): Promise<Contender> {
   );
   writeFileSync(join(dir, "config", "smtp.ini"), `listen=127.0.0.1:${port}\n`);
   writeFileSync(join(dir, "config", "log.ini"), "[main]\nlevel=error\ntimestamps=false\nformat=default\n");
-  writeFileSync(join(dir, "config", "plugins"), "rdns_local\nrcpt_to.in_host_list\nqueue/discard\n");
+  const maildir = join(dir, "..", "Maildir");
+  if (opts.rspamdUrl) {
+    const rspamd = new URL(opts.rspamdUrl);
+    writeFileSync(
+      join(dir, "config", "plugins"),
+      "rdns_local\nrcpt_to.in_host_list\nrspamd\nmaildir_queue\n",
+    );
+    // The plugin skips local and private clients unless told (the load comes from 127.0.0.1); it
+    // tags rather than refuses, like mailplane below its quarantine threshold.
+    writeFileSync(
+      join(dir, "config", "rspamd.ini"),
+      [
+        `host = ${rspamd.hostname}`,
+        `port = ${rspamd.port}`,
+        "add_headers = always",
+        "[check]",
+        "private_ip = true",
+        "local_ip = true",
+        "[reject]",
+        "spam = false",
+        "[soft_reject]",
+        "enabled = false",
+        "",
+      ].join("\n"),
+    );
+    writeFileSync(
+      join(dir, "plugins", "maildir_queue.js"),
+      readFileSync(join(import.meta.dirname, "haraka-maildir-queue.cjs")),
+    );
+  } else {
+    writeFileSync(join(dir, "config", "plugins"), "rdns_local\nrcpt_to.in_host_list\nqueue/discard\n");
+  }
   writeFileSync(join(dir, "config", "host_list"), `${DOMAIN}\n`);
   writeFileSync(join(dir, "config", "me"), "haraka.bench.test\n");
   writeFileSync(
@@ -251,14 +307,21 @@ export async function startHaraka(): Promise<Contender> {
   );
   const child = spawn(process.execPath, [bin, "-c", dir], {
     stdio: "ignore",
-    env: { ...process.env, YES_REALLY_DO_DISCARD: "1", UV_THREADPOOL_SIZE: "16" },
+    env: {
+      ...process.env,
+      YES_REALLY_DO_DISCARD: "1",
+      MAILPLANE_BENCH_MAILDIR: maildir,
+      UV_THREADPOOL_SIZE: "16",
+    },
   });
   await waitForPort(port, 600);
+  const newDir = join(maildir, "new");
   return {
     name: "Haraka",
     port,
     pid: child.pid!,
-    stop: () => stopChild(child, () => rmSync(dir, { recursive: true, force: true })),
+    ...(opts.rspamdUrl ? { delivered: () => (existsSync(newDir) ? readdirSync(newDir).length : 0) } : {}),
+    stop: () => stopChild(child, () => rmSync(join(dir, ".."), { recursive: true, force: true })),
   };
 }
 
@@ -278,15 +341,20 @@ export interface LoadResult {
  */
 export async function smtpSource(
   target: Contender,
-  opts: { sessions: number; count: number; size: number; reuse: boolean },
+  opts: {
+    sessions: number;
+    count: number;
+    size: number;
+    reuse: boolean;
+    /** Send this file (headers and body) as every message (`-F`) instead of a generated one of `size`. */
+    file?: string;
+  },
 ): Promise<LoadResult> {
   const args = [
     "-s",
     String(opts.sessions),
     "-m",
     String(opts.count),
-    "-l",
-    String(opts.size),
     "-f",
     "load@outside.example",
     "-t",
@@ -295,6 +363,9 @@ export async function smtpSource(
     "bench.example",
   ];
   if (opts.reuse) args.push("-d");
+  // A file replaces the generated message (and its length).
+  if (opts.file) args.push("-F", opts.file);
+  else args.push("-l", String(opts.size));
   args.push(`127.0.0.1:${target.port}`);
   const cpuBefore = cpuMs(target.pid);
   const started = performance.now();

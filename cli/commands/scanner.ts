@@ -1,7 +1,8 @@
-/** The spam scanner of `mailplane serve` and `mailplane smtp`: a supervised rspamd, an existing one (--rspamd-url), or the built-in rules. */
+/** The scanners of `mailplane serve` and `mailplane smtp`: spam (a supervised rspamd, an existing one, or the built-in rules) and viruses (a supervised clamd, an existing one, or none). */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ClamdScanner, clamdAddress } from "../../platform/smtp/content/clamav.ts";
+import { DEFAULT_CLAMD_DATABASE, startClamd } from "../../platform/smtp/content/clamd-supervisor.ts";
 import { RspamdScorer } from "../../platform/smtp/content/rspamd.ts";
 import {
   rspamdInstalled,
@@ -22,9 +23,15 @@ export const SCANNER_HELP = `  --rspamd <auto|off>            spam scoring: auto
   --rspamd-controller-password-file <path>
                                  a file holding the controller's password (sent as rspamd's Password
                                  header; one line, never logged) [$MAILPLANE_RSPAMD_CONTROLLER_PASSWORD_FILE]
-  --clamd <socket|host:port>     scan filtered mail for viruses with clamd at this Unix socket path or
-                                 TCP address (infected: quarantined as virus; clamd down: DATA answered
-                                 451 4.7.1 so the sender retries) [$MAILPLANE_CLAMD, default off]
+  --clamd <auto|socket|host:port|off>
+                                 scan filtered mail for viruses with clamd (infected: quarantined as
+                                 virus; clamd down: DATA answered 451 4.7.1 so the sender retries).
+                                 auto starts and supervises clamd (config and socket in
+                                 <data-dir>/clamav; an error when clamd is not installed); a socket path
+                                 or TCP address uses a clamd already running there [$MAILPLANE_CLAMD,
+                                 default off]
+  --clamd-database <dir>         signatures the supervised clamd loads (--clamd auto); kept up to date
+                                 by freshclam [$MAILPLANE_CLAMD_DATABASE, default ${DEFAULT_CLAMD_DATABASE}]
 `;
 
 /** The flags of the scanner, for parseFlags. */
@@ -34,6 +41,7 @@ export const SCANNER_FLAGS = {
   "rspamd-controller-url": { type: "string" },
   "rspamd-controller-password-file": { type: "string" },
   clamd: { type: "string" },
+  "clamd-database": { type: "string" },
 } as const;
 
 /** The chosen scanner: the scorer given to the engine (none: built-in rules), a start-up line, and how to stop it. */
@@ -41,6 +49,8 @@ export interface Scanner {
   rspamd: RspamdScorer | undefined;
   /** The virus scanner (`--clamd`); none: no virus scanning. */
   clamd?: ClamdScanner;
+  /** What scans for viruses, for the start-up output, e.g. "clamd (supervised, /data/clamav/clamd.sock)". */
+  clamdDescription?: string;
   /** What scores spam, for the start-up output, e.g. "rspamd (supervised, http://127.0.0.1:40123)". */
   description: string;
   close(): Promise<void>;
@@ -59,18 +69,54 @@ export async function scannerFrom(
   warn: (message: string) => void,
 ): Promise<Scanner> {
   const clamd = clamdFrom(opt);
-  const spam = await spamScannerFrom(opt, dataDir, warn);
-  return clamd ? { ...spam, clamd } : spam;
+  const database = opt("clamd-database", "MAILPLANE_CLAMD_DATABASE");
+  if (database !== undefined && clamd !== "auto") {
+    throw new UsageError("--clamd-database applies only to --clamd auto (a supervised clamd)");
+  }
+  // Started first: when it cannot start (not installed, no signatures) nothing else was started.
+  const supervised =
+    clamd === "auto"
+      ? await startClamd({
+          dir: join(dataDir, "clamav"),
+          ...(database ? { databaseDir: database } : {}),
+          onWarning: warn,
+        })
+      : undefined;
+  let spam: Scanner;
+  try {
+    spam = await spamScannerFrom(opt, dataDir, warn);
+  } catch (error) {
+    await supervised?.close();
+    throw error;
+  }
+  if (supervised) {
+    return {
+      ...spam,
+      clamd: new ClamdScanner({ address: { path: supervised.socket } }),
+      clamdDescription: `clamd (supervised, ${supervised.socket})`,
+      close: async () => {
+        await spam.close();
+        await supervised.close();
+      },
+    };
+  }
+  return clamd instanceof ClamdScanner
+    ? { ...spam, clamd, clamdDescription: `clamd at ${clamd.description}` }
+    : spam;
 }
 
 /**
- * Reads `--clamd` / `MAILPLANE_CLAMD`: unset or empty → no virus scanning.
- * @throws UsageError for a value that is neither a socket path nor host:port
- * @example clamdFrom(() => "/run/clamav/clamd.ctl")?.description // "/run/clamav/clamd.ctl"
+ * Reads `--clamd` / `MAILPLANE_CLAMD`: unset, empty or `off` → no virus scanning; `auto` → a
+ * supervised clamd (started by {@link scannerFrom}); else the scanner of an existing clamd.
+ * @throws UsageError for a value that is neither auto/off, a socket path nor host:port
+ * @example (clamdFrom(() => "/run/clamav/clamd.ctl") as ClamdScanner).description // "/run/clamav/clamd.ctl"
  */
-export function clamdFrom(opt: (flag: string, env: string) => string | undefined): ClamdScanner | undefined {
+export function clamdFrom(
+  opt: (flag: string, env: string) => string | undefined,
+): ClamdScanner | "auto" | undefined {
   const value = opt("clamd", "MAILPLANE_CLAMD");
   if (value === undefined || value === "" || value === "off") return undefined;
+  if (value === "auto") return "auto";
   try {
     return new ClamdScanner({ address: clamdAddress(value) });
   } catch (error) {

@@ -152,9 +152,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     }
     io.stdout(`mailplane: SMTP engine listening: ${listeners(smtp, engine)}\n`);
     io.stdout(`mailplane: spam scoring: ${scanner.description}\n`);
-    io.stdout(
-      `mailplane: virus scanning: ${scanner.clamd ? `clamd at ${scanner.clamd.description}` : "off"}\n`,
-    );
+    io.stdout(`mailplane: virus scanning: ${scanner.clamdDescription ?? "off"}\n`);
   }
   // Handlers first: whoever waits for the line below may send SIGTERM at once.
   const stopped = untilSignal();

@@ -31,6 +31,7 @@ import {
   type ChangeEvent,
   type CreateTokenInput,
   type CredentialRecord,
+  DEPARTED_KIND,
   type DeleteObjectInput,
   type DomainCheckInput,
   type DomainClaim,
@@ -196,6 +197,9 @@ async function selectRevision(q: SqlExecutor): Promise<number> {
 /**
  * The Store implementation over a SqlDriver. Construct through `openSqliteStore`/`openPostgresStore`.
  */
+/** Kinds whose creation takes an address back from a departed user's forward. */
+const RECLAIMING_KINDS = new Set(["User", "Alias", "Group"]);
+
 export class SqlStore implements Store {
   readonly dialect: "sqlite" | "postgres";
   private readonly driver: SqlDriver;
@@ -676,6 +680,15 @@ export class SqlStore implements Store {
       const refused = input.guard?.(current);
       if (refused) throw refused;
       if (!current) await checkAccountLimit(q, input.accountId, input.kind);
+      if (!current && RECLAIMING_KINDS.has(input.kind)) {
+        // An address declared again is the declaration's: the departed user's forward ends.
+        const departed = await selectObject(q, {
+          accountId: input.accountId,
+          kind: DEPARTED_KIND,
+          id: input.id,
+        });
+        if (departed) await this.removeObject(q, ctx, departed, "reclaim");
+      }
       if (input.claims && input.claims.names.length > 0) {
         for (const holder of await this.settleClaims(q, input, input.claims)) await this.evict(q, holder);
       }
@@ -918,6 +931,54 @@ export class SqlStore implements Store {
   }
 
   /** Deletes one object (and a User's credentials) with its audit entry and change; caller holds the lock. */
+  /** Writes a delete's successor object (see {@link DeleteObjectInput.successor}) in its transaction. */
+  private async insertSuccessor(
+    q: SqlExecutor,
+    ctx: WriteContext,
+    accountId: string,
+    next: { kind: string; id: string; domain: string; spec: Record<string, unknown> },
+  ): Promise<void> {
+    const at = this.iso();
+    const object: StoredObject = {
+      accountId,
+      kind: next.kind,
+      id: next.id,
+      domain: next.domain,
+      spec: JSON.parse(canonicalJson(next.spec)),
+      enabled: true,
+      etag: newEtag(),
+      version: 1,
+      createdAt: at,
+      updatedAt: at,
+      secretSetAt: null,
+      generation: newGeneration(),
+    };
+    await q.run(
+      `INSERT INTO objects (account_id, kind, id, domain, spec, enabled, etag, version, secret_set_at,
+         created_at, updated_at, generation)
+       VALUES ($1, $2, $3, $4, $5, 1, $6, 1, NULL, $7, $7, $8)`,
+      [
+        accountId,
+        next.kind,
+        next.id,
+        next.domain,
+        canonicalJson(next.spec),
+        object.etag,
+        at,
+        object.generation,
+      ],
+    );
+    await this.audit(q, ctx, {
+      accountId,
+      action: "create",
+      kind: next.kind,
+      objectId: next.id,
+      before: null,
+      after: auditView(object),
+    });
+    await this.bump(q, { accountId, kind: next.kind, id: next.id, op: "put" });
+  }
+
   private async removeObject(
     q: SqlExecutor,
     ctx: WriteContext,
@@ -975,6 +1036,10 @@ export class SqlStore implements Store {
         }
       }
       await this.removeObject(q, ctx, current, input.auditAction);
+      const next = input.successor?.(current);
+      if (next && !(await selectObject(q, { accountId: input.accountId, kind: next.kind, id: next.id }))) {
+        await this.insertSuccessor(q, ctx, input.accountId, next);
+      }
       mark();
       return { before: current };
     });

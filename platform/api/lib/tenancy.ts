@@ -67,7 +67,7 @@ export interface KindRoutes {
   /** Spec fields the server keeps for itself (Domain: its DKIM keys): never rendered, never merged into a PATCH. */
   internalFields?: string[];
   /** Extra delete behaviour (domains: refuse while in use, take singletons along; users: disabled first). */
-  deleteOptions?: Pick<DeleteObjectInput, "refuseIfDependents" | "cascadeKinds" | "guard">;
+  deleteOptions?: Pick<DeleteObjectInput, "refuseIfDependents" | "cascadeKinds" | "guard" | "successor">;
   /** Singletons: the defaults of a scope. */
   defaults?(scope: string): Record<string, unknown>;
 }

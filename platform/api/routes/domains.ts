@@ -16,7 +16,7 @@ import {
   verificationRecordValue,
 } from "../../../sdk/src/index.ts";
 import type { DomainClaim, StoredObject } from "../../store/index.ts";
-import { isStoreError } from "../../store/store.ts";
+import { DEPARTED_KIND, isStoreError } from "../../store/store.ts";
 import { writeContext } from "../audit.ts";
 import { mayTouchDomain, requireAuth } from "../auth.ts";
 import {
@@ -234,7 +234,11 @@ export async function domainRoutes(app: FastifyInstance): Promise<void> {
     render: renderDomain,
     beforeWrite: async (input) => keepDkimKeys(input, await claimDomainNames(input)),
     internalFields: [DKIM_SPEC_FIELD],
-    deleteOptions: { refuseIfDependents: true, cascadeKinds: ["FilterSettings", "PasswordPolicy"] },
+    deleteOptions: {
+      refuseIfDependents: true,
+      // Its singletons and its departed users' forwards (nobody declares those) go with the domain.
+      cascadeKinds: ["FilterSettings", "PasswordPolicy", DEPARTED_KIND],
+    },
   });
   verifyRoute(app);
   dkimRoutes(app);

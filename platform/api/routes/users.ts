@@ -7,7 +7,7 @@ import {
   type PasswordPolicySpec,
   userKind,
 } from "../../../sdk/src/index.ts";
-import type { Store } from "../../store/store.ts";
+import { DEPARTED_KIND, type Store } from "../../store/store.ts";
 import { registerKind, type WriteHookInput, type WriteHookResult } from "../lib/tenancy.ts";
 import { hashPassword, verifyPassword } from "../passwords.ts";
 import { fieldError, problem } from "../problem.ts";
@@ -103,6 +103,18 @@ export async function userRoutes(app: FastifyInstance): Promise<void> {
     render: (o, base) => ({ ...base, domain: o.domain, passwordChangedAt: o.secretSetAt }),
     beforeWrite: beforeUserWrite,
     deleteOptions: {
+      // The mail-robot option: the deleted user's future mail goes to `forwardOnDelete`.
+      successor: (deleted) => {
+        const to = (deleted.spec as { forwardOnDelete?: string | null }).forwardOnDelete;
+        return to
+          ? {
+              kind: DEPARTED_KIND,
+              id: deleted.id,
+              domain: deleted.domain ?? "",
+              spec: { address: deleted.id, forwardTo: to },
+            }
+          : undefined;
+      },
       guard: (current) =>
         current.enabled
           ? problem(

@@ -1,4 +1,5 @@
 /** Scoring by rspamd: a message is posted to its HTTP protocol (/checkv2) and the result mapped to the 0–1 combined score. */
+import { request } from "undici";
 import type { Classification } from "./classify.ts";
 
 /**
@@ -131,23 +132,29 @@ export class RspamdScorer {
 
   /** Scores the message (its bytes in order); null when rspamd did not answer usefully. */
   async check(message: Buffer[], envelope: RspamdEnvelope): Promise<Classification | null> {
-    const headers = new Headers({
+    const headers: Record<string, string | string[]> = {
       IP: envelope.ip,
       Helo: envelope.helo || "unknown",
       From: envelope.sender,
-    });
-    for (const r of envelope.recipients) headers.append("Rcpt", r);
-    if (envelope.user) headers.set("User", envelope.user);
-    if (envelope.queueId) headers.set("Queue-Id", envelope.queueId);
+      Rcpt: envelope.recipients,
+    };
+    if (envelope.user) headers["User"] = envelope.user;
+    if (envelope.queueId) headers["Queue-Id"] = envelope.queueId;
     try {
-      const res = await fetch(`${this.url}/checkv2`, {
+      // undici's request rather than fetch: the same pooled keep-alive connections without the
+      // WHATWG Request/Response/stream layers, about half the client CPU per check (bench/smtp).
+      const res = await request(`${this.url}/checkv2`, {
         method: "POST",
         headers,
         body: Buffer.concat(message),
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        headersTimeout: this.#timeoutMs,
+        bodyTimeout: this.#timeoutMs,
       });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const reply = (await res.json()) as RspamdCheckReply;
+      if (res.statusCode !== 200) {
+        await res.body.dump();
+        throw new Error(`HTTP ${res.statusCode}`);
+      }
+      const reply = (await res.body.json()) as RspamdCheckReply;
       if (typeof reply.score !== "number" || typeof reply.action !== "string") {
         throw new Error("reply without score and action");
       }

@@ -281,6 +281,9 @@ function resolveLocal(
   if (alias) return resolveAlias(snapshot, domain, alias, walk, depth);
   const group = domain.groups.get(local);
   if (group) return resolveGroup(snapshot, group, walk, depth);
+  const departedTo = domain.departed.get(local);
+  // A deleted user's forward (`UserSpec.forwardOnDelete`): the mail goes on like an alias's.
+  if (departedTo) return expand(snapshot, departedTo, walk, depth + 1);
   if (domain.reservedTo && RESERVED_LOCAL_PARTS.has(local)) {
     // Declared users and aliases of these names win; otherwise the role mail reaches a person.
     return expand(snapshot, domain.reservedTo, walk, depth + 1);

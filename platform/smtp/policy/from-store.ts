@@ -7,7 +7,7 @@ import {
   hashPassword,
   verifyPassword,
 } from "../../api/passwords.ts";
-import type { Change, Store, StoredObject } from "../../store/store.ts";
+import { type Change, DEPARTED_KIND, type Store, type StoredObject } from "../../store/store.ts";
 import { srsKeyFrom } from "../delivery/srs.ts";
 import type { PolicySource } from "../engine.ts";
 import type { CredentialSource } from "../phases/auth.ts";
@@ -80,6 +80,7 @@ function accountInputs(
         passwordPolicies: [],
         users: [],
         groups: [],
+        departed: [],
       };
       accounts.set(o.accountId, a);
     }
@@ -117,6 +118,9 @@ function accountInputs(
         break;
       case "Group":
         a.groups.push(spec as unknown as GroupInput);
+        break;
+      case DEPARTED_KIND:
+        a.departed.push({ address: String(spec.address), forwardTo: String(spec.forwardTo) });
         break;
       case "User":
         a.users.push({

@@ -114,6 +114,8 @@ export interface AccountInput {
   passwordPolicies?: PasswordPolicyInput[];
   users?: UserInput[];
   groups?: GroupInput[];
+  /** Deleted users' forwards (`UserSpec.forwardOnDelete`): their address and where it goes now. */
+  departed?: { address: string; forwardTo: string }[];
 }
 
 /** Everything declared, at one store revision. */
@@ -195,6 +197,8 @@ export interface DomainPolicy {
   userAddresses: Map<string, UserPolicy>;
   aliases: Map<string, AliasPolicy>;
   groups: Map<string, GroupPolicy>;
+  /** Deleted users' addresses by local part, and where their mail goes now. */
+  departed: Map<string, string>;
   /** The `*@domain` alias, if declared. */
   catchAllAlias: AliasPolicy | null;
   /** `Domain.catchAll`: where mail for unknown local parts goes. */
@@ -363,6 +367,7 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
         userAddresses: new Map(),
         aliases: new Map(),
         groups: new Map(),
+        departed: new Map(),
         catchAllAlias: null,
         catchAll: d.catchAll ?? null,
         localRecipientsOnly: d.localRecipientsOnly ?? false,
@@ -415,6 +420,11 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
       if (parts.local === "*") policy.catchAllAlias = alias;
       else policy.aliases.set(parts.local, alias);
       aliasCount++;
+    }
+    for (const d of account.departed ?? []) {
+      const parts = splitMailbox(d.address);
+      const policy = parts && own.get(parts.domain);
+      if (parts && policy) policy.departed.set(parts.local, d.forwardTo.toLowerCase());
     }
     for (const g of account.groups ?? []) {
       const parts = splitMailbox(g.address);

@@ -39,6 +39,8 @@ export interface UserArgs extends CommonArgs {
   quotaMb?: Arg<UserSpecInput["quotaMb"]>;
   /** Extra addresses of the user in its own domain (the user's aliases): mail to them lands in the user's mailbox, and the user may send as them. Sorted, once each; at most 20. Default none. */
   addresses?: Arg<UserSpecInput["addresses"]>;
+  /** Where the user's future mail is forwarded once the user is deleted (the departed address keeps forwarding until a User, Alias or Group of that address is declared again or the domain is deleted); null: mail to the address is refused after deletion. Default null. */
+  forwardOnDelete?: Arg<UserSpecInput["forwardOnDelete"]>;
   /** An address outside the platform for password resets and notifications; null for none. */
   externalAddress?: Arg<UserSpecInput["externalAddress"]>;
 }
@@ -84,6 +86,8 @@ export class User extends pulumi.dynamic.Resource {
   declare readonly quotaMb: pulumi.Output<UserObject["quotaMb"]>;
   /** Extra addresses of the user in its own domain (the user's aliases): mail to them lands in the user's mailbox, and the user may send as them. Sorted, once each; at most 20. Default none. */
   declare readonly addresses: pulumi.Output<UserObject["addresses"]>;
+  /** Where the user's future mail is forwarded once the user is deleted (the departed address keeps forwarding until a User, Alias or Group of that address is declared again or the domain is deleted); null: mail to the address is refused after deletion. Default null. */
+  declare readonly forwardOnDelete: pulumi.Output<UserObject["forwardOnDelete"]>;
   /** An address outside the platform for password resets and notifications; null for none. */
   declare readonly externalAddress: pulumi.Output<UserObject["externalAddress"]>;
   /** Opaque version tag; send it back in `If-Match` to update or delete only the version you read. */

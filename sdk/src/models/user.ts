@@ -47,6 +47,12 @@ export const UserFields = z.strictObject({
   )
     .max(20, { message: "at most 20 extra addresses per user" })
     .default(() => []),
+  forwardOnDelete: address("Where the user's mail goes once the user is deleted.")
+    .nullable()
+    .default(null)
+    .describe(
+      "Where the user's future mail is forwarded once the user is deleted (the departed address keeps forwarding until a User, Alias or Group of that address is declared again or the domain is deleted); null: mail to the address is refused after deletion. Default null.",
+    ),
   externalAddress: address("An address outside the platform for password resets and notifications.")
     .nullable()
     .default(null)
@@ -59,6 +65,16 @@ export const UserFields = z.strictObject({
  */
 export const UserSpec = UserFields.superRefine((spec, ctx) => {
   const domain = splitAddress(spec.address)?.domain;
+  if (
+    spec.forwardOnDelete !== null &&
+    (spec.forwardOnDelete === spec.address || spec.addresses.includes(spec.forwardOnDelete))
+  ) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["forwardOnDelete"],
+      message: "must be another address than the user's own (they go with the user)",
+    });
+  }
   spec.addresses.forEach((extra, i) => {
     // Only the user's own domain: an address elsewhere would take mail for a domain this object does not hold.
     if (splitAddress(extra)?.domain !== domain) {

@@ -1,7 +1,6 @@
 /** Virus scanning by a real clamd over its socket with a signature database the test builds (EICAR): quarantine as `virus`, statistics, clean mail, scanner down → 451 4.7.1. */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,16 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClamdScanner, clamdAddress } from "../../../platform/smtp/content/clamav.ts";
 import { ownerOf } from "../../../platform/smtp/owners.ts";
 import { type Harness, startHarness } from "../api/harness.ts";
+import { EICAR, FOUND, writeEicarDatabase } from "./support/eicar.ts";
 import { freePort, startTestEngine, swaks, type TestEngine } from "./support/harness.ts";
 
 const CLI = fileURLToPath(new URL("../../../cli/mailplane.ts", import.meta.url));
 
 const CLAMD = "/usr/sbin/clamd";
-/** The EICAR anti-virus test file (68 bytes): harmless, detected by every scanner given its signature. */
-const EICAR = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
-const SIGNATURE = "Mailplane.Test.EICAR";
-/** What clamd reports: a signature from a database it cannot verify is marked unofficial. */
-const FOUND = `${SIGNATURE}.UNOFFICIAL`;
 
 /** Resolves when clamd answers PING with PONG on its socket (it loads its database first). */
 async function clamdReady(socket: string, child: ChildProcess): Promise<void> {
@@ -88,11 +83,8 @@ beforeAll(async () => {
     );
   }
   dir = mkdtempSync(join(tmpdir(), "mp-clamav-"));
-  const db = join(dir, "db");
-  mkdirSync(db);
-  // A hash signature (MD5:size:name, clamav's .hdb format) of the EICAR file: no signature download.
-  const md5 = createHash("md5").update(EICAR).digest("hex");
-  writeFileSync(join(db, "mailplane-test.hdb"), `${md5}:${EICAR.length}:${SIGNATURE}\n`);
+  // A hash signature of the EICAR file: no signature download.
+  const db = writeEicarDatabase(join(dir, "db"));
   socket = join(dir, "clamd.sock");
   writeFileSync(
     join(dir, "clamd.conf"),

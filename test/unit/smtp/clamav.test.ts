@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../../cli/command.ts";
 import { clamdFrom } from "../../../cli/commands/scanner.ts";
-import { clamdAddress, verdictOf } from "../../../platform/smtp/content/clamav.ts";
+import { type ClamdScanner, clamdAddress, verdictOf } from "../../../platform/smtp/content/clamav.ts";
 import { MessageScanner } from "../../../platform/smtp/content/scan.ts";
 import { dataVerdict } from "../../../platform/smtp/phases/data.ts";
 import { buildPolicySnapshot } from "../../../platform/smtp/policy/snapshot.ts";
@@ -53,7 +53,8 @@ describe("clamdAddress", () => {
   it("is off unless --clamd / MAILPLANE_CLAMD is set, and a bad value is a usage error", () => {
     expect(clamdFrom(() => undefined)).toBeUndefined();
     expect(clamdFrom(() => "off")).toBeUndefined();
-    expect(clamdFrom(() => "127.0.0.1:3310")?.description).toBe("127.0.0.1:3310");
+    expect((clamdFrom(() => "127.0.0.1:3310") as ClamdScanner).description).toBe("127.0.0.1:3310");
+    expect(clamdFrom(() => "auto")).toBe("auto");
     expect(() => clamdFrom(() => "clamd.sock")).toThrow(UsageError);
   });
 });

@@ -15,6 +15,7 @@ describe("UserSpec", () => {
       role: "email-user",
       quotaMb: 0,
       addresses: [],
+      forwardOnDelete: null,
       externalAddress: null,
     });
     expect(userId(spec)).toBe("alice@example.com");
