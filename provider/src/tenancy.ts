@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { tenancyKinds } from "../../sdk/src/models/kinds.ts";
 import { TenancyManifest } from "../../sdk/src/models/tenancy.ts";
+import type { ConnectionArgs } from "./lib/connection.ts";
 import { ManifestError, type ManifestRule, parseManifest } from "./manifest/load-manifest.ts";
 import { Alias } from "./resources/alias.ts";
 import { Domain } from "./resources/domain.ts";
@@ -28,6 +29,11 @@ export interface TenancyArgs {
   passwords?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Take over objects that already exist on the platform (see each resource's `adopt`). Default false. */
   adopt?: boolean;
+  /**
+   * Where every child lives instead of the stack's `mailplane:*` config (see each resource's
+   * `connection`; a secret), e.g. the tenant's own new ApiToken. Default: the stack's settings.
+   */
+  connection?: pulumi.Input<ConnectionArgs>;
 }
 
 /** The manifest's JSON Schema, shipped in the package beside the code (`mailplane/schema/*`). */
@@ -104,6 +110,8 @@ export class Tenancy extends pulumi.ComponentResource {
     this.users = {};
     this.resources = {};
     const adopt = args.adopt ?? false;
+    // Every child reaches the platform the same way: the component's connection, or the stack's.
+    const common = { adopt, ...(args.connection === undefined ? {} : { connection: args.connection }) };
     const parent = { parent: this };
     // Children are named `<component>-<id>` (Pulumi's convention: names stay unique when a program
     // declares two tenancies). Earlier versions named them by the bare ID; the alias carries such a
@@ -113,7 +121,7 @@ export class Tenancy extends pulumi.ComponentResource {
 
     for (const spec of manifest.domains) {
       const named = child(spec.name);
-      const domain = new Domain(named.name, { ...spec, adopt }, named.opts);
+      const domain = new Domain(named.name, { ...spec, ...common }, named.opts);
       this.domains[spec.name] = domain;
       this.resources[spec.name] = domain;
     }
@@ -128,23 +136,28 @@ export class Tenancy extends pulumi.ComponentResource {
       const id = policyKind.id(spec as Spec<typeof policyKind>);
       const scope = spec.scope === "account" ? {} : domainOf(spec.scope);
       const named = child(id);
-      policies.push(add(id, new PasswordPolicy(named.name, { ...spec, adopt }, { ...named.opts, ...scope })));
+      policies.push(
+        add(id, new PasswordPolicy(named.name, { ...spec, ...common }, { ...named.opts, ...scope })),
+      );
     }
     for (const spec of manifest.filterSettings) {
       const id = filterKind.id(spec as Spec<typeof filterKind>);
       const scope = spec.scope === "account" ? {} : domainOf(spec.scope);
       const named = child(id);
-      add(id, new FilterSettings(named.name, { ...spec, adopt }, { ...named.opts, ...scope }));
+      add(id, new FilterSettings(named.name, { ...spec, ...common }, { ...named.opts, ...scope }));
     }
     for (const spec of manifest.routes) {
       const id = routeKind.id(spec as Spec<typeof routeKind>);
       const named = child(id);
-      add(id, new Route(named.name, { ...spec, adopt }, { ...named.opts, ...domainOf(spec.domain) }));
+      add(id, new Route(named.name, { ...spec, ...common }, { ...named.opts, ...domainOf(spec.domain) }));
     }
     for (const spec of manifest.senderLists) {
       const id = senderListKind.id(spec as Spec<typeof senderListKind>);
       const named = child(id);
-      add(id, new SenderList(named.name, { ...spec, adopt }, { ...named.opts, ...domainOf(spec.domain) }));
+      add(
+        id,
+        new SenderList(named.name, { ...spec, ...common }, { ...named.opts, ...domainOf(spec.domain) }),
+      );
     }
     const passwords = args.passwords === undefined ? undefined : pulumi.output(args.passwords);
     for (const spec of manifest.users) {
@@ -162,7 +175,7 @@ export class Tenancy extends pulumi.ComponentResource {
       const named = child(id);
       const user = new User(
         named.name,
-        { ...spec, password, adopt },
+        { ...spec, password, ...common },
         // Policies first: a password is checked against the policy in force when it is set.
         { ...named.opts, dependsOn: [...(this.domains[domain] ? [this.domains[domain]] : []), ...policies] },
       );
@@ -177,7 +190,7 @@ export class Tenancy extends pulumi.ComponentResource {
         id,
         new Alias(
           named.name,
-          { ...spec, adopt },
+          { ...spec, ...common },
           {
             ...named.opts,
             dependsOn: [
@@ -197,7 +210,7 @@ export class Tenancy extends pulumi.ComponentResource {
         id,
         new Group(
           named.name,
-          { ...spec, adopt },
+          { ...spec, ...common },
           {
             ...named.opts,
             dependsOn: [
