@@ -98,6 +98,13 @@ describe.each(BACKENDS)("control plane CRUD on $name", (backend) => {
       account: t.id,
       role: "account-admin",
       domains: [],
+      limits: {},
+      usage: {
+        domains: expect.any(Number),
+        users: expect.any(Number),
+        aliases: expect.any(Number),
+        groups: expect.any(Number),
+      },
     });
   });
 
