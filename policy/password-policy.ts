@@ -21,6 +21,8 @@ export interface PasswordBaseline {
   minReuseWithinDays: number;
   /** Longest password life in days (expiry.days; "never expires" breaks the rule). Default 365. */
   maxExpiryDays: number;
+  /** Whether the policy must require two-factor sign-in (requireTwoFactor). Default true. */
+  requireTwoFactor: boolean;
 }
 
 /** The baseline: LuxSci's "maximal security" button (16+ characters there; 12 is the floor we ask). */
@@ -31,6 +33,7 @@ export const PASSWORD_BASELINE: PasswordBaseline = {
   minReuseLastN: 4,
   minReuseWithinDays: 365,
   maxExpiryDays: 365,
+  requireTwoFactor: true,
 };
 
 /**
@@ -72,8 +75,9 @@ export function passwordPolicyFindings(policy: PasswordPolicySpec, baseline: Pas
       `expiry.days is ${policy.expiry.days}; the baseline asks for at most ${baseline.maxExpiryDays}`,
     );
   }
-  // Two-factor authentication: the model has no 2FA setting yet (issue 17.2). When PasswordPolicy
-  // gains one, its check belongs here, with a `requireTwoFactor` baseline setting (default true).
+  if (baseline.requireTwoFactor && !policy.requireTwoFactor) {
+    findings.push("requireTwoFactor is false; the baseline requires two-factor (TOTP) sign-in");
+  }
   return findings;
 }
 
@@ -96,7 +100,7 @@ function validatePasswordPolicy(args: ResourceValidationArgs, reportViolation: R
 export const passwordPolicyBaseline: ResourceValidationPolicy = {
   name: "password-policy-baseline",
   description:
-    "Password policies meet the maximal-security baseline: minLength ≥ 12, lockout after ≤ 5 failures for ≥ 10 minutes, reuse of the last 4 passwords and of a year's refused, expiry ≤ 365 days.",
+    "Password policies meet the maximal-security baseline: minLength ≥ 12, lockout after ≤ 5 failures for ≥ 10 minutes, reuse of the last 4 passwords and of a year's refused, expiry ≤ 365 days, two-factor sign-in required.",
   configSchema: {
     properties: {
       minLength: { type: "integer", minimum: 6, maximum: 128, default: PASSWORD_BASELINE.minLength },
@@ -120,6 +124,7 @@ export const passwordPolicyBaseline: ResourceValidationPolicy = {
         default: PASSWORD_BASELINE.minReuseWithinDays,
       },
       maxExpiryDays: { type: "integer", minimum: 7, maximum: 365, default: PASSWORD_BASELINE.maxExpiryDays },
+      requireTwoFactor: { type: "boolean", default: PASSWORD_BASELINE.requireTwoFactor },
     },
   },
   validateResource: validatePasswordPolicy,

@@ -38,6 +38,8 @@ const policy = new mailplane.PasswordPolicy(
     minLength: 12,
     expiry: { days: 365 },
     lockout: { failures: 5, windowMinutes: 10, durationMinutes: 15 },
+    // Users sign in to the API with a TOTP code as well (docs/users.md); SMTP keeps passwords.
+    requireTwoFactor: true,
   },
   inDomain,
 );

@@ -1,11 +1,16 @@
 /**
  * `mailplane`: the Pulumi resources of mail tenancy as code. `import * as mailplane from "mailplane"`.
  * Each resource talks to the control plane at `mailplane:endpoint` with `mailplane:token` (stack
- * config) or MAILPLANE_ENDPOINT / MAILPLANE_TOKEN.
+ * config) or MAILPLANE_ENDPOINT / MAILPLANE_TOKEN, or at its own `connection`; the `get…` lookups
+ * read objects managed elsewhere.
  */
 
+export type { ConnectionArgs } from "./lib/connection.ts";
 export type { Arg, CommonArgs } from "./lib/resource.ts";
+export * from "./lookups.ts";
+export { Account, type AccountArgs } from "./resources/account.ts";
 export { Alias, type AliasArgs } from "./resources/alias.ts";
+export { ApiToken, type ApiTokenArgs } from "./resources/api-token.ts";
 export { Domain, type DomainArgs } from "./resources/domain.ts";
 export { DomainTenancy, type DomainTenancyArgs } from "./resources/domain-tenancy.ts";
 export { FilterSettings, type FilterSettingsArgs } from "./resources/filter-settings.ts";

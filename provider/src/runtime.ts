@@ -4,9 +4,13 @@
  */
 
 import { resolveSettings, type StackConfig, setStackConfig } from "./lib/config.ts";
+import { checkConnection, connectionOf } from "./lib/connection.ts";
 import type { ResourceImpl } from "./lib/lifecycle.ts";
 import type { ShimMethod } from "./lib/shim.ts";
+import { containsUnknown } from "./lib/unknown.ts";
+import { accountProvider } from "./resources/account.ts";
 import { aliasProvider } from "./resources/alias.ts";
+import { apiTokenProvider } from "./resources/api-token.ts";
 import { domainProvider } from "./resources/domain.ts";
 import { domainTenancyProvider } from "./resources/domain-tenancy.ts";
 import { filterSettingsProvider } from "./resources/filter-settings.ts";
@@ -26,6 +30,8 @@ export const providers: Readonly<Record<string, ResourceImpl>> = {
   PasswordPolicy: passwordPolicyProvider,
   User: userProvider,
   Group: groupProvider,
+  Account: accountProvider,
+  ApiToken: apiTokenProvider,
   DomainTenancy: domainTenancyProvider,
 };
 
@@ -42,6 +48,13 @@ export async function call(kind: string, method: ShimMethod, args: unknown[]): P
   }
   const impl = providers[kind];
   if (impl === undefined) throw new Error(`mailplane: unknown resource kind ${kind}`);
-  if (method === "check") resolveSettings();
+  if (method === "check") {
+    // A connection another resource completes in this run (a new token) is resolved at `up`.
+    const connection = (args[1] as Record<string, unknown> | undefined)?.["connection"];
+    // A malformed one is reported by the kind's check, field by field.
+    if (!containsUnknown(connection) && checkConnection(connection).length === 0) {
+      resolveSettings(connectionOf({ connection }));
+    }
+  }
   return (impl[method] as (...a: unknown[]) => Promise<unknown>)(...args);
 }

@@ -10,6 +10,7 @@ import { groupDomain } from "../../sdk/src/models/group.ts";
 import { tenancyKinds } from "../../sdk/src/models/kinds.ts";
 import { TENANCY_API_VERSION, TenancyManifest } from "../../sdk/src/models/tenancy.ts";
 import { userDomain } from "../../sdk/src/models/user.ts";
+import type { ConnectionArgs } from "./lib/connection.ts";
 import { ManifestError, type ManifestRule, parseManifest } from "./manifest/load-manifest.ts";
 import { Alias } from "./resources/alias.ts";
 import { Domain } from "./resources/domain.ts";
@@ -40,6 +41,11 @@ export interface TenancyArgs {
    * slow (see docs/scale.md). Account-wide settings stay resources of their own in both modes.
    */
   mode?: "per-object" | "bulk";
+  /**
+   * Where every child lives instead of the stack's `mailplane:*` config (see each resource's
+   * `connection`; a secret), e.g. the tenant's own new ApiToken. Default: the stack's settings.
+   */
+  connection?: pulumi.Input<ConnectionArgs>;
 }
 
 /** The manifest's JSON Schema, shipped in the package beside the code (`mailplane/schema/*`). */
@@ -136,6 +142,11 @@ export class Tenancy extends pulumi.ComponentResource {
     this.tenancies = {};
     const adopt = args.adopt ?? false;
     if (args.mode === "bulk") {
+      // DomainTenancy reaches the platform through the stack's settings only (no `connection` yet):
+      // refuse rather than apply a tenant's documents to another platform or account.
+      if (args.connection !== undefined) {
+        throw new pulumi.RunError(`${args.file}: mode "bulk" does not support the connection input yet`);
+      }
       for (const spec of manifest.users) {
         if (spec.password !== undefined) {
           pulumi.log.warn(
@@ -172,6 +183,8 @@ export class Tenancy extends pulumi.ComponentResource {
         passwordPolicies: accountWide(manifest.passwordPolicies),
       };
     }
+    // Every child reaches the platform the same way: the component's connection, or the stack's.
+    const common = { adopt, ...(args.connection === undefined ? {} : { connection: args.connection }) };
     const parent = { parent: this };
     // Children are named `<component>-<id>` (Pulumi's convention: names stay unique when a program
     // declares two tenancies). Earlier versions named them by the bare ID; the alias carries such a
@@ -181,7 +194,7 @@ export class Tenancy extends pulumi.ComponentResource {
 
     for (const spec of manifest.domains) {
       const named = child(spec.name);
-      const domain = new Domain(named.name, { ...spec, adopt }, named.opts);
+      const domain = new Domain(named.name, { ...spec, ...common }, named.opts);
       this.domains[spec.name] = domain;
       this.resources[spec.name] = domain;
     }
@@ -196,23 +209,28 @@ export class Tenancy extends pulumi.ComponentResource {
       const id = policyKind.id(spec as Spec<typeof policyKind>);
       const scope = spec.scope === "account" ? {} : domainOf(spec.scope);
       const named = child(id);
-      policies.push(add(id, new PasswordPolicy(named.name, { ...spec, adopt }, { ...named.opts, ...scope })));
+      policies.push(
+        add(id, new PasswordPolicy(named.name, { ...spec, ...common }, { ...named.opts, ...scope })),
+      );
     }
     for (const spec of manifest.filterSettings) {
       const id = filterKind.id(spec as Spec<typeof filterKind>);
       const scope = spec.scope === "account" ? {} : domainOf(spec.scope);
       const named = child(id);
-      add(id, new FilterSettings(named.name, { ...spec, adopt }, { ...named.opts, ...scope }));
+      add(id, new FilterSettings(named.name, { ...spec, ...common }, { ...named.opts, ...scope }));
     }
     for (const spec of manifest.routes) {
       const id = routeKind.id(spec as Spec<typeof routeKind>);
       const named = child(id);
-      add(id, new Route(named.name, { ...spec, adopt }, { ...named.opts, ...domainOf(spec.domain) }));
+      add(id, new Route(named.name, { ...spec, ...common }, { ...named.opts, ...domainOf(spec.domain) }));
     }
     for (const spec of manifest.senderLists) {
       const id = senderListKind.id(spec as Spec<typeof senderListKind>);
       const named = child(id);
-      add(id, new SenderList(named.name, { ...spec, adopt }, { ...named.opts, ...domainOf(spec.domain) }));
+      add(
+        id,
+        new SenderList(named.name, { ...spec, ...common }, { ...named.opts, ...domainOf(spec.domain) }),
+      );
     }
     const passwords = args.passwords === undefined ? undefined : pulumi.output(args.passwords);
     for (const spec of manifest.users) {
@@ -230,7 +248,7 @@ export class Tenancy extends pulumi.ComponentResource {
       const named = child(id);
       const user = new User(
         named.name,
-        { ...spec, password, adopt },
+        { ...spec, password, ...common },
         // Policies first: a password is checked against the policy in force when it is set.
         { ...named.opts, dependsOn: [...(this.domains[domain] ? [this.domains[domain]] : []), ...policies] },
       );
@@ -245,7 +263,7 @@ export class Tenancy extends pulumi.ComponentResource {
         id,
         new Alias(
           named.name,
-          { ...spec, adopt },
+          { ...spec, ...common },
           {
             ...named.opts,
             dependsOn: [
@@ -265,7 +283,7 @@ export class Tenancy extends pulumi.ComponentResource {
         id,
         new Group(
           named.name,
-          { ...spec, adopt },
+          { ...spec, ...common },
           {
             ...named.opts,
             dependsOn: [

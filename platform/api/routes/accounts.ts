@@ -1,9 +1,9 @@
 /** Accounts (tenants): `/v1/accounts[/:account]`, platform admins only. Deleting one deletes everything in it. */
 import type { FastifyInstance } from "fastify";
 import { AccountSpec, ListQuery, validationErrorFromFields } from "../../../sdk/src/index.ts";
-import type { AccountRecord } from "../../store/store.ts";
+import { type AccountRecord, isStoreError } from "../../store/store.ts";
 import { writeContext } from "../audit.ts";
-import { ifMatch, normalisedParams, serve, setEtag } from "../lib/http.ts";
+import { createOnly, ifMatch, normalisedParams, serve, setEtag } from "../lib/http.ts";
 import { fieldError, problem } from "../problem.ts";
 import { parseWith } from "../validation.ts";
 
@@ -44,10 +44,25 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
       throw validationErrorFromFields([fieldError(["id"], "custom", `must match the path (${account})`)]);
     }
     const condition = ifMatch(request);
-    const result = await store.putAccount(
-      { id: spec.id, spec, ...(condition === undefined ? {} : { ifMatch: condition }) },
-      writeContext(request),
-    );
+    // `If-None-Match: *` (RFC 9110 §13.1.2): create only, so a declared account never takes over one
+    // that exists; checked inside the store's write transaction.
+    const onlyCreate = createOnly(request);
+    const result = await store
+      .putAccount(
+        {
+          id: spec.id,
+          spec,
+          ...(condition === undefined ? {} : { ifMatch: condition }),
+          ...(onlyCreate ? { mustNotExist: true } : {}),
+        },
+        writeContext(request),
+      )
+      .catch((error: unknown) => {
+        if (onlyCreate && isStoreError(error, "already_exists")) {
+          throw problem("MP_PRECONDITION_FAILED", `account ${spec.id} already exists`);
+        }
+        throw error;
+      });
     setEtag(reply, result.account.etag);
     return reply.status(result.created ? 201 : 200).send(renderAccount(result.account));
   });

@@ -2,12 +2,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { MailplaneClient } from "../../../sdk/src/client/client.ts";
 import type { RetryEvent } from "../../../sdk/src/client/options.ts";
-import { resolveSettings } from "./config.ts";
+import { type ConnectionSettings, resolveSettings } from "./config.ts";
 import type { ObjectApi, Stored } from "./lifecycle.ts";
 
-// One client per provider process and settings: its keep-alive connections serve every resource.
+// One client per provider process and settings: its keep-alive connections serve every resource
+// with those settings (a program with several connections has one client each).
 // This lives in the runtime module, which is loaded at run time and never serialized.
-let cached: { key: string; client: MailplaneClient; api: ObjectApi } | undefined;
+const cached = new Map<string, { client: MailplaneClient; api: ObjectApi }>();
 
 /**
  * One line of progress for a retry, as `pulumi up` shows it: what failed, how long until the next
@@ -27,21 +28,35 @@ export function retryProgress(event: RetryEvent): string {
 }
 
 /**
- * The API of the configured control plane, through the SDK client (retries on 429/5xx with
- * back-off and Retry-After, timeouts, problem+json mapped to MailplaneError with a `code`).
- * Each retry is logged as info (progress, not an error): a control plane answering 503 while its
- * database restarts delays the update instead of failing it.
+ * The SDK client for a connection (see {@link resolveSettings}): retries on 429/5xx with back-off and
+ * Retry-After, timeouts, problem+json mapped to MailplaneError with a `code`. Each retry is logged as
+ * info (progress, not an error): a control plane answering 503 while its database restarts delays the
+ * update instead of failing it.
  * The client (and undici under it) is imported on first use: a preview only checks and diffs, and
  * neither the program nor a preview's provider process needs to load it.
- * @throws ProviderConfigError when neither stack config nor environment names endpoint and token.
+ * @throws ProviderConfigError when neither the connection, stack config nor environment names endpoint and token.
+ * @example const client = await clientFor({ account: "acme" });
  */
-export async function objectApi(): Promise<ObjectApi> {
-  const settings = resolveSettings();
+export async function clientFor(connection?: ConnectionSettings): Promise<MailplaneClient> {
+  return (await entry(connection)).client;
+}
+
+/**
+ * The four object calls of the lifecycle over {@link clientFor}'s client.
+ * @example const api = await objectApi(); await api.get("/v1/domains/example.com");
+ */
+export async function objectApi(connection?: ConnectionSettings): Promise<ObjectApi> {
+  return (await entry(connection)).api;
+}
+
+async function entry(connection?: ConnectionSettings): Promise<{ client: MailplaneClient; api: ObjectApi }> {
+  const settings = resolveSettings(connection);
   const key = JSON.stringify([settings.endpoint, settings.token, settings.account]);
-  if (cached?.key === key) return cached.api;
+  const found = cached.get(key);
+  if (found) return found;
   const { MailplaneClient } = await import("../../../sdk/src/client/client.ts");
-  if (cached?.key === key) return cached.api;
-  void cached?.client.close();
+  const again = cached.get(key);
+  if (again) return again;
   const client = new MailplaneClient({
     endpoint: settings.endpoint,
     token: settings.token,
@@ -63,16 +78,7 @@ export async function objectApi(): Promise<ObjectApi> {
       await client.request("DELETE", path, ifMatch === undefined ? {} : { ifMatch });
     },
   };
-  cached = { key, client, api };
-  return api;
-}
-
-/**
- * The SDK client of the configured control plane (the one {@link objectApi} uses), for calls beyond
- * one object's get/put/patch/delete, such as a domain's bulk tenancy.
- * @throws ProviderConfigError when neither stack config nor environment names endpoint and token.
- */
-export async function mailplaneClient(): Promise<MailplaneClient> {
-  await objectApi();
-  return cached!.client;
+  const made = { client, api };
+  cached.set(key, made);
+  return made;
 }

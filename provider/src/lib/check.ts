@@ -2,6 +2,7 @@
 import type { z } from "zod";
 import { toDotPath } from "../../../sdk/src/errors.ts";
 import type { KindDescriptor } from "../../../sdk/src/models/kinds.ts";
+import { checkConnection } from "./connection.ts";
 import { containsUnknown, isUnknownAt, UNKNOWN } from "./unknown.ts";
 
 /** A validation failure as Pulumi prints it: the property's dot path and what is wrong. */
@@ -19,6 +20,7 @@ export interface CheckOutcome {
 /** Inputs of every resource that are about the provider, not the model. */
 export interface ProviderInputs {
   adopt?: boolean;
+  connection?: Record<string, unknown>;
 }
 
 type Issue = z.core.$ZodIssue;
@@ -47,7 +49,7 @@ function toFailures(issues: readonly Issue[], prefix: PropertyKey[] = []): Check
  *   // failures: [{ property: "port", reason: "Too small: expected number to be >=1" }]
  */
 export function checkInputs(kind: KindDescriptor, news: Record<string, unknown>): CheckOutcome {
-  const { __provider: _provider, adopt, ...declared } = news;
+  const { __provider: _provider, adopt, connection, ...declared } = news;
   // A secret Output that resolved to undefined (e.g. `passwords.apply((all) => all[address])` for a
   // user with no entry) reaches the provider as null: it means "not set", so the current one is kept.
   for (const field of kind.secretFields) if (declared[field] === null) delete declared[field];
@@ -91,6 +93,8 @@ export function checkInputs(kind: KindDescriptor, news: Record<string, unknown>)
     }
   }
   if (adopt !== undefined) inputs = { ...inputs, adopt };
+  failures.push(...checkConnection(connection));
+  if (connection !== undefined && connection !== null) inputs = { ...inputs, connection };
   return { inputs, failures };
 }
 
@@ -124,8 +128,8 @@ export function valueText(kind: KindDescriptor, news: Record<string, unknown>, p
     value = (value as Record<string | number, unknown>)[segment];
   }
   if (value === undefined || value === null) return "(not set)";
-  // Below a secret field, any value is the secret or part of it.
-  if (kind.secretFields.includes(String(path[0]))) return "[secret]";
+  // Below a secret field, any value is the secret or part of it; the whole connection is secret.
+  if (kind.secretFields.includes(String(path[0])) || path[0] === "connection") return "[secret]";
   if (containsUnknown(value)) return "(unknown)";
   const text = JSON.stringify(value);
   return text.length > MAX_VALUE_TEXT ? `${text.slice(0, MAX_VALUE_TEXT)}…` : text;

@@ -35,23 +35,53 @@ export function setStackConfig(config: StackConfig | undefined): void {
   stackConfig = config;
 }
 
-function read(key: string, envName: string): string | undefined {
+function read(key: string, envName: string, config: StackConfig | undefined): string | undefined {
   // Fully qualified keys: a bare key would be prefixed with the *program's* project name.
-  const fromStack = stackConfig?.get(`mailplane:${key}`);
+  const fromStack = config?.get(`mailplane:${key}`);
   if (fromStack !== undefined && fromStack !== "") return fromStack;
   const fromEnv = process.env[envName];
   return fromEnv === undefined || fromEnv === "" ? undefined : fromEnv;
 }
 
 /**
- * Resolves endpoint, token and account from the stack config (`mailplane:endpoint`,
- * `mailplane:token`, `mailplane:account`) or else the environment (`MAILPLANE_ENDPOINT`,
- * `MAILPLANE_TOKEN`, `MAILPLANE_ACCOUNT`).
- * @throws ProviderConfigError naming both ways to set what is missing.
+ * One stack-wide setting (`mailplane:<key>`, else the environment variable), or undefined.
+ * @example stackSetting("endpoint", "MAILPLANE_ENDPOINT") // "http://127.0.0.1:8080"
  */
-export function resolveSettings(): ProviderSettings {
-  const endpoint = read("endpoint", "MAILPLANE_ENDPOINT");
-  const token = read("token", "MAILPLANE_TOKEN");
+export function stackSetting(key: string, envName: string): string | undefined {
+  return read(key, envName, stackConfig);
+}
+
+/** A resource's own connection (its `connection` input), overriding the stack-wide settings. */
+export interface ConnectionSettings {
+  endpoint?: string | undefined;
+  token?: string | undefined;
+  account?: string | undefined;
+}
+
+/**
+ * Resolves endpoint, token and account: from the resource's `connection` first, then the stack
+ * config (`mailplane:endpoint`, `mailplane:token`, `mailplane:account`), then the environment
+ * (`MAILPLANE_ENDPOINT`, `MAILPLANE_TOKEN`, `MAILPLANE_ACCOUNT`).
+ *
+ * A connection that names its own endpoint must bring its own token: the stack's token is never sent
+ * to another platform. A connection that brings its own token acts on its own account only (the
+ * stack's `mailplane:account` belongs to the stack's token).
+ * @param config the stack config to fall back on; default: the one `configure` gave this process.
+ * @throws ProviderConfigError naming both ways to set what is missing.
+ * @example resolveSettings({ endpoint: "https://mail.example.net", token: "mpt_…" })
+ */
+export function resolveSettings(
+  connection: ConnectionSettings = {},
+  config: StackConfig | undefined = stackConfig,
+): ProviderSettings {
+  const given = (v: string | undefined) => (v === undefined || v === "" ? undefined : v);
+  if (given(connection.endpoint) !== undefined && given(connection.token) === undefined) {
+    throw new ProviderConfigError(
+      "connection.endpoint is set without connection.token: give the connection its own token (the stack's mailplane:token is never sent to another endpoint)",
+    );
+  }
+  const endpoint = given(connection.endpoint) ?? read("endpoint", "MAILPLANE_ENDPOINT", config);
+  const token = given(connection.token) ?? read("token", "MAILPLANE_TOKEN", config);
   const missing: string[] = [];
   if (endpoint === undefined) {
     missing.push(
@@ -68,8 +98,12 @@ export function resolveSettings(): ProviderSettings {
     new URL(endpoint);
   } catch {
     throw new ProviderConfigError(
-      `mailplane:endpoint (or MAILPLANE_ENDPOINT) must be a URL such as http://127.0.0.1:8080, got ${JSON.stringify(endpoint)}`,
+      `${given(connection.endpoint) === undefined ? "mailplane:endpoint (or MAILPLANE_ENDPOINT)" : "connection.endpoint"} must be a URL such as http://127.0.0.1:8080, got ${JSON.stringify(endpoint)}`,
     );
   }
-  return { endpoint, token, account: read("account", "MAILPLANE_ACCOUNT") };
+  const account =
+    given(connection.token) !== undefined
+      ? given(connection.account)
+      : (given(connection.account) ?? read("account", "MAILPLANE_ACCOUNT", config));
+  return { endpoint, token, account };
 }

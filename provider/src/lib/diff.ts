@@ -13,7 +13,10 @@ export interface DiffOutcome {
    * password) are compared as stored inputs, never read back from the platform.
    */
   changes: undefined;
-  /** Key fields whose value changes (or is not known yet): the object's ID changes with them. */
+  /**
+   * Key fields whose value changes (or is not known yet): the object's ID changes with them; and
+   * `connection` when the object moves to another platform or account.
+   */
   replaces: string[];
   /** True when the new object would claim a name the old one still holds. */
   deleteBeforeReplace: boolean;
@@ -27,6 +30,7 @@ export type UniqueNames = (state: Record<string, unknown>) => string[];
 
 /**
  * Compares the old state (outputs, which hold every spec field) with the checked new inputs.
+ * `moved`: the object moves to another platform or account (see `movesElsewhere`).
  * @example diffResource(routeKind, { domain: "example.com", host: "a.example.net", port: 25, … }, { …, port: 2525 })
  *   // { changes: undefined, replaces: ["port"], deleteBeforeReplace: false }
  */
@@ -35,11 +39,13 @@ export function diffResource(
   olds: Record<string, unknown>,
   news: Record<string, unknown>,
   uniqueNames?: UniqueNames,
+  moved = false,
 ): DiffOutcome {
   // An unknown key (during preview) may well change: say so, as the plan would otherwise under-promise.
   const replaces = kind.keyFields.filter(
     (field) => containsUnknown(news[field]) || !isDeepStrictEqual(olds[field], news[field]),
   );
+  if (moved) replaces.push("connection");
   let deleteBeforeReplace = false;
   if (replaces.length > 0 && uniqueNames !== undefined && !containsUnknown(news)) {
     const held = new Set(uniqueNames(olds));

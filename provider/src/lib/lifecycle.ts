@@ -7,6 +7,8 @@ import { toDotPath } from "../../../sdk/src/errors.ts";
 import type { KindDescriptor } from "../../../sdk/src/models/kinds.ts";
 import { plannedCreateFailure } from "./account-limits.ts";
 import { type CheckFailure, checkInputs, describeFailures } from "./check.ts";
+import type { ConnectionSettings } from "./config.ts";
+import { CONNECTION, connectionOf, movesElsewhere } from "./connection.ts";
 import { diffResource, keepListOrder, type UniqueNames } from "./diff.ts";
 
 /** An object as the API returns it (spec fields, `id`, `etag`, timestamps, computed outputs). */
@@ -71,6 +73,9 @@ function describeApiError(kind: string, id: string, action: string, err: unknown
   } else if (code === "MP_PARENT_NOT_FOUND") {
     hint =
       "\n  its domain does not exist yet: pass the Domain's output (`domain: domain.name`) or `dependsOn: [domain]`, so Pulumi creates the domain first";
+  } else if (code === "MP_UNAUTHORIZED") {
+    hint =
+      "\n  the platform refused the token: check mailplane:token or the resource's `connection`; when it comes from an ApiToken of this program that was revoked outside Pulumi, a refresh of that ApiToken (`pulumi refresh --target <its URN>`) drops it and `pulumi up` makes a new one and hands it on";
   } else if (code === "MP_NOT_FOUND" && action === "update") {
     hint =
       "\n  it was deleted outside Pulumi: run `pulumi refresh` to drop it from the state, then `pulumi up` recreates it";
@@ -98,9 +103,19 @@ const ANSWERED = new Set([
 ]);
 
 /** Splits Pulumi's inputs into the model's spec and the provider's own inputs. */
-function splitInputs(inputs: Props): { declared: Props; adopt: boolean | undefined; provider: unknown } {
-  const { __provider, adopt, ...declared } = inputs;
-  return { declared, adopt: typeof adopt === "boolean" ? adopt : undefined, provider: __provider };
+function splitInputs(inputs: Props): {
+  declared: Props;
+  adopt: boolean | undefined;
+  provider: unknown;
+  connection: ConnectionSettings | undefined;
+} {
+  const { __provider, adopt, connection: _connection, ...declared } = inputs;
+  return {
+    declared,
+    adopt: typeof adopt === "boolean" ? adopt : undefined,
+    provider: __provider,
+    connection: connectionOf(inputs),
+  };
 }
 
 /**
@@ -112,7 +127,7 @@ function splitInputs(inputs: Props): { declared: Props; adopt: boolean | undefin
  */
 export function defineProvider(
   kind: KindDescriptor,
-  api: () => Promise<ObjectApi>,
+  api: (connection?: ConnectionSettings) => Promise<ObjectApi>,
   hooks: KindHooks = {},
 ): ResourceImpl {
   const spec = kind.spec as unknown as z.ZodObject;
@@ -123,14 +138,22 @@ export function defineProvider(
    * Outputs from the API object; secrets and `adopt` mirror what was declared — present exactly when
    * declared, or a refresh would carry a removed one back into the inputs and diff forever.
    */
-  const outputsOf = (live: Stored, declared: Props, adopt: boolean | undefined): Props => {
+  const outputsOf = (
+    live: Stored,
+    declared: Props,
+    adopt: boolean | undefined,
+    connection: ConnectionSettings | undefined,
+  ): Props => {
     // The object's `id` is the resource's ID; Pulumi reserves the `id` property for it.
-    const { id: _id, adopt: _adopt, ...outs }: Props = { ...live };
+    const { id: _id, adopt: _adopt, connection: _c, ...outs }: Props = { ...live };
     for (const field of secretFields) {
       if (declared[field] !== undefined) outs[field] = declared[field];
       else delete outs[field];
     }
     if (adopt !== undefined) outs["adopt"] = adopt;
+    // Kept in the outputs (secret: the class lists it in additionalSecretOutputs) because refresh
+    // and destroy get only the outputs and must reach the same platform and account.
+    if (connection !== undefined) outs[CONNECTION] = connection;
     return outs;
   };
 
@@ -145,6 +168,7 @@ export function defineProvider(
       }
     }
     if (typeof old["adopt"] === "boolean") inputs["adopt"] = old["adopt"];
+    if (old[CONNECTION] !== undefined) inputs[CONNECTION] = old[CONNECTION];
     return inputs;
   };
 
@@ -167,9 +191,15 @@ export function defineProvider(
       )
       .join(", ");
 
-  const get = async (path: string): Promise<Stored | undefined> => {
+  /** `{ id }` for a kind whose model has an `id` field (the resource ID is its value), else nothing. */
+  const idField = (id: string): Props => ("id" in spec.shape && id !== "" ? { id } : {});
+
+  const get = async (
+    path: string,
+    connection: ConnectionSettings | undefined,
+  ): Promise<Stored | undefined> => {
     try {
-      return await (await api()).get(path);
+      return await (await api(connection)).get(path);
     } catch (err) {
       // For a singleton this means its domain is gone, and with it the settings.
       if (errorCode(err) === "MP_NOT_FOUND") return undefined;
@@ -185,7 +215,8 @@ export function defineProvider(
       // A create (no olds) that is not an adoption counts against the account's limits.
       if (outcome.failures.length === 0 && Object.keys(olds).length === 0 && news["adopt"] !== true) {
         const { adopt: _adopt, ...declared } = outcome.inputs;
-        const overLimit = await plannedCreateFailure(kind, declared, api);
+        // Counted per connection: the resource's own (unknown during preview: not counted), or the stack's.
+        const overLimit = await plannedCreateFailure(kind, declared, () => api(connectionOf(declared)));
         if (overLimit) outcome.failures.push(overLimit);
       }
       if (outcome.failures.length > 0) {
@@ -195,12 +226,15 @@ export function defineProvider(
       return { inputs: keepListOrder(olds, outcome.inputs), failures: [] };
     },
 
-    async diff(_id, olds, news) {
-      return diffResource(kind, olds, news, hooks.uniqueNames);
+    async diff(id, olds, news) {
+      // The resource ID stands in for a model field named `id` (an Account's slug), which Pulumi
+      // keeps out of the outputs.
+      const before = { ...olds, ...idField(id) };
+      return diffResource(kind, before, news, hooks.uniqueNames, movesElsewhere(olds, news));
     },
 
     async create(inputs) {
-      const { declared, adopt, provider } = splitInputs(inputs);
+      const { declared, adopt, provider, connection } = splitInputs(inputs);
       const normalised = spec.parse(declared) as Props;
       const id = kind.id(normalised);
       const path = kind.path(normalised);
@@ -211,13 +245,13 @@ export function defineProvider(
         // a 412, or the create done now. So an object whose create answer was lost is recorded, not
         // orphaned, and an object someone else made is never taken for ours.
         const options: PutOptions = { ifNoneMatch: "*", idempotencyKey: randomUUID() };
-        const put = async () => (await api()).put(path, normalised, options);
+        const put = async () => (await api(connection)).put(path, normalised, options);
         try {
           const created = await put().catch((err: unknown) => {
             if (ANSWERED.has(errorCode(err) ?? "")) throw err;
             return put();
           });
-          return { id, outs: outputsOf(created, normalised, adopt) };
+          return { id, outs: outputsOf(created, normalised, adopt, connection) };
         } catch (err) {
           if (errorCode(err) === "MP_PRECONDITION_FAILED") {
             throw new Error(
@@ -230,24 +264,24 @@ export function defineProvider(
       // Adopting, or a singleton (which always exists): read it, then converge it, or create it.
       let existing: Stored | undefined;
       try {
-        existing = await get(path);
+        existing = await get(path, connection);
       } catch (err) {
         throw describeApiError(kind.name, id, "create", err);
       }
       if (existing === undefined) {
         try {
-          const created = await (await api()).put(path, normalised);
-          return { id, outs: outputsOf(created, normalised, adopt) };
+          const created = await (await api(connection)).put(path, normalised);
+          return { id, outs: outputsOf(created, normalised, adopt, connection) };
         } catch (err) {
           const failure = describeApiError(kind.name, id, "create", err);
           // No answer (network, timeout, 5xx after the client's retries) does not mean no object: if
           // it exists now, record it (partial state) rather than orphan it; the next up converges it.
           if (!ANSWERED.has(errorCode(err) ?? "")) {
-            const after = await get(path).catch(() => undefined);
+            const after = await get(path, connection).catch(() => undefined);
             if (after !== undefined) {
               throw Object.assign(failure, {
                 id,
-                properties: { ...outputsOf(after, normalised, adopt), __provider: provider },
+                properties: { ...outputsOf(after, normalised, adopt, connection), __provider: provider },
                 reasons: [failure.message],
               });
             }
@@ -256,30 +290,32 @@ export function defineProvider(
         }
       }
       const body = changedFields(existing, normalised);
-      if (Object.keys(body).length === 0) return { id, outs: outputsOf(existing, normalised, adopt) };
+      if (Object.keys(body).length === 0)
+        return { id, outs: outputsOf(existing, normalised, adopt, connection) };
       // Report what differed: the provider's stderr shows among the run's diagnostics.
       process.stderr.write(`mailplane: adopting ${kind.name} ${id}: ${describeChanges(existing, body)}\n`);
       try {
-        const updated = await (await api()).patch(path, body, existing.etag);
-        return { id, outs: outputsOf(updated, normalised, adopt) };
+        const updated = await (await api(connection)).patch(path, body, existing.etag);
+        return { id, outs: outputsOf(updated, normalised, adopt, connection) };
       } catch (err) {
         // The object exists and is now ours: record it (partial state) so it is never orphaned.
         const failure = describeApiError(kind.name, id, "adopt", err);
         throw Object.assign(failure, {
           id,
-          properties: { ...outputsOf(existing, {}, adopt), __provider: provider },
+          properties: { ...outputsOf(existing, {}, adopt, connection), __provider: provider },
           reasons: [failure.message],
         });
       }
     },
 
-    async read(id, props = {}) {
-      const live = await get(kind.path(props as Props)).catch((err: unknown) => {
+    async read(id, stored = {}) {
+      const props: Props = { ...stored, ...idField(id) };
+      const live = await get(kind.path(props), connectionOf(props)).catch((err: unknown) => {
         throw describeApiError(kind.name, id, "read", err);
       });
       // Gone: an empty ID tells the engine to drop it from the state (the next up recreates it).
       if (live === undefined) return { id: "", props: {} };
-      const outs = outputsOf(live, props, props["adopt"]);
+      const outs = outputsOf(live, props, props["adopt"], connectionOf(props));
       // Inputs only when something drifted: they are the live values, and the engine then diffs the
       // program against them. Unchanged, the stored inputs already say the same (and the engine has
       // less to store: this is ~20% of a refresh's cost over the floor at 1,000 resources).
@@ -290,23 +326,25 @@ export function defineProvider(
     },
 
     async update(id, olds, news) {
-      const { declared, adopt } = splitInputs(news);
+      const { declared, adopt, connection } = splitInputs(news);
       const normalised = spec.parse(declared) as Props;
       const body = changedFields(olds, normalised);
       const { __provider: _p, ...previous } = olds;
-      if (Object.keys(body).length === 0) return { outs: outputsOf(previous as Stored, normalised, adopt) };
+      if (Object.keys(body).length === 0)
+        return { outs: outputsOf(previous as Stored, normalised, adopt, connection) };
       try {
-        const updated = await (await api()).patch(kind.path(normalised), body, olds["etag"]);
-        return { outs: outputsOf(updated, normalised, adopt) };
+        const updated = await (await api(connection)).patch(kind.path(normalised), body, olds["etag"]);
+        return { outs: outputsOf(updated, normalised, adopt, connection) };
       } catch (err) {
         throw describeApiError(kind.name, id, "update", err);
       }
     },
 
-    async delete(id, props) {
+    async delete(id, stored) {
+      const props: Props = { ...stored, ...idField(id) };
       const path = kind.path(props);
       try {
-        const http = await api();
+        const http = await api(connectionOf(props));
         await hooks.beforeDelete?.(http, path, props);
         await http.delete(path);
       } catch (err) {

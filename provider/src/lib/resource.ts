@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { KindDescriptor } from "../../../sdk/src/models/kinds.ts";
+import { CONNECTION, type ConnectionArgs } from "./connection.ts";
 
 /**
  * A program value for a model field: the plain value, a promise or an Output — at any depth, so
@@ -25,6 +26,14 @@ export interface CommonArgs {
    * (FilterSettings, PasswordPolicy) are always adopted. Default false.
    */
   adopt?: pulumi.Input<boolean>;
+  /**
+   * Where this resource lives, instead of the stack's `mailplane:endpoint`, `mailplane:token` and
+   * `mailplane:account`: so one program manages several platforms or accounts (e.g. the domains of
+   * an account made in the same program, with that account's new {@link ApiToken}). The whole object
+   * is a secret in the state. Moving a resource to another endpoint or account replaces it; a new
+   * token for the same place is an in-place change that calls nothing. Default: the stack's settings.
+   */
+  connection?: pulumi.Input<ConnectionArgs>;
 }
 
 /** The Pulumi type token of a kind: `pulumi-nodejs:dynamic/mailplane:Domain`. */
@@ -39,20 +48,31 @@ export function resourceProps(kind: KindDescriptor, args: object): Record<string
   for (const key of Object.keys((kind.object as unknown as z.ZodObject).shape)) props[key] = undefined;
   // `id` and `urn` are the resource's own; the object's ID is the resource ID.
   delete props["id"];
-  return { ...props, ...args };
+  return secretConnection({ ...props, ...args });
 }
 
 /**
- * The resource options of a kind: secret fields are secret outputs, so Pulumi encrypts them in the
- * state even when a program passed the value in plain text.
+ * The property bag with its `connection` wrapped in `pulumi.secret`: secret as an input too, so the
+ * engine encrypts it in the stored inputs, not only in the outputs.
+ */
+export function secretConnection(props: Record<string, unknown>): Record<string, unknown> {
+  if (props[CONNECTION] === undefined) return props;
+  return { ...props, [CONNECTION]: pulumi.secret(props[CONNECTION]) };
+}
+
+/**
+ * The resource options of a kind: secret fields and the `connection` are secret outputs, so Pulumi
+ * encrypts them in the state even when a program passed the value in plain text.
  */
 export function resourceOptions(
   kind: KindDescriptor,
   opts: pulumi.CustomResourceOptions | undefined,
 ): pulumi.CustomResourceOptions {
-  if (kind.secretFields.length === 0) return opts ?? {};
   const extra = opts?.additionalSecretOutputs ?? [];
-  return { ...opts, additionalSecretOutputs: [...new Set([...extra, ...kind.secretFields])] };
+  return {
+    ...opts,
+    additionalSecretOutputs: [...new Set([...extra, ...kind.secretFields, CONNECTION])],
+  };
 }
 
 /** Wraps a kind's write-only fields in `pulumi.secret`, so their inputs are encrypted in the state too. */

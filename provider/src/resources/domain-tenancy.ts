@@ -13,7 +13,7 @@ import { RouteSpec, routeName } from "../../../sdk/src/models/route.ts";
 import { SenderListSpec, senderListName } from "../../../sdk/src/models/sender-list.ts";
 import { TENANCY_API_VERSION } from "../../../sdk/src/models/tenancy.ts";
 import { UserSpec } from "../../../sdk/src/models/user.ts";
-import { mailplaneClient } from "../lib/api.ts";
+import { clientFor } from "../lib/api.ts";
 import { errorCode, type ResourceImpl } from "../lib/lifecycle.ts";
 import { TYPE_MODULE } from "../lib/resource.ts";
 import { createShim } from "../lib/shim.ts";
@@ -157,7 +157,7 @@ export const domainTenancyProvider: ResourceImpl = {
   async create(inputs) {
     const { __provider: _p, adopt, ...props } = inputs as Props;
     const domain = String(props.domain.name);
-    const client = await mailplaneClient();
+    const client = await clientFor();
     if (adopt !== true) {
       const exists = await client.request("GET", pathOf(domain)).then(
         () => true,
@@ -189,7 +189,7 @@ export const domainTenancyProvider: ResourceImpl = {
     );
     const sent = withPasswords(withoutPasswords(props), fresh);
     try {
-      const client = await mailplaneClient();
+      const client = await clientFor();
       const plan = await client.request<TenancyPlan>("PUT", pathOf(id), {
         body: documentOf(sent),
         ifMatch: String((olds as Props).etag),
@@ -201,7 +201,7 @@ export const domainTenancyProvider: ResourceImpl = {
   },
 
   async read(id, props = {}) {
-    const client = await mailplaneClient();
+    const client = await clientFor();
     let live: { etag: string; document: Props };
     try {
       live = await client.request("GET", pathOf(id));
@@ -219,7 +219,7 @@ export const domainTenancyProvider: ResourceImpl = {
 
   async delete(id) {
     try {
-      const client = await mailplaneClient();
+      const client = await clientFor();
       await client.request("DELETE", pathOf(id));
     } catch (err) {
       if (errorCode(err) === "MP_NOT_FOUND") return;

@@ -150,7 +150,8 @@ export const endpoints: readonly Endpoint[] = [
     operationId: "putAccount",
     method: "PUT",
     path: "/v1/accounts/:account",
-    summary: "Create or rename an account (the body's `id` must match the path). 201 when created.",
+    summary:
+      "Create or rename an account (the body's `id` must match the path). 201 when created; with `If-None-Match: *` only creates (412 when it exists).",
     tag: "Accounts",
     kind: "Account",
     access: "platform-admin",
@@ -158,7 +159,7 @@ export const endpoints: readonly Endpoint[] = [
     body: AccountSpec,
     response: Account,
     successStatuses: [200, 201],
-    headers: { ifMatch: "optional", idempotencyKey: "none", account: "none" },
+    headers: { ifMatch: "optional", ifNoneMatch: "optional", idempotencyKey: "none", account: "none" },
     etag: true,
     errors: [
       "MP_VALIDATION_FAILED",

@@ -85,6 +85,7 @@ describe("policy pack mailplane-policy with the real CLI", () => {
       for (const message of [
         "PasswordPolicy example.org: minLength is 8; the baseline asks for at least 12.",
         "PasswordPolicy example.org: expiry.days is not set (passwords never expire); the baseline asks for at most 365.",
+        "PasswordPolicy example.org: requireTwoFactor is false; the baseline requires two-factor (TOTP) sign-in.",
         "FilterSettings example.org: quarantineEnabled is false; the baseline keeps spam in the quarantine.",
         "FilterSettings example.org: quarantineThreshold is 0.99; the baseline asks for at most 0.95.",
         "FilterSettings example.org: blockedExtensions drops btm, cmd, com, cpl, dll, exe, msi, pif; the baseline keeps the default blocked extensions.",
@@ -122,7 +123,7 @@ describe("policy pack mailplane-policy with the real CLI", () => {
       const { code, preview } = await previewWithPolicies(ws);
       expect(code).not.toBe(0);
       const markdown = summarizePlan(preview, { title: "Plan for `violations`" });
-      expect(markdown).toContain("❌ **5 mandatory violations** — `mailplane-policy` 0.1.0");
+      expect(markdown).toContain("❌ **6 mandatory violations** — `mailplane-policy` 0.1.0");
       expect(markdown).toContain(
         "| 🚫 mandatory | `password-policy-baseline` | PasswordPolicy `weak-passwords` | PasswordPolicy example.org: minLength is 8; the baseline asks for at least 12. |",
       );

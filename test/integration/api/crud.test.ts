@@ -98,6 +98,13 @@ describe.each(BACKENDS)("control plane CRUD on $name", (backend) => {
       account: t.id,
       role: "account-admin",
       domains: [],
+      limits: {},
+      usage: {
+        domains: expect.any(Number),
+        users: expect.any(Number),
+        aliases: expect.any(Number),
+        groups: expect.any(Number),
+      },
     });
   });
 
@@ -401,6 +408,24 @@ describe.each(BACKENDS)("control plane CRUD on $name", (backend) => {
     expect((await h.call("GET", "/v1/whoami", { token })).status).toBe(401);
     // Its domain is free again.
     expect((await put(`/v1/domains/${d}`, { name: d })).status).toBe(201);
+  });
+
+  it("creates an account with If-None-Match: * only when it does not exist (412, unchanged, otherwise)", async () => {
+    const admin = { token: h.adminToken };
+    const id = `once${Date.now().toString(36)}`;
+    const createOnly = (name: string) =>
+      h.call("PUT", `/v1/accounts/${id}`, {
+        ...admin,
+        body: { id, name },
+        headers: { "if-none-match": "*" },
+      });
+    expect(await createOnly("First")).toMatchObject({ status: 201, body: { id, name: "First" } });
+    expect(await createOnly("Taken over")).toMatchObject({
+      status: 412,
+      body: { code: "MP_PRECONDITION_FAILED" },
+    });
+    expect((await h.call("GET", `/v1/accounts/${id}`, admin)).body.name).toBe("First");
+    expect((await h.call("DELETE", `/v1/accounts/${id}`, admin)).status).toBe(204);
   });
 
   it("lists, shows and revokes the account's tokens; a revoked token stops working at once", async () => {

@@ -9,7 +9,7 @@ import { PasswordPolicySpec } from "../../../sdk/src/models/password-policy.ts";
 import { policyResource, validateResource } from "./support.ts";
 
 /** A policy that meets the baseline; each test breaks one thing. */
-const compliant = { scope: "example.org", minLength: 12, expiry: { days: 365 } };
+const compliant = { scope: "example.org", minLength: 12, expiry: { days: 365 }, requireTwoFactor: true };
 
 function findings(overrides: Record<string, unknown>): string[] {
   return passwordPolicyFindings(PasswordPolicySpec.parse({ ...compliant, ...overrides }), PASSWORD_BASELINE);
@@ -42,6 +42,16 @@ describe("password-policy-baseline", () => {
     ]);
   });
 
+  it("refuses a policy that does not require two-factor sign-in, unless the config waives it", () => {
+    expect(findings({ requireTwoFactor: false })).toEqual([
+      "requireTwoFactor is false; the baseline requires two-factor (TOTP) sign-in",
+    ]);
+    const waived = { ...PASSWORD_BASELINE, requireTwoFactor: false };
+    expect(
+      passwordPolicyFindings(PasswordPolicySpec.parse({ ...compliant, requireTwoFactor: false }), waived),
+    ).toEqual([]);
+  });
+
   it("refuses passwords that never expire, and an expiry past the configured maximum", () => {
     expect(findings({ expiry: { days: null } })).toEqual([
       "expiry.days is not set (passwords never expire); the baseline asks for at most 365",
@@ -53,7 +63,7 @@ describe("password-policy-baseline", () => {
   });
 
   it("reports each finding of a PasswordPolicy resource, naming its scope, with the model's defaults applied", async () => {
-    // Defaults: minLength 8, expiry never — the two findings of an undeclared policy.
+    // Defaults: minLength 8, expiry never, no two-factor — the three findings of an undeclared policy.
     const reported = await validateResource(
       passwordPolicyBaseline,
       policyResource("PasswordPolicy", "passwords", {
@@ -64,6 +74,7 @@ describe("password-policy-baseline", () => {
     expect(reported).toEqual([
       "PasswordPolicy example.org: minLength is 8; the baseline asks for at least 12.",
       "PasswordPolicy example.org: expiry.days is not set (passwords never expire); the baseline asks for at most 365.",
+      "PasswordPolicy example.org: requireTwoFactor is false; the baseline requires two-factor (TOTP) sign-in.",
     ]);
   });
 

@@ -63,32 +63,33 @@ describe("resource inputs", () => {
     });
   }
 
-  it("types every input from the model: same names, same optionality, plus adopt", () => {
+  it("types every input from the model: same names, same optionality, plus adopt and connection", () => {
+    type Provider = "adopt" | "connection";
     type Optional<T> = { [K in keyof T]-?: undefined extends T[K] ? K : never }[keyof T];
-    expectTypeOf<keyof mailplane.DomainArgs>().toEqualTypeOf<keyof DomainSpecInput | "adopt">();
-    expectTypeOf<Optional<mailplane.DomainArgs>>().toEqualTypeOf<Optional<DomainSpecInput> | "adopt">();
-    expectTypeOf<keyof mailplane.RouteArgs>().toEqualTypeOf<keyof RouteSpecInput | "adopt">();
-    expectTypeOf<Optional<mailplane.RouteArgs>>().toEqualTypeOf<Optional<RouteSpecInput> | "adopt">();
-    expectTypeOf<keyof mailplane.AliasArgs>().toEqualTypeOf<keyof AliasSpecInput | "adopt">();
-    expectTypeOf<Optional<mailplane.AliasArgs>>().toEqualTypeOf<Optional<AliasSpecInput> | "adopt">();
-    expectTypeOf<keyof mailplane.SenderListArgs>().toEqualTypeOf<keyof SenderListSpecInput | "adopt">();
+    expectTypeOf<keyof mailplane.DomainArgs>().toEqualTypeOf<keyof DomainSpecInput | Provider>();
+    expectTypeOf<Optional<mailplane.DomainArgs>>().toEqualTypeOf<Optional<DomainSpecInput> | Provider>();
+    expectTypeOf<keyof mailplane.RouteArgs>().toEqualTypeOf<keyof RouteSpecInput | Provider>();
+    expectTypeOf<Optional<mailplane.RouteArgs>>().toEqualTypeOf<Optional<RouteSpecInput> | Provider>();
+    expectTypeOf<keyof mailplane.AliasArgs>().toEqualTypeOf<keyof AliasSpecInput | Provider>();
+    expectTypeOf<Optional<mailplane.AliasArgs>>().toEqualTypeOf<Optional<AliasSpecInput> | Provider>();
+    expectTypeOf<keyof mailplane.SenderListArgs>().toEqualTypeOf<keyof SenderListSpecInput | Provider>();
     expectTypeOf<Optional<mailplane.SenderListArgs>>().toEqualTypeOf<
-      Optional<SenderListSpecInput> | "adopt"
+      Optional<SenderListSpecInput> | Provider
     >();
     expectTypeOf<keyof mailplane.FilterSettingsArgs>().toEqualTypeOf<
-      keyof FilterSettingsSpecInput | "adopt"
+      keyof FilterSettingsSpecInput | Provider
     >();
     expectTypeOf<Optional<mailplane.FilterSettingsArgs>>().toEqualTypeOf<
-      Optional<FilterSettingsSpecInput> | "adopt"
+      Optional<FilterSettingsSpecInput> | Provider
     >();
     expectTypeOf<keyof mailplane.PasswordPolicyArgs>().toEqualTypeOf<
-      keyof PasswordPolicySpecInput | "adopt"
+      keyof PasswordPolicySpecInput | Provider
     >();
     expectTypeOf<Optional<mailplane.PasswordPolicyArgs>>().toEqualTypeOf<
-      Optional<PasswordPolicySpecInput> | "adopt"
+      Optional<PasswordPolicySpecInput> | Provider
     >();
-    expectTypeOf<keyof mailplane.UserArgs>().toEqualTypeOf<keyof UserSpecInput | "adopt">();
-    expectTypeOf<Optional<mailplane.UserArgs>>().toEqualTypeOf<Optional<UserSpecInput> | "adopt">();
+    expectTypeOf<keyof mailplane.UserArgs>().toEqualTypeOf<keyof UserSpecInput | Provider>();
+    expectTypeOf<Optional<mailplane.UserArgs>>().toEqualTypeOf<Optional<UserSpecInput> | Provider>();
   });
 
   it("accepts Outputs at any depth, as Pulumi programs pass them", () => {

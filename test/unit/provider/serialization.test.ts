@@ -14,7 +14,17 @@ import { startTestPlatform, type TestPlatform } from "../../e2e/provider/platfor
 const here = dirname(fileURLToPath(import.meta.url));
 const TOKEN = "mp_serialization-test-token-0123456789abcdef";
 const PASSWORD = "Serialization-Secret-42";
-const KINDS = ["Domain", "Route", "Alias", "SenderList", "FilterSettings", "PasswordPolicy", "User"];
+const KINDS = [
+  "Domain",
+  "Route",
+  "Alias",
+  "SenderList",
+  "FilterSettings",
+  "PasswordPolicy",
+  "User",
+  "Account",
+  "ApiToken",
+];
 /**
  * The issue's target is 2 KB; measured 2,066–2,076 bytes. Pulumi's serializer wraps each of the nine
  * functions (seven methods the engine calls, the dispatcher, its own handler) in ~190 bytes, so ~1.7 KB
