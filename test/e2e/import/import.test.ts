@@ -217,10 +217,10 @@ for (const { format, file, program, childPrefix } of FORMATS) {
       expect(text).not.toMatch(/Wonder-Land|Tool-Belt|Soprano-Tune/);
       // Progress per domain with counts, and the password note, on stderr.
       expect(result.stderr).toContain(
-        "example.com: 2 routes, 2 aliases, 1 sender list, 2 users, filter settings changed, password policy at defaults",
+        "example.com: 2 routes, 2 aliases, 1 sender list, 2 users, 0 groups, filter settings changed, password policy at defaults",
       );
       expect(result.stderr).toContain(
-        "example.org: 1 route, 1 alias, 0 sender lists, 1 user, filter settings at defaults, password policy changed",
+        "example.org: 1 route, 1 alias, 0 sender lists, 1 user, 0 groups, filter settings at defaults, password policy changed",
       );
       expect(result.stderr).toContain("3 users were written without a password");
       expect(result.stderr).toContain(
