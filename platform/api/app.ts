@@ -21,6 +21,7 @@ import { type Argon2Params, DEFAULT_ARGON2 } from "./passwords.ts";
 import { installProblemHandling, PROBLEM_MEDIA_TYPE, problem, sendProblem } from "./problem.ts";
 import { answerClientError, answerFrameworkError, installClosingAnswer } from "./protocol-errors.ts";
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from "./rate-limit.ts";
+import { accessRuleRoutes } from "./routes/access-rules.ts";
 import { accountRoutes } from "./routes/accounts.ts";
 import { aliasRoutes } from "./routes/aliases.ts";
 import { auditRoutes } from "./routes/audit.ts";
@@ -186,6 +187,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(passwordPolicyRoutes);
   await app.register(userRoutes);
   await app.register(groupRoutes);
+  await app.register(accessRuleRoutes);
   await app.register(domainTenancyRoutes);
   await app.register(operationsRoutes, { smtp: options.smtp });
   await app.register(sessionRoutes);

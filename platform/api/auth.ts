@@ -124,7 +124,7 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
     if (secret.startsWith(SESSION_PREFIX) || secret.startsWith(APP_PASSWORD_PREFIX)) {
       const ctx = secret.startsWith(SESSION_PREFIX)
         ? await authenticateSession(store, now(), secret, endpoint)
-        : await authenticateAppPassword(store, now(), secret, endpoint);
+        : await authenticateAppPassword(store, now(), secret, endpoint, request.ip);
       limit(reply, ctx.session.id);
       request.userSession = ctx;
       return;

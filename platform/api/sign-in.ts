@@ -1,7 +1,8 @@
-/** The checks of a mail user's sign-in: per-IP lockout (shared with SMTP AUTH), constant-work password check, TOTP and recovery codes. */
+/** The checks of a mail user's sign-in: per-IP lockout (shared with SMTP AUTH), access rules, constant-work password check, TOTP and recovery codes. */
 import { randomBytes } from "node:crypto";
 import type { FastifyReply } from "fastify";
-import type { PasswordPolicySpec } from "../../sdk/src/index.ts";
+import type { AccessRuleSpec, AccessService, PasswordPolicySpec } from "../../sdk/src/index.ts";
+import { accessScopes, compileAccessRule, decideAccess } from "../access-rules.ts";
 import { lockoutKeyOf } from "../smtp/lockout.ts";
 import type { LoginFailureReason, Store, WriteContext } from "../store/store.ts";
 import type { ApiServices } from "./lib/services.ts";
@@ -130,4 +131,30 @@ export async function checkSecondFactor(
   }
   if (input.confirm) return false;
   return store.useRecoveryCode(input.accountId, input.userId, recoveryCodeHash(code), input.ctx);
+}
+
+/**
+ * 403 MP_ACCESS_DENIED when the AccessRules of `address` (the user's, else its domain's, else the
+ * account's; see platform/access-rules.ts) keep `ip` from signing in to `service`. Read from the store
+ * at each sign-in (three reads by ID), so a rule applies from the moment it is written.
+ *
+ * @example await refuseByAccessRule(store, { accountId: "acme", address: "ana@example.com", service: "api", ip: "192.0.2.7" })
+ */
+export async function refuseByAccessRule(
+  store: Store,
+  input: { accountId: string; address: string; service: AccessService; ip: string },
+): Promise<void> {
+  const rules = await Promise.all(
+    accessScopes(input.address).map(async (scope) => {
+      const stored = await store.getObject(input.accountId, "AccessRule", `${scope}/${input.service}`);
+      return stored ? compileAccessRule(stored.spec as unknown as AccessRuleSpec) : undefined;
+    }),
+  );
+  const verdict = decideAccess(rules, input.ip);
+  if (!verdict.allowed) {
+    throw problem(
+      "MP_ACCESS_DENIED",
+      `an access rule does not let your network (${input.ip}) sign in to ${input.service} as this user`,
+    );
+  }
 }

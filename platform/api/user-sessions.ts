@@ -14,6 +14,7 @@ import type { Store, StoredObject, WriteContext } from "../store/store.ts";
 import type { UserSessionRecord } from "../store/user-auth.ts";
 import { hashAppPassword } from "./passwords.ts";
 import { problem } from "./problem.ts";
+import { refuseByAccessRule } from "./sign-in.ts";
 
 /** The visible start of every session secret (admin tokens start `mp_`), so the auth hook tells them apart. */
 export const SESSION_PREFIX = "mps_";
@@ -195,6 +196,7 @@ export async function authenticateAppPassword(
   now: Date,
   secret: string,
   endpoint: Endpoint,
+  ip: string,
 ): Promise<UserSessionContext> {
   const found = await store.findAppPassword(hashAppPassword(secret));
   if (!found || found.revokedAt !== null || !found.scopes.includes("api")) {
@@ -202,6 +204,8 @@ export async function authenticateAppPassword(
   }
   const user = await store.getObject(found.accountId, "User", found.userId);
   if (!user?.enabled) throw problem("MP_UNAUTHORIZED", "the application password's user may not sign in");
+  // An application password is a sign-in of its own on every request: the user's api rules apply.
+  await refuseByAccessRule(store, { accountId: found.accountId, address: found.userId, service: "api", ip });
   const domain = user.domain ?? "";
   const policy = await userPolicy(store, found.accountId, domain);
   const credential = await store.getCredential(found.userId, found.accountId);

@@ -8,6 +8,7 @@
 export type { ConnectionArgs } from "./lib/connection.ts";
 export type { Arg, CommonArgs } from "./lib/resource.ts";
 export * from "./lookups.ts";
+export { AccessRule, type AccessRuleArgs } from "./resources/access-rule.ts";
 export { Account, type AccountArgs } from "./resources/account.ts";
 export { Alias, type AliasArgs } from "./resources/alias.ts";
 export { ApiToken, type ApiTokenArgs } from "./resources/api-token.ts";

@@ -8,6 +8,7 @@ import { checkConnection, connectionOf } from "./lib/connection.ts";
 import type { ResourceImpl } from "./lib/lifecycle.ts";
 import type { ShimMethod } from "./lib/shim.ts";
 import { containsUnknown } from "./lib/unknown.ts";
+import { accessRuleProvider } from "./resources/access-rule.ts";
 import { accountProvider } from "./resources/account.ts";
 import { aliasProvider } from "./resources/alias.ts";
 import { apiTokenProvider } from "./resources/api-token.ts";
@@ -30,6 +31,7 @@ export const providers: Readonly<Record<string, ResourceImpl>> = {
   PasswordPolicy: passwordPolicyProvider,
   User: userProvider,
   Group: groupProvider,
+  AccessRule: accessRuleProvider,
   Account: accountProvider,
   ApiToken: apiTokenProvider,
   DomainTenancy: domainTenancyProvider,

@@ -12,6 +12,7 @@ import { TENANCY_API_VERSION, TenancyManifest } from "../../sdk/src/models/tenan
 import { userDomain } from "../../sdk/src/models/user.ts";
 import type { ConnectionArgs } from "./lib/connection.ts";
 import { ManifestError, type ManifestRule, parseManifest } from "./manifest/load-manifest.ts";
+import { AccessRule } from "./resources/access-rule.ts";
 import { Alias } from "./resources/alias.ts";
 import { Domain } from "./resources/domain.ts";
 import { DomainTenancy } from "./resources/domain-tenancy.ts";
@@ -100,7 +101,7 @@ type Spec<K extends (typeof tenancyKinds)[number]> = z.output<K["spec"]>;
 
 /**
  * A tenant declared in one YAML manifest (schema: `schema/tenancy.schema.json`): domains, routes,
- * aliases, sender lists, filter settings, password policies, users and groups become child resources named
+ * aliases, sender lists, filter settings, password policies, users, groups and access rules become child resources named
  * `<component>-<id>` (`acme-example.com`, `acme-info@example.com`; a stack made when they were named
  * by the bare ID is carried over by aliases, not replaced). The manifest is validated as a whole
  * first; on any problem the program stops with every problem listed (file, line, path, message) and
@@ -168,7 +169,7 @@ export class Tenancy extends pulumi.ComponentResource {
         this.tenancies[domain.name] = tenancy;
         this.resources[domain.name] = tenancy;
       }
-      // What is left for resources of their own: the account-wide settings.
+      // What is left for resources of their own: the account-wide settings and the access rules.
       const accountWide = <T extends { scope: string }>(items: T[]) =>
         items.filter((i) => i.scope === "account");
       manifest = {
@@ -202,7 +203,7 @@ export class Tenancy extends pulumi.ComponentResource {
       this.resources[id] = resource;
       return resource;
     };
-    const [, routeKind, aliasKind, senderListKind, filterKind, policyKind, userKind, groupKind] =
+    const [, routeKind, aliasKind, senderListKind, filterKind, policyKind, userKind, groupKind, ruleKind] =
       tenancyKinds;
     const policies: pulumi.Resource[] = [];
     for (const spec of manifest.passwordPolicies) {
@@ -289,6 +290,26 @@ export class Tenancy extends pulumi.ComponentResource {
             dependsOn: [
               ...Object.values(this.users),
               ...(this.domains[domain] ? [this.domains[domain]] : []),
+            ],
+          },
+        ),
+      );
+    }
+    for (const spec of manifest.accessRules) {
+      const id = ruleKind.id(spec as Spec<typeof ruleKind>);
+      // After the users and domains (bulk mode: their DomainTenancy) it names; deleted before them.
+      const named = child(id);
+      add(
+        id,
+        new AccessRule(
+          named.name,
+          { ...spec, ...common },
+          {
+            ...named.opts,
+            dependsOn: [
+              ...Object.values(this.domains),
+              ...Object.values(this.users),
+              ...Object.values(this.tenancies),
             ],
           },
         ),

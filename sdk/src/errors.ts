@@ -43,6 +43,12 @@ export const errorCatalogue = {
     origin: "server",
     retryable: false,
   },
+  MP_ACCESS_DENIED: {
+    status: 403,
+    title: "An access rule does not let the client's network sign in to this service.",
+    origin: "server",
+    retryable: false,
+  },
   MP_SIGN_IN_FAILED: {
     status: 401,
     title: "The address, password or second-factor code is wrong (which one is not said).",

@@ -1,6 +1,7 @@
 /** Small HTTP pieces the route plugins share: ETag/If-Match, path-parameter normalisation, route registration. */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from "fastify";
 import {
+  AccessRuleFields,
   type Endpoint,
   endpoints,
   fastifySchema,
@@ -69,6 +70,11 @@ const NORMALISERS: Record<string, (raw: string) => string | undefined> = {
   },
   account: (raw) => raw.trim().toLowerCase(),
   token: (raw) => raw,
+  scope: (raw) => {
+    const parsed = AccessRuleFields.shape.scope.safeParse(raw);
+    return parsed.success ? parsed.data : undefined;
+  },
+  service: (raw) => raw.trim().toLowerCase(),
 };
 
 /** The request's path parameters in canonical form; 404 when one cannot name any object. */

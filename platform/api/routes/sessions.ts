@@ -9,7 +9,13 @@ import {
 } from "../../../sdk/src/index.ts";
 import type { Store } from "../../store/store.ts";
 import { serve } from "../lib/http.ts";
-import { checkAccountPassword, checkSecondFactor, refuseLockedOut, signInFailed } from "../sign-in.ts";
+import {
+  checkAccountPassword,
+  checkSecondFactor,
+  refuseByAccessRule,
+  refuseLockedOut,
+  signInFailed,
+} from "../sign-in.ts";
 import {
   issueSession,
   passwordExpired,
@@ -62,6 +68,14 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     // User IDs are unique across accounts (a domain belongs to one), so the address finds the account.
     const credential = await store.getCredential(address);
     const user = credential ? await store.getObject(credential.accountId, "User", address) : undefined;
+    // AccessRule (service api), before the password is looked at: a refused network learns nothing
+    // about it, and the refusal is not a failed sign-in (not counted). An unknown address of a hosted
+    // domain meets its domain's and account's rules too, so 403 does not tell which users exist.
+    const ruleAccount =
+      user?.accountId ?? (await store.domainNames([address.split("@")[1] ?? ""]))[0]?.accountId;
+    if (ruleAccount !== undefined) {
+      await refuseByAccessRule(store, { accountId: ruleAccount, address, service: "api", ip: request.ip });
+    }
     const matches = await checkAccountPassword(services, user ? credential?.hash : undefined, body.password);
     const domain = user?.domain ?? address.split("@")[1] ?? "";
     const policy = user

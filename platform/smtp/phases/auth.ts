@@ -1,4 +1,4 @@
-/** AUTH phase (RFC 4954): PLAIN and LOGIN only over TLS, per-IP (IPv6: per /64) lockout, constant work per attempt, application passwords, disabled and expired users refused. */
+/** AUTH phase (RFC 4954): PLAIN and LOGIN only over TLS, per-IP (IPv6: per /64) lockout, constant work per attempt, application passwords, access rules, disabled and expired users refused. */
 import type { LoginFailureReason } from "../../store/store.ts";
 import type { LoginLockout } from "../lockout.ts";
 import { splitMailbox } from "../policy/matchers.ts";
@@ -55,7 +55,8 @@ const INVALID = reject(535, "5.7.8", "Authentication credentials invalid");
 /**
  * Checks one AUTH attempt. Order: TLS required (538 5.7.11) → client locked out (454 4.7.0) → one
  * credential lookup and one hash verification, whatever the name (constant work: an unknown user, a
- * user without a password and a domain-alias login are verified against the dummy hash) → disabled or
+ * user without a password and a domain-alias login are verified against the dummy hash) → the user's
+ * AccessRule for `smtp-submission` (535 5.7.8 whatever the password, not counted) → disabled or
  * expired (only said once the password proved right). Every credential failure counts towards the
  * client's lockout and answers the same 535; the reply never contains the password or hash.
  *
@@ -116,6 +117,12 @@ export async function authenticate(
     return INVALID;
   };
   if (!user) return fail(aliasDomain ? "alias-domain" : "unknown-user");
+  // AccessRule (service smtp-submission), after the same work as every attempt and before the
+  // password's verdict: the refusal reads like a wrong password (RFC 4954 §6: 535 5.7.8 is permanent,
+  // where 454 would invite the client to retry the same credentials), so it tells a client outside
+  // the allowed networks nothing about the password. Not counted towards the lockout: the answer does
+  // not depend on the password, so guessing from there learns nothing.
+  if (!domain!.access.decide(user.address, "smtp-submission", conn.remoteAddress).allowed) return INVALID;
   if (!credential) return fail("no-password");
   if (!appValid) {
     if (!matches) return fail("wrong-password");

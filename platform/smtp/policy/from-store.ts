@@ -16,6 +16,7 @@ import type { CredentialSource } from "../phases/auth.ts";
 import { DkimKeyring } from "./dkim-keys.ts";
 import { splitMailbox } from "./matchers.ts";
 import {
+  type AccessRuleInput,
   type AccountInput,
   type AliasInput,
   buildPolicySnapshot,
@@ -36,6 +37,11 @@ const key = (o: { accountId: string; kind: string; id: string }) =>
 function domainOf(o: StoredObject): string | null {
   if (o.kind === "Domain") return o.id;
   if (o.domain) return o.domain;
+  if (o.kind === "AccessRule") {
+    // A domain's or user's rule touches that domain only; an account rule, every domain.
+    const scope = String(o.spec.scope ?? "account");
+    return scope === "account" ? null : (scope.split("@").at(-1) ?? null);
+  }
   if (o.kind === "FilterSettings" || o.kind === "PasswordPolicy") {
     const scope = String(o.spec.scope ?? "account");
     return scope === "account" ? null : scope;
@@ -88,6 +94,7 @@ export function accountInputs(
         passwordPolicies: [],
         users: [],
         groups: [],
+        accessRules: [],
         departed: [],
       };
       accounts.set(o.accountId, a);
@@ -126,6 +133,9 @@ export function accountInputs(
         break;
       case "Group":
         a.groups.push(spec as unknown as GroupInput);
+        break;
+      case "AccessRule":
+        a.accessRules.push(spec as unknown as AccessRuleInput);
         break;
       case DEPARTED_KIND:
         a.departed.push({ address: String(spec.address), forwardTo: String(spec.forwardTo) });

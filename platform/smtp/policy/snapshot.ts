@@ -1,4 +1,5 @@
 /** The SMTP engine's in-memory policy: hash maps built once from the declared tenancy, read per command. */
+import { AccessRules } from "../../access-rules.ts";
 import type { DkimSigningKey } from "./dkim-keys.ts";
 import { AddressList, CidrSet, splitMailbox } from "./matchers.ts";
 
@@ -101,6 +102,14 @@ export interface UserInput {
   addresses?: string[];
 }
 
+/** `AccessRuleSpec`: which networks may sign in to a service, for the account, a domain or a user. */
+export interface AccessRuleInput {
+  scope: string;
+  service: "smtp-submission" | "api";
+  allow: string[];
+  deny: string[];
+}
+
 /** One account's declared objects. */
 export interface AccountInput {
   id: string;
@@ -114,6 +123,7 @@ export interface AccountInput {
   passwordPolicies?: PasswordPolicyInput[];
   users?: UserInput[];
   groups?: GroupInput[];
+  accessRules?: AccessRuleInput[];
   /** Deleted users' forwards (`UserSpec.forwardOnDelete`): their address and where it goes now. */
   departed?: { address: string; forwardTo: string }[];
 }
@@ -197,6 +207,8 @@ export interface DomainPolicy {
   userAddresses: Map<string, UserPolicy>;
   aliases: Map<string, AliasPolicy>;
   groups: Map<string, GroupPolicy>;
+  /** The account's access rules (AccessRule), consulted at SMTP AUTH for the domain's users. */
+  access: AccessRules;
   /** Deleted users' addresses by local part, and where their mail goes now. */
   departed: Map<string, string>;
   /** The `*@domain` alias, if declared. */
@@ -349,6 +361,7 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
     const filterByScope = new Map((account.filterSettings ?? []).map((f) => [f.scope, f]));
     const passwordByScope = new Map((account.passwordPolicies ?? []).map((p) => [p.scope, p]));
     const own = new Map<string, DomainPolicy>();
+    const access = new AccessRules(account.accessRules ?? []);
     for (const d of account.domains) {
       declared.set(d.name, {
         accountId: account.id,
@@ -367,6 +380,7 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
         userAddresses: new Map(),
         aliases: new Map(),
         groups: new Map(),
+        access,
         departed: new Map(),
         catchAllAlias: null,
         catchAll: d.catchAll ?? null,

@@ -15,6 +15,12 @@ import type {
 } from "../contract/operations.ts";
 import type { Endpoint } from "../contract/types.ts";
 import { validationError, validationErrorFromFields } from "../errors.ts";
+import type {
+  AccessRule,
+  AccessRulePatch,
+  AccessRuleSpecInput,
+  AccessService,
+} from "../models/access-rule.ts";
 import type { Account, AccountSpecInput } from "../models/account.ts";
 import type { Alias, AliasPatch, AliasSpecInput } from "../models/alias.ts";
 import type { ApiToken, ApiTokenCreated, ApiTokenSpecInput } from "../models/api-token.ts";
@@ -28,6 +34,7 @@ import type {
 } from "../models/filter-settings.ts";
 import type { Group, GroupPatch, GroupSpecInput } from "../models/group.ts";
 import {
+  accessRuleKind,
   accountKind,
   aliasKind,
   domainKind,
@@ -392,6 +399,32 @@ export class MailplaneClient {
       this.#call("patchGroup", { domain: domainOf(address), group: address }, { ...options, body: patch }),
     delete: (address: string, options?: RequestOptions): Promise<void> =>
       this.#call("deleteGroup", { domain: domainOf(address), group: address }, options),
+  };
+
+  /**
+   * Access rules, by scope (`account`, a domain or a user address) and service (`smtp-submission`,
+   * `api`): which networks may sign in.
+   */
+  readonly accessRules = {
+    list: (query: ListQuery = {}, options?: RequestOptions): Promise<Page<AccessRule>> =>
+      this.#call("listAccessRules", {}, { ...options, query }),
+    get: (scope: string, service: AccessService, options?: RequestOptions): Promise<AccessRule> =>
+      this.#call("getAccessRule", { scope, service }, options),
+    put: (spec: AccessRuleSpecInput, options?: RequestOptions): Promise<AccessRule> => {
+      const body = this.#spec<{ scope: string; service: string }>(
+        accessRuleKind as unknown as KindDescriptor,
+        spec,
+      );
+      return this.#call("putAccessRule", { scope: body.scope, service: body.service }, { ...options, body });
+    },
+    patch: (
+      scope: string,
+      service: AccessService,
+      patch: AccessRulePatch,
+      options?: RequestOptions,
+    ): Promise<AccessRule> => this.#call("patchAccessRule", { scope, service }, { ...options, body: patch }),
+    delete: (scope: string, service: AccessService, options?: RequestOptions): Promise<void> =>
+      this.#call("deleteAccessRule", { scope, service }, options),
   };
 
   /** Sender and recipient allow/block lists; a list is named `kind-target` (`block-sender`). */

@@ -51,6 +51,7 @@ export const endpoints: readonly Endpoint[] = [
       "MP_PAYLOAD_TOO_LARGE",
       "MP_VALIDATION_FAILED",
       "MP_SIGN_IN_FAILED",
+      "MP_ACCESS_DENIED",
       "MP_LOGIN_LOCKED",
       "MP_INTERNAL",
       "MP_UNAVAILABLE",
@@ -183,7 +184,7 @@ export const endpoints: readonly Endpoint[] = [
     query: QuarantineQuery,
     response: pageOf(QuarantineEntry),
     successStatuses: [200],
-    errors: ["MP_UNAVAILABLE"],
+    errors: ["MP_ACCESS_DENIED", "MP_UNAVAILABLE"],
   },
   {
     ...user,
@@ -195,7 +196,7 @@ export const endpoints: readonly Endpoint[] = [
     params: MessageParams,
     response: QuarantinedMessage,
     successStatuses: [200],
-    errors: ["MP_NOT_FOUND", "MP_UNAVAILABLE"],
+    errors: ["MP_NOT_FOUND", "MP_ACCESS_DENIED", "MP_UNAVAILABLE"],
   },
   {
     ...user,
@@ -208,7 +209,7 @@ export const endpoints: readonly Endpoint[] = [
     params: MessageParams,
     response: QuarantineRelease,
     successStatuses: [200],
-    errors: ["MP_NOT_FOUND", "MP_CONFLICT", "MP_UNAVAILABLE"],
+    errors: ["MP_NOT_FOUND", "MP_CONFLICT", "MP_ACCESS_DENIED", "MP_UNAVAILABLE"],
   },
   {
     ...user,
@@ -220,6 +221,6 @@ export const endpoints: readonly Endpoint[] = [
     query: MessageLogQuery,
     response: pageOf(MessageLogEntry),
     successStatuses: [200],
-    errors: ["MP_UNAVAILABLE"],
+    errors: ["MP_ACCESS_DENIED", "MP_UNAVAILABLE"],
   },
 ];

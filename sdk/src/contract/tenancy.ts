@@ -19,6 +19,8 @@ export function pathParams(path: string): z.ZodObject | undefined {
     user: "The user's address, e.g. `alice@example.com`.",
     group: "The group address, e.g. `team@example.com`.",
     account: "The account slug, e.g. `acme`.",
+    scope: "The access rule's scope: `account`, a domain such as `example.com` or a user address.",
+    service: "The access rule's service: `smtp-submission` or `api`.",
     token: "The token ID (not the secret).",
   };
   return z.strictObject(

@@ -31,6 +31,14 @@ export const DomainTenancyDocument = TenancyManifest.superRefine((document, ctx)
       }
     });
   }
+  // Rules may be account-wide and guard sign-ins rather than mail: declared on their own for now.
+  document.accessRules.forEach((_rule, i) => {
+    ctx.addIssue({
+      code: "custom",
+      path: ["accessRules", i],
+      message: "access rules are not part of a domain's tenancy; manage them on their own",
+    });
+  });
 }).meta({
   id: "DomainTenancyDocument",
   title: "one domain's tenancy",

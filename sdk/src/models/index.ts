@@ -1,4 +1,6 @@
 /** The mailplane data model: every kind's spec, API object, ID function and the catalogue of kinds. */
+
+export * from "./access-rule.ts";
 export * from "./account.ts";
 export * from "./alias.ts";
 export * from "./api-token.ts";

@@ -1,5 +1,6 @@
 /** The catalogue of tenancy kinds: API paths, key and secret fields, schemas and ID functions, in one table. */
 import type { z } from "zod";
+import { AccessRule, AccessRulePatch, AccessRuleSpec, accessRuleId } from "./access-rule.ts";
 import { Account, AccountSpec, accountId } from "./account.ts";
 import { Alias, AliasPatch, AliasSpec, aliasDomain, aliasId } from "./alias.ts";
 import { Domain, DomainPatch, DomainSpec, domainId } from "./domain.ts";
@@ -219,6 +220,22 @@ export const groupKind = kind({
   params: (spec) => ({ domain: groupDomain(spec), group: spec.address }),
 });
 
+export const accessRuleKind = kind({
+  name: "AccessRule",
+  plural: "accessRules",
+  collectionPath: "/v1/access-rules",
+  itemPath: "/v1/access-rules/:scope/:service",
+  accountPath: null,
+  keyFields: ["scope", "service"],
+  secretFields: [],
+  singleton: false,
+  spec: AccessRuleSpec,
+  object: AccessRule,
+  patch: AccessRulePatch,
+  id: accessRuleId,
+  params: (spec) => ({ scope: spec.scope, service: spec.service }),
+});
+
 /** Accounts are managed by platform admins; listed here so the generator emits their schema too. */
 export const accountKind = kind({
   name: "Account",
@@ -250,6 +267,8 @@ export const tenancyKinds = [
   userKind,
   // After users: a group's members are usually the domain's users.
   groupKind,
+  // Last: a rule names the account, a domain or a user, and only guards sign-ins.
+  accessRuleKind,
 ] as const;
 
 /** Every kind with a spec and an ID function (tenancy kinds and Account). ApiToken IDs are generated. */

@@ -1,5 +1,6 @@
 /** The tenancy manifest: a whole tenant's declaration in one document (the YAML manifest's model). */
 import { z } from "zod";
+import { AccessRuleSpec, accessRuleDomain } from "./access-rule.ts";
 import { AliasSpec, aliasDomain } from "./alias.ts";
 import { DomainSpec } from "./domain.ts";
 import { FilterSettingsSpec } from "./filter-settings.ts";
@@ -56,6 +57,10 @@ export const TenancyManifest = z
       .array(GroupSpec)
       .default(() => [])
       .describe("Group addresses and their members."),
+    accessRules: z
+      .array(AccessRuleSpec)
+      .default(() => [])
+      .describe("Which networks may sign in, per service, for the account, a domain or a user."),
   })
   .superRefine((manifest, ctx) => {
     const declared = new Set(manifest.domains.map((d) => d.name));
@@ -135,12 +140,16 @@ export const TenancyManifest = z
     manifest.groups.forEach((g, i) => {
       requireDomain(groupDomain(g), ["groups", i, "address"]);
     });
+    manifest.accessRules.forEach((r, i) => {
+      const domain = accessRuleDomain(r);
+      if (domain !== null) requireDomain(domain, ["accessRules", i, "scope"]);
+    });
   })
   .meta({
     id: "TenancyManifest",
     title: "mailplane tenancy manifest",
     description:
-      "A tenant's whole declaration: domains, routes, aliases, sender lists, filter settings, password policies, users and groups.",
+      "A tenant's whole declaration: domains, routes, aliases, sender lists, filter settings, password policies, users, groups and access rules.",
   });
 
 export type TenancyManifestInput = z.input<typeof TenancyManifest>;

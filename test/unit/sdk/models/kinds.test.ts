@@ -1,6 +1,7 @@
 /** The kinds catalogue: IDs and API paths per kind, key and secret fields. */
 import { describe, expect, it } from "vitest";
 import {
+  accessRuleKind,
   aliasKind,
   domainKind,
   encodeSegment,
@@ -15,7 +16,7 @@ import {
 } from "../../../../sdk/src/models/kinds.ts";
 
 describe("the kinds catalogue", () => {
-  it("lists the eight tenancy kinds in dependency order", () => {
+  it("lists the nine tenancy kinds in dependency order", () => {
     expect(tenancyKinds.map((k) => k.name)).toEqual([
       "Domain",
       "Route",
@@ -25,6 +26,7 @@ describe("the kinds catalogue", () => {
       "PasswordPolicy",
       "User",
       "Group",
+      "AccessRule",
     ]);
   });
 
@@ -68,6 +70,19 @@ describe("the kinds catalogue", () => {
         { address: "alice@example.com" },
         "alice@example.com",
         "/v1/domains/example.com/users/alice@example.com",
+      ],
+      [accessRuleKind, { scope: "Account", service: "api" }, "account/api", "/v1/access-rules/account/api"],
+      [
+        accessRuleKind,
+        { scope: "Example.COM", service: "smtp-submission" },
+        "example.com/smtp-submission",
+        "/v1/access-rules/example.com/smtp-submission",
+      ],
+      [
+        accessRuleKind,
+        { scope: "Alice@Example.com", service: "api" },
+        "alice@example.com/api",
+        "/v1/access-rules/alice@example.com/api",
       ],
     ] as const;
     for (const [k, input, id, path] of cases) {
