@@ -1,5 +1,6 @@
 /** The tenancy manifest: specs per kind, duplicate IDs and undeclared domains. */
 import { describe, expect, it } from "vitest";
+import { DomainTenancyDocument } from "../../../../sdk/src/models/domain-tenancy.ts";
 import { TenancyManifest } from "../../../../sdk/src/models/tenancy.ts";
 import { issues } from "./helpers.ts";
 
@@ -44,6 +45,34 @@ describe("TenancyManifest", () => {
       "routes[0].domain: domain example.net is not declared in domains",
       "users[0].address: example.org is a domain alias of example.com; declare this for example.com",
     ]);
+  });
+
+  it("reports access rules of undeclared domains and users, and duplicate scope+service pairs; an account rule needs no domain", () => {
+    expect(
+      issues(TenancyManifest, {
+        domains: [{ name: "example.com" }],
+        accessRules: [
+          { scope: "account", service: "api", deny: ["192.0.2.0/24"] },
+          { scope: "example.net", service: "api" },
+          { scope: "bob@example.org", service: "smtp-submission" },
+          { scope: "Example.com", service: "api" },
+          { scope: "example.com", service: "api" },
+        ],
+      }),
+    ).toEqual([
+      "accessRules[4]: duplicate AccessRule example.com/api (also at accessRules[3])",
+      "accessRules[1].scope: domain example.net is not declared in domains",
+      "accessRules[2].scope: domain example.org is not declared in domains",
+    ]);
+  });
+
+  it("keeps access rules out of a domain's tenancy document", () => {
+    expect(
+      issues(DomainTenancyDocument, {
+        domains: [{ name: "example.com" }],
+        accessRules: [{ scope: "example.com", service: "api" }],
+      }),
+    ).toEqual(["accessRules[0]: access rules are not part of a domain's tenancy; manage them on their own"]);
   });
 
   it("reports a domain alias claimed by two domains, or a domain that is another's alias", () => {
