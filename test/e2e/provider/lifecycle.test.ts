@@ -1,5 +1,5 @@
 /**
- * The whole lifecycle of all eight resources with the real Pulumi CLI against a real control plane:
+ * The whole lifecycle of all nine resources with the real Pulumi CLI against a real control plane:
  * preview → up → no-op → field change in place → key change replaces → drift on refresh reverted by
  * up → deleted out of band → password secrecy → destroy. One stack walks every step for every kind.
  */
@@ -16,7 +16,7 @@ import {
 const PASSWORD = "Correct-Horse-Battery-42";
 const NEW_PASSWORD = "Another-Staple-Battery-77";
 
-describe("provider lifecycle: all eight kinds, real CLI, real control plane", () => {
+describe("provider lifecycle: all nine kinds, real CLI, real control plane", () => {
   let t: TenancyStack;
   const api = () => t.platform.client;
 
@@ -67,6 +67,10 @@ describe("provider lifecycle: all eight kinds, real CLI, real control plane", ()
       members: ["alice@example.test", "ops@example.test"],
       senders: "members",
     });
+    expect(await api().accessRules.get("example.test", "smtp-submission")).toMatchObject({
+      allow: ["192.0.2.0/24", "2001:db8::/32"],
+      deny: ["192.0.2.13/32"],
+    });
     const user = await api().users.get("alice@example.test");
     expect(user).toMatchObject({ quotaMb: 1024, enabled: true, addresses: ["a.smith@example.test"] });
     expect(user.passwordChangedAt).not.toBeNull();
@@ -93,6 +97,7 @@ describe("provider lifecycle: all eight kinds, real CLI, real control plane", ()
       passwords: ["minLength"],
       user: ["quotaMb"],
       group: ["members[2]"],
+      access: ["allow[2]"],
     };
     for (const [name, fields] of Object.entries(expected)) {
       expect(steps[name], name).toMatchObject({ op: "update", changed: fields, replaceReasons: [] });
@@ -109,6 +114,7 @@ describe("provider lifecycle: all eight kinds, real CLI, real control plane", ()
     expect(diff).toContain('+ [2]: "eve@example.net"');
     expect(diff).toContain('+ [2]: "sales@example.test"');
     expect(diff).toContain('+ [2]: "zed@example.test"');
+    expect(diff).toContain('+ [2]: "2001:db9::/32"');
 
     const before = await api().domains.get("example.test");
     await t.ws.ok(["up", "--yes", "--skip-preview"]);
@@ -125,6 +131,7 @@ describe("provider lifecycle: all eight kinds, real CLI, real control plane", ()
     expect(await api().passwordPolicies.get("example.test")).toMatchObject({ minLength: 12 });
     expect(await api().users.get("alice@example.test")).toMatchObject({ quotaMb: 2048 });
     expect((await api().groups.get("team@example.test")).members).toContain("zed@example.test");
+    expect((await api().accessRules.get("example.test", "smtp-submission")).allow).toContain("2001:db9::/32");
     await t.ws.ok(["preview", "--expect-no-changes"]);
   });
 
@@ -142,6 +149,7 @@ describe("provider lifecycle: all eight kinds, real CLI, real control plane", ()
       passwords: ["scope"],
       user: ["address"],
       group: ["address"],
+      access: ["scope"],
     };
     for (const [name, reasons] of Object.entries(expected)) {
       expect(steps[name], name).toMatchObject({ op: "replace", replaceReasons: reasons });
@@ -160,6 +168,8 @@ describe("provider lifecycle: all eight kinds, real CLI, real control plane", ()
     expect(await outcome(api().users.get("alice@example.test"))).toBe("MP_NOT_FOUND");
     expect(await outcome(api().groups.get("crew@example.test"))).toBe("ok");
     expect(await outcome(api().groups.get("team@example.test"))).toBe("MP_NOT_FOUND");
+    expect(await outcome(api().accessRules.get("alicia@example.test", "smtp-submission"))).toBe("ok");
+    expect(await outcome(api().accessRules.get("example.test", "smtp-submission"))).toBe("MP_NOT_FOUND");
     // Singletons move: the new scope holds the declaration, the old one is back to the defaults.
     expect(await api().filterSettings.get("renamed-other.test")).toMatchObject({ tagThreshold: 0.3 });
     expect(await api().filterSettings.get("example.test")).toMatchObject({
@@ -184,6 +194,9 @@ describe("provider lifecycle: all eight kinds, real CLI, real control plane", ()
     await api().passwordPolicies.patch("example.test", { minLength: 14 });
     await api().users.patch("alice@example.test", { quotaMb: 5 });
     await api().groups.patch("team@example.test", { senders: "anyone" });
+    await api().accessRules.patch("example.test", "smtp-submission", {
+      deny: ["192.0.2.13", "203.0.113.0/24"],
+    });
 
     const refresh = (await t.ws.ok(["refresh", "--yes", "--skip-preview", "--diff"])).stdout;
     expect(refresh).toContain('~ timezone: "UTC" => "Asia/Tokyo"');
@@ -194,6 +207,7 @@ describe("provider lifecycle: all eight kinds, real CLI, real control plane", ()
     expect(refresh).toContain('"mallory@example.net"');
     expect(refresh).toContain('"Gone fishing"');
     expect(refresh).toContain('~ senders: "members" => "anyone"');
+    expect(refresh).toContain('"203.0.113.0/24"');
 
     const steps = await previewSteps(t.ws);
     expect(steps["domain"]).toMatchObject({ op: "update", changed: ["timezone"] });
@@ -202,6 +216,7 @@ describe("provider lifecycle: all eight kinds, real CLI, real control plane", ()
     expect(steps["passwords"]).toMatchObject({ op: "update", changed: ["minLength"] });
     expect(steps["user"]).toMatchObject({ op: "update", changed: ["quotaMb"] });
     expect(steps["group"]).toMatchObject({ op: "update", changed: ["senders"] });
+    expect(steps["access"]).toMatchObject({ op: "update", changed: ["deny[1]"] });
     expect(steps["alias"]?.op).toBe("update");
     expect(steps["blocked"]?.op).toBe("update");
 
@@ -217,6 +232,7 @@ describe("provider lifecycle: all eight kinds, real CLI, real control plane", ()
     expect(await api().passwordPolicies.get("example.test")).toMatchObject({ minLength: 10 });
     expect(await api().users.get("alice@example.test")).toMatchObject({ quotaMb: 1024 });
     expect(await api().groups.get("team@example.test")).toMatchObject({ senders: "members" });
+    expect((await api().accessRules.get("example.test", "smtp-submission")).deny).toEqual(["192.0.2.13/32"]);
     await t.ws.ok(["preview", "--expect-no-changes"]);
   });
 
@@ -270,6 +286,7 @@ describe("provider lifecycle: all eight kinds, real CLI, real control plane", ()
     expect(await outcome(api().senderLists.get("example.test", "block-sender"))).toBe("MP_NOT_FOUND");
     expect(await outcome(api().users.get("alice@example.test"))).toBe("MP_NOT_FOUND");
     expect(await outcome(api().groups.get("team@example.test"))).toBe("MP_NOT_FOUND");
+    expect(await outcome(api().accessRules.get("example.test", "smtp-submission"))).toBe("MP_NOT_FOUND");
     // A domain's singletons go with the domain.
     expect(await outcome(api().filterSettings.get("example.test"))).toBe("MP_NOT_FOUND");
     expect(await outcome(api().passwordPolicies.get("example.test"))).toBe("MP_NOT_FOUND");

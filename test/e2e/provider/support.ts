@@ -7,7 +7,7 @@ import { startTestPlatform, type TestPlatform } from "./platform.ts";
 
 export const tenancyProgram = join(dirname(fileURLToPath(import.meta.url)), "programs/tenancy");
 
-/** The eight kinds' resource names in the tenancy program (a Domain key change uses the second domain). */
+/** The nine kinds' resource names in the tenancy program (a Domain key change uses the second domain). */
 export const KIND_RESOURCES = {
   Domain: "domain",
   Route: "route",
@@ -17,6 +17,7 @@ export const KIND_RESOURCES = {
   PasswordPolicy: "passwords",
   User: "user",
   Group: "group",
+  AccessRule: "access",
 } as const;
 
 export interface PreviewStep {

@@ -1,5 +1,5 @@
 /**
- * One of each of the eight mailplane resources, in variants chosen by stack config, so a single stack
+ * One of each of the nine mailplane resources, in variants chosen by stack config, so a single stack
  * walks every lifecycle step (create, no-op, field change, key change, drift, destroy) for all kinds:
  *
  *   e2e:domain   the domain the objects live in;  e2e:other  a second domain (its name is replaced)
@@ -89,6 +89,21 @@ new mailplane.Group(
         ? [`OPS@${d}`, user.address]
         : [user.address, `ops@${d}`],
     senders: "members",
+  },
+  { dependsOn: [domain] },
+);
+
+new mailplane.AccessRule(
+  "access",
+  {
+    scope: is("replace") ? `alicia@${d}` : is("reorder") ? d.toUpperCase() : domain.name,
+    service: "smtp-submission",
+    allow: is("update")
+      ? ["192.0.2.0/24", "2001:db8::/32", "2001:db9::/32"]
+      : is("reorder")
+        ? ["2001:DB8::1/32", "192.0.2.7/24", "192.0.2.0/24"]
+        : ["192.0.2.0/24", "2001:db8::/32"],
+    deny: ["192.0.2.13"],
   },
   { dependsOn: [domain] },
 );
