@@ -57,6 +57,8 @@ describe.each(BACKENDS)("control plane CRUD on $name", (backend) => {
       list: "block-sender",
       user: `bob@${d}`,
       group: `team@${d}`,
+      scope: d,
+      service: "api",
       account: t.id,
     };
     const bodies: Record<string, unknown> = {
@@ -65,6 +67,7 @@ describe.each(BACKENDS)("control plane CRUD on $name", (backend) => {
       SenderList: { domain: d, kind: "block", target: "sender", entries: ["x.example"] },
       User: { address: `bob@${d}`, password: "Blue-Kettle-42" },
       Group: { address: `team@${d}`, members: [`bob@${d}`] },
+      AccessRule: { scope: d, service: "api", allow: ["192.0.2.0/24"] },
     };
     const checked: string[] = [];
     const check = (operationId: string, body: unknown) => {

@@ -30,6 +30,8 @@ function specOf(kind: string, domain: string): Record<string, unknown> {
       return { address: `bob@${domain}`, password: "Blue-Kettle-42", enabled: false };
     case "Group":
       return { address: `team@${domain}`, members: [`bob@${domain}`] };
+    case "AccessRule":
+      return { scope: domain, service: "api", deny: ["192.0.2.0/24"] };
     default:
       throw new Error(kind);
   }
@@ -44,6 +46,7 @@ const PATCHES: Record<string, Record<string, unknown>> = {
   PasswordPolicy: { minLength: 10 },
   User: { firstName: "Mallory" },
   Group: { members: [`mallory@evil.example`] },
+  AccessRule: { deny: [] },
 };
 
 function paramsFor(domain: string): Record<string, string> {
@@ -54,6 +57,8 @@ function paramsFor(domain: string): Record<string, string> {
     list: "block-sender",
     user: `bob@${domain}`,
     group: `team@${domain}`,
+    scope: domain,
+    service: "api",
     // The SMTP engine's operations address messages; no such message exists.
     message: "no-such-message",
     // A login lockout key; none exists.

@@ -164,6 +164,16 @@ describe.each(BACKENDS)("access rules at SMTP AUTH and API sign-in on $name", (b
     await rule(acme, { scope: d3, service: "api", deny: ["192.0.2.0/24"] });
     // Another tenant does not see it, and its own rule for acme's domain guards nobody of acme's.
     expect((await h.call("GET", `/v1/access-rules/${d1}/api`, { token: other.token })).status).toBe(404);
+    const patch = await h.call("PATCH", `/v1/access-rules/${d1}/api`, {
+      token: other.token,
+      body: { deny: [] },
+    });
+    expect(patch.status).toBe(404);
+    expect((await h.call("DELETE", `/v1/access-rules/${d1}/api`, { token: other.token })).status).toBe(404);
+    expect((await h.call("GET", "/v1/access-rules", { token: other.token })).body.items).toEqual([]);
+    expect((await h.call("GET", `/v1/access-rules/${d1}/api`, { token: acme.token })).body.deny).toEqual([
+      "192.0.2.0/24",
+    ]);
     await rule(other, { scope: d1, service: "api", deny: ["0.0.0.0/0", "::/0"] });
     expect((await signIn(alice)).status).toBe(201);
     await drop(other, d1, "api");
