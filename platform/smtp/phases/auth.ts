@@ -116,13 +116,17 @@ export async function authenticate(
     });
     return INVALID;
   };
-  if (!user) return fail(aliasDomain ? "alias-domain" : "unknown-user");
   // AccessRule (service smtp-submission), after the same work as every attempt and before the
   // password's verdict: the refusal reads like a wrong password (RFC 4954 §6: 535 5.7.8 is permanent,
   // where 454 would invite the client to retry the same credentials), so it tells a client outside
   // the allowed networks nothing about the password. Not counted towards the lockout: the answer does
-  // not depend on the password, so guessing from there learns nothing.
-  if (!domain!.access.decide(user.address, "smtp-submission", conn.remoteAddress).allowed) return INVALID;
+  // not depend on the password, so guessing from there learns nothing. Unknown names of the domain
+  // meet the same rules, so neither the reply nor the lockout tells which users exist.
+  const ruleAddress = parts && domain ? `${parts.local}@${domain.name}` : undefined;
+  if (ruleAddress && !domain!.access.decide(ruleAddress, "smtp-submission", conn.remoteAddress).allowed) {
+    return INVALID;
+  }
+  if (!user) return fail(aliasDomain ? "alias-domain" : "unknown-user");
   if (!credential) return fail("no-password");
   if (!appValid) {
     if (!matches) return fail("wrong-password");

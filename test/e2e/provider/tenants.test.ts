@@ -81,6 +81,11 @@ describe("tenants as code: Account, ApiToken, connections and lookups, real CLI,
     expect(await asAcme.whoAmI()).toMatchObject({ account: "acme", role: "account-admin" });
     expect(await asAcme.domains.get("acme.test")).toMatchObject({ timezone: "Europe/Amsterdam" });
     expect(await asAcme.domains.get("manifest.acme.test")).toMatchObject({ timezone: "UTC" });
+    // The manifest's access rule is a child of the Tenancy, in the connection's account.
+    expect(await asAcme.accessRules.get("manifest.acme.test", "api")).toMatchObject({
+      allow: ["192.0.2.0/24"],
+      deny: [],
+    });
     // The lookup's user is the alias's forward target.
     expect(await asAcme.aliases.get("info@acme.test")).toMatchObject({
       action: { type: "forward", to: ["ops@shared.test"] },

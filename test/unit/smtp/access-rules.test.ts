@@ -151,7 +151,7 @@ describe("SMTP AUTH with access rules", () => {
   });
   const plain = (password: string) => ({ method: "PLAIN", username: "alice@example.com", password });
 
-  it("refuses a denied network with 535 5.7.8 whether the password is right or wrong, without counting it", async () => {
+  it("refuses a denied network with 535 5.7.8 whether the password is right or wrong and the user known or not, without counting it", async () => {
     const snapshot = snapshotWith([
       { scope: "example.com", service: "smtp-submission", allow: [], deny: ["203.0.113.0/24"] },
     ]);
@@ -159,7 +159,12 @@ describe("SMTP AUTH with access rules", () => {
     const deps = { snapshot, lockout, credentials: credentials(), now: NOW };
     const right = await authenticate(deps, client("203.0.113.9"), plain("right"));
     const wrong = await authenticate(deps, client("203.0.113.9"), plain("wrong"));
+    const unknown = await authenticate(deps, client("203.0.113.9"), {
+      ...plain("right"),
+      username: "nobody@example.com",
+    });
     expect(right).toEqual(wrong);
+    expect(unknown).toEqual(right);
     expect(right).toMatchObject({ action: "reject", code: 535, enhanced: "5.7.8" });
     // Neither attempt counted: ten more from there do not lock the network out either.
     expect(lockout.seen).toEqual([]);
