@@ -1,7 +1,7 @@
 /** The store's logic, written once over the SqlDriver seam; sqlite.ts and postgres.ts only supply drivers. */
 
-import { randomBytes } from "node:crypto";
 import { type AccountUsage, accountUsage, checkAccountLimit } from "./account-limits.ts";
+import { type AuditInput, auditView, listAudit, writeAudit } from "./audit.ts";
 import {
   domainNameHolds,
   domainsHolding,
@@ -18,10 +18,11 @@ import { migrate } from "./migrations.ts";
 import {
   canonicalJson,
   decodeCursor,
-  encodeCursor,
-  redactSecrets,
+  pageOf,
   type SqlDriver,
   type SqlExecutor,
+  str,
+  strOrNull,
 } from "./sql.ts";
 import {
   type AccountRecord,
@@ -38,7 +39,6 @@ import {
   type DomainCheckInput,
   type DomainClaim,
   type DomainNameHold,
-  etagMatches,
   type IdempotencyInput,
   type IdempotencyRecord,
   type IfMatch,
@@ -61,6 +61,7 @@ import {
 } from "./store.ts";
 import { applyTenancyIn, tenancyEtag, tenancyOrder } from "./tenancy-apply.ts";
 import * as userAuth from "./user-auth.ts";
+import { checkPreconditions, newEtag, newGeneration } from "./write-steps.ts";
 
 /** Options shared by both adapters. */
 export interface StoreOptions {
@@ -82,23 +83,6 @@ const LOCKOUT_PURGE_INTERVAL_MS = 60_000;
 const USER_KIND = "User";
 
 type Row = Record<string, unknown>;
-
-function str(v: unknown): string {
-  return String(v);
-}
-function strOrNull(v: unknown): string | null {
-  return v === null || v === undefined ? null : String(v);
-}
-function newEtag(): string {
-  return randomBytes(12).toString("base64url");
-}
-/**
- * A new object lifetime's ID: 96 random bits, so it never repeats — not after a delete, not in a
- * store rebuilt from scratch next to an engine's old data directory (a counter would).
- */
-function newGeneration(): string {
-  return `g${randomBytes(12).toString("hex")}`;
-}
 
 function toObject(r: Row): StoredObject {
   return {
@@ -141,30 +125,6 @@ function toToken(r: Row): TokenRecord {
     revokedAt: strOrNull(r.revoked_at),
     createdBy: strOrNull(r.created_by),
   };
-}
-
-function toAudit(r: Row): AuditEntry {
-  return {
-    seq: Number(r.seq),
-    at: str(r.at),
-    accountId: strOrNull(r.account_id),
-    actor: str(r.actor),
-    actorRole: strOrNull(r.actor_role),
-    action: str(r.action),
-    kind: str(r.kind),
-    objectId: str(r.object_id),
-    before: r.before_json === null ? null : JSON.parse(str(r.before_json)),
-    after: r.after_json === null ? null : JSON.parse(str(r.after_json)),
-    requestId: strOrNull(r.request_id),
-  };
-}
-
-/** What the audit log records of an object: its spec and state, never bookkeeping or secrets. */
-function auditView(o: StoredObject | AccountRecord | null, extra?: Record<string, unknown>): unknown {
-  if (!o) return null;
-  const base: Record<string, unknown> = { id: o.id, ...o.spec };
-  if ("enabled" in o) base.enabled = o.enabled;
-  return { ...base, ...extra };
 }
 
 const OBJECT_COLUMNS =
@@ -296,35 +256,8 @@ export class SqlStore implements Store {
     );
   }
 
-  private async audit(
-    q: SqlExecutor,
-    ctx: WriteContext,
-    entry: {
-      accountId: string | null;
-      action: string;
-      kind: string;
-      objectId: string;
-      before: unknown;
-      after: unknown;
-    },
-  ): Promise<void> {
-    const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(redactSecrets(v)));
-    await q.run(
-      `INSERT INTO audit_log (at, account_id, actor, actor_role, action, kind, object_id, before_json, after_json, request_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [
-        this.iso(),
-        entry.accountId,
-        ctx.actor,
-        ctx.role ?? null,
-        entry.action,
-        entry.kind,
-        entry.objectId,
-        json(entry.before),
-        json(entry.after),
-        ctx.requestId ?? null,
-      ],
-    );
+  private async audit(q: SqlExecutor, ctx: WriteContext, entry: AuditInput): Promise<void> {
+    await writeAudit(q, this.iso(), ctx, entry);
   }
 
   /** Bumps the revision and logs the change; the caller holds the writers' lock. */
@@ -374,14 +307,14 @@ export class SqlStore implements Store {
         ? q.all("SELECT * FROM accounts ORDER BY id LIMIT $1", [page.limit + 1])
         : q.all("SELECT * FROM accounts WHERE id > $1 ORDER BY id LIMIT $2", [after, page.limit + 1]),
     );
-    return this.page(rows.map(toAccount), page.limit, (a) => [a.id]);
+    return pageOf(rows.map(toAccount), page.limit, (a) => [a.id]);
   }
 
   async putAccount(input: PutAccountInput, ctx: WriteContext): Promise<PutAccountResult> {
     return this.write(async (q, mark) => {
       await this.checkIdempotency(q, input.idempotency);
       const current = await selectAccount(q, input.id);
-      this.preconditions(current, input, `account ${input.id}`);
+      checkPreconditions(current, input, `account ${input.id}`);
       const spec = canonicalJson(input.spec);
       let result: PutAccountResult;
       if (current && canonicalJson(current.spec) === spec) {
@@ -431,7 +364,7 @@ export class SqlStore implements Store {
     return this.write(async (q, mark) => {
       const current = await selectAccount(q, input.id);
       if (!current) throw new StoreError("not_found", `account ${input.id} does not exist`);
-      this.preconditions(current, input, `account ${input.id}`);
+      checkPreconditions(current, input, `account ${input.id}`);
       // Everything in the account goes with it, each object audited and announced to the change feed.
       const objects = await q.all(
         `SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 ORDER BY kind, id`,
@@ -546,7 +479,7 @@ export class SqlStore implements Store {
     const sql = `SELECT ${TOKEN_COLUMNS} FROM api_tokens ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
       ORDER BY id LIMIT $${params.length}`;
     const rows = await this.driver.read((q) => q.all(sql, params));
-    return this.page(rows.map(toToken), input.limit, (t) => [t.id]);
+    return pageOf(rows.map(toToken), input.limit, (t) => [t.id]);
   }
 
   async revokeToken(input: { id: string }, ctx: WriteContext): Promise<TokenRecord> {
@@ -629,28 +562,7 @@ export class SqlStore implements Store {
     const rows = await this.driver.read(async (q) =>
       withVerification(q, (await q.all(sql, params)).map(toObject)),
     );
-    return this.page(rows, input.limit, (o) => [o.kind, o.id]);
-  }
-
-  private preconditions(
-    current: { etag: string } | null,
-    input: { ifMatch?: IfMatch; mustExist?: boolean; mustNotExist?: boolean },
-    what: string,
-  ): void {
-    if (input.mustNotExist && current)
-      throw new StoreError("already_exists", `${what} already exists`, current);
-    if (input.mustExist && !current) throw new StoreError("not_found", `${what} does not exist`);
-    if (input.ifMatch !== undefined) {
-      // RFC 9110 §13.1.1: If-Match fails when there is no current representation.
-      if (!current) throw new StoreError("precondition_failed", `${what} does not exist`);
-      if (!etagMatches(input.ifMatch, current.etag)) {
-        throw new StoreError(
-          "precondition_failed",
-          `${what} has changed since etag ${input.ifMatch}`,
-          current,
-        );
-      }
-    }
+    return pageOf(rows, input.limit, (o) => [o.kind, o.id]);
   }
 
   async putObject(input: PutObjectInput, ctx: WriteContext): Promise<PutObjectResult> {
@@ -722,7 +634,7 @@ export class SqlStore implements Store {
         if (elsewhere.length > 0)
           throw new StoreError("owned_elsewhere", `${what} belongs to another account`);
       }
-      this.preconditions(current, input, what);
+      checkPreconditions(current, input, what);
       const refused = input.guard?.(current);
       if (refused) throw refused;
       if (!current) await checkAccountLimit(q, input.accountId, input.kind);
@@ -1060,7 +972,7 @@ export class SqlStore implements Store {
     return this.write(async (q, mark) => {
       const current = await selectObject(q, input);
       if (!current) throw new StoreError("not_found", `${what} does not exist`);
-      this.preconditions(current, input, what);
+      checkPreconditions(current, input, what);
       const refused = input.guard?.(current);
       if (refused) throw refused;
       const cascade = input.cascadeKinds ?? [];
@@ -1247,26 +1159,7 @@ export class SqlStore implements Store {
   // ---------------------------------------------------------------- audit, idempotency
 
   async listAudit(input: AuditQueryInput): Promise<Page<AuditEntry>> {
-    const params: (string | number)[] = [];
-    const where: string[] = [];
-    const add = (column: string, value: string | number | undefined, op = "=") => {
-      if (value === undefined) return;
-      params.push(value);
-      where.push(`${column} ${op} $${params.length}`);
-    };
-    add("account_id", input.accountId);
-    add("kind", input.kind);
-    add("object_id", input.objectId);
-    add("actor", input.actor);
-    add("action", input.action);
-    add("at", input.since, ">=");
-    add("at", input.until, "<");
-    if (input.cursor) add("seq", Number(decodeCursor(input.cursor, ["number"])[0]), "<");
-    params.push(input.limit + 1);
-    const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-      ORDER BY seq DESC LIMIT $${params.length}`;
-    const rows = await this.driver.read((q) => q.all(sql, params));
-    return this.page(rows.map(toAudit), input.limit, (a) => [a.seq]);
+    return this.driver.read((q) => listAudit(q, input));
   }
 
   async getIdempotency(tokenId: string, key: string): Promise<IdempotencyRecord | undefined> {
@@ -1413,11 +1306,5 @@ export class SqlStore implements Store {
     this.stopWakeups?.();
     this.stopWakeups = undefined;
     await this.driver.close();
-  }
-
-  private page<T>(rows: T[], limit: number, position: (row: T) => (string | number)[]): Page<T> {
-    if (rows.length <= limit) return { items: rows, nextCursor: null };
-    const items = rows.slice(0, limit);
-    return { items, nextCursor: encodeCursor(position(items[items.length - 1] as T)) };
   }
 }
