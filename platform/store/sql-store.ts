@@ -13,8 +13,10 @@ import {
   verificationAudit,
   withVerification,
 } from "./domain-names.ts";
+import { checkIdempotency, getIdempotency, purgeIdempotency, saveIdempotency } from "./idempotency.ts";
 import * as lockouts from "./login-lockouts.ts";
 import { migrate } from "./migrations.ts";
+import { getSetting, initSetting } from "./settings.ts";
 import {
   canonicalJson,
   decodeCursor,
@@ -221,17 +223,7 @@ export class SqlStore implements Store {
   // ---------------------------------------------------------------- shared write steps
 
   private async checkIdempotency<R>(q: SqlExecutor, idem: IdempotencyInput<R> | undefined): Promise<void> {
-    if (!idem) return;
-    const rows = await q.all("SELECT expires_at FROM idempotency WHERE token_id = $1 AND idem_key = $2", [
-      idem.tokenId,
-      idem.key,
-    ]);
-    const row = rows[0];
-    if (!row) return;
-    if (str(row.expires_at) > this.iso()) {
-      throw new StoreError("idempotency_exists", "a response is already stored for this Idempotency-Key");
-    }
-    await q.run("DELETE FROM idempotency WHERE token_id = $1 AND idem_key = $2", [idem.tokenId, idem.key]);
+    await checkIdempotency(q, idem, this.iso());
   }
 
   private async saveIdempotency<R>(
@@ -239,21 +231,7 @@ export class SqlStore implements Store {
     idem: IdempotencyInput<R> | undefined,
     result: R,
   ): Promise<void> {
-    if (!idem) return;
-    const response = idem.response(result);
-    await q.run(
-      `INSERT INTO idempotency (token_id, idem_key, request_hash, status, body, created_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [
-        idem.tokenId,
-        idem.key,
-        idem.requestHash,
-        response.status,
-        JSON.stringify(response.body),
-        this.iso(),
-        idem.expiresAt,
-      ],
-    );
+    await saveIdempotency(q, idem, result, this.iso());
   }
 
   private async audit(q: SqlExecutor, ctx: WriteContext, entry: AuditInput): Promise<void> {
@@ -1163,50 +1141,21 @@ export class SqlStore implements Store {
   }
 
   async getIdempotency(tokenId: string, key: string): Promise<IdempotencyRecord | undefined> {
-    const rows = await this.driver.read((q) =>
-      q.all("SELECT * FROM idempotency WHERE token_id = $1 AND idem_key = $2 AND expires_at > $3", [
-        tokenId,
-        key,
-        this.iso(),
-      ]),
-    );
-    const r = rows[0];
-    if (!r) return undefined;
-    return {
-      tokenId: str(r.token_id),
-      key: str(r.idem_key),
-      requestHash: str(r.request_hash),
-      status: Number(r.status),
-      body: JSON.parse(str(r.body)),
-      createdAt: str(r.created_at),
-      expiresAt: str(r.expires_at),
-    };
+    return this.driver.read((q) => getIdempotency(q, tokenId, key, this.iso()));
   }
 
   async purgeIdempotency(): Promise<number> {
-    return this.driver.transaction((q) =>
-      q.run("DELETE FROM idempotency WHERE expires_at <= $1", [this.iso()]),
-    );
+    return this.driver.transaction((q) => purgeIdempotency(q, this.iso()));
   }
 
-  // ---------------------------------------------------------------- settings
+  // ---------------------------------------------------------------- settings (settings.ts)
 
   async getSetting(name: string): Promise<string | undefined> {
-    const rows = await this.driver.read((q) => q.all("SELECT value FROM settings WHERE name = $1", [name]));
-    return rows[0] ? str(rows[0].value) : undefined;
+    return this.driver.read((q) => getSetting(q, name));
   }
 
   async initSetting(name: string, value: string): Promise<string> {
-    return this.write(async (q) => {
-      const rows = await q.all("SELECT value FROM settings WHERE name = $1", [name]);
-      if (rows[0]) return str(rows[0].value);
-      await q.run("INSERT INTO settings (name, value, created_at) VALUES ($1, $2, $3)", [
-        name,
-        value,
-        this.iso(),
-      ]);
-      return value;
-    });
+    return this.write((q) => initSetting(q, name, value, this.iso()));
   }
 
   // ---------------------------------------------------------------- change feed
