@@ -2,6 +2,7 @@
 
 import { type AccountUsage, accountUsage, checkAccountLimit } from "./account-limits.ts";
 import { type AuditInput, auditView, listAudit, writeAudit } from "./audit.ts";
+import { forgetCredential, getCredential, setCredential } from "./credentials.ts";
 import {
   domainNameHolds,
   domainsHolding,
@@ -671,7 +672,7 @@ export class SqlStore implements Store {
             [input.accountId, input.kind, input.id, ...values, at, at, object.generation],
           );
         }
-        if (input.credential) await this.setCredential(q, input.accountId, input.id, input.credential);
+        if (input.credential) await setCredential(q, this.now(), input.accountId, input.id, input.credential);
         await this.audit(q, ctx, {
           accountId: input.accountId,
           action: current ? "update" : "create",
@@ -834,38 +835,6 @@ export class SqlStore implements Store {
     return object;
   }
 
-  private async setCredential(
-    q: SqlExecutor,
-    accountId: string,
-    userId: string,
-    credential: NonNullable<PutObjectInput["credential"]>,
-  ): Promise<void> {
-    const at = this.iso();
-    const updated = await q.run(
-      "UPDATE user_credentials SET hash = $3, set_at = $4 WHERE account_id = $1 AND user_id = $2",
-      [accountId, userId, credential.hash, at],
-    );
-    if (updated === 0) {
-      await q.run(
-        "INSERT INTO user_credentials (account_id, user_id, hash, set_at) VALUES ($1, $2, $3, $4)",
-        [accountId, userId, credential.hash, at],
-      );
-    }
-    await q.run("INSERT INTO password_history (account_id, user_id, hash, set_at) VALUES ($1, $2, $3, $4)", [
-      accountId,
-      userId,
-      credential.hash,
-      at,
-    ]);
-    const cutoff = new Date(this.now().getTime() - credential.keep.days * 86_400_000).toISOString();
-    await q.run(
-      `DELETE FROM password_history WHERE account_id = $1 AND user_id = $2 AND set_at < $3 AND hash NOT IN (
-         SELECT hash FROM password_history WHERE account_id = $1 AND user_id = $2
-         ORDER BY set_at DESC, hash LIMIT $4)`,
-      [accountId, userId, cutoff, credential.keep.count],
-    );
-  }
-
   /** Deletes one object (and a User's credentials) with its audit entry and change; caller holds the lock. */
   /** Writes a delete's successor object (see {@link DeleteObjectInput.successor}) in its transaction. */
   private async insertSuccessor(
@@ -929,8 +898,7 @@ export class SqlStore implements Store {
     // A name given up must be verified again by whoever holds it next.
     if (o.kind === "Domain") await pruneVerification(q, o.accountId, o.id, []);
     if (o.kind === USER_KIND) {
-      await q.run("DELETE FROM user_credentials WHERE account_id = $1 AND user_id = $2", [o.accountId, o.id]);
-      await q.run("DELETE FROM password_history WHERE account_id = $1 AND user_id = $2", [o.accountId, o.id]);
+      await forgetCredential(q, o.accountId, o.id);
       // Sessions, TOTP and application passwords die with the user: a later user of the address starts clean.
       await userAuth.forgetUser(q, o.accountId, o.id);
     }
@@ -984,33 +952,7 @@ export class SqlStore implements Store {
   }
 
   async getCredential(userId: string, accountId?: string): Promise<CredentialRecord | undefined> {
-    return this.driver.readConsistent(async (q) => {
-      const rows =
-        accountId === undefined
-          ? await q.all("SELECT * FROM user_credentials WHERE user_id = $1 ORDER BY account_id LIMIT 1", [
-              userId,
-            ])
-          : await q.all("SELECT * FROM user_credentials WHERE account_id = $1 AND user_id = $2", [
-              accountId,
-              userId,
-            ]);
-      const r = rows[0];
-      if (!r) return undefined;
-      const history = await q.all(
-        "SELECT hash, set_at FROM password_history WHERE account_id = $1 AND user_id = $2 ORDER BY set_at DESC, hash",
-        [str(r.account_id), userId],
-      );
-      return {
-        accountId: str(r.account_id),
-        userId,
-        hash: str(r.hash),
-        setAt: str(r.set_at),
-        history: history.map((h) => ({ hash: str(h.hash), setAt: str(h.set_at) })),
-        failedLogins: Number(r.failed_logins),
-        lastFailedAt: strOrNull(r.last_failed_at),
-        lockedUntil: strOrNull(r.locked_until),
-      };
-    });
+    return this.driver.readConsistent((q) => getCredential(q, userId, accountId));
   }
 
   // ---------------------------------------------------------------- login lockouts (login-lockouts.ts)
