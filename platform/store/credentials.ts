@@ -34,17 +34,17 @@ export async function getCredential(
 }
 
 /**
- * Inside a write: sets the user's password hash at `now`, adds it to the history and prunes the
+ * Inside a write: sets the user's password hash at `now()`, adds it to the history and prunes the
  * history to what `credential.keep` asks (entries younger than `keep.days`, or among the newest `keep.count`).
  */
 export async function setCredential(
   q: SqlExecutor,
-  now: Date,
+  now: () => Date,
   accountId: string,
   userId: string,
   credential: NonNullable<PutObjectInput["credential"]>,
 ): Promise<void> {
-  const at = now.toISOString();
+  const at = now().toISOString();
   const updated = await q.run(
     "UPDATE user_credentials SET hash = $3, set_at = $4 WHERE account_id = $1 AND user_id = $2",
     [accountId, userId, credential.hash, at],
@@ -63,7 +63,7 @@ export async function setCredential(
     credential.hash,
     at,
   ]);
-  const cutoff = new Date(now.getTime() - credential.keep.days * 86_400_000).toISOString();
+  const cutoff = new Date(now().getTime() - credential.keep.days * 86_400_000).toISOString();
   await q.run(
     `DELETE FROM password_history WHERE account_id = $1 AND user_id = $2 AND set_at < $3 AND hash NOT IN (
        SELECT hash FROM password_history WHERE account_id = $1 AND user_id = $2

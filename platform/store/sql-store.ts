@@ -672,7 +672,7 @@ export class SqlStore implements Store {
             [input.accountId, input.kind, input.id, ...values, at, at, object.generation],
           );
         }
-        if (input.credential) await setCredential(q, this.now(), input.accountId, input.id, input.credential);
+        if (input.credential) await setCredential(q, this.now, input.accountId, input.id, input.credential);
         await this.audit(q, ctx, {
           accountId: input.accountId,
           action: current ? "update" : "create",
