@@ -3,13 +3,13 @@ import { type SqlExecutor, str } from "./sql.ts";
 import { type IdempotencyInput, type IdempotencyRecord, StoreError } from "./store.ts";
 
 /**
- * Inside a write: refuses (`idempotency_exists`) a key whose stored response has not expired by `at`
- * (ISO time), and deletes an expired one so the write may store its own. No key: does nothing.
+ * Inside a write: refuses (`idempotency_exists`) a key whose stored response has not expired by
+ * `now()`, and deletes an expired one so the write may store its own. No key: does nothing.
  */
 export async function checkIdempotency<R>(
   q: SqlExecutor,
   idem: IdempotencyInput<R> | undefined,
-  at: string,
+  now: () => Date,
 ): Promise<void> {
   if (!idem) return;
   const rows = await q.all("SELECT expires_at FROM idempotency WHERE token_id = $1 AND idem_key = $2", [
@@ -18,18 +18,18 @@ export async function checkIdempotency<R>(
   ]);
   const row = rows[0];
   if (!row) return;
-  if (str(row.expires_at) > at) {
+  if (str(row.expires_at) > now().toISOString()) {
     throw new StoreError("idempotency_exists", "a response is already stored for this Idempotency-Key");
   }
   await q.run("DELETE FROM idempotency WHERE token_id = $1 AND idem_key = $2", [idem.tokenId, idem.key]);
 }
 
-/** Inside a write: stores the response `idem.response` makes of the write's result, created at `at`. No key: does nothing. */
+/** Inside a write: stores the response `idem.response` makes of the write's result, created `now()`. No key: does nothing. */
 export async function saveIdempotency<R>(
   q: SqlExecutor,
   idem: IdempotencyInput<R> | undefined,
   result: R,
-  at: string,
+  now: () => Date,
 ): Promise<void> {
   if (!idem) return;
   const response = idem.response(result);
@@ -42,7 +42,7 @@ export async function saveIdempotency<R>(
       idem.requestHash,
       response.status,
       JSON.stringify(response.body),
-      at,
+      now().toISOString(),
       idem.expiresAt,
     ],
   );

@@ -224,7 +224,7 @@ export class SqlStore implements Store {
   // ---------------------------------------------------------------- shared write steps
 
   private async checkIdempotency<R>(q: SqlExecutor, idem: IdempotencyInput<R> | undefined): Promise<void> {
-    await checkIdempotency(q, idem, this.iso());
+    await checkIdempotency(q, idem, this.now);
   }
 
   private async saveIdempotency<R>(
@@ -232,7 +232,7 @@ export class SqlStore implements Store {
     idem: IdempotencyInput<R> | undefined,
     result: R,
   ): Promise<void> {
-    await saveIdempotency(q, idem, result, this.iso());
+    await saveIdempotency(q, idem, result, this.now);
   }
 
   private async audit(q: SqlExecutor, ctx: WriteContext, entry: AuditInput): Promise<void> {
@@ -1097,7 +1097,7 @@ export class SqlStore implements Store {
   }
 
   async initSetting(name: string, value: string): Promise<string> {
-    return this.write((q) => initSetting(q, name, value, this.iso()));
+    return this.write((q) => initSetting(q, name, value, this.now));
   }
 
   // ---------------------------------------------------------------- change feed
