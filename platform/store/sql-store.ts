@@ -63,8 +63,9 @@ import {
   type WriteContext,
 } from "./store.ts";
 import { applyTenancyIn, tenancyEtag, tenancyOrder } from "./tenancy-apply.ts";
+import * as tokens from "./tokens.ts";
 import * as userAuth from "./user-auth.ts";
-import { checkPreconditions, newEtag, newGeneration } from "./write-steps.ts";
+import { checkPreconditions, newEtag, newGeneration, type WriteSteps } from "./write-steps.ts";
 
 /** Options shared by both adapters. */
 export interface StoreOptions {
@@ -115,26 +116,8 @@ function toAccount(r: Row): AccountRecord {
   };
 }
 
-function toToken(r: Row): TokenRecord {
-  return {
-    id: str(r.id),
-    accountId: strOrNull(r.account_id),
-    description: str(r.description),
-    prefix: str(r.prefix),
-    role: str(r.role),
-    domains: JSON.parse(str(r.domains)),
-    createdAt: str(r.created_at),
-    expiresAt: strOrNull(r.expires_at),
-    revokedAt: strOrNull(r.revoked_at),
-    createdBy: strOrNull(r.created_by),
-  };
-}
-
 const OBJECT_COLUMNS =
   "account_id, kind, id, domain, spec, enabled, etag, version, created_at, updated_at, secret_set_at, generation";
-const TOKEN_COLUMNS =
-  "id, account_id, description, prefix, role, domains, created_at, expires_at, revoked_at, created_by";
-
 /** The object with this key, through a transaction's executor or a plain read. */
 async function selectObject(
   q: SqlExecutor,
@@ -181,6 +164,13 @@ export class SqlStore implements Store {
   private readonly cache = new Map<string, unknown>();
   private cacheGeneration: number | undefined;
   private lastLockoutPurge = 0;
+  /** What the concern files' write functions take from this store (clock, audit, change log). */
+  private readonly steps: WriteSteps = {
+    now: () => this.now(),
+    audit: (q, ctx, entry) => this.audit(q, ctx, entry),
+    bump: (q, change) => this.bump(q, change),
+    announce: (q) => this.driver.announce(q, 0),
+  };
 
   constructor(driver: SqlDriver, options: StoreOptions = {}) {
     this.driver = driver;
@@ -352,10 +342,7 @@ export class SqlStore implements Store {
       for (const o of objects) await this.removeObject(q, ctx, toObject(o));
       await q.run("DELETE FROM accounts WHERE id = $1", [input.id]);
       // The account's tokens die with it, in the same transaction.
-      await q.run("UPDATE api_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL", [
-        input.id,
-        this.iso(),
-      ]);
+      await tokens.revokeAccountTokens(q, input.id, this.iso());
       await this.audit(q, ctx, {
         accountId: input.id,
         action: "delete",
@@ -373,69 +360,17 @@ export class SqlStore implements Store {
   // ---------------------------------------------------------------- tokens
 
   async createToken(input: CreateTokenInput, ctx: WriteContext): Promise<TokenRecord> {
-    return this.write(async (q) => {
-      await this.checkIdempotency(q, input.idempotency);
-      const exists = await q.all("SELECT 1 AS one FROM api_tokens WHERE id = $1", [input.id]);
-      if (exists.length > 0) throw new StoreError("already_exists", `token ${input.id} exists`);
-      const token: TokenRecord = {
-        id: input.id,
-        accountId: input.accountId,
-        description: input.description,
-        prefix: input.prefix,
-        role: input.role,
-        domains: [...new Set(input.domains)].sort(),
-        createdAt: this.iso(),
-        expiresAt: input.expiresAt ?? null,
-        revokedAt: null,
-        createdBy: ctx.actor,
-      };
-      await q.run(
-        `INSERT INTO api_tokens (id, account_id, description, prefix, secret_hash, role, domains, created_at, expires_at, revoked_at, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10)`,
-        [
-          token.id,
-          token.accountId,
-          token.description,
-          token.prefix,
-          input.secretHash,
-          token.role,
-          JSON.stringify(token.domains),
-          token.createdAt,
-          token.expiresAt,
-          token.createdBy,
-        ],
-      );
-      await this.audit(q, ctx, {
-        accountId: token.accountId,
-        action: "create",
-        kind: "ApiToken",
-        objectId: token.id,
-        before: null,
-        after: token,
-      });
-      // Other nodes drop their cached token lookups when this reaches them.
-      await this.driver.announce(q, 0);
-      await this.saveIdempotency(q, input.idempotency, token);
-      return token;
-    });
+    return this.write((q) => tokens.createToken(q, input, ctx, this.steps));
   }
 
   async findTokenBySecretHash(secretHash: string): Promise<TokenRecord | undefined> {
-    return this.cached(`token-hash ${secretHash}`, async () => {
-      const rows = await this.driver.read((q) =>
-        q.all(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE secret_hash = $1`, [secretHash]),
-      );
-      return rows[0] ? toToken(rows[0]) : undefined;
-    });
+    return this.cached(`token-hash ${secretHash}`, () =>
+      this.driver.read((q) => tokens.findTokenBySecretHash(q, secretHash)),
+    );
   }
 
   async getToken(id: string): Promise<TokenRecord | undefined> {
-    return this.cached(`token ${id}`, async () => {
-      const rows = await this.driver.read((q) =>
-        q.all(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE id = $1`, [id]),
-      );
-      return rows[0] ? toToken(rows[0]) : undefined;
-    });
+    return this.cached(`token ${id}`, () => this.driver.read((q) => tokens.getToken(q, id)));
   }
 
   async listTokens(input: {
@@ -443,50 +378,15 @@ export class SqlStore implements Store {
     limit: number;
     cursor?: string;
   }): Promise<Page<TokenRecord>> {
-    const after = input.cursor ? String(decodeCursor(input.cursor, ["string"])[0]) : null;
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    if (input.accountId !== undefined) {
-      params.push(input.accountId);
-      where.push(`account_id = $${params.length}`);
-    }
-    if (after !== null) {
-      params.push(after);
-      where.push(`id > $${params.length}`);
-    }
-    params.push(input.limit + 1);
-    const sql = `SELECT ${TOKEN_COLUMNS} FROM api_tokens ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-      ORDER BY id LIMIT $${params.length}`;
-    const rows = await this.driver.read((q) => q.all(sql, params));
-    return pageOf(rows.map(toToken), input.limit, (t) => [t.id]);
+    return this.driver.read((q) => tokens.listTokens(q, input));
   }
 
   async revokeToken(input: { id: string }, ctx: WriteContext): Promise<TokenRecord> {
-    return this.write(async (q) => {
-      const rows = await q.all(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE id = $1`, [input.id]);
-      if (!rows[0]) throw new StoreError("not_found", `token ${input.id} does not exist`);
-      const before = toToken(rows[0]);
-      if (before.revokedAt) return before;
-      const after: TokenRecord = { ...before, revokedAt: this.iso() };
-      await q.run("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1", [input.id, after.revokedAt]);
-      await this.driver.announce(q, 0);
-      await this.audit(q, ctx, {
-        accountId: before.accountId,
-        action: "revoke",
-        kind: "ApiToken",
-        objectId: before.id,
-        before,
-        after,
-      });
-      return after;
-    });
+    return this.write((q) => tokens.revokeToken(q, input, ctx, this.steps));
   }
 
   async countTokens(): Promise<number> {
-    const rows = await this.driver.read((q) =>
-      q.all<{ n: number | string }>("SELECT COUNT(*) AS n FROM api_tokens"),
-    );
-    return Number(rows[0]?.n ?? 0);
+    return this.driver.read(tokens.countTokens);
   }
 
   // ---------------------------------------------------------------- tenancy objects
