@@ -1,32 +1,17 @@
 /** The store's logic, written once over the SqlDriver seam; sqlite.ts and postgres.ts only supply drivers. */
 
-import { type AccountUsage, accountUsage, checkAccountLimit } from "./account-limits.ts";
+import { type AccountUsage, accountUsage } from "./account-limits.ts";
 import { type AuditInput, auditView, listAudit, writeAudit } from "./audit.ts";
-import { forgetCredential, getCredential, setCredential } from "./credentials.ts";
-import {
-  domainNameHolds,
-  domainsHolding,
-  namesOf,
-  nextVerification,
-  pruneVerification,
-  saveVerification,
-  selectVerification,
-  verificationAudit,
-  withVerification,
-} from "./domain-names.ts";
+import { getCredential } from "./credentials.ts";
+import { recordDomainCheck } from "./domain-claims.ts";
+import { domainNameHolds, withVerification } from "./domain-names.ts";
 import { checkIdempotency, getIdempotency, purgeIdempotency, saveIdempotency } from "./idempotency.ts";
 import * as lockouts from "./login-lockouts.ts";
 import { migrate } from "./migrations.ts";
+import { insertSuccessor, OBJECT_COLUMNS, removeObject, selectObject, toObject } from "./object-rows.ts";
+import * as objects from "./objects.ts";
 import { getSetting, initSetting } from "./settings.ts";
-import {
-  canonicalJson,
-  decodeCursor,
-  pageOf,
-  type SqlDriver,
-  type SqlExecutor,
-  str,
-  strOrNull,
-} from "./sql.ts";
+import { canonicalJson, decodeCursor, pageOf, type SqlDriver, type SqlExecutor, str } from "./sql.ts";
 import {
   type AccountRecord,
   type ApplyTenancyInput,
@@ -37,10 +22,8 @@ import {
   type ChangeEvent,
   type CreateTokenInput,
   type CredentialRecord,
-  DEPARTED_KIND,
   type DeleteObjectInput,
   type DomainCheckInput,
-  type DomainClaim,
   type DomainNameHold,
   type IdempotencyInput,
   type IdempotencyRecord,
@@ -65,7 +48,7 @@ import {
 import { applyTenancyIn, tenancyEtag, tenancyOrder } from "./tenancy-apply.ts";
 import * as tokens from "./tokens.ts";
 import * as userAuth from "./user-auth.ts";
-import { checkPreconditions, newEtag, newGeneration, type WriteSteps } from "./write-steps.ts";
+import { checkPreconditions, newEtag, type WriteSteps } from "./write-steps.ts";
 
 /** Options shared by both adapters. */
 export interface StoreOptions {
@@ -83,27 +66,7 @@ const READ_CACHE_ENTRIES = 20_000;
 /** Expired login lockout keys are purged at most this often (ms), after a failure's commit. */
 const LOCKOUT_PURGE_INTERVAL_MS = 60_000;
 
-/** The kind whose objects own password credentials. */
-const USER_KIND = "User";
-
 type Row = Record<string, unknown>;
-
-function toObject(r: Row): StoredObject {
-  return {
-    accountId: str(r.account_id),
-    kind: str(r.kind),
-    id: str(r.id),
-    domain: r.domain === "" ? null : str(r.domain),
-    spec: JSON.parse(str(r.spec)),
-    enabled: Number(r.enabled) === 1,
-    etag: str(r.etag),
-    version: Number(r.version),
-    createdAt: str(r.created_at),
-    updatedAt: str(r.updated_at),
-    secretSetAt: strOrNull(r.secret_set_at),
-    generation: str(r.generation),
-  };
-}
 
 function toAccount(r: Row): AccountRecord {
   return {
@@ -114,20 +77,6 @@ function toAccount(r: Row): AccountRecord {
     createdAt: str(r.created_at),
     updatedAt: str(r.updated_at),
   };
-}
-
-const OBJECT_COLUMNS =
-  "account_id, kind, id, domain, spec, enabled, etag, version, created_at, updated_at, secret_set_at, generation";
-/** The object with this key, through a transaction's executor or a plain read. */
-async function selectObject(
-  q: SqlExecutor,
-  key: { accountId: string; kind: string; id: string },
-): Promise<StoredObject | null> {
-  const rows = await q.all(
-    `SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 AND kind = $2 AND id = $3`,
-    [key.accountId, key.kind, key.id],
-  );
-  return rows[0] ? toObject(rows[0]) : null;
 }
 
 /** The account with this ID, through a transaction's executor or a plain read. */
@@ -147,9 +96,6 @@ async function selectRevision(q: SqlExecutor): Promise<number> {
 /**
  * The Store implementation over a SqlDriver. Construct through `openSqliteStore`/`openPostgresStore`.
  */
-/** Kinds whose creation takes an address back from a departed user's forward. */
-const RECLAIMING_KINDS = new Set(["User", "Alias", "Group"]);
-
 export class SqlStore implements Store {
   readonly dialect: "sqlite" | "postgres";
   private readonly driver: SqlDriver;
@@ -339,7 +285,7 @@ export class SqlStore implements Store {
         `SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 ORDER BY kind, id`,
         [input.id],
       );
-      for (const o of objects) await this.removeObject(q, ctx, toObject(o));
+      for (const o of objects) await removeObject(q, ctx, toObject(o), this.steps);
       await q.run("DELETE FROM accounts WHERE id = $1", [input.id]);
       // The account's tokens die with it, in the same transaction.
       await tokens.revokeAccountTokens(q, input.id, this.iso());
@@ -407,302 +353,38 @@ export class SqlStore implements Store {
   }
 
   async listObjects(input: ListObjectsInput): Promise<Page<StoredObject>> {
-    return this.cached(`list ${JSON.stringify(input)}`, () => this.queryObjects(input));
-  }
-
-  private async queryObjects(input: ListObjectsInput): Promise<Page<StoredObject>> {
-    if (input.domainIn && input.domainIn.length === 0) return { items: [], nextCursor: null };
-    const params: (string | number)[] = [input.accountId];
-    const where = ["account_id = $1"];
-    if (input.kind !== undefined) {
-      params.push(input.kind);
-      where.push(`kind = $${params.length}`);
-    }
-    if (input.domain !== undefined) {
-      params.push(input.domain);
-      where.push(`domain = $${params.length}`);
-    }
-    if (input.domainIn) {
-      const marks = input.domainIn.map((d) => {
-        params.push(d);
-        return `$${params.length}`;
-      });
-      where.push(`domain IN (${marks.join(", ")})`);
-    }
-    if (input.cursor) {
-      const [kind, id] = decodeCursor(input.cursor, ["string", "string"]) as [string, string];
-      params.push(kind, id);
-      const k = `$${params.length - 1}`;
-      const i = `$${params.length}`;
-      where.push(`(kind > ${k} OR (kind = ${k} AND id > ${i}))`);
-    }
-    params.push(input.limit + 1);
-    const sql = `SELECT ${OBJECT_COLUMNS} FROM objects WHERE ${where.join(" AND ")} ORDER BY kind, id LIMIT $${params.length}`;
-    const rows = await this.driver.read(async (q) =>
-      withVerification(q, (await q.all(sql, params)).map(toObject)),
+    return this.cached(`list ${JSON.stringify(input)}`, () =>
+      this.driver.read((q) => objects.listObjects(q, input)),
     );
-    return pageOf(rows, input.limit, (o) => [o.kind, o.id]);
   }
 
   async putObject(input: PutObjectInput, ctx: WriteContext): Promise<PutObjectResult> {
-    return this.write((q, mark) => this.putObjectIn(q, input, ctx, mark));
+    return this.write((q, mark) => objects.putObject(q, input, ctx, this.steps, mark));
   }
 
   async tenancyObjects(accountId: string, domain: string) {
-    const objects = await this.driver.readConsistent((q) => this.selectTenancy(q, accountId, domain));
-    return { objects: objects.sort(tenancyOrder), etag: tenancyEtag(objects) };
-  }
-
-  /** The Domain and every object under it (tenancy-apply.ts does the rest). */
-  private async selectTenancy(q: SqlExecutor, accountId: string, domain: string): Promise<StoredObject[]> {
-    const sql = `SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 AND domain = $2`;
-    return withVerification(q, (await q.all(sql, [accountId, domain])).map(toObject));
+    const found = await this.driver.readConsistent((q) => objects.selectTenancy(q, accountId, domain));
+    return { objects: found.sort(tenancyOrder), etag: tenancyEtag(found) };
   }
 
   async applyTenancy(input: ApplyTenancyInput, ctx: WriteContext): Promise<ApplyTenancyResult> {
     return this.write((q, mark) =>
       applyTenancyIn(q, input, {
-        select: (tx) => this.selectTenancy(tx, input.accountId, input.domain),
-        put: (tx, put) => this.putObjectIn(tx, put, ctx, mark),
+        select: (tx) => objects.selectTenancy(tx, input.accountId, input.domain),
+        put: (tx, put) => objects.putObject(tx, put, ctx, this.steps, mark),
         remove: async (tx, o) => {
           mark();
-          await this.removeObject(tx, ctx, o);
+          await removeObject(tx, ctx, o, this.steps);
           const next = input.successor?.(o);
           if (
             next &&
             !(await selectObject(tx, { accountId: input.accountId, kind: next.kind, id: next.id }))
           ) {
-            await this.insertSuccessor(tx, ctx, input.accountId, next);
+            await insertSuccessor(tx, ctx, input.accountId, next, this.steps);
           }
         },
       }),
     );
-  }
-
-  /** putObject's work inside the caller's write transaction. */
-  private async putObjectIn(
-    q: SqlExecutor,
-    input: PutObjectInput,
-    ctx: WriteContext,
-    mark: () => void,
-  ): Promise<PutObjectResult> {
-    const what = `${input.kind} ${input.id}`;
-    const domain = input.domain ?? "";
-    const enabled = input.enabled ?? true;
-    // (A block: the body moved here unchanged from putObject's transaction callback.)
-    {
-      await this.checkIdempotency(q, input.idempotency);
-      const current = await selectObject(q, input);
-      // The parent first: an object under another account's domain must look exactly like one under
-      // a domain that does not exist, whether or not that account has an object with this ID.
-      if (input.parent) {
-        const parent = await q.all(
-          "SELECT 1 AS one FROM objects WHERE account_id = $1 AND kind = $2 AND id = $3",
-          [input.accountId, input.parent.kind, input.parent.id],
-        );
-        if (parent.length === 0) {
-          throw new StoreError("parent_missing", `${input.parent.kind} ${input.parent.id} does not exist`);
-        }
-      }
-      // A Domain's claims (below) cover this and may let an unverified holder give way.
-      if (!current && domain !== "" && !input.claims) {
-        const elsewhere = await q.all(
-          "SELECT 1 AS one FROM objects WHERE kind = $1 AND id = $2 AND domain <> '' AND account_id <> $3",
-          [input.kind, input.id, input.accountId],
-        );
-        if (elsewhere.length > 0)
-          throw new StoreError("owned_elsewhere", `${what} belongs to another account`);
-      }
-      checkPreconditions(current, input, what);
-      const refused = input.guard?.(current);
-      if (refused) throw refused;
-      if (!current) await checkAccountLimit(q, input.accountId, input.kind);
-      if (!current && RECLAIMING_KINDS.has(input.kind)) {
-        // An address declared again is the declaration's: the departed user's forward ends.
-        const departed = await selectObject(q, {
-          accountId: input.accountId,
-          kind: DEPARTED_KIND,
-          id: input.id,
-        });
-        if (departed) await this.removeObject(q, ctx, departed, "reclaim");
-      }
-      if (input.claims && input.claims.names.length > 0) {
-        for (const holder of await this.settleClaims(q, input, input.claims)) await this.evict(q, holder);
-      }
-
-      const spec = canonicalJson(input.spec);
-      let result: PutObjectResult;
-      if (
-        current &&
-        canonicalJson(current.spec) === spec &&
-        current.enabled === enabled &&
-        !input.credential
-      ) {
-        result = { object: current, before: current, created: false, changed: false };
-      } else {
-        const at = this.iso();
-        const object: StoredObject = {
-          accountId: input.accountId,
-          kind: input.kind,
-          id: input.id,
-          domain: input.domain,
-          spec: JSON.parse(spec),
-          enabled,
-          etag: newEtag(),
-          version: (current?.version ?? 0) + 1,
-          createdAt: current?.createdAt ?? at,
-          updatedAt: at,
-          secretSetAt: input.credential ? at : (current?.secretSetAt ?? null),
-          // Kept for the object's whole life; a delete and a new create start another one.
-          generation: current?.generation ?? newGeneration(),
-        };
-        const values = [domain, spec, enabled ? 1 : 0, object.etag, object.version, object.secretSetAt];
-        if (current) {
-          await q.run(
-            `UPDATE objects SET domain = $4, spec = $5, enabled = $6, etag = $7, version = $8, secret_set_at = $9,
-               updated_at = $10
-             WHERE account_id = $1 AND kind = $2 AND id = $3`,
-            [input.accountId, input.kind, input.id, ...values, at],
-          );
-        } else {
-          await q.run(
-            `INSERT INTO objects (account_id, kind, id, domain, spec, enabled, etag, version, secret_set_at,
-               created_at, updated_at, generation)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-            [input.accountId, input.kind, input.id, ...values, at, at, object.generation],
-          );
-        }
-        if (input.credential) await setCredential(q, this.now, input.accountId, input.id, input.credential);
-        await this.audit(q, ctx, {
-          accountId: input.accountId,
-          action: current ? "update" : "create",
-          kind: input.kind,
-          objectId: input.id,
-          before: auditView(current),
-          after: auditView(object, input.credential ? { passwordChanged: true } : undefined),
-        });
-        await this.bump(q, { accountId: input.accountId, kind: input.kind, id: input.id, op: "put" });
-        mark();
-        if (input.kind === "Domain") await pruneVerification(q, input.accountId, input.id, namesOf(object));
-        result = { object, before: current, created: !current, changed: true };
-      }
-      if (input.kind === "Domain") {
-        const at = this.iso();
-        for (const { name, detail } of input.claims?.proven ?? []) {
-          if (!input.claims!.names.includes(name)) continue;
-          const change = { check: { result: "verified", detail }, verifiedBy: "dns" as const };
-          await this.saveCheck(q, ctx, result.object, name, change, at);
-        }
-        result = { ...result, object: (await withVerification(q, [result.object]))[0]! };
-      }
-      await this.saveIdempotency(q, input.idempotency, result);
-      return result;
-    }
-  }
-
-  /**
-   * The Domains holding names a write claims: refused (through `claims.refuse`, with the names that
-   * block) unless every hold is another account's, unverified, on a name the write proved it owns;
-   * those are returned, to be evicted.
-   */
-  private async settleClaims(
-    q: SqlExecutor,
-    input: PutObjectInput,
-    claims: NonNullable<PutObjectInput["claims"]>,
-  ): Promise<DomainClaim[]> {
-    const holders = await domainsHolding(q, claims.names, { accountId: input.accountId, id: input.id });
-    const proven = new Set((claims.proven ?? []).map((p) => p.name));
-    const blocking = holders.flatMap((holder) => {
-      const names = holder.names.filter(
-        (name) => holder.accountId === input.accountId || holder.verified.includes(name) || !proven.has(name),
-      );
-      return names.length > 0
-        ? [{ ...holder, names, verified: holder.verified.filter((n) => names.includes(n)) }]
-        : [];
-    });
-    if (blocking.length > 0) throw claims.refuse(blocking);
-    return holders;
-  }
-
-  /**
-   * Takes another account's unverified hold on names a write proved it owns: the holding Domain and
-   * everything under it go (its name was taken), or only the domain aliases taken. Each removal or
-   * change is audited `evict` in the holder's account, by the platform itself (the new holder is not
-   * named there), and announced to the change feed; the caller holds the writers' lock.
-   */
-  private async evict(q: SqlExecutor, holder: DomainClaim): Promise<void> {
-    const platform: WriteContext = { actor: "system" };
-    if (holder.names.includes(holder.domain)) {
-      const under = (
-        await q.all(
-          `SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 AND domain = $2 ORDER BY kind, id`,
-          [holder.accountId, holder.domain],
-        )
-      ).map(toObject);
-      // Everything under the domain first, the Domain itself last (as a delete by hand would go).
-      const isDomain = (o: StoredObject) => o.kind === "Domain" && o.id === holder.domain;
-      for (const o of [...under.filter((o) => !isDomain(o)), ...under.filter(isDomain)]) {
-        await this.removeObject(q, platform, o, "evict");
-      }
-      return;
-    }
-    const current = await selectObject(q, { accountId: holder.accountId, kind: "Domain", id: holder.domain });
-    if (!current) return;
-    const aliases = ((current.spec["aliases"] as string[] | undefined) ?? []).filter(
-      (name) => !holder.names.includes(name),
-    );
-    const at = this.iso();
-    const after: StoredObject = {
-      ...current,
-      spec: { ...current.spec, aliases },
-      etag: newEtag(),
-      version: current.version + 1,
-      updatedAt: at,
-    };
-    await q.run(
-      "UPDATE objects SET spec = $4, etag = $5, version = $6, updated_at = $7 WHERE account_id = $1 AND kind = $2 AND id = $3",
-      [current.accountId, current.kind, current.id, canonicalJson(after.spec), after.etag, after.version, at],
-    );
-    await pruneVerification(q, current.accountId, current.id, namesOf(after));
-    await this.audit(q, platform, {
-      accountId: current.accountId,
-      action: "evict",
-      kind: "Domain",
-      objectId: current.id,
-      before: auditView(current),
-      after: auditView(after),
-    });
-    await this.bump(q, { accountId: current.accountId, kind: "Domain", id: current.id, op: "put" });
-  }
-
-  /**
-   * Records a check and/or a mark of one name of `domain`, audited `verify`; a status change bumps
-   * the revision so the SMTP engine follows. Returns whether the status changed.
-   */
-  private async saveCheck(
-    q: SqlExecutor,
-    ctx: WriteContext,
-    domain: StoredObject,
-    name: string,
-    change: Pick<DomainCheckInput, "check" | "verifiedBy">,
-    at: string,
-  ): Promise<boolean> {
-    const before = await selectVerification(q, domain.accountId, name);
-    const after = nextVerification(name, before, change, at);
-    if (before && canonicalJson(before) === canonicalJson(after)) return false;
-    await saveVerification(q, domain.accountId, domain.id, after);
-    await this.audit(q, ctx, {
-      accountId: domain.accountId,
-      action: "verify",
-      kind: "Domain",
-      objectId: domain.id,
-      before: verificationAudit(before),
-      after: verificationAudit(after),
-    });
-    const changed = (before?.status ?? "pending") !== after.status;
-    if (changed)
-      await this.bump(q, { accountId: domain.accountId, kind: "Domain", id: domain.id, op: "put" });
-    return changed;
   }
 
   async domainNames(names?: readonly string[]): Promise<DomainNameHold[]> {
@@ -717,138 +399,14 @@ export class SqlStore implements Store {
   }
 
   async recordDomainCheck(input: DomainCheckInput, ctx: WriteContext): Promise<StoredObject> {
-    const what = `Domain ${input.domain}`;
-    const object = await this.write(async (q, mark) => {
-      const domain = await selectObject(q, { accountId: input.accountId, kind: "Domain", id: input.domain });
-      if (!domain) throw new StoreError("not_found", `${what} does not exist`);
-      if (!namesOf(domain).includes(input.name)) {
-        throw new StoreError("not_found", `${what} does not hold the name ${input.name}`);
-      }
-      if (await this.saveCheck(q, ctx, domain, input.name, input, this.iso())) mark();
-      // Other nodes drop their cached reads of this domain when this reaches them (no revision for a
-      // check that changed no status).
-      else await this.driver.announce(q, 0);
-      return (await withVerification(q, [domain]))[0]!;
-    });
+    const object = await this.write((q, mark) => recordDomainCheck(q, input, ctx, this.steps, mark));
     // This node's own cached reads go at once.
     this.cache.clear();
     return object;
   }
 
-  /** Deletes one object (and a User's credentials) with its audit entry and change; caller holds the lock. */
-  /** Writes a delete's successor object (see {@link DeleteObjectInput.successor}) in its transaction. */
-  private async insertSuccessor(
-    q: SqlExecutor,
-    ctx: WriteContext,
-    accountId: string,
-    next: { kind: string; id: string; domain: string; spec: Record<string, unknown> },
-  ): Promise<void> {
-    const at = this.iso();
-    const object: StoredObject = {
-      accountId,
-      kind: next.kind,
-      id: next.id,
-      domain: next.domain,
-      spec: JSON.parse(canonicalJson(next.spec)),
-      enabled: true,
-      etag: newEtag(),
-      version: 1,
-      createdAt: at,
-      updatedAt: at,
-      secretSetAt: null,
-      generation: newGeneration(),
-    };
-    await q.run(
-      `INSERT INTO objects (account_id, kind, id, domain, spec, enabled, etag, version, secret_set_at,
-         created_at, updated_at, generation)
-       VALUES ($1, $2, $3, $4, $5, 1, $6, 1, NULL, $7, $7, $8)`,
-      [
-        accountId,
-        next.kind,
-        next.id,
-        next.domain,
-        canonicalJson(next.spec),
-        object.etag,
-        at,
-        object.generation,
-      ],
-    );
-    await this.audit(q, ctx, {
-      accountId,
-      action: "create",
-      kind: next.kind,
-      objectId: next.id,
-      before: null,
-      after: auditView(object),
-    });
-    await this.bump(q, { accountId, kind: next.kind, id: next.id, op: "put" });
-  }
-
-  private async removeObject(
-    q: SqlExecutor,
-    ctx: WriteContext,
-    o: StoredObject,
-    action = "delete",
-  ): Promise<void> {
-    await q.run("DELETE FROM objects WHERE account_id = $1 AND kind = $2 AND id = $3", [
-      o.accountId,
-      o.kind,
-      o.id,
-    ]);
-    // A name given up must be verified again by whoever holds it next.
-    if (o.kind === "Domain") await pruneVerification(q, o.accountId, o.id, []);
-    if (o.kind === USER_KIND) {
-      await forgetCredential(q, o.accountId, o.id);
-      // Sessions, TOTP and application passwords die with the user: a later user of the address starts clean.
-      await userAuth.forgetUser(q, o.accountId, o.id);
-    }
-    await this.audit(q, ctx, {
-      accountId: o.accountId,
-      action,
-      kind: o.kind,
-      objectId: o.id,
-      before: auditView(o),
-      after: null,
-    });
-    await this.bump(q, { accountId: o.accountId, kind: o.kind, id: o.id, op: "delete" });
-  }
-
   async deleteObject(input: DeleteObjectInput, ctx: WriteContext): Promise<{ before: StoredObject }> {
-    const what = `${input.kind} ${input.id}`;
-    return this.write(async (q, mark) => {
-      const current = await selectObject(q, input);
-      if (!current) throw new StoreError("not_found", `${what} does not exist`);
-      checkPreconditions(current, input, what);
-      const refused = input.guard?.(current);
-      if (refused) throw refused;
-      const cascade = input.cascadeKinds ?? [];
-      if (input.refuseIfDependents || cascade.length > 0) {
-        const children = (
-          await q.all(
-            `SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 AND domain = $2 AND NOT (kind = $3 AND id = $4)
-             ORDER BY kind, id`,
-            [input.accountId, input.id, input.kind, input.id],
-          )
-        ).map(toObject);
-        const blocking = children.find((c) => !cascade.includes(c.kind));
-        if (input.refuseIfDependents && blocking) {
-          throw new StoreError(
-            "has_dependents",
-            `${what} still holds ${blocking.kind} ${blocking.id} (delete those first)`,
-          );
-        }
-        for (const child of children) {
-          if (cascade.includes(child.kind)) await this.removeObject(q, ctx, child);
-        }
-      }
-      await this.removeObject(q, ctx, current, input.auditAction);
-      const next = input.successor?.(current);
-      if (next && !(await selectObject(q, { accountId: input.accountId, kind: next.kind, id: next.id }))) {
-        await this.insertSuccessor(q, ctx, input.accountId, next);
-      }
-      mark();
-      return { before: current };
-    });
+    return this.write((q, mark) => objects.deleteObject(q, input, ctx, this.steps, mark));
   }
 
   async getCredential(userId: string, accountId?: string): Promise<CredentialRecord | undefined> {
