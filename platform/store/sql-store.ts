@@ -1,17 +1,18 @@
 /** The store's logic, written once over the SqlDriver seam; sqlite.ts and postgres.ts only supply drivers. */
 
 import { type AccountUsage, accountUsage } from "./account-limits.ts";
-import { type AuditInput, auditView, listAudit, writeAudit } from "./audit.ts";
+import * as accounts from "./accounts.ts";
+import { type AuditInput, listAudit, writeAudit } from "./audit.ts";
 import { getCredential } from "./credentials.ts";
 import { recordDomainCheck } from "./domain-claims.ts";
 import { domainNameHolds, withVerification } from "./domain-names.ts";
-import { checkIdempotency, getIdempotency, purgeIdempotency, saveIdempotency } from "./idempotency.ts";
+import { getIdempotency, purgeIdempotency } from "./idempotency.ts";
 import * as lockouts from "./login-lockouts.ts";
 import { migrate } from "./migrations.ts";
 import { insertSuccessor, OBJECT_COLUMNS, removeObject, selectObject, toObject } from "./object-rows.ts";
 import * as objects from "./objects.ts";
 import { getSetting, initSetting } from "./settings.ts";
-import { canonicalJson, decodeCursor, pageOf, type SqlDriver, type SqlExecutor, str } from "./sql.ts";
+import { type SqlDriver, type SqlExecutor, str } from "./sql.ts";
 import {
   type AccountRecord,
   type ApplyTenancyInput,
@@ -25,7 +26,6 @@ import {
   type DeleteObjectInput,
   type DomainCheckInput,
   type DomainNameHold,
-  type IdempotencyInput,
   type IdempotencyRecord,
   type IfMatch,
   isStoreError,
@@ -41,14 +41,13 @@ import {
   type Snapshot,
   type Store,
   type StoredObject,
-  StoreError,
   type TokenRecord,
   type WriteContext,
 } from "./store.ts";
 import { applyTenancyIn, tenancyEtag, tenancyOrder } from "./tenancy-apply.ts";
 import * as tokens from "./tokens.ts";
 import * as userAuth from "./user-auth.ts";
-import { checkPreconditions, newEtag, type WriteSteps } from "./write-steps.ts";
+import type { WriteSteps } from "./write-steps.ts";
 
 /** Options shared by both adapters. */
 export interface StoreOptions {
@@ -65,25 +64,6 @@ const READ_CACHE_ENTRIES = 20_000;
 
 /** Expired login lockout keys are purged at most this often (ms), after a failure's commit. */
 const LOCKOUT_PURGE_INTERVAL_MS = 60_000;
-
-type Row = Record<string, unknown>;
-
-function toAccount(r: Row): AccountRecord {
-  return {
-    id: str(r.id),
-    spec: JSON.parse(str(r.spec)),
-    etag: str(r.etag),
-    version: Number(r.version),
-    createdAt: str(r.created_at),
-    updatedAt: str(r.updated_at),
-  };
-}
-
-/** The account with this ID, through a transaction's executor or a plain read. */
-async function selectAccount(q: SqlExecutor, id: string): Promise<AccountRecord | null> {
-  const rows = await q.all("SELECT * FROM accounts WHERE id = $1", [id]);
-  return rows[0] ? toAccount(rows[0]) : null;
-}
 
 /** The current tenancy revision. */
 async function selectRevision(q: SqlExecutor): Promise<number> {
@@ -157,20 +137,6 @@ export class SqlStore implements Store {
     return this.now().toISOString();
   }
 
-  // ---------------------------------------------------------------- shared write steps
-
-  private async checkIdempotency<R>(q: SqlExecutor, idem: IdempotencyInput<R> | undefined): Promise<void> {
-    await checkIdempotency(q, idem, this.now);
-  }
-
-  private async saveIdempotency<R>(
-    q: SqlExecutor,
-    idem: IdempotencyInput<R> | undefined,
-    result: R,
-  ): Promise<void> {
-    await saveIdempotency(q, idem, result, this.now);
-  }
-
   private async audit(q: SqlExecutor, ctx: WriteContext, entry: AuditInput): Promise<void> {
     await writeAudit(q, this.iso(), ctx, entry);
   }
@@ -211,96 +177,23 @@ export class SqlStore implements Store {
   async getAccount(id: string): Promise<AccountRecord | undefined> {
     return this.cached(
       `account ${id}`,
-      async () => (await this.driver.read((q) => selectAccount(q, id))) ?? undefined,
+      async () => (await this.driver.read((q) => accounts.selectAccount(q, id))) ?? undefined,
     );
   }
 
   async listAccounts(page: { limit: number; cursor?: string }): Promise<Page<AccountRecord>> {
-    const after = page.cursor ? String(decodeCursor(page.cursor, ["string"])[0]) : null;
-    const rows = await this.driver.read((q) =>
-      after === null
-        ? q.all("SELECT * FROM accounts ORDER BY id LIMIT $1", [page.limit + 1])
-        : q.all("SELECT * FROM accounts WHERE id > $1 ORDER BY id LIMIT $2", [after, page.limit + 1]),
-    );
-    return pageOf(rows.map(toAccount), page.limit, (a) => [a.id]);
+    return this.driver.read((q) => accounts.listAccounts(q, page));
   }
 
   async putAccount(input: PutAccountInput, ctx: WriteContext): Promise<PutAccountResult> {
-    return this.write(async (q, mark) => {
-      await this.checkIdempotency(q, input.idempotency);
-      const current = await selectAccount(q, input.id);
-      checkPreconditions(current, input, `account ${input.id}`);
-      const spec = canonicalJson(input.spec);
-      let result: PutAccountResult;
-      if (current && canonicalJson(current.spec) === spec) {
-        result = { account: current, before: current, created: false, changed: false };
-      } else {
-        const at = this.iso();
-        const account: AccountRecord = {
-          id: input.id,
-          spec: JSON.parse(spec),
-          etag: newEtag(),
-          version: (current?.version ?? 0) + 1,
-          createdAt: current?.createdAt ?? at,
-          updatedAt: at,
-        };
-        if (current) {
-          await q.run(
-            "UPDATE accounts SET spec = $2, etag = $3, version = $4, updated_at = $5 WHERE id = $1",
-            [account.id, spec, account.etag, account.version, at],
-          );
-        } else {
-          await q.run(
-            "INSERT INTO accounts (id, spec, etag, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            [account.id, spec, account.etag, account.version, at, at],
-          );
-        }
-        await this.audit(q, ctx, {
-          accountId: account.id,
-          action: current ? "update" : "create",
-          kind: "Account",
-          objectId: account.id,
-          before: auditView(current),
-          after: auditView(account),
-        });
-        await this.bump(q, { accountId: account.id, kind: "Account", id: account.id, op: "put" });
-        mark();
-        result = { account, before: current, created: !current, changed: true };
-      }
-      await this.saveIdempotency(q, input.idempotency, result);
-      return result;
-    });
+    return this.write((q, mark) => accounts.putAccount(q, input, ctx, this.steps, mark));
   }
 
   async deleteAccount(
     input: { id: string; ifMatch?: IfMatch },
     ctx: WriteContext,
   ): Promise<{ before: AccountRecord }> {
-    return this.write(async (q, mark) => {
-      const current = await selectAccount(q, input.id);
-      if (!current) throw new StoreError("not_found", `account ${input.id} does not exist`);
-      checkPreconditions(current, input, `account ${input.id}`);
-      // Everything in the account goes with it, each object audited and announced to the change feed.
-      const objects = await q.all(
-        `SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 ORDER BY kind, id`,
-        [input.id],
-      );
-      for (const o of objects) await removeObject(q, ctx, toObject(o), this.steps);
-      await q.run("DELETE FROM accounts WHERE id = $1", [input.id]);
-      // The account's tokens die with it, in the same transaction.
-      await tokens.revokeAccountTokens(q, input.id, this.iso());
-      await this.audit(q, ctx, {
-        accountId: input.id,
-        action: "delete",
-        kind: "Account",
-        objectId: input.id,
-        before: auditView(current),
-        after: null,
-      });
-      await this.bump(q, { accountId: input.id, kind: "Account", id: input.id, op: "delete" });
-      mark();
-      return { before: current };
-    });
+    return this.write((q, mark) => accounts.deleteAccount(q, input, ctx, this.steps, mark));
   }
 
   // ---------------------------------------------------------------- tokens
@@ -586,13 +479,13 @@ export class SqlStore implements Store {
   async snapshot(opts: { enabledOnly?: boolean } = {}): Promise<Snapshot> {
     return this.driver.readConsistent(async (q) => {
       const revision = await selectRevision(q);
-      const accounts = await q.all("SELECT * FROM accounts ORDER BY id");
+      const accountRows = await q.all("SELECT * FROM accounts ORDER BY id");
       const objects = await q.all(
         `SELECT ${OBJECT_COLUMNS} FROM objects ${opts.enabledOnly ? "WHERE enabled = 1" : ""} ORDER BY account_id, kind, id`,
       );
       return {
         revision,
-        accounts: accounts.map(toAccount),
+        accounts: accountRows.map(accounts.toAccount),
         objects: await withVerification(q, objects.map(toObject)),
       };
     });
