@@ -3,16 +3,17 @@
 import { type AccountUsage, accountUsage } from "./account-limits.ts";
 import * as accounts from "./accounts.ts";
 import { type AuditInput, listAudit, writeAudit } from "./audit.ts";
+import * as changeFeed from "./change-feed.ts";
 import { getCredential } from "./credentials.ts";
 import { recordDomainCheck } from "./domain-claims.ts";
 import { domainNameHolds, withVerification } from "./domain-names.ts";
 import { getIdempotency, purgeIdempotency } from "./idempotency.ts";
 import * as lockouts from "./login-lockouts.ts";
 import { migrate } from "./migrations.ts";
-import { insertSuccessor, OBJECT_COLUMNS, removeObject, selectObject, toObject } from "./object-rows.ts";
+import { insertSuccessor, removeObject, selectObject } from "./object-rows.ts";
 import * as objects from "./objects.ts";
 import { getSetting, initSetting } from "./settings.ts";
-import { type SqlDriver, type SqlExecutor, str } from "./sql.ts";
+import type { SqlDriver, SqlExecutor } from "./sql.ts";
 import {
   type AccountRecord,
   type ApplyTenancyInput,
@@ -65,14 +66,6 @@ const READ_CACHE_ENTRIES = 20_000;
 /** Expired login lockout keys are purged at most this often (ms), after a failure's commit. */
 const LOCKOUT_PURGE_INTERVAL_MS = 60_000;
 
-/** The current tenancy revision. */
-async function selectRevision(q: SqlExecutor): Promise<number> {
-  const rows = await q.all<{ revision: number | string }>(
-    "SELECT revision FROM tenancy_revision WHERE id = 1",
-  );
-  return Number(rows[0]?.revision ?? 0);
-}
-
 /**
  * The Store implementation over a SqlDriver. Construct through `openSqliteStore`/`openPostgresStore`.
  */
@@ -82,11 +75,7 @@ export class SqlStore implements Store {
   private readonly now: () => Date;
   private readonly retention: number;
   private readonly onWatchError: (error: unknown) => void;
-  private readonly listeners = new Set<(event: ChangeEvent) => void>();
-  private stopWakeups: (() => void) | undefined;
-  private watchedRevision: number | undefined;
-  private checking = false;
-  private recheck = false;
+  private readonly watcher: changeFeed.ChangeWatcher;
   private readonly cache = new Map<string, unknown>();
   private cacheGeneration: number | undefined;
   private lastLockoutPurge = 0;
@@ -104,6 +93,12 @@ export class SqlStore implements Store {
     this.now = options.now ?? (() => new Date());
     this.retention = options.changeLogRetention ?? 10_000;
     this.onWatchError = options.onWatchError ?? (() => {});
+    this.watcher = new changeFeed.ChangeWatcher({
+      revision: () => this.revision(),
+      changesSince: (revision) => this.changesSince(revision),
+      subscribe: (onWake) => this.driver.subscribe(onWake),
+      onError: (error) => this.onWatchError(error),
+    });
   }
 
   /**
@@ -144,9 +139,7 @@ export class SqlStore implements Store {
   /** Bumps the revision and logs the change; the caller holds the writers' lock. */
   private async bump(q: SqlExecutor, change: Omit<Change, "revision">): Promise<number> {
     const revision = await this.driver.bump(q, change);
-    if (revision % 100 === 0) {
-      await q.run("DELETE FROM change_log WHERE revision <= $1", [revision - this.retention]);
-    }
+    if (revision % 100 === 0) await changeFeed.pruneChangeLog(q, revision - this.retention);
     return revision;
   }
 
@@ -451,102 +444,26 @@ export class SqlStore implements Store {
     return this.write((q) => initSetting(q, name, value, this.now));
   }
 
-  // ---------------------------------------------------------------- change feed
+  // ---------------------------------------------------------------- change feed (change-feed.ts)
 
   async revision(): Promise<number> {
-    return this.driver.read(selectRevision);
+    return this.driver.read(changeFeed.selectRevision);
   }
 
   async changesSince(revision: number): Promise<Change[] | null> {
-    return this.driver.readConsistent(async (q) => {
-      const current = await selectRevision(q);
-      const rows = await q.all(
-        "SELECT revision, account_id, kind, object_id, op FROM change_log WHERE revision > $1 ORDER BY revision",
-        [revision],
-      );
-      // Revisions are contiguous (one per committed change), so a short list means pruned history.
-      if (rows.length !== Math.max(0, current - revision)) return null;
-      return rows.map((r) => ({
-        revision: Number(r.revision),
-        accountId: str(r.account_id),
-        kind: str(r.kind),
-        id: str(r.object_id),
-        op: str(r.op) === "delete" ? ("delete" as const) : ("put" as const),
-      }));
-    });
+    return this.driver.readConsistent((q) => changeFeed.changesSince(q, revision));
   }
 
   async snapshot(opts: { enabledOnly?: boolean } = {}): Promise<Snapshot> {
-    return this.driver.readConsistent(async (q) => {
-      const revision = await selectRevision(q);
-      const accountRows = await q.all("SELECT * FROM accounts ORDER BY id");
-      const objects = await q.all(
-        `SELECT ${OBJECT_COLUMNS} FROM objects ${opts.enabledOnly ? "WHERE enabled = 1" : ""} ORDER BY account_id, kind, id`,
-      );
-      return {
-        revision,
-        accounts: accountRows.map(accounts.toAccount),
-        objects: await withVerification(q, objects.map(toObject)),
-      };
-    });
+    return this.driver.readConsistent((q) => changeFeed.snapshot(q, opts));
   }
 
   watch(listener: (event: ChangeEvent) => void): () => void {
-    this.listeners.add(listener);
-    if (!this.stopWakeups) {
-      this.watchedRevision = undefined;
-      void this.check();
-      this.stopWakeups = this.driver.subscribe(() => void this.check());
-    }
-    return () => {
-      this.listeners.delete(listener);
-      if (this.listeners.size === 0 && this.stopWakeups) {
-        this.stopWakeups();
-        this.stopWakeups = undefined;
-      }
-    };
-  }
-
-  /** Reads the revision and tells listeners about what changed since the last look; never overlaps itself. */
-  private async check(): Promise<void> {
-    if (this.checking) {
-      this.recheck = true;
-      return;
-    }
-    this.checking = true;
-    try {
-      do {
-        this.recheck = false;
-        const revision = await this.revision();
-        if (this.watchedRevision === undefined) {
-          this.watchedRevision = revision;
-        } else if (revision > this.watchedRevision) {
-          const changes = await this.changesSince(this.watchedRevision);
-          this.watchedRevision = revision;
-          const event: ChangeEvent = {
-            revision,
-            changes: changes?.filter((c) => c.revision <= revision) ?? null,
-          };
-          for (const listener of [...this.listeners]) {
-            try {
-              listener(event);
-            } catch (error) {
-              this.onWatchError(error);
-            }
-          }
-        }
-      } while (this.recheck && this.listeners.size > 0);
-    } catch (error) {
-      this.onWatchError(error);
-    } finally {
-      this.checking = false;
-    }
+    return this.watcher.watch(listener);
   }
 
   async close(): Promise<void> {
-    this.listeners.clear();
-    this.stopWakeups?.();
-    this.stopWakeups = undefined;
+    this.watcher.close();
     await this.driver.close();
   }
 }
