@@ -348,9 +348,7 @@ export class SqlStore implements Store {
     return this.driver.read((q) => userAuth.findSession(q, secretHash));
   }
   async touchUserSession(id: string, at: string): Promise<void> {
-    await this.driver.transaction((q) =>
-      q.run("UPDATE user_sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2", [id, at]),
-    );
+    await this.driver.transaction((q) => userAuth.touchSession(q, id, at));
   }
   async endUserSession(id: string, at: string, ctx: WriteContext): Promise<void> {
     await this.driver.transaction((q) => userAuth.endSession(q, id, at, ctx, this.auditWriter));
@@ -361,12 +359,7 @@ export class SqlStore implements Store {
     at: string,
     exceptId?: string,
   ): Promise<number> {
-    return this.driver.transaction((q) =>
-      q.run(
-        "UPDATE user_sessions SET revoked_at = $3 WHERE account_id = $1 AND user_id = $2 AND revoked_at IS NULL AND id <> $4",
-        [accountId, userId, at, exceptId ?? ""],
-      ),
-    );
+    return this.driver.transaction((q) => userAuth.revokeSessions(q, accountId, userId, at, exceptId));
   }
   async getUserTotp(accountId: string, userId: string): Promise<userAuth.UserTotpRecord | undefined> {
     return this.driver.readConsistent((q) => userAuth.getTotp(q, accountId, userId));
@@ -415,9 +408,7 @@ export class SqlStore implements Store {
     return this.driver.transaction((q) => userAuth.revokeAppPassword(q, input, ctx, this.auditWriter));
   }
   async touchAppPassword(id: string, at: string): Promise<void> {
-    await this.driver.transaction((q) =>
-      q.run("UPDATE app_passwords SET last_used_at = $2 WHERE id = $1", [id, at]),
-    );
+    await this.driver.transaction((q) => userAuth.touchAppPassword(q, id, at));
   }
 
   // ---------------------------------------------------------------- audit, idempotency
