@@ -1,4 +1,4 @@
-/** The store's logic, written once over the SqlDriver seam; sqlite.ts and postgres.ts only supply drivers. */
+/** The Store over the SqlDriver seam: transactions, the read cache and the change watcher; each concern's SQL lives in its own file. */
 
 import { type AccountUsage, accountUsage } from "./account-limits.ts";
 import * as accounts from "./accounts.ts";
@@ -165,7 +165,7 @@ export class SqlStore implements Store {
     return result;
   }
 
-  // ---------------------------------------------------------------- accounts
+  // ---------------------------------------------------------------- accounts (accounts.ts)
 
   async getAccount(id: string): Promise<AccountRecord | undefined> {
     return this.cached(
@@ -189,7 +189,7 @@ export class SqlStore implements Store {
     return this.write((q, mark) => accounts.deleteAccount(q, input, ctx, this.steps, mark));
   }
 
-  // ---------------------------------------------------------------- tokens
+  // ---------------------------------------------------------------- tokens (tokens.ts)
 
   async createToken(input: CreateTokenInput, ctx: WriteContext): Promise<TokenRecord> {
     return this.write((q) => tokens.createToken(q, input, ctx, this.steps));
@@ -221,7 +221,7 @@ export class SqlStore implements Store {
     return this.driver.read(tokens.countTokens);
   }
 
-  // ---------------------------------------------------------------- tenancy objects
+  // ---------------------------------------------------------------- tenancy objects (objects.ts, object-rows.ts)
 
   async accountUsage(accountId: string): Promise<AccountUsage> {
     return this.driver.read((q) => accountUsage(q, accountId));
@@ -246,6 +246,10 @@ export class SqlStore implements Store {
 
   async putObject(input: PutObjectInput, ctx: WriteContext): Promise<PutObjectResult> {
     return this.write((q, mark) => objects.putObject(q, input, ctx, this.steps, mark));
+  }
+
+  async deleteObject(input: DeleteObjectInput, ctx: WriteContext): Promise<{ before: StoredObject }> {
+    return this.write((q, mark) => objects.deleteObject(q, input, ctx, this.steps, mark));
   }
 
   async tenancyObjects(accountId: string, domain: string) {
@@ -273,15 +277,10 @@ export class SqlStore implements Store {
     );
   }
 
+  // ---------------------------------------------------------------- domain names (domain-claims.ts, domain-names.ts)
+
   async domainNames(names?: readonly string[]): Promise<DomainNameHold[]> {
     return this.driver.readConsistent((q) => domainNameHolds(q, names));
-  }
-
-  async recordAudit(
-    entry: { accountId: string; action: string; kind: string; objectId: string; after: unknown },
-    ctx: WriteContext,
-  ): Promise<void> {
-    await this.write((q) => this.audit(q, ctx, { ...entry, before: null }));
   }
 
   async recordDomainCheck(input: DomainCheckInput, ctx: WriteContext): Promise<StoredObject> {
@@ -291,9 +290,7 @@ export class SqlStore implements Store {
     return object;
   }
 
-  async deleteObject(input: DeleteObjectInput, ctx: WriteContext): Promise<{ before: StoredObject }> {
-    return this.write((q, mark) => objects.deleteObject(q, input, ctx, this.steps, mark));
-  }
+  // ---------------------------------------------------------------- credentials (credentials.ts)
 
   async getCredential(userId: string, accountId?: string): Promise<CredentialRecord | undefined> {
     return this.driver.readConsistent((q) => getCredential(q, userId, accountId));
@@ -411,7 +408,14 @@ export class SqlStore implements Store {
     await this.driver.transaction((q) => userAuth.touchAppPassword(q, id, at));
   }
 
-  // ---------------------------------------------------------------- audit, idempotency
+  // ---------------------------------------------------------------- audit (audit.ts), idempotency (idempotency.ts)
+
+  async recordAudit(
+    entry: { accountId: string; action: string; kind: string; objectId: string; after: unknown },
+    ctx: WriteContext,
+  ): Promise<void> {
+    await this.write((q) => this.audit(q, ctx, { ...entry, before: null }));
+  }
 
   async listAudit(input: AuditQueryInput): Promise<Page<AuditEntry>> {
     return this.driver.read((q) => listAudit(q, input));
