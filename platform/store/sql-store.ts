@@ -1,28 +1,19 @@
-/** The store's logic, written once over the SqlDriver seam; sqlite.ts and postgres.ts only supply drivers. */
+/** The Store over the SqlDriver seam: transactions, the read cache and the change watcher; each concern's SQL lives in its own file. */
 
-import { randomBytes } from "node:crypto";
-import { type AccountUsage, accountUsage, checkAccountLimit } from "./account-limits.ts";
-import {
-  domainNameHolds,
-  domainsHolding,
-  namesOf,
-  nextVerification,
-  pruneVerification,
-  saveVerification,
-  selectVerification,
-  verificationAudit,
-  withVerification,
-} from "./domain-names.ts";
+import { type AccountUsage, accountUsage } from "./account-limits.ts";
+import * as accounts from "./accounts.ts";
+import { type AuditInput, listAudit, writeAudit } from "./audit.ts";
+import * as changeFeed from "./change-feed.ts";
+import { getCredential } from "./credentials.ts";
+import { recordDomainCheck } from "./domain-claims.ts";
+import { domainNameHolds, withVerification } from "./domain-names.ts";
+import { getIdempotency, purgeIdempotency } from "./idempotency.ts";
 import * as lockouts from "./login-lockouts.ts";
 import { migrate } from "./migrations.ts";
-import {
-  canonicalJson,
-  decodeCursor,
-  encodeCursor,
-  redactSecrets,
-  type SqlDriver,
-  type SqlExecutor,
-} from "./sql.ts";
+import { insertSuccessor, removeObject, selectObject } from "./object-rows.ts";
+import * as objects from "./objects.ts";
+import { getSetting, initSetting } from "./settings.ts";
+import type { SqlDriver, SqlExecutor } from "./sql.ts";
 import {
   type AccountRecord,
   type ApplyTenancyInput,
@@ -33,13 +24,9 @@ import {
   type ChangeEvent,
   type CreateTokenInput,
   type CredentialRecord,
-  DEPARTED_KIND,
   type DeleteObjectInput,
   type DomainCheckInput,
-  type DomainClaim,
   type DomainNameHold,
-  etagMatches,
-  type IdempotencyInput,
   type IdempotencyRecord,
   type IfMatch,
   isStoreError,
@@ -55,12 +42,13 @@ import {
   type Snapshot,
   type Store,
   type StoredObject,
-  StoreError,
   type TokenRecord,
   type WriteContext,
 } from "./store.ts";
 import { applyTenancyIn, tenancyEtag, tenancyOrder } from "./tenancy-apply.ts";
+import * as tokens from "./tokens.ts";
 import * as userAuth from "./user-auth.ts";
+import type { WriteSteps } from "./write-steps.ts";
 
 /** Options shared by both adapters. */
 export interface StoreOptions {
@@ -78,146 +66,26 @@ const READ_CACHE_ENTRIES = 20_000;
 /** Expired login lockout keys are purged at most this often (ms), after a failure's commit. */
 const LOCKOUT_PURGE_INTERVAL_MS = 60_000;
 
-/** The kind whose objects own password credentials. */
-const USER_KIND = "User";
-
-type Row = Record<string, unknown>;
-
-function str(v: unknown): string {
-  return String(v);
-}
-function strOrNull(v: unknown): string | null {
-  return v === null || v === undefined ? null : String(v);
-}
-function newEtag(): string {
-  return randomBytes(12).toString("base64url");
-}
-/**
- * A new object lifetime's ID: 96 random bits, so it never repeats — not after a delete, not in a
- * store rebuilt from scratch next to an engine's old data directory (a counter would).
- */
-function newGeneration(): string {
-  return `g${randomBytes(12).toString("hex")}`;
-}
-
-function toObject(r: Row): StoredObject {
-  return {
-    accountId: str(r.account_id),
-    kind: str(r.kind),
-    id: str(r.id),
-    domain: r.domain === "" ? null : str(r.domain),
-    spec: JSON.parse(str(r.spec)),
-    enabled: Number(r.enabled) === 1,
-    etag: str(r.etag),
-    version: Number(r.version),
-    createdAt: str(r.created_at),
-    updatedAt: str(r.updated_at),
-    secretSetAt: strOrNull(r.secret_set_at),
-    generation: str(r.generation),
-  };
-}
-
-function toAccount(r: Row): AccountRecord {
-  return {
-    id: str(r.id),
-    spec: JSON.parse(str(r.spec)),
-    etag: str(r.etag),
-    version: Number(r.version),
-    createdAt: str(r.created_at),
-    updatedAt: str(r.updated_at),
-  };
-}
-
-function toToken(r: Row): TokenRecord {
-  return {
-    id: str(r.id),
-    accountId: strOrNull(r.account_id),
-    description: str(r.description),
-    prefix: str(r.prefix),
-    role: str(r.role),
-    domains: JSON.parse(str(r.domains)),
-    createdAt: str(r.created_at),
-    expiresAt: strOrNull(r.expires_at),
-    revokedAt: strOrNull(r.revoked_at),
-    createdBy: strOrNull(r.created_by),
-  };
-}
-
-function toAudit(r: Row): AuditEntry {
-  return {
-    seq: Number(r.seq),
-    at: str(r.at),
-    accountId: strOrNull(r.account_id),
-    actor: str(r.actor),
-    actorRole: strOrNull(r.actor_role),
-    action: str(r.action),
-    kind: str(r.kind),
-    objectId: str(r.object_id),
-    before: r.before_json === null ? null : JSON.parse(str(r.before_json)),
-    after: r.after_json === null ? null : JSON.parse(str(r.after_json)),
-    requestId: strOrNull(r.request_id),
-  };
-}
-
-/** What the audit log records of an object: its spec and state, never bookkeeping or secrets. */
-function auditView(o: StoredObject | AccountRecord | null, extra?: Record<string, unknown>): unknown {
-  if (!o) return null;
-  const base: Record<string, unknown> = { id: o.id, ...o.spec };
-  if ("enabled" in o) base.enabled = o.enabled;
-  return { ...base, ...extra };
-}
-
-const OBJECT_COLUMNS =
-  "account_id, kind, id, domain, spec, enabled, etag, version, created_at, updated_at, secret_set_at, generation";
-const TOKEN_COLUMNS =
-  "id, account_id, description, prefix, role, domains, created_at, expires_at, revoked_at, created_by";
-
-/** The object with this key, through a transaction's executor or a plain read. */
-async function selectObject(
-  q: SqlExecutor,
-  key: { accountId: string; kind: string; id: string },
-): Promise<StoredObject | null> {
-  const rows = await q.all(
-    `SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 AND kind = $2 AND id = $3`,
-    [key.accountId, key.kind, key.id],
-  );
-  return rows[0] ? toObject(rows[0]) : null;
-}
-
-/** The account with this ID, through a transaction's executor or a plain read. */
-async function selectAccount(q: SqlExecutor, id: string): Promise<AccountRecord | null> {
-  const rows = await q.all("SELECT * FROM accounts WHERE id = $1", [id]);
-  return rows[0] ? toAccount(rows[0]) : null;
-}
-
-/** The current tenancy revision. */
-async function selectRevision(q: SqlExecutor): Promise<number> {
-  const rows = await q.all<{ revision: number | string }>(
-    "SELECT revision FROM tenancy_revision WHERE id = 1",
-  );
-  return Number(rows[0]?.revision ?? 0);
-}
-
 /**
  * The Store implementation over a SqlDriver. Construct through `openSqliteStore`/`openPostgresStore`.
  */
-/** Kinds whose creation takes an address back from a departed user's forward. */
-const RECLAIMING_KINDS = new Set(["User", "Alias", "Group"]);
-
 export class SqlStore implements Store {
   readonly dialect: "sqlite" | "postgres";
   private readonly driver: SqlDriver;
   private readonly now: () => Date;
   private readonly retention: number;
   private readonly onWatchError: (error: unknown) => void;
-  private readonly listeners = new Set<(event: ChangeEvent) => void>();
-  private stopWakeups: (() => void) | undefined;
-  private watchedRevision: number | undefined;
-  private checking = false;
-  private recheck = false;
+  private readonly watcher: changeFeed.ChangeWatcher;
   private readonly cache = new Map<string, unknown>();
   private cacheGeneration: number | undefined;
   private lastLockoutPurge = 0;
+  /** What the concern files' write functions take from this store (clock, audit, change log). */
+  private readonly steps: WriteSteps = {
+    now: () => this.now(),
+    audit: (q, ctx, entry) => this.audit(q, ctx, entry),
+    bump: (q, change) => this.bump(q, change),
+    announce: (q) => this.driver.announce(q, 0),
+  };
 
   constructor(driver: SqlDriver, options: StoreOptions = {}) {
     this.driver = driver;
@@ -225,6 +93,12 @@ export class SqlStore implements Store {
     this.now = options.now ?? (() => new Date());
     this.retention = options.changeLogRetention ?? 10_000;
     this.onWatchError = options.onWatchError ?? (() => {});
+    this.watcher = new changeFeed.ChangeWatcher({
+      revision: () => this.revision(),
+      changesSince: (revision) => this.changesSince(revision),
+      subscribe: (onWake) => this.driver.subscribe(onWake),
+      onError: (error) => this.onWatchError(error),
+    });
   }
 
   /**
@@ -258,81 +132,14 @@ export class SqlStore implements Store {
     return this.now().toISOString();
   }
 
-  // ---------------------------------------------------------------- shared write steps
-
-  private async checkIdempotency<R>(q: SqlExecutor, idem: IdempotencyInput<R> | undefined): Promise<void> {
-    if (!idem) return;
-    const rows = await q.all("SELECT expires_at FROM idempotency WHERE token_id = $1 AND idem_key = $2", [
-      idem.tokenId,
-      idem.key,
-    ]);
-    const row = rows[0];
-    if (!row) return;
-    if (str(row.expires_at) > this.iso()) {
-      throw new StoreError("idempotency_exists", "a response is already stored for this Idempotency-Key");
-    }
-    await q.run("DELETE FROM idempotency WHERE token_id = $1 AND idem_key = $2", [idem.tokenId, idem.key]);
-  }
-
-  private async saveIdempotency<R>(
-    q: SqlExecutor,
-    idem: IdempotencyInput<R> | undefined,
-    result: R,
-  ): Promise<void> {
-    if (!idem) return;
-    const response = idem.response(result);
-    await q.run(
-      `INSERT INTO idempotency (token_id, idem_key, request_hash, status, body, created_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [
-        idem.tokenId,
-        idem.key,
-        idem.requestHash,
-        response.status,
-        JSON.stringify(response.body),
-        this.iso(),
-        idem.expiresAt,
-      ],
-    );
-  }
-
-  private async audit(
-    q: SqlExecutor,
-    ctx: WriteContext,
-    entry: {
-      accountId: string | null;
-      action: string;
-      kind: string;
-      objectId: string;
-      before: unknown;
-      after: unknown;
-    },
-  ): Promise<void> {
-    const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(redactSecrets(v)));
-    await q.run(
-      `INSERT INTO audit_log (at, account_id, actor, actor_role, action, kind, object_id, before_json, after_json, request_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [
-        this.iso(),
-        entry.accountId,
-        ctx.actor,
-        ctx.role ?? null,
-        entry.action,
-        entry.kind,
-        entry.objectId,
-        json(entry.before),
-        json(entry.after),
-        ctx.requestId ?? null,
-      ],
-    );
+  private async audit(q: SqlExecutor, ctx: WriteContext, entry: AuditInput): Promise<void> {
+    await writeAudit(q, this.iso(), ctx, entry);
   }
 
   /** Bumps the revision and logs the change; the caller holds the writers' lock. */
   private async bump(q: SqlExecutor, change: Omit<Change, "revision">): Promise<number> {
     const revision = await this.driver.bump(q, change);
-    if (revision % 100 === 0) {
-      await q.run("DELETE FROM change_log WHERE revision <= $1", [revision - this.retention]);
-    }
+    if (revision % 100 === 0) await changeFeed.pruneChangeLog(q, revision - this.retention);
     return revision;
   }
 
@@ -358,172 +165,44 @@ export class SqlStore implements Store {
     return result;
   }
 
-  // ---------------------------------------------------------------- accounts
+  // ---------------------------------------------------------------- accounts (accounts.ts)
 
   async getAccount(id: string): Promise<AccountRecord | undefined> {
     return this.cached(
       `account ${id}`,
-      async () => (await this.driver.read((q) => selectAccount(q, id))) ?? undefined,
+      async () => (await this.driver.read((q) => accounts.selectAccount(q, id))) ?? undefined,
     );
   }
 
   async listAccounts(page: { limit: number; cursor?: string }): Promise<Page<AccountRecord>> {
-    const after = page.cursor ? String(decodeCursor(page.cursor, ["string"])[0]) : null;
-    const rows = await this.driver.read((q) =>
-      after === null
-        ? q.all("SELECT * FROM accounts ORDER BY id LIMIT $1", [page.limit + 1])
-        : q.all("SELECT * FROM accounts WHERE id > $1 ORDER BY id LIMIT $2", [after, page.limit + 1]),
-    );
-    return this.page(rows.map(toAccount), page.limit, (a) => [a.id]);
+    return this.driver.read((q) => accounts.listAccounts(q, page));
   }
 
   async putAccount(input: PutAccountInput, ctx: WriteContext): Promise<PutAccountResult> {
-    return this.write(async (q, mark) => {
-      await this.checkIdempotency(q, input.idempotency);
-      const current = await selectAccount(q, input.id);
-      this.preconditions(current, input, `account ${input.id}`);
-      const spec = canonicalJson(input.spec);
-      let result: PutAccountResult;
-      if (current && canonicalJson(current.spec) === spec) {
-        result = { account: current, before: current, created: false, changed: false };
-      } else {
-        const at = this.iso();
-        const account: AccountRecord = {
-          id: input.id,
-          spec: JSON.parse(spec),
-          etag: newEtag(),
-          version: (current?.version ?? 0) + 1,
-          createdAt: current?.createdAt ?? at,
-          updatedAt: at,
-        };
-        if (current) {
-          await q.run(
-            "UPDATE accounts SET spec = $2, etag = $3, version = $4, updated_at = $5 WHERE id = $1",
-            [account.id, spec, account.etag, account.version, at],
-          );
-        } else {
-          await q.run(
-            "INSERT INTO accounts (id, spec, etag, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            [account.id, spec, account.etag, account.version, at, at],
-          );
-        }
-        await this.audit(q, ctx, {
-          accountId: account.id,
-          action: current ? "update" : "create",
-          kind: "Account",
-          objectId: account.id,
-          before: auditView(current),
-          after: auditView(account),
-        });
-        await this.bump(q, { accountId: account.id, kind: "Account", id: account.id, op: "put" });
-        mark();
-        result = { account, before: current, created: !current, changed: true };
-      }
-      await this.saveIdempotency(q, input.idempotency, result);
-      return result;
-    });
+    return this.write((q, mark) => accounts.putAccount(q, input, ctx, this.steps, mark));
   }
 
   async deleteAccount(
     input: { id: string; ifMatch?: IfMatch },
     ctx: WriteContext,
   ): Promise<{ before: AccountRecord }> {
-    return this.write(async (q, mark) => {
-      const current = await selectAccount(q, input.id);
-      if (!current) throw new StoreError("not_found", `account ${input.id} does not exist`);
-      this.preconditions(current, input, `account ${input.id}`);
-      // Everything in the account goes with it, each object audited and announced to the change feed.
-      const objects = await q.all(
-        `SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 ORDER BY kind, id`,
-        [input.id],
-      );
-      for (const o of objects) await this.removeObject(q, ctx, toObject(o));
-      await q.run("DELETE FROM accounts WHERE id = $1", [input.id]);
-      // The account's tokens die with it, in the same transaction.
-      await q.run("UPDATE api_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL", [
-        input.id,
-        this.iso(),
-      ]);
-      await this.audit(q, ctx, {
-        accountId: input.id,
-        action: "delete",
-        kind: "Account",
-        objectId: input.id,
-        before: auditView(current),
-        after: null,
-      });
-      await this.bump(q, { accountId: input.id, kind: "Account", id: input.id, op: "delete" });
-      mark();
-      return { before: current };
-    });
+    return this.write((q, mark) => accounts.deleteAccount(q, input, ctx, this.steps, mark));
   }
 
-  // ---------------------------------------------------------------- tokens
+  // ---------------------------------------------------------------- tokens (tokens.ts)
 
   async createToken(input: CreateTokenInput, ctx: WriteContext): Promise<TokenRecord> {
-    return this.write(async (q) => {
-      await this.checkIdempotency(q, input.idempotency);
-      const exists = await q.all("SELECT 1 AS one FROM api_tokens WHERE id = $1", [input.id]);
-      if (exists.length > 0) throw new StoreError("already_exists", `token ${input.id} exists`);
-      const token: TokenRecord = {
-        id: input.id,
-        accountId: input.accountId,
-        description: input.description,
-        prefix: input.prefix,
-        role: input.role,
-        domains: [...new Set(input.domains)].sort(),
-        createdAt: this.iso(),
-        expiresAt: input.expiresAt ?? null,
-        revokedAt: null,
-        createdBy: ctx.actor,
-      };
-      await q.run(
-        `INSERT INTO api_tokens (id, account_id, description, prefix, secret_hash, role, domains, created_at, expires_at, revoked_at, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10)`,
-        [
-          token.id,
-          token.accountId,
-          token.description,
-          token.prefix,
-          input.secretHash,
-          token.role,
-          JSON.stringify(token.domains),
-          token.createdAt,
-          token.expiresAt,
-          token.createdBy,
-        ],
-      );
-      await this.audit(q, ctx, {
-        accountId: token.accountId,
-        action: "create",
-        kind: "ApiToken",
-        objectId: token.id,
-        before: null,
-        after: token,
-      });
-      // Other nodes drop their cached token lookups when this reaches them.
-      await this.driver.announce(q, 0);
-      await this.saveIdempotency(q, input.idempotency, token);
-      return token;
-    });
+    return this.write((q) => tokens.createToken(q, input, ctx, this.steps));
   }
 
   async findTokenBySecretHash(secretHash: string): Promise<TokenRecord | undefined> {
-    return this.cached(`token-hash ${secretHash}`, async () => {
-      const rows = await this.driver.read((q) =>
-        q.all(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE secret_hash = $1`, [secretHash]),
-      );
-      return rows[0] ? toToken(rows[0]) : undefined;
-    });
+    return this.cached(`token-hash ${secretHash}`, () =>
+      this.driver.read((q) => tokens.findTokenBySecretHash(q, secretHash)),
+    );
   }
 
   async getToken(id: string): Promise<TokenRecord | undefined> {
-    return this.cached(`token ${id}`, async () => {
-      const rows = await this.driver.read((q) =>
-        q.all(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE id = $1`, [id]),
-      );
-      return rows[0] ? toToken(rows[0]) : undefined;
-    });
+    return this.cached(`token ${id}`, () => this.driver.read((q) => tokens.getToken(q, id)));
   }
 
   async listTokens(input: {
@@ -531,53 +210,18 @@ export class SqlStore implements Store {
     limit: number;
     cursor?: string;
   }): Promise<Page<TokenRecord>> {
-    const after = input.cursor ? String(decodeCursor(input.cursor, ["string"])[0]) : null;
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    if (input.accountId !== undefined) {
-      params.push(input.accountId);
-      where.push(`account_id = $${params.length}`);
-    }
-    if (after !== null) {
-      params.push(after);
-      where.push(`id > $${params.length}`);
-    }
-    params.push(input.limit + 1);
-    const sql = `SELECT ${TOKEN_COLUMNS} FROM api_tokens ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-      ORDER BY id LIMIT $${params.length}`;
-    const rows = await this.driver.read((q) => q.all(sql, params));
-    return this.page(rows.map(toToken), input.limit, (t) => [t.id]);
+    return this.driver.read((q) => tokens.listTokens(q, input));
   }
 
   async revokeToken(input: { id: string }, ctx: WriteContext): Promise<TokenRecord> {
-    return this.write(async (q) => {
-      const rows = await q.all(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE id = $1`, [input.id]);
-      if (!rows[0]) throw new StoreError("not_found", `token ${input.id} does not exist`);
-      const before = toToken(rows[0]);
-      if (before.revokedAt) return before;
-      const after: TokenRecord = { ...before, revokedAt: this.iso() };
-      await q.run("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1", [input.id, after.revokedAt]);
-      await this.driver.announce(q, 0);
-      await this.audit(q, ctx, {
-        accountId: before.accountId,
-        action: "revoke",
-        kind: "ApiToken",
-        objectId: before.id,
-        before,
-        after,
-      });
-      return after;
-    });
+    return this.write((q) => tokens.revokeToken(q, input, ctx, this.steps));
   }
 
   async countTokens(): Promise<number> {
-    const rows = await this.driver.read((q) =>
-      q.all<{ n: number | string }>("SELECT COUNT(*) AS n FROM api_tokens"),
-    );
-    return Number(rows[0]?.n ?? 0);
+    return this.driver.read(tokens.countTokens);
   }
 
-  // ---------------------------------------------------------------- tenancy objects
+  // ---------------------------------------------------------------- tenancy objects (objects.ts, object-rows.ts)
 
   async accountUsage(accountId: string): Promise<AccountUsage> {
     return this.driver.read((q) => accountUsage(q, accountId));
@@ -595,532 +239,61 @@ export class SqlStore implements Store {
   }
 
   async listObjects(input: ListObjectsInput): Promise<Page<StoredObject>> {
-    return this.cached(`list ${JSON.stringify(input)}`, () => this.queryObjects(input));
-  }
-
-  private async queryObjects(input: ListObjectsInput): Promise<Page<StoredObject>> {
-    if (input.domainIn && input.domainIn.length === 0) return { items: [], nextCursor: null };
-    const params: (string | number)[] = [input.accountId];
-    const where = ["account_id = $1"];
-    if (input.kind !== undefined) {
-      params.push(input.kind);
-      where.push(`kind = $${params.length}`);
-    }
-    if (input.domain !== undefined) {
-      params.push(input.domain);
-      where.push(`domain = $${params.length}`);
-    }
-    if (input.domainIn) {
-      const marks = input.domainIn.map((d) => {
-        params.push(d);
-        return `$${params.length}`;
-      });
-      where.push(`domain IN (${marks.join(", ")})`);
-    }
-    if (input.cursor) {
-      const [kind, id] = decodeCursor(input.cursor, ["string", "string"]) as [string, string];
-      params.push(kind, id);
-      const k = `$${params.length - 1}`;
-      const i = `$${params.length}`;
-      where.push(`(kind > ${k} OR (kind = ${k} AND id > ${i}))`);
-    }
-    params.push(input.limit + 1);
-    const sql = `SELECT ${OBJECT_COLUMNS} FROM objects WHERE ${where.join(" AND ")} ORDER BY kind, id LIMIT $${params.length}`;
-    const rows = await this.driver.read(async (q) =>
-      withVerification(q, (await q.all(sql, params)).map(toObject)),
+    return this.cached(`list ${JSON.stringify(input)}`, () =>
+      this.driver.read((q) => objects.listObjects(q, input)),
     );
-    return this.page(rows, input.limit, (o) => [o.kind, o.id]);
-  }
-
-  private preconditions(
-    current: { etag: string } | null,
-    input: { ifMatch?: IfMatch; mustExist?: boolean; mustNotExist?: boolean },
-    what: string,
-  ): void {
-    if (input.mustNotExist && current)
-      throw new StoreError("already_exists", `${what} already exists`, current);
-    if (input.mustExist && !current) throw new StoreError("not_found", `${what} does not exist`);
-    if (input.ifMatch !== undefined) {
-      // RFC 9110 §13.1.1: If-Match fails when there is no current representation.
-      if (!current) throw new StoreError("precondition_failed", `${what} does not exist`);
-      if (!etagMatches(input.ifMatch, current.etag)) {
-        throw new StoreError(
-          "precondition_failed",
-          `${what} has changed since etag ${input.ifMatch}`,
-          current,
-        );
-      }
-    }
   }
 
   async putObject(input: PutObjectInput, ctx: WriteContext): Promise<PutObjectResult> {
-    return this.write((q, mark) => this.putObjectIn(q, input, ctx, mark));
+    return this.write((q, mark) => objects.putObject(q, input, ctx, this.steps, mark));
+  }
+
+  async deleteObject(input: DeleteObjectInput, ctx: WriteContext): Promise<{ before: StoredObject }> {
+    return this.write((q, mark) => objects.deleteObject(q, input, ctx, this.steps, mark));
   }
 
   async tenancyObjects(accountId: string, domain: string) {
-    const objects = await this.driver.readConsistent((q) => this.selectTenancy(q, accountId, domain));
-    return { objects: objects.sort(tenancyOrder), etag: tenancyEtag(objects) };
-  }
-
-  /** The Domain and every object under it (tenancy-apply.ts does the rest). */
-  private async selectTenancy(q: SqlExecutor, accountId: string, domain: string): Promise<StoredObject[]> {
-    const sql = `SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 AND domain = $2`;
-    return withVerification(q, (await q.all(sql, [accountId, domain])).map(toObject));
+    const found = await this.driver.readConsistent((q) => objects.selectTenancy(q, accountId, domain));
+    return { objects: found.sort(tenancyOrder), etag: tenancyEtag(found) };
   }
 
   async applyTenancy(input: ApplyTenancyInput, ctx: WriteContext): Promise<ApplyTenancyResult> {
     return this.write((q, mark) =>
       applyTenancyIn(q, input, {
-        select: (tx) => this.selectTenancy(tx, input.accountId, input.domain),
-        put: (tx, put) => this.putObjectIn(tx, put, ctx, mark),
+        select: (tx) => objects.selectTenancy(tx, input.accountId, input.domain),
+        put: (tx, put) => objects.putObject(tx, put, ctx, this.steps, mark),
         remove: async (tx, o) => {
           mark();
-          await this.removeObject(tx, ctx, o);
+          await removeObject(tx, ctx, o, this.steps);
           const next = input.successor?.(o);
           if (
             next &&
             !(await selectObject(tx, { accountId: input.accountId, kind: next.kind, id: next.id }))
           ) {
-            await this.insertSuccessor(tx, ctx, input.accountId, next);
+            await insertSuccessor(tx, ctx, input.accountId, next, this.steps);
           }
         },
       }),
     );
   }
 
-  /** putObject's work inside the caller's write transaction. */
-  private async putObjectIn(
-    q: SqlExecutor,
-    input: PutObjectInput,
-    ctx: WriteContext,
-    mark: () => void,
-  ): Promise<PutObjectResult> {
-    const what = `${input.kind} ${input.id}`;
-    const domain = input.domain ?? "";
-    const enabled = input.enabled ?? true;
-    // (A block: the body moved here unchanged from putObject's transaction callback.)
-    {
-      await this.checkIdempotency(q, input.idempotency);
-      const current = await selectObject(q, input);
-      // The parent first: an object under another account's domain must look exactly like one under
-      // a domain that does not exist, whether or not that account has an object with this ID.
-      if (input.parent) {
-        const parent = await q.all(
-          "SELECT 1 AS one FROM objects WHERE account_id = $1 AND kind = $2 AND id = $3",
-          [input.accountId, input.parent.kind, input.parent.id],
-        );
-        if (parent.length === 0) {
-          throw new StoreError("parent_missing", `${input.parent.kind} ${input.parent.id} does not exist`);
-        }
-      }
-      // A Domain's claims (below) cover this and may let an unverified holder give way.
-      if (!current && domain !== "" && !input.claims) {
-        const elsewhere = await q.all(
-          "SELECT 1 AS one FROM objects WHERE kind = $1 AND id = $2 AND domain <> '' AND account_id <> $3",
-          [input.kind, input.id, input.accountId],
-        );
-        if (elsewhere.length > 0)
-          throw new StoreError("owned_elsewhere", `${what} belongs to another account`);
-      }
-      this.preconditions(current, input, what);
-      const refused = input.guard?.(current);
-      if (refused) throw refused;
-      if (!current) await checkAccountLimit(q, input.accountId, input.kind);
-      if (!current && RECLAIMING_KINDS.has(input.kind)) {
-        // An address declared again is the declaration's: the departed user's forward ends.
-        const departed = await selectObject(q, {
-          accountId: input.accountId,
-          kind: DEPARTED_KIND,
-          id: input.id,
-        });
-        if (departed) await this.removeObject(q, ctx, departed, "reclaim");
-      }
-      if (input.claims && input.claims.names.length > 0) {
-        for (const holder of await this.settleClaims(q, input, input.claims)) await this.evict(q, holder);
-      }
-
-      const spec = canonicalJson(input.spec);
-      let result: PutObjectResult;
-      if (
-        current &&
-        canonicalJson(current.spec) === spec &&
-        current.enabled === enabled &&
-        !input.credential
-      ) {
-        result = { object: current, before: current, created: false, changed: false };
-      } else {
-        const at = this.iso();
-        const object: StoredObject = {
-          accountId: input.accountId,
-          kind: input.kind,
-          id: input.id,
-          domain: input.domain,
-          spec: JSON.parse(spec),
-          enabled,
-          etag: newEtag(),
-          version: (current?.version ?? 0) + 1,
-          createdAt: current?.createdAt ?? at,
-          updatedAt: at,
-          secretSetAt: input.credential ? at : (current?.secretSetAt ?? null),
-          // Kept for the object's whole life; a delete and a new create start another one.
-          generation: current?.generation ?? newGeneration(),
-        };
-        const values = [domain, spec, enabled ? 1 : 0, object.etag, object.version, object.secretSetAt];
-        if (current) {
-          await q.run(
-            `UPDATE objects SET domain = $4, spec = $5, enabled = $6, etag = $7, version = $8, secret_set_at = $9,
-               updated_at = $10
-             WHERE account_id = $1 AND kind = $2 AND id = $3`,
-            [input.accountId, input.kind, input.id, ...values, at],
-          );
-        } else {
-          await q.run(
-            `INSERT INTO objects (account_id, kind, id, domain, spec, enabled, etag, version, secret_set_at,
-               created_at, updated_at, generation)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-            [input.accountId, input.kind, input.id, ...values, at, at, object.generation],
-          );
-        }
-        if (input.credential) await this.setCredential(q, input.accountId, input.id, input.credential);
-        await this.audit(q, ctx, {
-          accountId: input.accountId,
-          action: current ? "update" : "create",
-          kind: input.kind,
-          objectId: input.id,
-          before: auditView(current),
-          after: auditView(object, input.credential ? { passwordChanged: true } : undefined),
-        });
-        await this.bump(q, { accountId: input.accountId, kind: input.kind, id: input.id, op: "put" });
-        mark();
-        if (input.kind === "Domain") await pruneVerification(q, input.accountId, input.id, namesOf(object));
-        result = { object, before: current, created: !current, changed: true };
-      }
-      if (input.kind === "Domain") {
-        const at = this.iso();
-        for (const { name, detail } of input.claims?.proven ?? []) {
-          if (!input.claims!.names.includes(name)) continue;
-          const change = { check: { result: "verified", detail }, verifiedBy: "dns" as const };
-          await this.saveCheck(q, ctx, result.object, name, change, at);
-        }
-        result = { ...result, object: (await withVerification(q, [result.object]))[0]! };
-      }
-      await this.saveIdempotency(q, input.idempotency, result);
-      return result;
-    }
-  }
-
-  /**
-   * The Domains holding names a write claims: refused (through `claims.refuse`, with the names that
-   * block) unless every hold is another account's, unverified, on a name the write proved it owns;
-   * those are returned, to be evicted.
-   */
-  private async settleClaims(
-    q: SqlExecutor,
-    input: PutObjectInput,
-    claims: NonNullable<PutObjectInput["claims"]>,
-  ): Promise<DomainClaim[]> {
-    const holders = await domainsHolding(q, claims.names, { accountId: input.accountId, id: input.id });
-    const proven = new Set((claims.proven ?? []).map((p) => p.name));
-    const blocking = holders.flatMap((holder) => {
-      const names = holder.names.filter(
-        (name) => holder.accountId === input.accountId || holder.verified.includes(name) || !proven.has(name),
-      );
-      return names.length > 0
-        ? [{ ...holder, names, verified: holder.verified.filter((n) => names.includes(n)) }]
-        : [];
-    });
-    if (blocking.length > 0) throw claims.refuse(blocking);
-    return holders;
-  }
-
-  /**
-   * Takes another account's unverified hold on names a write proved it owns: the holding Domain and
-   * everything under it go (its name was taken), or only the domain aliases taken. Each removal or
-   * change is audited `evict` in the holder's account, by the platform itself (the new holder is not
-   * named there), and announced to the change feed; the caller holds the writers' lock.
-   */
-  private async evict(q: SqlExecutor, holder: DomainClaim): Promise<void> {
-    const platform: WriteContext = { actor: "system" };
-    if (holder.names.includes(holder.domain)) {
-      const under = (
-        await q.all(
-          `SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 AND domain = $2 ORDER BY kind, id`,
-          [holder.accountId, holder.domain],
-        )
-      ).map(toObject);
-      // Everything under the domain first, the Domain itself last (as a delete by hand would go).
-      const isDomain = (o: StoredObject) => o.kind === "Domain" && o.id === holder.domain;
-      for (const o of [...under.filter((o) => !isDomain(o)), ...under.filter(isDomain)]) {
-        await this.removeObject(q, platform, o, "evict");
-      }
-      return;
-    }
-    const current = await selectObject(q, { accountId: holder.accountId, kind: "Domain", id: holder.domain });
-    if (!current) return;
-    const aliases = ((current.spec["aliases"] as string[] | undefined) ?? []).filter(
-      (name) => !holder.names.includes(name),
-    );
-    const at = this.iso();
-    const after: StoredObject = {
-      ...current,
-      spec: { ...current.spec, aliases },
-      etag: newEtag(),
-      version: current.version + 1,
-      updatedAt: at,
-    };
-    await q.run(
-      "UPDATE objects SET spec = $4, etag = $5, version = $6, updated_at = $7 WHERE account_id = $1 AND kind = $2 AND id = $3",
-      [current.accountId, current.kind, current.id, canonicalJson(after.spec), after.etag, after.version, at],
-    );
-    await pruneVerification(q, current.accountId, current.id, namesOf(after));
-    await this.audit(q, platform, {
-      accountId: current.accountId,
-      action: "evict",
-      kind: "Domain",
-      objectId: current.id,
-      before: auditView(current),
-      after: auditView(after),
-    });
-    await this.bump(q, { accountId: current.accountId, kind: "Domain", id: current.id, op: "put" });
-  }
-
-  /**
-   * Records a check and/or a mark of one name of `domain`, audited `verify`; a status change bumps
-   * the revision so the SMTP engine follows. Returns whether the status changed.
-   */
-  private async saveCheck(
-    q: SqlExecutor,
-    ctx: WriteContext,
-    domain: StoredObject,
-    name: string,
-    change: Pick<DomainCheckInput, "check" | "verifiedBy">,
-    at: string,
-  ): Promise<boolean> {
-    const before = await selectVerification(q, domain.accountId, name);
-    const after = nextVerification(name, before, change, at);
-    if (before && canonicalJson(before) === canonicalJson(after)) return false;
-    await saveVerification(q, domain.accountId, domain.id, after);
-    await this.audit(q, ctx, {
-      accountId: domain.accountId,
-      action: "verify",
-      kind: "Domain",
-      objectId: domain.id,
-      before: verificationAudit(before),
-      after: verificationAudit(after),
-    });
-    const changed = (before?.status ?? "pending") !== after.status;
-    if (changed)
-      await this.bump(q, { accountId: domain.accountId, kind: "Domain", id: domain.id, op: "put" });
-    return changed;
-  }
+  // ---------------------------------------------------------------- domain names (domain-claims.ts, domain-names.ts)
 
   async domainNames(names?: readonly string[]): Promise<DomainNameHold[]> {
     return this.driver.readConsistent((q) => domainNameHolds(q, names));
   }
 
-  async recordAudit(
-    entry: { accountId: string; action: string; kind: string; objectId: string; after: unknown },
-    ctx: WriteContext,
-  ): Promise<void> {
-    await this.write((q) => this.audit(q, ctx, { ...entry, before: null }));
-  }
-
   async recordDomainCheck(input: DomainCheckInput, ctx: WriteContext): Promise<StoredObject> {
-    const what = `Domain ${input.domain}`;
-    const object = await this.write(async (q, mark) => {
-      const domain = await selectObject(q, { accountId: input.accountId, kind: "Domain", id: input.domain });
-      if (!domain) throw new StoreError("not_found", `${what} does not exist`);
-      if (!namesOf(domain).includes(input.name)) {
-        throw new StoreError("not_found", `${what} does not hold the name ${input.name}`);
-      }
-      if (await this.saveCheck(q, ctx, domain, input.name, input, this.iso())) mark();
-      // Other nodes drop their cached reads of this domain when this reaches them (no revision for a
-      // check that changed no status).
-      else await this.driver.announce(q, 0);
-      return (await withVerification(q, [domain]))[0]!;
-    });
+    const object = await this.write((q, mark) => recordDomainCheck(q, input, ctx, this.steps, mark));
     // This node's own cached reads go at once.
     this.cache.clear();
     return object;
   }
 
-  private async setCredential(
-    q: SqlExecutor,
-    accountId: string,
-    userId: string,
-    credential: NonNullable<PutObjectInput["credential"]>,
-  ): Promise<void> {
-    const at = this.iso();
-    const updated = await q.run(
-      "UPDATE user_credentials SET hash = $3, set_at = $4 WHERE account_id = $1 AND user_id = $2",
-      [accountId, userId, credential.hash, at],
-    );
-    if (updated === 0) {
-      await q.run(
-        "INSERT INTO user_credentials (account_id, user_id, hash, set_at) VALUES ($1, $2, $3, $4)",
-        [accountId, userId, credential.hash, at],
-      );
-    }
-    await q.run("INSERT INTO password_history (account_id, user_id, hash, set_at) VALUES ($1, $2, $3, $4)", [
-      accountId,
-      userId,
-      credential.hash,
-      at,
-    ]);
-    const cutoff = new Date(this.now().getTime() - credential.keep.days * 86_400_000).toISOString();
-    await q.run(
-      `DELETE FROM password_history WHERE account_id = $1 AND user_id = $2 AND set_at < $3 AND hash NOT IN (
-         SELECT hash FROM password_history WHERE account_id = $1 AND user_id = $2
-         ORDER BY set_at DESC, hash LIMIT $4)`,
-      [accountId, userId, cutoff, credential.keep.count],
-    );
-  }
-
-  /** Deletes one object (and a User's credentials) with its audit entry and change; caller holds the lock. */
-  /** Writes a delete's successor object (see {@link DeleteObjectInput.successor}) in its transaction. */
-  private async insertSuccessor(
-    q: SqlExecutor,
-    ctx: WriteContext,
-    accountId: string,
-    next: { kind: string; id: string; domain: string; spec: Record<string, unknown> },
-  ): Promise<void> {
-    const at = this.iso();
-    const object: StoredObject = {
-      accountId,
-      kind: next.kind,
-      id: next.id,
-      domain: next.domain,
-      spec: JSON.parse(canonicalJson(next.spec)),
-      enabled: true,
-      etag: newEtag(),
-      version: 1,
-      createdAt: at,
-      updatedAt: at,
-      secretSetAt: null,
-      generation: newGeneration(),
-    };
-    await q.run(
-      `INSERT INTO objects (account_id, kind, id, domain, spec, enabled, etag, version, secret_set_at,
-         created_at, updated_at, generation)
-       VALUES ($1, $2, $3, $4, $5, 1, $6, 1, NULL, $7, $7, $8)`,
-      [
-        accountId,
-        next.kind,
-        next.id,
-        next.domain,
-        canonicalJson(next.spec),
-        object.etag,
-        at,
-        object.generation,
-      ],
-    );
-    await this.audit(q, ctx, {
-      accountId,
-      action: "create",
-      kind: next.kind,
-      objectId: next.id,
-      before: null,
-      after: auditView(object),
-    });
-    await this.bump(q, { accountId, kind: next.kind, id: next.id, op: "put" });
-  }
-
-  private async removeObject(
-    q: SqlExecutor,
-    ctx: WriteContext,
-    o: StoredObject,
-    action = "delete",
-  ): Promise<void> {
-    await q.run("DELETE FROM objects WHERE account_id = $1 AND kind = $2 AND id = $3", [
-      o.accountId,
-      o.kind,
-      o.id,
-    ]);
-    // A name given up must be verified again by whoever holds it next.
-    if (o.kind === "Domain") await pruneVerification(q, o.accountId, o.id, []);
-    if (o.kind === USER_KIND) {
-      await q.run("DELETE FROM user_credentials WHERE account_id = $1 AND user_id = $2", [o.accountId, o.id]);
-      await q.run("DELETE FROM password_history WHERE account_id = $1 AND user_id = $2", [o.accountId, o.id]);
-      // Sessions, TOTP and application passwords die with the user: a later user of the address starts clean.
-      await userAuth.forgetUser(q, o.accountId, o.id);
-    }
-    await this.audit(q, ctx, {
-      accountId: o.accountId,
-      action,
-      kind: o.kind,
-      objectId: o.id,
-      before: auditView(o),
-      after: null,
-    });
-    await this.bump(q, { accountId: o.accountId, kind: o.kind, id: o.id, op: "delete" });
-  }
-
-  async deleteObject(input: DeleteObjectInput, ctx: WriteContext): Promise<{ before: StoredObject }> {
-    const what = `${input.kind} ${input.id}`;
-    return this.write(async (q, mark) => {
-      const current = await selectObject(q, input);
-      if (!current) throw new StoreError("not_found", `${what} does not exist`);
-      this.preconditions(current, input, what);
-      const refused = input.guard?.(current);
-      if (refused) throw refused;
-      const cascade = input.cascadeKinds ?? [];
-      if (input.refuseIfDependents || cascade.length > 0) {
-        const children = (
-          await q.all(
-            `SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 AND domain = $2 AND NOT (kind = $3 AND id = $4)
-             ORDER BY kind, id`,
-            [input.accountId, input.id, input.kind, input.id],
-          )
-        ).map(toObject);
-        const blocking = children.find((c) => !cascade.includes(c.kind));
-        if (input.refuseIfDependents && blocking) {
-          throw new StoreError(
-            "has_dependents",
-            `${what} still holds ${blocking.kind} ${blocking.id} (delete those first)`,
-          );
-        }
-        for (const child of children) {
-          if (cascade.includes(child.kind)) await this.removeObject(q, ctx, child);
-        }
-      }
-      await this.removeObject(q, ctx, current, input.auditAction);
-      const next = input.successor?.(current);
-      if (next && !(await selectObject(q, { accountId: input.accountId, kind: next.kind, id: next.id }))) {
-        await this.insertSuccessor(q, ctx, input.accountId, next);
-      }
-      mark();
-      return { before: current };
-    });
-  }
+  // ---------------------------------------------------------------- credentials (credentials.ts)
 
   async getCredential(userId: string, accountId?: string): Promise<CredentialRecord | undefined> {
-    return this.driver.readConsistent(async (q) => {
-      const rows =
-        accountId === undefined
-          ? await q.all("SELECT * FROM user_credentials WHERE user_id = $1 ORDER BY account_id LIMIT 1", [
-              userId,
-            ])
-          : await q.all("SELECT * FROM user_credentials WHERE account_id = $1 AND user_id = $2", [
-              accountId,
-              userId,
-            ]);
-      const r = rows[0];
-      if (!r) return undefined;
-      const history = await q.all(
-        "SELECT hash, set_at FROM password_history WHERE account_id = $1 AND user_id = $2 ORDER BY set_at DESC, hash",
-        [str(r.account_id), userId],
-      );
-      return {
-        accountId: str(r.account_id),
-        userId,
-        hash: str(r.hash),
-        setAt: str(r.set_at),
-        history: history.map((h) => ({ hash: str(h.hash), setAt: str(h.set_at) })),
-        failedLogins: Number(r.failed_logins),
-        lastFailedAt: strOrNull(r.last_failed_at),
-        lockedUntil: strOrNull(r.locked_until),
-      };
-    });
+    return this.driver.readConsistent((q) => getCredential(q, userId, accountId));
   }
 
   // ---------------------------------------------------------------- login lockouts (login-lockouts.ts)
@@ -1172,9 +345,7 @@ export class SqlStore implements Store {
     return this.driver.read((q) => userAuth.findSession(q, secretHash));
   }
   async touchUserSession(id: string, at: string): Promise<void> {
-    await this.driver.transaction((q) =>
-      q.run("UPDATE user_sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2", [id, at]),
-    );
+    await this.driver.transaction((q) => userAuth.touchSession(q, id, at));
   }
   async endUserSession(id: string, at: string, ctx: WriteContext): Promise<void> {
     await this.driver.transaction((q) => userAuth.endSession(q, id, at, ctx, this.auditWriter));
@@ -1185,12 +356,7 @@ export class SqlStore implements Store {
     at: string,
     exceptId?: string,
   ): Promise<number> {
-    return this.driver.transaction((q) =>
-      q.run(
-        "UPDATE user_sessions SET revoked_at = $3 WHERE account_id = $1 AND user_id = $2 AND revoked_at IS NULL AND id <> $4",
-        [accountId, userId, at, exceptId ?? ""],
-      ),
-    );
+    return this.driver.transaction((q) => userAuth.revokeSessions(q, accountId, userId, at, exceptId));
   }
   async getUserTotp(accountId: string, userId: string): Promise<userAuth.UserTotpRecord | undefined> {
     return this.driver.readConsistent((q) => userAuth.getTotp(q, accountId, userId));
@@ -1239,185 +405,60 @@ export class SqlStore implements Store {
     return this.driver.transaction((q) => userAuth.revokeAppPassword(q, input, ctx, this.auditWriter));
   }
   async touchAppPassword(id: string, at: string): Promise<void> {
-    await this.driver.transaction((q) =>
-      q.run("UPDATE app_passwords SET last_used_at = $2 WHERE id = $1", [id, at]),
-    );
+    await this.driver.transaction((q) => userAuth.touchAppPassword(q, id, at));
   }
 
-  // ---------------------------------------------------------------- audit, idempotency
+  // ---------------------------------------------------------------- audit (audit.ts), idempotency (idempotency.ts)
+
+  async recordAudit(
+    entry: { accountId: string; action: string; kind: string; objectId: string; after: unknown },
+    ctx: WriteContext,
+  ): Promise<void> {
+    await this.write((q) => this.audit(q, ctx, { ...entry, before: null }));
+  }
 
   async listAudit(input: AuditQueryInput): Promise<Page<AuditEntry>> {
-    const params: (string | number)[] = [];
-    const where: string[] = [];
-    const add = (column: string, value: string | number | undefined, op = "=") => {
-      if (value === undefined) return;
-      params.push(value);
-      where.push(`${column} ${op} $${params.length}`);
-    };
-    add("account_id", input.accountId);
-    add("kind", input.kind);
-    add("object_id", input.objectId);
-    add("actor", input.actor);
-    add("action", input.action);
-    add("at", input.since, ">=");
-    add("at", input.until, "<");
-    if (input.cursor) add("seq", Number(decodeCursor(input.cursor, ["number"])[0]), "<");
-    params.push(input.limit + 1);
-    const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-      ORDER BY seq DESC LIMIT $${params.length}`;
-    const rows = await this.driver.read((q) => q.all(sql, params));
-    return this.page(rows.map(toAudit), input.limit, (a) => [a.seq]);
+    return this.driver.read((q) => listAudit(q, input));
   }
 
   async getIdempotency(tokenId: string, key: string): Promise<IdempotencyRecord | undefined> {
-    const rows = await this.driver.read((q) =>
-      q.all("SELECT * FROM idempotency WHERE token_id = $1 AND idem_key = $2 AND expires_at > $3", [
-        tokenId,
-        key,
-        this.iso(),
-      ]),
-    );
-    const r = rows[0];
-    if (!r) return undefined;
-    return {
-      tokenId: str(r.token_id),
-      key: str(r.idem_key),
-      requestHash: str(r.request_hash),
-      status: Number(r.status),
-      body: JSON.parse(str(r.body)),
-      createdAt: str(r.created_at),
-      expiresAt: str(r.expires_at),
-    };
+    return this.driver.read((q) => getIdempotency(q, tokenId, key, this.iso()));
   }
 
   async purgeIdempotency(): Promise<number> {
-    return this.driver.transaction((q) =>
-      q.run("DELETE FROM idempotency WHERE expires_at <= $1", [this.iso()]),
-    );
+    return this.driver.transaction((q) => purgeIdempotency(q, this.iso()));
   }
 
-  // ---------------------------------------------------------------- settings
+  // ---------------------------------------------------------------- settings (settings.ts)
 
   async getSetting(name: string): Promise<string | undefined> {
-    const rows = await this.driver.read((q) => q.all("SELECT value FROM settings WHERE name = $1", [name]));
-    return rows[0] ? str(rows[0].value) : undefined;
+    return this.driver.read((q) => getSetting(q, name));
   }
 
   async initSetting(name: string, value: string): Promise<string> {
-    return this.write(async (q) => {
-      const rows = await q.all("SELECT value FROM settings WHERE name = $1", [name]);
-      if (rows[0]) return str(rows[0].value);
-      await q.run("INSERT INTO settings (name, value, created_at) VALUES ($1, $2, $3)", [
-        name,
-        value,
-        this.iso(),
-      ]);
-      return value;
-    });
+    return this.write((q) => initSetting(q, name, value, this.now));
   }
 
-  // ---------------------------------------------------------------- change feed
+  // ---------------------------------------------------------------- change feed (change-feed.ts)
 
   async revision(): Promise<number> {
-    return this.driver.read(selectRevision);
+    return this.driver.read(changeFeed.selectRevision);
   }
 
   async changesSince(revision: number): Promise<Change[] | null> {
-    return this.driver.readConsistent(async (q) => {
-      const current = await selectRevision(q);
-      const rows = await q.all(
-        "SELECT revision, account_id, kind, object_id, op FROM change_log WHERE revision > $1 ORDER BY revision",
-        [revision],
-      );
-      // Revisions are contiguous (one per committed change), so a short list means pruned history.
-      if (rows.length !== Math.max(0, current - revision)) return null;
-      return rows.map((r) => ({
-        revision: Number(r.revision),
-        accountId: str(r.account_id),
-        kind: str(r.kind),
-        id: str(r.object_id),
-        op: str(r.op) === "delete" ? ("delete" as const) : ("put" as const),
-      }));
-    });
+    return this.driver.readConsistent((q) => changeFeed.changesSince(q, revision));
   }
 
   async snapshot(opts: { enabledOnly?: boolean } = {}): Promise<Snapshot> {
-    return this.driver.readConsistent(async (q) => {
-      const revision = await selectRevision(q);
-      const accounts = await q.all("SELECT * FROM accounts ORDER BY id");
-      const objects = await q.all(
-        `SELECT ${OBJECT_COLUMNS} FROM objects ${opts.enabledOnly ? "WHERE enabled = 1" : ""} ORDER BY account_id, kind, id`,
-      );
-      return {
-        revision,
-        accounts: accounts.map(toAccount),
-        objects: await withVerification(q, objects.map(toObject)),
-      };
-    });
+    return this.driver.readConsistent((q) => changeFeed.snapshot(q, opts));
   }
 
   watch(listener: (event: ChangeEvent) => void): () => void {
-    this.listeners.add(listener);
-    if (!this.stopWakeups) {
-      this.watchedRevision = undefined;
-      void this.check();
-      this.stopWakeups = this.driver.subscribe(() => void this.check());
-    }
-    return () => {
-      this.listeners.delete(listener);
-      if (this.listeners.size === 0 && this.stopWakeups) {
-        this.stopWakeups();
-        this.stopWakeups = undefined;
-      }
-    };
-  }
-
-  /** Reads the revision and tells listeners about what changed since the last look; never overlaps itself. */
-  private async check(): Promise<void> {
-    if (this.checking) {
-      this.recheck = true;
-      return;
-    }
-    this.checking = true;
-    try {
-      do {
-        this.recheck = false;
-        const revision = await this.revision();
-        if (this.watchedRevision === undefined) {
-          this.watchedRevision = revision;
-        } else if (revision > this.watchedRevision) {
-          const changes = await this.changesSince(this.watchedRevision);
-          this.watchedRevision = revision;
-          const event: ChangeEvent = {
-            revision,
-            changes: changes?.filter((c) => c.revision <= revision) ?? null,
-          };
-          for (const listener of [...this.listeners]) {
-            try {
-              listener(event);
-            } catch (error) {
-              this.onWatchError(error);
-            }
-          }
-        }
-      } while (this.recheck && this.listeners.size > 0);
-    } catch (error) {
-      this.onWatchError(error);
-    } finally {
-      this.checking = false;
-    }
+    return this.watcher.watch(listener);
   }
 
   async close(): Promise<void> {
-    this.listeners.clear();
-    this.stopWakeups?.();
-    this.stopWakeups = undefined;
+    this.watcher.close();
     await this.driver.close();
-  }
-
-  private page<T>(rows: T[], limit: number, position: (row: T) => (string | number)[]): Page<T> {
-    if (rows.length <= limit) return { items: rows, nextCursor: null };
-    const items = rows.slice(0, limit);
-    return { items, nextCursor: encodeCursor(position(items[items.length - 1] as T)) };
   }
 }

@@ -1,5 +1,5 @@
-/** The small SQL seam both adapters implement, plus helpers shared by them (cursors, canonical JSON, redaction). */
-import { StoreError } from "./store.ts";
+/** The small SQL seam both adapters implement, plus helpers shared by the store (cursors, pages, column values, canonical JSON, redaction). */
+import { type Page, StoreError } from "./store.ts";
 
 /** A parameter value both drivers bind natively. */
 export type SqlValue = string | number | null;
@@ -63,6 +63,23 @@ export function decodeCursor(cursor: string, shape: ("string" | "number")[]): (s
     throw new StoreError("invalid_cursor", "the cursor is not one this server issued");
   }
   return value as (string | number)[];
+}
+
+/** A page of `rows` fetched with `limit + 1`: the extra row only says there is more, and the cursor marks the last kept. */
+export function pageOf<T>(rows: T[], limit: number, position: (row: T) => (string | number)[]): Page<T> {
+  if (rows.length <= limit) return { items: rows, nextCursor: null };
+  const items = rows.slice(0, limit);
+  return { items, nextCursor: encodeCursor(position(items[items.length - 1] as T)) };
+}
+
+/** A column's value as a string. */
+export function str(v: unknown): string {
+  return String(v);
+}
+
+/** A nullable column's value as a string or null. */
+export function strOrNull(v: unknown): string | null {
+  return v === null || v === undefined ? null : String(v);
 }
 
 /** JSON with object keys sorted, so equal specs compare equal as strings. */

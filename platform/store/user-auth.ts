@@ -195,6 +195,25 @@ export async function findSession(
   return rows[0] ? toSession(rows[0]) : undefined;
 }
 
+/** See {@link UserAuthStore.touchUserSession}. */
+export async function touchSession(q: SqlExecutor, id: string, at: string): Promise<void> {
+  await q.run("UPDATE user_sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2", [id, at]);
+}
+
+/** See {@link UserAuthStore.revokeUserSessions}. */
+export async function revokeSessions(
+  q: SqlExecutor,
+  accountId: string,
+  userId: string,
+  at: string,
+  exceptId?: string,
+): Promise<number> {
+  return q.run(
+    "UPDATE user_sessions SET revoked_at = $3 WHERE account_id = $1 AND user_id = $2 AND revoked_at IS NULL AND id <> $4",
+    [accountId, userId, at, exceptId ?? ""],
+  );
+}
+
 /** See {@link UserAuthStore.endUserSession}. */
 export async function endSession(
   q: SqlExecutor,
@@ -397,6 +416,11 @@ export async function revokeAppPassword(
   const after = await q.all("SELECT * FROM app_passwords WHERE id = $1", [input.id]);
   await userAudit(audit, q, ctx, input.accountId, input.userId, "app-password-revoke", { id: input.id });
   return toAppPassword(after[0]!);
+}
+
+/** See {@link UserAuthStore.touchAppPassword}. */
+export async function touchAppPassword(q: SqlExecutor, id: string, at: string): Promise<void> {
+  await q.run("UPDATE app_passwords SET last_used_at = $2 WHERE id = $1", [id, at]);
 }
 
 /** Deletes every sign-in row of a user (the User is being deleted), in the caller's transaction. */
