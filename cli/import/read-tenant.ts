@@ -52,8 +52,17 @@ export interface ImportedTenant {
 type Kind = (typeof tenancyKinds)[number];
 type Spec = Record<string, unknown>;
 
-const [domainKind, routeKind, aliasKind, senderListKind, filterKind, policyKind, userKind, groupKind] =
-  tenancyKinds;
+const [
+  domainKind,
+  routeKind,
+  aliasKind,
+  senderListKind,
+  filterKind,
+  policyKind,
+  userKind,
+  groupKind,
+  accessRuleKind,
+] = tenancyKinds;
 
 /** Reads every page of a list. */
 async function listAll<T>(page: (cursor: string | undefined) => Promise<Page<T>>): Promise<T[]> {
@@ -131,6 +140,7 @@ export async function readTenant(
   const senderLists: Spec[] = [];
   const users: Spec[] = [];
   const groups: Spec[] = [];
+  const accessRules: Spec[] = [];
   const filterSettings: Spec[] = [];
   const passwordPolicies: Spec[] = [];
   const singletons: SingletonOutcome[] = [];
@@ -214,6 +224,24 @@ export async function readTenant(
     );
   }
 
+  // Access rules live at the account level: read them all (not as a domain admin, who manages none)
+  // and keep, with --domain, only those of the chosen domains and their users.
+  if (who.role !== "domain-admin") {
+    const chosen = new Set(domains.map((d) => String(d["name"])));
+    const limited = options.domains !== undefined && options.domains.length > 0;
+    const listed = await listAll((c) =>
+      client.accessRules.list({ limit: PAGE, ...(c ? { cursor: c } : {}) }),
+    );
+    for (const o of listed) {
+      const spec = specOf(accessRuleKind, o);
+      const scope = String(spec["scope"]);
+      const domain = scope === "account" ? null : scope.slice(scope.lastIndexOf("@") + 1);
+      if (limited && (domain === null || !chosen.has(domain))) continue;
+      accessRules.push(spec);
+    }
+    progress(`access rules: ${count(accessRules.length, "rule")}`);
+  }
+
   const order = new Map(domains.map((d, i) => [String(d["name"]), i]));
   const domainRank = (domain: string) => order.get(domain) ?? -1;
   const at = (address: unknown) => String(address).slice(String(address).lastIndexOf("@") + 1);
@@ -269,6 +297,15 @@ export async function readTenant(
       byDomainThen(
         (s) => at(s["address"]),
         (s) => String(s["address"]),
+      ),
+    ),
+    // Account rules first, then by domain; a domain's own rule before its users'.
+    accessRules: accessRules.sort(
+      byDomainThen(
+        (s) => (s["scope"] === "account" ? "" : at(s["scope"])),
+        (s) => (String(s["scope"]).includes("@") ? 1 : 0),
+        (s) => String(s["scope"]),
+        (s) => String(s["service"]),
       ),
     ),
   } as unknown as TenancyManifest;

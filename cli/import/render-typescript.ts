@@ -190,6 +190,18 @@ function statements(manifest: TenancyManifest): Statement[] {
       dependsOn: [...domainDep(domain), ...spec.members.filter((m) => userIds.has(m))],
     });
   }
+  for (const [r, spec] of (doc["accessRules"] ?? []).map((r, i) => [r, manifest.accessRules[i]!] as const)) {
+    const scope = spec.scope;
+    const domain = scope === "account" ? "" : domainOf(scope);
+    out.push({
+      kind: "AccessRule",
+      name: `${scope}/${spec.service}`,
+      names: [camel(scope, spec.service, "rule"), camel(scope, spec.service, "rule")],
+      args: r,
+      // After the domain and the user it names, as the Tenancy component creates it.
+      dependsOn: [...domainDep(domain), ...(userIds.has(scope) ? [scope] : [])],
+    });
+  }
   return out;
 }
 

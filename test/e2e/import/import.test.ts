@@ -62,6 +62,12 @@ async function seedTenant(client: MailplaneClient): Promise<void> {
     address: "*@example.org",
     action: { type: "forward", to: ["carol@example.org"] },
   });
+  await client.accessRules.put({ scope: "account", service: "api", deny: ["203.0.113.0/24"] });
+  await client.accessRules.put({
+    scope: "alice@example.com",
+    service: "smtp-submission",
+    allow: ["192.0.2.0/24"],
+  });
 }
 
 /** Every object of the tenant as the API returns it (etag and timestamps included), by ID. */
@@ -83,6 +89,7 @@ async function snapshot(client: MailplaneClient): Promise<Record<string, Record<
     );
   }
   objects.push(await client.filterSettings.get("account"), await client.passwordPolicies.get("account"));
+  objects.push(...(await client.accessRules.list({ limit: 500 })).items);
   return Object.fromEntries(objects.map((o) => [String(o["id"]), o]));
 }
 
@@ -222,6 +229,7 @@ for (const { format, file, program, childPrefix } of FORMATS) {
       expect(result.stderr).toContain(
         "example.org: 1 route, 1 alias, 0 sender lists, 1 user, 0 groups, filter settings at defaults, password policy changed",
       );
+      expect(result.stderr).toContain("access rules: 2 rules");
       expect(result.stderr).toContain("3 users were written without a password");
       expect(result.stderr).toContain(
         `pulumi config set --secret --path 'passwords["<address>"]' <password>`,

@@ -7,7 +7,8 @@ export const SOURCE = { endpoint: "http://127.0.0.1:8080", account: "acme" } as 
 /**
  * Two domains with a domain alias, routes (one at every default but its key), a forward list, a
  * reject, an auto-reply and a catch-all, a sender list, changed filter settings and password policies
- * (one nested field), users (one at every default), and a local part (`joe`) used by both domains.
+ * (one nested field), users (one at every default), a local part (`joe`) used by both domains, and
+ * access rules of the account, a domain and a user.
  */
 export function fixtureManifest(): TenancyManifest {
   return TenancyManifest.parse({
@@ -62,6 +63,11 @@ export function fixtureManifest(): TenancyManifest {
       },
       { address: "bob@example.com" },
       { address: "joe@example.org", enabled: false },
+    ],
+    accessRules: [
+      { scope: "account", service: "api", deny: ["203.0.113.0/24"] },
+      { scope: "example.com", service: "smtp-submission", allow: ["192.0.2.0/24", "2001:db8::/32"] },
+      { scope: "alice@example.com", service: "smtp-submission", allow: ["198.51.100.7/32"] },
     ],
   });
 }

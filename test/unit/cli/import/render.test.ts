@@ -114,6 +114,7 @@ describe("renderYaml", () => {
       "filterSettings",
       "passwordPolicies",
       "users",
+      "accessRules",
     ]);
     expect(text).toContain(
       "routes:\n  - domain: example.com\n    host: mx1.example.net\n    port: 25\n  - domain: example.com\n    host: 2001:db8::25\n    port: 2525\n    priority: 20\n    tls: required\n",
@@ -158,10 +159,9 @@ function runProgram(source: string, passwords?: Record<string, string>): Registe
       }
     };
   const mailplane = Object.fromEntries(
-    ["Domain", "Route", "Alias", "SenderList", "FilterSettings", "PasswordPolicy", "User"].map((k) => [
-      k,
-      resource(k),
-    ]),
+    ["Domain", "Route", "Alias", "SenderList", "FilterSettings", "PasswordPolicy", "User", "AccessRule"].map(
+      (k) => [k, resource(k)],
+    ),
   );
   const pulumi = {
     Config: class {
@@ -201,6 +201,9 @@ describe("renderTypeScript", () => {
       "Alias sales@example.com",
       "Alias *@example.org",
       "Alias holiday@example.org",
+      "AccessRule account/api",
+      "AccessRule example.com/smtp-submission",
+      "AccessRule alice@example.com/smtp-submission",
     ]);
     expect(registered.every((r) => r.args["adopt"] === true)).toBe(true);
     // Without stack config no user gets a password: adopting keeps the current ones.
@@ -224,6 +227,7 @@ describe("renderTypeScript", () => {
       filterSettings: byKind("FilterSettings"),
       passwordPolicies: byKind("PasswordPolicy"),
       users: byKind("User"),
+      accessRules: byKind("AccessRule"),
     });
     expect(isDeepStrictEqual(canonical(back), canonical(manifest))).toBe(true);
   });
@@ -239,6 +243,8 @@ describe("renderTypeScript", () => {
     expect(deps["joe@example.org"]).toEqual(["example.org", "account/password-policy"]);
     expect(deps["sales@example.com"]).toEqual(["example.com", "alice@example.com", "bob@example.com"]);
     expect(deps["account/password-policy"]).toEqual([]);
+    expect(deps["account/api"]).toEqual([]);
+    expect(deps["alice@example.com/smtp-submission"]).toEqual(["example.com", "alice@example.com"]);
   });
 
   it("takes a user's password from the stack config's passwords object when it is there", () => {
@@ -265,6 +271,9 @@ describe("renderTypeScript", () => {
       "salesAlias",
       "catchAllAlias",
       "holidayAlias",
+      "accountApiRule",
+      "exampleComSmtpSubmissionRule",
+      "aliceExampleComSmtpSubmissionRule",
     ]);
     expect(text).toContain(
       'const bob = new mailplane.User(\n  "bob@example.com",\n  { address: "bob@example.com", password: password("bob@example.com"), adopt: true },\n',
