@@ -252,6 +252,10 @@ async function send(smtpPort: number, scenario: Scenario, token: string): Promis
     secure: false,
     ignoreTLS: true,
     name: "client.supplier.example",
+    // nodemailer waits up to 10 minutes for a silent server; the demo would rather say so.
+    connectionTimeout: 15_000,
+    greetingTimeout: 15_000,
+    socketTimeout: 60_000,
   });
   try {
     const info = await transport.sendMail({

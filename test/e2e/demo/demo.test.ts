@@ -18,6 +18,8 @@ describe("make demo", () => {
       cwd: root,
       env: { ...process.env, PULUMI_BACKEND_URL: `file://${backend}`, NO_COLOR: "1" },
       stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group: a stop takes the platform it started along.
+      detached: true,
     });
     let output = "";
     child.stdout.on("data", (c: Buffer) => {
@@ -26,8 +28,11 @@ describe("make demo", () => {
     child.stderr.on("data", (c: Buffer) => {
       output += c.toString();
     });
+    // A demo that hangs is stopped before the test's own timeout, so its output shows where it stood.
+    const stop = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), 480_000);
     const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
-    expect(output).toContain("13/13 as declared");
+    clearTimeout(stop);
+    expect(output, output).toContain("13/13 as declared");
     expect(output).not.toContain("✗");
     expect(output).toMatch(/~ quarantineThreshold: 0\.9 => 0\.8/);
     expect(output).toContain("Every message met the fate the tenancy declares.");
