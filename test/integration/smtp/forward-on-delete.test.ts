@@ -3,51 +3,23 @@
  * `forwardOnDelete` leaves its address forwarding, in the same transaction; declaring the address
  * again ends the forward; the domain's deletion takes it along.
  */
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
-import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
-import { BACKENDS, type Harness, startHarness, uniqueDomain } from "../api/harness.ts";
-import { EventLog, HOSTNAME, swaks } from "./support/harness.ts";
+import { BACKENDS, uniqueDomain } from "../api/harness.ts";
+import { swaks } from "./support/harness.ts";
+import { startTenantEngine, type TenantEngine } from "./support/tenant-engine.ts";
 
 describe.each(BACKENDS)("forward on delete on $name", (backend) => {
-  let h: Harness;
-  let engine: EngineOnStore;
-  let events: EventLog;
-  let tenant: { id: string; token: string };
+  let t: TenantEngine;
   const domain = uniqueDomain("departed");
   const leaver = `leaver@${domain}`;
   const boss = `boss@${domain}`;
 
-  const call = async (method: string, path: string, body?: object) => {
-    const res = await h.call(method, path, { token: tenant.token, ...(body ? { body } : {}) });
-    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${res.text}`);
-    await engine?.policy.reached(await h.cp.store.revision());
-    return res;
-  };
-  const mailbox = (address: string) => {
-    try {
-      return readdirSync(join(engine.maildirOf(address), "new"));
-    } catch {
-      return [];
-    }
-  };
-  const send = (to: string) => swaks(engine.inboundPort, ["--to", to, "--from", "s@outside.example"]);
+  const call = (method: string, path: string, body?: object) => t.call(method, path, body);
+  const mailbox = (address: string) => t.mailbox(address);
+  const send = (to: string) => swaks(t.engine.inboundPort, ["--to", to, "--from", "s@outside.example"]);
 
   beforeAll(async () => {
-    h = await startHarness(backend);
-    tenant = await h.tenant("departed");
-    engine = await startSmtpEngineOnStore({
-      store: h.cp.store,
-      dataDir: join(h.dataDir, "smtp"),
-      hostname: HOSTNAME,
-      resolver: NO_DNS,
-      inbound: { host: "127.0.0.1", port: 0 },
-      submission: { host: "127.0.0.1", port: 0 },
-      policy: { trustAllDomains: true },
-    });
-    events = new EventLog(engine);
+    t = await startTenantEngine(backend, "departed");
     await call("PUT", `/v1/domains/${domain}`, { name: domain });
     await call("PUT", `/v1/domains/${domain}/users/${boss}`, {
       address: boss,
@@ -60,8 +32,7 @@ describe.each(BACKENDS)("forward on delete on $name", (backend) => {
     });
   });
   afterAll(async () => {
-    await engine?.close();
-    await h?.close();
+    await t?.close();
   });
 
   it("forwards a deleted user's mail to forwardOnDelete, and audits the forward", async () => {
@@ -69,9 +40,9 @@ describe.each(BACKENDS)("forward on delete on $name", (backend) => {
     await call("DELETE", `/v1/domains/${domain}/users/${leaver}`);
     const run = await send(leaver);
     expect(run.replyTo(".")).toMatchObject({ code: 250 });
-    await events.settled(run.queueId()!);
+    await t.events.settled(run.queueId()!);
     expect(mailbox(boss)).toHaveLength(1);
-    const audit = await h.call("GET", "/v1/audit?kind=DepartedAddress", { token: tenant.token });
+    const audit = await t.h.call("GET", "/v1/audit?kind=DepartedAddress", { token: t.tenant.token });
     expect(audit.body.items).toEqual([
       expect.objectContaining({
         action: "create",
@@ -88,7 +59,7 @@ describe.each(BACKENDS)("forward on delete on $name", (backend) => {
     });
     expect((await send(leaver)).replyTo("RCPT TO")).toMatchObject({ code: 550 });
     await call("DELETE", `/v1/domains/${domain}/aliases/${leaver}`);
-    const run = await swaks(engine.inboundPort, [
+    const run = await swaks(t.engine.inboundPort, [
       "--to",
       leaver,
       "--from",
@@ -110,6 +81,6 @@ describe.each(BACKENDS)("forward on delete on $name", (backend) => {
     await call("PATCH", `/v1/domains/${domain}/users/${boss}`, { enabled: false });
     await call("DELETE", `/v1/domains/${domain}/users/${boss}`);
     await call("DELETE", `/v1/domains/${domain}`);
-    expect((await h.call("GET", `/v1/domains/${domain}`, { token: tenant.token })).status).toBe(404);
+    expect((await t.h.call("GET", `/v1/domains/${domain}`, { token: t.tenant.token })).status).toBe(404);
   });
 });

@@ -3,38 +3,27 @@
  * an account reach the account's contact (RFC 5321 §4.5.1, RFC 2142) as soon as a platform admin
  * sets it, and a declared user of that name takes them back.
  */
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
-import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
-import { BACKENDS, type Harness, startHarness, uniqueDomain } from "../api/harness.ts";
-import { EventLog, HOSTNAME, swaks } from "./support/harness.ts";
+import { BACKENDS, uniqueDomain } from "../api/harness.ts";
+import { swaks } from "./support/harness.ts";
+import { startTenantEngine, type TenantEngine } from "./support/tenant-engine.ts";
 
 describe.each(BACKENDS)("reserved addresses on $name", (backend) => {
-  let h: Harness;
-  let engine: EngineOnStore;
-  let events: EventLog;
-  let tenant: { id: string; token: string };
+  let t: TenantEngine;
   const domain = uniqueDomain("reserved");
 
-  const call = async (method: string, path: string, body: object | undefined, token = tenant.token) => {
-    const res = await h.call(method, path, { token, account: tenant.id, ...(body ? { body } : {}) });
-    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${res.text}`);
-    await engine?.policy.reached(await h.cp.store.revision());
-    return res;
-  };
+  const call = (method: string, path: string, body: object | undefined, token?: string) =>
+    t.call(method, path, body, token);
   const setContact = (contact: string | null) =>
-    call("PUT", `/v1/accounts/${tenant.id}`, { id: tenant.id, name: "Reserved", contact }, h.adminToken);
-  const mailbox = (address: string) => {
-    try {
-      return readdirSync(join(engine.maildirOf(address), "new"));
-    } catch {
-      return [];
-    }
-  };
+    call(
+      "PUT",
+      `/v1/accounts/${t.tenant.id}`,
+      { id: t.tenant.id, name: "Reserved", contact },
+      t.h.adminToken,
+    );
+  const mailbox = (address: string) => t.mailbox(address);
   const send = (to: string) =>
-    swaks(engine.inboundPort, [
+    swaks(t.engine.inboundPort, [
       "--to",
       to,
       "--from",
@@ -44,18 +33,7 @@ describe.each(BACKENDS)("reserved addresses on $name", (backend) => {
     ]);
 
   beforeAll(async () => {
-    h = await startHarness(backend);
-    tenant = await h.tenant("reserved");
-    engine = await startSmtpEngineOnStore({
-      store: h.cp.store,
-      dataDir: join(h.dataDir, "smtp"),
-      hostname: HOSTNAME,
-      resolver: NO_DNS,
-      inbound: { host: "127.0.0.1", port: 0 },
-      submission: { host: "127.0.0.1", port: 0 },
-      policy: { trustAllDomains: true },
-    });
-    events = new EventLog(engine);
+    t = await startTenantEngine(backend, "reserved");
     await call("PUT", `/v1/domains/${domain}`, { name: domain });
     for (const local of ["it", "postmaster-person"]) {
       await call("PUT", `/v1/domains/${domain}/users/${local}@${domain}`, {
@@ -65,8 +43,7 @@ describe.each(BACKENDS)("reserved addresses on $name", (backend) => {
     }
   });
   afterAll(async () => {
-    await engine?.close();
-    await h?.close();
+    await t?.close();
   });
 
   it("refuses postmaster@ as an unknown user while the account has no contact", async () => {
@@ -79,7 +56,7 @@ describe.each(BACKENDS)("reserved addresses on $name", (backend) => {
     for (const to of [`postmaster@${domain}`, `ABUSE@${domain}`]) {
       const run = await send(to);
       expect(run.replyTo(".")).toMatchObject({ code: 250 });
-      await events.settled(run.queueId()!);
+      await t.events.settled(run.queueId()!);
     }
     expect(mailbox(`it@${domain}`)).toHaveLength(2);
   });
@@ -90,17 +67,17 @@ describe.each(BACKENDS)("reserved addresses on $name", (backend) => {
       action: { type: "forward", to: [`postmaster-person@${domain}`] },
     });
     const run = await send(`postmaster@${domain}`);
-    await events.settled(run.queueId()!);
+    await t.events.settled(run.queueId()!);
     expect(mailbox(`postmaster-person@${domain}`)).toHaveLength(1);
     expect(mailbox(`it@${domain}`)).toHaveLength(2);
   });
 
   it("shows the contact on the account and refuses one that is not an address, naming the field", async () => {
-    const got = await h.call("GET", `/v1/accounts/${tenant.id}`, { token: h.adminToken });
+    const got = await t.h.call("GET", `/v1/accounts/${t.tenant.id}`, { token: t.h.adminToken });
     expect(got.body.contact).toBe(`it@${domain}`);
-    const bad = await h.call("PUT", `/v1/accounts/${tenant.id}`, {
-      token: h.adminToken,
-      body: { id: tenant.id, name: "Reserved", contact: "not an address" },
+    const bad = await t.h.call("PUT", `/v1/accounts/${t.tenant.id}`, {
+      token: t.h.adminToken,
+      body: { id: t.tenant.id, name: "Reserved", contact: "not an address" },
     });
     expect(bad.status).toBe(422);
     expect(bad.text).toContain("contact");

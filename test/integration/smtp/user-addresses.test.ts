@@ -2,39 +2,22 @@
  * A user's extra addresses end to end on both stores: mail to one lands in the user's own Maildir,
  * the user may submit as it (another user may not), and removing it refuses its mail again.
  */
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
-import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
-import { BACKENDS, type Harness, startHarness, uniqueDomain } from "../api/harness.ts";
-import { EventLog, HOSTNAME, swaks } from "./support/harness.ts";
+import { BACKENDS, uniqueDomain } from "../api/harness.ts";
+import { swaks } from "./support/harness.ts";
+import { startTenantEngine, type TenantEngine } from "./support/tenant-engine.ts";
 
 describe.each(BACKENDS)("a user's extra addresses on $name", (backend) => {
-  let h: Harness;
-  let engine: EngineOnStore;
-  let events: EventLog;
-  let tenant: { id: string; token: string };
+  let t: TenantEngine;
   const domain = uniqueDomain("extra");
   const ana = `ana@${domain}`;
   const extra = `a.lopez@${domain}`;
   const PASSWORD = "Extra-Secret-1";
 
-  const call = async (method: string, path: string, body?: object) => {
-    const res = await h.call(method, path, { token: tenant.token, ...(body ? { body } : {}) });
-    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${res.text}`);
-    await engine?.policy.reached(await h.cp.store.revision());
-    return res;
-  };
-  const mailbox = (address: string) => {
-    try {
-      return readdirSync(join(engine.maildirOf(address), "new"));
-    } catch {
-      return [];
-    }
-  };
+  const call = (method: string, path: string, body?: object) => t.call(method, path, body);
+  const mailbox = (address: string) => t.mailbox(address);
   const submitAs = (login: string, from: string) =>
-    swaks(engine.submissionPort, [
+    swaks(t.engine.submissionPort, [
       "--tls",
       "--auth",
       "PLAIN",
@@ -51,18 +34,7 @@ describe.each(BACKENDS)("a user's extra addresses on $name", (backend) => {
     ]);
 
   beforeAll(async () => {
-    h = await startHarness(backend);
-    tenant = await h.tenant("extra");
-    engine = await startSmtpEngineOnStore({
-      store: h.cp.store,
-      dataDir: join(h.dataDir, "smtp"),
-      hostname: HOSTNAME,
-      resolver: NO_DNS,
-      inbound: { host: "127.0.0.1", port: 0 },
-      submission: { host: "127.0.0.1", port: 0 },
-      policy: { trustAllDomains: true },
-    });
-    events = new EventLog(engine);
+    t = await startTenantEngine(backend, "extra");
     await call("PUT", `/v1/domains/${domain}`, { name: domain });
     await call("PUT", `/v1/domains/${domain}/users/${ana}`, {
       address: ana,
@@ -75,21 +47,20 @@ describe.each(BACKENDS)("a user's extra addresses on $name", (backend) => {
     });
   });
   afterAll(async () => {
-    await engine?.close();
-    await h?.close();
+    await t?.close();
   });
 
   it("delivers mail for the extra address into the user's own Maildir", async () => {
-    const run = await swaks(engine.inboundPort, ["--to", extra, "--from", "s@outside.example"]);
+    const run = await swaks(t.engine.inboundPort, ["--to", extra, "--from", "s@outside.example"]);
     expect(run.replyTo(".")).toMatchObject({ code: 250 });
-    await events.settled(run.queueId()!);
+    await t.events.settled(run.queueId()!);
     expect(mailbox(ana)).toHaveLength(1);
   });
 
   it("lets the user submit as the extra address and refuses another user with 553", async () => {
     const own = await submitAs(ana, extra);
     expect(own.replyTo(".")).toMatchObject({ code: 250 });
-    await events.settled(own.queueId()!);
+    await t.events.settled(own.queueId()!);
     expect(mailbox(`ben@${domain}`)).toHaveLength(1);
     const other = await submitAs(`ben@${domain}`, extra);
     expect(other.replyTo("MAIL FROM")).toMatchObject({ code: 553 });
@@ -97,7 +68,7 @@ describe.each(BACKENDS)("a user's extra addresses on $name", (backend) => {
 
   it("refuses the address as an unknown user once it is removed from the user", async () => {
     await call("PATCH", `/v1/domains/${domain}/users/${ana}`, { addresses: [] });
-    const run = await swaks(engine.inboundPort, [
+    const run = await swaks(t.engine.inboundPort, [
       "--to",
       extra,
       "--from",
@@ -109,8 +80,8 @@ describe.each(BACKENDS)("a user's extra addresses on $name", (backend) => {
   });
 
   it("refuses an extra address in another domain with 422 naming addresses[0]", async () => {
-    const res = await h.call("PATCH", `/v1/domains/${domain}/users/${ana}`, {
-      token: tenant.token,
+    const res = await t.h.call("PATCH", `/v1/domains/${domain}/users/${ana}`, {
+      token: t.tenant.token,
       body: { addresses: ["ana@victim.example"] },
     });
     expect(res.status).toBe(422);
