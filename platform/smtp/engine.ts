@@ -359,6 +359,7 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
       views,
     );
     events.emit("injected", meta);
+    return id;
   };
 
   queue = await Queue.open({
@@ -527,6 +528,8 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     snapshot,
     ...(callout ? { callout } : {}),
     ...(opts.rspamd ? { rspamd: opts.rspamd } : {}),
+    inject,
+    hostname,
   });
   let closed = false;
   return {

@@ -2,6 +2,8 @@
 import { applyEdits } from "./content/headers.ts";
 import type { RspamdScorer } from "./content/rspamd.ts";
 import type { RecipientCallout } from "./delivery/callout.ts";
+import { composeNotice, type Notice } from "./delivery/notice.ts";
+import type { Inject } from "./delivery/worker.ts";
 import type { DomainStatistics, LogEntry, LogQuery, MessageLog } from "./log.ts";
 import { type MessageView, type Owner, viewOf, viewsOfMessage } from "./owners.ts";
 import { rcptTo } from "./phases/rcpt-to.ts";
@@ -149,6 +151,15 @@ export interface SmtpOperations {
 
   /** Forgets the recipient callout answers cached for `domain`; returns how many (0 without callouts). */
   clearCalloutCache(domain: string): number;
+
+  /**
+   * Queues a notice to a person (login alert, expiry warning, digest, report, reset link) From: the
+   * hosted domain's `notificationFrom`, signed with its DKIM key, with the null reverse-path. Resolves
+   * to the queue ID once the message is durable; undefined when the recipient refuses it (logged in
+   * the domain's message log like a refused auto-reply).
+   * @throws Error when `notice.domain` is not hosted here
+   */
+  sendNotice(notice: Notice): Promise<string | undefined>;
 }
 
 /** Builds the operations of an engine's parts. */
@@ -163,6 +174,10 @@ export function createOperations(deps: {
   callout?: RecipientCallout;
   /** The engine's rspamd, when mail is scored by one: reports train its Bayes classifier. */
   rspamd?: RspamdScorer;
+  /** Queues a message the engine wrote (see {@link Inject}). */
+  inject: Inject;
+  /** The engine's host name (Message-ID of notices). */
+  hostname: string;
 }): SmtpOperations {
   const { queue, quarantine, log } = deps;
   /** The queue view as `owner` sees it: its own recipients only. */
@@ -257,6 +272,23 @@ export function createOperations(deps: {
       }
     },
     clearCalloutCache: (domain) => deps.callout?.clear(domain) ?? 0,
+    async sendNotice(notice) {
+      const home = deps.snapshot().domains.get(notice.domain);
+      if (!home) throw new Error(`a notice is sent for a hosted domain, and ${notice.domain} is not one`);
+      const date = new Date(deps.now());
+      const body = await composeNotice(notice, {
+        from: home.notificationFrom,
+        hostname: deps.hostname,
+        date,
+      });
+      return await deps.inject({
+        origin: "notice",
+        to: notice.to,
+        body,
+        domain: home.name,
+        subject: notice.subject,
+      });
+    },
     listQueue: (owner) => queue.list().flatMap((v) => queuedFor(v, owner) ?? []),
     getQueued(id, owner) {
       const view = queue.get(id);

@@ -1,7 +1,9 @@
 /** Auto-replies (RFC 3834): at most once per sender per period, never to automatic, bulk or list mail. */
+
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { rename, writeFile } from "node:fs/promises";
+import type { QueuedMessage } from "../spool/queue.ts";
 
 /** What the responder needs to know about the message it might answer. */
 export interface AutoReplyInput {
@@ -10,7 +12,7 @@ export interface AutoReplyInput {
   body: string;
   periodDays: number;
   sender: string;
-  origin: "smtp" | "bounce" | "autoreply" | "release";
+  origin: QueuedMessage["origin"];
   classification: string;
   autoSubmitted: string | null;
   precedence: string | null;

@@ -1,7 +1,7 @@
 /** DKIM signing (RFC 6376) of the mail the platform sends for a hosted domain, with the domain's key from the policy snapshot. */
 import { dkimSign } from "mailauth/lib/dkim/sign.js";
 import type { DomainPolicy, PolicySnapshot } from "../policy/snapshot.ts";
-import type { QueuedMessage } from "../spool/queue.ts";
+import { type QueuedMessage, writtenByEngine } from "../spool/queue.ts";
 
 /** Who signs a message: the `d=` domain and the policy whose key signs; null: not signed. */
 export interface DkimSigner {
@@ -53,7 +53,7 @@ export function dkimSignerFor(
   const fromDomain = fromDomainOf(message);
   const fromPolicy = fromDomain ? snapshot.domains.get(fromDomain) : undefined;
   const sameAccount = fromPolicy !== undefined && fromPolicy.accountId === home.accountId;
-  const ours = meta.client.user !== null || meta.origin === "bounce" || meta.origin === "autoreply";
+  const ours = meta.client.user !== null || writtenByEngine(meta.origin);
   if (!ours) {
     if (sameAccount) return null;
     return home.dkim ? { signingDomain: home.name, policy: home } : null;
@@ -67,7 +67,7 @@ export function dkimSignerFor(
  * user or written by the engine. Inbound mail relayed to a domain's own servers is not signed.
  */
 export function signsRelayed(meta: Pick<QueuedMessage, "origin" | "client">): boolean {
-  return meta.client.user !== null || meta.origin === "bounce" || meta.origin === "autoreply";
+  return meta.client.user !== null || writtenByEngine(meta.origin);
 }
 
 /**

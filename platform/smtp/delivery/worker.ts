@@ -4,7 +4,14 @@ import type { DnsResolver } from "../content/spf.ts";
 import { splitMailbox } from "../policy/matchers.ts";
 import type { PolicySnapshot } from "../policy/snapshot.ts";
 import type { DeliveryTarget } from "../session.ts";
-import type { Bounce, Deliver, DeliveryOutcome, QueuedMessage, TargetState } from "../spool/queue.ts";
+import {
+  type Bounce,
+  type Deliver,
+  type DeliveryOutcome,
+  type QueuedMessage,
+  type TargetState,
+  writtenByEngine,
+} from "../spool/queue.ts";
 import { arcSealed, arcSealerFor } from "./arc-seal.ts";
 import type { AutoResponder } from "./autoreply.ts";
 import { dkimSigned, dkimSignerFor, signsRelayed } from "./dkim-sign.ts";
@@ -16,14 +23,14 @@ import { srsForward } from "./srs.ts";
 
 /** Injects a message the engine itself writes (bounce, auto-reply) into the queue, from the null sender. */
 export type Inject = (input: {
-  origin: "bounce" | "autoreply";
+  origin: "bounce" | "autoreply" | "notice";
   to: string;
   body: Buffer;
   domain: string | null;
   subject: string;
   /** RFC 8689 §5: the DSN of a REQUIRETLS message is relayed under REQUIRETLS too. */
   requireTls?: boolean;
-}) => Promise<void>;
+}) => Promise<string | undefined>;
 
 /** Where mail for domains the platform does not host goes. */
 export interface OutboundOptions {
@@ -323,7 +330,7 @@ export function createBounce(deps: BounceDeps): Bounce {
   const sent = new Map<string, number[]>();
   const now = deps.now ?? Date.now;
   return async (meta, body, failed) => {
-    if (meta.sender === "" || meta.origin === "bounce" || meta.origin === "autoreply") {
+    if (meta.sender === "" || writtenByEngine(meta.origin)) {
       deps.onSuppressed?.(meta, "null sender or automatic message");
       return;
     }

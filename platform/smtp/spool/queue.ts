@@ -35,8 +35,11 @@ export interface QueuedMessage {
   score: number;
   edits: HeaderEdits;
   recipients: { rcpt: string; address: string; targets: DeliveryTarget[] }[];
-  /** How the message entered: a client, a bounce (DSN), an auto-reply or a quarantine release. */
-  origin: "smtp" | "bounce" | "autoreply" | "release";
+  /**
+   * How the message entered: a client, a bounce (DSN), an auto-reply, a quarantine release, or a
+   * notice the platform writes to a person (login alert, password expiry, digest, report, reset link).
+   */
+  origin: "smtp" | "bounce" | "autoreply" | "release" | "notice";
   /** Header facts the auto-responder needs (RFC 3834 §2), read once at DATA. */
   facts?: { autoSubmitted: string | null; precedence: string | null; list: boolean };
   /** Large bodies live in their own file beside the journal (name inside the spool's bodies/ folder). */
@@ -50,6 +53,11 @@ export interface QueuedMessage {
   requireTls?: true;
   /** Inbound mail authenticated here: what a forward's ARC set records (RFC 8617 §5.1). Absent: never sealed. */
   arc?: ArcSealInput;
+}
+
+/** True for mail the engine writes itself (bounces, auto-replies, notices): signed as ours, never bounced. */
+export function writtenByEngine(origin: QueuedMessage["origin"]): boolean {
+  return origin === "bounce" || origin === "autoreply" || origin === "notice";
 }
 
 /** One target still to deliver, with its retry bookkeeping. */

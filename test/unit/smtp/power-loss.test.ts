@@ -134,6 +134,9 @@ async function openParts(fs: PowerLossFs): Promise<Parts> {
     log,
     now: Date.now,
     snapshot: () => SNAPSHOT,
+    // No notices in these tests: the queue and the quarantine are what a power cut can hurt.
+    inject: async () => undefined,
+    hostname: "mx.test",
   });
   return { queue, maildir, quarantine, ops, log, bounces, errors };
 }
