@@ -31,6 +31,8 @@ options:
   --listen <host:port>    HTTP API address; port 0 picks a free one     [$MAILPLANE_LISTEN, default ${SERVE_DEFAULTS.listen}]
   --database-url <url>    postgres://… to use PostgreSQL instead of SQLite [$MAILPLANE_DATABASE_URL]
   --mx-host <host>        host published as every domain's MX            [$MAILPLANE_MX_HOST, default mx.mailplane.test]
+  --public-url <url>      the API's address as users reach it: the base of mailed password reset links
+                                                                         [$MAILPLANE_PUBLIC_URL, default http://<listen address>]
   --rate-limit <n>/<burst>  per-token requests per second and burst      [$MAILPLANE_RATE_LIMIT, default 200/1000; "off" disables]
   --log-level <level>     fatal, error, warn, info, debug or silent      [$MAILPLANE_LOG_LEVEL, default ${SERVE_DEFAULTS.logLevel}]
   --domain-check-interval <ms>  how often pending domain names' verification TXT records are looked up
@@ -69,12 +71,30 @@ function rateLimit(value: string | undefined) {
   return { perSecond: Number(m[1]), burst: Number(m[2]) };
 }
 
+/** A `--public-url` as given (http or https, no query or fragment), or undefined; else a usage error. */
+function httpUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash || url.username) {
+    throw new UsageError(
+      `--public-url must be an http:// or https:// URL without query, got ${JSON.stringify(value)}`,
+    );
+  }
+  return url.href.replace(/\/+$/, "");
+}
+
 async function run(argv: string[], io: CommandIo): Promise<number> {
   const values = parseFlags(argv, {
     "data-dir": { type: "string" },
     listen: { type: "string" },
     "database-url": { type: "string" },
     "mx-host": { type: "string" },
+    "public-url": { type: "string" },
     "rate-limit": { type: "string" },
     "log-level": { type: "string" },
     "smtp-listen": { type: "string" },
@@ -96,6 +116,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   const dataDir = opt("data-dir", "MAILPLANE_DATA_DIR") ?? SERVE_DEFAULTS.dataDir;
   const databaseUrl = postgresUrl(opt("database-url", "MAILPLANE_DATABASE_URL"));
   const mxHost = opt("mx-host", "MAILPLANE_MX_HOST");
+  const publicUrl = httpUrl(opt("public-url", "MAILPLANE_PUBLIC_URL"));
   const limit = rateLimit(opt("rate-limit", "MAILPLANE_RATE_LIMIT"));
   const level = opt("log-level", "MAILPLANE_LOG_LEVEL") ?? SERVE_DEFAULTS.logLevel;
   const domainCheckIntervalMs =
@@ -117,6 +138,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     listen: opt("listen", "MAILPLANE_LISTEN") ?? SERVE_DEFAULTS.listen,
     databaseUrl,
     ...(mxHost ? { mxHost } : {}),
+    ...(publicUrl ? { publicUrl } : {}),
     ...(limit === undefined ? {} : { rateLimit: limit }),
     logger: level === "silent" ? false : { level },
     egress,

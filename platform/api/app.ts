@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from "fastify";
 import { endpoints } from "../../sdk/src/index.ts";
 import { packageRoot, packageVersion } from "../package-root.ts";
 import type { DnsResolver } from "../smtp/content/spf.ts";
@@ -17,6 +17,7 @@ import { type DkimKey, ensureDkimKey } from "./dns.ts";
 import { systemResolver, verificationToken } from "./domain-ownership.ts";
 import { REGISTERED } from "./lib/http.ts";
 import type { ApiServices } from "./lib/services.ts";
+import { redactResetTokens } from "./password-resets.ts";
 import { type Argon2Params, DEFAULT_ARGON2 } from "./passwords.ts";
 import { installProblemHandling, PROBLEM_MEDIA_TYPE, problem, sendProblem } from "./problem.ts";
 import { answerClientError, answerFrameworkError, installClosingAnswer } from "./protocol-errors.ts";
@@ -33,6 +34,7 @@ import { lockoutRoutes } from "./routes/lockouts.ts";
 import { meRoutes } from "./routes/me.ts";
 import { operationsRoutes } from "./routes/operations.ts";
 import { passwordPolicyRoutes } from "./routes/password-policies.ts";
+import { passwordResetRoutes } from "./routes/password-resets.ts";
 import { platformRoutes } from "./routes/platform.ts";
 import { routeRoutes } from "./routes/routes.ts";
 import { senderListRoutes } from "./routes/sender-lists.ts";
@@ -75,6 +77,11 @@ export interface AppOptions {
    * link-local, multicast and other special-purpose address. Share the engine's, so both agree.
    */
   egress?: EgressPolicy;
+  /**
+   * The API's address as users reach it, the base of mailed links (`--public-url`); default
+   * `http://localhost` (`startControlPlane` uses the address it listens on instead).
+   */
+  publicUrl?: string;
 }
 
 /** Keys whose values never reach a log line. */
@@ -93,7 +100,20 @@ const REDACT = [
 function loggerOptions(logger: FastifyServerOptions["logger"]): FastifyServerOptions["logger"] {
   if (!logger) return false;
   const base = logger === true ? {} : (logger as Record<string, unknown>);
-  return { ...base, redact: { paths: REDACT, censor: "[REDACTED]" } } as FastifyServerOptions["logger"];
+  return {
+    ...base,
+    redact: { paths: REDACT, censor: "[REDACTED]" },
+    // Fastify's request fields, with reset tokens cut from the URL (they travel in the path).
+    serializers: {
+      req: (request: FastifyRequest) => ({
+        method: request.method,
+        url: redactResetTokens(request.url),
+        host: request.host,
+        remoteAddress: request.ip,
+        remotePort: request.socket?.remotePort,
+      }),
+    },
+  } as FastifyServerOptions["logger"];
 }
 
 let requestCounter = 0;
@@ -160,6 +180,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     version,
     openapiPath: options.openapiPath ?? join(root, "schema", "openapi.json"),
     egress: options.egress ?? new EgressPolicy(),
+    publicUrl: (options.publicUrl ?? "http://localhost").replace(/\/+$/, ""),
   };
   app.decorate("services", services);
   const registered = new Set<string>();
@@ -192,6 +213,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(operationsRoutes, { smtp: options.smtp });
   await app.register(sessionRoutes);
   await app.register(meRoutes, { smtp: options.smtp });
+  await app.register(passwordResetRoutes, { smtp: options.smtp });
   registerMethodNotAllowed(app);
   await app.after();
 

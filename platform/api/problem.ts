@@ -1,4 +1,5 @@
 /** RFC 9457 problem+json for every error the control plane answers, from one error handler. */
+
 import type { ErrorObject } from "ajv";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import {
@@ -13,6 +14,7 @@ import {
 } from "../../sdk/src/index.ts";
 import { STORE_RETRY_AFTER_SECONDS } from "../store/faults.ts";
 import { isStoreError, type StoreError } from "../store/store.ts";
+import { redactResetTokens } from "./password-resets.ts";
 
 /** The media type of every error body (RFC 9457 §3). */
 export const PROBLEM_MEDIA_TYPE = "application/problem+json";
@@ -172,7 +174,8 @@ export const MAX_ECHOED_PATH = 200;
  * @example echoedPath("/v1/domains/example.com?limit=5") // "/v1/domains/example.com"
  */
 export function echoedPath(url: string): string {
-  const path = url.split("?")[0] ?? "";
+  // A reset link's token is a secret even to its own error answer.
+  const path = redactResetTokens(url.split("?")[0] ?? "");
   return path.length > MAX_ECHOED_PATH ? `${path.slice(0, MAX_ECHOED_PATH)}…` : path;
 }
 

@@ -132,6 +132,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     // A route to the API itself would have the relay talk SMTP to it.
     app.services.egress.addListener({ host, port: bound.port });
     const shown = bound.address.includes(":") ? `[${bound.address}]` : bound.address;
+    if (!options.publicUrl) app.services.publicUrl = `http://${shown}:${bound.port}`;
     return {
       url: `http://${shown}:${bound.port}`,
       store,

@@ -1,7 +1,12 @@
 /** The checks of a mail user's sign-in: per-IP lockout (shared with SMTP AUTH), access rules, constant-work password check, TOTP and recovery codes. */
 import { randomBytes } from "node:crypto";
 import type { FastifyReply } from "fastify";
-import type { AccessRuleSpec, AccessService, PasswordPolicySpec } from "../../sdk/src/index.ts";
+import {
+  type AccessRuleSpec,
+  type AccessService,
+  type PasswordPolicySpec,
+  rolePermits,
+} from "../../sdk/src/index.ts";
 import { accessScopes, compileAccessRule, decideAccess } from "../access-rules.ts";
 import { lockoutKeyOf } from "../smtp/lockout.ts";
 import type { LoginFailureReason, Store, WriteContext } from "../store/store.ts";
@@ -62,6 +67,8 @@ export async function signInFailed(
     user: string | null;
     reason: LoginFailureReason;
     counted?: boolean;
+    /** The answer when it is not the usual 401 (a refusal said only once the password proved right). */
+    answer?: { code: "MP_LOGIN_NOT_ALLOWED"; detail: string };
   },
 ): Promise<never> {
   await store.recordLoginFailure({
@@ -78,7 +85,20 @@ export async function signInFailed(
     reason: input.reason,
     counted: input.counted ?? true,
   });
+  if (input.answer) throw problem(input.answer.code, input.answer.detail);
   throw problem("MP_SIGN_IN_FAILED", FAILED);
+}
+
+/** The detail of MP_LOGIN_NOT_ALLOWED (the same for the API and a session's later requests). */
+export const ROLE_REFUSED = "your role may not log in here; ask an administrator";
+
+/**
+ * Whether the user object's role may log in under `policy` (PasswordPolicy `rolePermissions`).
+ * @example roleMayLogIn(policy, user) // true
+ */
+export function roleMayLogIn(policy: PasswordPolicySpec, user: { spec: Record<string, unknown> }): boolean {
+  const role = typeof user.spec.role === "string" ? user.spec.role : undefined;
+  return rolePermits(policy, role, "loginAllowed");
 }
 
 /**

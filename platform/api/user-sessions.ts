@@ -14,7 +14,7 @@ import type { Store, StoredObject, WriteContext } from "../store/store.ts";
 import type { UserSessionRecord } from "../store/user-auth.ts";
 import { hashAppPassword } from "./passwords.ts";
 import { problem } from "./problem.ts";
-import { refuseByAccessRule } from "./sign-in.ts";
+import { ROLE_REFUSED, refuseByAccessRule, roleMayLogIn } from "./sign-in.ts";
 
 /** The visible start of every session secret (admin tokens start `mp_`), so the auth hook tells them apart. */
 export const SESSION_PREFIX = "mps_";
@@ -151,6 +151,8 @@ export async function authenticateSession(
   if (!user?.enabled) throw problem("MP_UNAUTHORIZED", "the session's user may not sign in");
   const domain = user.domain ?? "";
   const policy = await userPolicy(store, session.accountId, domain);
+  // A role refused after sign-in loses its open sessions at once (the policy is read per request).
+  if (!roleMayLogIn(policy, user)) throw problem("MP_LOGIN_NOT_ALLOWED", ROLE_REFUSED);
   const idleMs = policy.sessionTimeoutMinutes * 60_000;
   if (Date.parse(session.lastSeenAt) + idleMs <= ms) {
     throw problem(
@@ -208,6 +210,7 @@ export async function authenticateAppPassword(
   await refuseByAccessRule(store, { accountId: found.accountId, address: found.userId, service: "api", ip });
   const domain = user.domain ?? "";
   const policy = await userPolicy(store, found.accountId, domain);
+  if (!roleMayLogIn(policy, user)) throw problem("MP_LOGIN_NOT_ALLOWED", ROLE_REFUSED);
   const credential = await store.getCredential(found.userId, found.accountId);
   if (passwordExpired(policy, credential?.setAt ?? null, now.getTime())) {
     throw problem("MP_UNAUTHORIZED", "the user's password expired; sign in to change it");

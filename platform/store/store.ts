@@ -420,7 +420,8 @@ export type LoginFailureReason =
   | "disabled"
   | "password-expired"
   | "wrong-second-factor"
-  | "app-password-required";
+  | "app-password-required"
+  | "role-not-allowed";
 
 /** Input of {@link Store.recordLoginFailure}. */
 export interface LoginFailureInput {

@@ -55,6 +55,18 @@ export const errorCatalogue = {
     origin: "server",
     retryable: false,
   },
+  MP_LOGIN_NOT_ALLOWED: {
+    status: 403,
+    title: "The user's role may not log in (the PasswordPolicy's rolePermissions).",
+    origin: "server",
+    retryable: false,
+  },
+  MP_RESET_LINK_INVALID: {
+    status: 410,
+    title: "The password reset link is not valid: altered, expired, already used or no longer allowed.",
+    origin: "server",
+    retryable: false,
+  },
   MP_SESSION_STEP_REQUIRED: {
     status: 403,
     title:

@@ -28,6 +28,11 @@ export interface ApiServices {
   openapiPath: string;
   /** Where routes may point; checked when a route is written. */
   egress: EgressPolicy;
+  /**
+   * The API's address as its users reach it (`--public-url`), the base of links the platform mails
+   * (password reset). Never taken from a request's Host header: a forged one would send the link elsewhere.
+   */
+  publicUrl: string;
 }
 
 declare module "fastify" {

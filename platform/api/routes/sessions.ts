@@ -12,8 +12,10 @@ import { serve } from "../lib/http.ts";
 import {
   checkAccountPassword,
   checkSecondFactor,
+  ROLE_REFUSED,
   refuseByAccessRule,
   refuseLockedOut,
+  roleMayLogIn,
   signInFailed,
 } from "../sign-in.ts";
 import {
@@ -87,6 +89,15 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     if (!matches) return signInFailed(store, { ...failure, reason: "wrong-password" });
     // The password was right, so this is said only now, and not counted.
     if (!user.enabled) return signInFailed(store, { ...failure, reason: "disabled", counted: false });
+    // The PasswordPolicy's rolePermissions; said plainly, as the password was right. Audited, not counted.
+    if (!roleMayLogIn(policy, user)) {
+      return signInFailed(store, {
+        ...failure,
+        reason: "role-not-allowed",
+        counted: false,
+        answer: { code: "MP_LOGIN_NOT_ALLOWED", detail: ROLE_REFUSED },
+      });
+    }
 
     const stage = await nextStage(store, {
       accountId: user.accountId,

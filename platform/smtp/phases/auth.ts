@@ -137,6 +137,11 @@ export async function authenticate(
     await fail("disabled", false);
     return reject(535, "5.7.8", "Account disabled");
   }
+  // The PasswordPolicy's rolePermissions: only said once the password proved right, not counted.
+  if (policy.loginRefusedRoles.has(user.role)) {
+    await fail("role-not-allowed", false);
+    return reject(535, "5.7.8", "Login not allowed for this user's role");
+  }
   if (policy.expiryDays !== null) {
     const expiresAt = Date.parse(credential.setAt) + policy.expiryDays * 86_400_000;
     if (!(expiresAt > deps.now)) {

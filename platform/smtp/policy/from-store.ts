@@ -145,6 +145,7 @@ export function accountInputs(
           address: String(spec.address),
           enabled: o.enabled && spec.enabled !== false,
           addresses: Array.isArray(spec.addresses) ? (spec.addresses as string[]) : [],
+          role: typeof spec.role === "string" ? spec.role : "email-user",
         } satisfies UserInput);
         break;
     }

@@ -1,4 +1,6 @@
 /** The SMTP engine's in-memory policy: hash maps built once from the declared tenancy, read per command. */
+import { type PasswordPolicySpec, rolePermits } from "../../../sdk/src/models/password-policy.ts";
+import { USER_ROLES } from "../../../sdk/src/models/user.ts";
 import { AccessRules } from "../../access-rules.ts";
 import type { DkimSigningKey } from "./dkim-keys.ts";
 import { AddressList, CidrSet, splitMailbox } from "./matchers.ts";
@@ -27,6 +29,7 @@ export interface PasswordPolicyInput {
   scope: string;
   expiry?: { days?: number | null };
   lockout?: { failures?: number; windowMinutes?: number; durationMinutes?: number };
+  rolePermissions?: Partial<Record<string, { loginAllowed?: boolean }>>;
 }
 
 /** `DomainSpec` fields the engine uses, the store's generation of the Domain, and which of its names are verified. */
@@ -100,6 +103,8 @@ export interface UserInput {
   enabled?: boolean;
   /** `UserSpec.addresses`: extra addresses in the user's domain that reach the same mailbox. */
   addresses?: string[];
+  /** `UserSpec.role`; default `email-user`. */
+  role?: string;
 }
 
 /** `AccessRuleSpec`: which networks may sign in to a service, for the account, a domain or a user. */
@@ -158,6 +163,8 @@ export interface FilterPolicy {
 /** Effective login rules of a domain's users. */
 export interface AuthPolicy {
   expiryDays: number | null;
+  /** The roles whose users may not log in (`rolePermissions.<role>.loginAllowed: false`). */
+  loginRefusedRoles: ReadonlySet<string>;
   lockoutFailures: number;
   lockoutWindowMs: number;
   lockoutDurationMs: number;
@@ -193,6 +200,8 @@ export interface UserPolicy {
   address: string;
   accountId: string;
   enabled: boolean;
+  /** `UserSpec.role`: the PasswordPolicy's rolePermissions say whether it may log in. */
+  role: string;
 }
 
 /** Everything the RCPT, MAIL and DATA phases need about one main domain. */
@@ -297,6 +306,7 @@ export const DEFAULT_FILTER: Required<Omit<FilterSettingsInput, "scope">> = {
 /** The built-in login rules: lockout after 5 failures in 10 minutes per IP, for 10 minutes; no expiry. */
 export const DEFAULT_AUTH: AuthPolicy = {
   expiryDays: null,
+  loginRefusedRoles: new Set(),
   lockoutFailures: 5,
   lockoutWindowMs: 10 * 60_000,
   lockoutDurationMs: 10 * 60_000,
@@ -327,6 +337,9 @@ function authPolicy(input: PasswordPolicyInput | undefined): AuthPolicy {
   const minutes = 60_000;
   return {
     expiryDays: input.expiry?.days ?? null,
+    loginRefusedRoles: new Set(
+      USER_ROLES.filter((role) => !rolePermits(input as Partial<PasswordPolicySpec>, role, "loginAllowed")),
+    ),
     lockoutFailures: input.lockout?.failures ?? DEFAULT_AUTH.lockoutFailures,
     lockoutWindowMs: (input.lockout?.windowMinutes ?? 10) * minutes,
     lockoutDurationMs: (input.lockout?.durationMinutes ?? 10) * minutes,
@@ -458,6 +471,7 @@ export function buildPolicySnapshot(input: TenancyInput): PolicySnapshot {
         address: u.address.toLowerCase(),
         accountId: account.id,
         enabled: u.enabled ?? true,
+        role: u.role ?? "email-user",
       };
       policy.users.set(parts.local, user);
       for (const extra of u.addresses ?? []) {

@@ -42,6 +42,10 @@ export interface PasswordPolicyArgs extends CommonArgs {
   sessionTimeoutMinutes?: Arg<PasswordPolicySpecInput["sessionTimeoutMinutes"]>;
   /** Users must sign in with a TOTP second factor; one without an enrolment can only enrol until they do. Default false. */
   requireTwoFactor?: Arg<PasswordPolicySpecInput["requireTwoFactor"]>;
+  /** Per user role: whether its users may log in and may reset a lost password themselves. Default: every role may log in; account admins may not reset by mail (their external mailbox would be a way into the whole account). */
+  rolePermissions?: Arg<PasswordPolicySpecInput["rolePermissions"]>;
+  /** What a user who lost their password should do (plain text, up to 2,000 characters), shown by the sign-in flow (`GET /v1/sessions/lost-password`); a user's own instructions win over their domain policy's, which win over the account policy's. Null: none at this scope. Default null. */
+  lostPasswordInstructions?: Arg<PasswordPolicySpecInput["lostPasswordInstructions"]>;
 }
 
 // One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
@@ -94,6 +98,10 @@ export class PasswordPolicy extends pulumi.dynamic.Resource {
   declare readonly sessionTimeoutMinutes: pulumi.Output<PasswordPolicyObject["sessionTimeoutMinutes"]>;
   /** Users must sign in with a TOTP second factor; one without an enrolment can only enrol until they do. Default false. */
   declare readonly requireTwoFactor: pulumi.Output<PasswordPolicyObject["requireTwoFactor"]>;
+  /** Per user role: whether its users may log in and may reset a lost password themselves. Default: every role may log in; account admins may not reset by mail (their external mailbox would be a way into the whole account). */
+  declare readonly rolePermissions: pulumi.Output<PasswordPolicyObject["rolePermissions"]>;
+  /** What a user who lost their password should do (plain text, up to 2,000 characters), shown by the sign-in flow (`GET /v1/sessions/lost-password`); a user's own instructions win over their domain policy's, which win over the account policy's. Null: none at this scope. Default null. */
+  declare readonly lostPasswordInstructions: pulumi.Output<PasswordPolicyObject["lostPasswordInstructions"]>;
   /** Opaque version tag; send it back in `If-Match` to update or delete only the version you read. */
   declare readonly etag: pulumi.Output<PasswordPolicyObject["etag"]>;
   /** When the object was created. */

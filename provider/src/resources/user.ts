@@ -41,8 +41,10 @@ export interface UserArgs extends CommonArgs {
   addresses?: Arg<UserSpecInput["addresses"]>;
   /** Where the user's future mail is forwarded once the user is deleted (the departed address keeps forwarding until a User, Alias or Group of that address is declared again or the domain is deleted); null: mail to the address is refused after deletion. Default null. */
   forwardOnDelete?: Arg<UserSpecInput["forwardOnDelete"]>;
-  /** An address outside the platform for password resets and notifications; null for none. */
+  /** An address outside the platform for password resets and notifications (another domain of the platform is allowed, never the user's own addresses); null for none. */
   externalAddress?: Arg<UserSpecInput["externalAddress"]>;
+  /** What this user should do after losing their password (plain text, up to 2,000 characters); wins over the PasswordPolicy's. Null: the policy's. Default null. */
+  lostPasswordInstructions?: Arg<UserSpecInput["lostPasswordInstructions"]>;
 }
 
 // One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
@@ -88,8 +90,10 @@ export class User extends pulumi.dynamic.Resource {
   declare readonly addresses: pulumi.Output<UserObject["addresses"]>;
   /** Where the user's future mail is forwarded once the user is deleted (the departed address keeps forwarding until a User, Alias or Group of that address is declared again or the domain is deleted); null: mail to the address is refused after deletion. Default null. */
   declare readonly forwardOnDelete: pulumi.Output<UserObject["forwardOnDelete"]>;
-  /** An address outside the platform for password resets and notifications; null for none. */
+  /** An address outside the platform for password resets and notifications (another domain of the platform is allowed, never the user's own addresses); null for none. */
   declare readonly externalAddress: pulumi.Output<UserObject["externalAddress"]>;
+  /** What this user should do after losing their password (plain text, up to 2,000 characters); wins over the PasswordPolicy's. Null: the policy's. Default null. */
+  declare readonly lostPasswordInstructions: pulumi.Output<UserObject["lostPasswordInstructions"]>;
   /** Opaque version tag; send it back in `If-Match` to update or delete only the version you read. */
   declare readonly etag: pulumi.Output<UserObject["etag"]>;
   /** When the object was created. */

@@ -60,7 +60,9 @@ import type {
   AppPassword,
   AppPasswordCreated,
   AppPasswordSpec,
+  LostPasswordHelp,
   Me,
+  PasswordResetAccepted,
   Session,
   SignIn,
   TotpEnrolment,
@@ -622,6 +624,21 @@ export class MailplaneClient {
       this.#call("completeSecondFactor", {}, { ...options, body: { code } }),
     /** Signs out: the session's token stops working. */
     delete: (options?: RequestOptions): Promise<void> => this.#call("deleteSession", {}, options),
+    /** What to do about a lost password for `address`, and whether self-service reset is offered. No token needed. */
+    lostPassword: (address: string, options?: RequestOptions): Promise<LostPasswordHelp> =>
+      this.#call("getLostPasswordHelp", {}, { ...options, query: { address } }),
+  };
+
+  /**
+   * Self-service password reset; no token needed. `request` always resolves the same (a link goes to
+   * the user's external address when one is due); `complete` sets the password with the link's token.
+   * @example await client.passwordResets.complete(tokenFromTheMail, "New-Horse-8");
+   */
+  readonly passwordResets = {
+    request: (address: string, options?: RequestOptions): Promise<PasswordResetAccepted> =>
+      this.#call("requestPasswordReset", {}, { ...options, body: { address } }),
+    complete: (token: string, password: string, options?: RequestOptions): Promise<void> =>
+      this.#call("completePasswordReset", { token }, { ...options, body: { password } }),
   };
 
   /** The signed-in mail user's own data; a client made with a session's token. Admin tokens get 403. */

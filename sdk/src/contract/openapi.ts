@@ -132,6 +132,8 @@ function parametersOf(endpoint: Endpoint, components: ComponentCollector): JsonS
 function errorResponses(endpoint: Endpoint): Record<string, JsonSchema> {
   const codes = new Set<ErrorCode>([
     ...(endpoint.access === "public" ? [] : COMMON_ERRORS),
+    // A session's user whose role may no longer log in is refused at every request.
+    ...(endpoint.access === "user" ? (["MP_LOGIN_NOT_ALLOWED"] as const) : []),
     // A platform-admin token must name the account (400), and the account it names must exist (404).
     ...(endpoint.headers.account === "none" ? [] : (["MP_ACCOUNT_REQUIRED", "MP_NOT_FOUND"] as const)),
     ...endpoint.errors,
@@ -162,7 +164,14 @@ function operationOf(endpoint: Endpoint, components: ComponentCollector): JsonSc
   const body = endpoint.response ? components.add(endpoint.response, "output") : null;
   for (const status of endpoint.successStatuses) {
     responses[String(status)] = {
-      description: status === 201 ? "Created." : status === 204 ? "Done; no content." : "OK.",
+      description:
+        status === 201
+          ? "Created."
+          : status === 202
+            ? "Accepted."
+            : status === 204
+              ? "Done; no content."
+              : "OK.",
       ...(endpoint.etag ? { headers: { ETag: { $ref: "#/components/headers/ETag" } } } : {}),
       ...(body && status !== 204 ? { content: { "application/json": { schema: body } } } : {}),
     };

@@ -40,7 +40,7 @@ export interface Endpoint {
   /** Success response body (`application/json`), the schema's output side; null for no body. */
   readonly response: z.ZodType | null;
   /** Success statuses; the first is the usual one (`PUT` answers 201 when it created the object). */
-  readonly successStatuses: readonly [200 | 201 | 204, ...(200 | 201 | 204)[]];
+  readonly successStatuses: readonly [200 | 201 | 202 | 204, ...(200 | 201 | 202 | 204)[]];
   /** Request headers the endpoint reads. */
   readonly headers: {
     /** `If-Match: <etag>`: 412 MP_PRECONDITION_FAILED on mismatch. */

@@ -217,6 +217,25 @@ export function singleLine(description: string, max: number, ascii = false) {
 }
 
 /**
+ * Lost-password instructions: plain text of up to 2,000 characters, line breaks allowed, no other
+ * control characters (the text is shown to people and written into pages), trimmed; null for none.
+ * @example lostPasswordInstructions("…").parse("Call the help desk on 555-0100.")
+ */
+export function lostPasswordInstructions(description: string) {
+  return z
+    .string()
+    .trim()
+    .min(1, { message: "must not be empty (null for none)" })
+    .max(2000)
+    .refine((v) => !/[^\P{Cc}\n\t]/u.test(v), {
+      message: "must be plain text: line breaks and tabs, no other control characters",
+    })
+    .nullable()
+    .default(null)
+    .describe(description);
+}
+
+/**
  * The scope of a singleton (FilterSettings, PasswordPolicy): `account` for the account-wide
  * default, or a domain name.
  */

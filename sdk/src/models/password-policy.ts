@@ -1,8 +1,9 @@
 /** The PasswordPolicy kind (a singleton per scope) and `checkPassword`, which the API and SMTP AUTH enforce. */
 import { z } from "zod";
-import { objectMeta, scope } from "./common.ts";
+import { lostPasswordInstructions, objectMeta, scope } from "./common.ts";
 import { isCommonPassword } from "./common-passwords.ts";
 import { patchOf } from "./patch.ts";
+import type { UserRole } from "./user.ts";
 
 const reuse = z
   .strictObject({
@@ -69,6 +70,36 @@ const lockout = z
   })
   .describe("Login lockout, per IP address (SMTP AUTH and the API).");
 
+/** What the users of one role may do; see {@link rolePermits}. */
+function rolePermission(role: string, recoveryDefault: boolean) {
+  return z
+    .strictObject({
+      loginAllowed: z
+        .boolean()
+        .default(true)
+        .describe(
+          `Users with role \`${role}\` may sign in to the API and log in over SMTP AUTH. Default true.`,
+        ),
+      passwordRecoveryAllowed: z
+        .boolean()
+        .default(recoveryDefault)
+        .describe(
+          `Users with role \`${role}\` may reset a forgotten password by a link mailed to their external address. Default ${recoveryDefault}.`,
+        ),
+    })
+    .describe(`What users with role \`${role}\` may do.`);
+}
+
+const rolePermissions = z
+  .strictObject({
+    "account-admin": rolePermission("account-admin", false).prefault({}),
+    "domain-admin": rolePermission("domain-admin", true).prefault({}),
+    "email-user": rolePermission("email-user", true).prefault({}),
+  })
+  .describe(
+    "Per user role: whether its users may log in and may reset a lost password themselves. Default: every role may log in; account admins may not reset by mail (their external mailbox would be a way into the whole account).",
+  );
+
 /** The fields of a password policy. Key: scope. */
 export const PasswordPolicyFields = z.strictObject({
   scope: scope("`account` for the account-wide policy, or the domain it applies to (key)."),
@@ -124,6 +155,10 @@ export const PasswordPolicyFields = z.strictObject({
     .describe(
       "Users must sign in with a TOTP second factor; one without an enrolment can only enrol until they do. Default false.",
     ),
+  rolePermissions: rolePermissions.prefault({}),
+  lostPasswordInstructions: lostPasswordInstructions(
+    "What a user who lost their password should do (plain text, up to 2,000 characters), shown by the sign-in flow (`GET /v1/sessions/lost-password`); a user's own instructions win over their domain policy's, which win over the account policy's. Null: none at this scope. Default null.",
+  ),
 });
 
 /**
@@ -205,6 +240,30 @@ export function passwordPolicyId(spec: Pick<PasswordPolicySpec, "scope">): strin
 export function defaultPasswordPolicy(scopeName: string): PasswordPolicySpec {
   return PasswordPolicySpec.parse({ scope: scopeName });
 }
+
+/** The permissions a role can be given in {@link PasswordPolicyFields}' `rolePermissions`. */
+export type RolePermission = "loginAllowed" | "passwordRecoveryAllowed";
+
+/**
+ * Whether `policy` lets users with `role` do `permission`; an unknown role (a stored user from before
+ * roles) counts as `email-user`, and a policy stored before the field existed gets the defaults.
+ * @example rolePermits(defaultPasswordPolicy("account"), "account-admin", "passwordRecoveryAllowed") // false
+ */
+export function rolePermits(
+  policy: Pick<PasswordPolicySpec, "rolePermissions"> | Partial<Pick<PasswordPolicySpec, "rolePermissions">>,
+  role: string | undefined,
+  permission: RolePermission,
+): boolean {
+  const key = (role === "account-admin" || role === "domain-admin" ? role : "email-user") as UserRole;
+  const own = policy.rolePermissions?.[key]?.[permission];
+  return own ?? DEFAULT_ROLE_PERMISSIONS[key][permission];
+}
+
+const DEFAULT_ROLE_PERMISSIONS = rolePermissions.parse({
+  "account-admin": {},
+  "domain-admin": {},
+  "email-user": {},
+});
 
 /** Names of the rules {@link checkPassword} reports. */
 export type PasswordRule =

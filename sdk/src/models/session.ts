@@ -167,3 +167,78 @@ export type AppPasswordScope = (typeof APP_PASSWORD_SCOPES)[number];
 export type AppPasswordSpec = z.input<typeof AppPasswordSpec>;
 export type AppPassword = z.output<typeof AppPassword>;
 export type AppPasswordCreated = z.output<typeof AppPasswordCreated>;
+
+/**
+ * The body of `POST /v1/password-resets`: the address whose password was lost.
+ * @example PasswordResetRequest.parse({ address: "alice@example.com" })
+ */
+export const PasswordResetRequest = z
+  .strictObject({
+    address: z.string().min(1).max(254).describe("The user's address (their login name)."),
+  })
+  .meta({
+    id: "PasswordResetRequest",
+    title: "PasswordResetRequest",
+    description: "Ask for a password reset link, mailed to the user's external address.",
+  });
+
+/** The one answer of `POST /v1/password-resets`, whoever asked (it never says whether a link was sent). */
+export const PasswordResetAccepted = z
+  .object({
+    linkValidMinutes: z
+      .number()
+      .int()
+      .describe("How long a link, if one is sent, stays valid (minutes). The same for every request."),
+  })
+  .meta({
+    id: "PasswordResetAccepted",
+    title: "PasswordResetAccepted",
+    description:
+      "The request was taken. When the address is a user whose role may reset its password and who has an external address, a link goes there; the answer is the same either way.",
+  });
+
+/**
+ * The body of `POST /v1/password-resets/{token}`: the new password.
+ * @example PasswordResetCompletion.parse({ password: "Correct-Horse-8" })
+ */
+export const PasswordResetCompletion = z
+  .strictObject({
+    password: z
+      .string()
+      .min(1)
+      .max(1024)
+      .meta({ writeOnly: true, description: "The new password; the user's PasswordPolicy applies." }),
+  })
+  .meta({ id: "PasswordResetCompletion", title: "PasswordResetCompletion", description: "A new password." });
+
+/** The query of `GET /v1/sessions/lost-password`. */
+export const LostPasswordQuery = z
+  .strictObject({
+    address: z.string().min(1).max(254).describe("The address the person tried to sign in with."),
+  })
+  .meta({ id: "LostPasswordQuery", title: "LostPasswordQuery", description: "Whose lost-password help." });
+
+/** What the sign-in flow shows a person who lost their password. */
+export const LostPasswordHelp = z
+  .object({
+    instructions: z
+      .string()
+      .nullable()
+      .describe(
+        "The lost-password instructions that apply: the user's own, else their domain policy's, else the account policy's (for an address that is not a user: the domain's, else the account's); null when none are set.",
+      ),
+    selfServiceReset: z
+      .boolean()
+      .describe(
+        "Whether the domain's mail users (role `email-user`) may reset a lost password by mail (`POST /v1/password-resets`). Answered per domain, never per user, so it does not tell which users exist.",
+      ),
+  })
+  .meta({
+    id: "LostPasswordHelp",
+    title: "LostPasswordHelp",
+    description: "Lost-password instructions and whether self-service reset is offered.",
+  });
+
+export type PasswordResetRequest = z.input<typeof PasswordResetRequest>;
+export type PasswordResetAccepted = z.output<typeof PasswordResetAccepted>;
+export type LostPasswordHelp = z.output<typeof LostPasswordHelp>;

@@ -1,6 +1,14 @@
 /** The User kind: a mailbox and login. The password is a write-only secret: in the spec, never in `User`. */
 import { z } from "zod";
-import { address, objectMeta, singleLine, sortedUnique, splitAddress, stringList } from "./common.ts";
+import {
+  address,
+  lostPasswordInstructions,
+  objectMeta,
+  singleLine,
+  sortedUnique,
+  splitAddress,
+  stringList,
+} from "./common.ts";
 import { patchOf } from "./patch.ts";
 
 /** User roles: what a user may do when logging in. */
@@ -56,7 +64,12 @@ export const UserFields = z.strictObject({
   externalAddress: address("An address outside the platform for password resets and notifications.")
     .nullable()
     .default(null)
-    .describe("An address outside the platform for password resets and notifications; null for none."),
+    .describe(
+      "An address outside the platform for password resets and notifications (another domain of the platform is allowed, never the user's own addresses); null for none.",
+    ),
+  lostPasswordInstructions: lostPasswordInstructions(
+    "What this user should do after losing their password (plain text, up to 2,000 characters); wins over the PasswordPolicy's. Null: the policy's. Default null.",
+  ),
 });
 
 /**
@@ -87,7 +100,11 @@ export const UserSpec = UserFields.superRefine((spec, ctx) => {
       });
     }
   });
-  if (spec.externalAddress !== null && spec.externalAddress === spec.address) {
+  // The user's own mailbox cannot receive a reset link its owner could read without the password.
+  if (
+    spec.externalAddress !== null &&
+    (spec.externalAddress === spec.address || spec.addresses.includes(spec.externalAddress))
+  ) {
     ctx.addIssue({
       code: "custom",
       path: ["externalAddress"],

@@ -6,6 +6,7 @@ import {
   defaultPasswordPolicy,
   PasswordPolicySpec,
   passwordPolicyId,
+  rolePermits,
 } from "../../../../sdk/src/models/password-policy.ts";
 import { issues } from "./helpers.ts";
 
@@ -29,8 +30,47 @@ describe("PasswordPolicySpec", () => {
       lockout: { failures: 5, windowMinutes: 10, durationMinutes: 10 },
       sessionTimeoutMinutes: 120,
       requireTwoFactor: false,
+      rolePermissions: {
+        "account-admin": { loginAllowed: true, passwordRecoveryAllowed: false },
+        "domain-admin": { loginAllowed: true, passwordRecoveryAllowed: true },
+        "email-user": { loginAllowed: true, passwordRecoveryAllowed: true },
+      },
+      lostPasswordInstructions: null,
     });
     expect(passwordPolicyId({ scope: "account" })).toBe("account/password-policy");
+  });
+
+  it("fills each role's permissions around what is given, and rolePermits reads them", () => {
+    const spec = PasswordPolicySpec.parse({
+      scope: "account",
+      rolePermissions: { "email-user": { loginAllowed: false } },
+    });
+    expect(spec.rolePermissions["email-user"]).toEqual({ loginAllowed: false, passwordRecoveryAllowed: true });
+    expect(rolePermits(spec, "email-user", "loginAllowed")).toBe(false);
+    expect(rolePermits(spec, "domain-admin", "loginAllowed")).toBe(true);
+    // A user stored before roles counts as a mail user; a policy stored before the field, as the defaults.
+    expect(rolePermits(spec, undefined, "loginAllowed")).toBe(false);
+    expect(rolePermits({}, "account-admin", "passwordRecoveryAllowed")).toBe(false);
+    expect(rolePermits({}, "email-user", "passwordRecoveryAllowed")).toBe(true);
+  });
+
+  it("refuses unknown roles and permissions, and instructions that are empty or carry control characters", () => {
+    expect(issues(PasswordPolicySpec, { scope: "account", rolePermissions: { guest: {} } })).toEqual([
+      'rolePermissions: Unrecognized key: "guest"',
+    ]);
+    expect(
+      issues(PasswordPolicySpec, { scope: "account", rolePermissions: { "email-user": { login: true } } }),
+    ).toEqual(['rolePermissions["email-user"]: Unrecognized key: "login"']);
+    expect(issues(PasswordPolicySpec, { scope: "account", lostPasswordInstructions: "  " })).toEqual([
+      "lostPasswordInstructions: must not be empty (null for none)",
+    ]);
+    expect(issues(PasswordPolicySpec, { scope: "account", lostPasswordInstructions: "a\u0007b" })).toEqual([
+      "lostPasswordInstructions: must be plain text: line breaks and tabs, no other control characters",
+    ]);
+    expect(
+      PasswordPolicySpec.parse({ scope: "account", lostPasswordInstructions: " Call 555-0100.\nOr ask Bob. " })
+        .lostPasswordInstructions,
+    ).toBe("Call 555-0100.\nOr ask Bob.");
   });
 
   it("fills nested defaults around what is given", () => {

@@ -17,6 +17,7 @@ describe("UserSpec", () => {
       addresses: [],
       forwardOnDelete: null,
       externalAddress: null,
+      lostPasswordInstructions: null,
     });
     expect(userId(spec)).toBe("alice@example.com");
     expect(userDomain(spec)).toBe("example.com");
@@ -59,6 +60,20 @@ describe("UserSpec", () => {
     expect(issues(UserSpec, { address: "alice@example.com", externalAddress: "ALICE@example.com" })).toEqual([
       "externalAddress: must differ from the user's own address",
     ]);
+  });
+
+  it("rejects an external address that is one of the user's own extra addresses", () => {
+    expect(
+      issues(UserSpec, {
+        address: "alice@example.com",
+        addresses: ["al@example.com"],
+        externalAddress: "al@example.com",
+      }),
+    ).toEqual(["externalAddress: must differ from the user's own address"]);
+    // Another domain, or another user of the same domain, may receive the reset links.
+    expect(
+      UserSpec.safeParse({ address: "alice@example.com", externalAddress: "bob@example.com" }).success,
+    ).toBe(true);
   });
 
   it("rejects an empty password", () => {
