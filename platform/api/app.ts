@@ -16,7 +16,7 @@ import { installAuth } from "./auth.ts";
 import { type DkimKey, ensureDkimKey } from "./dns.ts";
 import { systemResolver, verificationToken } from "./domain-ownership.ts";
 import { REGISTERED } from "./lib/http.ts";
-import type { ApiServices } from "./lib/services.ts";
+import { type ApiServices, BackgroundWork } from "./lib/services.ts";
 import { redactResetTokens } from "./password-resets.ts";
 import { type Argon2Params, DEFAULT_ARGON2 } from "./passwords.ts";
 import { installProblemHandling, PROBLEM_MEDIA_TYPE, problem, sendProblem } from "./problem.ts";
@@ -181,8 +181,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     openapiPath: options.openapiPath ?? join(root, "schema", "openapi.json"),
     egress: options.egress ?? new EgressPolicy(),
     publicUrl: (options.publicUrl ?? "http://localhost").replace(/\/+$/, ""),
+    background: new BackgroundWork(),
   };
   app.decorate("services", services);
+  // Links being mailed are finished before the store closes under them.
+  app.addHook("onClose", async () => services.background.idle());
   const registered = new Set<string>();
   app.decorate(REGISTERED as unknown as string, registered);
 

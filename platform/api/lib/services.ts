@@ -33,6 +33,28 @@ export interface ApiServices {
    * (password reset). Never taken from a request's Host header: a forged one would send the link elsewhere.
    */
   publicUrl: string;
+  /** Work that runs after its request was answered (mailing a reset link); closing the app waits for it. */
+  background: BackgroundWork;
+}
+
+/**
+ * Tracks promises that outlive their request, so the app's close (and a test) can wait for them.
+ * @example services.background.run(sendLink()); await services.background.idle();
+ */
+export class BackgroundWork {
+  readonly #running = new Set<Promise<unknown>>();
+
+  /** Runs `work` without waiting for it; its failure goes to `onError` (never unhandled). */
+  run(work: Promise<unknown>, onError: (error: Error) => void): void {
+    const tracked = work.catch((error: Error) => onError(error));
+    this.#running.add(tracked);
+    void tracked.finally(() => this.#running.delete(tracked));
+  }
+
+  /** Resolves once everything started so far (and whatever that started) has settled. */
+  async idle(): Promise<void> {
+    while (this.#running.size > 0) await Promise.all([...this.#running]);
+  }
 }
 
 declare module "fastify" {

@@ -177,7 +177,7 @@ export async function passwordResetRoutes(
     // Counted for every address asked about, user or not, so the limit tells nothing either.
     const withinLimit = perAddress.take(target.address) === 0;
     if (due && withinLimit) {
-      sendLink(target, to, request.id).catch((error: Error) =>
+      services.background.run(sendLink(target, to, request.id), (error) =>
         app.log.error(
           { requestId: request.id, err: { message: error.message } },
           "password reset link not sent",
