@@ -62,6 +62,11 @@ describe("provider lifecycle: all nine kinds, real CLI, real control plane", () 
     expect(await api().passwordPolicies.get("example.test")).toMatchObject({
       minLength: 10,
       lockout: { failures: 3 },
+      rolePermissions: {
+        "account-admin": { loginAllowed: false, passwordRecoveryAllowed: false },
+        "email-user": { loginAllowed: true, passwordRecoveryAllowed: true },
+      },
+      lostPasswordInstructions: "Call the help desk on 555-0100.",
     });
     expect(await api().groups.get("team@example.test")).toMatchObject({
       members: ["alice@example.test", "ops@example.test"],
@@ -72,7 +77,13 @@ describe("provider lifecycle: all nine kinds, real CLI, real control plane", () 
       deny: ["192.0.2.13/32"],
     });
     const user = await api().users.get("alice@example.test");
-    expect(user).toMatchObject({ quotaMb: 1024, enabled: true, addresses: ["a.smith@example.test"] });
+    expect(user).toMatchObject({
+      quotaMb: 1024,
+      enabled: true,
+      addresses: ["a.smith@example.test"],
+      externalAddress: "alice.home@example.net",
+      lostPasswordInstructions: "Ask Ines in room 4.",
+    });
     expect(user.passwordChangedAt).not.toBeNull();
   });
 
@@ -191,8 +202,11 @@ describe("provider lifecycle: all nine kinds, real CLI, real control plane", () 
     await api().aliases.patch("info@example.test", { action: { type: "reject", message: "Gone fishing" } });
     await api().senderLists.patch("example.test", "block-sender", { entries: ["mallory@example.net"] });
     await api().filterSettings.patch("example.test", { tagThreshold: 0.2 });
-    await api().passwordPolicies.patch("example.test", { minLength: 14 });
-    await api().users.patch("alice@example.test", { quotaMb: 5 });
+    await api().passwordPolicies.patch("example.test", {
+      minLength: 14,
+      rolePermissions: { "email-user": { loginAllowed: false } },
+    });
+    await api().users.patch("alice@example.test", { quotaMb: 5, lostPasswordInstructions: null });
     await api().groups.patch("team@example.test", { senders: "anyone" });
     await api().accessRules.patch("example.test", "smtp-submission", {
       deny: ["192.0.2.13", "203.0.113.0/24"],
@@ -213,8 +227,11 @@ describe("provider lifecycle: all nine kinds, real CLI, real control plane", () 
     expect(steps["domain"]).toMatchObject({ op: "update", changed: ["timezone"] });
     expect(steps["route"]).toMatchObject({ op: "update", changed: ["priority"] });
     expect(steps["filter"]).toMatchObject({ op: "update", changed: ["tagThreshold"] });
-    expect(steps["passwords"]).toMatchObject({ op: "update", changed: ["minLength"] });
-    expect(steps["user"]).toMatchObject({ op: "update", changed: ["quotaMb"] });
+    expect(steps["passwords"]?.op).toBe("update");
+    expect(steps["passwords"]?.changed).toEqual(expect.arrayContaining(["minLength"]));
+    expect(steps["passwords"]?.changed.some((f: string) => f.startsWith("rolePermissions"))).toBe(true);
+    expect(steps["user"]?.op).toBe("update");
+    expect([...(steps["user"]?.changed ?? [])].sort()).toEqual(["lostPasswordInstructions", "quotaMb"]);
     expect(steps["group"]).toMatchObject({ op: "update", changed: ["senders"] });
     expect(steps["access"]).toMatchObject({ op: "update", changed: ["deny[1]"] });
     expect(steps["alias"]?.op).toBe("update");
@@ -229,8 +246,17 @@ describe("provider lifecycle: all nine kinds, real CLI, real control plane", () 
       "bob@example.net",
     ]);
     expect(await api().filterSettings.get("example.test")).toMatchObject({ tagThreshold: 0.3 });
-    expect(await api().passwordPolicies.get("example.test")).toMatchObject({ minLength: 10 });
-    expect(await api().users.get("alice@example.test")).toMatchObject({ quotaMb: 1024 });
+    expect(await api().passwordPolicies.get("example.test")).toMatchObject({
+      minLength: 10,
+      rolePermissions: {
+        "account-admin": { loginAllowed: false },
+        "email-user": { loginAllowed: true },
+      },
+    });
+    expect(await api().users.get("alice@example.test")).toMatchObject({
+      quotaMb: 1024,
+      lostPasswordInstructions: "Ask Ines in room 4.",
+    });
     expect(await api().groups.get("team@example.test")).toMatchObject({ senders: "members" });
     expect((await api().accessRules.get("example.test", "smtp-submission")).deny).toEqual(["192.0.2.13/32"]);
     await t.ws.ok(["preview", "--expect-no-changes"]);

@@ -58,7 +58,8 @@ const user = new mailplane.User(
     addresses: is("reorder") ? [`A.Smith@${d}`] : [`a.smith@${d}`],
     password: config.requireSecret("password"),
     quotaMb: is("update") ? 2048 : 1024,
-    ...(is("bad-address") ? { externalAddress: "not an address" } : {}),
+    externalAddress: is("bad-address") ? "not an address" : "alice.home@example.net",
+    lostPasswordInstructions: "Ask Ines in room 4.",
   },
   { dependsOn: [domain] },
 );
@@ -136,6 +137,8 @@ new mailplane.PasswordPolicy("passwords", {
   scope: is("replace") ? "account" : domain.name,
   minLength: is("update") ? 12 : 10,
   lockout: { failures: 3 },
+  rolePermissions: { "account-admin": { loginAllowed: false } },
+  lostPasswordInstructions: "Call the help desk on 555-0100.",
 });
 
 const adoptee = config.get("adoptee");
