@@ -80,10 +80,17 @@ describe("mailplane serve", () => {
       "--database-url",
       "--trust-all-domains",
       "--domain-check-interval",
+      "--public-url",
+      "MAILPLANE_PUBLIC_URL",
     ])
       expect(help.out).toContain(flag);
     const bad = await run(["serve", "--no-such-flag"]);
     expect(bad).toMatchObject({ code: 2, out: expect.stringContaining("usage: mailplane serve") });
+    // A reset link's base must be a plain http(s) URL: anything else is a usage error before start.
+    expect(await run(["serve", "--public-url", "ftp://mail.example.com"])).toMatchObject({
+      code: 2,
+      out: expect.stringContaining("--public-url must be an http:// or https:// URL"),
+    });
     // A command loads only its own file: every command the overview lists must be found by its name.
     const names = [...top.out.matchAll(/^ {2}([a-z-]+) {2,}/gm)].map((m) => m[1]!);
     expect(names).toEqual(expect.arrayContaining(["import", "plan-summary", "serve", "smtp", "verify"]));
