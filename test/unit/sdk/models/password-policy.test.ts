@@ -45,7 +45,10 @@ describe("PasswordPolicySpec", () => {
       scope: "account",
       rolePermissions: { "email-user": { loginAllowed: false } },
     });
-    expect(spec.rolePermissions["email-user"]).toEqual({ loginAllowed: false, passwordRecoveryAllowed: true });
+    expect(spec.rolePermissions["email-user"]).toEqual({
+      loginAllowed: false,
+      passwordRecoveryAllowed: true,
+    });
     expect(rolePermits(spec, "email-user", "loginAllowed")).toBe(false);
     expect(rolePermits(spec, "domain-admin", "loginAllowed")).toBe(true);
     // A user stored before roles counts as a mail user; a policy stored before the field, as the defaults.
@@ -68,8 +71,10 @@ describe("PasswordPolicySpec", () => {
       "lostPasswordInstructions: must be plain text: line breaks and tabs, no other control characters",
     ]);
     expect(
-      PasswordPolicySpec.parse({ scope: "account", lostPasswordInstructions: " Call 555-0100.\nOr ask Bob. " })
-        .lostPasswordInstructions,
+      PasswordPolicySpec.parse({
+        scope: "account",
+        lostPasswordInstructions: " Call 555-0100.\nOr ask Bob. ",
+      }).lostPasswordInstructions,
     ).toBe("Call 555-0100.\nOr ask Bob.");
   });
 
