@@ -68,7 +68,7 @@ export function signResetToken(
  * @example readResetClaims(token)?.address // "ana@example.com"
  */
 export function readResetClaims(token: string): ResetClaims | undefined {
-  if (!token.startsWith(RESET_TOKEN_PREFIX) || token.length > 2048) return undefined;
+  if (!token.startsWith(RESET_TOKEN_PREFIX) || token.length > 500) return undefined;
   const [payload, mac, extra] = token.slice(RESET_TOKEN_PREFIX.length).split(".");
   if (!payload || !mac || extra !== undefined) return undefined;
   try {

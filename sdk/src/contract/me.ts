@@ -98,7 +98,10 @@ export const endpoints: readonly Endpoint[] = [
       "Set a new password with a reset link's token (the PasswordPolicy applies); ends every session of the user. The token works once, for an hour, and only while the password it was sent for is the current one.",
     access: "public",
     params: z.strictObject({
-      token: z.string().min(1).max(2048).describe("The token of the mailed link (`mpr_…`)."),
+      token: z
+        .string()
+        .min(1)
+        .describe("The token of the mailed link (`mpr_…`); one that is not answers 410."),
     }),
     body: PasswordResetCompletion,
     response: null,
