@@ -60,7 +60,12 @@ if (only.has("throughput")) {
   });
 }
 if (only.has("full-filter")) {
-  results.fullFilter = await fullFilter.run({ rounds, count: Number(values["filter-messages"]), log });
+  results.fullFilter = await fullFilter.run({
+    rounds,
+    count: Number(values["filter-messages"]),
+    log,
+    nodeFlags: String(values["node-flags"]).split(" ").filter(Boolean),
+  });
 }
 if (only.has("greeting")) results.greeting = await greeting.run({ rounds, log });
 if (only.has("propagation")) results.propagation = await propagation.run({ writes, log });

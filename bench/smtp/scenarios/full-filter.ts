@@ -71,6 +71,8 @@ export async function run(opts: {
   /** Messages per round and contender; default 4,000 (1,000 of each message). */
   count?: number;
   log: (line: string) => void;
+  /** Node flags for mailplane's process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`; default none. */
+  nodeFlags?: string[];
 }): Promise<FullFilterResult> {
   const dir = mkdtempSync(join(tmpdir(), "mp-bench-filter-"));
   const files = writeFilterMessages(dir);
@@ -81,7 +83,7 @@ export async function run(opts: {
   const rspamd = await startRspamd({ dir: join(dir, "rspamd"), persist: false });
   const contenders: Contender[] = [];
   try {
-    contenders.push(await startMailplane({ rspamdUrl: rspamd.url }));
+    contenders.push(await startMailplane({ rspamdUrl: rspamd.url, nodeFlags: opts.nodeFlags ?? [] }));
     contenders.push(await startHaraka({ rspamdUrl: rspamd.url }));
     const accepted = new Map<string, number>(contenders.map((c) => [c.name, 0]));
     const rspamdCpu = () => {

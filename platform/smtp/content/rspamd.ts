@@ -65,6 +65,13 @@ export interface RspamdScorerOptions {
    * nor put in an error message.
    */
   controllerPassword?: string;
+  /**
+   * rspamd settings to select for every check (its `Settings-ID` request header), e.g.
+   * `mailplane-verified` (see RSPAMD_VERIFIED_SETTINGS_ID in rspamd-supervisor.ts: the SPF, DKIM,
+   * DMARC and ARC checks the engine has made itself are not repeated); default none: rspamd's own
+   * settings apply.
+   */
+  settingsId?: string;
   /** Give up on one check after this long and fall back; default 15,000 ms. */
   timeoutMs?: number;
   /** Told when rspamd stops answering (once per outage) and when it answers again; default standard error. */
@@ -84,6 +91,8 @@ export interface RspamdScorerOptions {
 export class RspamdScorer {
   readonly url: string;
   readonly controllerUrl: string | undefined;
+  /** The `Settings-ID` sent with every check; undefined: none. */
+  readonly settingsId: string | undefined;
   readonly #controllerPassword: string | undefined;
   readonly #timeoutMs: number;
   readonly #warn: (message: string) => void;
@@ -94,6 +103,7 @@ export class RspamdScorer {
   constructor(opts: RspamdScorerOptions) {
     this.url = opts.url.replace(/\/+$/, "");
     this.controllerUrl = opts.controllerUrl?.replace(/\/+$/, "");
+    this.settingsId = opts.settingsId;
     this.#controllerPassword = opts.controllerPassword;
     this.#timeoutMs = opts.timeoutMs ?? 15_000;
     this.#warn = opts.onWarning ?? ((m) => process.stderr.write(`mailplane: ${m}\n`));
@@ -140,6 +150,7 @@ export class RspamdScorer {
     };
     if (envelope.user) headers["User"] = envelope.user;
     if (envelope.queueId) headers["Queue-Id"] = envelope.queueId;
+    if (this.settingsId) headers["Settings-ID"] = this.settingsId;
     try {
       // undici's request rather than fetch: the same pooled keep-alive connections without the
       // WHATWG Request/Response/stream layers, about half the client CPU per check (bench/smtp).
