@@ -7,7 +7,7 @@
  * proves that every message was scored.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { startRspamd } from "../../../platform/smtp/content/rspamd-supervisor.ts";
 import { writeFilterMessages } from "../filter-messages.ts";
@@ -29,6 +29,8 @@ export interface FullFilterRound extends LoadResult {
   scansPerMessage: number;
   /** Seconds after the load until every message was in the Maildir (Haraka stores before its 250: ~0). */
   drainSeconds: number;
+  /** The 1-minute load average when the round ended (the machine is shared). */
+  load1: number;
 }
 
 /** One contender's rounds and medians. */
@@ -121,6 +123,7 @@ export async function run(opts: {
         rspamdCpuUsPerMessage: (cpuRspamd * 1000) / messages,
         scansPerMessage: scanned / messages,
         drainSeconds,
+        load1: loadavg()[0]!,
       };
     };
     // Warm-up: JIT, connection pools, rspamd's compiled rules, the first journal segment.
