@@ -154,7 +154,7 @@ async function spamScannerFrom(
       : "; reports refused: no --rspamd-controller-url";
     return {
       rspamd: new RspamdScorer({ url, ...controller, ...settings, onWarning: warn }),
-      description: `rspamd at ${url} (built-in rules while it does not answer${learning})`,
+      description: `rspamd at ${url} (built-in rules while it does not answer${learning}${settingsNote(settings)})`,
       close: none,
     };
   }
@@ -180,12 +180,17 @@ async function spamScannerFrom(
       ...settings,
       onWarning: warn,
     }),
-    description: `rspamd (supervised, ${supervised.url}, config in ${join(dataDir, "rspamd")})`,
+    description: `rspamd (supervised, ${supervised.url}, config in ${join(dataDir, "rspamd")}${settingsNote(settings)})`,
     close: () => supervised.close(),
   };
 }
 
 const HTTP_URL = /^https?:\/\/[^/\s]+/;
+
+/** The start-up line's note of the settings each check selects; empty without. */
+function settingsNote(settings: { settingsId?: string }): string {
+  return settings.settingsId ? `; Settings-ID ${settings.settingsId}` : "";
+}
 
 /** An rspamd settings ID as its settings module names them (and safe in a header: no spaces or CR/LF). */
 const SETTINGS_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
