@@ -7,7 +7,7 @@ export interface RspamdHttpAnswer {
   body: Buffer;
 }
 
-/** The largest answer read (rspamd's JSON for a message with thousands of URLs stays far below). */
+/** The largest answer read, 8 MiB (rspamd's JSON for a message with thousands of URLs stays far below). */
 export const RSPAMD_MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 
 /** A header value as sent: refused when it could end the header line (RFC 9110 §5.5: no CR, LF or NUL). */
@@ -82,7 +82,12 @@ export function rspamdPost(
   });
 }
 
-/** Parses a whole HTTP/1.x answer (RFC 9112 §4, §6): status line, headers, then a body by Content-Length, chunks, or to the end. */
+/**
+ * Parses a whole HTTP/1.x answer (RFC 9112 §4, §6): status line, headers, then a body by
+ * Content-Length, chunks, or to the end.
+ * @example parseAnswer(Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")).status // 200
+ * @throws Error for an incomplete header, a status line that is not HTTP/1.x, or a body cut short
+ */
 export function parseAnswer(raw: Buffer): RspamdHttpAnswer {
   const end = raw.indexOf("\r\n\r\n");
   if (end < 0) throw new Error("answer without a complete header");
