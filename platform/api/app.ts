@@ -34,6 +34,7 @@ import { meRoutes } from "./routes/me.ts";
 import { operationsRoutes } from "./routes/operations.ts";
 import { passwordPolicyRoutes } from "./routes/password-policies.ts";
 import { platformRoutes } from "./routes/platform.ts";
+import { reportSettingsRoutes } from "./routes/report-settings.ts";
 import { routeRoutes } from "./routes/routes.ts";
 import { senderListRoutes } from "./routes/sender-lists.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
@@ -188,6 +189,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(userRoutes);
   await app.register(groupRoutes);
   await app.register(accessRuleRoutes);
+  await app.register(reportSettingsRoutes);
   await app.register(domainTenancyRoutes);
   await app.register(operationsRoutes, { smtp: options.smtp });
   await app.register(sessionRoutes);
