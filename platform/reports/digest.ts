@@ -19,9 +19,11 @@ export interface DigestInput {
 
 /** A date in the domain's zone: `3 Dec 2026, 14:05`. */
 function shownDate(iso: string, timezone: string): string {
-  return new Intl.DateTimeFormat("en-GB", { timeZone: timezone, dateStyle: "medium", timeStyle: "short" }).format(
-    new Date(iso),
-  );
+  return new Intl.DateTimeFormat("en-GB", {
+    timeZone: timezone,
+    dateStyle: "medium",
+    timeStyle: "short",
+  }).format(new Date(iso));
 }
 
 /**

@@ -37,9 +37,7 @@ export async function reportData(
   range: { from: string; to: string; timezone: string; extraSpamTable: boolean },
 ): Promise<DomainReportData> {
   const statistics = await ops.statistics(owner, { from: range.from, to: range.to }, range.timezone);
-  const quarantine = ops
-    .listQuarantine({ owner, from: range.from, to: range.to })
-    .slice(0, MAX_REPORT_ROWS);
+  const quarantine = ops.listQuarantine({ owner, from: range.from, to: range.to }).slice(0, MAX_REPORT_ROWS);
   const refusedSpam = range.extraSpamTable
     ? (
         await ops.searchLog(owner, {
@@ -98,9 +96,11 @@ export function barChartSvg(days: DomainStatistics["days"]): string {
 }
 
 function when(iso: string, timezone: string): string {
-  return new Intl.DateTimeFormat("en-GB", { timeZone: timezone, dateStyle: "medium", timeStyle: "short" }).format(
-    new Date(iso),
-  );
+  return new Intl.DateTimeFormat("en-GB", {
+    timeZone: timezone,
+    dateStyle: "medium",
+    timeStyle: "short",
+  }).format(new Date(iso));
 }
 
 /**

@@ -1,7 +1,8 @@
 /** The record of reports and digests sent: one line per send, appended and fsynced, so a restart never sends one twice. */
+
+import { mkdirSync } from "node:fs";
 import { appendFile, open, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { mkdirSync } from "node:fs";
 import { nodeFs } from "../smtp/spool/fs.ts";
 
 /**

@@ -39,9 +39,11 @@ export async function renderReportPdf(data: DomainReportData): Promise<Buffer> {
     y -= size + 4;
   };
   const when = (iso: string) =>
-    new Intl.DateTimeFormat("en-GB", { timeZone: data.timezone, dateStyle: "medium", timeStyle: "short" }).format(
-      new Date(iso),
-    );
+    new Intl.DateTimeFormat("en-GB", {
+      timeZone: data.timezone,
+      dateStyle: "medium",
+      timeStyle: "short",
+    }).format(new Date(iso));
 
   line(`Protection report: ${data.domain}`, 18, bold);
   line(`${when(data.from)} to ${when(data.to)} (${data.timezone})`);
@@ -71,8 +73,20 @@ export async function renderReportPdf(data: DomainReportData): Promise<Buffer> {
   page.drawLine({ start: { x: MARGIN, y: base }, end: { x: MARGIN + chartWidth, y: base }, thickness: 0.5 });
   s.days.forEach((d, i) => {
     const x = MARGIN + i * slot + (slot - bar) / 2;
-    page.drawRectangle({ x, y: base, width: bar, height: (d.total / max) * chartHeight, color: rgb(0.56, 0.72, 0.87) });
-    page.drawRectangle({ x, y: base, width: bar, height: (d.spam / max) * chartHeight, color: rgb(0.75, 0.22, 0.17) });
+    page.drawRectangle({
+      x,
+      y: base,
+      width: bar,
+      height: (d.total / max) * chartHeight,
+      color: rgb(0.56, 0.72, 0.87),
+    });
+    page.drawRectangle({
+      x,
+      y: base,
+      width: bar,
+      height: (d.spam / max) * chartHeight,
+      color: rgb(0.75, 0.22, 0.17),
+    });
     if (s.days.length <= 14) page.drawText(d.date.slice(5), { x, y: base - 10, size: 7, font });
   });
   y = base - 28;

@@ -240,7 +240,10 @@ export function createOperations(deps: {
     if (!mine?.recipients.some((r) => r.toLowerCase() === wanted)) return undefined;
     const to = held.message.recipients.filter((r) => r.address.toLowerCase() === wanted);
     const rest = held.message.recipients.filter((r) => r.address.toLowerCase() !== wanted);
-    const { recipients, refused } = resolveRecipientsAgain(deps.snapshot(), { ...held.message, recipients: to });
+    const { recipients, refused } = resolveRecipientsAgain(deps.snapshot(), {
+      ...held.message,
+      recipients: to,
+    });
     if (recipients.length === 0)
       throw new ReleaseRefusedError(`${recipient} does not accept message ${id} now: ${refused.join("; ")}`);
     const newId = newQueueId(deps.now());
@@ -261,12 +264,7 @@ export function createOperations(deps: {
     );
     if (rest.length === 0) await quarantine.delete(id);
     else await quarantine.keepFor(id, rest);
-    log.update(
-      id,
-      views,
-      "released",
-      `released to ${wanted} as ${newId}`,
-    );
+    log.update(id, views, "released", `released to ${wanted} as ${newId}`);
     return newId;
   }
 
