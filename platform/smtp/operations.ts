@@ -231,7 +231,6 @@ export function createOperations(deps: {
 
   /** Re-queues a held message for one recipient; see {@link SmtpOperations.releaseQuarantinedTo}. */
   async function releaseToOnce(id: string, owner: Owner, recipient: string): Promise<string | undefined> {
-    if (!quarantine.get(id, owner)) return undefined;
     const held = await quarantine.read(id);
     if (!held) return undefined;
     const wanted = recipient.toLowerCase();

@@ -166,6 +166,18 @@ describe.each(BACKENDS)("quarantine digests on $name", (backend) => {
     );
     res = await h.call("PUT", path, { token: acme.token, body });
     expect(res.status).toBeLessThan(300);
+    // A domain's whole tenancy is judged by its own Domain and aliases, and refused the same way.
+    const d3 = uniqueDomain("di");
+    const plan = await h.call("POST", `/v1/domains/${d3}/tenancy/plan`, {
+      token: acme.token,
+      body: {
+        domains: [{ name: d3 }],
+        aliases: [{ address: `*@${d3}`, action: { type: "forward", to: [alice] } }],
+        reportSettings: [{ scope: d3, userReport: true, userReportAutoActivate: true }],
+      },
+    });
+    expect(plan.status).toBe(422);
+    expect(plan.body.errors[0].path).toEqual(["reportSettings", 0, "userReportAutoActivate"]);
     // Back to digests for listed users only.
     await put(acme, path, { scope: d1, userReport: true, userReportRecipients: [alice], frequency: "daily" });
   });
@@ -300,6 +312,11 @@ describe.each(BACKENDS)("quarantine digests on $name", (backend) => {
     expect(sent.map((x) => x.to).sort()).toEqual([alice, bob]);
     for (const s of sent) await events.settled(s.queueId!);
     expect(mailbox(bob)).toHaveLength(1);
+    // A catch-all declared afterwards turns auto-activation off at send time (the listed still get theirs).
+    await put(acme, `/v1/domains/${d1}`, { name: d1, catchAll: alice });
+    clock += 86_400_000;
+    expect(await schedulers[1]!.runOnce()).toEqual([]);
+    await put(acme, `/v1/domains/${d1}`, { name: d1 });
   });
 
   it("serves the on-demand domain report as HTML and PDF to its tenant, and 404 to another", async () => {
