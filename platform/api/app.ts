@@ -36,6 +36,8 @@ import { operationsRoutes } from "./routes/operations.ts";
 import { passwordPolicyRoutes } from "./routes/password-policies.ts";
 import { passwordResetRoutes } from "./routes/password-resets.ts";
 import { platformRoutes } from "./routes/platform.ts";
+import { reportSettingsRoutes } from "./routes/report-settings.ts";
+import { reportRoutes } from "./routes/reports.ts";
 import { routeRoutes } from "./routes/routes.ts";
 import { senderListRoutes } from "./routes/sender-lists.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
@@ -97,17 +99,27 @@ const REDACT = [
   "*.code",
 ];
 
+/**
+ * A request URL as logged: the token of a release link (`/release/<token>`) and of a password reset link (`mpr_…`) are credentials and are
+ * replaced by `[REDACTED]`.
+ * @example loggedUrl("/release/r1.abc.def?x=1") // "/release/[REDACTED]?x=1"
+ */
+export function loggedUrl(url: string): string {
+  // Reset tokens travel in the path of POST /v1/password-resets/{token}.
+  return redactResetTokens(url.replace(/^\/release\/[^?#]*/, "/release/[REDACTED]"));
+}
+
 function loggerOptions(logger: FastifyServerOptions["logger"]): FastifyServerOptions["logger"] {
   if (!logger) return false;
   const base = logger === true ? {} : (logger as Record<string, unknown>);
   return {
     ...base,
     redact: { paths: REDACT, censor: "[REDACTED]" },
-    // Fastify's request fields, with reset tokens cut from the URL (they travel in the path).
     serializers: {
+      // Fastify's request fields, with the URL made safe to log.
       req: (request: FastifyRequest) => ({
         method: request.method,
-        url: redactResetTokens(request.url),
+        url: loggedUrl(request.url),
         host: request.host,
         remoteAddress: request.ip,
         remotePort: request.socket?.remotePort,
@@ -212,11 +224,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(userRoutes);
   await app.register(groupRoutes);
   await app.register(accessRuleRoutes);
+  await app.register(reportSettingsRoutes);
   await app.register(domainTenancyRoutes);
   await app.register(operationsRoutes, { smtp: options.smtp });
   await app.register(sessionRoutes);
   await app.register(meRoutes, { smtp: options.smtp });
   await app.register(passwordResetRoutes, { smtp: options.smtp });
+  await app.register(reportRoutes, { smtp: options.smtp });
   registerMethodNotAllowed(app);
   await app.after();
 
