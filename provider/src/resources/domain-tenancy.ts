@@ -278,16 +278,27 @@ export class DomainTenancy extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: DomainTenancyArgs, opts?: pulumi.CustomResourceOptions) {
     const props = propsOf(keyable(args.document));
-    const passwords = args.passwords === undefined ? undefined : pulumi.output(args.passwords);
-    for (const [address, user] of Object.entries(props.users as Props)) {
-      const declared = user.password as string | undefined;
-      const password =
-        passwords === undefined
-          ? declared
-          : passwords.apply((all) => (all[address] as string | undefined) ?? declared);
-      const { password: _plain, ...rest } = user;
-      props.users[address] = password === undefined ? rest : { ...rest, password: pulumi.secret(password) };
-    }
+    // Passwords written in the document (a `passwords` entry wins over them).
+    const declared = passwordsOf(props);
+    const bare = withoutPasswords(props).users as Props;
+    // Each password nested into its user as a secret, and only where there is one: one Output per
+    // password, not one per user (Outputs cost the program time and memory; a tenancy has thousands
+    // of users and, typically, few passwords in the program). The users map itself stays plain.
+    const nest = (passwords: Record<string, unknown>): Props => {
+      const users: Props = {};
+      for (const [address, user] of Object.entries(bare)) {
+        const password = passwords[address] ?? declared[address];
+        users[address] = password === undefined ? user : { ...user, password: pulumi.secret(password) };
+      }
+      return users;
+    };
+    // The passwords input is usually one secret Output (stack config): its entries are known only
+    // when it resolves, so the users map is built then. Unsecret: the map holds no secret but the
+    // passwords, each re-wrapped as a secret above (so the rest stays readable in the state).
+    props.users =
+      args.passwords === undefined
+        ? nest({})
+        : pulumi.unsecret(pulumi.output(args.passwords)).apply((all) => nest(all ?? {}));
     super(
       shim,
       name,
