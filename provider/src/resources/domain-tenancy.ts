@@ -1,6 +1,7 @@
 /** The DomainTenancy resource: one domain's whole tenancy as one Pulumi resource, applied in one transaction. */
 import { isDeepStrictEqual } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
+import type { z } from "zod";
 import { toDotPath } from "../../../sdk/src/errors.ts";
 import { AliasSpec } from "../../../sdk/src/models/alias.ts";
 import {
@@ -312,23 +313,34 @@ export class DomainTenancy extends pulumi.dynamic.Resource {
 
 /**
  * The document with each keyed list's items named as the model will name them (normalised address,
- * `host:port`, `kind-target`); an item the model refuses keeps its raw form, and `check` reports it.
+ * `host:port`, `kind-target`); an item whose key fields the model refuses keeps its raw form, and
+ * `check` reports it. Only the key fields are parsed (not the whole item: the program would parse
+ * every object twice, here and in `check`, and this runs before anything is sent to the engine).
  */
 function keyable(document: DomainTenancyDocumentInput): Props {
   const out: Props = { ...document };
   for (const list of KEYED_LISTS) {
+    const shape = (KEYED[list].spec as unknown as { shape: Record<string, z.ZodType> }).shape;
+    const fields = KEY_FIELDS[list];
     out[list] = ((document as Props)[list] ?? []).map((item: Props) => {
-      const parsed = KEYED[list].spec.safeParse(item);
-      // Key from the normalised item, but keep the declared one (defaults are added by `check`).
-      return parsed.success ? { ...item, ...keyFields(list, parsed.data as Props) } : item;
+      const keys: Props = {};
+      for (const field of fields) {
+        const parsed = shape[field]!.safeParse(item?.[field]);
+        if (!parsed.success) return item;
+        keys[field] = parsed.data;
+      }
+      // Key from the normalised fields, but keep the declared item (defaults are added by `check`).
+      return { ...item, ...keys };
     });
   }
   return out;
 }
 
-/** The normalised key fields of an item (so `Ana@Example.com` and `ana@example.com` are one user). */
-function keyFields(list: Keyed, item: Props): Props {
-  if (list === "routes") return { host: item.host, port: item.port };
-  if (list === "senderLists") return { kind: item.kind, target: item.target };
-  return { address: item.address };
-}
+/** The fields that name an item of each keyed list (so `Ana@Example.com` and `ana@example.com` are one user). */
+const KEY_FIELDS: Record<Keyed, readonly string[]> = {
+  routes: ["host", "port"],
+  aliases: ["address"],
+  senderLists: ["kind", "target"],
+  users: ["address"],
+  groups: ["address"],
+};
