@@ -240,7 +240,8 @@ export interface DomainTenancyArgs {
   /**
    * User passwords by address (e.g. `config.requireSecretObject("passwords")`): each is nested into
    * its user as a secret, so the state holds it encrypted. A user without one keeps the password it
-   * has (a new one has none until it is set).
+   * has (a new one has none until it is set). When this input is not known at preview (it comes
+   * from a resource the same `up` creates), the preview shows the users as unknown.
    */
   passwords?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Take over a domain that already exists on the platform instead of failing. Default false. */
