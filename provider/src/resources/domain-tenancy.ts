@@ -37,7 +37,11 @@ type Keyed = keyof typeof KEYED;
 const KEYED_LISTS = Object.keys(KEYED) as Keyed[];
 
 /** The singletons: the document's one-element lists, held as a single object. */
-const SINGLE = { filterSettings: "filterSettings", passwordPolicies: "passwordPolicy" } as const;
+const SINGLE = {
+  filterSettings: "filterSettings",
+  passwordPolicies: "passwordPolicy",
+  reportSettings: "reportSettings",
+} as const;
 
 /** The state's properties from a document: `domain`, keyed maps, singletons (absent ones left out). */
 function propsOf(document: Props): Props {
@@ -233,7 +237,8 @@ export const domainTenancyProvider: ResourceImpl = {
 export interface DomainTenancyArgs {
   /**
    * The domain's complete desired state in the manifest format (`mailplane/v1`): exactly one domain,
-   * and its routes, aliases, sender lists, users, filter settings and password policy. Objects of the
+   * and its routes, aliases, sender lists, users, groups, filter settings, password policy and report
+   * settings. Objects of the
    * domain it leaves out are deleted on `up`. Plain data (as read from YAML), not Outputs.
    */
   document: DomainTenancyDocumentInput;
@@ -253,7 +258,7 @@ const shim = createShim("DomainTenancy");
 
 /**
  * One domain's whole tenancy as one resource: the domain, its routes, aliases, sender lists, users,
- * filter settings and password policy. `up` applies the whole difference in one transaction on the
+ * filter settings, password policy and report settings. `up` applies the whole difference in one transaction on the
  * platform (all or nothing, If-Match on the tenancy's version), so a tenancy of thousands of objects
  * costs one resource in the state instead of thousands. `pulumi preview --diff` shows each changed
  * object and field (`users["ana@example.com"].enabled: true => false`); `refresh` shows drift per
