@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Store } from "../store/store.ts";
 import { type ListenAddress, type SmtpEngine, type SmtpEngineOptions, startSmtpEngine } from "./engine.ts";
 import { storeLoginLockout } from "./lockout.ts";
+import { type NoticeOutbox, startNoticeOutbox } from "./notice-outbox.ts";
 import {
   type StorePolicy,
   type StorePolicyOptions,
@@ -76,11 +77,15 @@ export function parseListenAddress(
 export interface EngineOnStoreOptions extends Omit<SmtpEngineOptions, "policy" | "credentials" | "lockout"> {
   store: Store;
   policy?: StorePolicyOptions;
+  /** How often the store's notice outbox is looked at (ms); default 2,000. */
+  noticeIntervalMs?: number;
 }
 
 /** A running engine with the store-fed policy it enforces. */
 export interface EngineOnStore extends SmtpEngine {
   policy: StorePolicy;
+  /** The store's notice outbox as this engine sends it (login alerts, expiry warnings). */
+  notices: NoticeOutbox;
 }
 
 /**
@@ -102,9 +107,17 @@ export async function startSmtpEngineOnStore(opts: EngineOnStoreOptions): Promis
       lockout: storeLoginLockout(opts.store),
     });
     const close = engine.close.bind(engine);
+    const notices = startNoticeOutbox({
+      store: opts.store,
+      operations: engine.operations,
+      snapshot: () => policy.current(),
+      ...(opts.noticeIntervalMs !== undefined ? { intervalMs: opts.noticeIntervalMs } : {}),
+    });
     return Object.assign(engine, {
       policy,
+      notices,
       async close() {
+        await notices.stop();
         await close();
         release();
       },

@@ -1,5 +1,7 @@
 /** The store's login audit, written once over the SqlExecutor seam: coalescing attempts per hour, the per-domain cap, listing and the retention purge. */
 import type { LoginAuditEntry } from "../../sdk/src/models/login-audit.ts";
+import { alertSettings, loginAlert } from "../login-alerts.ts";
+import { enqueueNotice } from "./notices.ts";
 import { decodeCursor, pageOf, type SqlExecutor, type SqlValue } from "./sql.ts";
 import type { ListLoginAuditInput, LoginAttemptInput, Page } from "./store.ts";
 
@@ -124,4 +126,20 @@ export async function listAttempts(
 /** Deletes entries whose latest attempt is before `before` (ms); returns how many went. */
 export async function purgeAttempts(q: SqlExecutor, before: number): Promise<number> {
   return q.run("DELETE FROM login_audit WHERE last_at < $1", [new Date(before).toISOString()]);
+}
+
+/**
+ * Queues the login alert `input` calls for (see platform/login-alerts.ts) in the caller's
+ * transaction, so the alert exists exactly when its audit entry does. Reads the user's
+ * `loginAlerts` (one primary-key read) only for existing users.
+ */
+export async function queueLoginAlert(q: SqlExecutor, input: LoginAttemptInput): Promise<void> {
+  if (!input.userExists) return;
+  const rows = await q.all<{ spec: string }>(
+    "SELECT spec FROM objects WHERE account_id = $1 AND kind = 'User' AND id = $2",
+    [input.accountId, input.address],
+  );
+  if (!rows[0]) return;
+  const notice = loginAlert(input, alertSettings(JSON.parse(String(rows[0].spec))));
+  if (notice) await enqueueNotice(q, notice, new Date(input.at).toISOString());
 }

@@ -248,7 +248,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 7,
-    name: "login audit: sign-in and SMTP AUTH attempts per hosted domain, coalesced per hour",
+    name: "login audit: sign-in and SMTP AUTH attempts per hosted domain, coalesced per hour; the notice outbox",
     statements: [
       // One row per (account, domain, clock hour, address, ip, service, result, reason, credential):
       // repeated attempts count up instead of adding rows. '' stands for no reason / no credential.
@@ -274,6 +274,23 @@ export const MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX login_audit_domain ON login_audit (account_id, domain, seq)",
       "CREATE INDEX login_audit_address ON login_audit (account_id, address, seq)",
       "CREATE INDEX login_audit_expiry ON login_audit (last_at)",
+      // The notice outbox (see notices.ts): mail the platform owes a person, written by any process
+      // (in the transaction of what caused it) and sent by whichever engine claims it. The key is the
+      // notice's identity: a throttle or a once-only mail is a key that already exists.
+      `CREATE TABLE notice_outbox (
+        notice_key TEXT{C} PRIMARY KEY,
+        account_id TEXT{C} NOT NULL,
+        domain TEXT{C} NOT NULL,
+        recipient TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        claimed_by TEXT,
+        claimed_until TEXT,
+        sent_at TEXT,
+        queue_id TEXT
+      )`,
+      "CREATE INDEX notice_outbox_pending ON notice_outbox (sent_at, created_at)",
     ],
   },
 ];

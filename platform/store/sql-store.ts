@@ -12,6 +12,7 @@ import { getIdempotency, purgeIdempotency } from "./idempotency.ts";
 import * as loginAudit from "./login-audit.ts";
 import * as lockouts from "./login-lockouts.ts";
 import { migrate } from "./migrations.ts";
+import * as notices from "./notices.ts";
 import { insertSuccessor, removeObject, selectObject } from "./object-rows.ts";
 import * as objects from "./objects.ts";
 import { getSetting, initSetting } from "./settings.ts";
@@ -319,7 +320,10 @@ export class SqlStore implements Store {
   async recordLoginFailure(input: LoginFailureInput): Promise<{ lockedUntil: number; locked: boolean }> {
     // Not on the writers' lock: failures serialise per key (its row), not with tenancy writes.
     const result = await this.driver.transaction(async (q) => {
-      if (input.attempt) await loginAudit.recordAttempt(q, input.attempt, this.loginAuditLimits);
+      if (input.attempt) {
+        await loginAudit.recordAttempt(q, input.attempt, this.loginAuditLimits);
+        await loginAudit.queueLoginAlert(q, input.attempt);
+      }
       return lockouts.recordFailure(q, input, (tx, ctx, entry) => this.audit(tx, ctx, entry));
     });
     if (input.at - this.lastLockoutPurge >= LOCKOUT_PURGE_INTERVAL_MS) {
@@ -335,8 +339,37 @@ export class SqlStore implements Store {
 
   async recordLoginAttempt(input: LoginAttemptInput): Promise<void> {
     // Not on the writers' lock: entries serialise per key (the unique index), not with tenancy writes.
-    await this.driver.transaction((q) => loginAudit.recordAttempt(q, input, this.loginAuditLimits));
+    await this.driver.transaction(async (q) => {
+      await loginAudit.recordAttempt(q, input, this.loginAuditLimits);
+      await loginAudit.queueLoginAlert(q, input);
+    });
     await this.purgeLoginAudit(input.at);
+  }
+
+  // ---------------------------------------------------------------- notice outbox (notices.ts)
+
+  async enqueueNotice(notice: notices.OutboxNotice): Promise<boolean> {
+    return this.driver.transaction((q) => notices.enqueueNotice(q, notice, this.iso()));
+  }
+
+  async claimNotices(input: {
+    claimant: string;
+    forMs: number;
+    limit: number;
+  }): Promise<notices.ClaimedNotice[]> {
+    const at = this.now().getTime();
+    return this.driver.transaction((q) =>
+      notices.claimNotices(q, {
+        claimant: input.claimant,
+        at: new Date(at).toISOString(),
+        until: new Date(at + input.forMs).toISOString(),
+        limit: input.limit,
+      }),
+    );
+  }
+
+  async markNoticeSent(input: { key: string; claimant: string; queueId: string | null }): Promise<void> {
+    await this.driver.transaction((q) => notices.markNoticeSent(q, { ...input, at: this.iso() }));
   }
 
   async listLoginAudit(input: ListLoginAuditInput): Promise<Page<LoginAuditEntry>> {
@@ -347,8 +380,12 @@ export class SqlStore implements Store {
   private async purgeLoginAudit(at: number): Promise<void> {
     if (at - this.lastLoginAuditPurge < LOCKOUT_PURGE_INTERVAL_MS) return;
     this.lastLoginAuditPurge = at;
+    const before = at - this.loginAuditRetentionMs;
     await this.driver
-      .transaction((q) => loginAudit.purgeAttempts(q, at - this.loginAuditRetentionMs))
+      .transaction(async (q) => {
+        await loginAudit.purgeAttempts(q, before);
+        await notices.purgeSentNotices(q, new Date(before).toISOString());
+      })
       .catch(() => 0);
   }
 

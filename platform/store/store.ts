@@ -6,6 +6,7 @@ import type {
   LoginResult,
   LoginService,
 } from "../../sdk/src/models/login-audit.ts";
+import type { ClaimedNotice, OutboxNotice } from "./notices.ts";
 import type { UserAuthStore } from "./user-auth.ts";
 
 /**
@@ -622,6 +623,16 @@ export interface Store extends UserAuthStore {
   recordLoginAttempt(input: LoginAttemptInput): Promise<void>;
   /** A page of an account's login audit entries, newest first. */
   listLoginAudit(input: ListLoginAuditInput): Promise<Page<LoginAuditEntry>>;
+
+  /**
+   * Adds a notice to the outbox unless one with its key exists (see notices.ts); true when added.
+   * Login alerts are added by {@link recordLoginAttempt} and {@link recordLoginFailure} themselves.
+   */
+  enqueueNotice(notice: OutboxNotice): Promise<boolean>;
+  /** Claims up to `limit` unsent notices for `claimant` for `forMs` (an engine sends them; see notices.ts). */
+  claimNotices(input: { claimant: string; forMs: number; limit: number }): Promise<ClaimedNotice[]>;
+  /** Marks a claimed notice sent (or dropped: `queueId` null); its key keeps throttling until purged. */
+  markNoticeSent(input: { key: string; claimant: string; queueId: string | null }): Promise<void>;
   /** Keys with failures that still count or a lock that holds at `at`, in key order. */
   listLoginLockouts(input: ListLoginLockoutsInput): Promise<Page<LoginLockoutRecord>>;
   /** One key's current state, or undefined when it has none. */
