@@ -3,6 +3,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } f
 import { join } from "node:path";
 import type { Store } from "../store/store.ts";
 import { type ListenAddress, type SmtpEngine, type SmtpEngineOptions, startSmtpEngine } from "./engine.ts";
+import { EXPIRY_SCAN_INTERVAL_MS, queueExpiryWarnings } from "./expiry-warnings.ts";
 import { storeLoginLockout } from "./lockout.ts";
 import { type NoticeOutbox, startNoticeOutbox } from "./notice-outbox.ts";
 import {
@@ -107,10 +108,19 @@ export async function startSmtpEngineOnStore(opts: EngineOnStoreOptions): Promis
       lockout: storeLoginLockout(opts.store),
     });
     const close = engine.close.bind(engine);
+    const clock = opts.now ?? Date.now;
+    let lastExpiryScan = Number.NEGATIVE_INFINITY;
     const notices = startNoticeOutbox({
       store: opts.store,
       operations: engine.operations,
       snapshot: () => policy.current(),
+      // Expiry warnings are queued by the engines (any of them; the outbox keeps them once each).
+      async beforeRound() {
+        const now = clock();
+        if (now - lastExpiryScan < EXPIRY_SCAN_INTERVAL_MS) return;
+        await queueExpiryWarnings(opts.store, policy.current(), now);
+        lastExpiryScan = now;
+      },
       ...(opts.noticeIntervalMs !== undefined ? { intervalMs: opts.noticeIntervalMs } : {}),
     });
     return Object.assign(engine, {
