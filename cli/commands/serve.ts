@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { loadMasterKey } from "../../platform/api/sealing.ts";
 import { startControlPlane } from "../../platform/api/server.ts";
 import type { SmtpEngine } from "../../platform/smtp/engine.ts";
+import { CidrSet } from "../../platform/smtp/policy/matchers.ts";
 import { startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
 import { type Command, type CommandIo, UsageError, untilSignal } from "../command.ts";
 import { DEFAULT_DATA_DIR, optionReader, parseFlags, postgresUrl, wholeMilliseconds } from "../options.ts";
@@ -36,6 +37,9 @@ options:
   --domain-check-interval <ms>  how often pending domain names' verification TXT records are looked up
                           again (a name pending for days: about daily); 0: only on request
                                                                          [$MAILPLANE_DOMAIN_CHECK_INTERVAL, default ${SERVE_DEFAULTS.domainCheckIntervalMs}]
+  --trusted-proxies <cidr,…>  reverse proxies whose X-Forwarded-Proto: https counts as TLS for a
+                          PasswordPolicy's requireTlsForSignIn (IP addresses or CIDR blocks)
+                                                                         [$MAILPLANE_TRUSTED_PROXIES, default none: only TLS sockets]
   -h, --help              this help
 
 SMTP engine (started when a listener is given; its spool, Maildirs and quarantine live in <data-dir>/smtp;
@@ -69,6 +73,24 @@ function rateLimit(value: string | undefined) {
   return { perSecond: Number(m[1]), burst: Number(m[2]) };
 }
 
+/** `--trusted-proxies`: comma-separated IP addresses or CIDR blocks, each checked. */
+export function trustedProxies(value: string | undefined): string[] {
+  const entries = (value ?? "")
+    .split(",")
+    .map((e) => e.trim())
+    .filter((e) => e !== "");
+  for (const entry of entries) {
+    try {
+      new CidrSet([entry]);
+    } catch {
+      throw new UsageError(
+        `--trusted-proxies takes IP addresses or CIDR blocks, got ${JSON.stringify(entry)}`,
+      );
+    }
+  }
+  return entries;
+}
+
 async function run(argv: string[], io: CommandIo): Promise<number> {
   const values = parseFlags(argv, {
     "data-dir": { type: "string" },
@@ -91,6 +113,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     "no-dns": { type: "boolean" },
     "trust-all-domains": { type: "boolean" },
     "domain-check-interval": { type: "string" },
+    "trusted-proxies": { type: "string" },
   });
   const opt = optionReader(values, io.env);
   const dataDir = opt("data-dir", "MAILPLANE_DATA_DIR") ?? SERVE_DEFAULTS.dataDir;
@@ -122,6 +145,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     egress,
     smtp: () => engine?.operations,
     domainCheckIntervalMs,
+    trustedProxies: trustedProxies(opt("trusted-proxies", "MAILPLANE_TRUSTED_PROXIES")),
     // Ownership checks ask the engine's DNS (none with --no-dns).
     ...(smtp.resolver ? { resolver: smtp.resolver } : {}),
   });

@@ -1,9 +1,11 @@
 /** The checks of a mail user's sign-in: per-IP lockout (shared with SMTP AUTH), access rules, constant-work password check, TOTP and recovery codes. */
 import { randomBytes } from "node:crypto";
-import type { FastifyReply } from "fastify";
+import type { TLSSocket } from "node:tls";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import type { AccessRuleSpec, AccessService, ErrorCode, PasswordPolicySpec } from "../../sdk/src/index.ts";
 import { accessScopes, compileAccessRule, decideAccess } from "../access-rules.ts";
 import { lockoutKeyOf } from "../smtp/lockout.ts";
+import type { CidrSet } from "../smtp/policy/matchers.ts";
 import type { LoginAttemptInput, LoginFailureReason, Store, WriteContext } from "../store/store.ts";
 import type { ApiServices } from "./lib/services.ts";
 import { hashPassword, verifyPassword } from "./passwords.ts";
@@ -215,4 +217,20 @@ export function auditRefusal(
     if ((e as { code?: unknown } | null)?.code === code) await recordSignIn(store, attempt);
     throw e;
   };
+}
+
+/**
+ * True when the request reached the control plane over TLS: its own socket is a TLS socket, or it
+ * comes straight from a trusted proxy (`--trusted-proxies`) whose last `X-Forwarded-Proto` is
+ * `https`. The header from anyone else is ignored: a client could send it over plain HTTP.
+ *
+ * @example if (policy.requireTlsForSignIn && !cameOverTls(request, services.trustedProxies)) …
+ */
+export function cameOverTls(request: FastifyRequest, trustedProxies: CidrSet): boolean {
+  if ((request.raw.socket as TLSSocket).encrypted === true) return true;
+  const peer = (request.raw.socket.remoteAddress ?? "").replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, "");
+  if (trustedProxies.size === 0 || !peer || !trustedProxies.has(peer)) return false;
+  const header = request.headers["x-forwarded-proto"];
+  const values = (Array.isArray(header) ? header.join(",") : (header ?? "")).split(",");
+  return values.at(-1)?.trim().toLowerCase() === "https";
 }

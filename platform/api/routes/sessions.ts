@@ -11,8 +11,10 @@ import {
 } from "../../../sdk/src/index.ts";
 import type { Store } from "../../store/store.ts";
 import { serve } from "../lib/http.ts";
+import { problem } from "../problem.ts";
 import {
   auditRefusal,
+  cameOverTls,
   checkAccountPassword,
   checkSecondFactor,
   recordSignIn,
@@ -95,11 +97,19 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
         auditRefusal(store, "MP_ACCESS_DENIED", refused("access-rule")),
       );
     }
-    const matches = await checkAccountPassword(services, user ? credential?.hash : undefined, body.password);
     const domain = user?.domain ?? address.split("@")[1] ?? "";
-    const policy = user
-      ? await userPolicy(store, user.accountId, domain)
-      : await userPolicy(store, "", domain);
+    // The domain's policy for an unknown address of a hosted domain too, so the TLS refusal does
+    // not tell which users exist.
+    const policy = await userPolicy(store, subject?.accountId ?? "", subject?.domain ?? domain);
+    // Before the password is checked and not counted: the answer does not depend on it.
+    if (policy.requireTlsForSignIn && !cameOverTls(request, services.trustedProxies)) {
+      await recordSignIn(store, refused("tls-required"));
+      throw problem(
+        "MP_TLS_REQUIRED",
+        "signing in to this domain needs HTTPS; the password crossed the network in the clear, so change it",
+      );
+    }
+    const matches = await checkAccountPassword(services, user ? credential?.hash : undefined, body.password);
     const target = user ? { accountId: user.accountId, domain } : null;
     const failure = { ip, now, policy, target, user: user ? address : null };
     const attempt = (reason: LoginFailureKind, kind: LoginCredential | null) =>

@@ -53,6 +53,7 @@ export const endpoints: readonly Endpoint[] = [
       "MP_VALIDATION_FAILED",
       "MP_SIGN_IN_FAILED",
       "MP_ACCESS_DENIED",
+      "MP_TLS_REQUIRED",
       "MP_LOGIN_LOCKED",
       "MP_INTERNAL",
       "MP_UNAVAILABLE",
