@@ -122,6 +122,8 @@ export async function startSmtpEngineOnStore(opts: EngineOnStoreOptions): Promis
         lastExpiryScan = now;
       },
       ...(opts.noticeIntervalMs !== undefined ? { intervalMs: opts.noticeIntervalMs } : {}),
+      onError: (e) =>
+        opts.onError?.(new Error(`notice outbox: ${e instanceof Error ? e.message : String(e)}`)),
     });
     return Object.assign(engine, {
       policy,
