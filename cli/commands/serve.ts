@@ -3,10 +3,16 @@ import { join } from "node:path";
 import { loadMasterKey } from "../../platform/api/sealing.ts";
 import { startControlPlane } from "../../platform/api/server.ts";
 import type { SmtpEngine } from "../../platform/smtp/engine.ts";
-import { CidrSet } from "../../platform/smtp/policy/matchers.ts";
 import { startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
 import { type Command, type CommandIo, UsageError, untilSignal } from "../command.ts";
-import { DEFAULT_DATA_DIR, optionReader, parseFlags, postgresUrl, wholeMilliseconds } from "../options.ts";
+import {
+  DEFAULT_DATA_DIR,
+  optionReader,
+  parseFlags,
+  postgresUrl,
+  trustedProxies,
+  wholeMilliseconds,
+} from "../options.ts";
 import { SCANNER_FLAGS, SCANNER_HELP, type Scanner, scannerFrom } from "./scanner.ts";
 import { CAPS_FLAGS, CAPS_HELP, egressFrom, listeners, smtpOptionsFrom, trustAllDomains } from "./smtp.ts";
 
@@ -73,24 +79,6 @@ function rateLimit(value: string | undefined) {
   return { perSecond: Number(m[1]), burst: Number(m[2]) };
 }
 
-/** `--trusted-proxies`: comma-separated IP addresses or CIDR blocks, each checked. */
-export function trustedProxies(value: string | undefined): string[] {
-  const entries = (value ?? "")
-    .split(",")
-    .map((e) => e.trim())
-    .filter((e) => e !== "");
-  for (const entry of entries) {
-    try {
-      new CidrSet([entry]);
-    } catch {
-      throw new UsageError(
-        `--trusted-proxies takes IP addresses or CIDR blocks, got ${JSON.stringify(entry)}`,
-      );
-    }
-  }
-  return entries;
-}
-
 async function run(argv: string[], io: CommandIo): Promise<number> {
   const values = parseFlags(argv, {
     "data-dir": { type: "string" },
@@ -127,6 +115,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
       opt("domain-check-interval", "MAILPLANE_DOMAIN_CHECK_INTERVAL"),
     ) ?? SERVE_DEFAULTS.domainCheckIntervalMs;
 
+  const proxies = trustedProxies(opt("trusted-proxies", "MAILPLANE_TRUSTED_PROXIES"));
   const smtp = smtpOptionsFrom(opt, { smtpListen: undefined, submissionListen: undefined });
   // One policy for the API (routes written) and the engine (connections made), so they agree.
   const egress = egressFrom(values, io.env);
@@ -145,7 +134,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     egress,
     smtp: () => engine?.operations,
     domainCheckIntervalMs,
-    trustedProxies: trustedProxies(opt("trusted-proxies", "MAILPLANE_TRUSTED_PROXIES")),
+    trustedProxies: proxies,
     // Ownership checks ask the engine's DNS (none with --no-dns).
     ...(smtp.resolver ? { resolver: smtp.resolver } : {}),
   });
