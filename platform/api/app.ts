@@ -3,6 +3,7 @@
  * Registration order: own plugins (validation, problem handling) → decorators →
  * hooks (auth, rate limit) → one route plugin per resource, all from the contract's route table.
  */
+
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from "fastify";
@@ -11,6 +12,7 @@ import { packageRoot, packageVersion } from "../package-root.ts";
 import type { DnsResolver } from "../smtp/content/spf.ts";
 import { EgressPolicy } from "../smtp/delivery/egress.ts";
 import type { SmtpOperations } from "../smtp/operations.ts";
+import { CidrSet } from "../smtp/policy/matchers.ts";
 import type { Store } from "../store/store.ts";
 import { installAuth } from "./auth.ts";
 import { type DkimKey, ensureDkimKey } from "./dns.ts";
@@ -84,6 +86,11 @@ export interface AppOptions {
    * `http://localhost` (`startControlPlane` uses the address it listens on instead).
    */
   publicUrl?: string;
+  /**
+   * Reverse proxies (IP addresses or CIDR blocks) whose `X-Forwarded-Proto: https` counts as TLS for
+   * `requireTlsForSignIn` (`--trusted-proxies`); default none: only a TLS socket counts.
+   */
+  trustedProxies?: readonly string[];
 }
 
 /** Keys whose values never reach a log line. */
@@ -194,6 +201,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     egress: options.egress ?? new EgressPolicy(),
     publicUrl: (options.publicUrl ?? "http://localhost").replace(/\/+$/, ""),
     background: new BackgroundWork(),
+    trustedProxies: new CidrSet(options.trustedProxies ?? []),
   };
   app.decorate("services", services);
   // Links being mailed are finished before the store closes under them.

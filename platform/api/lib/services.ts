@@ -1,6 +1,7 @@
 /** What every route plugin may use, decorated on the app as `app.services` (no module-level state). */
 import type { DnsResolver } from "../../smtp/content/spf.ts";
 import type { EgressPolicy } from "../../smtp/delivery/egress.ts";
+import type { CidrSet } from "../../smtp/policy/matchers.ts";
 import type { Store } from "../../store/store.ts";
 import type { DkimKey } from "../dns.ts";
 import type { Argon2Params } from "../passwords.ts";
@@ -33,6 +34,8 @@ export interface ApiServices {
    * (password reset). Never taken from a request's Host header: a forged one would send the link elsewhere.
    */
   publicUrl: string;
+  /** Proxies whose `X-Forwarded-Proto: https` counts as TLS for `requireTlsForSignIn` (see `cameOverTls`). */
+  trustedProxies: CidrSet;
   /** Work that runs after its request was answered (mailing a reset link); closing the app waits for it. */
   background: BackgroundWork;
 }

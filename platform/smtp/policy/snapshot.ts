@@ -27,7 +27,7 @@ export interface FilterSettingsInput {
 /** The part of `PasswordPolicySpec` the engine enforces at SMTP AUTH. */
 export interface PasswordPolicyInput {
   scope: string;
-  expiry?: { days?: number | null };
+  expiry?: { days?: number | null; warnDays?: number[] };
   lockout?: { failures?: number; windowMinutes?: number; durationMinutes?: number };
   rolePermissions?: Partial<Record<string, { loginAllowed?: boolean }>>;
 }
@@ -165,6 +165,8 @@ export interface AuthPolicy {
   expiryDays: number | null;
   /** The roles whose users may not log in (`rolePermissions.<role>.loginAllowed: false`). */
   loginRefusedRoles: ReadonlySet<string>;
+  /** Days before expiry that a warning is mailed (descending); none without expiry. */
+  expiryWarnDays?: readonly number[];
   lockoutFailures: number;
   lockoutWindowMs: number;
   lockoutDurationMs: number;
@@ -340,6 +342,8 @@ function authPolicy(input: PasswordPolicyInput | undefined): AuthPolicy {
     loginRefusedRoles: new Set(
       USER_ROLES.filter((role) => !rolePermits(input as Partial<PasswordPolicySpec>, role, "loginAllowed")),
     ),
+    // The model's default when a stored policy predates the field.
+    expiryWarnDays: input.expiry?.warnDays ?? [14, 3],
     lockoutFailures: input.lockout?.failures ?? DEFAULT_AUTH.lockoutFailures,
     lockoutWindowMs: (input.lockout?.windowMinutes ?? 10) * minutes,
     lockoutDurationMs: (input.lockout?.durationMinutes ?? 10) * minutes,

@@ -46,6 +46,8 @@ export interface PasswordPolicyArgs extends CommonArgs {
   rolePermissions?: Arg<PasswordPolicySpecInput["rolePermissions"]>;
   /** What a user who lost their password should do (plain text, up to 2,000 characters), shown by the sign-in flow (`GET /v1/sessions/lost-password`); a user's own instructions win over their domain policy's, which win over the account policy's. Null: none at this scope. Default null. */
   lostPasswordInstructions?: Arg<PasswordPolicySpecInput["lostPasswordInstructions"]>;
+  /** Refuse API sign-in that did not come over TLS (HTTPS to the control plane, or through a trusted proxy that says so with X-Forwarded-Proto); SMTP AUTH is refused without TLS whatever this says. Default false. */
+  requireTlsForSignIn?: Arg<PasswordPolicySpecInput["requireTlsForSignIn"]>;
 }
 
 // One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
@@ -102,6 +104,7 @@ export class PasswordPolicy extends pulumi.dynamic.Resource {
   declare readonly rolePermissions: pulumi.Output<PasswordPolicyObject["rolePermissions"]>;
   /** What a user who lost their password should do (plain text, up to 2,000 characters), shown by the sign-in flow (`GET /v1/sessions/lost-password`); a user's own instructions win over their domain policy's, which win over the account policy's. Null: none at this scope. Default null. */
   declare readonly lostPasswordInstructions: pulumi.Output<PasswordPolicyObject["lostPasswordInstructions"]>;
+  declare readonly requireTlsForSignIn: pulumi.Output<PasswordPolicyObject["requireTlsForSignIn"]>;
   /** Opaque version tag; send it back in `If-Match` to update or delete only the version you read. */
   declare readonly etag: pulumi.Output<PasswordPolicyObject["etag"]>;
   /** When the object was created. */

@@ -45,6 +45,8 @@ export interface UserArgs extends CommonArgs {
   externalAddress?: Arg<UserSpecInput["externalAddress"]>;
   /** What this user should do after losing their password (plain text, up to 2,000 characters); wins over the PasswordPolicy's. Null: the policy's. Default null. */
   lostPasswordInstructions?: Arg<UserSpecInput["lostPasswordInstructions"]>;
+  /** Login alerts mailed to the user's own mailbox. Default: failed on, successful off. */
+  loginAlerts?: Arg<UserSpecInput["loginAlerts"]>;
 }
 
 // One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
@@ -94,6 +96,7 @@ export class User extends pulumi.dynamic.Resource {
   declare readonly externalAddress: pulumi.Output<UserObject["externalAddress"]>;
   /** What this user should do after losing their password (plain text, up to 2,000 characters); wins over the PasswordPolicy's. Null: the policy's. Default null. */
   declare readonly lostPasswordInstructions: pulumi.Output<UserObject["lostPasswordInstructions"]>;
+  declare readonly loginAlerts: pulumi.Output<UserObject["loginAlerts"]>;
   /** Opaque version tag; send it back in `If-Match` to update or delete only the version you read. */
   declare readonly etag: pulumi.Output<UserObject["etag"]>;
   /** When the object was created. */

@@ -159,6 +159,12 @@ export const PasswordPolicyFields = z.strictObject({
   lostPasswordInstructions: lostPasswordInstructions(
     "What a user who lost their password should do (plain text, up to 2,000 characters), shown by the sign-in flow (`GET /v1/sessions/lost-password`); a user's own instructions win over their domain policy's, which win over the account policy's. Null: none at this scope. Default null.",
   ),
+  requireTlsForSignIn: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Refuse API sign-in that did not come over TLS (HTTPS to the control plane, or through a trusted proxy that says so with X-Forwarded-Proto); SMTP AUTH is refused without TLS whatever this says. Default false.",
+    ),
 });
 
 /**

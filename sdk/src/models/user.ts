@@ -70,6 +70,23 @@ export const UserFields = z.strictObject({
   lostPasswordInstructions: lostPasswordInstructions(
     "What this user should do after losing their password (plain text, up to 2,000 characters); wins over the PasswordPolicy's. Null: the policy's. Default null.",
   ),
+  loginAlerts: z
+    .strictObject({
+      failed: z
+        .boolean()
+        .default(true)
+        .describe(
+          "Mail the user when a sign-in or SMTP AUTH as them fails (at most one alert per clock hour). Default true.",
+        ),
+      successful: z
+        .boolean()
+        .default(false)
+        .describe(
+          "Mail the user when they sign in or log in to SMTP (at most one alert per client IP and day). Default false.",
+        ),
+    })
+    .prefault({})
+    .describe("Login alerts mailed to the user's own mailbox. Default: failed on, successful off."),
 });
 
 /**

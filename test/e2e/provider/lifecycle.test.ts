@@ -67,6 +67,7 @@ describe("provider lifecycle: all ten kinds, real CLI, real control plane", () =
         "email-user": { loginAllowed: true, passwordRecoveryAllowed: true },
       },
       lostPasswordInstructions: "Call the help desk on 555-0100.",
+      requireTlsForSignIn: true,
     });
     expect(await api().groups.get("team@example.test")).toMatchObject({
       members: ["alice@example.test", "ops@example.test"],
@@ -88,6 +89,7 @@ describe("provider lifecycle: all ten kinds, real CLI, real control plane", () =
       addresses: ["a.smith@example.test"],
       externalAddress: "alice.home@example.net",
       lostPasswordInstructions: "Ask Ines in room 4.",
+      loginAlerts: { failed: false, successful: true },
     });
     expect(user.passwordChangedAt).not.toBeNull();
   });
@@ -218,6 +220,7 @@ describe("provider lifecycle: all ten kinds, real CLI, real control plane", () =
     await api().filterSettings.patch("example.test", { tagThreshold: 0.2 });
     await api().passwordPolicies.patch("example.test", {
       minLength: 14,
+      requireTlsForSignIn: false,
       rolePermissions: { "email-user": { loginAllowed: false } },
     });
     await api().users.patch("alice@example.test", { quotaMb: 5, lostPasswordInstructions: null });
@@ -231,8 +234,9 @@ describe("provider lifecycle: all ten kinds, real CLI, real control plane", () =
     expect(refresh).toContain('~ timezone: "UTC" => "Asia/Tokyo"');
     expect(refresh).toContain("~ priority: 10 => 99");
     expect(refresh).toContain("~ tagThreshold: 0.3 => 0.2");
-    // Pulumi aligns the colons of the fields it lists together.
+    // Pulumi aligns the field names of one resource: spaces before the colon.
     expect(refresh).toMatch(/~ minLength\s*: 10 => 14/);
+    expect(refresh).toMatch(/~ requireTlsForSignIn\s*: true => false/);
     expect(refresh).toMatch(/~ email-user\s*: \{\s*~ loginAllowed: true => false/);
     expect(refresh).toMatch(/~ quotaMb\s*: 1024 => 5/);
     expect(refresh).toMatch(/- lostPasswordInstructions\s*: "Ask Ines in room 4\."/);
@@ -247,7 +251,7 @@ describe("provider lifecycle: all ten kinds, real CLI, real control plane", () =
     expect(steps["route"]).toMatchObject({ op: "update", changed: ["priority"] });
     expect(steps["filter"]).toMatchObject({ op: "update", changed: ["tagThreshold"] });
     expect(steps["passwords"]?.op).toBe("update");
-    expect(steps["passwords"]?.changed).toEqual(expect.arrayContaining(["minLength"]));
+    expect(steps["passwords"]?.changed).toEqual(expect.arrayContaining(["minLength", "requireTlsForSignIn"]));
     expect(steps["passwords"]?.changed.some((f: string) => f.startsWith("rolePermissions"))).toBe(true);
     expect(steps["user"]?.op).toBe("update");
     expect([...(steps["user"]?.changed ?? [])].sort()).toEqual(["lostPasswordInstructions", "quotaMb"]);
@@ -268,6 +272,7 @@ describe("provider lifecycle: all ten kinds, real CLI, real control plane", () =
     expect(await api().filterSettings.get("example.test")).toMatchObject({ tagThreshold: 0.3 });
     expect(await api().passwordPolicies.get("example.test")).toMatchObject({
       minLength: 10,
+      requireTlsForSignIn: true,
       rolePermissions: {
         "account-admin": { loginAllowed: false },
         "email-user": { loginAllowed: true },

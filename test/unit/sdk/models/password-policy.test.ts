@@ -36,6 +36,7 @@ describe("PasswordPolicySpec", () => {
         "email-user": { loginAllowed: true, passwordRecoveryAllowed: true },
       },
       lostPasswordInstructions: null,
+      requireTlsForSignIn: false,
     });
     expect(passwordPolicyId({ scope: "account" })).toBe("account/password-policy");
   });

@@ -18,6 +18,7 @@ describe("UserSpec", () => {
       forwardOnDelete: null,
       externalAddress: null,
       lostPasswordInstructions: null,
+      loginAlerts: { failed: true, successful: false },
     });
     expect(userId(spec)).toBe("alice@example.com");
     expect(userDomain(spec)).toBe("example.com");

@@ -58,6 +58,7 @@ const user = new mailplane.User(
     addresses: is("reorder") ? [`A.Smith@${d}`] : [`a.smith@${d}`],
     password: config.requireSecret("password"),
     quotaMb: is("update") ? 2048 : 1024,
+    loginAlerts: { failed: false, successful: true },
     externalAddress: is("bad-address") ? "not an address" : "alice.home@example.net",
     lostPasswordInstructions: "Ask Ines in room 4.",
   },
@@ -139,6 +140,7 @@ new mailplane.PasswordPolicy("passwords", {
   lockout: { failures: 3 },
   rolePermissions: { "account-admin": { loginAllowed: false } },
   lostPasswordInstructions: "Call the help desk on 555-0100.",
+  requireTlsForSignIn: true,
 });
 
 new mailplane.ReportSettings("reports", {
