@@ -84,6 +84,17 @@ describe.each(BACKENDS)("role permissions at SMTP AUTH and API sign-in on $name"
     expect(await auth(dana, [PASSWORD])).toEqual([ROLE_REFUSED]);
     await reset(`/v1/domains/${d1}/password-policy`);
     await reset("/v1/password-policy");
+    // The login audit names the reason and that the password was right.
+    const trail = await h.call("GET", `/v1/domains/${d1}/login-audit?result=failure`, { token: acme.token });
+    expect(trail.status).toBe(200);
+    expect(trail.body.items).toContainEqual(
+      expect.objectContaining({
+        address: alice,
+        service: "smtp-submission",
+        reason: "role-not-allowed",
+        credential: "password",
+      }),
+    );
     expect(await auth(eve, [PASSWORD])).toEqual([OK]);
     expect(await auth(dana, [PASSWORD])).toEqual([OK]);
   });
@@ -118,6 +129,10 @@ describe.each(BACKENDS)("role permissions at SMTP AUTH and API sign-in on $name"
     );
     expect(refusals.length).toBeGreaterThanOrEqual(6);
     expect(refusals.every((e) => e.after.counted === false)).toBe(true);
+    const trail = await h.call("GET", `/v1/domains/${d1}/login-audit?result=failure`, { token: acme.token });
+    expect(trail.body.items).toContainEqual(
+      expect.objectContaining({ address: alice, service: "api", reason: "role-not-allowed" }),
+    );
 
     // Allowed again: the same session works (it was refused, not ended), and nothing locked 127.0.0.1.
     await reset(`/v1/domains/${d1}/password-policy`);
