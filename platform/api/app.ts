@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { endpoints } from "../../sdk/src/index.ts";
+import { consoleRoutes } from "../console/serve.ts";
 import { packageRoot, packageVersion } from "../package-root.ts";
 import type { DnsResolver } from "../smtp/content/spf.ts";
 import { EgressPolicy } from "../smtp/delivery/egress.ts";
@@ -192,6 +193,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(operationsRoutes, { smtp: options.smtp });
   await app.register(sessionRoutes);
   await app.register(meRoutes, { smtp: options.smtp });
+  await app.register(consoleRoutes);
   registerMethodNotAllowed(app);
   await app.after();
 
