@@ -217,6 +217,7 @@ describe("the web console in chromium", () => {
     await page.getByRole("heading", { level: 1, name: "Quarantine" }).waitFor();
     await page.locator("td.subject", { hasText: HOSTILE }).waitFor();
     expect(await page.locator("main img").count()).toBe(0);
+    expect(await page.title()).not.toBe("pwned");
     await axe("admin-quarantine");
     await shot("06-admin-quarantine");
 
