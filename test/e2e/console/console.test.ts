@@ -139,7 +139,7 @@ describe("the web console in chromium", () => {
     await shot("01-sign-in");
   });
 
-  it("sets up TOTP in the settings, then signs in with password and a TOTP code computed per RFC 6238", async () => {
+  it("sets up TOTP and creates and revokes an application password in the settings, then signs in with password and a TOTP code computed per RFC 6238 (keyboard: Enter submits)", async () => {
     await page.getByLabel("Address").fill(alice);
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Sign in" }).click();
@@ -155,8 +155,18 @@ describe("the web console in chromium", () => {
     await page.getByLabel("Code from the app").fill(pythonTotp(secret, Date.now()));
     await page.getByRole("button", { name: "Confirm two-step sign-in" }).click();
     await page.getByText("On. Recovery codes left: 10.").waitFor();
+
+    // An application password: created (its secret shown once), listed by prefix, revoked.
+    await page.getByLabel("Name").fill("Thunderbird <laptop>");
+    await page.getByRole("button", { name: "Create" }).click();
+    const appPassword = (await page.locator("code.app-password").textContent())!;
+    const row = page.locator("tr", { hasText: "Thunderbird <laptop>" });
+    expect(await row.locator("td").nth(2).textContent()).toBe(appPassword.slice(0, 8));
+    expect(await row.locator("td").nth(5).textContent()).toBe("valid");
     await axe("settings");
     await shot("03-settings");
+    await row.getByRole("button", { name: "Revoke" }).click();
+    await row.getByText(/^revoked /).waitFor();
 
     // The session token lives in sessionStorage (this tab only), never in localStorage.
     expect(await page.evaluate(() => localStorage.length)).toBe(0);
@@ -170,9 +180,12 @@ describe("the web console in chromium", () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     // The confirmation used this step's code and each code works once (RFC 6238 §5.2): the next
     // step's code is inside the verification window and unused.
+    // Keyboard only: Enter in the code field submits it.
     await page.getByLabel("Code").fill(pythonTotp(secret, Date.now() + 30_000));
-    await page.getByRole("button", { name: "Verify" }).click();
+    await page.getByLabel("Code").press("Enter");
     await page.getByRole("heading", { level: 1, name: "My quarantine" }).waitFor();
+    // Focus moves to the new page's heading, so screen readers and keyboards start there.
+    expect(await page.evaluate(() => (globalThis as any).document.activeElement.tagName)).toBe("H1");
   });
 
   it("shows a hostile subject as text: no element is created and no script runs", async () => {
@@ -185,7 +198,7 @@ describe("the web console in chromium", () => {
     await shot("04-my-quarantine");
   });
 
-  it("releases a message from the user's quarantine, and it reaches their Maildir", async () => {
+  it("releases a message from the user's quarantine, and it reaches their Maildir; then the user changes their password", async () => {
     const row = page.locator("tr", { has: page.locator("td.subject", { hasText: /^Invoice 42$/ }) });
     await row.getByRole("button", { name: "View" }).click();
     await page.getByRole("heading", { level: 2, name: "Invoice 42" }).waitFor();
@@ -207,6 +220,22 @@ describe("the web console in chromium", () => {
       .waitFor();
     await axe("my-log");
     await shot("05-my-log");
+
+    // A password change issues a new session: the console keeps working with it.
+    await page.getByRole("link", { name: "My settings" }).click();
+    await page.getByLabel("Current password").fill(PASSWORD);
+    await page.getByLabel("New password", { exact: true }).fill("Battery-Staple-9x");
+    await page.getByLabel("New password again").fill("Battery-Staple-9x");
+    await page.getByRole("button", { name: "Change password" }).click();
+    await status()
+      .getByText(/Password changed/)
+      .waitFor();
+    await page.getByRole("link", { name: "My quarantine" }).click();
+    await page.locator("td.subject", { hasText: HOSTILE }).waitFor();
+    const signIn = await h.call("POST", "/v1/sessions", {
+      body: { address: alice, password: "Battery-Staple-9x" },
+    });
+    expect(signIn.status).toBe(201);
     await page.getByRole("button", { name: "Sign out" }).click();
   });
 
