@@ -52,6 +52,11 @@ export function say(message) {
   setTimeout(() => {
     status.textContent = message;
   }, 30);
+  // The notice goes once it has been read; a newer one restarts the wait.
+  clearTimeout(say.timer);
+  say.timer = setTimeout(() => {
+    status.textContent = "";
+  }, 15_000);
 }
 
 /** The error paragraph of a failed call. */
