@@ -2,7 +2,7 @@
 
 import { call } from "./api.js";
 import { api, auth, failure, go, say } from "./app.js";
-import { field, formValues, h, table, when } from "./dom.js";
+import { append, field, formValues, h, table, when } from "./dom.js";
 
 /** Stores a session answer (`POST /v1/sessions` and the steps that replace it). */
 function keep(session) {
@@ -278,7 +278,7 @@ export async function settings(root) {
     return;
   }
   const stage = me.session.stage;
-  root.append(
+  append(root, [
     h("p", {}, `Signed in as ${me.address}.`),
     stage === "password-change"
       ? h("p", { class: "error", role: "alert" }, "Your password expired: choose a new one.")
@@ -286,7 +286,7 @@ export async function settings(root) {
     stage === "two-factor-enrolment"
       ? h("p", { class: "error", role: "alert" }, "Your domain requires two-step sign-in: set it up below.")
       : null,
-  );
+  ]);
   if (stage !== "two-factor-enrolment") root.append(passwordSection());
   if (stage !== "password-change") root.append(totpSection(me));
   if (stage === "active") root.append(await appPasswordSection());

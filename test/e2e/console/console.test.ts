@@ -163,6 +163,8 @@ describe("the web console in chromium", () => {
     const row = page.locator("tr", { hasText: "Thunderbird <laptop>" });
     expect(await row.locator("td").nth(2).textContent()).toBe(appPassword.slice(0, 8));
     expect(await row.locator("td").nth(5).textContent()).toBe("valid");
+    // Nothing absent is shown as "null" or "undefined".
+    expect(await page.locator("main").textContent()).not.toMatch(/null|undefined/);
     await axe("settings");
     await shot("03-settings");
     await row.getByRole("button", { name: "Revoke" }).click();
