@@ -22,8 +22,13 @@ export async function signIn(root) {
       const me = await call("GET", "/v1/whoami", { token, account });
       let domains = me.domains;
       if (me.role !== "domain-admin") {
-        const page = await call("GET", "/v1/domains", { token, account, query: { limit: "1000" } });
-        domains = page.items.map((d) => d.id ?? d.name);
+        domains = [];
+        let cursor;
+        do {
+          const page = await call("GET", "/v1/domains", { token, account, query: { limit: "500", cursor } });
+          domains.push(...page.items.map((d) => d.name));
+          cursor = page.nextCursor;
+        } while (cursor);
       }
       auth.set({ kind: "admin", token, account, role: me.role, domains, domain: domains[0] ?? "" });
       say(`Signed in (${me.role}).`);

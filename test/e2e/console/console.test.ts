@@ -41,6 +41,7 @@ describe("the web console in chromium", () => {
   let browser: Browser;
   let page: Page;
   let adminToken: string;
+  let accountToken: string;
   const domain = uniqueDomain("console");
   const alice = `alice@${domain}`;
   /** Messages the browser's console printed: a CSP refusal shows up here. */
@@ -81,6 +82,7 @@ describe("the web console in chromium", () => {
     await put(`/v1/domains/${domain}`, { name: domain });
     await put(`/v1/domains/${domain}/users/${alice}`, { address: alice, password: PASSWORD });
     adminToken = await h.token(tenant.id, "domain-admin", [domain]);
+    accountToken = tenant.token;
     engine = await startSmtpEngineOnStore({
       store: h.cp.store,
       policy: { trustAllDomains: true },
@@ -241,8 +243,17 @@ describe("the web console in chromium", () => {
     await page.getByRole("button", { name: "Sign out" }).click();
   });
 
-  it("signs a domain admin in with an API token and searches the message log by subject and classification", async () => {
+  it("signs an account admin in with an API token and offers the account's domains", async () => {
     await page.getByRole("link", { name: "sign in with an API token" }).click();
+    await page.getByLabel("API token").fill(accountToken);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { level: 1, name: "Quarantine" }).waitFor();
+    expect(await page.getByLabel("Domain").locator("option").allTextContents()).toEqual([domain]);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { level: 1, name: "Administrator sign-in" }).waitFor();
+  });
+
+  it("signs a domain admin in with an API token and searches the message log by subject and classification", async () => {
     await page.getByLabel("API token").fill(adminToken);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { level: 1, name: "Quarantine" }).waitFor();
