@@ -44,6 +44,9 @@ describe("the web console in chromium", () => {
   let accountToken: string;
   const domain = uniqueDomain("console");
   const alice = `alice@${domain}`;
+  /** A domain whose policy requires two-step sign-in. */
+  const strict = uniqueDomain("strict");
+  const carol = `carol@${strict}`;
   /** Messages the browser's console printed: a CSP refusal shows up here. */
   const consoleErrors: string[] = [];
   /** Serious and critical axe-core violations per page. */
@@ -81,6 +84,9 @@ describe("the web console in chromium", () => {
     };
     await put(`/v1/domains/${domain}`, { name: domain });
     await put(`/v1/domains/${domain}/users/${alice}`, { address: alice, password: PASSWORD });
+    await put(`/v1/domains/${strict}`, { name: strict });
+    await put(`/v1/domains/${strict}/password-policy`, { scope: strict, requireTwoFactor: true });
+    await put(`/v1/domains/${strict}/users/${carol}`, { address: carol, password: PASSWORD });
     adminToken = await h.token(tenant.id, "domain-admin", [domain]);
     accountToken = tenant.token;
     engine = await startSmtpEngineOnStore({
@@ -248,7 +254,8 @@ describe("the web console in chromium", () => {
     await page.getByLabel("API token").fill(accountToken);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { level: 1, name: "Quarantine" }).waitFor();
-    expect(await page.getByLabel("Domain").locator("option").allTextContents()).toEqual([domain]);
+    const offered = await page.getByLabel("Domain").locator("option").allTextContents();
+    expect(offered.sort()).toEqual([domain, strict].sort());
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("heading", { level: 1, name: "Administrator sign-in" }).waitFor();
   });
@@ -291,6 +298,28 @@ describe("the web console in chromium", () => {
     expect(await totals.locator("div", { hasText: "Quarantined" }).locator("dd").textContent()).toBe("2");
     await axe("admin-statistics");
     await shot("09-admin-statistics");
+  });
+
+  it("takes a user whose domain requires two-step sign-in to the enrolment first, and to their pages once it is confirmed", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("link", { name: "sign in with your address" }).click();
+    await page.getByLabel("Address").fill(carol);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { level: 1, name: "My settings" }).waitFor();
+    await page.getByText("Your domain requires two-step sign-in").waitFor();
+    // Until the step is done, other pages lead back here.
+    await page.getByRole("link", { name: "My quarantine" }).click();
+    await page.getByRole("heading", { level: 1, name: "My settings" }).waitFor();
+    expect(await page.getByRole("heading", { level: 2, name: "Application passwords" }).count()).toBe(0);
+    await page.getByRole("button", { name: "Set up two-step sign-in" }).click();
+    const secret = (await page.locator("code.totp-secret").textContent())!;
+    await page.getByLabel("Code from the app").fill(pythonTotp(secret, Date.now()));
+    await page.getByRole("button", { name: "Confirm two-step sign-in" }).click();
+    await page.getByRole("heading", { level: 2, name: "Application passwords" }).waitFor();
+    await page.getByRole("link", { name: "My quarantine" }).click();
+    await page.getByRole("heading", { level: 1, name: "My quarantine" }).waitFor();
+    await page.getByRole("button", { name: "Sign out" }).click();
   });
 
   it("has no serious or critical axe-core violations on any page, and the browser refused nothing", () => {
