@@ -44,6 +44,9 @@ export const CAPS_HELP = `  --max-connections <n>          connections at once, 
   --trusted-arc-sealers <d,…>    ARC sealer domains trusted for every hosted domain (besides each domain's
                                  FilterSettings trustedArcSealers): their validated dmarc=pass lifts a
                                  DMARC failure's policy          [$MAILPLANE_TRUSTED_ARC_SEALERS, default none]
+  --postmaster <address>         where RCPT TO:<Postmaster> (no domain, RFC 5321 §4.1.1.3) goes; a remote
+                                 address is relayed to       [$MAILPLANE_POSTMASTER, default postmaster@<host name>,
+                                                              accepted when that domain is hosted here]
   --dns-cache-entries <n|off>    DNS answers cached for SPF/DKIM/DMARC/ARC (least recently used evicted);
                                  "off": every lookup asks DNS    [$MAILPLANE_DNS_CACHE_ENTRIES, default 10000]
   --dns-cache-ttl <s>            how long an answer is reused    [$MAILPLANE_DNS_CACHE_TTL, default 300]
@@ -101,6 +104,7 @@ export const CAPS_FLAGS = {
   "callout-positive-ttl": { type: "string" },
   "callout-negative-ttl": { type: "string" },
   "trusted-arc-sealers": { type: "string" },
+  postmaster: { type: "string" },
   "dns-cache-entries": { type: "string" },
   "dns-cache-ttl": { type: "string" },
   "dns-cache-negative-ttl": { type: "string" },
@@ -211,6 +215,12 @@ export function smtpOptionsFrom(
     const trustedArcSealers = trustedArcSealersFrom(
       opt("trusted-arc-sealers", "MAILPLANE_TRUSTED_ARC_SEALERS"),
     );
+    const postmaster = opt("postmaster", "MAILPLANE_POSTMASTER")?.trim();
+    if (postmaster !== undefined && !/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(postmaster)) {
+      throw new Error(
+        `--postmaster: ${JSON.stringify(postmaster)} is not an address such as noc@example.com`,
+      );
+    }
     return {
       inbound: parseListenAddress(opt("smtp-listen", "MAILPLANE_SMTP_LISTEN") ?? defaults.smtpListen, false),
       submission: parseListenAddress(
@@ -231,6 +241,7 @@ export function smtpOptionsFrom(
       callout,
       dnsCache,
       ...(trustedArcSealers.length > 0 ? { trustedArcSealers } : {}),
+      ...(postmaster ? { postmaster } : {}),
       ...(smarthost ? { smarthost: { ...smarthost, tls: "opportunistic" as const } } : {}),
     };
   } catch (error) {

@@ -1,4 +1,5 @@
 /** Bearer-token authentication, the acting account, role checks and domain scoping, in one onRequest hook. */
+
 import { createHash, randomBytes } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type Endpoint, isMailDomain, type TokenRole, toAsciiDomain } from "../../sdk/src/index.ts";
@@ -6,6 +7,7 @@ import type { Store, TokenRecord } from "../store/store.ts";
 import { APP_PASSWORD_PREFIX } from "./passwords.ts";
 import { problem } from "./problem.ts";
 import type { RateLimiter } from "./rate-limit.ts";
+import { refuseByAccessRule } from "./sign-in.ts";
 import { authenticateAppPassword, authenticateSession, SESSION_PREFIX } from "./user-sessions.ts";
 
 /** Who is calling and on which account; `request.auth` on every authenticated route. */
@@ -125,6 +127,16 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
       const ctx = secret.startsWith(SESSION_PREFIX)
         ? await authenticateSession(store, now(), secret, endpoint)
         : await authenticateAppPassword(store, now(), secret, endpoint, request.ip);
+      if (secret.startsWith(SESSION_PREFIX)) {
+        // A rule written after sign-in holds for the session too: a stolen session secret is no use
+        // from a network the account has since denied.
+        await refuseByAccessRule(store, {
+          accountId: ctx.accountId,
+          address: ctx.address,
+          service: "api",
+          ip: request.ip,
+        });
+      }
       limit(reply, ctx.session.id);
       request.userSession = ctx;
       return;

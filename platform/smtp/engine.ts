@@ -165,6 +165,11 @@ export interface SmtpEngineOptions {
    * policy. Default none.
    */
   trustedArcSealers?: readonly string[];
+  /**
+   * Where `RCPT TO:<Postmaster>` without a domain goes (RFC 5321 §4.1.1.3); a remote address is
+   * relayed to. Default `postmaster@<hostname>`, accepted when that domain is hosted here.
+   */
+  postmaster?: string;
   /** Where start-up warnings go (smtp-server left unpatched); default `process.emitWarning` (stderr). */
   onWarning?: (message: string) => void;
   now?: () => number;
@@ -463,6 +468,10 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     snapshot,
     gate,
     rcptLimits,
+    postmaster: {
+      address: opts.postmaster ?? `postmaster@${hostname}`,
+      configured: opts.postmaster !== undefined,
+    },
     ...(callout ? { callout } : {}),
     ...(senderRate ? { senderRate } : {}),
     lockout,

@@ -7,7 +7,13 @@ import { ownerOf } from "./owners.ts";
 import { AUTH_MECHANISMS, authenticate, type CredentialSource } from "./phases/auth.ts";
 import { type ConnectionGate, connect } from "./phases/connect.ts";
 import { mailFrom } from "./phases/mail-from.ts";
-import { groupKeyOf, type RcptLimits, rcptTo } from "./phases/rcpt-to.ts";
+import {
+  groupKeyOf,
+  type OperatorPostmaster,
+  type RcptLimits,
+  rcptTo,
+  rcptToPostmaster,
+} from "./phases/rcpt-to.ts";
 import { type Refusal, reject, replyLine } from "./phases/result.ts";
 import { type SenderRateLimit, senderRate } from "./phases/sender-rate.ts";
 import { splitMailbox } from "./policy/matchers.ts";
@@ -42,6 +48,8 @@ export interface ListenerOptions {
   gate: ConnectionGate;
   /** Recipients per message and alias expansion per message; default {@link DEFAULT_RCPT_LIMITS}. */
   rcptLimits?: RcptLimits;
+  /** Where `RCPT TO:<Postmaster>` without a domain goes (RFC 5321 §4.1.1.3). */
+  postmaster: OperatorPostmaster;
   /** Verifies recipients of routed domains with their routes (RCPT 550 5.1.1 on a 5xx); none: not verified. */
   callout?: RecipientCallout;
   /** Messages per authenticated user; none when absent. */
@@ -206,7 +214,11 @@ export function createListener(opts: ListenerOptions): SMTPServer {
           refusalError({ action: "reject", code: 503, enhanced: "5.5.1", message: "need MAIL command" }),
         );
       const snapshot = opts.snapshot();
-      const verdict = rcptTo(snapshot, s.ctx, s.tx, address.address, opts.rcptLimits);
+      // smtp-server lets the domainless postmaster through its syntax check (RFC 5321 §4.1.1.3).
+      const verdict =
+        address.address.trim().toLowerCase() === "postmaster"
+          ? rcptToPostmaster(snapshot, s.ctx, s.tx, opts.postmaster, opts.rcptLimits)
+          : rcptTo(snapshot, s.ctx, s.tx, address.address, opts.rcptLimits);
       if (verdict.action !== "accept") {
         logRefusedRecipient(opts, snapshot, s.ctx, s.tx, address.address, verdict);
         return callback(refusalError(verdict));

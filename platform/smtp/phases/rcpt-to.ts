@@ -416,3 +416,47 @@ function dedupe(targets: DeliveryTarget[]): DeliveryTarget[] {
     return true;
   });
 }
+
+/** Where `RCPT TO:<Postmaster>` (no domain) goes: the operator's postmaster address. */
+export interface OperatorPostmaster {
+  address: string;
+  /** True when the operator named the address (`--postmaster`): a remote one is then delivered remotely. */
+  configured: boolean;
+}
+
+/**
+ * `RCPT TO:<Postmaster>` without a domain, which RFC 5321 §4.1.1.3 says a server must accept: it is
+ * resolved as the operator's postmaster address (by default `postmaster@<host name>`, delivered when
+ * that domain is hosted here; `--postmaster` names any address, remote ones included). The recipient
+ * keeps `postmaster` as the address the client gave. When no address can take it the refusal says
+ * what the operator has to do.
+ *
+ * @example rcptToPostmaster(snapshot, conn, tx, { address: "noc@provider.example", configured: true })
+ */
+export function rcptToPostmaster(
+  snapshot: PolicySnapshot,
+  conn: ConnectionContext,
+  tx: Transaction,
+  postmaster: OperatorPostmaster,
+  limits: RcptLimits = DEFAULT_RCPT_LIMITS,
+): PhaseResult<AcceptedRecipient> {
+  const verdict = rcptTo(snapshot, conn, tx, postmaster.address, limits);
+  if (verdict.action === "accept") return accept({ ...verdict.value, rcpt: "postmaster" });
+  if (verdict.action === "reject" && verdict.tag === "relay" && postmaster.configured) {
+    const address = postmaster.address.toLowerCase();
+    return accept({
+      rcpt: "postmaster",
+      address,
+      domain: null,
+      filtered: true,
+      targets: [{ kind: "remote", address }],
+    });
+  }
+  if (verdict.action === "defer") return verdict;
+  return reject(
+    550,
+    "5.1.1",
+    `<postmaster>: no postmaster mailbox on this server (the operator declares ${postmaster.address} or starts the engine with --postmaster)`,
+    "unknown-recipient",
+  );
+}

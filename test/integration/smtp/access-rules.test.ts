@@ -159,6 +159,20 @@ describe.each(BACKENDS)("access rules at SMTP AUTH and API sign-in on $name", (b
     expect((await h.call("GET", "/v1/me/quarantine", { token: bearer })).status).toBe(200);
   });
 
+  it("refuses a session signed in before a rule denied its network on its next request, and lets it back once the rule goes", async () => {
+    const session = (await signIn(bob)).body.token as string;
+    expect((await h.call("GET", "/v1/me/quarantine", { token: session })).status).toBe(200);
+    await rule(acme, { scope: d1, service: "api", deny: ["127.0.0.1/32", "::1"] });
+    const denied = await h.call("GET", "/v1/me/quarantine", { token: session });
+    expect(denied.status).toBe(403);
+    expect(denied.body.code).toBe("MP_ACCESS_DENIED");
+    // The smtp-submission service is another rule: it does not touch API sessions.
+    await drop(acme, d1, "api");
+    await rule(acme, { scope: d1, service: "smtp-submission", deny: ["127.0.0.1/32", "::1"] });
+    expect((await h.call("GET", "/v1/me/quarantine", { token: session })).status).toBe(200);
+    await drop(acme, d1, "smtp-submission");
+  });
+
   it("keeps rules inside their account and domain admins inside their domains", async () => {
     await rule(acme, { scope: d1, service: "api", deny: ["192.0.2.0/24"] });
     await rule(acme, { scope: d3, service: "api", deny: ["192.0.2.0/24"] });

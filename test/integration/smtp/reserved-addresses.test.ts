@@ -83,3 +83,44 @@ describe.each(BACKENDS)("reserved addresses on $name", (backend) => {
     expect(bad.text).toContain("contact");
   });
 });
+
+describe.each(BACKENDS)("RCPT TO:<Postmaster> without a domain on $name (RFC 5321 §4.1.1.3)", (backend) => {
+  const domain = uniqueDomain("operator");
+  const send = (port: number) =>
+    swaks(port, [
+      "--to",
+      "postmaster",
+      "--from",
+      "reporter@outside.example",
+      "--header",
+      "Subject: hello postmaster",
+    ]);
+
+  it("delivers to the address given with --postmaster", async () => {
+    const t = await startTenantEngine(backend, "operator", { postmaster: `noc@${domain}` });
+    try {
+      await t.call("PUT", `/v1/domains/${domain}`, { name: domain });
+      await t.call("PUT", `/v1/domains/${domain}/users/noc@${domain}`, {
+        address: `noc@${domain}`,
+        password: "Operator-Secret-1",
+      });
+      const run = await send(t.engine.inboundPort);
+      expect(run.replyTo("RCPT TO")).toMatchObject({ code: 250 });
+      await t.events.settled(run.queueId()!);
+      expect(t.mailbox(`noc@${domain}`)).toHaveLength(1);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("refuses it with 550 5.1.1 naming --postmaster when the host name's postmaster is not hosted", async () => {
+    const t = await startTenantEngine(backend, "no-operator");
+    try {
+      const run = await send(t.engine.inboundPort);
+      expect(run.replyTo("RCPT TO")).toMatchObject({ code: 550 });
+      expect(run.replyTo("RCPT TO")?.text).toContain("--postmaster");
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,6 +1,6 @@
 /** RCPT TO on hand-built snapshots: relay control, aliases, lists, users, catch-all, routes, loops, grouping. */
 import { describe, expect, it } from "vitest";
-import { rcptTo } from "../../../platform/smtp/phases/rcpt-to.ts";
+import { rcptTo, rcptToPostmaster } from "../../../platform/smtp/phases/rcpt-to.ts";
 import { buildPolicySnapshot } from "../../../platform/smtp/policy/snapshot.ts";
 import { newTransaction } from "../../../platform/smtp/session.ts";
 import { inbound, snapshot, submitter } from "./fixtures.ts";
@@ -387,5 +387,53 @@ describe("rcptTo for a user's extra addresses", () => {
   it("refuses an extra address of a disabled user with 550 5.2.1, and ignores one outside the user's domain", () => {
     expect(reply(rcptTo(snap(false), inbound(), tx(), "a.lopez@acme.example"))).toMatch(/^550 5\.2\.1 /);
     expect(reply(rcptTo(snap(), inbound(), tx(), "elsewhere@other.example"))).toMatch(/^550 5\.7\.1 .*Relay/);
+  });
+});
+
+describe("rcptToPostmaster: RCPT TO:<Postmaster> without a domain (RFC 5321 §4.1.1.3)", () => {
+  const hosted = buildPolicySnapshot({
+    revision: 1,
+    accounts: [
+      {
+        id: "operator",
+        contact: "noc@mx.acme.example",
+        domains: [{ name: "mx.acme.example", verified: true }],
+        users: [{ address: "noc@mx.acme.example" }],
+      },
+    ],
+  });
+
+  it("delivers to the host name's postmaster when that domain is hosted, keeping the client's 'postmaster'", () => {
+    const r = rcptToPostmaster(hosted, inbound(), tx(), {
+      address: "postmaster@mx.acme.example",
+      configured: false,
+    });
+    expect(r.action === "accept" && r.value).toMatchObject({
+      rcpt: "postmaster",
+      targets: [{ kind: "mailbox", address: "noc@mx.acme.example", domain: "mx.acme.example" }],
+    });
+  });
+
+  it("relays to a remote postmaster the operator configured, even for an unauthenticated client", () => {
+    const r = rcptToPostmaster(snapshot, inbound(), tx(), {
+      address: "NOC@provider.example",
+      configured: true,
+    });
+    expect(r.action === "accept" && r.value).toMatchObject({
+      rcpt: "postmaster",
+      domain: null,
+      filtered: true,
+      targets: [{ kind: "remote", address: "noc@provider.example" }],
+    });
+  });
+
+  it("refuses with 550 5.1.1 naming --postmaster when the default address is not hosted (no open relay by default)", () => {
+    expect(
+      reply(
+        rcptToPostmaster(snapshot, inbound(), tx(), { address: "postmaster@mx.test", configured: false }),
+      ),
+    ).toBe(
+      "550 5.1.1 <postmaster>: no postmaster mailbox on this server (the operator declares postmaster@mx.test or starts the engine with --postmaster)",
+    );
   });
 });

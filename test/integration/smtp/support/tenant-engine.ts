@@ -24,10 +24,15 @@ export interface TenantEngine {
 
 /**
  * Starts the harness on `backend`, a tenant named after `prefix`, and an engine on its store with
- * every declared domain trusted (the tests are about delivery, not ownership).
+ * every declared domain trusted (the tests are about delivery, not ownership); `engineOptions` are
+ * passed to the engine.
  * @example const t = await startTenantEngine(backend, "groups"); await t.call("PUT", `/v1/domains/${d}`, { name: d });
  */
-export async function startTenantEngine(backend: Backend, prefix: string): Promise<TenantEngine> {
+export async function startTenantEngine(
+  backend: Backend,
+  prefix: string,
+  engineOptions: { postmaster?: string } = {},
+): Promise<TenantEngine> {
   const h = await startHarness(backend);
   const tenant = await h.tenant(prefix);
   const engine = await startSmtpEngineOnStore({
@@ -38,6 +43,7 @@ export async function startTenantEngine(backend: Backend, prefix: string): Promi
     inbound: { host: "127.0.0.1", port: 0 },
     submission: { host: "127.0.0.1", port: 0 },
     policy: { trustAllDomains: true },
+    ...engineOptions,
   });
   return {
     h,
