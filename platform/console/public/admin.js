@@ -64,7 +64,7 @@ function domainPicker(root, onChange) {
     auth.set({ ...auth.get(), domain: select.value });
     onChange(select.value);
   });
-  root.append(h("form", { "aria-label": "Domain", class: "domain" }, picker));
+  root.append(h("form", { "aria-label": "Domain picker", class: "domain" }, picker));
   return who.domain;
 }
 

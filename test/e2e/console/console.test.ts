@@ -16,6 +16,7 @@ import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/sm
 import { type Harness, startHarness, uniqueDomain } from "../../integration/api/harness.ts";
 import { pythonTotp } from "../../integration/api/python-totp.ts";
 import { EventLog, HOSTNAME, swaks } from "../../integration/smtp/support/harness.ts";
+import { freePort } from "../../support/ports.ts";
 
 /** Debian's chromium (scripts/system-deps.sh installs it); playwright-core downloads no browser. */
 const CHROMIUM = process.env.MAILPLANE_CHROMIUM ?? "/usr/bin/chromium";
@@ -47,6 +48,9 @@ describe("the web console in chromium", () => {
   /** A domain whose policy requires two-step sign-in. */
   const strict = uniqueDomain("strict");
   const carol = `carol@${strict}`;
+  /** A domain whose one route does not answer: its mail waits in the delivery queue. */
+  const routed = uniqueDomain("routed");
+  let waitingId: string;
   /** Messages the browser's console printed: a CSP refusal shows up here. */
   const consoleErrors: string[] = [];
   /** Serious and critical axe-core violations per page. */
@@ -87,7 +91,15 @@ describe("the web console in chromium", () => {
     await put(`/v1/domains/${strict}`, { name: strict });
     await put(`/v1/domains/${strict}/password-policy`, { scope: strict, requireTwoFactor: true });
     await put(`/v1/domains/${strict}/users/${carol}`, { address: carol, password: PASSWORD });
-    adminToken = await h.token(tenant.id, "domain-admin", [domain]);
+    await put(`/v1/domains/${routed}`, { name: routed });
+    const closedPort = await freePort();
+    await put(`/v1/domains/${routed}/routes/127.0.0.1:${closedPort}`, {
+      domain: routed,
+      host: "127.0.0.1",
+      port: closedPort,
+      tls: "none",
+    });
+    adminToken = await h.token(tenant.id, "domain-admin", [domain, routed]);
     accountToken = tenant.token;
     engine = await startSmtpEngineOnStore({
       store: h.cp.store,
@@ -116,6 +128,17 @@ describe("the web console in chromium", () => {
       expect(run.replyTo(".")).toMatchObject({ code: 550 });
       await events.next("quarantined", (m) => m.subject === subject);
     }
+    const waiting = await swaks(engine.inboundPort, [
+      "--to",
+      `someone@${routed}`,
+      "--from",
+      "billing@outside.example",
+      "--header",
+      "Subject: Waiting for the route",
+    ]);
+    expect(waiting.replyTo(".")).toMatchObject({ code: 250 });
+    waitingId = waiting.queueId()!;
+    await events.next("deferred", (meta) => meta.id === waitingId);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -269,8 +292,8 @@ describe("the web console in chromium", () => {
     await page.getByLabel("API token").fill(accountToken);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { level: 1, name: "Quarantine" }).waitFor();
-    const offered = await page.getByLabel("Domain").locator("option").allTextContents();
-    expect(offered.sort()).toEqual([domain, strict].sort());
+    const offered = await page.getByLabel("Domain", { exact: true }).locator("option").allTextContents();
+    expect(offered.sort()).toEqual([domain, strict, routed].sort());
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("heading", { level: 1, name: "Administrator sign-in" }).waitFor();
   });
@@ -299,15 +322,28 @@ describe("the web console in chromium", () => {
     await shot("07-admin-log");
   });
 
-  it("shows the delivery queue and the statistics with a chart", async () => {
+  it("shows a deferred message in the delivery queue and deletes it, and shows the statistics with a chart", async () => {
     await page.getByRole("link", { name: "Delivery queue" }).click();
     await page
       .getByRole("caption")
       .getByText(/queued messages?/)
       .waitFor();
+    await page.getByLabel("Domain", { exact: true }).selectOption(routed);
+    const row = page.locator("tr", { hasText: "Waiting for the route" });
+    await row.waitFor();
+    expect(await row.locator("td").nth(4).textContent()).toBe("deferred");
+    expect(await row.locator("td").nth(6).textContent()).toContain("127.0.0.1:");
     await axe("admin-queue");
     await shot("08-admin-queue");
+    await row.getByRole("button", { name: "Delete" }).click();
+    await status()
+      .getByText(/Deleted “Waiting for the route” from the queue/)
+      .waitFor();
+    await page.getByRole("caption").getByText("0 queued messages").waitFor();
+    expect(engine!.queue.get(waitingId)).toBeUndefined();
+
     await page.getByRole("link", { name: "Statistics" }).click();
+    await page.getByLabel("Domain", { exact: true }).selectOption(domain);
     await page.locator("svg.chart rect").first().waitFor();
     const totals = page.locator("dl.totals");
     expect(await totals.locator("div", { hasText: "Quarantined" }).locator("dd").textContent()).toBe("2");
