@@ -97,7 +97,7 @@ function domainPage(root, legend, fields, load) {
   return run({});
 }
 
-/** The domain's quarantine: view, release, delete. */
+/** The domain's quarantine: view, release, delete; release or delete the selected messages at once. */
 export async function quarantine(root) {
   const detail = h("div");
   await domainPage(
@@ -121,24 +121,51 @@ export async function quarantine(root) {
           results.prepend(failure(error));
         }
       };
+      /** Releases or deletes every selected message, one call each; says how many succeeded. */
+      const bulk = async (verb, method, suffix) => {
+        const ids = [...results.querySelectorAll("input.select:checked")].map((box) => box.value);
+        if (ids.length === 0) {
+          say("Select the messages first.");
+          return;
+        }
+        const failed = [];
+        for (const id of ids) {
+          const path = `${base(domain)}/quarantine/${encodeURIComponent(id)}${suffix}`;
+          await api(method, path).catch((error) => failed.push(error));
+        }
+        say(`${verb} ${ids.length - failed.length} of ${ids.length} message${ids.length === 1 ? "" : "s"}.`);
+        detail.replaceChildren();
+        await load(domain, query, results);
+        for (const error of failed) results.prepend(failure(error));
+      };
       results.replaceChildren(
-        quarantineTable(page.items, (e) => {
-          const path = `${base(domain)}/quarantine/${encodeURIComponent(e.id)}`;
-          return [
-            button(
-              "View",
-              async () => {
-                detail.replaceChildren(messageDetail(await api("GET", path)));
-                detail.querySelector("h2").focus();
-              },
-              "secondary",
-            ),
-            button("Release", () =>
-              act("POST", `${path}/release`, (a) => `Released “${e.subject}” (queue ID ${a.queueId}).`),
-            ),
-            button("Delete", () => act("DELETE", path, () => `Deleted “${e.subject}”.`), "danger"),
-          ];
-        }),
+        h(
+          "div",
+          { class: "actions" },
+          button("Release selected", () => bulk("Released", "POST", "/release")),
+          button("Delete selected", () => bulk("Deleted", "DELETE", ""), "danger"),
+        ),
+        quarantineTable(
+          page.items,
+          (e) => {
+            const path = `${base(domain)}/quarantine/${encodeURIComponent(e.id)}`;
+            return [
+              button(
+                "View",
+                async () => {
+                  detail.replaceChildren(messageDetail(await api("GET", path)));
+                  detail.querySelector("h2").focus();
+                },
+                "secondary",
+              ),
+              button("Release", () =>
+                act("POST", `${path}/release`, (a) => `Released “${e.subject}” (queue ID ${a.queueId}).`),
+              ),
+              button("Delete", () => act("DELETE", path, () => `Deleted “${e.subject}”.`), "danger"),
+            ];
+          },
+          true,
+        ),
       );
     },
   );

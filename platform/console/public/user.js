@@ -100,15 +100,27 @@ export function filters(legend, fields, load) {
   return form;
 }
 
-/** The quarantine table and the view of one message, shared with the admin pages. */
-export function quarantineTable(items, actions) {
+/** The quarantine table (with `selectable`, a checkbox per message for the bulk actions), shared with the admin pages. */
+export function quarantineTable(items, actions, selectable = false) {
   return table(
     `${items.length} held message${items.length === 1 ? "" : "s"}`,
-    ["Received", "Sender", "Recipients", "Subject", "Why", "Actions"],
+    [...(selectable ? ["Select"] : []), "Received", "Sender", "Recipients", "Subject", "Why", "Actions"],
     items.map((e) =>
       h(
         "tr",
         {},
+        selectable
+          ? h(
+              "td",
+              {},
+              h("input", {
+                type: "checkbox",
+                class: "select",
+                value: e.id,
+                "aria-label": `Select “${e.subject || "(no subject)"}” from ${e.sender || "the null sender"}`,
+              }),
+            )
+          : null,
         h("td", {}, when(e.receivedAt)),
         h("td", {}, e.sender || "(null sender)"),
         h("td", {}, e.recipients.join(", ")),

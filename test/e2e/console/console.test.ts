@@ -51,6 +51,8 @@ describe("the web console in chromium", () => {
   /** A domain whose one route does not answer: its mail waits in the delivery queue. */
   const routed = uniqueDomain("routed");
   let waitingId: string;
+  /** Held message IDs by subject. */
+  const held = new Map<string, string>();
   /** Messages the browser's console printed: a CSP refusal shows up here. */
   const consoleErrors: string[] = [];
   /** Serious and critical axe-core violations per page. */
@@ -126,7 +128,8 @@ describe("the web console in chromium", () => {
         GTUBE,
       ]);
       expect(run.replyTo(".")).toMatchObject({ code: 550 });
-      await events.next("quarantined", (m) => m.subject === subject);
+      const [message] = await events.next("quarantined", (m) => m.subject === subject);
+      held.set(subject, (message as { id: string }).id);
     }
     const waiting = await swaks(engine.inboundPort, [
       "--to",
@@ -298,7 +301,7 @@ describe("the web console in chromium", () => {
     await page.getByRole("heading", { level: 1, name: "Administrator sign-in" }).waitFor();
   });
 
-  it("signs a domain admin in with an API token and searches the message log by subject and classification", async () => {
+  it("signs a domain admin in with an API token, deletes the selected held message, and searches the message log by subject and classification", async () => {
     await page.getByLabel("API token").fill(adminToken);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { level: 1, name: "Quarantine" }).waitFor();
@@ -307,6 +310,15 @@ describe("the web console in chromium", () => {
     expect(await page.title()).not.toBe("pwned");
     await axe("admin-quarantine");
     await shot("06-admin-quarantine");
+    // Bulk delete: the selected message goes, from the list and from the engine's quarantine.
+    const hostileId = held.get(HOSTILE)!;
+    await page.getByRole("checkbox", { name: /^Select “<img src=x/ }).check();
+    await page.getByRole("button", { name: "Delete selected" }).click();
+    await status().getByText("Deleted 1 of 1 message.").waitFor();
+    await page.getByRole("caption").getByText("0 held messages").waitFor();
+    expect(
+      (await h.call("GET", `/v1/domains/${domain}/quarantine/${hostileId}`, { token: adminToken })).status,
+    ).toBe(404);
 
     await page.getByRole("link", { name: "Message log" }).click();
     await page.getByRole("heading", { level: 1, name: "Message log" }).waitFor();
