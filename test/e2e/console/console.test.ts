@@ -265,6 +265,16 @@ describe("the web console in chromium", () => {
 
     // A password change issues a new session: the console keeps working with it.
     await page.getByRole("link", { name: "My settings" }).click();
+    // A wrong current password is refused with the API's message, and the user stays signed in.
+    await page.getByLabel("Current password").fill("not-the-password");
+    await page.getByLabel("New password", { exact: true }).fill("Battery-Staple-9x");
+    await page.getByLabel("New password again").fill("Battery-Staple-9x");
+    await page.getByRole("button", { name: "Change password" }).click();
+    await page
+      .getByRole("alert")
+      .getByText(/^Failed: /)
+      .waitFor();
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("My settings");
     await page.getByLabel("Current password").fill(PASSWORD);
     await page.getByLabel("New password", { exact: true }).fill("Battery-Staple-9x");
     await page.getByLabel("New password again").fill("Battery-Staple-9x");
