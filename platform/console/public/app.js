@@ -25,7 +25,7 @@ export const auth = {
   },
 };
 
-/** Calls the API as the signed-in party; a 401 signs out and shows the sign-in page. */
+/** Calls the API as the signed-in party; a bearer the API no longer takes signs out and shows the sign-in page. */
 export async function api(method, path, options = {}) {
   const who = auth.get();
   try {
@@ -35,7 +35,9 @@ export async function api(method, path, options = {}) {
       account: who?.kind === "admin" ? who.account : undefined,
     });
   } catch (error) {
-    if (error.status === 401 && who) {
+    // MP_UNAUTHORIZED: the bearer no longer works. A wrong current password or TOTP code in the
+    // settings is 401 MP_SIGN_IN_FAILED: the session itself is fine, so it stays.
+    if (error.status === 401 && error.code === "MP_UNAUTHORIZED" && who) {
       auth.set(null);
       say(`Signed out: ${error.message}`);
       go(who.kind === "admin" ? "#/admin/sign-in" : "#/sign-in");
