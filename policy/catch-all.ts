@@ -6,7 +6,8 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import { splitAddress } from "../sdk/src/models/common.ts";
-import { known, mailplaneType } from "./resources.ts";
+import { ReportSettingsFields, ReportSettingsSpec } from "../sdk/src/models/report-settings.ts";
+import { known, mailplaneType, modelOf } from "./resources.ts";
 
 /**
  * The domains with a catch-all in a stack: a Domain whose `catchAll` is set, or an Alias `*@domain`.
@@ -30,11 +31,8 @@ export function catchAllDomains(resources: readonly PolicyResource[]): Map<strin
 }
 
 /**
- * The domains that send periodic user reports, from ReportSettings resources. ReportSettings is
- * planned (issue 17.5: "periodic user report with auto-activate for all recipients, refused when the
- * domain has a catch-all") and not in the model yet: this reads its planned shape,
- * `{ domain, userReport: { enabled, autoActivate } }`. When the kind lands, take its fields from
- * the model here and nowhere else.
+ * The domains that send periodic user reports (ReportSettings with `userReport` or
+ * `userReportAutoActivate` on), read through the model. Account-wide settings name no domain.
  * @example userReportsEnabled(args.resources) // Set { "example.com" }
  */
 export function userReportsEnabled(resources: readonly PolicyResource[]): Set<string> {
@@ -42,12 +40,13 @@ export function userReportsEnabled(resources: readonly PolicyResource[]): Set<st
   for (const resource of resources) {
     if (resource.type !== mailplaneType("ReportSettings")) continue;
     known(() => {
-      const report = resource.props["userReport"] as
-        | { enabled?: unknown; autoActivate?: unknown }
-        | undefined;
-      const domain = resource.props["domain"];
-      if (typeof domain === "string" && (report?.enabled === true || report?.autoActivate === true)) {
-        found.add(domain);
+      const settings = modelOf(ReportSettingsSpec, ReportSettingsFields, resource.props);
+      if (
+        settings &&
+        settings.scope !== "account" &&
+        (settings.userReport || settings.userReportAutoActivate)
+      ) {
+        found.add(settings.scope);
       }
     });
   }

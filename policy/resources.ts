@@ -2,7 +2,7 @@
 import type { z } from "zod";
 import { TYPE_MODULE } from "../provider/src/lib/resource.ts";
 
-/** The kinds the pack looks at; `ReportSettings` is planned (issue 17.5), see {@link userReportsEnabled}. */
+/** The kinds the pack looks at. */
 export type MailplaneKind = "Domain" | "Alias" | "FilterSettings" | "PasswordPolicy" | "ReportSettings";
 
 /**

@@ -2,8 +2,8 @@
 import { join } from "node:path";
 import { loadMasterKey } from "../../platform/api/sealing.ts";
 import { startControlPlane } from "../../platform/api/server.ts";
-import type { SmtpEngine } from "../../platform/smtp/engine.ts";
-import { startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
+import { ReportScheduler } from "../../platform/reports/scheduler.ts";
+import { type EngineOnStore, startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
 import { type Command, type CommandIo, UsageError, untilSignal } from "../command.ts";
 import { DEFAULT_DATA_DIR, optionReader, parseFlags, postgresUrl, wholeMilliseconds } from "../options.ts";
 import { SCANNER_FLAGS, SCANNER_HELP, type Scanner, scannerFrom } from "./scanner.ts";
@@ -15,6 +15,7 @@ export const SERVE_DEFAULTS = {
   listen: "127.0.0.1:8080",
   logLevel: "info",
   domainCheckIntervalMs: 900_000,
+  reportCheckIntervalMs: 60_000,
 } as const;
 
 const usage = `usage: mailplane serve [options]
@@ -36,6 +37,11 @@ options:
   --domain-check-interval <ms>  how often pending domain names' verification TXT records are looked up
                           again (a name pending for days: about daily); 0: only on request
                                                                          [$MAILPLANE_DOMAIN_CHECK_INTERVAL, default ${SERVE_DEFAULTS.domainCheckIntervalMs}]
+  --public-url <url>      the control plane as mail users reach it: quarantine digests' release links
+                          point to <url>/release/…               [$MAILPLANE_PUBLIC_URL, default http://<listen address>]
+  --report-check-interval <ms>  how often due quarantine digests and domain reports (ReportSettings) are
+                          looked for and sent, once per period at each domain's timezone; 0: never
+                                                                         [$MAILPLANE_REPORT_CHECK_INTERVAL, default ${SERVE_DEFAULTS.reportCheckIntervalMs}]
   -h, --help              this help
 
 SMTP engine (started when a listener is given; its spool, Maildirs and quarantine live in <data-dir>/smtp;
@@ -91,6 +97,8 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     "no-dns": { type: "boolean" },
     "trust-all-domains": { type: "boolean" },
     "domain-check-interval": { type: "string" },
+    "public-url": { type: "string" },
+    "report-check-interval": { type: "string" },
   });
   const opt = optionReader(values, io.env);
   const dataDir = opt("data-dir", "MAILPLANE_DATA_DIR") ?? SERVE_DEFAULTS.dataDir;
@@ -104,11 +112,24 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
       opt("domain-check-interval", "MAILPLANE_DOMAIN_CHECK_INTERVAL"),
     ) ?? SERVE_DEFAULTS.domainCheckIntervalMs;
 
+  const reportCheckIntervalMs =
+    wholeMilliseconds(
+      "report-check-interval",
+      opt("report-check-interval", "MAILPLANE_REPORT_CHECK_INTERVAL"),
+    ) ?? SERVE_DEFAULTS.reportCheckIntervalMs;
+  const publicUrl = opt("public-url", "MAILPLANE_PUBLIC_URL");
+  if (publicUrl !== undefined && !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(publicUrl)) {
+    throw new UsageError(
+      `--public-url must be an http(s) URL such as https://mail.example.com, not ${JSON.stringify(publicUrl)}`,
+    );
+  }
+
   const smtp = smtpOptionsFrom(opt, { smtpListen: undefined, submissionListen: undefined });
   // One policy for the API (routes written) and the engine (connections made), so they agree.
   const egress = egressFrom(values, io.env);
-  let engine: SmtpEngine | undefined;
+  let engine: EngineOnStore | undefined;
   let scanner: Scanner | undefined;
+  let reports: ReportScheduler | undefined;
   // One master key for the API (which seals each domain's DKIM key) and the engine (which signs with it).
   const masterKey = loadMasterKey(dataDir);
   const cp = await startControlPlane({
@@ -150,6 +171,17 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
       await cp.close();
       throw error;
     }
+    if (reportCheckIntervalMs > 0) {
+      reports = await ReportScheduler.open({
+        store: cp.store,
+        engine,
+        masterKey,
+        publicUrl: publicUrl ?? cp.url,
+        dataDir: join(dataDir, "smtp"),
+        onError: (e) => io.stderr(`mailplane serve: reports: ${e.message}\n`),
+      });
+      reports.start(reportCheckIntervalMs);
+    }
     io.stdout(`mailplane: SMTP engine listening: ${listeners(smtp, engine)}\n`);
     io.stdout(`mailplane: spam scoring: ${scanner.description}\n`);
     io.stdout(`mailplane: virus scanning: ${scanner.clamdDescription ?? "off"}\n`);
@@ -161,6 +193,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   io.stdout(`mailplane: control plane listening on ${cp.url} (store: ${cp.store.dialect})\n`);
   const signal = await stopped;
   io.stdout(`mailplane: ${signal}, shutting down\n`);
+  await reports?.close();
   await engine?.close();
   await scanner?.close();
   await cp.close();

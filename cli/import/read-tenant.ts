@@ -27,7 +27,7 @@ export interface ReadTenantOptions {
 
 /** A singleton the import looked at, and whether it went into the manifest. */
 export interface SingletonOutcome {
-  kind: "FilterSettings" | "PasswordPolicy";
+  kind: "FilterSettings" | "PasswordPolicy" | "ReportSettings";
   scope: string;
   /** `changed`: differs from the defaults (imported); `default`: at the defaults (left out unless asked). */
   state: "changed" | "default";
@@ -62,7 +62,15 @@ const [
   userKind,
   groupKind,
   accessRuleKind,
+  reportKind,
 ] = tenancyKinds;
+
+/** How progress lines name a singleton kind. */
+const SINGLETON_WORDS: Record<string, string> = {
+  FilterSettings: "filter settings",
+  PasswordPolicy: "password policy",
+  ReportSettings: "report settings",
+};
 
 /** Reads every page of a list. */
 async function listAll<T>(page: (cursor: string | undefined) => Promise<Page<T>>): Promise<T[]> {
@@ -143,6 +151,7 @@ export async function readTenant(
   const accessRules: Spec[] = [];
   const filterSettings: Spec[] = [];
   const passwordPolicies: Spec[] = [];
+  const reportSettings: Spec[] = [];
   const singletons: SingletonOutcome[] = [];
 
   const considerSingleton = (kind: Kind, object: Record<string, unknown>, into: Spec[]) => {
@@ -165,7 +174,7 @@ export async function readTenant(
   for (const domain of domains) {
     const name = String(domain["name"]);
     const page = (cursor: string | undefined) => ({ limit: PAGE, ...(cursor ? { cursor } : {}) });
-    const [r, a, s, u, g, f, p] = await Promise.all([
+    const [r, a, s, u, g, f, p, rep] = await Promise.all([
       listAll((c) => client.routes.list(name, page(c))),
       listAll((c) => client.aliases.list(name, page(c))),
       listAll((c) => client.senderLists.list(name, page(c))),
@@ -173,6 +182,7 @@ export async function readTenant(
       listAll((c) => client.groups.list(name, page(c))),
       client.filterSettings.get(name),
       client.passwordPolicies.get(name),
+      client.reportSettings.get(name),
     ]);
     routes.push(...r.map((o) => specOf(routeKind, o)));
     aliases.push(...a.map((o) => specOf(aliasKind, o)));
@@ -181,21 +191,26 @@ export async function readTenant(
     groups.push(...g.map((o) => specOf(groupKind, o)));
     const filterChanged = considerSingleton(filterKind, f, filterSettings);
     const policyChanged = considerSingleton(policyKind, p, passwordPolicies);
+    const reportChanged = considerSingleton(reportKind, rep, reportSettings);
     progress(
       `${name}: ${count(r.length, "route")}, ${count(a.length, "alias", "aliases")}, ${count(s.length, "sender list")}, ` +
         `${count(u.length, "user")}, ${count(g.length, "group")}, filter settings ${filterChanged ? "changed" : "at defaults"}, ` +
-        `password policy ${policyChanged ? "changed" : "at defaults"}`,
+        `password policy ${policyChanged ? "changed" : "at defaults"}, ` +
+        `report settings ${reportChanged ? "changed" : "at defaults"}`,
     );
   }
 
   // A domain-admin token manages its domains, not the account: its program must not own the
   // account-wide settings (it could not reset them on destroy), so they are left out as with --domain.
   if (who.role === "domain-admin") {
-    progress("account-wide filter settings and password policy left out: the token is a domain admin's");
+    progress(
+      "account-wide filter settings, password policy and report settings left out: the token is a domain admin's",
+    );
   } else if (!options.domains || options.domains.length === 0) {
     for (const [kind, into, get] of [
       [filterKind, filterSettings, () => client.filterSettings.get("account")],
       [policyKind, passwordPolicies, () => client.passwordPolicies.get("account")],
+      [reportKind, reportSettings, () => client.reportSettings.get("account")],
     ] as const) {
       try {
         considerSingleton(kind, await get(), into as Spec[]);
@@ -218,7 +233,7 @@ export async function readTenant(
       `account: ${account
         .map(
           (s) =>
-            `${s.kind === "FilterSettings" ? "filter settings" : "password policy"} ${s.skipped ? `not readable (${s.skipped})` : s.state === "changed" ? "changed" : "at defaults"}`,
+            `${SINGLETON_WORDS[s.kind]} ${s.skipped ? `not readable (${s.skipped})` : s.state === "changed" ? "changed" : "at defaults"}`,
         )
         .join(", ")}`,
     );
@@ -287,6 +302,7 @@ export async function readTenant(
     ),
     filterSettings: filterSettings.sort(byDomainThen(scopeOrder)),
     passwordPolicies: passwordPolicies.sort(byDomainThen(scopeOrder)),
+    reportSettings: reportSettings.sort(byDomainThen(scopeOrder)),
     users: users.sort(
       byDomainThen(
         (s) => at(s["address"]),

@@ -123,6 +123,18 @@ function statements(manifest: TenancyManifest): Statement[] {
       dependsOn: deps,
     });
   }
+  for (const r of doc["reportSettings"] ?? []) {
+    const scope = String(r["scope"]);
+    const n = camel(scope, "report settings");
+    const deps = scope === "account" ? [] : domainDep(scope);
+    out.push({
+      kind: "ReportSettings",
+      name: `${scope}/report-settings`,
+      names: [n, n],
+      args: r,
+      dependsOn: deps,
+    });
+  }
   for (const [r, spec] of (doc["routes"] ?? []).map((r, i) => [r, manifest.routes[i]!] as const)) {
     const host = spec.host;
     const port = spec.port === 25 ? "" : `port ${spec.port}`;
@@ -283,6 +295,7 @@ const SECTION: Record<string, string> = {
   Domain: "Domains",
   PasswordPolicy: "Password policies (before the users: a password is checked when it is set)",
   FilterSettings: "Filter settings",
+  ReportSettings: "Report settings",
   Route: "Routes, in the order they are tried",
   SenderList: "Sender and recipient allow/block lists",
   User: "Users",

@@ -27,6 +27,7 @@ export function countsOf(manifest: TenancyManifest): string {
     count(manifest.filterSettings.length, "filter settings", "filter settings"),
     count(manifest.passwordPolicies.length, "password policy", "password policies"),
     count(manifest.users.length, "user"),
+    count(manifest.reportSettings.length, "report settings", "report settings"),
   ].filter((c) => !c.startsWith("0 "));
   return counts.length === 0 ? "no objects" : counts.join(", ");
 }

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from "fastify";
 import { endpoints } from "../../sdk/src/index.ts";
 import { consoleRoutes } from "../console/serve.ts";
 import { packageRoot, packageVersion } from "../package-root.ts";
@@ -35,6 +35,8 @@ import { meRoutes } from "./routes/me.ts";
 import { operationsRoutes } from "./routes/operations.ts";
 import { passwordPolicyRoutes } from "./routes/password-policies.ts";
 import { platformRoutes } from "./routes/platform.ts";
+import { reportSettingsRoutes } from "./routes/report-settings.ts";
+import { reportRoutes } from "./routes/reports.ts";
 import { routeRoutes } from "./routes/routes.ts";
 import { senderListRoutes } from "./routes/sender-lists.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
@@ -91,10 +93,32 @@ const REDACT = [
   "*.code",
 ];
 
+/**
+ * A request URL as logged: the token of a release link (`/release/<token>`) is a credential and is
+ * replaced by `[REDACTED]`.
+ * @example loggedUrl("/release/r1.abc.def?x=1") // "/release/[REDACTED]?x=1"
+ */
+export function loggedUrl(url: string): string {
+  return url.replace(/^\/release\/[^?#]*/, "/release/[REDACTED]");
+}
+
 function loggerOptions(logger: FastifyServerOptions["logger"]): FastifyServerOptions["logger"] {
   if (!logger) return false;
   const base = logger === true ? {} : (logger as Record<string, unknown>);
-  return { ...base, redact: { paths: REDACT, censor: "[REDACTED]" } } as FastifyServerOptions["logger"];
+  return {
+    ...base,
+    redact: { paths: REDACT, censor: "[REDACTED]" },
+    serializers: {
+      // Fastify's request fields, with the URL made safe to log.
+      req: (request: FastifyRequest) => ({
+        method: request.method,
+        url: loggedUrl(request.url),
+        host: request.host,
+        remoteAddress: request.ip,
+        remotePort: request.socket?.remotePort,
+      }),
+    },
+  } as FastifyServerOptions["logger"];
 }
 
 let requestCounter = 0;
@@ -189,11 +213,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(userRoutes);
   await app.register(groupRoutes);
   await app.register(accessRuleRoutes);
+  await app.register(reportSettingsRoutes);
   await app.register(domainTenancyRoutes);
   await app.register(operationsRoutes, { smtp: options.smtp });
   await app.register(sessionRoutes);
   await app.register(meRoutes, { smtp: options.smtp });
   await app.register(consoleRoutes);
+  await app.register(reportRoutes, { smtp: options.smtp });
   registerMethodNotAllowed(app);
   await app.after();
 

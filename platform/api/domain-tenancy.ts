@@ -22,6 +22,7 @@ import type { ApiServices } from "./lib/services.ts";
 import type { WriteHookInput, WriteHookResult } from "./lib/tenancy.ts";
 import { fieldError } from "./problem.ts";
 import { claimDomainNames, keepDkimKeys } from "./routes/domains.ts";
+import { catchAllRefusal, hasCatchAll } from "./routes/report-settings.ts";
 import { checkRouteReach } from "./routes/routes.ts";
 import { passwordCredential } from "./routes/users.ts";
 
@@ -123,6 +124,10 @@ export async function prepareTenancy(options: PrepareOptions): Promise<TenancyOb
         result = options.planOnly && !old ? claimed : await keepDkimKeys(hook, claimed);
       } else if (item.kind.name === "Route") {
         result = await checkRouteReach(hook);
+      } else if (item.kind.name === "ReportSettings" && item.spec["userReportAutoActivate"] === true) {
+        // The document's own Domain and aliases decide: they are what the apply leaves in force.
+        const aliases = (document.aliases as { address: string }[]).map((a) => a.address);
+        if (hasCatchAll(document.domains[0] ?? {}, aliases)) throw catchAllRefusal(domain);
       } else if (item.kind.name === "User") {
         const { password, ...spec } = item.spec as { password?: string } & Record<string, unknown>;
         result = { spec, enabled: spec.enabled !== false };

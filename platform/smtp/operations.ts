@@ -5,7 +5,7 @@ import type { RecipientCallout } from "./delivery/callout.ts";
 import { composeNotice, type Notice } from "./delivery/notice.ts";
 import type { Inject } from "./delivery/worker.ts";
 import type { DomainStatistics, LogEntry, LogQuery, MessageLog } from "./log.ts";
-import { type MessageView, type Owner, viewOf, viewsOfMessage } from "./owners.ts";
+import { type MessageView, narrowViews, type Owner, viewOf, viewsOfMessage } from "./owners.ts";
 import { rcptTo } from "./phases/rcpt-to.ts";
 import { replyLine } from "./phases/result.ts";
 import type { PolicySnapshot } from "./policy/snapshot.ts";
@@ -118,6 +118,14 @@ export interface SmtpOperations {
    */
   releaseQuarantined(id: string): Promise<string | undefined>;
   /**
+   * Releases a held message of `owner` to one of its recipients only (a digest's release link): the
+   * other recipients' copy stays held. Resolves to the new queue ID, or undefined when the message is
+   * not held for `recipient` (unknown, not the owner's, already released to them): a second call
+   * delivers nothing. Runs one at a time with every other release of the same message.
+   * @throws ReleaseRefusedError when the recipient does not accept the message now (it stays held).
+   */
+  releaseQuarantinedTo(id: string, owner: Owner, recipient: string): Promise<string | undefined>;
+  /**
    * "Release as ham": teaches rspamd that the held message is ham (counted in `owner`'s statistics),
    * then releases it as {@link releaseQuarantined} does. A release of the message already in flight
    * is shared, without learning or counting again: `learned` is then null.
@@ -218,6 +226,44 @@ export function createOperations(deps: {
     await quarantine.delete(id);
     const notTo = refused.length > 0 ? `; not to ${refused.join("; ")}` : "";
     log.update(id, viewsOfMessage(held.message), "released", `released as ${newId}${notTo}`);
+    return newId;
+  }
+
+  /** Re-queues a held message for one recipient; see {@link SmtpOperations.releaseQuarantinedTo}. */
+  async function releaseToOnce(id: string, owner: Owner, recipient: string): Promise<string | undefined> {
+    const held = await quarantine.read(id);
+    if (!held) return undefined;
+    const wanted = recipient.toLowerCase();
+    const mine = viewOf(viewsOfMessage(held.message), owner);
+    // Only a recipient of this owner's view: a link of one account never releases another's copy.
+    if (!mine?.recipients.some((r) => r.toLowerCase() === wanted)) return undefined;
+    const to = held.message.recipients.filter((r) => r.address.toLowerCase() === wanted);
+    const rest = held.message.recipients.filter((r) => r.address.toLowerCase() !== wanted);
+    const { recipients, refused } = resolveRecipientsAgain(deps.snapshot(), {
+      ...held.message,
+      recipients: to,
+    });
+    if (recipients.length === 0)
+      throw new ReleaseRefusedError(`${recipient} does not accept message ${id} now: ${refused.join("; ")}`);
+    const newId = newQueueId(deps.now());
+    const { bodyFile: _gone, ...message } = held.message;
+    const views = narrowViews(viewsOfMessage(held.message), [wanted]);
+    // Durable in the queue first, then taken out of the held copy: a crash between the two leaves it
+    // held for the recipient as well (a second release would deliver again), never lost.
+    await queue.accept(
+      {
+        ...message,
+        ...(message.views ? { views } : {}),
+        id: newId,
+        recipients,
+        disposition: "deliver",
+        origin: "release",
+      },
+      held.body,
+    );
+    if (rest.length === 0) await quarantine.delete(id);
+    else await quarantine.keepFor(id, rest);
+    log.update(id, views, "released", `released to ${wanted} as ${newId}`);
     return newId;
   }
 
@@ -336,6 +382,15 @@ export function createOperations(deps: {
       const release = releaseOnce(id).finally(() => releasing.delete(id));
       releasing.set(id, release);
       return release;
+    },
+    async releaseQuarantinedTo(id, owner, recipient) {
+      // Serialised with every release of the message: wait for the one running, then look again.
+      for (let running = releasing.get(id); running; running = releasing.get(id)) {
+        await running.catch(() => undefined);
+      }
+      const release = releaseToOnce(id, owner, recipient).finally(() => releasing.delete(id));
+      releasing.set(id, release);
+      return await release;
     },
     async deleteQuarantined(id) {
       // A delete racing a release waits for it: the message then is in the queue, not held.

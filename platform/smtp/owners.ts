@@ -66,6 +66,19 @@ export function viewOf(views: readonly MessageView[], owner: Owner): MessageView
 }
 
 /**
+ * The views narrowed to `addresses` (a message released to some of its recipients, or kept for the
+ * others): each view keeps only those recipients, and a view left with none is dropped.
+ * @example narrowViews(views, ["ana@example.com"])
+ */
+export function narrowViews(views: readonly MessageView[], addresses: readonly string[]): MessageView[] {
+  const keep = new Set(addresses.map((a) => a.toLowerCase()));
+  return views.flatMap((v) => {
+    const recipients = v.recipients.filter((r) => keep.has(r.toLowerCase()));
+    return recipients.length > 0 ? [{ ...v, recipients }] : [];
+  });
+}
+
+/**
  * The views of one transaction: the authenticated sender's domain first (every recipient: it is
  * its user's message), then one per hosted recipient domain with that domain's recipients. A
  * recipient domain of the sender's own lifetime adds nothing to the sender's view.

@@ -1,7 +1,7 @@
 /** The quarantine: held messages on disk (synced), listed, viewed, released, deleted and purged after their days. */
 import { join } from "node:path";
 import { applyEdits } from "./content/headers.ts";
-import { type MessageView, type Owner, viewOf, viewsOfMessage } from "./owners.ts";
+import { type MessageView, narrowViews, type Owner, viewOf, viewsOfMessage } from "./owners.ts";
 import { ensureDir, nodeFs, type SpoolFs } from "./spool/fs.ts";
 import { decodeRecord, encodeRecord } from "./spool/journal.ts";
 import type { QueuedMessage } from "./spool/queue.ts";
@@ -180,6 +180,34 @@ export class QuarantineStore {
     if (!rec) return undefined;
     const { entry, message } = rec.meta as { entry: StoredEntry; message: QueuedMessage };
     return { entry: publicEntry(entry, entry.views?.[0]), message, body: Buffer.from(rec.body) };
+  }
+
+  /**
+   * Keeps a held message for `recipients` only (the others were released): rewrites its file (synced,
+   * then renamed over the old one, the folder synced) with the same expiry. False when unknown.
+   */
+  async keepFor(id: string, recipients: QueuedMessage["recipients"]): Promise<boolean> {
+    const held = this.#index.get(id);
+    if (!held) return false;
+    const rec = decodeRecord(await this.#fs.readFile(join(this.dir, `${id}.msg`)));
+    if (!rec) return false;
+    const { message } = rec.meta as { message: QueuedMessage };
+    const addresses = recipients.map((r) => r.address);
+    const views = narrowViews(viewsOfMessage(message), addresses);
+    const kept: QueuedMessage = { ...message, recipients, ...(message.views ? { views } : {}) };
+    const entry: StoredEntry = { ...held, recipients: addresses, views };
+    const path = join(this.dir, `${id}.msg`);
+    const fh = await this.#fs.open(`${path}.tmp`, "w");
+    try {
+      await fh.writev(encodeRecord({ entry, message: kept }, Buffer.from(rec.body)));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await this.#fs.rename(`${path}.tmp`, path);
+    await this.#fs.syncDir(this.dir);
+    this.#index.set(id, entry);
+    return true;
   }
 
   /** Deletes a held message, durably. False when unknown. */

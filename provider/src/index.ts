@@ -17,6 +17,7 @@ export { DomainTenancy, type DomainTenancyArgs } from "./resources/domain-tenanc
 export { FilterSettings, type FilterSettingsArgs } from "./resources/filter-settings.ts";
 export { Group, type GroupArgs } from "./resources/group.ts";
 export { PasswordPolicy, type PasswordPolicyArgs } from "./resources/password-policy.ts";
+export { ReportSettings, type ReportSettingsArgs } from "./resources/report-settings.ts";
 export { Route, type RouteArgs } from "./resources/route.ts";
 export { SenderList, type SenderListArgs } from "./resources/sender-list.ts";
 export { User, type UserArgs } from "./resources/user.ts";

@@ -17,6 +17,7 @@ import { domainTenancyProvider } from "./resources/domain-tenancy.ts";
 import { filterSettingsProvider } from "./resources/filter-settings.ts";
 import { groupProvider } from "./resources/group.ts";
 import { passwordPolicyProvider } from "./resources/password-policy.ts";
+import { reportSettingsProvider } from "./resources/report-settings.ts";
 import { routeProvider } from "./resources/route.ts";
 import { senderListProvider } from "./resources/sender-list.ts";
 import { userProvider } from "./resources/user.ts";
@@ -28,6 +29,7 @@ export const providers: Readonly<Record<string, ResourceImpl>> = {
   Alias: aliasProvider,
   SenderList: senderListProvider,
   FilterSettings: filterSettingsProvider,
+  ReportSettings: reportSettingsProvider,
   PasswordPolicy: passwordPolicyProvider,
   User: userProvider,
   Group: groupProvider,

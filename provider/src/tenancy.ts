@@ -19,6 +19,7 @@ import { DomainTenancy } from "./resources/domain-tenancy.ts";
 import { FilterSettings } from "./resources/filter-settings.ts";
 import { Group } from "./resources/group.ts";
 import { PasswordPolicy } from "./resources/password-policy.ts";
+import { ReportSettings } from "./resources/report-settings.ts";
 import { Route } from "./resources/route.ts";
 import { SenderList } from "./resources/sender-list.ts";
 import { User } from "./resources/user.ts";
@@ -94,6 +95,7 @@ function domainDocument(manifest: TenancyManifest, domain: string): DomainTenanc
     // Passwords come from the passwords input (or, with a warning, the manifest) as secrets.
     users: manifest.users.filter((u) => userDomain(u) === domain),
     groups: manifest.groups.filter((g) => groupDomain(g) === domain),
+    reportSettings: manifest.reportSettings.filter((r) => r.scope === domain),
   };
 }
 
@@ -182,6 +184,7 @@ export class Tenancy extends pulumi.ComponentResource {
         groups: [],
         filterSettings: accountWide(manifest.filterSettings),
         passwordPolicies: accountWide(manifest.passwordPolicies),
+        reportSettings: accountWide(manifest.reportSettings),
       };
     }
     // Every child reaches the platform the same way: the component's connection, or the stack's.
@@ -203,8 +206,18 @@ export class Tenancy extends pulumi.ComponentResource {
       this.resources[id] = resource;
       return resource;
     };
-    const [, routeKind, aliasKind, senderListKind, filterKind, policyKind, userKind, groupKind, ruleKind] =
-      tenancyKinds;
+    const [
+      ,
+      routeKind,
+      aliasKind,
+      senderListKind,
+      filterKind,
+      policyKind,
+      userKind,
+      groupKind,
+      ruleKind,
+      reportKind,
+    ] = tenancyKinds;
     const policies: pulumi.Resource[] = [];
     for (const spec of manifest.passwordPolicies) {
       const id = policyKind.id(spec as Spec<typeof policyKind>);
@@ -311,6 +324,23 @@ export class Tenancy extends pulumi.ComponentResource {
               ...Object.values(this.users),
               ...Object.values(this.tenancies),
             ],
+          },
+        ),
+      );
+    }
+    for (const spec of manifest.reportSettings) {
+      const id = reportKind.id(spec as Spec<typeof reportKind>);
+      const scope = spec.scope === "account" ? {} : domainOf(spec.scope);
+      const named = child(id);
+      add(
+        id,
+        new ReportSettings(
+          named.name,
+          { ...spec, ...common },
+          {
+            ...named.opts,
+            ...scope,
+            dependsOn: [...(scope.dependsOn ?? []), ...Object.values(this.tenancies)],
           },
         ),
       );

@@ -237,7 +237,7 @@ export async function domainRoutes(app: FastifyInstance): Promise<void> {
     deleteOptions: {
       refuseIfDependents: true,
       // Its singletons and its departed users' forwards (nobody declares those) go with the domain.
-      cascadeKinds: ["FilterSettings", "PasswordPolicy", DEPARTED_KIND],
+      cascadeKinds: ["FilterSettings", "PasswordPolicy", "ReportSettings", DEPARTED_KIND],
     },
   });
   verifyRoute(app);

@@ -43,6 +43,7 @@ import {
   groupKind,
   type KindDescriptor,
   passwordPolicyKind,
+  reportSettingsKind,
   routeKind,
   senderListKind,
   userKind,
@@ -54,6 +55,11 @@ import type {
   PasswordPolicyPatch,
   PasswordPolicySpecInput,
 } from "../models/password-policy.ts";
+import type {
+  ReportSettings,
+  ReportSettingsPatch,
+  ReportSettingsSpecInput,
+} from "../models/report-settings.ts";
 import { type Route, type RoutePatch, type RouteSpecInput, routeName } from "../models/route.ts";
 import type { SenderList, SenderListPatch, SenderListSpecInput } from "../models/sender-list.ts";
 import type {
@@ -463,6 +469,21 @@ export class MailplaneClient {
       this.#singleton("reset", "FilterSettings", scope, options),
   };
 
+  /** Report settings of `account` (the default) or a domain: a singleton, reset rather than deleted. */
+  readonly reportSettings = {
+    get: (scope: string, options?: RequestOptions): Promise<ReportSettings> =>
+      this.#singleton("get", "ReportSettings", scope, options),
+    put: (spec: ReportSettingsSpecInput, options?: RequestOptions): Promise<ReportSettings> => {
+      const body = this.#spec<{ scope: string }>(reportSettingsKind as unknown as KindDescriptor, spec);
+      return this.#singleton("put", "ReportSettings", body.scope, { ...options, body });
+    },
+    patch: (scope: string, patch: ReportSettingsPatch, options?: RequestOptions): Promise<ReportSettings> =>
+      this.#singleton("patch", "ReportSettings", scope, { ...options, body: patch }),
+    /** Resets to the defaults (nothing is sent) and returns them. */
+    reset: (scope: string, options?: RequestOptions): Promise<ReportSettings> =>
+      this.#singleton("reset", "ReportSettings", scope, options),
+  };
+
   /** Password policies of `account` or a domain: a singleton, reset rather than deleted. */
   readonly passwordPolicies = {
     get: (scope: string, options?: RequestOptions): Promise<PasswordPolicy> =>
@@ -659,7 +680,7 @@ export class MailplaneClient {
   /** get/put/patch/reset of a singleton at the account path or the domain path. */
   #singleton<T>(
     verb: "get" | "put" | "patch" | "reset",
-    kind: "FilterSettings" | "PasswordPolicy",
+    kind: "FilterSettings" | "PasswordPolicy" | "ReportSettings",
     scope: string,
     options?: RawRequest,
   ): Promise<T> {

@@ -10,7 +10,8 @@ import { timestamp } from "./common.ts";
  * lockout. Kind `User`, made by the user's own session (`actor.tokenId` is the session ID): `sign-in`,
  * `sign-in-step` (a second factor or password change finished), `sign-out`, `totp-enrol`,
  * `totp-confirm`, `totp-remove`, `recovery-code` (one was used), `app-password-create`,
- * `app-password-revoke`, `release` (a user released their quarantined message) — never with a secret, code or hash.
+ * `app-password-revoke`, `release` (a user released their quarantined message, from their session or
+ * through a digest's release link: actor `release-link`) — never with a secret, code or hash.
  */
 export const AUDIT_ACTIONS = [
   "create",

@@ -4,8 +4,8 @@ import { TenancyManifest } from "./tenancy.ts";
 
 /**
  * The complete desired state of one domain: a tenancy manifest that declares exactly one domain and,
- * under it, its routes, aliases, sender lists, users and (at most one each) its filter settings and
- * password policy. Account-wide settings are not part of a domain's tenancy. An object of the domain
+ * under it, its routes, aliases, sender lists, users and (at most one each) its filter settings,
+ * password policy and report settings. Account-wide settings are not part of a domain's tenancy. An object of the domain
  * that the document leaves out is deleted by an apply; a singleton left out is reset to its defaults.
  * A user's `password` is write-only: left out, the user keeps the password it has (a new user then has
  * none and cannot log in until one is set).
@@ -20,7 +20,7 @@ export const DomainTenancyDocument = TenancyManifest.superRefine((document, ctx)
       message: `must declare exactly one domain (found ${document.domains.length})`,
     });
   }
-  for (const plural of ["filterSettings", "passwordPolicies"] as const) {
+  for (const plural of ["filterSettings", "passwordPolicies", "reportSettings"] as const) {
     document[plural].forEach((item, i) => {
       if (item.scope === "account") {
         ctx.addIssue({
@@ -43,7 +43,7 @@ export const DomainTenancyDocument = TenancyManifest.superRefine((document, ctx)
   id: "DomainTenancyDocument",
   title: "one domain's tenancy",
   description:
-    "The complete desired state of one domain: the domain, its routes, aliases, sender lists, filter settings, password policy and users.",
+    "The complete desired state of one domain: the domain, its routes, aliases, sender lists, filter settings, password policy, report settings and users.",
 });
 
 export type DomainTenancyDocumentInput = z.input<typeof DomainTenancyDocument>;

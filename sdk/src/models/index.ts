@@ -16,6 +16,7 @@ export * from "./lockout.ts";
 export * from "./page.ts";
 export * from "./password-policy.ts";
 export * from "./patch.ts";
+export * from "./report-settings.ts";
 export * from "./route.ts";
 export * from "./sender-list.ts";
 export * from "./session.ts";

@@ -17,6 +17,12 @@ import {
   PasswordPolicySpec,
   passwordPolicyId,
 } from "./password-policy.ts";
+import {
+  ReportSettings,
+  ReportSettingsPatch,
+  ReportSettingsSpec,
+  reportSettingsId,
+} from "./report-settings.ts";
 import { Route, RoutePatch, RouteSpec, routeId, routeName } from "./route.ts";
 import { SenderList, SenderListPatch, SenderListSpec, senderListId, senderListName } from "./sender-list.ts";
 import { User, UserPatch, UserSpec, userDomain, userId } from "./user.ts";
@@ -188,6 +194,22 @@ export const passwordPolicyKind = kind({
   params: scopeParams,
 });
 
+export const reportSettingsKind = kind({
+  name: "ReportSettings",
+  plural: "reportSettings",
+  collectionPath: null,
+  itemPath: "/v1/domains/:domain/report-settings",
+  accountPath: "/v1/report-settings",
+  keyFields: ["scope"],
+  secretFields: [],
+  singleton: true,
+  spec: ReportSettingsSpec,
+  object: ReportSettings,
+  patch: ReportSettingsPatch,
+  id: reportSettingsId,
+  params: scopeParams,
+});
+
 export const userKind = kind({
   name: "User",
   plural: "users",
@@ -269,6 +291,8 @@ export const tenancyKinds = [
   groupKind,
   // Last: a rule names the account, a domain or a user, and only guards sign-ins.
   accessRuleKind,
+  // After the domain's users and aliases: the catch-all rule reads them.
+  reportSettingsKind,
 ] as const;
 
 /** Every kind with a spec and an ID function (tenancy kinds and Account). ApiToken IDs are generated. */

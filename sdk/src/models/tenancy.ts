@@ -7,6 +7,7 @@ import { FilterSettingsSpec } from "./filter-settings.ts";
 import { GroupSpec, groupDomain } from "./group.ts";
 import { tenancyKinds } from "./kinds.ts";
 import { PasswordPolicySpec } from "./password-policy.ts";
+import { ReportSettingsSpec } from "./report-settings.ts";
 import { RouteSpec } from "./route.ts";
 import { SenderListSpec } from "./sender-list.ts";
 import { UserSpec, userDomain } from "./user.ts";
@@ -61,6 +62,10 @@ export const TenancyManifest = z
       .array(AccessRuleSpec)
       .default(() => [])
       .describe("Which networks may sign in, per service, for the account, a domain or a user."),
+    reportSettings: z
+      .array(ReportSettingsSpec)
+      .default(() => [])
+      .describe("Periodic domain reports and quarantine digests per scope."),
   })
   .superRefine((manifest, ctx) => {
     const declared = new Set(manifest.domains.map((d) => d.name));
@@ -134,6 +139,9 @@ export const TenancyManifest = z
     manifest.passwordPolicies.forEach((p, i) => {
       if (p.scope !== "account") requireDomain(p.scope, ["passwordPolicies", i, "scope"]);
     });
+    manifest.reportSettings.forEach((r, i) => {
+      if (r.scope !== "account") requireDomain(r.scope, ["reportSettings", i, "scope"]);
+    });
     manifest.users.forEach((u, i) => {
       requireDomain(userDomain(u), ["users", i, "address"]);
     });
@@ -149,7 +157,7 @@ export const TenancyManifest = z
     id: "TenancyManifest",
     title: "mailplane tenancy manifest",
     description:
-      "A tenant's whole declaration: domains, routes, aliases, sender lists, filter settings, password policies, users, groups and access rules.",
+      "A tenant's whole declaration: domains, routes, aliases, sender lists, filter settings, password policies, users, groups, access rules and report settings.",
   });
 
 export type TenancyManifestInput = z.input<typeof TenancyManifest>;

@@ -36,6 +36,9 @@ describe("make demo", () => {
     expect(output).not.toContain("✗");
     expect(output).toMatch(/~ quarantineThreshold: 0\.9 => 0\.8/);
     expect(output).toContain("Every message met the fate the tenancy declares.");
+    expect(output).toMatch(/POST .*→ 200 "Released"/);
+    expect(output).toMatch(/POST again → 200 "Nothing to release"/);
+    expect(output).toContain("released through its link: exactly that message, to grace only");
     expect(code, output).toBe(0);
   });
 });

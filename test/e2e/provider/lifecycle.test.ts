@@ -1,5 +1,5 @@
 /**
- * The whole lifecycle of all nine resources with the real Pulumi CLI against a real control plane:
+ * The whole lifecycle of all ten resources with the real Pulumi CLI against a real control plane:
  * preview → up → no-op → field change in place → key change replaces → drift on refresh reverted by
  * up → deleted out of band → password secrecy → destroy. One stack walks every step for every kind.
  */
@@ -16,7 +16,7 @@ import {
 const PASSWORD = "Correct-Horse-Battery-42";
 const NEW_PASSWORD = "Another-Staple-Battery-77";
 
-describe("provider lifecycle: all nine kinds, real CLI, real control plane", () => {
+describe("provider lifecycle: all ten kinds, real CLI, real control plane", () => {
   let t: TenancyStack;
   const api = () => t.platform.client;
 
@@ -71,6 +71,11 @@ describe("provider lifecycle: all nine kinds, real CLI, real control plane", () 
       allow: ["192.0.2.0/24", "2001:db8::/32"],
       deny: ["192.0.2.13/32"],
     });
+    expect(await api().reportSettings.get("example.test")).toMatchObject({
+      frequency: "daily",
+      userReport: true,
+      userReportRecipients: ["alice@example.test"],
+    });
     const user = await api().users.get("alice@example.test");
     expect(user).toMatchObject({ quotaMb: 1024, enabled: true, addresses: ["a.smith@example.test"] });
     expect(user.passwordChangedAt).not.toBeNull();
@@ -98,6 +103,7 @@ describe("provider lifecycle: all nine kinds, real CLI, real control plane", () 
       user: ["quotaMb"],
       group: ["members[2]"],
       access: ["allow[2]"],
+      reports: ["frequency"],
     };
     for (const [name, fields] of Object.entries(expected)) {
       expect(steps[name], name).toMatchObject({ op: "update", changed: fields, replaceReasons: [] });
@@ -115,6 +121,7 @@ describe("provider lifecycle: all nine kinds, real CLI, real control plane", () 
     expect(diff).toContain('+ [2]: "sales@example.test"');
     expect(diff).toContain('+ [2]: "zed@example.test"');
     expect(diff).toContain('+ [2]: "2001:db9::/32"');
+    expect(diff).toContain('~ frequency: "daily" => "weekly"');
 
     const before = await api().domains.get("example.test");
     await t.ws.ok(["up", "--yes", "--skip-preview"]);
@@ -132,6 +139,7 @@ describe("provider lifecycle: all nine kinds, real CLI, real control plane", () 
     expect(await api().users.get("alice@example.test")).toMatchObject({ quotaMb: 2048 });
     expect((await api().groups.get("team@example.test")).members).toContain("zed@example.test");
     expect((await api().accessRules.get("example.test", "smtp-submission")).allow).toContain("2001:db9::/32");
+    expect(await api().reportSettings.get("example.test")).toMatchObject({ frequency: "weekly" });
     await t.ws.ok(["preview", "--expect-no-changes"]);
   });
 
@@ -150,6 +158,7 @@ describe("provider lifecycle: all nine kinds, real CLI, real control plane", () 
       user: ["address"],
       group: ["address"],
       access: ["scope"],
+      reports: ["scope"],
     };
     for (const [name, reasons] of Object.entries(expected)) {
       expect(steps[name], name).toMatchObject({ op: "replace", replaceReasons: reasons });
@@ -178,6 +187,11 @@ describe("provider lifecycle: all nine kinds, real CLI, real control plane", () 
     });
     expect(await api().passwordPolicies.get("account")).toMatchObject({ minLength: 10 });
     expect(await api().passwordPolicies.get("example.test")).toMatchObject({ minLength: 8 });
+    expect(await api().reportSettings.get("renamed-other.test")).toMatchObject({ userReport: true });
+    expect(await api().reportSettings.get("example.test")).toMatchObject({
+      userReport: false,
+      etag: "defaults",
+    });
     await t.ws.ok(["preview", "--expect-no-changes"]);
 
     await t.set("step", "base");
@@ -197,6 +211,7 @@ describe("provider lifecycle: all nine kinds, real CLI, real control plane", () 
     await api().accessRules.patch("example.test", "smtp-submission", {
       deny: ["192.0.2.13", "203.0.113.0/24"],
     });
+    await api().reportSettings.patch("example.test", { frequency: "weekly" });
 
     const refresh = (await t.ws.ok(["refresh", "--yes", "--skip-preview", "--diff"])).stdout;
     expect(refresh).toContain('~ timezone: "UTC" => "Asia/Tokyo"');
@@ -208,6 +223,7 @@ describe("provider lifecycle: all nine kinds, real CLI, real control plane", () 
     expect(refresh).toContain('"Gone fishing"');
     expect(refresh).toContain('~ senders: "members" => "anyone"');
     expect(refresh).toContain('"203.0.113.0/24"');
+    expect(refresh).toContain('~ frequency: "daily" => "weekly"');
 
     const steps = await previewSteps(t.ws);
     expect(steps["domain"]).toMatchObject({ op: "update", changed: ["timezone"] });
@@ -217,6 +233,7 @@ describe("provider lifecycle: all nine kinds, real CLI, real control plane", () 
     expect(steps["user"]).toMatchObject({ op: "update", changed: ["quotaMb"] });
     expect(steps["group"]).toMatchObject({ op: "update", changed: ["senders"] });
     expect(steps["access"]).toMatchObject({ op: "update", changed: ["deny[1]"] });
+    expect(steps["reports"]).toMatchObject({ op: "update", changed: ["frequency"] });
     expect(steps["alias"]?.op).toBe("update");
     expect(steps["blocked"]?.op).toBe("update");
 
@@ -233,6 +250,7 @@ describe("provider lifecycle: all nine kinds, real CLI, real control plane", () 
     expect(await api().users.get("alice@example.test")).toMatchObject({ quotaMb: 1024 });
     expect(await api().groups.get("team@example.test")).toMatchObject({ senders: "members" });
     expect((await api().accessRules.get("example.test", "smtp-submission")).deny).toEqual(["192.0.2.13/32"]);
+    expect(await api().reportSettings.get("example.test")).toMatchObject({ frequency: "daily" });
     await t.ws.ok(["preview", "--expect-no-changes"]);
   });
 
@@ -290,6 +308,7 @@ describe("provider lifecycle: all nine kinds, real CLI, real control plane", () 
     // A domain's singletons go with the domain.
     expect(await outcome(api().filterSettings.get("example.test"))).toBe("MP_NOT_FOUND");
     expect(await outcome(api().passwordPolicies.get("example.test"))).toBe("MP_NOT_FOUND");
+    expect(await outcome(api().reportSettings.get("example.test"))).toBe("MP_NOT_FOUND");
     const exported = JSON.parse((await t.ws.ok(["stack", "export"])).stdout);
     expect(exported.deployment.resources ?? []).toHaveLength(0);
   });

@@ -18,6 +18,7 @@ export const KIND_RESOURCES = {
   User: "user",
   Group: "group",
   AccessRule: "access",
+  ReportSettings: "reports",
 } as const;
 
 export interface PreviewStep {

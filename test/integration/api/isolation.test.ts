@@ -32,6 +32,8 @@ function specOf(kind: string, domain: string): Record<string, unknown> {
       return { address: `team@${domain}`, members: [`bob@${domain}`] };
     case "AccessRule":
       return { scope: domain, service: "api", deny: ["192.0.2.0/24"] };
+    case "ReportSettings":
+      return { scope: domain };
     default:
       throw new Error(kind);
   }
@@ -47,6 +49,7 @@ const PATCHES: Record<string, Record<string, unknown>> = {
   User: { firstName: "Mallory" },
   Group: { members: [`mallory@evil.example`] },
   AccessRule: { deny: [] },
+  ReportSettings: { userReport: true },
 };
 
 function paramsFor(domain: string): Record<string, string> {
@@ -143,7 +146,10 @@ describe.each(BACKENDS)("isolation on $name", (backend) => {
         status: nowhere.status,
         code: nowhere.body?.code,
       });
-      if (e.method === "PUT" && !e.path.endsWith("filter-settings") && !e.path.endsWith("password-policy")) {
+      const singleton = ["filter-settings", "password-policy", "report-settings"].some((p) =>
+        e.path.endsWith(p),
+      );
+      if (e.method === "PUT" && !singleton) {
         expect(onB.body.code, label).toBe("MP_PARENT_NOT_FOUND");
       } else {
         expect(onB.status, label).toBe(404);

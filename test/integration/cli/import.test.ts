@@ -100,7 +100,9 @@ describe("mailplane import against a control plane", () => {
     const manifest = manifestOf(result);
     expect(manifest.domains.map((d) => d.name)).toEqual(["example.com"]);
     expect(manifest.filterSettings).toEqual([]);
-    expect(result.stderr).toContain("account-wide filter settings and password policy left out");
+    expect(result.stderr).toContain(
+      "account-wide filter settings, password policy and report settings left out",
+    );
   });
 
   it("an unknown token fails with 401 MP_UNAUTHORIZED and names the flag and variable", async () => {

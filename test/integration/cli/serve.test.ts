@@ -80,8 +80,20 @@ describe("mailplane serve", () => {
       "--database-url",
       "--trust-all-domains",
       "--domain-check-interval",
+      "--public-url",
+      "MAILPLANE_PUBLIC_URL",
+      "--report-check-interval",
+      "MAILPLANE_REPORT_CHECK_INTERVAL",
     ])
       expect(help.out).toContain(flag);
+    expect(await run(["serve", "--public-url", "javascript:alert(1)"])).toMatchObject({
+      code: 2,
+      out: expect.stringContaining("--public-url must be an http(s) URL"),
+    });
+    expect(await run(["serve", "--report-check-interval", "soon"])).toMatchObject({
+      code: 2,
+      out: expect.stringContaining("--report-check-interval must be a whole number"),
+    });
     const bad = await run(["serve", "--no-such-flag"]);
     expect(bad).toMatchObject({ code: 2, out: expect.stringContaining("usage: mailplane serve") });
     // A command loads only its own file: every command the overview lists must be found by its name.

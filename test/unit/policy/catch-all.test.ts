@@ -3,8 +3,12 @@ import { describe, expect, it } from "vitest";
 import { noCatchAllWithUserReports } from "../../../policy/catch-all.ts";
 import { policyResource, validateStack, withUnknown } from "./support.ts";
 
-const reports = (domain: string, userReport: Record<string, unknown>) =>
-  policyResource("ReportSettings", `reports-${domain}`, { domain, userReport });
+const reports = (domain: string, flags: { enabled?: boolean; autoActivate?: boolean }) =>
+  policyResource("ReportSettings", `reports-${domain}`, {
+    scope: domain,
+    userReport: flags.enabled ?? false,
+    userReportAutoActivate: flags.autoActivate ?? false,
+  });
 
 describe("no-catch-all-with-user-reports", () => {
   it("refuses a Domain with catchAll whose user reports are on", async () => {

@@ -16,7 +16,7 @@ import {
 } from "../../../../sdk/src/models/kinds.ts";
 
 describe("the kinds catalogue", () => {
-  it("lists the nine tenancy kinds in dependency order", () => {
+  it("lists the ten tenancy kinds in dependency order", () => {
     expect(tenancyKinds.map((k) => k.name)).toEqual([
       "Domain",
       "Route",
@@ -27,6 +27,7 @@ describe("the kinds catalogue", () => {
       "User",
       "Group",
       "AccessRule",
+      "ReportSettings",
     ]);
   });
 
@@ -106,6 +107,7 @@ describe("the kinds catalogue", () => {
     expect(tenancyKinds.filter((k) => k.singleton).map((k) => k.name)).toEqual([
       "FilterSettings",
       "PasswordPolicy",
+      "ReportSettings",
     ]);
   });
 

@@ -1,5 +1,5 @@
 /**
- * One of each of the nine mailplane resources, in variants chosen by stack config, so a single stack
+ * One of each of the ten mailplane resources, in variants chosen by stack config, so a single stack
  * walks every lifecycle step (create, no-op, field change, key change, drift, destroy) for all kinds:
  *
  *   e2e:domain   the domain the objects live in;  e2e:other  a second domain (its name is replaced)
@@ -136,6 +136,13 @@ new mailplane.PasswordPolicy("passwords", {
   scope: is("replace") ? "account" : domain.name,
   minLength: is("update") ? 12 : 10,
   lockout: { failures: 3 },
+});
+
+new mailplane.ReportSettings("reports", {
+  scope: is("replace") ? second.name : domain.name,
+  frequency: is("update") ? "weekly" : "daily",
+  userReport: true,
+  userReportRecipients: is("reorder") ? [`ALICE@${d.toUpperCase()}`] : [`alice@${d}`],
 });
 
 const adoptee = config.get("adoptee");

@@ -1,0 +1,238 @@
+/** Report pages: the digests' one-click release links (`/release/:token`, no session) and the on-demand domain report. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+import type { Endpoint } from "../../../sdk/src/contract/types.ts";
+import { reportData, reportHtml } from "../../reports/domain-report.ts";
+import { type ReleaseGrant, releaseKey, verifyReleaseToken } from "../../reports/release-token.ts";
+import { renderReportPdf } from "../../reports/report-pdf.ts";
+import { RELEASE_PATH } from "../../reports/scheduler.ts";
+import { escapeHtml, oneLine } from "../../reports/text.ts";
+import type { SmtpOperations } from "../../smtp/operations.ts";
+import { mayTouchDomain, requireAuth } from "../auth.ts";
+import { normalisedParams } from "../lib/http.ts";
+import { problem } from "../problem.ts";
+import { parseWith } from "../validation.ts";
+
+/** Options of {@link reportRoutes}. */
+export interface ReportRoutesOptions {
+  /** The engine running in this process, if any (a getter: the engine starts after the API). */
+  smtp?: (() => SmtpOperations | undefined) | undefined;
+}
+
+/** Longest on-demand report period: 366 days. */
+export const MAX_REPORT_DAYS = 366;
+
+/** The query of the on-demand report. */
+export const DomainReportQuery = z.strictObject({
+  from: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe("Start (inclusive), RFC 3339; default 7 days before `to`."),
+  to: z.iso.datetime({ offset: true }).optional().describe("End (exclusive), RFC 3339; default now."),
+  format: z.enum(["html", "pdf"]).default("html").describe("`html` (default) or `pdf`."),
+  extraSpamTable: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((v) => v === "true")
+    .describe("Add the table of spam refused but not quarantined; default true."),
+});
+
+/**
+ * The on-demand report's place in the auth hook: read access, scoped to the domain like every
+ * operations endpoint. It answers HTML or PDF rather than JSON, so it is not part of the JSON contract
+ * (OpenAPI, the SDK client); docs/reports.md describes it.
+ */
+const REPORT_ENDPOINT: Endpoint = {
+  operationId: "getDomainReport",
+  method: "GET",
+  path: "/v1/domains/:domain/report",
+  summary: "Read the domain's protection report.",
+  tag: "Operations",
+  access: "read",
+  response: null,
+  successStatuses: [200],
+  headers: { ifMatch: "none", idempotencyKey: "none", account: "optional" },
+  etag: false,
+  errors: ["MP_NOT_FOUND", "MP_VALIDATION_FAILED"],
+};
+
+/** A small, self-contained HTML page: nothing loaded from elsewhere, no script, not framed, not indexed. */
+function page(reply: FastifyReply, status: number, title: string, body: string): FastifyReply {
+  return (
+    reply
+      .code(status)
+      .header("content-type", "text/html; charset=utf-8")
+      .header("cache-control", "no-store")
+      // The token is in the URL: it must not leave in a Referer header, and no other site may frame the button.
+      .header("referrer-policy", "no-referrer")
+      .header(
+        "content-security-policy",
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+      )
+      .header("x-frame-options", "DENY")
+      .header("x-robots-tag", "noindex")
+      .send(
+        `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeHtml(title)}</title></head><body><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>\n`,
+      )
+  );
+}
+
+const REFUSED =
+  "<p>This release link is not valid: it was changed, it has expired, or the message was purged. Ask your administrator, or release the message from your quarantine.</p>";
+
+/**
+ * The release-link pages and the on-demand domain report.
+ *
+ * `GET /release/:token` shows what the link releases and a button (a POST form): link scanners and
+ * previews that follow GETs release nothing. `POST /release/:token` releases that message to that
+ * recipient only, once: a second POST finds nothing held for them and delivers nothing. Tokens are
+ * checked (HMAC, expiry) before anything is read; the token itself is never logged or audited (the
+ * app's request serializer hides it).
+ *
+ * @example app.register(reportRoutes, { smtp: () => engine?.operations })
+ */
+export async function reportRoutes(app: FastifyInstance, opts: ReportRoutesOptions): Promise<void> {
+  const { store, now } = app.services;
+  const key = releaseKey(app.services.masterKey);
+  // The confirmation form posts an empty urlencoded body; only this plugin accepts that media type.
+  app.addContentTypeParser(
+    "application/x-www-form-urlencoded",
+    { parseAs: "string", bodyLimit: 1024 },
+    (_r, _b, done) => done(null, undefined),
+  );
+
+  /** The grant of the path's token and what it names now; a page answer when it names nothing. */
+  const resolve = (request: FastifyRequest, reply: FastifyReply) => {
+    const token = (request.params as { token?: string }).token ?? "";
+    const grant = verifyReleaseToken(key, token, now().getTime());
+    if ("refused" in grant) {
+      return {
+        answer: page(reply, grant.refused === "expired" ? 410 : 403, "Release link not valid", REFUSED),
+      };
+    }
+    const ops = opts.smtp?.();
+    if (!ops) {
+      return {
+        answer: page(
+          reply,
+          503,
+          "Try again later",
+          "<p>The mail engine is not reachable from here right now.</p>",
+        ),
+      };
+    }
+    return { grant, ops };
+  };
+  const ownerOf = (g: ReleaseGrant) => ({
+    accountId: g.accountId,
+    domain: g.domain,
+    generation: g.generation,
+  });
+  const heldFor = (ops: SmtpOperations, g: ReleaseGrant) => {
+    const entry = ops.getQuarantined(g.message, ownerOf(g));
+    return entry?.recipients.some((r) => r.toLowerCase() === g.recipient) ? entry : undefined;
+  };
+  const NOTHING = "<p>Nothing to release: the message was already released to you, deleted, or purged.</p>";
+
+  app.get(`${RELEASE_PATH}:token`, async (request, reply) => {
+    const r = resolve(request, reply);
+    if (r.answer) return r.answer;
+    const entry = heldFor(r.ops, r.grant);
+    if (!entry) return page(reply, 200, "Nothing to release", NOTHING);
+    return page(
+      reply,
+      200,
+      "Release this message?",
+      [
+        `<p>Held for <strong>${escapeHtml(r.grant.recipient)}</strong>:</p>`,
+        "<dl>",
+        `<dt>From</dt><dd>${escapeHtml(oneLine(entry.sender || "(null sender)"))}</dd>`,
+        `<dt>Subject</dt><dd>${escapeHtml(oneLine(entry.subject || "(no subject)"))}</dd>`,
+        `<dt>Received</dt><dd>${escapeHtml(entry.receivedAt)}</dd>`,
+        `<dt>Spam score</dt><dd>${entry.score.toFixed(2)}</dd>`,
+        "</dl>",
+        // An empty action posts back to this very URL.
+        '<form method="post"><button type="submit">Release to my mailbox</button></form>',
+      ].join("\n"),
+    );
+  });
+
+  app.post(`${RELEASE_PATH}:token`, async (request, reply) => {
+    const r = resolve(request, reply);
+    if (r.answer) return r.answer;
+    const { grant, ops } = r;
+    let queueId: string | undefined;
+    try {
+      queueId = await ops.releaseQuarantinedTo(grant.message, ownerOf(grant), grant.recipient);
+    } catch (error) {
+      if ((error as { code?: string }).code !== "MP_CONFLICT") throw error;
+      return page(
+        reply,
+        409,
+        "Not released",
+        "<p>Your address does not accept this message now (disabled or removed); it stays held.</p>",
+      );
+    }
+    if (!queueId) return page(reply, 200, "Nothing to release", NOTHING);
+    await store.recordAudit(
+      {
+        accountId: grant.accountId,
+        action: "release",
+        kind: "User",
+        objectId: grant.recipient,
+        after: { message: grant.message, queueId, via: "digest-link" },
+      },
+      // The link is the credential; the entry names it, never its token.
+      { actor: "release-link", role: null, requestId: request.id },
+    );
+    return page(reply, 200, "Released", "<p>The message is on its way to your mailbox.</p>");
+  });
+
+  app.get(REPORT_ENDPOINT.path, { config: { endpoint: REPORT_ENDPOINT } }, async (request, reply) => {
+    const auth = requireAuth(request);
+    const { domain } = normalisedParams(request);
+    const stored =
+      domain && mayTouchDomain(auth, domain)
+        ? await store.getObject(auth.accountId, "Domain", domain)
+        : undefined;
+    if (!domain || !stored) throw problem("MP_NOT_FOUND", `no domain ${JSON.stringify(domain)}`);
+    const q = parseWith(DomainReportQuery, request.query, "query");
+    const to = q.to ? new Date(q.to) : now();
+    const from = q.from ? new Date(q.from) : new Date(to.getTime() - 7 * 86_400_000);
+    if (from >= to || to.getTime() - from.getTime() > MAX_REPORT_DAYS * 86_400_000) {
+      throw problem("MP_VALIDATION_FAILED", `from must be before to, at most ${MAX_REPORT_DAYS} days apart`, {
+        errors: [
+          {
+            path: ["from"],
+            code: "custom",
+            message: `must be before to, at most ${MAX_REPORT_DAYS} days before it`,
+            in: "query",
+          },
+        ],
+      });
+    }
+    const ops = opts.smtp?.();
+    if (!ops) throw problem("MP_UNAVAILABLE", "no SMTP engine runs in this process");
+    const data = await reportData(
+      ops,
+      { accountId: auth.accountId, domain, generation: stored.generation },
+      {
+        from: from.toISOString(),
+        to: to.toISOString(),
+        timezone: (stored.spec as { timezone?: string }).timezone ?? "UTC",
+        extraSpamTable: q.extraSpamTable,
+      },
+    );
+    reply.header("cache-control", "no-store");
+    if (q.format === "pdf") {
+      return reply
+        .header("content-type", "application/pdf")
+        .header("content-disposition", `attachment; filename="protection-report-${domain}.pdf"`)
+        .send(await renderReportPdf(data));
+    }
+    return reply
+      .header("content-type", "text/html; charset=utf-8")
+      .header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'")
+      .send(reportHtml(data));
+  });
+}
