@@ -1,5 +1,6 @@
 /** What the commands share in reading their options: strict flag parsing, flag → environment variable → default. */
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
+import { CidrSet } from "../platform/smtp/policy/matchers.ts";
 import { UsageError } from "./command.ts";
 
 /**
@@ -75,4 +76,25 @@ export function positiveInteger(flag: string, value: string | undefined): number
   if (value.trim() === "" || !Number.isInteger(n) || n < 1)
     throw new UsageError(`--${flag} must be a whole number ≥ 1, not ${JSON.stringify(value)}`);
   return n;
+}
+
+/**
+ * `--trusted-proxies`: comma-separated IP addresses or CIDR blocks, each checked; none when absent.
+ * @example trustedProxies("10.0.0.5, 2001:db8::/64") // ["10.0.0.5", "2001:db8::/64"]
+ */
+export function trustedProxies(value: string | undefined): string[] {
+  const entries = (value ?? "")
+    .split(",")
+    .map((e) => e.trim())
+    .filter((e) => e !== "");
+  for (const entry of entries) {
+    try {
+      new CidrSet([entry]);
+    } catch {
+      throw new UsageError(
+        `--trusted-proxies takes IP addresses or CIDR blocks, got ${JSON.stringify(entry)}`,
+      );
+    }
+  }
+  return entries;
 }

@@ -6,9 +6,12 @@
  *   npm run bench:bulk -- [--count 10000] [--rounds 3]
  *
  * Each round uses a new stack and a new domain state (destroyed after), so every first `up` creates
- * the whole tenancy; times are medians of the rounds, wall-clock of the whole CLI run.
+ * the whole tenancy; times are medians of the rounds, wall-clock of the whole CLI run. Every round
+ * also runs the floor (`programs/bulk-floor`: the same property tree on a no-op dynamic resource),
+ * so the table shows what is mailplane's and what is Pulumi's.
  */
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,7 +21,12 @@ import { writeResultsSection } from "../results-file.ts";
 import { AS_INSTALLED, startBenchPlatform } from "./fixture.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const program = join(here, "programs/bulk");
+/** The two programs measured in the same run: DomainTenancy, and the same tree on a no-op resource. */
+const PROGRAMS = {
+  mailplane: join(here, "programs/bulk"),
+  floor: join(here, "programs/bulk-floor"),
+} as const;
+type Program = keyof typeof PROGRAMS;
 /** The issue's targets, in seconds. */
 const TARGETS: Record<string, number> = { up: 30, "no-op preview": 5, refresh: 5, "one-object change up": 3 };
 
@@ -26,6 +34,17 @@ function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/**
+ * CPU seconds (user + system) of this process's finished children so far, from /proc: the Pulumi
+ * CLI and everything it waited for (language host, program, provider plugins). Wall-clock on a
+ * shared machine measures the other users too; CPU time is what the run itself spent.
+ */
+function childrenCpuSeconds(): number {
+  const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1]!.split(" ");
+  // Fields 16 and 17 of stat(5) (cutime, cstime), counted after the ") " that ends field 2.
+  return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 
 const { values } = parseArgs({
@@ -38,59 +57,75 @@ const load0 = loadavg()[0]!;
 console.error("building dist/ (npm run build)");
 execFileSync("npm", ["run", "build", "--silent"], { cwd: join(here, "..", ".."), stdio: "inherit" });
 const platform = await startBenchPlatform();
-const times: Record<string, number[]> = {};
+type Series = Record<string, number[]>;
+const times: Record<Program, Series> = { mailplane: {}, floor: {} };
+const cpu: Record<Program, Series> = { mailplane: {}, floor: {} };
 const requests: Record<string, Record<string, number>> = {};
-let stateBytes = 0;
+const stateBytes: Record<Program, number> = { mailplane: 0, floor: 0 };
 try {
   for (let round = 0; round < rounds; round++) {
-    const stack = `bulk-${count}-${process.pid}-${round}`;
-    const ws = await createPulumiWorkspace(program, stack);
-    try {
-      await ws.ok(["config", "set", "bench:count", String(count)], AS_INSTALLED);
-      await ws.ok(["config", "set", "mailplane:endpoint", platform.url], AS_INSTALLED);
-      await ws.ok(["config", "set", "--secret", "mailplane:token", platform.token], AS_INSTALLED);
-      const time = async (name: string, args: string[]) => {
-        platform.resetCount();
-        const start = performance.now();
-        await ws.ok(args, AS_INSTALLED);
-        const seconds = (performance.now() - start) / 1000;
-        times[name] = [...(times[name] ?? []), seconds];
-        requests[name] = platform.counts();
-        console.error(`round ${round + 1}: ${name} ${seconds.toFixed(1)} s`);
-      };
-      await time("up", ["up", "--yes", "--skip-preview"]);
-      await time("no-op preview", ["preview", "--expect-no-changes"]);
-      await time("refresh", ["refresh", "--yes", "--skip-preview"]);
-      await ws.ok(["config", "set", "bench:step", "change"], AS_INSTALLED);
-      await time("one-object change up", ["up", "--yes", "--skip-preview"]);
-      stateBytes = (await ws.ok(["stack", "export"], AS_INSTALLED)).stdout.length;
-      await ws.ok(["destroy", "--yes", "--skip-preview"], AS_INSTALLED);
-    } finally {
-      await ws.dispose();
-      execFileSync("rm", ["-f", join(program, `Pulumi.${stack}.yaml`)]);
+    // Paired: both programs in every round, the order alternating, so both share the machine's noise.
+    const order: Program[] = round % 2 === 0 ? ["mailplane", "floor"] : ["floor", "mailplane"];
+    for (const program of order) {
+      const stack = `bulk-${program}-${count}-${process.pid}-${round}`;
+      const ws = await createPulumiWorkspace(PROGRAMS[program], stack);
+      try {
+        await ws.ok(["config", "set", "bench:count", String(count)], AS_INSTALLED);
+        await ws.ok(["config", "set", "mailplane:endpoint", platform.url], AS_INSTALLED);
+        await ws.ok(["config", "set", "--secret", "mailplane:token", platform.token], AS_INSTALLED);
+        const time = async (name: string, args: string[]) => {
+          platform.resetCount();
+          const cpu0 = childrenCpuSeconds();
+          const start = performance.now();
+          await ws.ok(args, AS_INSTALLED);
+          const seconds = (performance.now() - start) / 1000;
+          const cpuSeconds = childrenCpuSeconds() - cpu0;
+          times[program][name] = [...(times[program][name] ?? []), seconds];
+          cpu[program][name] = [...(cpu[program][name] ?? []), cpuSeconds];
+          if (program === "mailplane") requests[name] = platform.counts();
+          console.error(
+            `round ${round + 1} ${program}: ${name} ${seconds.toFixed(1)} s (CPU ${cpuSeconds.toFixed(1)} s, load ${loadavg()[0]!.toFixed(1)})`,
+          );
+        };
+        await time("up", ["up", "--yes", "--skip-preview"]);
+        await time("no-op preview", ["preview", "--expect-no-changes"]);
+        await time("refresh", ["refresh", "--yes", "--skip-preview"]);
+        await ws.ok(["config", "set", "bench:step", "change"], AS_INSTALLED);
+        await time("one-object change up", ["up", "--yes", "--skip-preview"]);
+        const state = JSON.parse((await ws.ok(["stack", "export"], AS_INSTALLED)).stdout);
+        stateBytes[program] = JSON.stringify(state).length;
+        await ws.ok(["destroy", "--yes", "--skip-preview"], AS_INSTALLED);
+      } finally {
+        await ws.dispose();
+        execFileSync("rm", ["-f", join(PROGRAMS[program], `Pulumi.${stack}.yaml`)]);
+      }
     }
   }
 } finally {
   await platform.close();
 }
 const pulumi = execFileSync("pulumi", ["version"], { encoding: "utf8" }).trim();
-const rows = Object.entries(times).map(([name, list]) => {
-  const m = median(list);
+const rows = Object.keys(TARGETS).map((name) => {
+  const ours = times.mailplane[name] ?? [];
+  const floor = times.floor[name] ?? [];
+  const m = median(ours);
+  const ratio = median(ours.map((t, i) => t / floor[i]!));
   const target = TARGETS[name]!;
   const calls = Object.entries(requests[name] ?? {})
     .map(([method, n]) => `${n} ${method}`)
     .join(", ");
-  return `| ${name} | ${m.toFixed(1)} | ${list.map((t) => t.toFixed(1)).join(" / ")} | ≤ ${target} | ${m <= target ? "met" : "**not met**"} | ${calls || "none"} |`;
+  return `| ${name} | ${m.toFixed(1)} | ${ours.map((t) => t.toFixed(1)).join(" / ")} | ${median(floor).toFixed(1)} | ${ratio.toFixed(2)} | ${median(cpu.mailplane[name] ?? []).toFixed(1)} | ${median(cpu.floor[name] ?? []).toFixed(1)} | ≤ ${target} | ${m <= target ? "met" : "**not met**"} | ${calls || "none"} |`;
 });
 const text = [
   "## Provider: bulk mode",
   "",
   `Run ${startedAt.toISOString().slice(0, 10)} with \`npm run bench:bulk -- --count ${count} --rounds ${rounds}\` on ${cpus()[0]?.model ?? "?"} × ${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, Pulumi ${pulumi}; 1-minute load average ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)} (a shared machine).`,
   `One DomainTenancy of ${count.toLocaleString("en")} objects: the domain, ${Math.floor((count - 1) / 2).toLocaleString("en")} aliases (two forwards each) and ${Math.ceil((count - 1) / 2).toLocaleString("en")} users, 100 of them with a password (argon2id, hashed on the control plane's thread pool). File backend, SQLite control plane in the bench process, compiled dist/.`,
-  `Each round: a new stack; first \`up\`, \`preview --expect-no-changes\`, \`refresh\`, then \`up\` of a one-field change of one user. Times are medians of ${rounds} round(s) (each round listed), wall-clock of the whole CLI run. State after the rounds: ${(stateBytes / 1024).toFixed(0)} KiB for the stack (one resource).`,
+  `The floor (\`programs/bulk-floor\`) is one plain dynamic resource whose provider does nothing, holding the same property tree as the DomainTenancy's state (the same fields, the passwords nested as secrets): Pulumi's own cost of a tree that size.`,
+  `Each round: for both programs (order alternating), a new stack; first \`up\`, \`preview --expect-no-changes\`, \`refresh\`, then \`up\` of a one-field change of one user. Times are medians of ${rounds} round(s) (mailplane's rounds listed), wall-clock of the whole CLI run; **ratio** is the median of the rounds' mailplane ÷ floor; *CPU s* is user + system time of the CLI and the processes it waited for (program, provider). State after the rounds: ${(stateBytes.mailplane / 1024).toFixed(0)} KiB (mailplane) and ${(stateBytes.floor / 1024).toFixed(0)} KiB (floor), compact JSON of \`pulumi stack export\`.`,
   "",
-  "| scenario | median s | rounds s | target s | | requests (last round) |",
-  "|---|---:|---|---:|---|---|",
+  "| scenario | mailplane s | rounds s | floor s | ratio | mailplane CPU s | floor CPU s | target s | | requests (last round) |",
+  "|---|---:|---|---:|---:|---:|---:|---:|---|---|",
   ...rows,
 ];
 console.log(writeResultsSection("## Provider: bulk mode", text.join("\n")));

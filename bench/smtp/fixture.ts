@@ -157,7 +157,10 @@ export async function startMailplane(
       "--no-dns",
       // The bench's one domain is local without a DNS ownership check (the machine is offline).
       "--trust-all-domains",
-      ...(opts.rspamdUrl ? ["--rspamd-url", opts.rspamdUrl] : []),
+      // The bench's rspamd runs the platform's generated config, so it knows the engine's settings ID.
+      ...(opts.rspamdUrl
+        ? ["--rspamd-url", opts.rspamdUrl, "--rspamd-settings-id", "mailplane-verified"]
+        : []),
     ],
     {
       stdio: ["ignore", "pipe", "inherit"],

@@ -15,7 +15,7 @@
 import { cpus, loadavg, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { writeRawResults, writeResultsSection, writeResultsSubsection } from "../results-file.ts";
-import { HARAKA_VERSION } from "./fixture.ts";
+import { HARAKA_VERSION, median } from "./fixture.ts";
 import * as fullFilter from "./scenarios/full-filter.ts";
 import * as greeting from "./scenarios/greeting-delay.ts";
 import * as propagation from "./scenarios/propagation.ts";
@@ -60,7 +60,12 @@ if (only.has("throughput")) {
   });
 }
 if (only.has("full-filter")) {
-  results.fullFilter = await fullFilter.run({ rounds, count: Number(values["filter-messages"]), log });
+  results.fullFilter = await fullFilter.run({
+    rounds,
+    count: Number(values["filter-messages"]),
+    log,
+    nodeFlags: String(values["node-flags"]).split(" ").filter(Boolean),
+  });
 }
 if (only.has("greeting")) results.greeting = await greeting.run({ rounds, log });
 if (only.has("propagation")) results.propagation = await propagation.run({ writes, log });
@@ -122,8 +127,8 @@ function fullFilterSection(f: fullFilter.FullFilterResult): string[] {
     `| ${r.contender} | ${fmt(r.medianPerSecond)} | ${fmt(r.medianEndToEndPerSecond)} (${fmt(r.medianDrainSeconds, 1)}) | ${fmt(r.medianCpuUsPerMessage)} | ${fmt(r.medianRspamdCpuUsPerMessage)} | ${fmt(Math.min(...r.rounds.map((x) => x.scansPerMessage)), 2)} | ${r.rounds.map((x) => fmt(x.perSecond)).join(" · ")} |`;
   return [
     `Run ${startedAt.toISOString().slice(0, 10)} with \`npm run bench:smtp${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}\` on ${machine()}.`,
-    `${fmt(f.messages)} messages per round (${f.messageSet.join(", ")}: one smtp-source per message with ${fullFilter.FULL_FILTER_SESSIONS / f.messageSet.length} sessions each, ${fullFilter.FULL_FILTER_SESSIONS} in all, reused connections); rounds alternate between the two servers, which run side by side with one rspamd 3 (one normal worker, Redis for Bayes) started by the bench from the platform's generated config (no network lookups).`,
-    "Per message, **mailplane** (`mailplane smtp --rspamd-url`, the tenancy above): the full policy and SPF, rspamd's `/checkv2`, the score mapped to its thresholds (spammy ones tagged, none quarantined), a journal record fdatasynced (group commit) before the 250; then, in the background, a Maildir file written, fdatasynced, renamed into new/ and new/ fsynced (one per batch). " +
+    `${fmt(f.messages)} messages per round (${f.messageSet.join(", ")}: one smtp-source per message with ${fullFilter.FULL_FILTER_SESSIONS / f.messageSet.length} sessions each, ${fullFilter.FULL_FILTER_SESSIONS} in all, reused connections); rounds alternate between the two servers, which run side by side with one rspamd 3 (one normal worker, Redis for Bayes) started by the bench from the platform's generated config (no network lookups). Both send rspamd the same envelope facts (IP, HELO, MAIL FROM, RCPT); the client is on loopback, which rspamd exempts from its SPF, DKIM, DMARC, ARC and reverse-DNS checks for both alike.`,
+    "Per message, **mailplane** (`mailplane smtp --rspamd-url … --rspamd-settings-id mailplane-verified`, the tenancy above): the full policy, SPF, DKIM/DMARC/ARC verification, rspamd's `/checkv2` (its own connection: rspamd closes every one), the score mapped to its thresholds (spammy ones tagged, none quarantined), a journal record fdatasynced (group commit) before the 250; then, in the background, a Maildir file written, fdatasynced, renamed into new/ and new/ fsynced (one per batch). " +
       "**Haraka**: `rcpt_to.in_host_list`, its `rspamd` plugin (`/checkv2`, headers added, nothing refused, local clients checked), and a queue plugin (bench/smtp/haraka-maildir-queue.cjs) that writes the message into a Maildir's tmp/, fdatasyncs it, renames it into new/ and fsyncs new/ (shared by the renames made meanwhile) before the 250: Haraka's rate already includes its delivery, so \"with delivery\" is the comparison of the same work; Haraka has no journal, so a message is written once where mailplane writes it twice.",
     "",
     "| server | msg/s | with delivery msg/s (drain s) | CPU µs/msg (server) | CPU µs/msg (rspamd + Redis) | rspamd scans per message | rounds msg/s |",
@@ -132,6 +137,13 @@ function fullFilterSection(f: fullFilter.FullFilterResult): string[] {
     row(h),
     "",
     `mailplane ÷ Haraka: **${fmt(ratio, 2)}×** accepted msg/s, ${fmt(m.medianEndToEndPerSecond / h.medianEndToEndPerSecond, 2)}× with delivery; target ≥ 1.5× (${ratio >= 1.5 ? "met" : "**not met**"}).`,
+    // Round r of each server ran back to back (order alternating): their ratio shares the machine's load of the moment.
+    `Per round (mailplane ÷ Haraka, same pair; 1-minute load average at its end): ${m.rounds
+      .map((x, i) => `${fmt(x.perSecond / h.rounds[i]!.perSecond, 2)}× (${fmt(x.load1, 1)})`)
+      .join(
+        " · ",
+      )}; median of the pairs **${fmt(median(m.rounds.map((x, i) => x.perSecond / h.rounds[i]!.perSecond)), 2)}×**.`,
+    `CPU per message, server + rspamd + Redis: mailplane ${fmt(m.medianCpuUsPerMessage + m.medianRspamdCpuUsPerMessage)} µs, Haraka ${fmt(h.medianCpuUsPerMessage + h.medianRspamdCpuUsPerMessage)} µs — their ratio, ${fmt((h.medianCpuUsPerMessage + h.medianRspamdCpuUsPerMessage) / (m.medianCpuUsPerMessage + m.medianRspamdCpuUsPerMessage), 2)}×, is the throughput ratio when the cores are the limit.`,
   ];
 }
 

@@ -5,6 +5,7 @@ import { ClamdScanner, clamdAddress } from "../../platform/smtp/content/clamav.t
 import { DEFAULT_CLAMD_DATABASE, startClamd } from "../../platform/smtp/content/clamd-supervisor.ts";
 import { RspamdScorer } from "../../platform/smtp/content/rspamd.ts";
 import {
+  RSPAMD_VERIFIED_SETTINGS_ID,
   rspamdInstalled,
   type SupervisedRspamd,
   startRspamd,
@@ -23,6 +24,11 @@ export const SCANNER_HELP = `  --rspamd <auto|off>            spam scoring: auto
   --rspamd-controller-password-file <path>
                                  a file holding the controller's password (sent as rspamd's Password
                                  header; one line, never logged) [$MAILPLANE_RSPAMD_CONTROLLER_PASSWORD_FILE]
+  --rspamd-settings-id <id|none>  the rspamd settings each check selects (its Settings-ID header):
+                                 mailplane-verified skips the SPF, DKIM, DMARC and ARC checks the engine
+                                 made itself (the generated config defines it); none: rspamd's own
+                                 settings [$MAILPLANE_RSPAMD_SETTINGS_ID, default mailplane-verified for
+                                 a supervised rspamd, none with --rspamd-url]
   --clamd <auto|socket|host:port|off>
                                  scan filtered mail for viruses with clamd (infected: quarantined as
                                  virus; clamd down: DATA answered 451 4.7.1 so the sender retries).
@@ -40,6 +46,7 @@ export const SCANNER_FLAGS = {
   "rspamd-url": { type: "string" },
   "rspamd-controller-url": { type: "string" },
   "rspamd-controller-password-file": { type: "string" },
+  "rspamd-settings-id": { type: "string" },
   clamd: { type: "string" },
   "clamd-database": { type: "string" },
 } as const;
@@ -135,6 +142,7 @@ async function spamScannerFrom(
   }
   const url = opt("rspamd-url", "MAILPLANE_RSPAMD_URL");
   const controller = controllerFrom(opt, url);
+  const settings = settingsIdFrom(opt, url);
   const none = async () => {};
   if (mode === "off") return { rspamd: undefined, description: "built-in rules (--rspamd off)", close: none };
   if (url !== undefined) {
@@ -145,8 +153,8 @@ async function spamScannerFrom(
       ? `; reports train its controller at ${controller.controllerUrl}${controller.controllerPassword === undefined ? "" : " (with a password)"}`
       : "; reports refused: no --rspamd-controller-url";
     return {
-      rspamd: new RspamdScorer({ url, ...controller, onWarning: warn }),
-      description: `rspamd at ${url} (built-in rules while it does not answer${learning})`,
+      rspamd: new RspamdScorer({ url, ...controller, ...settings, onWarning: warn }),
+      description: `rspamd at ${url} (built-in rules while it does not answer${learning}${settingsNote(settings)})`,
       close: none,
     };
   }
@@ -169,14 +177,46 @@ async function spamScannerFrom(
     rspamd: new RspamdScorer({
       url: supervised.url,
       controllerUrl: supervised.controllerUrl,
+      ...settings,
       onWarning: warn,
     }),
-    description: `rspamd (supervised, ${supervised.url}, config in ${join(dataDir, "rspamd")})`,
+    description: `rspamd (supervised, ${supervised.url}, config in ${join(dataDir, "rspamd")}${settingsNote(settings)})`,
     close: () => supervised.close(),
   };
 }
 
 const HTTP_URL = /^https?:\/\/[^/\s]+/;
+
+/** The start-up line's note of the settings each check selects; empty without. */
+function settingsNote(settings: { settingsId?: string }): string {
+  return settings.settingsId ? `; Settings-ID ${settings.settingsId}` : "";
+}
+
+/** An rspamd settings ID as its settings module names them (and safe in a header: no spaces or CR/LF). */
+const SETTINGS_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * Reads `--rspamd-settings-id` (`MAILPLANE_RSPAMD_SETTINGS_ID`): the settings every check selects.
+ * Default {@link RSPAMD_VERIFIED_SETTINGS_ID} for a supervised rspamd (its generated config defines
+ * them), none with `--rspamd-url` (an rspamd of the operator's, which may not).
+ * @example settingsIdFrom(opt, undefined) // { settingsId: "mailplane-verified" }
+ * @throws UsageError for an ID that is not letters, digits, ".", "_" or "-" (at most 64)
+ */
+export function settingsIdFrom(
+  opt: (flag: string, env: string) => string | undefined,
+  url: string | undefined,
+): { settingsId?: string } {
+  const value = opt("rspamd-settings-id", "MAILPLANE_RSPAMD_SETTINGS_ID");
+  if (value === undefined || value === "")
+    return url === undefined ? { settingsId: RSPAMD_VERIFIED_SETTINGS_ID } : {};
+  if (value === "none") return {};
+  if (!SETTINGS_ID.test(value)) {
+    throw new UsageError(
+      `--rspamd-settings-id must be none or an rspamd settings ID (letters, digits, ".", "_", "-"; at most 64), got ${JSON.stringify(value)}`,
+    );
+  }
+  return { settingsId: value };
+}
 
 /**
  * Reads `--rspamd-controller-url` and `--rspamd-controller-password-file` (with their env vars):

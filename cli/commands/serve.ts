@@ -5,7 +5,14 @@ import { startControlPlane } from "../../platform/api/server.ts";
 import { ReportScheduler } from "../../platform/reports/scheduler.ts";
 import { type EngineOnStore, startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
 import { type Command, type CommandIo, UsageError, untilSignal } from "../command.ts";
-import { DEFAULT_DATA_DIR, optionReader, parseFlags, postgresUrl, wholeMilliseconds } from "../options.ts";
+import {
+  DEFAULT_DATA_DIR,
+  optionReader,
+  parseFlags,
+  postgresUrl,
+  trustedProxies,
+  wholeMilliseconds,
+} from "../options.ts";
 import { SCANNER_FLAGS, SCANNER_HELP, type Scanner, scannerFrom } from "./scanner.ts";
 import { CAPS_FLAGS, CAPS_HELP, egressFrom, listeners, smtpOptionsFrom, trustAllDomains } from "./smtp.ts";
 
@@ -37,6 +44,9 @@ options:
   --domain-check-interval <ms>  how often pending domain names' verification TXT records are looked up
                           again (a name pending for days: about daily); 0: only on request
                                                                          [$MAILPLANE_DOMAIN_CHECK_INTERVAL, default ${SERVE_DEFAULTS.domainCheckIntervalMs}]
+  --trusted-proxies <cidr,…>  reverse proxies whose X-Forwarded-Proto: https counts as TLS for a
+                          PasswordPolicy's requireTlsForSignIn (IP addresses or CIDR blocks)
+                                                                         [$MAILPLANE_TRUSTED_PROXIES, default none: only TLS sockets]
   --public-url <url>      the control plane as mail users reach it: quarantine digests' release links
                           point to <url>/release/…               [$MAILPLANE_PUBLIC_URL, default http://<listen address>]
   --report-check-interval <ms>  how often due quarantine digests and domain reports (ReportSettings) are
@@ -97,6 +107,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     "no-dns": { type: "boolean" },
     "trust-all-domains": { type: "boolean" },
     "domain-check-interval": { type: "string" },
+    "trusted-proxies": { type: "string" },
     "public-url": { type: "string" },
     "report-check-interval": { type: "string" },
   });
@@ -112,6 +123,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
       opt("domain-check-interval", "MAILPLANE_DOMAIN_CHECK_INTERVAL"),
     ) ?? SERVE_DEFAULTS.domainCheckIntervalMs;
 
+  const proxies = trustedProxies(opt("trusted-proxies", "MAILPLANE_TRUSTED_PROXIES"));
   const reportCheckIntervalMs =
     wholeMilliseconds(
       "report-check-interval",
@@ -143,6 +155,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     egress,
     smtp: () => engine?.operations,
     domainCheckIntervalMs,
+    trustedProxies: proxies,
     // Ownership checks ask the engine's DNS (none with --no-dns).
     ...(smtp.resolver ? { resolver: smtp.resolver } : {}),
   });

@@ -17,6 +17,7 @@ import {
   parseFlags,
   positiveInteger,
   postgresUrl,
+  trustedProxies,
   wholeMilliseconds,
 } from "../options.ts";
 import { SCANNER_FLAGS, SCANNER_HELP, type Scanner, scannerFrom } from "./scanner.ts";
@@ -88,6 +89,8 @@ ${CAPS_HELP}  --no-dns                       answer every DNS question "no such 
   --log-file-bytes <n>           a message log file is rotated past this size [$MAILPLANE_LOG_FILE_BYTES, default 67108864]
   --api-listen <host:port>       also serve the /v1 HTTP API on the same store, its operations
                                  answered by this engine; port 0 picks one  [$MAILPLANE_SMTP_API_LISTEN, default off]
+  --trusted-proxies <cidr,…>     with --api-listen: reverse proxies whose X-Forwarded-Proto: https counts
+                                 as TLS for requireTlsForSignIn [$MAILPLANE_TRUSTED_PROXIES, default none]
   --trust-all-domains            single-tenant/demo mode: every declared domain is local, verified or not
                                  (default: only verified domains receive mail) [$MAILPLANE_TRUST_ALL_DOMAINS=1]
 ${SCANNER_HELP}  -h, --help                     this help
@@ -324,11 +327,13 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     "log-file-bytes": { type: "string" },
     "no-dns": { type: "boolean" },
     "api-listen": { type: "string" },
+    "trusted-proxies": { type: "string" },
     "trust-all-domains": { type: "boolean" },
   });
   const opt = optionReader(values, io.env);
   const dataDir = opt("data-dir", "MAILPLANE_DATA_DIR") ?? SMTP_DEFAULTS.dataDir;
   const apiListen = opt("api-listen", "MAILPLANE_SMTP_API_LISTEN");
+  const proxies = trustedProxies(opt("trusted-proxies", "MAILPLANE_TRUSTED_PROXIES"));
   const databaseUrl = postgresUrl(opt("database-url", "MAILPLANE_DATABASE_URL"));
   const smtp = smtpOptionsFrom(opt, SMTP_DEFAULTS);
   const egress = egressFrom(values, io.env);
@@ -371,6 +376,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
         dataDir,
         store,
         listen: apiListen,
+        trustedProxies: proxies,
         logger: false,
         egress,
         smtp: () => engine.operations,

@@ -3,6 +3,7 @@
  * Registration order: own plugins (validation, problem handling) → decorators →
  * hooks (auth, rate limit) → one route plugin per resource, all from the contract's route table.
  */
+
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from "fastify";
@@ -12,6 +13,7 @@ import { packageRoot, packageVersion } from "../package-root.ts";
 import type { DnsResolver } from "../smtp/content/spf.ts";
 import { EgressPolicy } from "../smtp/delivery/egress.ts";
 import type { SmtpOperations } from "../smtp/operations.ts";
+import { CidrSet } from "../smtp/policy/matchers.ts";
 import type { Store } from "../store/store.ts";
 import { installAuth } from "./auth.ts";
 import { type DkimKey, ensureDkimKey } from "./dns.ts";
@@ -78,6 +80,11 @@ export interface AppOptions {
    * link-local, multicast and other special-purpose address. Share the engine's, so both agree.
    */
   egress?: EgressPolicy;
+  /**
+   * Reverse proxies (IP addresses or CIDR blocks) whose `X-Forwarded-Proto: https` counts as TLS for
+   * `requireTlsForSignIn` (`--trusted-proxies`); default none: only a TLS socket counts.
+   */
+  trustedProxies?: readonly string[];
 }
 
 /** Keys whose values never reach a log line. */
@@ -185,6 +192,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     version,
     openapiPath: options.openapiPath ?? join(root, "schema", "openapi.json"),
     egress: options.egress ?? new EgressPolicy(),
+    trustedProxies: new CidrSet(options.trustedProxies ?? []),
   };
   app.decorate("services", services);
   const registered = new Set<string>();

@@ -1,10 +1,12 @@
 /** The checks of a mail user's sign-in: per-IP lockout (shared with SMTP AUTH), access rules, constant-work password check, TOTP and recovery codes. */
 import { randomBytes } from "node:crypto";
-import type { FastifyReply } from "fastify";
-import type { AccessRuleSpec, AccessService, PasswordPolicySpec } from "../../sdk/src/index.ts";
+import type { TLSSocket } from "node:tls";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { AccessRuleSpec, AccessService, ErrorCode, PasswordPolicySpec } from "../../sdk/src/index.ts";
 import { accessScopes, compileAccessRule, decideAccess } from "../access-rules.ts";
 import { lockoutKeyOf } from "../smtp/lockout.ts";
-import type { LoginFailureReason, Store, WriteContext } from "../store/store.ts";
+import type { CidrSet } from "../smtp/policy/matchers.ts";
+import type { LoginAttemptInput, LoginFailureReason, Store, WriteContext } from "../store/store.ts";
 import type { ApiServices } from "./lib/services.ts";
 import { hashPassword, verifyPassword } from "./passwords.ts";
 import { problem } from "./problem.ts";
@@ -62,6 +64,8 @@ export async function signInFailed(
     user: string | null;
     reason: LoginFailureReason;
     counted?: boolean;
+    /** The login audit entry of this failure (same transaction); none for names no account hosts. */
+    attempt?: LoginAttemptInput | undefined;
   },
 ): Promise<never> {
   await store.recordLoginFailure({
@@ -77,6 +81,7 @@ export async function signInFailed(
     user: input.user,
     reason: input.reason,
     counted: input.counted ?? true,
+    ...(input.attempt ? { attempt: input.attempt } : {}),
   });
   throw problem("MP_SIGN_IN_FAILED", FAILED);
 }
@@ -157,4 +162,75 @@ export async function refuseByAccessRule(
       `an access rule does not let your network (${input.ip}) sign in to ${input.service} as this user`,
     );
   }
+}
+
+/** Who an API sign-in attempt concerns, for the login audit: the hosted domain of the address, if any. */
+export interface SignInSubject {
+  accountId: string;
+  domain: string;
+  address: string;
+  userExists: boolean;
+}
+
+/**
+ * The login audit entry of an API sign-in step, or undefined when the address is at no hosted domain
+ * (those attempts count towards the lockout only: no tenant could read them).
+ *
+ * @example signInAttempt(subject, { ip, now, result: "failure", reason: "locked-out", credential: null })
+ */
+export function signInAttempt(
+  subject: SignInSubject | null,
+  input: Pick<LoginAttemptInput, "ip" | "result" | "reason" | "credential"> & { now: Date },
+): LoginAttemptInput | undefined {
+  if (!subject) return undefined;
+  return {
+    accountId: subject.accountId,
+    domain: subject.domain,
+    address: subject.address,
+    userExists: subject.userExists,
+    ip: input.ip,
+    service: "api",
+    result: input.result,
+    reason: input.reason,
+    credential: input.credential,
+    at: input.now.getTime(),
+  };
+}
+
+/** Records a sign-in step in the login audit (nothing for an address at no hosted domain). */
+export async function recordSignIn(store: Store, attempt: LoginAttemptInput | undefined): Promise<void> {
+  if (attempt) await store.recordLoginAttempt(attempt);
+}
+
+/**
+ * A `.catch` handler that records a refusal in the login audit when the error is the `code` problem
+ * (a refusal, not a failing store), then rethrows whatever it was.
+ *
+ * @example await refuseLockedOut(store, reply, ip, now).catch(auditRefusal(store, "MP_LOGIN_LOCKED", attempt));
+ */
+export function auditRefusal(
+  store: Store,
+  code: ErrorCode,
+  attempt: LoginAttemptInput | undefined,
+): (e: unknown) => Promise<never> {
+  return async (e: unknown) => {
+    if ((e as { code?: unknown } | null)?.code === code) await recordSignIn(store, attempt);
+    throw e;
+  };
+}
+
+/**
+ * True when the request reached the control plane over TLS: its own socket is a TLS socket, or it
+ * comes straight from a trusted proxy (`--trusted-proxies`) whose last `X-Forwarded-Proto` is
+ * `https`. The header from anyone else is ignored: a client could send it over plain HTTP.
+ *
+ * @example if (policy.requireTlsForSignIn && !cameOverTls(request, services.trustedProxies)) …
+ */
+export function cameOverTls(request: FastifyRequest, trustedProxies: CidrSet): boolean {
+  if ((request.raw.socket as TLSSocket).encrypted === true) return true;
+  const peer = (request.raw.socket.remoteAddress ?? "").replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, "");
+  if (trustedProxies.size === 0 || !peer || !trustedProxies.has(peer)) return false;
+  const header = request.headers["x-forwarded-proto"];
+  const values = (Array.isArray(header) ? header.join(",") : (header ?? "")).split(",");
+  return values.at(-1)?.trim().toLowerCase() === "https";
 }

@@ -1,6 +1,6 @@
 /** Login lockout for SMTP AUTH (smtp-server has none): failures counted per IPv4 address or IPv6 /64, in memory or in the store. */
 import { loginLockoutKey } from "../../sdk/src/models/lockout.ts";
-import type { LoginFailureReason, Store } from "../store/store.ts";
+import type { LoginAttemptInput, LoginFailureReason, Store } from "../store/store.ts";
 import type { AuthPolicy } from "./policy/snapshot.ts";
 
 /** One failed login, as the AUTH phase reports it. */
@@ -18,6 +18,8 @@ export interface LoginFailure {
   reason: LoginFailureReason;
   /** false: the password was right but the account may not log in; audited where audits exist, not counted. */
   counted: boolean;
+  /** Its login audit entry (at a hosted domain), recorded with the failure where a login audit exists. */
+  attempt?: LoginAttemptInput | undefined;
 }
 
 /**
@@ -31,6 +33,11 @@ export interface LoginLockout {
   lockedUntil(ip: string, now: number): Promise<number>;
   /** Records a failed login; resolves true when this failure locked the key. */
   recordFailure(failure: LoginFailure): Promise<boolean>;
+  /**
+   * Records an attempt that is not a counted failure (a success, a refusal before any password was
+   * checked) in the login audit. Absent: no login audit (engines without a store).
+   */
+  recordAttempt?(attempt: LoginAttemptInput): Promise<void>;
 }
 
 /**
@@ -122,8 +129,10 @@ export function storeLoginLockout(store: Store): LoginLockout {
         user: failure.user,
         reason: failure.reason,
         counted: failure.counted,
+        ...(failure.attempt ? { attempt: failure.attempt } : {}),
       });
       return result.locked;
     },
+    recordAttempt: (attempt) => store.recordLoginAttempt(attempt),
   };
 }

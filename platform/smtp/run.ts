@@ -3,7 +3,9 @@ import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } f
 import { join } from "node:path";
 import type { Store } from "../store/store.ts";
 import { type ListenAddress, type SmtpEngine, type SmtpEngineOptions, startSmtpEngine } from "./engine.ts";
+import { EXPIRY_SCAN_INTERVAL_MS, queueExpiryWarnings } from "./expiry-warnings.ts";
 import { storeLoginLockout } from "./lockout.ts";
+import { type NoticeOutbox, startNoticeOutbox } from "./notice-outbox.ts";
 import {
   type StorePolicy,
   type StorePolicyOptions,
@@ -76,11 +78,15 @@ export function parseListenAddress(
 export interface EngineOnStoreOptions extends Omit<SmtpEngineOptions, "policy" | "credentials" | "lockout"> {
   store: Store;
   policy?: StorePolicyOptions;
+  /** How often the store's notice outbox is looked at (ms); default 2,000. */
+  noticeIntervalMs?: number;
 }
 
 /** A running engine with the store-fed policy it enforces. */
 export interface EngineOnStore extends SmtpEngine {
   policy: StorePolicy;
+  /** The store's notice outbox as this engine sends it (login alerts, expiry warnings). */
+  notices: NoticeOutbox;
 }
 
 /**
@@ -102,9 +108,28 @@ export async function startSmtpEngineOnStore(opts: EngineOnStoreOptions): Promis
       lockout: storeLoginLockout(opts.store),
     });
     const close = engine.close.bind(engine);
+    const clock = opts.now ?? Date.now;
+    let lastExpiryScan = Number.NEGATIVE_INFINITY;
+    const notices = startNoticeOutbox({
+      store: opts.store,
+      operations: engine.operations,
+      snapshot: () => policy.current(),
+      // Expiry warnings are queued by the engines (any of them; the outbox keeps them once each).
+      async beforeRound() {
+        const now = clock();
+        if (now - lastExpiryScan < EXPIRY_SCAN_INTERVAL_MS) return;
+        await queueExpiryWarnings(opts.store, policy.current(), now);
+        lastExpiryScan = now;
+      },
+      ...(opts.noticeIntervalMs !== undefined ? { intervalMs: opts.noticeIntervalMs } : {}),
+      onError: (e) =>
+        opts.onError?.(new Error(`notice outbox: ${e instanceof Error ? e.message : String(e)}`)),
+    });
     return Object.assign(engine, {
       policy,
+      notices,
       async close() {
+        await notices.stop();
         await close();
         release();
       },

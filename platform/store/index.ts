@@ -6,6 +6,7 @@ import { openSqliteStore } from "./sqlite.ts";
 import type { Store } from "./store.ts";
 
 export { MIGRATIONS } from "./migrations.ts";
+export type * from "./notices.ts";
 export { openPostgresStore, type PostgresStoreOptions } from "./postgres.ts";
 export { REDACTED, redactSecrets } from "./sql.ts";
 export type { StoreOptions } from "./sql-store.ts";

@@ -246,6 +246,53 @@ export const MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX app_passwords_user ON app_passwords (account_id, user_id, id)",
     ],
   },
+  {
+    version: 7,
+    name: "login audit: sign-in and SMTP AUTH attempts per hosted domain, coalesced per hour; the notice outbox",
+    statements: [
+      // One row per (account, domain, clock hour, address, ip, service, result, reason, credential):
+      // repeated attempts count up instead of adding rows. '' stands for no reason / no credential.
+      // Rows are purged once their last attempt is older than the retention (see login-audit.ts).
+      `CREATE TABLE login_audit (
+        seq {SEQ},
+        account_id TEXT{C} NOT NULL,
+        domain TEXT{C} NOT NULL,
+        address TEXT{C} NOT NULL,
+        user_exists INTEGER NOT NULL,
+        ip TEXT{C} NOT NULL,
+        service TEXT{C} NOT NULL,
+        result TEXT{C} NOT NULL,
+        reason TEXT{C} NOT NULL,
+        credential TEXT{C} NOT NULL,
+        hour {BIGINT} NOT NULL,
+        count INTEGER NOT NULL,
+        first_at TEXT NOT NULL,
+        last_at TEXT NOT NULL
+      )`,
+      `CREATE UNIQUE INDEX login_audit_key
+        ON login_audit (account_id, domain, hour, address, ip, service, result, reason, credential)`,
+      "CREATE INDEX login_audit_domain ON login_audit (account_id, domain, seq)",
+      "CREATE INDEX login_audit_address ON login_audit (account_id, address, seq)",
+      "CREATE INDEX login_audit_expiry ON login_audit (last_at)",
+      // The notice outbox (see notices.ts): mail the platform owes a person, written by any process
+      // (in the transaction of what caused it) and sent by whichever engine claims it. The key is the
+      // notice's identity: a throttle or a once-only mail is a key that already exists.
+      `CREATE TABLE notice_outbox (
+        notice_key TEXT{C} PRIMARY KEY,
+        account_id TEXT{C} NOT NULL,
+        domain TEXT{C} NOT NULL,
+        recipient TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        claimed_by TEXT,
+        claimed_until TEXT,
+        sent_at TEXT,
+        queue_id TEXT
+      )`,
+      "CREATE INDEX notice_outbox_pending ON notice_outbox (sent_at, created_at)",
+    ],
+  },
 ];
 
 const TOKENS: Record<SqlDriver["dialect"], Record<string, string>> = {

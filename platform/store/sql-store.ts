@@ -1,5 +1,6 @@
 /** The Store over the SqlDriver seam: transactions, the read cache and the change watcher; each concern's SQL lives in its own file. */
 
+import { LOGIN_AUDIT_RETENTION_DAYS, type LoginAuditEntry } from "../../sdk/src/models/login-audit.ts";
 import { type AccountUsage, accountUsage } from "./account-limits.ts";
 import * as accounts from "./accounts.ts";
 import { type AuditInput, listAudit, writeAudit } from "./audit.ts";
@@ -8,8 +9,10 @@ import { getCredential } from "./credentials.ts";
 import { recordDomainCheck } from "./domain-claims.ts";
 import { domainNameHolds, withVerification } from "./domain-names.ts";
 import { getIdempotency, purgeIdempotency } from "./idempotency.ts";
+import * as loginAudit from "./login-audit.ts";
 import * as lockouts from "./login-lockouts.ts";
 import { migrate } from "./migrations.ts";
+import * as notices from "./notices.ts";
 import { insertSuccessor, removeObject, selectObject } from "./object-rows.ts";
 import * as objects from "./objects.ts";
 import { getSetting, initSetting } from "./settings.ts";
@@ -30,8 +33,10 @@ import {
   type IdempotencyRecord,
   type IfMatch,
   isStoreError,
+  type ListLoginAuditInput,
   type ListLoginLockoutsInput,
   type ListObjectsInput,
+  type LoginAttemptInput,
   type LoginFailureInput,
   type LoginLockoutRecord,
   type Page,
@@ -58,12 +63,14 @@ export interface StoreOptions {
   changeLogRetention?: number;
   /** Told about failures in the background change watcher (which retries on its next wake-up). */
   onWatchError?: (error: unknown) => void;
+  /** Login audit retention (ms) and cap; defaults {@link LOGIN_AUDIT_RETENTION_DAYS} days and see login-audit.ts. */
+  loginAudit?: { retentionMs?: number; maxEntriesPerDomainHour?: number };
 }
 
 /** Most reads the cache keeps before it starts over (a tenancy's hot objects, tokens and pages). */
 const READ_CACHE_ENTRIES = 20_000;
 
-/** Expired login lockout keys are purged at most this often (ms), after a failure's commit. */
+/** Expired login lockout keys and old login audit entries are purged at most this often (ms), after a write. */
 const LOCKOUT_PURGE_INTERVAL_MS = 60_000;
 
 /**
@@ -79,6 +86,9 @@ export class SqlStore implements Store {
   private readonly cache = new Map<string, unknown>();
   private cacheGeneration: number | undefined;
   private lastLockoutPurge = 0;
+  private lastLoginAuditPurge = 0;
+  private readonly loginAuditRetentionMs: number;
+  private readonly loginAuditLimits: loginAudit.LoginAuditLimits;
   /** What the concern files' write functions take from this store (clock, audit, change log). */
   private readonly steps: WriteSteps = {
     now: () => this.now(),
@@ -93,6 +103,11 @@ export class SqlStore implements Store {
     this.now = options.now ?? (() => new Date());
     this.retention = options.changeLogRetention ?? 10_000;
     this.onWatchError = options.onWatchError ?? (() => {});
+    this.loginAuditRetentionMs = options.loginAudit?.retentionMs ?? LOGIN_AUDIT_RETENTION_DAYS * 86_400_000;
+    this.loginAuditLimits = {
+      maxEntriesPerDomainHour:
+        options.loginAudit?.maxEntriesPerDomainHour ?? loginAudit.DEFAULT_LOGIN_AUDIT_ENTRIES_PER_DOMAIN_HOUR,
+    };
     this.watcher = new changeFeed.ChangeWatcher({
       revision: () => this.revision(),
       changesSince: (revision) => this.changesSince(revision),
@@ -304,15 +319,74 @@ export class SqlStore implements Store {
 
   async recordLoginFailure(input: LoginFailureInput): Promise<{ lockedUntil: number; locked: boolean }> {
     // Not on the writers' lock: failures serialise per key (its row), not with tenancy writes.
-    const result = await this.driver.transaction((q) =>
-      lockouts.recordFailure(q, input, (tx, ctx, entry) => this.audit(tx, ctx, entry)),
-    );
+    const result = await this.driver.transaction(async (q) => {
+      if (input.attempt) {
+        await loginAudit.recordAttempt(q, input.attempt, this.loginAuditLimits);
+        await loginAudit.queueLoginAlert(q, input.attempt);
+      }
+      return lockouts.recordFailure(q, input, (tx, ctx, entry) => this.audit(tx, ctx, entry));
+    });
     if (input.at - this.lastLockoutPurge >= LOCKOUT_PURGE_INTERVAL_MS) {
       this.lastLockoutPurge = input.at;
       // Housekeeping in its own transaction; a failure here only delays it to the next interval.
       await this.driver.transaction((q) => lockouts.purgeExpired(q, input.at)).catch(() => 0);
     }
+    if (input.attempt) await this.purgeLoginAudit(input.at);
     return result;
+  }
+
+  // ---------------------------------------------------------------- login audit (login-audit.ts)
+
+  async recordLoginAttempt(input: LoginAttemptInput): Promise<void> {
+    // Not on the writers' lock: entries serialise per key (the unique index), not with tenancy writes.
+    await this.driver.transaction(async (q) => {
+      await loginAudit.recordAttempt(q, input, this.loginAuditLimits);
+      await loginAudit.queueLoginAlert(q, input);
+    });
+    await this.purgeLoginAudit(input.at);
+  }
+
+  // ---------------------------------------------------------------- notice outbox (notices.ts)
+
+  async enqueueNotice(notice: notices.OutboxNotice): Promise<boolean> {
+    return this.driver.transaction((q) => notices.enqueueNotice(q, notice, this.iso()));
+  }
+
+  async claimNotices(input: {
+    claimant: string;
+    forMs: number;
+    limit: number;
+  }): Promise<notices.ClaimedNotice[]> {
+    const at = this.now().getTime();
+    return this.driver.transaction((q) =>
+      notices.claimNotices(q, {
+        claimant: input.claimant,
+        at: new Date(at).toISOString(),
+        until: new Date(at + input.forMs).toISOString(),
+        limit: input.limit,
+      }),
+    );
+  }
+
+  async markNoticeSent(input: { key: string; claimant: string; queueId: string | null }): Promise<void> {
+    await this.driver.transaction((q) => notices.markNoticeSent(q, { ...input, at: this.iso() }));
+  }
+
+  async listLoginAudit(input: ListLoginAuditInput): Promise<Page<LoginAuditEntry>> {
+    return this.driver.read((q) => loginAudit.listAttempts(q, input));
+  }
+
+  /** Deletes entries past the retention, at most once a minute; a failure only delays it. */
+  private async purgeLoginAudit(at: number): Promise<void> {
+    if (at - this.lastLoginAuditPurge < LOCKOUT_PURGE_INTERVAL_MS) return;
+    this.lastLoginAuditPurge = at;
+    const before = at - this.loginAuditRetentionMs;
+    await this.driver
+      .transaction(async (q) => {
+        await loginAudit.purgeAttempts(q, before);
+        await notices.purgeSentNotices(q, new Date(before).toISOString());
+      })
+      .catch(() => 0);
   }
 
   async listLoginLockouts(input: ListLoginLockoutsInput): Promise<Page<LoginLockoutRecord>> {

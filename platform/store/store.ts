@@ -1,4 +1,12 @@
 /** The store's interface: what the control plane and the SMTP engine may ask of SQLite or PostgreSQL. */
+import type {
+  LoginAuditEntry,
+  LoginCredential,
+  LoginFailureKind,
+  LoginResult,
+  LoginService,
+} from "../../sdk/src/models/login-audit.ts";
+import type { ClaimedNotice, OutboxNotice } from "./notices.ts";
 import type { UserAuthStore } from "./user-auth.ts";
 
 /**
@@ -438,6 +446,42 @@ export interface LoginFailureInput {
   reason: LoginFailureReason;
   /** false: audit only (the password was right but the account may not log in); the lockout is not counted. */
   counted: boolean;
+  /** The login audit entry of this failure, written in the same transaction (none for names no account hosts). */
+  attempt?: LoginAttemptInput;
+}
+
+/**
+ * One sign-in attempt for the login audit (see login-audit.ts): at a hosted domain only, never with
+ * the secret that was tried.
+ */
+export interface LoginAttemptInput {
+  accountId: string;
+  /** The hosted domain of the address. */
+  domain: string;
+  /** The address signed in as, lower-cased (an address of the domain that is no user too). */
+  address: string;
+  userExists: boolean;
+  ip: string;
+  service: LoginService;
+  result: LoginResult;
+  /** null on success. */
+  reason: LoginFailureKind | null;
+  credential: LoginCredential | null;
+  /** When (ms since epoch). */
+  at: number;
+}
+
+/** Filters of {@link Store.listLoginAudit}; `since` matches entries that end at or after it, `until` those that begin before it. */
+export interface ListLoginAuditInput {
+  accountId: string;
+  domain?: string;
+  address?: string;
+  result?: LoginResult;
+  service?: LoginService;
+  since?: string;
+  until?: string;
+  limit: number;
+  cursor?: string;
 }
 
 /** One domain a lockout key's failures aimed at; `accountId`/`domain` are null for names no account hosts. */
@@ -571,6 +615,24 @@ export interface Store extends UserAuthStore {
    * @returns when the key's lockout ends (0 when not locked) and whether this failure locked it
    */
   recordLoginFailure(input: LoginFailureInput): Promise<{ lockedUntil: number; locked: boolean }>;
+  /**
+   * Records a sign-in attempt in the login audit in its own transaction (failures that count towards
+   * a lockout go with {@link recordLoginFailure}'s `attempt` instead). Entries older than the
+   * retention are purged now and then after a write.
+   */
+  recordLoginAttempt(input: LoginAttemptInput): Promise<void>;
+  /** A page of an account's login audit entries, newest first. */
+  listLoginAudit(input: ListLoginAuditInput): Promise<Page<LoginAuditEntry>>;
+
+  /**
+   * Adds a notice to the outbox unless one with its key exists (see notices.ts); true when added.
+   * Login alerts are added by {@link recordLoginAttempt} and {@link recordLoginFailure} themselves.
+   */
+  enqueueNotice(notice: OutboxNotice): Promise<boolean>;
+  /** Claims up to `limit` unsent notices for `claimant` for `forMs` (an engine sends them; see notices.ts). */
+  claimNotices(input: { claimant: string; forMs: number; limit: number }): Promise<ClaimedNotice[]>;
+  /** Marks a claimed notice sent (or dropped: `queueId` null); its key keeps throttling until purged. */
+  markNoticeSent(input: { key: string; claimant: string; queueId: string | null }): Promise<void>;
   /** Keys with failures that still count or a lock that holds at `at`, in key order. */
   listLoginLockouts(input: ListLoginLockoutsInput): Promise<Page<LoginLockoutRecord>>;
   /** One key's current state, or undefined when it has none. */

@@ -49,6 +49,12 @@ export const errorCatalogue = {
     origin: "server",
     retryable: false,
   },
+  MP_TLS_REQUIRED: {
+    status: 403,
+    title: "Signing in needs TLS: the request did not come over HTTPS.",
+    origin: "server",
+    retryable: false,
+  },
   MP_SIGN_IN_FAILED: {
     status: 401,
     title: "The address, password or second-factor code is wrong (which one is not said).",

@@ -7,7 +7,7 @@
  * proves that every message was scored.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { startRspamd } from "../../../platform/smtp/content/rspamd-supervisor.ts";
 import { writeFilterMessages } from "../filter-messages.ts";
@@ -29,6 +29,8 @@ export interface FullFilterRound extends LoadResult {
   scansPerMessage: number;
   /** Seconds after the load until every message was in the Maildir (Haraka stores before its 250: ~0). */
   drainSeconds: number;
+  /** The 1-minute load average when the round ended (the machine is shared). */
+  load1: number;
 }
 
 /** One contender's rounds and medians. */
@@ -71,6 +73,8 @@ export async function run(opts: {
   /** Messages per round and contender; default 4,000 (1,000 of each message). */
   count?: number;
   log: (line: string) => void;
+  /** Node flags for mailplane's process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`; default none. */
+  nodeFlags?: string[];
 }): Promise<FullFilterResult> {
   const dir = mkdtempSync(join(tmpdir(), "mp-bench-filter-"));
   const files = writeFilterMessages(dir);
@@ -81,7 +85,7 @@ export async function run(opts: {
   const rspamd = await startRspamd({ dir: join(dir, "rspamd"), persist: false });
   const contenders: Contender[] = [];
   try {
-    contenders.push(await startMailplane({ rspamdUrl: rspamd.url }));
+    contenders.push(await startMailplane({ rspamdUrl: rspamd.url, nodeFlags: opts.nodeFlags ?? [] }));
     contenders.push(await startHaraka({ rspamdUrl: rspamd.url }));
     const accepted = new Map<string, number>(contenders.map((c) => [c.name, 0]));
     const rspamdCpu = () => {
@@ -119,6 +123,7 @@ export async function run(opts: {
         rspamdCpuUsPerMessage: (cpuRspamd * 1000) / messages,
         scansPerMessage: scanned / messages,
         drainSeconds,
+        load1: loadavg()[0]!,
       };
     };
     // Warm-up: JIT, connection pools, rspamd's compiled rules, the first journal segment.

@@ -1,6 +1,7 @@
 /** What every route plugin may use, decorated on the app as `app.services` (no module-level state). */
 import type { DnsResolver } from "../../smtp/content/spf.ts";
 import type { EgressPolicy } from "../../smtp/delivery/egress.ts";
+import type { CidrSet } from "../../smtp/policy/matchers.ts";
 import type { Store } from "../../store/store.ts";
 import type { DkimKey } from "../dns.ts";
 import type { Argon2Params } from "../passwords.ts";
@@ -28,6 +29,8 @@ export interface ApiServices {
   openapiPath: string;
   /** Where routes may point; checked when a route is written. */
   egress: EgressPolicy;
+  /** Proxies whose `X-Forwarded-Proto: https` counts as TLS for `requireTlsForSignIn` (see `cameOverTls`). */
+  trustedProxies: CidrSet;
 }
 
 declare module "fastify" {

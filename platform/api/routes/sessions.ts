@@ -1,6 +1,8 @@
 /** Mail users' sign-in: `POST /v1/sessions` (address + password), `POST /v1/sessions/second-factor` (TOTP), `DELETE /v1/sessions/current`. */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import {
+  type LoginCredential,
+  type LoginFailureKind,
   normaliseAddress,
   OneTimeCode,
   type PasswordPolicySpec,
@@ -9,11 +11,17 @@ import {
 } from "../../../sdk/src/index.ts";
 import type { Store } from "../../store/store.ts";
 import { serve } from "../lib/http.ts";
+import { problem } from "../problem.ts";
 import {
+  auditRefusal,
+  cameOverTls,
   checkAccountPassword,
   checkSecondFactor,
+  recordSignIn,
   refuseByAccessRule,
   refuseLockedOut,
+  type SignInSubject,
+  signInAttempt,
   signInFailed,
 } from "../sign-in.ts";
 import {
@@ -63,30 +71,72 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
   serve(app, "createSession", async (request, reply) => {
     const now = services.now();
     const body = parseWith(SignIn, request.body, "body");
-    await refuseLockedOut(store, reply, request.ip, now);
     const address = normaliseAddress(body.address);
     // User IDs are unique across accounts (a domain belongs to one), so the address finds the account.
     const credential = await store.getCredential(address);
     const user = credential ? await store.getObject(credential.accountId, "User", address) : undefined;
+    // The login audit's subject: the hosted domain of the address, whether or not it is a user (an
+    // unknown address of a hosted domain is recorded for its admins; the client is told nothing).
+    const hold = user ? undefined : (await store.domainNames([address.split("@")[1] ?? ""]))[0];
+    const subject: SignInSubject | null = user
+      ? { accountId: user.accountId, domain: user.domain ?? "", address, userExists: true }
+      : hold
+        ? { accountId: hold.accountId, domain: hold.domain, address, userExists: false }
+        : null;
+    const ip = request.ip;
+    const refused = (reason: LoginFailureKind) =>
+      signInAttempt(subject, { ip, now, result: "failure", reason, credential: null });
+    await refuseLockedOut(store, reply, ip, now).catch(
+      auditRefusal(store, "MP_LOGIN_LOCKED", refused("locked-out")),
+    );
     // AccessRule (service api), before the password is looked at: a refused network learns nothing
     // about it, and the refusal is not a failed sign-in (not counted). An unknown address of a hosted
     // domain meets its domain's and account's rules too, so 403 does not tell which users exist.
-    const ruleAccount =
-      user?.accountId ?? (await store.domainNames([address.split("@")[1] ?? ""]))[0]?.accountId;
-    if (ruleAccount !== undefined) {
-      await refuseByAccessRule(store, { accountId: ruleAccount, address, service: "api", ip: request.ip });
+    if (subject) {
+      await refuseByAccessRule(store, { accountId: subject.accountId, address, service: "api", ip }).catch(
+        auditRefusal(store, "MP_ACCESS_DENIED", refused("access-rule")),
+      );
+    }
+    const domain = user?.domain ?? address.split("@")[1] ?? "";
+    // The domain's policy for an unknown address of a hosted domain too, so the TLS refusal does
+    // not tell which users exist.
+    const policy = await userPolicy(store, subject?.accountId ?? "", subject?.domain ?? domain);
+    // Before the password is checked and not counted: the answer does not depend on it.
+    if (policy.requireTlsForSignIn && !cameOverTls(request, services.trustedProxies)) {
+      await recordSignIn(store, refused("tls-required"));
+      throw problem(
+        "MP_TLS_REQUIRED",
+        "signing in to this domain needs HTTPS; the password crossed the network in the clear, so change it",
+      );
     }
     const matches = await checkAccountPassword(services, user ? credential?.hash : undefined, body.password);
-    const domain = user?.domain ?? address.split("@")[1] ?? "";
-    const policy = user
-      ? await userPolicy(store, user.accountId, domain)
-      : await userPolicy(store, "", domain);
     const target = user ? { accountId: user.accountId, domain } : null;
-    const failure = { ip: request.ip, now, policy, target, user: user ? address : null };
-    if (!user || !credential) return signInFailed(store, { ...failure, reason: "unknown-user" });
-    if (!matches) return signInFailed(store, { ...failure, reason: "wrong-password" });
+    const failure = { ip, now, policy, target, user: user ? address : null };
+    const attempt = (reason: LoginFailureKind, kind: LoginCredential | null) =>
+      signInAttempt(subject, { ip, now, result: "failure", reason, credential: kind });
+    if (!user || !credential) {
+      return signInFailed(store, {
+        ...failure,
+        reason: "unknown-user",
+        attempt: attempt("bad-credentials", null),
+      });
+    }
+    if (!matches) {
+      return signInFailed(store, {
+        ...failure,
+        reason: "wrong-password",
+        attempt: attempt("bad-credentials", null),
+      });
+    }
     // The password was right, so this is said only now, and not counted.
-    if (!user.enabled) return signInFailed(store, { ...failure, reason: "disabled", counted: false });
+    if (!user.enabled) {
+      return signInFailed(store, {
+        ...failure,
+        reason: "disabled",
+        counted: false,
+        attempt: attempt("disabled", "password"),
+      });
+    }
 
     const stage = await nextStage(store, {
       accountId: user.accountId,
@@ -95,11 +145,15 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       now,
       passed: "password",
     });
+    await recordSignIn(
+      store,
+      signInAttempt(subject, { ip, now, result: "success", reason: null, credential: "password" }),
+    );
     const session = await issueSession(store, {
       accountId: user.accountId,
       address,
       stage,
-      ip: request.ip,
+      ip,
       now,
       policy,
       ctx: attribution(request),
@@ -111,7 +165,22 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     const now = services.now();
     const ctx = requireUserSession(request);
     const { code } = parseWith(OneTimeCode, request.body, "body");
-    await refuseLockedOut(store, reply, request.ip, now);
+    const subject: SignInSubject = {
+      accountId: ctx.accountId,
+      domain: ctx.domain,
+      address: ctx.address,
+      userExists: true,
+    };
+    const ip = request.ip;
+    // A 6-digit code is a TOTP code; anything else is tried as a recovery code (see checkSecondFactor).
+    const kind: LoginCredential = /^\d{6}$/.test(code.replace(/\s+/g, "")) ? "totp" : "recovery-code";
+    await refuseLockedOut(store, reply, ip, now).catch(
+      auditRefusal(
+        store,
+        "MP_LOGIN_LOCKED",
+        signInAttempt(subject, { ip, now, result: "failure", reason: "locked-out", credential: null }),
+      ),
+    );
     const ok = await checkSecondFactor(services, {
       accountId: ctx.accountId,
       userId: ctx.address,
@@ -128,8 +197,19 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
         target: { accountId: ctx.accountId, domain: ctx.domain },
         user: ctx.address,
         reason: "wrong-second-factor",
+        attempt: signInAttempt(subject, {
+          ip,
+          now,
+          result: "failure",
+          reason: "second-factor",
+          credential: kind,
+        }),
       });
     }
+    await recordSignIn(
+      store,
+      signInAttempt(subject, { ip, now, result: "success", reason: null, credential: kind }),
+    );
     const stage = await nextStage(store, {
       accountId: ctx.accountId,
       address: ctx.address,

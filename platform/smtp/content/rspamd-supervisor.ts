@@ -6,17 +6,15 @@ import { join } from "node:path";
 
 /**
  * rspamd modules switched off in the generated config: every one that asks DNS or the network
- * (RBL, URIBL/SURBL, SPF/DKIM/DMARC/ARC, fuzzy storage, MX checks, updates), or keeps state the
- * platform does not run (greylisting, rate limits, reputation, neural, history).
+ * (RBL, URIBL/SURBL, fuzzy storage, MX checks, updates), or keeps state the platform does not run
+ * (greylisting, rate limits, reputation, neural, history). SPF, DKIM, DMARC and ARC stay on for
+ * other clients of this rspamd; the engine verifies those itself and switches them off per request
+ * with {@link RSPAMD_VERIFIED_SETTINGS_ID}.
  */
 export const RSPAMD_DISABLED_MODULES = [
   "rbl",
   "asn",
   "fuzzy_check",
-  "spf",
-  "dkim",
-  "dmarc",
-  "arc",
   "whitelist",
   "multimap",
   "emails",
@@ -31,6 +29,18 @@ export const RSPAMD_DISABLED_MODULES = [
   "neural",
   "history_redis",
 ] as const;
+
+/**
+ * The settings the engine selects with rspamd's `Settings-ID` request header: the checks it has
+ * already made for the message are not made again — SPF (RFC 7208), DKIM (RFC 6376), DMARC
+ * (RFC 7489) and ARC (RFC 8617), verified in-process with the engine's DNS cache and enforced by
+ * its own DMARC policy and allowlist alignment. Everything that scores content stays on.
+ */
+export const RSPAMD_VERIFIED_SETTINGS_ID = "mailplane-verified";
+
+/** The symbol groups (rspamd's scores.d) the verified settings switch off, with their checks' callback symbols. */
+export const RSPAMD_VERIFIED_GROUPS = ["spf", "dkim", "dmarc", "arc"] as const;
+const RSPAMD_VERIFIED_CALLBACKS = ["SPF_CHECK", "DKIM_CHECK", "DMARC_CALLBACK", "ARC_CALLBACK"] as const;
 
 /** Options of {@link startRspamd}. */
 export interface RspamdSupervisorOptions {
@@ -131,10 +141,23 @@ export function rspamdConfig(dir: string, ports: { normal: number; controller: n
     ].join("\n"),
     "local.d/redis.conf": `servers = "127.0.0.1:${ports.redis}";\n`,
     "local.d/classifier-bayes.conf": 'backend = "redis";\nmin_learns = 5;\n',
+    // rspamd's settings module: a block a request names by `Settings-ID` (no rule selects it).
+    "local.d/settings.conf": [
+      `${RSPAMD_VERIFIED_SETTINGS_ID} {`,
+      `  id = "${RSPAMD_VERIFIED_SETTINGS_ID}";`,
+      "  apply {",
+      `    symbols_disabled = [${RSPAMD_VERIFIED_CALLBACKS.map((x) => `"${x}"`).join(", ")}];`,
+      `    groups_disabled = [${RSPAMD_VERIFIED_GROUPS.map((x) => `"${x}"`).join(", ")}];`,
+      "  }",
+      "}",
+      "",
+    ].join("\n"),
     "local.d/hfilter.conf":
       "helo_enabled = false;\nhostname_enabled = false;\nurl_enabled = false;\nfrom_enabled = false;\nrcpt_enabled = false;\nmid_enabled = false;\n",
   };
   for (const module of RSPAMD_DISABLED_MODULES) files[`local.d/${module}.conf`] = "enabled = false;\n";
+  // Written out (not left to the defaults) so a data directory from before replaces its old "false".
+  for (const module of RSPAMD_VERIFIED_GROUPS) files[`local.d/${module}.conf`] = "enabled = true;\n";
   for (const [name, text] of Object.entries(files)) {
     const path = join(dir, name);
     mkdirSync(join(path, ".."), { recursive: true });

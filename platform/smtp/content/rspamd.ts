@@ -1,6 +1,7 @@
 /** Scoring by rspamd: a message is posted to its HTTP protocol (/checkv2) and the result mapped to the 0–1 combined score. */
 import { request } from "undici";
 import type { Classification } from "./classify.ts";
+import { rspamdPost } from "./rspamd-http.ts";
 
 /**
  * The mapping from rspamd's score to the combined score (piecewise linear between these points;
@@ -65,6 +66,13 @@ export interface RspamdScorerOptions {
    * nor put in an error message.
    */
   controllerPassword?: string;
+  /**
+   * rspamd settings to select for every check (its `Settings-ID` request header), e.g.
+   * `mailplane-verified` (see RSPAMD_VERIFIED_SETTINGS_ID in rspamd-supervisor.ts: the SPF, DKIM,
+   * DMARC and ARC checks the engine has made itself are not repeated); default none: rspamd's own
+   * settings apply.
+   */
+  settingsId?: string;
   /** Give up on one check after this long and fall back; default 15,000 ms. */
   timeoutMs?: number;
   /** Told when rspamd stops answering (once per outage) and when it answers again; default standard error. */
@@ -84,16 +92,23 @@ export interface RspamdScorerOptions {
 export class RspamdScorer {
   readonly url: string;
   readonly controllerUrl: string | undefined;
+  /** The `Settings-ID` sent with every check; undefined: none. */
+  readonly settingsId: string | undefined;
   readonly #controllerPassword: string | undefined;
   readonly #timeoutMs: number;
   readonly #warn: (message: string) => void;
   #down = false;
+  /** The normal worker's URL when it is plain HTTP (checked by rspamd-http.ts); undefined for HTTPS. */
+  readonly #plainUrl: URL | undefined;
   /** Checks answered by rspamd and checks that fell back to the built-in rules. */
   readonly counts = { scored: 0, fellBack: 0 };
 
   constructor(opts: RspamdScorerOptions) {
     this.url = opts.url.replace(/\/+$/, "");
     this.controllerUrl = opts.controllerUrl?.replace(/\/+$/, "");
+    this.settingsId = opts.settingsId;
+    const parsed = new URL(this.url);
+    this.#plainUrl = parsed.protocol === "http:" ? parsed : undefined;
     this.#controllerPassword = opts.controllerPassword;
     this.#timeoutMs = opts.timeoutMs ?? 15_000;
     this.#warn = opts.onWarning ?? ((m) => process.stderr.write(`mailplane: ${m}\n`));
@@ -130,6 +145,39 @@ export class RspamdScorer {
     }
   }
 
+  /**
+   * A check over plain HTTP: one connection per request written and read by rspamd-http.ts (rspamd's
+   * normal worker closes every connection, and a general client pays for the pool it cannot use:
+   * ~370 µs of the engine's CPU per check with undici, most of it the error object it makes for
+   * each closed socket — bench/RESULTS.md, "Full filter").
+   */
+  async #checkPlain(
+    url: URL,
+    message: Buffer[],
+    headers: Record<string, string | string[]>,
+  ): Promise<unknown> {
+    const path = `${url.pathname.replace(/\/+$/, "")}/checkv2`;
+    const answer = await rspamdPost(url, path, headers, message, this.#timeoutMs);
+    if (answer.status !== 200) throw new Error(`HTTP ${answer.status}`);
+    return JSON.parse(answer.body.toString("utf8"));
+  }
+
+  /** A check over HTTPS (an rspamd behind a TLS proxy), by undici. */
+  async #checkUndici(message: Buffer[], headers: Record<string, string | string[]>): Promise<unknown> {
+    const res = await request(`${this.url}/checkv2`, {
+      method: "POST",
+      headers,
+      body: Buffer.concat(message),
+      headersTimeout: this.#timeoutMs,
+      bodyTimeout: this.#timeoutMs,
+    });
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      throw new Error(`HTTP ${res.statusCode}`);
+    }
+    return res.body.json();
+  }
+
   /** Scores the message (its bytes in order); null when rspamd did not answer usefully. */
   async check(message: Buffer[], envelope: RspamdEnvelope): Promise<Classification | null> {
     const headers: Record<string, string | string[]> = {
@@ -140,21 +188,13 @@ export class RspamdScorer {
     };
     if (envelope.user) headers["User"] = envelope.user;
     if (envelope.queueId) headers["Queue-Id"] = envelope.queueId;
+    if (this.settingsId) headers["Settings-ID"] = this.settingsId;
     try {
-      // undici's request rather than fetch: the same pooled keep-alive connections without the
-      // WHATWG Request/Response/stream layers, about half the client CPU per check (bench/smtp).
-      const res = await request(`${this.url}/checkv2`, {
-        method: "POST",
-        headers,
-        body: Buffer.concat(message),
-        headersTimeout: this.#timeoutMs,
-        bodyTimeout: this.#timeoutMs,
-      });
-      if (res.statusCode !== 200) {
-        await res.body.dump();
-        throw new Error(`HTTP ${res.statusCode}`);
-      }
-      const reply = (await res.body.json()) as RspamdCheckReply;
+      const reply = (
+        this.#plainUrl
+          ? await this.#checkPlain(this.#plainUrl, message, headers)
+          : await this.#checkUndici(message, headers)
+      ) as RspamdCheckReply;
       if (typeof reply.score !== "number" || typeof reply.action !== "string") {
         throw new Error("reply without score and action");
       }

@@ -1,5 +1,6 @@
 /** AUTH phase (RFC 4954): PLAIN and LOGIN only over TLS, per-IP (IPv6: per /64) lockout, constant work per attempt, application passwords, access rules, disabled and expired users refused. */
-import type { LoginFailureReason } from "../../store/store.ts";
+import type { LoginCredential, LoginFailureKind, LoginResult } from "../../../sdk/src/models/login-audit.ts";
+import type { LoginAttemptInput, LoginFailureReason } from "../../store/store.ts";
 import type { LoginLockout } from "../lockout.ts";
 import { splitMailbox } from "../policy/matchers.ts";
 import { DEFAULT_AUTH, type PolicySnapshot } from "../policy/snapshot.ts";
@@ -49,6 +50,30 @@ export const AUTH_MECHANISMS = ["PLAIN", "LOGIN"] as const;
 /** Longest user name looked up (RFC 5321 §4.5.3.1.3: a path is at most 256 octets). */
 const MAX_USERNAME = 256;
 
+/** The login audit's reason for each failure the lockout records (one `bad-credentials` for every wrong secret, as the client was told). */
+const AUDIT_REASONS: Record<LoginFailureReason, LoginFailureKind> = {
+  "unknown-user": "bad-credentials",
+  "no-password": "bad-credentials",
+  "alias-domain": "bad-credentials",
+  "wrong-password": "bad-credentials",
+  "wrong-second-factor": "second-factor",
+  "app-password-required": "app-password-required",
+  disabled: "disabled",
+  "password-expired": "expired-password",
+};
+
+/** Failures that come after the secret proved right: the audit names the kind of credential. */
+const KNOWN_CREDENTIAL: Record<LoginFailureReason, boolean> = {
+  "unknown-user": false,
+  "no-password": false,
+  "alias-domain": false,
+  "wrong-password": false,
+  "wrong-second-factor": false,
+  "app-password-required": true,
+  disabled: true,
+  "password-expired": true,
+};
+
 /** Every credential failure reads the same, so the reply does not tell which part was wrong. */
 const INVALID = reject(535, "5.7.8", "Authentication credentials invalid");
 
@@ -71,12 +96,6 @@ export async function authenticate(
   if (!(AUTH_MECHANISMS as readonly string[]).includes(attempt.method.toUpperCase())) {
     return reject(504, "5.5.4", "Unrecognized authentication type");
   }
-  // RFC 4954 §4: a mechanism that sends the password in the clear needs an encrypted channel.
-  if (!conn.secure)
-    return reject(538, "5.7.11", "Encryption required for requested authentication mechanism");
-  if ((await deps.lockout.lockedUntil(conn.remoteAddress, deps.now)) > 0) {
-    return defer(454, "4.7.0", "Too many failed logins from your address, try again later");
-  }
   const username = attempt.username.trim().toLowerCase().slice(0, MAX_USERNAME);
   const parts = splitMailbox(username);
   const domain = parts ? deps.snapshot.domains.get(parts.domain) : undefined;
@@ -84,6 +103,40 @@ export async function authenticate(
   // A domain alias is not a login name: users log in with their main address.
   const aliasDomain = domain !== undefined && domain.name !== parts?.domain;
   const user = parts && domain && !aliasDomain ? domain.users.get(parts.local) : undefined;
+  // The login audit entry of this attempt: attempts at a hosted domain only (its admins read them);
+  // the name as typed, whether or not it is a user. Never the password.
+  const audit = (
+    result: LoginResult,
+    reason: LoginFailureKind | null,
+    credential: LoginCredential | null,
+  ): LoginAttemptInput | undefined =>
+    domain && parts
+      ? {
+          accountId: domain.accountId,
+          domain: domain.name,
+          address: username,
+          userExists: user !== undefined,
+          ip: conn.remoteAddress,
+          service: "smtp-submission",
+          result,
+          reason,
+          credential,
+          at: deps.now,
+        }
+      : undefined;
+  const refused = async (reason: LoginFailureKind): Promise<void> => {
+    const entry = audit("failure", reason, null);
+    if (entry) await deps.lockout.recordAttempt?.(entry);
+  };
+  // RFC 4954 §4: a mechanism that sends the password in the clear needs an encrypted channel.
+  if (!conn.secure) {
+    await refused("tls-required");
+    return reject(538, "5.7.11", "Encryption required for requested authentication mechanism");
+  }
+  if ((await deps.lockout.lockedUntil(conn.remoteAddress, deps.now)) > 0) {
+    await refused("locked-out");
+    return defer(454, "4.7.0", "Too many failed logins from your address, try again later");
+  }
 
   // The same work on every path from here: one lookup, one verification, then the verdict.
   const credential = await deps.credentials.lookup(user?.address ?? username);
@@ -101,11 +154,13 @@ export async function authenticate(
     app.user === user?.address &&
     app.accountId === user.accountId &&
     app.scopes.includes("smtp");
+  const usedKind: LoginCredential = appValid ? "app-password" : "password";
   const fail = async (
     reason: LoginFailureReason,
     counted = true,
   ): Promise<PhaseResult<AuthenticatedUser>> => {
     await deps.lockout.recordFailure({
+      attempt: audit("failure", AUDIT_REASONS[reason], KNOWN_CREDENTIAL[reason] ? usedKind : null),
       ip: conn.remoteAddress,
       now: deps.now,
       policy,
@@ -124,6 +179,7 @@ export async function authenticate(
   // meet the same rules, so neither the reply nor the lockout tells which users exist.
   const ruleAddress = parts && domain ? `${parts.local}@${domain.name}` : undefined;
   if (ruleAddress && !domain!.access.decide(ruleAddress, "smtp-submission", conn.remoteAddress).allowed) {
+    await refused("access-rule");
     return INVALID;
   }
   if (!user) return fail(aliasDomain ? "alias-domain" : "unknown-user");
@@ -145,5 +201,7 @@ export async function authenticate(
     }
   }
   if (appValid) await deps.credentials.appPasswordUsed?.(app!.id, deps.now);
+  const success = audit("success", null, usedKind);
+  if (success) await deps.lockout.recordAttempt?.(success);
   return accept({ address: user.address, accountId: user.accountId, domain: domain!.name });
 }

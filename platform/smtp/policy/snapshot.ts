@@ -25,7 +25,7 @@ export interface FilterSettingsInput {
 /** The part of `PasswordPolicySpec` the engine enforces at SMTP AUTH. */
 export interface PasswordPolicyInput {
   scope: string;
-  expiry?: { days?: number | null };
+  expiry?: { days?: number | null; warnDays?: number[] };
   lockout?: { failures?: number; windowMinutes?: number; durationMinutes?: number };
 }
 
@@ -158,6 +158,8 @@ export interface FilterPolicy {
 /** Effective login rules of a domain's users. */
 export interface AuthPolicy {
   expiryDays: number | null;
+  /** Days before expiry that a warning is mailed (descending); none without expiry. */
+  expiryWarnDays?: readonly number[];
   lockoutFailures: number;
   lockoutWindowMs: number;
   lockoutDurationMs: number;
@@ -327,6 +329,8 @@ function authPolicy(input: PasswordPolicyInput | undefined): AuthPolicy {
   const minutes = 60_000;
   return {
     expiryDays: input.expiry?.days ?? null,
+    // The model's default when a stored policy predates the field.
+    expiryWarnDays: input.expiry?.warnDays ?? [14, 3],
     lockoutFailures: input.lockout?.failures ?? DEFAULT_AUTH.lockoutFailures,
     lockoutWindowMs: (input.lockout?.windowMinutes ?? 10) * minutes,
     lockoutDurationMs: (input.lockout?.durationMinutes ?? 10) * minutes,

@@ -1,6 +1,7 @@
 /** The DomainTenancy resource: one domain's whole tenancy as one Pulumi resource, applied in one transaction. */
 import { isDeepStrictEqual } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
+import type { z } from "zod";
 import { toDotPath } from "../../../sdk/src/errors.ts";
 import { AliasSpec } from "../../../sdk/src/models/alias.ts";
 import {
@@ -36,7 +37,11 @@ type Keyed = keyof typeof KEYED;
 const KEYED_LISTS = Object.keys(KEYED) as Keyed[];
 
 /** The singletons: the document's one-element lists, held as a single object. */
-const SINGLE = { filterSettings: "filterSettings", passwordPolicies: "passwordPolicy" } as const;
+const SINGLE = {
+  filterSettings: "filterSettings",
+  passwordPolicies: "passwordPolicy",
+  reportSettings: "reportSettings",
+} as const;
 
 /** The state's properties from a document: `domain`, keyed maps, singletons (absent ones left out). */
 function propsOf(document: Props): Props {
@@ -232,14 +237,16 @@ export const domainTenancyProvider: ResourceImpl = {
 export interface DomainTenancyArgs {
   /**
    * The domain's complete desired state in the manifest format (`mailplane/v1`): exactly one domain,
-   * and its routes, aliases, sender lists, users, filter settings and password policy. Objects of the
+   * and its routes, aliases, sender lists, users, groups, filter settings, password policy and report
+   * settings. Objects of the
    * domain it leaves out are deleted on `up`. Plain data (as read from YAML), not Outputs.
    */
   document: DomainTenancyDocumentInput;
   /**
    * User passwords by address (e.g. `config.requireSecretObject("passwords")`): each is nested into
    * its user as a secret, so the state holds it encrypted. A user without one keeps the password it
-   * has (a new one has none until it is set).
+   * has (a new one has none until it is set). When this input is not known at preview (it comes
+   * from a resource the same `up` creates), the preview shows the users as unknown.
    */
   passwords?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Take over a domain that already exists on the platform instead of failing. Default false. */
@@ -251,7 +258,7 @@ const shim = createShim("DomainTenancy");
 
 /**
  * One domain's whole tenancy as one resource: the domain, its routes, aliases, sender lists, users,
- * filter settings and password policy. `up` applies the whole difference in one transaction on the
+ * filter settings, password policy and report settings. `up` applies the whole difference in one transaction on the
  * platform (all or nothing, If-Match on the tenancy's version), so a tenancy of thousands of objects
  * costs one resource in the state instead of thousands. `pulumi preview --diff` shows each changed
  * object and field (`users["ana@example.com"].enabled: true => false`); `refresh` shows drift per
@@ -278,16 +285,27 @@ export class DomainTenancy extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: DomainTenancyArgs, opts?: pulumi.CustomResourceOptions) {
     const props = propsOf(keyable(args.document));
-    const passwords = args.passwords === undefined ? undefined : pulumi.output(args.passwords);
-    for (const [address, user] of Object.entries(props.users as Props)) {
-      const declared = user.password as string | undefined;
-      const password =
-        passwords === undefined
-          ? declared
-          : passwords.apply((all) => (all[address] as string | undefined) ?? declared);
-      const { password: _plain, ...rest } = user;
-      props.users[address] = password === undefined ? rest : { ...rest, password: pulumi.secret(password) };
-    }
+    // Passwords written in the document (a `passwords` entry wins over them).
+    const declared = passwordsOf(props);
+    const bare = withoutPasswords(props).users as Props;
+    // Each password nested into its user as a secret, and only where there is one: one Output per
+    // password, not one per user (Outputs cost the program time and memory; a tenancy has thousands
+    // of users and, typically, few passwords in the program). The users map itself stays plain.
+    const nest = (passwords: Record<string, unknown>): Props => {
+      const users: Props = {};
+      for (const [address, user] of Object.entries(bare)) {
+        const password = passwords[address] ?? declared[address];
+        users[address] = password === undefined ? user : { ...user, password: pulumi.secret(password) };
+      }
+      return users;
+    };
+    // The passwords input is usually one secret Output (stack config): its entries are known only
+    // when it resolves, so the users map is built then. Unsecret: the map holds no secret but the
+    // passwords, each re-wrapped as a secret above (so the rest stays readable in the state).
+    props.users =
+      args.passwords === undefined
+        ? nest({})
+        : pulumi.unsecret(pulumi.output(args.passwords)).apply((all) => nest(all ?? {}));
     super(
       shim,
       name,
@@ -301,23 +319,34 @@ export class DomainTenancy extends pulumi.dynamic.Resource {
 
 /**
  * The document with each keyed list's items named as the model will name them (normalised address,
- * `host:port`, `kind-target`); an item the model refuses keeps its raw form, and `check` reports it.
+ * `host:port`, `kind-target`); an item whose key fields the model refuses keeps its raw form, and
+ * `check` reports it. Only the key fields are parsed (not the whole item: the program would parse
+ * every object twice, here and in `check`, and this runs before anything is sent to the engine).
  */
 function keyable(document: DomainTenancyDocumentInput): Props {
   const out: Props = { ...document };
   for (const list of KEYED_LISTS) {
+    const shape = (KEYED[list].spec as unknown as { shape: Record<string, z.ZodType> }).shape;
+    const fields = KEY_FIELDS[list];
     out[list] = ((document as Props)[list] ?? []).map((item: Props) => {
-      const parsed = KEYED[list].spec.safeParse(item);
-      // Key from the normalised item, but keep the declared one (defaults are added by `check`).
-      return parsed.success ? { ...item, ...keyFields(list, parsed.data as Props) } : item;
+      const keys: Props = {};
+      for (const field of fields) {
+        const parsed = shape[field]!.safeParse(item?.[field]);
+        if (!parsed.success) return item;
+        keys[field] = parsed.data;
+      }
+      // Key from the normalised fields, but keep the declared item (defaults are added by `check`).
+      return { ...item, ...keys };
     });
   }
   return out;
 }
 
-/** The normalised key fields of an item (so `Ana@Example.com` and `ana@example.com` are one user). */
-function keyFields(list: Keyed, item: Props): Props {
-  if (list === "routes") return { host: item.host, port: item.port };
-  if (list === "senderLists") return { kind: item.kind, target: item.target };
-  return { address: item.address };
-}
+/** The fields that name an item of each keyed list (so `Ana@Example.com` and `ana@example.com` are one user). */
+const KEY_FIELDS: Record<Keyed, readonly string[]> = {
+  routes: ["host", "port"],
+  aliases: ["address"],
+  senderLists: ["kind", "target"],
+  users: ["address"],
+  groups: ["address"],
+};

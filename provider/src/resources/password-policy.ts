@@ -42,6 +42,8 @@ export interface PasswordPolicyArgs extends CommonArgs {
   sessionTimeoutMinutes?: Arg<PasswordPolicySpecInput["sessionTimeoutMinutes"]>;
   /** Users must sign in with a TOTP second factor; one without an enrolment can only enrol until they do. Default false. */
   requireTwoFactor?: Arg<PasswordPolicySpecInput["requireTwoFactor"]>;
+  /** Refuse API sign-in that did not come over TLS (HTTPS to the control plane, or through a trusted proxy that says so with X-Forwarded-Proto); SMTP AUTH is refused without TLS whatever this says. Default false. */
+  requireTlsForSignIn?: Arg<PasswordPolicySpecInput["requireTlsForSignIn"]>;
 }
 
 // One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
@@ -94,6 +96,7 @@ export class PasswordPolicy extends pulumi.dynamic.Resource {
   declare readonly sessionTimeoutMinutes: pulumi.Output<PasswordPolicyObject["sessionTimeoutMinutes"]>;
   /** Users must sign in with a TOTP second factor; one without an enrolment can only enrol until they do. Default false. */
   declare readonly requireTwoFactor: pulumi.Output<PasswordPolicyObject["requireTwoFactor"]>;
+  declare readonly requireTlsForSignIn: pulumi.Output<PasswordPolicyObject["requireTlsForSignIn"]>;
   /** Opaque version tag; send it back in `If-Match` to update or delete only the version you read. */
   declare readonly etag: pulumi.Output<PasswordPolicyObject["etag"]>;
   /** When the object was created. */

@@ -43,6 +43,8 @@ export interface UserArgs extends CommonArgs {
   forwardOnDelete?: Arg<UserSpecInput["forwardOnDelete"]>;
   /** An address outside the platform for password resets and notifications; null for none. */
   externalAddress?: Arg<UserSpecInput["externalAddress"]>;
+  /** Login alerts mailed to the user's own mailbox. Default: failed on, successful off. */
+  loginAlerts?: Arg<UserSpecInput["loginAlerts"]>;
 }
 
 // One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
@@ -90,6 +92,7 @@ export class User extends pulumi.dynamic.Resource {
   declare readonly forwardOnDelete: pulumi.Output<UserObject["forwardOnDelete"]>;
   /** An address outside the platform for password resets and notifications; null for none. */
   declare readonly externalAddress: pulumi.Output<UserObject["externalAddress"]>;
+  declare readonly loginAlerts: pulumi.Output<UserObject["loginAlerts"]>;
   /** Opaque version tag; send it back in `If-Match` to update or delete only the version you read. */
   declare readonly etag: pulumi.Output<UserObject["etag"]>;
   /** When the object was created. */

@@ -49,6 +49,7 @@ import {
   userKind,
 } from "../models/kinds.ts";
 import type { LoginLockout, LoginLockoutQuery } from "../models/lockout.ts";
+import type { LoginAuditEntry, LoginAuditQuery, MyLoginAuditQuery } from "../models/login-audit.ts";
 import type { ListQuery, Page } from "../models/page.ts";
 import type {
   PasswordPolicy,
@@ -280,10 +281,16 @@ export class MailplaneClient {
       this.#call("revokeToken", { token: id }, options),
   };
 
-  /** The audit log, newest first. */
+  /** The audit log, newest first; `logins` is a domain's login audit (sign-ins and SMTP AUTH). */
   readonly audit = {
     list: (query: AuditQuery = {}, options?: RequestOptions): Promise<Page<AuditEntry>> =>
       this.#call("listAudit", {}, { ...options, query }),
+    /** @example await client.audit.logins("example.com", { user: "alice@example.com", result: "failure" }) */
+    logins: (
+      domain: string,
+      query: LoginAuditQuery = {},
+      options?: RequestOptions,
+    ): Promise<Page<LoginAuditEntry>> => this.#call("listLoginAudit", { domain }, { ...options, query }),
   };
 
   /**
@@ -675,6 +682,9 @@ export class MailplaneClient {
       this.#call("releaseMyQuarantinedMessage", { message: id }, options),
     searchLog: (query: MessageLogQueryInput = {}, options?: RequestOptions): Promise<Page<MessageLogEntry>> =>
       this.#call("searchMyMessageLog", {}, { ...options, query }),
+    /** The user's own sign-ins and SMTP AUTH attempts, newest first. */
+    loginAudit: (query: MyLoginAuditQuery = {}, options?: RequestOptions): Promise<Page<LoginAuditEntry>> =>
+      this.#call("listMyLoginAudit", {}, { ...options, query }),
   };
 
   /** get/put/patch/reset of a singleton at the account path or the domain path. */

@@ -4,6 +4,7 @@ import { Account, AccountLimits, AccountSpec } from "../models/account.ts";
 import { ApiToken, ApiTokenCreated, ApiTokenSpec, TOKEN_ROLES } from "../models/api-token.ts";
 import { AuditEntry, AuditQuery } from "../models/audit.ts";
 import { LoginLockout, LoginLockoutQuery } from "../models/lockout.ts";
+import { LoginAuditEntry, LoginAuditQuery } from "../models/login-audit.ts";
 import { ListQuery, pageOf } from "../models/page.ts";
 import { pathParams } from "./tenancy.ts";
 import type { Endpoint } from "./types.ts";
@@ -263,6 +264,22 @@ export const endpoints: readonly Endpoint[] = [
     headers: ACCOUNT,
     etag: false,
     errors: ["MP_ACCOUNT_REQUIRED"],
+  },
+  {
+    operationId: "listLoginAudit",
+    method: "GET",
+    path: "/v1/domains/:domain/login-audit",
+    summary:
+      "Search the domain's login audit, newest first: API sign-in steps and SMTP AUTH attempts (result, reason, IP, service, credential kind; never a secret), attempts with the same facts within a clock hour counted on one entry. Kept 90 days.",
+    tag: "Audit",
+    access: "read",
+    params: pathParams("/v1/domains/:domain/login-audit"),
+    query: LoginAuditQuery,
+    response: pageOf(LoginAuditEntry),
+    successStatuses: [200],
+    headers: { ifMatch: "none", idempotencyKey: "none", account: "optional" },
+    etag: false,
+    errors: ["MP_NOT_FOUND"],
   },
   {
     operationId: "listLoginLockouts",

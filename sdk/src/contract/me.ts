@@ -1,5 +1,6 @@
 /** A mail user's endpoints: sign-in sessions (`/v1/sessions`) and their own data (`/v1/me/…`: password, TOTP, application passwords, quarantine, message log). */
 import { z } from "zod";
+import { LoginAuditEntry, MyLoginAuditQuery } from "../models/login-audit.ts";
 import { pageOf } from "../models/page.ts";
 import {
   AppPassword,
@@ -52,6 +53,7 @@ export const endpoints: readonly Endpoint[] = [
       "MP_VALIDATION_FAILED",
       "MP_SIGN_IN_FAILED",
       "MP_ACCESS_DENIED",
+      "MP_TLS_REQUIRED",
       "MP_LOGIN_LOCKED",
       "MP_INTERNAL",
       "MP_UNAVAILABLE",
@@ -173,6 +175,18 @@ export const endpoints: readonly Endpoint[] = [
     response: null,
     successStatuses: [204],
     errors: ["MP_NOT_FOUND"],
+  },
+  {
+    ...user,
+    operationId: "listMyLoginAudit",
+    method: "GET",
+    path: "/v1/me/login-audit",
+    summary:
+      "The user's own login audit, newest first: sign-ins and SMTP AUTH as this address, with IP, service, result and reason.",
+    query: MyLoginAuditQuery,
+    response: pageOf(LoginAuditEntry),
+    successStatuses: [200],
+    errors: [],
   },
   {
     ...user,

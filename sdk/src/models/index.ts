@@ -13,6 +13,7 @@ export * from "./filter-settings.ts";
 export * from "./group.ts";
 export * from "./kinds.ts";
 export * from "./lockout.ts";
+export * from "./login-audit.ts";
 export * from "./page.ts";
 export * from "./password-policy.ts";
 export * from "./patch.ts";

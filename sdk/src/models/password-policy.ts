@@ -124,6 +124,12 @@ export const PasswordPolicyFields = z.strictObject({
     .describe(
       "Users must sign in with a TOTP second factor; one without an enrolment can only enrol until they do. Default false.",
     ),
+  requireTlsForSignIn: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Refuse API sign-in that did not come over TLS (HTTPS to the control plane, or through a trusted proxy that says so with X-Forwarded-Proto); SMTP AUTH is refused without TLS whatever this says. Default false.",
+    ),
 });
 
 /**

@@ -57,6 +57,23 @@ export const UserFields = z.strictObject({
     .nullable()
     .default(null)
     .describe("An address outside the platform for password resets and notifications; null for none."),
+  loginAlerts: z
+    .strictObject({
+      failed: z
+        .boolean()
+        .default(true)
+        .describe(
+          "Mail the user when a sign-in or SMTP AUTH as them fails (at most one alert per clock hour). Default true.",
+        ),
+      successful: z
+        .boolean()
+        .default(false)
+        .describe(
+          "Mail the user when they sign in or log in to SMTP (at most one alert per client IP and day). Default false.",
+        ),
+    })
+    .prefault({})
+    .describe("Login alerts mailed to the user's own mailbox. Default: failed on, successful off."),
 });
 
 /**

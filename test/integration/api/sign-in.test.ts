@@ -333,6 +333,30 @@ describe.each(BACKENDS)("mail user sign-in on $name", (backend) => {
     expect(reused.status).toBe(401);
     await lift();
 
+    // The login audit names each second-factor step's credential kind, never the code.
+    const logins = await h.call(
+      "GET",
+      `/v1/domains/${domain}/login-audit?user=${encodeURIComponent(alice)}&limit=500`,
+      admin(),
+    );
+    const kinds = logins.body.items
+      .filter(
+        (e: { credential: string | null }) => e.credential === "totp" || e.credential === "recovery-code",
+      )
+      .map(
+        (e: { result: string; credential: string; reason: string | null }) =>
+          `${e.result}/${e.credential}/${e.reason}`,
+      );
+    expect(new Set(kinds)).toEqual(
+      new Set([
+        "success/totp/null",
+        "failure/totp/second-factor",
+        "success/recovery-code/null",
+        "failure/recovery-code/second-factor",
+      ]),
+    );
+    expect(JSON.stringify(logins.body)).not.toContain(recovery);
+
     // The secret and the codes never show again: not in answers, the audit log, the logs or the store.
     const audit = await h.call("GET", `/v1/audit?objectId=${encodeURIComponent(alice)}&limit=500`, admin());
     const actions = audit.body.items.map((e: { action: string }) => e.action);

@@ -72,6 +72,27 @@ describe("mailplane serve: the spam scorer", () => {
     expect(run.code, run.output).toBe(0);
   });
 
+  it("selects the Settings-ID given by MAILPLANE_RSPAMD_SETTINGS_ID for an existing rspamd and says so", async () => {
+    const run = await serveOnce([], {
+      MAILPLANE_RSPAMD: "auto",
+      MAILPLANE_RSPAMD_URL: "http://127.0.0.1:11333",
+      MAILPLANE_RSPAMD_SETTINGS_ID: "mailplane-verified",
+    });
+    expect(run.output).toContain(
+      "mailplane: spam scoring: rspamd at http://127.0.0.1:11333 (built-in rules while it does not answer; reports refused: no --rspamd-controller-url; Settings-ID mailplane-verified)\n",
+    );
+    expect(run.code, run.output).toBe(0);
+  });
+
+  it("refuses an --rspamd-settings-id that could break rspamd's request header, naming the flag", async () => {
+    const run = await serveOnce(["--rspamd-settings-id", "x y"], {
+      MAILPLANE_RSPAMD_URL: "http://127.0.0.1:11333",
+    });
+    expect(run.started).toBe(false);
+    expect(run.code).toBe(2);
+    expect(run.output).toContain("--rspamd-settings-id must be none or an rspamd settings ID");
+  });
+
   it("says where reports train an existing rspamd (--rspamd-controller-url), never printing the controller's password", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mp-scanner-pw-"));
     dirs.push(dir);
@@ -110,7 +131,7 @@ describe("mailplane serve: the spam scorer", () => {
     }
     const run = await serveOnce([], { MAILPLANE_RSPAMD: undefined });
     const m =
-      /mailplane: spam scoring: rspamd \(supervised, (http:\/\/127\.0\.0\.1:\d+), config in (\S+)\)\n/.exec(
+      /mailplane: spam scoring: rspamd \(supervised, (http:\/\/127\.0\.0\.1:\d+), config in (\S+); Settings-ID mailplane-verified\)\n/.exec(
         run.output,
       );
     expect(m, run.output).not.toBeNull();

@@ -4,9 +4,12 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, w
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FILTER_MESSAGES } from "../../../bench/smtp/filter-messages.ts";
 import { RspamdScorer } from "../../../platform/smtp/content/rspamd.ts";
 import {
   RSPAMD_DISABLED_MODULES,
+  RSPAMD_VERIFIED_GROUPS,
+  RSPAMD_VERIFIED_SETTINGS_ID,
   rspamdInstalled,
   rspamdPing,
   type SupervisedRspamd,
@@ -50,9 +53,11 @@ describe("scoring by rspamd started and supervised by the platform", () => {
       restartDelayMs: 200,
       onWarning: (m) => supervisorWarnings.push(m),
     });
+    // As `mailplane smtp` sets it up for a supervised rspamd: the engine's own checks not repeated.
     scorer = new RspamdScorer({
       url: rspamd.url,
       controllerUrl: rspamd.controllerUrl,
+      settingsId: RSPAMD_VERIFIED_SETTINGS_ID,
       onWarning: (m) => scorerWarnings.push(m),
     });
     t = await startTestEngine(
@@ -82,6 +87,74 @@ describe("scoring by rspamd started and supervised by the platform", () => {
       );
     }
     expect(rspamd.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it("defines the mailplane-verified settings, which switch off the SPF, DKIM, DMARC and ARC groups", () => {
+    const settings = readFileSync(join(dir, "rspamd", "local.d", "settings.conf"), "utf8");
+    expect(settings).toContain(`id = "${RSPAMD_VERIFIED_SETTINGS_ID}";`);
+    expect(settings).toContain('groups_disabled = ["spf", "dkim", "dmarc", "arc"];');
+    for (const module of RSPAMD_VERIFIED_GROUPS) {
+      expect(readFileSync(join(dir, "rspamd", "local.d", `${module}.conf`), "utf8")).toBe(
+        "enabled = true;\n",
+      );
+    }
+  });
+
+  it("with Settings-ID mailplane-verified, rspamd answers without SPF, DKIM, DMARC or ARC symbols; without it, it checks them", async () => {
+    // A client from outside (a documentation address: rspamd skips these checks for loopback) and a
+    // DKIM-signed message, so that rspamd, left to its own settings, runs all four checks.
+    const envelope = {
+      ip: "192.0.2.25",
+      helo: "mx.outside.example",
+      sender: "ana@outside.example",
+      recipients: ["alice@example.com"],
+    };
+    const signed = Buffer.from(
+      [
+        "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=outside.example; s=s1; h=from:to:subject;",
+        " bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=AAAA",
+        "From: Ana <ana@outside.example>",
+        "To: alice@example.com",
+        "Subject: Lunch on Friday",
+        "Date: Thu, 03 Dec 2026 09:12:44 +0000",
+        "Message-ID: <lunch-1@outside.example>",
+        "",
+        "Hi Alice, shall we have lunch on Friday at noon? Ana",
+        "",
+      ].join("\r\n"),
+    );
+    const auth = /^(R_)?(SPF|DKIM|DMARC|ARC)_|^(R_SPF|R_DKIM|DMARC|ARC)/;
+    const plain = new RspamdScorer({ url: rspamd.url });
+    const theirs = (await plain.check([signed], envelope))!.hits.map((h) => h.rule);
+    expect(theirs.filter((r) => auth.test(r)).length).toBeGreaterThan(0);
+    const ours = (await scorer.check([signed], envelope))!.hits.map((h) => h.rule);
+    expect(ours.filter((r) => auth.test(r))).toEqual([]);
+    // The rest of the judgment is rspamd's as before: the same content symbols fire.
+    expect(ours).toContain("MIME_TRACE");
+  });
+
+  it("keeps the bench's clean messages below the tag threshold and its spammy ones between tag and quarantine with the settings", async () => {
+    // As in bench/smtp: smtp-source on loopback, so rspamd's own reverse-DNS and SPF would not run either.
+    const bench = {
+      ip: "127.0.0.1",
+      helo: "bench.example",
+      sender: "load@outside.example",
+      recipients: ["sink@bench.example"],
+    };
+    // From outside, rspamd without the settings adds its own (failed, offline) SPF/DMARC results.
+    const outside = { ...bench, ip: "192.0.2.25" };
+    const plain = new RspamdScorer({ url: rspamd.url });
+    for (const m of FILTER_MESSAGES) {
+      const bytes = [Buffer.from(`${m.text}\n`)];
+      const c = (await scorer.check(bytes, bench))!;
+      // The default FilterSettings: tag (unsure) at 0.10, quarantine at 0.90.
+      if (m.kind === "clean") expect(c.score, m.name).toBeLessThan(0.1);
+      else expect(c.score, m.name).toBeGreaterThanOrEqual(0.1);
+      expect(c.score, m.name).toBeLessThan(0.9);
+      const ours = (await scorer.check(bytes, outside))!.scanner!.score;
+      const theirs = (await plain.check(bytes, outside))!.scanner!.score;
+      expect(ours, m.name).toBeLessThanOrEqual(theirs);
+    }
   });
 
   it("quarantines GTUBE by rspamd's reject score (0.90) with its symbols in the evidence header", async () => {
@@ -180,6 +253,10 @@ describe("scoring by rspamd started and supervised by the platform", () => {
     expect(mail).toContain("Subject: Lunch on Friday");
     expect(mail).toMatch(/X-Mailplane-Evidence: Combined \(0\.0\d\); rspamd \(-?\d+\.\d\d, no action\); /);
     expect(mail).toContain("X-Recommended-Action: accept");
+    // rspamd was asked not to repeat the authentication; the engine's own result is in the message.
+    expect(mail).toMatch(/Authentication-Results: [^;]+;[\s\S]*spf=[a-z]+[\s\S]*dmarc=[a-z]+/);
+    const evidence = /X-Mailplane-Evidence: ([^\r\n]*)/.exec(mail)![1]!;
+    expect(evidence).not.toMatch(/SPF|DKIM|DMARC|ARC_/);
   });
 
   it("learns a new spam pattern in Bayes (Redis): after reports the next similar message scores higher", async () => {

@@ -8,7 +8,13 @@ import {
   smtpOptionsFrom,
   trustedArcSealersFrom,
 } from "../../../cli/commands/smtp.ts";
-import { optionReader, parseFlags, positiveInteger, postgresUrl } from "../../../cli/options.ts";
+import {
+  optionReader,
+  parseFlags,
+  positiveInteger,
+  postgresUrl,
+  trustedProxies,
+} from "../../../cli/options.ts";
 
 describe("optionReader", () => {
   it("prefers the flag over the environment variable", () => {
@@ -182,5 +188,17 @@ describe("--recipient-callout and its cache lifetimes", () => {
     expect(() =>
       smtpOptionsFrom(optionReader({}, { MAILPLANE_SMTP_CALLOUT_NEGATIVE_TTL: "soon" }), listeners),
     ).toThrow(/--callout-negative-ttl/);
+  });
+});
+
+describe("trustedProxies", () => {
+  it("reads comma-separated addresses and CIDR blocks, none when unset", () => {
+    expect(trustedProxies("10.0.0.5, 2001:db8::/64,")).toEqual(["10.0.0.5", "2001:db8::/64"]);
+    expect(trustedProxies(undefined)).toEqual([]);
+  });
+
+  it("refuses an entry that is no address or block, naming the flag and the entry", () => {
+    expect(() => trustedProxies("10.0.0.5,proxy.example")).toThrow(UsageError);
+    expect(() => trustedProxies("10.0.0.5,proxy.example")).toThrow(/--trusted-proxies.*proxy\.example/);
   });
 });

@@ -1,10 +1,10 @@
-/** The rspamd controller settings of `mailplane serve` / `mailplane smtp`: flags and env vars, the password file, usage errors. */
+/** The rspamd controller and settings-ID settings of `mailplane serve` / `mailplane smtp`: flags and env vars, the password file, usage errors. */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../../cli/command.ts";
-import { controllerFrom } from "../../../cli/commands/scanner.ts";
+import { controllerFrom, settingsIdFrom } from "../../../cli/commands/scanner.ts";
 import { optionReader } from "../../../cli/options.ts";
 
 const RSPAMD = "http://127.0.0.1:11333";
@@ -81,5 +81,30 @@ describe("controllerFrom", () => {
     }
     expect(message).toMatch(/is empty: its first line is the password/);
     expect(message).not.toContain("second-line-secret");
+  });
+});
+
+describe("settingsIdFrom", () => {
+  it("selects mailplane-verified for a supervised rspamd and nothing for --rspamd-url by default", () => {
+    expect(settingsIdFrom(optionReader({}, {}), undefined)).toEqual({ settingsId: "mailplane-verified" });
+    expect(settingsIdFrom(optionReader({}, {}), RSPAMD)).toEqual({});
+  });
+
+  it("reads --rspamd-settings-id and MAILPLANE_RSPAMD_SETTINGS_ID; none sends no Settings-ID", () => {
+    expect(settingsIdFrom(optionReader({ "rspamd-settings-id": "mailplane-verified" }, {}), RSPAMD)).toEqual({
+      settingsId: "mailplane-verified",
+    });
+    expect(settingsIdFrom(optionReader({}, { MAILPLANE_RSPAMD_SETTINGS_ID: "inbound.v2" }), RSPAMD)).toEqual({
+      settingsId: "inbound.v2",
+    });
+    expect(settingsIdFrom(optionReader({ "rspamd-settings-id": "none" }, {}), undefined)).toEqual({});
+  });
+
+  it("refuses an ID that could break the request header, naming the flag", () => {
+    for (const bad of ["a b", "x\r\nPass: all", "-dash-first", "x".repeat(65)]) {
+      const read = () => settingsIdFrom(optionReader({ "rspamd-settings-id": bad }, {}), RSPAMD);
+      expect(read).toThrow(UsageError);
+      expect(read).toThrow(/--rspamd-settings-id/);
+    }
   });
 });

@@ -29,6 +29,29 @@ describe("DomainTenancy check", () => {
     expect(inputs.aliases[`info@${D}`].action.to).toEqual([`ana@${D}`]);
   });
 
+  it("keeps each singleton — filter settings, password policy, report settings — and names a bad field at its path", async () => {
+    const { inputs, failures } = await domainTenancyProvider.check!(
+      {},
+      news(
+        {},
+        {
+          filterSettings: { scope: D, quarantineDays: 14 },
+          passwordPolicy: { scope: D, minLength: 12 },
+          reportSettings: { scope: D, userReport: true },
+        },
+      ),
+    );
+    expect(failures).toEqual([]);
+    expect(inputs.filterSettings).toMatchObject({ scope: D, quarantineDays: 14 });
+    expect(inputs.passwordPolicy).toMatchObject({ scope: D, minLength: 12 });
+    expect(inputs.reportSettings).toMatchObject({ scope: D, userReport: true });
+    const bad = await domainTenancyProvider.check!(
+      {},
+      news({}, { reportSettings: { scope: D, frequency: "hourly" } }),
+    );
+    expect(bad.failures?.map((f) => f.property)).toEqual(["reportSettings.frequency"]);
+  });
+
   it("reports every invalid object at its property path, by object name rather than list index", async () => {
     const { failures } = await domainTenancyProvider.check!(
       {},

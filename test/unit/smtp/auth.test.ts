@@ -5,6 +5,7 @@ import { type LoginFailure, MemoryLoginLockout } from "../../../platform/smtp/lo
 import { authenticate, type CredentialSource } from "../../../platform/smtp/phases/auth.ts";
 import { mailFrom } from "../../../platform/smtp/phases/mail-from.ts";
 import { buildPolicySnapshot } from "../../../platform/smtp/policy/snapshot.ts";
+import type { LoginAttemptInput } from "../../../platform/store/store.ts";
 import { inbound, snapshot, submitter } from "./fixtures.ts";
 
 const DAY = 86_400_000;
@@ -43,6 +44,39 @@ describe("authenticate", () => {
     expect(reply(await authenticate(deps, { ...tls(), secure: false }, attempt("right")))).toMatch(
       /^538 5\.7\.11 /,
     );
+  });
+
+  it("records each attempt at a hosted domain for the login audit (refusals before the password too), never the password", async () => {
+    const attempts: LoginAttemptInput[] = [];
+    const failures: LoginFailure[] = [];
+    const memory = new MemoryLoginLockout();
+    const lockout = {
+      lockedUntil: (ip: string, now: number) => memory.lockedUntil(ip, now),
+      recordFailure: async (f: LoginFailure) => {
+        failures.push(f);
+        return memory.recordFailure(f);
+      },
+      recordAttempt: async (a: LoginAttemptInput) => {
+        attempts.push(a);
+      },
+    };
+    const deps = { snapshot, lockout, credentials: credentials(), now: NOW };
+    await authenticate(deps, { ...tls(), secure: false }, attempt("right"));
+    await authenticate(deps, tls(), attempt("right"));
+    await authenticate(deps, tls(), attempt("wrong-secret", "nobody@example.com"));
+    await authenticate(deps, tls(), attempt("wrong-secret", "someone@not-hosted.example"));
+    const facts = (a: LoginAttemptInput | undefined) =>
+      a && [a.address, a.userExists, a.service, a.result, a.reason, a.credential];
+    expect(attempts.map(facts)).toEqual([
+      ["alice@example.com", true, "smtp-submission", "failure", "tls-required", null],
+      ["alice@example.com", true, "smtp-submission", "success", null, "password"],
+    ]);
+    // Counted failures carry their entry to the lockout's transaction; none for a name no one hosts.
+    expect(failures.map((f) => facts(f.attempt))).toEqual([
+      ["nobody@example.com", false, "smtp-submission", "failure", "bad-credentials", null],
+      undefined,
+    ]);
+    expect(JSON.stringify([attempts, failures])).not.toContain("wrong-secret");
   });
 
   it("accepts the right password over TLS", async () => {

@@ -438,6 +438,7 @@ describe("paths and local validation", () => {
       c.tokens.get("tok_1"),
       c.tokens.revoke("tok_1"),
       c.audit.list(),
+      c.audit.logins("example.com", { user: "alice@example.com", result: "failure" }),
       c.lockouts.list({ locked: "true" }),
       c.lockouts.lift("2001:db8::/64"),
       c.domains.list(),
@@ -526,6 +527,7 @@ describe("paths and local validation", () => {
       c.me.getQuarantined("q1"),
       c.me.release("q1"),
       c.me.searchLog(),
+      c.me.loginAudit({ service: "smtp-submission" }),
     ]);
     expect([...seen].sort()).toEqual(endpoints.map((e) => e.operationId).sort());
   });

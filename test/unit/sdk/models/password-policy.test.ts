@@ -29,6 +29,7 @@ describe("PasswordPolicySpec", () => {
       lockout: { failures: 5, windowMinutes: 10, durationMinutes: 10 },
       sessionTimeoutMinutes: 120,
       requireTwoFactor: false,
+      requireTlsForSignIn: false,
     });
     expect(passwordPolicyId({ scope: "account" })).toBe("account/password-policy");
   });

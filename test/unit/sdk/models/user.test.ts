@@ -17,6 +17,7 @@ describe("UserSpec", () => {
       addresses: [],
       forwardOnDelete: null,
       externalAddress: null,
+      loginAlerts: { failed: true, successful: false },
     });
     expect(userId(spec)).toBe("alice@example.com");
     expect(userDomain(spec)).toBe("example.com");

@@ -58,6 +58,7 @@ const user = new mailplane.User(
     addresses: is("reorder") ? [`A.Smith@${d}`] : [`a.smith@${d}`],
     password: config.requireSecret("password"),
     quotaMb: is("update") ? 2048 : 1024,
+    loginAlerts: { failed: false, successful: true },
     ...(is("bad-address") ? { externalAddress: "not an address" } : {}),
   },
   { dependsOn: [domain] },
@@ -136,6 +137,7 @@ new mailplane.PasswordPolicy("passwords", {
   scope: is("replace") ? "account" : domain.name,
   minLength: is("update") ? 12 : 10,
   lockout: { failures: 3 },
+  requireTlsForSignIn: true,
 });
 
 new mailplane.ReportSettings("reports", {
