@@ -2,6 +2,7 @@
 
 import { call } from "./api.js";
 import { api, auth, failure, go, say } from "./app.js";
+import { auditFields, auditTable } from "./audit.js";
 import { field, formValues, h, svg, table, when } from "./dom.js";
 import { classificationField, dateRange, filters, logTable, messageDetail, quarantineTable } from "./user.js";
 
@@ -362,5 +363,13 @@ export async function statistics(root) {
         ),
       ),
     );
+  });
+}
+
+/** The domain's login audit: API sign-ins and SMTP AUTH attempts, coalesced per hour. */
+export async function loginAudit(root) {
+  await domainPage(root, "Search the login audit", auditFields(true), async (domain, query, results) => {
+    const page = await api("GET", `${base(domain)}/login-audit`, { query });
+    results.replaceChildren(auditTable(page.items));
   });
 }

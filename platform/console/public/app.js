@@ -2,6 +2,7 @@
 
 import * as admin from "./admin.js";
 import { call } from "./api.js";
+import * as audit from "./audit.js";
 import { h } from "./dom.js";
 import * as user from "./user.js";
 
@@ -75,6 +76,7 @@ export function go(hash) {
 const USER_PAGES = {
   "#/quarantine": ["My quarantine", user.quarantine],
   "#/log": ["My message log", user.log],
+  "#/sign-ins": ["My sign-ins", audit.mine],
   "#/settings": ["My settings", user.settings],
 };
 const ADMIN_PAGES = {
@@ -82,6 +84,7 @@ const ADMIN_PAGES = {
   "#/admin/log": ["Message log", admin.log],
   "#/admin/queue": ["Delivery queue", admin.queue],
   "#/admin/statistics": ["Statistics", admin.statistics],
+  "#/admin/login-audit": ["Login audit", admin.loginAudit],
 };
 
 function navigation(who, hash) {

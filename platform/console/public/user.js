@@ -79,10 +79,10 @@ function secondFactor(root, pending) {
   form.querySelector("input").focus();
 }
 
-export function dateRange() {
+export function dateRange(from = "Received from", before = "Received before") {
   return [
-    field("Received from", { name: "since", type: "datetime-local" }),
-    field("Received before", { name: "until", type: "datetime-local" }),
+    field(from, { name: "since", type: "datetime-local" }),
+    field(before, { name: "until", type: "datetime-local" }),
   ];
 }
 

@@ -228,6 +228,14 @@ describe("the web console in chromium", () => {
     await page.getByRole("heading", { level: 1, name: "My quarantine" }).waitFor();
     // Focus moves to the new page's heading, so screen readers and keyboards start there.
     expect(await page.evaluate(() => (globalThis as any).document.activeElement.tagName)).toBe("H1");
+
+    // The user's own login audit shows this sign-in's second factor.
+    await page.getByRole("link", { name: "My sign-ins" }).click();
+    await page.locator("tbody tr", { hasText: "totp" }).first().waitFor();
+    await axe("my-sign-ins");
+    await shot("04a-my-sign-ins");
+    await page.getByRole("link", { name: "My quarantine" }).click();
+    await page.getByRole("heading", { level: 1, name: "My quarantine" }).waitFor();
   });
 
   it("shows a hostile subject as text: no element is created and no script runs", async () => {
@@ -342,6 +350,19 @@ describe("the web console in chromium", () => {
     await page.getByLabel("Classification").selectOption("clean");
     await page.getByRole("button", { name: "Search" }).click();
     await page.getByRole("caption").getByText("0 log entries").waitFor();
+
+    // The domain's login audit: Alice's successful sign-ins, with the TOTP step among them.
+    await page.getByRole("link", { name: "Login audit" }).click();
+    await page.getByRole("heading", { level: 1, name: "Login audit" }).waitFor();
+    await page.getByLabel("Address").fill(alice);
+    await page.getByLabel("Result").selectOption("success");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.locator("tbody tr", { hasText: "totp" }).first().waitFor();
+    const results = await page.locator("tbody tr td:nth-child(5)").allTextContents();
+    expect(results.length).toBeGreaterThan(0);
+    expect(new Set(results)).toEqual(new Set(["success"]));
+    await axe("admin-login-audit");
+    await shot("07a-admin-login-audit");
   });
 
   it("shows a deferred message in the delivery queue and deletes it, and shows the statistics with a chart", async () => {
@@ -396,9 +417,9 @@ describe("the web console in chromium", () => {
   });
 
   it("has no serious or critical axe-core violations on any page, and the browser refused nothing", () => {
-    expect([...axeFindings.keys()]).toHaveLength(8);
+    expect([...axeFindings.keys()]).toHaveLength(10);
     for (const [name, violations] of axeFindings) expect(violations, name).toEqual([]);
     expect(consoleErrors, consoleErrors.join("\n")).toEqual([]);
-    expect(readdirSync(ARTIFACTS).filter((f) => f.endsWith(".png")).length).toBeGreaterThanOrEqual(9);
+    expect(readdirSync(ARTIFACTS).filter((f) => f.endsWith(".png")).length).toBeGreaterThanOrEqual(11);
   });
 });
