@@ -5,7 +5,8 @@
 # rspamd + Redis (the engine starts its own from a generated config; the packaged services are
 # not needed and are stopped when the package starts them), and clamd (clamav-daemon: the virus
 # test starts its own with a signature database it builds; the packaged daemon and freshclam, which
-# would download signatures, are stopped likewise).
+# would download signatures, are stopped likewise), and Debian's chromium, which the web console's browser
+# test drives through playwright-core (no browser download: the test points it at /usr/bin/chromium).
 set -euo pipefail
 here="$(dirname "${BASH_SOURCE[0]}")"
 bash "$here/postgres.sh" install
@@ -18,8 +19,9 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v rspamd >/dev/null 2>&1 || missing+=(rspamd)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -x /usr/sbin/clamd ] || missing+=(clamav-daemon)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then
-  echo "▸ installing SMTP test peers (Debian packages: ${missing[*]})" >&2
+  echo "▸ installing test peers (Debian packages: ${missing[*]})" >&2
   export DEBIAN_FRONTEND=noninteractive
   # Postfix asks how to configure itself; "No configuration" installs the tools without a running MTA.
   echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections

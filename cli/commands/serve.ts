@@ -201,6 +201,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     io.stdout(`mailplane: spam scoring: ${scanner.description}\n`);
     io.stdout(`mailplane: virus scanning: ${scanner.clamdDescription ?? "off"}\n`);
   }
+  io.stdout(`mailplane: web console at ${cp.url}/console/\n`);
   // Handlers first: whoever waits for the line below may send SIGTERM at once.
   const stopped = untilSignal();
   // Last, so whoever waits for this line has seen everything before it.

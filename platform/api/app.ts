@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from "fastify";
 import { endpoints } from "../../sdk/src/index.ts";
+import { consoleRoutes } from "../console/serve.ts";
 import { packageRoot, packageVersion } from "../package-root.ts";
 import type { DnsResolver } from "../smtp/content/spf.ts";
 import { EgressPolicy } from "../smtp/delivery/egress.ts";
@@ -238,6 +239,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(sessionRoutes);
   await app.register(meRoutes, { smtp: options.smtp });
   await app.register(passwordResetRoutes, { smtp: options.smtp });
+  await app.register(consoleRoutes);
   await app.register(reportRoutes, { smtp: options.smtp });
   registerMethodNotAllowed(app);
   await app.after();

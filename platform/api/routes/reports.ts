@@ -65,10 +65,7 @@ function page(reply: FastifyReply, status: number, title: string, body: string):
       .header("cache-control", "no-store")
       // The token is in the URL: it must not leave in a Referer header, and no other site may frame the button.
       .header("referrer-policy", "no-referrer")
-      .header(
-        "content-security-policy",
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-      )
+      .header("content-security-policy", "default-src 'none'; form-action 'self'; frame-ancestors 'none'")
       .header("x-frame-options", "DENY")
       .header("x-robots-tag", "noindex")
       .send(

@@ -94,6 +94,16 @@ describe("npm pack of a clean clone", () => {
     expect(entries.filter((e) => e.startsWith("schema/")).length).toBeGreaterThan(0);
   });
 
+  it("ships the web console's files as they are (the control plane serves them from platform/console/public/)", () => {
+    const shipped = entries.filter((e) => e.startsWith("platform/console/public/"));
+    expect(shipped).toEqual(
+      expect.arrayContaining(
+        ["index.html", "app.js", "dom.js", "console.css"].map((f) => `platform/console/public/${f}`),
+      ),
+    );
+    expect(entries).toContain("dist/platform/console/serve.js");
+  });
+
   it("ships no TypeScript sources and no tests", () => {
     expect(entries.filter((e) => e.endsWith(".ts") && !e.endsWith(".d.ts"))).toEqual([]);
     expect(entries.filter((e) => e.startsWith("test/") || e.includes(".test."))).toEqual([]);

@@ -142,6 +142,7 @@ describe("mailplane serve", () => {
       MAILPLANE_DATABASE_URL: "",
     });
     expect(served.output()).toContain("(store: sqlite)");
+    expect(served.output()).toMatch(/web console at http:\/\/127\.0\.0\.1:\d+\/console\//);
     const token = readFileSync(join(dataDir, "admin-token"), "utf8").trim();
     const put = (path: string, body: unknown) =>
       request(`${served.url}${path}`, {

@@ -218,6 +218,10 @@ describe.each(BACKENDS)("quarantine digests on $name", (backend) => {
     expect(page.status).toBe(200);
     expect(page.headers["content-type"]).toMatch(/^text\/html/);
     expect(page.headers["referrer-policy"]).toBe("no-referrer");
+    // Nothing on the page may run or be styled from the token's attacker-chosen surroundings.
+    expect(page.headers["content-security-policy"]).toBe(
+      "default-src 'none'; form-action 'self'; frame-ancestors 'none'",
+    );
     expect(page.text).toContain('<form method="post">');
     expect(page.text).toContain("&lt;img src=x onerror=alert(1)&gt;");
     expect(page.text).not.toContain("<img");
