@@ -83,7 +83,7 @@ export async function meRoutes(app: FastifyInstance, opts: MeRoutesOptions): Pro
     const ops = engine();
     const entry = ops.getQuarantined(id, owner);
     if (!entry?.recipients.some(own)) throw notFound(id);
-    return { ops, entry, own };
+    return { ops, entry, own, owner };
   };
 
   serve(app, "getMe", async (request) => {
@@ -331,18 +331,21 @@ export async function meRoutes(app: FastifyInstance, opts: MeRoutesOptions): Pro
   });
 
   serve(app, "releaseMyQuarantinedMessage", async (request) => {
-    const { ops, entry, own } = await mine(request);
-    // Releasing delivers to every recipient: one user may not decide for the others.
-    if (!entry.recipients.every(own)) {
-      throw problem(
-        "MP_CONFLICT",
-        "the message is held for other recipients too; ask an administrator to release it",
-      );
-    }
-    const queueId = await ops.releaseQuarantined(entry.id).catch((err: Error & { code?: string }) => {
+    const { ops, entry, own, owner } = await mine(request);
+    const refused = (err: Error & { code?: string }): never => {
       if (err.code === "MP_CONFLICT") throw problem("MP_CONFLICT", err.message);
       throw err;
-    });
+    };
+    // One user may not decide for the other recipients: a message held for them too is released to
+    // the user's own addresses only (each copy durable in the queue before the held one shrinks).
+    let queueId: string | undefined;
+    if (entry.recipients.every(own)) {
+      queueId = await ops.releaseQuarantined(entry.id).catch(refused);
+    } else {
+      for (const recipient of entry.recipients.filter(own)) {
+        queueId = (await ops.releaseQuarantinedTo(entry.id, owner, recipient).catch(refused)) ?? queueId;
+      }
+    }
     if (!queueId) throw notFound(entry.id);
     const ctx = requireUserSession(request);
     await store.recordAudit(

@@ -278,7 +278,7 @@ export const endpoints: readonly Endpoint[] = [
     method: "POST",
     path: "/v1/me/quarantine/:message/release",
     summary:
-      "Release one of the user's quarantined messages. 409 when it is also held for other recipients (an administrator releases those).",
+      "Release one of the user's quarantined messages to the user's own addresses; a message also held for other recipients stays held for them. 409 when none of the user's addresses accepts it now.",
     params: MessageParams,
     response: QuarantineRelease,
     successStatuses: [200],

@@ -139,11 +139,19 @@ describe.each(BACKENDS)("a mail user's own data and SMTP AUTH on $name", (backen
     expect(admin.status).toBe(200);
   });
 
-  it("releases the user's own message, and refuses (409) one held for other recipients too", async () => {
+  it("releases the user's own message, and of one held for other recipients too only the user's copy", async () => {
     const token = await session(alice);
-    const shared = await h.call("POST", `/v1/me/quarantine/${held.get("for both")}/release`, { token });
-    expect(shared.status).toBe(409);
-    expect(shared.body.code).toBe("MP_CONFLICT");
+    const both = held.get("for both")!;
+    const shared = await h.call("POST", `/v1/me/quarantine/${both}/release`, { token });
+    expect(shared.status).toBe(200);
+    await events.settled(shared.body.queueId);
+    expect((await h.call("GET", `/v1/me/quarantine/${both}`, { token })).status).toBe(404);
+    // Bob's copy stays held: he (or an administrator) decides about it.
+    const bobs = await h.call("GET", `/v1/me/quarantine/${both}`, { token: await session(bob) });
+    expect(bobs.status).toBe(200);
+    expect(bobs.body.recipients).toEqual([bob]);
+    const admin = await h.call("GET", `/v1/domains/${d1}/quarantine/${both}`, { token: acme.token });
+    expect(admin.body.recipients).toEqual([bob]);
     const own = await h.call("POST", `/v1/me/quarantine/${held.get("for alice too")}/release`, { token });
     expect(own.status).toBe(200);
     await events.settled(own.body.queueId);
