@@ -137,6 +137,12 @@ export interface SmtpOperations {
     owner: Owner,
   ): Promise<{ queueId: string | undefined; learned: { size: number } | null }>;
   deleteQuarantined(id: string): Promise<boolean>;
+  /**
+   * Deletes `owner`'s copies of a held message for `recipients` only (a mail user's own addresses):
+   * the message stays held for its other recipients, and goes when none is left. Durable before it
+   * resolves; waits for a release of the message in flight. False when nothing of it was held for them.
+   */
+  deleteQuarantinedFor(id: string, owner: Owner, recipients: readonly string[]): Promise<boolean>;
   /** Deletes held messages past their quarantine days; returns their IDs. */
   purgeQuarantine(): Promise<string[]>;
 
@@ -205,8 +211,29 @@ export function createOperations(deps: {
     return held ? applyEdits(held.body, held.meta.edits) : undefined;
   };
 
-  /** Releases in flight, by held message ID. */
+  /** Whole-message releases in flight, by held message ID (a second call shares the first's answer). */
   const releasing = new Map<string, Promise<string | undefined>>();
+  /** The last piece of work queued on each held message, by ID; see {@link inTurn}. */
+  const heldTurns = new Map<string, Promise<void>>();
+  /**
+   * Runs `work` on held message `id` after the work already queued on it: releases and deletes all
+   * read the held copy and then rewrite or remove it, so two at once could bring back a recipient
+   * the other had just taken out (or deliver one twice).
+   */
+  async function inTurn<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const before = heldTurns.get(id) ?? Promise.resolve();
+    const result = before.then(work);
+    const done = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    heldTurns.set(id, done);
+    try {
+      return await result;
+    } finally {
+      if (heldTurns.get(id) === done) heldTurns.delete(id);
+    }
+  }
   /** Re-queues a held message for the recipients that accept it now; see {@link SmtpOperations.releaseQuarantined}. */
   async function releaseOnce(id: string): Promise<string | undefined> {
     const held = await quarantine.read(id);
@@ -265,6 +292,28 @@ export function createOperations(deps: {
     else await quarantine.keepFor(id, rest);
     log.update(id, views, "released", `released to ${wanted} as ${newId}`);
     return newId;
+  }
+
+  /** Takes `owner`'s copies for `recipients` out of a held message; see {@link SmtpOperations.deleteQuarantinedFor}. */
+  async function deleteForOnce(id: string, owner: Owner, recipients: readonly string[]): Promise<boolean> {
+    const held = await quarantine.read(id);
+    if (!held) return false;
+    const wanted = new Set(recipients.map((r) => r.toLowerCase()));
+    const mine = viewOf(viewsOfMessage(held.message), owner);
+    // Only addresses of this owner's view: one account never deletes another's copy.
+    const gone = mine?.recipients.filter((r) => wanted.has(r.toLowerCase())) ?? [];
+    if (gone.length === 0) return false;
+    const goneSet = new Set(gone.map((r) => r.toLowerCase()));
+    const rest = held.message.recipients.filter((r) => !goneSet.has(r.address.toLowerCase()));
+    if (rest.length === 0) await quarantine.delete(id);
+    else await quarantine.keepFor(id, rest);
+    log.update(
+      id,
+      narrowViews(viewsOfMessage(held.message), gone),
+      "deleted",
+      `deleted from the quarantine for ${gone.join(", ")} by the recipient`,
+    );
+    return true;
   }
 
   const canLearn = () => deps.rspamd?.controllerUrl !== undefined;
@@ -363,14 +412,14 @@ export function createOperations(deps: {
       const running = releasing.get(id);
       if (running) return { queueId: await running, learned: null };
       let learned: { size: number } | null = null;
-      const release = (async () => {
+      const release = inTurn(id, async () => {
         // Learned before the release: the quarantine copy is the only one, gone once released.
         const raw = await quarantine.raw(id);
         if (!raw) return undefined;
         await learn("ham", raw, owner);
         learned = { size: raw.length };
         return await releaseOnce(id);
-      })().finally(() => releasing.delete(id));
+      }).finally(() => releasing.delete(id));
       releasing.set(id, release);
       return { queueId: await release, learned };
     },
@@ -379,29 +428,27 @@ export function createOperations(deps: {
       // the first one's answer instead of queueing a second copy while the first is in flight.
       const running = releasing.get(id);
       if (running) return running;
-      const release = releaseOnce(id).finally(() => releasing.delete(id));
+      const release = inTurn(id, () => releaseOnce(id)).finally(() => releasing.delete(id));
       releasing.set(id, release);
       return release;
     },
-    async releaseQuarantinedTo(id, owner, recipient) {
-      // Serialised with every release of the message: wait for the one running, then look again.
-      for (let running = releasing.get(id); running; running = releasing.get(id)) {
-        await running.catch(() => undefined);
-      }
-      const release = releaseToOnce(id, owner, recipient).finally(() => releasing.delete(id));
-      releasing.set(id, release);
-      return await release;
-    },
-    async deleteQuarantined(id) {
+    releaseQuarantinedTo: (id, owner, recipient) => inTurn(id, () => releaseToOnce(id, owner, recipient)),
+    deleteQuarantined: (id) =>
       // A delete racing a release waits for it: the message then is in the queue, not held.
-      await releasing.get(id)?.catch(() => undefined);
-      const held = await quarantine.read(id);
-      const ok = await quarantine.delete(id);
-      if (ok && held) {
-        log.update(id, viewsOfMessage(held.message), "deleted", "deleted from the quarantine by an operator");
-      }
-      return ok;
-    },
+      inTurn(id, async () => {
+        const held = await quarantine.read(id);
+        const ok = await quarantine.delete(id);
+        if (ok && held) {
+          log.update(
+            id,
+            viewsOfMessage(held.message),
+            "deleted",
+            "deleted from the quarantine by an operator",
+          );
+        }
+        return ok;
+      }),
+    deleteQuarantinedFor: (id, owner, recipients) => inTurn(id, () => deleteForOnce(id, owner, recipients)),
     async purgeQuarantine() {
       return await purgeExpired(quarantine, log, deps.now);
     },

@@ -361,6 +361,24 @@ export async function meRoutes(app: FastifyInstance, opts: MeRoutesOptions): Pro
     return { id: entry.id, queueId };
   });
 
+  serve(app, "deleteMyQuarantinedMessage", async (request, reply) => {
+    const { ops, entry, own, owner } = await mine(request);
+    const deleted = await ops.deleteQuarantinedFor(entry.id, owner, entry.recipients.filter(own));
+    if (!deleted) throw notFound(entry.id);
+    const ctx = requireUserSession(request);
+    await store.recordAudit(
+      {
+        accountId: ctx.accountId,
+        action: "quarantine-delete",
+        kind: "User",
+        objectId: ctx.address,
+        after: { message: entry.id },
+      },
+      sessionWriteContext(request),
+    );
+    return reply.code(204).send();
+  });
+
   serve(app, "searchMyMessageLog", async (request) => {
     const { owner, own } = await ownerOf(request);
     const q = parseWith(MessageLogQuery, request.query, "query");

@@ -158,7 +158,7 @@ function button(label, onclick, cls) {
   return h("button", { type: "button", class: cls, onclick }, label);
 }
 
-/** My quarantine: filters, list, view and release. */
+/** My quarantine: filters, list, view, release and delete. */
 export async function quarantine(root) {
   const results = h("div");
   const detail = h("div");
@@ -169,6 +169,7 @@ export async function quarantine(root) {
         quarantineTable(page.items, (e) => [
           button("View", () => view(e), "secondary"),
           button("Release", () => release(e)),
+          button("Delete", () => remove(e), "secondary"),
         ]),
       );
     } catch (error) {
@@ -188,6 +189,18 @@ export async function quarantine(root) {
     try {
       const released = await api("POST", `/v1/me/quarantine/${encodeURIComponent(e.id)}/release`);
       say(`Released “${e.subject}” for delivery (queue ID ${released.queueId}).`);
+      detail.replaceChildren();
+      await load({});
+    } catch (error) {
+      results.prepend(failure(error));
+    }
+  };
+  const remove = async (e) => {
+    // Nothing brings a deleted message back: ask first.
+    if (!globalThis.confirm(`Delete “${e.subject}” from your quarantine? It cannot be recovered.`)) return;
+    try {
+      await api("DELETE", `/v1/me/quarantine/${encodeURIComponent(e.id)}`);
+      say(`Deleted “${e.subject}”.`);
       detail.replaceChildren();
       await load({});
     } catch (error) {

@@ -697,6 +697,9 @@ export class MailplaneClient {
       this.#call("getMyQuarantinedMessage", { message: id }, options),
     release: (id: string, options?: RequestOptions): Promise<{ id: string; queueId: string }> =>
       this.#call("releaseMyQuarantinedMessage", { message: id }, options),
+    /** Deletes a held message for the user's own addresses (others' copies stay held). */
+    deleteQuarantined: (id: string, options?: RequestOptions): Promise<void> =>
+      this.#call("deleteMyQuarantinedMessage", { message: id }, options),
     searchLog: (query: MessageLogQueryInput = {}, options?: RequestOptions): Promise<Page<MessageLogEntry>> =>
       this.#call("searchMyMessageLog", {}, { ...options, query }),
     /** The user's own sign-ins and SMTP AUTH attempts, newest first. */

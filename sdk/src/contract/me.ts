@@ -286,6 +286,19 @@ export const endpoints: readonly Endpoint[] = [
   },
   {
     ...user,
+    operationId: "deleteMyQuarantinedMessage",
+    appPasswords: true,
+    method: "DELETE",
+    path: "/v1/me/quarantine/:message",
+    summary:
+      "Delete one of the user's quarantined messages for the user's own addresses; a message also held for other recipients stays held for them.",
+    params: MessageParams,
+    response: null,
+    successStatuses: [204],
+    errors: ["MP_NOT_FOUND", "MP_ACCESS_DENIED", "MP_UNAVAILABLE"],
+  },
+  {
+    ...user,
     operationId: "searchMyMessageLog",
     appPasswords: true,
     method: "GET",

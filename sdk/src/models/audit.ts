@@ -37,6 +37,7 @@ export const AUDIT_ACTIONS = [
   "app-password-create",
   "app-password-revoke",
   "release",
+  "quarantine-delete",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -162,6 +162,25 @@ describe.each(BACKENDS)("a mail user's own data and SMTP AUTH on $name", (backen
     expect(audit.body.items[0]).toMatchObject({ action: "release", kind: "User", objectId: alice });
   });
 
+  it("deletes a held message for the user's own address only, 404 for another user's, and audits it", async () => {
+    const token = await session(bob);
+    const both = held.get("for both")!;
+    // Alice released her copy above; bob's copy is the last one.
+    const alices = await h.call("DELETE", `/v1/me/quarantine/${held.get("for bob")}`, {
+      token: await session(alice),
+    });
+    expect(alices.status).toBe(404);
+    expect((await h.call("GET", `/v1/me/quarantine/${held.get("for bob")}`, { token })).status).toBe(200);
+    const gone = await h.call("DELETE", `/v1/me/quarantine/${both}`, { token });
+    expect(gone.status).toBe(204);
+    expect((await h.call("GET", `/v1/domains/${d1}/quarantine/${both}`, { token: acme.token })).status).toBe(
+      404,
+    );
+    expect((await h.call("DELETE", `/v1/me/quarantine/${both}`, { token })).status).toBe(404);
+    const audit = await h.call("GET", "/v1/audit?action=quarantine-delete", { token: acme.token });
+    expect(audit.body.items[0]).toMatchObject({ kind: "User", objectId: bob, after: { message: both } });
+  });
+
   it("searches only the user's own message-log entries", async () => {
     const token = await session(bob);
     const log = await h.call("GET", "/v1/me/message-log", { token });
@@ -169,6 +188,43 @@ describe.each(BACKENDS)("a mail user's own data and SMTP AUTH on $name", (backen
     const subjects = log.body.items.map((e: { subject: string }) => e.subject).sort();
     expect(subjects).toEqual(["for bob", "for both"]);
     for (const e of log.body.items) expect(e.recipients).toEqual([bob]);
+  });
+
+  it("takes only the user's copy out of a message held for two, also while the other recipient releases theirs at the same moment", async () => {
+    const hold = async (subject: string) => {
+      const run = await swaks(engine!.inboundPort, [
+        "--to",
+        `${alice},${bob}`,
+        "--from",
+        "s@outside.example",
+        "--header",
+        `Subject: ${subject}`,
+        "--body",
+        GTUBE,
+      ]);
+      expect(run.replyTo(".")).toMatchObject({ code: 550 });
+      const [message] = await events.next("quarantined", (m) => m.subject === subject);
+      return (message as { id: string }).id;
+    };
+    const [aliceToken, bobToken] = [await session(alice), await session(bob)];
+    const shared = await hold("shared, deleted by one");
+    expect((await h.call("DELETE", `/v1/me/quarantine/${shared}`, { token: aliceToken })).status).toBe(204);
+    expect((await h.call("GET", `/v1/me/quarantine/${shared}`, { token: aliceToken })).status).toBe(404);
+    const bobs = await h.call("GET", `/v1/me/quarantine/${shared}`, { token: bobToken });
+    expect(bobs.body.recipients).toEqual([bob]);
+
+    // Both rewrite the held copy: taken in turn, neither brings back what the other took out.
+    const raced = await hold("shared, raced");
+    const [deleted, released] = await Promise.all([
+      h.call("DELETE", `/v1/me/quarantine/${raced}`, { token: aliceToken }),
+      h.call("POST", `/v1/me/quarantine/${raced}/release`, { token: bobToken }),
+    ]);
+    expect([deleted.status, released.status]).toEqual([204, 200]);
+    const [queued] = await events.next("settled", (m) => m.id === released.body.queueId);
+    expect((queued as { recipients: { address: string }[] }).recipients.map((r) => r.address)).toEqual([bob]);
+    expect((await h.call("GET", `/v1/domains/${d1}/quarantine/${raced}`, { token: acme.token })).status).toBe(
+      404,
+    );
   });
 
   it("accepts an smtp application password at SMTP AUTH (Python smtplib), records its use, and refuses it once revoked", async () => {

@@ -529,6 +529,7 @@ describe("paths and local validation", () => {
       c.me.listQuarantine(),
       c.me.getQuarantined("q1"),
       c.me.release("q1"),
+      c.me.deleteQuarantined("q1"),
       c.me.searchLog(),
       c.me.loginAudit({ service: "smtp-submission" }),
     ]);

@@ -64,7 +64,7 @@ describe("the route table", () => {
 
   it("accepts If-Match on every update and delete of a versioned object, and only there", () => {
     // A revoked token, a lifted lockout, a cleared callout cache and a user's own session, password,
-    // TOTP and application passwords have no version to match.
+    // TOTP, application passwords and held messages have no version to match.
     const unversioned = [
       "revokeToken",
       "liftLoginLockout",
@@ -73,6 +73,7 @@ describe("the route table", () => {
       "changeMyPassword",
       "removeTotp",
       "revokeAppPassword",
+      "deleteMyQuarantinedMessage",
     ];
     for (const e of endpoints) {
       const writes = e.method === "PUT" || e.method === "PATCH" || e.method === "DELETE";
