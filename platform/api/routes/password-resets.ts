@@ -15,6 +15,7 @@ import { serve } from "../lib/http.ts";
 import { RESET_LINK_MINUTES, readResetClaims, signResetToken, verifyResetToken } from "../password-resets.ts";
 import { problem } from "../problem.ts";
 import { RateLimiter } from "../rate-limit.ts";
+import { cameOverTls } from "../sign-in.ts";
 import { userPolicy } from "../user-sessions.ts";
 import { parseWith } from "../validation.ts";
 import { beforeUserWrite } from "./users.ts";
@@ -204,6 +205,14 @@ export async function passwordResetRoutes(
     // What may have changed since the link was sent: the user disabled, the role's permission withdrawn.
     if (!user.enabled || !rolePermits(target.policy, roleOf(user), "passwordRecoveryAllowed"))
       throw invalid();
+    // A new password is a sign-in secret: where sign-in needs HTTPS, so does setting one. The link is
+    // not used up, so the user can set another password over HTTPS.
+    if (target.policy.requireTlsForSignIn && !cameOverTls(request, services.trustedProxies)) {
+      throw problem(
+        "MP_TLS_REQUIRED",
+        "setting a password for this domain needs HTTPS; nothing was changed, and the password sent in the clear should not be used",
+      );
+    }
     const ctx = { actor: "password-reset", role: roleOf(user) ?? "email-user", requestId: request.id };
     // The PasswordPolicy and reuse rules, as for every other way of setting a password.
     const prepared = await beforeUserWrite({

@@ -113,6 +113,7 @@ export const endpoints: readonly Endpoint[] = [
       ...BODY_ERRORS,
       "MP_PASSWORD_POLICY_VIOLATION",
       "MP_RESET_LINK_INVALID",
+      "MP_TLS_REQUIRED",
       "MP_RATE_LIMITED",
       "MP_INTERNAL",
       "MP_UNAVAILABLE",

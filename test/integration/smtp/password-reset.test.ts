@@ -354,4 +354,22 @@ describe.each(BACKENDS)("self-service password reset on $name", (backend) => {
     await h.call("DELETE", `/v1/domains/${d}/password-policy`, { token: acme.token });
     await h.call("DELETE", "/v1/password-policy", { token: acme.token });
   });
+
+  it("refuses to set a password over plain HTTP with 403 MP_TLS_REQUIRED when the domain requires TLS for sign-in, and the link stays usable", async () => {
+    const erin = `erin@${d}`;
+    await put(`/v1/domains/${d}/users/${erin}`, {
+      address: erin,
+      password: PASSWORD,
+      externalAddress: home("erin"),
+    });
+    await put(`/v1/domains/${d}/password-policy`, { scope: d, requireTlsForSignIn: true });
+    await askLink(erin);
+    const token = lastToken(home("erin"));
+    const plain = await complete(token, "Plain-Kettle-95");
+    expect(plain.status).toBe(403);
+    expect(plain.body.code).toBe("MP_TLS_REQUIRED");
+    expect((await signIn(erin, "Plain-Kettle-95")).status).not.toBe(201);
+    await h.call("DELETE", `/v1/domains/${d}/password-policy`, { token: acme.token });
+    expect((await complete(token, "Later-Kettle-96")).status).toBe(204);
+  });
 });
