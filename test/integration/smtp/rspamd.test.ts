@@ -141,9 +141,6 @@ describe("scoring by rspamd started and supervised by the platform", () => {
       sender: "load@outside.example",
       recipients: ["sink@bench.example"],
     };
-    // From outside, rspamd without the settings adds its own (failed, offline) SPF/DMARC results.
-    const outside = { ...bench, ip: "192.0.2.25" };
-    const plain = new RspamdScorer({ url: rspamd.url });
     for (const m of FILTER_MESSAGES) {
       const bytes = [Buffer.from(`${m.text}\n`)];
       const c = (await scorer.check(bytes, bench))!;
@@ -151,10 +148,10 @@ describe("scoring by rspamd started and supervised by the platform", () => {
       if (m.kind === "clean") expect(c.score, m.name).toBeLessThan(0.1);
       else expect(c.score, m.name).toBeGreaterThanOrEqual(0.1);
       expect(c.score, m.name).toBeLessThan(0.9);
-      const ours = (await scorer.check(bytes, outside))!.scanner!.score;
-      const theirs = (await plain.check(bytes, outside))!.scanner!.score;
-      expect(ours, m.name).toBeLessThanOrEqual(theirs);
     }
+    // Not compared here: the totals of two checks of a client from outside. rspamd's offline DNS
+    // answers (reverse DNS, URL lookups) vary with timing and moved a total by 1.1 between two calls
+    // once; the test above shows symbol by symbol that the settings remove only the auth checks.
   });
 
   it("quarantines GTUBE by rspamd's reject score (0.90) with its symbols in the evidence header", async () => {
