@@ -14,7 +14,16 @@ import {
   wholeMilliseconds,
 } from "../options.ts";
 import { SCANNER_FLAGS, SCANNER_HELP, type Scanner, scannerFrom } from "./scanner.ts";
-import { CAPS_FLAGS, CAPS_HELP, egressFrom, listeners, smtpOptionsFrom, trustAllDomains } from "./smtp.ts";
+import {
+  CAPS_FLAGS,
+  CAPS_HELP,
+  egressFrom,
+  listeners,
+  REPORTS_HELP,
+  reportOptionsFrom,
+  smtpOptionsFrom,
+  trustAllDomains,
+} from "./smtp.ts";
 
 /** Defaults, each overridable by its environment variable and then by its flag. */
 export const SERVE_DEFAULTS = {
@@ -22,7 +31,6 @@ export const SERVE_DEFAULTS = {
   listen: "127.0.0.1:8080",
   logLevel: "info",
   domainCheckIntervalMs: 900_000,
-  reportCheckIntervalMs: 60_000,
 } as const;
 
 const usage = `usage: mailplane serve [options]
@@ -50,10 +58,7 @@ options:
   --public-url <url>      the control plane as mail users reach it: quarantine digests' release links
                           point to <url>/release/…, password reset links to <url>/v1/password-resets/…
                                                                  [$MAILPLANE_PUBLIC_URL, default http://<listen address>]
-  --report-check-interval <ms>  how often due quarantine digests and domain reports (ReportSettings) are
-                          looked for and sent, once per period at each domain's timezone; 0: never
-                                                                         [$MAILPLANE_REPORT_CHECK_INTERVAL, default ${SERVE_DEFAULTS.reportCheckIntervalMs}]
-  -h, --help              this help
+${REPORTS_HELP}  -h, --help              this help
 
 SMTP engine (started when a listener is given; its spool, Maildirs and quarantine live in <data-dir>/smtp;
 \`mailplane smtp\` runs it alone against the same store):
@@ -125,17 +130,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     ) ?? SERVE_DEFAULTS.domainCheckIntervalMs;
 
   const proxies = trustedProxies(opt("trusted-proxies", "MAILPLANE_TRUSTED_PROXIES"));
-  const reportCheckIntervalMs =
-    wholeMilliseconds(
-      "report-check-interval",
-      opt("report-check-interval", "MAILPLANE_REPORT_CHECK_INTERVAL"),
-    ) ?? SERVE_DEFAULTS.reportCheckIntervalMs;
-  const publicUrl = opt("public-url", "MAILPLANE_PUBLIC_URL");
-  if (publicUrl !== undefined && !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(publicUrl)) {
-    throw new UsageError(
-      `--public-url must be an http(s) URL such as https://mail.example.com, not ${JSON.stringify(publicUrl)}`,
-    );
-  }
+  const { publicUrl, reportCheckIntervalMs } = reportOptionsFrom(opt);
 
   const smtp = smtpOptionsFrom(opt, { smtpListen: undefined, submissionListen: undefined });
   // One policy for the API (routes written) and the engine (connections made), so they agree.

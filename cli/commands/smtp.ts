@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import { loadMasterKey } from "../../platform/api/sealing.ts";
 import type { ControlPlane } from "../../platform/api/server.ts";
+import { ReportScheduler } from "../../platform/reports/scheduler.ts";
 import type { DnsCacheOptions } from "../../platform/smtp/content/dns-cache.ts";
 import { NO_DNS } from "../../platform/smtp/content/spf.ts";
 import type { CalloutOptions } from "../../platform/smtp/delivery/callout.ts";
@@ -27,7 +28,39 @@ export const SMTP_DEFAULTS = {
   dataDir: DEFAULT_DATA_DIR,
   smtpListen: "127.0.0.1:2525",
   submissionListen: "127.0.0.1:2587",
+  reportCheckIntervalMs: 60_000,
 } as const;
+
+/** The help lines of the report scheduler, shared by `mailplane smtp` and `mailplane serve`. */
+export const REPORTS_HELP = `  --report-check-interval <ms>   how often due quarantine digests and domain reports (ReportSettings) are
+                                 looked for and sent, once per period at each domain's timezone and once
+                                 across every engine on the store; 0: never
+                                 [$MAILPLANE_REPORT_CHECK_INTERVAL, default ${SMTP_DEFAULTS.reportCheckIntervalMs}]
+`;
+
+/**
+ * \`--public-url\` (checked to be an http(s) URL) and \`--report-check-interval\` (ms; 0 turns the
+ * report scheduler off).
+ * @throws UsageError naming the flag and the value
+ * @example reportOptionsFrom(opt) // { publicUrl: "https://mail.example.com", reportCheckIntervalMs: 60000 }
+ */
+export function reportOptionsFrom(opt: (flag: string, env: string) => string | undefined): {
+  publicUrl: string | undefined;
+  reportCheckIntervalMs: number;
+} {
+  const reportCheckIntervalMs =
+    wholeMilliseconds(
+      "report-check-interval",
+      opt("report-check-interval", "MAILPLANE_REPORT_CHECK_INTERVAL"),
+    ) ?? SMTP_DEFAULTS.reportCheckIntervalMs;
+  const publicUrl = opt("public-url", "MAILPLANE_PUBLIC_URL");
+  if (publicUrl !== undefined && !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(publicUrl)) {
+    throw new UsageError(
+      `--public-url must be an http(s) URL such as https://mail.example.com, not ${JSON.stringify(publicUrl)}`,
+    );
+  }
+  return { publicUrl, reportCheckIntervalMs };
+}
 
 /** The help lines of the SMTP caps, shared by `mailplane smtp` and `mailplane serve`. */
 export const CAPS_HELP = `  --max-connections <n>          connections at once, both listeners; beyond: 421 [$MAILPLANE_SMTP_MAX_CONNECTIONS, default 1000]
@@ -91,7 +124,10 @@ ${CAPS_HELP}  --no-dns                       answer every DNS question "no such 
                                  answered by this engine; port 0 picks one  [$MAILPLANE_SMTP_API_LISTEN, default off]
   --trusted-proxies <cidr,…>     with --api-listen: reverse proxies whose X-Forwarded-Proto: https counts
                                  as TLS for requireTlsForSignIn [$MAILPLANE_TRUSTED_PROXIES, default none]
-  --trust-all-domains            single-tenant/demo mode: every declared domain is local, verified or not
+  --public-url <url>             the control plane as mail users reach it: quarantine digests' release
+                                 links point to <url>/release/… [$MAILPLANE_PUBLIC_URL, default the
+                                 --api-listen address; without either, this engine sends no reports]
+${REPORTS_HELP}  --trust-all-domains            single-tenant/demo mode: every declared domain is local, verified or not
                                  (default: only verified domains receive mail) [$MAILPLANE_TRUST_ALL_DOMAINS=1]
 ${SCANNER_HELP}  -h, --help                     this help
 `;
@@ -329,9 +365,12 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     "api-listen": { type: "string" },
     "trusted-proxies": { type: "string" },
     "trust-all-domains": { type: "boolean" },
+    "public-url": { type: "string" },
+    "report-check-interval": { type: "string" },
   });
   const opt = optionReader(values, io.env);
   const dataDir = opt("data-dir", "MAILPLANE_DATA_DIR") ?? SMTP_DEFAULTS.dataDir;
+  const { publicUrl, reportCheckIntervalMs } = reportOptionsFrom(opt);
   const apiListen = opt("api-listen", "MAILPLANE_SMTP_API_LISTEN");
   const proxies = trustedProxies(opt("trusted-proxies", "MAILPLANE_TRUSTED_PROXIES"));
   const databaseUrl = postgresUrl(opt("database-url", "MAILPLANE_DATABASE_URL"));
@@ -342,6 +381,8 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   const store = await openStore({ dataDir, databaseUrl });
   let engine: Awaited<ReturnType<typeof startSmtpEngineOnStore>>;
   let scanner: Scanner | undefined;
+  // Opens the domains' sealed DKIM keys and signs release links: the same master key as `mailplane serve` on this data directory.
+  const masterKey = loadMasterKey(dataDir);
   try {
     scanner = await scannerFrom(opt, dataDir, (m) => io.stderr(`mailplane smtp: ${m}\n`));
     engine = await startSmtpEngineOnStore({
@@ -354,8 +395,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
       greetingDelayMs: delay,
       onError: (e) => io.stderr(`mailplane smtp: delivery queue: ${e.message}\n`),
       policy: {
-        // Opens the domains' sealed DKIM keys: the same master key as `mailplane serve` on this data directory.
-        masterKey: loadMasterKey(dataDir),
+        masterKey,
         onError: (e) => io.stderr(`mailplane smtp: policy refresh failed: ${(e as Error).message}\n`),
         trustAllDomains: trustAllDomains(opt),
       },
@@ -379,6 +419,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
         trustedProxies: proxies,
         logger: false,
         egress,
+        ...(publicUrl ? { publicUrl } : {}),
         smtp: () => engine.operations,
       });
     } catch (error) {
@@ -391,6 +432,23 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
       io.stdout(`mailplane: platform-admin token written to ${api.adminTokenPath} (mode 0600)\n`);
     }
   }
+  // Every engine may run the scheduler: the store's record of sends lets one send each report.
+  const reportsUrl = publicUrl ?? api?.url;
+  let reports: ReportScheduler | undefined;
+  if (reportCheckIntervalMs > 0 && reportsUrl) {
+    reports = await ReportScheduler.open({
+      store,
+      engine,
+      masterKey,
+      publicUrl: reportsUrl,
+      dataDir: join(dataDir, "smtp"),
+      onError: (e) => io.stderr(`mailplane smtp: reports: ${e.message}\n`),
+    });
+    reports.start(reportCheckIntervalMs);
+  }
+  io.stdout(
+    `mailplane: reports: ${reports ? `every ${reportCheckIntervalMs} ms, release links at ${reportsUrl}` : reportCheckIntervalMs > 0 ? "off (no --public-url for release links)" : "off"}\n`,
+  );
   io.stdout(`mailplane: spam scoring: ${scanner.description}\n`);
   io.stdout(`mailplane: virus scanning: ${scanner.clamdDescription ?? "off"}\n`);
   // Handlers first: whoever waits for the line below may send SIGTERM at once.
@@ -401,6 +459,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   );
   const signal = await stopped;
   io.stdout(`mailplane: ${signal}, shutting down\n`);
+  await reports?.close();
   await api?.close();
   await engine.close();
   await scanner.close();

@@ -1,4 +1,7 @@
-/** The report scheduler: sends each domain's due quarantine digests (and domain reports) once per period, at the domain's timezone. */
+/** The report scheduler: sends each domain's due quarantine digests (and domain reports) once per period, at the domain's timezone, once across every engine on the store. */
+import { randomBytes } from "node:crypto";
+import { readFile, rename } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { defaultReportSettings, type ReportSettingsSpec } from "../../sdk/src/models/report-settings.ts";
 import { hasCatchAll } from "../api/routes/report-settings.ts";
@@ -9,12 +12,17 @@ import type { QuarantineEntry } from "../smtp/quarantine.ts";
 import type { Store } from "../store/store.ts";
 import { composeDigest } from "./digest.ts";
 import { composeDomainReport } from "./domain-report.ts";
-import { SendLedger } from "./ledger.ts";
 import { periodOf } from "./periods.ts";
 import { releaseKey, signReleaseToken } from "./release-token.ts";
 
 /** Default time between two checks for due reports: one minute. */
 export const DEFAULT_REPORT_CHECK_MS = 60_000;
+
+/**
+ * How long an engine's claim on a send holds (ms): five minutes. An engine that stopped between the
+ * claim and the send leaves it to any engine (itself restarted, or another) after that.
+ */
+export const REPORT_CLAIM_MS = 300_000;
 
 /** The path of a release link under the control plane's public URL. */
 export const RELEASE_PATH = "/release/";
@@ -28,8 +36,11 @@ export interface ReportSchedulerOptions {
   masterKey: Buffer;
   /** The control plane as users reach it, e.g. `https://mail.example.com`: release links point there. */
   publicUrl: string;
-  /** Where the record of sends is kept (`<dataDir>/reports-sent.log`). */
-  dataDir: string;
+  /**
+   * The engine's data directory: a `reports-sent.log` there (the record of sends of earlier versions,
+   * kept per engine) is imported into the store once and renamed `reports-sent.log.imported`. Default none.
+   */
+  dataDir?: string;
   /** The clock, in ms; default Date.now. Tests move it instead of waiting. */
   now?: () => number;
   /** Failures of one domain's sends (the others go on); default none. */
@@ -63,8 +74,9 @@ function isUser(d: DomainPolicy, address: string): boolean {
 /**
  * Sends due digests and domain reports. Every check walks the hosted domains; for each one whose
  * settings ask for reports it works out the current period in the domain's timezone (its day, or
- * its ISO week from Monday) and sends what has not been sent for that period — the ledger says,
- * and it survives restarts. Digests go to the listed users and, with auto-activation (never while
+ * its ISO week from Monday) and sends what has not been sent for that period. The record of sends
+ * is in the store (report-sends.ts): each send is claimed there before it is queued, so every engine
+ * on the store may run a scheduler and each digest or report goes out once, across restarts. Digests go to the listed users and, with auto-activation (never while
  * the domain has a catch-all), to every user of the domain with held mail; a user with nothing held
  * gets none.
  *
@@ -74,20 +86,21 @@ function isUser(d: DomainPolicy, address: string): boolean {
  */
 export class ReportScheduler {
   readonly #opts: ReportSchedulerOptions;
-  readonly #ledger: SendLedger;
   readonly #key: Buffer;
+  /** Who claims sends in the store: this scheduler only (a restart is another claimant). */
+  readonly #claimant = `${hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<ReportSend[]> | undefined;
 
-  private constructor(opts: ReportSchedulerOptions, ledger: SendLedger) {
+  private constructor(opts: ReportSchedulerOptions) {
     this.#opts = opts;
-    this.#ledger = ledger;
     this.#key = releaseKey(opts.masterKey);
   }
 
-  /** Opens the ledger in `dataDir`. */
+  /** Imports the record of sends of an earlier version from `dataDir`, when there is one. */
   static async open(opts: ReportSchedulerOptions): Promise<ReportScheduler> {
-    return new ReportScheduler(opts, await SendLedger.open(join(opts.dataDir, "reports-sent.log")));
+    if (opts.dataDir) await importLegacyRecord(opts.store, join(opts.dataDir, "reports-sent.log"));
+    return new ReportScheduler(opts);
   }
 
   /** Checks every `intervalMs` (default one minute) until {@link close}. */
@@ -131,13 +144,16 @@ export class ReportScheduler {
     return (this.#opts.now ?? Date.now)();
   }
 
-  /** Sends a notice unless the ledger has `key`, then records it. */
+  /** Sends a notice when this scheduler wins the claim on `key` in the store, then marks it sent; null when not. */
   async #once(key: string, send: () => Promise<string | undefined>): Promise<string | undefined | null> {
-    if (this.#ledger.has(key)) return null;
+    const store = this.#opts.store;
+    if (!(await store.claimReportSend({ key, claimant: this.#claimant, forMs: REPORT_CLAIM_MS })))
+      return null;
+    // A failed send keeps the claim until it runs out; then a later check (here or elsewhere) retries.
     const queueId = await send();
-    // Recorded once the notice is durable in the queue: a crash between the two sends it again
-    // after the restart rather than never.
-    await this.#ledger.record(key);
+    // Marked once the notice is durable in the queue: a crash between the two sends it again once
+    // the claim runs out, rather than never.
+    await store.markReportSent({ key, claimant: this.#claimant, queueId: queueId ?? null });
     return queueId;
   }
 
@@ -163,24 +179,25 @@ export class ReportScheduler {
     const base = this.#opts.publicUrl.replace(/\/+$/, "");
     for (const [recipient, entries] of [...byRecipient].sort(([a], [b]) => a.localeCompare(b))) {
       const key = ["digest", d.accountId, d.name, d.generation, recipient, period].join("|");
-      const notice = composeDigest({
-        domain: d.name,
-        recipient,
-        entries,
-        timezone: d.timezone,
-        frequency: settings.frequency,
-        link: (e) =>
-          `${base}${RELEASE_PATH}${signReleaseToken(this.#key, {
-            message: e.id,
-            recipient,
-            accountId: d.accountId,
-            domain: d.name,
-            generation: d.generation,
-            // Never past the message's purge: the link dies with what it releases.
-            expiresAt: Math.floor(Date.parse(e.expiresAt) / 1000),
-          })}`,
-      });
-      const queueId = await this.#once(key, () => ops.sendNotice(notice));
+      const digest = () =>
+        composeDigest({
+          domain: d.name,
+          recipient,
+          entries,
+          timezone: d.timezone,
+          frequency: settings.frequency,
+          link: (e) =>
+            `${base}${RELEASE_PATH}${signReleaseToken(this.#key, {
+              message: e.id,
+              recipient,
+              accountId: d.accountId,
+              domain: d.name,
+              generation: d.generation,
+              // Never past the message's purge: the link dies with what it releases.
+              expiresAt: Math.floor(Date.parse(e.expiresAt) / 1000),
+            })}`,
+        });
+      const queueId = await this.#once(key, () => ops.sendNotice(digest()));
       if (queueId !== null) sent.push({ kind: "digest", domain: d.name, to: recipient, period, queueId });
     }
     return sent;
@@ -204,4 +221,26 @@ export class ReportScheduler {
     }
     return sent;
   }
+}
+
+/**
+ * Moves an engine's `reports-sent.log` of an earlier version into the store: its keys count as sent
+ * (a restart after the upgrade sends nothing twice), then the file is renamed. A crash before the
+ * rename imports it again, which changes nothing.
+ */
+async function importLegacyRecord(store: Store, path: string): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw error;
+  }
+  // Only whole lines count: the last one may have been cut by a crash mid-write.
+  const keys = text
+    .split("\n")
+    .slice(0, -1)
+    .filter((l) => l !== "");
+  await store.importReportSends(keys);
+  await rename(path, `${path}.imported`);
 }

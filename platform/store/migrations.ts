@@ -293,6 +293,24 @@ export const MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX notice_outbox_pending ON notice_outbox (sent_at, created_at)",
     ],
   },
+  {
+    version: 9,
+    name: "report sends: each digest and domain report once per period across engines and restarts",
+    statements: [
+      // One row per send key (kind|account|domain|generation|recipient|period; see report-sends.ts):
+      // an engine claims the key before it queues the notice and marks it sent after, so engines
+      // sharing the store send each one once. Rows are purged a while after their period is over.
+      `CREATE TABLE report_sends (
+        send_key TEXT{C} PRIMARY KEY,
+        claimed_by TEXT NOT NULL,
+        claimed_until TEXT NOT NULL,
+        sent_at TEXT,
+        queue_id TEXT,
+        created_at TEXT NOT NULL
+      )`,
+      "CREATE INDEX report_sends_created ON report_sends (created_at)",
+    ],
+  },
 ];
 
 const TOKENS: Record<SqlDriver["dialect"], Record<string, string>> = {

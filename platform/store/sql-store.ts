@@ -15,6 +15,7 @@ import { migrate } from "./migrations.ts";
 import * as notices from "./notices.ts";
 import { insertSuccessor, removeObject, selectObject } from "./object-rows.ts";
 import * as objects from "./objects.ts";
+import * as reportSends from "./report-sends.ts";
 import { getSetting, initSetting } from "./settings.ts";
 import type { SqlDriver, SqlExecutor } from "./sql.ts";
 import {
@@ -72,6 +73,8 @@ const READ_CACHE_ENTRIES = 20_000;
 
 /** Expired login lockout keys and old login audit entries are purged at most this often (ms), after a write. */
 const LOCKOUT_PURGE_INTERVAL_MS = 60_000;
+/** How long the record of a report send is kept (ms): 35 days, well past the longest period (a week). */
+const REPORT_SEND_RETENTION_MS = 35 * 86_400_000;
 
 /**
  * The Store implementation over a SqlDriver. Construct through `openSqliteStore`/`openPostgresStore`.
@@ -87,6 +90,7 @@ export class SqlStore implements Store {
   private cacheGeneration: number | undefined;
   private lastLockoutPurge = 0;
   private lastLoginAuditPurge = 0;
+  private lastReportSendPurge = 0;
   private readonly loginAuditRetentionMs: number;
   private readonly loginAuditLimits: loginAudit.LoginAuditLimits;
   /** What the concern files' write functions take from this store (clock, audit, change log). */
@@ -370,6 +374,39 @@ export class SqlStore implements Store {
 
   async markNoticeSent(input: { key: string; claimant: string; queueId: string | null }): Promise<void> {
     await this.driver.transaction((q) => notices.markNoticeSent(q, { ...input, at: this.iso() }));
+  }
+
+  // ---------------------------------------------------------------- report sends (report-sends.ts)
+
+  async claimReportSend(input: { key: string; claimant: string; forMs: number }): Promise<boolean> {
+    const at = this.now().getTime();
+    const won = await this.driver.transaction((q) =>
+      reportSends.claimReportSend(q, {
+        key: input.key,
+        claimant: input.claimant,
+        at: new Date(at).toISOString(),
+        until: new Date(at + input.forMs).toISOString(),
+      }),
+    );
+    if (at - this.lastReportSendPurge >= 86_400_000) {
+      this.lastReportSendPurge = at;
+      // Housekeeping in its own transaction; a failure here only delays it to the next day.
+      await this.driver
+        .transaction((q) =>
+          reportSends.purgeReportSends(q, new Date(at - REPORT_SEND_RETENTION_MS).toISOString()),
+        )
+        .catch(() => 0);
+    }
+    return won;
+  }
+
+  async markReportSent(input: { key: string; claimant: string; queueId: string | null }): Promise<void> {
+    await this.driver.transaction((q) => reportSends.markReportSent(q, { ...input, at: this.iso() }));
+  }
+
+  async importReportSends(keys: string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    return this.driver.transaction((q) => reportSends.importReportSends(q, keys, this.iso()));
   }
 
   async listLoginAudit(input: ListLoginAuditInput): Promise<Page<LoginAuditEntry>> {

@@ -634,6 +634,16 @@ export interface Store extends UserAuthStore {
   claimNotices(input: { claimant: string; forMs: number; limit: number }): Promise<ClaimedNotice[]>;
   /** Marks a claimed notice sent (or dropped: `queueId` null); its key keeps throttling until purged. */
   markNoticeSent(input: { key: string; claimant: string; queueId: string | null }): Promise<void>;
+  /**
+   * Claims a report send (a digest or domain report for one recipient and period; see report-sends.ts)
+   * for `claimant` for `forMs`: true when this claimant is to send it now, false when it was sent or
+   * another claimant holds it. Engines sharing the store send each one once.
+   */
+  claimReportSend(input: { key: string; claimant: string; forMs: number }): Promise<boolean>;
+  /** Marks a claimed report send done (`queueId` null: refused by its recipient); never claimed again. */
+  markReportSent(input: { key: string; claimant: string; queueId: string | null }): Promise<void>;
+  /** Records the keys of sends made before the store kept them as sent (existing keys stay); how many were added. */
+  importReportSends(keys: string[]): Promise<number>;
   /** Keys with failures that still count or a lock that holds at `at`, in key order. */
   listLoginLockouts(input: ListLoginLockoutsInput): Promise<Page<LoginLockoutRecord>>;
   /** One key's current state, or undefined when it has none. */

@@ -3,6 +3,8 @@
  * enforces the tenancy and, given --api-listen, answers the operations API for its engine.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -31,9 +33,13 @@ describe("mailplane smtp --api-listen", () => {
         "/v1/domains/ops-cli.example/users/alice@ops-cli.example",
         { address: "alice@ops-cli.example", password: "Correct-Horse-7" },
       ],
+      [
+        "/v1/domains/ops-cli.example/report-settings",
+        { scope: "ops-cli.example", userReport: true, userReportRecipients: ["alice@ops-cli.example"] },
+      ],
     ] as const) {
       const res = await h.call("PUT", path, { token: acme.token, body });
-      expect(res.status, res.text).toBe(201);
+      expect(res.status, res.text).toBeLessThan(300);
     }
     smtpPort = await freePort();
     child = spawn(
@@ -51,6 +57,10 @@ describe("mailplane smtp --api-listen", () => {
         "--trust-all-domains",
         "--api-listen",
         "127.0.0.1:0",
+        "--public-url",
+        "https://mail.ops-cli.example",
+        "--report-check-interval",
+        "200",
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
@@ -104,6 +114,29 @@ describe("mailplane smtp --api-listen", () => {
     const elsewhere = await get(h.url, "/v1/domains/ops-cli.example/quarantine");
     expect(elsewhere.status).toBe(503);
     expect(elsewhere.body.detail).toContain("--api-listen");
+  });
+
+  it("runs the report scheduler: alice's digest of the held message arrives, its links at --public-url", async () => {
+    expect(output).toContain(
+      "mailplane: reports: every 200 ms, release links at https://mail.ops-cli.example\n",
+    );
+    const root = join(h.dataDir, "smtp", "mail");
+    let digest: string | undefined;
+    for (let i = 0; i < 100 && !digest; i++) {
+      const home = existsSync(root)
+        ? readdirSync(root).find((d) => d.startsWith("ops-cli.example@"))
+        : undefined;
+      const inbox = home ? join(root, home, "alice", "new") : "";
+      if (inbox && existsSync(inbox)) {
+        digest = readdirSync(inbox)
+          .map((f) => readFileSync(join(inbox, f), "latin1"))
+          .find((raw) => raw.includes("Subject: Quarantine digest"));
+      }
+      if (!digest) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(digest).toContain("held by the engine process");
+    // Quoted-printable soft line breaks joined.
+    expect(digest?.replace(/=\r?\n/g, "")).toContain("https://mail.ops-cli.example/release/");
   });
 
   it("applies the same tenant isolation on its API and stops on SIGTERM", async () => {
