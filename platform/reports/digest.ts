@@ -1,6 +1,7 @@
 /** The quarantine digest: one user's held messages (sender, subject, date, score), each with a release link, as a notice. */
 import type { Notice } from "../smtp/delivery/notice.ts";
 import type { QuarantineEntry } from "../smtp/quarantine.ts";
+import { REPORT_WORDS, type ReportLanguage, shownDate } from "./language.ts";
 import { escapeHtml, oneLine } from "./text.ts";
 
 /** What {@link composeDigest} needs. */
@@ -15,68 +16,61 @@ export interface DigestInput {
   timezone: string;
   /** How often digests come, for the wording: `daily` or `weekly`. */
   frequency: "daily" | "weekly";
-}
-
-/** A date in the domain's zone: `3 Dec 2026, 14:05`. */
-function shownDate(iso: string, timezone: string): string {
-  return new Intl.DateTimeFormat("en-GB", {
-    timeZone: timezone,
-    dateStyle: "medium",
-    timeStyle: "short",
-  }).format(new Date(iso));
+  /** The language it is written in (ReportSettings `language`); default `en`. */
+  language?: ReportLanguage;
 }
 
 /**
- * Writes the digest (English): a plain-text body and its HTML alternative. Senders and subjects come
+ * Writes the digest in its language: a plain-text body and its HTML alternative. Senders and subjects come
  * from the held mail, that is from whoever sent it: both are flattened to one line and, in the HTML,
  * escaped, so a subject can neither add a line to the text nor markup or a link to the HTML.
  *
- * @example composeDigest({ domain: "example.com", recipient: "ana@example.com", entries, link: (e) => url(e), timezone: "UTC", frequency: "daily" })
+ * @example composeDigest({ domain: "example.com", recipient: "ana@example.com", entries, link: (e) => url(e), timezone: "UTC", frequency: "daily", language: "de" })
  */
 export function composeDigest(input: DigestInput): Notice {
+  const language = input.language ?? "en";
+  const w = REPORT_WORDS[language];
   const n = input.entries.length;
   const rows = input.entries.map((e) => ({
-    sender: oneLine(e.sender || "(null sender)"),
-    subject: oneLine(e.subject || "(no subject)"),
-    date: shownDate(e.receivedAt, input.timezone),
-    expires: shownDate(e.expiresAt, input.timezone),
+    sender: oneLine(e.sender || w.nullSender),
+    subject: oneLine(e.subject || w.noSubject),
+    date: shownDate(e.receivedAt, input.timezone, language),
+    expires: shownDate(e.expiresAt, input.timezone, language),
     score: e.score.toFixed(2),
     link: input.link(e),
   }));
-  const intro = `${n} message${n === 1 ? " is" : "s are"} held in the quarantine for ${input.recipient}. Release one with its link; the others are deleted when they expire.`;
+  const intro = w.digestIntro(n, input.recipient);
+  const title = w.digestTitle(input.frequency, input.domain);
+  // The labels of the text part, padded to one width so the values line up.
+  const width = Math.max(w.from.length, w.subject.length, w.date.length, w.release.length) + 2;
+  const label = (l: string) => `${l}:`.padEnd(width);
   const text = [
-    `Your ${input.frequency} quarantine digest (${input.domain})`,
+    title,
     "",
     intro,
     "",
     ...rows.flatMap((r) => [
-      `From:    ${r.sender}`,
-      `Subject: ${r.subject}`,
-      `Date:    ${r.date} (spam score ${r.score}; kept until ${r.expires})`,
-      `Release: ${r.link}`,
+      `${label(w.from)}${r.sender}`,
+      `${label(w.subject)}${r.subject}`,
+      `${label(w.date)}${r.date} ${w.heldDetails(r.score, r.expires)}`,
+      `${label(w.release)}${r.link}`,
       "",
     ]),
   ].join("\n");
   const html = [
     "<!doctype html>",
-    '<html lang="en"><head><meta charset="utf-8"><title>Quarantine digest</title></head><body>',
-    `<h1>Your ${input.frequency} quarantine digest (${escapeHtml(input.domain)})</h1>`,
+    `<html lang="${w.tag}"><head><meta charset="utf-8"><title>${escapeHtml(w.digestHeading)}</title></head><body>`,
+    `<h1>${escapeHtml(title)}</h1>`,
     `<p>${escapeHtml(intro)}</p>`,
     '<table border="1" cellpadding="4" cellspacing="0">',
-    "<thead><tr><th>From</th><th>Subject</th><th>Date</th><th>Score</th><th></th></tr></thead><tbody>",
+    `<thead><tr><th>${w.from}</th><th>${w.subject}</th><th>${w.date}</th><th>${w.score}</th><th></th></tr></thead><tbody>`,
     ...rows.map(
       (r) =>
-        `<tr><td>${escapeHtml(r.sender)}</td><td>${escapeHtml(r.subject)}</td><td>${escapeHtml(r.date)}</td><td>${r.score}</td><td><a href="${escapeHtml(r.link)}">Release</a></td></tr>`,
+        `<tr><td>${escapeHtml(r.sender)}</td><td>${escapeHtml(r.subject)}</td><td>${escapeHtml(r.date)}</td><td>${r.score}</td><td><a href="${escapeHtml(r.link)}">${w.release}</a></td></tr>`,
     ),
     "</tbody></table>",
-    "<p>A release link works once, for you only, until the message expires.</p>",
+    `<p>${escapeHtml(w.digestFooter)}</p>`,
     "</body></html>",
   ].join("\n");
-  return {
-    domain: input.domain,
-    to: input.recipient,
-    subject: `Quarantine digest: ${n} held message${n === 1 ? "" : "s"}`,
-    text,
-    html,
-  };
+  return { domain: input.domain, to: input.recipient, subject: w.digestSubject(n), text, html };
 }

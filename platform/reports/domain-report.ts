@@ -5,6 +5,7 @@ import type { DomainStatistics, LogEntry } from "../smtp/log.ts";
 import type { SmtpOperations } from "../smtp/operations.ts";
 import type { Owner } from "../smtp/owners.ts";
 import type { QuarantineEntry } from "../smtp/quarantine.ts";
+import { REPORT_WORDS, type ReportLanguage, shownDate, TOTALS } from "./language.ts";
 import { localDate, localMidnight } from "./periods.ts";
 import { renderReportPdf } from "./report-pdf.ts";
 import { escapeHtml, oneLine } from "./text.ts";
@@ -24,17 +25,19 @@ export interface DomainReportData {
   quarantine: QuarantineEntry[];
   /** Spam refused (5xx) rather than held, when the extra table is asked for; else null. */
   refusedSpam: LogEntry[] | null;
+  /** The language it is written in (ReportSettings `language`). */
+  language: ReportLanguage;
 }
 
 /**
  * Gathers a report's data over [from, to) from the engine: statistics (days split at the domain's
  * midnights), the messages held then, and the spam refused then.
- * @example await reportData(ops, owner, { from, to, timezone: "UTC", extraSpamTable: true })
+ * @example await reportData(ops, owner, { from, to, timezone: "UTC", extraSpamTable: true, language: "fr" })
  */
 export async function reportData(
   ops: SmtpOperations,
   owner: Owner,
-  range: { from: string; to: string; timezone: string; extraSpamTable: boolean },
+  range: { from: string; to: string; timezone: string; extraSpamTable: boolean; language?: ReportLanguage },
 ): Promise<DomainReportData> {
   const statistics = await ops.statistics(owner, { from: range.from, to: range.to }, range.timezone);
   const quarantine = ops.listQuarantine({ owner, from: range.from, to: range.to }).slice(0, MAX_REPORT_ROWS);
@@ -58,25 +61,17 @@ export async function reportData(
     statistics,
     quarantine,
     refusedSpam,
+    language: range.language ?? "en",
   };
 }
 
-/** The totals shown, in order, with their labels. */
-export const TOTALS = [
-  ["total", "Messages"],
-  ["clean", "Clean"],
-  ["spam", "Spam"],
-  ["quarantined", "Quarantined"],
-  ["viruses", "Viruses"],
-  ["rejected", "Refused"],
-] as const;
-
 /**
  * The per-day bar chart as inline SVG (messages per day, the spam part darker), with a text
- * alternative for screen readers.
- * @example barChartSvg(stats.days)
+ * alternative for screen readers in the report's language (default `en`).
+ * @example barChartSvg(stats.days, "de")
  */
-export function barChartSvg(days: DomainStatistics["days"]): string {
+export function barChartSvg(days: DomainStatistics["days"], language: ReportLanguage = "en"): string {
+  const w = REPORT_WORDS[language];
   const width = 600;
   const height = 160;
   const max = Math.max(1, ...days.map((d) => d.total));
@@ -87,29 +82,23 @@ export function barChartSvg(days: DomainStatistics["days"]): string {
     const h = (d.total / max) * (height - 20);
     const s = (d.spam / max) * (height - 20);
     return [
-      `<rect x="${x}" y="${(height - h).toFixed(1)}" width="${bar.toFixed(1)}" height="${h.toFixed(1)}" fill="#8fb8de"><title>${escapeHtml(d.date)}: ${d.total} messages, ${d.spam} spam</title></rect>`,
+      `<rect x="${x}" y="${(height - h).toFixed(1)}" width="${bar.toFixed(1)}" height="${h.toFixed(1)}" fill="#8fb8de"><title>${escapeHtml(w.dayLine(d.date, d.total, d.spam))}</title></rect>`,
       `<rect x="${x}" y="${(height - s).toFixed(1)}" width="${bar.toFixed(1)}" height="${s.toFixed(1)}" fill="#c0392b"/>`,
     ].join("");
   });
-  const summary = days.map((d) => `${d.date}: ${d.total} (${d.spam} spam)`).join("; ") || "no mail";
-  return `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" aria-label="${escapeHtml(`Messages per day: ${summary}`)}">${bars.join("")}</svg>`;
-}
-
-function when(iso: string, timezone: string): string {
-  return new Intl.DateTimeFormat("en-GB", {
-    timeZone: timezone,
-    dateStyle: "medium",
-    timeStyle: "short",
-  }).format(new Date(iso));
+  const summary = days.map((d) => w.dayLine(d.date, d.total, d.spam)).join("; ") || w.noMail;
+  return `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" aria-label="${escapeHtml(`${w.perDay}: ${summary}`)}">${bars.join("")}</svg>`;
 }
 
 /**
- * The report as an HTML document (English). Senders and subjects are the senders' text: flattened to
- * one line and escaped.
+ * The report as an HTML document in its language. Senders and subjects are the senders' text:
+ * flattened to one line and escaped.
  * @example reportHtml(await reportData(ops, owner, range))
  */
 export function reportHtml(data: DomainReportData): string {
   const s = data.statistics;
+  const w = REPORT_WORDS[data.language];
+  const when = (iso: string, timezone: string) => shownDate(iso, timezone, data.language);
   const rows = (entries: { at: string; sender: string; subject: string; score: number }[]) =>
     entries
       .map(
@@ -117,25 +106,25 @@ export function reportHtml(data: DomainReportData): string {
           `<tr><td>${escapeHtml(when(e.at, data.timezone))}</td><td>${escapeHtml(oneLine(e.sender))}</td><td>${escapeHtml(oneLine(e.subject))}</td><td>${e.score.toFixed(2)}</td></tr>`,
       )
       .join("\n");
-  const head = "<thead><tr><th>Date</th><th>From</th><th>Subject</th><th>Score</th></tr></thead>";
+  const head = `<thead><tr><th>${w.date}</th><th>${w.from}</th><th>${w.subject}</th><th>${w.score}</th></tr></thead>`;
   return [
     "<!doctype html>",
-    `<html lang="en"><head><meta charset="utf-8"><title>Protection report ${escapeHtml(data.domain)}</title></head><body>`,
-    `<h1>Protection report: ${escapeHtml(data.domain)}</h1>`,
-    `<p>${escapeHtml(when(data.from, data.timezone))} to ${escapeHtml(when(data.to, data.timezone))} (${escapeHtml(data.timezone)})</p>`,
-    "<h2>Totals</h2>",
+    `<html lang="${w.tag}"><head><meta charset="utf-8"><title>${escapeHtml(w.reportTitle(data.domain))}</title></head><body>`,
+    `<h1>${escapeHtml(w.reportTitle(data.domain))}</h1>`,
+    `<p>${escapeHtml(w.period(when(data.from, data.timezone), when(data.to, data.timezone), data.timezone))}</p>`,
+    `<h2>${w.totals}</h2>`,
     '<table border="1" cellpadding="4" cellspacing="0"><tbody>',
-    ...TOTALS.map(([k, label]) => `<tr><th scope="row">${label}</th><td>${s[k]}</td></tr>`),
+    ...TOTALS.map((k) => `<tr><th scope="row">${w.totalLabels[k]}</th><td>${s[k]}</td></tr>`),
     "</tbody></table>",
-    "<h2>Messages per day</h2>",
-    barChartSvg(s.days),
-    `<h2>Quarantined (${data.quarantine.length})</h2>`,
+    `<h2>${w.perDay}</h2>`,
+    barChartSvg(s.days, data.language),
+    `<h2>${w.quarantined} (${data.quarantine.length})</h2>`,
     `<table border="1" cellpadding="4" cellspacing="0">${head}<tbody>`,
     rows(data.quarantine.map((e) => ({ ...e, at: e.receivedAt }))),
     "</tbody></table>",
     ...(data.refusedSpam
       ? [
-          `<h2>Spam refused, not quarantined (${data.refusedSpam.length})</h2>`,
+          `<h2>${w.refusedSpam} (${data.refusedSpam.length})</h2>`,
           `<table border="1" cellpadding="4" cellspacing="0">${head}<tbody>`,
           rows(data.refusedSpam),
           "</tbody></table>",
@@ -145,16 +134,19 @@ export function reportHtml(data: DomainReportData): string {
   ].join("\n");
 }
 
-/** The report as plain text (the notice's text part, and the PDF's summary). */
+/** The report as plain text in its language (the notice's text part, and the PDF's summary). */
 export function reportText(data: DomainReportData): string {
   const s = data.statistics;
+  const w = REPORT_WORDS[data.language];
+  const when = (iso: string) => shownDate(iso, data.timezone, data.language);
+  const width = Math.max(...TOTALS.map((k) => w.totalLabels[k].length)) + 1;
   return [
-    `Protection report: ${data.domain}`,
-    `${when(data.from, data.timezone)} to ${when(data.to, data.timezone)} (${data.timezone})`,
+    w.reportTitle(data.domain),
+    w.period(when(data.from), when(data.to), data.timezone),
     "",
-    ...TOTALS.map(([k, label]) => `${label.padEnd(12)} ${s[k]}`),
+    ...TOTALS.map((k) => `${w.totalLabels[k].padEnd(width)} ${s[k]}`),
     "",
-    ...s.days.map((d) => `${d.date}  ${String(d.total).padStart(6)} messages, ${d.spam} spam`),
+    ...s.days.map((d) => w.dayLine(d.date, d.total, d.spam)),
   ].join("\n");
 }
 
@@ -197,8 +189,9 @@ export async function composeDomainReport(input: {
     ...range,
     timezone: input.timezone,
     extraSpamTable: input.settings.extraSpamTable,
+    language: input.settings.language,
   });
-  const subject = `Protection report for ${data.domain}`;
+  const subject = REPORT_WORDS[data.language].reportSubject(data.domain);
   const text = reportText(data);
   const notice: Notice =
     input.settings.format === "pdf"

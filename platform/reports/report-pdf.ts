@@ -1,6 +1,7 @@
 /** The domain report as a PDF (pdf-lib): title, period, totals, a per-day bar chart drawn as rectangles, and the tables. */
 import { PDFDocument, type PDFFont, type PDFPage, rgb, StandardFonts } from "pdf-lib";
 import type { DomainReportData } from "./domain-report.ts";
+import { REPORT_WORDS, shownDate, TOTALS } from "./language.ts";
 import { oneLine } from "./text.ts";
 
 const A4: [number, number] = [595.28, 841.89];
@@ -16,12 +17,13 @@ export function pdfSafe(text: string): string {
 }
 
 /**
- * Renders the report (English) as a PDF: A4 pages, Helvetica, tables continued on new pages.
+ * Renders the report in its language as a PDF: A4 pages, Helvetica, tables continued on new pages.
  * @example const pdf = await renderReportPdf(data); // Buffer starting with %PDF-
  */
 export async function renderReportPdf(data: DomainReportData): Promise<Buffer> {
+  const w = REPORT_WORDS[data.language];
   const doc = await PDFDocument.create();
-  doc.setTitle(`Protection report ${data.domain}`);
+  doc.setTitle(w.reportTitle(data.domain));
   doc.setProducer("mailplane");
   // Fixed dates: the same data gives the same bytes.
   doc.setCreationDate(new Date(data.to));
@@ -38,32 +40,20 @@ export async function renderReportPdf(data: DomainReportData): Promise<Buffer> {
     page.drawText(pdfSafe(text), { x, y, size, font: f });
     y -= size + 4;
   };
-  const when = (iso: string) =>
-    new Intl.DateTimeFormat("en-GB", {
-      timeZone: data.timezone,
-      dateStyle: "medium",
-      timeStyle: "short",
-    }).format(new Date(iso));
+  const when = (iso: string) => shownDate(iso, data.timezone, data.language);
 
-  line(`Protection report: ${data.domain}`, 18, bold);
-  line(`${when(data.from)} to ${when(data.to)} (${data.timezone})`);
+  line(w.reportTitle(data.domain), 18, bold);
+  line(w.period(when(data.from), when(data.to), data.timezone));
   y -= 8;
-  line("Totals", 13, bold);
+  line(w.totals, 13, bold);
   const s = data.statistics;
-  for (const [label, value] of [
-    ["Messages", s.total],
-    ["Clean", s.clean],
-    ["Spam", s.spam],
-    ["Quarantined", s.quarantined],
-    ["Viruses", s.viruses],
-    ["Refused", s.rejected],
-  ] as const) {
-    page.drawText(label, { x: MARGIN, y, size: 10, font });
-    page.drawText(String(value), { x: MARGIN + 120, y, size: 10, font: bold });
+  for (const k of TOTALS) {
+    page.drawText(pdfSafe(w.totalLabels[k]), { x: MARGIN, y, size: 10, font });
+    page.drawText(String(s[k]), { x: MARGIN + 120, y, size: 10, font: bold });
     y -= 14;
   }
   y -= 8;
-  line("Messages per day (red: spam)", 13, bold);
+  line(w.perDayPdf, 13, bold);
   const chartHeight = 120;
   const chartWidth = A4[0] - 2 * MARGIN;
   const max = Math.max(1, ...s.days.map((d) => d.total));
@@ -100,9 +90,9 @@ export async function renderReportPdf(data: DomainReportData): Promise<Buffer> {
     y -= 8;
   };
   table(
-    "Quarantined",
+    w.quarantined,
     data.quarantine.map((e) => ({ at: e.receivedAt, sender: e.sender, subject: e.subject, score: e.score })),
   );
-  if (data.refusedSpam) table("Spam refused, not quarantined", data.refusedSpam);
+  if (data.refusedSpam) table(w.refusedSpam, data.refusedSpam);
   return Buffer.from(await doc.save());
 }

@@ -186,6 +186,7 @@ export class ReportScheduler {
           entries,
           timezone: d.timezone,
           frequency: settings.frequency,
+          language: settings.language,
           link: (e) =>
             `${base}${RELEASE_PATH}${signReleaseToken(this.#key, {
               message: e.id,

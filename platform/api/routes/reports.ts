@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { Endpoint } from "../../../sdk/src/contract/types.ts";
+import { REPORT_LANGUAGES, type ReportSettingsSpec } from "../../../sdk/src/models/report-settings.ts";
 import { reportData, reportHtml } from "../../reports/domain-report.ts";
 import { type ReleaseGrant, releaseKey, verifyReleaseToken } from "../../reports/release-token.ts";
 import { renderReportPdf } from "../../reports/report-pdf.ts";
@@ -35,6 +36,12 @@ export const DomainReportQuery = z.strictObject({
     .default("true")
     .transform((v) => v === "true")
     .describe("Add the table of spam refused but not quarantined; default true."),
+  language: z
+    .enum(REPORT_LANGUAGES)
+    .optional()
+    .describe(
+      "`en`, `de` or `fr`; default the domain's ReportSettings language (its own, else the account's), else `en`.",
+    ),
 });
 
 /**
@@ -210,6 +217,10 @@ export async function reportRoutes(app: FastifyInstance, opts: ReportRoutesOptio
     }
     const ops = opts.smtp?.();
     if (!ops) throw problem("MP_UNAVAILABLE", "no SMTP engine runs in this process");
+    const settings =
+      (await store.getObject(auth.accountId, "ReportSettings", `${domain}/report-settings`)) ??
+      (await store.getObject(auth.accountId, "ReportSettings", "account/report-settings"));
+    const language = q.language ?? (settings?.spec as ReportSettingsSpec | undefined)?.language ?? "en";
     const data = await reportData(
       ops,
       { accountId: auth.accountId, domain, generation: stored.generation },
@@ -218,6 +229,7 @@ export async function reportRoutes(app: FastifyInstance, opts: ReportRoutesOptio
         to: to.toISOString(),
         timezone: (stored.spec as { timezone?: string }).timezone ?? "UTC",
         extraSpamTable: q.extraSpamTable,
+        language,
       },
     );
     reply.header("cache-control", "no-store");

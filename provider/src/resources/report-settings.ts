@@ -26,7 +26,7 @@ export interface ReportSettingsArgs extends CommonArgs {
    * midnight), in the domain's timezone. Default `weekly`.
    */
   frequency?: Arg<ReportSettingsSpecInput["frequency"]>;
-  /** The language reports and digests are written in: `en` (English). Default `en`. */
+  /** The language reports and digests are written in: `en` (English), `de` (German) or `fr` (French). Default `en`. */
   language?: Arg<ReportSettingsSpecInput["language"]>;
   /**
    * The domain report's format: `html` (inline) or `pdf` (attached, with a plain-text summary). Default
@@ -90,7 +90,7 @@ export class ReportSettings extends pulumi.dynamic.Resource {
    * midnight), in the domain's timezone. Default `weekly`.
    */
   declare readonly frequency: pulumi.Output<ReportSettingsObject["frequency"]>;
-  /** The language reports and digests are written in: `en` (English). Default `en`. */
+  /** The language reports and digests are written in: `en` (English), `de` (German) or `fr` (French). Default `en`. */
   declare readonly language: pulumi.Output<ReportSettingsObject["language"]>;
   /**
    * The domain report's format: `html` (inline) or `pdf` (attached, with a plain-text summary). Default

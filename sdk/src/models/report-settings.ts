@@ -3,8 +3,8 @@ import { z } from "zod";
 import { address, objectMeta, scope, stringSet } from "./common.ts";
 import { patchOf } from "./patch.ts";
 
-/** The languages reports and digests are written in. Today English only. */
-export const REPORT_LANGUAGES = ["en"] as const;
+/** The languages reports and digests are written in: English, German, French. */
+export const REPORT_LANGUAGES = ["en", "de", "fr"] as const;
 
 /** The fields of the report settings. Key: scope. */
 export const ReportSettingsFields = z.strictObject({
@@ -30,7 +30,9 @@ export const ReportSettingsFields = z.strictObject({
   language: z
     .enum(REPORT_LANGUAGES)
     .default("en")
-    .describe("The language reports and digests are written in: `en` (English). Default `en`."),
+    .describe(
+      "The language reports and digests are written in: `en` (English), `de` (German) or `fr` (French). Default `en`.",
+    ),
   format: z
     .enum(["html", "pdf"])
     .default("html")

@@ -14,6 +14,7 @@ import { GTUBE } from "../../../platform/smtp/content/scan.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
 import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
 import { openStore, type Store } from "../../../platform/store/index.ts";
+import { pdfText } from "../../support/pdf-text.ts";
 import { BACKENDS, type Harness, startHarness, uniqueDomain } from "../api/harness.ts";
 import { EventLog, HOSTNAME, swaks } from "../smtp/support/harness.ts";
 
@@ -194,5 +195,53 @@ describe.each(BACKENDS)("report sends shared through the $name store", (backend)
     ).toBe(true);
     expect((await checkAll()).map((s) => [s.kind, s.to])).toEqual([["domain-report", bob]]);
     expect(mails(alice, "Quarantine digest")).toHaveLength(2);
+  });
+
+  it("writes each in the settings' language: a German digest, then a French domain report whose PDF shows its accents", async () => {
+    const settings = {
+      scope: domain,
+      frequency: "daily",
+      userReport: true,
+      userReportRecipients: [alice],
+      domainReport: true,
+      domainReportRecipients: [bob],
+      sendWhenEmpty: true,
+    };
+    const put = async (body: object) => {
+      const res = await h.call("PUT", `/v1/domains/${domain}/report-settings`, { token: acme.token, body });
+      expect(res.status, res.text).toBeLessThan(300);
+    };
+    await put({ ...settings, language: "de", domainReport: false, domainReportRecipients: [] });
+    clock += 86_400_000;
+    expect((await checkAll()).map((s) => [s.kind, s.to])).toEqual([["digest", alice]]);
+    const german = mails(alice, "=?UTF-8?").find((raw) => raw.includes("Content-Type: text/html"))!;
+    // The subject is RFC 2047 encoded, the body quoted-printable UTF-8.
+    expect(german).toMatch(/^Subject: =\?UTF-8\?Q\?Quarant=C3=A4ne-=C3=9Cbersicht/m);
+    const body = Buffer.from(
+      german
+        .replace(/=\r?\n/g, "")
+        .replace(/=([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16))),
+      "latin1",
+    ).toString("utf8");
+    expect(body).toContain(`Ihre tägliche Quarantäne-Übersicht (${domain})`);
+    expect(body).toContain("<th>Von</th><th>Betreff</th><th>Datum</th><th>Bewertung</th>");
+
+    await put({ ...settings, language: "fr", format: "pdf", userReport: false, userReportRecipients: [] });
+    clock += 86_400_000;
+    expect((await checkAll()).map((s) => [s.kind, s.to])).toEqual([["domain-report", bob]]);
+    const french = mails(bob, `Rapport de protection pour ${domain}`).find((raw) =>
+      raw.includes("application/pdf"),
+    )!;
+    expect(french).toBeDefined();
+    const part = french.slice(french.indexOf("Content-Type: application/pdf"));
+    const base64 = part
+      .slice(part.search(/\r?\n\r?\n/))
+      .split(/\r?\n--/)[0]!
+      .replace(/\s+/g, "");
+    const shown = await pdfText(Buffer.from(base64, "base64"));
+    expect(shown).toContain(`Rapport de protection : ${domain}`);
+    expect(shown).toContain("Totaux");
+    expect(shown).toContain("Refusés");
+    expect(shown).toContain("Spam refusé, non mis en quarantaine (0)");
   });
 });

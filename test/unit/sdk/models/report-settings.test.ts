@@ -22,8 +22,11 @@ describe("ReportSettingsSpec", () => {
     expect(r.error?.issues[0]?.path).toEqual(["domainReportRecipients"]);
   });
 
-  it("refuses an unknown language and format", () => {
-    expect(ReportSettingsSpec.safeParse({ scope: "example.com", language: "fr" }).success).toBe(false);
+  it("takes en, de and fr, and refuses an unknown language and format", () => {
+    for (const language of ["en", "de", "fr"]) {
+      expect(ReportSettingsSpec.parse({ scope: "example.com", language }).language).toBe(language);
+    }
+    expect(ReportSettingsSpec.safeParse({ scope: "example.com", language: "es" }).success).toBe(false);
     expect(ReportSettingsSpec.safeParse({ scope: "example.com", format: "docx" }).success).toBe(false);
   });
 
