@@ -129,6 +129,18 @@ export async function purgeAttempts(q: SqlExecutor, before: number): Promise<num
 }
 
 /**
+ * Deletes a domain's entries, inside the transaction that deletes the domain: a later domain of the
+ * same name (recreated by the same account within the retention) starts with no history.
+ */
+export async function forgetDomainAttempts(
+  q: SqlExecutor,
+  accountId: string,
+  domain: string,
+): Promise<number> {
+  return q.run("DELETE FROM login_audit WHERE account_id = $1 AND domain = $2", [accountId, domain]);
+}
+
+/**
  * Queues the login alert `input` calls for (see platform/login-alerts.ts) in the caller's
  * transaction, so the alert exists exactly when its audit entry does. Reads the user's
  * `loginAlerts` (one primary-key read) only for existing users.

@@ -1,11 +1,17 @@
 /** Single object rows: reading one, and the row-level writes (remove, insert a successor) every object write builds on. */
+
+import { accessRuleDomain } from "../../sdk/src/models/access-rule.ts";
 import { auditView } from "./audit.ts";
 import { forgetCredential } from "./credentials.ts";
 import { pruneVerification } from "./domain-names.ts";
+import { forgetDomainAttempts } from "./login-audit.ts";
 import { canonicalJson, type SqlExecutor, str, strOrNull } from "./sql.ts";
 import type { StoredObject, WriteContext } from "./store.ts";
 import * as userAuth from "./user-auth.ts";
 import { newEtag, newGeneration, type WriteSteps } from "./write-steps.ts";
+
+/** The kind whose objects restrict where sign-ins come from; they name their domain in their scope, not the domain column. */
+const ACCESS_RULE_KIND = "AccessRule";
 
 /** The kind whose objects own password credentials. */
 const USER_KIND = "User";
@@ -112,8 +118,11 @@ export async function removeObject(
     o.kind,
     o.id,
   ]);
-  // A name given up must be verified again by whoever holds it next.
-  if (o.kind === "Domain") await pruneVerification(q, o.accountId, o.id, []);
+  if (o.kind === "Domain") {
+    // A name given up must be verified again by whoever holds it next.
+    await pruneVerification(q, o.accountId, o.id, []);
+    await forgetDomainSignIns(q, ctx, o, steps, action);
+  }
   if (o.kind === USER_KIND) {
     await forgetCredential(q, o.accountId, o.id);
     // Sessions, TOTP and application passwords die with the user: a later user of the address starts clean.
@@ -128,4 +137,29 @@ export async function removeObject(
     after: null,
   });
   await steps.bump(q, { accountId: o.accountId, kind: o.kind, id: o.id, op: "delete" });
+}
+
+/**
+ * What a deleted domain leaves of its sign-ins, removed with it (same transaction): its login audit
+ * entries and the access rules scoped to it or to one of its users (each audited and announced like
+ * any delete). Otherwise the same account recreating the domain would find the old history and the
+ * old rules in force again.
+ */
+async function forgetDomainSignIns(
+  q: SqlExecutor,
+  ctx: WriteContext,
+  domain: StoredObject,
+  steps: WriteSteps,
+  action: string,
+): Promise<void> {
+  await forgetDomainAttempts(q, domain.accountId, domain.id);
+  const rules = (
+    await q.all(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 AND kind = $2 ORDER BY id`, [
+      domain.accountId,
+      ACCESS_RULE_KIND,
+    ])
+  )
+    .map(toObject)
+    .filter((r) => accessRuleDomain(r.spec as { scope: string }) === domain.id);
+  for (const rule of rules) await removeObject(q, ctx, rule, steps, action);
 }

@@ -222,8 +222,9 @@ function verifyRoute(app: FastifyInstance): void {
 }
 
 /**
- * The Domain route plugin. Deleting a domain takes its filter settings and password policy along and
- * answers 409 MP_CONFLICT while routes, aliases, lists or users remain (the provider deletes those first).
+ * The Domain route plugin. Deleting a domain takes its filter settings and password policy along (and,
+ * in the store, its login audit entries and the access rules scoped to it or its users) and answers
+ * 409 MP_CONFLICT while routes, aliases, lists or users remain (the provider deletes those first).
  *
  * @example app.register(domainRoutes)
  */
