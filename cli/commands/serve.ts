@@ -53,7 +53,8 @@ options:
                           again (a name pending for days: about daily); 0: only on request
                                                                          [$MAILPLANE_DOMAIN_CHECK_INTERVAL, default ${SERVE_DEFAULTS.domainCheckIntervalMs}]
   --trusted-proxies <cidr,…>  reverse proxies whose X-Forwarded-Proto: https counts as TLS for a
-                          PasswordPolicy's requireTlsForSignIn (IP addresses or CIDR blocks)
+                          PasswordPolicy's requireTlsForSignIn and whose X-Forwarded-For names the
+                          client IP of lockouts, access rules and the login audit (IP addresses or CIDR blocks)
                                                                          [$MAILPLANE_TRUSTED_PROXIES, default none: only TLS sockets]
   --public-url <url>      the control plane as mail users reach it: quarantine digests' release links
                           point to <url>/release/…, password reset links to <url>/v1/password-resets/…

@@ -123,7 +123,8 @@ ${CAPS_HELP}  --no-dns                       answer every DNS question "no such 
   --api-listen <host:port>       also serve the /v1 HTTP API on the same store, its operations
                                  answered by this engine; port 0 picks one  [$MAILPLANE_SMTP_API_LISTEN, default off]
   --trusted-proxies <cidr,…>     with --api-listen: reverse proxies whose X-Forwarded-Proto: https counts
-                                 as TLS for requireTlsForSignIn [$MAILPLANE_TRUSTED_PROXIES, default none]
+                                 as TLS for requireTlsForSignIn and whose X-Forwarded-For names the client
+                                 IP                          [$MAILPLANE_TRUSTED_PROXIES, default none]
   --public-url <url>             the control plane as mail users reach it: quarantine digests' release
                                  links point to <url>/release/… [$MAILPLANE_PUBLIC_URL, default the
                                  --api-listen address; without either, this engine sends no reports]

@@ -18,6 +18,7 @@ import type { Store } from "../store/store.ts";
 import { installAuth } from "./auth.ts";
 import { type DkimKey, ensureDkimKey } from "./dns.ts";
 import { systemResolver, verificationToken } from "./domain-ownership.ts";
+import { forwardedForTrust } from "./lib/client-ip.ts";
 import { REGISTERED } from "./lib/http.ts";
 import { type ApiServices, BackgroundWork } from "./lib/services.ts";
 import { redactResetTokens } from "./password-resets.ts";
@@ -89,7 +90,8 @@ export interface AppOptions {
   publicUrl?: string;
   /**
    * Reverse proxies (IP addresses or CIDR blocks) whose `X-Forwarded-Proto: https` counts as TLS for
-   * `requireTlsForSignIn` (`--trusted-proxies`); default none: only a TLS socket counts.
+   * `requireTlsForSignIn` and whose `X-Forwarded-For` names the client IP (`--trusted-proxies`);
+   * default none: only a TLS socket counts, and the client IP is the TCP peer.
    */
   trustedProxies?: readonly string[];
 }
@@ -150,8 +152,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const now = options.now ?? (() => new Date());
   const root = packageRoot();
   const version = packageVersion();
+  const trustedProxies = new CidrSet(options.trustedProxies ?? []);
   const app = Fastify({
     logger: loggerOptions(options.logger),
+    // request.ip is the client behind a trusted proxy (X-Forwarded-For), else the TCP peer.
+    trustProxy: forwardedForTrust(trustedProxies),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     // IDs and addresses can be 254 characters; find-my-way's default is 100.
     routerOptions: { maxParamLength: 512 },
@@ -202,7 +207,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     egress: options.egress ?? new EgressPolicy(),
     publicUrl: (options.publicUrl ?? "http://localhost").replace(/\/+$/, ""),
     background: new BackgroundWork(),
-    trustedProxies: new CidrSet(options.trustedProxies ?? []),
+    trustedProxies,
   };
   app.decorate("services", services);
   // Links being mailed are finished before the store closes under them.
