@@ -41,6 +41,25 @@ export interface ReportWords {
   noMail: string;
   quarantined: string;
   refusedSpam: string;
+  /** The page a digest's release link opens (`/release/<token>?lang=…`). */
+  releasePage: {
+    invalidTitle: string;
+    invalidText: string;
+    laterTitle: string;
+    laterText: string;
+    nothingTitle: string;
+    nothingText: string;
+    confirmTitle: string;
+    /** Before the recipient's address: `Held for <address>:`. */
+    heldFor: string;
+    received: string;
+    spamScore: string;
+    button: string;
+    notReleasedTitle: string;
+    notReleasedText: string;
+    releasedTitle: string;
+    releasedText: string;
+  };
 }
 
 /** The words of each language. Formal address (Sie, vous) throughout. */
@@ -80,6 +99,24 @@ export const REPORT_WORDS: Record<ReportLanguage, ReportWords> = {
     noMail: "no mail",
     quarantined: "Quarantined",
     refusedSpam: "Spam refused, not quarantined",
+    releasePage: {
+      invalidTitle: "Release link not valid",
+      invalidText:
+        "This release link is not valid: it was changed, it has expired, or the message was purged. Ask your administrator, or release the message from your quarantine.",
+      laterTitle: "Try again later",
+      laterText: "The mail engine is not reachable from here right now.",
+      nothingTitle: "Nothing to release",
+      nothingText: "Nothing to release: the message was already released to you, deleted, or purged.",
+      confirmTitle: "Release this message?",
+      heldFor: "Held for",
+      received: "Received",
+      spamScore: "Spam score",
+      button: "Release to my mailbox",
+      notReleasedTitle: "Not released",
+      notReleasedText: "Your address does not accept this message now (disabled or removed); it stays held.",
+      releasedTitle: "Released",
+      releasedText: "The message is on its way to your mailbox.",
+    },
   },
   de: {
     tag: "de",
@@ -116,6 +153,26 @@ export const REPORT_WORDS: Record<ReportLanguage, ReportWords> = {
     noMail: "keine Nachrichten",
     quarantined: "In Quarantäne",
     refusedSpam: "Abgewiesener Spam, nicht in Quarantäne",
+    releasePage: {
+      invalidTitle: "Freigabelink ungültig",
+      invalidText:
+        "Dieser Freigabelink ist ungültig: Er wurde verändert, ist abgelaufen, oder die Nachricht wurde bereits gelöscht. Wenden Sie sich an Ihre Administration oder geben Sie die Nachricht in Ihrer Quarantäne frei.",
+      laterTitle: "Bitte später erneut versuchen",
+      laterText: "Der Mailserver ist von hier aus gerade nicht erreichbar.",
+      nothingTitle: "Nichts freizugeben",
+      nothingText:
+        "Nichts freizugeben: Die Nachricht wurde Ihnen bereits zugestellt, gelöscht oder ist abgelaufen.",
+      confirmTitle: "Diese Nachricht freigeben?",
+      heldFor: "Zurückgehalten für",
+      received: "Empfangen",
+      spamScore: "Spam-Bewertung",
+      button: "In mein Postfach freigeben",
+      notReleasedTitle: "Nicht freigegeben",
+      notReleasedText:
+        "Ihre Adresse nimmt diese Nachricht derzeit nicht an (deaktiviert oder entfernt); sie bleibt zurückgehalten.",
+      releasedTitle: "Freigegeben",
+      releasedText: "Die Nachricht ist auf dem Weg in Ihr Postfach.",
+    },
   },
   fr: {
     tag: "fr",
@@ -155,6 +212,25 @@ export const REPORT_WORDS: Record<ReportLanguage, ReportWords> = {
     noMail: "aucun message",
     quarantined: "En quarantaine",
     refusedSpam: "Spam refusé, non mis en quarantaine",
+    releasePage: {
+      invalidTitle: "Lien de libération non valide",
+      invalidText:
+        "Ce lien de libération n'est pas valide : il a été modifié, il a expiré, ou le message a été supprimé. Adressez-vous à votre administrateur, ou libérez le message depuis votre quarantaine.",
+      laterTitle: "Réessayez plus tard",
+      laterText: "Le serveur de messagerie n'est pas joignable d'ici pour le moment.",
+      nothingTitle: "Rien à libérer",
+      nothingText: "Rien à libérer : le message vous a déjà été remis, a été supprimé ou a expiré.",
+      confirmTitle: "Libérer ce message ?",
+      heldFor: "Retenu pour",
+      received: "Reçu",
+      spamScore: "Score de spam",
+      button: "Libérer vers ma boîte aux lettres",
+      notReleasedTitle: "Non libéré",
+      notReleasedText:
+        "Votre adresse n'accepte pas ce message pour le moment (désactivée ou supprimée) ; il reste retenu.",
+      releasedTitle: "Libéré",
+      releasedText: "Le message est en route vers votre boîte aux lettres.",
+    },
   },
 };
 
@@ -169,4 +245,14 @@ export function shownDate(iso: string, timezone: string, language: ReportLanguag
     dateStyle: "medium",
     timeStyle: "short",
   }).format(new Date(iso));
+}
+
+/**
+ * The language a release page is shown in: its `lang` query parameter when it names one, else English.
+ * Only the page's words depend on it (it is not part of the signed token).
+ * @example releasePageLanguage({ lang: "de" }) // "de"
+ */
+export function releasePageLanguage(query: unknown): ReportLanguage {
+  const lang = (query as { lang?: unknown } | undefined)?.lang;
+  return typeof lang === "string" && Object.hasOwn(REPORT_WORDS, lang) ? (lang as ReportLanguage) : "en";
 }

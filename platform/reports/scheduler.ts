@@ -196,7 +196,7 @@ export class ReportScheduler {
               generation: d.generation,
               // Never past the message's purge: the link dies with what it releases.
               expiresAt: Math.floor(Date.parse(e.expiresAt) / 1000),
-            })}`,
+            })}${settings.language === "en" ? "" : `?lang=${settings.language}`}`,
         });
       const queueId = await this.#once(key, () => ops.sendNotice(digest()));
       if (queueId !== null) sent.push({ kind: "digest", domain: d.name, to: recipient, period, queueId });

@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Endpoint } from "../../../sdk/src/contract/types.ts";
 import { REPORT_LANGUAGES, type ReportSettingsSpec } from "../../../sdk/src/models/report-settings.ts";
 import { reportData, reportHtml } from "../../reports/domain-report.ts";
+import { REPORT_WORDS, type ReportLanguage, releasePageLanguage } from "../../reports/language.ts";
 import { type ReleaseGrant, releaseKey, verifyReleaseToken } from "../../reports/release-token.ts";
 import { renderReportPdf } from "../../reports/report-pdf.ts";
 import { RELEASE_PATH } from "../../reports/scheduler.ts";
@@ -63,8 +64,14 @@ const REPORT_ENDPOINT: Endpoint = {
   errors: ["MP_NOT_FOUND", "MP_VALIDATION_FAILED"],
 };
 
-/** A small, self-contained HTML page: nothing loaded from elsewhere, no script, not framed, not indexed. */
-function page(reply: FastifyReply, status: number, title: string, body: string): FastifyReply {
+/** A small, self-contained HTML page in `language`: nothing loaded from elsewhere, no script, not framed, not indexed. */
+function page(
+  reply: FastifyReply,
+  status: number,
+  title: string,
+  body: string,
+  language: ReportLanguage,
+): FastifyReply {
   return (
     reply
       .code(status)
@@ -76,13 +83,10 @@ function page(reply: FastifyReply, status: number, title: string, body: string):
       .header("x-frame-options", "DENY")
       .header("x-robots-tag", "noindex")
       .send(
-        `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeHtml(title)}</title></head><body><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>\n`,
+        `<!doctype html>\n<html lang="${REPORT_WORDS[language].tag}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeHtml(title)}</title></head><body><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>\n`,
       )
   );
 }
-
-const REFUSED =
-  "<p>This release link is not valid: it was changed, it has expired, or the message was purged. Ask your administrator, or release the message from your quarantine.</p>";
 
 /**
  * The release-link pages and the on-demand domain report.
@@ -106,24 +110,17 @@ export async function reportRoutes(app: FastifyInstance, opts: ReportRoutesOptio
   );
 
   /** The grant of the path's token and what it names now; a page answer when it names nothing. */
-  const resolve = (request: FastifyRequest, reply: FastifyReply) => {
+  const resolve = (request: FastifyRequest, reply: FastifyReply, language: ReportLanguage) => {
+    const w = REPORT_WORDS[language].releasePage;
     const token = (request.params as { token?: string }).token ?? "";
     const grant = verifyReleaseToken(key, token, now().getTime());
     if ("refused" in grant) {
-      return {
-        answer: page(reply, grant.refused === "expired" ? 410 : 403, "Release link not valid", REFUSED),
-      };
+      const status = grant.refused === "expired" ? 410 : 403;
+      return { answer: page(reply, status, w.invalidTitle, `<p>${escapeHtml(w.invalidText)}</p>`, language) };
     }
     const ops = opts.smtp?.();
     if (!ops) {
-      return {
-        answer: page(
-          reply,
-          503,
-          "Try again later",
-          "<p>The mail engine is not reachable from here right now.</p>",
-        ),
-      };
+      return { answer: page(reply, 503, w.laterTitle, `<p>${escapeHtml(w.laterText)}</p>`, language) };
     }
     return { grant, ops };
   };
@@ -136,33 +133,43 @@ export async function reportRoutes(app: FastifyInstance, opts: ReportRoutesOptio
     const entry = ops.getQuarantined(g.message, ownerOf(g));
     return entry?.recipients.some((r) => r.toLowerCase() === g.recipient) ? entry : undefined;
   };
-  const NOTHING = "<p>Nothing to release: the message was already released to you, deleted, or purged.</p>";
+  /** The page of "nothing held for you", in the page's language. */
+  const nothing = (reply: FastifyReply, language: ReportLanguage) => {
+    const w = REPORT_WORDS[language].releasePage;
+    return page(reply, 200, w.nothingTitle, `<p>${escapeHtml(w.nothingText)}</p>`, language);
+  };
 
   app.get(`${RELEASE_PATH}:token`, async (request, reply) => {
-    const r = resolve(request, reply);
+    const language = releasePageLanguage(request.query);
+    const words = REPORT_WORDS[language];
+    const w = words.releasePage;
+    const r = resolve(request, reply, language);
     if (r.answer) return r.answer;
     const entry = heldFor(r.ops, r.grant);
-    if (!entry) return page(reply, 200, "Nothing to release", NOTHING);
+    if (!entry) return nothing(reply, language);
     return page(
       reply,
       200,
-      "Release this message?",
+      w.confirmTitle,
       [
-        `<p>Held for <strong>${escapeHtml(r.grant.recipient)}</strong>:</p>`,
+        `<p>${escapeHtml(w.heldFor)} <strong>${escapeHtml(r.grant.recipient)}</strong>:</p>`,
         "<dl>",
-        `<dt>From</dt><dd>${escapeHtml(oneLine(entry.sender || "(null sender)"))}</dd>`,
-        `<dt>Subject</dt><dd>${escapeHtml(oneLine(entry.subject || "(no subject)"))}</dd>`,
-        `<dt>Received</dt><dd>${escapeHtml(entry.receivedAt)}</dd>`,
-        `<dt>Spam score</dt><dd>${entry.score.toFixed(2)}</dd>`,
+        `<dt>${escapeHtml(words.from)}</dt><dd>${escapeHtml(oneLine(entry.sender || words.nullSender))}</dd>`,
+        `<dt>${escapeHtml(words.subject)}</dt><dd>${escapeHtml(oneLine(entry.subject || words.noSubject))}</dd>`,
+        `<dt>${escapeHtml(w.received)}</dt><dd>${escapeHtml(entry.receivedAt)}</dd>`,
+        `<dt>${escapeHtml(w.spamScore)}</dt><dd>${entry.score.toFixed(2)}</dd>`,
         "</dl>",
-        // An empty action posts back to this very URL.
-        '<form method="post"><button type="submit">Release to my mailbox</button></form>',
+        // An empty action posts back to this very URL (its ?lang= too).
+        `<form method="post"><button type="submit">${escapeHtml(w.button)}</button></form>`,
       ].join("\n"),
+      language,
     );
   });
 
   app.post(`${RELEASE_PATH}:token`, async (request, reply) => {
-    const r = resolve(request, reply);
+    const language = releasePageLanguage(request.query);
+    const w = REPORT_WORDS[language].releasePage;
+    const r = resolve(request, reply, language);
     if (r.answer) return r.answer;
     const { grant, ops } = r;
     let queueId: string | undefined;
@@ -170,14 +177,9 @@ export async function reportRoutes(app: FastifyInstance, opts: ReportRoutesOptio
       queueId = await ops.releaseQuarantinedTo(grant.message, ownerOf(grant), grant.recipient);
     } catch (error) {
       if ((error as { code?: string }).code !== "MP_CONFLICT") throw error;
-      return page(
-        reply,
-        409,
-        "Not released",
-        "<p>Your address does not accept this message now (disabled or removed); it stays held.</p>",
-      );
+      return page(reply, 409, w.notReleasedTitle, `<p>${escapeHtml(w.notReleasedText)}</p>`, language);
     }
-    if (!queueId) return page(reply, 200, "Nothing to release", NOTHING);
+    if (!queueId) return nothing(reply, language);
     await store.recordAudit(
       {
         accountId: grant.accountId,
@@ -189,7 +191,7 @@ export async function reportRoutes(app: FastifyInstance, opts: ReportRoutesOptio
       // The link is the credential; the entry names it, never its token.
       { actor: "release-link", role: null, requestId: request.id },
     );
-    return page(reply, 200, "Released", "<p>The message is on its way to your mailbox.</p>");
+    return page(reply, 200, w.releasedTitle, `<p>${escapeHtml(w.releasedText)}</p>`, language);
   });
 
   app.get(REPORT_ENDPOINT.path, { config: { endpoint: REPORT_ENDPOINT } }, async (request, reply) => {

@@ -228,6 +228,23 @@ describe.each(BACKENDS)("quarantine digests on $name", (backend) => {
     expect(engine!.operations.getQuarantined(held.get(EVIL)!, owner())).toBeDefined();
   });
 
+  it("shows the release pages in the language the link names (lang=de, lang=fr), English for any other", async () => {
+    const link = linksOf(firstDigest(alice)).get(EVIL)!;
+    const de = await get(`${link}?lang=de`);
+    expect(de.status).toBe(200);
+    expect(de.text).toContain('<html lang="de">');
+    expect(de.text).toContain("<h1>Diese Nachricht freigeben?</h1>");
+    expect(de.text).toContain("<dt>Betreff</dt><dd>&lt;img src=x onerror=alert(1)&gt;");
+    expect(de.text).toContain("In mein Postfach freigeben</button>");
+    const other = await get(`${link}?lang=xx`);
+    expect(other.text).toContain('<html lang="en">');
+    expect(other.text).toContain("<h1>Release this message?</h1>");
+    const tampered = await post(`${link.slice(0, -2)}AA?lang=fr`);
+    expect(tampered.status).toBe(403);
+    expect(tampered.text).toContain("<h1>Lien de libération non valide</h1>");
+    expect(engine!.operations.getQuarantined(held.get(EVIL)!, owner())).toBeDefined();
+  });
+
   it("releases on POST exactly that message to exactly that recipient, once", async () => {
     const links = linksOf(firstDigest(alice));
     const id = held.get("for both")!;

@@ -225,6 +225,8 @@ describe.each(BACKENDS)("report sends shared through the $name store", (backend)
     ).toString("utf8");
     expect(body).toContain(`Ihre tägliche Quarantäne-Übersicht (${domain})`);
     expect(body).toContain("<th>Von</th><th>Betreff</th><th>Datum</th><th>Bewertung</th>");
+    // Its release links open the release page in German.
+    expect(body).toMatch(/Freigeben: \S+\/release\/r1\.\S+\?lang=de\r?\n/);
 
     await put({ ...settings, language: "fr", format: "pdf", userReport: false, userReportRecipients: [] });
     clock += 86_400_000;
