@@ -499,7 +499,9 @@ export function createOperations(deps: {
           recipients: held.message.recipients.filter((r) => wanted.has(r.address.toLowerCase())),
         });
         if (accepted.length === 0)
-          throw new ReleaseRefusedError(`no address of yours accepts message ${id} now: ${refused.join("; ")}`);
+          throw new ReleaseRefusedError(
+            `no address of yours accepts message ${id} now: ${refused.join("; ")}`,
+          );
         const raw = await quarantine.raw(id);
         if (!raw) return undefined;
         // Learned before the release: the held copy is the only one, and rspamd refusing leaves it held.
@@ -525,7 +527,12 @@ export function createOperations(deps: {
         if (!raw) return undefined;
         // Learned before the delete: rspamd refusing leaves the message held, to be reported again.
         await learn("spam", raw, owner);
-        const deleted = await deleteForOnce(id, owner, recipients, "reported as spam and deleted from the quarantine");
+        const deleted = await deleteForOnce(
+          id,
+          owner,
+          recipients,
+          "reported as spam and deleted from the quarantine",
+        );
         return deleted ? { size: raw.length } : undefined;
       }),
     async purgeQuarantine() {

@@ -335,24 +335,19 @@ export async function meRoutes(app: FastifyInstance, opts: MeRoutesOptions): Pro
     return { ...entry, recipients: entry.recipients.filter(own), raw: raw.toString("utf8") };
   });
 
-  /** 422 before anything is done when a report cannot reach a learning filter. */
-  const mustLearn = (ops: SmtpOperations) => {
-    if (!ops.canLearn()) {
+  /**
+   * The engine's refusals as API problems: 409 (no address of the user accepts it now), 422 (no
+   * learning spam filter: said for the user, who did not set up the platform), 503 (rspamd did not
+   * learn). In each case nothing was changed.
+   */
+  const refused = (err: Error & { code?: string }): never => {
+    if (err.code === "MP_FILTER_TRAINING_UNAVAILABLE") {
       throw problem(
-        "MP_FILTER_TRAINING_UNAVAILABLE",
-        "reporting spam or not spam teaches the domain's spam filter, and this platform has none that learns (rspamd); nothing was changed: release or delete the message without reporting it",
+        err.code,
+        "reporting spam or not spam teaches the spam filter, and this mail service has no filter that learns; nothing was changed (release or delete the message without reporting it)",
       );
     }
-  };
-  /** The engine's refusals as API problems: 409 (no address accepts it), 422, 503 (rspamd did not learn; nothing changed). */
-  const refused = (err: Error & { code?: string }): never => {
-    if (
-      err.code === "MP_CONFLICT" ||
-      err.code === "MP_UNAVAILABLE" ||
-      err.code === "MP_FILTER_TRAINING_UNAVAILABLE"
-    ) {
-      throw problem(err.code, err.message);
-    }
+    if (err.code === "MP_CONFLICT" || err.code === "MP_UNAVAILABLE") throw problem(err.code, err.message);
     throw err;
   };
   /** The audit entry of a user's action on their held copy (the user is the object; the message in `after`). */
@@ -368,14 +363,15 @@ export async function meRoutes(app: FastifyInstance, opts: MeRoutesOptions): Pro
     const { report } = parseWith(ReleaseQuery, request.query, "query");
     const { ops, entry, own, owner } = await mine(request);
     if (report === "ham") {
-      mustLearn(ops);
       // Learned, then released to the user's own addresses, in one turn: a double click finds nothing
       // held for them (404) and is neither learned nor counted again.
-      const released = await ops
-        .releaseAsHamTo(entry.id, owner, entry.recipients.filter(own))
-        .catch(refused);
+      const released = await ops.releaseAsHamTo(entry.id, owner, entry.recipients.filter(own)).catch(refused);
       if (!released) throw notFound(entry.id);
-      await audit(request, "report-ham", { message: entry.id, queueId: released.queueId, size: released.size });
+      await audit(request, "report-ham", {
+        message: entry.id,
+        queueId: released.queueId,
+        size: released.size,
+      });
       return { id: entry.id, queueId: released.queueId };
     }
     // One user may not decide for the other recipients: a message held for them too is released to
@@ -397,7 +393,6 @@ export async function meRoutes(app: FastifyInstance, opts: MeRoutesOptions): Pro
     const { report } = parseWith(DeleteQuarantinedQuery, request.query, "query");
     const { ops, entry, own, owner } = await mine(request);
     if (report === "spam") {
-      mustLearn(ops);
       const reported = await ops
         .deleteAsSpamFor(entry.id, owner, entry.recipients.filter(own))
         .catch(refused);
