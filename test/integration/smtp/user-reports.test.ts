@@ -1,4 +1,4 @@
-/** A mail user reporting their own quarantined copy as spam or not spam (`/v1/me/quarantine`), with a real rspamd + Redis, and without one. */
+/** A mail user reporting their own quarantined copy as spam or not spam (`/v1/me/quarantine`), with a real rspamd + Redis on SQLite and PostgreSQL, and without rspamd. */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +13,7 @@ import { GTUBE } from "../../../platform/smtp/content/scan.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
 import { EgressPolicy } from "../../../platform/smtp/delivery/egress.ts";
 import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
-import { type Harness, startHarness } from "../api/harness.ts";
+import { BACKENDS, type Harness, startHarness } from "../api/harness.ts";
 import { EventLog, HOSTNAME, pythonSmtp, swaks } from "./support/harness.ts";
 
 const PASSWORD = "Correct-Horse-7";
@@ -27,7 +27,7 @@ const bodyOf = (subject: string) =>
     .join(" ")
     .replace(/((?:\S+ ){8})/g, "$1\r\n");
 
-describe("a mail user reporting their quarantined copy, with rspamd", () => {
+describe.each(BACKENDS)("a mail user reporting their quarantined copy, with rspamd, on $name", (backend) => {
   let dir: string;
   let rspamd: SupervisedRspamd;
   let h: Harness;
@@ -104,7 +104,7 @@ describe("a mail user reporting their quarantined copy, with rspamd", () => {
     }
     dir = mkdtempSync(join(tmpdir(), "mp-user-reports-"));
     rspamd = await startRspamd({ dir: join(dir, "rspamd"), persist: false, onWarning: () => {} });
-    h = await startHarness({ name: "sqlite" }, { smtp: () => engine?.operations, rateLimit: false });
+    h = await startHarness(backend, { smtp: () => engine?.operations, rateLimit: false });
     acme = await h.tenant("acme");
     const put = async (path: string, body: object) => {
       const res = await h.call("PUT", path, { token: acme.token, body });
