@@ -134,7 +134,13 @@ export async function render() {
   const who = auth.get();
   let hash = location.hash || "#/";
   if (hash.startsWith(`${RESET}/`)) {
-    resetToken = decodeURIComponent(hash.slice(RESET.length + 1));
+    const given = hash.slice(RESET.length + 1);
+    // A mangled escape (a mail client's rewrite) is passed on as it is: the API then refuses the link.
+    try {
+      resetToken = decodeURIComponent(given);
+    } catch {
+      resetToken = given;
+    }
     history.replaceState(null, "", RESET);
     hash = RESET;
   }
