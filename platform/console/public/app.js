@@ -108,6 +108,9 @@ async function signOut() {
   go(who?.kind === "admin" ? "#/admin/sign-in" : "#/sign-in");
 }
 
+/** What to do about a lost password, and asking for a reset link (open to anyone, like sign-in). */
+const LOST_PASSWORD = "#/lost-password";
+
 /** The page a password-reset link opens (`#/reset/mpr_…`); the token is taken out of the address at once. */
 const RESET = "#/reset";
 
@@ -151,6 +154,11 @@ export async function render() {
         resetToken = null;
       }),
     );
+    return;
+  }
+  if (hash === LOST_PASSWORD) {
+    navigation(who, hash);
+    await show("Lost password", reset.lostPassword);
     return;
   }
   const pages = who?.kind === "user" ? USER_PAGES : who?.kind === "admin" ? ADMIN_PAGES : {};

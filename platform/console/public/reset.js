@@ -1,7 +1,7 @@
-/** The page a password-reset link opens: the new password twice, set with the link's token (POST /v1/password-resets/{token}). */
+/** Password recovery pages: what to do about a lost password (and asking for a reset link), and the page a reset link opens — the new password twice, set with the link's token. */
 
 import { call } from "./api.js";
-import { go, say } from "./app.js";
+import { failure, go, say } from "./app.js";
 import { field, formValues, h } from "./dom.js";
 
 /** The API's field names on this page, as its labels say them. */
@@ -110,5 +110,62 @@ export function page(root, token, used) {
     }
   });
   root.append(form, out);
+  form.querySelector("input").focus();
+}
+
+/**
+ * Lost password: the instructions that apply to the address (`GET /v1/sessions/lost-password`), and
+ * where the domain offers it, a reset link by mail (`POST /v1/password-resets`). The answers are the
+ * same for every address of a domain, so the page tells nobody who has an account.
+ */
+export function lostPassword(root) {
+  const out = h("div");
+  const form = h(
+    "form",
+    { "aria-label": "Lost password" },
+    field("Address", { name: "address", type: "email", autocomplete: "username", required: true }),
+    h("button", { type: "submit" }, "Continue"),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const { address } = formValues(form);
+    try {
+      const help = await call("GET", "/v1/sessions/lost-password", { query: { address } });
+      const instructions = help.instructions ? h("p", { class: "instructions" }, help.instructions) : null;
+      if (!help.selfServiceReset) {
+        out.replaceChildren(
+          instructions ??
+            h("p", {}, "Your mail service does not reset passwords by mail: ask your administrator."),
+        );
+        return;
+      }
+      const send = h("button", { type: "button" }, "Mail me a reset link");
+      send.addEventListener("click", async () => {
+        try {
+          const accepted = await call("POST", "/v1/password-resets", { body: { address } });
+          out.replaceChildren(
+            ...(instructions ? [instructions] : []),
+            h(
+              "p",
+              { role: "status" },
+              `If ${address} may reset its password by mail, a link is on its way to the other address on file for it (not this mailbox). The link works once, for ${accepted.linkValidMinutes} minutes.`,
+            ),
+          );
+          say("Reset link requested.");
+        } catch (error) {
+          out.replaceChildren(failure(error));
+        }
+      });
+      out.replaceChildren(...(instructions ? [instructions] : []), send);
+    } catch (error) {
+      out.replaceChildren(failure(error));
+    }
+  });
+  root.append(
+    h("p", {}, "Type your address to see what to do."),
+    form,
+    out,
+    h("p", {}, h("a", { href: "#/sign-in" }, "Back to sign-in")),
+  );
   form.querySelector("input").focus();
 }

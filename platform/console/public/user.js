@@ -40,6 +40,7 @@ export async function signIn(root) {
   root.append(
     form,
     out,
+    h("p", {}, h("a", { href: "#/lost-password" }, "Forgot your password?")),
     h("p", {}, "Administrators: ", h("a", { href: "#/admin/sign-in" }, "sign in with an API token"), "."),
   );
   form.querySelector("input").focus();

@@ -2,8 +2,8 @@
  * The console's self-service pages in Debian's chromium (playwright-core, no browser download): a
  * mail user's "Not spam" and "Delete and report spam" on a platform without a learning spam filter
  * (the API's 422 shown, nothing changed; learning itself is covered with a real rspamd in
- * test/integration/smtp/user-reports.test.ts), and the page a password-reset mail links to, opened
- * from a real reset mail read from the Maildir. axe-core on each page; screenshots in
+ * test/integration/smtp/user-reports.test.ts), the lost-password page that asks for a reset link,
+ * and the page the reset mail links to, opened from the real mail read from the Maildir. axe-core on each page; screenshots in
  * test-results/console/.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
@@ -73,13 +73,16 @@ describe("the console's self-service pages in chromium", () => {
   const status = () => page.locator("#status");
   const alertText = () => page.getByRole("alert").allTextContents();
 
-  /** Asks for a reset link for `address` and returns the link of the newest mail in `mailbox`'s Maildir. */
-  const resetLink = async (address: string, mailbox: string): Promise<string> => {
+  /**
+   * Asks for a reset link for `address` (through the API, or with `ask`) and returns the link of the
+   * one new mail in `mailbox`'s Maildir.
+   */
+  const resetLink = async (address: string, mailbox: string, ask?: () => Promise<void>): Promise<string> => {
     const dir = join(engine!.maildirOf(mailbox), "new");
     const listed = () => (existsSync(dir) ? readdirSync(dir) : []);
     const before = new Set(listed());
-    const res = await h.call("POST", "/v1/password-resets", { body: { address } });
-    expect(res.status).toBe(202);
+    if (ask) await ask();
+    else expect((await h.call("POST", "/v1/password-resets", { body: { address } })).status).toBe(202);
     await h.cp.app.services.background.idle();
     await Promise.all(events.all("injected").map(([meta]) => events.settled(meta.id)));
     const fresh = listed().filter((f) => !before.has(f));
@@ -115,7 +118,11 @@ describe("the console's self-service pages in chromium", () => {
       if (res.status >= 300) throw new Error(`${path}: ${res.status} ${res.text}`);
     };
     for (const d of [work, home, strict]) await put(`/v1/domains/${d}`, { name: d });
-    await put(`/v1/domains/${work}/password-policy`, { scope: work, minLength: 14 });
+    await put(`/v1/domains/${work}/password-policy`, {
+      scope: work,
+      minLength: 14,
+      lostPasswordInstructions: "Call the help desk on 555-0100.",
+    });
     await put(`/v1/domains/${strict}/password-policy`, { scope: strict, requireTlsForSignIn: true });
     await put(`/v1/domains/${work}/users/${alice}`, { address: alice, password: "Correct-Horse-Battery-7" });
     // Ana and Tess read their reset mail at another domain of the platform (a Maildir of its own).
@@ -216,7 +223,21 @@ describe("the console's self-service pages in chromium", () => {
   });
 
   it("opens the link of a real reset mail on the console's reset page, takes the token out of the address, shows the policy's errors by field, sets the password, and signs in with it", async () => {
-    const link = await resetLink(ana, anaHome);
+    // Asked for on the console: "Forgot your password?" on the sign-in page, the domain's
+    // instructions, then the link by mail.
+    const link = await resetLink(ana, anaHome, async () => {
+      await open(`${h.url}/console/`);
+      await page.getByRole("link", { name: "Forgot your password?" }).click();
+      await page.getByRole("heading", { level: 1, name: "Lost password" }).waitFor();
+      await page.getByLabel("Address").fill(ana);
+      await page.getByRole("button", { name: "Continue" }).click();
+      await page.getByText("Call the help desk on 555-0100.").waitFor();
+      await page.getByRole("button", { name: "Mail me a reset link" }).click();
+      await page.getByText(/a link is on its way to the other address on file/).waitFor();
+      expect(await page.locator("main").textContent()).not.toMatch(/null|undefined/);
+      await axe("lost-password");
+      await shot("20a-lost-password");
+    });
     const token = link.slice(link.indexOf("mpr_"));
     expect(link.startsWith(`${h.url}/console/#/reset/`)).toBe(true);
     const answer = await open(link);
@@ -317,6 +338,7 @@ describe("the console's self-service pages in chromium", () => {
 
   it("has no serious or critical axe-core violations, and the browser refused nothing", () => {
     expect([...axeFindings.keys()].sort()).toEqual([
+      "lost-password",
       "my-quarantine-reports",
       "reset-page",
       "reset-tls-required",
