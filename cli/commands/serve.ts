@@ -57,7 +57,7 @@ options:
                           client IP of lockouts, access rules and the login audit (IP addresses or CIDR blocks)
                                                                          [$MAILPLANE_TRUSTED_PROXIES, default none: only TLS sockets]
   --public-url <url>      the control plane as mail users reach it: quarantine digests' release links
-                          point to <url>/release/…, password reset links to <url>/v1/password-resets/…
+                          point to <url>/release/…, password reset links to <url>/console/#/reset/…
                                                                  [$MAILPLANE_PUBLIC_URL, default http://<listen address>]
 ${REPORTS_HELP}  -h, --help              this help
 
