@@ -1,4 +1,4 @@
-/** Receiving DATA: stream → scan (+ SPF in parallel) → verdict → durable queue → the reply, and the log entry. */
+/** Receiving DATA: stream → scan (+ SPF in parallel) → verdict → durable (Maildir or queue) → the reply, and the log entry. */
 
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
@@ -236,9 +236,10 @@ async function virusScan(
 
 /**
  * Handles one DATA. SPF (when it applies) runs while the body streams in; the verdict comes from
- * {@link dataVerdict}; an accepted or quarantined message is written to the queue and acknowledged
- * only after the queue made it durable (RFC 5321 §6.1). A queue that cannot write answers
- * 451 4.3.0 so the client keeps the message and retries.
+ * {@link dataVerdict}; an accepted or quarantined message is acknowledged only once it is durable
+ * (RFC 5321 §6.1): mail for local mailboxes only is written into them at once (see
+ * {@link Queue.acceptDelivering}), anything else into the queue's journal. A queue that cannot
+ * write answers 451 4.3.0 so the client keeps the message and retries.
  */
 export async function receiveMessage(
   deps: ReceiveDeps,
@@ -420,8 +421,10 @@ export async function receiveMessage(
     ...(tx.requireTls ? { requireTls: true as const } : {}),
     ...(auth?.arc ? { arc: auth.arc } : {}),
   };
+  let announce = () => {};
   try {
-    await deps.queue.accept(meta, received.chunks, received.spilled ? [deps.queue.bodiesDir] : []);
+    if (received.spilled) await deps.queue.accept(meta, received.chunks, [deps.queue.bodiesDir]);
+    else announce = await deps.queue.acceptDelivering(meta, received.chunks);
   } catch {
     await cleanup();
     const refusal = defer(
@@ -448,5 +451,6 @@ export async function receiveMessage(
     }),
     views,
   );
+  announce();
   return d.reply === "accept" ? { action: "accept", id } : d.reply;
 }

@@ -1,5 +1,5 @@
 /**
- * Scenario "throughput": messages/s accepted by mailplane (full policy, fsynced journal), smtp-sink
+ * Scenario "throughput": messages/s accepted by mailplane (full policy, fsynced Maildir copy before the 250), smtp-sink
  * (the ceiling), Haraka (accept + discard) and smtp-server with empty handlers (the library mailplane
  * is built on, running empty), with 2 KB and 100 KB messages over 20 sessions, on reused and on new
  * connections, in one run. After each of mailplane's rounds the bench waits until every accepted

@@ -380,6 +380,7 @@ export class Queue extends EventEmitter {
     meta: QueuedMessage,
     body: Buffer | readonly Buffer[],
     syncDirs: string[] = [],
+    pending: TargetState[] = initialTargets(meta),
   ): Promise<void> {
     this.#lastAccept = performance.now();
     const parts = Buffer.isBuffer(body) ? [body] : body;
@@ -393,13 +394,66 @@ export class Queue extends EventEmitter {
       deferredPath: null,
       // Joined only when kept: past the budget (a burst of large messages) delivery reads the journal.
       body: keep ? (Buffer.isBuffer(body) ? body : Buffer.concat(parts, length)) : null,
-      pending: initialTargets(meta),
+      pending,
       nextAttemptAt: 0,
       running: false,
       deleted: false,
       dueSince: 0,
     });
     this.#pump();
+  }
+
+  /**
+   * Accepts a message like {@link accept}, but delivers it first when every target is a local
+   * mailbox and it is to be delivered (not quarantined, body in memory): the Maildir copies are
+   * written, fdatasynced, renamed into new/ and new/ synced before this resolves — durable as the
+   * journal record would be (RFC 5321 §6.1), without writing the message twice. Targets not
+   * delivered that way (a write error, a mailbox refused now) go through the journal as usual;
+   * forwards, routes, auto-replies and quarantined mail always do.
+   *
+   * Resolves with `announce`, to be called once the caller logged the message: it emits
+   * `delivered` for the copies written and `settled` when nothing was left for the journal.
+   * Rejects like {@link accept} (answer 451) when the remainder could not be journaled.
+   * @example
+   * const announce = await queue.acceptDelivering(meta, chunks);
+   * log.record(entry, views);
+   * announce();
+   */
+  async acceptDelivering(meta: QueuedMessage, body: readonly Buffer[]): Promise<() => void> {
+    if (this.#closed || !deliversToMailboxesOnly(meta)) {
+      await this.accept(meta, body);
+      return () => {};
+    }
+    this.#lastAccept = performance.now();
+    const joined = body.length === 1 ? body[0]! : Buffer.concat(body);
+    const targets = initialTargets(meta);
+    let outcomes: DeliveryOutcome[];
+    try {
+      outcomes = await this.#deliver(meta, joined, targets);
+    } catch {
+      outcomes = [];
+    }
+    const delivered = new Map<string, DeliveryOutcome>();
+    for (const o of outcomes) {
+      if (o.status !== "delivered") continue;
+      // Acknowledged only once the copy is on disk: until then it counts as not delivered.
+      if (
+        o.durable &&
+        !(await o.durable.then(
+          () => true,
+          () => false,
+        ))
+      )
+        continue;
+      delivered.set(o.key, o);
+    }
+    const done = targets.filter((t) => delivered.has(t.key));
+    const rest = targets.filter((t) => !delivered.has(t.key));
+    if (rest.length > 0) await this.accept(meta, joined, [], rest);
+    return () => {
+      for (const t of done) this.emit("delivered", meta, t, delivered.get(t.key));
+      if (rest.length === 0) this.emit("settled", meta);
+    };
   }
 
   /** Lists queued messages, oldest first. */
@@ -805,6 +859,17 @@ export class Queue extends EventEmitter {
         void this.fs.unlink(join(this.bodiesDir, file)).catch(() => {});
     }
   }
+}
+
+/** True for a message {@link Queue.acceptDelivering} may deliver before the reply: local mailboxes only, body in memory. */
+function deliversToMailboxesOnly(meta: QueuedMessage): boolean {
+  return (
+    meta.disposition === "deliver" &&
+    meta.origin === "smtp" &&
+    !meta.bodyFile &&
+    meta.recipients.length > 0 &&
+    meta.recipients.every((r) => r.targets.length > 0 && r.targets.every((t) => t.kind === "mailbox"))
+  );
 }
 
 /** Every target of every recipient, keyed so outcomes and retries can name them. */

@@ -1,4 +1,4 @@
-/** The delivery queue: a delivered copy leaves the journal only once it is synced; a failed sync is retried. */
+/** The delivery queue: a delivered copy leaves the journal only once it is synced; a failed sync is retried; local mail delivered before the reply. */
 import { once } from "node:events";
 import { cpSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -132,6 +132,99 @@ describe("Queue with Maildir copies synced in batches", () => {
     expect(deferred).toEqual(["not synced to disk: EIO: i/o error, fdatasync"]);
     d.calls[1]!.sync.resolve();
     await once(queue, "settled");
+    await queue.close();
+  });
+});
+
+/** Resolves true when `p` settles within a few turns of the event loop, false otherwise (never a timed assertion). */
+async function settlesNow(p: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  void p.then(
+    () => {
+      done = true;
+    },
+    () => {
+      done = true;
+    },
+  );
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  return done;
+}
+
+describe("Queue.acceptDelivering (mail for local mailboxes delivered before the reply)", () => {
+  it("resolves only once the Maildir copy is synced, leaves no journal record, and announces it delivered and settled", async () => {
+    const dir = scratch();
+    const d = controlledDeliver();
+    const queue = await openQueue(dir, d.deliver);
+    const events: string[] = [];
+    queue.on("delivered", (meta: QueuedMessage, t: TargetState) =>
+      events.push(`delivered ${meta.id} ${t.key}`),
+    );
+    queue.on("settled", (meta: QueuedMessage) => events.push(`settled ${meta.id}`));
+    const accepting = queue.acceptDelivering(message("q4"), [Buffer.from("hel"), Buffer.from("lo")]);
+    await d.called(1);
+    // The 250 waits for the sync: before it, the copy may not be on disk.
+    expect(await settlesNow(accepting)).toBe(false);
+    d.calls[0]!.sync.resolve();
+    const announce = await accepting;
+    expect(queue.size).toBe(0);
+    // Nothing is announced before the caller logged the message.
+    expect(events).toEqual([]);
+    announce();
+    expect(events).toEqual(["delivered q4 mailbox:alice@example.com", "settled q4"]);
+    await queue.close();
+
+    // What a crash now would leave: no journal record, so nothing is delivered again.
+    const again = controlledDeliver();
+    const recovered = await openQueue(dir, again.deliver);
+    expect(recovered.size).toBe(0);
+    await recovered.idle();
+    expect(again.calls).toEqual([]);
+    await recovered.close();
+  });
+
+  it("journals a copy whose sync failed before resolving, and the queue delivers it again", async () => {
+    const dir = scratch();
+    const d = controlledDeliver();
+    const queue = await openQueue(dir, d.deliver);
+    const accepting = queue.acceptDelivering(message("q5"), [Buffer.from("hello")]);
+    await d.called(1);
+    d.calls[0]!.sync.reject(new Error("EIO: i/o error, fdatasync"));
+    const announce = await accepting;
+    announce();
+    // Journaled: a crash now would deliver it after the restart.
+    const copy = scratch();
+    cpSync(dir, copy, { recursive: true });
+    const again = controlledDeliver();
+    const recovered = await openQueue(copy, again.deliver);
+    await again.called(1);
+    expect(again.calls.map((c) => c.id)).toEqual(["q5"]);
+    again.calls[0]!.sync.resolve();
+    await once(recovered, "settled");
+    await recovered.close();
+    // And the running queue delivers it from the journal.
+    await d.called(2);
+    d.calls[1]!.sync.resolve();
+    await queue.idle();
+    expect(queue.size).toBe(0);
+    await queue.close();
+  });
+
+  it("sends a message with any target besides local mailboxes, or to be quarantined, through the journal", async () => {
+    const d = controlledDeliver();
+    const queue = await openQueue(scratch(), d.deliver);
+    const forwarded = message("q6");
+    forwarded.recipients[0]!.targets.push({ kind: "remote", address: "alice@elsewhere.example" });
+    const held = { ...message("q7"), disposition: "quarantine" as const };
+    // Resolves without waiting for any delivery: the journal record is what makes it durable.
+    await queue.acceptDelivering(forwarded, [Buffer.from("hello")]);
+    await queue.acceptDelivering(held, [Buffer.from("hello")]);
+    expect(queue.size).toBeGreaterThanOrEqual(1);
+    await d.called(1);
+    expect(d.calls.map((c) => c.id)).toEqual(["q6"]);
+    d.calls[0]!.sync.resolve();
+    await queue.idle();
+    expect(queue.size).toBe(0);
     await queue.close();
   });
 });
