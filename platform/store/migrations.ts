@@ -293,6 +293,16 @@ export const MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX notice_outbox_pending ON notice_outbox (sent_at, created_at)",
     ],
   },
+  {
+    version: 8,
+    name: "managed-by stamps: the Pulumi stack that declares an object",
+    statements: [
+      // Canonical JSON of the ManagedBy stamp (tool, project, stack …), NULL when no stack wrote the
+      // object. Set by a write that carries the Mailplane-Managed-By header, kept by one without it,
+      // gone with the row.
+      "ALTER TABLE objects ADD COLUMN managed_by TEXT",
+    ],
+  },
 ];
 
 const TOKENS: Record<SqlDriver["dialect"], Record<string, string>> = {
