@@ -49,7 +49,7 @@ export function confirmManaged(object, action) {
       h(
         "p",
         { id: textId },
-        `${object.id} is declared in code by the Pulumi stack ${stackOf(stamp)}. ${action} here and the stack will show the change as drift; its next \`pulumi up\` reverts it. To keep the change, make it in the stack's program instead.`,
+        `${object.id} is declared in code by the Pulumi stack ${stackOf(stamp)}. ${action} here and the stack will show the change as drift; its next “pulumi up” reverts it. To keep the change, make it in the stack's program instead.`,
       ),
       h(
         "div",
@@ -116,7 +116,7 @@ export async function declared(root) {
     h(
       "p",
       {},
-      "Objects a Pulumi stack declares carry its badge; a change made here to one of them is reverted by that stack's next `pulumi up`.",
+      "Objects a Pulumi stack declares carry its badge; a change made here to one of them is reverted by that stack's next “pulumi up”.",
     ),
     results,
   );

@@ -469,7 +469,7 @@ describe("the web console in chromium", () => {
     const warning = page.getByRole("dialog", { name: "This object is managed by Pulumi" });
     await warning.waitFor();
     expect(await warning.textContent()).toContain("mail/prod");
-    expect(await warning.textContent()).toContain("pulumi up");
+    expect(await warning.textContent()).toContain("“pulumi up” reverts it");
     await axe("admin-objects-warning");
     await shot("11-managed-warning");
     await warning.getByRole("button", { name: "Cancel" }).click();
