@@ -461,6 +461,8 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
         version: 0,
         updatedAt: s.now().toISOString(),
         secretSetAt: null,
+        // The reset deleted the stored settings, and their stamp with them.
+        managedBy: null,
       };
       return sendObject(reply, reset);
     });

@@ -150,6 +150,7 @@ describe.each(BACKENDS)("managedBy stamps on $name", (backend) => {
     await h.call("PUT", scope, { token: a.token, body: { scope: d }, headers: stamped(PROD) });
     const reset = await h.call("DELETE", scope, { token: a.token });
     expect(reset.status).toBe(200);
+    expect(reset.body).toMatchObject({ etag: "defaults", managedBy: null });
     expect((await h.call("GET", scope, { token: a.token })).body.managedBy).toBeNull();
   });
 
