@@ -41,9 +41,11 @@ export type ManagedBy = z.infer<typeof ManagedBy>;
  * The read-only metadata field every tenancy object carries: its stamp, or null when no stack wrote it.
  * @example Alias.parse(apiObject).managedBy // { tool: "pulumi", project: "mail", stack: "prod" } or null
  */
-export const managedByField = ManagedBy.nullable().default(null).describe(
-  "The Pulumi stack that declares this object (read-only; set by the provider's Mailplane-Managed-By header), or null. An edit elsewhere shows as drift in that stack and its next `pulumi up` reverts it.",
-);
+export const managedByField = ManagedBy.nullable()
+  .default(null)
+  .describe(
+    "The Pulumi stack that declares this object (read-only; set by the provider's Mailplane-Managed-By header), or null. An edit elsewhere shows as drift in that stack and its next `pulumi up` reverts it.",
+  );
 
 /**
  * The header value of a stamp: compact JSON, keys in a fixed order.
