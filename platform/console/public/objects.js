@@ -74,7 +74,7 @@ export function confirmManaged(object, action) {
   });
 }
 
-/** The declared objects of one domain: each with its badge; users can be disabled or enabled. */
+/** The declared objects of one domain: each with its badge; users can be disabled or enabled, a forwarding alias's targets edited. */
 export async function declared(root) {
   const results = h("div");
   const load = async (domain) => {
@@ -91,7 +91,11 @@ export async function declared(root) {
             h("td", { class: "name" }, name),
             h("td", {}, describe(o)),
             h("td", {}, badge(o.managedBy)),
-            h("td", {}, plural === "users" ? toggle(domain, o, () => load(domain)) : ""),
+            h(
+              "td",
+              {},
+              actionsOf(plural, domain, o, () => load(domain)),
+            ),
           ];
           rows.push(h("tr", {}, cells));
         }
@@ -123,6 +127,88 @@ export async function declared(root) {
   await load(domain);
 }
 
+/** A row's edit actions: Disable/Enable for users, Edit targets for forwarding aliases. */
+function actionsOf(plural, domain, o, reload) {
+  if (plural === "users") return toggle(domain, o, reload);
+  if (plural === "aliases" && o.action?.type === "forward") return editTargets(domain, o, reload);
+  return "";
+}
+
+/** Writes `body` to the object at `path` (only the version shown), after asking when a stack declares it. */
+async function change(o, path, body, action, done) {
+  if (!(await confirmManaged(o, action))) {
+    say("Nothing changed.");
+    return false;
+  }
+  try {
+    await api("PATCH", path, { body, ifMatch: o.etag });
+    say(done);
+    return true;
+  } catch (error) {
+    say(`Failed: ${error.message}`);
+    return false;
+  }
+}
+
+/** Edit targets for a forwarding alias: an inline form of comma-separated addresses. */
+function editTargets(domain, alias, reload) {
+  const cell = h("div");
+  const open = () => {
+    const input = h("input", {
+      id: `targets-${alias.address}`,
+      type: "text",
+      value: alias.action.to.join(", "),
+      size: "40",
+    });
+    const form = h(
+      "form",
+      { class: "inline-edit", "aria-label": `Targets of ${alias.address}` },
+      h("label", { for: input.id }, `Targets of ${alias.address} (comma-separated)`),
+      input,
+      h("button", { type: "submit" }, "Save"),
+      h(
+        "button",
+        { type: "button", class: "secondary", onclick: () => cell.replaceChildren(start) },
+        "Cancel",
+      ),
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const to = input.value
+        .split(",")
+        .map((a) => a.trim())
+        .filter((a) => a !== "");
+      const path = `${base(domain)}/aliases/${encodeURIComponent(alias.address)}`;
+      const action = `Change the targets of ${alias.address}`;
+      if (
+        await change(
+          alias,
+          path,
+          { action: { type: "forward", to } },
+          action,
+          `Saved the targets of ${alias.address}.`,
+        )
+      ) {
+        await reload();
+      }
+    });
+    cell.replaceChildren(form);
+    input.focus();
+  };
+  const start = h(
+    "button",
+    {
+      type: "button",
+      class: "secondary",
+      "aria-label": `Edit targets of ${alias.address}`,
+      onclick: open,
+    },
+    "Edit targets",
+  );
+  cell.append(start);
+  return cell;
+}
+
 /** Disable or Enable for a user, asking first when a stack declares the user. */
 function toggle(domain, user, reload) {
   const disabling = user.enabled !== false;
@@ -134,20 +220,9 @@ function toggle(domain, user, reload) {
       class: "secondary",
       "aria-label": action,
       onclick: async () => {
-        if (!(await confirmManaged(user, action))) {
-          say("Nothing changed.");
-          return;
-        }
-        try {
-          await api("PATCH", `${base(domain)}/users/${encodeURIComponent(user.address)}`, {
-            body: { enabled: !disabling },
-            ifMatch: user.etag,
-          });
-          say(`${disabling ? "Disabled" : "Enabled"} ${user.address}.`);
-          await reload();
-        } catch (error) {
-          say(`Failed: ${error.message}`);
-        }
+        const path = `${base(domain)}/users/${encodeURIComponent(user.address)}`;
+        const done = `${disabling ? "Disabled" : "Enabled"} ${user.address}.`;
+        if (await change(user, path, { enabled: !disabling }, action, done)) await reload();
       },
     },
     disabling ? "Disable" : "Enable",

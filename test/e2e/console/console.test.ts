@@ -483,6 +483,18 @@ describe("the web console in chromium", () => {
     await status().getByText(`Disabled ${dora}.`).waitFor();
     await doraRow.getByRole("button", { name: `Enable ${dora}` }).waitFor();
     expect(await live()).toMatchObject({ enabled: false, managedBy: stamp });
+
+    // An object no stack declares is changed without the warning.
+    await infoRow.getByRole("button", { name: `Edit targets of ${info}` }).click();
+    await page.getByLabel(`Targets of ${info} (comma-separated)`).fill(`${alice}, ${dora}`);
+    await page.getByRole("button", { name: "Save" }).click();
+    await status().getByText(`Saved the targets of ${info}.`).waitFor();
+    expect(await page.getByRole("dialog").count()).toBe(0);
+    const edited = await h.call("GET", `/v1/domains/${domain}/aliases/${info}`, { token: adminToken });
+    expect(edited.body).toMatchObject({
+      action: { type: "forward", to: [alice, dora].sort() },
+      managedBy: null,
+    });
     await page.getByRole("button", { name: "Sign out" }).click();
   });
 
