@@ -86,6 +86,7 @@ export function policyOf(tenancy: SimulatedTenancy): PolicySnapshot {
         updatedAt: "",
         secretSetAt: null,
         generation: "",
+        managedBy: null,
         ...(kind.name === "Domain"
           ? { verification: verified.map((n) => ({ name: n, status: "verified" }) as never) }
           : {}),

@@ -294,6 +294,16 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
+    version: 8,
+    name: "managed-by stamps: the Pulumi stack that declares an object",
+    statements: [
+      // Canonical JSON of the ManagedBy stamp (tool, project, stack …), NULL when no stack wrote the
+      // object. Set by a write that carries the Mailplane-Managed-By header, kept by one without it,
+      // gone with the row.
+      "ALTER TABLE objects ADD COLUMN managed_by TEXT",
+    ],
+  },
+  {
     version: 9,
     name: "report sends: each digest and domain report once per period across engines and restarts",
     statements: [

@@ -18,7 +18,7 @@ const USER_KIND = "User";
 
 /** The objects table's columns, in the order {@link toObject} reads them. */
 export const OBJECT_COLUMNS =
-  "account_id, kind, id, domain, spec, enabled, etag, version, created_at, updated_at, secret_set_at, generation";
+  "account_id, kind, id, domain, spec, enabled, etag, version, created_at, updated_at, secret_set_at, generation, managed_by";
 
 /** An objects row (selected with {@link OBJECT_COLUMNS}) as a StoredObject. */
 export function toObject(r: Record<string, unknown>): StoredObject {
@@ -35,6 +35,7 @@ export function toObject(r: Record<string, unknown>): StoredObject {
     updatedAt: str(r.updated_at),
     secretSetAt: strOrNull(r.secret_set_at),
     generation: str(r.generation),
+    managedBy: r.managed_by === null || r.managed_by === undefined ? null : JSON.parse(str(r.managed_by)),
   };
 }
 
@@ -75,6 +76,8 @@ export async function insertSuccessor(
     updatedAt: at,
     secretSetAt: null,
     generation: newGeneration(),
+    // A successor is the platform's own object, declared by no stack.
+    managedBy: null,
   };
   await q.run(
     `INSERT INTO objects (account_id, kind, id, domain, spec, enabled, etag, version, secret_set_at,

@@ -121,8 +121,18 @@ export async function putObject(
     }
 
     const spec = canonicalJson(input.spec);
+    // Without a stamp the write keeps the current one: an edit from elsewhere does not undeclare it.
+    const managedBy = input.managedBy ?? current?.managedBy ?? null;
+    const stamp = managedBy === null ? null : canonicalJson(managedBy);
+    const sameStamp = stamp === (current?.managedBy ? canonicalJson(current.managedBy) : null);
     let result: PutObjectResult;
-    if (current && canonicalJson(current.spec) === spec && current.enabled === enabled && !input.credential) {
+    if (
+      current &&
+      canonicalJson(current.spec) === spec &&
+      current.enabled === enabled &&
+      !input.credential &&
+      sameStamp
+    ) {
       result = { object: current, before: current, created: false, changed: false };
     } else {
       const at = steps.now().toISOString();
@@ -140,20 +150,21 @@ export async function putObject(
         secretSetAt: input.credential ? at : (current?.secretSetAt ?? null),
         // Kept for the object's whole life; a delete and a new create start another one.
         generation: current?.generation ?? newGeneration(),
+        managedBy: stamp === null ? null : JSON.parse(stamp),
       };
-      const values = [domain, spec, enabled ? 1 : 0, object.etag, object.version, object.secretSetAt];
+      const values = [domain, spec, enabled ? 1 : 0, object.etag, object.version, object.secretSetAt, stamp];
       if (current) {
         await q.run(
           `UPDATE objects SET domain = $4, spec = $5, enabled = $6, etag = $7, version = $8, secret_set_at = $9,
-             updated_at = $10
+             managed_by = $10, updated_at = $11
            WHERE account_id = $1 AND kind = $2 AND id = $3`,
           [input.accountId, input.kind, input.id, ...values, at],
         );
       } else {
         await q.run(
           `INSERT INTO objects (account_id, kind, id, domain, spec, enabled, etag, version, secret_set_at,
-             created_at, updated_at, generation)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+             managed_by, created_at, updated_at, generation)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
           [input.accountId, input.kind, input.id, ...values, at, at, object.generation],
         );
       }

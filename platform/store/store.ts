@@ -6,6 +6,7 @@ import type {
   LoginResult,
   LoginService,
 } from "../../sdk/src/models/login-audit.ts";
+import type { ManagedBy } from "../../sdk/src/models/managed-by.ts";
 import type { ClaimedNotice, OutboxNotice } from "./notices.ts";
 import type { UserAuthStore } from "./user-auth.ts";
 
@@ -37,6 +38,11 @@ export interface StoredObject {
    * same name never sees an earlier owner's data. '' for objects created before generations existed.
    */
   generation: string;
+  /**
+   * The infrastructure-as-code stack that declares the object (the Mailplane-Managed-By header of
+   * the last write that carried one), or null. Kept by writes without the header.
+   */
+  managedBy: ManagedBy | null;
   /**
    * Domains only: the ownership verification of its names (server state, not spec), for the names it
    * holds now, in the order name, aliases. A name without a record is pending and was never checked.
@@ -245,6 +251,11 @@ export interface PutObjectInput {
   /** An object that must exist in the same account (e.g. the Domain of a Route); else `parent_missing`. */
   parent?: { kind: string; id: string };
   credential?: CredentialInput;
+  /**
+   * Stamps the object as declared by this stack. Absent: the current stamp stays. A stamp that differs
+   * from the stored one is a change even when the spec is not (an adoption by another stack).
+   */
+  managedBy?: ManagedBy;
   /** Runs inside the transaction with the current object (or null); a returned error aborts the write. */
   guard?: (current: StoredObject | null) => Error | undefined;
   /**
@@ -303,6 +314,8 @@ export interface ApplyTenancyInput {
    * again (a Domain's DKIM keys, password reuse, are read before the transaction).
    */
   expectEtag?: string | null;
+  /** Stamps every object the apply writes (creates and updates), as {@link PutObjectInput.managedBy}. */
+  managedBy?: ManagedBy;
 }
 
 /** Result of {@link Store.applyTenancy}: what was written, in order, and the tenancy's new etag. */

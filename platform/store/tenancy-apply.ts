@@ -112,6 +112,7 @@ export async function applyTenancyIn(
       enabled,
       ...(w.credential ? { credential: w.credential } : {}),
       ...(w.claims ? { claims: w.claims } : {}),
+      ...(input.managedBy ? { managedBy: input.managedBy } : {}),
       ...(w.kind === "Domain" ? {} : { parent: { kind: "Domain", id: input.domain } }),
       // Written against what this transaction read: nothing can come between (writers' lock).
       ...(old ? { mustExist: true } : { mustNotExist: true }),

@@ -7,6 +7,7 @@ import { resolveSettings, type StackConfig, setStackConfig } from "./lib/config.
 import { checkConnection, connectionOf } from "./lib/connection.ts";
 import type { ResourceImpl } from "./lib/lifecycle.ts";
 import type { ShimMethod } from "./lib/shim.ts";
+import { withStamp } from "./lib/stamp.ts";
 import { containsUnknown } from "./lib/unknown.ts";
 import { accessRuleProvider } from "./resources/access-rule.ts";
 import { accountProvider } from "./resources/account.ts";
@@ -40,12 +41,12 @@ export const providers: Readonly<Record<string, ResourceImpl>> = {
 };
 
 /**
- * The one entry point of the shim. `configure` stores the stack config for this process (it is
+ * The one entry point of the shim; `by` is the program's `<project>/<stack>`. `configure` stores the stack config for this process (it is
  * called once per kind, with the same config); `check` also verifies that the provider is configured,
  * so a missing endpoint or token fails at preview, before anything changes.
  * @example await call("Domain", "check", [{}, { name: "example.com" }])
  */
-export async function call(kind: string, method: ShimMethod, args: unknown[]): Promise<unknown> {
+export async function call(kind: string, method: ShimMethod, args: unknown[], by?: string): Promise<unknown> {
   if (method === "configure") {
     setStackConfig((args[0] as { config?: StackConfig } | undefined)?.config);
     return undefined;
@@ -60,5 +61,6 @@ export async function call(kind: string, method: ShimMethod, args: unknown[]): P
       resolveSettings(connectionOf({ connection }));
     }
   }
-  return (impl[method] as (...a: unknown[]) => Promise<unknown>)(...args);
+  // `by`: the declaring stack, from the shim (older shims pass none); writes in this call are stamped with it.
+  return withStamp(by, () => (impl[method] as (...a: unknown[]) => Promise<unknown>)(...args));
 }

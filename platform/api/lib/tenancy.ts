@@ -26,6 +26,7 @@ import { findReplay, idempotencyInput, idempotencyPlan } from "../idempotency.ts
 import { fieldError, problem } from "../problem.ts";
 import { parseWith } from "../validation.ts";
 import { createOnly, ifMatch, normalisedParams, serve, setEtag } from "./http.ts";
+import { stampOf } from "./managed-by.ts";
 import type { ApiServices } from "./services.ts";
 
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -113,6 +114,7 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
       etag: o.etag,
       createdAt: o.createdAt,
       updatedAt: o.updatedAt,
+      managedBy: o.managedBy,
     };
     return routes.render ? routes.render(o, base, s) : base;
   };
@@ -174,6 +176,8 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
     current: StoredObject | null,
     conditions: Pick<PutObjectInput, "ifMatch" | "mustExist" | "mustNotExist" | "idempotency">,
   ) => {
+    // A malformed stamp is refused before anything is prepared (a password is not hashed for nothing).
+    const stamp = stampOf(request);
     const prepared = routes.beforeWrite
       ? await routes.beforeWrite({ services: s, request, ...target, spec, current })
       : { spec };
@@ -187,6 +191,7 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
         ...(prepared.enabled === undefined ? {} : { enabled: prepared.enabled }),
         ...(prepared.credential ? { credential: prepared.credential } : {}),
         ...(prepared.claims ? { claims: prepared.claims } : {}),
+        ...stamp,
         ...(nested && target.domain ? { parent: { kind: "Domain", id: target.domain } } : {}),
         ...conditions,
       },
@@ -362,6 +367,7 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
         updatedAt: owner?.updatedAt ?? new Date(0).toISOString(),
         secretSetAt: null,
         generation: "",
+        managedBy: null,
       };
       return { auth, ...located, stored, effective: stored ?? fallback };
     };
@@ -455,6 +461,8 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
         version: 0,
         updatedAt: s.now().toISOString(),
         secretSetAt: null,
+        // The reset deleted the stored settings, and their stamp with them.
+        managedBy: null,
       };
       return sendObject(reply, reset);
     });

@@ -6,6 +6,7 @@ import { writeContext } from "../audit.ts";
 import { requireAuth } from "../auth.ts";
 import { planChanges, prepareTenancy, renderTenancy } from "../domain-tenancy.ts";
 import { ifMatch, normalisedParams, serve, setEtag } from "../lib/http.ts";
+import { stampOf } from "../lib/managed-by.ts";
 import { problem } from "../problem.ts";
 import { parseWith } from "../validation.ts";
 import { userSuccessor } from "./users.ts";
@@ -68,6 +69,8 @@ export async function domainTenancyRoutes(app: FastifyInstance): Promise<void> {
       const { auth, domain } = target(request);
       const document = parseWith(DomainTenancyDocument, request.body, "body");
       const condition = ifMatch(request);
+      // Every object the apply writes is stamped with the caller's stack (the provider sends it).
+      const stamp = stampOf(request);
       for (let attempt = 1; ; attempt++) {
         const { objects, etag } = await s.store.tenancyObjects(auth.accountId, domain);
         const writes = await prepareTenancy({
@@ -89,6 +92,7 @@ export async function domainTenancyRoutes(app: FastifyInstance): Promise<void> {
               expectEtag: etag,
               // A user the document drops leaves its forward on delete, as a delete by hand does.
               successor: userSuccessor,
+              ...stamp,
               ...(condition === undefined ? {} : { ifMatch: condition }),
             },
             writeContext(request),

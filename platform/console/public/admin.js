@@ -48,7 +48,7 @@ export async function signIn(root) {
 }
 
 /** The domain picker above every admin page; answers the chosen domain. */
-function domainPicker(root, onChange) {
+export function domainPicker(root, onChange) {
   const who = auth.get();
   if (!who.domains.length) {
     root.append(h("p", { class: "error" }, "This token manages no domain yet."));

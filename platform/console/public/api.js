@@ -12,16 +12,19 @@ export class ApiError extends Error {
 }
 
 /**
- * Calls the API. `query` values that are empty are left out; `account` sends Mailplane-Account.
+ * Calls the API. `query` values that are empty are left out; `account` sends Mailplane-Account;
+ * `ifMatch` an etag the write must still match.
  * @example await call("GET", "/v1/me/quarantine", { token, query: { subject: "invoice" } })
  */
-export async function call(method, path, { token, account, body, query } = {}) {
+export async function call(method, path, { token, account, body, query, ifMatch } = {}) {
   const url = new URL(path, location.origin);
   for (const [k, v] of Object.entries(query ?? {}))
     if (v !== undefined && v !== "") url.searchParams.set(k, v);
   const headers = { accept: "application/json, application/problem+json" };
   if (token) headers.authorization = `Bearer ${token}`;
   if (account) headers["mailplane-account"] = account;
+  // RFC 9110 §13.1.1: change only the version shown (412 when it changed since).
+  if (ifMatch) headers["if-match"] = `"${ifMatch}"`;
   if (body !== undefined) headers["content-type"] = "application/json";
   const res = await fetch(url, {
     method,

@@ -4,6 +4,7 @@ import * as admin from "./admin.js";
 import { call } from "./api.js";
 import * as audit from "./audit.js";
 import { h } from "./dom.js";
+import * as objects from "./objects.js";
 import * as reset from "./reset.js";
 import * as user from "./user.js";
 
@@ -86,6 +87,7 @@ const ADMIN_PAGES = {
   "#/admin/queue": ["Delivery queue", admin.queue],
   "#/admin/statistics": ["Statistics", admin.statistics],
   "#/admin/login-audit": ["Login audit", admin.loginAudit],
+  "#/admin/objects": ["Declared objects", objects.declared],
 };
 
 function navigation(who, hash) {

@@ -4,6 +4,7 @@ import type { MailplaneClient } from "../../../sdk/src/client/client.ts";
 import type { RetryEvent } from "../../../sdk/src/client/options.ts";
 import { type ConnectionSettings, resolveSettings } from "./config.ts";
 import type { ObjectApi, Stored } from "./lifecycle.ts";
+import { stampOption } from "./stamp.ts";
 
 // One client per provider process and settings: its keep-alive connections serve every resource
 // with those settings (a program with several connections has one client each).
@@ -71,9 +72,15 @@ async function entry(connection?: ConnectionSettings): Promise<{ client: Mailpla
         path,
         options.quick ? { timeoutMs: 5_000, retry: { maxRetries: 0 } } : {},
       ),
-    put: (path, body, options = {}) => client.request<Stored>("PUT", path, { body, ...options }),
+    // Every write carries the declaring stack's stamp (see stamp.ts).
+    put: (path, body, options = {}) =>
+      client.request<Stored>("PUT", path, { body, ...options, ...stampOption() }),
     patch: (path, body, ifMatch) =>
-      client.request<Stored>("PATCH", path, { body, ...(ifMatch === undefined ? {} : { ifMatch }) }),
+      client.request<Stored>("PATCH", path, {
+        body,
+        ...(ifMatch === undefined ? {} : { ifMatch }),
+        ...stampOption(),
+      }),
     delete: async (path, ifMatch) => {
       await client.request("DELETE", path, ifMatch === undefined ? {} : { ifMatch });
     },

@@ -10,6 +10,7 @@ import { type CheckFailure, checkInputs, describeFailures } from "./check.ts";
 import type { ConnectionSettings } from "./config.ts";
 import { CONNECTION, connectionOf, movesElsewhere } from "./connection.ts";
 import { diffResource, keepListOrder, type UniqueNames } from "./diff.ts";
+import { stampOption } from "./stamp.ts";
 
 /** An object as the API returns it (spec fields, `id`, `etag`, timestamps, computed outputs). */
 export type Stored = Record<string, unknown> & { etag: string };
@@ -102,6 +103,19 @@ const ANSWERED = new Set([
   "MP_PRECONDITION_REQUIRED",
 ]);
 
+/** True when this call carries a stack stamp that the object does not have yet (an adoption). */
+function restamps(existing: Stored): boolean {
+  const stamp = stampOption().managedBy;
+  if (stamp === undefined) return false;
+  const held = existing["managedBy"] as Record<string, unknown> | null | undefined;
+  return !(
+    held &&
+    held["project"] === stamp.project &&
+    held["stack"] === stamp.stack &&
+    held["tool"] === stamp.tool
+  );
+}
+
 /** Splits Pulumi's inputs into the model's spec and the provider's own inputs. */
 function splitInputs(inputs: Props): {
   declared: Props;
@@ -144,8 +158,10 @@ export function defineProvider(
     adopt: boolean | undefined,
     connection: ConnectionSettings | undefined,
   ): Props => {
-    // The object's `id` is the resource's ID; Pulumi reserves the `id` property for it.
-    const { id: _id, adopt: _adopt, connection: _c, ...outs }: Props = { ...live };
+    // The object's `id` is the resource's ID; Pulumi reserves the `id` property for it. The stack
+    // stamp is the platform's record of this very stack: kept out of the state, so another stack's
+    // stamp read by a refresh is no change here.
+    const { id: _id, adopt: _adopt, connection: _c, managedBy: _m, ...outs }: Props = { ...live };
     for (const field of secretFields) {
       if (declared[field] !== undefined) outs[field] = declared[field];
       else delete outs[field];
@@ -290,7 +306,8 @@ export function defineProvider(
         }
       }
       const body = changedFields(existing, normalised);
-      if (Object.keys(body).length === 0)
+      // Already as declared: written only to record this stack's stamp, if the platform lacks it.
+      if (Object.keys(body).length === 0 && !restamps(existing))
         return { id, outs: outputsOf(existing, normalised, adopt, connection) };
       // Report what differed: the provider's stderr shows among the run's diagnostics.
       process.stderr.write(`mailplane: adopting ${kind.name} ${id}: ${describeChanges(existing, body)}\n`);

@@ -46,8 +46,10 @@ export const TYPE_MODULE = "mailplane";
 export function resourceProps(kind: KindDescriptor, args: object): Record<string, unknown> {
   const props: Record<string, unknown> = {};
   for (const key of Object.keys((kind.object as unknown as z.ZodObject).shape)) props[key] = undefined;
-  // `id` and `urn` are the resource's own; the object's ID is the resource ID.
+  // `id` and `urn` are the resource's own; the object's ID is the resource ID. The stack stamp is
+  // the platform's record, kept out of the state (see lifecycle.ts).
   delete props["id"];
+  delete props["managedBy"];
   return secretConnection({ ...props, ...args });
 }
 

@@ -1,5 +1,5 @@
 /** The serialized half of every mailplane provider: a thin shim that loads the real implementation at run time. */
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 
 /** The provider methods the dynamic-provider process calls; the runtime dispatches on these names. */
 export type ShimMethod = "configure" | "check" | "diff" | "create" | "read" | "update" | "delete";
@@ -7,10 +7,12 @@ export type ShimMethod = "configure" | "check" | "diff" | "create" | "read" | "u
 type Dispatch = (method: ShimMethod, args: unknown[]) => Promise<any>;
 
 /**
- * Builds the object Pulumi serializes into each resource's `__provider` state.
+ * The object Pulumi serializes into each resource's `__provider` state, for this kind and the
+ * program's stack (made once per both).
  *
- * Every method forwards its arguments to `call(kind, method, args)` of `mailplane/provider-runtime`,
- * imported when the method runs. So the serialized closure holds the kind name and nothing else: no
+ * Every method forwards its arguments to `call(kind, method, args, by)` of `mailplane/provider-runtime`,
+ * imported when the method runs. So the serialized closure holds the kind name and the stack's
+ * `<project>/<stack>` (the stamp of what the provider writes) and nothing else: no
  * client, no token, no runtime module (a static import would copy the whole runtime into state). And
  * because the implementation is loaded from the installed package, `refresh` and `destroy` run the
  * installed code rather than the code of the day the resource was created.
@@ -25,7 +27,24 @@ type Dispatch = (method: ShimMethod, args: unknown[]) => Promise<any>;
  * itself through its `exports`).
  */
 export function createShim(kind: string): pulumi.dynamic.ResourceProvider {
-  const rt: Dispatch = async (m, a) => (await import("mailplane/provider-runtime")).call(kind, m, a);
+  // The declaring stack, as `<project>/<stack>`: known here, in the program, and not in the
+  // dynamic-provider process (the engine tells it the project, never the stack). Carried in the
+  // closure, not in the inputs, so it never shows in a diff; the runtime stamps writes with it.
+  const by = `${pulumi.getProject()}/${pulumi.getStack()}`;
+  const key = `${kind}\u0000${by}`;
+  let shim = shims.get(key);
+  if (shim === undefined) {
+    shim = makeShim(kind, by);
+    shims.set(key, shim);
+  }
+  return shim;
+}
+
+// One shim per kind and stack, made once: Pulumi serializes it once per object (it caches by object).
+const shims = new Map<string, pulumi.dynamic.ResourceProvider>();
+
+function makeShim(kind: string, by: string): pulumi.dynamic.ResourceProvider {
+  const rt: Dispatch = async (m, a) => (await import("mailplane/provider-runtime")).call(kind, m, a, by);
   return {
     configure: (...a) => rt("configure", a),
     check: (...a) => rt("check", a),

@@ -22,9 +22,6 @@ export interface AccessRuleArgs extends CommonArgs {
   deny?: Arg<AccessRuleSpecInput["deny"]>;
 }
 
-// One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
-const shim = createShim("AccessRule");
-
 /**
  * An access rule: which networks may sign in to a service as the account's users, a domain's users or
  * one user. The most specific scope with a rule for the service decides (user, then domain, then
@@ -62,7 +59,7 @@ export class AccessRule extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: AccessRuleArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      shim,
+      createShim("AccessRule"),
       name,
       resourceProps(accessRuleKind, args),
       resourceOptions(accessRuleKind, opts),

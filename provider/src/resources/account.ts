@@ -32,9 +32,6 @@ export interface AccountArgs extends CommonArgs {
   limits?: Arg<AccountSpecInput["limits"]>;
 }
 
-// One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
-const shim = createShim("Account");
-
 const kind = accountKind as unknown as KindDescriptor;
 
 /**
@@ -72,7 +69,14 @@ export class Account extends pulumi.dynamic.Resource {
   declare readonly updatedAt: pulumi.Output<AccountObject["updatedAt"]>;
 
   constructor(name: string, args: AccountArgs, opts?: pulumi.CustomResourceOptions) {
-    super(shim, name, resourceProps(kind, args), resourceOptions(kind, opts), TYPE_MODULE, "Account");
+    super(
+      createShim("Account"),
+      name,
+      resourceProps(kind, args),
+      resourceOptions(kind, opts),
+      TYPE_MODULE,
+      "Account",
+    );
   }
 }
 

@@ -15,9 +15,6 @@ export interface AliasArgs extends CommonArgs {
   action: Arg<AliasSpecInput["action"]>;
 }
 
-// One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
-const shim = createShim("Alias");
-
 /**
  * An alias address: forward to a distribution list, reject with a custom text ("Joe no longer works
  * here") or answer automatically. An alias is not a login; `*@example.com` is the domain's
@@ -52,7 +49,14 @@ export class Alias extends pulumi.dynamic.Resource {
   declare readonly domain: pulumi.Output<AliasObject["domain"]>;
 
   constructor(name: string, args: AliasArgs, opts?: pulumi.CustomResourceOptions) {
-    super(shim, name, resourceProps(aliasKind, args), resourceOptions(aliasKind, opts), TYPE_MODULE, "Alias");
+    super(
+      createShim("Alias"),
+      name,
+      resourceProps(aliasKind, args),
+      resourceOptions(aliasKind, opts),
+      TYPE_MODULE,
+      "Alias",
+    );
   }
 }
 

@@ -43,9 +43,6 @@ export interface ApiTokenArgs extends Omit<CommonArgs, "adopt"> {
   rotation?: pulumi.Input<string>;
 }
 
-// One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
-const shim = createShim("ApiToken");
-
 /** The fields of a token that can only be set when it is made: any change replaces it. */
 const TOKEN_FIELDS = ["role", "domains", "description", "expiresAt"] as const;
 
@@ -107,7 +104,7 @@ export class ApiToken extends pulumi.dynamic.Resource {
   constructor(name: string, args: ApiTokenArgs, opts?: pulumi.CustomResourceOptions) {
     const outputs = Object.fromEntries([...OUTPUT_FIELDS, SECRET, "rotation"].map((f) => [f, undefined]));
     super(
-      shim,
+      createShim("ApiToken"),
       name,
       secretConnection({ ...outputs, ...args }),
       {

@@ -18,6 +18,7 @@ import { clientFor } from "../lib/api.ts";
 import { errorCode, type ResourceImpl } from "../lib/lifecycle.ts";
 import { TYPE_MODULE } from "../lib/resource.ts";
 import { createShim } from "../lib/shim.ts";
+import { stampOption } from "../lib/stamp.ts";
 import { containsUnknown } from "../lib/unknown.ts";
 
 type Props = Record<string, any>;
@@ -178,7 +179,10 @@ export const domainTenancyProvider: ResourceImpl = {
       }
     }
     try {
-      const plan = await client.request<TenancyPlan>("PUT", pathOf(domain), { body: documentOf(props) });
+      const plan = await client.request<TenancyPlan>("PUT", pathOf(domain), {
+        body: documentOf(props),
+        ...stampOption(),
+      });
       return { id: domain, outs: { ...props, ...(adopt === undefined ? {} : { adopt }), etag: plan.etag } };
     } catch (err) {
       throw describeFailure("create", domain, props, err);
@@ -198,6 +202,7 @@ export const domainTenancyProvider: ResourceImpl = {
       const plan = await client.request<TenancyPlan>("PUT", pathOf(id), {
         body: documentOf(sent),
         ifMatch: String((olds as Props).etag),
+        ...stampOption(),
       });
       return { outs: { ...props, ...(adopt === undefined ? {} : { adopt }), etag: plan.etag } };
     } catch (err) {
@@ -253,9 +258,6 @@ export interface DomainTenancyArgs {
   adopt?: boolean;
 }
 
-// One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
-const shim = createShim("DomainTenancy");
-
 /**
  * One domain's whole tenancy as one resource: the domain, its routes, aliases, sender lists, users,
  * filter settings, password policy and report settings. `up` applies the whole difference in one transaction on the
@@ -307,7 +309,7 @@ export class DomainTenancy extends pulumi.dynamic.Resource {
         ? nest({})
         : pulumi.unsecret(pulumi.output(args.passwords)).apply((all) => nest(all ?? {}));
     super(
-      shim,
+      createShim("DomainTenancy"),
       name,
       { ...props, ...(args.adopt === undefined ? {} : { adopt: args.adopt }), etag: undefined },
       opts,

@@ -51,9 +51,6 @@ export interface DomainArgs extends CommonArgs {
   localRecipients?: Arg<DomainSpecInput["localRecipients"]>;
 }
 
-// One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
-const shim = createShim("Domain");
-
 /**
  * A mail domain on the platform: its domain aliases (mail to `user@alias.example` is rewritten to
  * this domain), contacts, log and retry settings, catch-all and local-recipients-only. Outputs the
@@ -133,7 +130,7 @@ export class Domain extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: DomainArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      shim,
+      createShim("Domain"),
       name,
       resourceProps(domainKind, args),
       resourceOptions(domainKind, opts),

@@ -68,9 +68,6 @@ export interface FilterSettingsArgs extends CommonArgs {
   trustedArcSealers?: Arg<FilterSettingsSpecInput["trustedArcSealers"]>;
 }
 
-// One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
-const shim = createShim("FilterSettings");
-
 /**
  * The spam-filter settings of a domain (or, with `scope: "account"`, the account-wide default):
  * quarantine and tag thresholds, quarantine days and response, SPF handling, blocked attachment
@@ -154,7 +151,7 @@ export class FilterSettings extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: FilterSettingsArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      shim,
+      createShim("FilterSettings"),
       name,
       resourceProps(filterSettingsKind, args),
       resourceOptions(filterSettingsKind, opts),

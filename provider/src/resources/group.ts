@@ -19,9 +19,6 @@ export interface GroupArgs extends CommonArgs {
   senders?: Arg<GroupSpecInput["senders"]>;
 }
 
-// One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
-const shim = createShim("Group");
-
 /**
  * A group: one address that delivers to every member (users of the domain, other groups or remote
  * addresses), with a rule for who may write to it — anyone, only members, or only addresses of the
@@ -57,7 +54,14 @@ export class Group extends pulumi.dynamic.Resource {
   declare readonly domain: pulumi.Output<GroupObject["domain"]>;
 
   constructor(name: string, args: GroupArgs, opts?: pulumi.CustomResourceOptions) {
-    super(shim, name, resourceProps(groupKind, args), resourceOptions(groupKind, opts), TYPE_MODULE, "Group");
+    super(
+      createShim("Group"),
+      name,
+      resourceProps(groupKind, args),
+      resourceOptions(groupKind, opts),
+      TYPE_MODULE,
+      "Group",
+    );
   }
 }
 

@@ -50,9 +50,6 @@ export interface PasswordPolicyArgs extends CommonArgs {
   requireTlsForSignIn?: Arg<PasswordPolicySpecInput["requireTlsForSignIn"]>;
 }
 
-// One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
-const shim = createShim("PasswordPolicy");
-
 /**
  * Password strength, reuse, expiry, login lockout and session rules of a domain (or, with
  * `scope: "account"`, the whole account). Enforced whenever a password is set and at every login.
@@ -114,7 +111,7 @@ export class PasswordPolicy extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: PasswordPolicyArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      shim,
+      createShim("PasswordPolicy"),
       name,
       resourceProps(passwordPolicyKind, args),
       resourceOptions(passwordPolicyKind, opts),

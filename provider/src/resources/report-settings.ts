@@ -52,9 +52,6 @@ export interface ReportSettingsArgs extends CommonArgs {
   userReportAutoActivate?: Arg<ReportSettingsSpecInput["userReportAutoActivate"]>;
 }
 
-// One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
-const shim = createShim("ReportSettings");
-
 /**
  * The periodic reports of a domain (or, with `scope: "account"`, the account-wide default): the
  * domain report (HTML or PDF, to `domainReportRecipients`, daily or weekly) and quarantine digests
@@ -123,7 +120,7 @@ export class ReportSettings extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: ReportSettingsArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      shim,
+      createShim("ReportSettings"),
       name,
       resourceProps(reportSettingsKind, args),
       resourceOptions(reportSettingsKind, opts),

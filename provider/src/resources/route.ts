@@ -36,9 +36,6 @@ export interface RouteArgs extends CommonArgs {
   tlsCa?: Arg<RouteSpecInput["tlsCa"]>;
 }
 
-// One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
-const shim = createShim("Route");
-
 /**
  * A destination mail server for a domain's clean mail. Routes are tried in priority order; a 4xx
  * moves on to the next route, and when all are down the message is queued and retried.
@@ -90,7 +87,14 @@ export class Route extends pulumi.dynamic.Resource {
   declare readonly updatedAt: pulumi.Output<RouteObject["updatedAt"]>;
 
   constructor(name: string, args: RouteArgs, opts?: pulumi.CustomResourceOptions) {
-    super(shim, name, resourceProps(routeKind, args), resourceOptions(routeKind, opts), TYPE_MODULE, "Route");
+    super(
+      createShim("Route"),
+      name,
+      resourceProps(routeKind, args),
+      resourceOptions(routeKind, opts),
+      TYPE_MODULE,
+      "Route",
+    );
   }
 }
 

@@ -22,9 +22,6 @@ export interface SenderListArgs extends CommonArgs {
   entries?: Arg<SenderListSpecInput["entries"]>;
 }
 
-// One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
-const shim = createShim("SenderList");
-
 /**
  * A domain's allow or block list, matching senders (MAIL FROM) or recipients. An allow list skips
  * all filtering; a block list rejects with a 5xx and never quarantines. Entries are addresses,
@@ -61,7 +58,7 @@ export class SenderList extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: SenderListArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      shim,
+      createShim("SenderList"),
       name,
       resourceProps(senderListKind, args),
       resourceOptions(senderListKind, opts),

@@ -49,9 +49,6 @@ export interface UserArgs extends CommonArgs {
   loginAlerts?: Arg<UserSpecInput["loginAlerts"]>;
 }
 
-// One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
-const shim = createShim("User");
-
 /**
  * A mailbox user and login. The password is a secret in and out: the class wraps it in
  * `pulumi.secret` and lists it in `additionalSecretOutputs`, so the state holds it only encrypted;
@@ -113,7 +110,7 @@ export class User extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: UserArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      shim,
+      createShim("User"),
       name,
       resourceProps(userKind, secretArgs(userKind, args)),
       resourceOptions(userKind, opts),

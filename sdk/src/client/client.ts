@@ -50,6 +50,7 @@ import {
 } from "../models/kinds.ts";
 import type { LoginLockout, LoginLockoutQuery } from "../models/lockout.ts";
 import type { LoginAuditEntry, LoginAuditQuery, MyLoginAuditQuery } from "../models/login-audit.ts";
+import { managedByHeaderValue } from "../models/managed-by.ts";
 import type { ListQuery, Page } from "../models/page.ts";
 import type {
   PasswordPolicy,
@@ -188,6 +189,8 @@ export class MailplaneClient {
     if (account !== undefined) headers["mailplane-account"] = account;
     if (options.ifMatch !== undefined) headers["if-match"] = options.ifMatch;
     if (options.ifNoneMatch !== undefined) headers["if-none-match"] = options.ifNoneMatch;
+    if (options.managedBy !== undefined)
+      headers["mailplane-managed-by"] = managedByHeaderValue(options.managedBy);
     // One key for every attempt of this call, so a retried create is applied once and answered as
     // the first attempt was (a create-only PUT would otherwise meet the object it created: 412).
     const creates = method === "POST" || options.ifNoneMatch !== undefined;

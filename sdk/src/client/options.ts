@@ -1,6 +1,7 @@
 /** The client's options and their defaults, written out with units. */
 import type { Dispatcher } from "undici";
 import type { MailplaneError } from "../errors.ts";
+import type { ManagedBy } from "../models/managed-by.ts";
 
 /** How failed requests are retried. Per-request options override the client's. */
 export interface RetryOptions {
@@ -98,6 +99,12 @@ export interface RequestOptions {
   idempotencyKey?: string;
   /** Overrides the client's `Mailplane-Account` for this call. */
   account?: string;
+  /**
+   * `Mailplane-Managed-By`: stamps what this write writes as declared by that stack (the Pulumi
+   * provider sends it on every create and update). Default none: the stored stamp stays.
+   * @example await client.request("PATCH", path, { body, managedBy: { tool: "pulumi", project: "mail", stack: "prod" } })
+   */
+  managedBy?: ManagedBy;
 }
 
 /**

@@ -70,7 +70,7 @@ export const endpoints: readonly Endpoint[] = [
     maxBodyBytes: TENANCY_DOCUMENT_MAX_BYTES,
     response: TenancyPlan,
     successStatuses: [200],
-    headers: { ifMatch: "optional", idempotencyKey: "none", account: "optional" },
+    headers: { ifMatch: "optional", idempotencyKey: "none", account: "optional", managedBy: "optional" },
     etag: true,
     errors: [...WRITE_ERRORS, "MP_PRECONDITION_FAILED"],
   },

@@ -1,5 +1,6 @@
 /** Turns the contract's zod schemas into JSON Schema: for fastify route options, the generated files and OpenAPI. */
 import { z } from "zod";
+import { MANAGED_BY_MAX_BYTES } from "../models/managed-by.ts";
 import type { Endpoint } from "./types.ts";
 
 export type JsonSchema = Record<string, unknown>;
@@ -38,6 +39,7 @@ export const HEADER_NAMES = {
   ifNoneMatch: "if-none-match",
   idempotencyKey: "idempotency-key",
   account: "mailplane-account",
+  managedBy: "mailplane-managed-by",
 } as const;
 
 /**
@@ -46,7 +48,10 @@ export const HEADER_NAMES = {
  * any non-empty string.
  */
 export function headerValueSchema(name: keyof typeof HEADER_NAMES): JsonSchema {
-  return name === "ifNoneMatch" ? { type: "string", enum: ["*"] } : { type: "string", minLength: 1 };
+  if (name === "ifNoneMatch") return { type: "string", enum: ["*"] };
+  // Its JSON is checked by the handler, which names the header and the field at fault.
+  if (name === "managedBy") return { type: "string", minLength: 1, maxLength: MANAGED_BY_MAX_BYTES };
+  return { type: "string", minLength: 1 };
 }
 
 /** Route schema for fastify's `schema` option. */

@@ -47,6 +47,11 @@ const HEADER_PARAMETERS: Record<keyof Endpoint["headers"], HeaderParameter> = {
     description:
       "The account a platform-admin token acts on; other tokens may omit it (they belong to one account).",
   },
+  managedBy: {
+    name: "Mailplane-Managed-By",
+    description:
+      'The stack that declares what this write writes, as compact JSON: `{"tool":"pulumi","project":"mail","stack":"prod"}` (see `ManagedBy`; at most 512 bytes). The Pulumi provider sends it on every create and update; objects return it as `managedBy`. Absent: the stored stamp stays. Malformed: 400 MP_BAD_REQUEST naming the header.',
+  },
 };
 
 /** Collects named schemas into `components.schemas`, rewriting each schema's local `$defs` refs. */

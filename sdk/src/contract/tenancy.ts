@@ -44,6 +44,8 @@ export const DEFAULTS_ETAG = "defaults";
 
 const READ: Endpoint["headers"] = { ifMatch: "none", idempotencyKey: "none", account: "optional" };
 const WRITE: Endpoint["headers"] = { ifMatch: "optional", idempotencyKey: "none", account: "optional" };
+/** A write that stores an object: it may carry the declaring stack's stamp. */
+const STAMPED: Endpoint["headers"] = { ...WRITE, managedBy: "optional" };
 /**
  * PUT of a collection kind: `If-None-Match: *` makes it a create that never replaces (412 when the
  * object exists), and an `Idempotency-Key` lets that create be retried: a repeat answers what the
@@ -54,6 +56,7 @@ const PUT: Endpoint["headers"] = {
   ifNoneMatch: "optional",
   idempotencyKey: "optional",
   account: "optional",
+  managedBy: "optional",
 };
 
 /** Tag names: the kind's name in plural words, e.g. `Sender lists`. */
@@ -139,7 +142,7 @@ function collectionEndpoints(k: KindDescriptor): Endpoint[] {
       body: k.patch,
       response: k.object,
       successStatuses: [200],
-      headers: WRITE,
+      headers: STAMPED,
       etag: true,
       errors: ["MP_NOT_FOUND", ...writeErrors.filter((c) => c !== "MP_PARENT_NOT_FOUND")],
     },
@@ -197,7 +200,7 @@ function singletonEndpoints(k: KindDescriptor, at: "Account" | "Domain"): Endpoi
       body: k.spec,
       response: k.object,
       successStatuses: [200],
-      headers: WRITE,
+      headers: STAMPED,
       etag: true,
       errors: write,
     },
@@ -210,7 +213,7 @@ function singletonEndpoints(k: KindDescriptor, at: "Account" | "Domain"): Endpoi
       body: k.patch,
       response: k.object,
       successStatuses: [200],
-      headers: WRITE,
+      headers: STAMPED,
       etag: true,
       errors: write,
     },

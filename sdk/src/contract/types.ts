@@ -54,6 +54,8 @@ export interface Endpoint {
     readonly idempotencyKey: HeaderUse;
     /** `Mailplane-Account`: which account a platform-admin token acts on. */
     readonly account: HeaderUse;
+    /** `Mailplane-Managed-By`: the stack stamp a write records on what it writes. Absent: not used. */
+    readonly managedBy?: HeaderUse;
   };
   /** The response carries an `ETag` header (the object's `etag`). */
   readonly etag: boolean;

@@ -61,8 +61,11 @@ export const AccountSpec = z
   })
   .meta({ id: "AccountSpec", title: "AccountSpec", description: "A tenant account, as declared." });
 
+// An account is the platform's, not a tenancy object: it carries no managedBy stamp.
+const { managedBy: _managedBy, ...accountMeta } = objectMeta;
+
 /** An account as the API returns it. */
-export const Account = AccountSpec.extend(objectMeta).strip().meta({
+export const Account = AccountSpec.extend(accountMeta).strip().meta({
   id: "Account",
   title: "Account",
   description: "A tenant account, as stored.",

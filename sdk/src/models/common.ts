@@ -2,6 +2,7 @@
 import { isIPv4, isIPv6 } from "node:net";
 import { domainToASCII } from "node:url";
 import { z } from "zod";
+import { managedByField } from "./managed-by.ts";
 
 /** Longest domain name (RFC 1035 §2.3.4) and address (RFC 5321 §4.5.3.1 path limit minus brackets). */
 const MAX_DOMAIN_LENGTH = 253;
@@ -198,6 +199,7 @@ export const objectMeta = {
     ),
   createdAt: timestamp("When the object was created."),
   updatedAt: timestamp("When the object last changed."),
+  managedBy: managedByField,
 };
 
 /**

@@ -14,6 +14,7 @@ export * from "./group.ts";
 export * from "./kinds.ts";
 export * from "./lockout.ts";
 export * from "./login-audit.ts";
+export * from "./managed-by.ts";
 export * from "./page.ts";
 export * from "./password-policy.ts";
 export * from "./patch.ts";

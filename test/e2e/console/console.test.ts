@@ -431,10 +431,77 @@ describe("the web console in chromium", () => {
     await page.getByRole("button", { name: "Sign out" }).click();
   });
 
+  it("badges the objects a Pulumi stack declares and warns before disabling one: Cancel changes nothing, the confirmation disables it", async () => {
+    const stamp = { tool: "pulumi", project: "mail", stack: "prod" };
+    const dora = `dora@${domain}`;
+    const info = `info@${domain}`;
+    const userPath = `/v1/domains/${domain}/users/${dora}`;
+    const made = await h.call("PUT", userPath, {
+      token: accountToken,
+      body: { address: dora, password: PASSWORD },
+      headers: { "mailplane-managed-by": JSON.stringify(stamp) },
+    });
+    expect(made.status).toBe(201);
+    await h.call("PUT", `/v1/domains/${domain}/aliases/${info}`, {
+      token: accountToken,
+      body: { address: info, action: { type: "forward", to: [alice] } },
+    });
+    const live = async () => (await h.call("GET", userPath, { token: adminToken })).body;
+    const before = await live();
+
+    await page.getByRole("link", { name: "sign in with an API token" }).click();
+    await page.getByLabel("API token").fill(adminToken);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { level: 1, name: "Quarantine" }).waitFor();
+    await page.getByRole("link", { name: "Declared objects" }).click();
+    await page.getByRole("heading", { level: 1, name: "Declared objects" }).waitFor();
+    await page.getByLabel("Domain", { exact: true }).selectOption(domain);
+    const doraRow = page.locator("tr", { has: page.locator("td.name", { hasText: dora }) });
+    await doraRow.getByText("Managed by Pulumi stack mail/prod").waitFor();
+    const infoRow = page.locator("tr", { has: page.locator("td.name", { hasText: info }) });
+    expect(await infoRow.getByText("Not managed in code").count()).toBe(1);
+    expect(await infoRow.getByText(/Managed by Pulumi/).count()).toBe(0);
+    await axe("admin-objects");
+    await shot("10-admin-objects");
+
+    // Cancel: the dialog goes, and the user is as it was.
+    await doraRow.getByRole("button", { name: `Disable ${dora}` }).click();
+    const warning = page.getByRole("dialog", { name: "This object is managed by Pulumi" });
+    await warning.waitFor();
+    expect(await warning.textContent()).toContain("mail/prod");
+    expect(await warning.textContent()).toContain("“pulumi up” reverts it");
+    await axe("admin-objects-warning");
+    await shot("11-managed-warning");
+    await warning.getByRole("button", { name: "Cancel" }).click();
+    await warning.waitFor({ state: "detached" });
+    await status().getByText("Nothing changed.").waitFor();
+    expect(await live()).toMatchObject({ enabled: true, etag: before.etag });
+
+    // Confirmed: disabled on the platform, still declared by the stack.
+    await doraRow.getByRole("button", { name: `Disable ${dora}` }).click();
+    await warning.getByRole("button", { name: `Disable ${dora} anyway` }).click();
+    await status().getByText(`Disabled ${dora}.`).waitFor();
+    await doraRow.getByRole("button", { name: `Enable ${dora}` }).waitFor();
+    expect(await live()).toMatchObject({ enabled: false, managedBy: stamp });
+
+    // An object no stack declares is changed without the warning.
+    await infoRow.getByRole("button", { name: `Edit targets of ${info}` }).click();
+    await page.getByLabel(`Targets of ${info} (comma-separated)`).fill(`${alice}, ${dora}`);
+    await page.getByRole("button", { name: "Save" }).click();
+    await status().getByText(`Saved the targets of ${info}.`).waitFor();
+    expect(await page.getByRole("dialog").count()).toBe(0);
+    const edited = await h.call("GET", `/v1/domains/${domain}/aliases/${info}`, { token: adminToken });
+    expect(edited.body).toMatchObject({
+      action: { type: "forward", to: [alice, dora].sort() },
+      managedBy: null,
+    });
+    await page.getByRole("button", { name: "Sign out" }).click();
+  });
+
   it("has no serious or critical axe-core violations on any page, and the browser refused nothing", () => {
-    expect([...axeFindings.keys()]).toHaveLength(10);
+    expect([...axeFindings.keys()]).toHaveLength(12);
     for (const [name, violations] of axeFindings) expect(violations, name).toEqual([]);
     expect(consoleErrors, consoleErrors.join("\n")).toEqual([]);
-    expect(readdirSync(ARTIFACTS).filter((f) => f.endsWith(".png")).length).toBeGreaterThanOrEqual(11);
+    expect(readdirSync(ARTIFACTS).filter((f) => f.endsWith(".png")).length).toBeGreaterThanOrEqual(13);
   });
 });

@@ -109,7 +109,16 @@ describe("JSON Schema for fastify", () => {
     expect(body.definitions["RouteSpec"]!.required).toEqual(["domain", "host"]);
     const response = put.response![200] as { definitions: Record<string, { required: string[] }> };
     expect(response.definitions["Route"]!.required).toEqual(
-      expect.arrayContaining(["port", "priority", "tls", "id", "etag", "createdAt", "updatedAt"]),
+      expect.arrayContaining([
+        "port",
+        "priority",
+        "tls",
+        "id",
+        "etag",
+        "createdAt",
+        "updatedAt",
+        "managedBy",
+      ]),
     );
     expect(put.headers).toEqual({
       type: "object",
@@ -118,6 +127,7 @@ describe("JSON Schema for fastify", () => {
         "if-none-match": { type: "string", enum: ["*"] },
         "idempotency-key": { type: "string", minLength: 1 },
         "mailplane-account": { type: "string", minLength: 1 },
+        "mailplane-managed-by": { type: "string", minLength: 1, maxLength: 512 },
       },
       required: [],
     });
