@@ -303,6 +303,11 @@ export interface ApplyTenancyInput {
    * again (a Domain's DKIM keys, password reuse, are read before the transaction).
    */
   expectEtag?: string | null;
+  /**
+   * The answer stored under the request's Idempotency-Key, in the apply's own transaction (a key
+   * already stored fails the apply with `idempotency_exists`, so the caller replays that answer).
+   */
+  idempotency?: IdempotencyInput<ApplyTenancyResult>;
 }
 
 /** Result of {@link Store.applyTenancy}: what was written, in order, and the tenancy's new etag. */

@@ -1,4 +1,5 @@
 /** The DomainTenancy resource: one domain's whole tenancy as one Pulumi resource, applied in one transaction. */
+import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
@@ -15,7 +16,7 @@ import { SenderListSpec, senderListName } from "../../../sdk/src/models/sender-l
 import { TENANCY_API_VERSION } from "../../../sdk/src/models/tenancy.ts";
 import { UserSpec } from "../../../sdk/src/models/user.ts";
 import { clientFor } from "../lib/api.ts";
-import { errorCode, type ResourceImpl } from "../lib/lifecycle.ts";
+import { ANSWERED, errorCode, type ResourceImpl } from "../lib/lifecycle.ts";
 import { TYPE_MODULE } from "../lib/resource.ts";
 import { createShim } from "../lib/shim.ts";
 import { containsUnknown } from "../lib/unknown.ts";
@@ -163,24 +164,25 @@ export const domainTenancyProvider: ResourceImpl = {
     const { __provider: _p, adopt, ...props } = inputs as Props;
     const domain = String(props.domain.name);
     const client = await clientFor();
-    if (adopt !== true) {
-      const exists = await client.request("GET", pathOf(domain)).then(
-        () => true,
-        (err: unknown) => {
-          if (errorCode(err) === "MP_NOT_FOUND") return false;
-          throw describeFailure("create", domain, props, err);
-        },
-      );
-      if (exists) {
-        throw new Error(
-          `mailplane: domain ${domain} already exists; set \`adopt: true\` on the DomainTenancy to take it over (pulumi import cannot work for dynamic providers)`,
-        );
-      }
-    }
+    // One request: the platform creates the tenancy, or refuses (412) and leaves an existing domain as
+    // it is (only `adopt` takes one over). When no answer came (after the client's own retries), the
+    // same request once more, under the same Idempotency-Key, learns what happened: the first
+    // attempt's answer replayed, a 412, or the apply done now; so a lost answer is never an orphan.
+    const options = adopt === true ? {} : { ifNoneMatch: "*" as const, idempotencyKey: randomUUID() };
+    const put = () =>
+      client.request<TenancyPlan>("PUT", pathOf(domain), { body: documentOf(props), ...options });
     try {
-      const plan = await client.request<TenancyPlan>("PUT", pathOf(domain), { body: documentOf(props) });
+      const plan = await put().catch((err: unknown) => {
+        if (ANSWERED.has(errorCode(err) ?? "")) throw err;
+        return put();
+      });
       return { id: domain, outs: { ...props, ...(adopt === undefined ? {} : { adopt }), etag: plan.etag } };
     } catch (err) {
+      if (adopt !== true && errorCode(err) === "MP_PRECONDITION_FAILED") {
+        throw new Error(
+          `mailplane: domain ${domain} already exists; set \`adopt: true\` on the DomainTenancy to take it over (pulumi import cannot work for dynamic providers). If an interrupted \`pulumi up\` created it, adopting it records it without changing it.`,
+        );
+      }
       throw describeFailure("create", domain, props, err);
     }
   },
