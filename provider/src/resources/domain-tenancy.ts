@@ -130,6 +130,34 @@ function describeFailure(action: string, domain: string, props: Props, err: unkn
 
 const pathOf = (domain: string) => `/v1/domains/${encodeURIComponent(domain)}/tenancy`;
 
+/** The answers of a plan that say the document cannot be applied (anything else: the apply will tell). */
+const REFUSALS = new Set(["MP_VALIDATION_FAILED", "MP_DOMAIN_TAKEN", "MP_CONFLICT"]);
+
+/**
+ * What only the platform can judge (names held elsewhere, route egress, …), asked of its plan for a
+ * new or changed document, so a preview names each object and the reason as the apply would; the
+ * passwords are not sent (the apply checks them against the policy). A no-op preview asks nothing,
+ * and a platform that cannot be asked leaves it to the apply.
+ */
+async function plannedFailures(olds: Props, bare: Props): Promise<{ property: string; reason: string }[]> {
+  const { __provider: _p, adopt: _a, etag: _e, ...before } = olds;
+  if (Object.keys(before).length > 0 && isDeepStrictEqual(withoutPasswords(before), bare)) return [];
+  const domain = String(bare.domain?.name);
+  try {
+    const client = await clientFor();
+    await client.request("POST", `${pathOf(domain)}/plan`, {
+      body: documentOf(bare),
+      timeoutMs: 30_000,
+      retry: { maxRetries: 0 },
+    });
+    return [];
+  } catch (err) {
+    if (!REFUSALS.has(errorCode(err) ?? "")) return [];
+    const fields = (err as { errors?: { path: (string | number)[]; message: string }[] }).errors ?? [];
+    return fields.map((f) => ({ property: propertyPath(bare, f.path), reason: f.message }));
+  }
+}
+
 /** What the runtime runs for a {@link DomainTenancy}. */
 export const domainTenancyProvider: ResourceImpl = {
   async check(_olds, news) {
@@ -148,8 +176,10 @@ export const domainTenancyProvider: ResourceImpl = {
         })),
       };
     }
-    const inputs = withPasswords(propsOf(parsed.data), passwords);
-    return { inputs: adopt === undefined ? inputs : { ...inputs, adopt }, failures: [] };
+    const normalised = propsOf(parsed.data);
+    const inputs = withPasswords(normalised, passwords);
+    const failures = await plannedFailures(_olds as Props, normalised);
+    return { inputs: adopt === undefined ? inputs : { ...inputs, adopt }, failures };
   },
 
   async diff(_id, olds, news) {
