@@ -16,6 +16,14 @@ import { SenderListSpec, senderListName } from "../../../sdk/src/models/sender-l
 import { TENANCY_API_VERSION } from "../../../sdk/src/models/tenancy.ts";
 import { UserSpec } from "../../../sdk/src/models/user.ts";
 import { clientFor } from "../lib/api.ts";
+import type { ConnectionSettings } from "../lib/config.ts";
+import {
+  CONNECTION,
+  type ConnectionArgs,
+  checkConnection,
+  connectionOf,
+  movesElsewhere,
+} from "../lib/connection.ts";
 import { ANSWERED, errorCode, type ResourceImpl } from "../lib/lifecycle.ts";
 import { TYPE_MODULE } from "../lib/resource.ts";
 import { createShim } from "../lib/shim.ts";
@@ -139,12 +147,16 @@ const REFUSALS = new Set(["MP_VALIDATION_FAILED", "MP_DOMAIN_TAKEN", "MP_CONFLIC
  * passwords are not sent (the apply checks them against the policy). A no-op preview asks nothing,
  * and a platform that cannot be asked leaves it to the apply.
  */
-async function plannedFailures(olds: Props, bare: Props): Promise<{ property: string; reason: string }[]> {
-  const { __provider: _p, adopt: _a, etag: _e, ...before } = olds;
+async function plannedFailures(
+  olds: Props,
+  bare: Props,
+  connection: ConnectionSettings | undefined,
+): Promise<{ property: string; reason: string }[]> {
+  const { __provider: _p, adopt: _a, etag: _e, [CONNECTION]: _c, ...before } = olds;
   if (Object.keys(before).length > 0 && isDeepStrictEqual(withoutPasswords(before), bare)) return [];
   const domain = String(bare.domain?.name);
   try {
-    const client = await clientFor();
+    const client = await clientFor(connection);
     await client.request("POST", `${pathOf(domain)}/plan`, {
       body: documentOf(bare),
       timeoutMs: 30_000,
@@ -160,8 +172,11 @@ async function plannedFailures(olds: Props, bare: Props): Promise<{ property: st
 
 /** What the runtime runs for a {@link DomainTenancy}. */
 export const domainTenancyProvider: ResourceImpl = {
-  async check(_olds, news) {
-    const { __provider: _p, adopt, ...declared } = news as Props;
+  async check(olds, news) {
+    const { __provider: _p, adopt, [CONNECTION]: connection, ...declared } = news as Props;
+    // The connection's own rules (a URL; an endpoint brings its own token), never quoting the token.
+    const connectionFailures = checkConnection(connection);
+    if (connectionFailures.length > 0) return { inputs: news, failures: connectionFailures };
     const passwords = passwordsOf(declared);
     // Passwords are checked by the platform against the policy in force; unknown ones (preview) pass.
     const bare = withoutPasswords(declared);
@@ -177,23 +192,31 @@ export const domainTenancyProvider: ResourceImpl = {
       };
     }
     const normalised = propsOf(parsed.data);
-    const inputs = withPasswords(normalised, passwords);
-    const failures = await plannedFailures(_olds as Props, normalised);
-    return { inputs: adopt === undefined ? inputs : { ...inputs, adopt }, failures };
+    const inputs: Props = withPasswords(normalised, passwords);
+    if (adopt !== undefined) inputs.adopt = adopt;
+    if (connection !== undefined) inputs[CONNECTION] = connection;
+    // A connection not known yet (a token this run creates) cannot be asked; the apply judges then.
+    const failures = containsUnknown(connection)
+      ? []
+      : await plannedFailures(olds as Props, normalised, connectionOf(inputs));
+    return { inputs, failures };
   },
 
   async diff(_id, olds, news) {
     const name = (news as Props).domain?.name;
-    const replaces = containsUnknown(name) || (olds as Props).domain?.name !== name ? ["domain"] : [];
+    const renamed = containsUnknown(name) || (olds as Props).domain?.name !== name;
+    // Another endpoint or account holds another tenancy: it is created there, this one deleted here.
+    const moved = movesElsewhere(olds as Props, news as Props);
+    const replaces = [...(renamed ? ["domain"] : []), ...(moved ? [CONNECTION] : [])];
     // `changes: undefined`: the engine compares old and new inputs itself, object by object and field
     // by field (maps keyed by name), and shows each change; a new name must free the old one first.
-    return { changes: undefined, replaces, deleteBeforeReplace: replaces.length > 0 };
+    return { changes: undefined, replaces, deleteBeforeReplace: renamed };
   },
 
   async create(inputs) {
     const { __provider: _p, adopt, ...props } = inputs as Props;
     const domain = String(props.domain.name);
-    const client = await clientFor();
+    const client = await clientFor(connectionOf(props));
     // One request: the platform creates the tenancy, or refuses (412) and leaves an existing domain as
     // it is (only `adopt` takes one over). When no answer came (after the client's own retries), the
     // same request once more, under the same Idempotency-Key, learns what happened: the first
@@ -225,8 +248,16 @@ export const domainTenancyProvider: ResourceImpl = {
       Object.entries(passwordsOf(props)).filter(([address, password]) => password !== before[address]),
     );
     const sent = withPasswords(withoutPasswords(props), fresh);
+    const { etag, [CONNECTION]: _c, ...previous } = olds as Props;
+    // Only the connection's token (or `adopt`) changed: nothing to send, as for per-object resources.
+    if (
+      Object.keys(fresh).length === 0 &&
+      isDeepStrictEqual(documentOf(withoutPasswords(previous)), documentOf(withoutPasswords(props)))
+    ) {
+      return { outs: { ...props, ...(adopt === undefined ? {} : { adopt }), etag } };
+    }
     try {
-      const client = await clientFor();
+      const client = await clientFor(connectionOf(props));
       const plan = await client.request<TenancyPlan>("PUT", pathOf(id), {
         body: documentOf(sent),
         ifMatch: String((olds as Props).etag),
@@ -238,7 +269,8 @@ export const domainTenancyProvider: ResourceImpl = {
   },
 
   async read(id, props = {}) {
-    const client = await clientFor();
+    const { etag: _etag, adopt, __provider: _p, [CONNECTION]: connection, ...old } = props as Props;
+    const client = await clientFor(connectionOf(props as Props));
     let live: { etag: string; document: Props };
     try {
       live = await client.request("GET", pathOf(id));
@@ -246,17 +278,18 @@ export const domainTenancyProvider: ResourceImpl = {
       if (errorCode(err) === "MP_NOT_FOUND") return { id: "", props: {} };
       throw describeFailure("read", id, props as Props, err);
     }
-    const { etag: _etag, adopt, __provider: _p, ...old } = props as Props;
     // Passwords are write-only: what the state holds is kept for the users that still exist.
     const current = withPasswords(propsOf(DomainTenancyDocument.parse(live.document)), passwordsOf(old));
-    const withAdopt = adopt === undefined ? current : { ...current, adopt };
-    const outs = { ...withAdopt, etag: live.etag };
-    return isDeepStrictEqual(current, old) ? { id, props: outs } : { id, props: outs, inputs: withAdopt };
+    const kept: Props = { ...current };
+    if (adopt !== undefined) kept.adopt = adopt;
+    if (connection !== undefined) kept[CONNECTION] = connection;
+    const outs = { ...kept, etag: live.etag };
+    return isDeepStrictEqual(current, old) ? { id, props: outs } : { id, props: outs, inputs: kept };
   },
 
-  async delete(id) {
+  async delete(id, props) {
     try {
-      const client = await clientFor();
+      const client = await clientFor(connectionOf(props as Props));
       await client.request("DELETE", pathOf(id));
     } catch (err) {
       if (errorCode(err) === "MP_NOT_FOUND") return;
@@ -283,6 +316,14 @@ export interface DomainTenancyArgs {
   passwords?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Take over a domain that already exists on the platform instead of failing. Default false. */
   adopt?: boolean;
+  /**
+   * Where this tenancy lives, instead of the stack's `mailplane:endpoint`, `mailplane:token` and
+   * `mailplane:account` (the rules of every resource's `connection`: a secret in the state; an
+   * `endpoint` needs its own `token`; moving to another endpoint or account replaces the tenancy,
+   * created there and deleted here; a new token for the same place changes nothing on the platform).
+   * Default: the stack's settings.
+   */
+  connection?: pulumi.Input<ConnectionArgs>;
 }
 
 // One shim per kind, made once: Pulumi serializes it once per kind (it caches by object).
@@ -338,11 +379,16 @@ export class DomainTenancy extends pulumi.dynamic.Resource {
       args.passwords === undefined
         ? nest({})
         : pulumi.unsecret(pulumi.output(args.passwords)).apply((all) => nest(all ?? {}));
+    if (args.connection !== undefined) props[CONNECTION] = pulumi.secret(args.connection);
     super(
       shim,
       name,
       { ...props, ...(args.adopt === undefined ? {} : { adopt: args.adopt }), etag: undefined },
-      opts,
+      // The connection is secret as an output too, whatever the program passed.
+      {
+        ...opts,
+        additionalSecretOutputs: [...new Set([...(opts?.additionalSecretOutputs ?? []), CONNECTION])],
+      },
       TYPE_MODULE,
       "DomainTenancy",
     );
