@@ -248,14 +248,6 @@ export const domainTenancyProvider: ResourceImpl = {
       Object.entries(passwordsOf(props)).filter(([address, password]) => password !== before[address]),
     );
     const sent = withPasswords(withoutPasswords(props), fresh);
-    const { etag, [CONNECTION]: _c, ...previous } = olds as Props;
-    // Only the connection's token (or `adopt`) changed: nothing to send, as for per-object resources.
-    if (
-      Object.keys(fresh).length === 0 &&
-      isDeepStrictEqual(documentOf(withoutPasswords(previous)), documentOf(withoutPasswords(props)))
-    ) {
-      return { outs: { ...props, ...(adopt === undefined ? {} : { adopt }), etag } };
-    }
     try {
       const client = await clientFor(connectionOf(props));
       const plan = await client.request<TenancyPlan>("PUT", pathOf(id), {
@@ -320,7 +312,7 @@ export interface DomainTenancyArgs {
    * Where this tenancy lives, instead of the stack's `mailplane:endpoint`, `mailplane:token` and
    * `mailplane:account` (the rules of every resource's `connection`: a secret in the state; an
    * `endpoint` needs its own `token`; moving to another endpoint or account replaces the tenancy,
-   * created there and deleted here; a new token for the same place changes nothing on the platform).
+   * created there and deleted here; a new token for the same place is an update in place).
    * Default: the stack's settings.
    */
   connection?: pulumi.Input<ConnectionArgs>;
