@@ -117,7 +117,7 @@ describe("DomainTenancy connection", () => {
       {},
       news({}, { connection: { endpoint: "https://b.example" } }),
     );
-    expect(failures.map((f) => f.property)).toEqual(["connection.token"]);
+    expect((failures ?? []).map((f) => f.property)).toEqual(["connection.token"]);
   });
 
   it("keeps the connection in the checked inputs, beside the document", async () => {
