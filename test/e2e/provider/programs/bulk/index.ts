@@ -14,7 +14,8 @@ const config = new pulumi.Config("e2e");
 const passwords = config.getSecretObject<Record<string, string>>("passwords") ?? {};
 const document = config.getObject<mailplane.DomainTenancyArgs["document"]>("document");
 const adopt = config.getBoolean("adopt");
-const connection = config.getSecretObject<mailplane.ConnectionArgs>("connection");
+// Read as plain data on purpose: the resource itself must keep the connection secret in the state.
+const connection = config.getObject<mailplane.ConnectionArgs>("connection");
 
 if (document) {
   // No passwords input: a password written in the document itself must be made secret by the resource.
