@@ -47,6 +47,36 @@ function childrenCpuSeconds(): number {
   return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 
+/** The keyed maps of a tenancy document: compared by the shape of their entries, not their keys. */
+const KEYED = new Set(["aliases", "users", "routes", "senderLists", "groups"]);
+/** Bookkeeping a DomainTenancy adds to its inputs that is not part of the tree. */
+const NOT_TREE = new Set(["__provider", "adopt", "etag"]);
+
+/**
+ * The shape of a property tree: field names and value types, each keyed map by its first entry.
+ * The floor is only a floor while it holds the tree a DomainTenancy holds; when the model gains a
+ * field, this tells the two apart (and the run stops) instead of comparing different trees.
+ */
+function shapeOf(value: unknown, key = ""): unknown {
+  if (Array.isArray(value)) return value.length ? [shapeOf(value[0])] : [];
+  if (value === null || typeof value !== "object") return value === null ? "null" : typeof value;
+  const entries = Object.entries(value as Record<string, unknown>).filter(([k]) => !NOT_TREE.has(k));
+  if (KEYED.has(key)) return { "*": entries.length ? shapeOf(entries[0]![1]) : "empty" };
+  return Object.fromEntries(
+    entries.sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, shapeOf(v, k)]),
+  );
+}
+
+/** The inputs of the one custom resource of an exported stack (the DomainTenancy, or the floor's). */
+function treeOf(exported: {
+  deployment: { resources: { custom?: boolean; type: string; inputs?: unknown }[] };
+}) {
+  const resource = exported.deployment.resources.find(
+    (r) => r.custom && !r.type.startsWith("pulumi:providers:"),
+  );
+  return resource?.inputs;
+}
+
 const { values } = parseArgs({
   options: { count: { type: "string", default: "10000" }, rounds: { type: "string", default: "3" } },
 });
@@ -62,6 +92,7 @@ const times: Record<Program, Series> = { mailplane: {}, floor: {} };
 const cpu: Record<Program, Series> = { mailplane: {}, floor: {} };
 const requests: Record<string, Record<string, number>> = {};
 const stateBytes: Record<Program, number> = { mailplane: 0, floor: 0 };
+const shapes: Record<Program, string> = { mailplane: "", floor: "" };
 try {
   for (let round = 0; round < rounds; round++) {
     // Paired: both programs in every round, the order alternating, so both share the machine's noise.
@@ -94,6 +125,12 @@ try {
         await time("one-object change up", ["up", "--yes", "--skip-preview"]);
         const state = JSON.parse((await ws.ok(["stack", "export"], AS_INSTALLED)).stdout);
         stateBytes[program] = JSON.stringify(state).length;
+        shapes[program] = JSON.stringify(shapeOf(treeOf(state)));
+        if (shapes.mailplane && shapes.floor && shapes.mailplane !== shapes.floor) {
+          throw new Error(
+            `the floor's tree is not the DomainTenancy's: update programs/bulk-floor to the model's fields\n  mailplane: ${shapes.mailplane}\n  floor:     ${shapes.floor}`,
+          );
+        }
         await ws.ok(["destroy", "--yes", "--skip-preview"], AS_INSTALLED);
       } finally {
         await ws.dispose();

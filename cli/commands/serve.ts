@@ -48,7 +48,7 @@ options:
                           PasswordPolicy's requireTlsForSignIn (IP addresses or CIDR blocks)
                                                                          [$MAILPLANE_TRUSTED_PROXIES, default none: only TLS sockets]
   --public-url <url>      the control plane as mail users reach it: quarantine digests' release links
-                          point to <url>/release/…, password reset links to <url>/v1/password-resets/…
+                          point to <url>/release/…, password reset links to <url>/console/#/reset/…
                                                                  [$MAILPLANE_PUBLIC_URL, default http://<listen address>]
   --report-check-interval <ms>  how often due quarantine digests and domain reports (ReportSettings) are
                           looked for and sent, once per period at each domain's timezone; 0: never

@@ -13,6 +13,18 @@ export function redactResetTokens(text: string): string {
   return text.replace(/mpr_[^/?#\s]*/g, `${RESET_TOKEN_PREFIX}[REDACTED]`);
 }
 
+/** The console's route for a reset link; the token follows it in the URL's fragment. */
+export const RESET_PAGE_ROUTE = "/console/#/reset/";
+
+/**
+ * The link a reset mail carries: the web console's reset page with the token in the fragment, which
+ * a browser never sends to a server (no request line, no Referer), so no log or third party sees it.
+ * @example resetPageLink("https://mail.example.com", "mpr_abc.def") // "https://mail.example.com/console/#/reset/mpr_abc.def"
+ */
+export function resetPageLink(publicUrl: string, token: string): string {
+  return `${publicUrl.replace(/\/+$/, "")}${RESET_PAGE_ROUTE}${token}`;
+}
+
 /** How long a reset link is valid after it was sent: 60 minutes. */
 export const RESET_LINK_MINUTES = 60;
 

@@ -169,8 +169,8 @@ function matcher(query: LogQuery): (e: LogEntry) => boolean {
   return (e) =>
     (!query.from || e.at >= query.from) &&
     (!query.to || e.at < query.to) &&
-    (!sender || e.sender.includes(sender)) &&
-    (!recipient || e.recipients.some((r) => r.includes(recipient))) &&
+    (!sender || e.sender.toLowerCase().includes(sender)) &&
+    (!recipient || e.recipients.some((r) => r.toLowerCase().includes(recipient))) &&
     (!subject || e.subject.toLowerCase().includes(subject)) &&
     (!query.classification || e.classification === query.classification);
 }

@@ -29,6 +29,12 @@ export class LearningUnavailableError extends Error {
   readonly code = "MP_FILTER_TRAINING_UNAVAILABLE";
 }
 
+/** Those of `recipients` a held message is still held for in `owner`'s view (one account never acts on another's copy). */
+function heldFor(message: QueuedMessage, owner: Owner, recipients: readonly string[]): string[] {
+  const wanted = new Set(recipients.map((r) => r.toLowerCase()));
+  return viewOf(viewsOfMessage(message), owner)?.recipients.filter((r) => wanted.has(r.toLowerCase())) ?? [];
+}
+
 /**
  * What became of a queued message reported as spam ({@link SmtpOperations.reportQueuedSpam}):
  * `deleted` — learned and removed; `unknown` — not queued (delivered, bounced, deleted) or not the
@@ -143,6 +149,33 @@ export interface SmtpOperations {
    * resolves; waits for a release of the message in flight. False when nothing of it was held for them.
    */
   deleteQuarantinedFor(id: string, owner: Owner, recipients: readonly string[]): Promise<boolean>;
+  /**
+   * A mail user's "release and report as not spam": teaches rspamd that the held message is ham
+   * (counted once in `owner`'s statistics), then releases it to those of `recipients` (the user's own
+   * addresses) held in `owner`'s view — the whole message when they are all its recipients, else
+   * their copies only, the others' staying held. Learned before anything changes, in turn with every
+   * other release and delete of the message: a second call (a double click) finds nothing held for
+   * them and resolves to undefined without learning again.
+   * @throws LearningUnavailableError without rspamd, LearningFailedError when rspamd refuses (still
+   *   held), ReleaseRefusedError when none of `recipients` accepts it now (nothing learned, still held)
+   */
+  releaseAsHamTo(
+    id: string,
+    owner: Owner,
+    recipients: readonly string[],
+  ): Promise<{ queueId: string; size: number } | undefined>;
+  /**
+   * A mail user's "delete and report as spam": teaches rspamd that the held message is spam (counted
+   * once in `owner`'s statistics), then deletes it for `recipients` as {@link deleteQuarantinedFor}
+   * does. Learned first, in turn with the message's other releases and deletes; undefined (nothing
+   * learned) when nothing of it is held for them.
+   * @throws LearningUnavailableError without rspamd, LearningFailedError when rspamd refuses (still held)
+   */
+  deleteAsSpamFor(
+    id: string,
+    owner: Owner,
+    recipients: readonly string[],
+  ): Promise<{ size: number } | undefined>;
   /** Deletes held messages past their quarantine days; returns their IDs. */
   purgeQuarantine(): Promise<string[]>;
 
@@ -295,7 +328,12 @@ export function createOperations(deps: {
   }
 
   /** Takes `owner`'s copies for `recipients` out of a held message; see {@link SmtpOperations.deleteQuarantinedFor}. */
-  async function deleteForOnce(id: string, owner: Owner, recipients: readonly string[]): Promise<boolean> {
+  async function deleteForOnce(
+    id: string,
+    owner: Owner,
+    recipients: readonly string[],
+    why = "deleted from the quarantine",
+  ): Promise<boolean> {
     const held = await quarantine.read(id);
     if (!held) return false;
     const wanted = new Set(recipients.map((r) => r.toLowerCase()));
@@ -311,7 +349,7 @@ export function createOperations(deps: {
       id,
       narrowViews(viewsOfMessage(held.message), gone),
       "deleted",
-      `deleted from the quarantine for ${gone.join(", ")} by the recipient`,
+      `${why} for ${gone.join(", ")} by the recipient`,
     );
     return true;
   }
@@ -449,6 +487,54 @@ export function createOperations(deps: {
         return ok;
       }),
     deleteQuarantinedFor: (id, owner, recipients) => inTurn(id, () => deleteForOnce(id, owner, recipients)),
+    releaseAsHamTo: (id, owner, recipients) =>
+      inTurn(id, async () => {
+        const held = await quarantine.read(id);
+        const to = held ? heldFor(held.message, owner, recipients) : [];
+        if (!held || to.length === 0) return undefined;
+        const wanted = new Set(to.map((r) => r.toLowerCase()));
+        // Refused before learning: a release that cannot happen reports nothing.
+        const { recipients: accepted, refused } = resolveRecipientsAgain(deps.snapshot(), {
+          ...held.message,
+          recipients: held.message.recipients.filter((r) => wanted.has(r.address.toLowerCase())),
+        });
+        if (accepted.length === 0)
+          throw new ReleaseRefusedError(
+            `no address of yours accepts message ${id} now: ${refused.join("; ")}`,
+          );
+        const raw = await quarantine.raw(id);
+        if (!raw) return undefined;
+        // Learned before the release: the held copy is the only one, and rspamd refusing leaves it held.
+        await learn("ham", raw, owner);
+        let queueId: string | undefined;
+        if (held.message.recipients.every((r) => wanted.has(r.address.toLowerCase()))) {
+          queueId = await releaseOnce(id);
+        } else {
+          // An address of theirs that refuses it now keeps its copy held (the others' copies stay too).
+          const skipRefused = (err: Error) => {
+            if (err instanceof ReleaseRefusedError) return undefined;
+            throw err;
+          };
+          for (const r of to) queueId = (await releaseToOnce(id, owner, r).catch(skipRefused)) ?? queueId;
+        }
+        return queueId ? { queueId, size: raw.length } : undefined;
+      }),
+    deleteAsSpamFor: (id, owner, recipients) =>
+      inTurn(id, async () => {
+        const held = await quarantine.read(id);
+        if (!held || heldFor(held.message, owner, recipients).length === 0) return undefined;
+        const raw = await quarantine.raw(id);
+        if (!raw) return undefined;
+        // Learned before the delete: rspamd refusing leaves the message held, to be reported again.
+        await learn("spam", raw, owner);
+        const deleted = await deleteForOnce(
+          id,
+          owner,
+          recipients,
+          "reported as spam and deleted from the quarantine",
+        );
+        return deleted ? { size: raw.length } : undefined;
+      }),
     async purgeQuarantine() {
       return await purgeExpired(quarantine, log, deps.now);
     },

@@ -134,8 +134,9 @@ export class QuarantineStore {
       .filter(
         (e) =>
           (!subject || e.subject.toLowerCase().includes(subject)) &&
-          (!query.sender || e.sender.includes(query.sender.toLowerCase())) &&
-          (!query.recipient || e.recipients.some((r) => r.includes(query.recipient!.toLowerCase()))) &&
+          (!query.sender || e.sender.toLowerCase().includes(query.sender.toLowerCase())) &&
+          (!query.recipient ||
+            e.recipients.some((r) => r.toLowerCase().includes(query.recipient!.toLowerCase()))) &&
           (!query.from || e.receivedAt >= query.from) &&
           (!query.to || e.receivedAt < query.to),
       )

@@ -1,10 +1,12 @@
 /** Receiving DATA: stream → scan (+ SPF in parallel) → verdict → durable queue → the reply, and the log entry. */
+
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { type InboundAuth, InboundAuthenticator } from "./content/auth.ts";
 import type { ClamdScanner } from "./content/clamav.ts";
 import type { Classification } from "./content/classify.ts";
+import { addressLiteral, mailDate } from "./content/mail-date.ts";
 import type { RspamdEnvelope, RspamdScorer } from "./content/rspamd.ts";
 import { MessageScanner, type ScanResult } from "./content/scan.ts";
 import { type DnsResolver, SpfCache, type SpfVerdict } from "./content/spf.ts";
@@ -62,7 +64,10 @@ function protocolOf(conn: ConnectionContext): string {
   return `ESMTP${conn.secure ? "S" : ""}${conn.user ? "A" : ""}`;
 }
 
-/** The trace field every accepted message gets (RFC 5321 §4.4). */
+/**
+ * The trace field every accepted message gets (RFC 5321 §4.4): the client's address as an address
+ * literal (`[IPv6:…]` for IPv6, §4.1.3) and a date with a numeric zone (RFC 5322 §3.3).
+ */
 export function receivedField(
   conn: ConnectionContext,
   hostname: string,
@@ -72,7 +77,7 @@ export function receivedField(
 ): string {
   const helo = conn.helo || "unknown";
   const forClause = recipients.length === 1 ? `\r\n\tfor <${recipients[0]}>` : "";
-  return `Received: from ${helo} ([${conn.remoteAddress}])\r\n\tby ${hostname} (mailplane) with ${protocolOf(conn)} id ${id}${forClause};\r\n\t${now.toUTCString()}`;
+  return `Received: from ${helo} (${addressLiteral(conn.remoteAddress)})\r\n\tby ${hostname} (mailplane) with ${protocolOf(conn)} id ${id}${forClause};\r\n\t${mailDate(now)}`;
 }
 
 /** Whether SPF applies to this transaction (RFC 7208 checks MAIL FROM of unauthenticated clients only). */

@@ -1,7 +1,12 @@
 /** A signed-in mail user's own data under `/v1/me`: password, TOTP, application passwords, their quarantine and message log. */
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { MessageLogQuery, QuarantineQuery } from "../../../sdk/src/contract/operations.ts";
+import {
+  DeleteQuarantinedQuery,
+  MessageLogQuery,
+  QuarantineQuery,
+  ReleaseQuery,
+} from "../../../sdk/src/contract/operations.ts";
 import { AppPasswordSpec, OneTimeCode, PasswordChange } from "../../../sdk/src/index.ts";
 import type { SmtpOperations } from "../../smtp/operations.ts";
 import type { Owner } from "../../smtp/owners.ts";
@@ -330,12 +335,45 @@ export async function meRoutes(app: FastifyInstance, opts: MeRoutesOptions): Pro
     return { ...entry, recipients: entry.recipients.filter(own), raw: raw.toString("utf8") };
   });
 
+  /**
+   * The engine's refusals as API problems: 409 (no address of the user accepts it now), 422 (no
+   * learning spam filter: said for the user, who did not set up the platform), 503 (rspamd did not
+   * learn). In each case nothing was changed.
+   */
+  const refused = (err: Error & { code?: string }): never => {
+    if (err.code === "MP_FILTER_TRAINING_UNAVAILABLE") {
+      throw problem(
+        err.code,
+        "reporting spam or not spam teaches the spam filter, and this mail service has no filter that learns; nothing was changed (release or delete the message without reporting it)",
+      );
+    }
+    if (err.code === "MP_CONFLICT" || err.code === "MP_UNAVAILABLE") throw problem(err.code, err.message);
+    throw err;
+  };
+  /** The audit entry of a user's action on their held copy (the user is the object; the message in `after`). */
+  const audit = (request: FastifyRequest, action: string, after: object) => {
+    const ctx = requireUserSession(request);
+    return store.recordAudit(
+      { accountId: ctx.accountId, action, kind: "User", objectId: ctx.address, after },
+      sessionWriteContext(request),
+    );
+  };
+
   serve(app, "releaseMyQuarantinedMessage", async (request) => {
+    const { report } = parseWith(ReleaseQuery, request.query, "query");
     const { ops, entry, own, owner } = await mine(request);
-    const refused = (err: Error & { code?: string }): never => {
-      if (err.code === "MP_CONFLICT") throw problem("MP_CONFLICT", err.message);
-      throw err;
-    };
+    if (report === "ham") {
+      // Learned, then released to the user's own addresses, in one turn: a double click finds nothing
+      // held for them (404) and is neither learned nor counted again.
+      const released = await ops.releaseAsHamTo(entry.id, owner, entry.recipients.filter(own)).catch(refused);
+      if (!released) throw notFound(entry.id);
+      await audit(request, "report-ham", {
+        message: entry.id,
+        queueId: released.queueId,
+        size: released.size,
+      });
+      return { id: entry.id, queueId: released.queueId };
+    }
     // One user may not decide for the other recipients: a message held for them too is released to
     // the user's own addresses only (each copy durable in the queue before the held one shrinks).
     let queueId: string | undefined;
@@ -347,35 +385,24 @@ export async function meRoutes(app: FastifyInstance, opts: MeRoutesOptions): Pro
       }
     }
     if (!queueId) throw notFound(entry.id);
-    const ctx = requireUserSession(request);
-    await store.recordAudit(
-      {
-        accountId: ctx.accountId,
-        action: "release",
-        kind: "User",
-        objectId: ctx.address,
-        after: { message: entry.id, queueId },
-      },
-      sessionWriteContext(request),
-    );
+    await audit(request, "release", { message: entry.id, queueId });
     return { id: entry.id, queueId };
   });
 
   serve(app, "deleteMyQuarantinedMessage", async (request, reply) => {
+    const { report } = parseWith(DeleteQuarantinedQuery, request.query, "query");
     const { ops, entry, own, owner } = await mine(request);
+    if (report === "spam") {
+      const reported = await ops
+        .deleteAsSpamFor(entry.id, owner, entry.recipients.filter(own))
+        .catch(refused);
+      if (!reported) throw notFound(entry.id);
+      await audit(request, "report-spam", { message: entry.id, size: reported.size, deleted: "quarantine" });
+      return reply.code(204).send();
+    }
     const deleted = await ops.deleteQuarantinedFor(entry.id, owner, entry.recipients.filter(own));
     if (!deleted) throw notFound(entry.id);
-    const ctx = requireUserSession(request);
-    await store.recordAudit(
-      {
-        accountId: ctx.accountId,
-        action: "quarantine-delete",
-        kind: "User",
-        objectId: ctx.address,
-        after: { message: entry.id },
-      },
-      sessionWriteContext(request),
-    );
+    await audit(request, "quarantine-delete", { message: entry.id });
     return reply.code(204).send();
   });
 

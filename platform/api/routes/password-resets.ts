@@ -12,7 +12,13 @@ import { lockoutKeyOf } from "../../smtp/lockout.ts";
 import type { SmtpOperations } from "../../smtp/operations.ts";
 import { isStoreError, type StoredObject } from "../../store/store.ts";
 import { serve } from "../lib/http.ts";
-import { RESET_LINK_MINUTES, readResetClaims, signResetToken, verifyResetToken } from "../password-resets.ts";
+import {
+  RESET_LINK_MINUTES,
+  readResetClaims,
+  resetPageLink,
+  signResetToken,
+  verifyResetToken,
+} from "../password-resets.ts";
 import { problem } from "../problem.ts";
 import { RateLimiter } from "../rate-limit.ts";
 import { cameOverTls } from "../sign-in.ts";
@@ -106,7 +112,9 @@ export async function passwordResetRoutes(
       { address: target.address, expiresAt },
       credential?.hash,
     );
-    const link = `${services.publicUrl}/v1/password-resets/${token}`;
+    // The console's reset page; the token rides in the fragment, which browsers never send to a server
+    // (not in the request, not in a Referer), and the page takes it out of the address bar.
+    const link = resetPageLink(services.publicUrl, token);
     const queueId = await ops.sendNotice({
       domain: user.domain ?? target.domain,
       to,
@@ -114,12 +122,10 @@ export async function passwordResetRoutes(
       text: [
         `Someone (hopefully you) asked to reset the password of ${target.address}.`,
         "",
-        "To choose a new password, send it to this link within the next",
+        "To choose a new password, open this link within the next",
         `${RESET_LINK_MINUTES} minutes (it works once):`,
         "",
         link,
-        "",
-        `  curl -X POST -H 'content-type: application/json' -d '{"password":"…"}' '${link}'`,
         "",
         "Setting the new password signs you out everywhere. If you did not ask for this,",
         "ignore this message: your password stays as it is.",

@@ -1,11 +1,13 @@
 /** The console's API calls: JSON over fetch to the same origin, the bearer kept by app.js. */
 
-/** An API answer of 400 or more: its problem+json `code` and `detail`. */
+/** An API answer of 400 or more: its problem+json `code`, `detail` and field `errors`. */
 export class ApiError extends Error {
   constructor(status, problem) {
     super(problem?.detail ?? problem?.title ?? `HTTP ${status}`);
     this.status = status;
     this.code = problem?.code ?? "";
+    /** The problem's field errors: `{ path, code, message }` each (the field named by `path`). */
+    this.errors = Array.isArray(problem?.errors) ? problem.errors : [];
   }
 }
 

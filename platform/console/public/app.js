@@ -4,6 +4,7 @@ import * as admin from "./admin.js";
 import { call } from "./api.js";
 import * as audit from "./audit.js";
 import { h } from "./dom.js";
+import * as reset from "./reset.js";
 import * as user from "./user.js";
 
 const KEY = "mailplane-console";
@@ -107,10 +108,59 @@ async function signOut() {
   go(who?.kind === "admin" ? "#/admin/sign-in" : "#/sign-in");
 }
 
+/** What to do about a lost password, and asking for a reset link (open to anyone, like sign-in). */
+const LOST_PASSWORD = "#/lost-password";
+
+/** The page a password-reset link opens (`#/reset/mpr_…`); the token is taken out of the address at once. */
+const RESET = "#/reset";
+
+/**
+ * The token of the reset link this tab opened. It is kept in this module only: never in storage,
+ * and out of the address bar and the history as soon as it is read (it still never left the
+ * browser: a fragment is not sent in requests or referrers).
+ */
+let resetToken = null;
+
+/** Shows `view` under the heading `title` in <main>, focused. */
+async function show(title, view) {
+  const main = document.getElementById("main");
+  document.title = `${title} · mailplane console`;
+  const heading = h("h1", { tabindex: "-1" }, title);
+  const body = h("div");
+  main.replaceChildren(heading, body);
+  heading.focus();
+  await view(body);
+}
+
 /** Renders the page of the current hash into <main>, then moves focus to its heading. */
 export async function render() {
   const who = auth.get();
   let hash = location.hash || "#/";
+  if (hash.startsWith(`${RESET}/`)) {
+    const given = hash.slice(RESET.length + 1);
+    // A mangled escape (a mail client's rewrite) is passed on as it is: the API then refuses the link.
+    try {
+      resetToken = decodeURIComponent(given);
+    } catch {
+      resetToken = given;
+    }
+    history.replaceState(null, "", RESET);
+    hash = RESET;
+  }
+  if (hash === RESET) {
+    navigation(who, hash);
+    await show("Choose a new password", (body) =>
+      reset.page(body, resetToken, () => {
+        resetToken = null;
+      }),
+    );
+    return;
+  }
+  if (hash === LOST_PASSWORD) {
+    navigation(who, hash);
+    await show("Lost password", reset.lostPassword);
+    return;
+  }
   const pages = who?.kind === "user" ? USER_PAGES : who?.kind === "admin" ? ADMIN_PAGES : {};
   if (!pages[hash] && hash !== "#/admin/sign-in" && hash !== "#/sign-in") {
     hash = who?.kind === "user" ? "#/quarantine" : who?.kind === "admin" ? "#/admin/quarantine" : "#/sign-in";
@@ -122,16 +172,10 @@ export async function render() {
   if (who?.kind === "user" && who.stage !== "active") hash = "#/settings";
   if (location.hash !== hash) history.replaceState(null, "", hash);
   navigation(who, hash);
-  const main = document.getElementById("main");
   const [title, view] =
     pages[hash] ??
     (hash === "#/admin/sign-in" ? ["Administrator sign-in", admin.signIn] : ["Sign in", user.signIn]);
-  document.title = `${title} · mailplane console`;
-  const heading = h("h1", { tabindex: "-1" }, title);
-  const body = h("div");
-  main.replaceChildren(heading, body);
-  heading.focus();
-  await view(body);
+  await show(title, view);
 }
 
 window.addEventListener("hashchange", () => render());

@@ -40,6 +40,7 @@ export async function signIn(root) {
   root.append(
     form,
     out,
+    h("p", {}, h("a", { href: "#/lost-password" }, "Forgot your password?")),
     h("p", {}, "Administrators: ", h("a", { href: "#/admin/sign-in" }, "sign in with an API token"), "."),
   );
   form.querySelector("input").focus();
@@ -158,7 +159,7 @@ function button(label, onclick, cls) {
   return h("button", { type: "button", class: cls, onclick }, label);
 }
 
-/** My quarantine: filters, list, view, release and delete. */
+/** My quarantine: filters, list, view, release and delete, each of the last two also as a report to the spam filter. */
 export async function quarantine(root) {
   const results = h("div");
   const detail = h("div");
@@ -169,7 +170,9 @@ export async function quarantine(root) {
         quarantineTable(page.items, (e) => [
           button("View", () => view(e), "secondary"),
           button("Release", () => release(e)),
+          button("Not spam", () => release(e, true), "secondary"),
           button("Delete", () => remove(e), "secondary"),
+          button("Delete and report spam", () => remove(e, true), "danger"),
         ]),
       );
     } catch (error) {
@@ -185,22 +188,33 @@ export async function quarantine(root) {
       detail.replaceChildren(failure(error));
     }
   };
-  const release = async (e) => {
+  /** Release; with `report`, "not spam": the spam filter learns it is wanted mail first. */
+  const release = async (e, report = false) => {
     try {
-      const released = await api("POST", `/v1/me/quarantine/${encodeURIComponent(e.id)}/release`);
-      say(`Released “${e.subject}” for delivery (queue ID ${released.queueId}).`);
+      const released = await api("POST", `/v1/me/quarantine/${encodeURIComponent(e.id)}/release`, {
+        query: report ? { report: "ham" } : {},
+      });
+      say(
+        `Released “${e.subject}” for delivery${report ? " and reported it as not spam" : ""} (queue ID ${released.queueId}).`,
+      );
       detail.replaceChildren();
       await load({});
     } catch (error) {
       results.prepend(failure(error));
     }
   };
-  const remove = async (e) => {
+  /** Delete; with `report`, "delete and report spam": the spam filter learns it is spam first. */
+  const remove = async (e, report = false) => {
     // Nothing brings a deleted message back: ask first.
-    if (!globalThis.confirm(`Delete “${e.subject}” from your quarantine? It cannot be recovered.`)) return;
+    const question = report
+      ? `Delete “${e.subject}” from your quarantine and report it as spam? It cannot be recovered.`
+      : `Delete “${e.subject}” from your quarantine? It cannot be recovered.`;
+    if (!globalThis.confirm(question)) return;
     try {
-      await api("DELETE", `/v1/me/quarantine/${encodeURIComponent(e.id)}`);
-      say(`Deleted “${e.subject}”.`);
+      await api("DELETE", `/v1/me/quarantine/${encodeURIComponent(e.id)}`, {
+        query: report ? { report: "spam" } : {},
+      });
+      say(`Deleted “${e.subject}”${report ? " and reported it as spam" : ""}.`);
       detail.replaceChildren();
       await load({});
     } catch (error) {

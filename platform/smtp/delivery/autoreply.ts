@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { rename, writeFile } from "node:fs/promises";
+import MailComposer from "nodemailer/lib/mail-composer/index.js";
 import type { QueuedMessage } from "../spool/queue.ts";
 
 /** What the responder needs to know about the message it might answer. */
@@ -46,7 +47,7 @@ export function suppressReason(input: AutoReplyInput): string | null {
  *
  * @example
  * const responder = new AutoResponder("/data/autoreply.json", "mx.example.test");
- * const reply = responder.reply(input); // { message } or { suppressed: "…" }
+ * const reply = await responder.reply(input); // { message } or { suppressed: "…" }
  */
 export class AutoResponder {
   readonly #file: string | null;
@@ -68,8 +69,15 @@ export class AutoResponder {
     }
   }
 
-  /** The reply to send (from the alias, to the sender) or why none is sent. */
-  reply(input: AutoReplyInput, now = Date.now()): { message: Buffer } | { suppressed: string } {
+  /**
+   * The reply to send (from the alias, to the sender) or why none is sent. Built with nodemailer's
+   * MIME builder: the subject is RFC 2047-encoded when it is not ASCII, the body quoted-printable
+   * when needed, and the date has a numeric zone (RFC 5322 §3.3).
+   */
+  async reply(
+    input: AutoReplyInput,
+    now = Date.now(),
+  ): Promise<{ message: Buffer } | { suppressed: string }> {
     const why = suppressReason(input);
     if (why) return { suppressed: why };
     const key = `${input.alias}\n${input.sender}`;
@@ -79,23 +87,18 @@ export class AutoResponder {
     }
     this.#sent.set(key, now);
     this.#save(now, input.periodDays);
-    const lines = [
-      `From: <${input.alias}>`,
-      `To: <${input.sender}>`,
-      `Subject: ${input.subject.replace(/[\r\n]+/g, " ")}`,
-      `Date: ${new Date(now).toUTCString()}`,
-      `Message-ID: <autoreply.${randomBytes(8).toString("hex")}@${this.#host}>`,
+    const mail = new MailComposer({
+      from: input.alias,
+      to: input.sender,
+      subject: input.subject.replace(/[\r\n]+/g, " "),
+      text: input.body,
+      date: new Date(now),
+      messageId: `<autoreply.${randomBytes(8).toString("hex")}@${this.#host}>`,
+      ...(input.messageId ? { inReplyTo: input.messageId, references: input.messageId } : {}),
       // RFC 3834 §5: marks the reply so other responders do not answer it.
-      "Auto-Submitted: auto-replied",
-      ...(input.messageId ? [`In-Reply-To: ${input.messageId}`, `References: ${input.messageId}`] : []),
-      "MIME-Version: 1.0",
-      "Content-Type: text/plain; charset=utf-8",
-      "Content-Transfer-Encoding: 8bit",
-      "",
-      input.body.replace(/\r?\n/g, "\r\n"),
-      "",
-    ];
-    return { message: Buffer.from(lines.join("\r\n"), "utf8") };
+      headers: { "Auto-Submitted": "auto-replied" },
+    });
+    return { message: await mail.compile().build() };
   }
 
   #save(now: number, periodDays: number): void {

@@ -197,7 +197,7 @@ export function createDeliver(deps: DeliverDeps): Deliver {
       } else {
         jobs.push(
           (async () => {
-            const reply = deps.responder.reply({
+            const reply = await deps.responder.reply({
               alias: target.alias,
               subject: target.subject,
               body: target.body,
@@ -351,7 +351,7 @@ export function createBounce(deps: BounceDeps): Bounce {
         r.targets.map((x) => ["address" in x ? x.address : "", r.rcpt] as const),
       ),
     );
-    const dsn = buildDsn({
+    const dsn = await buildDsn({
       reportingMta: deps.hostname,
       // The domain's notificationFrom (default postmaster@<domain>); the engine's own name when the
       // message belongs to no hosted domain.

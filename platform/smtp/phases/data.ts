@@ -6,8 +6,11 @@ import type { SpfVerdict } from "../content/spf.ts";
 import type { DomainPolicy } from "../policy/snapshot.ts";
 import { defer, type PhaseResult, type Refusal, reject } from "./result.ts";
 
-/** RFC 5321 §6.3: a message that has passed this many relays is looping. */
-export const MAX_HOPS = 50;
+/**
+ * RFC 5321 §6.3: a message that has passed more relays than this is looping. The RFC asks for a
+ * threshold of at least 100 Received: fields, so long legitimate relay chains are not cut.
+ */
+export const MAX_HOPS = 100;
 
 /** How the log and the statistics classify a message. */
 export type MessageClass =

@@ -18,10 +18,12 @@ export function mailFrom(
   conn: ConnectionContext,
   sender: string,
 ): PhaseResult<string> {
-  const address = sender.trim().toLowerCase();
+  // RFC 5321 §2.4: a local-part is case-sensitive to every host but its own, so the reverse path
+  // is kept as given (relays and bounces use it); only the comparisons ignore case.
+  const address = sender.trim();
   if (conn.listener === "submission") {
     if (!conn.user) return reject(530, "5.7.0", "Authentication required");
-    if (!ownsSender(snapshot, conn.user.address, address)) {
+    if (!ownsSender(snapshot, conn.user.address, address.toLowerCase())) {
       return reject(553, "5.7.1", `Sender address <${address}> not owned by user ${conn.user.address}`);
     }
   }

@@ -117,12 +117,15 @@ export function rcptTo(
   const domain = snapshot.domains.get(parts.domain);
   if (!domain) {
     if (conn.user) {
+      // RFC 5321 §2.4: the remote host decides what its local-parts mean, so the address goes on
+      // as the client wrote it.
+      const asGiven = rcpt.trim();
       return accept({
-        rcpt: given,
-        address: given,
+        rcpt: asGiven,
+        address: asGiven,
         domain: null,
         filtered: false,
-        targets: [{ kind: "remote", address: given }],
+        targets: [{ kind: "remote", address: asGiven }],
       });
     }
     // RFC 5321 §3.6.2 / §7.1: only authenticated clients may relay to domains we do not host.

@@ -695,11 +695,37 @@ export class MailplaneClient {
     ): Promise<Page<QuarantineEntry>> => this.#call("listMyQuarantine", {}, { ...options, query }),
     getQuarantined: (id: string, options?: RequestOptions): Promise<QuarantinedMessage> =>
       this.#call("getMyQuarantinedMessage", { message: id }, options),
-    release: (id: string, options?: RequestOptions): Promise<{ id: string; queueId: string }> =>
-      this.#call("releaseMyQuarantinedMessage", { message: id }, options),
-    /** Deletes a held message for the user's own addresses (others' copies stay held). */
-    deleteQuarantined: (id: string, options?: RequestOptions): Promise<void> =>
-      this.#call("deleteMyQuarantinedMessage", { message: id }, options),
+    /**
+     * Releases a held message to the user's own addresses (others' copies stay held). `report: "ham"`
+     * ("not spam") first teaches rspamd's Bayes classifier that it is ham (MP_FILTER_TRAINING_UNAVAILABLE
+     * without rspamd, MP_UNAVAILABLE when rspamd refuses: it stays held).
+     * @example await client.me.release(id, { report: "ham" })
+     */
+    release: (
+      id: string,
+      options?: RequestOptions & { report?: "ham" },
+    ): Promise<{ id: string; queueId: string }> => {
+      const { report, ...rest } = options ?? {};
+      return this.#call(
+        "releaseMyQuarantinedMessage",
+        { message: id },
+        { ...rest, ...(report ? { query: { report } } : {}) },
+      );
+    },
+    /**
+     * Deletes a held message for the user's own addresses (others' copies stay held). `report: "spam"`
+     * ("delete and report as spam") first teaches rspamd's Bayes classifier that it is spam
+     * (MP_FILTER_TRAINING_UNAVAILABLE without rspamd, MP_UNAVAILABLE when rspamd refuses: it stays held).
+     * @example await client.me.deleteQuarantined(id, { report: "spam" })
+     */
+    deleteQuarantined: (id: string, options?: RequestOptions & { report?: "spam" }): Promise<void> => {
+      const { report, ...rest } = options ?? {};
+      return this.#call(
+        "deleteMyQuarantinedMessage",
+        { message: id },
+        { ...rest, ...(report ? { query: { report } } : {}) },
+      );
+    },
     searchLog: (query: MessageLogQueryInput = {}, options?: RequestOptions): Promise<Page<MessageLogEntry>> =>
       this.#call("searchMyMessageLog", {}, { ...options, query }),
     /** The user's own sign-ins and SMTP AUTH attempts, newest first. */

@@ -19,12 +19,14 @@ import {
   TotpEnrolment,
 } from "../models/session.ts";
 import {
+  DeleteQuarantinedQuery,
   MessageLogEntry,
   MessageLogQuery,
   QuarantinedMessage,
   QuarantineEntry,
   QuarantineQuery,
   QuarantineRelease,
+  ReleaseQuery,
 } from "./operations.ts";
 import type { Endpoint } from "./types.ts";
 
@@ -279,11 +281,18 @@ export const endpoints: readonly Endpoint[] = [
     method: "POST",
     path: "/v1/me/quarantine/:message/release",
     summary:
-      "Release one of the user's quarantined messages to the user's own addresses; a message also held for other recipients stays held for them. 409 when none of the user's addresses accepts it now.",
+      "Release one of the user's quarantined messages to the user's own addresses; a message also held for other recipients stays held for them. 409 when none of the user's addresses accepts it now. `report=ham` (\"not spam\") first teaches rspamd's Bayes classifier that it is ham: 422 without rspamd, 503 when rspamd refuses (still held); audited, counted once in the domain's statistics.",
     params: MessageParams,
+    query: ReleaseQuery,
     response: QuarantineRelease,
     successStatuses: [200],
-    errors: ["MP_NOT_FOUND", "MP_CONFLICT", "MP_ACCESS_DENIED", "MP_UNAVAILABLE"],
+    errors: [
+      "MP_NOT_FOUND",
+      "MP_CONFLICT",
+      "MP_ACCESS_DENIED",
+      "MP_FILTER_TRAINING_UNAVAILABLE",
+      "MP_UNAVAILABLE",
+    ],
   },
   {
     ...user,
@@ -292,11 +301,12 @@ export const endpoints: readonly Endpoint[] = [
     method: "DELETE",
     path: "/v1/me/quarantine/:message",
     summary:
-      "Delete one of the user's quarantined messages for the user's own addresses; a message also held for other recipients stays held for them.",
+      "Delete one of the user's quarantined messages for the user's own addresses; a message also held for other recipients stays held for them. `report=spam` (\"delete and report as spam\") first teaches rspamd's Bayes classifier that it is spam: 422 without rspamd, 503 when rspamd refuses (still held); audited, counted once in the domain's statistics.",
     params: MessageParams,
+    query: DeleteQuarantinedQuery,
     response: null,
     successStatuses: [204],
-    errors: ["MP_NOT_FOUND", "MP_ACCESS_DENIED", "MP_UNAVAILABLE"],
+    errors: ["MP_NOT_FOUND", "MP_ACCESS_DENIED", "MP_FILTER_TRAINING_UNAVAILABLE", "MP_UNAVAILABLE"],
   },
   {
     ...user,

@@ -169,6 +169,16 @@ export const DeleteQueuedQuery = z.strictObject({
     ),
 });
 
+/** Query of a mail user's delete of their quarantined copy: `report=spam` first trains the spam filter that the message is spam. */
+export const DeleteQuarantinedQuery = z.strictObject({
+  report: z
+    .enum(["spam"])
+    .optional()
+    .describe(
+      '`spam` ("delete and report as spam"): first teach rspamd\'s Bayes classifier that the message is spam (needs rspamd: else 422; rspamd refusing: 503, the message stays held).',
+    ),
+});
+
 /** The answer to a spam or ham report. */
 export const FilterReport = z
   .object({

@@ -268,10 +268,10 @@ describe("the web console in chromium", () => {
     const old = () =>
       page.locator("tr", { has: page.locator("td.subject", { hasText: /^Old newsletter$/ }) });
     page.once("dialog", (dialog) => void dialog.dismiss());
-    await old().getByRole("button", { name: "Delete" }).click();
+    await old().getByRole("button", { name: "Delete", exact: true }).click();
     expect(await old().count()).toBe(1);
     page.once("dialog", (dialog) => void dialog.accept());
-    await old().getByRole("button", { name: "Delete" }).click();
+    await old().getByRole("button", { name: "Delete", exact: true }).click();
     await status()
       .getByText(/Deleted “Old newsletter”/)
       .waitFor();

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import {
   readResetClaims,
   redactResetTokens,
+  resetPageLink,
   signResetToken,
   verifyResetToken,
 } from "../../../platform/api/password-resets.ts";
@@ -48,6 +49,14 @@ describe("password reset tokens", () => {
     ]) {
       expect(verifyResetToken(KEY, bad, HASH, T0)).toBe("malformed");
     }
+  });
+
+  it("links to the console's reset page with the token in the fragment (never in a path or query a server sees)", () => {
+    const token = signResetToken(KEY, claims, HASH);
+    const link = new URL(resetPageLink("https://mail.example.com/", token));
+    expect(link.origin + link.pathname).toBe("https://mail.example.com/console/");
+    expect(link.search).toBe("");
+    expect(link.hash).toBe(`#/reset/${token}`);
   });
 
   it("redacts every reset token in a text", () => {

@@ -271,6 +271,17 @@ describe("mailFrom", () => {
     });
   });
 
+  it("keeps the reverse path's case (RFC 5321 §2.4) and compares it without case", () => {
+    expect(mailFrom(snapshot, inbound(), "Bob.Smith@Outside.example")).toMatchObject({
+      action: "accept",
+      value: "Bob.Smith@Outside.example",
+    });
+    expect(mailFrom(snapshot, submitter(), "Alice@Example.com")).toMatchObject({
+      action: "accept",
+      value: "Alice@Example.com",
+    });
+  });
+
   it("lets a user send as one of their extra addresses, and nobody else as it (553 5.7.1)", () => {
     const snap = buildPolicySnapshot({
       revision: 1,

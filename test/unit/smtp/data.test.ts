@@ -223,8 +223,13 @@ describe("dataVerdict", () => {
     ).toMatchObject({ code: 552, enhanced: "5.3.4" });
   });
 
-  it("rejects a message that already passed 50 relays with 554 5.4.6", async () => {
-    const hops = "Received: from a by b; Sat, 31 Jan 2026 12:00:00 +0000\r\n".repeat(51);
+  it("rejects a message that already passed more than 100 relays with 554 5.4.6", async () => {
+    const hops = "Received: from a by b; Sat, 31 Jan 2026 12:00:00 +0000\r\n".repeat(101);
     expect(await verdict(hops + plain("x", "y"))).toMatchObject({ code: 554, enhanced: "5.4.6" });
+  });
+
+  it("accepts a message with 100 Received: fields (RFC 5321 §6.3: the threshold is at least 100)", async () => {
+    const hops = "Received: from a by b; Sat, 31 Jan 2026 12:00:00 +0000\r\n".repeat(100);
+    expect(await verdict(hops + plain("x", "y"))).toMatchObject({ value: { disposition: "deliver" } });
   });
 });

@@ -137,6 +137,12 @@ describe("rcptTo for an authenticated submission client", () => {
     expect(r.value.filtered).toBe(false);
   });
 
+  it("keeps a remote recipient's local-part as the client wrote it (RFC 5321 §2.4)", () => {
+    const r = rcptTo(snapshot, submitter(), tx("alice@example.com"), "Friend.Name@Elsewhere.example");
+    if (r.action !== "accept") throw new Error(reply(r));
+    expect(r.value.targets).toEqual([{ kind: "remote", address: "Friend.Name@Elsewhere.example" }]);
+  });
+
   it("does not apply the sender block list to its own users", () => {
     expect(rcptTo(snapshot, submitter(), tx("eve@bad.example"), "bob@example.com").action).toBe("accept");
   });

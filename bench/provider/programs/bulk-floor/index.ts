@@ -59,6 +59,8 @@ for (let i = 1; i < count; i++) {
       firstName: `User ${i}`,
       forwardOnDelete: null,
       lastName: "",
+      loginAlerts: { failed: true, successful: false },
+      lostPasswordInstructions: null,
       quotaMb: step === "change" && i === 1 ? 2048 : 1024,
       role: "email-user",
     };

@@ -393,6 +393,27 @@ describe("paths and local validation", () => {
     expect(scope.isDone()).toBe(true);
   });
 
+  it("sends report=ham with a user's release and report=spam with a user's delete of their held copy, and nothing without", async () => {
+    const scope = nock(BASE)
+      .post("/v1/me/quarantine/h1/release")
+      .query({ report: "ham" })
+      .reply(200, { id: "h1", queueId: "q1" })
+      .delete("/v1/me/quarantine/h2")
+      .query({ report: "spam" })
+      .reply(204)
+      .post("/v1/me/quarantine/h3/release")
+      .query({})
+      .reply(200, { id: "h3", queueId: "q3" })
+      .delete("/v1/me/quarantine/h4")
+      .query({})
+      .reply(204);
+    await expect(client().me.release("h1", { report: "ham" })).resolves.toEqual({ id: "h1", queueId: "q1" });
+    await client().me.deleteQuarantined("h2", { report: "spam" });
+    await client().me.release("h3");
+    await client().me.deleteQuarantined("h4");
+    expect(scope.isDone()).toBe(true);
+  });
+
   it("rejects an invalid spec locally, with its path, before any request", async () => {
     const err = await failure(() => client().routes.put({ domain: "example.com", host: "mx", port: 0 }));
     expect(err.code).toBe("MP_VALIDATION_FAILED");
