@@ -9,18 +9,22 @@ import {
   type DomainTenancyDocument,
   isMailplaneError,
   type KindDescriptor,
+  type MailplaneError,
   type PasswordPolicySpec,
   type ProblemFieldError,
   TENANCY_API_VERSION,
   type TenancyChange,
   tenancyKinds,
+  toDotPath,
   validationErrorFromFields,
 } from "../../sdk/src/index.ts";
+import { blockingClaims } from "../store/domain-claims.ts";
+import { claimsOf } from "../store/domain-names.ts";
 import type { StoredObject, TenancyObjectWrite } from "../store/store.ts";
 import { DKIM_SPEC_FIELD } from "./dns.ts";
 import type { ApiServices } from "./lib/services.ts";
 import type { WriteHookInput, WriteHookResult } from "./lib/tenancy.ts";
-import { fieldError } from "./problem.ts";
+import { fieldError, problem } from "./problem.ts";
 import { claimDomainNames, keepDkimKeys } from "./routes/domains.ts";
 import { catchAllRefusal, hasCatchAll } from "./routes/report-settings.ts";
 import { checkRouteReach } from "./routes/routes.ts";
@@ -91,10 +95,13 @@ export interface PrepareOptions {
 export async function prepareTenancy(options: PrepareOptions): Promise<TenancyObjectWrite[]> {
   const { services, accountId, domain, document, current } = options;
   const errors: ProblemFieldError[] = [];
+  /** The write rules' refusals behind `errors` (a name held elsewhere keeps its own code). */
+  const refusals: MailplaneError[] = [];
   const declared = document.domains[0]?.name;
   if (declared !== domain) {
     errors.push(fieldError(["domains", 0, "name"], "custom", `must match the path (${domain})`));
   }
+  errors.push(...sharedAddresses(document));
   const stored = new Map(current.map((o) => [keyOf(o), o]));
   // The document's own policy governs its users' passwords; without one, the account's.
   const own = document.passwordPolicies[0] as PasswordPolicySpec | undefined;
@@ -119,7 +126,7 @@ export async function prepareTenancy(options: PrepareOptions): Promise<TenancyOb
     try {
       let result: WriteHookResult = { spec: item.spec };
       if (item.kind.name === "Domain") {
-        const claimed = await claimDomainNames(hook);
+        const claimed = await heldElsewhere(services, accountId, item, await claimDomainNames(hook));
         // A plan makes no DKIM key (that writes a setting); a new domain's key comes with the apply.
         result = options.planOnly && !old ? claimed : await keepDkimKeys(hook, claimed);
       } else if (item.kind.name === "Route") {
@@ -156,6 +163,7 @@ export async function prepareTenancy(options: PrepareOptions): Promise<TenancyOb
       };
     } catch (error) {
       if (!isMailplaneError(error)) throw error;
+      refusals.push(error);
       const fields = error.problem.errors ?? [];
       if (fields.length === 0)
         errors.push(fieldError(item.path, "custom", error.problem.detail ?? error.message));
@@ -164,9 +172,64 @@ export async function prepareTenancy(options: PrepareOptions): Promise<TenancyOb
     }
   };
 
+  const before = errors.length;
   const writes = await mapLimit(itemsOf(document), PREPARE_CONCURRENCY, prepare);
-  if (errors.length > 0) throw validationErrorFromFields(errors);
-  return writes as TenancyObjectWrite[];
+  if (errors.length === 0) return writes as TenancyObjectWrite[];
+  // The domain's names held elsewhere, and nothing else wrong: 409 with the refusal's own code, as
+  // for a Domain by itself (MP_DOMAIN_TAKEN: another account's); anything more is 422, all at once.
+  const refusal = refusals[0];
+  if (before === 0 && refusals.length === 1 && refusal && CONFLICTS.has(refusal.code)) {
+    throw problem(refusal.code, refusal.problem.detail, { errors });
+  }
+  throw validationErrorFromFields(errors);
+}
+
+/** The refusals of a name held elsewhere. */
+const CONFLICTS: ReadonlySet<string> = new Set(["MP_DOMAIN_TAKEN", "MP_CONFLICT"]);
+
+/**
+ * Refuses, as the store's write would (same holders, same message), a Domain whose name or a domain
+ * alias is held by another Domain (this account's, or another account's: "held by another account",
+ * never which): so a plan names it too, not only the apply. The store checks again in its transaction.
+ */
+async function heldElsewhere(
+  services: ApiServices,
+  accountId: string,
+  item: DocumentItem,
+  claimed: WriteHookResult,
+): Promise<WriteHookResult> {
+  const claims = claimed.claims!;
+  const holders = claimsOf(await services.store.domainNames(claims.names), { accountId, id: item.id });
+  const blocking = blockingClaims(holders, accountId, claims);
+  if (blocking.length > 0) throw claims.refuse(blocking);
+  return claimed;
+}
+
+/** The document's address kinds: one address names one recipient, whichever kind declares it. */
+const ADDRESS_LISTS = ["users", "aliases", "groups"] as const;
+
+/**
+ * An address declared by more than one object of the document (a user and an alias, say): an error
+ * at each, naming the others (all in this document, so nothing of another tenant is told).
+ */
+function sharedAddresses(document: DomainTenancyDocument): ProblemFieldError[] {
+  const byAddress = new Map<string, (string | number)[][]>();
+  for (const list of ADDRESS_LISTS) {
+    const items = (document[list] ?? []) as { address: string }[];
+    items.forEach((item, i) => {
+      const paths = byAddress.get(item.address) ?? [];
+      paths.push([list, i]);
+      byAddress.set(item.address, paths);
+    });
+  }
+  return [...byAddress.values()].flatMap((paths) =>
+    paths.length < 2
+      ? []
+      : paths.map((path) => {
+          const others = paths.filter((p) => p !== path).map((p) => toDotPath(p));
+          return fieldError([...path, "address"], "custom", `is also the address of ${others.join(", ")}`);
+        }),
+  );
 }
 
 /** The spec fields a change touches, as the API shows them (internal fields never). */

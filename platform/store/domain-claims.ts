@@ -33,17 +33,31 @@ export async function settleClaims(
   claims: NonNullable<PutObjectInput["claims"]>,
 ): Promise<DomainClaim[]> {
   const holders = await domainsHolding(q, claims.names, { accountId: input.accountId, id: input.id });
+  const blocking = blockingClaims(holders, input.accountId, claims);
+  if (blocking.length > 0) throw claims.refuse(blocking);
+  return holders;
+}
+
+/**
+ * Of `holders`, the holds that refuse a claim by `accountId`: its own other Domains, verified holds,
+ * and unverified ones on names the claim did not prove (pure: a plan runs it on what it read).
+ *
+ * @example blockingClaims(holders, "acme", { names: ["example.com"], proven: [] }) // every hold
+ */
+export function blockingClaims(
+  holders: readonly DomainClaim[],
+  accountId: string,
+  claims: Pick<NonNullable<PutObjectInput["claims"]>, "proven">,
+): DomainClaim[] {
   const proven = new Set((claims.proven ?? []).map((p) => p.name));
-  const blocking = holders.flatMap((holder) => {
+  return holders.flatMap((holder) => {
     const names = holder.names.filter(
-      (name) => holder.accountId === input.accountId || holder.verified.includes(name) || !proven.has(name),
+      (name) => holder.accountId === accountId || holder.verified.includes(name) || !proven.has(name),
     );
     return names.length > 0
       ? [{ ...holder, names, verified: holder.verified.filter((n) => names.includes(n)) }]
       : [];
   });
-  if (blocking.length > 0) throw claims.refuse(blocking);
-  return holders;
 }
 
 /**

@@ -114,8 +114,20 @@ export async function domainsHolding(
   names: readonly string[],
   self: { accountId: string; id: string },
 ): Promise<DomainClaim[]> {
+  return claimsOf(await domainNameHolds(q, names), self);
+}
+
+/**
+ * `holds` grouped by holding Domain, without `self`'s own (pure: a plan runs it on what it read).
+ *
+ * @example claimsOf(await store.domainNames(["example.com"]), { accountId: "acme", id: "example.com" })
+ */
+export function claimsOf(
+  holds: readonly DomainNameHold[],
+  self: { accountId: string; id: string },
+): DomainClaim[] {
   const holders = new Map<string, DomainClaim>();
-  for (const hold of await domainNameHolds(q, names)) {
+  for (const hold of holds) {
     if (hold.accountId === self.accountId && hold.domain === self.id) continue;
     const k = key(hold.accountId, hold.domain);
     const claim = holders.get(k) ?? {

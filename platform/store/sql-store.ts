@@ -280,6 +280,7 @@ export class SqlStore implements Store {
     return this.write((q, mark) =>
       applyTenancyIn(q, input, {
         select: (tx) => objects.selectTenancy(tx, input.accountId, input.domain),
+        now: this.now,
         put: (tx, put) => objects.putObject(tx, put, ctx, this.steps, mark),
         remove: async (tx, o) => {
           mark();

@@ -316,6 +316,11 @@ export interface ApplyTenancyInput {
   expectEtag?: string | null;
   /** Stamps every object the apply writes (creates and updates), as {@link PutObjectInput.managedBy}. */
   managedBy?: ManagedBy;
+  /**
+   * The answer stored under the request's Idempotency-Key, in the apply's own transaction (a key
+   * already stored fails the apply with `idempotency_exists`, so the caller replays that answer).
+   */
+  idempotency?: IdempotencyInput<ApplyTenancyResult>;
 }
 
 /** Result of {@link Store.applyTenancy}: what was written, in order, and the tenancy's new etag. */

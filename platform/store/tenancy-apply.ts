@@ -1,5 +1,6 @@
 /** A domain's whole tenancy applied in one store transaction: the diff against the stored objects and its writes. */
 import { createHash } from "node:crypto";
+import { checkIdempotency, saveIdempotency } from "./idempotency.ts";
 import { canonicalJson, type SqlExecutor } from "./sql.ts";
 import {
   type ApplyTenancyInput,
@@ -20,6 +21,8 @@ export interface TenancySteps {
   put(q: SqlExecutor, input: PutObjectInput): Promise<PutObjectResult>;
   /** One object's delete, with its credentials, audit entry and change. */
   remove(q: SqlExecutor, object: StoredObject): Promise<void>;
+  /** The store's clock (Idempotency-Key records). */
+  now: () => Date;
 }
 
 const keyOf = (o: { kind: string; id: string }) => `${o.kind}\u0000${o.id}`;
@@ -62,6 +65,7 @@ export async function applyTenancyIn(
   steps: TenancySteps,
 ): Promise<ApplyTenancyResult> {
   const what = `the tenancy of ${input.domain}`;
+  await checkIdempotency(q, input.idempotency, steps.now);
   const before = (await steps.select(q)).sort(tenancyOrder);
   const etag = tenancyEtag(before);
   if (input.ifMatch !== undefined) {
@@ -121,5 +125,7 @@ export async function applyTenancyIn(
     if (result.changed) changes.push({ kind: w.kind, id: w.id, op: old ? "update" : "create" });
   }
   const objects = [...after.values()].sort(tenancyOrder);
-  return { before, after: objects, changes, etag: tenancyEtag(objects) };
+  const result = { before, after: objects, changes, etag: tenancyEtag(objects) };
+  await saveIdempotency(q, input.idempotency, result, steps.now);
+  return result;
 }

@@ -145,11 +145,6 @@ export class Tenancy extends pulumi.ComponentResource {
     this.tenancies = {};
     const adopt = args.adopt ?? false;
     if (args.mode === "bulk") {
-      // DomainTenancy reaches the platform through the stack's settings only (no `connection` yet):
-      // refuse rather than apply a tenant's documents to another platform or account.
-      if (args.connection !== undefined) {
-        throw new pulumi.RunError(`${args.file}: mode "bulk" does not support the connection input yet`);
-      }
       for (const spec of manifest.users) {
         if (spec.password !== undefined) {
           pulumi.log.warn(
@@ -165,6 +160,8 @@ export class Tenancy extends pulumi.ComponentResource {
             document: domainDocument(manifest, domain.name),
             ...(args.passwords === undefined ? {} : { passwords: args.passwords }),
             ...(adopt ? { adopt } : {}),
+            // The component's connection, as every per-object child gets it.
+            ...(args.connection === undefined ? {} : { connection: args.connection }),
           },
           { parent: this },
         );

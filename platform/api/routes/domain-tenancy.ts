@@ -1,11 +1,12 @@
 /** Bulk tenancy: `/v1/domains/:domain/tenancy` — get, plan, apply (one transaction) and delete a domain's whole tenancy. */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { DomainTenancyDocument, type TenancyPlan } from "../../../sdk/src/index.ts";
-import { isStoreError } from "../../store/store.ts";
+import { type ApplyTenancyResult, isStoreError } from "../../store/store.ts";
 import { writeContext } from "../audit.ts";
 import { requireAuth } from "../auth.ts";
 import { planChanges, prepareTenancy, renderTenancy } from "../domain-tenancy.ts";
-import { ifMatch, normalisedParams, serve, setEtag } from "../lib/http.ts";
+import { findReplay, idempotencyInput, idempotencyPlan } from "../idempotency.ts";
+import { createOnly, ifMatch, normalisedParams, serve, setEtag } from "../lib/http.ts";
 import { stampOf } from "../lib/managed-by.ts";
 import { problem } from "../problem.ts";
 import { parseWith } from "../validation.ts";
@@ -71,8 +72,28 @@ export async function domainTenancyRoutes(app: FastifyInstance): Promise<void> {
       const condition = ifMatch(request);
       // Every object the apply writes is stamped with the caller's stack (the provider sends it).
       const stamp = stampOf(request);
+      const onlyCreate = createOnly(request);
+      const idempotency = idempotencyPlan(request, auth.accountId, s.now(), s.idempotencyTtlMs);
+      /** The answer stored under this Idempotency-Key, if a request with it was applied before. */
+      const replay = async () => {
+        const found = idempotency ? await findReplay(s.store, idempotency) : undefined;
+        if (!found) return undefined;
+        setEtag(reply, (found.body as TenancyPlan).etag!);
+        reply.header("idempotent-replayed", "true").status(found.status);
+        return found.body as TenancyPlan;
+      };
       for (let attempt = 1; ; attempt++) {
         const { objects, etag } = await s.store.tenancyObjects(auth.accountId, domain);
+        if (etag !== null && idempotency) {
+          // Maybe this very request created it, and its answer was lost: answer what it answered.
+          const replayed = await replay();
+          if (replayed) return replayed;
+        }
+        // RFC 9110 §13.1.2: If-None-Match: * is a create that never takes over a domain that exists.
+        // Checked again in the transaction: `expectEtag` (null here) fails when one came meanwhile.
+        if (onlyCreate && etag !== null) {
+          throw problem("MP_PRECONDITION_FAILED", `domain ${domain} already exists`);
+        }
         const writes = await prepareTenancy({
           services: s,
           request,
@@ -83,6 +104,15 @@ export async function domainTenancyRoutes(app: FastifyInstance): Promise<void> {
           planOnly: false,
         });
         const planned = planChanges(objects, writes);
+        // The store wrote exactly what was planned against the same version; keep the plan's fields.
+        const answer = (result: ApplyTenancyResult): TenancyPlan => {
+          const fields = new Map(planned.map((c) => [`${c.kind} ${c.id}`, c.fields]));
+          const changes = result.changes.map((c) => ({
+            ...c,
+            fields: fields.get(`${c.kind} ${c.id}`) ?? [],
+          }));
+          return { domain, etag: result.etag, applied: true, changes };
+        };
         try {
           const result = await s.store.applyTenancy(
             {
@@ -94,18 +124,25 @@ export async function domainTenancyRoutes(app: FastifyInstance): Promise<void> {
               successor: userSuccessor,
               ...stamp,
               ...(condition === undefined ? {} : { ifMatch: condition }),
+              ...(idempotency
+                ? {
+                    idempotency: idempotencyInput<ApplyTenancyResult>(idempotency, (r) => ({
+                      status: 200,
+                      body: answer(r),
+                    })),
+                  }
+                : {}),
             },
             writeContext(request),
           );
-          // The store wrote exactly what was planned against the same version; keep the plan's fields.
-          const fields = new Map(planned.map((c) => [`${c.kind} ${c.id}`, c.fields]));
-          const changes = result.changes.map((c) => ({
-            ...c,
-            fields: fields.get(`${c.kind} ${c.id}`) ?? [],
-          }));
           setEtag(reply, result.etag!);
-          return { domain, etag: result.etag, applied: true, changes };
+          return answer(result);
         } catch (error) {
+          // Another request with the same key committed first: answer what it answered.
+          if (isStoreError(error, "idempotency_exists")) {
+            const again = await replay();
+            if (again) return again;
+          }
           // Without If-Match, a write that came between our read and our transaction means: prepare again.
           const retry =
             condition === undefined && attempt < APPLY_ATTEMPTS && isStoreError(error, "precondition_failed");

@@ -236,7 +236,9 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
     revision = snap.revision;
   };
 
-  const applyChanges = async (changes: Change[], toRevision: number) => {
+  const applyChanges = async (batch: Change[], target: number) => {
+    let changes = batch;
+    let toRevision = target;
     const touched = new Map<string, Set<string>>();
     const wholeAccount = new Set<string>();
     const note = (o: StoredObject) => {
@@ -250,17 +252,33 @@ export async function storePolicy(store: Store, opts: StorePolicyOptions = {}): 
     };
     // Read every changed object before touching `objects`: a read that fails leaves the batch
     // unapplied as a whole, so its retry starts from the same state.
-    const read: (StoredObject | undefined)[] = [];
+    let read: (StoredObject | undefined)[] = [];
     // An Account's change (its contact) rebuilds all its domains; accounts are not objects.
     const accountSpecs = new Map<string, Record<string, unknown> | undefined>();
-    for (const c of changes) {
-      if (c.kind === "Account") {
-        const account = c.op === "delete" ? undefined : await store.getAccount(c.id);
-        accountSpecs.set(c.id, account?.spec as Record<string, unknown> | undefined);
-        read.push(undefined);
-        continue;
+    for (;;) {
+      read = [];
+      for (const c of changes) {
+        if (c.kind === "Account") {
+          const account = c.op === "delete" ? undefined : await store.getAccount(c.id);
+          accountSpecs.set(c.id, account?.spec as Record<string, unknown> | undefined);
+          read.push(undefined);
+          continue;
+        }
+        read.push(c.op === "delete" ? undefined : await store.getObject(c.accountId, c.kind, c.id));
       }
-      read.push(c.op === "delete" ? undefined : await store.getObject(c.accountId, c.kind, c.id));
+      // The objects are read one by one: a write committed meanwhile (another tenancy apply) may
+      // show in some reads and not in others. Only when the revision still is the target did every
+      // read see that revision; otherwise the batch grows by what was committed since and is read
+      // again, so the snapshot never holds part of a transaction (a bulk apply is all or nothing).
+      const now = await store.revision();
+      if (now <= toRevision) break;
+      const more = await store.changesSince(toRevision);
+      if (more === null) {
+        await fullLoad();
+        return;
+      }
+      changes = [...changes, ...more.filter((c) => c.revision <= now)];
+      toRevision = now;
     }
     // A Domain's new signing key is read with the batch: a failed read retries the whole batch.
     await keyring.load(read.filter((o): o is StoredObject => o !== undefined));

@@ -86,7 +86,7 @@ function describeApiError(kind: string, id: string, action: string, err: unknown
 }
 
 /** Errors the server answered deliberately: the write was refused, so nothing was created. */
-const ANSWERED = new Set([
+export const ANSWERED = new Set([
   "MP_BAD_REQUEST",
   "MP_ACCOUNT_REQUIRED",
   "MP_UNAUTHORIZED",

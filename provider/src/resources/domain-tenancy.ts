@@ -1,4 +1,5 @@
 /** The DomainTenancy resource: one domain's whole tenancy as one Pulumi resource, applied in one transaction. */
+import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
@@ -15,7 +16,15 @@ import { SenderListSpec, senderListName } from "../../../sdk/src/models/sender-l
 import { TENANCY_API_VERSION } from "../../../sdk/src/models/tenancy.ts";
 import { UserSpec } from "../../../sdk/src/models/user.ts";
 import { clientFor } from "../lib/api.ts";
-import { errorCode, type ResourceImpl } from "../lib/lifecycle.ts";
+import type { ConnectionSettings } from "../lib/config.ts";
+import {
+  CONNECTION,
+  type ConnectionArgs,
+  checkConnection,
+  connectionOf,
+  movesElsewhere,
+} from "../lib/connection.ts";
+import { ANSWERED, errorCode, type ResourceImpl } from "../lib/lifecycle.ts";
 import { TYPE_MODULE } from "../lib/resource.ts";
 import { createShim } from "../lib/shim.ts";
 import { stampOption } from "../lib/stamp.ts";
@@ -130,10 +139,45 @@ function describeFailure(action: string, domain: string, props: Props, err: unkn
 
 const pathOf = (domain: string) => `/v1/domains/${encodeURIComponent(domain)}/tenancy`;
 
+/** The answers of a plan that say the document cannot be applied (anything else: the apply will tell). */
+const REFUSALS = new Set(["MP_VALIDATION_FAILED", "MP_DOMAIN_TAKEN", "MP_CONFLICT"]);
+
+/**
+ * What only the platform can judge (names held elsewhere, route egress, …), asked of its plan for a
+ * new or changed document, so a preview names each object and the reason as the apply would; the
+ * passwords are not sent (the apply checks them against the policy). A no-op preview asks nothing,
+ * and a platform that cannot be asked leaves it to the apply.
+ */
+async function plannedFailures(
+  olds: Props,
+  bare: Props,
+  connection: ConnectionSettings | undefined,
+): Promise<{ property: string; reason: string }[]> {
+  const { __provider: _p, adopt: _a, etag: _e, [CONNECTION]: _c, ...before } = olds;
+  if (Object.keys(before).length > 0 && isDeepStrictEqual(withoutPasswords(before), bare)) return [];
+  const domain = String(bare.domain?.name);
+  try {
+    const client = await clientFor(connection);
+    await client.request("POST", `${pathOf(domain)}/plan`, {
+      body: documentOf(bare),
+      timeoutMs: 30_000,
+      retry: { maxRetries: 0 },
+    });
+    return [];
+  } catch (err) {
+    if (!REFUSALS.has(errorCode(err) ?? "")) return [];
+    const fields = (err as { errors?: { path: (string | number)[]; message: string }[] }).errors ?? [];
+    return fields.map((f) => ({ property: propertyPath(bare, f.path), reason: f.message }));
+  }
+}
+
 /** What the runtime runs for a {@link DomainTenancy}. */
 export const domainTenancyProvider: ResourceImpl = {
-  async check(_olds, news) {
-    const { __provider: _p, adopt, ...declared } = news as Props;
+  async check(olds, news) {
+    const { __provider: _p, adopt, [CONNECTION]: connection, ...declared } = news as Props;
+    // The connection's own rules (a URL; an endpoint brings its own token), never quoting the token.
+    const connectionFailures = checkConnection(connection);
+    if (connectionFailures.length > 0) return { inputs: news, failures: connectionFailures };
     const passwords = passwordsOf(declared);
     // Passwords are checked by the platform against the policy in force; unknown ones (preview) pass.
     const bare = withoutPasswords(declared);
@@ -148,43 +192,55 @@ export const domainTenancyProvider: ResourceImpl = {
         })),
       };
     }
-    const inputs = withPasswords(propsOf(parsed.data), passwords);
-    return { inputs: adopt === undefined ? inputs : { ...inputs, adopt }, failures: [] };
+    const normalised = propsOf(parsed.data);
+    const inputs: Props = withPasswords(normalised, passwords);
+    if (adopt !== undefined) inputs.adopt = adopt;
+    if (connection !== undefined) inputs[CONNECTION] = connection;
+    // A connection not known yet (a token this run creates) cannot be asked; the apply judges then.
+    const failures = containsUnknown(connection)
+      ? []
+      : await plannedFailures(olds as Props, normalised, connectionOf(inputs));
+    return { inputs, failures };
   },
 
   async diff(_id, olds, news) {
     const name = (news as Props).domain?.name;
-    const replaces = containsUnknown(name) || (olds as Props).domain?.name !== name ? ["domain"] : [];
+    const renamed = containsUnknown(name) || (olds as Props).domain?.name !== name;
+    // Another endpoint or account holds another tenancy: it is created there, this one deleted here.
+    const moved = movesElsewhere(olds as Props, news as Props);
+    const replaces = [...(renamed ? ["domain"] : []), ...(moved ? [CONNECTION] : [])];
     // `changes: undefined`: the engine compares old and new inputs itself, object by object and field
     // by field (maps keyed by name), and shows each change; a new name must free the old one first.
-    return { changes: undefined, replaces, deleteBeforeReplace: replaces.length > 0 };
+    return { changes: undefined, replaces, deleteBeforeReplace: renamed };
   },
 
   async create(inputs) {
     const { __provider: _p, adopt, ...props } = inputs as Props;
     const domain = String(props.domain.name);
-    const client = await clientFor();
-    if (adopt !== true) {
-      const exists = await client.request("GET", pathOf(domain)).then(
-        () => true,
-        (err: unknown) => {
-          if (errorCode(err) === "MP_NOT_FOUND") return false;
-          throw describeFailure("create", domain, props, err);
-        },
-      );
-      if (exists) {
-        throw new Error(
-          `mailplane: domain ${domain} already exists; set \`adopt: true\` on the DomainTenancy to take it over (pulumi import cannot work for dynamic providers)`,
-        );
-      }
-    }
-    try {
-      const plan = await client.request<TenancyPlan>("PUT", pathOf(domain), {
+    const client = await clientFor(connectionOf(props));
+    // One request: the platform creates the tenancy, or refuses (412) and leaves an existing domain as
+    // it is (only `adopt` takes one over). When no answer came (after the client's own retries), the
+    // same request once more, under the same Idempotency-Key, learns what happened: the first
+    // attempt's answer replayed, a 412, or the apply done now; so a lost answer is never an orphan.
+    const options = adopt === true ? {} : { ifNoneMatch: "*" as const, idempotencyKey: randomUUID() };
+    const put = () =>
+      client.request<TenancyPlan>("PUT", pathOf(domain), {
         body: documentOf(props),
+        ...options,
         ...stampOption(),
+      });
+    try {
+      const plan = await put().catch((err: unknown) => {
+        if (ANSWERED.has(errorCode(err) ?? "")) throw err;
+        return put();
       });
       return { id: domain, outs: { ...props, ...(adopt === undefined ? {} : { adopt }), etag: plan.etag } };
     } catch (err) {
+      if (adopt !== true && errorCode(err) === "MP_PRECONDITION_FAILED") {
+        throw new Error(
+          `mailplane: domain ${domain} already exists; set \`adopt: true\` on the DomainTenancy to take it over (pulumi import cannot work for dynamic providers). If an interrupted \`pulumi up\` created it, adopting it records it without changing it.`,
+        );
+      }
       throw describeFailure("create", domain, props, err);
     }
   },
@@ -198,7 +254,7 @@ export const domainTenancyProvider: ResourceImpl = {
     );
     const sent = withPasswords(withoutPasswords(props), fresh);
     try {
-      const client = await clientFor();
+      const client = await clientFor(connectionOf(props));
       const plan = await client.request<TenancyPlan>("PUT", pathOf(id), {
         body: documentOf(sent),
         ifMatch: String((olds as Props).etag),
@@ -211,7 +267,8 @@ export const domainTenancyProvider: ResourceImpl = {
   },
 
   async read(id, props = {}) {
-    const client = await clientFor();
+    const { etag: _etag, adopt, __provider: _p, [CONNECTION]: connection, ...old } = props as Props;
+    const client = await clientFor(connectionOf(props as Props));
     let live: { etag: string; document: Props };
     try {
       live = await client.request("GET", pathOf(id));
@@ -219,17 +276,18 @@ export const domainTenancyProvider: ResourceImpl = {
       if (errorCode(err) === "MP_NOT_FOUND") return { id: "", props: {} };
       throw describeFailure("read", id, props as Props, err);
     }
-    const { etag: _etag, adopt, __provider: _p, ...old } = props as Props;
     // Passwords are write-only: what the state holds is kept for the users that still exist.
     const current = withPasswords(propsOf(DomainTenancyDocument.parse(live.document)), passwordsOf(old));
-    const withAdopt = adopt === undefined ? current : { ...current, adopt };
-    const outs = { ...withAdopt, etag: live.etag };
-    return isDeepStrictEqual(current, old) ? { id, props: outs } : { id, props: outs, inputs: withAdopt };
+    const kept: Props = { ...current };
+    if (adopt !== undefined) kept.adopt = adopt;
+    if (connection !== undefined) kept[CONNECTION] = connection;
+    const outs = { ...kept, etag: live.etag };
+    return isDeepStrictEqual(current, old) ? { id, props: outs } : { id, props: outs, inputs: kept };
   },
 
-  async delete(id) {
+  async delete(id, props) {
     try {
-      const client = await clientFor();
+      const client = await clientFor(connectionOf(props as Props));
       await client.request("DELETE", pathOf(id));
     } catch (err) {
       if (errorCode(err) === "MP_NOT_FOUND") return;
@@ -256,6 +314,14 @@ export interface DomainTenancyArgs {
   passwords?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Take over a domain that already exists on the platform instead of failing. Default false. */
   adopt?: boolean;
+  /**
+   * Where this tenancy lives, instead of the stack's `mailplane:endpoint`, `mailplane:token` and
+   * `mailplane:account` (the rules of every resource's `connection`: a secret in the state; an
+   * `endpoint` needs its own `token`; moving to another endpoint or account replaces the tenancy,
+   * created there and deleted here; a new token for the same place is an update in place).
+   * Default: the stack's settings.
+   */
+  connection?: pulumi.Input<ConnectionArgs>;
 }
 
 /**
@@ -308,11 +374,16 @@ export class DomainTenancy extends pulumi.dynamic.Resource {
       args.passwords === undefined
         ? nest({})
         : pulumi.unsecret(pulumi.output(args.passwords)).apply((all) => nest(all ?? {}));
+    if (args.connection !== undefined) props[CONNECTION] = pulumi.secret(args.connection);
     super(
       createShim("DomainTenancy"),
       name,
       { ...props, ...(args.adopt === undefined ? {} : { adopt: args.adopt }), etag: undefined },
-      opts,
+      // The connection is secret as an output too, whatever the program passed.
+      {
+        ...opts,
+        additionalSecretOutputs: [...new Set([...(opts?.additionalSecretOutputs ?? []), CONNECTION])],
+      },
       TYPE_MODULE,
       "DomainTenancy",
     );

@@ -62,7 +62,7 @@ export const endpoints: readonly Endpoint[] = [
     method: "PUT",
     path: "/v1/domains/:domain/tenancy",
     summary:
-      "Make a domain's tenancy exactly the document: every change in one transaction (all or nothing, one audit entry per object). Objects left out are deleted; with If-Match, only over that tenancy version (412 otherwise).",
+      "Make a domain's tenancy exactly the document: every change in one transaction (all or nothing, one audit entry per object). Objects left out are deleted; with If-Match, only over that tenancy version (412 otherwise); with `If-None-Match: *`, only when the domain does not exist (412 otherwise, nothing changed). An Idempotency-Key makes a retry answer what its first attempt did.",
     tag: "Tenancy",
     access: "write",
     params: DomainParams,
@@ -70,9 +70,17 @@ export const endpoints: readonly Endpoint[] = [
     maxBodyBytes: TENANCY_DOCUMENT_MAX_BYTES,
     response: TenancyPlan,
     successStatuses: [200],
-    headers: { ifMatch: "optional", idempotencyKey: "none", account: "optional", managedBy: "optional" },
+    // A create-only apply (`If-None-Match: *`) with an Idempotency-Key can be retried: the repeat of
+    // an apply whose answer was lost gets that answer, not a 412 for the domain it created.
+    headers: {
+      ifMatch: "optional",
+      ifNoneMatch: "optional",
+      idempotencyKey: "optional",
+      account: "optional",
+      managedBy: "optional",
+    },
     etag: true,
-    errors: [...WRITE_ERRORS, "MP_PRECONDITION_FAILED"],
+    errors: [...WRITE_ERRORS, "MP_PRECONDITION_FAILED", "MP_IDEMPOTENCY_KEY_REUSED"],
   },
   {
     operationId: "deleteDomainTenancy",

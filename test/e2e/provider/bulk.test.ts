@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MailplaneClient } from "../../../sdk/src/client/client.ts";
 import { createPulumiWorkspace, type PulumiWorkspace } from "../../support/pulumi.ts";
 import { startTestPlatform, type TestPlatform } from "./platform.ts";
 
@@ -174,6 +175,37 @@ describe("bulk mode: real CLI, real control plane", () => {
     expect((await live()).etag).toBe(before);
     await ws.ok(["preview", "--expect-no-changes"]);
   }, 120_000);
+
+  it("refuses at preview, as at up, a document whose domain another account holds, and applies nothing", async () => {
+    const before = (await live()).etag;
+    const other = new MailplaneClient({
+      endpoint: platform.url,
+      token: platform.adminToken,
+      account: "holder",
+    });
+    await other.accounts.put({ id: "holder", name: "Holder" });
+    await other.request("PUT", "/v1/domains/taken.test/tenancy", {
+      body: { domains: [{ name: "taken.test" }], users: [{ address: "owner-secret@taken.test" }] },
+    });
+    await other.close();
+    const document = { domains: [{ name: "taken.test" }], users: [{ address: "u@taken.test" }] };
+    await ws.ok(["config", "set", "--path", "e2e:document", JSON.stringify(document)]);
+    try {
+      for (const args of [["preview"], ["up", "--yes", "--skip-preview"]]) {
+        const { code, text } = await run(args);
+        expect(code, args[0]).not.toBe(0);
+        expect(text, args[0]).toMatch(
+          /property domain\.name .*has a problem: is held by another account that has not verified it/,
+        );
+        expect(text, args[0]).not.toContain("owner-secret");
+        expect(text, args[0]).not.toContain("holder");
+      }
+    } finally {
+      await ws.ok(["config", "rm", "e2e:document"]);
+    }
+    expect((await live()).etag).toBe(before);
+    await ws.ok(["preview", "--expect-no-changes"]);
+  }, 180_000);
 
   it("destroy empties the domain", async () => {
     await ws.ok(["destroy", "--yes", "--skip-preview"]);

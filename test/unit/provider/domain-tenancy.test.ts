@@ -90,4 +90,44 @@ describe("DomainTenancy diff", () => {
     );
     expect(renamed).toEqual({ changes: undefined, replaces: ["domain"], deleteBeforeReplace: true });
   });
+
+  it("replaces the tenancy when its connection moves to another endpoint or account, created there first; a new token alone does not", async () => {
+    const at = (connection: Record<string, unknown>) => ({ domain: { name: D }, connection });
+    const a = { endpoint: "https://a.example", token: "mpt_a" };
+    const moved = await domainTenancyProvider.diff!(
+      D,
+      at(a),
+      at({ endpoint: "https://b.example", token: "mpt_b" }),
+    );
+    expect(moved).toEqual({ changes: undefined, replaces: ["connection"], deleteBeforeReplace: false });
+    const account = await domainTenancyProvider.diff!(
+      D,
+      at({ ...a, account: "acme" }),
+      at({ ...a, account: "other" }),
+    );
+    expect(account.replaces).toEqual(["connection"]);
+    const rotated = await domainTenancyProvider.diff!(D, at(a), at({ ...a, token: "mpt_a2" }));
+    expect(rotated.replaces).toEqual([]);
+  });
+});
+
+describe("DomainTenancy connection", () => {
+  it("refuses at check a connection naming an endpoint without its own token, before anything is sent", async () => {
+    const { failures } = await domainTenancyProvider.check!(
+      {},
+      news({}, { connection: { endpoint: "https://b.example" } }),
+    );
+    expect((failures ?? []).map((f) => f.property)).toEqual(["connection.token"]);
+  });
+
+  it("keeps the connection in the checked inputs, beside the document", async () => {
+    const connection = { endpoint: "https://b.example", token: "mpt_b" };
+    const { inputs, failures } = await domainTenancyProvider.check!(
+      { ...news({}), connection },
+      news({}, { connection }),
+    );
+    expect(failures).toEqual([]);
+    expect(inputs.connection).toEqual(connection);
+    expect(inputs.domain).toMatchObject({ name: D });
+  });
 });

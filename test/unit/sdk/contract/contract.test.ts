@@ -58,7 +58,15 @@ describe("the route table", () => {
       });
       expect(put.errors, put.operationId).toContain("MP_PRECONDITION_FAILED");
     }
-    const others = endpoints.filter((e) => !(e.method === "PUT" && e.successStatuses.includes(201)));
+    // A domain's whole tenancy is created only with If-None-Match: * too, retried under its key.
+    const tenancy = endpoint("applyDomainTenancy");
+    expect(tenancy.headers).toMatchObject({ ifNoneMatch: "optional", idempotencyKey: "optional" });
+    expect(tenancy.errors).toEqual(
+      expect.arrayContaining(["MP_PRECONDITION_FAILED", "MP_IDEMPOTENCY_KEY_REUSED"]),
+    );
+    const others = endpoints.filter(
+      (e) => !(e.method === "PUT" && e.successStatuses.includes(201)) && e !== tenancy,
+    );
     for (const e of others) expect(e.headers.ifNoneMatch ?? "none", e.operationId).toBe("none");
   });
 

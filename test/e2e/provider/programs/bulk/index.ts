@@ -13,10 +13,18 @@ import * as mailplane from "mailplane";
 const config = new pulumi.Config("e2e");
 const passwords = config.getSecretObject<Record<string, string>>("passwords") ?? {};
 const document = config.getObject<mailplane.DomainTenancyArgs["document"]>("document");
+const adopt = config.getBoolean("adopt");
+// Read as plain data on purpose: the resource itself must keep the connection secret in the state.
+const connection = config.getObject<mailplane.ConnectionArgs>("connection");
 
 if (document) {
   // No passwords input: a password written in the document itself must be made secret by the resource.
-  new mailplane.DomainTenancy("direct", { document });
+  new mailplane.DomainTenancy("direct", { document, ...(adopt === undefined ? {} : { adopt }) });
 } else {
-  new mailplane.Tenancy("acme", { file: config.require("manifest"), mode: "bulk", passwords });
+  new mailplane.Tenancy("acme", {
+    file: config.require("manifest"),
+    mode: "bulk",
+    passwords,
+    ...(connection === undefined ? {} : { connection }),
+  });
 }
