@@ -80,6 +80,18 @@ export function table(caption, headers, rows) {
   );
 }
 
+/**
+ * The two fields that choose a new password: `name`, then `repeat` (the form compares them before
+ * sending, so a typing slip is caught before the policy is asked).
+ */
+export function newPasswordFields(name) {
+  const attrs = { type: "password", autocomplete: "new-password", required: true };
+  return [
+    field("New password", { name, ...attrs }),
+    field("New password again", { name: "repeat", ...attrs }),
+  ];
+}
+
 /** Reads a form's named fields; empty ones are left out; datetime-local values become RFC 3339. */
 export function formValues(form) {
   const out = {};

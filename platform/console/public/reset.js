@@ -2,7 +2,7 @@
 
 import { call } from "./api.js";
 import { failure, go, say } from "./app.js";
-import { field, formValues, h } from "./dom.js";
+import { field, formValues, h, newPasswordFields } from "./dom.js";
 
 /** The API's field names on this page, as its labels say them. */
 const LABELS = { password: "New password" };
@@ -76,18 +76,7 @@ export function page(root, token, used) {
     "form",
     { "aria-label": "Choose a new password", "aria-describedby": "reset-outcome" },
     h("p", {}, "Type your new password twice. Setting it signs you out everywhere."),
-    field("New password", {
-      name: "password",
-      type: "password",
-      autocomplete: "new-password",
-      required: true,
-    }),
-    field("New password again", {
-      name: "repeat",
-      type: "password",
-      autocomplete: "new-password",
-      required: true,
-    }),
+    ...newPasswordFields("password"),
     h("button", { type: "submit" }, "Set password"),
   );
   form.addEventListener("submit", async (event) => {

@@ -2,7 +2,7 @@
 
 import { call } from "./api.js";
 import { api, auth, failure, go, say } from "./app.js";
-import { append, field, formValues, h, table, when } from "./dom.js";
+import { append, field, formValues, h, newPasswordFields, table, when } from "./dom.js";
 
 /** Stores a session answer (`POST /v1/sessions` and the steps that replace it). */
 function keep(session) {
@@ -347,18 +347,7 @@ function passwordSection() {
       autocomplete: "current-password",
       required: true,
     }),
-    field("New password", {
-      name: "newPassword",
-      type: "password",
-      autocomplete: "new-password",
-      required: true,
-    }),
-    field("New password again", {
-      name: "repeat",
-      type: "password",
-      autocomplete: "new-password",
-      required: true,
-    }),
+    ...newPasswordFields("newPassword"),
     h("button", { type: "submit" }, "Change password"),
   );
   form.addEventListener("submit", async (event) => {
