@@ -306,8 +306,10 @@ export function defineProvider(
         }
       }
       const body = changedFields(existing, normalised);
-      // Already as declared: written only to record this stack's stamp, if the platform lacks it.
-      if (Object.keys(body).length === 0 && !restamps(existing))
+      // Already as declared: written only to record this stack's stamp, if the platform lacks it —
+      // never for `adopt: true` (an import), which takes objects over without writing; its stamp
+      // comes with the first real update.
+      if (Object.keys(body).length === 0 && (adopt === true || !restamps(existing)))
         return { id, outs: outputsOf(existing, normalised, adopt, connection) };
       // Report what differed: the provider's stderr shows among the run's diagnostics.
       process.stderr.write(`mailplane: adopting ${kind.name} ${id}: ${describeChanges(existing, body)}\n`);
