@@ -20,8 +20,12 @@ import {
 } from "./store.ts";
 import { checkPreconditions, newEtag, newGeneration, type WriteSteps } from "./write-steps.ts";
 
-/** Kinds whose creation takes an address back from a departed user's forward. */
-const RECLAIMING_KINDS = new Set(["User", "Alias", "Group"]);
+/**
+ * The kinds that are recipient addresses: one address names one recipient, so a new one of these may
+ * not take an address another of them holds; and its creation takes an address back from a departed
+ * user's forward.
+ */
+const ADDRESS_KINDS = new Set(["User", "Alias", "Group"]);
 
 /** One page of an account's objects by kind and ID, filtered by kind and domain(s), with verification. */
 export async function listObjects(q: SqlExecutor, input: ListObjectsInput): Promise<Page<StoredObject>> {
@@ -107,7 +111,21 @@ export async function putObject(
     const refused = input.guard?.(current);
     if (refused) throw refused;
     if (!current) await checkAccountLimit(q, input.accountId, input.kind);
-    if (!current && RECLAIMING_KINDS.has(input.kind)) {
+    if (!current && ADDRESS_KINDS.has(input.kind)) {
+      // In the writers' lock: two requests declaring one address as two kinds cannot both pass.
+      const holders = await q.all<{ kind: string }>(
+        "SELECT kind FROM objects WHERE account_id = $1 AND id = $2 AND kind IN ('User', 'Alias', 'Group') AND kind <> $3",
+        [input.accountId, input.id, input.kind],
+      );
+      if (holders.length > 0) {
+        const holder = holders[0]!.kind.toLowerCase();
+        throw new StoreError(
+          "conflict",
+          `${input.id} is already the address of a ${holder}; delete it first`,
+        );
+      }
+    }
+    if (!current && ADDRESS_KINDS.has(input.kind)) {
       // An address declared again is the declaration's: the departed user's forward ends.
       const departed = await selectObject(q, {
         accountId: input.accountId,
