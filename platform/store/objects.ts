@@ -112,27 +112,28 @@ export async function putObject(
     if (refused) throw refused;
     if (!current) await checkAccountLimit(q, input.accountId, input.kind);
     if (!current && ADDRESS_KINDS.has(input.kind)) {
-      // In the writers' lock: two requests declaring one address as two kinds cannot both pass.
-      const holders = await q.all<{ kind: string }>(
-        "SELECT kind FROM objects WHERE account_id = $1 AND id = $2 AND kind IN ('User', 'Alias', 'Group') AND kind <> $3",
-        [input.accountId, input.id, input.kind],
+      // One query for both rules, in the writers' lock (two requests declaring one address as two
+      // kinds cannot both pass): another recipient at the address refuses this one; a departed
+      // user's forward there ends, the address being declared again.
+      const others = await q.all<{ kind: string }>(
+        "SELECT kind FROM objects WHERE account_id = $1 AND id = $2 AND kind IN ('User', 'Alias', 'Group', $3) AND kind <> $4",
+        [input.accountId, input.id, DEPARTED_KIND, input.kind],
       );
-      if (holders.length > 0) {
-        const holder = holders[0]!.kind.toLowerCase();
+      const holder = others.find((o) => o.kind !== DEPARTED_KIND);
+      if (holder) {
         throw new StoreError(
           "conflict",
-          `${input.id} is already the address of a ${holder}; delete it first`,
+          `${input.id} is already the address of a ${holder.kind.toLowerCase()}; delete it first`,
         );
       }
-    }
-    if (!current && ADDRESS_KINDS.has(input.kind)) {
-      // An address declared again is the declaration's: the departed user's forward ends.
-      const departed = await selectObject(q, {
-        accountId: input.accountId,
-        kind: DEPARTED_KIND,
-        id: input.id,
-      });
-      if (departed) await removeObject(q, ctx, departed, steps, "reclaim");
+      if (others.length > 0) {
+        const departed = await selectObject(q, {
+          accountId: input.accountId,
+          kind: DEPARTED_KIND,
+          id: input.id,
+        });
+        if (departed) await removeObject(q, ctx, departed, steps, "reclaim");
+      }
     }
     if (input.claims && input.claims.names.length > 0) {
       for (const holder of await settleClaims(q, input, input.claims)) await evict(q, holder, steps);
