@@ -136,7 +136,7 @@ export interface SmtpOperations {
    * then releases it as {@link releaseQuarantined} does. A release of the message already in flight
    * is shared, without learning or counting again: `learned` is then null.
    * @throws LearningUnavailableError without rspamd, LearningFailedError when rspamd refuses (still
-   *   held), ReleaseRefusedError when no recipient accepts it (learned, still held)
+   *   held), ReleaseRefusedError when no recipient accepts it (nothing learned, still held)
    */
   releaseAsHam(
     id: string,
@@ -451,6 +451,13 @@ export function createOperations(deps: {
       if (running) return { queueId: await running, learned: null };
       let learned: { size: number } | null = null;
       const release = inTurn(id, async () => {
+        const held = await quarantine.read(id);
+        if (!held) return undefined;
+        // Refused before learning: a release that cannot happen reports nothing (the user's as well).
+        const { recipients, refused } = resolveRecipientsAgain(deps.snapshot(), held.message);
+        if (recipients.length === 0) {
+          throw new ReleaseRefusedError(`no recipient accepts message ${id} now: ${refused.join("; ")}`);
+        }
         // Learned before the release: the quarantine copy is the only one, gone once released.
         const raw = await quarantine.raw(id);
         if (!raw) return undefined;
