@@ -176,6 +176,14 @@ export interface SmtpOperations {
     owner: Owner,
     recipients: readonly string[],
   ): Promise<{ size: number } | undefined>;
+  /**
+   * An operator's "delete and report as spam": teaches rspamd that the held message is spam (counted
+   * in `owner`'s statistics), then deletes it, in the message's turn. Resolves to the learned size,
+   * or undefined (nothing learned) when the message is not held; a second call waiting for the first
+   * finds it gone.
+   * @throws LearningUnavailableError without rspamd, Error when rspamd refuses (nothing changed, still held)
+   */
+  deleteQuarantinedAsSpam(id: string, owner: Owner): Promise<{ size: number } | undefined>;
   /** Deletes held messages past their quarantine days; returns their IDs. */
   purgeQuarantine(): Promise<string[]>;
 
@@ -541,6 +549,22 @@ export function createOperations(deps: {
           "reported as spam and deleted from the quarantine",
         );
         return deleted ? { size: raw.length } : undefined;
+      }),
+    deleteQuarantinedAsSpam: (id, owner) =>
+      inTurn(id, async () => {
+        const held = await quarantine.read(id);
+        const raw = held ? await quarantine.raw(id) : undefined;
+        if (!held || !raw) return undefined;
+        // Learned before the delete: rspamd refusing leaves the message held, to be reported again.
+        await learn("spam", raw, owner);
+        if (!(await quarantine.delete(id))) return undefined;
+        log.update(
+          id,
+          viewsOfMessage(held.message),
+          "deleted",
+          "reported as spam and deleted from the quarantine by an operator",
+        );
+        return { size: raw.length };
       }),
     async purgeQuarantine() {
       return await purgeExpired(quarantine, log, deps.now);
