@@ -98,7 +98,10 @@ function domainPage(root, legend, fields, load) {
   return run({});
 }
 
-/** The domain's quarantine: view, release, delete; release or delete the selected messages at once. */
+/**
+ * The domain's quarantine: view, release, delete, and each of the last two also as a report to the
+ * spam filter ("Not spam", "Delete and report spam"); release or delete the selected messages at once.
+ */
 export async function quarantine(root) {
   const detail = h("div");
   await domainPage(
@@ -112,9 +115,9 @@ export async function quarantine(root) {
     ],
     async function load(domain, query, results) {
       const page = await api("GET", `${base(domain)}/quarantine`, { query });
-      const act = async (method, path, done) => {
+      const act = async (method, path, done, options = {}) => {
         try {
-          const answer = await api(method, path);
+          const answer = await api(method, path, options);
           say(done(answer));
           detail.replaceChildren();
           await load(domain, query, results);
@@ -162,7 +165,30 @@ export async function quarantine(root) {
               button("Release", () =>
                 act("POST", `${path}/release`, (a) => `Released “${e.subject}” (queue ID ${a.queueId}).`),
               ),
+              button(
+                "Not spam",
+                () =>
+                  act(
+                    "POST",
+                    `${path}/release`,
+                    (a) => `Released “${e.subject}” and reported it as not spam (queue ID ${a.queueId}).`,
+                    { query: { report: "ham" } },
+                  ),
+                "secondary",
+              ),
               button("Delete", () => act("DELETE", path, () => `Deleted “${e.subject}”.`), "danger"),
+              button(
+                "Delete and report spam",
+                () => {
+                  // Nothing brings a deleted message back: ask first.
+                  const question = `Delete “${e.subject}” from the quarantine and report it as spam? It cannot be recovered.`;
+                  if (!globalThis.confirm(question)) return;
+                  return act("DELETE", path, () => `Deleted “${e.subject}” and reported it as spam.`, {
+                    query: { report: "spam" },
+                  });
+                },
+                "danger",
+              ),
             ];
           },
           true,
