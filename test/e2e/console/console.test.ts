@@ -360,6 +360,8 @@ describe("the web console in chromium", () => {
     });
     await hostileRow.getByRole("button", { name: "Delete and report spam" }).click();
     expect(asked[0]).toContain("report it as spam");
+    // Dismissed: no request, so no second error on the page.
+    expect(await page.locator("main p.error").count()).toBe(1);
     page.once("dialog", (dialog) => void dialog.accept());
     await hostileRow.getByRole("button", { name: "Delete and report spam" }).click();
     await page.waitForFunction(
