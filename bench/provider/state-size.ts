@@ -76,7 +76,7 @@ function section(sizes: Sizes, loads: number[]): string {
   const lines = [
     "## Provider: state size per resource",
     "",
-    `Run ${new Date().toISOString().slice(0, 10)} with \`node bench/provider/state-size.ts --count ${count}\`${before ? " --before …" : ""}: ${count} of each per-object kind`,
+    `Run ${new Date().toISOString().slice(0, 10)} with \`node bench/provider/state-size.ts --count ${count}${before ? " --before …" : ""}\`: ${count} of each per-object kind`,
     "(`bench/provider/programs/kinds`: a Domain and, in it, a Route, an Alias forwarding to two addresses, a User with",
     "a password, a SenderList of two entries, FilterSettings and a PasswordPolicy with one field each), once as mailplane",
     "resources and once — same inputs — as dynamic resources whose provider does nothing (the floor, as in the provider",
