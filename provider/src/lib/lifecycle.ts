@@ -260,7 +260,8 @@ export function defineProvider(
       // Nothing declared differs from the stored object: say so. Left "unknown", the engine would
       // compare old and new inputs itself, `__provider` included, and a stack written by a version
       // with another provider text (see shim.ts) would preview an update of every resource.
-      if (outcome.replaces.length === 0 && declaresStored(before, news)) return { changes: false };
+      if (outcome.replaces.length === 0 && declaresStored(before, news))
+        return { ...outcome, changes: false };
       return outcome;
     },
 

@@ -13,7 +13,7 @@ const METHODS = ["configure", "check", "diff", "create", "read", "update", "dele
  * Written by hand rather than by Pulumi's closure serializer, because every resource stores this text
  * twice (in its inputs and its outputs) and the engine rewrites the whole state after each step: the
  * serializer wraps each of the nine functions of {@link createShim} in ~190 bytes (2.1 KB in all);
- * this text does the same in ~250. Every method imports `mailplane/provider-runtime` when it runs and
+ * this text does the same in ~220. Every method imports `mailplane/provider-runtime` when it runs and
  * calls `call(kind, method, args, by)` — the contract the serialized shims of older versions also
  * call, which is why resources created by them keep working.
  * @example providerText("Alias") // 'exports.handler=()=>{…call("Alias",m,a,"mail/prod")…}'

@@ -197,6 +197,12 @@ export const apiTokenProvider: ResourceImpl = {
       ...changed("rotation", olds["rotation"], news["rotation"]),
       ...(movesElsewhere(olds, news) ? [CONNECTION] : []),
     ];
+    // Nothing to replace and the same connection: no change. Left "unknown", the engine would diff the
+    // inputs itself, `__provider` included, and a token written by a version with another provider
+    // text (see shim.ts) would preview as an update.
+    if (replaces.length === 0 && isDeepStrictEqual(olds[CONNECTION] ?? null, news[CONNECTION] ?? null)) {
+      return { changes: false, replaces, deleteBeforeReplace: false };
+    }
     return { changes: undefined, replaces, deleteBeforeReplace: false };
   },
 

@@ -11,6 +11,7 @@ import {
   type PutOptions,
   type Stored,
 } from "../../../provider/src/lib/lifecycle.ts";
+import { UNKNOWN } from "../../../provider/src/lib/unknown.ts";
 import { domainKind, filterSettingsKind, userKind } from "../../../sdk/src/models/kinds.ts";
 
 class FakeApi implements ObjectApi {
@@ -345,14 +346,17 @@ describe("diff", () => {
     // text as changed if diff left the decision to it.
     const stored = { ...outs, __provider: "exports.handler = __f0; /* an older shim */" };
     const news = await checked(provider, declared);
-    expect(await provider.diff("alice@example.com", stored, news)).toEqual({ changes: false });
+    expect(await provider.diff("alice@example.com", stored, news)).toEqual({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
   });
 
   it("leaves a real change to the engine's input diff: a field, a removed adopt, an unknown value", async () => {
     const provider = users();
     const declared = { address: "alice@example.com", password: "Secret-Pass-1", adopt: true };
     const { outs } = await provider.create(await checked(provider, declared));
-    const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
     for (const news of [
       { ...declared, quotaMb: 20 },
       { ...declared, password: "Other-Pass-2" },
@@ -364,7 +368,7 @@ describe("diff", () => {
         deleteBeforeReplace: false,
       });
     }
-    const unknownNews = { ...(await checked(provider, declared)), firstName: unknown };
+    const unknownNews = { ...(await checked(provider, declared)), firstName: UNKNOWN };
     expect((await provider.diff("alice@example.com", outs, unknownNews)).changes).toBeUndefined();
     const renamed = await checked(provider, { ...declared, address: "alicia@example.com" });
     expect(await provider.diff("alice@example.com", outs, renamed)).toMatchObject({ replaces: ["address"] });
