@@ -7,6 +7,7 @@ import { hostname as osHostname } from "node:os";
 import { join } from "node:path";
 import type { SMTPServer } from "smtp-server";
 import type { ClamdScanner } from "./content/clamav.ts";
+import { isLocalAddress, verifiedClientName } from "./content/client-name.ts";
 import { DnsCache, type DnsCacheOptions } from "./content/dns-cache.ts";
 import type { RspamdScorer } from "./content/rspamd.ts";
 import { type DnsResolver, SpfCache } from "./content/spf.ts";
@@ -149,6 +150,12 @@ export interface SmtpEngineOptions {
    * Tests pass another release's facts to run the fallback.
    */
   smtpServer?: SmtpServerFacts;
+  /**
+   * A client's verified host name, for rspamd's `Hostname` and the Received: field (undefined: not
+   * looked up). Default: forward-confirmed reverse DNS through the engine's resolver
+   * (content/client-name.ts), loopback and private clients not looked up.
+   */
+  clientName?: (address: string) => Promise<string | null> | undefined;
   /**
    * Scores filtered messages with rspamd (content/rspamd.ts); default none: the built-in rules.
    * When rspamd does not answer, a message is scored by the built-in rules (fail open).
@@ -478,6 +485,12 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     credentials,
     log,
     receive,
+    // rspamd's `Hostname` and the Received: field's TCP-info, asked through the engine's DNS cache;
+    // loopback and private clients are not looked up (nobody publishes their names).
+    clientName:
+      opts.clientName ??
+      ((address: string) =>
+        isLocalAddress(address) ? undefined : verifiedClientName(address, authResolver)),
     now,
   };
   const servers: SMTPServer[] = [];

@@ -66,7 +66,8 @@ function protocolOf(conn: ConnectionContext): string {
 
 /**
  * The trace field every accepted message gets (RFC 5321 §4.4): the client's address as an address
- * literal (`[IPv6:…]` for IPv6, §4.1.3) and a date with a numeric zone (RFC 5322 §3.3).
+ * literal (`[IPv6:…]` for IPv6, §4.1.3), after its verified host name when it has one (TCP-info
+ * `Domain FWS address-literal`), and a date with a numeric zone (RFC 5322 §3.3).
  */
 export function receivedField(
   conn: ConnectionContext,
@@ -74,10 +75,12 @@ export function receivedField(
   id: string,
   recipients: string[],
   now: Date,
+  clientName: string | null = null,
 ): string {
   const helo = conn.helo || "unknown";
   const forClause = recipients.length === 1 ? `\r\n\tfor <${recipients[0]}>` : "";
-  return `Received: from ${helo} (${addressLiteral(conn.remoteAddress)})\r\n\tby ${hostname} (mailplane) with ${protocolOf(conn)} id ${id}${forClause};\r\n\t${mailDate(now)}`;
+  const tcpInfo = `${clientName ? `${clientName} ` : ""}${addressLiteral(conn.remoteAddress)}`;
+  return `Received: from ${helo} (${tcpInfo})\r\n\tby ${hostname} (mailplane) with ${protocolOf(conn)} id ${id}${forClause};\r\n\t${mailDate(now)}`;
 }
 
 /** Whether SPF applies to this transaction (RFC 7208 checks MAIL FROM of unauthenticated clients only). */
@@ -333,6 +336,7 @@ export async function receiveMessage(
       ? await rspamdScore(deps.rspamd, deps.queue.fs, received, spillPath, {
           ip: conn.remoteAddress,
           helo: conn.helo,
+          ...(conn.clientName ? { hostname: await conn.clientName } : {}),
           sender: tx.mailFrom,
           recipients,
           user: conn.user?.address ?? null,
@@ -387,6 +391,7 @@ export async function receiveMessage(
       id,
       tx.recipients.map((r) => r.rcpt),
       now,
+      conn.clientName ? await conn.clientName : null,
     ),
   );
   const meta: QueuedMessage = {

@@ -58,6 +58,11 @@ export interface ListenerOptions {
   credentials: CredentialSource;
   log: MessageLog;
   receive: ReceiveDeps;
+  /**
+   * Looks up a client's verified host name (content/client-name.ts), started at connect so it is
+   * ready by the end of DATA; undefined when the client is not looked up. None: never looked up.
+   */
+  clientName?: (address: string) => Promise<string | null> | undefined;
   now?: () => number;
 }
 
@@ -151,6 +156,8 @@ export function createListener(opts: ListenerOptions): SMTPServer {
       const verdict = connect(opts.gate, session.remoteAddress);
       if (verdict.action !== "accept") return callback(refusalError(verdict));
       s.admitted = true;
+      const clientName = opts.clientName?.(session.remoteAddress);
+      if (clientName) s.ctx.clientName = clientName.catch(() => null);
       callback();
     },
     onSecure(_socket, session, callback) {

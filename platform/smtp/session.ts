@@ -19,6 +19,11 @@ export interface ConnectionContext {
   helo: string;
   secure: boolean;
   user: AuthenticatedUser | null;
+  /**
+   * The client's verified host name (forward-confirmed reverse DNS), looked up from the connect on;
+   * absent when not looked up (loopback and private clients, internal mail).
+   */
+  clientName?: Promise<string | null>;
 }
 
 /**

@@ -22,11 +22,12 @@ export async function pruneChangeLog(q: SqlExecutor, upTo: number): Promise<void
 export async function changesSince(q: SqlExecutor, revision: number): Promise<Change[] | null> {
   const current = await selectRevision(q);
   const rows = await q.all(
-    "SELECT revision, account_id, kind, object_id, op FROM change_log WHERE revision > $1 ORDER BY revision",
+    "SELECT revision, account_id, kind, object_id, op FROM change_log WHERE revision > $1 ORDER BY revision, seq",
     [revision],
   );
-  // Revisions are contiguous (one per committed change), so a short list means pruned history.
-  if (rows.length !== Math.max(0, current - revision)) return null;
+  // Revisions are contiguous (one per committed write transaction, each with at least one change), so
+  // fewer distinct revisions than the span means pruned history.
+  if (new Set(rows.map((r) => Number(r.revision))).size !== Math.max(0, current - revision)) return null;
   return rows.map((r) => ({
     revision: Number(r.revision),
     accountId: str(r.account_id),

@@ -321,6 +321,27 @@ export const MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX report_sends_created ON report_sends (created_at)",
     ],
   },
+  {
+    version: 10,
+    name: "change feed: one revision per write transaction (a tenancy apply is one revision)",
+    statements: [
+      // A revision is a committed write transaction, however many objects it changed: the change log
+      // holds each change as (revision, seq), seq counting the changes of that transaction in order.
+      `CREATE TABLE change_log_v10 (
+        revision {BIGINT} NOT NULL,
+        seq INTEGER NOT NULL,
+        account_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        object_id TEXT NOT NULL,
+        op TEXT NOT NULL,
+        PRIMARY KEY (revision, seq)
+      )`,
+      `INSERT INTO change_log_v10 (revision, seq, account_id, kind, object_id, op)
+        SELECT revision, 0, account_id, kind, object_id, op FROM change_log`,
+      "DROP TABLE change_log",
+      "ALTER TABLE change_log_v10 RENAME TO change_log",
+    ],
+  },
 ];
 
 const TOKENS: Record<SqlDriver["dialect"], Record<string, string>> = {

@@ -43,6 +43,8 @@ class PostgresDriver implements SqlDriver {
   private readonly pool: pg.Pool;
   private readonly config: pg.ClientConfig;
   private readonly channel: string;
+  /** Each open write transaction's revision and next seq, by its executor (one per transaction). */
+  private readonly transactionRevisions = new WeakMap<SqlExecutor, { revision: number; seq: number }>();
   private readonly fallbackPollMs: number;
   private readonly onError: (error: unknown) => void;
   private listener: pg.Client | undefined;
@@ -138,15 +140,26 @@ class PostgresDriver implements SqlDriver {
     q: SqlExecutor,
     change: { accountId: string; kind: string; id: string; op: string },
   ): Promise<number> {
-    // One statement: bump, log the change and NOTIFY (delivered at commit, never on rollback).
+    const current = this.transactionRevisions.get(q);
+    if (current !== undefined) {
+      // A later change of the same transaction: logged at its revision (the NOTIFY is already queued).
+      await q.run(
+        "INSERT INTO change_log (revision, seq, account_id, kind, object_id, op) VALUES ($1, $2, $3, $4, $5, $6)",
+        [current.revision, current.seq++, change.accountId, change.kind, change.id, change.op],
+      );
+      return current.revision;
+    }
+    // The first: one statement bumps, logs the change and NOTIFYs (delivered at commit, never on rollback).
     const rows = await q.all<{ revision: string }>(
       `WITH r AS (UPDATE tenancy_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision),
-            c AS (INSERT INTO change_log (revision, account_id, kind, object_id, op)
-                  SELECT revision, $1, $2, $3, $4 FROM r)
+            c AS (INSERT INTO change_log (revision, seq, account_id, kind, object_id, op)
+                  SELECT revision, 0, $1, $2, $3, $4 FROM r)
        SELECT revision, pg_notify($5, revision::text) FROM r`,
       [change.accountId, change.kind, change.id, change.op, this.channel],
     );
-    return Number(rows[0]?.revision);
+    const revision = Number(rows[0]?.revision);
+    this.transactionRevisions.set(q, { revision, seq: 1 });
+    return revision;
   }
 
   async announce(q: SqlExecutor, revision: number): Promise<void> {

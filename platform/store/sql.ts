@@ -33,8 +33,10 @@ export interface SqlDriver {
    */
   transaction<T>(fn: (q: SqlExecutor) => Promise<T>, options?: { lockWriters?: boolean }): Promise<T>;
   /**
-   * Inside a writing transaction: bumps the revision, logs the change and announces it to other
-   * processes (PostgreSQL: NOTIFY, delivered at commit). Returns the new revision.
+   * Inside a writing transaction: logs the change at the transaction's revision and announces it to
+   * other processes (PostgreSQL: NOTIFY, delivered at commit). The first change of a transaction bumps
+   * the revision; its later changes share it (a revision is one committed transaction, so a tenancy
+   * apply of many objects is one). Returns that revision.
    */
   bump(q: SqlExecutor, change: { accountId: string; kind: string; id: string; op: string }): Promise<number>;
   /** Inside a writing transaction: tells other processes something changed without a new revision. */

@@ -67,6 +67,8 @@ class SqliteDriver implements SqlDriver {
   private commits = 0;
   private readonly pending: PendingTransaction[] = [];
   private flushScheduled = false;
+  /** The revision the running transaction of a batch logs its changes at, and its next change's seq. */
+  private transactionRevision: { revision: number; seq: number } | undefined;
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
@@ -158,6 +160,8 @@ class SqliteDriver implements SqlDriver {
     }
     const outcomes: { t: PendingTransaction; ok: boolean; value: unknown }[] = [];
     for (const t of batch) {
+      // Each transaction of the batch is a revision of its own (a rolled-back one leaves none).
+      this.transactionRevision = undefined;
       this.db.exec("SAVEPOINT mailplane_tx");
       try {
         const value = await t.fn(this.exec);
@@ -184,15 +188,19 @@ class SqliteDriver implements SqlDriver {
     q: SqlExecutor,
     change: { accountId: string; kind: string; id: string; op: string },
   ): Promise<number> {
-    const rows = await q.all<{ revision: number }>(
-      "UPDATE tenancy_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision",
-    );
-    const revision = Number(rows[0]?.revision);
+    let current = this.transactionRevision;
+    if (current === undefined) {
+      const rows = await q.all<{ revision: number }>(
+        "UPDATE tenancy_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision",
+      );
+      current = { revision: Number(rows[0]?.revision), seq: 0 };
+      this.transactionRevision = current;
+    }
     await q.run(
-      "INSERT INTO change_log (revision, account_id, kind, object_id, op) VALUES ($1, $2, $3, $4, $5)",
-      [revision, change.accountId, change.kind, change.id, change.op],
+      "INSERT INTO change_log (revision, seq, account_id, kind, object_id, op) VALUES ($1, $2, $3, $4, $5, $6)",
+      [current.revision, current.seq++, change.accountId, change.kind, change.id, change.op],
     );
-    return revision;
+    return current.revision;
   }
 
   async announce(): Promise<void> {}

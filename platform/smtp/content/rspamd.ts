@@ -37,6 +37,12 @@ export interface RspamdEnvelope {
   ip: string;
   /** The EHLO/HELO name (`Helo`). */
   helo: string;
+  /**
+   * The client's verified host name (`Hostname`), which spares rspamd its own reverse lookup. Null
+   * or absent: the header is left out and rspamd looks the name up itself (RDNS_NONE when there is
+   * none). Never "unknown": rspamd 3 takes that as a name and stops judging reverse DNS.
+   */
+  hostname?: string | null;
   /** MAIL FROM (`From`); empty for the null reverse path. */
   sender: string;
   /** RCPT TO addresses (one `Rcpt` each). */
@@ -186,6 +192,7 @@ export class RspamdScorer {
       From: envelope.sender,
       Rcpt: envelope.recipients,
     };
+    if (envelope.hostname) headers["Hostname"] = envelope.hostname;
     if (envelope.user) headers["User"] = envelope.user;
     if (envelope.queueId) headers["Queue-Id"] = envelope.queueId;
     if (this.settingsId) headers["Settings-ID"] = this.settingsId;

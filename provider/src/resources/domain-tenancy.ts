@@ -3,18 +3,11 @@ import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import { toDotPath } from "../../../sdk/src/errors.ts";
-import { AliasSpec } from "../../../sdk/src/models/alias.ts";
 import {
   DomainTenancyDocument,
   type DomainTenancyDocumentInput,
   type TenancyPlan,
 } from "../../../sdk/src/models/domain-tenancy.ts";
-import { GroupSpec } from "../../../sdk/src/models/group.ts";
-import { RouteSpec, routeName } from "../../../sdk/src/models/route.ts";
-import { SenderListSpec, senderListName } from "../../../sdk/src/models/sender-list.ts";
-import { TENANCY_API_VERSION } from "../../../sdk/src/models/tenancy.ts";
-import { UserSpec } from "../../../sdk/src/models/user.ts";
 import { clientFor } from "../lib/api.ts";
 import type { ConnectionSettings } from "../lib/config.ts";
 import {
@@ -29,99 +22,20 @@ import { TYPE_MODULE } from "../lib/resource.ts";
 import { createShim } from "../lib/shim.ts";
 import { stampOption } from "../lib/stamp.ts";
 import { containsUnknown } from "../lib/unknown.ts";
-
-type Props = Record<string, any>;
-
-/**
- * The document's lists held as maps by each object's name, so a preview names the object that
- * changes (`users["ana@example.com"].enabled: true => false`) rather than a list index.
- */
-const KEYED = {
-  routes: { spec: RouteSpec, key: (s: Props) => routeName(s as never) },
-  aliases: { spec: AliasSpec, key: (s: Props) => String(s.address) },
-  senderLists: { spec: SenderListSpec, key: (s: Props) => senderListName(s as never) },
-  users: { spec: UserSpec, key: (s: Props) => String(s.address) },
-  groups: { spec: GroupSpec, key: (s: Props) => String(s.address) },
-} as const;
-type Keyed = keyof typeof KEYED;
-const KEYED_LISTS = Object.keys(KEYED) as Keyed[];
-
-/** The singletons: the document's one-element lists, held as a single object. */
-const SINGLE = {
-  filterSettings: "filterSettings",
-  passwordPolicies: "passwordPolicy",
-  reportSettings: "reportSettings",
-} as const;
-
-/** The state's properties from a document: `domain`, keyed maps, singletons (absent ones left out). */
-function propsOf(document: Props): Props {
-  const props: Props = { domain: document.domains?.[0] };
-  for (const list of KEYED_LISTS) {
-    const map: Props = {};
-    for (const item of (document[list] ?? []) as Props[]) map[KEYED[list].key(item)] = item;
-    props[list] = map;
-  }
-  for (const [plural, single] of Object.entries(SINGLE)) {
-    const item = (document[plural] ?? [])[0];
-    if (item !== undefined) props[single] = item;
-  }
-  return props;
-}
-
-/** The API document from the state's properties (lists in map order). */
-function documentOf(props: Props): Props {
-  const document: Props = { apiVersion: TENANCY_API_VERSION, domains: props.domain ? [props.domain] : [] };
-  for (const list of KEYED_LISTS) document[list] = Object.values(props[list] ?? {});
-  for (const [plural, single] of Object.entries(SINGLE))
-    document[plural] = props[single] ? [props[single]] : [];
-  return document;
-}
-
-/**
- * A document path (`users[3].enabled`, as the model and the API report it) as the property path of
- * this resource (`users["ana@example.com"].enabled`).
- */
-function propertyPath(props: Props, path: readonly PropertyKey[]): string {
-  const [head, index, ...rest] = path.filter((p): p is string | number => typeof p !== "symbol");
-  if (head === "domains") return toDotPath(["domain", ...rest]);
-  if (typeof head === "string" && head in SINGLE) {
-    return toDotPath([SINGLE[head as keyof typeof SINGLE], ...rest]);
-  }
-  if (typeof head === "string" && KEYED_LISTS.includes(head as Keyed) && typeof index === "number") {
-    const key = Object.keys(props[head] ?? {})[index];
-    return toDotPath([head, key ?? index, ...rest]);
-  }
-  return toDotPath([head ?? "", ...(index === undefined ? [] : [index]), ...rest]);
-}
-
-/** The users' passwords of `props`, by address (plain here: the provider process holds secrets unwrapped). */
-function passwordsOf(props: Props): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [address, user] of Object.entries((props.users ?? {}) as Props)) {
-    // A user the passwords input has no entry for arrives with a null (secret) password: none.
-    if (user?.password !== undefined && user.password !== null) out[address] = user.password;
-  }
-  return out;
-}
-
-/** `props` with its users' passwords left out (copies: the engine's objects are not touched). */
-function withoutPasswords(props: Props): Props {
-  const users: Props = {};
-  for (const [address, user] of Object.entries((props.users ?? {}) as Props)) {
-    const { password: _password, ...rest } = user as Props;
-    users[address] = rest;
-  }
-  return { ...props, users };
-}
-
-/** `props` with each user's password set from `passwords` where the user still exists. */
-function withPasswords(props: Props, passwords: Record<string, unknown>): Props {
-  const users: Props = {};
-  for (const [address, user] of Object.entries((props.users ?? {}) as Props)) {
-    users[address] = passwords[address] === undefined ? user : { ...user, password: passwords[address] };
-  }
-  return { ...props, users };
-}
+import {
+  decodeState,
+  documentOf,
+  encodeState,
+  KEYED,
+  KEYED_LISTS,
+  type Keyed,
+  type Props,
+  passwordsOf,
+  propertyPath,
+  propsOf,
+  withoutPasswords,
+  withPasswords,
+} from "./domain-tenancy-state.ts";
 
 /** An API failure as a Pulumi error: each field error at this resource's property path. */
 function describeFailure(action: string, domain: string, props: Props, err: unknown): Error {
@@ -153,8 +67,7 @@ async function plannedFailures(
   bare: Props,
   connection: ConnectionSettings | undefined,
 ): Promise<{ property: string; reason: string }[]> {
-  const { __provider: _p, adopt: _a, etag: _e, [CONNECTION]: _c, ...before } = olds;
-  if (Object.keys(before).length > 0 && isDeepStrictEqual(withoutPasswords(before), bare)) return [];
+  if (Object.keys(olds).length > 0 && isDeepStrictEqual(withoutPasswords(tenancyOf(olds)), bare)) return [];
   const domain = String(bare.domain?.name);
   try {
     const client = await clientFor(connection);
@@ -171,16 +84,30 @@ async function plannedFailures(
   }
 }
 
+/** The tenancy (working form, passwords in their users) of a state's properties, bookkeeping left out. */
+function tenancyOf(state: Props): Props {
+  const { __provider: _p, adopt: _a, etag: _e, [CONNECTION]: _c, ...rest } = state;
+  return decodeState(rest);
+}
+
+/** The bookkeeping that travels beside the tenancy in the state: `adopt` and the connection. */
+function bookkeepingOf(state: Props): Props {
+  const kept: Props = {};
+  if (state.adopt !== undefined) kept.adopt = state.adopt;
+  if (state[CONNECTION] !== undefined) kept[CONNECTION] = state[CONNECTION];
+  return kept;
+}
+
 /** What the runtime runs for a {@link DomainTenancy}. */
 export const domainTenancyProvider: ResourceImpl = {
   async check(olds, news) {
-    const { __provider: _p, adopt, [CONNECTION]: connection, ...declared } = news as Props;
+    const { passwords, [CONNECTION]: connection } = news as Props;
     // The connection's own rules (a URL; an endpoint brings its own token), never quoting the token.
     const connectionFailures = checkConnection(connection);
     if (connectionFailures.length > 0) return { inputs: news, failures: connectionFailures };
-    const passwords = passwordsOf(declared);
     // Passwords are checked by the platform against the policy in force; unknown ones (preview) pass.
-    const bare = withoutPasswords(declared);
+    const { passwords: _pw, ...declared } = news as Props;
+    const bare = withoutPasswords(tenancyOf(declared));
     if (containsUnknown(bare)) return { inputs: news, failures: [] };
     const parsed = DomainTenancyDocument.safeParse(documentOf(bare));
     if (!parsed.success) {
@@ -193,9 +120,9 @@ export const domainTenancyProvider: ResourceImpl = {
       };
     }
     const normalised = propsOf(parsed.data);
-    const inputs: Props = withPasswords(normalised, passwords);
-    if (adopt !== undefined) inputs.adopt = adopt;
-    if (connection !== undefined) inputs[CONNECTION] = connection;
+    const inputs: Props = { ...encodeState(normalised), ...bookkeepingOf(news as Props) };
+    // As the program gave them (each a secret; the whole map unknown while it is being computed).
+    if (passwords !== undefined) inputs.passwords = passwords;
     // A connection not known yet (a token this run creates) cannot be asked; the apply judges then.
     const failures = containsUnknown(connection)
       ? []
@@ -209,15 +136,23 @@ export const domainTenancyProvider: ResourceImpl = {
     // Another endpoint or account holds another tenancy: it is created there, this one deleted here.
     const moved = movesElsewhere(olds as Props, news as Props);
     const replaces = [...(renamed ? ["domain"] : []), ...(moved ? [CONNECTION] : [])];
-    // `changes: undefined`: the engine compares old and new inputs itself, object by object and field
-    // by field (maps keyed by name), and shows each change; a new name must free the old one first.
-    return { changes: undefined, replaces, deleteBeforeReplace: renamed };
+    // Compared as tenancies, not as state texts: a state written by an earlier release (a tree per
+    // object) holding the same tenancy is no change. The engine shows what changes, object by object
+    // and field by field (it decodes each object's JSON text); a new name frees the old one first.
+    const changed =
+      containsUnknown(news) ||
+      !isDeepStrictEqual(
+        { ...tenancyOf(olds as Props), ...bookkeepingOf(olds as Props) },
+        { ...tenancyOf(news as Props), ...bookkeepingOf(news as Props) },
+      );
+    return { changes: changed || replaces.length > 0, replaces, deleteBeforeReplace: renamed };
   },
 
   async create(inputs) {
-    const { __provider: _p, adopt, ...props } = inputs as Props;
+    const adopt = (inputs as Props).adopt;
+    const props = tenancyOf(inputs as Props);
     const domain = String(props.domain.name);
-    const client = await clientFor(connectionOf(props));
+    const client = await clientFor(connectionOf(inputs as Props));
     // One request: the platform creates the tenancy, or refuses (412) and leaves an existing domain as
     // it is (only `adopt` takes one over). When no answer came (after the client's own retries), the
     // same request once more, under the same Idempotency-Key, learns what happened: the first
@@ -234,7 +169,10 @@ export const domainTenancyProvider: ResourceImpl = {
         if (ANSWERED.has(errorCode(err) ?? "")) throw err;
         return put();
       });
-      return { id: domain, outs: { ...props, ...(adopt === undefined ? {} : { adopt }), etag: plan.etag } };
+      return {
+        id: domain,
+        outs: { ...encodeState(props), ...bookkeepingOf(inputs as Props), etag: plan.etag },
+      };
     } catch (err) {
       if (adopt !== true && errorCode(err) === "MP_PRECONDITION_FAILED") {
         throw new Error(
@@ -246,41 +184,39 @@ export const domainTenancyProvider: ResourceImpl = {
   },
 
   async update(id, olds, news) {
-    const { __provider: _p, adopt, ...props } = news as Props;
+    const props = tenancyOf(news as Props);
     // Only new passwords travel: the platform would verify each unchanged one (argon2id) for nothing.
-    const before = passwordsOf(olds as Props);
+    const before = passwordsOf(tenancyOf(olds as Props));
     const fresh = Object.fromEntries(
       Object.entries(passwordsOf(props)).filter(([address, password]) => password !== before[address]),
     );
     const sent = withPasswords(withoutPasswords(props), fresh);
     try {
-      const client = await clientFor(connectionOf(props));
+      const client = await clientFor(connectionOf(news as Props));
       const plan = await client.request<TenancyPlan>("PUT", pathOf(id), {
         body: documentOf(sent),
         ifMatch: String((olds as Props).etag),
         ...stampOption(),
       });
-      return { outs: { ...props, ...(adopt === undefined ? {} : { adopt }), etag: plan.etag } };
+      return { outs: { ...encodeState(props), ...bookkeepingOf(news as Props), etag: plan.etag } };
     } catch (err) {
       throw describeFailure("update", id, props, err);
     }
   },
 
-  async read(id, props = {}) {
-    const { etag: _etag, adopt, __provider: _p, [CONNECTION]: connection, ...old } = props as Props;
-    const client = await clientFor(connectionOf(props as Props));
+  async read(id, state = {}) {
+    const old = tenancyOf(state as Props);
+    const client = await clientFor(connectionOf(state as Props));
     let live: { etag: string; document: Props };
     try {
       live = await client.request("GET", pathOf(id));
     } catch (err) {
       if (errorCode(err) === "MP_NOT_FOUND") return { id: "", props: {} };
-      throw describeFailure("read", id, props as Props, err);
+      throw describeFailure("read", id, old, err);
     }
     // Passwords are write-only: what the state holds is kept for the users that still exist.
     const current = withPasswords(propsOf(DomainTenancyDocument.parse(live.document)), passwordsOf(old));
-    const kept: Props = { ...current };
-    if (adopt !== undefined) kept.adopt = adopt;
-    if (connection !== undefined) kept[CONNECTION] = connection;
+    const kept: Props = { ...encodeState(current), ...bookkeepingOf(state as Props) };
     const outs = { ...kept, etag: live.etag };
     return isDeepStrictEqual(current, old) ? { id, props: outs } : { id, props: outs, inputs: kept };
   },
@@ -355,30 +291,30 @@ export class DomainTenancy extends pulumi.dynamic.Resource {
     const props = propsOf(keyable(args.document));
     // Passwords written in the document (a `passwords` entry wins over them).
     const declared = passwordsOf(props);
-    const bare = withoutPasswords(props).users as Props;
-    // Each password nested into its user as a secret, and only where there is one: one Output per
-    // password, not one per user (Outputs cost the program time and memory; a tenancy has thousands
-    // of users and, typically, few passwords in the program). The users map itself stays plain.
-    const nest = (passwords: Record<string, unknown>): Props => {
-      const users: Props = {};
-      for (const [address, user] of Object.entries(bare)) {
+    const addresses = Object.keys(props.users);
+    // The state's form: each object one JSON text (`check` normalises them), the passwords apart.
+    const state: Props = encodeState(withoutPasswords(props));
+    // Each password a secret of its own, by address, and only for users of the document: the map's
+    // keys stay readable in the state and a preview names the user whose password changes.
+    const secrets = (passwords: Record<string, unknown>): Props => {
+      const out: Props = {};
+      for (const address of addresses) {
         const password = passwords[address] ?? declared[address];
-        users[address] = password === undefined ? user : { ...user, password: pulumi.secret(password) };
+        if (password !== undefined && password !== null) out[address] = pulumi.secret(password);
       }
-      return users;
+      return out;
     };
     // The passwords input is usually one secret Output (stack config): its entries are known only
-    // when it resolves, so the users map is built then. Unsecret: the map holds no secret but the
-    // passwords, each re-wrapped as a secret above (so the rest stays readable in the state).
-    props.users =
+    // when it resolves. Unsecret: the map holds nothing but the passwords, each re-wrapped above.
+    state.passwords =
       args.passwords === undefined
-        ? nest({})
-        : pulumi.unsecret(pulumi.output(args.passwords)).apply((all) => nest(all ?? {}));
-    if (args.connection !== undefined) props[CONNECTION] = pulumi.secret(args.connection);
+        ? secrets({})
+        : pulumi.unsecret(pulumi.output(args.passwords)).apply((all) => secrets(all ?? {}));
+    if (args.connection !== undefined) state[CONNECTION] = pulumi.secret(args.connection);
     super(
       createShim("DomainTenancy"),
       name,
-      { ...props, ...(args.adopt === undefined ? {} : { adopt: args.adopt }), etag: undefined },
+      { ...state, ...(args.adopt === undefined ? {} : { adopt: args.adopt }), etag: undefined },
       // The connection is secret as an output too, whatever the program passed.
       {
         ...opts,

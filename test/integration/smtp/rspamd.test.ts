@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FILTER_MESSAGES } from "../../../bench/smtp/filter-messages.ts";
-import { RspamdScorer } from "../../../platform/smtp/content/rspamd.ts";
+import { type RspamdEnvelope, RspamdScorer } from "../../../platform/smtp/content/rspamd.ts";
 import {
   RSPAMD_DISABLED_MODULES,
   RSPAMD_VERIFIED_GROUPS,
@@ -133,6 +133,21 @@ describe("scoring by rspamd started and supervised by the platform", () => {
     expect(ours).toContain("MIME_TRACE");
   });
 
+  it("tells rspamd the client's verified host name, sparing it a lookup: without one rspamd finds none offline (RDNS_NONE), with one it judges nothing of reverse DNS", async () => {
+    const from = (hostname: string | null) => ({
+      ip: "192.0.2.25",
+      helo: "mx.outside.example",
+      hostname,
+      sender: "ana@outside.example",
+      recipients: ["alice@example.com"],
+    });
+    const message = [Buffer.from(`${FILTER_MESSAGES[0]!.text}\n`)];
+    const none = (await scorer.check(message, from(null)))!.hits.map((h) => h.rule);
+    expect(none).toContain("RDNS_NONE");
+    const named = (await scorer.check(message, from("mx.outside.example")))!.hits.map((h) => h.rule);
+    expect(named.filter((r) => r.startsWith("RDNS_"))).toEqual([]);
+  });
+
   it("keeps the bench's clean messages below the tag threshold and its spammy ones between tag and quarantine with the settings", async () => {
     // As in bench/smtp: smtp-source on loopback, so rspamd's own reverse-DNS and SPF would not run either.
     const bench = {
@@ -254,6 +269,55 @@ describe("scoring by rspamd started and supervised by the platform", () => {
     expect(mail).toMatch(/Authentication-Results: [^;]+;[\s\S]*spf=[a-z]+[\s\S]*dmarc=[a-z]+/);
     const evidence = /X-Mailplane-Evidence: ([^\r\n]*)/.exec(mail)![1]!;
     expect(evidence).not.toMatch(/SPF|DKIM|DMARC|ARC_/);
+  });
+
+  it("hands rspamd the client's verified host name the engine looked up at connect, and writes it in the Received field", async () => {
+    // The name lookup is the engine's (forward-confirmed reverse DNS); here it answers as DNS would for
+    // a client from outside, since the test's client is on loopback (not looked up by default).
+    const envelopes: RspamdEnvelope[] = [];
+    class RecordingScorer extends RspamdScorer {
+      override check(message: Buffer[], envelope: RspamdEnvelope) {
+        envelopes.push(envelope);
+        return super.check(message, envelope);
+      }
+    }
+    const named = await startTestEngine(
+      {
+        revision: 1,
+        accounts: [
+          { id: "acme", domains: [{ name: "example.com" }], users: [{ address: "alice@example.com" }] },
+        ],
+      },
+      {
+        rspamd: new RecordingScorer({ url: rspamd.url, settingsId: RSPAMD_VERIFIED_SETTINGS_ID }),
+        clientName: async () => "mx.outside.example",
+      },
+    );
+    try {
+      const steps = await pythonSmtp({
+        port: named.engine.inboundPort,
+        messages: [
+          {
+            from: "ana@outside.example",
+            to: ["alice@example.com"],
+            data: rfc5322({
+              from: "ana@outside.example",
+              to: "alice@example.com",
+              subject: "Named",
+              body: "Hello",
+            }),
+          },
+        ],
+      });
+      const data = steps.find((s) => s.cmd === "DATA")!;
+      expect(stepLine(data)).toMatch(/^250 2\.0\.0 Ok: queued as /);
+      await named.events.settled(data.text.split(" ").at(-1)!);
+      expect(envelopes.map((e) => e.hostname)).toEqual(["mx.outside.example"]);
+      const mail = named.mailbox("alice@example.com").find((m) => m.includes("Subject: Named"))!;
+      expect(mail).toMatch(/^Received: from \S+ \(mx\.outside\.example \[127\.0\.0\.1\]\)/m);
+    } finally {
+      await named.close();
+    }
   });
 
   it("learns a new spam pattern in Bayes (Redis): after reports the next similar message scores higher", async () => {

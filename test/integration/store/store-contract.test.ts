@@ -747,7 +747,7 @@ describe.each(backends)("store contract on $name", (backend) => {
   });
 
   describe("change feed", () => {
-    it("bumps the revision once per committed change and lists the changes in order", async () => {
+    it("bumps the revision once per committed write transaction and lists the changes in order", async () => {
       const start = await store.revision();
       await store.putObject(domain("acme", "example.com"), sys);
       await store.putObject(domain("acme", "example.com"), sys);
@@ -760,6 +760,36 @@ describe.each(backends)("store contract on $name", (backend) => {
         { revision: start + 1, accountId: "acme", kind: "Domain", id: "example.com", op: "put" },
         { revision: start + 2, accountId: "acme", kind: "Domain", id: "example.com", op: "delete" },
       ]);
+    });
+
+    it("makes a tenancy apply of several objects one revision, every change listed at it in order", async () => {
+      const start = await store.revision();
+      const objects = [
+        { kind: "Domain", id: "one.example", spec: { name: "one.example" } },
+        ...["a", "b", "c"].map((local) => ({
+          kind: "Alias",
+          id: `${local}@one.example`,
+          spec: { address: `${local}@one.example`, action: { type: "forward", to: ["x@elsewhere.example"] } },
+        })),
+      ];
+      await store.applyTenancy({ accountId: "acme", domain: "one.example", objects }, sys);
+      expect(await store.revision()).toBe(start + 1);
+      const changes = await store.changesSince(start);
+      expect(changes!.map((c) => `${c.revision - start} ${c.op} ${c.kind} ${c.id}`)).toEqual([
+        "1 put Domain one.example",
+        "1 put Alias a@one.example",
+        "1 put Alias b@one.example",
+        "1 put Alias c@one.example",
+      ]);
+      // The next transaction is the next revision, and a reader from the middle of nothing misses nothing.
+      await store.applyTenancy(
+        { accountId: "acme", domain: "one.example", objects: objects.slice(0, 2) },
+        sys,
+      );
+      expect(await store.revision()).toBe(start + 2);
+      expect(
+        (await store.changesSince(start + 1))!.map((c) => `${c.revision - start} ${c.op} ${c.id}`),
+      ).toEqual(["2 delete c@one.example", "2 delete b@one.example"]);
     });
 
     it("answers null when the change log no longer reaches back", async () => {

@@ -1,6 +1,7 @@
-/** DomainTenancy's check and diff in process: keyed maps, property paths, passwords kept, replacement on a new name. */
+/** DomainTenancy's check and diff in process: keyed maps of JSON texts, property paths, passwords apart, replacement on a new name. */
 import { describe, expect, it } from "vitest";
 import { domainTenancyProvider } from "../../../provider/src/resources/domain-tenancy.ts";
+import { decodeState, encodeState } from "../../../provider/src/resources/domain-tenancy-state.ts";
 
 const D = "example.com";
 const news = (users: Record<string, Record<string, unknown>>, extra: Record<string, unknown> = {}) => ({
@@ -14,19 +15,18 @@ const news = (users: Record<string, Record<string, unknown>>, extra: Record<stri
 });
 
 describe("DomainTenancy check", () => {
-  it("normalises every object, keeps the maps keyed by object name and the passwords as given", async () => {
+  it("normalises every object into one JSON text per object, keyed by object name, and keeps the passwords apart as given", async () => {
     const { inputs, failures } = await domainTenancyProvider.check!(
       {},
-      news({ [`ana@${D}`]: { address: `ana@${D}`, password: "Kq7-Secret-0001" } }),
+      encodeState(news({ [`ana@${D}`]: { address: `ana@${D}`, password: "Kq7-Secret-0001" } })),
     );
     expect(failures).toEqual([]);
     expect(Object.keys(inputs.users)).toEqual([`ana@${D}`]);
-    expect(inputs.users[`ana@${D}`]).toMatchObject({
-      address: `ana@${D}`,
-      enabled: true,
-      password: "Kq7-Secret-0001",
-    });
-    expect(inputs.aliases[`info@${D}`].action.to).toEqual([`ana@${D}`]);
+    expect(typeof inputs.users[`ana@${D}`]).toBe("string");
+    expect(JSON.parse(inputs.users[`ana@${D}`])).toMatchObject({ address: `ana@${D}`, enabled: true });
+    expect(inputs.users[`ana@${D}`]).not.toContain("Kq7-Secret-0001");
+    expect(inputs.passwords).toEqual({ [`ana@${D}`]: "Kq7-Secret-0001" });
+    expect(JSON.parse(inputs.aliases[`info@${D}`]).action.to).toEqual([`ana@${D}`]);
   });
 
   it("keeps each singleton — filter settings, password policy, report settings — and names a bad field at its path", async () => {
@@ -70,25 +70,61 @@ describe("DomainTenancy check", () => {
     ]);
   });
 
-  it("passes a password whose value is not known yet (preview) without judging it", async () => {
-    const { failures } = await domainTenancyProvider.check!(
+  it("passes passwords not known yet (preview) without judging them, and keeps them unknown", async () => {
+    const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+    const { inputs, failures } = await domainTenancyProvider.check!(
       {},
-      news({ [`ana@${D}`]: { address: `ana@${D}`, password: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" } }),
+      { ...encodeState(news({ [`ana@${D}`]: { address: `ana@${D}` } })), passwords: unknown },
     );
     expect(failures).toEqual([]);
+    expect(inputs.passwords).toBe(unknown);
+  });
+});
+
+describe("DomainTenancy state", () => {
+  it("holds each object as a JSON text and the passwords in a map apart, and reads back the same tenancy", () => {
+    const tenancy = news({ [`ana@${D}`]: { address: `ana@${D}`, password: "Kq7-Secret-0001" } });
+    const state = encodeState(tenancy);
+    expect(state.users[`ana@${D}`]).toBe(JSON.stringify({ address: `ana@${D}` }));
+    expect(state.passwords).toEqual({ [`ana@${D}`]: "Kq7-Secret-0001" });
+    expect(decodeState(state)).toEqual(tenancy);
+  });
+
+  it("reads the form earlier releases wrote (a tree per object, the password in its user)", () => {
+    const tenancy = news({ [`ana@${D}`]: { address: `ana@${D}`, password: "Kq7-Secret-0001" } });
+    expect(decodeState(tenancy)).toEqual(tenancy);
   });
 });
 
 describe("DomainTenancy diff", () => {
-  it("leaves the field diff to the engine and replaces the tenancy, old one first, when the domain name changes", async () => {
-    const same = await domainTenancyProvider.diff!(D, { domain: { name: D } }, { domain: { name: D } });
-    expect(same).toEqual({ changes: undefined, replaces: [], deleteBeforeReplace: false });
+  it("finds no change between equal tenancies, one in the form earlier releases wrote, and replaces the tenancy, old one first, on a new domain name", async () => {
+    const checked = encodeState(news({ [`ana@${D}`]: { address: `ana@${D}` } }));
+    const same = await domainTenancyProvider.diff!(D, { ...checked, etag: "e1" }, checked);
+    expect(same).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    const legacy = await domainTenancyProvider.diff!(
+      D,
+      { ...news({ [`ana@${D}`]: { address: `ana@${D}` } }), etag: "e1" },
+      checked,
+    );
+    expect(legacy.changes).toBe(false);
     const renamed = await domainTenancyProvider.diff!(
       D,
       { domain: { name: D } },
       { domain: { name: "example.org" } },
     );
-    expect(renamed).toEqual({ changes: undefined, replaces: ["domain"], deleteBeforeReplace: true });
+    expect(renamed).toEqual({ changes: true, replaces: ["domain"], deleteBeforeReplace: true });
+  });
+
+  it("finds a change in one field of one object, and in one password", async () => {
+    const before = encodeState(news({ [`ana@${D}`]: { address: `ana@${D}`, password: "Kq7-Secret-0001" } }));
+    const field = encodeState(
+      news({ [`ana@${D}`]: { address: `ana@${D}`, enabled: false, password: "Kq7-Secret-0001" } }),
+    );
+    expect((await domainTenancyProvider.diff!(D, before, field)).changes).toBe(true);
+    const password = encodeState(
+      news({ [`ana@${D}`]: { address: `ana@${D}`, password: "Kq7-Secret-0002" } }),
+    );
+    expect((await domainTenancyProvider.diff!(D, before, password)).changes).toBe(true);
   });
 
   it("replaces the tenancy when its connection moves to another endpoint or account, created there first; a new token alone does not", async () => {
@@ -99,7 +135,7 @@ describe("DomainTenancy diff", () => {
       at(a),
       at({ endpoint: "https://b.example", token: "mpt_b" }),
     );
-    expect(moved).toEqual({ changes: undefined, replaces: ["connection"], deleteBeforeReplace: false });
+    expect(moved).toEqual({ changes: true, replaces: ["connection"], deleteBeforeReplace: false });
     const account = await domainTenancyProvider.diff!(
       D,
       at({ ...a, account: "acme" }),

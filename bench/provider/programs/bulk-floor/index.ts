@@ -1,8 +1,8 @@
 /**
- * The bulk floor: the same property tree as a DomainTenancy of `programs/bulk` holds in the state —
- * keyed maps of aliases and users with every field the model fills in, the passwords nested as
- * secrets — on one plain dynamic resource whose provider does no work at all (no validation, no
- * HTTP). What `up`/`preview`/`refresh` cost here is Pulumi's own cost of moving a property tree of
+ * The bulk floor: the same properties as a DomainTenancy of `programs/bulk` holds in the state —
+ * keyed maps of aliases and users, each object one JSON text with every field the model fills in,
+ * the passwords a map of secrets by address — on one plain dynamic resource whose provider does no
+ * work at all (no validation, no HTTP). What `up`/`preview`/`refresh` cost here is Pulumi's own cost of moving a property tree of
  * that size; bench/provider/bulk.ts compares DomainTenancy with it.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -40,14 +40,14 @@ const step = config.get("step") ?? "base";
 const domain = "bulk-floor.bench.test";
 const aliases: Record<string, unknown> = {};
 const users: Record<string, unknown> = {};
-let passwords = 0;
+const passwords: Record<string, unknown> = {};
 for (let i = 1; i < count; i++) {
   if (i % 2 === 0) {
     const address = `a${i}@${domain}`;
-    aliases[address] = {
+    aliases[address] = JSON.stringify({
       address,
       action: { type: "forward", to: [`x${i}@example.net`, `y${i}@example.net`] },
-    };
+    });
   } else {
     const address = `u${i}@${domain}`;
     // The fields a DomainTenancy's check fills in (the model's defaults), so the trees match.
@@ -64,8 +64,10 @@ for (let i = 1; i < count; i++) {
       quotaMb: step === "change" && i === 1 ? 2048 : 1024,
       role: "email-user",
     };
-    if (passwords++ < withPassword) user.password = pulumi.secret(`Bench-${i}-Pass-Xy9`);
-    users[address] = user;
+    if (Object.keys(passwords).length < withPassword) {
+      passwords[address] = pulumi.secret(`Bench-${i}-Pass-Xy9`);
+    }
+    users[address] = JSON.stringify(user);
   }
 }
 new BulkNoop("bulk", {
@@ -90,4 +92,5 @@ new BulkNoop("bulk", {
   senderLists: {},
   users,
   groups: {},
+  passwords,
 });
