@@ -206,6 +206,11 @@ export class ReportScheduler {
 
   async #domainReports(d: DomainPolicy, settings: ReportSettingsSpec, period: string): Promise<ReportSend[]> {
     const ops = this.#opts.engine.operations;
+    const keyFor = (to: string) => ["domain-report", d.accountId, d.name, d.generation, to, period].join("|");
+    // Built (statistics, log search, PDF) only while a recipient still waits for this period's.
+    const sent = await this.#opts.store.sentReportSends(settings.domainReportRecipients.map(keyFor));
+    const pending = settings.domainReportRecipients.filter((to) => !sent.has(keyFor(to)));
+    if (pending.length === 0) return [];
     const report = await composeDomainReport({
       operations: ops,
       owner: ownerOf(d),
@@ -214,13 +219,12 @@ export class ReportScheduler {
       now: this.#now(),
     });
     if (report.quarantined === 0 && !settings.sendWhenEmpty) return [];
-    const sent: ReportSend[] = [];
-    for (const to of settings.domainReportRecipients) {
-      const key = ["domain-report", d.accountId, d.name, d.generation, to, period].join("|");
-      const queueId = await this.#once(key, () => ops.sendNotice({ ...report.notice, to }));
-      if (queueId !== null) sent.push({ kind: "domain-report", domain: d.name, to, period, queueId });
+    const sends: ReportSend[] = [];
+    for (const to of pending) {
+      const queueId = await this.#once(keyFor(to), () => ops.sendNotice({ ...report.notice, to }));
+      if (queueId !== null) sends.push({ kind: "domain-report", domain: d.name, to, period, queueId });
     }
-    return sent;
+    return sends;
   }
 }
 

@@ -136,7 +136,7 @@ export interface SmtpOperations {
    * then releases it as {@link releaseQuarantined} does. A release of the message already in flight
    * is shared, without learning or counting again: `learned` is then null.
    * @throws LearningUnavailableError without rspamd, LearningFailedError when rspamd refuses (still
-   *   held), ReleaseRefusedError when no recipient accepts it (learned, still held)
+   *   held), ReleaseRefusedError when no recipient accepts it (nothing learned, still held)
    */
   releaseAsHam(
     id: string,
@@ -176,6 +176,14 @@ export interface SmtpOperations {
     owner: Owner,
     recipients: readonly string[],
   ): Promise<{ size: number } | undefined>;
+  /**
+   * An operator's "delete and report as spam": teaches rspamd that the held message is spam (counted
+   * in `owner`'s statistics), then deletes it, in the message's turn. Resolves to the learned size,
+   * or undefined (nothing learned) when the message is not held; a second call waiting for the first
+   * finds it gone.
+   * @throws LearningUnavailableError without rspamd, Error when rspamd refuses (nothing changed, still held)
+   */
+  deleteQuarantinedAsSpam(id: string, owner: Owner): Promise<{ size: number } | undefined>;
   /** Deletes held messages past their quarantine days; returns their IDs. */
   purgeQuarantine(): Promise<string[]>;
 
@@ -451,6 +459,13 @@ export function createOperations(deps: {
       if (running) return { queueId: await running, learned: null };
       let learned: { size: number } | null = null;
       const release = inTurn(id, async () => {
+        const held = await quarantine.read(id);
+        if (!held) return undefined;
+        // Refused before learning: a release that cannot happen reports nothing (the user's as well).
+        const { recipients, refused } = resolveRecipientsAgain(deps.snapshot(), held.message);
+        if (recipients.length === 0) {
+          throw new ReleaseRefusedError(`no recipient accepts message ${id} now: ${refused.join("; ")}`);
+        }
         // Learned before the release: the quarantine copy is the only one, gone once released.
         const raw = await quarantine.raw(id);
         if (!raw) return undefined;
@@ -534,6 +549,22 @@ export function createOperations(deps: {
           "reported as spam and deleted from the quarantine",
         );
         return deleted ? { size: raw.length } : undefined;
+      }),
+    deleteQuarantinedAsSpam: (id, owner) =>
+      inTurn(id, async () => {
+        const held = await quarantine.read(id);
+        const raw = held ? await quarantine.raw(id) : undefined;
+        if (!held || !raw) return undefined;
+        // Learned before the delete: rspamd refusing leaves the message held, to be reported again.
+        await learn("spam", raw, owner);
+        if (!(await quarantine.delete(id))) return undefined;
+        log.update(
+          id,
+          viewsOfMessage(held.message),
+          "deleted",
+          "reported as spam and deleted from the quarantine by an operator",
+        );
+        return { size: raw.length };
       }),
     async purgeQuarantine() {
       return await purgeExpired(quarantine, log, deps.now);

@@ -20,8 +20,12 @@ import {
 } from "./store.ts";
 import { checkPreconditions, newEtag, newGeneration, type WriteSteps } from "./write-steps.ts";
 
-/** Kinds whose creation takes an address back from a departed user's forward. */
-const RECLAIMING_KINDS = new Set(["User", "Alias", "Group"]);
+/**
+ * The kinds that are recipient addresses: one address names one recipient, so a new one of these may
+ * not take an address another of them holds; and its creation takes an address back from a departed
+ * user's forward.
+ */
+const ADDRESS_KINDS = new Set(["User", "Alias", "Group"]);
 
 /** One page of an account's objects by kind and ID, filtered by kind and domain(s), with verification. */
 export async function listObjects(q: SqlExecutor, input: ListObjectsInput): Promise<Page<StoredObject>> {
@@ -107,14 +111,29 @@ export async function putObject(
     const refused = input.guard?.(current);
     if (refused) throw refused;
     if (!current) await checkAccountLimit(q, input.accountId, input.kind);
-    if (!current && RECLAIMING_KINDS.has(input.kind)) {
-      // An address declared again is the declaration's: the departed user's forward ends.
-      const departed = await selectObject(q, {
-        accountId: input.accountId,
-        kind: DEPARTED_KIND,
-        id: input.id,
-      });
-      if (departed) await removeObject(q, ctx, departed, steps, "reclaim");
+    if (!current && ADDRESS_KINDS.has(input.kind)) {
+      // One query for both rules, in the writers' lock (two requests declaring one address as two
+      // kinds cannot both pass): another recipient at the address refuses this one; a departed
+      // user's forward there ends, the address being declared again.
+      const others = await q.all<{ kind: string }>(
+        "SELECT kind FROM objects WHERE account_id = $1 AND id = $2 AND kind IN ('User', 'Alias', 'Group', $3) AND kind <> $4",
+        [input.accountId, input.id, DEPARTED_KIND, input.kind],
+      );
+      const holder = others.find((o) => o.kind !== DEPARTED_KIND);
+      if (holder) {
+        throw new StoreError(
+          "conflict",
+          `${input.id} is already the address of a ${holder.kind.toLowerCase()}; delete it first`,
+        );
+      }
+      if (others.length > 0) {
+        const departed = await selectObject(q, {
+          accountId: input.accountId,
+          kind: DEPARTED_KIND,
+          id: input.id,
+        });
+        if (departed) await removeObject(q, ctx, departed, steps, "reclaim");
+      }
     }
     if (input.claims && input.claims.names.length > 0) {
       for (const holder of await settleClaims(q, input, input.claims)) await evict(q, holder, steps);

@@ -27,6 +27,16 @@ export async function claimReportSend(
   return taken > 0;
 }
 
+/** Of `keys`, those already sent (marked, or imported): the sender need not build what they would send. */
+export async function sentReportSends(q: SqlExecutor, keys: readonly string[]): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const rows = await q.all<{ send_key: string }>(
+    `SELECT send_key FROM report_sends WHERE sent_at IS NOT NULL AND send_key IN (${keys.map((_, i) => `$${i + 1}`).join(", ")})`,
+    [...keys],
+  );
+  return new Set(rows.map((r) => r.send_key));
+}
+
 /** Marks a claimed send done (`queueId` null: the recipient refused the notice); it is never claimed again. */
 export async function markReportSent(
   q: SqlExecutor,

@@ -401,6 +401,10 @@ export class SqlStore implements Store {
     return won;
   }
 
+  async sentReportSends(keys: readonly string[]): Promise<Set<string>> {
+    return this.driver.read((q) => reportSends.sentReportSends(q, keys));
+  }
+
   async markReportSent(input: { key: string; claimant: string; queueId: string | null }): Promise<void> {
     await this.driver.transaction((q) => reportSends.markReportSent(q, { ...input, at: this.iso() }));
   }

@@ -658,6 +658,8 @@ export interface Store extends UserAuthStore {
    * another claimant holds it. Engines sharing the store send each one once.
    */
   claimReportSend(input: { key: string; claimant: string; forMs: number }): Promise<boolean>;
+  /** Of `keys`, the report sends already made (a sender skips building what they would send). */
+  sentReportSends(keys: readonly string[]): Promise<Set<string>>;
   /** Marks a claimed report send done (`queueId` null: refused by its recipient); never claimed again. */
   markReportSent(input: { key: string; claimant: string; queueId: string | null }): Promise<void>;
   /** Records the keys of sends made before the store kept them as sent (existing keys stay); how many were added. */

@@ -1,6 +1,7 @@
 /** The SMTP engine's operations under /v1/domains/:domain/…: quarantine, delivery queue, message log, statistics. */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import {
+  DeleteQuarantinedQuery,
   DeleteQueuedQuery,
   MessageLogQuery,
   QuarantineQuery,
@@ -165,9 +166,24 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
   });
 
   serve(app, "deleteQuarantinedMessage", async (request, reply) => {
-    const { ops, entry, message } = await quarantined(request);
+    const { report } = parseWith(DeleteQuarantinedQuery, request.query, "query");
+    const { ops, entry, message, owner } = await quarantined(request);
     checkIfMatch(request, entry.id);
-    if (!(await ops.deleteQuarantined(entry.id))) throw notFound(message);
+    if (report !== "spam") {
+      if (!(await ops.deleteQuarantined(entry.id))) throw notFound(message);
+      return reply.code(204).send();
+    }
+    mustLearn(ops);
+    // Learned and deleted once however many ask at once: the others find it gone (404).
+    const learned = await ops.deleteQuarantinedAsSpam(entry.id, owner).catch((err: Error) => {
+      throw unlearned(err);
+    });
+    if (!learned) throw notFound(message);
+    await audit(request, owner, "report-spam", owner.domain, {
+      message: entry.id,
+      size: learned.size,
+      deleted: "quarantine",
+    });
     return reply.code(204).send();
   });
 

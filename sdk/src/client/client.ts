@@ -591,8 +591,24 @@ export class MailplaneClient {
         { domain },
         { ...options, rawBody: { mediaType: "message/rfc822", bytes: eml } },
       ),
-    deleteQuarantined: (domain: string, id: string, options?: RequestOptions): Promise<void> =>
-      this.#call("deleteQuarantinedMessage", { domain, message: id }, options),
+    /**
+     * Deletes a held message. `report: "spam"` ("delete and report as spam") first teaches rspamd's
+     * Bayes classifier that it is spam (MP_FILTER_TRAINING_UNAVAILABLE without rspamd, MP_UNAVAILABLE
+     * when rspamd refuses: it stays held).
+     * @example await client.operations.deleteQuarantined("example.com", id, { report: "spam" })
+     */
+    deleteQuarantined: (
+      domain: string,
+      id: string,
+      options?: RequestOptions & { report?: "spam" },
+    ): Promise<void> => {
+      const { report, ...rest } = options ?? {};
+      return this.#call(
+        "deleteQuarantinedMessage",
+        { domain, message: id },
+        { ...rest, ...(report ? { query: { report } } : {}) },
+      );
+    },
     purgeQuarantine: (domain: string, options?: RequestOptions): Promise<{ purged: string[] }> =>
       this.#call("purgeQuarantine", { domain }, options),
     listQueue: (

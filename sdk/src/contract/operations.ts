@@ -357,13 +357,15 @@ export const endpoints: readonly Endpoint[] = [
     operationId: "deleteQuarantinedMessage",
     method: "DELETE",
     path: "/v1/domains/:domain/quarantine/:message",
-    summary: "Delete a quarantined message.",
+    summary:
+      "Delete a quarantined message. `report=spam` (\"delete and report as spam\") first teaches rspamd's Bayes classifier that it is spam: 422 without rspamd, 503 when rspamd refuses (still held); audited, counted once in the domain's statistics.",
     access: "write",
     params: MessageParams,
+    query: DeleteQuarantinedQuery,
     response: null,
     successStatuses: [204],
     headers: DELETE,
-    errors: ["MP_NOT_FOUND", "MP_PRECONDITION_FAILED"],
+    errors: ["MP_NOT_FOUND", "MP_PRECONDITION_FAILED", "MP_FILTER_TRAINING_UNAVAILABLE", "MP_UNAVAILABLE"],
   },
   {
     ...base,

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ReportScheduler, type ReportSend } from "../../../platform/reports/scheduler.ts";
 import { GTUBE } from "../../../platform/smtp/content/scan.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
@@ -145,8 +145,12 @@ describe.each(BACKENDS)("report sends shared through the $name store", (backend)
     ]);
     expect(mails(alice, "Quarantine digest")).toHaveLength(1);
     expect(mails(bob, "Protection report")).toHaveLength(1);
-    // Checked again by both engines in the same period: nothing more.
+    // Checked again by both engines in the same period: nothing more, and the domain report (its
+    // statistics, log search and PDF) is not even built.
+    const built = nodes.map((n) => vi.spyOn(n.engine.operations, "statistics"));
     expect(await checkAll()).toEqual([]);
+    expect(built.map((spy) => spy.mock.calls.length)).toEqual(nodes.map(() => 0));
+    for (const spy of built) spy.mockRestore();
   });
 
   it("sends nothing again in the same period after both engines restart, and once each in the next period", async () => {

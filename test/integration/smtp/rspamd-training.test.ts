@@ -421,6 +421,46 @@ describe("training rspamd's Bayes classifier through the operations API", () => 
     ).toHaveLength(1);
   });
 
+  it("deletes a quarantined message with report=spam once, however many ask: learned, counted and audited once, then gone; a stranger gets 404", async () => {
+    const body = eml(9, "promo").toString("utf8").split("\r\n\r\n")[1]!;
+    await pythonSmtp({
+      port: engine!.inboundPort,
+      messages: [
+        {
+          from: "s@outside.example",
+          to: ["alice@train.example"],
+          data: `From: s@outside.example\r\nTo: alice@train.example\r\nSubject: deleted as spam\r\n\r\n${body}`,
+        },
+      ],
+    });
+    const [held] = await events.next("quarantined", (m) => m.subject === "deleted as spam");
+    const path = `/v1/domains/train.example/quarantine/${held!.id}?report=spam`;
+    expect((await h.call("DELETE", path, { token: other.token })).status).toBe(404);
+    const before = await learned();
+    const stats = async () =>
+      (await h.call("GET", "/v1/domains/train.example/statistics", { token: acme.token })).body.spamReports;
+    const spamBefore = await stats();
+    const answers = await Promise.all([
+      h.call("DELETE", path, { token: acme.token }),
+      h.call("DELETE", path, { token: acme.token }),
+    ]);
+    expect(answers.map((a) => a.status).sort()).toEqual([204, 404]);
+    expect(await learned()).toBe(before + 1);
+    expect(await stats()).toBe(spamBefore + 1);
+    const audit = await h.call("GET", "/v1/audit?action=report-spam", { token: acme.token });
+    expect(
+      audit.body.items.filter((e: { after: { message?: string } }) => e.after?.message === held!.id),
+    ).toEqual([expect.objectContaining({ after: expect.objectContaining({ deleted: "quarantine" }) })]);
+    const gone = await h.call("GET", `/v1/domains/train.example/quarantine/${held!.id}`, {
+      token: acme.token,
+    });
+    expect(gone.status).toBe(404);
+    const log = await h.call("GET", "/v1/domains/train.example/message-log?subject=deleted%20as%20spam", {
+      token: acme.token,
+    });
+    expect(log.body.items[0]).toMatchObject({ delivery: "deleted" });
+  });
+
   it("scores the next message of a reported spam wave higher: Bayes learned through the API (message log score, evidence header)", async () => {
     /** Sends a message of the pattern to bob, waits for its delivery; its message log entry and delivered copy. */
     const deliver = async (kind: "spam" | "ham", n: number) => {

@@ -221,6 +221,26 @@ describe.each(BACKENDS)("a mail user reporting their quarantined copy, with rspa
     expect(await heldFor(carol, id)).toBe(200);
   });
 
+  it("answers an operator's release with report=ham 409 too when no recipient accepts the message now, before teaching rspamd anything", async () => {
+    const blockCarol = (entries: string[]) =>
+      h.call("PUT", "/v1/domains/train.example/sender-lists/block-recipient", {
+        token: acme.token,
+        body: { domain: "train.example", kind: "block", target: "recipient", entries },
+      });
+    // Held while Carol's address takes mail, then her address refuses it (as in the test above).
+    expect((await blockCarol([])).status).toBeLessThan(300);
+    const id = await hold([CAROL], "held for carol, released by the admin");
+    expect((await blockCarol([CAROL])).status).toBeLessThan(300);
+    const before = { learned: await learned(), stats: await statistics() };
+    const res = await h.call("POST", `/v1/domains/train.example/quarantine/${id}/release?report=ham`, {
+      token: acme.token,
+    });
+    expect(res.status, res.text).toBe(409);
+    expect(await learned()).toBe(before.learned);
+    expect((await statistics()).hamReports).toBe(before.stats.hamReports);
+    expect(await heldFor(carol, id)).toBe(200);
+  });
+
   it("answers 503 when rspamd refuses to learn, and changes nothing: still held, not counted, not audited", async () => {
     const id = await hold([ALICE], "refused by rspamd");
     // The same quarantine under an engine whose learn requests go to rspamd's scanning worker, which

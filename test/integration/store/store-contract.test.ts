@@ -214,6 +214,27 @@ describe.each(backends)("store contract on $name", (backend) => {
   });
 
   describe("tenancy objects", () => {
+    it("gives one address to one recipient: a new alias or group at a user's address is a conflict, the user's update goes on, and a deleted one frees it", async () => {
+      await store.putObject(domain("acme", "addr.example"), sys);
+      const at = (kind: string, spec: Record<string, unknown> = {}) => ({
+        accountId: "acme",
+        kind,
+        id: "x@addr.example",
+        domain: "addr.example",
+        spec: { address: "x@addr.example", ...spec },
+      });
+      await store.putObject(at("User"), sys);
+      for (const kind of ["Alias", "Group"]) {
+        await expect(store.putObject(at(kind), sys)).rejects.toMatchObject({
+          code: "conflict",
+          message: expect.stringContaining("already the address of a user"),
+        });
+      }
+      expect((await store.putObject(at("User", { firstName: "X" }), sys)).changed).toBe(true);
+      await store.deleteObject({ accountId: "acme", kind: "User", id: "x@addr.example" }, sys);
+      expect((await store.putObject(at("Alias"), sys)).created).toBe(true);
+    });
+
     it("creates, updates, no-ops and deletes with etag and version bookkeeping", async () => {
       const created = await store.putObject(domain("acme", "example.com"), sys);
       expect(created).toMatchObject({
