@@ -127,7 +127,7 @@ export async function startMailplane(
   opts: {
     greetingDelayMs?: number;
     nodeFlags?: string[];
-    /** Score every message with the rspamd normal worker at this URL (`--rspamd-url`); default the built-in rules. */
+    /** Score every message with the rspamd normal worker at this URL (`--rspamd-url`, `unix:<path>` for its socket); default the built-in rules. */
     rspamdUrl?: string;
   } = {},
 ): Promise<Contender & { dataDir: string }> {
@@ -258,9 +258,12 @@ export async function ensureHaraka(): Promise<string> {
  * plugin scores every message there (tagging, never refusing: mailplane's FilterSettings tag below
  * their quarantine threshold too) and bench/smtp/haraka-maildir-queue.cjs writes each message to a
  * Maildir with fdatasync, rename and a directory fsync before the 250; `delivered()` counts its
- * files. Logging at error level.
+ * files. With `rspamdSocket` as well, the plugin reaches rspamd's normal worker through that Unix
+ * socket (its `unix_socket` setting) instead of TCP. Logging at error level.
  */
-export async function startHaraka(opts: { rspamdUrl?: string } = {}): Promise<Contender> {
+export async function startHaraka(
+  opts: { rspamdUrl?: string; rspamdSocket?: string } = {},
+): Promise<Contender> {
   const bin = await ensureHaraka();
   const dir = join(mkdtempSync(join(tmpdir(), "mp-bench-haraka-")), "instance");
   const port = await freePort();
@@ -284,6 +287,7 @@ export async function startHaraka(opts: { rspamdUrl?: string } = {}): Promise<Co
       [
         `host = ${rspamd.hostname}`,
         `port = ${rspamd.port}`,
+        ...(opts.rspamdSocket ? [`unix_socket = ${opts.rspamdSocket}`] : []),
         "add_headers = always",
         "[check]",
         "private_ip = true",

@@ -17,7 +17,9 @@ export const SCANNER_HELP = `  --rspamd <auto|off>            spam scoring: auto
                                  data in <data-dir>/rspamd; no network lookups) when both are installed,
                                  else the built-in rules; off: the built-in rules [$MAILPLANE_RSPAMD, default auto]
   --rspamd-url <url>             score with an rspamd already running there (its normal worker, e.g.
-                                 http://127.0.0.1:11333) instead of starting one [$MAILPLANE_RSPAMD_URL]
+                                 http://127.0.0.1:11333, or unix:/run/rspamd/normal.sock for its Unix
+                                 socket: no TCP connection per check) instead of starting one
+                                 [$MAILPLANE_RSPAMD_URL]
   --rspamd-controller-url <url>  with --rspamd-url: that rspamd's controller worker (e.g.
                                  http://127.0.0.1:11334), which spam/ham reports train; default none:
                                  reports are refused (422) [$MAILPLANE_RSPAMD_CONTROLLER_URL]
@@ -146,8 +148,10 @@ async function spamScannerFrom(
   const none = async () => {};
   if (mode === "off") return { rspamd: undefined, description: "built-in rules (--rspamd off)", close: none };
   if (url !== undefined) {
-    if (!HTTP_URL.test(url)) {
-      throw new UsageError(`--rspamd-url must be an http:// or https:// URL, got ${JSON.stringify(url)}`);
+    if (!HTTP_URL.test(url) && !UNIX_URL.test(url)) {
+      throw new UsageError(
+        `--rspamd-url must be an http:// or https:// URL or unix:<absolute socket path>, got ${JSON.stringify(url)}`,
+      );
     }
     const learning = controller
       ? `; reports train its controller at ${controller.controllerUrl}${controller.controllerPassword === undefined ? "" : " (with a password)"}`
@@ -186,6 +190,8 @@ async function spamScannerFrom(
 }
 
 const HTTP_URL = /^https?:\/\/[^/\s]+/;
+/** A normal worker's Unix socket: `unix:/run/rspamd/normal.sock`. */
+const UNIX_URL = /^unix:\/[^\s]*[^/\s]$/;
 
 /** The start-up line's note of the settings each check selects; empty without. */
 function settingsNote(settings: { settingsId?: string }): string {

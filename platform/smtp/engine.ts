@@ -21,7 +21,7 @@ import { currentLifetime, DataLifecycle } from "./lifecycle.ts";
 import { type LoginLockout, MemoryLoginLockout } from "./lockout.ts";
 import { FileMessageLog, type MessageLog } from "./log.ts";
 import { importLegacyLog } from "./log-legacy.ts";
-import { createOperations, purgeExpired, type SmtpOperations } from "./operations.ts";
+import { createOperations, type SmtpOperations } from "./operations.ts";
 import { declaredOwner, type MessageView, ownedBy, ownerOf, viewsOfMessage } from "./owners.ts";
 import type { CredentialSource } from "./phases/auth.ts";
 import { ConnectionGate } from "./phases/connect.ts";
@@ -30,6 +30,7 @@ import { DEFAULT_SENDER_RATE, type SenderRate, SenderRateLimit } from "./phases/
 import { splitMailbox } from "./policy/matchers.ts";
 import type { PolicySnapshot } from "./policy/snapshot.ts";
 import { QuarantineStore } from "./quarantine.ts";
+import { purgeExpired } from "./quarantine-operations.ts";
 import { logEntry, newQueueId, receivedField } from "./receive.ts";
 import { createListener } from "./server.ts";
 import { type ConnectionContext, newTransaction } from "./session.ts";

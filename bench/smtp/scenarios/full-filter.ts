@@ -82,11 +82,13 @@ export async function run(opts: {
   const sessions = Math.max(1, Math.floor(FULL_FILTER_SESSIONS / files.length));
   const count = perFile * files.length;
   opts.log(`full filter: starting rspamd + Redis (generated config in ${dir}/rspamd)`);
-  const rspamd = await startRspamd({ dir: join(dir, "rspamd"), persist: false });
+  // Both servers reach rspamd's normal worker through its Unix socket: no TCP connection per check.
+  const rspamd = await startRspamd({ dir: join(dir, "rspamd"), persist: false, socket: true });
   const contenders: Contender[] = [];
   try {
-    contenders.push(await startMailplane({ rspamdUrl: rspamd.url, nodeFlags: opts.nodeFlags ?? [] }));
-    contenders.push(await startHaraka({ rspamdUrl: rspamd.url }));
+    const socket = rspamd.socketPath!;
+    contenders.push(await startMailplane({ rspamdUrl: `unix:${socket}`, nodeFlags: opts.nodeFlags ?? [] }));
+    contenders.push(await startHaraka({ rspamdUrl: rspamd.url, rspamdSocket: socket }));
     const accepted = new Map<string, number>(contenders.map((c) => [c.name, 0]));
     const rspamdCpu = () => {
       const p = rspamd.pids();

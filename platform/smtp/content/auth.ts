@@ -1,7 +1,6 @@
 /** Authentication of inbound mail through mailauth: DKIM (RFC 6376), ARC (RFC 8617) and DMARC (RFC 7489) → Authentication-Results (RFC 8601). */
-import { PassThrough } from "node:stream";
 import { arc } from "mailauth/lib/arc/index.js";
-import { dkimVerify } from "mailauth/lib/dkim/verify.js";
+import { DkimVerifier } from "mailauth/lib/dkim/dkim-verifier.js";
 import { evaluateDmarc } from "mailauth/lib/dmarc/index.js";
 import type { DnsResolver, SpfVerdict } from "./spf.ts";
 
@@ -62,10 +61,54 @@ interface Evaluation {
 
 const TEMPERROR: DmarcOutcome = { result: "temperror", fromDomain: null, policy: "none" };
 
+/** What DKIM verification hands ARC and DMARC: mailauth's `dkimVerify` result, its ARC data included. */
+interface DkimOutcome {
+  headerFrom: string[];
+  fromFields: number;
+  results: DkimVerifier["results"];
+  arc: unknown;
+}
+
+/** A header block longer than this is streamed through mailauth's own parser. */
+const MAX_COLLECTED_HEADER_BYTES = 64 * 1024;
+const CRLF_CRLF = Buffer.from("\r\n\r\n");
+
+/**
+ * The header block (through its empty line) when mailauth may be handed it alone, else null: it
+ * names no DKIM-Signature and no ARC field (so nothing hashes the body: the result is dkim=none
+ * whatever follows, RFC 6376 §6.1) and has no bare LF (mailauth's parser rewrites those, and
+ * would then see the block differently). `end` is the offset of the CRLF CRLF ending it.
+ */
+function unsignedHeaderBlock(bytes: Buffer, end: number): Buffer | null {
+  // An empty header block (the message starts with its empty line) goes the general way.
+  if (end <= 0 || (bytes[0] === 0x0d && bytes[1] === 0x0a)) return null;
+  const block = bytes.subarray(0, end + 4);
+  for (let lf = block.indexOf(0x0a); lf >= 0; lf = block.indexOf(0x0a, lf + 1)) {
+    if (lf === 0 || block[lf - 1] !== 0x0d) return null;
+  }
+  // Any mention, not only field names: whatever mailauth could read as a signature goes the general way.
+  const text = block.toString("latin1").toLowerCase();
+  if (text.includes("dkim-signature") || text.includes("arc-")) return null;
+  return block;
+}
+
+/** The verifier's findings in the shape of mailauth's `dkimVerify` result. */
+function outcomeOf(verifier: DkimVerifier): DkimOutcome {
+  return {
+    headerFrom: verifier.headerFrom,
+    fromFields: verifier.fromFields,
+    results: verifier.results,
+    arc: verifier.arc,
+  };
+}
+
 /**
  * Verifies a message while it streams in: DKIM signatures are hashed chunk by chunk, so the body
  * is read once, whether it stays in memory or spills to disk. After the last chunk ARC and DMARC
  * are evaluated with the SPF verdict the transaction already has (one SPF evaluation per message).
+ * The header block is looked at first: a message that names no DKIM-Signature and no ARC field
+ * has nothing to hash, so mailauth gets its header block alone (the body would pass through its
+ * byte-by-byte parser for nothing); any other message streams through mailauth whole.
  *
  * @example
  * const auth = new InboundAuthenticator({ authservId: "mx.example.com", resolver });
@@ -75,8 +118,14 @@ const TEMPERROR: DmarcOutcome = { result: "temperror", fromDomain: null, policy:
 export class InboundAuthenticator {
   readonly #authservId: string;
   readonly #resolver: DnsResolver;
-  readonly #input = new PassThrough();
-  readonly #dkim: ReturnType<typeof dkimVerify>;
+  readonly #verifier: DkimVerifier;
+  /** Resolves once the streamed message was verified (`stream` mode). */
+  #streamed: Promise<DkimOutcome> | null = null;
+  /** collecting the header block; streaming the message through mailauth; or the header block alone suffices. */
+  #mode: "collect" | "stream" | "headers" = "collect";
+  #collected: Buffer[] = [];
+  #collectedBytes = 0;
+  #headerBlock: Buffer | null = null;
   readonly #maxElapsedMs: number;
   readonly #trustedArcSealers: ReadonlySet<string>;
 
@@ -98,18 +147,67 @@ export class InboundAuthenticator {
     this.#resolver = opts.resolver;
     this.#maxElapsedMs = opts.maxElapsedMs ?? 10_000;
     this.#trustedArcSealers = opts.trustedArcSealers ?? new Set();
-    this.#dkim = dkimVerify(this.#input, { resolver: opts.resolver as never, minBitLength: MIN_KEY_BITS });
-    // A rejected verification is read in end(); until then it must not count as unhandled.
-    this.#dkim.catch(() => {});
+    this.#verifier = new DkimVerifier({ resolver: opts.resolver, minBitLength: MIN_KEY_BITS });
   }
 
   write(chunk: Buffer): void {
-    this.#input.write(chunk);
+    if (this.#mode === "stream") {
+      this.#verifier.write(chunk);
+      return;
+    }
+    if (this.#mode === "headers") return;
+    this.#collected.push(chunk);
+    this.#collectedBytes += chunk.length;
+    // Headers usually arrive in the first chunk: joined only when they straddle chunks.
+    const bytes = this.#collected.length === 1 ? chunk : Buffer.concat(this.#collected, this.#collectedBytes);
+    const end = bytes.indexOf(CRLF_CRLF);
+    if (end >= 0) {
+      this.#headerBlock = unsignedHeaderBlock(bytes, end);
+      if (this.#headerBlock) {
+        this.#mode = "headers";
+        this.#collected = [];
+        return;
+      }
+    }
+    // A blank line ended the block (an LF-only one, or the block must be verified whole), or it grew too long.
+    if (end >= 0 || bytes.indexOf("\n\n") >= 0 || this.#collectedBytes > MAX_COLLECTED_HEADER_BYTES) {
+      this.#startStream();
+    }
+  }
+
+  /** Streams what was collected, and every chunk after it, through mailauth's parser. */
+  #startStream(): void {
+    this.#mode = "stream";
+    const verifier = this.#verifier;
+    // mailauth's own dkimVerify() pipes into the verifier and waits for it like this.
+    this.#streamed = new Promise<DkimOutcome>((resolve, reject) => {
+      verifier.once("finish", () => resolve(outcomeOf(verifier)));
+      verifier.once("error", reject);
+    });
+    // A rejected verification is read in end(); until then it must not count as unhandled.
+    this.#streamed.catch(() => {});
+    for (const c of this.#collected) verifier.write(c);
+    this.#collected = [];
   }
 
   /** Ends the input without waiting for a verdict (DATA failed). */
   abort(): void {
-    this.#input.end();
+    if (this.#mode === "stream") this.#verifier.end();
+    this.#collected = [];
+  }
+
+  /** DKIM's findings once the whole message was written. */
+  async #dkim(): Promise<DkimOutcome> {
+    if (this.#mode === "headers") {
+      // What mailauth's parser does with a block it found itself, minus the byte-by-byte search.
+      await this.#verifier.emitHeaders(this.#headerBlock!);
+      await this.#verifier.finalChunk();
+      return outcomeOf(this.#verifier);
+    }
+    // No empty line ever came (a message of headers only): mailauth's parser judges it as it is.
+    if (this.#mode === "collect") this.#startStream();
+    this.#verifier.end();
+    return this.#streamed!;
   }
 
   /**
@@ -117,7 +215,6 @@ export class InboundAuthenticator {
    * records) cannot hold the transaction longer than the cap.
    */
   async end(facts: TransactionFacts): Promise<InboundAuth> {
-    this.#input.end();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<Evaluation>((resolve) => {
       timer = setTimeout(
@@ -165,9 +262,9 @@ export class InboundAuthenticator {
     const resolver = this.#resolver as never;
     const clauses: string[] = [];
     try {
-      const dkim = await this.#dkim;
+      const dkim = await this.#dkim();
       for (const row of dkim.results ?? []) if (row.info) clauses.push(row.info);
-      const chain = (dkim as { arc?: unknown }).arc;
+      const chain = dkim.arc;
       const arcResult = chain
         ? await arc(chain as never, { resolver, minBitLength: MIN_KEY_BITS, ip: facts.ip } as never)
         : undefined;
@@ -176,7 +273,7 @@ export class InboundAuthenticator {
       const spfDomain = facts.spf?.result === "pass" ? facts.spf.domain : undefined;
       const evaluated = await evaluateDmarc({
         headerFrom: dkim.headerFrom,
-        fromFields: (dkim as { fromFields?: number }).fromFields ?? 0,
+        fromFields: dkim.fromFields ?? 0,
         spfDomains: spfDomain ? [spfDomain] : [],
         dkimDomains: (dkim.results ?? [])
           .filter((r) => r.status.result === "pass")

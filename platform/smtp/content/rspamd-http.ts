@@ -17,7 +17,8 @@ function headerValue(name: string, value: string): string {
 }
 
 /**
- * Posts `body` to `path` of the plain-HTTP server at `url` (host and port of an `http:` URL) with
+ * Posts `body` to `path` of the plain-HTTP server at `url` (host and port of an `http:` URL; or
+ * its Unix socket `socketPath`, with `url` naming only the Host header) with
  * `headers` (an array value: one header line each, as rspamd reads `Rcpt`), and resolves with the
  * status and body. rspamd's normal worker answers every request with `Connection: close` (it has
  * no keep-alive), so a pool gains nothing: each request opens its own connection, asks for its
@@ -35,6 +36,7 @@ export function rspamdPost(
   headers: Record<string, string | string[]>,
   body: Buffer[],
   timeoutMs: number,
+  socketPath?: string,
 ): Promise<RspamdHttpAnswer> {
   return new Promise((resolve, reject) => {
     // Built inside the executor: a refused header value rejects before any connection is made.
@@ -45,7 +47,9 @@ export function rspamdPost(
       for (const v of Array.isArray(value) ? value : [value]) head += `${name}: ${headerValue(name, v)}\r\n`;
     }
     head += "\r\n";
-    const socket = connect({ host: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port || 80) });
+    const socket = socketPath
+      ? connect({ path: socketPath })
+      : connect({ host: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port || 80) });
     const received: Buffer[] = [];
     let size = 0;
     let settled = false;

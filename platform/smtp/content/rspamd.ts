@@ -62,7 +62,10 @@ interface RspamdCheckReply {
 
 /** Options of {@link RspamdScorer}. */
 export interface RspamdScorerOptions {
-  /** Base URL of an rspamd normal worker, e.g. `http://127.0.0.1:11333`. */
+  /**
+   * Base URL of an rspamd normal worker, e.g. `http://127.0.0.1:11333`, or `unix:<absolute path>`
+   * for its Unix socket (plain HTTP over it: no TCP connection per check).
+   */
   url: string;
   /** Base URL of its controller worker (learning); default none: {@link RspamdScorer.learn} refuses. */
   controllerUrl?: string;
@@ -106,6 +109,8 @@ export class RspamdScorer {
   #down = false;
   /** The normal worker's URL when it is plain HTTP (checked by rspamd-http.ts); undefined for HTTPS. */
   readonly #plainUrl: URL | undefined;
+  /** The normal worker's Unix socket (`unix:` URL); undefined for TCP. */
+  readonly #socketPath: string | undefined;
   /** Checks answered by rspamd and checks that fell back to the built-in rules. */
   readonly counts = { scored: 0, fellBack: 0 };
 
@@ -114,7 +119,13 @@ export class RspamdScorer {
     this.controllerUrl = opts.controllerUrl?.replace(/\/+$/, "");
     this.settingsId = opts.settingsId;
     const parsed = new URL(this.url);
-    this.#plainUrl = parsed.protocol === "http:" ? parsed : undefined;
+    if (parsed.protocol === "unix:") {
+      this.#socketPath = decodeURIComponent(parsed.pathname);
+      // The Host header rspamd reads over the socket; checks go to /checkv2.
+      this.#plainUrl = new URL("http://localhost");
+    } else {
+      this.#plainUrl = parsed.protocol === "http:" ? parsed : undefined;
+    }
     this.#controllerPassword = opts.controllerPassword;
     this.#timeoutMs = opts.timeoutMs ?? 15_000;
     this.#warn = opts.onWarning ?? ((m) => process.stderr.write(`mailplane: ${m}\n`));
@@ -163,7 +174,7 @@ export class RspamdScorer {
     headers: Record<string, string | string[]>,
   ): Promise<unknown> {
     const path = `${url.pathname.replace(/\/+$/, "")}/checkv2`;
-    const answer = await rspamdPost(url, path, headers, message, this.#timeoutMs);
+    const answer = await rspamdPost(url, path, headers, message, this.#timeoutMs, this.#socketPath);
     if (answer.status !== 200) throw new Error(`HTTP ${answer.status}`);
     return JSON.parse(answer.body.toString("utf8"));
   }

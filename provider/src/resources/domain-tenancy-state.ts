@@ -149,4 +149,3 @@ export function decodeState(state: Props): Props {
     ? props
     : withPasswords(props, passwords as Record<string, unknown>);
 }
-

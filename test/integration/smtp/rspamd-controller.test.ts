@@ -179,4 +179,17 @@ describe("training an existing rspamd whose controller asks for a password", () 
     expect(res.status).toBe(422);
     expect(((await res.json()) as { code: string }).code).toBe("MP_FILTER_TRAINING_UNAVAILABLE");
   });
+
+  it("takes --rspamd-url unix:<absolute path> (the normal worker's Unix socket) and refuses a relative one", async () => {
+    const flags = (url: string) => (flag: string) => (flag === "rspamd-url" ? url : undefined);
+    const viaSocket = await scannerFrom(flags("unix:/run/rspamd/normal.sock"), dir, () => {});
+    expect(viaSocket.rspamd?.url).toBe("unix:/run/rspamd/normal.sock");
+    expect(viaSocket.description).toContain("rspamd at unix:/run/rspamd/normal.sock");
+    for (const bad of ["unix:normal.sock", "unix:", "unix:/run/rspamd/"]) {
+      await expect(
+        scannerFrom(flags(bad), dir, () => {}),
+        bad,
+      ).rejects.toThrow("--rspamd-url must be an http:// or https:// URL or unix:<absolute socket path>");
+    }
+  });
 });

@@ -1,6 +1,15 @@
 /** Scoring by a real rspamd + Redis that the platform starts and supervises: quarantine by the mapped score, evidence, fail-open, restart. */
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -51,6 +60,8 @@ describe("scoring by rspamd started and supervised by the platform", () => {
       rspamdBin: wrapper,
       persist: false,
       restartDelayMs: 200,
+      // Its normal worker on a Unix socket too (the bench's full-filter row uses it for both servers).
+      socket: true,
       onWarning: (m) => supervisorWarnings.push(m),
     });
     // As `mailplane smtp` sets it up for a supervised rspamd: the engine's own checks not repeated.
@@ -167,6 +178,39 @@ describe("scoring by rspamd started and supervised by the platform", () => {
     // Not compared here: the totals of two checks of a client from outside. rspamd's offline DNS
     // answers (reverse DNS, URL lookups) vary with timing and moved a total by 1.1 between two calls
     // once; the test above shows symbol by symbol that the settings remove only the auth checks.
+  });
+
+  it("scores over the normal worker's Unix socket (a unix: URL) as over TCP, each check counted by rspamd", async () => {
+    const socketPath = rspamd.socketPath!;
+    expect(socketPath).toBe(join(dir, "rspamd", "run", "normal.sock"));
+    expect(statSync(socketPath).isSocket()).toBe(true);
+    // Only this user may connect (mode 0600).
+    expect(statSync(socketPath).mode & 0o777).toBe(0o600);
+    const viaSocket = new RspamdScorer({
+      url: `unix:${socketPath}`,
+      settingsId: RSPAMD_VERIFIED_SETTINGS_ID,
+    });
+    const scanned = async () =>
+      ((await (await fetch(`${rspamd.controllerUrl}/stat`)).json()) as { scanned: number }).scanned;
+    const envelope = {
+      ip: "127.0.0.1",
+      helo: "bench.example",
+      sender: "a@outside.example",
+      recipients: ["alice@example.com"],
+    };
+    const gtube = [
+      Buffer.from(
+        rfc5322({ from: "a@outside.example", to: "alice@example.com", subject: "gtube", body: RSPAMD_GTUBE }),
+      ),
+    ];
+    const before = await scanned();
+    const overSocket = (await viaSocket.check(gtube, envelope))!;
+    const overTcp = (await scorer.check(gtube, envelope))!;
+    expect(await scanned()).toBe(before + 2);
+    expect(viaSocket.counts).toEqual({ scored: 1, fellBack: 0 });
+    expect(overSocket.scanner).toMatchObject({ name: "rspamd", action: "reject" });
+    expect(overSocket.score).toBe(overTcp.score);
+    expect(overSocket.hits.map((h) => h.rule)).toContain("GTUBE");
   });
 
   it("quarantines GTUBE by rspamd's reject score (0.90) with its symbols in the evidence header", async () => {

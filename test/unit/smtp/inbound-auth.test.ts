@@ -1,5 +1,6 @@
 /** Header parsing by library (RFC 2047 words, address lists), Authentication-Results stripping and the DMARC verdict. */
-import { describe, expect, it } from "vitest";
+import { DkimVerifier } from "mailauth/lib/dkim/dkim-verifier.js";
+import { describe, expect, it, vi } from "vitest";
 import { authservIdOf, InboundAuthenticator } from "../../../platform/smtp/content/auth.ts";
 import { applyEdits } from "../../../platform/smtp/content/headers.ts";
 import { MessageScanner } from "../../../platform/smtp/content/scan.ts";
@@ -175,6 +176,73 @@ describe("InboundAuthenticator", () => {
     expect(result.arc).toEqual({
       cv: "none",
       authResults: result.header.slice("Authentication-Results: ".length),
+    });
+  });
+
+  describe("a message naming no DKIM-Signature or ARC field", () => {
+    // bank.example publishes p=reject; SPF passes for it, so DMARC can pass aligned or fail.
+    const resolver = async (name: string, type: string) => {
+      if (type === "TXT" && name === "_dmarc.bank.example") return [["v=DMARC1; p=reject"]];
+      const err = new Error(`no ${type} for ${name}`) as NodeJS.ErrnoException;
+      err.code = "ENOTFOUND";
+      throw err;
+    };
+    const spf = {
+      result: "pass",
+      domain: "bank.example",
+      info: "spf=pass smtp.mailfrom=ceo@bank.example",
+    } as const;
+    const verdict = async (chunks: string[]) => {
+      const write = vi.spyOn(DkimVerifier.prototype, "write");
+      try {
+        const auth = new InboundAuthenticator({ authservId: "mx.example.com", resolver });
+        for (const c of chunks) auth.write(Buffer.from(c));
+        const result = await auth.end({ spf, ip: "192.0.2.1" });
+        return { result, bytesStreamed: write.mock.calls.length };
+      } finally {
+        write.mockRestore();
+      }
+    };
+    const body = "\r\nHello,\r\n\r\nthe body is not hashed: nothing signs it.\r\n";
+    const heads = [
+      "From: CEO <ceo@bank.example>\r\nSubject: aligned\r\n",
+      "From: ceo@other.example\r\nSubject: not aligned\r\n",
+      "From: a@bank.example\r\nFrom: b@bank.example\r\n",
+      "From: Board: ceo@bank.example, cfo@bank.example;\r\n",
+      "Subject: no author\r\nReturn-Path: <x@bank.example>\r\n",
+    ];
+
+    it("hands mailauth the header block alone, even when it straddles chunks, with the verdict of the whole message", async () => {
+      for (const head of heads) {
+        const text = `${head}To: alice@example.com\r\n${body}`;
+        const split = text.indexOf("Subject") > 0 ? text.indexOf("Subject") + 3 : 7;
+        const shortcut = await verdict([
+          text.slice(0, split),
+          text.slice(split, split + 20),
+          text.slice(split + 20),
+        ]);
+        // A field that mentions "arc-" sends the message through mailauth whole; it changes no result.
+        const whole = await verdict([`${head}X-Note: arc-less\r\nTo: alice@example.com\r\n${body}`]);
+        expect(shortcut.bytesStreamed).toBe(0);
+        expect(whole.bytesStreamed).toBeGreaterThan(0);
+        expect(shortcut.result).toEqual(whole.result);
+      }
+      const aligned = await verdict([`${heads[0]}${body}`]);
+      expect(aligned.result.dmarc).toEqual({ result: "pass", fromDomain: "bank.example", policy: "reject" });
+      const forged = await verdict([`${heads[1]!.replace("other.example", "evil.example")}${body}`]);
+      expect(forged.result.header).toContain("dkim=none");
+    });
+
+    it("streams a message with a DKIM-Signature, an ARC field, a bare LF or no empty line through mailauth whole", async () => {
+      for (const text of [
+        `DKIM-Signature: v=1; d=bank.example; s=s1; h=from; bh=x; b=y\r\n${heads[0]}${body}`,
+        `ARC-Seal: i=1; a=rsa-sha256; cv=none; d=fwd.example; s=s1; b=x\r\n${heads[0]}${body}`,
+        `${heads[0]}X-Bare: lf\n${body}`,
+        "From: ceo@bank.example\r\nSubject: headers only\r\n",
+        `\r\n${heads[0]}`,
+      ]) {
+        expect((await verdict([text])).bytesStreamed).toBeGreaterThan(0);
+      }
     });
   });
 });
