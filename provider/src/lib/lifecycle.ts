@@ -207,6 +207,16 @@ export function defineProvider(
       )
       .join(", ");
 
+  /**
+   * True when the checked inputs declare exactly what the old outputs hold: every spec field, `adopt`
+   * and `connection` equal (unset and null alike), so an update would send nothing. Unknown values
+   * (preview) never equal anything.
+   */
+  const declaresStored = (olds: Props, news: Props): boolean =>
+    [...specFields, "adopt", CONNECTION].every((field) =>
+      isDeepStrictEqual(olds[field] ?? null, news[field] ?? null),
+    ) && Object.keys(news).every((field) => field === "__provider" || field in olds);
+
   /** `{ id }` for a kind whose model has an `id` field (the resource ID is its value), else nothing. */
   const idField = (id: string): Props => ("id" in spec.shape && id !== "" ? { id } : {});
 
@@ -246,7 +256,13 @@ export function defineProvider(
       // The resource ID stands in for a model field named `id` (an Account's slug), which Pulumi
       // keeps out of the outputs.
       const before = { ...olds, ...idField(id) };
-      return diffResource(kind, before, news, hooks.uniqueNames, movesElsewhere(olds, news));
+      const outcome = diffResource(kind, before, news, hooks.uniqueNames, movesElsewhere(olds, news));
+      // Nothing declared differs from the stored object: say so. Left "unknown", the engine would
+      // compare old and new inputs itself, `__provider` included, and a stack written by a version
+      // with another provider text (see shim.ts) would preview an update of every resource.
+      if (outcome.replaces.length === 0 && declaresStored(before, news))
+        return { ...outcome, changes: false };
+      return outcome;
     },
 
     async create(inputs) {

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { KindDescriptor } from "../../../sdk/src/models/kinds.ts";
 import { CONNECTION, type ConnectionArgs } from "./connection.ts";
+import { providerText } from "./shim.ts";
 
 /**
  * A program value for a model field: the plain value, a promise or an Output — at any depth, so
@@ -38,6 +39,29 @@ export interface CommonArgs {
 
 /** The Pulumi type token of a kind: `pulumi-nodejs:dynamic/mailplane:Domain`. */
 export const TYPE_MODULE = "mailplane";
+
+/**
+ * The base of the per-object resources: a dynamic resource (type `pulumi-nodejs:dynamic/mailplane:<kind>`,
+ * run by Pulumi's dynamic-provider plugin) whose `__provider` is the kind's {@link providerText}, where
+ * `pulumi.dynamic.Resource` would store its closure serializer's text, ten times the size. That is all
+ * `pulumi.dynamic.Resource` adds to a `CustomResource`: the type token and the `__provider` input.
+ * @example super("Alias", name, resourceProps(aliasKind, args), resourceOptions(aliasKind, opts))
+ */
+export class MailplaneResource extends pulumi.CustomResource {
+  constructor(
+    kind: string,
+    name: string,
+    props: Record<string, unknown>,
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    super(
+      `pulumi-nodejs:dynamic/${TYPE_MODULE}:${kind}`,
+      name,
+      { ...props, __provider: providerText(kind) },
+      opts,
+    );
+  }
+}
 
 /**
  * The property bag a resource registers: the declared inputs, plus every output of the kind's API

@@ -1,5 +1,5 @@
 /** The AccessRule resource: which networks may sign in to SMTP submission or the API, per account, domain or user. */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type {
   AccessRule as AccessRuleObject,
   AccessRuleSpecInput,
@@ -7,8 +7,13 @@ import type {
 import { accessRuleKind } from "../../../sdk/src/models/kinds.ts";
 import { objectApi } from "../lib/api.ts";
 import { defineProvider } from "../lib/lifecycle.ts";
-import { type Arg, type CommonArgs, resourceOptions, resourceProps, TYPE_MODULE } from "../lib/resource.ts";
-import { createShim } from "../lib/shim.ts";
+import {
+  type Arg,
+  type CommonArgs,
+  MailplaneResource,
+  resourceOptions,
+  resourceProps,
+} from "../lib/resource.ts";
 
 /** The inputs of an {@link AccessRule}; types and rules come from the model (`AccessRuleSpec`). */
 export interface AccessRuleArgs extends CommonArgs {
@@ -39,7 +44,7 @@ export interface AccessRuleArgs extends CommonArgs {
  * });
  * ```
  */
-export class AccessRule extends pulumi.dynamic.Resource {
+export class AccessRule extends MailplaneResource {
   /** Who the rule applies to (key). */
   declare readonly scope: pulumi.Output<AccessRuleObject["scope"]>;
   /** The service guarded (key). */
@@ -58,14 +63,7 @@ export class AccessRule extends pulumi.dynamic.Resource {
   declare readonly domain: pulumi.Output<AccessRuleObject["domain"]>;
 
   constructor(name: string, args: AccessRuleArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      createShim("AccessRule"),
-      name,
-      resourceProps(accessRuleKind, args),
-      resourceOptions(accessRuleKind, opts),
-      TYPE_MODULE,
-      "AccessRule",
-    );
+    super("AccessRule", name, resourceProps(accessRuleKind, args), resourceOptions(accessRuleKind, opts));
   }
 }
 

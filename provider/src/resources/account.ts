@@ -1,5 +1,5 @@
 /** The Account resource: a tenant, declared by a platform admin; deleting it is refused while it holds domains. */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { Account as AccountObject, AccountSpecInput } from "../../../sdk/src/models/account.ts";
 import { accountKind, type KindDescriptor } from "../../../sdk/src/models/kinds.ts";
@@ -7,8 +7,13 @@ import { clientFor } from "../lib/api.ts";
 import type { ConnectionSettings } from "../lib/config.ts";
 import { connectionOf } from "../lib/connection.ts";
 import { defineProvider, type ObjectApi, type ResourceImpl, type Stored } from "../lib/lifecycle.ts";
-import { type Arg, type CommonArgs, resourceOptions, resourceProps, TYPE_MODULE } from "../lib/resource.ts";
-import { createShim } from "../lib/shim.ts";
+import {
+  type Arg,
+  type CommonArgs,
+  MailplaneResource,
+  resourceOptions,
+  resourceProps,
+} from "../lib/resource.ts";
 
 /** The inputs of an {@link Account}; types and rules come from the model (`AccountSpec`). */
 export interface AccountArgs extends CommonArgs {
@@ -52,7 +57,7 @@ const kind = accountKind as unknown as KindDescriptor;
  * const ci = new mailplane.ApiToken("acme-ci", { account: acme.accountId, role: "account-admin" });
  * ```
  */
-export class Account extends pulumi.dynamic.Resource {
+export class Account extends MailplaneResource {
   /** The account's slug (key), e.g. `acme`; the resource ID too. */
   declare readonly accountId: pulumi.Output<AccountObject["id"]>;
   /** Display name. */
@@ -69,14 +74,7 @@ export class Account extends pulumi.dynamic.Resource {
   declare readonly updatedAt: pulumi.Output<AccountObject["updatedAt"]>;
 
   constructor(name: string, args: AccountArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      createShim("Account"),
-      name,
-      resourceProps(kind, args),
-      resourceOptions(kind, opts),
-      TYPE_MODULE,
-      "Account",
-    );
+    super("Account", name, resourceProps(kind, args), resourceOptions(kind, opts));
   }
 }
 

@@ -1,11 +1,16 @@
 /** The Alias resource: an address that forwards to a list, rejects with a custom text or auto-replies. */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type { Alias as AliasObject, AliasSpecInput } from "../../../sdk/src/models/alias.ts";
 import { aliasKind } from "../../../sdk/src/models/kinds.ts";
 import { objectApi } from "../lib/api.ts";
 import { defineProvider } from "../lib/lifecycle.ts";
-import { type Arg, type CommonArgs, resourceOptions, resourceProps, TYPE_MODULE } from "../lib/resource.ts";
-import { createShim } from "../lib/shim.ts";
+import {
+  type Arg,
+  type CommonArgs,
+  MailplaneResource,
+  resourceOptions,
+  resourceProps,
+} from "../lib/resource.ts";
 
 /** The inputs of a {@link Alias}; types and rules come from the model (`AliasSpec`). */
 export interface AliasArgs extends CommonArgs {
@@ -34,7 +39,7 @@ export interface AliasArgs extends CommonArgs {
  * });
  * ```
  */
-export class Alias extends pulumi.dynamic.Resource {
+export class Alias extends MailplaneResource {
   /** The alias address (key), e.g. `info@example.com`; `*@example.com` is the domain's catch-all. */
   declare readonly address: pulumi.Output<AliasObject["address"]>;
   /** What the alias does with a message: `forward`, `reject` or `autoReply` (by `type`). */
@@ -49,14 +54,7 @@ export class Alias extends pulumi.dynamic.Resource {
   declare readonly domain: pulumi.Output<AliasObject["domain"]>;
 
   constructor(name: string, args: AliasArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      createShim("Alias"),
-      name,
-      resourceProps(aliasKind, args),
-      resourceOptions(aliasKind, opts),
-      TYPE_MODULE,
-      "Alias",
-    );
+    super("Alias", name, resourceProps(aliasKind, args), resourceOptions(aliasKind, opts));
   }
 }
 

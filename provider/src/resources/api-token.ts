@@ -1,6 +1,6 @@
 /** The ApiToken resource: a bearer token of an account; its value is a secret output, rotated by replacement. */
 import { isDeepStrictEqual } from "node:util";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { ACCOUNT_SLUG } from "../../../sdk/src/models/account.ts";
 import {
@@ -14,8 +14,7 @@ import { type CheckFailure, checkInputs, describeFailures } from "../lib/check.t
 import type { ConnectionSettings } from "../lib/config.ts";
 import { CONNECTION, connectionOf, movesElsewhere } from "../lib/connection.ts";
 import { errorCode, type ResourceImpl } from "../lib/lifecycle.ts";
-import { type Arg, type CommonArgs, secretConnection, TYPE_MODULE } from "../lib/resource.ts";
-import { createShim } from "../lib/shim.ts";
+import { type Arg, type CommonArgs, MailplaneResource, secretConnection } from "../lib/resource.ts";
 import { containsUnknown } from "../lib/unknown.ts";
 
 /** The inputs of an {@link ApiToken}; the token's own fields come from the model (`ApiTokenSpec`). */
@@ -83,7 +82,7 @@ const tokenKind = {
  * });
  * ```
  */
-export class ApiToken extends pulumi.dynamic.Resource {
+export class ApiToken extends MailplaneResource {
   /** The secret bearer value (`mpt_…`): a secret output, never in plain text in the state. */
   declare readonly token: pulumi.Output<string>;
   /** The account the token belongs to. */
@@ -103,17 +102,10 @@ export class ApiToken extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: ApiTokenArgs, opts?: pulumi.CustomResourceOptions) {
     const outputs = Object.fromEntries([...OUTPUT_FIELDS, SECRET, "rotation"].map((f) => [f, undefined]));
-    super(
-      createShim("ApiToken"),
-      name,
-      secretConnection({ ...outputs, ...args }),
-      {
-        ...opts,
-        additionalSecretOutputs: [...new Set([...(opts?.additionalSecretOutputs ?? []), SECRET, CONNECTION])],
-      },
-      TYPE_MODULE,
-      "ApiToken",
-    );
+    super("ApiToken", name, secretConnection({ ...outputs, ...args }), {
+      ...opts,
+      additionalSecretOutputs: [...new Set([...(opts?.additionalSecretOutputs ?? []), SECRET, CONNECTION])],
+    });
   }
 }
 
@@ -205,6 +197,12 @@ export const apiTokenProvider: ResourceImpl = {
       ...changed("rotation", olds["rotation"], news["rotation"]),
       ...(movesElsewhere(olds, news) ? [CONNECTION] : []),
     ];
+    // Nothing to replace and the same connection: no change. Left "unknown", the engine would diff the
+    // inputs itself, `__provider` included, and a token written by a version with another provider
+    // text (see shim.ts) would preview as an update.
+    if (replaces.length === 0 && isDeepStrictEqual(olds[CONNECTION] ?? null, news[CONNECTION] ?? null)) {
+      return { changes: false, replaces, deleteBeforeReplace: false };
+    }
     return { changes: undefined, replaces, deleteBeforeReplace: false };
   },
 

@@ -4,8 +4,13 @@ import type { Domain as DomainObject, DomainSpecInput } from "../../../sdk/src/m
 import { domainKind } from "../../../sdk/src/models/kinds.ts";
 import { objectApi } from "../lib/api.ts";
 import { defineProvider } from "../lib/lifecycle.ts";
-import { type Arg, type CommonArgs, resourceOptions, resourceProps, TYPE_MODULE } from "../lib/resource.ts";
-import { createShim } from "../lib/shim.ts";
+import {
+  type Arg,
+  type CommonArgs,
+  MailplaneResource,
+  resourceOptions,
+  resourceProps,
+} from "../lib/resource.ts";
 
 /** The inputs of a {@link Domain}; types and rules come from the model (`DomainSpec`). */
 export interface DomainArgs extends CommonArgs {
@@ -72,7 +77,7 @@ export interface DomainArgs extends CommonArgs {
  * export const dns = domain.dnsRecords;
  * ```
  */
-export class Domain extends pulumi.dynamic.Resource {
+export class Domain extends MailplaneResource {
   /** The domain name (key: changing it replaces the domain). IDN names are stored as punycode. */
   declare readonly name: pulumi.Output<DomainObject["name"]>;
   /**
@@ -129,14 +134,7 @@ export class Domain extends pulumi.dynamic.Resource {
   declare readonly verification: pulumi.Output<DomainObject["verification"]>;
 
   constructor(name: string, args: DomainArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      createShim("Domain"),
-      name,
-      resourceProps(domainKind, args),
-      resourceOptions(domainKind, opts),
-      TYPE_MODULE,
-      "Domain",
-    );
+    super("Domain", name, resourceProps(domainKind, args), resourceOptions(domainKind, opts));
     // Tell `pulumi up` what to publish while a name is unverified: until then it receives no mail.
     // Not in previews: they show what would change, and plan reviews quote their diagnostics.
     if (!pulumi.runtime.isDryRun()) {

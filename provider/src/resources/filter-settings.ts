@@ -1,5 +1,5 @@
 /** The FilterSettings resource: spam-filter settings of a domain or the account default (a singleton). */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type {
   FilterSettings as FilterSettingsObject,
   FilterSettingsSpecInput,
@@ -7,8 +7,13 @@ import type {
 import { filterSettingsKind } from "../../../sdk/src/models/kinds.ts";
 import { objectApi } from "../lib/api.ts";
 import { defineProvider } from "../lib/lifecycle.ts";
-import { type Arg, type CommonArgs, resourceOptions, resourceProps, TYPE_MODULE } from "../lib/resource.ts";
-import { createShim } from "../lib/shim.ts";
+import {
+  type Arg,
+  type CommonArgs,
+  MailplaneResource,
+  resourceOptions,
+  resourceProps,
+} from "../lib/resource.ts";
 
 /** The inputs of a {@link FilterSettings}; types and rules come from the model (`FilterSettingsSpec`). */
 export interface FilterSettingsArgs extends CommonArgs {
@@ -87,7 +92,7 @@ export interface FilterSettingsArgs extends CommonArgs {
  * });
  * ```
  */
-export class FilterSettings extends pulumi.dynamic.Resource {
+export class FilterSettings extends MailplaneResource {
   /** `account` for the account-wide default, or the domain the settings apply to (key). */
   declare readonly scope: pulumi.Output<FilterSettingsObject["scope"]>;
   /**
@@ -151,12 +156,10 @@ export class FilterSettings extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: FilterSettingsArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      createShim("FilterSettings"),
+      "FilterSettings",
       name,
       resourceProps(filterSettingsKind, args),
       resourceOptions(filterSettingsKind, opts),
-      TYPE_MODULE,
-      "FilterSettings",
     );
   }
 }

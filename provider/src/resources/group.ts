@@ -1,11 +1,16 @@
 /** The Group resource: a group address delivering to its members, with a rule for who may write to it. */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type { Group as GroupObject, GroupSpecInput } from "../../../sdk/src/models/group.ts";
 import { groupKind } from "../../../sdk/src/models/kinds.ts";
 import { objectApi } from "../lib/api.ts";
 import { defineProvider } from "../lib/lifecycle.ts";
-import { type Arg, type CommonArgs, resourceOptions, resourceProps, TYPE_MODULE } from "../lib/resource.ts";
-import { createShim } from "../lib/shim.ts";
+import {
+  type Arg,
+  type CommonArgs,
+  MailplaneResource,
+  resourceOptions,
+  resourceProps,
+} from "../lib/resource.ts";
 
 /** The inputs of a {@link Group}; types and rules come from the model (`GroupSpec`). */
 export interface GroupArgs extends CommonArgs {
@@ -35,7 +40,7 @@ export interface GroupArgs extends CommonArgs {
  * });
  * ```
  */
-export class Group extends pulumi.dynamic.Resource {
+export class Group extends MailplaneResource {
   /** The group address (key). */
   declare readonly address: pulumi.Output<GroupObject["address"]>;
   /** Display name. */
@@ -54,14 +59,7 @@ export class Group extends pulumi.dynamic.Resource {
   declare readonly domain: pulumi.Output<GroupObject["domain"]>;
 
   constructor(name: string, args: GroupArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      createShim("Group"),
-      name,
-      resourceProps(groupKind, args),
-      resourceOptions(groupKind, opts),
-      TYPE_MODULE,
-      "Group",
-    );
+    super("Group", name, resourceProps(groupKind, args), resourceOptions(groupKind, opts));
   }
 }
 

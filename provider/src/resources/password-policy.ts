@@ -1,5 +1,5 @@
 /** The PasswordPolicy resource: password, lockout and session rules of the account or a domain (a singleton). */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { passwordPolicyKind } from "../../../sdk/src/models/kinds.ts";
 import type {
   PasswordPolicy as PasswordPolicyObject,
@@ -7,8 +7,13 @@ import type {
 } from "../../../sdk/src/models/password-policy.ts";
 import { objectApi } from "../lib/api.ts";
 import { defineProvider } from "../lib/lifecycle.ts";
-import { type Arg, type CommonArgs, resourceOptions, resourceProps, TYPE_MODULE } from "../lib/resource.ts";
-import { createShim } from "../lib/shim.ts";
+import {
+  type Arg,
+  type CommonArgs,
+  MailplaneResource,
+  resourceOptions,
+  resourceProps,
+} from "../lib/resource.ts";
 
 /** The inputs of a {@link PasswordPolicy}; types and rules come from the model (`PasswordPolicySpec`). */
 export interface PasswordPolicyArgs extends CommonArgs {
@@ -66,7 +71,7 @@ export interface PasswordPolicyArgs extends CommonArgs {
  * });
  * ```
  */
-export class PasswordPolicy extends pulumi.dynamic.Resource {
+export class PasswordPolicy extends MailplaneResource {
   /** `account` for the account-wide policy, or the domain it applies to (key). */
   declare readonly scope: pulumi.Output<PasswordPolicyObject["scope"]>;
   /** Shortest password (6–128). Default 8. */
@@ -111,12 +116,10 @@ export class PasswordPolicy extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: PasswordPolicyArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      createShim("PasswordPolicy"),
+      "PasswordPolicy",
       name,
       resourceProps(passwordPolicyKind, args),
       resourceOptions(passwordPolicyKind, opts),
-      TYPE_MODULE,
-      "PasswordPolicy",
     );
   }
 }

@@ -1,5 +1,5 @@
 /** The ReportSettings resource: periodic domain reports and user quarantine digests of a domain or the account default (a singleton). */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { reportSettingsKind } from "../../../sdk/src/models/kinds.ts";
 import type {
   ReportSettings as ReportSettingsObject,
@@ -7,8 +7,13 @@ import type {
 } from "../../../sdk/src/models/report-settings.ts";
 import { objectApi } from "../lib/api.ts";
 import { defineProvider } from "../lib/lifecycle.ts";
-import { type Arg, type CommonArgs, resourceOptions, resourceProps, TYPE_MODULE } from "../lib/resource.ts";
-import { createShim } from "../lib/shim.ts";
+import {
+  type Arg,
+  type CommonArgs,
+  MailplaneResource,
+  resourceOptions,
+  resourceProps,
+} from "../lib/resource.ts";
 
 /** The inputs of a {@link ReportSettings}; types and rules come from the model (`ReportSettingsSpec`). */
 export interface ReportSettingsArgs extends CommonArgs {
@@ -72,7 +77,7 @@ export interface ReportSettingsArgs extends CommonArgs {
  * });
  * ```
  */
-export class ReportSettings extends pulumi.dynamic.Resource {
+export class ReportSettings extends MailplaneResource {
   /** `account` for the account-wide default, or the domain the settings apply to (key). */
   declare readonly scope: pulumi.Output<ReportSettingsObject["scope"]>;
   /**
@@ -120,12 +125,10 @@ export class ReportSettings extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: ReportSettingsArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      createShim("ReportSettings"),
+      "ReportSettings",
       name,
       resourceProps(reportSettingsKind, args),
       resourceOptions(reportSettingsKind, opts),
-      TYPE_MODULE,
-      "ReportSettings",
     );
   }
 }

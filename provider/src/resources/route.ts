@@ -1,11 +1,16 @@
 /** The Route resource: a destination mail server for a domain's clean mail, tried in priority order. */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { routeKind } from "../../../sdk/src/models/kinds.ts";
 import type { Route as RouteObject, RouteSpecInput } from "../../../sdk/src/models/route.ts";
 import { objectApi } from "../lib/api.ts";
 import { defineProvider } from "../lib/lifecycle.ts";
-import { type Arg, type CommonArgs, resourceOptions, resourceProps, TYPE_MODULE } from "../lib/resource.ts";
-import { createShim } from "../lib/shim.ts";
+import {
+  type Arg,
+  type CommonArgs,
+  MailplaneResource,
+  resourceOptions,
+  resourceProps,
+} from "../lib/resource.ts";
 
 /** The inputs of a {@link Route}; types and rules come from the model (`RouteSpec`). */
 export interface RouteArgs extends CommonArgs {
@@ -60,7 +65,7 @@ export interface RouteArgs extends CommonArgs {
  * });
  * ```
  */
-export class Route extends pulumi.dynamic.Resource {
+export class Route extends MailplaneResource {
   /** The domain whose mail this route delivers (key). */
   declare readonly domain: pulumi.Output<RouteObject["domain"]>;
   /** Destination mail server: host name or IP address (key). */
@@ -87,14 +92,7 @@ export class Route extends pulumi.dynamic.Resource {
   declare readonly updatedAt: pulumi.Output<RouteObject["updatedAt"]>;
 
   constructor(name: string, args: RouteArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      createShim("Route"),
-      name,
-      resourceProps(routeKind, args),
-      resourceOptions(routeKind, opts),
-      TYPE_MODULE,
-      "Route",
-    );
+    super("Route", name, resourceProps(routeKind, args), resourceOptions(routeKind, opts));
   }
 }
 

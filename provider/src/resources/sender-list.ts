@@ -1,5 +1,5 @@
 /** The SenderList resource: a domain's allow or block list of senders or recipients. */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { senderListKind } from "../../../sdk/src/models/kinds.ts";
 import type {
   SenderList as SenderListObject,
@@ -7,8 +7,13 @@ import type {
 } from "../../../sdk/src/models/sender-list.ts";
 import { objectApi } from "../lib/api.ts";
 import { defineProvider } from "../lib/lifecycle.ts";
-import { type Arg, type CommonArgs, resourceOptions, resourceProps, TYPE_MODULE } from "../lib/resource.ts";
-import { createShim } from "../lib/shim.ts";
+import {
+  type Arg,
+  type CommonArgs,
+  MailplaneResource,
+  resourceOptions,
+  resourceProps,
+} from "../lib/resource.ts";
 
 /** The inputs of a {@link SenderList}; types and rules come from the model (`SenderListSpec`). */
 export interface SenderListArgs extends CommonArgs {
@@ -40,7 +45,7 @@ export interface SenderListArgs extends CommonArgs {
  * });
  * ```
  */
-export class SenderList extends pulumi.dynamic.Resource {
+export class SenderList extends MailplaneResource {
   /** The domain the list applies to (key). */
   declare readonly domain: pulumi.Output<SenderListObject["domain"]>;
   /** `allow`: all filtering skipped; `block`: rejected with 5xx, never quarantined (key). */
@@ -57,14 +62,7 @@ export class SenderList extends pulumi.dynamic.Resource {
   declare readonly updatedAt: pulumi.Output<SenderListObject["updatedAt"]>;
 
   constructor(name: string, args: SenderListArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      createShim("SenderList"),
-      name,
-      resourceProps(senderListKind, args),
-      resourceOptions(senderListKind, opts),
-      TYPE_MODULE,
-      "SenderList",
-    );
+    super("SenderList", name, resourceProps(senderListKind, args), resourceOptions(senderListKind, opts));
   }
 }
 

@@ -1,5 +1,5 @@
 /** The User resource: a mailbox and login, with a write-only secret password. */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { userKind } from "../../../sdk/src/models/kinds.ts";
 import type { User as UserObject, UserSpecInput } from "../../../sdk/src/models/user.ts";
 import { objectApi } from "../lib/api.ts";
@@ -7,12 +7,11 @@ import { defineProvider } from "../lib/lifecycle.ts";
 import {
   type Arg,
   type CommonArgs,
+  MailplaneResource,
   resourceOptions,
   resourceProps,
   secretArgs,
-  TYPE_MODULE,
 } from "../lib/resource.ts";
-import { createShim } from "../lib/shim.ts";
 
 /** The inputs of a {@link User}; types and rules come from the model (`UserSpec`). */
 export interface UserArgs extends CommonArgs {
@@ -69,7 +68,7 @@ export interface UserArgs extends CommonArgs {
  * });
  * ```
  */
-export class User extends pulumi.dynamic.Resource {
+export class User extends MailplaneResource {
   /** The user's address and login name (key), e.g. `alice@example.com`. */
   declare readonly address: pulumi.Output<UserObject["address"]>;
   /** First name. */
@@ -109,14 +108,7 @@ export class User extends pulumi.dynamic.Resource {
   declare readonly passwordChangedAt: pulumi.Output<UserObject["passwordChangedAt"]>;
 
   constructor(name: string, args: UserArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      createShim("User"),
-      name,
-      resourceProps(userKind, secretArgs(userKind, args)),
-      resourceOptions(userKind, opts),
-      TYPE_MODULE,
-      "User",
-    );
+    super("User", name, resourceProps(userKind, secretArgs(userKind, args)), resourceOptions(userKind, opts));
   }
 }
 

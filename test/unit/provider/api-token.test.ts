@@ -51,8 +51,13 @@ describe("apiTokenProvider.diff", () => {
     (await apiTokenProvider.diff!("tok_1", stored, { ...declared, expiresAt: stored.expiresAt, ...news }))
       .replaces;
 
-  it("is no change for the same declaration", async () => {
-    expect(await replaces({})).toEqual([]);
+  it("is no change for the same declaration, whatever provider text the state holds", async () => {
+    const news = { ...declared, expiresAt: stored.expiresAt, __provider: "a newer provider text" };
+    expect(await apiTokenProvider.diff!("tok_1", { ...stored, __provider: "an older one" }, news)).toEqual({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
   });
 
   it("replaces the token for any change of the token or of its rotation trigger", async () => {
@@ -64,7 +69,14 @@ describe("apiTokenProvider.diff", () => {
     expect(await replaces({ rotation: UNKNOWN })).toEqual(["rotation"]);
   });
 
-  it("does not replace it for a new connection token to the same account", async () => {
-    expect(await replaces({ connection: { account: "acme", token: "mpt_new" } })).toEqual([]);
+  it("does not replace it for a new connection token to the same account, and leaves that change to the engine", async () => {
+    const connection = { account: "acme", token: "mpt_new" };
+    expect(await replaces({ connection })).toEqual([]);
+    const diff = await apiTokenProvider.diff!("tok_1", stored, {
+      ...declared,
+      expiresAt: stored.expiresAt,
+      connection,
+    });
+    expect(diff.changes).toBeUndefined();
   });
 });

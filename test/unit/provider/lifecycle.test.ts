@@ -11,6 +11,7 @@ import {
   type PutOptions,
   type Stored,
 } from "../../../provider/src/lib/lifecycle.ts";
+import { UNKNOWN } from "../../../provider/src/lib/unknown.ts";
 import { domainKind, filterSettingsKind, userKind } from "../../../sdk/src/models/kinds.ts";
 
 class FakeApi implements ObjectApi {
@@ -333,6 +334,44 @@ describe("read, update, delete", () => {
     expect(read.inputs).toMatchObject({ quotaMb: 5 });
     expect(read.inputs).not.toHaveProperty("adopt");
     expect(read.inputs).not.toHaveProperty("password");
+  });
+});
+
+describe("diff", () => {
+  it("answers no change when the inputs declare what the state holds, whatever provider text either carries", async () => {
+    const provider = users();
+    const declared = { address: "alice@example.com", password: "Secret-Pass-1", quotaMb: 10 };
+    const { outs } = await provider.create(await checked(provider, declared));
+    // A state written by a version with another (longer) provider text: the engine would show that
+    // text as changed if diff left the decision to it.
+    const stored = { ...outs, __provider: "exports.handler = __f0; /* an older shim */" };
+    const news = await checked(provider, declared);
+    expect(await provider.diff("alice@example.com", stored, news)).toEqual({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+  });
+
+  it("leaves a real change to the engine's input diff: a field, a removed adopt, an unknown value", async () => {
+    const provider = users();
+    const declared = { address: "alice@example.com", password: "Secret-Pass-1", adopt: true };
+    const { outs } = await provider.create(await checked(provider, declared));
+    for (const news of [
+      { ...declared, quotaMb: 20 },
+      { ...declared, password: "Other-Pass-2" },
+      { address: "alice@example.com", password: "Secret-Pass-1" },
+    ]) {
+      expect(await provider.diff("alice@example.com", outs, await checked(provider, news))).toEqual({
+        changes: undefined,
+        replaces: [],
+        deleteBeforeReplace: false,
+      });
+    }
+    const unknownNews = { ...(await checked(provider, declared)), firstName: UNKNOWN };
+    expect((await provider.diff("alice@example.com", outs, unknownNews)).changes).toBeUndefined();
+    const renamed = await checked(provider, { ...declared, address: "alicia@example.com" });
+    expect(await provider.diff("alice@example.com", outs, renamed)).toMatchObject({ replaces: ["address"] });
   });
 });
 

@@ -26,13 +26,13 @@ const KINDS = [
   "ApiToken",
 ];
 /**
- * The issue's target is 2 KB; measured 2,096–2,106 bytes (with the stack stamp `serialization/test`,
- * which grows with the project and stack names: up to ~200 bytes more for the longest). Pulumi's serializer wraps each of the nine
- * functions (seven methods the engine calls, the dispatcher, its own handler) in ~190 bytes, so ~1.7 KB
- * is boilerplate whatever the bodies say. The budget catches any capture creeping in (a captured
- * module or client adds kilobytes).
+ * Every resource stores this text twice (inputs and outputs) and the engine rewrites the whole state
+ * after each step, so its size is part of every step's cost: 2,096–2,106 bytes when Pulumi's closure
+ * serializer wrote it, ~215 now that it is written by hand (`providerText` in shim.ts), plus the stack
+ * stamp `serialization/test`, which grows with the project and stack names (up to ~200 bytes more for
+ * the longest). The budget catches anything creeping in (a captured module or client adds kilobytes).
  */
-const BUDGET = 2200;
+const BUDGET = 300;
 
 // The engine's own loader, from the dynamic-provider command's dependencies.
 const pulumiRequire = createRequire(
@@ -82,7 +82,7 @@ describe("the serialized provider of each resource", () => {
       const text = texts[kind]!;
       expect(text).not.toContain(TOKEN);
       expect(text).not.toContain(PASSWORD);
-      expect(text).toContain(`kind: "${kind}"`);
+      expect(text).toContain(`call("${kind}",m,a,"serialization/test")`);
       expect(text).toContain('import("mailplane/provider-runtime")');
       expect(text).not.toContain("require(");
     }
