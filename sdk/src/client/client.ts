@@ -111,6 +111,12 @@ function scopeParams(scope: string): Record<string, string> {
   return scope.trim().toLowerCase() === "account" ? {} : { domain: scope };
 }
 
+/** A call's options with `report` (a report to the spam filter: `spam` or `ham`) moved into its query. */
+function withReportQuery(options: (RequestOptions & { report?: string }) | undefined): RawRequest {
+  const { report, ...rest } = options ?? {};
+  return { ...rest, ...(report ? { query: { report } } : {}) };
+}
+
 /**
  * A client of the mailplane control plane. Holds no module-level state: build one per
  * configuration (the Pulumi provider builds one per call) and `close()` it when done.
@@ -567,14 +573,8 @@ export class MailplaneClient {
       domain: string,
       id: string,
       options?: RequestOptions & { report?: "ham" },
-    ): Promise<{ id: string; queueId: string }> => {
-      const { report, ...rest } = options ?? {};
-      return this.#call(
-        "releaseQuarantinedMessage",
-        { domain, message: id },
-        { ...rest, ...(report ? { query: { report } } : {}) },
-      );
-    },
+    ): Promise<{ id: string; queueId: string }> =>
+      this.#call("releaseQuarantinedMessage", { domain, message: id }, withReportQuery(options)),
     /**
      * Reports a message (its raw RFC 5322 bytes, an .eml file; at most 10 MiB) as spam or ham: rspamd's
      * Bayes classifier learns it. MP_FILTER_TRAINING_UNAVAILABLE when the platform does not score with rspamd.
@@ -601,14 +601,8 @@ export class MailplaneClient {
       domain: string,
       id: string,
       options?: RequestOptions & { report?: "spam" },
-    ): Promise<void> => {
-      const { report, ...rest } = options ?? {};
-      return this.#call(
-        "deleteQuarantinedMessage",
-        { domain, message: id },
-        { ...rest, ...(report ? { query: { report } } : {}) },
-      );
-    },
+    ): Promise<void> =>
+      this.#call("deleteQuarantinedMessage", { domain, message: id }, withReportQuery(options)),
     purgeQuarantine: (domain: string, options?: RequestOptions): Promise<{ purged: string[] }> =>
       this.#call("purgeQuarantine", { domain }, options),
     listQueue: (
@@ -636,14 +630,7 @@ export class MailplaneClient {
       domain: string,
       id: string,
       options?: RequestOptions & { report?: "spam" },
-    ): Promise<void> => {
-      const { report, ...rest } = options ?? {};
-      return this.#call(
-        "deleteQueuedMessage",
-        { domain, message: id },
-        { ...rest, ...(report ? { query: { report } } : {}) },
-      );
-    },
+    ): Promise<void> => this.#call("deleteQueuedMessage", { domain, message: id }, withReportQuery(options)),
     /** Forgets the domain's cached recipient callout answers. @example await client.operations.clearCalloutCache("example.com") // { cleared: 3 } */
     clearCalloutCache: (domain: string, options?: RequestOptions): Promise<{ cleared: number }> =>
       this.#call("clearCalloutCache", { domain }, options),
@@ -723,28 +710,16 @@ export class MailplaneClient {
     release: (
       id: string,
       options?: RequestOptions & { report?: "ham" },
-    ): Promise<{ id: string; queueId: string }> => {
-      const { report, ...rest } = options ?? {};
-      return this.#call(
-        "releaseMyQuarantinedMessage",
-        { message: id },
-        { ...rest, ...(report ? { query: { report } } : {}) },
-      );
-    },
+    ): Promise<{ id: string; queueId: string }> =>
+      this.#call("releaseMyQuarantinedMessage", { message: id }, withReportQuery(options)),
     /**
      * Deletes a held message for the user's own addresses (others' copies stay held). `report: "spam"`
      * ("delete and report as spam") first teaches rspamd's Bayes classifier that it is spam
      * (MP_FILTER_TRAINING_UNAVAILABLE without rspamd, MP_UNAVAILABLE when rspamd refuses: it stays held).
      * @example await client.me.deleteQuarantined(id, { report: "spam" })
      */
-    deleteQuarantined: (id: string, options?: RequestOptions & { report?: "spam" }): Promise<void> => {
-      const { report, ...rest } = options ?? {};
-      return this.#call(
-        "deleteMyQuarantinedMessage",
-        { message: id },
-        { ...rest, ...(report ? { query: { report } } : {}) },
-      );
-    },
+    deleteQuarantined: (id: string, options?: RequestOptions & { report?: "spam" }): Promise<void> =>
+      this.#call("deleteMyQuarantinedMessage", { message: id }, withReportQuery(options)),
     searchLog: (query: MessageLogQueryInput = {}, options?: RequestOptions): Promise<Page<MessageLogEntry>> =>
       this.#call("searchMyMessageLog", {}, { ...options, query }),
     /** The user's own sign-ins and SMTP AUTH attempts, newest first. */

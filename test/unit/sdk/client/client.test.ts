@@ -393,6 +393,23 @@ describe("paths and local validation", () => {
     expect(scope.isDone()).toBe(true);
   });
 
+  it("sends report=ham with an operator's release and report=spam with an operator's delete of a held message, and nothing without", async () => {
+    const scope = nock(BASE)
+      .post("/v1/domains/example.com/quarantine/h1/release")
+      .query({ report: "ham" })
+      .reply(200, { id: "h1", queueId: "q1" })
+      .delete("/v1/domains/example.com/quarantine/h2")
+      .query({ report: "spam" })
+      .reply(204)
+      .delete("/v1/domains/example.com/quarantine/h3")
+      .query({})
+      .reply(204);
+    await client().operations.release("example.com", "h1", { report: "ham" });
+    await client().operations.deleteQuarantined("example.com", "h2", { report: "spam" });
+    await client().operations.deleteQuarantined("example.com", "h3");
+    expect(scope.isDone()).toBe(true);
+  });
+
   it("sends report=ham with a user's release and report=spam with a user's delete of their held copy, and nothing without", async () => {
     const scope = nock(BASE)
       .post("/v1/me/quarantine/h1/release")
