@@ -106,8 +106,7 @@ export const domainTenancyProvider: ResourceImpl = {
     const connectionFailures = checkConnection(connection);
     if (connectionFailures.length > 0) return { inputs: news, failures: connectionFailures };
     // Passwords are checked by the platform against the policy in force; unknown ones (preview) pass.
-    const { passwords: _pw, ...declared } = news as Props;
-    const bare = withoutPasswords(tenancyOf(declared));
+    const bare = withoutPasswords(tenancyOf(news as Props));
     if (containsUnknown(bare)) return { inputs: news, failures: [] };
     const parsed = DomainTenancyDocument.safeParse(documentOf(bare));
     if (!parsed.success) {
