@@ -6,7 +6,8 @@ import type { MessageView } from "../owners.ts";
 import type { HeaderEdits, MessageClass } from "../phases/data.ts";
 import type { DeliveryTarget, ListenerKind } from "../session.ts";
 import { ensureDir, nodeFs, type SpoolFs } from "./fs.ts";
-import { decodeRecord, encodeRecord, Journal, type JournalRef } from "./journal.ts";
+import { Journal, type JournalRef } from "./journal.ts";
+import { decodeRecord, encodeRecord } from "./record.ts";
 
 /** How recently a message must have been accepted for the queue to count clients as busy, ms. */
 const BUSY_WINDOW_MS = 250;
