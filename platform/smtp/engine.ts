@@ -41,7 +41,8 @@ import {
   type PatchDecision,
   type SmtpServerFacts,
 } from "./smtp-server-patches.ts";
-import { Queue, type QueuedMessage, type TargetState } from "./spool/queue.ts";
+import { Queue } from "./spool/queue.ts";
+import type { QueuedMessage, TargetState } from "./spool/queued-message.ts";
 import { type TlsMaterial, tlsMaterial } from "./tls.ts";
 
 /** Where the engine gets its policy: a fixed snapshot (tests) or the store (see policy/from-store.ts). */

@@ -7,7 +7,8 @@ import type { PolicySnapshot } from "./policy/snapshot.ts";
 import type { QuarantineEntry, QuarantineQuery, QuarantineStore } from "./quarantine.ts";
 import { newQueueId } from "./receive.ts";
 import { type ConnectionContext, newTransaction } from "./session.ts";
-import type { Queue, QueuedMessage } from "./spool/queue.ts";
+import type { Queue } from "./spool/queue.ts";
+import type { QueuedMessage } from "./spool/queued-message.ts";
 
 /** A release refused because no recipient of the held message accepts mail any more (the API's 409). */
 export class ReleaseRefusedError extends Error {

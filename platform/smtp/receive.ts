@@ -18,7 +18,8 @@ import { defer, type Refusal, replyLine } from "./phases/result.ts";
 import type { DomainPolicy, PolicySnapshot } from "./policy/snapshot.ts";
 import type { ConnectionContext, Transaction } from "./session.ts";
 import type { SpoolFile, SpoolFs } from "./spool/fs.ts";
-import type { Queue, QueuedMessage } from "./spool/queue.ts";
+import type { Queue } from "./spool/queue.ts";
+import type { QueuedMessage } from "./spool/queued-message.ts";
 
 /** What receiving needs from the engine. */
 export interface ReceiveDeps {

@@ -1,7 +1,7 @@
 /** ARC sealing (RFC 8617) of inbound mail the platform sends on for a hosted domain (alias forwards, route relays), with the domain's DKIM key. */
 import { createSeal } from "mailauth/lib/arc/index.js";
 import type { PolicySnapshot } from "../policy/snapshot.ts";
-import type { QueuedMessage } from "../spool/queue.ts";
+import type { QueuedMessage } from "../spool/queued-message.ts";
 import type { DkimSigner } from "./dkim-sign.ts";
 
 /**

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { rename, writeFile } from "node:fs/promises";
 import MailComposer from "nodemailer/lib/mail-composer/index.js";
-import type { QueuedMessage } from "../spool/queue.ts";
+import type { QueuedMessage } from "../spool/queued-message.ts";
 
 /** What the responder needs to know about the message it might answer. */
 export interface AutoReplyInput {

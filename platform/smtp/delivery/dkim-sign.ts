@@ -1,7 +1,7 @@
 /** DKIM signing (RFC 6376) of the mail the platform sends for a hosted domain, with the domain's key from the policy snapshot. */
 import { dkimSign } from "mailauth/lib/dkim/sign.js";
 import type { DomainPolicy, PolicySnapshot } from "../policy/snapshot.ts";
-import { type QueuedMessage, writtenByEngine } from "../spool/queue.ts";
+import { type QueuedMessage, writtenByEngine } from "../spool/queued-message.ts";
 
 /** Who signs a message: the `d=` domain and the policy whose key signs; null: not signed. */
 export interface DkimSigner {

@@ -11,7 +11,7 @@ import {
   type QueuedMessage,
   type TargetState,
   writtenByEngine,
-} from "../spool/queue.ts";
+} from "../spool/queued-message.ts";
 import { arcSealed, arcSealerFor } from "./arc-seal.ts";
 import type { AutoResponder } from "./autoreply.ts";
 import { dkimSigned, dkimSignerFor, signsRelayed } from "./dkim-sign.ts";

@@ -1,109 +1,23 @@
 /** The delivery queue: accepted messages from the journal, retries with back-off, bounces when time runs out. */
 import { EventEmitter } from "node:events";
 import { join } from "node:path";
-import type { ArcSealInput } from "../content/auth.ts";
-import type { MessageView } from "../owners.ts";
-import type { HeaderEdits, MessageClass } from "../phases/data.ts";
-import type { DeliveryTarget, ListenerKind } from "../session.ts";
+import { DueList } from "./due-list.ts";
 import { ensureDir, nodeFs, type SpoolFs } from "./fs.ts";
 import { Journal, type JournalRef } from "./journal.ts";
+import {
+  type Bounce,
+  type Deliver,
+  type DeliveryOutcome,
+  deliversToMailboxesOnly,
+  initialTargets,
+  type Quarantine,
+  type QueuedMessage,
+  type TargetState,
+} from "./queued-message.ts";
 import { decodeRecord, encodeRecord } from "./record.ts";
 
 /** How recently a message must have been accepted for the queue to count clients as busy, ms. */
 const BUSY_WINDOW_MS = 250;
-
-/** Everything the queue keeps about an accepted message besides its bytes (the journal record's meta). */
-export interface QueuedMessage {
-  id: string;
-  receivedAt: string;
-  /** Envelope sender; "" for the null sender (bounces, auto-replies). */
-  sender: string;
-  client: {
-    ip: string;
-    helo: string;
-    tls: boolean;
-    user: string | null;
-    listener: ListenerKind | "internal";
-  };
-  /** The transaction's main domain (inbound), the sender's domain (submission), or null. */
-  domain: string | null;
-  subject: string;
-  messageId: string | null;
-  size: number;
-  disposition: "deliver" | "quarantine";
-  classification: MessageClass;
-  reason: string;
-  score: number;
-  edits: HeaderEdits;
-  recipients: { rcpt: string; address: string; targets: DeliveryTarget[] }[];
-  /**
-   * How the message entered: a client, a bounce (DSN), an auto-reply, a quarantine release, or a
-   * notice the platform writes to a person (login alert, password expiry, digest, report, reset link).
-   */
-  origin: "smtp" | "bounce" | "autoreply" | "release" | "notice";
-  /** Header facts the auto-responder needs (RFC 3834 §2), read once at DATA. */
-  facts?: { autoSubmitted: string | null; precedence: string | null; list: boolean };
-  /** Large bodies live in their own file beside the journal (name inside the spool's bodies/ folder). */
-  bodyFile?: string;
-  /**
-   * Each account's view of the message (see owners.ts): whose queue, log and quarantine it is in and
-   * which recipients each may see. Absent on messages queued before views existed (owned by `domain`).
-   */
-  views?: MessageView[];
-  /** RFC 8689: the client asked for REQUIRETLS (MAIL FROM … REQUIRETLS); relayed only over verified TLS. */
-  requireTls?: true;
-  /** Inbound mail authenticated here: what a forward's ARC set records (RFC 8617 §5.1). Absent: never sealed. */
-  arc?: ArcSealInput;
-}
-
-/** True for mail the engine writes itself (bounces, auto-replies, notices): signed as ours, never bounced. */
-export function writtenByEngine(origin: QueuedMessage["origin"]): boolean {
-  return origin === "bounce" || origin === "autoreply" || origin === "notice";
-}
-
-/** One target still to deliver, with its retry bookkeeping. */
-export interface TargetState {
-  key: string;
-  recipient: string;
-  target: DeliveryTarget;
-  attempts: number;
-  lastError: string | null;
-}
-
-/** What a delivery attempt reports per target. */
-export interface DeliveryOutcome {
-  key: string;
-  status: "delivered" | "deferred" | "failed";
-  /** The remote reply or local error, for logs, the queue view and DSNs. */
-  detail: string;
-  /** RFC 3463 status for DSNs, e.g. 5.1.1. */
-  status_code: string;
-  /** `dns; mx.example.net` style remote MTA for DSNs, when there was one. */
-  remoteMta?: string;
-  /**
-   * For a delivered copy that is written but not yet synced (Maildir group commit): resolves once
-   * it is on disk. The queue keeps the message in the journal until then; a rejection turns the
-   * target back into a deferred one.
-   */
-  durable?: Promise<void>;
-}
-
-/** Delivers the pending targets of one message; never throws (failures are outcomes). */
-export type Deliver = (
-  message: QueuedMessage,
-  body: Buffer,
-  targets: TargetState[],
-) => Promise<DeliveryOutcome[]>;
-
-/** Handles a message whose disposition is quarantine (stores it for review). */
-export type Quarantine = (message: QueuedMessage, body: Buffer) => Promise<void>;
-
-/** Sends a DSN for targets that failed permanently (or ran out of retries). */
-export type Bounce = (
-  message: QueuedMessage,
-  body: Buffer,
-  failed: { target: TargetState; outcome: DeliveryOutcome }[],
-) => Promise<void>;
 
 /** A message waiting in the queue, as the operations API lists it. */
 export interface QueueView {
@@ -138,47 +52,6 @@ interface Entry {
   deleted: boolean;
   /** When it became due (performance.now()): during a burst, delivery waits for the oldest. */
   dueSince: number;
-}
-
-/**
- * Entries due for delivery, first in first out. Array#shift moves every element on the large
- * arrays a backlog makes (tens of thousands of entries after a burst), so the head is an index.
- */
-class DueList {
-  #items: (Entry | undefined)[] = [];
-  #head = 0;
-  #members = new Set<Entry>();
-
-  get length(): number {
-    return this.#members.size;
-  }
-
-  has(e: Entry): boolean {
-    return this.#members.has(e);
-  }
-
-  push(e: Entry): void {
-    if (this.#members.has(e)) return;
-    e.dueSince = performance.now();
-    this.#members.add(e);
-    this.#items.push(e);
-  }
-
-  peek(): Entry | undefined {
-    return this.#items[this.#head];
-  }
-
-  shift(): Entry | undefined {
-    const e = this.#items[this.#head];
-    if (!e) return undefined;
-    this.#items[this.#head++] = undefined;
-    this.#members.delete(e);
-    if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-    return e;
-  }
 }
 
 /** Queue options; all durations in milliseconds. */
@@ -265,7 +138,7 @@ export class Queue extends EventEmitter {
   readonly #segmentBytes: number | undefined;
   #journal!: Journal;
   readonly #entries = new Map<string, Entry>();
-  readonly #ready = new DueList();
+  readonly #ready = new DueList<Entry>();
   /** Delivery slots in use (bounded by the concurrency). */
   #running = 0;
   /** Messages being processed, including those whose delivered copies wait for their sync. */
@@ -860,29 +733,4 @@ export class Queue extends EventEmitter {
         void this.fs.unlink(join(this.bodiesDir, file)).catch(() => {});
     }
   }
-}
-
-/** True for a message {@link Queue.acceptDelivering} may deliver before the reply: local mailboxes only, body in memory. */
-function deliversToMailboxesOnly(meta: QueuedMessage): boolean {
-  return (
-    meta.disposition === "deliver" &&
-    meta.origin === "smtp" &&
-    !meta.bodyFile &&
-    meta.recipients.length > 0 &&
-    meta.recipients.every((r) => r.targets.length > 0 && r.targets.every((t) => t.kind === "mailbox"))
-  );
-}
-
-/** Every target of every recipient, keyed so outcomes and retries can name them. */
-export function initialTargets(meta: QueuedMessage): TargetState[] {
-  const out: TargetState[] = [];
-  for (const r of meta.recipients) {
-    for (const target of r.targets) {
-      const key =
-        target.kind === "autoreply" ? `autoreply:${target.alias}` : `${target.kind}:${target.address}`;
-      if (out.some((t) => t.key === key)) continue;
-      out.push({ key, recipient: r.address, target, attempts: 0, lastError: null });
-    }
-  }
-  return out;
 }

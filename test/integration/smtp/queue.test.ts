@@ -4,13 +4,13 @@ import { cpSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { MaildirStore } from "../../../platform/smtp/delivery/maildir.ts";
-import {
-  type Deliver,
-  type DeliveryOutcome,
-  Queue,
-  type QueuedMessage,
-  type TargetState,
-} from "../../../platform/smtp/spool/queue.ts";
+import { Queue } from "../../../platform/smtp/spool/queue.ts";
+import type {
+  Deliver,
+  DeliveryOutcome,
+  QueuedMessage,
+  TargetState,
+} from "../../../platform/smtp/spool/queued-message.ts";
 import { scratchDirs } from "../../support/scratch.ts";
 
 const scratch = scratchDirs("mp-queue-");

@@ -19,14 +19,14 @@ import { buildPolicySnapshot, type TenancyInput } from "../../../platform/smtp/p
 import { receiveMessage } from "../../../platform/smtp/receive.ts";
 import { type ConnectionContext, newTransaction } from "../../../platform/smtp/session.ts";
 import { nodeFs, type SpoolFile, type SpoolFs } from "../../../platform/smtp/spool/fs.ts";
-import {
-  type Bounce,
-  type Deliver,
-  type DeliveryOutcome,
-  Queue,
-  type QueuedMessage,
-  type TargetState,
-} from "../../../platform/smtp/spool/queue.ts";
+import { Queue } from "../../../platform/smtp/spool/queue.ts";
+import type {
+  Bounce,
+  Deliver,
+  DeliveryOutcome,
+  QueuedMessage,
+  TargetState,
+} from "../../../platform/smtp/spool/queued-message.ts";
 import { scratchDirs } from "../../support/scratch.ts";
 import { HOSTNAME, startTestEngine, type TestEngine } from "./support/harness.ts";
 

@@ -11,7 +11,7 @@ import { createDeliver } from "../../../platform/smtp/delivery/worker.ts";
 import { type Owner, ownerOf, transactionViews } from "../../../platform/smtp/owners.ts";
 import { buildPolicySnapshot } from "../../../platform/smtp/policy/snapshot.ts";
 import { QuarantineStore } from "../../../platform/smtp/quarantine.ts";
-import type { QueuedMessage } from "../../../platform/smtp/spool/queue.ts";
+import type { QueuedMessage } from "../../../platform/smtp/spool/queued-message.ts";
 
 const snapshotWith = (generationOfB: string) =>
   buildPolicySnapshot({

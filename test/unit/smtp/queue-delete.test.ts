@@ -1,6 +1,7 @@
 /** An operator's delete from the delivery queue under power loss: once it resolves, a crash does not bring the message back. */
 import { describe, expect, it } from "vitest";
-import { Queue, type QueuedMessage, type TargetState } from "../../../platform/smtp/spool/queue.ts";
+import { Queue } from "../../../platform/smtp/spool/queue.ts";
+import type { QueuedMessage, TargetState } from "../../../platform/smtp/spool/queued-message.ts";
 import { PowerLossFs } from "../../support/power-loss-fs.ts";
 
 const SPOOL = "/data/spool";
