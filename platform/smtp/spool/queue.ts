@@ -15,6 +15,13 @@ import {
   type TargetState,
 } from "./queued-message.ts";
 import { decodeRecord, encodeRecord } from "./record.ts";
+import {
+  lostBytesFailures,
+  readOrLost,
+  retryDelay,
+  sortOutcomes,
+  UnreadableMessageError,
+} from "./retry-policy.ts";
 
 /** How recently a message must have been accepted for the queue to count clients as busy, ms. */
 const BUSY_WINDOW_MS = 250;
@@ -87,25 +94,6 @@ export interface QueueOptions {
   /** The file system; default node:fs (tests pass a power-loss simulator). */
   fs?: SpoolFs;
   now?: () => number;
-}
-
-/**
- * A message whose bytes are gone for good (its body file missing, its record failing its checksum):
- * retrying cannot help, so the queue bounces it instead (see {@link Queue}).
- */
-export class UnreadableMessageError extends Error {
-  readonly code = "MP_SPOOL_UNREADABLE";
-}
-
-/** Reads a file, turning "not there" into {@link UnreadableMessageError}; other errors (EIO, EMFILE) stay temporary. */
-async function readOrLost(fs: SpoolFs, path: string, what: string): Promise<Buffer> {
-  try {
-    return await fs.readFile(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT")
-      throw new UnreadableMessageError(`${what} is missing (${path})`);
-    throw err;
-  }
 }
 
 /**
@@ -564,46 +552,15 @@ export class Queue extends EventEmitter {
           });
         }
       }
-      const byKey = new Map(outcomes.map((o) => [o.key, o]));
-      const failed: { target: TargetState; outcome: DeliveryOutcome }[] = [];
-      const deferred: [TargetState, DeliveryOutcome][] = [];
-      const still: TargetState[] = [];
       const now = this.#opts.now();
       const age = now - Date.parse(e.meta.receivedAt);
-      for (const t of e.pending) {
-        const o = byKey.get(t.key) ?? {
-          key: t.key,
-          status: "deferred",
-          detail: "not attempted",
-          status_code: "4.0.0",
-        };
-        if (o.status === "delivered") {
-          this.emit("delivered", e.meta, t, o);
-          continue;
-        }
-        if (o.status === "failed") {
-          failed.push({ target: t, outcome: o });
-          continue;
-        }
-        t.attempts++;
-        t.lastError = o.detail;
-        const domain = "domain" in t.target ? t.target.domain : null;
-        if (age >= this.#opts.maxRetryMs(domain)) {
-          // RFC 3463 X.4.7: delivery time expired.
-          failed.push({
-            target: t,
-            outcome: {
-              ...o,
-              status: "failed",
-              status_code: "4.4.7",
-              detail: `retry time expired; last error: ${o.detail}`,
-            },
-          });
-        } else {
-          still.push(t);
-          deferred.push([t, o]);
-        }
-      }
+      const { failed, deferred, still } = sortOutcomes(
+        e.pending,
+        outcomes,
+        age,
+        this.#opts.maxRetryMs,
+        (t, o) => this.emit("delivered", e.meta, t, o),
+      );
       for (const f of failed) this.emit("failed", e.meta, f.target, f.outcome);
       // Delivered targets are done now, whatever happens to the bounce: should it fail, the
       // retry must not deliver them again (the failed ones stay pending and bounce then).
@@ -632,16 +589,7 @@ export class Queue extends EventEmitter {
    * carries no content), then lets it go. A failing bounce keeps it for a retry.
    */
   async #giveUp(e: Entry, err: Error): Promise<void> {
-    const failed = e.pending.map((target) => ({
-      target,
-      outcome: {
-        key: target.key,
-        status: "failed" as const,
-        // RFC 3463 X.3.0: other or undefined mail system status (the spool lost the message's bytes).
-        status_code: "5.3.0",
-        detail: `the message could not be read from the spool: ${err.message}`,
-      },
-    }));
+    const failed = lostBytesFailures(e.pending, err);
     try {
       for (const f of failed) this.emit("failed", e.meta, f.target, f.outcome);
       await this.#bounce(e.meta, Buffer.alloc(0), failed);
@@ -656,9 +604,7 @@ export class Queue extends EventEmitter {
 
   /** Moves the message out of the journal into its own file (synced) and schedules the next attempt. */
   async #defer(e: Entry, body: Buffer, now: number): Promise<void> {
-    const attempts = Math.max(1, ...e.pending.map((t) => t.attempts));
-    const delay = Math.min(this.#opts.retryMaxMs, this.#opts.retryBaseMs * 2 ** (attempts - 1));
-    e.nextAttemptAt = now + delay;
+    e.nextAttemptAt = now + retryDelay(e.pending, this.#opts.retryBaseMs, this.#opts.retryMaxMs);
     if (!e.deferredPath) {
       const path = join(this.#deferredDir, `${e.meta.id}.msg`);
       const tmp = `${path}.tmp`;
