@@ -1,7 +1,8 @@
 /** The delivery queue: accepted messages from the journal, retries with back-off, bounces when time runs out. */
 import { EventEmitter } from "node:events";
 import { join } from "node:path";
-import { DueList } from "./due-list.ts";
+import { DeferredFolder } from "./deferred-folder.ts";
+import { DeliverySchedule } from "./delivery-schedule.ts";
 import { ensureDir, nodeFs, type SpoolFs } from "./fs.ts";
 import { Journal, type JournalRef } from "./journal.ts";
 import {
@@ -14,7 +15,6 @@ import {
   type QueuedMessage,
   type TargetState,
 } from "./queued-message.ts";
-import { decodeRecord, encodeRecord } from "./record.ts";
 import {
   lostBytesFailures,
   readOrLost,
@@ -22,9 +22,6 @@ import {
   sortOutcomes,
   UnreadableMessageError,
 } from "./retry-policy.ts";
-
-/** How recently a message must have been accepted for the queue to count clients as busy, ms. */
-const BUSY_WINDOW_MS = 250;
 
 /** A message waiting in the queue, as the operations API lists it. */
 export interface QueueView {
@@ -114,7 +111,7 @@ export interface QueueOptions {
 export class Queue extends EventEmitter {
   readonly dir: string;
   readonly bodiesDir: string;
-  readonly #deferredDir: string;
+  readonly #deferred: DeferredFolder;
   readonly #opts: Required<
     Omit<QueueOptions, "dir" | "deliver" | "quarantine" | "bounce" | "fs" | "journalSegmentBytes">
   >;
@@ -126,28 +123,19 @@ export class Queue extends EventEmitter {
   readonly #segmentBytes: number | undefined;
   #journal!: Journal;
   readonly #entries = new Map<string, Entry>();
-  readonly #ready = new DueList<Entry>();
-  /** Delivery slots in use (bounded by the concurrency). */
-  #running = 0;
-  /** Messages being processed, including those whose delivered copies wait for their sync. */
-  #active = 0;
+  readonly #schedule: DeliverySchedule<Entry>;
+  /** Bytes of bodies kept in memory (bounded by the memory budget). */
   #memory = 0;
-  #timer: NodeJS.Timeout | null = null;
-  #timerAt = 0;
-  #closed = false;
-  #idleWaiters: (() => void)[] = [];
-  #lastAccept = Number.NEGATIVE_INFINITY;
-  #calm: NodeJS.Timeout | null = null;
 
   private constructor(opts: QueueOptions) {
     super();
     this.dir = opts.dir;
     this.bodiesDir = join(opts.dir, "bodies");
-    this.#deferredDir = join(opts.dir, "deferred");
     this.#deliver = opts.deliver;
     this.#quarantine = opts.quarantine;
     this.#bounce = opts.bounce;
     this.fs = opts.fs ?? nodeFs;
+    this.#deferred = new DeferredFolder(this.fs, join(opts.dir, "deferred"));
     this.#segmentBytes = opts.journalSegmentBytes;
     this.#opts = {
       retryBaseMs: opts.retryBaseMs ?? 60_000,
@@ -159,6 +147,14 @@ export class Queue extends EventEmitter {
       memoryBudget: opts.memoryBudget ?? 64 * 1024 * 1024,
       now: opts.now ?? Date.now,
     };
+    this.#schedule = new DeliverySchedule({
+      entries: this.#entries,
+      start: (e, release) => this.#process(e, release),
+      concurrency: this.#opts.concurrency,
+      busyConcurrency: this.#opts.busyConcurrency,
+      burstHoldMs: this.#opts.burstHoldMs,
+      now: this.#opts.now,
+    });
   }
 
   /** Opens the spool in `opts.dir`, recovers what a previous run left and starts delivering it. */
@@ -166,7 +162,7 @@ export class Queue extends EventEmitter {
     const q = new Queue(opts);
     const fs = q.fs;
     await ensureDir(fs, q.bodiesDir);
-    await ensureDir(fs, q.#deferredDir);
+    await ensureDir(fs, q.#deferred.dir);
     const { journal, recovered } = await Journal.open(
       join(opts.dir, "journal"),
       q.#segmentBytes,
@@ -175,19 +171,7 @@ export class Queue extends EventEmitter {
     );
     q.#journal = journal;
     const known = new Set<string>();
-    for (const file of fs.readdirSync(q.#deferredDir)) {
-      if (!file.endsWith(".msg")) continue;
-      const path = join(q.#deferredDir, file);
-      // Written, synced and renamed into place whole: one that does not decode was never renamed.
-      const rec = decodeRecord(fs.readFileSync(path));
-      if (!rec) continue;
-      const meta = rec.meta as QueuedMessage;
-      let state: { pending: TargetState[]; nextAttemptAt: number } | undefined;
-      try {
-        state = JSON.parse(fs.readFileSync(path.replace(/\.msg$/, ".state")).toString("utf8"));
-      } catch {
-        // state is not synced; without it every target is retried now
-      }
+    for (const { meta, path, state } of q.#deferred.recover()) {
       known.add(meta.id);
       q.#add({
         meta,
@@ -224,7 +208,7 @@ export class Queue extends EventEmitter {
       });
     }
     q.#cleanBodies(known);
-    q.#pump();
+    q.#schedule.pump();
     return q;
   }
 
@@ -244,7 +228,7 @@ export class Queue extends EventEmitter {
     syncDirs: string[] = [],
     pending: TargetState[] = initialTargets(meta),
   ): Promise<void> {
-    this.#lastAccept = performance.now();
+    this.#schedule.accepted();
     const parts = Buffer.isBuffer(body) ? [body] : body;
     const ref = await this.#journal.append(meta, meta.bodyFile ? [] : parts, syncDirs);
     const length = parts.reduce((n, p) => n + p.length, 0);
@@ -262,7 +246,7 @@ export class Queue extends EventEmitter {
       deleted: false,
       dueSince: 0,
     });
-    this.#pump();
+    this.#schedule.pump();
   }
 
   /**
@@ -282,11 +266,11 @@ export class Queue extends EventEmitter {
    * announce();
    */
   async acceptDelivering(meta: QueuedMessage, body: readonly Buffer[]): Promise<() => void> {
-    if (this.#closed || !deliversToMailboxesOnly(meta)) {
+    if (this.#schedule.closed || !deliversToMailboxesOnly(meta)) {
       await this.accept(meta, body);
       return () => {};
     }
-    this.#lastAccept = performance.now();
+    this.#schedule.accepted();
     const joined = body.length === 1 ? body[0]! : Buffer.concat(body);
     const targets = initialTargets(meta);
     let outcomes: DeliveryOutcome[];
@@ -351,11 +335,7 @@ export class Queue extends EventEmitter {
   retry(id: string): boolean {
     const e = this.#entries.get(id);
     if (!e) return false;
-    if (!e.running) {
-      e.nextAttemptAt = 0;
-      this.#ready.push(e);
-      this.#pump();
-    }
+    if (!e.running) this.#schedule.dueNow(e);
     return true;
   }
 
@@ -396,16 +376,12 @@ export class Queue extends EventEmitter {
 
   /** Resolves when nothing is being delivered and nothing is due (tests and shutdown). */
   idle(): Promise<void> {
-    if (this.#active === 0 && this.#ready.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    return this.#schedule.idle();
   }
 
   /** Stops scheduling, waits for running deliveries, closes the journal. Queued messages stay on disk. */
   async close(): Promise<void> {
-    this.#closed = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    if (this.#calm) clearTimeout(this.#calm);
-    while (this.#active > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    await this.#schedule.close();
     await this.#journal.close();
   }
 
@@ -428,95 +404,14 @@ export class Queue extends EventEmitter {
 
   #add(e: Entry): void {
     this.#entries.set(e.meta.id, e);
-    if (e.nextAttemptAt <= this.#opts.now()) this.#ready.push(e);
-    else this.#arm(e.nextAttemptAt);
-  }
-
-  #arm(at: number): void {
-    if (this.#closed) return;
-    if (this.#timer && this.#timerAt <= at) return;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timerAt = at;
-    this.#timer = setTimeout(() => this.#wake(), Math.max(0, at - this.#opts.now()));
-    this.#timer.unref();
-  }
-
-  #wake(): void {
-    this.#timer = null;
-    const now = this.#opts.now();
-    let next = Number.POSITIVE_INFINITY;
-    for (const e of this.#entries.values()) {
-      if (e.running || this.#ready.has(e)) continue;
-      if (e.nextAttemptAt <= now) this.#ready.push(e);
-      else next = Math.min(next, e.nextAttemptAt);
-    }
-    if (Number.isFinite(next)) this.#arm(next);
-    this.#pump();
-  }
-
-  #pump(): void {
-    const busy = this.#busy();
-    let limit = busy ? this.#opts.busyConcurrency : this.#opts.concurrency;
-    // During a burst nothing new starts until the oldest due message has waited burstHoldMs.
-    const oldest = this.#ready.peek();
-    const held = busy && oldest ? this.#opts.burstHoldMs - (performance.now() - oldest.dueSince) : 0;
-    if (held > 0) limit = 0;
-    if (busy && this.#running >= limit && this.#ready.length > 0 && !this.#calm) {
-      // Look again once the burst may be over or the hold has passed, without waiting for new events.
-      this.#calm = setTimeout(
-        () => {
-          this.#calm = null;
-          this.#pump();
-        },
-        held > 0 ? Math.min(BUSY_WINDOW_MS, held) : BUSY_WINDOW_MS,
-      );
-      this.#calm.unref();
-    }
-    while (!this.#closed && this.#running < limit && this.#ready.length > 0) {
-      const e = this.#ready.shift()!;
-      if (e.running || e.deleted || !this.#entries.has(e.meta.id)) continue;
-      e.running = true;
-      this.#running++;
-      this.#active++;
-      let slot = true;
-      // The slot is given back as soon as the delivery attempt ends, before its copies are synced.
-      const release = () => {
-        if (!slot) return;
-        slot = false;
-        this.#running--;
-        this.#pump();
-      };
-      void this.#process(e, release).finally(() => {
-        e.running = false;
-        this.#active--;
-        release();
-        this.#wakeIdle();
-      });
-    }
-    this.#wakeIdle();
-  }
-
-  /** True while clients are handing messages in (one was accepted in the last {@link BUSY_WINDOW_MS}). */
-  #busy(): boolean {
-    return performance.now() - this.#lastAccept < BUSY_WINDOW_MS;
-  }
-
-  /** Idle: nothing running and nothing due — or, once closing, nothing running (the rest stays on disk). */
-  #wakeIdle(): void {
-    if (this.#active === 0 && (this.#ready.length === 0 || this.#closed)) {
-      for (const w of this.#idleWaiters.splice(0)) w();
-    }
+    this.#schedule.add(e);
   }
 
   async #loadBody(e: Entry): Promise<Buffer> {
     if (e.body) return e.body;
     if (e.meta.bodyFile)
       return readOrLost(this.fs, join(this.bodiesDir, e.meta.bodyFile), `the body file of ${e.meta.id}`);
-    if (e.deferredPath) {
-      const rec = decodeRecord(await readOrLost(this.fs, e.deferredPath, `deferred message ${e.meta.id}`));
-      if (!rec) throw new UnreadableMessageError(`deferred message ${e.meta.id} fails its checksum`);
-      return Buffer.from(rec.body);
-    }
+    if (e.deferredPath) return this.#deferred.readBody(e.deferredPath, e.meta.id);
     try {
       return (await this.#journal.read(e.ref!)).body;
     } catch (err) {
@@ -538,7 +433,7 @@ export class Queue extends EventEmitter {
       // Outside bursts the slot goes to the next message while this one's copies wait for their
       // sync, so syncs batch many copies. During a burst the slot is kept until then: receiving
       // comes first (see busyConcurrency).
-      if (!this.#busy()) release();
+      if (!this.#schedule.busy()) release();
       // A delivered copy counts once it is on disk: until then the journal keeps the message.
       for (const o of outcomes) {
         if (!o.durable) continue;
@@ -579,7 +474,7 @@ export class Queue extends EventEmitter {
       // An internal error (full disk, too many open files): keep the message and try again later.
       for (const t of e.pending) t.lastError = `internal error: ${(err as Error).message}`;
       e.nextAttemptAt = this.#opts.now() + this.#opts.retryBaseMs;
-      this.#arm(e.nextAttemptAt);
+      this.#schedule.arm(e.nextAttemptAt);
       this.emit("error", err);
     }
   }
@@ -597,7 +492,7 @@ export class Queue extends EventEmitter {
       await this.#settle(e);
     } catch (bounceErr) {
       e.nextAttemptAt = this.#opts.now() + this.#opts.retryBaseMs;
-      this.#arm(e.nextAttemptAt);
+      this.#schedule.arm(e.nextAttemptAt);
       this.emit("error", bounceErr);
     }
   }
@@ -606,17 +501,7 @@ export class Queue extends EventEmitter {
   async #defer(e: Entry, body: Buffer, now: number): Promise<void> {
     e.nextAttemptAt = now + retryDelay(e.pending, this.#opts.retryBaseMs, this.#opts.retryMaxMs);
     if (!e.deferredPath) {
-      const path = join(this.#deferredDir, `${e.meta.id}.msg`);
-      const tmp = `${path}.tmp`;
-      const fh = await this.fs.open(tmp, "w");
-      try {
-        await fh.writev(encodeRecord(e.meta, e.meta.bodyFile ? Buffer.alloc(0) : body));
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await this.fs.rename(tmp, path);
-      await this.fs.syncDir(this.#deferredDir);
+      const path = await this.#deferred.write(e.meta, e.meta.bodyFile ? Buffer.alloc(0) : body);
       // Only now may the journal forget it: the deferred copy is durable.
       e.deferredPath = path;
       if (e.ref) {
@@ -627,13 +512,8 @@ export class Queue extends EventEmitter {
       this.#dropBody(e);
     }
     // Retry bookkeeping is not synced: losing it only means an earlier retry.
-    const state = e.deferredPath.replace(/\.msg$/, ".state");
-    await this.fs.writeFile(
-      `${state}.tmp`,
-      JSON.stringify({ pending: e.pending, nextAttemptAt: e.nextAttemptAt }),
-    );
-    await this.fs.rename(`${state}.tmp`, state);
-    this.#arm(e.nextAttemptAt);
+    await this.#deferred.writeState(e.deferredPath, { pending: e.pending, nextAttemptAt: e.nextAttemptAt });
+    this.#schedule.arm(e.nextAttemptAt);
   }
 
   /**
@@ -652,11 +532,7 @@ export class Queue extends EventEmitter {
       if (e.ref && sync) await this.#journal.markDoneDurably(e.ref);
       else if (e.ref) this.#journal.markDone(e.ref);
       if (e.leftRef && durably) await this.#journal.syncDone(e.leftRef);
-      if (e.deferredPath) {
-        await this.fs.unlink(e.deferredPath).catch(() => {});
-        await this.fs.unlink(e.deferredPath.replace(/\.msg$/, ".state")).catch(() => {});
-        if (sync) await this.fs.syncDir(this.#deferredDir);
-      }
+      if (e.deferredPath) await this.#deferred.remove(e.deferredPath, sync);
     } catch (err) {
       // The body file stays (the next start removes it once nothing names it).
       forgotten = false;
