@@ -16,4 +16,4 @@ export type { SmtpOperations } from "./operations.ts";
 export type { CredentialSource } from "./phases/auth.ts";
 export { buildPolicySnapshot, type PolicySnapshot, type TenancyInput } from "./policy/snapshot.ts";
 export type { QuarantineEntry } from "./quarantine.ts";
-export type { QueueView } from "./spool/queue.ts";
+export type { QueueView } from "./spool/queued-message.ts";

@@ -9,7 +9,8 @@ import { type MessageView, type Owner, viewOf, viewsOfMessage } from "./owners.t
 import type { PolicySnapshot } from "./policy/snapshot.ts";
 import type { QuarantineStore } from "./quarantine.ts";
 import { createQuarantineOperations, type QuarantineOperations } from "./quarantine-operations.ts";
-import type { Queue, QueueView } from "./spool/queue.ts";
+import type { Queue } from "./spool/queue.ts";
+import type { QueueView } from "./spool/queued-message.ts";
 
 /** rspamd did not learn a report (refused, unreachable): the API's 503; nothing else was done. */
 export class LearningFailedError extends Error {

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { DeferredFolder } from "./deferred-folder.ts";
 import { DeliverySchedule } from "./delivery-schedule.ts";
 import { ensureDir, nodeFs, type SpoolFs } from "./fs.ts";
-import { Journal, type JournalRef } from "./journal.ts";
+import { Journal } from "./journal.ts";
+import { type QueueEntry, recoverEntries } from "./queue-entry.ts";
 import {
   type Bounce,
   type Deliver,
@@ -13,6 +14,7 @@ import {
   initialTargets,
   type Quarantine,
   type QueuedMessage,
+  type QueueView,
   type TargetState,
 } from "./queued-message.ts";
 import {
@@ -22,41 +24,6 @@ import {
   sortOutcomes,
   UnreadableMessageError,
 } from "./retry-policy.ts";
-
-/** A message waiting in the queue, as the operations API lists it. */
-export interface QueueView {
-  id: string;
-  receivedAt: string;
-  sender: string;
-  recipients: string[];
-  size: number;
-  subject: string;
-  domain: string | null;
-  state: "active" | "deferred";
-  attempts: number;
-  lastError: string | null;
-  nextAttemptAt: string | null;
-}
-
-interface Entry {
-  meta: QueuedMessage;
-  ref: JournalRef | null;
-  /** Set when the message moved out of the journal into deferred/. */
-  deferredPath: string | null;
-  /**
-   * The journal record a deferred message left (done-marked without a sync): a delete that must
-   * survive a power cut syncs that mark too, or recovery would find the record without its
-   * deferred copy and deliver the message after all.
-   */
-  leftRef?: JournalRef;
-  body: Buffer | null;
-  pending: TargetState[];
-  nextAttemptAt: number;
-  running: boolean;
-  deleted: boolean;
-  /** When it became due (performance.now()): during a burst, delivery waits for the oldest. */
-  dueSince: number;
-}
 
 /** Queue options; all durations in milliseconds. */
 export interface QueueOptions {
@@ -122,8 +89,8 @@ export class Queue extends EventEmitter {
   readonly fs: SpoolFs;
   readonly #segmentBytes: number | undefined;
   #journal!: Journal;
-  readonly #entries = new Map<string, Entry>();
-  readonly #schedule: DeliverySchedule<Entry>;
+  readonly #entries = new Map<string, QueueEntry>();
+  readonly #schedule: DeliverySchedule<QueueEntry>;
   /** Bytes of bodies kept in memory (bounded by the memory budget). */
   #memory = 0;
 
@@ -170,43 +137,8 @@ export class Queue extends EventEmitter {
       fs,
     );
     q.#journal = journal;
-    const known = new Set<string>();
-    for (const { meta, path, state } of q.#deferred.recover()) {
-      known.add(meta.id);
-      q.#add({
-        meta,
-        ref: null,
-        deferredPath: path,
-        body: null,
-        pending: state?.pending ?? initialTargets(meta),
-        nextAttemptAt: state?.nextAttemptAt ?? 0,
-        running: false,
-        deleted: false,
-        dueSince: 0,
-      });
-    }
-    for (const r of recovered) {
-      const meta = r.meta as QueuedMessage;
-      // Already moved to deferred/ before the crash (its done mark was lost): the deferred copy wins.
-      if (known.has(meta.id)) {
-        journal.markDone(r.ref);
-        const e = q.#entries.get(meta.id);
-        if (e) e.leftRef = r.ref;
-        continue;
-      }
-      known.add(meta.id);
-      q.#add({
-        meta,
-        ref: r.ref,
-        deferredPath: null,
-        body: null,
-        pending: initialTargets(meta),
-        nextAttemptAt: 0,
-        running: false,
-        deleted: false,
-        dueSince: 0,
-      });
-    }
+    const { entries, known } = recoverEntries(q.#deferred, journal, recovered);
+    for (const e of entries) q.#add(e);
     q.#cleanBodies(known);
     q.#schedule.pump();
     return q;
@@ -385,7 +317,7 @@ export class Queue extends EventEmitter {
     await this.#journal.close();
   }
 
-  #view(e: Entry): QueueView {
+  #view(e: QueueEntry): QueueView {
     const attempts = Math.max(0, ...e.pending.map((t) => t.attempts));
     return {
       id: e.meta.id,
@@ -402,12 +334,12 @@ export class Queue extends EventEmitter {
     };
   }
 
-  #add(e: Entry): void {
+  #add(e: QueueEntry): void {
     this.#entries.set(e.meta.id, e);
     this.#schedule.add(e);
   }
 
-  async #loadBody(e: Entry): Promise<Buffer> {
+  async #loadBody(e: QueueEntry): Promise<Buffer> {
     if (e.body) return e.body;
     if (e.meta.bodyFile)
       return readOrLost(this.fs, join(this.bodiesDir, e.meta.bodyFile), `the body file of ${e.meta.id}`);
@@ -420,7 +352,7 @@ export class Queue extends EventEmitter {
     }
   }
 
-  async #process(e: Entry, release: () => void): Promise<void> {
+  async #process(e: QueueEntry, release: () => void): Promise<void> {
     try {
       const body = await this.#loadBody(e);
       if (e.deleted) return await this.#settle(e, true);
@@ -483,7 +415,7 @@ export class Queue extends EventEmitter {
    * Fails every pending target of a message whose bytes are lost with 5.3.0 and bounces it (the DSN
    * carries no content), then lets it go. A failing bounce keeps it for a retry.
    */
-  async #giveUp(e: Entry, err: Error): Promise<void> {
+  async #giveUp(e: QueueEntry, err: Error): Promise<void> {
     const failed = lostBytesFailures(e.pending, err);
     try {
       for (const f of failed) this.emit("failed", e.meta, f.target, f.outcome);
@@ -498,7 +430,7 @@ export class Queue extends EventEmitter {
   }
 
   /** Moves the message out of the journal into its own file (synced) and schedules the next attempt. */
-  async #defer(e: Entry, body: Buffer, now: number): Promise<void> {
+  async #defer(e: QueueEntry, body: Buffer, now: number): Promise<void> {
     e.nextAttemptAt = now + retryDelay(e.pending, this.#opts.retryBaseMs, this.#opts.retryMaxMs);
     if (!e.deferredPath) {
       const path = await this.#deferred.write(e.meta, e.meta.bodyFile ? Buffer.alloc(0) : body);
@@ -522,7 +454,7 @@ export class Queue extends EventEmitter {
    * and recovery would bounce as lost a message that was delivered or quarantined. (Done marks are
    * not synced for other messages: a lost one means a second delivery, never a loss.)
    */
-  async #settle(e: Entry, durably = false): Promise<void> {
+  async #settle(e: QueueEntry, durably = false): Promise<void> {
     this.#entries.delete(e.meta.id);
     this.#dropBody(e);
     const bodyFile = e.meta.bodyFile;
@@ -542,7 +474,7 @@ export class Queue extends EventEmitter {
     this.emit("settled", e.meta);
   }
 
-  #dropBody(e: Entry): void {
+  #dropBody(e: QueueEntry): void {
     if (e.body) this.#memory -= e.body.length;
     e.body = null;
   }

@@ -97,6 +97,21 @@ export type Bounce = (
   failed: { target: TargetState; outcome: DeliveryOutcome }[],
 ) => Promise<void>;
 
+/** A message waiting in the queue, as the operations API lists it. */
+export interface QueueView {
+  id: string;
+  receivedAt: string;
+  sender: string;
+  recipients: string[];
+  size: number;
+  subject: string;
+  domain: string | null;
+  state: "active" | "deferred";
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+}
+
 /** Every target of every recipient, keyed so outcomes and retries can name them. */
 export function initialTargets(meta: QueuedMessage): TargetState[] {
   const out: TargetState[] = [];
