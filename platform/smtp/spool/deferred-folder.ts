@@ -15,6 +15,10 @@ export interface RetryState {
  * The deferred/ folder. A message's copy (`<id>.msg`, a record) is written, synced, renamed into
  * place and the folder synced: it is durable, so the journal may forget the message. Its retry
  * state is not synced: losing it only means an earlier retry.
+ * @example
+ * const folder = new DeferredFolder(nodeFs, "/var/spool/mailplane/deferred");
+ * const path = await folder.write(meta, body); // durable now: the journal may forget the message
+ * await folder.writeState(path, { pending, nextAttemptAt });
  */
 export class DeferredFolder {
   readonly dir: string;

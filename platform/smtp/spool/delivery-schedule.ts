@@ -75,6 +75,11 @@ class DueList<T extends { dueSince: number }> {
  * a timer makes deferred ones due when their next attempt is. At most `concurrency` attempts run at
  * once; while clients are handing messages in (one accepted in the last {@link BUSY_WINDOW_MS}),
  * nothing new starts until the oldest due message waited `burstHoldMs`, then `busyConcurrency` at once.
+ * @example
+ * const schedule = new DeliverySchedule({ entries, start: (e, release) => attempt(e, release),
+ *   concurrency: 8, busyConcurrency: 2, burstHoldMs: 5_000, now: Date.now });
+ * schedule.add(entry);
+ * schedule.pump();
  */
 export class DeliverySchedule<T extends Schedulable> {
   readonly #entries: ReadonlyMap<string, T>;

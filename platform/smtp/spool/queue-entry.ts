@@ -29,6 +29,9 @@ export interface QueueEntry {
  * live records. A record whose message is in deferred/ too was moved there before a crash (its done
  * mark was lost): the deferred copy wins, and the record is marked done again. `known` holds the id
  * of every message found, so their body files are not taken for leftovers.
+ * @example
+ * const { journal, recovered } = await Journal.open(join(dir, "journal"));
+ * const { entries, known } = recoverEntries(deferred, journal, recovered);
  */
 export function recoverEntries(
   deferred: DeferredFolder,

@@ -81,6 +81,9 @@ export interface UnstampedRecord {
 /**
  * Encodes a record for the journal without its segment's number and final checksum (the flush
  * stamps those once it knows the segment). The body stays in the parts it came in: never joined.
+ * @example
+ * const record = unstampedRecord({ id: "q1" }, chunks);
+ * stamp(record.buffers, record.inner, segmentSeq); // then written with one writev
  */
 export function unstampedRecord(meta: unknown, parts: readonly Buffer[]): UnstampedRecord {
   const metaBytes = Buffer.from(JSON.stringify(meta));

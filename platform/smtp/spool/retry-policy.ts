@@ -32,6 +32,8 @@ export async function readOrLost(fs: SpoolFs, path: string, what: string): Promi
  * they are met; failed ones fail; the rest count an attempt and are deferred (`still` stays pending)
  * — or fail with 4.4.7 once the message is older (`age`, ms) than its domain's `maxRetryMs`. A target
  * without an outcome counts as deferred ("not attempted", 4.0.0).
+ * @example
+ * const { failed, deferred, still } = sortOutcomes(pending, outcomes, age, () => 4 * 86_400_000, log);
  */
 export function sortOutcomes(
   pending: TargetState[],
@@ -84,13 +86,19 @@ export function sortOutcomes(
 /**
  * The delay before a deferred message's next attempt, ms: `retryBaseMs` doubled per attempt its
  * most tried target made, at most `retryMaxMs`.
+ * @example
+ * retryDelay([{ ...target, attempts: 3 }], 60_000, 3_600_000); // 240,000 (4 minutes)
  */
 export function retryDelay(pending: TargetState[], retryBaseMs: number, retryMaxMs: number): number {
   const attempts = Math.max(1, ...pending.map((t) => t.attempts));
   return Math.min(retryMaxMs, retryBaseMs * 2 ** (attempts - 1));
 }
 
-/** Every pending target of a message whose bytes are lost, failed with 5.3.0 (the DSN carries no content). */
+/**
+ * Every pending target of a message whose bytes are lost, failed with 5.3.0 (the DSN carries no content).
+ * @example
+ * await bounce(meta, Buffer.alloc(0), lostBytesFailures(pending, err));
+ */
 export function lostBytesFailures(pending: TargetState[], err: Error): FailedTarget[] {
   return pending.map((target) => ({
     target,
