@@ -403,6 +403,12 @@ export class Queue extends EventEmitter {
         this.emit("error", err);
         return await this.#giveUp(e, err);
       }
+      if (e.deleted) {
+        // An operator deleted it during the attempt: nothing starts a deleted message again, so
+        // kept here it would stay listed, and come back after a restart. Removed as delete promised.
+        this.emit("error", err);
+        return await this.#settle(e, true);
+      }
       // An internal error (full disk, too many open files): keep the message and try again later.
       for (const t of e.pending) t.lastError = `internal error: ${(err as Error).message}`;
       e.nextAttemptAt = this.#opts.now() + this.#opts.retryBaseMs;

@@ -103,6 +103,50 @@ describe("deleting a queued message under power loss (simulated file system)", (
     await recovered.close();
   });
 
+  it("removes a message deleted during an attempt that ends in an internal error, for good", async () => {
+    const fs = new PowerLossFs();
+    let failQuarantine: (err: Error) => void = () => {};
+    const quarantining = new Promise<void>((_, reject) => {
+      failQuarantine = reject;
+    });
+    const queue = await Queue.open({
+      dir: SPOOL,
+      fs,
+      deliver: controlledDelivery("defer").deliver,
+      // The quarantine store cannot write (a full disk): an internal error, normally retried later.
+      quarantine: () => quarantining,
+      bounce: async () => {},
+      retryBaseMs: 3_600_000,
+      burstHoldMs: 0,
+      concurrency: 1,
+    });
+    const errors: Error[] = [];
+    queue.on("error", (err: Error) => errors.push(err));
+    await queue.accept({ ...message("held"), disposition: "quarantine" }, Buffer.from("hello"));
+    expect(queue.running("held")).toBe(true);
+    expect(await queue.delete("held")).toBe(true);
+    failQuarantine(new Error("ENOSPC: no space left on device"));
+    await queue.idle();
+    expect(errors.map((e) => e.message)).toEqual(["ENOSPC: no space left on device"]);
+    expect(queue.get("held")).toBeUndefined();
+
+    const rebooted = fs.afterCrash("lose-all");
+    const quarantined: string[] = [];
+    const recovered = await Queue.open({
+      dir: SPOOL,
+      fs: rebooted,
+      deliver: controlledDelivery("defer").deliver,
+      quarantine: async (meta) => {
+        quarantined.push(meta.id);
+      },
+      bounce: async () => {},
+    });
+    await recovered.idle();
+    expect(recovered.size).toBe(0);
+    expect(quarantined).toEqual([]);
+    await recovered.close();
+  });
+
   it("refuses deleteIdle of a message being delivered and keeps it queued", async () => {
     const fs = new PowerLossFs();
     const run = controlledDelivery("hold");
