@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { type FileHandle, mkdir, open, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { MessageView, Owner } from "../owners.ts";
 import {
   isUpdate,
   listLogFiles,
@@ -13,11 +14,10 @@ import {
   type ReportLine,
   readLogFile,
   type UpdateLine,
-} from "./log-files.ts";
-import { type DomainStatistics, StatisticsBuilder } from "./log-statistics.ts";
-import type { MessageView, Owner } from "./owners.ts";
+} from "./files.ts";
+import { type DomainStatistics, StatisticsBuilder } from "./statistics.ts";
 
-export type { DomainStatistics } from "./log-statistics.ts";
+export type { DomainStatistics } from "./statistics.ts";
 
 /** How SpamPanel's log search classifies messages. */
 export type LogClassification =
