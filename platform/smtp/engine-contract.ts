@@ -8,7 +8,7 @@ import type { EgressPolicy } from "./delivery/egress.ts";
 import type { Hop } from "./delivery/relay.ts";
 import type { DataLifecycle } from "./lifecycle.ts";
 import type { LoginLockout } from "./lockout.ts";
-import type { MessageLog } from "./message-log/log.ts";
+import type { MessageLog } from "./message-log/entry.ts";
 import type { SmtpOperations } from "./operations.ts";
 import type { CredentialSource } from "./phases/auth.ts";
 import type { SenderRate } from "./phases/sender-rate.ts";

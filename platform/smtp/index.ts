@@ -5,7 +5,7 @@ export { maildirOf } from "./delivery/maildir.ts";
 export type { Hop } from "./delivery/relay.ts";
 export { startSmtpEngine, staticPolicy } from "./engine.ts";
 export type { ListenAddress, PolicySource, SmtpEngine, SmtpEngineOptions } from "./engine-contract.ts";
-export type { DomainStatistics, LogEntry, LogQuery, MessageLog } from "./message-log/log.ts";
+export type { DomainStatistics, LogEntry, LogQuery, MessageLog } from "./message-log/entry.ts";
 export type { SmtpOperations } from "./operations.ts";
 export type { CredentialSource } from "./phases/auth.ts";
 export { buildPolicySnapshot, type PolicySnapshot, type TenancyInput } from "./policy/snapshot.ts";

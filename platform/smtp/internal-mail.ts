@@ -1,7 +1,7 @@
 /** Mail the engine writes itself (DSNs, auto-replies, notices): resolved like a recipient at RCPT, queued durably, logged for the views it concerns. */
 import type { EventEmitter } from "node:events";
 import type { Inject } from "./delivery/worker.ts";
-import type { MessageLog } from "./message-log/log.ts";
+import type { MessageLog } from "./message-log/entry.ts";
 import { type MessageView, ownedBy, ownerOf } from "./owners.ts";
 import { rcptTo } from "./phases/rcpt-to.ts";
 import type { PolicySnapshot } from "./policy/snapshot.ts";

@@ -2,7 +2,7 @@
 import { readdirSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { MessageLog } from "./message-log/log.ts";
+import type { MessageLog } from "./message-log/entry.ts";
 import { declaredOwner, type Owner, ownedBy, viewsOfMessage } from "./owners.ts";
 import type { DeclaredDomain, PolicySnapshot } from "./policy/snapshot.ts";
 import type { QuarantineStore } from "./quarantine/store.ts";

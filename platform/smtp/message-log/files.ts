@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { safeComponent } from "../delivery/maildir.ts";
 import type { Owner } from "../owners.ts";
-import type { LogEntry } from "./log.ts";
+import type { LogEntry } from "./entry.ts";
 
 /** A delivery-status change of an entry, as one line of a log file. */
 export interface UpdateLine {

@@ -1,5 +1,5 @@
 /** The held messages' operations (quarantine): release, delete, and both as reports to the spam filter, each in its message's turn and for one owner's copies. */
-import type { MessageLog } from "../message-log/log.ts";
+import type { MessageLog } from "../message-log/entry.ts";
 import { narrowViews, type Owner, viewOf, viewsOfMessage } from "../owners.ts";
 import { rcptTo } from "../phases/rcpt-to.ts";
 import { replyLine } from "../phases/result.ts";
