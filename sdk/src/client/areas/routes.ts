@@ -1,4 +1,4 @@
-/** The `routes` group of MailplaneClient: where a domain's mail is relayed, one route per `host:port`. */
+/** The `routes` group of MailplaneClient: the mail servers a domain's clean mail goes to, one route per `host:port`. */
 import { routeKind } from "../../models/kinds.ts";
 import type { ListQuery, Page } from "../../models/page.ts";
 import { type Route, type RoutePatch, type RouteSpecInput, routeName } from "../../models/route.ts";

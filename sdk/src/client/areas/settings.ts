@@ -1,7 +1,4 @@
-/**
- * The singleton groups of MailplaneClient: `filterSettings`, `reportSettings` and `passwordPolicies`,
- * one object per scope (`account` or a domain), reset rather than deleted.
- */
+/** The singleton groups of MailplaneClient (`filterSettings`, `reportSettings`, `passwordPolicies`): one object per scope, reset rather than deleted. */
 import type {
   FilterSettings,
   FilterSettingsPatch,
