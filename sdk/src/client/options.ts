@@ -107,6 +107,16 @@ export interface RequestOptions {
   managedBy?: ManagedBy;
 }
 
+/** Options of a raw {@link MailplaneClient.request}. */
+export interface RawRequest extends RequestOptions {
+  /** JSON body. */
+  body?: unknown;
+  /** A raw body instead (a spam report's .eml): its bytes and media type. */
+  rawBody?: { mediaType: string; bytes: Uint8Array };
+  /** Query parameters (strings, numbers, booleans); undefined values are left out. */
+  query?: object;
+}
+
 /**
  * Retry defaults (the shape of undici's retry interceptor: 500 ms → 30 s, factor 2), with up to 10
  * retries within a 60 s budget.

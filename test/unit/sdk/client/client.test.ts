@@ -1,5 +1,6 @@
 /** MailplaneClient against nock: retries and Retry-After, the budget, typed problems, headers, paths, timeouts. */
 import { once } from "node:events";
+import { readdir } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import nock from "nock";
@@ -572,6 +573,45 @@ describe("paths and local validation", () => {
       c.me.loginAudit({ service: "smtp-submission" }),
     ]);
     expect([...seen].sort()).toEqual(endpoints.map((e) => e.operationId).sort());
+  });
+});
+
+describe("public surface", () => {
+  it("shows the endpoint and the API groups as its own properties, and keeps the contract caller private", () => {
+    expect(Object.keys(client())).toEqual([
+      "endpoint",
+      "accounts",
+      "tokens",
+      "audit",
+      "lockouts",
+      "tenancies",
+      "domains",
+      "routes",
+      "aliases",
+      "groups",
+      "accessRules",
+      "senderLists",
+      "filterSettings",
+      "reportSettings",
+      "passwordPolicies",
+      "users",
+      "operations",
+      "sessions",
+      "passwordResets",
+      "me",
+    ]);
+  });
+
+  it("exports nothing of client/areas/ from mailplane/sdk", async () => {
+    const sdk = await import("../../../../sdk/src/index.ts");
+    const areas = new URL("../../../../sdk/src/client/areas/", import.meta.url);
+    const internal: string[] = [];
+    for (const file of await readdir(areas)) {
+      internal.push(...Object.keys(await import(new URL(file, areas).href)));
+    }
+    expect(internal).toContain("contractCaller");
+    expect(internal).toContain("routesApi");
+    expect(Object.keys(sdk).filter((name) => internal.includes(name))).toEqual([]);
   });
 });
 
