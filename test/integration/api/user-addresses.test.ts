@@ -1,6 +1,35 @@
 /** A user's extra addresses on SQLite and PostgreSQL: one address names one recipient, 409 MP_CONFLICT for a single write, every path at once for a bulk document. */
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { Writable } from "node:stream";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startControlPlane } from "../../../platform/api/server.ts";
+import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
 import { type Answer, BACKENDS, type Harness, startHarness, uniqueDomain } from "./harness.ts";
+
+/** Runs SQL on the harness's store directly, as an earlier version of the platform could have written. */
+async function writeRaw(h: Harness, sql: string): Promise<void> {
+  if (!h.database) {
+    const db = new DatabaseSync(join(h.dataDir, "mailplane.db"));
+    try {
+      db.exec(sql);
+    } finally {
+      db.close();
+    }
+    return;
+  }
+  const client = new pg.Client({
+    connectionString: h.database.url,
+    options: `-c search_path=${h.database.schema}`,
+  });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
 
 describe.each(BACKENDS)("user extra addresses, one recipient each, on $name", (backend) => {
   let h: Harness;
@@ -129,6 +158,42 @@ describe.each(BACKENDS)("user extra addresses, one recipient each, on $name", (b
       expect(got).toHaveLength(expected.length);
     }
     expect((await get(tenancy)).status).toBe(404);
+  });
+
+  it("starts on a store whose old data gives one address to two users, and logs the address and both holders", async () => {
+    const d = await seeded();
+    expect((await putUser(d, "bob", [])).status).toBe(201);
+    // What a store written before the rule covered extra addresses may hold (migration 11 indexes it so).
+    await writeRaw(
+      h,
+      `UPDATE objects SET spec = '{"address":"bob@${d}","addresses":["sales@${d}"]}' WHERE kind = 'User' AND id = 'bob@${d}';
+       INSERT INTO recipient_addresses (account_id, address, kind, id) VALUES ('${t.id}', 'sales@${d}', 'User', 'bob@${d}');`,
+    );
+    const logs: string[] = [];
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        logs.push(chunk.toString());
+        done();
+      },
+    });
+    const second = await startControlPlane({
+      dataDir: h.dataDir,
+      listen: "127.0.0.1:0",
+      logger: { level: "warn", stream } as never,
+      resolver: NO_DNS,
+      ...(h.database ? { databaseUrl: h.database.url, databaseSchema: h.database.schema } : {}),
+    });
+    try {
+      const warning = logs.map((l) => JSON.parse(l)).find((l) => l.address === `sales@${d}`);
+      expect(warning).toMatchObject({
+        level: 40,
+        accountId: t.id,
+        holders: [`User ana@${d} (extra address)`, `User bob@${d} (extra address)`],
+        msg: expect.stringContaining(`address sales@${d} is held by more than one recipient`),
+      });
+    } finally {
+      await second.close();
+    }
   });
 
   it("moves an extra address between users in one apply", async () => {

@@ -260,12 +260,16 @@ describe.each(backends)("one address, one recipient (extra addresses) on $name",
     it("migrates with its shared addresses recorded and reported, refuses a third holder, and keeps writes that keep them", async () => {
       await store.putObject(user("ana", ["sales"]), sys);
       await store.putObject(user("bob"), sys);
+      await store.putObject(user("dee"), sys);
       await store.close();
-      // As the previous version left it: no index, and two users listing one extra address.
+      // As the previous version left it: no index, two users listing one extra address, and a user
+      // listing its own address (what a model without that rule let through).
       await raw(`DROP TABLE recipient_addresses;
         DELETE FROM schema_migrations WHERE version = 11;
         UPDATE objects SET spec = '{"address":"${at("bob")}","addresses":["${at("sales")}"]}'
-          WHERE kind = 'User' AND id = '${at("bob")}';`);
+          WHERE kind = 'User' AND id = '${at("bob")}';
+        UPDATE objects SET spec = '{"address":"${at("dee")}","addresses":["${at("dee")}"]}'
+          WHERE kind = 'User' AND id = '${at("dee")}';`);
       store = await reopen();
       expect(await store.sharedAddresses()).toEqual([
         {
