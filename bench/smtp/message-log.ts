@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { FileMessageLog, type LogFields } from "../../platform/smtp/log.ts";
+import type { LogFields } from "../../platform/smtp/message-log/entry.ts";
+import { FileMessageLog } from "../../platform/smtp/message-log/log.ts";
 import type { Owner } from "../../platform/smtp/owners.ts";
 
 const { values } = parseArgs({

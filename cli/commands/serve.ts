@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { loadMasterKey } from "../../platform/api/sealing.ts";
 import { startControlPlane } from "../../platform/api/server.ts";
 import { ReportScheduler } from "../../platform/reports/scheduler.ts";
-import { type EngineOnStore, startSmtpEngineOnStore } from "../../platform/smtp/run.ts";
+import { type EngineOnStore, startSmtpEngineOnStore } from "../../platform/smtp/engine-on-store.ts";
 import { type Command, type CommandIo, UsageError, untilSignal } from "../command.ts";
 import {
   DEFAULT_DATA_DIR,

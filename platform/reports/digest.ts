@@ -1,6 +1,6 @@
 /** The quarantine digest: one user's held messages (sender, subject, date, score), each with a release link, as a notice. */
 import type { Notice } from "../smtp/delivery/notice.ts";
-import type { QuarantineEntry } from "../smtp/quarantine.ts";
+import type { QuarantineEntry } from "../smtp/quarantine/store.ts";
 import { REPORT_WORDS, type ReportLanguage, shownDate } from "./language.ts";
 import { escapeHtml, oneLine } from "./text.ts";
 

@@ -1,10 +1,10 @@
 /** The domain report: a period's totals, a per-day bar chart, the quarantine and (optionally) the spam refused, as HTML or PDF. */
 import type { ReportSettingsSpec } from "../../sdk/src/models/report-settings.ts";
 import type { Notice } from "../smtp/delivery/notice.ts";
-import type { DomainStatistics, LogEntry } from "../smtp/log.ts";
+import type { DomainStatistics, LogEntry } from "../smtp/message-log/entry.ts";
 import type { SmtpOperations } from "../smtp/operations.ts";
 import type { Owner } from "../smtp/owners.ts";
-import type { QuarantineEntry } from "../smtp/quarantine.ts";
+import type { QuarantineEntry } from "../smtp/quarantine/store.ts";
 import { REPORT_WORDS, type ReportLanguage, shownDate, TOTALS } from "./language.ts";
 import { localDate, localMidnight } from "./periods.ts";
 import { renderReportPdf } from "./report-pdf.ts";

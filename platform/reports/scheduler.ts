@@ -8,7 +8,7 @@ import { hasCatchAll } from "../api/routes/report-settings.ts";
 import type { SmtpOperations } from "../smtp/operations.ts";
 import { ownerOf } from "../smtp/owners.ts";
 import type { DomainPolicy, PolicySnapshot } from "../smtp/policy/snapshot.ts";
-import type { QuarantineEntry } from "../smtp/quarantine.ts";
+import type { QuarantineEntry } from "../smtp/quarantine/store.ts";
 import type { Store } from "../store/store.ts";
 import { composeDigest } from "./digest.ts";
 import { composeDomainReport } from "./domain-report.ts";

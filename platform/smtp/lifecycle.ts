@@ -2,10 +2,10 @@
 import { readdirSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { MessageLog } from "./log.ts";
+import type { MessageLog } from "./message-log/entry.ts";
 import { declaredOwner, type Owner, ownedBy, viewsOfMessage } from "./owners.ts";
 import type { DeclaredDomain, PolicySnapshot } from "./policy/snapshot.ts";
-import type { QuarantineStore } from "./quarantine.ts";
+import type { QuarantineStore } from "./quarantine/store.ts";
 import type { Queue } from "./spool/queue.ts";
 
 /** The declared lifetime `owner` belongs to, or undefined when that lifetime is over (or unknown). */

@@ -4,11 +4,11 @@ import type { RspamdScorer } from "./content/rspamd.ts";
 import type { RecipientCallout } from "./delivery/callout.ts";
 import { composeNotice, type Notice } from "./delivery/notice.ts";
 import type { Inject } from "./delivery/worker.ts";
-import type { DomainStatistics, LogEntry, LogQuery, MessageLog } from "./log.ts";
+import type { DomainStatistics, LogEntry, LogQuery, MessageLog } from "./message-log/entry.ts";
 import { type MessageView, type Owner, viewOf, viewsOfMessage } from "./owners.ts";
 import type { PolicySnapshot } from "./policy/snapshot.ts";
-import type { QuarantineStore } from "./quarantine.ts";
-import { createQuarantineOperations, type QuarantineOperations } from "./quarantine-operations.ts";
+import { createQuarantineOperations, type QuarantineOperations } from "./quarantine/operations.ts";
+import type { QuarantineStore } from "./quarantine/store.ts";
 import type { Queue, QueueView } from "./spool/queue.ts";
 
 /** rspamd did not learn a report (refused, unreachable): the API's 503; nothing else was done. */

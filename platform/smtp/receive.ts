@@ -10,7 +10,7 @@ import { addressLiteral, mailDate } from "./content/mail-date.ts";
 import type { RspamdEnvelope, RspamdScorer } from "./content/rspamd.ts";
 import { MessageScanner, type ScanResult } from "./content/scan.ts";
 import { type DnsResolver, SpfCache, type SpfVerdict } from "./content/spf.ts";
-import type { LogClassification, LogFields, MessageLog } from "./log.ts";
+import type { LogClassification, LogFields, MessageLog } from "./message-log/entry.ts";
 import { transactionViews } from "./owners.ts";
 import { type Disposition, dataVerdict } from "./phases/data.ts";
 import { senderAllowed } from "./phases/mail-from.ts";

@@ -122,7 +122,7 @@ const ENHANCED_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
  *   as "550 5.1.1 5.7.1 Relay access denied");
  * - replies to pipelined commands (RFC 2920) leave in one write per tick.
  * Unpatched (`decision.patched` false), it is smtp-server as shipped; the listener then hides
- * ENHANCEDSTATUSCODES so the phases' own codes are the only ones on a line (see server.ts).
+ * ENHANCEDSTATUSCODES so the phases' own codes are the only ones on a line (see listener.ts).
  *
  * @example
  * const server = new MailplaneSmtpServer(options);

@@ -7,9 +7,16 @@ import {
   QuarantineQuery,
   ReleaseQuery,
 } from "../../../sdk/src/contract/operations.ts";
-import { AppPasswordSpec, OneTimeCode, PasswordChange } from "../../../sdk/src/index.ts";
+import {
+  AppPasswordSpec,
+  OneTimeCode,
+  PasswordChange,
+  type Session,
+  type SessionStage,
+} from "../../../sdk/src/index.ts";
 import type { SmtpOperations } from "../../smtp/operations.ts";
 import type { Owner } from "../../smtp/owners.ts";
+import type { LoginFailureReason, Store } from "../../store/store.ts";
 import type { AppPasswordRecord } from "../../store/user-auth.ts";
 import { serve } from "../lib/http.ts";
 import { APP_PASSWORD_PREFIX, hashAppPassword } from "../passwords.ts";
@@ -17,7 +24,12 @@ import { problem } from "../problem.ts";
 import { sealText } from "../sealing.ts";
 import { checkAccountPassword, checkSecondFactor, refuseLockedOut, signInFailed } from "../sign-in.ts";
 import { base32Encode, newRecoveryCodes, newTotpSecret, otpauthUri, recoveryCodeHash } from "../totp.ts";
-import { issueSession, requireUserSession, sessionWriteContext } from "../user-sessions.ts";
+import {
+  issueSession,
+  requireUserSession,
+  sessionWriteContext,
+  type UserSessionContext,
+} from "../user-sessions.ts";
 import { parseWith } from "../validation.ts";
 import { nextStage } from "./sessions.ts";
 import { beforeUserWrite } from "./users.ts";
@@ -50,6 +62,54 @@ const listed = (r: AppPasswordRecord) => ({
   lastUsedAt: r.lastUsedAt,
   revokedAt: r.revokedAt,
 });
+
+/**
+ * A wrong current password or code from the signed-in user: counted against the client's lockout key
+ * and audited like a failed sign-in (401), so a stolen session cannot guess the password or TOTP.
+ */
+function checkFailed(
+  store: Store,
+  request: FastifyRequest,
+  ctx: UserSessionContext,
+  now: Date,
+  reason: LoginFailureReason,
+): Promise<never> {
+  return signInFailed(store, {
+    ip: request.ip,
+    now,
+    policy: ctx.policy,
+    target: { accountId: ctx.accountId, domain: ctx.domain },
+    user: ctx.address,
+    reason,
+  });
+}
+
+/**
+ * The session after the user passed a step: the next stage when the session was waiting for that
+ * step (`waitedFor`), the same stage otherwise; it replaces the current session.
+ */
+async function sessionAfterStep(
+  store: Store,
+  request: FastifyRequest,
+  ctx: UserSessionContext,
+  now: Date,
+  waitedFor: SessionStage,
+): Promise<Session> {
+  const stage =
+    ctx.session.stage === waitedFor
+      ? await nextStage(store, { ...ctx, now, passed: "second-factor" })
+      : ctx.session.stage;
+  return issueSession(store, {
+    accountId: ctx.accountId,
+    address: ctx.address,
+    stage,
+    ip: request.ip,
+    now,
+    policy: ctx.policy,
+    ctx: sessionWriteContext(request),
+    replaces: ctx.session.id,
+  });
+}
 
 /**
  * The `/v1/me` route plugin. Every endpoint acts on the session's own user only: nothing here takes a
@@ -119,14 +179,7 @@ export async function meRoutes(app: FastifyInstance, opts: MeRoutesOptions): Pro
     await refuseLockedOut(store, reply, request.ip, now);
     const credential = await store.getCredential(ctx.address, ctx.accountId);
     if (!(await checkAccountPassword(services, credential?.hash, body.currentPassword))) {
-      return signInFailed(store, {
-        ip: request.ip,
-        now,
-        policy: ctx.policy,
-        target: { accountId: ctx.accountId, domain: ctx.domain },
-        user: ctx.address,
-        reason: "wrong-password",
-      });
+      return checkFailed(store, request, ctx, now, "wrong-password");
     }
     if (body.newPassword === body.currentPassword) {
       throw problem("MP_PASSWORD_POLICY_VIOLATION", "the new password must differ from the current one");
@@ -156,20 +209,7 @@ export async function meRoutes(app: FastifyInstance, opts: MeRoutesOptions): Pro
     );
     // Whoever knew the old password is signed out everywhere else.
     await store.revokeUserSessions(ctx.accountId, ctx.address, now.toISOString(), ctx.session.id);
-    const stage =
-      ctx.session.stage === "password-change"
-        ? await nextStage(store, { ...ctx, now, passed: "second-factor" })
-        : ctx.session.stage;
-    return issueSession(store, {
-      accountId: ctx.accountId,
-      address: ctx.address,
-      stage,
-      ip: request.ip,
-      now,
-      policy: ctx.policy,
-      ctx: sessionWriteContext(request),
-      replaces: ctx.session.id,
-    });
+    return sessionAfterStep(store, request, ctx, now, "password-change");
   });
 
   serve(app, "enrolTotp", async (request, reply) => {
@@ -213,29 +253,9 @@ export async function meRoutes(app: FastifyInstance, opts: MeRoutesOptions): Pro
       ctx: sessionWriteContext(request),
     });
     if (!ok) {
-      return signInFailed(store, {
-        ip: request.ip,
-        now,
-        policy: ctx.policy,
-        target: { accountId: ctx.accountId, domain: ctx.domain },
-        user: ctx.address,
-        reason: "wrong-second-factor",
-      });
+      return checkFailed(store, request, ctx, now, "wrong-second-factor");
     }
-    const stage =
-      ctx.session.stage === "two-factor-enrolment"
-        ? await nextStage(store, { ...ctx, now, passed: "second-factor" })
-        : ctx.session.stage;
-    return issueSession(store, {
-      accountId: ctx.accountId,
-      address: ctx.address,
-      stage,
-      ip: request.ip,
-      now,
-      policy: ctx.policy,
-      ctx: sessionWriteContext(request),
-      replaces: ctx.session.id,
-    });
+    return sessionAfterStep(store, request, ctx, now, "two-factor-enrolment");
   });
 
   serve(app, "removeTotp", async (request, reply) => {
@@ -259,14 +279,7 @@ export async function meRoutes(app: FastifyInstance, opts: MeRoutesOptions): Pro
         ctx: sessionWriteContext(request),
       }));
     if (!ok) {
-      return signInFailed(store, {
-        ip: request.ip,
-        now,
-        policy: ctx.policy,
-        target: { accountId: ctx.accountId, domain: ctx.domain },
-        user: ctx.address,
-        reason: "wrong-second-factor",
-      });
+      return checkFailed(store, request, ctx, now, "wrong-second-factor");
     }
     await store.removeUserTotp(ctx.accountId, ctx.address, sessionWriteContext(request));
     return reply.code(204).send();

@@ -3,8 +3,15 @@
 import { call } from "./api.js";
 import { api, auth, failure, go, say } from "./app.js";
 import { auditFields, auditTable } from "./audit.js";
-import { field, formValues, h, svg, table, when } from "./dom.js";
-import { classificationField, dateRange, filters, logTable, messageDetail, quarantineTable } from "./user.js";
+import { button, field, formValues, h, svg, table, when } from "./dom.js";
+import {
+  classificationField,
+  dateRange,
+  filters,
+  logTable,
+  messageDetail,
+  quarantineTable,
+} from "./message-views.js";
 
 /** Sign-in with an API token (platform admins also name the account). */
 export async function signIn(root) {
@@ -70,10 +77,6 @@ export function domainPicker(root, onChange) {
 }
 
 const base = (domain) => `/v1/domains/${encodeURIComponent(domain)}`;
-
-function button(label, onclick, cls) {
-  return h("button", { type: "button", class: cls, onclick }, label);
-}
 
 /** A page of one domain: the picker, a filter form, and results reloaded on either. */
 function domainPage(root, legend, fields, load) {

@@ -6,6 +6,8 @@ import * as audit from "./audit.js";
 import { h } from "./dom.js";
 import * as objects from "./objects.js";
 import * as reset from "./reset.js";
+import { settings } from "./settings.js";
+import { signIn } from "./sign-in.js";
 import * as user from "./user.js";
 
 const KEY = "mailplane-console";
@@ -79,7 +81,7 @@ const USER_PAGES = {
   "#/quarantine": ["My quarantine", user.quarantine],
   "#/log": ["My message log", user.log],
   "#/sign-ins": ["My sign-ins", audit.mine],
-  "#/settings": ["My settings", user.settings],
+  "#/settings": ["My settings", settings],
 };
 const ADMIN_PAGES = {
   "#/admin/quarantine": ["Quarantine", admin.quarantine],
@@ -176,7 +178,7 @@ export async function render() {
   navigation(who, hash);
   const [title, view] =
     pages[hash] ??
-    (hash === "#/admin/sign-in" ? ["Administrator sign-in", admin.signIn] : ["Sign in", user.signIn]);
+    (hash === "#/admin/sign-in" ? ["Administrator sign-in", admin.signIn] : ["Sign in", signIn]);
   await show(title, view);
 }
 

@@ -1,7 +1,7 @@
 /** The login audit pages: a domain's sign-in attempts (administrators) and the user's own. */
 import { api, failure } from "./app.js";
 import { field, h, table, when } from "./dom.js";
-import { dateRange, filters } from "./user.js";
+import { dateRange, filters } from "./message-views.js";
 
 const options = (values) => [["", "all"], ...values.map((v) => [v, v])];
 

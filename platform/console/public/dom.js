@@ -34,6 +34,14 @@ export function svg(tag, attrs = {}, ...children) {
   return el;
 }
 
+/**
+ * A plain button (`type="button"`) that calls `onclick`; `cls` is its class (`secondary`, `danger`).
+ * @example button("Release", () => release(entry), "secondary")
+ */
+export function button(label, onclick, cls) {
+  return h("button", { type: "button", class: cls, onclick }, label);
+}
+
 let fieldCounter = 0;
 
 /**

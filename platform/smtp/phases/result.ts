@@ -4,7 +4,7 @@
  * A phase's verdict. `reject` is permanent (5xx: the client must not retry), `defer` is transient
  * (4xx: the client retries later, RFC 5321 §4.2.1). `enhanced` is the RFC 3463 status code sent
  * before the text, e.g. `5.7.1`. Phases never build reply lines themselves: the server turns a
- * result into the reply in one place (server.ts), so the wording rules live there.
+ * result into the reply in one place (listener.ts), so the wording rules live there.
  */
 export type PhaseResult<T = undefined> =
   | { action: "accept"; value: T }

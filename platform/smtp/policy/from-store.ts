@@ -11,7 +11,7 @@ import {
 } from "../../api/passwords.ts";
 import { type Change, DEPARTED_KIND, type Store, type StoredObject } from "../../store/store.ts";
 import { srsKeyFrom } from "../delivery/srs.ts";
-import type { PolicySource } from "../engine.ts";
+import type { PolicySource } from "../engine-contract.ts";
 import type { CredentialSource } from "../phases/auth.ts";
 import { DkimKeyring } from "./dkim-keys.ts";
 import { splitMailbox } from "./matchers.ts";

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GTUBE } from "../../../platform/smtp/content/scan.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
 import { EgressPolicy } from "../../../platform/smtp/delivery/egress.ts";
-import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
+import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/engine-on-store.ts";
 import { type Harness, startHarness, uniqueDomain } from "../../integration/api/harness.ts";
 import { pythonTotp } from "../../integration/api/python-totp.ts";
 import { EventLog, HOSTNAME, swaks } from "../../integration/smtp/support/harness.ts";

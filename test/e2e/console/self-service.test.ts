@@ -15,7 +15,7 @@ import { loadMasterKey } from "../../../platform/api/sealing.ts";
 import { GTUBE } from "../../../platform/smtp/content/scan.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
 import { EgressPolicy } from "../../../platform/smtp/delivery/egress.ts";
-import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
+import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/engine-on-store.ts";
 import { type Harness, startHarness, uniqueDomain } from "../../integration/api/harness.ts";
 import { EventLog, HOSTNAME, swaks } from "../../integration/smtp/support/harness.ts";
 

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
 import { EgressPolicy } from "../../../platform/smtp/delivery/egress.ts";
-import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
+import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/engine-on-store.ts";
 import { MailplaneClient } from "../../../sdk/src/index.ts";
 import { HOSTNAME, pythonSmtp, stepLine } from "../smtp/support/harness.ts";
 import { BACKENDS, type Harness, startHarness, uniqueDomain } from "./harness.ts";

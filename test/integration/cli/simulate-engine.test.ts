@@ -12,7 +12,7 @@ import { applyPreview } from "../../../cli/simulate/planned.ts";
 import { parseSamples, type Sample } from "../../../cli/simulate/samples.ts";
 import { type Fate, fatesOf, policyOf, type SimulatedTenancy } from "../../../cli/simulate/simulate.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
-import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
+import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/engine-on-store.ts";
 import { MailplaneClient } from "../../../sdk/src/client/client.ts";
 import { BACKENDS, type Harness, startHarness, uniqueDomain } from "../api/harness.ts";
 import { HOSTNAME, type SwaksRun, swaks } from "../smtp/support/harness.ts";

@@ -9,8 +9,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ControlPlane, startControlPlane } from "../../../platform/api/server.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
-import { type SmtpEngine, startSmtpEngine, staticPolicy } from "../../../platform/smtp/engine.ts";
-import { startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
+import { startSmtpEngine, staticPolicy } from "../../../platform/smtp/engine.ts";
+import type { SmtpEngine } from "../../../platform/smtp/engine-contract.ts";
+import { startSmtpEngineOnStore } from "../../../platform/smtp/engine-on-store.ts";
 import { MailplaneClient } from "../../../sdk/src/client/client.ts";
 import { type CliRun, runCli } from "../../support/cli.ts";
 

@@ -13,8 +13,8 @@ import { releaseKey, signReleaseToken } from "../../../platform/reports/release-
 import { ReportScheduler } from "../../../platform/reports/scheduler.ts";
 import { GTUBE } from "../../../platform/smtp/content/scan.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
+import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/engine-on-store.ts";
 import { ownerOf } from "../../../platform/smtp/owners.ts";
-import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
 import { BACKENDS, type Harness, startHarness, uniqueDomain } from "../api/harness.ts";
 import { EventLog, HOSTNAME, swaks } from "../smtp/support/harness.ts";
 

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, describe, expect, it } from "vitest";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
-import { startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
+import { startSmtpEngineOnStore } from "../../../platform/smtp/engine-on-store.ts";
 import { openSqliteStore } from "../../../platform/store/index.ts";
 import { DomainSpec, UserSpec } from "../../../sdk/src/models/index.ts";
 import { freePort } from "./support/harness.ts";

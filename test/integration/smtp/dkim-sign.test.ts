@@ -7,7 +7,7 @@ import { dkimKeySetting, openDkimPrivateKey } from "../../../platform/api/dkim-k
 import { loadMasterKey } from "../../../platform/api/sealing.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
 import { EgressPolicy } from "../../../platform/smtp/delivery/egress.ts";
-import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
+import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/engine-on-store.ts";
 import type { DnsRecord } from "../../../sdk/src/index.ts";
 import { BACKENDS, type Harness, startHarness, uniqueDomain } from "../api/harness.ts";
 import { EventLog, HOSTNAME, swaks, testTls } from "./support/harness.ts";

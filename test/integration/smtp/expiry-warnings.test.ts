@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
-import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
+import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/engine-on-store.ts";
 import { openPostgresStore, openSqliteStore, type Store } from "../../../platform/store/index.ts";
 import { BACKENDS, type Harness, startHarness, uniqueDomain } from "../api/harness.ts";
 import { EventLog, HOSTNAME } from "./support/harness.ts";

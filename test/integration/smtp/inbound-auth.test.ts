@@ -9,7 +9,7 @@ import { createTransport } from "nodemailer";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { GTUBE } from "../../../platform/smtp/content/scan.ts";
 import { tableResolver } from "../../../platform/smtp/content/spf.ts";
-import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
+import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/engine-on-store.ts";
 import { openPostgresStore, openSqliteStore, type Store } from "../../../platform/store/index.ts";
 import { DomainSpec, FilterSettingsSpec, UserSpec } from "../../../sdk/src/models/index.ts";
 import { HOSTNAME, startTestEngine, type TestEngine } from "./support/harness.ts";

@@ -1,7 +1,7 @@
 /** PasswordPolicy rolePermissions on SQLite and PostgreSQL: a role whose login is not allowed is refused at SMTP AUTH (Python smtplib), at API sign-in (403 MP_LOGIN_NOT_ALLOWED, audited, not counted) and on sessions and application passwords already issued; the domain's policy replaces the account's. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
-import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
+import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/engine-on-store.ts";
 import { BACKENDS, type Harness, startHarness, uniqueDomain } from "../api/harness.ts";
 import { HOSTNAME, pythonSmtp, stepLine } from "./support/harness.ts";
 

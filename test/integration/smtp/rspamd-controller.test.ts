@@ -11,7 +11,7 @@ import {
   startRspamd,
 } from "../../../platform/smtp/content/rspamd-supervisor.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
-import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
+import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/engine-on-store.ts";
 import { type Harness, startHarness } from "../api/harness.ts";
 import { HOSTNAME } from "./support/harness.ts";
 

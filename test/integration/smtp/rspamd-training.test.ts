@@ -14,7 +14,7 @@ import {
 import { GTUBE } from "../../../platform/smtp/content/scan.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
 import { EgressPolicy } from "../../../platform/smtp/delivery/egress.ts";
-import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
+import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/engine-on-store.ts";
 import { REPORT_MAX_BYTES } from "../../../sdk/src/contract/operations.ts";
 import { type Harness, startHarness } from "../api/harness.ts";
 import { EventLog, freePort, HOSTNAME, pythonSmtp, swaks, testTls } from "./support/harness.ts";

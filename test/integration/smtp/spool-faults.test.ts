@@ -13,7 +13,7 @@ import { AutoResponder } from "../../../platform/smtp/delivery/autoreply.ts";
 import { MaildirStore, maildirOf } from "../../../platform/smtp/delivery/maildir.ts";
 import { Relay } from "../../../platform/smtp/delivery/relay.ts";
 import { createDeliver } from "../../../platform/smtp/delivery/worker.ts";
-import { FileMessageLog } from "../../../platform/smtp/log.ts";
+import { FileMessageLog } from "../../../platform/smtp/message-log/log.ts";
 import { rcptTo } from "../../../platform/smtp/phases/rcpt-to.ts";
 import { buildPolicySnapshot, type TenancyInput } from "../../../platform/smtp/policy/snapshot.ts";
 import { receiveMessage } from "../../../platform/smtp/receive.ts";

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { hashPassword } from "../../../platform/api/passwords.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
-import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
+import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/engine-on-store.ts";
 import { openPostgresStore, openSqliteStore, type Store, StoreError } from "../../../platform/store/index.ts";
 import { DomainSpec, UserSpec } from "../../../sdk/src/models/index.ts";
 import { type PostgresServer, startPostgres } from "../../support/postgres.ts";

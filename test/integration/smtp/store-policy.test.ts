@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { hashPassword } from "../../../platform/api/passwords.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
-import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
+import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/engine-on-store.ts";
 import { openPostgresStore, openSqliteStore, type Store } from "../../../platform/store/index.ts";
 import { AliasSpec, DomainSpec, SenderListSpec, UserSpec } from "../../../sdk/src/models/index.ts";
 import { HOSTNAME, pythonSmtp, stepLine, swaks } from "./support/harness.ts";

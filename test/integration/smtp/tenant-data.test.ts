@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GTUBE } from "../../../platform/smtp/content/scan.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
-import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/run.ts";
+import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/engine-on-store.ts";
 import { BACKENDS, type Harness, startHarness, uniqueDomain } from "../api/harness.ts";
 import { EventLog, freePort, HOSTNAME, startTestEngine, swaks } from "./support/harness.ts";
 

@@ -4,8 +4,8 @@ import { composeDigest } from "../../../platform/reports/digest.ts";
 import { type DomainReportData, reportHtml, reportText } from "../../../platform/reports/domain-report.ts";
 import { REPORT_WORDS, shownDate, TOTALS } from "../../../platform/reports/language.ts";
 import { renderReportPdf } from "../../../platform/reports/report-pdf.ts";
-import type { DomainStatistics } from "../../../platform/smtp/log.ts";
-import type { QuarantineEntry } from "../../../platform/smtp/quarantine.ts";
+import type { DomainStatistics } from "../../../platform/smtp/message-log/entry.ts";
+import type { QuarantineEntry } from "../../../platform/smtp/quarantine/store.ts";
 import { REPORT_LANGUAGES } from "../../../sdk/src/models/report-settings.ts";
 import { pdfText } from "../../support/pdf-text.ts";
 

@@ -7,7 +7,7 @@ import { useFastDataReader } from "../../../platform/smtp/data-stream.ts";
 /**
  * Feeds `input` in `chunks` sizes (repeated) through a parser and records every command and DATA
  * payload (text, byte count, size exceeded). Commands are answered after the current call stack, as
- * the engine's MAIL and RCPT hooks do (server.ts `answerLater`), so every pipelined command is read.
+ * the engine's MAIL and RCPT hooks do (listener.ts `answerLater`), so every pipelined command is read.
  */
 async function parse(input: Buffer, chunks: number[], fast: boolean, maxBytes = 64): Promise<string[]> {
   const parser = new SMTPStream();

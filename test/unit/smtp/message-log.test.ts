@@ -3,8 +3,9 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FileMessageLog, type LogFields, REPORTS_IN_MEMORY } from "../../../platform/smtp/log.ts";
-import { ownerDir } from "../../../platform/smtp/log-files.ts";
+import type { LogFields } from "../../../platform/smtp/message-log/entry.ts";
+import { ownerDir } from "../../../platform/smtp/message-log/files.ts";
+import { FileMessageLog, REPORTS_IN_MEMORY } from "../../../platform/smtp/message-log/log.ts";
 import type { Owner } from "../../../platform/smtp/owners.ts";
 
 const DAY = 86_400_000;

@@ -10,7 +10,7 @@ import { Relay } from "../../../platform/smtp/delivery/relay.ts";
 import { createDeliver } from "../../../platform/smtp/delivery/worker.ts";
 import { type Owner, ownerOf, transactionViews } from "../../../platform/smtp/owners.ts";
 import { buildPolicySnapshot } from "../../../platform/smtp/policy/snapshot.ts";
-import { QuarantineStore } from "../../../platform/smtp/quarantine.ts";
+import { QuarantineStore } from "../../../platform/smtp/quarantine/store.ts";
 import type { QueuedMessage } from "../../../platform/smtp/spool/queue.ts";
 
 const snapshotWith = (generationOfB: string) =>

@@ -5,12 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NO_DNS } from "../../../../platform/smtp/content/spf.ts";
 import { EgressPolicy } from "../../../../platform/smtp/delivery/egress.ts";
-import {
-  type SmtpEngine,
-  type SmtpEngineOptions,
-  startSmtpEngine,
-  staticPolicy,
-} from "../../../../platform/smtp/engine.ts";
+import { startSmtpEngine, staticPolicy } from "../../../../platform/smtp/engine.ts";
+import type { SmtpEngine, SmtpEngineOptions } from "../../../../platform/smtp/engine-contract.ts";
 import type { CredentialSource } from "../../../../platform/smtp/phases/auth.ts";
 import { buildPolicySnapshot, type TenancyInput } from "../../../../platform/smtp/policy/snapshot.ts";
 import { type TlsMaterial, tlsMaterial } from "../../../../platform/smtp/tls.ts";

@@ -2,7 +2,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { NO_DNS } from "../../../../platform/smtp/content/spf.ts";
-import { type EngineOnStore, startSmtpEngineOnStore } from "../../../../platform/smtp/run.ts";
+import { type EngineOnStore, startSmtpEngineOnStore } from "../../../../platform/smtp/engine-on-store.ts";
 import { type Backend, type Harness, startHarness } from "../../api/harness.ts";
 import { EventLog, HOSTNAME } from "./harness.ts";
 

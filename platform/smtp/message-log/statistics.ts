@@ -1,5 +1,5 @@
 /** Statistics of a domain's message log: counts per classification over a range, and per day in the domain's time zone. */
-import type { LogEntry } from "./log.ts";
+import type { LogEntry } from "./entry.ts";
 
 /** Counts of one range or one day (SpamPanel's Domain Statistics). */
 export interface StatisticsCounts {

@@ -2,7 +2,7 @@
 import type { SMTPServer, SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from "smtp-server";
 import { calloutRoutes, type RecipientCallout } from "./delivery/callout.ts";
 import type { LoginLockout } from "./lockout.ts";
-import type { MessageLog } from "./log.ts";
+import type { MessageLog } from "./message-log/entry.ts";
 import { ownerOf } from "./owners.ts";
 import { AUTH_MECHANISMS, authenticate, type CredentialSource } from "./phases/auth.ts";
 import { type ConnectionGate, connect } from "./phases/connect.ts";

@@ -2,7 +2,8 @@
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Store } from "../store/store.ts";
-import { type ListenAddress, type SmtpEngine, type SmtpEngineOptions, startSmtpEngine } from "./engine.ts";
+import { startSmtpEngine } from "./engine.ts";
+import type { ListenAddress, SmtpEngine, SmtpEngineOptions } from "./engine-contract.ts";
 import { EXPIRY_SCAN_INTERVAL_MS, queueExpiryWarnings } from "./expiry-warnings.ts";
 import { storeLoginLockout } from "./lockout.ts";
 import { type NoticeOutbox, startNoticeOutbox } from "./notice-outbox.ts";

@@ -1,8 +1,8 @@
 /** Imports the single-file message log of versions before domain lifetimes into the per-owner log, once. */
 import { rename, stat } from "node:fs/promises";
-import type { MessageLog } from "./log.ts";
-import { isUpdate, readLogFile } from "./log-files.ts";
-import type { Owner } from "./owners.ts";
+import type { Owner } from "../owners.ts";
+import type { MessageLog } from "./entry.ts";
+import { isUpdate, readLogFile } from "./files.ts";
 
 /**
  * Streams `file` (the old `<data>/message-log.jsonl`: entries and delivery updates, one JSON object

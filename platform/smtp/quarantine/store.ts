@@ -1,10 +1,10 @@
 /** The quarantine: held messages on disk (synced), listed, viewed, released, deleted and purged after their days. */
 import { join } from "node:path";
-import { applyEdits } from "./content/headers.ts";
-import { type MessageView, narrowViews, type Owner, viewOf, viewsOfMessage } from "./owners.ts";
-import { ensureDir, nodeFs, type SpoolFs } from "./spool/fs.ts";
-import { decodeRecord, encodeRecord } from "./spool/journal.ts";
-import type { QueuedMessage } from "./spool/queue.ts";
+import { applyEdits } from "../content/headers.ts";
+import { type MessageView, narrowViews, type Owner, viewOf, viewsOfMessage } from "../owners.ts";
+import { ensureDir, nodeFs, type SpoolFs } from "../spool/fs.ts";
+import { decodeRecord, encodeRecord } from "../spool/journal.ts";
+import type { QueuedMessage } from "../spool/queue.ts";
 
 /** One quarantined message as one account sees it (the operations API's entry). */
 export interface QuarantineEntry {

@@ -2,9 +2,9 @@
 import { createReadStream, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { safeComponent } from "./delivery/maildir.ts";
-import type { LogEntry } from "./log.ts";
-import type { Owner } from "./owners.ts";
+import { safeComponent } from "../delivery/maildir.ts";
+import type { Owner } from "../owners.ts";
+import type { LogEntry } from "./entry.ts";
 
 /** A delivery-status change of an entry, as one line of a log file. */
 export interface UpdateLine {

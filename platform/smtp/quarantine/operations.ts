@@ -1,13 +1,13 @@
 /** The held messages' operations (quarantine): release, delete, and both as reports to the spam filter, each in its message's turn and for one owner's copies. */
-import type { MessageLog } from "./log.ts";
-import { narrowViews, type Owner, viewOf, viewsOfMessage } from "./owners.ts";
-import { rcptTo } from "./phases/rcpt-to.ts";
-import { replyLine } from "./phases/result.ts";
-import type { PolicySnapshot } from "./policy/snapshot.ts";
-import type { QuarantineEntry, QuarantineQuery, QuarantineStore } from "./quarantine.ts";
-import { newQueueId } from "./receive.ts";
-import { type ConnectionContext, newTransaction } from "./session.ts";
-import type { Queue, QueuedMessage } from "./spool/queue.ts";
+import type { MessageLog } from "../message-log/entry.ts";
+import { narrowViews, type Owner, viewOf, viewsOfMessage } from "../owners.ts";
+import { rcptTo } from "../phases/rcpt-to.ts";
+import { replyLine } from "../phases/result.ts";
+import type { PolicySnapshot } from "../policy/snapshot.ts";
+import { newQueueId } from "../receive.ts";
+import { type ConnectionContext, newTransaction } from "../session.ts";
+import type { Queue, QueuedMessage } from "../spool/queue.ts";
+import type { QuarantineEntry, QuarantineQuery, QuarantineStore } from "./store.ts";
 
 /** A release refused because no recipient of the held message accepts mail any more (the API's 409). */
 export class ReleaseRefusedError extends Error {
