@@ -48,6 +48,18 @@ function chunks<T>(items: readonly T[]): T[][] {
   return out;
 }
 
+/**
+ * The statement that finds the holders of `count` addresses in an account (`$1`, then the addresses),
+ * leaving out one object (its kind and ID follow) when `except`: a probe of the primary key.
+ *
+ * @example holdersQuery(2, false) // "SELECT … WHERE account_id = $1 AND address IN ($2, $3) …"
+ */
+export function holdersQuery(count: number, except: boolean): string {
+  const not = except ? ` AND NOT (kind = $${count + 2} AND id = $${count + 3})` : "";
+  return `SELECT address, kind, id FROM recipient_addresses
+    WHERE account_id = $1 AND address IN (${marks(2, count)})${not} ORDER BY address, kind, id`;
+}
+
 /** Every holder of any of `addresses` in the account, but the object `except`; ordered by address. */
 async function holdersOf(
   q: SqlExecutor,
@@ -57,13 +69,12 @@ async function holdersOf(
 ): Promise<AddressHolder[]> {
   const found: AddressHolder[] = [];
   for (const part of chunks(addresses)) {
-    const not = except ? ` AND NOT (kind = $${part.length + 2} AND id = $${part.length + 3})` : "";
     found.push(
-      ...(await q.all<AddressHolder>(
-        `SELECT address, kind, id FROM recipient_addresses
-         WHERE account_id = $1 AND address IN (${marks(2, part.length)})${not} ORDER BY address, kind, id`,
-        [accountId, ...part, ...(except ? [except.kind, except.id] : [])],
-      )),
+      ...(await q.all<AddressHolder>(holdersQuery(part.length, except !== undefined), [
+        accountId,
+        ...part,
+        ...(except ? [except.kind, except.id] : []),
+      ])),
     );
   }
   return found;

@@ -7,6 +7,7 @@ import { DatabaseSync } from "node:sqlite";
 import pg from "pg";
 import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { openPostgresStore, openSqliteStore, type Store } from "../../../platform/store/index.ts";
+import { holdersQuery } from "../../../platform/store/recipient-addresses.ts";
 
 const tempDirs: string[] = [];
 afterAll(() => {
@@ -288,5 +289,33 @@ describe.each(backends)("one address, one recipient (extra addresses) on $name",
       expect(await store.sharedAddresses()).toEqual([]);
       await expect(store.putObject(alias("sales"), sys)).rejects.toMatchObject({ code: "conflict" });
     });
+  });
+});
+
+describe("the address probe's cost", () => {
+  it("looks holders up by the primary key, never scanning the table (SQLite's query plan)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mailplane-addresses-"));
+    tempDirs.push(dir);
+    const path = join(dir, "mailplane.db");
+    await (await openSqliteStore({ path })).close();
+    const db = new DatabaseSync(path);
+    try {
+      for (const except of [true, false]) {
+        // SQLite numbers ?NNN parameters as the store's adapter rewrites $NNN.
+        const sql = holdersQuery(3, except).replace(/\$(\d+)/g, "?$1");
+        const plan = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[];
+        const details = plan.map((p) => p.detail);
+        expect(
+          details.some((d) =>
+            /^SEARCH recipient_addresses USING (COVERING )?INDEX sqlite_autoindex_recipient_addresses_1 \(account_id=\? AND address=\?\)/.test(
+              d,
+            ),
+          ),
+        ).toBe(true);
+        expect(details.filter((d) => d.startsWith("SCAN"))).toEqual([]);
+      }
+    } finally {
+      db.close();
+    }
   });
 });
