@@ -10,6 +10,7 @@ import {
   isMailplaneError,
   type KindDescriptor,
   type MailplaneError,
+  normaliseAddress,
   type PasswordPolicySpec,
   type ProblemFieldError,
   TENANCY_API_VERSION,
@@ -101,7 +102,7 @@ export async function prepareTenancy(options: PrepareOptions): Promise<TenancyOb
   if (declared !== domain) {
     errors.push(fieldError(["domains", 0, "name"], "custom", `must match the path (${domain})`));
   }
-  errors.push(...sharedAddresses(document));
+  errors.push(...sharedAddresses(document, options.request.body));
   const stored = new Map(current.map((o) => [keyOf(o), o]));
   // The document's own policy governs its users' passwords; without one, the account's.
   const own = document.passwordPolicies[0] as PasswordPolicySpec | undefined;
@@ -208,26 +209,58 @@ async function heldElsewhere(
 /** The document's address kinds: one address names one recipient, whichever kind declares it. */
 const ADDRESS_LISTS = ["users", "aliases", "groups"] as const;
 
+/** Where the document declares one address: an object's own address, or a user's extra address. */
+interface Declaration {
+  /** The object's path (`users[3]`). */
+  object: (string | number)[];
+  /** The field's path (`users[3].address`, `users[3].addresses[1]`). */
+  field: (string | number)[];
+  extra: boolean;
+}
+
+/** The index the caller wrote `address` at in a user's raw `addresses` (the model sorts them). */
+function writtenIndex(body: unknown, user: number, address: string, sorted: number): number {
+  const raw = (body as { users?: { addresses?: unknown }[] } | undefined)?.users?.[user]?.addresses;
+  if (!Array.isArray(raw)) return sorted;
+  const at = raw.findIndex((a) => typeof a === "string" && normaliseAddress(a) === address);
+  return at < 0 ? sorted : at;
+}
+
 /**
- * An address declared by more than one object of the document (a user and an alias, say): an error
- * at each, naming the others (all in this document, so nothing of another tenant is told).
+ * An address declared by more than one object of the document — a user's, an alias's or a group's
+ * address, or one of a user's extra addresses (`addresses`): an error at each declaring field, naming
+ * the others (all in this document, so nothing of another tenant is told). Linear in the document.
  */
-function sharedAddresses(document: DomainTenancyDocument): ProblemFieldError[] {
-  const byAddress = new Map<string, (string | number)[][]>();
+function sharedAddresses(document: DomainTenancyDocument, body: unknown): ProblemFieldError[] {
+  const byAddress = new Map<string, Declaration[]>();
+  const declare = (address: string, at: Declaration) => {
+    const list = byAddress.get(address) ?? [];
+    list.push(at);
+    byAddress.set(address, list);
+  };
   for (const list of ADDRESS_LISTS) {
-    const items = (document[list] ?? []) as { address: string }[];
+    const items = (document[list] ?? []) as { address: string; addresses?: string[] }[];
     items.forEach((item, i) => {
-      const paths = byAddress.get(item.address) ?? [];
-      paths.push([list, i]);
-      byAddress.set(item.address, paths);
+      declare(item.address, { object: [list, i], field: [list, i, "address"], extra: false });
+      if (list !== "users") return;
+      (item.addresses ?? []).forEach((extra, j) => {
+        const written = writtenIndex(body, i, extra, j);
+        declare(extra, { object: [list, i], field: [list, i, "addresses", written], extra: true });
+      });
     });
   }
-  return [...byAddress.values()].flatMap((paths) =>
-    paths.length < 2
+  return [...byAddress.values()].flatMap((declared) =>
+    declared.length < 2
       ? []
-      : paths.map((path) => {
-          const others = paths.filter((p) => p !== path).map((p) => toDotPath(p));
-          return fieldError([...path, "address"], "custom", `is also the address of ${others.join(", ")}`);
+      : declared.map((at) => {
+          const others = declared.filter((d) => d !== at);
+          const own = others.filter((d) => !d.extra).map((d) => toDotPath(d.object));
+          const extra = others.filter((d) => d.extra).map((d) => toDotPath(d.object));
+          const held = [
+            ...(own.length > 0 ? [`the address of ${own.join(", ")}`] : []),
+            ...(extra.length > 0 ? [`an extra address of ${extra.join(", ")}`] : []),
+          ];
+          return fieldError(at.field, "custom", `is also ${held.join(" and ")}`);
         }),
   );
 }

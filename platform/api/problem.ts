@@ -105,8 +105,14 @@ function fromStoreError(e: StoreError): MailplaneError {
     case "parent_missing":
       return problem("MP_PARENT_NOT_FOUND", e.message);
     case "has_dependents":
-    case "conflict":
       return problem("MP_CONFLICT", e.message);
+    case "conflict":
+      // A field the conflict is about (a user's extra address held elsewhere) is named like a 422's.
+      return problem(
+        "MP_CONFLICT",
+        e.message,
+        e.path ? { errors: [fieldError(e.path, "custom", e.message)] } : {},
+      );
     case "limit_exceeded":
       return problem("MP_LIMIT_EXCEEDED", e.message);
     case "invalid_cursor":

@@ -8,6 +8,7 @@ import type { Store } from "./store.ts";
 export { MIGRATIONS } from "./migrations.ts";
 export type * from "./notices.ts";
 export { openPostgresStore, type PostgresStoreOptions } from "./postgres.ts";
+export type { SharedAddress } from "./recipient-addresses.ts";
 export { REDACTED, redactSecrets } from "./sql.ts";
 export type { StoreOptions } from "./sql-store.ts";
 export { openSqliteStore, type SqliteStoreOptions } from "./sqlite.ts";

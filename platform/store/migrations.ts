@@ -1,13 +1,14 @@
 /**
  * The one migration history both adapters apply. Statements are written once; the few dialect
  * differences are tokens expanded per dialect ({C}: binary collation for keys we paginate on, {SEQ}:
- * an auto-increment key, {BIGINT}).
+ * an auto-increment key, {BIGINT}, {EXTRAS}: each User row joined with the extra addresses of its spec).
  *
  * Why one `objects` table for every tenancy kind rather than a table per kind: all kinds share one
  * lifecycle (etag/version, audit, idempotency, cursor pagination, change feed, the SMTP snapshot), the
  * spec is validated by the zod model before it reaches the store, and nothing queries inside a spec —
- * the SMTP engine works from its in-memory snapshot. One table is one code path and one snapshot query;
- * a new kind in the model needs no migration. IDs are namespaced by domain name (`example.com/…`,
+ * the SMTP engine works from its in-memory snapshot (the one thing a write must look up inside specs,
+ * a user's extra addresses, has a table of its own: recipient_addresses). One table is one code path
+ * and one snapshot query; a new kind in the model needs no migration. IDs are namespaced by domain name (`example.com/…`,
  * `alice@example.com`), so a partial unique index on (kind, id) keeps a domain and everything under it
  * owned by exactly one account.
  *
@@ -342,14 +343,43 @@ export const MIGRATIONS: readonly Migration[] = [
       "ALTER TABLE change_log_v10 RENAME TO change_log",
     ],
   },
+  {
+    version: 11,
+    name: "recipient addresses: every address a User, Alias or Group holds, a user's extra addresses included",
+    statements: [
+      // One row per address an object holds (its own; a user's extra addresses too), kept in step by
+      // every object write (recipient-addresses.ts), so "who holds this address" is a key probe, not a
+      // scan of specs. Not unique on the address: rows backfilled from a store written before the rule
+      // covered extra addresses may show one address twice; the write path refuses any new such pair.
+      `CREATE TABLE recipient_addresses (
+        account_id TEXT{C} NOT NULL,
+        address TEXT{C} NOT NULL,
+        kind TEXT{C} NOT NULL,
+        id TEXT{C} NOT NULL,
+        PRIMARY KEY (account_id, address, kind, id)
+      )`,
+      "CREATE INDEX recipient_addresses_holder ON recipient_addresses (account_id, kind, id)",
+      `INSERT INTO recipient_addresses (account_id, address, kind, id)
+        SELECT account_id, id, kind, id FROM objects WHERE kind IN ('User', 'Alias', 'Group')`,
+      `INSERT INTO recipient_addresses (account_id, address, kind, id)
+        SELECT o.account_id, e.value, o.kind, o.id FROM {EXTRAS} WHERE o.kind = 'User'
+        ON CONFLICT DO NOTHING`,
+    ],
+  },
 ];
 
 const TOKENS: Record<SqlDriver["dialect"], Record<string, string>> = {
-  sqlite: { "{C}": "", "{SEQ}": "INTEGER PRIMARY KEY AUTOINCREMENT", "{BIGINT}": "INTEGER" },
+  sqlite: {
+    "{C}": "",
+    "{SEQ}": "INTEGER PRIMARY KEY AUTOINCREMENT",
+    "{BIGINT}": "INTEGER",
+    "{EXTRAS}": "objects o, json_each(o.spec, '$.addresses') e",
+  },
   postgres: {
     "{C}": ' COLLATE "C"',
     "{SEQ}": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
     "{BIGINT}": "BIGINT",
+    "{EXTRAS}": "objects o, jsonb_array_elements_text(o.spec::jsonb -> 'addresses') AS e(value)",
   },
 };
 

@@ -5,6 +5,7 @@ import { auditView } from "./audit.ts";
 import { forgetCredential } from "./credentials.ts";
 import { pruneVerification } from "./domain-names.ts";
 import { forgetDomainAttempts } from "./login-audit.ts";
+import { forgetAddresses } from "./recipient-addresses.ts";
 import { canonicalJson, type SqlExecutor, str, strOrNull } from "./sql.ts";
 import type { StoredObject, WriteContext } from "./store.ts";
 import * as userAuth from "./user-auth.ts";
@@ -121,6 +122,8 @@ export async function removeObject(
     o.kind,
     o.id,
   ]);
+  // Its addresses are free for the next recipient.
+  await forgetAddresses(q, o);
   if (o.kind === "Domain") {
     // A name given up must be verified again by whoever holds it next.
     await pruneVerification(q, o.accountId, o.id, []);

@@ -6,6 +6,7 @@ import { evict, saveCheck, settleClaims } from "./domain-claims.ts";
 import { namesOf, pruneVerification, withVerification } from "./domain-names.ts";
 import { checkIdempotency, saveIdempotency } from "./idempotency.ts";
 import { insertSuccessor, OBJECT_COLUMNS, removeObject, selectObject, toObject } from "./object-rows.ts";
+import { ADDRESS_KINDS, recordAddresses } from "./recipient-addresses.ts";
 import { canonicalJson, decodeCursor, pageOf, type SqlExecutor } from "./sql.ts";
 import {
   DEPARTED_KIND,
@@ -19,13 +20,6 @@ import {
   type WriteContext,
 } from "./store.ts";
 import { checkPreconditions, newEtag, newGeneration, type WriteSteps } from "./write-steps.ts";
-
-/**
- * The kinds that are recipient addresses: one address names one recipient, so a new one of these may
- * not take an address another of them holds; and its creation takes an address back from a departed
- * user's forward.
- */
-const ADDRESS_KINDS = new Set(["User", "Alias", "Group"]);
 
 /** One page of an account's objects by kind and ID, filtered by kind and domain(s), with verification. */
 export async function listObjects(q: SqlExecutor, input: ListObjectsInput): Promise<Page<StoredObject>> {
@@ -70,6 +64,16 @@ export async function selectTenancy(
   return withVerification(q, (await q.all(sql, [accountId, domain])).map(toObject));
 }
 
+/** How {@link putObject} applies the address rule. */
+export interface PutOptions {
+  /**
+   * A bulk apply's list: the addresses this write takes are appended to it, not checked now; the
+   * apply refuses a shared one after its last write (an address may move between its objects).
+   * Default: checked now.
+   */
+  deferredAddresses?: string[];
+}
+
 /**
  * Inside a write: creates or updates one object (parent, ownership, preconditions, guard, limits,
  * claims and credential included), audited and bumped; calls `mark` when it changed tenancy state.
@@ -80,6 +84,7 @@ export async function putObject(
   ctx: WriteContext,
   steps: WriteSteps,
   mark: () => void,
+  options: PutOptions = {},
 ): Promise<PutObjectResult> {
   const what = `${input.kind} ${input.id}`;
   const domain = input.domain ?? "";
@@ -111,28 +116,17 @@ export async function putObject(
     const refused = input.guard?.(current);
     if (refused) throw refused;
     if (!current) await checkAccountLimit(q, input.accountId, input.kind);
-    if (!current && ADDRESS_KINDS.has(input.kind)) {
-      // One query for both rules, in the writers' lock (two requests declaring one address as two
-      // kinds cannot both pass): another recipient at the address refuses this one; a departed
-      // user's forward there ends, the address being declared again.
-      const others = await q.all<{ kind: string }>(
-        "SELECT kind FROM objects WHERE account_id = $1 AND id = $2 AND kind IN ('User', 'Alias', 'Group', $3) AND kind <> $4",
-        [input.accountId, input.id, DEPARTED_KIND, input.kind],
-      );
-      const holder = others.find((o) => o.kind !== DEPARTED_KIND);
-      if (holder) {
-        throw new StoreError(
-          "conflict",
-          `${input.id} is already the address of a ${holder.kind.toLowerCase()}; delete it first`,
+    if (ADDRESS_KINDS.has(input.kind)) {
+      // In the writers' lock (two requests declaring one address twice cannot both pass): another
+      // recipient at an address this write takes refuses it (recipient-addresses.ts; a bulk apply
+      // defers that to its end); a departed user's forward at one ends, the address being declared again.
+      const taken = await recordAddresses(q, input, current, options.deferredAddresses);
+      if (taken.length > 0) {
+        const departed = await q.all(
+          `SELECT ${OBJECT_COLUMNS} FROM objects WHERE account_id = $1 AND kind = $2 AND id IN (${taken.map((_, i) => `$${i + 3}`).join(", ")})`,
+          [input.accountId, DEPARTED_KIND, ...taken],
         );
-      }
-      if (others.length > 0) {
-        const departed = await selectObject(q, {
-          accountId: input.accountId,
-          kind: DEPARTED_KIND,
-          id: input.id,
-        });
-        if (departed) await removeObject(q, ctx, departed, steps, "reclaim");
+        for (const row of departed) await removeObject(q, ctx, toObject(row), steps, "reclaim");
       }
     }
     if (input.claims && input.claims.names.length > 0) {

@@ -15,6 +15,7 @@ import { migrate } from "./migrations.ts";
 import * as notices from "./notices.ts";
 import { insertSuccessor, removeObject, selectObject } from "./object-rows.ts";
 import * as objects from "./objects.ts";
+import { refuseShared, type SharedAddress, sharedAddresses } from "./recipient-addresses.ts";
 import * as reportSends from "./report-sends.ts";
 import { getSetting, initSetting } from "./settings.ts";
 import type { SqlDriver, SqlExecutor } from "./sql.ts";
@@ -277,11 +278,14 @@ export class SqlStore implements Store {
   }
 
   async applyTenancy(input: ApplyTenancyInput, ctx: WriteContext): Promise<ApplyTenancyResult> {
-    return this.write((q, mark) =>
-      applyTenancyIn(q, input, {
+    return this.write((q, mark) => {
+      // The addresses the apply's writes take, checked once they are all written.
+      const taken: string[] = [];
+      return applyTenancyIn(q, input, {
         select: (tx) => objects.selectTenancy(tx, input.accountId, input.domain),
         now: this.now,
-        put: (tx, put) => objects.putObject(tx, put, ctx, this.steps, mark),
+        put: (tx, put) => objects.putObject(tx, put, ctx, this.steps, mark, { deferredAddresses: taken }),
+        settleAddresses: (tx) => refuseShared(tx, input.accountId, taken),
         remove: async (tx, o) => {
           mark();
           await removeObject(tx, ctx, o, this.steps);
@@ -293,8 +297,12 @@ export class SqlStore implements Store {
             await insertSuccessor(tx, ctx, input.accountId, next, this.steps);
           }
         },
-      }),
-    );
+      });
+    });
+  }
+
+  async sharedAddresses(limit?: number): Promise<SharedAddress[]> {
+    return this.driver.read((q) => sharedAddresses(q, limit));
   }
 
   // ---------------------------------------------------------------- domain names (domain-claims.ts, domain-names.ts)

@@ -8,6 +8,7 @@ import type {
 } from "../../sdk/src/models/login-audit.ts";
 import type { ManagedBy } from "../../sdk/src/models/managed-by.ts";
 import type { ClaimedNotice, OutboxNotice } from "./notices.ts";
+import type { SharedAddress } from "./recipient-addresses.ts";
 import type { UserAuthStore } from "./user-auth.ts";
 
 /**
@@ -588,7 +589,8 @@ export interface Store extends UserAuthStore {
    * Creates or replaces a tenancy object. A write that changes nothing (same spec and state, no new
    * password) keeps the etag and writes no audit entry. Errors: not_found, already_exists,
    * precondition_failed, parent_missing, owned_elsewhere (a domain-scoped ID held by another account),
-   * idempotency_exists, or what `guard` returns.
+   * idempotency_exists, conflict (a User, Alias or Group taking an address — its own or, for a user,
+   * an extra address — that another of them holds; `path` names the field), or what `guard` returns.
    */
   putObject(input: PutObjectInput, ctx: WriteContext): Promise<PutObjectResult>;
   /** Deletes a tenancy object (and a User's credentials). Errors: not_found, precondition_failed, has_dependents. */
@@ -605,9 +607,16 @@ export interface Store extends UserAuthStore {
   /**
    * Makes a domain's tenancy exactly `objects` in one transaction: creates, updates (unchanged objects
    * are not touched) and deletes (children before the Domain), each with its audit entry and change.
-   * All or nothing. Errors: precondition_failed, parent_missing, owned_elsewhere, or what a claim refuses.
+   * All or nothing. Errors: precondition_failed, parent_missing, owned_elsewhere, conflict (the
+   * written objects would leave an address with two holders), or what a claim refuses.
    */
   applyTenancy(input: ApplyTenancyInput, ctx: WriteContext): Promise<ApplyTenancyResult>;
+  /**
+   * Addresses more than one User, Alias or Group holds (as its address or a user's extra address), at
+   * most `limit` (default 100). Writes never make one; a store written by an earlier version may hold
+   * some, which the control plane reports at start-up.
+   */
+  sharedAddresses(limit?: number): Promise<SharedAddress[]>;
 
   /** Every name a Domain holds (or only these), with its holder and verification, in any account. */
   domainNames(names?: readonly string[]): Promise<DomainNameHold[]>;
@@ -740,12 +749,20 @@ export class StoreError extends Error {
   readonly code: StoreErrorCode;
   /** The current object/etag for precondition failures, when useful to the caller. */
   readonly current: unknown;
+  /** The spec field the failure is about, when one is (`["addresses", 2]` for a shared address). */
+  readonly path: (string | number)[] | undefined;
 
-  constructor(code: StoreErrorCode, message: string, current?: unknown, options?: ErrorOptions) {
+  constructor(
+    code: StoreErrorCode,
+    message: string,
+    current?: unknown,
+    options?: ErrorOptions & { path?: (string | number)[] },
+  ) {
     super(message, options);
     this.name = "StoreError";
     this.code = code;
     this.current = current;
+    this.path = options?.path;
   }
 }
 

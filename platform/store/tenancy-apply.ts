@@ -21,6 +21,11 @@ export interface TenancySteps {
   put(q: SqlExecutor, input: PutObjectInput): Promise<PutObjectResult>;
   /** One object's delete, with its credentials, audit entry and change. */
   remove(q: SqlExecutor, object: StoredObject): Promise<void>;
+  /**
+   * After the last write: refuses (StoreError "conflict") an address the writes left with more than
+   * one holder; the puts defer that check, as an address may move between the document's objects.
+   */
+  settleAddresses(q: SqlExecutor): Promise<void>;
   /** The store's clock (Idempotency-Key records). */
   now: () => Date;
 }
@@ -124,6 +129,7 @@ export async function applyTenancyIn(
     after.set(keyOf(w), result.object);
     if (result.changed) changes.push({ kind: w.kind, id: w.id, op: old ? "update" : "create" });
   }
+  await steps.settleAddresses(q);
   const objects = [...after.values()].sort(tenancyOrder);
   const result = { before, after: objects, changes, etag: tenancyEtag(objects) };
   await saveIdempotency(q, input.idempotency, result, steps.now);

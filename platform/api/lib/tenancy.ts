@@ -8,6 +8,7 @@ import {
   DEFAULTS_ETAG,
   type KindDescriptor,
   ListQuery,
+  normaliseAddress,
   type ProblemFieldError,
   validationErrorFromFields,
 } from "../../../sdk/src/index.ts";
@@ -19,7 +20,7 @@ import type {
   PutObjectResult,
   StoredObject,
 } from "../../store/store.ts";
-import { isStoreError } from "../../store/store.ts";
+import { isStoreError, StoreError } from "../../store/store.ts";
 import { writeContext } from "../audit.ts";
 import { requireAuth } from "../auth.ts";
 import { findReplay, idempotencyInput, idempotencyPlan } from "../idempotency.ts";
@@ -71,6 +72,30 @@ export interface KindRoutes {
   deleteOptions?: Pick<DeleteObjectInput, "refuseIfDependents" | "cascadeKinds" | "guard" | "successor">;
   /** Singletons: the defaults of a scope. */
   defaults?(scope: string): Record<string, unknown>;
+}
+
+/**
+ * Runs a store write; a conflict about an entry of a list the model sorts (a user's extra address
+ * at `addresses[i]`) is reported at the index the caller wrote, as the model's own errors are.
+ */
+async function writtenAt<T>(
+  body: unknown,
+  spec: Record<string, unknown>,
+  write: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    const path = isStoreError(error, "conflict") ? error.path : undefined;
+    const [field, sorted] = path ?? [];
+    if (typeof field !== "string" || typeof sorted !== "number") throw error;
+    const raw = (body as Record<string, unknown> | null)?.[field];
+    const value = (spec[field] as unknown[] | undefined)?.[sorted];
+    if (!Array.isArray(raw) || typeof value !== "string") throw error;
+    const at = raw.findIndex((v) => typeof v === "string" && normaliseAddress(v) === value);
+    if (at < 0 || at === sorted) throw error;
+    throw new StoreError("conflict", (error as StoreError).message, undefined, { path: [field, at] });
+  }
 }
 
 /** True when two sets of path parameters are equal. */
@@ -181,21 +206,23 @@ export function registerKind(app: FastifyInstance, routes: KindRoutes): void {
     const prepared = routes.beforeWrite
       ? await routes.beforeWrite({ services: s, request, ...target, spec, current })
       : { spec };
-    return store.putObject(
-      {
-        accountId: target.accountId,
-        kind: kind.name,
-        id: target.id,
-        domain: target.domain,
-        spec: stripSecrets(prepared.spec),
-        ...(prepared.enabled === undefined ? {} : { enabled: prepared.enabled }),
-        ...(prepared.credential ? { credential: prepared.credential } : {}),
-        ...(prepared.claims ? { claims: prepared.claims } : {}),
-        ...stamp,
-        ...(nested && target.domain ? { parent: { kind: "Domain", id: target.domain } } : {}),
-        ...conditions,
-      },
-      writeContext(request),
+    return writtenAt(request.body, prepared.spec, () =>
+      store.putObject(
+        {
+          accountId: target.accountId,
+          kind: kind.name,
+          id: target.id,
+          domain: target.domain,
+          spec: stripSecrets(prepared.spec),
+          ...(prepared.enabled === undefined ? {} : { enabled: prepared.enabled }),
+          ...(prepared.credential ? { credential: prepared.credential } : {}),
+          ...(prepared.claims ? { claims: prepared.claims } : {}),
+          ...stamp,
+          ...(nested && target.domain ? { parent: { kind: "Domain", id: target.domain } } : {}),
+          ...conditions,
+        },
+        writeContext(request),
+      ),
     );
   };
 

@@ -36,9 +36,9 @@ export interface UserArgs extends CommonArgs {
   role?: Arg<UserSpecInput["role"]>;
   /** Mailbox quota in MiB; 0 for no limit. Default 0. */
   quotaMb?: Arg<UserSpecInput["quotaMb"]>;
-  /** Extra addresses of the user in its own domain (the user's aliases): mail to them lands in the user's mailbox, and the user may send as them. Sorted, once each; at most 20. Default none. */
+  /** Extra addresses of the user in its own domain (the user's aliases): mail to them lands in the user's mailbox, and the user may send as them. Each must be free: not another user's, alias's or group's address, nor another user's extra address (409 MP_CONFLICT). Sorted, once each; at most 20. Default none. */
   addresses?: Arg<UserSpecInput["addresses"]>;
-  /** Where the user's future mail is forwarded once the user is deleted (the departed address keeps forwarding until a User, Alias or Group of that address is declared again or the domain is deleted); null: mail to the address is refused after deletion. Default null. */
+  /** Where the user's future mail is forwarded once the user is deleted (the departed address keeps forwarding until a User, Alias or Group of that address, or a user's extra address, is declared again or the domain is deleted); null: mail to the address is refused after deletion. Default null. */
   forwardOnDelete?: Arg<UserSpecInput["forwardOnDelete"]>;
   /** An address outside the platform for password resets and notifications (another domain of the platform is allowed, never the user's own addresses); null for none. */
   externalAddress?: Arg<UserSpecInput["externalAddress"]>;
@@ -84,9 +84,9 @@ export class User extends MailplaneResource {
   declare readonly role: pulumi.Output<UserObject["role"]>;
   /** Mailbox quota in MiB; 0 for no limit. Default 0. */
   declare readonly quotaMb: pulumi.Output<UserObject["quotaMb"]>;
-  /** Extra addresses of the user in its own domain (the user's aliases): mail to them lands in the user's mailbox, and the user may send as them. Sorted, once each; at most 20. Default none. */
+  /** Extra addresses of the user in its own domain (the user's aliases): mail to them lands in the user's mailbox, and the user may send as them. Each must be free: not another user's, alias's or group's address, nor another user's extra address (409 MP_CONFLICT). Sorted, once each; at most 20. Default none. */
   declare readonly addresses: pulumi.Output<UserObject["addresses"]>;
-  /** Where the user's future mail is forwarded once the user is deleted (the departed address keeps forwarding until a User, Alias or Group of that address is declared again or the domain is deleted); null: mail to the address is refused after deletion. Default null. */
+  /** Where the user's future mail is forwarded once the user is deleted (the departed address keeps forwarding until a User, Alias or Group of that address, or a user's extra address, is declared again or the domain is deleted); null: mail to the address is refused after deletion. Default null. */
   declare readonly forwardOnDelete: pulumi.Output<UserObject["forwardOnDelete"]>;
   /** An address outside the platform for password resets and notifications (another domain of the platform is allowed, never the user's own addresses); null for none. */
   declare readonly externalAddress: pulumi.Output<UserObject["externalAddress"]>;

@@ -51,7 +51,7 @@ export const UserFields = z.strictObject({
     .describe("Mailbox quota in MiB; 0 for no limit. Default 0."),
   addresses: stringList(
     address("An extra address of the user, in the user's domain."),
-    "Extra addresses of the user in its own domain (the user's aliases): mail to them lands in the user's mailbox, and the user may send as them. Sorted, once each; at most 20. Default none.",
+    "Extra addresses of the user in its own domain (the user's aliases): mail to them lands in the user's mailbox, and the user may send as them. Each must be free: not another user's, alias's or group's address, nor another user's extra address (409 MP_CONFLICT). Sorted, once each; at most 20. Default none.",
   )
     .max(20, { message: "at most 20 extra addresses per user" })
     .default(() => []),
@@ -59,7 +59,7 @@ export const UserFields = z.strictObject({
     .nullable()
     .default(null)
     .describe(
-      "Where the user's future mail is forwarded once the user is deleted (the departed address keeps forwarding until a User, Alias or Group of that address is declared again or the domain is deleted); null: mail to the address is refused after deletion. Default null.",
+      "Where the user's future mail is forwarded once the user is deleted (the departed address keeps forwarding until a User, Alias or Group of that address, or a user's extra address, is declared again or the domain is deleted); null: mail to the address is refused after deletion. Default null.",
     ),
   externalAddress: address("An address outside the platform for password resets and notifications.")
     .nullable()

@@ -1,7 +1,12 @@
 /** DomainTenancy's check and diff in process: keyed maps of JSON texts, property paths, passwords apart, replacement on a new name. */
 import { describe, expect, it } from "vitest";
 import { domainTenancyProvider } from "../../../provider/src/resources/domain-tenancy.ts";
-import { decodeState, encodeState } from "../../../provider/src/resources/domain-tenancy-state.ts";
+import {
+  decodeState,
+  encodeState,
+  propertyPath,
+  propsOf,
+} from "../../../provider/src/resources/domain-tenancy-state.ts";
 
 const D = "example.com";
 const news = (users: Record<string, Record<string, unknown>>, extra: Record<string, unknown> = {}) => ({
@@ -165,5 +170,19 @@ describe("DomainTenancy connection", () => {
     expect(failures).toEqual([]);
     expect(inputs.connection).toEqual(connection);
     expect(inputs.domain).toMatchObject({ name: D });
+  });
+});
+
+describe("DomainTenancy property paths", () => {
+  it("names a plan's refusal of a user's extra address at users[\"<address>\"].addresses[i]", () => {
+    const props = propsOf({
+      domains: [{ name: D }],
+      users: [
+        { address: `ana@${D}`, addresses: [`sales@${D}`] },
+        { address: `bob@${D}`, addresses: [`info@${D}`, `sales@${D}`] },
+      ],
+    });
+    expect(propertyPath(props, ["users", 1, "addresses", 1])).toBe(`users["bob@${D}"].addresses[1]`);
+    expect(propertyPath(props, ["users", 0, "address"])).toBe(`users["ana@${D}"].address`);
   });
 });
