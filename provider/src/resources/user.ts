@@ -114,6 +114,12 @@ export class User extends MailplaneResource {
 
 /** What the runtime runs for a {@link User}: check, diff, create, read, update, delete. */
 export const userProvider = defineProvider(userKind, objectApi, {
+  // An address names one recipient: a renamed user that keeps an extra address must give it up
+  // (delete the old user) before the new one can claim it, or the platform refuses it (409).
+  uniqueNames: (state) =>
+    [state["address"], ...((state["addresses"] as string[] | undefined) ?? [])].map((a) =>
+      String(a).toLowerCase(),
+    ),
   check(olds, inputs) {
     // Creating needs a password; adopting keeps the one the user has, and an update may omit it.
     const creating = Object.keys(olds).length === 0;
