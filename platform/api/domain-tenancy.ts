@@ -19,9 +19,10 @@ import {
   toDotPath,
   validationErrorFromFields,
 } from "../../sdk/src/index.ts";
+import type { StoredObject } from "../store/contract/object-store.ts";
+import type { TenancyObjectWrite } from "../store/contract/tenancy-store.ts";
 import { blockingClaims } from "../store/domain-claims.ts";
 import { claimsOf } from "../store/domain-names.ts";
-import type { StoredObject, TenancyObjectWrite } from "../store/store.ts";
 import { DKIM_SPEC_FIELD } from "./dns.ts";
 import type { ApiServices } from "./lib/services.ts";
 import type { WriteHookInput, WriteHookResult } from "./lib/tenancy.ts";
