@@ -31,7 +31,10 @@ export interface Snapshot {
  * The change feed: every committed tenancy change bumps the revision and is logged, in commit order.
  *
  * @example
- * const stop = store.watch((ev) => (ev.changes ? apply(ev.changes) : rebuild(await store.snapshot())));
+ * const stop = store.watch((ev) => {
+ *   if (ev.changes) apply(ev.changes);
+ *   else void store.snapshot().then(rebuild); // the change log no longer reaches back that far
+ * });
  */
 export interface ChangeFeedStore {
   /** The current tenancy revision (bumped by every committed tenancy change). */

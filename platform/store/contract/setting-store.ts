@@ -4,7 +4,7 @@
  * Platform settings (e.g. the DKIM key pair), shared by every node on the store.
  *
  * @example
- * const keys = await store.initSetting("dkim", generated); // another node's value when it was first
+ * if ((await store.initSetting("bootstrap-admin-token", claim)) !== claim) return; // another node was first
  */
 export interface SettingStore {
   /** A platform setting (e.g. the DKIM key pair), shared by every node on the store. */
