@@ -1,5 +1,4 @@
 /** Recipient addresses: which User, Alias or Group holds each address (a user's extra addresses too), kept in step with every object write, and the rule that one address names one recipient. */
-import type { SharedAddress } from "./contract/object-store.ts";
 import { StoreError } from "./contract/store-error.ts";
 import type { SqlExecutor } from "./sql.ts";
 
@@ -192,6 +191,13 @@ export async function refuseShared(
 /** A holder in a list: "the user ana@…", "the user ana@…'s extra address". */
 function describe(h: AddressHolder): string {
   return h.address === h.id ? `the ${h.kind.toLowerCase()}` : `an extra address of the user ${h.id}`;
+}
+
+/** An address more than one object holds (a store written before the rule covered extra addresses). */
+export interface SharedAddress {
+  accountId: string;
+  address: string;
+  holders: { kind: string; id: string }[];
 }
 
 /**

@@ -23,7 +23,6 @@ import type {
   ListObjectsInput,
   PutObjectInput,
   PutObjectResult,
-  SharedAddress,
   StoredObject,
 } from "./contract/object-store.ts";
 import type { Page } from "./contract/page.ts";
@@ -48,7 +47,7 @@ import { migrate } from "./migrations.ts";
 import * as notices from "./notices.ts";
 import { insertSuccessor, removeObject, selectObject } from "./object-rows.ts";
 import * as objects from "./objects.ts";
-import { refuseShared, sharedAddresses } from "./recipient-addresses.ts";
+import { refuseShared, type SharedAddress, sharedAddresses } from "./recipient-addresses.ts";
 import * as reportSends from "./report-sends.ts";
 import { getSetting, initSetting } from "./settings.ts";
 import type { SqlDriver, SqlExecutor } from "./sql.ts";

@@ -1,5 +1,6 @@
 /** The store's tenancy objects one at a time: read, list, write and delete, each write with its audit entry and change. */
 import type { ManagedBy } from "../../../sdk/src/models/managed-by.ts";
+import type { SharedAddress } from "../recipient-addresses.ts";
 import type { CredentialInput } from "./credential-store.ts";
 import type { DomainClaim, DomainVerificationRecord } from "./domain-name-store.ts";
 import type { IdempotencyInput } from "./idempotency-store.ts";
@@ -138,13 +139,6 @@ export interface ListObjectsInput {
   domainIn?: string[];
   limit: number;
   cursor?: string;
-}
-
-/** An address more than one object holds (a store written before the rule covered extra addresses). */
-export interface SharedAddress {
-  accountId: string;
-  address: string;
-  holders: { kind: string; id: string }[];
 }
 
 /**
