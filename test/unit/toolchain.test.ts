@@ -22,11 +22,10 @@ describe("toolchain", () => {
       const checkout = join(scratch, "checkout");
       mkdirSync(checkout);
       symlinkSync(real, join(checkout, ".toolchain"));
-      const printed = execFileSync(
-        "bash",
-        ["-c", `source "${script}" && printf %s "$TOOLCHAIN_DIR"`],
-        { env: { ...process.env, MAILPLANE_ROOT: checkout }, encoding: "utf8" },
-      );
+      const printed = execFileSync("bash", ["-c", `source "${script}" && printf %s "$TOOLCHAIN_DIR"`], {
+        env: { ...process.env, MAILPLANE_ROOT: checkout },
+        encoding: "utf8",
+      });
       expect(printed).toBe(realpathSync(real));
     } finally {
       rmSync(scratch, { recursive: true, force: true });
