@@ -11,7 +11,11 @@
 MAILPLANE_ROOT="${MAILPLANE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 NODE_VERSION="24.21.0"
 PULUMI_VERSION="3.259.0"
-TOOLCHAIN_DIR="$MAILPLANE_ROOT/.toolchain"
+# Its physical path (symlinks resolved): the Pulumi CLI compares the plugin it finds on PATH with the
+# one beside its own executable, resolved, and warns in every preview when the two spellings differ
+# (a checkout under a symlinked folder, or a .toolchain that is a link to another checkout's).
+mkdir -p "$MAILPLANE_ROOT/.toolchain"
+TOOLCHAIN_DIR="$(cd "$MAILPLANE_ROOT/.toolchain" && pwd -P)"
 NODE_HOME="$TOOLCHAIN_DIR/node-v$NODE_VERSION"
 
 progress() { printf '\033[1;34m▸\033[0m %s\n' "$*" >&2; }
