@@ -1,6 +1,6 @@
 /** `mailplane serve`: runs the control plane and, given a listener, the SMTP engine until SIGINT/SIGTERM. */
 import { join } from "node:path";
-import { loadMasterKey } from "../../platform/api/sealing.ts";
+import { loadMasterKey } from "../../platform/api/access/sealing.ts";
 import { startControlPlane } from "../../platform/api/server.ts";
 import { ReportScheduler } from "../../platform/reports/scheduler.ts";
 import { type EngineOnStore, startSmtpEngineOnStore } from "../../platform/smtp/engine-on-store.ts";

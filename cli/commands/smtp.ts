@@ -1,6 +1,6 @@
 /** `mailplane smtp`: runs the SMTP engine alone against the control plane's store until SIGINT/SIGTERM. */
 import { join } from "node:path";
-import { loadMasterKey } from "../../platform/api/sealing.ts";
+import { loadMasterKey } from "../../platform/api/access/sealing.ts";
 import type { ControlPlane } from "../../platform/api/server.ts";
 import { ReportScheduler } from "../../platform/reports/scheduler.ts";
 import type { DnsCacheOptions } from "../../platform/smtp/content/dns-cache.ts";

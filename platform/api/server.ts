@@ -5,10 +5,10 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { openStore } from "../store/index.ts";
 import type { Store } from "../store/store.ts";
+import { newToken } from "./access/auth.ts";
 import { type AppOptions, buildApp } from "./app.ts";
-import { newToken } from "./auth.ts";
-import { loadMasterKey } from "./dns.ts";
-import { startDomainChecks, verificationToken } from "./domain-ownership.ts";
+import { loadMasterKey } from "./domains/dns.ts";
+import { startDomainChecks, verificationToken } from "./domains/domain-ownership.ts";
 
 /** Options of {@link startControlPlane}. */
 export interface ControlPlaneOptions extends Omit<AppOptions, "store"> {

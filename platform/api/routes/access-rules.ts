@@ -6,8 +6,8 @@ import {
   accessRuleKind,
   type KindDescriptor,
 } from "../../../sdk/src/index.ts";
-import { registerKind } from "../lib/tenancy.ts";
-import { problem } from "../problem.ts";
+import { problem } from "../http/problem.ts";
+import { registerKind } from "../tenancy/object-lifecycle.ts";
 
 /**
  * The AccessRule route plugin. Rules live at the account level (their path has no domain), so a

@@ -3,10 +3,10 @@ import type { FastifyInstance } from "fastify";
 import { AccountSpec, ListQuery, validationErrorFromFields } from "../../../sdk/src/index.ts";
 import type { AccountRecord } from "../../store/contract/account-store.ts";
 import { isStoreError } from "../../store/contract/store-error.ts";
-import { writeContext } from "../audit.ts";
-import { createOnly, ifMatch, normalisedParams, serve, setEtag } from "../lib/http.ts";
-import { fieldError, problem } from "../problem.ts";
-import { parseWith } from "../validation.ts";
+import { writeContext } from "../access/audit.ts";
+import { createOnly, ifMatch, normalisedParams, serve, setEtag } from "../http/endpoints.ts";
+import { fieldError, problem } from "../http/problem.ts";
+import { parseWith } from "../http/validation.ts";
 
 /** An account as the API returns it. */
 export function renderAccount(a: AccountRecord): Record<string, unknown> {

@@ -2,12 +2,12 @@
 import type { FastifyInstance } from "fastify";
 import { AuditQuery, LoginAuditQuery, MyLoginAuditQuery, normaliseAddress } from "../../../sdk/src/index.ts";
 import type { ListLoginAuditInput } from "../../store/contract/login-audit-store.ts";
-import { toApiAuditEntry } from "../audit.ts";
-import { mayTouchDomain, requireAuth } from "../auth.ts";
-import { normalisedParams, serve } from "../lib/http.ts";
-import { problem } from "../problem.ts";
-import { requireUserSession } from "../user-sessions.ts";
-import { parseWith } from "../validation.ts";
+import { toApiAuditEntry } from "../access/audit.ts";
+import { mayTouchDomain, requireAuth } from "../access/auth.ts";
+import { requireUserSession } from "../access/user-sessions.ts";
+import { normalisedParams, serve } from "../http/endpoints.ts";
+import { problem } from "../http/problem.ts";
+import { parseWith } from "../http/validation.ts";
 
 /** The filters both login audit endpoints share, as the store takes them. */
 function loginAuditFilters(q: {

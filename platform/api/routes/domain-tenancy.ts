@@ -3,14 +3,14 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { DomainTenancyDocument, type TenancyPlan } from "../../../sdk/src/index.ts";
 import { isStoreError } from "../../store/contract/store-error.ts";
 import type { ApplyTenancyResult } from "../../store/contract/tenancy-store.ts";
-import { writeContext } from "../audit.ts";
-import { requireAuth } from "../auth.ts";
-import { planChanges, prepareTenancy, renderTenancy } from "../domain-tenancy.ts";
-import { findReplay, idempotencyInput, idempotencyPlan } from "../idempotency.ts";
-import { createOnly, ifMatch, normalisedParams, serve, setEtag } from "../lib/http.ts";
-import { stampOf } from "../lib/managed-by.ts";
-import { problem } from "../problem.ts";
-import { parseWith } from "../validation.ts";
+import { writeContext } from "../access/audit.ts";
+import { requireAuth } from "../access/auth.ts";
+import { createOnly, ifMatch, normalisedParams, serve, setEtag } from "../http/endpoints.ts";
+import { findReplay, idempotencyInput, idempotencyPlan } from "../http/idempotency.ts";
+import { problem } from "../http/problem.ts";
+import { parseWith } from "../http/validation.ts";
+import { planChanges, prepareTenancy, renderTenancy } from "../tenancy/bulk-apply.ts";
+import { stampOf } from "../tenancy/managed-by.ts";
 import { userSuccessor } from "./users.ts";
 
 /** A document's every problem at once: the zod model checks the whole body (ajv's subset is skipped). */

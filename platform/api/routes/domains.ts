@@ -18,8 +18,8 @@ import {
 import { DEPARTED_KIND } from "../../store/contract/object-store.ts";
 import { isStoreError } from "../../store/contract/store-error.ts";
 import type { DomainClaim, StoredObject } from "../../store/index.ts";
-import { writeContext } from "../audit.ts";
-import { mayTouchDomain, requireAuth } from "../auth.ts";
+import { writeContext } from "../access/audit.ts";
+import { mayTouchDomain, requireAuth } from "../access/auth.ts";
 import {
   algorithmOf,
   createDomainDkimKey,
@@ -28,18 +28,18 @@ import {
   type DomainDkimState,
   domainDkimState,
   domainDnsRecords,
-} from "../dns.ts";
+} from "../domains/dns.ts";
 import {
   checkVerificationRecord,
   domainNamesOf,
   renderVerification,
   type VerificationCheck,
-} from "../domain-ownership.ts";
-import { normalisedParams, serve, setEtag } from "../lib/http.ts";
-import type { ApiServices } from "../lib/services.ts";
-import { registerKind, type WriteHookInput, type WriteHookResult } from "../lib/tenancy.ts";
-import { fieldError, problem } from "../problem.ts";
-import { parseWith } from "../validation.ts";
+} from "../domains/domain-ownership.ts";
+import { normalisedParams, serve, setEtag } from "../http/endpoints.ts";
+import { fieldError, problem } from "../http/problem.ts";
+import { parseWith } from "../http/validation.ts";
+import type { ApiServices } from "../services.ts";
+import { registerKind, type WriteHookInput, type WriteHookResult } from "../tenancy/object-lifecycle.ts";
 
 /** The Domain as the API returns it: spec and metadata, the DNS records to publish, the verification per name. */
 function renderDomain(

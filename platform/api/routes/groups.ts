@@ -1,7 +1,7 @@
 /** Groups: `/v1/domains/:domain/groups[/:group]` (a group address delivering to its members). */
 import type { FastifyInstance } from "fastify";
 import { groupKind, type KindDescriptor } from "../../../sdk/src/index.ts";
-import { registerKind } from "../lib/tenancy.ts";
+import { registerKind } from "../tenancy/object-lifecycle.ts";
 
 /**
  * The Group route plugin; a group at another domain than the path's is not found.

@@ -2,10 +2,10 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { type LoginLockout, LoginLockoutQuery, loginLockoutKey } from "../../../sdk/src/index.ts";
 import type { LoginLockoutRecord } from "../../store/contract/login-lockout-store.ts";
-import { writeContext } from "../audit.ts";
-import { serve } from "../lib/http.ts";
-import { problem } from "../problem.ts";
-import { parseWith } from "../validation.ts";
+import { writeContext } from "../access/audit.ts";
+import { serve } from "../http/endpoints.ts";
+import { problem } from "../http/problem.ts";
+import { parseWith } from "../http/validation.ts";
 
 /** A lockout as the API shows it, with the domains the viewer may see. */
 export function renderLockout(r: LoginLockoutRecord): LoginLockout {

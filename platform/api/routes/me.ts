@@ -19,19 +19,25 @@ import type { Owner } from "../../smtp/owners.ts";
 import type { LoginFailureReason } from "../../store/contract/login-lockout-store.ts";
 import type { AppPasswordRecord } from "../../store/contract/user-auth-store.ts";
 import type { Store } from "../../store/store.ts";
-import { serve } from "../lib/http.ts";
-import { APP_PASSWORD_PREFIX, hashAppPassword } from "../passwords.ts";
-import { problem } from "../problem.ts";
-import { sealText } from "../sealing.ts";
-import { checkAccountPassword, checkSecondFactor, refuseLockedOut, signInFailed } from "../sign-in.ts";
-import { base32Encode, newRecoveryCodes, newTotpSecret, otpauthUri, recoveryCodeHash } from "../totp.ts";
+import { APP_PASSWORD_PREFIX, hashAppPassword } from "../access/passwords.ts";
+import { sealText } from "../access/sealing.ts";
+import { checkAccountPassword, checkSecondFactor, refuseLockedOut, signInFailed } from "../access/sign-in.ts";
+import {
+  base32Encode,
+  newRecoveryCodes,
+  newTotpSecret,
+  otpauthUri,
+  recoveryCodeHash,
+} from "../access/totp.ts";
 import {
   issueSession,
   requireUserSession,
   sessionWriteContext,
   type UserSessionContext,
-} from "../user-sessions.ts";
-import { parseWith } from "../validation.ts";
+} from "../access/user-sessions.ts";
+import { serve } from "../http/endpoints.ts";
+import { problem } from "../http/problem.ts";
+import { parseWith } from "../http/validation.ts";
 import { nextStage } from "./sessions.ts";
 import { beforeUserWrite } from "./users.ts";
 

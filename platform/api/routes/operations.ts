@@ -10,11 +10,11 @@ import {
 } from "../../../sdk/src/contract/operations.ts";
 import type { SmtpOperations } from "../../smtp/operations.ts";
 import type { Owner } from "../../smtp/owners.ts";
-import { writeContext } from "../audit.ts";
-import { mayTouchDomain, requireAuth } from "../auth.ts";
-import { ifMatch, normalisedParams, serve } from "../lib/http.ts";
-import { problem } from "../problem.ts";
-import { parseWith } from "../validation.ts";
+import { writeContext } from "../access/audit.ts";
+import { mayTouchDomain, requireAuth } from "../access/auth.ts";
+import { ifMatch, normalisedParams, serve } from "../http/endpoints.ts";
+import { problem } from "../http/problem.ts";
+import { parseWith } from "../http/validation.ts";
 
 /** Options of {@link operationsRoutes}. */
 export interface OperationsRoutesOptions {

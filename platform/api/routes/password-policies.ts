@@ -1,7 +1,7 @@
 /** Password policies (a singleton per scope): `/v1/password-policy` and `/v1/domains/:domain/password-policy`. */
 import type { FastifyInstance } from "fastify";
 import { defaultPasswordPolicy, type KindDescriptor, passwordPolicyKind } from "../../../sdk/src/index.ts";
-import { registerKind } from "../lib/tenancy.ts";
+import { registerKind } from "../tenancy/object-lifecycle.ts";
 
 /**
  * The PasswordPolicy route plugin: GET answers the defaults until set, PUT sets, DELETE resets.

@@ -12,19 +12,19 @@ import { lockoutKeyOf } from "../../smtp/lockout.ts";
 import type { SmtpOperations } from "../../smtp/operations.ts";
 import type { StoredObject } from "../../store/contract/object-store.ts";
 import { isStoreError } from "../../store/contract/store-error.ts";
-import { serve } from "../lib/http.ts";
 import {
   RESET_LINK_MINUTES,
   readResetClaims,
   resetPageLink,
   signResetToken,
   verifyResetToken,
-} from "../password-resets.ts";
-import { problem } from "../problem.ts";
-import { RateLimiter } from "../rate-limit.ts";
-import { cameOverTls } from "../sign-in.ts";
-import { userPolicy } from "../user-sessions.ts";
-import { parseWith } from "../validation.ts";
+} from "../access/password-resets.ts";
+import { cameOverTls } from "../access/sign-in.ts";
+import { userPolicy } from "../access/user-sessions.ts";
+import { serve } from "../http/endpoints.ts";
+import { problem } from "../http/problem.ts";
+import { RateLimiter } from "../http/rate-limit.ts";
+import { parseWith } from "../http/validation.ts";
 import { beforeUserWrite } from "./users.ts";
 
 /** Options of {@link passwordResetRoutes}. */

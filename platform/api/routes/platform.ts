@@ -5,8 +5,8 @@ import { HEALTH_STORE_TIMEOUT_MS } from "../../../sdk/src/index.ts";
 import { isStoreError } from "../../store/contract/store-error.ts";
 import { STORE_RETRY_AFTER_SECONDS } from "../../store/faults.ts";
 import type { Store } from "../../store/store.ts";
-import { serve } from "../lib/http.ts";
-import { problem } from "../problem.ts";
+import { serve } from "../http/endpoints.ts";
+import { problem } from "../http/problem.ts";
 
 /** The store's answer to a health probe: its latency, or why it did not answer. */
 export type StoreHealth = { ok: true; latencyMs: number } | { ok: false; error: string };

@@ -7,8 +7,8 @@ import {
   validationErrorFromFields,
 } from "../../../sdk/src/index.ts";
 import type { Store } from "../../store/store.ts";
-import { registerKind, type WriteHookInput, type WriteHookResult } from "../lib/tenancy.ts";
-import { fieldError } from "../problem.ts";
+import { fieldError } from "../http/problem.ts";
+import { registerKind, type WriteHookInput, type WriteHookResult } from "../tenancy/object-lifecycle.ts";
 
 /**
  * True when a domain has a catch-all: `Domain.catchAll` set, or a `*@domain` alias among `aliases`.

@@ -10,10 +10,10 @@ import { renderReportPdf } from "../../reports/report-pdf.ts";
 import { RELEASE_PATH } from "../../reports/scheduler.ts";
 import { escapeHtml, oneLine } from "../../reports/text.ts";
 import type { SmtpOperations } from "../../smtp/operations.ts";
-import { mayTouchDomain, requireAuth } from "../auth.ts";
-import { normalisedParams } from "../lib/http.ts";
-import { problem } from "../problem.ts";
-import { parseWith } from "../validation.ts";
+import { mayTouchDomain, requireAuth } from "../access/auth.ts";
+import { normalisedParams } from "../http/endpoints.ts";
+import { problem } from "../http/problem.ts";
+import { parseWith } from "../http/validation.ts";
 
 /** Options of {@link reportRoutes}. */
 export interface ReportRoutesOptions {

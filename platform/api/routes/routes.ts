@@ -6,8 +6,8 @@ import {
   routeKind,
   validationErrorFromFields,
 } from "../../../sdk/src/index.ts";
-import type { WriteHookInput, WriteHookResult } from "../lib/tenancy.ts";
-import { registerKind } from "../lib/tenancy.ts";
+import type { WriteHookInput, WriteHookResult } from "../tenancy/object-lifecycle.ts";
+import { registerKind } from "../tenancy/object-lifecycle.ts";
 
 /**
  * The egress policy at write time: a route whose host is (or always resolves to) a loopback,

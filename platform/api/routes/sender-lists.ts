@@ -1,7 +1,7 @@
 /** Sender lists: `/v1/domains/:domain/sender-lists[/:list]`, `:list` being `allow|block-sender|recipient`. */
 import type { FastifyInstance } from "fastify";
 import { type KindDescriptor, parseSenderListName, senderListKind } from "../../../sdk/src/index.ts";
-import { registerKind } from "../lib/tenancy.ts";
+import { registerKind } from "../tenancy/object-lifecycle.ts";
 
 /**
  * The SenderList route plugin.

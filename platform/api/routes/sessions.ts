@@ -10,8 +10,6 @@ import {
   SignIn,
 } from "../../../sdk/src/index.ts";
 import type { Store } from "../../store/store.ts";
-import { serve } from "../lib/http.ts";
-import { problem } from "../problem.ts";
 import {
   auditRefusal,
   cameOverTls,
@@ -25,15 +23,17 @@ import {
   type SignInSubject,
   signInAttempt,
   signInFailed,
-} from "../sign-in.ts";
+} from "../access/sign-in.ts";
 import {
   issueSession,
   passwordExpired,
   requireUserSession,
   sessionWriteContext,
   userPolicy,
-} from "../user-sessions.ts";
-import { parseWith } from "../validation.ts";
+} from "../access/user-sessions.ts";
+import { serve } from "../http/endpoints.ts";
+import { problem } from "../http/problem.ts";
+import { parseWith } from "../http/validation.ts";
 
 /**
  * The stage a session starts in once the factors so far passed: a second factor when TOTP is on and

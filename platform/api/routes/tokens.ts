@@ -10,12 +10,12 @@ import {
 } from "../../../sdk/src/index.ts";
 import { isStoreError } from "../../store/contract/store-error.ts";
 import type { TokenRecord } from "../../store/contract/token-store.ts";
-import { writeContext } from "../audit.ts";
-import { newToken, requireAuth } from "../auth.ts";
-import { findReplay, idempotencyInput, idempotencyPlan } from "../idempotency.ts";
-import { normalisedParams, serve, setEtag } from "../lib/http.ts";
-import { problem } from "../problem.ts";
-import { parseWith } from "../validation.ts";
+import { writeContext } from "../access/audit.ts";
+import { newToken, requireAuth } from "../access/auth.ts";
+import { normalisedParams, serve, setEtag } from "../http/endpoints.ts";
+import { findReplay, idempotencyInput, idempotencyPlan } from "../http/idempotency.ts";
+import { problem } from "../http/problem.ts";
+import { parseWith } from "../http/validation.ts";
 
 /** A token's etag: it only ever changes by being revoked. */
 function tokenEtag(t: TokenRecord): string {

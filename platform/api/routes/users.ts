@@ -10,10 +10,10 @@ import {
 import type { CredentialInput, CredentialRecord } from "../../store/contract/credential-store.ts";
 import { DEPARTED_KIND, type StoredObject } from "../../store/contract/object-store.ts";
 import type { Store } from "../../store/store.ts";
-import type { ApiServices } from "../lib/services.ts";
-import { registerKind, type WriteHookInput, type WriteHookResult } from "../lib/tenancy.ts";
-import { hashPassword, verifyPassword } from "../passwords.ts";
-import { fieldError, problem } from "../problem.ts";
+import { hashPassword, verifyPassword } from "../access/passwords.ts";
+import { fieldError, problem } from "../http/problem.ts";
+import type { ApiServices } from "../services.ts";
+import { registerKind, type WriteHookInput, type WriteHookResult } from "../tenancy/object-lifecycle.ts";
 
 /** How much history the store keeps: the policy schema's maxima (24 passwords, 730 days). */
 const HISTORY_KEEP = { count: 24, days: 730 };

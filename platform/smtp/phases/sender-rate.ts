@@ -1,5 +1,5 @@
 /** MAIL FROM of an authenticated user: the per-sender message rate limit (a token bucket per user). */
-import { RateLimiter } from "../../api/rate-limit.ts";
+import { RateLimiter } from "../../api/http/rate-limit.ts";
 import { accept, defer, type PhaseResult } from "./result.ts";
 
 /** A sender rate: `messages` per `seconds`, at once up to `messages`. */

@@ -5,7 +5,7 @@ import {
   domainDkimState,
   openDkimPrivateKey,
   type StoredDkimKey,
-} from "../../api/dkim-keys.ts";
+} from "../../api/domains/dkim-keys.ts";
 import type { StoredObject } from "../../store/contract/object-store.ts";
 import type { Store } from "../../store/store.ts";
 

@@ -8,7 +8,7 @@ import {
   hashAppPassword,
   hashPassword,
   verifyPassword,
-} from "../../api/passwords.ts";
+} from "../../api/access/passwords.ts";
 import type { Change } from "../../store/contract/change-feed-store.ts";
 import { DEPARTED_KIND, type StoredObject } from "../../store/contract/object-store.ts";
 import type { Store } from "../../store/store.ts";

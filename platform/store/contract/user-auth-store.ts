@@ -31,7 +31,7 @@ export interface NewUserSession {
   replaces?: string;
 }
 
-/** A user's TOTP enrolment; the secret stays sealed (see platform/api/sealing.ts). */
+/** A user's TOTP enrolment; the secret stays sealed (see platform/api/access/sealing.ts). */
 export interface UserTotpRecord {
   accountId: string;
   userId: string;

@@ -11,7 +11,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadMasterKey } from "../../../platform/api/sealing.ts";
+import { loadMasterKey } from "../../../platform/api/access/sealing.ts";
 import { GTUBE } from "../../../platform/smtp/content/scan.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
 import { EgressPolicy } from "../../../platform/smtp/delivery/egress.ts";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { sealMessage } from "mailauth/lib/arc/index.js";
 import { createTransport } from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadMasterKey } from "../../../platform/api/sealing.ts";
+import { loadMasterKey } from "../../../platform/api/access/sealing.ts";
 import { tableResolver } from "../../../platform/smtp/content/spf.ts";
 import { EgressPolicy } from "../../../platform/smtp/delivery/egress.ts";
 import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/engine-on-store.ts";

@@ -2,7 +2,7 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadMasterKey } from "../../../platform/api/sealing.ts";
+import { loadMasterKey } from "../../../platform/api/access/sealing.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
 import { EgressPolicy } from "../../../platform/smtp/delivery/egress.ts";
 import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/engine-on-store.ts";

@@ -7,7 +7,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { startDomainChecks, verificationToken } from "../../../platform/api/domain-ownership.ts";
+import { startDomainChecks, verificationToken } from "../../../platform/api/domains/domain-ownership.ts";
 import { type DnsResolver, NO_DNS } from "../../../platform/smtp/content/spf.ts";
 import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/engine-on-store.ts";
 import type { DomainClaim } from "../../../platform/store/index.ts";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { argon2ParamsOf, DEFAULT_ARGON2, hashPassword } from "../../../platform/api/passwords.ts";
+import { argon2ParamsOf, DEFAULT_ARGON2, hashPassword } from "../../../platform/api/access/passwords.ts";
 import { type ControlPlane, startControlPlane } from "../../../platform/api/server.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
 import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/engine-on-store.ts";

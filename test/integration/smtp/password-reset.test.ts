@@ -7,7 +7,7 @@
  */
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadMasterKey } from "../../../platform/api/sealing.ts";
+import { loadMasterKey } from "../../../platform/api/access/sealing.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
 import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/engine-on-store.ts";
 import { BACKENDS, type Harness, startHarness, uniqueDomain } from "../api/harness.ts";

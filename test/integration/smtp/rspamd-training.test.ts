@@ -4,7 +4,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadMasterKey } from "../../../platform/api/sealing.ts";
+import { loadMasterKey } from "../../../platform/api/access/sealing.ts";
 import { RspamdScorer } from "../../../platform/smtp/content/rspamd.ts";
 import {
   rspamdInstalled,

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { hashPassword } from "../../../platform/api/passwords.ts";
+import { hashPassword } from "../../../platform/api/access/passwords.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
 import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/engine-on-store.ts";
 import { openPostgresStore, openSqliteStore, type Store, StoreError } from "../../../platform/store/index.ts";

@@ -1,6 +1,6 @@
 /** The DKIM records of a Domain's dnsRecords: every published selector, always the one mail is signed with. */
 import { describe, expect, it } from "vitest";
-import { type DomainDkimState, domainDnsRecords } from "../../../platform/api/dns.ts";
+import { type DomainDkimState, domainDnsRecords } from "../../../platform/api/domains/dns.ts";
 
 const platform = { selector: "mailplane", publicKey: "PLATFORM", privateKeyPem: "unused" };
 const spec = { name: "example.com", aliases: ["example.org"] };

@@ -4,7 +4,7 @@ import {
   checkDue,
   checkVerificationRecord,
   verificationToken,
-} from "../../../platform/api/domain-ownership.ts";
+} from "../../../platform/api/domains/domain-ownership.ts";
 import { tableResolver } from "../../../platform/smtp/content/spf.ts";
 import type { DomainNameHold } from "../../../platform/store/contract/domain-name-store.ts";
 

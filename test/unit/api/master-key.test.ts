@@ -3,7 +3,12 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { DKIM_SETTING, ensureDkimKey, loadMasterKey, MASTER_KEY_FILE } from "../../../platform/api/dns.ts";
+import {
+  DKIM_SETTING,
+  ensureDkimKey,
+  loadMasterKey,
+  MASTER_KEY_FILE,
+} from "../../../platform/api/domains/dns.ts";
 import { openSqliteStore } from "../../../platform/store/sqlite.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mailplane-master-key-"));

@@ -7,7 +7,7 @@ import {
   resetPageLink,
   signResetToken,
   verifyResetToken,
-} from "../../../platform/api/password-resets.ts";
+} from "../../../platform/api/access/password-resets.ts";
 
 const KEY = randomBytes(32);
 const HASH = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo";

@@ -1,6 +1,6 @@
 /** argon2id password hashing: PHC format, verification, salts. */
 import { describe, expect, it } from "vitest";
-import { hashPassword, verifyPassword } from "../../../platform/api/passwords.ts";
+import { hashPassword, verifyPassword } from "../../../platform/api/access/passwords.ts";
 
 describe("password hashing", () => {
   it("hashes to an argon2id PHC string that verifies only the same password", async () => {

@@ -1,6 +1,6 @@
 /** ajv errors → problem field errors with zod-style paths pointing at the field itself. */
 import { describe, expect, it } from "vitest";
-import { ajvToFieldError } from "../../../platform/api/problem.ts";
+import { ajvToFieldError } from "../../../platform/api/http/problem.ts";
 
 describe("ajvToFieldError", () => {
   it("points required and unknown-field errors at the field, and keeps array indexes as numbers", () => {

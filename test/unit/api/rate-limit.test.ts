@@ -1,6 +1,6 @@
 /** The token bucket behind the per-token rate limit, on a fake clock. */
 import { describe, expect, it } from "vitest";
-import { RateLimiter } from "../../../platform/api/rate-limit.ts";
+import { RateLimiter } from "../../../platform/api/http/rate-limit.ts";
 
 describe("RateLimiter", () => {
   it("refills at its rate and never beyond its burst", () => {

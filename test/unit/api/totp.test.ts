@@ -8,7 +8,7 @@ import {
   recoveryCodeHash,
   timeStep,
   totpCode,
-} from "../../../platform/api/totp.ts";
+} from "../../../platform/api/access/totp.ts";
 
 /** RFC 6238 appendix B, the SHA1 rows: the ASCII seed "12345678901234567890", 8 digits. */
 const RFC6238_SHA1: [seconds: number, code: string][] = [

@@ -1,10 +1,10 @@
 /** What every route plugin may use, decorated on the app as `app.services` (no module-level state). */
-import type { DnsResolver } from "../../smtp/content/spf.ts";
-import type { EgressPolicy } from "../../smtp/delivery/egress.ts";
-import type { CidrSet } from "../../smtp/policy/matchers.ts";
-import type { Store } from "../../store/store.ts";
-import type { DkimKey } from "../dns.ts";
-import type { Argon2Params } from "../passwords.ts";
+import type { DnsResolver } from "../smtp/content/spf.ts";
+import type { EgressPolicy } from "../smtp/delivery/egress.ts";
+import type { CidrSet } from "../smtp/policy/matchers.ts";
+import type { Store } from "../store/store.ts";
+import type { Argon2Params } from "./access/passwords.ts";
+import type { DkimKey } from "./domains/dns.ts";
 
 /** Shared services of one control-plane instance. */
 export interface ApiServices {

@@ -2,12 +2,12 @@
 
 import { createHash, randomBytes } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { type Endpoint, isMailDomain, type TokenRole, toAsciiDomain } from "../../sdk/src/index.ts";
-import type { TokenRecord } from "../store/contract/token-store.ts";
-import type { Store } from "../store/store.ts";
+import { type Endpoint, isMailDomain, type TokenRole, toAsciiDomain } from "../../../sdk/src/index.ts";
+import type { TokenRecord } from "../../store/contract/token-store.ts";
+import type { Store } from "../../store/store.ts";
+import { problem } from "../http/problem.ts";
+import type { RateLimiter } from "../http/rate-limit.ts";
 import { APP_PASSWORD_PREFIX } from "./passwords.ts";
-import { problem } from "./problem.ts";
-import type { RateLimiter } from "./rate-limit.ts";
 import { refuseByAccessRule } from "./sign-in.ts";
 import { authenticateAppPassword, authenticateSession, SESSION_PREFIX } from "./user-sessions.ts";
 

@@ -9,11 +9,11 @@ import {
   type VerificationCheckResult,
   verificationRecordName,
   verificationRecordValue,
-} from "../../sdk/src/index.ts";
-import type { DnsResolver } from "../smtp/content/spf.ts";
-import type { DomainNameHold } from "../store/contract/domain-name-store.ts";
-import type { StoredObject } from "../store/contract/object-store.ts";
-import type { Store } from "../store/store.ts";
+} from "../../../sdk/src/index.ts";
+import type { DnsResolver } from "../../smtp/content/spf.ts";
+import type { DomainNameHold } from "../../store/contract/domain-name-store.ts";
+import type { StoredObject } from "../../store/contract/object-store.ts";
+import type { Store } from "../../store/store.ts";
 
 /**
  * An account's token for a name: SHA-256 of (account, name), 32 hex digits. Deterministic, so an

@@ -1,7 +1,7 @@
 /** The Mailplane-Managed-By request header: the stack stamp a write records on the objects it writes. */
 import type { FastifyRequest } from "fastify";
 import { MANAGED_BY_HEADER, MANAGED_BY_MAX_BYTES, ManagedBy } from "../../../sdk/src/index.ts";
-import { fieldError, problem } from "../problem.ts";
+import { fieldError, problem } from "../http/problem.ts";
 
 const HEADER = MANAGED_BY_HEADER.toLowerCase();
 

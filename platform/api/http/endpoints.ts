@@ -1,4 +1,4 @@
-/** Small HTTP pieces the route plugins share: ETag/If-Match, path-parameter normalisation, route registration. */
+/** Serving the contract's endpoints from the route plugins: registration, canonical path parameters, ETag, If-Match and If-None-Match. */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from "fastify";
 import {
   AccessRuleFields,
@@ -15,7 +15,7 @@ import {
   toAsciiDomain,
 } from "../../../sdk/src/index.ts";
 import type { IfMatch } from "../../store/contract/write-context.ts";
-import { problem } from "../problem.ts";
+import { problem } from "./problem.ts";
 
 /** Sets the ETag header (RFC 9110 §8.8.3: a quoted opaque tag). */
 export function setEtag(reply: FastifyReply, etag: string): void {

@@ -11,10 +11,10 @@ import {
   type ProblemFieldError,
   toDotPath,
   validationErrorFromFields,
-} from "../../sdk/src/index.ts";
-import { isStoreError, type StoreError } from "../store/contract/store-error.ts";
-import { STORE_RETRY_AFTER_SECONDS } from "../store/faults.ts";
-import { redactResetTokens } from "./password-resets.ts";
+} from "../../../sdk/src/index.ts";
+import { isStoreError, type StoreError } from "../../store/contract/store-error.ts";
+import { STORE_RETRY_AFTER_SECONDS } from "../../store/faults.ts";
+import { redactResetTokens } from "../access/password-resets.ts";
 
 /** The media type of every error body (RFC 9457 §3). */
 export const PROBLEM_MEDIA_TYPE = "application/problem+json";

@@ -5,7 +5,7 @@
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { MailplaneError } from "../../sdk/src/index.ts";
+import type { MailplaneError } from "../../../sdk/src/index.ts";
 import { PROBLEM_MEDIA_TYPE, problem, sendProblem } from "./problem.ts";
 
 /**

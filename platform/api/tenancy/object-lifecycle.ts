@@ -21,14 +21,14 @@ import type {
 } from "../../store/contract/object-store.ts";
 import { isStoreError, StoreError } from "../../store/contract/store-error.ts";
 import type { IfMatch } from "../../store/contract/write-context.ts";
-import { writeContext } from "../audit.ts";
-import { requireAuth } from "../auth.ts";
-import { findReplay, idempotencyInput, idempotencyPlan } from "../idempotency.ts";
-import { fieldError, problem } from "../problem.ts";
-import { parseWith } from "../validation.ts";
-import { createOnly, ifMatch, normalisedParams, serve, setEtag } from "./http.ts";
+import { writeContext } from "../access/audit.ts";
+import { requireAuth } from "../access/auth.ts";
+import { createOnly, ifMatch, normalisedParams, serve, setEtag } from "../http/endpoints.ts";
+import { findReplay, idempotencyInput, idempotencyPlan } from "../http/idempotency.ts";
+import { fieldError, problem } from "../http/problem.ts";
+import { parseWith } from "../http/validation.ts";
+import type { ApiServices } from "../services.ts";
 import { stampOf } from "./managed-by.ts";
-import type { ApiServices } from "./services.ts";
 
 const JSON_TYPE = "application/json; charset=utf-8";
 

@@ -7,7 +7,7 @@ import { Ajv, type Options } from "ajv";
 import formats from "ajv-formats";
 import type { FastifyInstance } from "fastify";
 import type { z } from "zod";
-import { type ErrorLocation, validationError, zodIssuesToProblemErrors } from "../../sdk/src/index.ts";
+import { type ErrorLocation, validationError, zodIssuesToProblemErrors } from "../../../sdk/src/index.ts";
 import { problem } from "./problem.ts";
 
 /** ajv-formats is CommonJS; under Node's ESM loader its default export is the plugin function itself. */

@@ -18,19 +18,19 @@ import {
   tenancyKinds,
   toDotPath,
   validationErrorFromFields,
-} from "../../sdk/src/index.ts";
-import type { StoredObject } from "../store/contract/object-store.ts";
-import type { TenancyObjectWrite } from "../store/contract/tenancy-store.ts";
-import { blockingClaims } from "../store/domain-claims.ts";
-import { claimsOf } from "../store/domain-names.ts";
-import { DKIM_SPEC_FIELD } from "./dns.ts";
-import type { ApiServices } from "./lib/services.ts";
-import type { WriteHookInput, WriteHookResult } from "./lib/tenancy.ts";
-import { fieldError, problem } from "./problem.ts";
-import { claimDomainNames, keepDkimKeys } from "./routes/domains.ts";
-import { catchAllRefusal, hasCatchAll } from "./routes/report-settings.ts";
-import { checkRouteReach } from "./routes/routes.ts";
-import { passwordCredential } from "./routes/users.ts";
+} from "../../../sdk/src/index.ts";
+import type { StoredObject } from "../../store/contract/object-store.ts";
+import type { TenancyObjectWrite } from "../../store/contract/tenancy-store.ts";
+import { blockingClaims } from "../../store/domain-claims.ts";
+import { claimsOf } from "../../store/domain-names.ts";
+import { DKIM_SPEC_FIELD } from "../domains/dns.ts";
+import { fieldError, problem } from "../http/problem.ts";
+import { claimDomainNames, keepDkimKeys } from "../routes/domains.ts";
+import { catchAllRefusal, hasCatchAll } from "../routes/report-settings.ts";
+import { checkRouteReach } from "../routes/routes.ts";
+import { passwordCredential } from "../routes/users.ts";
+import type { ApiServices } from "../services.ts";
+import type { WriteHookInput, WriteHookResult } from "./object-lifecycle.ts";
 
 /**
  * How many objects are prepared at once: argon2id hashes and verifications run on libuv's thread pool

@@ -1,7 +1,8 @@
 /** The platform's DKIM key pair (one per store, shared by every node) and the DNS records domains publish. */
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { type DnsRecord, type DomainSpec, dnsRecordsFor } from "../../sdk/src/index.ts";
-import type { Store } from "../store/store.ts";
+import { type DnsRecord, type DomainSpec, dnsRecordsFor } from "../../../sdk/src/index.ts";
+import type { Store } from "../../store/store.ts";
+import { sealText } from "../access/sealing.ts";
 import {
   algorithmOf,
   DKIM_SETTING,
@@ -14,9 +15,8 @@ import {
   openDkimPrivateKey,
   type StoredDkimKey,
 } from "./dkim-keys.ts";
-import { sealText } from "./sealing.ts";
 
-export { loadMasterKey, MASTER_KEY_FILE } from "./sealing.ts";
+export { loadMasterKey, MASTER_KEY_FILE } from "../access/sealing.ts";
 
 export {
   algorithmOf,

@@ -9,13 +9,13 @@ import {
   SESSION_ABSOLUTE_MINUTES,
   type Session,
   type SessionStage,
-} from "../../sdk/src/index.ts";
-import type { StoredObject } from "../store/contract/object-store.ts";
-import type { UserSessionRecord } from "../store/contract/user-auth-store.ts";
-import type { WriteContext } from "../store/contract/write-context.ts";
-import type { Store } from "../store/store.ts";
+} from "../../../sdk/src/index.ts";
+import type { StoredObject } from "../../store/contract/object-store.ts";
+import type { UserSessionRecord } from "../../store/contract/user-auth-store.ts";
+import type { WriteContext } from "../../store/contract/write-context.ts";
+import type { Store } from "../../store/store.ts";
+import { problem } from "../http/problem.ts";
 import { hashAppPassword } from "./passwords.ts";
-import { problem } from "./problem.ts";
 import { ROLE_REFUSED, refuseByAccessRule, roleMayLogIn } from "./sign-in.ts";
 
 /** The visible start of every session secret (admin tokens start `mp_`), so the auth hook tells them apart. */

@@ -1,5 +1,5 @@
 /** Where DKIM keys live in the store, shared by the control plane (which makes them) and the SMTP engine (which signs). */
-import { openText, type SealedText } from "./sealing.ts";
+import { openText, type SealedText } from "../access/sealing.ts";
 
 /** How the platform key pair sits in the store: the private key sealed with AES-256-GCM under the master key. */
 export interface StoredDkimKey {

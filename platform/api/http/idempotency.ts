@@ -12,11 +12,11 @@
  */
 import { createHash, createHmac, hkdfSync } from "node:crypto";
 import type { FastifyRequest } from "fastify";
-import type { IdempotencyInput } from "../store/contract/idempotency-store.ts";
-import { canonicalJson } from "../store/sql.ts";
-import type { Store } from "../store/store.ts";
+import type { IdempotencyInput } from "../../store/contract/idempotency-store.ts";
+import { canonicalJson } from "../../store/sql.ts";
+import type { Store } from "../../store/store.ts";
+import { openText, type SealedText, sealText } from "../access/sealing.ts";
 import { fieldError, problem } from "./problem.ts";
-import { openText, type SealedText, sealText } from "./sealing.ts";
 
 /** How a request's Idempotency-Key is handled. */
 export interface IdempotencyPlan {

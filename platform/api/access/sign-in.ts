@@ -8,17 +8,17 @@ import {
   type ErrorCode,
   type PasswordPolicySpec,
   rolePermits,
-} from "../../sdk/src/index.ts";
-import { accessScopes, compileAccessRule, decideAccess } from "../access-rules.ts";
-import { lockoutKeyOf } from "../smtp/lockout.ts";
-import type { CidrSet } from "../smtp/policy/matchers.ts";
-import type { LoginAttemptInput } from "../store/contract/login-audit-store.ts";
-import type { LoginFailureReason } from "../store/contract/login-lockout-store.ts";
-import type { WriteContext } from "../store/contract/write-context.ts";
-import type { Store } from "../store/store.ts";
-import type { ApiServices } from "./lib/services.ts";
+} from "../../../sdk/src/index.ts";
+import { accessScopes, compileAccessRule, decideAccess } from "../../access-rules.ts";
+import { lockoutKeyOf } from "../../smtp/lockout.ts";
+import type { CidrSet } from "../../smtp/policy/matchers.ts";
+import type { LoginAttemptInput } from "../../store/contract/login-audit-store.ts";
+import type { LoginFailureReason } from "../../store/contract/login-lockout-store.ts";
+import type { WriteContext } from "../../store/contract/write-context.ts";
+import type { Store } from "../../store/store.ts";
+import { problem } from "../http/problem.ts";
+import type { ApiServices } from "../services.ts";
 import { hashPassword, verifyPassword } from "./passwords.ts";
-import { problem } from "./problem.ts";
 import { openText, type SealedText } from "./sealing.ts";
 import { matchingStep, recoveryCodeHash } from "./totp.ts";
 
