@@ -18,10 +18,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
+import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../../cli/mailplane.ts";
 import { loadMasterKey } from "../../../platform/api/sealing.ts";
+import { startControlPlane } from "../../../platform/api/server.ts";
 import { BACKUP_MANIFEST } from "../../../platform/backup.ts";
+import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
 import { DkimKeyring } from "../../../platform/smtp/policy/dkim-keys.ts";
 import { SQLITE_FILE } from "../../../platform/store/index.ts";
 import { openSqliteStore } from "../../../platform/store/sqlite.ts";
@@ -163,6 +166,21 @@ describe("mailplane backup", () => {
       masterKey: "file",
       files: ["mailplane.db", "master-key", "admin-token"],
     });
+  });
+
+  it("is a data directory: a control plane started on it answers the tenant's token with the tenancy", async () => {
+    const to = join(scratch, "restore");
+    expect((await cli(["backup", "--data-dir", h.dataDir, "--to", to])).code).toBe(0);
+    const restored = await startControlPlane({ dataDir: to, listen: "127.0.0.1:0", resolver: NO_DNS });
+    try {
+      const res = await request(`${restored.url}/v1/domains/${DOMAIN}`, {
+        headers: { authorization: `Bearer ${acme.token}` },
+      });
+      expect(res.statusCode).toBe(200);
+      expect(((await res.body.json()) as { name: string }).name).toBe(DOMAIN);
+    } finally {
+      await restored.close();
+    }
   });
 
   it("refuses a --to that is not empty, naming it, and leaves it as it was", async () => {
