@@ -19,7 +19,7 @@ import {
 } from "node:fs";
 import { join, resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { MASTER_KEY_FILE } from "./api/sealing.ts";
+import { MASTER_KEY_FILE } from "./api/access/sealing.ts";
 import { ADMIN_TOKEN_FILE } from "./api/server.ts";
 import { packageVersion } from "./package-root.ts";
 import { SQLITE_FILE } from "./store/index.ts";

@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../../cli/mailplane.ts";
-import { loadMasterKey } from "../../../platform/api/sealing.ts";
+import { loadMasterKey } from "../../../platform/api/access/sealing.ts";
 import { startControlPlane } from "../../../platform/api/server.ts";
 import { BACKUP_MANIFEST } from "../../../platform/backup.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
