@@ -3,19 +3,21 @@
  * acknowledged before it began although writes go on (the WAL included), opens as a store, and its
  * master key unseals the domains' DKIM keys; it never overwrites, and leaves nothing half-written.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
+import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
 import { request } from "undici";
@@ -23,8 +25,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../../cli/mailplane.ts";
 import { loadMasterKey } from "../../../platform/api/access/sealing.ts";
 import { startControlPlane } from "../../../platform/api/server.ts";
-import { BACKUP_MANIFEST } from "../../../platform/backup.ts";
+import { BACKUP_MANIFEST, backupDataDir } from "../../../platform/backup/backup.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
+import { ENGINE_LOCK } from "../../../platform/smtp/engine-on-store.ts";
 import { DkimKeyring } from "../../../platform/smtp/policy/dkim-keys.ts";
 import { SQLITE_FILE } from "../../../platform/store/index.ts";
 import { openSqliteStore } from "../../../platform/store/sqlite.ts";
@@ -253,5 +256,108 @@ describe("mailplane backup", () => {
     const { code, stderr } = await cli(["backup", "--data-dir", h.dataDir]);
     expect(code).toBe(2);
     expect(stderr).toContain("--to <dir> is required");
+  });
+});
+
+describe("mailplane backup --with-mail", () => {
+  let h: Harness;
+  const scratch = mkdtempSync(join(tmpdir(), "mp-backup-mail-"));
+  let smtp = "";
+  let socketServer: Server | undefined;
+  const sleepers: ChildProcess[] = [];
+
+  /** A process that runs until the test ends: its pid stands for a running engine's. */
+  function runningPid(): number {
+    const child = spawn("sleep", ["60"], { stdio: "ignore" });
+    sleepers.push(child);
+    return child.pid!;
+  }
+
+  beforeAll(async () => {
+    h = await startHarness({ name: "sqlite" });
+    smtp = join(h.dataDir, "smtp");
+    const files: Record<string, string> = {
+      "spool/journal-000001.log": "journal record",
+      "spool/deferred/m1.eml": "deferred message",
+      "quarantine/q1.eml": "quarantined message",
+      "mail/ana@mail.example/new/1.eml": "delivered message",
+      "message-log/2026-12-04.jsonl": "{}",
+      "rspamd/redis/dump.rdb": "bayes",
+      "rspamd/run/rspamd.pid": "4242",
+    };
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(smtp, path)), { recursive: true });
+      writeFileSync(join(smtp, path), text);
+    }
+    // A socket of a supervised daemon: not a file to copy.
+    socketServer = createServer();
+    await new Promise<void>((r) => socketServer!.listen(join(smtp, "rspamd", "run", "normal.sock"), r));
+  });
+
+  afterAll(async () => {
+    for (const s of sleepers) s.kill();
+    await new Promise((r) => socketServer?.close(r));
+    await h?.close();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it("with no engine running, copies every regular file exactly while holding the engine's lock", async () => {
+    const to = join(scratch, "exact");
+    const lockHolders: string[] = [];
+    const manifest = backupDataDir({
+      dataDir: h.dataDir,
+      to,
+      withMail: true,
+      afterMailFolder: () => lockHolders.push(readFileSync(join(smtp, ENGINE_LOCK), "utf8")),
+    });
+    expect(manifest.mail).toEqual({ mode: "exact", files: 6 });
+    // The backup held the lock for the whole copy (no engine could start), and let it go after.
+    expect(new Set(lockHolders)).toEqual(new Set([String(process.pid)]));
+    expect(existsSync(join(smtp, ENGINE_LOCK))).toBe(false);
+    expect(readFileSync(join(to, "smtp/mail/ana@mail.example/new/1.eml"), "utf8")).toBe("delivered message");
+    expect(readFileSync(join(to, "smtp/spool/deferred/m1.eml"), "utf8")).toBe("deferred message");
+    expect(readFileSync(join(to, "smtp/rspamd/redis/dump.rdb"), "utf8")).toBe("bayes");
+    expect(existsSync(join(to, "smtp/rspamd/run/rspamd.pid"))).toBe(false);
+    expect(existsSync(join(to, "smtp/rspamd/run/normal.sock"))).toBe(false);
+  });
+
+  it("beside a running engine, copies in the order mail moves: a message delivered mid-copy is not lost", async () => {
+    writeFileSync(join(smtp, ENGINE_LOCK), String(runningPid()));
+    writeFileSync(join(smtp, "spool/journal-000002.log"), "in flight");
+    const to = join(scratch, "live");
+    let moved = false;
+    const manifest = backupDataDir({
+      dataDir: h.dataDir,
+      to,
+      withMail: true,
+      // Right after the first of the two folders is copied, the engine delivers the message.
+      afterMailFolder: (name) => {
+        if (moved || (name !== "spool" && name !== "mail")) return;
+        renameSync(join(smtp, "spool/journal-000002.log"), join(smtp, "mail/ana@mail.example/new/2.eml"));
+        moved = true;
+      },
+    });
+    expect(manifest.mail?.mode).toBe("live");
+    const inSpool = existsSync(join(to, "smtp/spool/journal-000002.log"));
+    const inMailbox = existsSync(join(to, "smtp/mail/ana@mail.example/new/2.eml"));
+    expect(inSpool || inMailbox).toBe(true);
+    // The running engine keeps its lock.
+    expect(existsSync(join(smtp, ENGINE_LOCK))).toBe(true);
+    expect(existsSync(join(to, "smtp", ENGINE_LOCK))).toBe(false);
+  });
+
+  it("says so when an engine was running", async () => {
+    writeFileSync(join(smtp, ENGINE_LOCK), String(runningPid()));
+    const { code, stdout, stderr } = await cli([
+      "backup",
+      "--data-dir",
+      h.dataDir,
+      "--to",
+      join(scratch, "cli-live"),
+      "--with-mail",
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("live");
+    expect(stderr).toContain("an SMTP engine was running");
   });
 });

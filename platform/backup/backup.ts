@@ -19,10 +19,14 @@ import {
 } from "node:fs";
 import { join, resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { MASTER_KEY_FILE } from "./api/access/sealing.ts";
-import { ADMIN_TOKEN_FILE } from "./api/server.ts";
-import { packageVersion } from "./package-root.ts";
-import { SQLITE_FILE } from "./store/index.ts";
+import { MASTER_KEY_FILE } from "../api/access/sealing.ts";
+import { ADMIN_TOKEN_FILE } from "../api/server.ts";
+import { packageVersion } from "../package-root.ts";
+import { SQLITE_FILE } from "../store/index.ts";
+import { copyMailFolders, type MailCopyMode } from "./mail-folders.ts";
+
+/** The engine's folder inside the data directory (`mailplane serve` and `mailplane smtp` put it there). */
+export const SMTP_FOLDER = "smtp";
 
 /** The manifest a finished backup holds; written last, so a copy without it is incomplete. */
 export const BACKUP_MANIFEST = "backup.json";
@@ -37,6 +41,10 @@ export interface BackupInput {
   postgres?: boolean;
   /** MAILPLANE_MASTER_KEY is set: the master key is not a file, so there is nothing to copy. */
   masterKeyFromEnvironment?: boolean;
+  /** Also copy `<dataDir>/smtp` (spool, quarantine, mailboxes, message log): see {@link copyMailFolders}. */
+  withMail?: boolean;
+  /** Called after each mail folder is copied (tests move mail in between). */
+  afterMailFolder?: (name: string) => void;
   /** How long the snapshot waits for the store's writers (SQLite busy timeout), ms. Default 5000. */
   busyTimeoutMs?: number;
 }
@@ -50,8 +58,10 @@ export interface BackupManifest {
   store: "sqlite" | "postgresql";
   /** Where the master key that unseals the DKIM private keys is: in the copy, or only in the environment. */
   masterKey: "file" | "environment" | "none";
-  /** The files of the copy, besides the manifest. */
+  /** The files of the copy, besides the manifest and the mail. */
   files: string[];
+  /** The mail folders (`smtp/`): copied with no engine running (`exact`), beside one (`live`), or not. */
+  mail: { mode: MailCopyMode; files: number } | null;
 }
 
 /** A backup that cannot be made: the message names the path at fault. */
@@ -81,6 +91,11 @@ export function backupDataDir(input: BackupInput): BackupManifest {
   if (!input.postgres && !existsSync(database)) {
     throw new BackupError(
       `${database} does not exist: not a mailplane data directory (for a PostgreSQL store give --database-url)`,
+    );
+  }
+  if (input.withMail && !existsSync(join(dataDir, SMTP_FOLDER))) {
+    throw new BackupError(
+      `${join(dataDir, SMTP_FOLDER)} does not exist: no mail to copy (leave out --with-mail)`,
     );
   }
   const created = !existsSync(to);
@@ -119,6 +134,9 @@ function writeBackup(dataDir: string, to: string, input: BackupInput): BackupMan
     syncFile(join(to, name));
     files.push(name);
   }
+  const mail = input.withMail
+    ? copyMailFolders(join(dataDir, SMTP_FOLDER), join(to, SMTP_FOLDER), input.afterMailFolder)
+    : null;
   syncDirectory(to);
 
   const manifest: BackupManifest = {
@@ -132,6 +150,7 @@ function writeBackup(dataDir: string, to: string, input: BackupInput): BackupMan
         ? "file"
         : "none",
     files,
+    mail: mail ? { mode: mail.mode, files: mail.files } : null,
   };
   const partial = join(to, `${BACKUP_MANIFEST}.partial`);
   writeFileSync(partial, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });

@@ -1,0 +1,128 @@
+/**
+ * Copies the SMTP engine's folders (`<data-dir>/smtp`) for a backup: exactly while no engine runs
+ * (the backup holds the engine's lock meanwhile), or live in the order mail moves through them.
+ */
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { ENGINE_LOCK, lockDataDir } from "../smtp/engine-on-store.ts";
+
+/**
+ * The folders in the order mail moves through them: accepted into the spool, then into the
+ * quarantine or a mailbox. Copied in this order while the engine runs, a message that moves during
+ * the copy is found at the end it left or the one it reached (at worst twice), never at neither.
+ */
+export const MAIL_FOLDER_ORDER = ["spool", "quarantine", "mail", "message-log"] as const;
+
+/** How the mail was copied: with no engine running (`exact`), or beside a running one (`live`). */
+export type MailCopyMode = "exact" | "live";
+
+/** What {@link copyMailFolders} did. */
+export interface MailCopyResult {
+  mode: MailCopyMode;
+  /** The pid of the engine that was running (`live` only). */
+  enginePid?: number;
+  /** Regular files copied. */
+  files: number;
+}
+
+/**
+ * Copies `smtpDir` into `to`: every regular file (sockets, pid files and the engine's lock are
+ * left out; a file that vanished between listing and copying had moved on, and is copied where it
+ * went), each fsynced, each folder fsynced after its files. Without a running engine it takes the
+ * engine's lock for the copy, so none starts meanwhile.
+ *
+ * @param afterFolder called after each top-level folder is copied (tests move mail in between)
+ * @example
+ * const { mode } = copyMailFolders("/var/lib/mailplane/smtp", "/backups/x/smtp"); // "exact"
+ */
+export function copyMailFolders(
+  smtpDir: string,
+  to: string,
+  afterFolder: (name: string) => void = () => {},
+): MailCopyResult {
+  const enginePid = runningEngine(smtpDir);
+  const release = enginePid === undefined ? lockDataDir(smtpDir) : () => {};
+  try {
+    mkdirSync(to, { recursive: true, mode: 0o700 });
+    const entries = readdirSync(smtpDir);
+    const ordered = [
+      ...MAIL_FOLDER_ORDER.filter((name) => entries.includes(name)),
+      ...entries.filter((name) => !(MAIL_FOLDER_ORDER as readonly string[]).includes(name)).sort(),
+    ];
+    let files = 0;
+    for (const name of ordered) {
+      files += copyEntry(join(smtpDir, name), join(to, name), name);
+      afterFolder(name);
+    }
+    syncPath(to);
+    return enginePid === undefined ? { mode: "exact", files } : { mode: "live", enginePid, files };
+  } finally {
+    release();
+  }
+}
+
+/** The pid holding the engine's lock when that process still runs; undefined otherwise. */
+function runningEngine(smtpDir: string): number | undefined {
+  const lock = join(smtpDir, ENGINE_LOCK);
+  if (!existsSync(lock)) return undefined;
+  let pid: number;
+  try {
+    pid = Number(readFileSync(lock, "utf8"));
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM" ? pid : undefined;
+  }
+}
+
+/** Copies one file or folder tree; returns the number of regular files copied. */
+function copyEntry(from: string, to: string, name: string): number {
+  let stat: ReturnType<typeof lstatSync>;
+  try {
+    stat = lstatSync(from);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return 0; // moved on meanwhile
+    throw err;
+  }
+  if (stat.isDirectory()) {
+    mkdirSync(to, { recursive: true, mode: 0o700 });
+    let files = 0;
+    for (const child of readdirSync(from).sort())
+      files += copyEntry(join(from, child), join(to, child), child);
+    syncPath(to);
+    return files;
+  }
+  if (!stat.isFile() || name === ENGINE_LOCK || name.endsWith(".pid")) return 0;
+  try {
+    copyFileSync(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw err;
+  }
+  syncPath(to);
+  return 1;
+}
+
+function syncPath(path: string): void {
+  const fd = openSync(path, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
