@@ -8,7 +8,11 @@ import type { Store } from "./store.ts";
 export { MIGRATIONS } from "./migrations.ts";
 export type * from "./notices.ts";
 export { openPostgresStore, type PostgresStoreOptions } from "./postgres.ts";
-export type { SharedAddress } from "./recipient-addresses.ts";
+export {
+  reportSharedAddresses,
+  type SharedAddress,
+  type SharedAddressWarning,
+} from "./recipient-addresses.ts";
 export { REDACTED, redactSecrets } from "./sql.ts";
 export type { StoreOptions } from "./sql-store.ts";
 export { openSqliteStore, type SqliteStoreOptions } from "./sqlite.ts";

@@ -227,3 +227,38 @@ export async function sharedAddresses(q: SqlExecutor, limit = 100): Promise<Shar
   }
   return out;
 }
+
+/** What {@link reportSharedAddresses} tells of one shared address, besides its message. */
+export interface SharedAddressWarning {
+  accountId: string;
+  address: string;
+  /** Each holder: "User ana@example.com", "User bob@example.com (extra address)". */
+  holders: string[];
+}
+
+/**
+ * Warns once per address that more than one User, Alias or Group holds (a store written before the
+ * address rule covered users' extra addresses), at start-up of `mailplane serve` and `mailplane
+ * smtp` alike: the platform starts anyway, mail to such an address goes to whichever the engine's
+ * resolution order checks first, and the next write that gives the address to yet another object is
+ * refused. One side must give it up to end it. Resolves with how many addresses it warned of (at
+ * most the store's limit, 100).
+ *
+ * @example await reportSharedAddresses(store, (message, fields) => log.warn(fields, message));
+ */
+export async function reportSharedAddresses(
+  store: { sharedAddresses(): Promise<SharedAddress[]> },
+  warn: (message: string, fields: SharedAddressWarning) => void,
+): Promise<number> {
+  const shared = await store.sharedAddresses();
+  for (const s of shared) {
+    const holders = s.holders.map((h) =>
+      h.id === s.address ? `${h.kind} ${h.id}` : `User ${h.id} (extra address)`,
+    );
+    warn(
+      `address ${s.address} is held by more than one recipient (${holders.join(", ")}); remove it from all but one`,
+      { accountId: s.accountId, address: s.address, holders },
+    );
+  }
+  return shared.length;
+}

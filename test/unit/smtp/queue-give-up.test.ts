@@ -21,8 +21,8 @@ function message(id: string, bodyFile?: string): QueuedMessage {
     messageId: null,
     size: 5,
     disposition: "deliver",
-    classification: "ham",
-    reason: "ham",
+    classification: "clean",
+    reason: "clean",
     score: 0,
     edits: { prepend: [], subjectPrefix: null },
     recipients: [
