@@ -1,7 +1,7 @@
 /** Login alerts: which sign-in attempts mail the user (per their `loginAlerts`), throttled by the notice's key, and what the mail says. */
 import type { User } from "../sdk/src/models/user.ts";
-import type { OutboxNotice } from "./store/notices.ts";
-import type { LoginAttemptInput } from "./store/store.ts";
+import type { LoginAttemptInput } from "./store/contract/login-audit-store.ts";
+import type { OutboxNotice } from "./store/contract/notice-outbox-store.ts";
 
 /** At most one failed-login alert per user in each window of this length (ms): one clock hour. */
 export const FAILED_ALERT_WINDOW_MS = 3_600_000;

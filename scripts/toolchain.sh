@@ -11,7 +11,11 @@
 MAILPLANE_ROOT="${MAILPLANE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 NODE_VERSION="24.21.0"
 PULUMI_VERSION="3.259.0"
-TOOLCHAIN_DIR="$MAILPLANE_ROOT/.toolchain"
+# Its physical path (symlinks resolved): the Pulumi CLI compares the plugin it finds on PATH with the
+# one beside its own executable, resolved, and warns in every preview when the two spellings differ
+# (a checkout under a symlinked folder, or a .toolchain that is a link to another checkout's).
+mkdir -p "$MAILPLANE_ROOT/.toolchain"
+TOOLCHAIN_DIR="$(cd "$MAILPLANE_ROOT/.toolchain" && pwd -P)"
 NODE_HOME="$TOOLCHAIN_DIR/node-v$NODE_VERSION"
 
 progress() { printf '\033[1;34m▸\033[0m %s\n' "$*" >&2; }
@@ -82,6 +86,11 @@ toolchain_activate() {
   export PULUMI_SKIP_UPDATE_CHECK=true
   export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
   export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=false
+  # The CLI writes an encrypted log of every command into $PULUMI_HOME/logs (several MB for a large
+  # tenancy) and keeps 7 days / 500 MB of them; inside a checkout that runs hundreds of commands per
+  # test run, keep 2 days / 100 MB. A user's own settings win.
+  export PULUMI_LOG_ROTATION_MAX_AGE_DAYS="${PULUMI_LOG_ROTATION_MAX_AGE_DAYS:-2}"
+  export PULUMI_LOG_ROTATION_MAX_TOTAL_MB="${PULUMI_LOG_ROTATION_MAX_TOTAL_MB:-100}"
   # The demo and test stacks' passphrase; a user's own PULUMI_CONFIG_PASSPHRASE wins.
   export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-mailplane-local-stacks}"
   # Inside the checkout, `mailplane` resolves to its TypeScript sources (package.json "exports").

@@ -12,7 +12,7 @@ import { isRefusal, type Refusal } from "../../platform/smtp/phases/result.ts";
 import { accountInputs } from "../../platform/smtp/policy/from-store.ts";
 import { buildPolicySnapshot, type PolicySnapshot } from "../../platform/smtp/policy/snapshot.ts";
 import { type ConnectionContext, type DeliveryTarget, newTransaction } from "../../platform/smtp/session.ts";
-import type { StoredObject } from "../../platform/store/store.ts";
+import type { StoredObject } from "../../platform/store/contract/object-store.ts";
 import { tenancyKinds } from "../../sdk/src/models/kinds.ts";
 import type { TenancyManifest } from "../../sdk/src/models/tenancy.ts";
 import type { Sample } from "./samples.ts";

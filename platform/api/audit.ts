@@ -1,7 +1,8 @@
 /** The audit trail's two ends: who a write is attributed to, and how stored entries read in the API. */
 import type { FastifyRequest } from "fastify";
 import type { AuditEntry as ApiAuditEntry } from "../../sdk/src/index.ts";
-import type { AuditEntry, WriteContext } from "../store/store.ts";
+import type { AuditEntry } from "../store/contract/audit-store.ts";
+import type { WriteContext } from "../store/contract/write-context.ts";
 
 /** The audit attribution of a request: its token, the token's role and the request ID. */
 export function writeContext(request: FastifyRequest): WriteContext {

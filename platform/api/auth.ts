@@ -3,7 +3,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type Endpoint, isMailDomain, type TokenRole, toAsciiDomain } from "../../sdk/src/index.ts";
-import type { Store, TokenRecord } from "../store/store.ts";
+import type { TokenRecord } from "../store/contract/token-store.ts";
+import type { Store } from "../store/store.ts";
 import { APP_PASSWORD_PREFIX } from "./passwords.ts";
 import { problem } from "./problem.ts";
 import type { RateLimiter } from "./rate-limit.ts";

@@ -11,7 +11,9 @@ import {
   verificationRecordValue,
 } from "../../sdk/src/index.ts";
 import type { DnsResolver } from "../smtp/content/spf.ts";
-import type { DomainNameHold, Store, StoredObject } from "../store/store.ts";
+import type { DomainNameHold } from "../store/contract/domain-name-store.ts";
+import type { StoredObject } from "../store/contract/object-store.ts";
+import type { Store } from "../store/store.ts";
 
 /**
  * An account's token for a name: SHA-256 of (account, name), 32 hex digits. Deterministic, so an

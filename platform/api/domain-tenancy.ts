@@ -19,9 +19,11 @@ import {
   toDotPath,
   validationErrorFromFields,
 } from "../../sdk/src/index.ts";
+import type { StoredObject } from "../store/contract/object-store.ts";
+import { isStoreError } from "../store/contract/store-error.ts";
+import type { TenancyObjectWrite } from "../store/contract/tenancy-store.ts";
 import { blockingClaims } from "../store/domain-claims.ts";
 import { claimsOf } from "../store/domain-names.ts";
-import { isStoreError, type StoredObject, type TenancyObjectWrite } from "../store/store.ts";
 import { DKIM_SPEC_FIELD } from "./dns.ts";
 import type { ApiServices } from "./lib/services.ts";
 import type { WriteHookInput, WriteHookResult } from "./lib/tenancy.ts";

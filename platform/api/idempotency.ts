@@ -12,8 +12,9 @@
  */
 import { createHash, createHmac, hkdfSync } from "node:crypto";
 import type { FastifyRequest } from "fastify";
+import type { IdempotencyInput } from "../store/contract/idempotency-store.ts";
 import { canonicalJson } from "../store/sql.ts";
-import type { IdempotencyInput, Store } from "../store/store.ts";
+import type { Store } from "../store/store.ts";
 import { fieldError, problem } from "./problem.ts";
 import { openText, type SealedText, sealText } from "./sealing.ts";
 

@@ -12,8 +12,8 @@ import {
   toDotPath,
   validationErrorFromFields,
 } from "../../sdk/src/index.ts";
+import { isStoreError, type StoreError } from "../store/contract/store-error.ts";
 import { STORE_RETRY_AFTER_SECONDS } from "../store/faults.ts";
-import { isStoreError, type StoreError } from "../store/store.ts";
 import { redactResetTokens } from "./password-resets.ts";
 
 /** The media type of every error body (RFC 9457 §3). */

@@ -12,7 +12,10 @@ import {
 import { accessScopes, compileAccessRule, decideAccess } from "../access-rules.ts";
 import { lockoutKeyOf } from "../smtp/lockout.ts";
 import type { CidrSet } from "../smtp/policy/matchers.ts";
-import type { LoginAttemptInput, LoginFailureReason, Store, WriteContext } from "../store/store.ts";
+import type { LoginAttemptInput } from "../store/contract/login-audit-store.ts";
+import type { LoginFailureReason } from "../store/contract/login-lockout-store.ts";
+import type { WriteContext } from "../store/contract/write-context.ts";
+import type { Store } from "../store/store.ts";
 import type { ApiServices } from "./lib/services.ts";
 import { hashPassword, verifyPassword } from "./passwords.ts";
 import { problem } from "./problem.ts";

@@ -10,8 +10,10 @@ import {
   type Session,
   type SessionStage,
 } from "../../sdk/src/index.ts";
-import type { Store, StoredObject, WriteContext } from "../store/store.ts";
-import type { UserSessionRecord } from "../store/user-auth.ts";
+import type { StoredObject } from "../store/contract/object-store.ts";
+import type { UserSessionRecord } from "../store/contract/user-auth-store.ts";
+import type { WriteContext } from "../store/contract/write-context.ts";
+import type { Store } from "../store/store.ts";
 import { hashAppPassword } from "./passwords.ts";
 import { problem } from "./problem.ts";
 import { ROLE_REFUSED, refuseByAccessRule, roleMayLogIn } from "./sign-in.ts";

@@ -1,6 +1,8 @@
 /** Login lockout for SMTP AUTH (smtp-server has none): failures counted per IPv4 address or IPv6 /64, in memory or in the store. */
 import { loginLockoutKey } from "../../sdk/src/models/lockout.ts";
-import type { LoginAttemptInput, LoginFailureReason, Store } from "../store/store.ts";
+import type { LoginAttemptInput } from "../store/contract/login-audit-store.ts";
+import type { LoginFailureReason } from "../store/contract/login-lockout-store.ts";
+import type { Store } from "../store/store.ts";
 import type { AuthPolicy } from "./policy/snapshot.ts";
 
 /** One failed login, as the AUTH phase reports it. */

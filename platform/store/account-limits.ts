@@ -1,7 +1,7 @@
 /** Account limits (`AccountSpec.limits`): counted and enforced inside the store's write transaction. */
 import { ACCOUNT_LIMIT_KINDS } from "../../sdk/src/models/account.ts";
+import { StoreError } from "./contract/store-error.ts";
 import type { SqlExecutor } from "./sql.ts";
-import { StoreError } from "./store.ts";
 
 type LimitedPlural = keyof typeof ACCOUNT_LIMIT_KINDS;
 const PLURAL_OF_KIND = new Map(

@@ -1,17 +1,12 @@
 /** The store's accounts: reading and listing them, and the account writes (put, delete with everything in it). */
 import { auditView } from "./audit.ts";
+import type { AccountRecord, PutAccountInput, PutAccountResult } from "./contract/account-store.ts";
+import type { Page } from "./contract/page.ts";
+import { StoreError } from "./contract/store-error.ts";
+import type { IfMatch, WriteContext } from "./contract/write-context.ts";
 import { checkIdempotency, saveIdempotency } from "./idempotency.ts";
 import { OBJECT_COLUMNS, removeObject, toObject } from "./object-rows.ts";
 import { canonicalJson, decodeCursor, pageOf, type SqlExecutor, str } from "./sql.ts";
-import {
-  type AccountRecord,
-  type IfMatch,
-  type Page,
-  type PutAccountInput,
-  type PutAccountResult,
-  StoreError,
-  type WriteContext,
-} from "./store.ts";
 import { revokeAccountTokens } from "./tokens.ts";
 import { checkPreconditions, newEtag, type WriteSteps } from "./write-steps.ts";
 

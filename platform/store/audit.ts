@@ -1,13 +1,11 @@
 /** The store's audit log: writing entries (secrets redacted) and listing them newest first. */
+
+import type { AccountRecord } from "./contract/account-store.ts";
+import type { AuditEntry, AuditQueryInput } from "./contract/audit-store.ts";
+import type { StoredObject } from "./contract/object-store.ts";
+import type { Page } from "./contract/page.ts";
+import type { WriteContext } from "./contract/write-context.ts";
 import { decodeCursor, pageOf, redactSecrets, type SqlExecutor, str, strOrNull } from "./sql.ts";
-import type {
-  AccountRecord,
-  AuditEntry,
-  AuditQueryInput,
-  Page,
-  StoredObject,
-  WriteContext,
-} from "./store.ts";
 
 /** One audit entry as a write step gives it (the actor and request come from the WriteContext). */
 export interface AuditInput {

@@ -1,9 +1,9 @@
 /** The store's change feed: the tenancy revision, the change log since a revision, snapshots, and watching for changes. */
 import { toAccount } from "./accounts.ts";
+import type { Change, ChangeEvent, Snapshot } from "./contract/change-feed-store.ts";
 import { withVerification } from "./domain-names.ts";
 import { OBJECT_COLUMNS, toObject } from "./object-rows.ts";
 import { type SqlExecutor, str } from "./sql.ts";
-import type { Change, ChangeEvent, Snapshot } from "./store.ts";
 
 /** The current tenancy revision. */
 export async function selectRevision(q: SqlExecutor): Promise<number> {

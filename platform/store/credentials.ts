@@ -1,6 +1,8 @@
 /** Users' password credentials: the current hash, the history kept against reuse, and forgetting both. */
+
+import type { CredentialRecord } from "./contract/credential-store.ts";
+import type { PutObjectInput } from "./contract/object-store.ts";
 import { type SqlExecutor, str, strOrNull } from "./sql.ts";
-import type { CredentialRecord, PutObjectInput } from "./store.ts";
 
 /** The user's credential with its password history, newest first; without `accountId`, the first account's. */
 export async function getCredential(

@@ -1,5 +1,9 @@
 /** Domain name claims and verification writes: settling who may take a name, evicting unverified holders, recording checks. */
 import { auditView } from "./audit.ts";
+import type { DomainCheckInput, DomainClaim } from "./contract/domain-name-store.ts";
+import type { PutObjectInput, StoredObject } from "./contract/object-store.ts";
+import { StoreError } from "./contract/store-error.ts";
+import type { WriteContext } from "./contract/write-context.ts";
 import {
   domainsHolding,
   namesOf,
@@ -12,14 +16,6 @@ import {
 } from "./domain-names.ts";
 import { OBJECT_COLUMNS, removeObject, selectObject, toObject } from "./object-rows.ts";
 import { canonicalJson, type SqlExecutor } from "./sql.ts";
-import {
-  type DomainCheckInput,
-  type DomainClaim,
-  type PutObjectInput,
-  type StoredObject,
-  StoreError,
-  type WriteContext,
-} from "./store.ts";
 import { newEtag, type WriteSteps } from "./write-steps.ts";
 
 /**

@@ -1,6 +1,8 @@
 /** Domain ownership in SQL: who holds which mail name, and the verification records of those names. */
+
+import type { DomainClaim, DomainNameHold, DomainVerificationRecord } from "./contract/domain-name-store.ts";
+import type { StoredObject } from "./contract/object-store.ts";
 import type { SqlExecutor } from "./sql.ts";
-import type { DomainClaim, DomainNameHold, DomainVerificationRecord, StoredObject } from "./store.ts";
 
 type Row = Record<string, unknown>;
 

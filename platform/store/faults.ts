@@ -1,6 +1,7 @@
 /** Store faults: which driver errors mean "the database is unavailable", classified once for both adapters. */
+
+import { isStoreError, StoreError } from "./contract/store-error.ts";
 import type { SqlDriver } from "./sql.ts";
-import { isStoreError, StoreError } from "./store.ts";
 
 /**
  * How long a client is told to wait (Retry-After, seconds) when the store is unavailable: short,

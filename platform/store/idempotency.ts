@@ -1,6 +1,8 @@
 /** The store's Idempotency-Key records: refusing a replayed key, saving a write's response, reading and purging them. */
+
+import type { IdempotencyInput, IdempotencyRecord } from "./contract/idempotency-store.ts";
+import { StoreError } from "./contract/store-error.ts";
 import { type SqlExecutor, str } from "./sql.ts";
-import { type IdempotencyInput, type IdempotencyRecord, StoreError } from "./store.ts";
 
 /**
  * Inside a write: refuses (`idempotency_exists`) a key whose stored response has not expired by

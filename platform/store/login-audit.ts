@@ -1,9 +1,10 @@
 /** The store's login audit, written once over the SqlExecutor seam: coalescing attempts per hour, the per-domain cap, listing and the retention purge. */
 import type { LoginAuditEntry } from "../../sdk/src/models/login-audit.ts";
 import { alertSettings, loginAlert } from "../login-alerts.ts";
+import type { ListLoginAuditInput, LoginAttemptInput } from "./contract/login-audit-store.ts";
+import type { Page } from "./contract/page.ts";
 import { enqueueNotice } from "./notices.ts";
 import { decodeCursor, pageOf, type SqlExecutor, type SqlValue } from "./sql.ts";
-import type { ListLoginAuditInput, LoginAttemptInput, Page } from "./store.ts";
 
 /** Default of {@link LoginAuditLimits.maxEntriesPerDomainHour}. */
 export const DEFAULT_LOGIN_AUDIT_ENTRIES_PER_DOMAIN_HOUR = 1_000;

@@ -1,14 +1,15 @@
 /** The store's login lockouts, written once over the SqlExecutor seam: counting failures per key, listing and lifting. */
+
+import type {
+  ListLoginLockoutsInput,
+  LoginFailureInput,
+  LoginLockoutRecord,
+  LoginLockoutTarget,
+} from "./contract/login-lockout-store.ts";
+import type { Page } from "./contract/page.ts";
+import { StoreError } from "./contract/store-error.ts";
+import type { WriteContext } from "./contract/write-context.ts";
 import { decodeCursor, encodeCursor, type SqlExecutor, type SqlValue } from "./sql.ts";
-import {
-  type ListLoginLockoutsInput,
-  type LoginFailureInput,
-  type LoginLockoutRecord,
-  type LoginLockoutTarget,
-  type Page,
-  StoreError,
-  type WriteContext,
-} from "./store.ts";
 
 /** Writes one audit entry in the caller's transaction (SqlStore's, so entries look like every other). */
 export type AuditWriter = (

@@ -1,25 +1,6 @@
 /** The store's notice outbox, written once over the SqlExecutor seam: mail the platform owes a person, queued by any process, sent by whichever engine claims it. */
+import type { ClaimedNotice, OutboxNotice } from "./contract/notice-outbox-store.ts";
 import type { SqlExecutor } from "./sql.ts";
-
-/**
- * A notice to send. `key` is its identity: a second notice with the same key is dropped, which is
- * how throttles (one failed-login alert per user and hour: the hour is in the key) and once-only
- * mails (one expiry warning per password and warning day) hold across processes and restarts.
- */
-export interface OutboxNotice {
-  key: string;
-  accountId: string;
-  /** The hosted domain it is sent for (its notification address is the From:). */
-  domain: string;
-  to: string;
-  subject: string;
-  text: string;
-}
-
-/** A notice an engine claimed for sending. */
-export interface ClaimedNotice extends OutboxNotice {
-  createdAt: string;
-}
 
 /**
  * Adds a notice unless one with its key exists (sent or not), inside the caller's transaction.

@@ -2,12 +2,13 @@
 
 import { accessRuleDomain } from "../../sdk/src/models/access-rule.ts";
 import { auditView } from "./audit.ts";
+import type { StoredObject } from "./contract/object-store.ts";
+import type { WriteContext } from "./contract/write-context.ts";
 import { forgetCredential } from "./credentials.ts";
 import { pruneVerification } from "./domain-names.ts";
 import { forgetDomainAttempts } from "./login-audit.ts";
 import { forgetAddresses } from "./recipient-addresses.ts";
 import { canonicalJson, type SqlExecutor, str, strOrNull } from "./sql.ts";
-import type { StoredObject, WriteContext } from "./store.ts";
 import * as userAuth from "./user-auth.ts";
 import { newEtag, newGeneration, type WriteSteps } from "./write-steps.ts";
 

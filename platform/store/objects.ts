@@ -1,6 +1,17 @@
 /** Tenancy objects: listing them, and the object writes (put, delete) with everything each one checks and cascades. */
 import { checkAccountLimit } from "./account-limits.ts";
 import { auditView } from "./audit.ts";
+import {
+  DEPARTED_KIND,
+  type DeleteObjectInput,
+  type ListObjectsInput,
+  type PutObjectInput,
+  type PutObjectResult,
+  type StoredObject,
+} from "./contract/object-store.ts";
+import type { Page } from "./contract/page.ts";
+import { StoreError } from "./contract/store-error.ts";
+import type { WriteContext } from "./contract/write-context.ts";
 import { setCredential } from "./credentials.ts";
 import { evict, saveCheck, settleClaims } from "./domain-claims.ts";
 import { namesOf, pruneVerification, withVerification } from "./domain-names.ts";
@@ -8,17 +19,6 @@ import { checkIdempotency, saveIdempotency } from "./idempotency.ts";
 import { insertSuccessor, OBJECT_COLUMNS, removeObject, selectObject, toObject } from "./object-rows.ts";
 import { ADDRESS_KINDS, recordAddresses, type TakenAddress } from "./recipient-addresses.ts";
 import { canonicalJson, decodeCursor, pageOf, type SqlExecutor } from "./sql.ts";
-import {
-  DEPARTED_KIND,
-  type DeleteObjectInput,
-  type ListObjectsInput,
-  type Page,
-  type PutObjectInput,
-  type PutObjectResult,
-  type StoredObject,
-  StoreError,
-  type WriteContext,
-} from "./store.ts";
 import { checkPreconditions, newEtag, newGeneration, type WriteSteps } from "./write-steps.ts";
 
 /** One page of an account's objects by kind and ID, filtered by kind and domain(s), with verification. */

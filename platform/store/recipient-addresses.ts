@@ -1,6 +1,6 @@
 /** Recipient addresses: which User, Alias or Group holds each address (a user's extra addresses too), kept in step with every object write, and the rule that one address names one recipient. */
+import { StoreError } from "./contract/store-error.ts";
 import type { SqlExecutor } from "./sql.ts";
-import { StoreError } from "./store.ts";
 
 /**
  * The kinds that are recipient addresses: one address names one recipient, so no two of these may

@@ -5,6 +5,38 @@ import { type AccountUsage, accountUsage } from "./account-limits.ts";
 import * as accounts from "./accounts.ts";
 import { type AuditInput, listAudit, writeAudit } from "./audit.ts";
 import * as changeFeed from "./change-feed.ts";
+import type { AccountRecord, PutAccountInput, PutAccountResult } from "./contract/account-store.ts";
+import type { AuditEntry, AuditQueryInput } from "./contract/audit-store.ts";
+import type { Change, ChangeEvent, Snapshot } from "./contract/change-feed-store.ts";
+import type { CredentialRecord } from "./contract/credential-store.ts";
+import type { DomainCheckInput, DomainNameHold } from "./contract/domain-name-store.ts";
+import type { IdempotencyRecord } from "./contract/idempotency-store.ts";
+import type { ListLoginAuditInput, LoginAttemptInput } from "./contract/login-audit-store.ts";
+import type {
+  ListLoginLockoutsInput,
+  LoginFailureInput,
+  LoginLockoutRecord,
+} from "./contract/login-lockout-store.ts";
+import type { ClaimedNotice, OutboxNotice } from "./contract/notice-outbox-store.ts";
+import type {
+  DeleteObjectInput,
+  ListObjectsInput,
+  PutObjectInput,
+  PutObjectResult,
+  StoredObject,
+} from "./contract/object-store.ts";
+import type { Page } from "./contract/page.ts";
+import { isStoreError } from "./contract/store-error.ts";
+import type { ApplyTenancyInput, ApplyTenancyResult } from "./contract/tenancy-store.ts";
+import type { CreateTokenInput, TokenRecord } from "./contract/token-store.ts";
+import type {
+  AppPasswordRecord,
+  NewUserSession,
+  UserAuthStore,
+  UserSessionRecord,
+  UserTotpRecord,
+} from "./contract/user-auth-store.ts";
+import type { IfMatch, WriteContext } from "./contract/write-context.ts";
 import { getCredential } from "./credentials.ts";
 import { recordDomainCheck } from "./domain-claims.ts";
 import { domainNameHolds, withVerification } from "./domain-names.ts";
@@ -24,39 +56,7 @@ import {
 import * as reportSends from "./report-sends.ts";
 import { getSetting, initSetting } from "./settings.ts";
 import type { SqlDriver, SqlExecutor } from "./sql.ts";
-import {
-  type AccountRecord,
-  type ApplyTenancyInput,
-  type ApplyTenancyResult,
-  type AuditEntry,
-  type AuditQueryInput,
-  type Change,
-  type ChangeEvent,
-  type CreateTokenInput,
-  type CredentialRecord,
-  type DeleteObjectInput,
-  type DomainCheckInput,
-  type DomainNameHold,
-  type IdempotencyRecord,
-  type IfMatch,
-  isStoreError,
-  type ListLoginAuditInput,
-  type ListLoginLockoutsInput,
-  type ListObjectsInput,
-  type LoginAttemptInput,
-  type LoginFailureInput,
-  type LoginLockoutRecord,
-  type Page,
-  type PutAccountInput,
-  type PutAccountResult,
-  type PutObjectInput,
-  type PutObjectResult,
-  type Snapshot,
-  type Store,
-  type StoredObject,
-  type TokenRecord,
-  type WriteContext,
-} from "./store.ts";
+import type { Store } from "./store.ts";
 import { applyTenancyIn, tenancyEtag, tenancyOrder } from "./tenancy-apply.ts";
 import * as tokens from "./tokens.ts";
 import * as userAuth from "./user-auth.ts";
@@ -366,15 +366,11 @@ export class SqlStore implements Store {
 
   // ---------------------------------------------------------------- notice outbox (notices.ts)
 
-  async enqueueNotice(notice: notices.OutboxNotice): Promise<boolean> {
+  async enqueueNotice(notice: OutboxNotice): Promise<boolean> {
     return this.driver.transaction((q) => notices.enqueueNotice(q, notice, this.iso()));
   }
 
-  async claimNotices(input: {
-    claimant: string;
-    forMs: number;
-    limit: number;
-  }): Promise<notices.ClaimedNotice[]> {
+  async claimNotices(input: { claimant: string; forMs: number; limit: number }): Promise<ClaimedNotice[]> {
     const at = this.now().getTime();
     return this.driver.transaction((q) =>
       notices.claimNotices(q, {
@@ -467,10 +463,10 @@ export class SqlStore implements Store {
 
   private readonly auditWriter: lockouts.AuditWriter = (tx, c, entry) => this.audit(tx, c, entry);
 
-  async createUserSession(input: userAuth.NewUserSession, ctx: WriteContext): Promise<void> {
+  async createUserSession(input: NewUserSession, ctx: WriteContext): Promise<void> {
     await this.driver.transaction((q) => userAuth.createSession(q, input, ctx, this.auditWriter));
   }
-  async findUserSession(secretHash: string): Promise<userAuth.UserSessionRecord | undefined> {
+  async findUserSession(secretHash: string): Promise<UserSessionRecord | undefined> {
     return this.driver.read((q) => userAuth.findSession(q, secretHash));
   }
   async touchUserSession(id: string, at: string): Promise<void> {
@@ -487,19 +483,16 @@ export class SqlStore implements Store {
   ): Promise<number> {
     return this.driver.transaction((q) => userAuth.revokeSessions(q, accountId, userId, at, exceptId));
   }
-  async getUserTotp(accountId: string, userId: string): Promise<userAuth.UserTotpRecord | undefined> {
+  async getUserTotp(accountId: string, userId: string): Promise<UserTotpRecord | undefined> {
     return this.driver.readConsistent((q) => userAuth.getTotp(q, accountId, userId));
   }
   async enrolUserTotp(
-    input: Parameters<userAuth.UserAuthStore["enrolUserTotp"]>[0],
+    input: Parameters<UserAuthStore["enrolUserTotp"]>[0],
     ctx: WriteContext,
   ): Promise<boolean> {
     return this.driver.transaction((q) => userAuth.enrolTotp(q, input, ctx, this.auditWriter));
   }
-  async useTotpStep(
-    input: Parameters<userAuth.UserAuthStore["useTotpStep"]>[0],
-    ctx: WriteContext,
-  ): Promise<boolean> {
+  async useTotpStep(input: Parameters<UserAuthStore["useTotpStep"]>[0], ctx: WriteContext): Promise<boolean> {
     return this.driver.transaction((q) => userAuth.useStep(q, input, ctx, this.auditWriter));
   }
   async useRecoveryCode(
@@ -516,21 +509,21 @@ export class SqlStore implements Store {
     return this.driver.transaction((q) => userAuth.removeTotp(q, accountId, userId, ctx, this.auditWriter));
   }
   async createAppPassword(
-    input: Parameters<userAuth.UserAuthStore["createAppPassword"]>[0],
+    input: Parameters<UserAuthStore["createAppPassword"]>[0],
     ctx: WriteContext,
   ): Promise<void> {
     await this.driver.transaction((q) => userAuth.createAppPassword(q, input, ctx, this.auditWriter));
   }
-  async listAppPasswords(accountId: string, userId: string): Promise<userAuth.AppPasswordRecord[]> {
+  async listAppPasswords(accountId: string, userId: string): Promise<AppPasswordRecord[]> {
     return this.driver.readConsistent((q) => userAuth.listAppPasswords(q, accountId, userId));
   }
-  async findAppPassword(secretHash: string): Promise<userAuth.AppPasswordRecord | undefined> {
+  async findAppPassword(secretHash: string): Promise<AppPasswordRecord | undefined> {
     return this.driver.read((q) => userAuth.findAppPassword(q, secretHash));
   }
   async revokeAppPassword(
-    input: Parameters<userAuth.UserAuthStore["revokeAppPassword"]>[0],
+    input: Parameters<UserAuthStore["revokeAppPassword"]>[0],
     ctx: WriteContext,
-  ): Promise<userAuth.AppPasswordRecord | undefined> {
+  ): Promise<AppPasswordRecord | undefined> {
     return this.driver.transaction((q) => userAuth.revokeAppPassword(q, input, ctx, this.auditWriter));
   }
   async touchAppPassword(id: string, at: string): Promise<void> {

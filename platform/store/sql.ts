@@ -1,5 +1,6 @@
 /** The small SQL seam both adapters implement, plus helpers shared by the store (cursors, pages, column values, canonical JSON, redaction). */
-import { type Page, StoreError } from "./store.ts";
+import type { Page } from "./contract/page.ts";
+import { StoreError } from "./contract/store-error.ts";
 
 /** A parameter value both drivers bind natively. */
 export type SqlValue = string | number | null;

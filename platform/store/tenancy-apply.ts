@@ -1,17 +1,16 @@
 /** A domain's whole tenancy applied in one store transaction: the diff against the stored objects and its writes. */
 import { createHash } from "node:crypto";
-import { checkIdempotency, saveIdempotency } from "./idempotency.ts";
-import { canonicalJson, type SqlExecutor } from "./sql.ts";
 import {
-  type ApplyTenancyInput,
-  type ApplyTenancyResult,
   DEPARTED_KIND,
-  etagMatches,
   type PutObjectInput,
   type PutObjectResult,
   type StoredObject,
-  StoreError,
-} from "./store.ts";
+} from "./contract/object-store.ts";
+import { StoreError } from "./contract/store-error.ts";
+import type { ApplyTenancyInput, ApplyTenancyResult } from "./contract/tenancy-store.ts";
+import { etagMatches } from "./contract/write-context.ts";
+import { checkIdempotency, saveIdempotency } from "./idempotency.ts";
+import { canonicalJson, type SqlExecutor } from "./sql.ts";
 
 /** The steps of the store the apply is made of; each runs inside the caller's write transaction. */
 export interface TenancySteps {

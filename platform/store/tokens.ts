@@ -1,13 +1,11 @@
 /** The store's API tokens: creating, finding by secret hash or ID, listing, revoking and counting them. */
+
+import type { Page } from "./contract/page.ts";
+import { StoreError } from "./contract/store-error.ts";
+import type { CreateTokenInput, TokenRecord } from "./contract/token-store.ts";
+import type { WriteContext } from "./contract/write-context.ts";
 import { checkIdempotency, saveIdempotency } from "./idempotency.ts";
 import { decodeCursor, pageOf, type SqlExecutor, str, strOrNull } from "./sql.ts";
-import {
-  type CreateTokenInput,
-  type Page,
-  StoreError,
-  type TokenRecord,
-  type WriteContext,
-} from "./store.ts";
 import type { WriteSteps } from "./write-steps.ts";
 
 const TOKEN_COLUMNS =

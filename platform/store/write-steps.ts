@@ -1,8 +1,10 @@
 /** What the store's write functions share: the steps they take from SqlStore (clock, audit, change log) and precondition checks. */
 import { randomBytes } from "node:crypto";
+import type { Change } from "./contract/change-feed-store.ts";
+import { StoreError } from "./contract/store-error.ts";
+import { etagMatches, type IfMatch } from "./contract/write-context.ts";
 import type { AuditWriter } from "./login-lockouts.ts";
 import type { SqlExecutor } from "./sql.ts";
-import { type Change, etagMatches, type IfMatch, StoreError } from "./store.ts";
 
 /** The store-wide steps a write function takes inside the caller's transaction. */
 export interface WriteSteps {

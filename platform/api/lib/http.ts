@@ -14,7 +14,7 @@ import {
   senderListName,
   toAsciiDomain,
 } from "../../../sdk/src/index.ts";
-import type { IfMatch } from "../../store/store.ts";
+import type { IfMatch } from "../../store/contract/write-context.ts";
 import { problem } from "../problem.ts";
 
 /** Sets the ETag header (RFC 9110 §8.8.3: a quoted opaque tag). */

@@ -12,15 +12,15 @@ import {
   type ProblemFieldError,
   validationErrorFromFields,
 } from "../../../sdk/src/index.ts";
+import type { CredentialInput } from "../../store/contract/credential-store.ts";
 import type {
-  CredentialInput,
   DeleteObjectInput,
-  IfMatch,
   PutObjectInput,
   PutObjectResult,
   StoredObject,
-} from "../../store/store.ts";
-import { isStoreError, StoreError } from "../../store/store.ts";
+} from "../../store/contract/object-store.ts";
+import { isStoreError, StoreError } from "../../store/contract/store-error.ts";
+import type { IfMatch } from "../../store/contract/write-context.ts";
 import { writeContext } from "../audit.ts";
 import { requireAuth } from "../auth.ts";
 import { findReplay, idempotencyInput, idempotencyPlan } from "../idempotency.ts";

@@ -1,7 +1,8 @@
 /** Accounts (tenants): `/v1/accounts[/:account]`, platform admins only. Deleting one deletes everything in it. */
 import type { FastifyInstance } from "fastify";
 import { AccountSpec, ListQuery, validationErrorFromFields } from "../../../sdk/src/index.ts";
-import { type AccountRecord, isStoreError } from "../../store/store.ts";
+import type { AccountRecord } from "../../store/contract/account-store.ts";
+import { isStoreError } from "../../store/contract/store-error.ts";
 import { writeContext } from "../audit.ts";
 import { createOnly, ifMatch, normalisedParams, serve, setEtag } from "../lib/http.ts";
 import { fieldError, problem } from "../problem.ts";

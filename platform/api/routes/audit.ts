@@ -1,7 +1,7 @@
 /** The audit logs: `GET /v1/audit` (the acting account's changes) and the login audit, per domain (`GET /v1/domains/:domain/login-audit`) and of the signed-in user (`GET /v1/me/login-audit`). */
 import type { FastifyInstance } from "fastify";
 import { AuditQuery, LoginAuditQuery, MyLoginAuditQuery, normaliseAddress } from "../../../sdk/src/index.ts";
-import type { ListLoginAuditInput } from "../../store/store.ts";
+import type { ListLoginAuditInput } from "../../store/contract/login-audit-store.ts";
 import { toApiAuditEntry } from "../audit.ts";
 import { mayTouchDomain, requireAuth } from "../auth.ts";
 import { normalisedParams, serve } from "../lib/http.ts";

@@ -1,7 +1,8 @@
 /** Bulk tenancy: `/v1/domains/:domain/tenancy` — get, plan, apply (one transaction) and delete a domain's whole tenancy. */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { DomainTenancyDocument, type TenancyPlan } from "../../../sdk/src/index.ts";
-import { type ApplyTenancyResult, isStoreError } from "../../store/store.ts";
+import { isStoreError } from "../../store/contract/store-error.ts";
+import type { ApplyTenancyResult } from "../../store/contract/tenancy-store.ts";
 import { writeContext } from "../audit.ts";
 import { requireAuth } from "../auth.ts";
 import { documentConflict, planChanges, prepareTenancy, renderTenancy } from "../domain-tenancy.ts";

@@ -15,8 +15,9 @@ import {
   verificationRecordName,
   verificationRecordValue,
 } from "../../../sdk/src/index.ts";
+import { DEPARTED_KIND } from "../../store/contract/object-store.ts";
+import { isStoreError } from "../../store/contract/store-error.ts";
 import type { DomainClaim, StoredObject } from "../../store/index.ts";
-import { DEPARTED_KIND, isStoreError } from "../../store/store.ts";
 import { writeContext } from "../audit.ts";
 import { mayTouchDomain, requireAuth } from "../auth.ts";
 import {

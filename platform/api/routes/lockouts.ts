@@ -1,7 +1,7 @@
 /** SMTP login lockouts: `GET /v1/lockouts` and `DELETE /v1/lockouts/:key`, read from and lifted in the store every engine shares. */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { type LoginLockout, LoginLockoutQuery, loginLockoutKey } from "../../../sdk/src/index.ts";
-import type { LoginLockoutRecord } from "../../store/store.ts";
+import type { LoginLockoutRecord } from "../../store/contract/login-lockout-store.ts";
 import { writeContext } from "../audit.ts";
 import { serve } from "../lib/http.ts";
 import { problem } from "../problem.ts";

@@ -16,8 +16,9 @@ import {
 } from "../../../sdk/src/index.ts";
 import type { SmtpOperations } from "../../smtp/operations.ts";
 import type { Owner } from "../../smtp/owners.ts";
-import type { LoginFailureReason, Store } from "../../store/store.ts";
-import type { AppPasswordRecord } from "../../store/user-auth.ts";
+import type { LoginFailureReason } from "../../store/contract/login-lockout-store.ts";
+import type { AppPasswordRecord } from "../../store/contract/user-auth-store.ts";
+import type { Store } from "../../store/store.ts";
 import { serve } from "../lib/http.ts";
 import { APP_PASSWORD_PREFIX, hashAppPassword } from "../passwords.ts";
 import { problem } from "../problem.ts";

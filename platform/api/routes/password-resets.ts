@@ -10,7 +10,8 @@ import {
 } from "../../../sdk/src/index.ts";
 import { lockoutKeyOf } from "../../smtp/lockout.ts";
 import type { SmtpOperations } from "../../smtp/operations.ts";
-import { isStoreError, type StoredObject } from "../../store/store.ts";
+import type { StoredObject } from "../../store/contract/object-store.ts";
+import { isStoreError } from "../../store/contract/store-error.ts";
 import { serve } from "../lib/http.ts";
 import {
   RESET_LINK_MINUTES,

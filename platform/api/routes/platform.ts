@@ -2,8 +2,9 @@
 import { readFile } from "node:fs/promises";
 import type { FastifyInstance } from "fastify";
 import { HEALTH_STORE_TIMEOUT_MS } from "../../../sdk/src/index.ts";
+import { isStoreError } from "../../store/contract/store-error.ts";
 import { STORE_RETRY_AFTER_SECONDS } from "../../store/faults.ts";
-import { isStoreError, type Store } from "../../store/store.ts";
+import type { Store } from "../../store/store.ts";
 import { serve } from "../lib/http.ts";
 import { problem } from "../problem.ts";
 

@@ -8,7 +8,8 @@ import {
   tokenExpiryIssue,
   validationErrorFromFields,
 } from "../../../sdk/src/index.ts";
-import { isStoreError, type TokenRecord } from "../../store/store.ts";
+import { isStoreError } from "../../store/contract/store-error.ts";
+import type { TokenRecord } from "../../store/contract/token-store.ts";
 import { writeContext } from "../audit.ts";
 import { newToken, requireAuth } from "../auth.ts";
 import { findReplay, idempotencyInput, idempotencyPlan } from "../idempotency.ts";

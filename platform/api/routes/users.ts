@@ -7,13 +7,9 @@ import {
   type PasswordPolicySpec,
   userKind,
 } from "../../../sdk/src/index.ts";
-import {
-  type CredentialInput,
-  type CredentialRecord,
-  DEPARTED_KIND,
-  type Store,
-  type StoredObject,
-} from "../../store/store.ts";
+import type { CredentialInput, CredentialRecord } from "../../store/contract/credential-store.ts";
+import { DEPARTED_KIND, type StoredObject } from "../../store/contract/object-store.ts";
+import type { Store } from "../../store/store.ts";
 import type { ApiServices } from "../lib/services.ts";
 import { registerKind, type WriteHookInput, type WriteHookResult } from "../lib/tenancy.ts";
 import { hashPassword, verifyPassword } from "../passwords.ts";

@@ -1,6 +1,7 @@
 /** AUTH phase (RFC 4954): PLAIN and LOGIN only over TLS, per-IP (IPv6: per /64) lockout, constant work per attempt, application passwords, access rules, disabled and expired users refused. */
 import type { LoginCredential, LoginFailureKind, LoginResult } from "../../../sdk/src/models/login-audit.ts";
-import type { LoginAttemptInput, LoginFailureReason } from "../../store/store.ts";
+import type { LoginAttemptInput } from "../../store/contract/login-audit-store.ts";
+import type { LoginFailureReason } from "../../store/contract/login-lockout-store.ts";
 import type { LoginLockout } from "../lockout.ts";
 import { splitMailbox } from "../policy/matchers.ts";
 import { DEFAULT_AUTH, type PolicySnapshot } from "../policy/snapshot.ts";

@@ -6,7 +6,8 @@ import {
   openDkimPrivateKey,
   type StoredDkimKey,
 } from "../../api/dkim-keys.ts";
-import type { Store, StoredObject } from "../../store/store.ts";
+import type { StoredObject } from "../../store/contract/object-store.ts";
+import type { Store } from "../../store/store.ts";
 
 /** The key a domain's mail is signed with (RFC 6376 §3.1 selector, PKCS#8 PEM private key). */
 export interface DkimSigningKey {

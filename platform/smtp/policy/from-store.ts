@@ -9,7 +9,9 @@ import {
   hashPassword,
   verifyPassword,
 } from "../../api/passwords.ts";
-import { type Change, DEPARTED_KIND, type Store, type StoredObject } from "../../store/store.ts";
+import type { Change } from "../../store/contract/change-feed-store.ts";
+import { DEPARTED_KIND, type StoredObject } from "../../store/contract/object-store.ts";
+import type { Store } from "../../store/store.ts";
 import { srsKeyFrom } from "../delivery/srs.ts";
 import type { PolicySource } from "../engine-contract.ts";
 import type { CredentialSource } from "../phases/auth.ts";

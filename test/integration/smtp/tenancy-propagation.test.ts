@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type StorePolicy, storePolicy } from "../../../platform/smtp/policy/from-store.ts";
+import type { TenancyObjectWrite } from "../../../platform/store/contract/tenancy-store.ts";
 import { openPostgresStore, openSqliteStore, type Store } from "../../../platform/store/index.ts";
-import type { TenancyObjectWrite } from "../../../platform/store/store.ts";
 import { AliasSpec, DomainSpec, UserSpec } from "../../../sdk/src/models/index.ts";
 
 const sys = { actor: "system" };

@@ -6,7 +6,7 @@ import {
   verificationToken,
 } from "../../../platform/api/domain-ownership.ts";
 import { tableResolver } from "../../../platform/smtp/content/spf.ts";
-import type { DomainNameHold } from "../../../platform/store/store.ts";
+import type { DomainNameHold } from "../../../platform/store/contract/domain-name-store.ts";
 
 const HOUR = 3_600_000;
 

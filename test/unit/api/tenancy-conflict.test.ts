@@ -1,7 +1,7 @@
 /** The store's own refusal of a bulk apply's shared address, answered with the document's field as single writes are. */
 import { describe, expect, it } from "vitest";
 import { documentConflict } from "../../../platform/api/domain-tenancy.ts";
-import { StoreError } from "../../../platform/store/store.ts";
+import { StoreError } from "../../../platform/store/contract/store-error.ts";
 import { DomainTenancyDocument, isMailplaneError } from "../../../sdk/src/index.ts";
 
 const D = "tenancy-conflict.example";

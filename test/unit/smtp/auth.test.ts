@@ -5,7 +5,7 @@ import { type LoginFailure, MemoryLoginLockout } from "../../../platform/smtp/lo
 import { authenticate, type CredentialSource } from "../../../platform/smtp/phases/auth.ts";
 import { mailFrom } from "../../../platform/smtp/phases/mail-from.ts";
 import { buildPolicySnapshot } from "../../../platform/smtp/policy/snapshot.ts";
-import type { LoginAttemptInput } from "../../../platform/store/store.ts";
+import type { LoginAttemptInput } from "../../../platform/store/contract/login-audit-store.ts";
 import { inbound, snapshot, submitter } from "./fixtures.ts";
 
 const DAY = 86_400_000;
