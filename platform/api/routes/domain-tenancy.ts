@@ -5,7 +5,7 @@ import { isStoreError } from "../../store/contract/store-error.ts";
 import type { ApplyTenancyResult } from "../../store/contract/tenancy-store.ts";
 import { writeContext } from "../audit.ts";
 import { requireAuth } from "../auth.ts";
-import { planChanges, prepareTenancy, renderTenancy } from "../domain-tenancy.ts";
+import { documentConflict, planChanges, prepareTenancy, renderTenancy } from "../domain-tenancy.ts";
 import { findReplay, idempotencyInput, idempotencyPlan } from "../idempotency.ts";
 import { createOnly, ifMatch, normalisedParams, serve, setEtag } from "../lib/http.ts";
 import { stampOf } from "../lib/managed-by.ts";
@@ -147,7 +147,8 @@ export async function domainTenancyRoutes(app: FastifyInstance): Promise<void> {
           // Without If-Match, a write that came between our read and our transaction means: prepare again.
           const retry =
             condition === undefined && attempt < APPLY_ATTEMPTS && isStoreError(error, "precondition_failed");
-          if (!retry) throw error;
+          // The store's own address check (a write that came after the document's): the document's field.
+          if (!retry) throw documentConflict(error, document, request.body) ?? error;
         }
       }
     },
