@@ -9,7 +9,7 @@ import type { CalloutOptions } from "../../platform/smtp/delivery/callout.ts";
 import { EgressPolicy, parseCidrList } from "../../platform/smtp/delivery/egress.ts";
 import { parseListenAddress, startSmtpEngineOnStore } from "../../platform/smtp/engine-on-store.ts";
 import type { SenderRate } from "../../platform/smtp/phases/sender-rate.ts";
-import { openStore } from "../../platform/store/index.ts";
+import { openStore, reportSharedAddresses } from "../../platform/store/index.ts";
 import { isMailDomain, toAsciiDomain } from "../../sdk/src/models/common.ts";
 import { type Command, type CommandIo, UsageError, untilSignal } from "../command.ts";
 import {
@@ -98,6 +98,8 @@ The operations API (quarantine, delivery queue, message log, statistics) answers
 its own process: give --api-listen to serve the /v1 API from this process too.
 Outgoing mail is DKIM-signed with each domain's key, opened with the control plane's master key:
 $MAILPLANE_MASTER_KEY (base64 of 32 bytes) or <data-dir>/master-key, as \`mailplane serve\` uses.
+At start it warns on standard error, as \`mailplane serve\` does, of each address that two recipients
+hold (data written before one address, one recipient covered users' extra addresses).
 
 options:
   --data-dir <dir>               data directory                                [$MAILPLANE_DATA_DIR, default ${SMTP_DEFAULTS.dataDir}]
@@ -450,6 +452,8 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   io.stdout(
     `mailplane: reports: ${reports ? `every ${reportCheckIntervalMs} ms, release links at ${reportsUrl}` : reportCheckIntervalMs > 0 ? "off (no --public-url for release links)" : "off"}\n`,
   );
+  // As `mailplane serve` warns: old data may give one address to two recipients (docs/smtp.md).
+  await reportSharedAddresses(store, (message) => io.stderr(`mailplane smtp: warning: ${message}\n`));
   io.stdout(`mailplane: spam scoring: ${scanner.description}\n`);
   io.stdout(`mailplane: virus scanning: ${scanner.clamdDescription ?? "off"}\n`);
   // Handlers first: whoever waits for the line below may send SIGTERM at once.

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { openStore } from "../store/index.ts";
+import { openStore, reportSharedAddresses } from "../store/index.ts";
 import type { Store } from "../store/store.ts";
 import { newToken } from "./access/auth.ts";
 import { type AppOptions, buildApp } from "./app.ts";
@@ -86,25 +86,6 @@ export async function bootstrapAdminToken(store: Store, dataDir: string): Promis
 }
 
 /**
- * Logs a warning per address that more than one User, Alias or Group holds (a store written before
- * the address rule covered users' extra addresses): the platform starts anyway, mail to such an
- * address goes to whichever the engine's resolution order checks first, and the next write that
- * gives the address to yet another object is refused. One side must give it up to end it.
- */
-async function reportSharedAddresses(store: Store, app: FastifyInstance): Promise<void> {
-  const shared = await store.sharedAddresses();
-  for (const s of shared) {
-    const holders = s.holders.map((h) =>
-      h.id === s.address ? `${h.kind} ${h.id}` : `User ${h.id} (extra address)`,
-    );
-    app.log.warn(
-      { accountId: s.accountId, address: s.address, holders },
-      `address ${s.address} is held by more than one recipient (${holders.join(", ")}); remove it from all but one`,
-    );
-  }
-}
-
-/**
  * Starts the control plane. The programmatic face of `mailplane serve` for tests and other processes.
  *
  * @example
@@ -128,7 +109,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     const masterKey = options.masterKey ?? loadMasterKey(options.dataDir);
     const app = await buildApp({ ...options, masterKey, store });
     built = app;
-    await reportSharedAddresses(store, app);
+    await reportSharedAddresses(store, (message, fields) => app.log.warn(fields, message));
     // Expired Idempotency-Key answers are ignored on read; drop them hourly so the table stays small.
     const purge = setInterval(() => {
       store.purgeIdempotency().catch((error) => app.log.warn({ err: error }, "idempotency purge failed"));

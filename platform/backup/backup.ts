@@ -17,7 +17,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { MASTER_KEY_FILE } from "../api/access/sealing.ts";
 import { ADMIN_TOKEN_FILE } from "../api/server.ts";
@@ -92,6 +92,10 @@ export function backupDataDir(input: BackupInput): BackupManifest {
     throw new BackupError(
       `${database} does not exist: not a mailplane data directory (for a PostgreSQL store give --database-url)`,
     );
+  }
+  const inside = relative(join(dataDir, SMTP_FOLDER), to);
+  if (input.withMail && (inside === "" || (!inside.startsWith("..") && !isAbsolute(inside)))) {
+    throw new BackupError(`--to ${to} is inside the mail folders it would copy`);
   }
   if (input.withMail && !existsSync(join(dataDir, SMTP_FOLDER))) {
     throw new BackupError(

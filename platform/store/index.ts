@@ -25,7 +25,11 @@ export type * from "./contract/user-auth-store.ts";
 export * from "./contract/write-context.ts";
 export { MIGRATIONS } from "./migrations.ts";
 export { openPostgresStore, type PostgresStoreOptions } from "./postgres.ts";
-export type { SharedAddress } from "./recipient-addresses.ts";
+export {
+  reportSharedAddresses,
+  type SharedAddress,
+  type SharedAddressWarning,
+} from "./recipient-addresses.ts";
 export { REDACTED, redactSecrets } from "./sql.ts";
 export type { StoreOptions } from "./sql-store.ts";
 export { openSqliteStore, type SqliteStoreOptions } from "./sqlite.ts";

@@ -17,7 +17,7 @@ import { evict, saveCheck, settleClaims } from "./domain-claims.ts";
 import { namesOf, pruneVerification, withVerification } from "./domain-names.ts";
 import { checkIdempotency, saveIdempotency } from "./idempotency.ts";
 import { insertSuccessor, OBJECT_COLUMNS, removeObject, selectObject, toObject } from "./object-rows.ts";
-import { ADDRESS_KINDS, recordAddresses } from "./recipient-addresses.ts";
+import { ADDRESS_KINDS, recordAddresses, type TakenAddress } from "./recipient-addresses.ts";
 import { canonicalJson, decodeCursor, pageOf, type SqlExecutor } from "./sql.ts";
 import { checkPreconditions, newEtag, newGeneration, type WriteSteps } from "./write-steps.ts";
 
@@ -71,7 +71,7 @@ export interface PutOptions {
    * apply refuses a shared one after its last write (an address may move between its objects).
    * Default: checked now.
    */
-  deferredAddresses?: string[];
+  deferredAddresses?: TakenAddress[];
 }
 
 /**

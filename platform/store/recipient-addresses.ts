@@ -80,6 +80,22 @@ async function holdersOf(
   return found;
 }
 
+/** An address a write of a bulk apply took, and where: the object and its spec field. */
+export interface TakenAddress {
+  address: string;
+  kind: string;
+  id: string;
+  /** `["address"]`, or `["addresses", i]` at the index in the stored (sorted) spec. */
+  field: (string | number)[];
+}
+
+/** The spec field of `object` that holds `address`: its own address, or one of its extra addresses. */
+function fieldOf(object: AddressWrite, address: string): (string | number)[] {
+  if (address === object.id) return ["address"];
+  const extras = (object.spec["addresses"] as string[] | undefined) ?? [];
+  return ["addresses", extras.indexOf(address)];
+}
+
 /** What {@link recordAddresses} is told of the write. */
 export interface AddressWrite {
   accountId: string;
@@ -105,7 +121,7 @@ export async function recordAddresses(
   q: SqlExecutor,
   object: AddressWrite,
   current: AddressWrite | null,
-  deferred?: string[],
+  deferred?: TakenAddress[],
 ): Promise<string[]> {
   if (!ADDRESS_KINDS.has(object.kind)) return [];
   const next = addressesOf(object);
@@ -121,13 +137,13 @@ export async function recordAddresses(
   }
   if (added.length === 0) return added;
   if (deferred) {
-    deferred.push(...added);
+    for (const address of added)
+      deferred.push({ address, kind: object.kind, id: object.id, field: fieldOf(object, address) });
   } else {
     const holders = await holdersOf(q, object.accountId, added, object);
     const first = added.map((a) => holders.find((h) => h.address === a)).find((h) => h !== undefined);
     if (first) {
-      const extras = (object.spec["addresses"] as string[] | undefined) ?? [];
-      const field = first.address === object.id ? ["address"] : ["addresses", extras.indexOf(first.address)];
+      const field = fieldOf(object, first.address);
       const own =
         first.address === object.id
           ? ""
@@ -165,17 +181,21 @@ export async function forgetAddresses(
 
 /**
  * Inside a write, after writes that deferred the rule ({@link recordAddresses} with `deferred`):
- * refuses with StoreError "conflict" when any of `addresses` now has more than one holder, naming the
- * address and each holder. One key probe per {@link CHUNK} addresses: linear in the writes.
+ * refuses with StoreError "conflict" when any address taken now has more than one holder, naming the
+ * address and each holder. Its `path` is where the first such address was taken: the index of the
+ * object in `objects` (the apply's writes, in order), then the spec field (`[3, "addresses", 1]`), so
+ * the caller can name the field of its document as single writes do. One key probe per {@link CHUNK}
+ * addresses: linear in the writes.
  *
- * @example await refuseShared(q, "acme", taken);
+ * @example await refuseShared(q, "acme", taken, input.objects);
  */
 export async function refuseShared(
   q: SqlExecutor,
   accountId: string,
-  addresses: readonly string[],
+  taken: readonly TakenAddress[],
+  objects: readonly { kind: string; id: string }[],
 ): Promise<void> {
-  const holders = await holdersOf(q, accountId, [...new Set(addresses)]);
+  const holders = await holdersOf(q, accountId, [...new Set(taken.map((t) => t.address))]);
   const byAddress = new Map<string, AddressHolder[]>();
   for (const h of holders) byAddress.set(h.address, [...(byAddress.get(h.address) ?? []), h]);
   const shared = [...byAddress.entries()].filter(([, list]) => list.length > 1);
@@ -185,7 +205,16 @@ export async function refuseShared(
     .map(([address, list]) => `${address} (${list.map(describe).join(", ")})`)
     .join("; ");
   const more = shared.length > 10 ? ` and ${shared.length - 10} more` : "";
-  throw new StoreError("conflict", `an address may name one recipient only: ${text}${more}`);
+  // The first write (in apply order) that took a shared address: the field a caller should change.
+  const isShared = new Set(shared.map(([address]) => address));
+  const first = taken.find((t) => isShared.has(t.address));
+  const at = first ? objects.findIndex((o) => o.kind === first.kind && o.id === first.id) : -1;
+  throw new StoreError(
+    "conflict",
+    `an address may name one recipient only: ${text}${more}`,
+    undefined,
+    first && at >= 0 ? { path: [at, ...first.field] } : {},
+  );
 }
 
 /** A holder in a list: "the user ana@…", "the user ana@…'s extra address". */
@@ -226,4 +255,39 @@ export async function sharedAddresses(q: SqlExecutor, limit = 100): Promise<Shar
     }
   }
   return out;
+}
+
+/** What {@link reportSharedAddresses} tells of one shared address, besides its message. */
+export interface SharedAddressWarning {
+  accountId: string;
+  address: string;
+  /** Each holder: "User ana@example.com", "User bob@example.com (extra address)". */
+  holders: string[];
+}
+
+/**
+ * Warns once per address that more than one User, Alias or Group holds (a store written before the
+ * address rule covered users' extra addresses), at start-up of `mailplane serve` and `mailplane
+ * smtp` alike: the platform starts anyway, mail to such an address goes to whichever the engine's
+ * resolution order checks first, and the next write that gives the address to yet another object is
+ * refused. One side must give it up to end it. Resolves with how many addresses it warned of (at
+ * most the store's limit, 100).
+ *
+ * @example await reportSharedAddresses(store, (message, fields) => log.warn(fields, message));
+ */
+export async function reportSharedAddresses(
+  store: { sharedAddresses(): Promise<SharedAddress[]> },
+  warn: (message: string, fields: SharedAddressWarning) => void,
+): Promise<number> {
+  const shared = await store.sharedAddresses();
+  for (const s of shared) {
+    const holders = s.holders.map((h) =>
+      h.id === s.address ? `${h.kind} ${h.id}` : `User ${h.id} (extra address)`,
+    );
+    warn(
+      `address ${s.address} is held by more than one recipient (${holders.join(", ")}); remove it from all but one`,
+      { accountId: s.accountId, address: s.address, holders },
+    );
+  }
+  return shared.length;
 }

@@ -47,7 +47,12 @@ import { migrate } from "./migrations.ts";
 import * as notices from "./notices.ts";
 import { insertSuccessor, removeObject, selectObject } from "./object-rows.ts";
 import * as objects from "./objects.ts";
-import { refuseShared, type SharedAddress, sharedAddresses } from "./recipient-addresses.ts";
+import {
+  refuseShared,
+  type SharedAddress,
+  sharedAddresses,
+  type TakenAddress,
+} from "./recipient-addresses.ts";
 import * as reportSends from "./report-sends.ts";
 import { getSetting, initSetting } from "./settings.ts";
 import type { SqlDriver, SqlExecutor } from "./sql.ts";
@@ -280,12 +285,12 @@ export class SqlStore implements Store {
   async applyTenancy(input: ApplyTenancyInput, ctx: WriteContext): Promise<ApplyTenancyResult> {
     return this.write((q, mark) => {
       // The addresses the apply's writes take, checked once they are all written.
-      const taken: string[] = [];
+      const taken: TakenAddress[] = [];
       return applyTenancyIn(q, input, {
         select: (tx) => objects.selectTenancy(tx, input.accountId, input.domain),
         now: this.now,
         put: (tx, put) => objects.putObject(tx, put, ctx, this.steps, mark, { deferredAddresses: taken }),
-        settleAddresses: (tx) => refuseShared(tx, input.accountId, taken),
+        settleAddresses: (tx) => refuseShared(tx, input.accountId, taken, input.objects),
         remove: async (tx, o) => {
           mark();
           await removeObject(tx, ctx, o, this.steps);

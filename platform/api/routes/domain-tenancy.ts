@@ -9,7 +9,7 @@ import { createOnly, ifMatch, normalisedParams, serve, setEtag } from "../http/e
 import { findReplay, idempotencyInput, idempotencyPlan } from "../http/idempotency.ts";
 import { problem } from "../http/problem.ts";
 import { parseWith } from "../http/validation.ts";
-import { planChanges, prepareTenancy, renderTenancy } from "../tenancy/bulk-apply.ts";
+import { documentConflict, planChanges, prepareTenancy, renderTenancy } from "../tenancy/bulk-apply.ts";
 import { stampOf } from "../tenancy/managed-by.ts";
 import { userSuccessor } from "./users.ts";
 
@@ -147,7 +147,8 @@ export async function domainTenancyRoutes(app: FastifyInstance): Promise<void> {
           // Without If-Match, a write that came between our read and our transaction means: prepare again.
           const retry =
             condition === undefined && attempt < APPLY_ATTEMPTS && isStoreError(error, "precondition_failed");
-          if (!retry) throw error;
+          // The store's own address check (a write that came after the document's): the document's field.
+          if (!retry) throw documentConflict(error, document, request.body) ?? error;
         }
       }
     },

@@ -20,6 +20,7 @@ import {
   validationErrorFromFields,
 } from "../../../sdk/src/index.ts";
 import type { StoredObject } from "../../store/contract/object-store.ts";
+import { isStoreError } from "../../store/contract/store-error.ts";
 import type { TenancyObjectWrite } from "../../store/contract/tenancy-store.ts";
 import { blockingClaims } from "../../store/domain-claims.ts";
 import { claimsOf } from "../../store/domain-names.ts";
@@ -264,6 +265,35 @@ function sharedAddresses(document: DomainTenancyDocument, body: unknown): Proble
           return fieldError(at.field, "custom", `is also ${held.join(" and ")}`);
         }),
   );
+}
+
+/**
+ * The store's own refusal of an apply's shared address (StoreError "conflict", from its check after
+ * the writes: a write that came after the document check) as 409 MP_CONFLICT with the document's
+ * field, like the document check's refusals and single writes: the store names the write by its index
+ * in the writes {@link prepareTenancy} made from `document` (one per object, in document order) and
+ * the spec field, sorted — an extra address is named at the index the caller wrote. Undefined for
+ * any other error (thrown on as it is).
+ *
+ * @example throw documentConflict(error, document, request.body) ?? error;
+ */
+export function documentConflict(
+  error: unknown,
+  document: DomainTenancyDocument,
+  body: unknown,
+): MailplaneError | undefined {
+  if (!isStoreError(error, "conflict")) return undefined;
+  const [at, ...field] = error.path ?? [];
+  const item = typeof at === "number" ? itemsOf(document)[at] : undefined;
+  if (!item) return undefined;
+  const [name, index] = field;
+  if (item.kind.name === "User" && name === "addresses" && typeof index === "number") {
+    const address = (item.spec["addresses"] as string[] | undefined)?.[index];
+    if (address !== undefined) field[1] = writtenIndex(body, item.path[1] as number, address, index);
+  }
+  return problem("MP_CONFLICT", error.message, {
+    errors: [fieldError([...item.path, ...field], "custom", error.message)],
+  });
 }
 
 /** The spec fields a change touches, as the API shows them (internal fields never). */

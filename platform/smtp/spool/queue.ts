@@ -388,12 +388,14 @@ export class Queue extends EventEmitter {
         this.#opts.maxRetryMs,
         (t, o) => this.emit("delivered", e.meta, t, o),
       );
-      for (const f of failed) this.emit("failed", e.meta, f.target, f.outcome);
       // Delivered targets are done now, whatever happens to the bounce: should it fail, the
       // retry must not deliver them again (the failed ones stay pending and bounce then).
       e.pending = [...still, ...failed.map((f) => f.target)];
       if (failed.length > 0 && !e.deleted) await this.#bounce(e.meta, body, failed);
       e.pending = still;
+      // Announced once the bounce is sent: a failing bounce retries these targets, and announced
+      // before it they would be announced again then (the message log would hold them twice).
+      for (const f of failed) this.emit("failed", e.meta, f.target, f.outcome);
       if (still.length === 0 || e.deleted) return await this.#settle(e, e.deleted);
       await this.#defer(e, body, now);
       // Announced once the retry is scheduled and durable, so listeners see the deferred state.
@@ -419,14 +421,17 @@ export class Queue extends EventEmitter {
 
   /**
    * Fails every pending target of a message whose bytes are lost with 5.3.0 and bounces it (the DSN
-   * carries no content), then lets it go. A failing bounce keeps it for a retry.
+   * carries no content), then lets it go. A failing bounce keeps it for a retry. Each target's
+   * failure is announced once, after its bounce was sent: a retry after a failed bounce announces
+   * nothing twice, and one after a sent bounce (nothing pending) neither bounces nor announces again.
    */
   async #giveUp(e: QueueEntry, err: Error): Promise<void> {
     const failed = lostBytesFailures(e.pending, err);
     try {
-      for (const f of failed) this.emit("failed", e.meta, f.target, f.outcome);
-      await this.#bounce(e.meta, Buffer.alloc(0), failed);
+      // An empty list would still build a DSN (listing no one): nothing left means it was sent.
+      if (failed.length > 0) await this.#bounce(e.meta, Buffer.alloc(0), failed);
       e.pending = [];
+      for (const f of failed) this.emit("failed", e.meta, f.target, f.outcome);
       await this.#settle(e);
     } catch (bounceErr) {
       e.nextAttemptAt = this.#opts.now() + this.#opts.retryBaseMs;

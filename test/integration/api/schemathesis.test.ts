@@ -4,7 +4,7 @@
  */
 
 import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,14 +16,18 @@ import { type Harness, startHarness } from "./harness.ts";
 describe("the API fuzzed from /openapi.json by schemathesis", () => {
   let h: Harness;
   let st: string;
+  /** Its run folder (.schemathesis/): a scratch directory, not the checkout; removed at the end. */
+  let runDir: string;
 
   beforeAll(async () => {
     st = await ensureSchemathesis();
     h = await startHarness({ name: "sqlite" });
+    runDir = mkdtempSync(join(tmpdir(), "mp-schemathesis-"));
   }, 300_000);
 
   afterAll(async () => {
     await h?.close();
+    if (runDir) rmSync(runDir, { recursive: true, force: true });
   });
 
   it("never fails with a server error, and answers with documented statuses, content types, headers and bodies", async () => {
@@ -62,8 +66,7 @@ describe("the API fuzzed from /openapi.json by schemathesis", () => {
         ],
         {
           maxBuffer: 32 * 1024 * 1024,
-          // Its run folder (.schemathesis/) goes to a scratch directory, not the checkout.
-          cwd: mkdtempSync(join(tmpdir(), "mp-schemathesis-")),
+          cwd: runDir,
           env: {
             ...process.env,
             SCHEMATHESIS_TELEMETRY: "false",

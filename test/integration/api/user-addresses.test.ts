@@ -1,11 +1,15 @@
 /** A user's extra addresses on SQLite and PostgreSQL: one address names one recipient, 409 MP_CONFLICT for a single write, every path at once for a bulk document. */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { Writable } from "node:stream";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startControlPlane } from "../../../platform/api/server.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
+import { openPostgresStore, openSqliteStore, type Store } from "../../../platform/store/index.ts";
 import { type Answer, BACKENDS, type Harness, startHarness, uniqueDomain } from "./harness.ts";
 
 /** Runs SQL on the harness's store directly, as an earlier version of the platform could have written. */
@@ -210,5 +214,80 @@ describe.each(BACKENDS)("user extra addresses, one recipient each, on $name", (b
     const moved = await h.call("PUT", tenancy, { token: t.token, body: doc(true) });
     expect(moved.status).toBe(200);
     expect((await get(`/v1/domains/${d}/users/ana@${d}`)).body.addresses).toEqual([`sales@${d}`]);
+  });
+});
+
+describe.each(BACKENDS)("the store's own refusal of a tenancy apply on $name", (backend) => {
+  let h: Harness;
+  let t: { id: string; token: string };
+  let store: Store;
+  let dir: string;
+  /** The write that slips in between the document check and the apply's transaction, once. */
+  let slipIn: (() => Promise<unknown>) | undefined;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "mp-slip-"));
+    store =
+      backend.name === "postgres"
+        ? await openPostgresStore({
+            url: inject("postgresUrl"),
+            schema: `slip_${randomBytes(6).toString("hex")}`,
+          })
+        : await openSqliteStore({ path: join(dir, "mailplane.db") });
+    const wrapped = new Proxy(store, {
+      get(target, name) {
+        if (name === "applyTenancy") {
+          return async (...args: Parameters<Store["applyTenancy"]>) => {
+            const write = slipIn;
+            slipIn = undefined;
+            await write?.();
+            return await target.applyTenancy(...args);
+          };
+        }
+        const value = Reflect.get(target, name, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    h = await startHarness(backend, { store: wrapped });
+    t = await h.tenant("slip");
+  });
+  afterAll(async () => {
+    await h?.close();
+    await store?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("answers 409 MP_CONFLICT with the document's field when an address is taken after the document check", async () => {
+    const d = uniqueDomain();
+    // A holder the apply neither writes nor deletes, written after the document was checked.
+    slipIn = () =>
+      store.putObject(
+        {
+          accountId: t.id,
+          kind: "Alias",
+          id: `sales@${d}`,
+          domain: "elsewhere.example",
+          spec: { address: `sales@${d}`, action: { type: "forward", to: ["x@elsewhere.example"] } },
+        },
+        { actor: "system" },
+      );
+    const document = {
+      domains: [{ name: d }],
+      users: [
+        { address: `ana@${d}`, password: "Kq7-Secret-0001" },
+        // Written unsorted: the answer names the index the caller wrote.
+        { address: `bob@${d}`, password: "Kq7-Secret-0001", addresses: [`zed@${d}`, `sales@${d}`] },
+      ],
+    };
+    const res = await h.call("PUT", `/v1/domains/${d}/tenancy`, { token: t.token, body: document });
+    expect(res.status, res.text).toBe(409);
+    expect(res.body.code).toBe("MP_CONFLICT");
+    expect(res.body.errors).toEqual([
+      expect.objectContaining({
+        path: ["users", 1, "addresses", 1],
+        message: expect.stringContaining(`sales@${d} (the alias, an extra address of the user bob@${d})`),
+      }),
+    ]);
+    expect((await h.call("GET", `/v1/domains/${d}/tenancy`, { token: t.token })).status).toBe(404);
   });
 });

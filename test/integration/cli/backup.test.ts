@@ -346,6 +346,13 @@ describe("mailplane backup --with-mail", () => {
     expect(existsSync(join(to, "smtp", ENGINE_LOCK))).toBe(false);
   });
 
+  it("refuses a --to inside the mail folders it would copy", () => {
+    expect(() =>
+      backupDataDir({ dataDir: h.dataDir, to: join(smtp, "mail", "copy"), withMail: true }),
+    ).toThrow(/inside the mail folders it would copy/);
+    expect(existsSync(join(smtp, "mail", "copy"))).toBe(false);
+  });
+
   it("says so when an engine was running", async () => {
     writeFileSync(join(smtp, ENGINE_LOCK), String(runningPid()));
     const { code, stdout, stderr } = await cli([

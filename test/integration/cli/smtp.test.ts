@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +14,9 @@ import { type Harness, startHarness } from "../api/harness.ts";
 import { freePort, swaks } from "../smtp/support/harness.ts";
 
 const CLI = fileURLToPath(new URL("../../../cli/mailplane.ts", import.meta.url));
+const SHARED_WARNING =
+  "mailplane smtp: warning: address sales@shared-cli.example is held by more than one recipient " +
+  "(User ana@shared-cli.example (extra address), User bob@shared-cli.example (extra address)); remove it from all but one\n";
 
 describe("mailplane smtp --api-listen", () => {
   let h: Harness;
@@ -40,6 +44,31 @@ describe("mailplane smtp --api-listen", () => {
     ] as const) {
       const res = await h.call("PUT", path, { token: acme.token, body });
       expect(res.status, res.text).toBeLessThan(300);
+    }
+    // Old data (before one address, one recipient covered extra addresses) gives sales@ to two users.
+    const shared = "shared-cli.example";
+    for (const [path, body] of [
+      [`/v1/domains/${shared}`, { name: shared }],
+      [
+        `/v1/domains/${shared}/users/ana@${shared}`,
+        { address: `ana@${shared}`, password: "Correct-Horse-7", addresses: [`sales@${shared}`] },
+      ],
+      [
+        `/v1/domains/${shared}/users/bob@${shared}`,
+        { address: `bob@${shared}`, password: "Correct-Horse-7" },
+      ],
+    ] as const) {
+      const res = await h.call("PUT", path, { token: acme.token, body });
+      expect(res.status, res.text).toBeLessThan(300);
+    }
+    const db = new DatabaseSync(join(h.dataDir, "mailplane.db"));
+    try {
+      db.exec(
+        `UPDATE objects SET spec = '{"address":"bob@${shared}","addresses":["sales@${shared}"]}' WHERE kind = 'User' AND id = 'bob@${shared}';
+         INSERT INTO recipient_addresses (account_id, address, kind, id) VALUES ('${acme.id}', 'sales@${shared}', 'User', 'bob@${shared}');`,
+      );
+    } finally {
+      db.close();
     }
     smtpPort = await freePort();
     child = spawn(
@@ -85,6 +114,18 @@ describe("mailplane smtp --api-listen", () => {
     const res = await request(`${base}${path}`, { headers: { authorization: `Bearer ${acme.token}` } });
     return { status: res.statusCode, body: (await res.body.json()) as any };
   };
+
+  it("warns at start of an address old data gives to two users, naming both holders", async () => {
+    // Standard error is a pipe of its own: the warning may arrive after the start-up line did.
+    await new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (output.includes(SHARED_WARNING)) resolve();
+      };
+      check();
+      child.stderr!.on("data", check);
+      void exited.then((code) => reject(new Error(`mailplane smtp exited ${code}: ${output}`)));
+    });
+  });
 
   it("quarantines spam for a domain declared through the other process, and lists it through its own API", async () => {
     const sent = await swaks(smtpPort, [
@@ -139,7 +180,7 @@ describe("mailplane smtp --api-listen", () => {
     expect(digest?.replace(/=\r?\n/g, "")).toContain("https://mail.ops-cli.example/release/");
   });
 
-  it("applies the same tenant isolation on its API and stops on SIGTERM", async () => {
+  it("applies the same tenant isolation on its API and stops on SIGTERM, having warned of the shared address once", async () => {
     const other = await h.tenant("other");
     const res = await request(`${api}/v1/domains/ops-cli.example/quarantine`, {
       headers: { authorization: `Bearer ${other.token}` },
@@ -149,6 +190,8 @@ describe("mailplane smtp --api-listen", () => {
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
     expect(output).toContain("SIGTERM, shutting down");
+    // Once, though --api-listen starts the control plane too (whose own report is not logged here).
+    expect(output.split(SHARED_WARNING)).toHaveLength(2);
     expect(output).not.toContain(acme.token);
   });
 });

@@ -1,8 +1,6 @@
 /** Route egress policy end to end: the API refuses special-purpose route hosts (422 on `host`), the engine checks every resolved address before it connects, TLS `required` verifies, REQUIRETLS is honoured. */
 import { createHash, X509Certificate } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import nodemailer from "nodemailer";
 import { SMTPServer } from "smtp-server";
@@ -10,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type DnsResolver, tableResolver } from "../../../platform/smtp/content/spf.ts";
 import { EgressPolicy } from "../../../platform/smtp/delivery/egress.ts";
 import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/engine-on-store.ts";
-import { type TlsMaterial, tlsMaterial } from "../../../platform/smtp/tls.ts";
+import type { TlsMaterial } from "../../../platform/smtp/tls.ts";
 import { BACKENDS, type Harness, startHarness, uniqueDomain } from "../api/harness.ts";
 import {
   EventLog,
@@ -21,6 +19,7 @@ import {
   startSink,
   startTestEngine,
   swaks,
+  tempTlsMaterial,
 } from "./support/harness.ts";
 
 /** Counts TCP connections to 127.0.0.2:<port>: proof that a refused address was never dialled. */
@@ -320,8 +319,7 @@ interface TlsDownstream {
 }
 
 async function startTlsDownstream(): Promise<TlsDownstream> {
-  const dir = mkdtempSync(join(tmpdir(), "mp-downstream-tls-"));
-  const tls = await tlsMaterial(dir, "tls.egress.test");
+  const tls = await tempTlsMaterial("mp-downstream-tls-", "tls.egress.test");
   const mails: TlsDownstream["mails"] = [];
   const server = new SMTPServer({
     key: tls.key,
@@ -356,7 +354,6 @@ async function startTlsDownstream(): Promise<TlsDownstream> {
     mails,
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -373,7 +370,7 @@ describe("routes with tls: required, and REQUIRETLS (RFC 8689)", () => {
   });
   beforeAll(async () => {
     down = await startTlsDownstream();
-    const otherPem = (await tlsMaterial(mkdtempSync(join(tmpdir(), "mp-other-ca-")), "other.test")).cert;
+    const otherPem = (await tempTlsMaterial("mp-other-ca-", "other.test")).cert;
     t = await startTestEngine(
       {
         revision: 1,

@@ -1,13 +1,16 @@
 /** Message data per owner on both stores: a re-created domain starts empty, and a mixed-tenant message shows to each account as its own part. */
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GTUBE } from "../../../platform/smtp/content/scan.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
 import { type EngineOnStore, startSmtpEngineOnStore } from "../../../platform/smtp/engine-on-store.ts";
+import { scratchDirs } from "../../support/scratch.ts";
 import { BACKENDS, type Harness, startHarness, uniqueDomain } from "../api/harness.ts";
 import { EventLog, freePort, HOSTNAME, startTestEngine, swaks } from "./support/harness.ts";
+
+/** The data directory an earlier version left, removed after the test. */
+const legacyDir = scratchDirs("mp-legacy-");
 
 describe.each(BACKENDS)("message data per owner on $name", (backend) => {
   let h: Harness;
@@ -299,7 +302,7 @@ describe.each(BACKENDS)(
 
 describe("upgrade from the single-file message log", () => {
   it("imports message-log.jsonl under the owners of its domains, with delivery updates, once", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "mp-legacy-"));
+    const dataDir = legacyDir();
     const at = new Date().toISOString();
     const entry = (id: string, domain: string) => ({
       id,

@@ -257,6 +257,43 @@ describe.each(backends)("one address, one recipient (extra addresses) on $name",
     });
   });
 
+  describe("where a bulk apply's shared address was taken", () => {
+    const apply = (s: Store, objects: { kind: string; id: string; spec: Record<string, unknown> }[]) =>
+      s.applyTenancy({ accountId: "acme", domain: D, objects: [domainObject, ...objects] }, sys);
+
+    it("names the first write that took a shared address by its index in the writes, and its field", async () => {
+      // What the API's document check would have refused first; here the store's own check must.
+      for (const [objects, path] of [
+        [
+          [user("ana", ["a1", "sales"]), user("bob", ["sales"])],
+          [1, "addresses", 1],
+        ],
+        [
+          [alias("info"), group("team"), user("cy", ["team"])],
+          [2, "address"],
+        ],
+        [
+          [user("ana"), user("bob", ["ana"])],
+          [1, "address"],
+        ],
+      ] as const) {
+        await expect(apply(store, [...objects])).rejects.toMatchObject({ code: "conflict", path });
+      }
+    });
+
+    it("names the write in the apply when the other holder was written outside it", async () => {
+      // An address held by an object the apply neither writes nor deletes (written after the
+      // caller's own check, which saw the document only).
+      await store.putObject({ ...alias("sales"), domain: "elsewhere.example" }, sys);
+      await expect(apply(store, [user("ana"), user("bob", ["a1", "sales"])])).rejects.toMatchObject({
+        code: "conflict",
+        path: [2, "addresses", 1],
+        message: `an address may name one recipient only: ${at("sales")} (the alias, an extra address of the user ${at("bob")})`,
+      });
+      expect(await store.getObject("acme", "User", at("bob"))).toBeUndefined();
+    });
+  });
+
   describe("a store written before the rule covered extra addresses", () => {
     it("migrates with its shared addresses recorded and reported, refuses a third holder, and keeps writes that keep them", async () => {
       await store.putObject(user("ana", ["sales"]), sys);

@@ -1,8 +1,8 @@
 /** The rspamd controller and settings-ID settings of `mailplane serve` / `mailplane smtp`: flags and env vars, the password file, usage errors. */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { UsageError } from "../../../cli/command.ts";
 import { controllerFrom, settingsIdFrom } from "../../../cli/commands/scanner.ts";
 import { optionReader } from "../../../cli/options.ts";
@@ -10,6 +10,7 @@ import { optionReader } from "../../../cli/options.ts";
 const RSPAMD = "http://127.0.0.1:11333";
 const CONTROLLER = "http://127.0.0.1:11334";
 const dir = mkdtempSync(join(tmpdir(), "mp-scanner-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const file = (name: string, content: string) => {
   const path = join(dir, name);
   writeFileSync(path, content, { mode: 0o600 });

@@ -1,12 +1,15 @@
 /** The message log on disk: files per domain lifetime rotated by day and size, retention per domain, streamed loading, bounded memory. */
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { LogFields } from "../../../platform/smtp/message-log/entry.ts";
 import { ownerDir } from "../../../platform/smtp/message-log/files.ts";
 import { FileMessageLog, REPORTS_IN_MEMORY } from "../../../platform/smtp/message-log/log.ts";
 import type { Owner } from "../../../platform/smtp/owners.ts";
+import { scratchDirs } from "../../support/scratch.ts";
+
+/** A fresh log folder per test, removed after it. */
+const logDir = scratchDirs("mp-log-");
 
 const DAY = 86_400_000;
 const NOW = Date.parse("2026-03-10T12:00:00Z");
@@ -39,7 +42,7 @@ const open = (dir: string, opts: Partial<Parameters<typeof FileMessageLog.open>[
 
 describe("FileMessageLog", () => {
   it("keeps one folder per domain lifetime, one file series per UTC day, rotated past the size limit", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "mp-log-"));
+    const dir = logDir();
     const log = await open(dir, { maxFileBytes: 2_000 });
     for (let i = 0; i < 30; i++)
       log.record(fields(NOW - DAY), [{ owner: acme, recipients: ["x@a.example"] }]);
@@ -58,7 +61,7 @@ describe("FileMessageLog", () => {
   });
 
   it("records a transaction once per view, each with its own recipients, in its own folder", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "mp-log-"));
+    const dir = logDir();
     const log = await open(dir);
     const f = fields(NOW);
     log.record(f, [
@@ -90,7 +93,7 @@ describe("FileMessageLog", () => {
   });
 
   it("applies each domain's retention: older entries are not served, dropped from memory and their day files deleted", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "mp-log-"));
+    const dir = logDir();
     let now = NOW;
     const retention = (o: Owner) => (o.domain === "a.example" ? 2 : 28);
     const log = await open(dir, { retentionDays: retention, now: () => now });
@@ -119,7 +122,7 @@ describe("FileMessageLog", () => {
   });
 
   it("keeps at most maxEntriesInMemory entries in memory and serves older ones from the files, at start too", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "mp-log-"));
+    const dir = logDir();
     const log = await open(dir, { maxEntriesInMemory: 100 });
     for (let i = 0; i < 1_000; i++)
       log.record(fields(NOW - 1_000 + i, `n${i}`), [{ owner: acme, recipients: ["x@a.example"] }]);
@@ -137,7 +140,7 @@ describe("FileMessageLog", () => {
   });
 
   it("skips a torn last line after a crash and starts a new file rather than appending to it", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "mp-log-"));
+    const dir = logDir();
     const log = await open(dir);
     log.record(fields(NOW), [{ owner: acme, recipients: ["x@a.example"] }]);
     await log.close();
@@ -168,7 +171,7 @@ describe("FileMessageLog", () => {
   });
 
   it("counts spam and ham reports in the reporting domain lifetime's statistics, per day, not as mail, across a restart", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "mp-log-"));
+    const dir = logDir();
     const log = await open(dir);
     const acmeAgain: Owner = { ...acme, generation: "ga2" };
     log.record(fields(NOW), [{ owner: acme, recipients: ["x@a.example"] }]);
@@ -209,7 +212,7 @@ describe("FileMessageLog", () => {
   });
 
   it(`keeps at most ${REPORTS_IN_MEMORY} reports of a domain in memory and counts older ones from the files, once each`, async () => {
-    const dir = mkdtempSync(join(tmpdir(), "mp-log-"));
+    const dir = logDir();
     const log = await open(dir);
     const extra = 7;
     for (let i = 0; i < REPORTS_IN_MEMORY + extra; i++)
@@ -224,7 +227,7 @@ describe("FileMessageLog", () => {
   });
 
   it("purges an owner's folder and entries", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "mp-log-"));
+    const dir = logDir();
     const log = await open(dir);
     log.record(fields(NOW), [
       { owner: acme, recipients: ["x@a.example"] },

@@ -1,6 +1,5 @@
 /** Owners of message data: each account's view of a transaction, delivery only into a live Domain lifetime, quarantine per view. */
-import { existsSync, mkdtempSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
@@ -12,6 +11,11 @@ import { type Owner, ownerOf, transactionViews } from "../../../platform/smtp/ow
 import { buildPolicySnapshot } from "../../../platform/smtp/policy/snapshot.ts";
 import { QuarantineStore } from "../../../platform/smtp/quarantine/store.ts";
 import type { QueuedMessage } from "../../../platform/smtp/spool/queued-message.ts";
+import { scratchDirs } from "../../support/scratch.ts";
+
+/** Fresh folders per test, removed after it. */
+const maildirRoot = scratchDirs("mp-owners-");
+const quarantineDir = scratchDirs("mp-q-");
 
 const snapshotWith = (generationOfB: string) =>
   buildPolicySnapshot({
@@ -99,7 +103,7 @@ describe("transactionViews", () => {
 
 describe("delivery into a Domain's lifetime", () => {
   const run = async (generationNow: string) => {
-    const root = mkdtempSync(join(tmpdir(), "mp-owners-"));
+    const root = maildirRoot();
     const maildir = new MaildirStore(root);
     const snapshot = snapshotWith(generationNow);
     const deliver = createDeliver({
@@ -145,7 +149,7 @@ describe("QuarantineStore per view", () => {
   const stranger: Owner = { accountId: "acme", domain: "a.example", generation: "gother" };
 
   it("lists and shows a held message to each account with its own recipients only", async () => {
-    const q = await QuarantineStore.open(mkdtempSync(join(tmpdir(), "mp-q-")));
+    const q = await QuarantineStore.open(quarantineDir());
     await q.put(
       message([
         { owner: a, recipients: ["alice@a.example"] },
@@ -166,7 +170,7 @@ describe("QuarantineStore per view", () => {
   });
 
   it("purges a message once every account that sees it has ended, not before", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "mp-q-"));
+    const dir = quarantineDir();
     const q = await QuarantineStore.open(dir);
     await q.put(
       message([

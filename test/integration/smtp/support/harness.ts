@@ -20,8 +20,22 @@ export const HOSTNAME = "mx.mailplane.test";
 let sharedTls: Promise<TlsMaterial> | undefined;
 /** One self-signed certificate per test process (RSA key generation is the slow part of a start). */
 export function testTls(): Promise<TlsMaterial> {
-  sharedTls ??= tlsMaterial(mkdtempSync(join(tmpdir(), "mp-tls-")), HOSTNAME);
+  sharedTls ??= tempTlsMaterial("mp-tls-", HOSTNAME);
   return sharedTls;
+}
+
+/**
+ * A self-signed certificate for `hostname`, generated in a temporary folder that is removed at once:
+ * the material is kept in memory.
+ * @example const other = await tempTlsMaterial("mp-other-ca-", "other.test");
+ */
+export async function tempTlsMaterial(prefix: string, hostname: string): Promise<TlsMaterial> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    return await tlsMaterial(dir, hostname);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Passwords kept in clear for tests; the store-backed source (argon2id) is tested with the store. */
@@ -277,11 +291,12 @@ export async function startSink(args: string[] = [], port?: number): Promise<Sin
         .map((f) => readFileSync(join(dir, f), "utf8")),
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => {
+        const removed = () => {
           rmSync(dir, { recursive: true, force: true });
           resolve();
-        });
+        };
+        if (child.exitCode !== null) return removed();
+        child.once("exit", removed);
         child.kill("SIGTERM");
       }),
   };
