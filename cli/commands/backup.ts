@@ -19,7 +19,8 @@ Copies what the control plane needs to come back, while it runs:
                  copy can be missing (stop the engine, or copy a file-system snapshot, for an exact copy)
 Every file is synced to disk before the command exits 0. The copy is a data directory: restore by
 stopping the platform and starting it on the copy (mailplane serve --data-dir <dir>), or by moving
-the files into place (docs/operations.md).
+its files into place and deleting the mailplane.db-wal and mailplane.db-shm left there (they belong
+to the database you replace).
 
 With a PostgreSQL store (--database-url) the database is not in the data directory: back it up
 with pg_dump; this command then copies the key files. With $MAILPLANE_MASTER_KEY the master key is
