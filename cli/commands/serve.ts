@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import { loadMasterKey } from "../../platform/api/access/sealing.ts";
 import { startControlPlane } from "../../platform/api/server.ts";
+import { PlatformMetrics } from "../../platform/metrics.ts";
 import { ReportScheduler } from "../../platform/reports/scheduler.ts";
 import { type EngineOnStore, startSmtpEngineOnStore } from "../../platform/smtp/engine-on-store.ts";
 import { type Command, type CommandIo, UsageError, untilSignal } from "../command.ts";
@@ -40,7 +41,7 @@ The first start writes a platform-admin token to <data-dir>/admin-token (mode 06
 the file's path; the token itself is never printed or logged. Secrets the platform must read back
 (each domain's DKIM private key) are sealed in the store with a master key: $MAILPLANE_MASTER_KEY (base64
 of 32 bytes; give every node sharing a PostgreSQL store the same one) or <data-dir>/master-key,
-created on first start (mode 0600).
+created on first start (mode 0600). Prometheus metrics: GET /metrics with a platform-admin token.
 
 options:
   --data-dir <dir>        data directory (SQLite file, admin token)    [$MAILPLANE_DATA_DIR, default ${SERVE_DEFAULTS.dataDir}]
@@ -141,7 +142,9 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   let reports: ReportScheduler | undefined;
   // One master key for the API (which seals each domain's DKIM key) and the engine (which signs with it).
   const masterKey = loadMasterKey(dataDir);
+  const metrics = new PlatformMetrics();
   const cp = await startControlPlane({
+    metrics,
     dataDir,
     masterKey,
     listen: opt("listen", "MAILPLANE_LISTEN") ?? SERVE_DEFAULTS.listen,
@@ -182,6 +185,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
       await cp.close();
       throw error;
     }
+    metrics.attachEngine(engine);
     if (reportCheckIntervalMs > 0) {
       reports = await ReportScheduler.open({
         store: cp.store,

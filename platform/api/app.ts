@@ -9,6 +9,7 @@ import { join } from "node:path";
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from "fastify";
 import { endpoints } from "../../sdk/src/index.ts";
 import { consoleRoutes } from "../console/serve.ts";
+import { PlatformMetrics } from "../metrics.ts";
 import { packageRoot, packageVersion } from "../package-root.ts";
 import type { DnsResolver } from "../smtp/content/spf.ts";
 import { EgressPolicy } from "../smtp/delivery/egress.ts";
@@ -94,6 +95,8 @@ export interface AppOptions {
    * default none: only a TLS socket counts, and the client IP is the TCP peer.
    */
   trustedProxies?: readonly string[];
+  /** The Prometheus metrics served at `/metrics` (`mailplane serve` adds its engine's); default a registry of its own. */
+  metrics?: PlatformMetrics;
 }
 
 /** Keys whose values never reach a log line. */
@@ -208,7 +211,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     publicUrl: (options.publicUrl ?? "http://localhost").replace(/\/+$/, ""),
     background: new BackgroundWork(),
     trustedProxies,
+    metrics: options.metrics ?? new PlatformMetrics(),
   };
+  services.metrics.attachStore(options.store);
   app.decorate("services", services);
   // Links being mailed are finished before the store closes under them.
   app.addHook("onClose", async () => services.background.idle());
@@ -220,6 +225,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.header("request-id", request.id);
   });
   installClosingAnswer(app);
+  // Counted by route pattern, never by the path itself (it holds domains and addresses).
+  app.addHook("onResponse", async (request, reply) => {
+    services.metrics.observeRequest(
+      request.method,
+      request.routeOptions.url,
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+  });
   const limit = options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : options.rateLimit;
   installAuth(app, { store: options.store, now, rateLimiter: limit ? new RateLimiter(limit) : null });
 

@@ -1,4 +1,6 @@
 /** What every route plugin may use, decorated on the app as `app.services` (no module-level state). */
+
+import type { PlatformMetrics } from "../metrics.ts";
 import type { DnsResolver } from "../smtp/content/spf.ts";
 import type { EgressPolicy } from "../smtp/delivery/egress.ts";
 import type { CidrSet } from "../smtp/policy/matchers.ts";
@@ -38,6 +40,8 @@ export interface ApiServices {
   trustedProxies: CidrSet;
   /** Work that runs after its request was answered (mailing a reset link); closing the app waits for it. */
   background: BackgroundWork;
+  /** The Prometheus metrics served at `/metrics`. */
+  metrics: PlatformMetrics;
 }
 
 /**

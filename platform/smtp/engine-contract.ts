@@ -175,7 +175,7 @@ export interface SmtpEngine {
   /** Purges a deleted domain's message data after every policy change (nothing when `deletedDomainData` is "keep"). */
   lifecycle: DataLifecycle;
   operations: SmtpOperations;
-  /** `delivered`, `deferred`, `failed`, `quarantined`, `settled` (from the queue), `injected`. */
+  /** `delivered`, `deferred`, `failed`, `quarantined`, `settled` (from the queue), `injected`, `transaction` (each message-log record, with its shared fields) and `recipient-refused` (tag, action). */
   events: EventEmitter;
   /** Alias expansion steps taken at RCPT since start (forward destinations followed), for monitoring and tests. */
   expansion: { steps: number };

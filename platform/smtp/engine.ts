@@ -20,13 +20,15 @@ import { createInject } from "./internal-mail.ts";
 import { currentLifetime, DataLifecycle } from "./lifecycle.ts";
 import { createListener } from "./listener.ts";
 import { MemoryLoginLockout } from "./lockout.ts";
+import type { LogFields, MessageLog } from "./message-log/entry.ts";
 import { importLegacyLog } from "./message-log/legacy-import.ts";
 import { FileMessageLog } from "./message-log/log.ts";
 import { createOperations } from "./operations.ts";
-import { declaredOwner, viewsOfMessage } from "./owners.ts";
+import { declaredOwner, type MessageView, viewsOfMessage } from "./owners.ts";
 import type { CredentialSource } from "./phases/auth.ts";
 import { ConnectionGate } from "./phases/connect.ts";
 import { DEFAULT_RCPT_LIMITS, type RcptLimits } from "./phases/rcpt-to.ts";
+import type { Refusal } from "./phases/result.ts";
 import { DEFAULT_SENDER_RATE, SenderRateLimit } from "./phases/sender-rate.ts";
 import { splitMailbox } from "./policy/matchers.ts";
 import type { PolicySnapshot } from "./policy/snapshot.ts";
@@ -76,7 +78,7 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
   const authResolver =
     opts.dnsCache === false ? resolver : new DnsCache(resolver, { now, ...opts.dnsCache }).resolver;
   const snapshot = () => opts.policy.current();
-  const log =
+  const storedLog =
     opts.log ??
     (await FileMessageLog.open({
       dir: join(dataDir, "message-log"),
@@ -88,12 +90,13 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     }));
   // The single-file log of earlier versions belongs to the domains of that time (generation '').
   if (!opts.log) {
-    await importLegacyLog(join(dataDir, "message-log.jsonl"), log, (domain) => {
+    await importLegacyLog(join(dataDir, "message-log.jsonl"), storedLog, (domain) => {
       const d = snapshot().declared.get(domain);
       return d && d.generation === "" ? declaredOwner(d) : undefined;
     });
   }
   const events = new EventEmitter();
+  const log = announcingTransactions(storedLog, events);
   const mailRoot = join(dataDir, "mail");
   const maildir = new MaildirStore(mailRoot);
   const egress = opts.egress ?? new EgressPolicy();
@@ -222,6 +225,9 @@ export async function startSmtpEngine(opts: SmtpEngineOptions): Promise<SmtpEngi
     lockout,
     credentials,
     log,
+    // Every refused recipient, logged or not (unknown recipients are logged only when the domain asks), for the metrics.
+    onRecipientRefused: (refusal: Refusal) =>
+      events.emit("recipient-refused", refusal.tag ?? "policy", refusal.action),
     receive,
     // rspamd's `Hostname` and the Received: field's TCP-info, asked through the engine's DNS cache;
     // loopback and private clients are not looked up (nobody publishes their names).
@@ -351,4 +357,26 @@ export function staticPolicy(initial: PolicySnapshot): PolicySource & { set(next
       for (const listener of listeners) listener();
     },
   };
+}
+
+/**
+ * The message log as the engine uses it: each transaction it records is also announced on `events`
+ * as `transaction` (once, with the fields every view shares), for the platform's metrics. Entries
+ * imported from an earlier version's log are recorded before this, and are not announced.
+ */
+function announcingTransactions(log: MessageLog, events: EventEmitter): MessageLog {
+  // A Proxy rather than a wrapper class: every other member (and getter) of whichever log is in use
+  // passes through untouched, bound to the log itself (its private fields need that).
+  return new Proxy(log, {
+    get(target, property) {
+      if (property === "record") {
+        return (fields: LogFields, views: readonly MessageView[]) => {
+          target.record(fields, views);
+          events.emit("transaction", fields);
+        };
+      }
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }

@@ -57,6 +57,8 @@ export interface ListenerOptions {
   lockout: LoginLockout;
   credentials: CredentialSource;
   log: MessageLog;
+  /** Told of every recipient refused at RCPT, whether or not the message log records it. */
+  onRecipientRefused?: (refusal: Refusal) => void;
   receive: ReceiveDeps;
   /**
    * Looks up a client's verified host name (content/client-name.ts), started at connect so it is
@@ -303,6 +305,7 @@ function logRefusedRecipient(
   rcpt: string,
   verdict: Refusal,
 ): void {
+  opts.onRecipientRefused?.(verdict);
   const domain = snapshot.domains.get(splitMailbox(rcpt)?.domain ?? "");
   if (!domain) return;
   if (verdict.tag === "unknown-recipient" && !domain.logInvalidRecipients) return;

@@ -1,6 +1,7 @@
-/** Platform endpoints: `/healthz`, `/openapi.json` (schema/openapi.json as generated) and `/v1/whoami`. */
+/** Platform endpoints: `/healthz`, `/metrics` (Prometheus), `/openapi.json` (schema/openapi.json as generated) and `/v1/whoami`. */
 import { readFile } from "node:fs/promises";
 import type { FastifyInstance } from "fastify";
+import type { Endpoint } from "../../../sdk/src/contract/types.ts";
 import { HEALTH_STORE_TIMEOUT_MS } from "../../../sdk/src/index.ts";
 import { isStoreError } from "../../store/contract/store-error.ts";
 import { STORE_RETRY_AFTER_SECONDS } from "../../store/faults.ts";
@@ -49,12 +50,31 @@ export function storeProbe(store: Store, timeoutMs = HEALTH_STORE_TIMEOUT_MS): (
 }
 
 /**
+ * `GET /metrics`: Prometheus's text format, not JSON, so outside the JSON contract (OpenAPI, the SDK
+ * client) like the domain report; docs/operations.md lists the metrics. Platform admins only: the
+ * counts are platform-wide.
+ */
+const METRICS_ENDPOINT: Endpoint = {
+  operationId: "getMetrics",
+  method: "GET",
+  path: "/metrics",
+  summary: "Read the platform's metrics.",
+  tag: "Platform",
+  access: "platform-admin",
+  response: null,
+  successStatuses: [200],
+  headers: { ifMatch: "none", idempotencyKey: "none", account: "none" },
+  etag: false,
+  errors: [],
+};
+
+/**
  * The platform route plugin.
  *
  * @example app.register(platformRoutes)
  */
 export async function platformRoutes(app: FastifyInstance): Promise<void> {
-  const { store, version, openapiPath } = app.services;
+  const { store, version, openapiPath, metrics } = app.services;
   let openapi: string | undefined;
 
   const probe = storeProbe(store);
@@ -77,6 +97,10 @@ export async function platformRoutes(app: FastifyInstance): Promise<void> {
     // Served as stored: the generated file is the contract, byte for byte.
     return reply.type("application/json").send(openapi);
   });
+
+  app.get(METRICS_ENDPOINT.path, { config: { endpoint: METRICS_ENDPOINT } }, async (_request, reply) =>
+    reply.type(metrics.contentType).send(await metrics.text()),
+  );
 
   serve(app, "getWhoAmI", async (request) => {
     const auth = request.auth!;
