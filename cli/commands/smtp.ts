@@ -415,7 +415,11 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
       // Loaded only when asked for: the API's modules are a third of the engine's heap, which every
       // major garbage collection walks.
       const { startControlPlane } = await import("../../platform/api/server.ts");
+      const { PlatformMetrics } = await import("../../platform/metrics.ts");
+      const metrics = new PlatformMetrics();
+      metrics.attachEngine(engine);
       api = await startControlPlane({
+        metrics,
         dataDir,
         store,
         listen: apiListen,

@@ -115,6 +115,14 @@ describe("mailplane smtp --api-listen", () => {
     return { status: res.statusCode, body: (await res.body.json()) as any };
   };
 
+  it("serves the engine's metrics on its API to platform admins", async () => {
+    const res = await request(`${api}/metrics`, { headers: { authorization: `Bearer ${h.adminToken}` } });
+    expect(res.statusCode).toBe(200);
+    const text = await res.body.text();
+    expect(text).toMatch(/^mailplane_smtp_queue_messages \d+$/m);
+    expect(text).toMatch(/^mailplane_store_up 1$/m);
+  });
+
   it("warns at start of an address old data gives to two users, naming both holders", async () => {
     // Standard error is a pipe of its own: the warning may arrive after the start-up line did.
     await new Promise<void>((resolve, reject) => {
