@@ -5,12 +5,9 @@
  */
 import {
   chmodSync,
-  closeSync,
   copyFileSync,
   existsSync,
-  fsyncSync,
   mkdirSync,
-  openSync,
   readdirSync,
   renameSync,
   rmSync,
@@ -24,6 +21,7 @@ import { ADMIN_TOKEN_FILE } from "../api/server.ts";
 import { packageVersion } from "../package-root.ts";
 import { SQLITE_FILE } from "../store/index.ts";
 import { copyMailFolders, type MailCopyMode } from "./mail-folders.ts";
+import { syncPath } from "./sync.ts";
 
 /** The engine's folder inside the data directory (`mailplane serve` and `mailplane smtp` put it there). */
 export const SMTP_FOLDER = "smtp";
@@ -135,13 +133,13 @@ function writeBackup(dataDir: string, to: string, input: BackupInput): BackupMan
     if (!existsSync(from)) continue;
     copyFileSync(from, join(to, name));
     chmodSync(join(to, name), 0o600);
-    syncFile(join(to, name));
+    syncPath(join(to, name));
     files.push(name);
   }
   const mail = input.withMail
     ? copyMailFolders(join(dataDir, SMTP_FOLDER), join(to, SMTP_FOLDER), input.afterMailFolder)
     : null;
-  syncDirectory(to);
+  syncPath(to);
 
   const manifest: BackupManifest = {
     format: 1,
@@ -158,9 +156,9 @@ function writeBackup(dataDir: string, to: string, input: BackupInput): BackupMan
   };
   const partial = join(to, `${BACKUP_MANIFEST}.partial`);
   writeFileSync(partial, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
-  syncFile(partial);
+  syncPath(partial);
   renameSync(partial, join(to, BACKUP_MANIFEST));
-  syncDirectory(to);
+  syncPath(to);
   return manifest;
 }
 
@@ -178,23 +176,5 @@ function snapshotSqlite(database: string, target: string, busyTimeoutMs: number)
   // It holds password hashes and sealed keys: the owner's alone, as the data directory's files are.
   chmodSync(target, 0o600);
   // SQLite leaves the new file unsynced; the copy must survive a power cut once we say it is done.
-  syncFile(target);
-}
-
-function syncFile(path: string): void {
-  const fd = openSync(path, "r+");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function syncDirectory(path: string): void {
-  const fd = openSync(path, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  syncPath(target);
 }

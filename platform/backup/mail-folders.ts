@@ -2,19 +2,10 @@
  * Copies the SMTP engine's folders (`<data-dir>/smtp`) for a backup: exactly while no engine runs
  * (the backup holds the engine's lock meanwhile), or live in the order mail moves through them.
  */
-import {
-  closeSync,
-  copyFileSync,
-  existsSync,
-  fsyncSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-} from "node:fs";
+import { copyFileSync, lstatSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { ENGINE_LOCK, lockDataDir } from "../smtp/engine-on-store.ts";
+import { ENGINE_LOCK, engineLockHolder, lockDataDir } from "../smtp/engine-on-store.ts";
+import { syncPath } from "./sync.ts";
 
 /**
  * The folders in the order mail moves through them: accepted into the spool, then into the
@@ -50,7 +41,7 @@ export function copyMailFolders(
   to: string,
   afterFolder: (name: string) => void = () => {},
 ): MailCopyResult {
-  const enginePid = runningEngine(smtpDir);
+  const enginePid = engineLockHolder(smtpDir);
   const release = enginePid === undefined ? lockDataDir(smtpDir) : () => {};
   try {
     mkdirSync(to, { recursive: true, mode: 0o700 });
@@ -68,25 +59,6 @@ export function copyMailFolders(
     return enginePid === undefined ? { mode: "exact", files } : { mode: "live", enginePid, files };
   } finally {
     release();
-  }
-}
-
-/** The pid holding the engine's lock when that process still runs; undefined otherwise. */
-function runningEngine(smtpDir: string): number | undefined {
-  const lock = join(smtpDir, ENGINE_LOCK);
-  if (!existsSync(lock)) return undefined;
-  let pid: number;
-  try {
-    pid = Number(readFileSync(lock, "utf8"));
-  } catch {
-    return undefined;
-  }
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM" ? pid : undefined;
   }
 }
 
@@ -116,13 +88,4 @@ function copyEntry(from: string, to: string, name: string): number {
   }
   syncPath(to);
   return 1;
-}
-
-function syncPath(path: string): void {
-  const fd = openSync(path, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -27,6 +27,23 @@ function alive(pid: number): boolean {
 }
 
 /**
+ * The pid of another running process that holds `<dir>/engine.lock`, or undefined: no lock, an
+ * unreadable one, this process's own, or one left by a process that no longer runs.
+ * @example engineLockHolder(".data/smtp") // 4242 while `mailplane serve` runs its engine there
+ */
+export function engineLockHolder(dir: string): number | undefined {
+  let holder: number;
+  try {
+    holder = Number(readFileSync(join(dir, ENGINE_LOCK), "utf8"));
+  } catch {
+    return undefined;
+  }
+  return Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)
+    ? holder
+    : undefined;
+}
+
+/**
  * Takes `<dir>/engine.lock` for this process. Two engines on one spool would recover each other's
  * in-flight messages and deliver them twice; a lock left by a process that no longer runs (a crash,
  * kill -9) is taken over. Returns the release function.
@@ -49,10 +66,8 @@ export function lockDataDir(dir: string): () => void {
       };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      const holder = Number(readFileSync(path, "utf8"));
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) {
-        throw new Error(`another SMTP engine (pid ${holder}) uses ${dir}`);
-      }
+      const holder = engineLockHolder(dir);
+      if (holder !== undefined) throw new Error(`another SMTP engine (pid ${holder}) uses ${dir}`);
       unlinkSync(path);
     }
   }

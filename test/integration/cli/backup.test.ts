@@ -22,7 +22,6 @@ import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../../cli/mailplane.ts";
 import { loadMasterKey } from "../../../platform/api/access/sealing.ts";
 import { startControlPlane } from "../../../platform/api/server.ts";
 import { BACKUP_MANIFEST, backupDataDir } from "../../../platform/backup/backup.ts";
@@ -31,26 +30,14 @@ import { ENGINE_LOCK } from "../../../platform/smtp/engine-on-store.ts";
 import { DkimKeyring } from "../../../platform/smtp/policy/dkim-keys.ts";
 import { SQLITE_FILE } from "../../../platform/store/index.ts";
 import { openSqliteStore } from "../../../platform/store/sqlite.ts";
+import { runCli } from "../../support/cli.ts";
 import { type Harness, startHarness } from "../api/harness.ts";
 
 const CLI = fileURLToPath(new URL("../../../cli/mailplane.ts", import.meta.url));
 const DOMAIN = "backup.example";
 
-/** Runs the CLI in this process; returns its exit code and what it wrote. */
-async function cli(argv: string[], env: NodeJS.ProcessEnv = process.env) {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(argv, {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    env,
-  });
-  return { code, stdout, stderr };
-}
+/** Runs the CLI in this process with the test's environment (plus `env`). */
+const cli = (argv: string[], env: NodeJS.ProcessEnv = process.env) => runCli(argv, env);
 
 /** Runs the CLI as a process of its own, so the platform in this process keeps serving meanwhile. */
 function cliProcess(argv: string[]): Promise<{ code: number | null; output: string }> {
