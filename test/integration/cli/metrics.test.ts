@@ -3,16 +3,14 @@
  * admins only, counting API requests by route pattern and the engine's transactions and
  * deliveries — and never naming a tenant's domain or address.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { type ServeProcess, startServe } from "../../support/serve-process.ts";
 import { swaks } from "../smtp/support/harness.ts";
 
-const CLI = fileURLToPath(new URL("../../../cli/mailplane.ts", import.meta.url));
 const DOMAIN = "metrics-tenant.example";
 
 /** The value of the sample `name{labels}` in exposition `text`, or undefined when absent. */
@@ -23,8 +21,7 @@ function sample(text: string, name: string, labels = ""): number | undefined {
 
 describe("GET /metrics on mailplane serve", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "mp-metrics-"));
-  let child: ChildProcess;
-  let output = "";
+  let served: ServeProcess;
   let url = "";
   let port = 0;
   let admin = "";
@@ -44,15 +41,10 @@ describe("GET /metrics on mailplane serve", () => {
   };
 
   beforeAll(async () => {
-    child = spawn(
-      process.execPath,
+    served = await startServe(
       [
-        CLI,
-        "serve",
         "--data-dir",
         dataDir,
-        "--listen",
-        "127.0.0.1:0",
         "--smtp-listen",
         "127.0.0.1:0",
         "--submission-listen",
@@ -62,15 +54,10 @@ describe("GET /metrics on mailplane serve", () => {
         "--rspamd",
         "off",
       ],
-      { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, MAILPLANE_DOMAIN_CHECK_INTERVAL: "0" } },
+      { MAILPLANE_DOMAIN_CHECK_INTERVAL: "0" },
     );
-    child.stdout!.on("data", (c) => (output += c));
-    child.stderr!.on("data", (c) => (output += c));
-    await vi.waitFor(() => expect(output).toMatch(/SMTP engine listening: inbound 127\.0\.0\.1:\d+/), {
-      timeout: 30_000,
-    });
-    url = /listening on (http:\/\/\S+)/.exec(output)![1]!;
-    port = Number(/SMTP engine listening: inbound 127\.0\.0\.1:(\d+)/.exec(output)![1]);
+    url = served.url;
+    port = served.smtpPort;
     admin = readFileSync(join(dataDir, "admin-token"), "utf8").trim();
     expect((await api("PUT", "/v1/accounts/acme", admin, { id: "acme", name: "ACME" })).status).toBe(201);
     const created = await api("POST", "/v1/tokens", admin, { role: "account-admin" });
@@ -82,10 +69,7 @@ describe("GET /metrics on mailplane serve", () => {
   });
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill("SIGTERM");
-      await new Promise((r) => child.once("exit", r));
-    }
+    await served?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 

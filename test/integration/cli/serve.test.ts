@@ -1,5 +1,5 @@
 /** `mailplane serve` as a real process: bootstrap token file (0600, path printed, token never), restart, SIGTERM. */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,45 +8,15 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { request } from "undici";
 import { afterAll, describe, expect, inject, it, vi } from "vitest";
+import { type ServeProcess, startServe } from "../../support/serve-process.ts";
 import { swaks } from "../smtp/support/harness.ts";
 
 const CLI = fileURLToPath(new URL("../../../cli/mailplane.ts", import.meta.url));
 const dirs: string[] = [];
 
-interface Served {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-  stop: () => Promise<number | null>;
-}
-
-/** Starts `mailplane serve …` (with `env` added to ours) and waits for its "listening on" line. */
-async function serve(args: string[], env: Record<string, string> = {}): Promise<Served> {
-  const child = spawn(process.execPath, [CLI, "serve", "--listen", "127.0.0.1:0", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, MAILPLANE_LOG_LEVEL: "debug", ...env },
-  });
-  let output = "";
-  child.stdout!.on("data", (c) => (output += c));
-  child.stderr!.on("data", (c) => (output += c));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = () => {
-      const m = /listening on (http:\/\/\S+)/.exec(output);
-      if (m) resolve(m[1]!);
-    };
-    child.stdout!.on("data", onData);
-    exited.then((code) => reject(new Error(`serve exited ${code}: ${output}`)));
-  });
-  return {
-    child,
-    url,
-    output: () => output,
-    stop: async () => {
-      child.kill("SIGTERM");
-      return exited;
-    },
-  };
+/** Starts `mailplane serve …` (with `env` added to ours, debug logging) and waits until it listens. */
+function serve(args: string[], env: Record<string, string> = {}): Promise<ServeProcess> {
+  return startServe(args, { MAILPLANE_LOG_LEVEL: "debug", ...env });
 }
 
 async function whoami(url: string, token: string) {
