@@ -11,34 +11,13 @@ import type {
   QueuedMessage,
   TargetState,
 } from "../../../platform/smtp/spool/queued-message.ts";
+import { queuedMessage } from "../../support/queued-message.ts";
 import { scratchDirs } from "../../support/scratch.ts";
 
 const scratch = scratchDirs("mp-queue-");
 
 function message(id: string): QueuedMessage {
-  return {
-    id,
-    receivedAt: new Date().toISOString(),
-    sender: "bob@example.net",
-    client: { ip: "127.0.0.1", helo: "client.test", tls: false, user: null, listener: "inbound" },
-    domain: "example.com",
-    subject: "hello",
-    messageId: null,
-    size: 5,
-    disposition: "deliver",
-    classification: "clean",
-    reason: "clean",
-    score: 0,
-    edits: { prepend: [], subjectPrefix: null },
-    recipients: [
-      {
-        rcpt: "alice@example.com",
-        address: "alice@example.com",
-        targets: [{ kind: "mailbox", address: "alice@example.com", domain: "example.com" }],
-      },
-    ],
-    origin: "smtp",
-  };
+  return queuedMessage(id);
 }
 
 /** A promise with its settle functions outside, for a sync the test finishes itself. */

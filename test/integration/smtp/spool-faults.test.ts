@@ -27,6 +27,7 @@ import type {
   QueuedMessage,
   TargetState,
 } from "../../../platform/smtp/spool/queued-message.ts";
+import { queuedMessage } from "../../support/queued-message.ts";
 import { scratchDirs } from "../../support/scratch.ts";
 import { HOSTNAME, startTestEngine, type TestEngine } from "./support/harness.ts";
 
@@ -59,28 +60,11 @@ function tenancy(opts: { bobEnabled?: boolean } = {}): TenancyInput {
 }
 
 function message(id: string, locals: string[], extra: Partial<QueuedMessage> = {}): QueuedMessage {
-  return {
-    id,
-    receivedAt: new Date().toISOString(),
+  return queuedMessage(id, locals, {
     sender: "carol@example.net",
     client: { ip: "192.0.2.1", helo: "client.test", tls: false, user: null, listener: "inbound" },
-    domain: "example.com",
-    subject: "hello",
-    messageId: null,
-    size: 5,
-    disposition: "deliver",
-    classification: "clean",
-    reason: "clean",
-    score: 0,
-    edits: { prepend: [], subjectPrefix: null },
-    recipients: locals.map((l) => ({
-      rcpt: `${l}@example.com`,
-      address: `${l}@example.com`,
-      targets: [{ kind: "mailbox" as const, address: `${l}@example.com`, domain: "example.com" }],
-    })),
-    origin: "smtp",
     ...extra,
-  };
+  });
 }
 
 /** The account that holds example.com (declared without a generation). */

@@ -3,33 +3,17 @@ import { describe, expect, it } from "vitest";
 import { Queue } from "../../../platform/smtp/spool/queue.ts";
 import type { QueuedMessage, TargetState } from "../../../platform/smtp/spool/queued-message.ts";
 import { PowerLossFs } from "../../support/power-loss-fs.ts";
+import { queuedMessage } from "../../support/queued-message.ts";
 
 const SPOOL = "/data/spool";
 
 function message(id: string): QueuedMessage {
-  return {
-    id,
-    receivedAt: new Date().toISOString(),
-    sender: "bob@example.net",
-    client: { ip: "127.0.0.1", helo: "client.test", tls: false, user: null, listener: "inbound" },
-    domain: "example.com",
+  return queuedMessage(id, ["alice"], {
     subject: `message ${id}`,
-    messageId: null,
-    size: 5,
-    disposition: "deliver",
     classification: "spam",
     reason: "spam",
     score: 0.5,
-    edits: { prepend: [], subjectPrefix: null },
-    recipients: [
-      {
-        rcpt: "alice@example.com",
-        address: "alice@example.com",
-        targets: [{ kind: "mailbox", address: "alice@example.com", domain: "example.com" }],
-      },
-    ],
-    origin: "smtp",
-  };
+  });
 }
 
 /** A delivery that answers each attempt as told: `defer` every target, or hold the attempt until released. */

@@ -7,39 +7,15 @@ import type {
   TargetState,
 } from "../../../platform/smtp/spool/queued-message.ts";
 import { PowerLossFs } from "../../support/power-loss-fs.ts";
+import { queuedMessage } from "../../support/queued-message.ts";
 
 const SPOOL = "/data/spool";
 
 function message(id: string, bodyFile?: string): QueuedMessage {
-  return {
-    id,
-    receivedAt: new Date().toISOString(),
-    sender: "bob@example.net",
-    client: { ip: "127.0.0.1", helo: "client.test", tls: false, user: null, listener: "inbound" },
-    domain: "example.com",
+  return queuedMessage(id, ["alice", "carol"], {
     subject: `message ${id}`,
-    messageId: null,
-    size: 5,
-    disposition: "deliver",
-    classification: "clean",
-    reason: "clean",
-    score: 0,
-    edits: { prepend: [], subjectPrefix: null },
-    recipients: [
-      {
-        rcpt: "alice@example.com",
-        address: "alice@example.com",
-        targets: [{ kind: "mailbox", address: "alice@example.com", domain: "example.com" }],
-      },
-      {
-        rcpt: "carol@example.com",
-        address: "carol@example.com",
-        targets: [{ kind: "mailbox", address: "carol@example.com", domain: "example.com" }],
-      },
-    ],
-    origin: "smtp",
     ...(bodyFile ? { bodyFile } : {}),
-  };
+  });
 }
 
 /** A bounce that throws (the injection's spool is full) the first `failures` times, then sends. */
