@@ -41,6 +41,8 @@ export interface BackupInput {
   masterKeyFromEnvironment?: boolean;
   /** Also copy `<dataDir>/smtp` (spool, quarantine, mailboxes, message log): see {@link copyMailFolders}. */
   withMail?: boolean;
+  /** fsync(2) of a path written; default {@link syncPath} (tests record the calls). */
+  sync?: (path: string) => void;
   /** Called after each mail folder is copied (tests move mail in between). */
   afterMailFolder?: (name: string) => void;
   /** How long the snapshot waits for the store's writers (SQLite busy timeout), ms. Default 5000. */
@@ -121,9 +123,10 @@ export function backupDataDir(input: BackupInput): BackupManifest {
 
 function writeBackup(dataDir: string, to: string, input: BackupInput): BackupManifest {
   const database = join(dataDir, SQLITE_FILE);
+  const sync = input.sync ?? syncPath;
   const files: string[] = [];
   if (!input.postgres) {
-    snapshotSqlite(database, join(to, SQLITE_FILE), input.busyTimeoutMs ?? 5000);
+    snapshotSqlite(database, join(to, SQLITE_FILE), input.busyTimeoutMs ?? 5000, sync);
     files.push(SQLITE_FILE);
   }
   // With MAILPLANE_MASTER_KEY set the platform ignores a master-key file: copying one would restore the wrong key.
@@ -133,13 +136,16 @@ function writeBackup(dataDir: string, to: string, input: BackupInput): BackupMan
     if (!existsSync(from)) continue;
     copyFileSync(from, join(to, name));
     chmodSync(join(to, name), 0o600);
-    syncPath(join(to, name));
+    sync(join(to, name));
     files.push(name);
   }
   const mail = input.withMail
-    ? copyMailFolders(join(dataDir, SMTP_FOLDER), join(to, SMTP_FOLDER), input.afterMailFolder)
+    ? copyMailFolders(join(dataDir, SMTP_FOLDER), join(to, SMTP_FOLDER), {
+        ...(input.afterMailFolder ? { afterFolder: input.afterMailFolder } : {}),
+        sync,
+      })
     : null;
-  syncPath(to);
+  sync(to);
 
   const manifest: BackupManifest = {
     format: 1,
@@ -156,14 +162,19 @@ function writeBackup(dataDir: string, to: string, input: BackupInput): BackupMan
   };
   const partial = join(to, `${BACKUP_MANIFEST}.partial`);
   writeFileSync(partial, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
-  syncPath(partial);
+  sync(partial);
   renameSync(partial, join(to, BACKUP_MANIFEST));
-  syncPath(to);
+  sync(to);
   return manifest;
 }
 
 /** `VACUUM INTO` on a connection of its own: one read transaction, so one consistent state. */
-function snapshotSqlite(database: string, target: string, busyTimeoutMs: number): void {
+function snapshotSqlite(
+  database: string,
+  target: string,
+  busyTimeoutMs: number,
+  sync: (path: string) => void,
+): void {
   const db = new DatabaseSync(database);
   try {
     db.exec(`PRAGMA busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
@@ -176,5 +187,5 @@ function snapshotSqlite(database: string, target: string, busyTimeoutMs: number)
   // It holds password hashes and sealed keys: the owner's alone, as the data directory's files are.
   chmodSync(target, 0o600);
   // SQLite leaves the new file unsynced; the copy must survive a power cut once we say it is done.
-  syncPath(target);
+  sync(target);
 }

@@ -32,15 +32,17 @@ export interface MailCopyResult {
  * went), each fsynced, each folder fsynced after its files. Without a running engine it takes the
  * engine's lock for the copy, so none starts meanwhile.
  *
- * @param afterFolder called after each top-level folder is copied (tests move mail in between)
+ * @param options.afterFolder called after each top-level folder is copied (tests move mail in between)
+ * @param options.sync fsync(2) of a path; default {@link syncPath} (tests record the calls)
  * @example
  * const { mode } = copyMailFolders("/var/lib/mailplane/smtp", "/backups/x/smtp"); // "exact"
  */
 export function copyMailFolders(
   smtpDir: string,
   to: string,
-  afterFolder: (name: string) => void = () => {},
+  options: { afterFolder?: (name: string) => void; sync?: (path: string) => void } = {},
 ): MailCopyResult {
+  const { afterFolder = () => {}, sync = syncPath } = options;
   const enginePid = engineLockHolder(smtpDir);
   const release = enginePid === undefined ? lockDataDir(smtpDir) : () => {};
   try {
@@ -52,10 +54,10 @@ export function copyMailFolders(
     ];
     let files = 0;
     for (const name of ordered) {
-      files += copyEntry(join(smtpDir, name), join(to, name), name);
+      files += copyEntry(join(smtpDir, name), join(to, name), name, sync);
       afterFolder(name);
     }
-    syncPath(to);
+    sync(to);
     return enginePid === undefined ? { mode: "exact", files } : { mode: "live", enginePid, files };
   } finally {
     release();
@@ -63,7 +65,7 @@ export function copyMailFolders(
 }
 
 /** Copies one file or folder tree; returns the number of regular files copied. */
-function copyEntry(from: string, to: string, name: string): number {
+function copyEntry(from: string, to: string, name: string, sync: (path: string) => void): number {
   let stat: ReturnType<typeof lstatSync>;
   try {
     stat = lstatSync(from);
@@ -75,8 +77,8 @@ function copyEntry(from: string, to: string, name: string): number {
     mkdirSync(to, { recursive: true, mode: 0o700 });
     let files = 0;
     for (const child of readdirSync(from).sort())
-      files += copyEntry(join(from, child), join(to, child), child);
-    syncPath(to);
+      files += copyEntry(join(from, child), join(to, child), child, sync);
+    sync(to);
     return files;
   }
   if (!stat.isFile() || name === ENGINE_LOCK || name.endsWith(".pid")) return 0;
@@ -86,6 +88,6 @@ function copyEntry(from: string, to: string, name: string): number {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return 0;
     throw err;
   }
-  syncPath(to);
+  sync(to);
   return 1;
 }

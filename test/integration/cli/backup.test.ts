@@ -25,6 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadMasterKey } from "../../../platform/api/access/sealing.ts";
 import { startControlPlane } from "../../../platform/api/server.ts";
 import { BACKUP_MANIFEST, backupDataDir } from "../../../platform/backup/backup.ts";
+import { syncPath } from "../../../platform/backup/sync.ts";
 import { NO_DNS } from "../../../platform/smtp/content/spf.ts";
 import { ENGINE_LOCK } from "../../../platform/smtp/engine-on-store.ts";
 import { DkimKeyring } from "../../../platform/smtp/policy/dkim-keys.ts";
@@ -331,6 +332,39 @@ describe("mailplane backup --with-mail", () => {
     // The running engine keeps its lock.
     expect(existsSync(join(smtp, ENGINE_LOCK))).toBe(true);
     expect(existsSync(join(to, "smtp", ENGINE_LOCK))).toBe(false);
+  });
+
+  it("syncs every file and folder it writes before the manifest, and the folder after the manifest", () => {
+    const to = join(scratch, "synced");
+    const synced: string[] = [];
+    backupDataDir({
+      dataDir: h.dataDir,
+      to,
+      withMail: true,
+      sync: (path) => {
+        synced.push(path);
+        syncPath(path);
+      },
+    });
+    /** Every folder and file of the copy but the manifest (synced as backup.json.partial, then renamed). */
+    const written = (dir: string): string[] => [
+      dir,
+      ...readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.name !== BACKUP_MANIFEST)
+        .flatMap((e) => (e.isDirectory() ? written(join(dir, e.name)) : [join(dir, e.name)])),
+    ];
+    const paths = written(to);
+    expect(paths).toContain(join(to, SQLITE_FILE));
+    expect(paths).toContain(join(to, "smtp/mail/ana@mail.example/new/1.eml"));
+    const manifestAt = synced.indexOf(join(to, `${BACKUP_MANIFEST}.partial`));
+    expect(manifestAt).toBeGreaterThan(0);
+    for (const path of paths) {
+      const at = synced.indexOf(path);
+      expect(at, `${path} synced before the manifest`).toBeGreaterThanOrEqual(0);
+      expect(at, `${path} synced before the manifest`).toBeLessThan(manifestAt);
+    }
+    // The rename of the manifest into place is made durable too.
+    expect(synced.lastIndexOf(to)).toBeGreaterThan(manifestAt);
   });
 
   it("refuses a --to inside the mail folders it would copy", () => {
