@@ -66,6 +66,9 @@ export function verifyReleaseToken(
   const expected = createHmac("sha256", key).update(`${VERSION}.${payload}`).digest();
   const given = Buffer.from(mac, "base64url");
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { refused: "signature" };
+  // Decoding ignores the spare bits of the last character and anything not base64url: only the one
+  // encoding we issue counts, so a token changed in any character is refused (not only in most).
+  if (given.toString("base64url") !== mac) return { refused: "signature" };
   let fields: unknown;
   try {
     fields = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));

@@ -112,6 +112,9 @@ export function verifyResetToken(
   const expected = signature(resetKey(masterKey), payload, passwordHash);
   const given = Buffer.from(mac, "base64url");
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return "bad-signature";
+  // Decoding ignores the spare bits of the last character and anything not base64url: only the one
+  // encoding we issue counts, so a link changed in any character is refused (not only in most).
+  if (given.toString("base64url") !== mac) return "bad-signature";
   // The expiry is only believed once the signature proved it was ours.
   if (!(claims.expiresAt > now)) return "expired";
   return "valid";

@@ -14,6 +14,16 @@ const HASH = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo";
 const T0 = Date.parse("2026-12-03T12:00:00Z");
 const claims = { address: "ana@example.com", expiresAt: T0 + 3_600_000 };
 
+/**
+ * The token with the last character of its signature changed in a bit the encoding does not use:
+ * 32 bytes are 43 base64url characters, 258 bits, the last 2 spare.
+ */
+function withSpareBitFlipped(token: string): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const last = alphabet.indexOf(token.at(-1)!);
+  return `${token.slice(0, -1)}${alphabet[last ^ 1]}`;
+}
+
 describe("password reset tokens", () => {
   it("verifies a token signed for the current password before its expiry, and reads its claims", () => {
     const token = signResetToken(KEY, claims, HASH);
@@ -22,6 +32,16 @@ describe("password reset tokens", () => {
     expect(readResetClaims(token)).toEqual(claims);
     // Two links for the same user differ (a nonce), so one leaking says nothing of the other.
     expect(signResetToken(KEY, claims, HASH)).not.toBe(token);
+  });
+
+  it("refuses a signature changed only in the spare bits of its last character (decoded, it is the same)", () => {
+    const token = signResetToken(KEY, claims, HASH);
+    const variant = withSpareBitFlipped(token);
+    expect(variant).not.toBe(token);
+    expect(Buffer.from(variant.split(".")[1]!, "base64url")).toEqual(
+      Buffer.from(token.split(".")[1]!, "base64url"),
+    );
+    expect(verifyResetToken(KEY, variant, HASH, T0)).toBe("bad-signature");
   });
 
   it("refuses another key, another password version, the end of the hour and any altered byte", () => {

@@ -25,6 +25,18 @@ describe("release tokens", () => {
     expect(verifyReleaseToken(key, token, 1_999_999_999_000)).toEqual(grant);
   });
 
+  it("refuses a MAC changed only in the spare bits of its last character (decoded, it is the same)", () => {
+    const token = signReleaseToken(key, grant);
+    // 32 bytes are 43 base64url characters, 258 bits: the last character's 2 low bits are spare.
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const variant = `${token.slice(0, -1)}${alphabet[alphabet.indexOf(token.at(-1)!) ^ 1]}`;
+    expect(variant).not.toBe(token);
+    expect(Buffer.from(variant.split(".")[2]!, "base64url")).toEqual(
+      Buffer.from(token.split(".")[2]!, "base64url"),
+    );
+    expect(verifyReleaseToken(key, variant, 0)).toEqual({ refused: "signature" });
+  });
+
   it("refuses a token at and after its expiry", () => {
     const token = signReleaseToken(key, grant);
     expect(verifyReleaseToken(key, token, 2_000_000_000_000)).toEqual({ refused: "expired" });
