@@ -4,9 +4,9 @@
  * the counts are platform-wide, so a scrape tells nothing about one tenant and the series stay few.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import { storeProbe } from "./api/routes/platform.ts";
 import type { SmtpEngine } from "./smtp/engine-contract.ts";
 import type { LogFields } from "./smtp/message-log/entry.ts";
+import { storeProbe } from "./store/health-probe.ts";
 import type { Store } from "./store/store.ts";
 
 /** A route label for requests no route matched: the raw path would be any string a client sends. */

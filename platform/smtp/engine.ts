@@ -365,18 +365,20 @@ export function staticPolicy(initial: PolicySnapshot): PolicySource & { set(next
  * imported from an earlier version's log are recorded before this, and are not announced.
  */
 function announcingTransactions(log: MessageLog, events: EventEmitter): MessageLog {
+  const record = (fields: LogFields, views: readonly MessageView[]) => {
+    log.record(fields, views);
+    events.emit("transaction", fields);
+  };
   // A Proxy rather than a wrapper class: every other member (and getter) of whichever log is in use
-  // passes through untouched, bound to the log itself (its private fields need that).
+  // passes through untouched, bound to the log itself (its private fields need that) once, not per call.
+  const bound = new Map<PropertyKey, unknown>();
   return new Proxy(log, {
     get(target, property) {
-      if (property === "record") {
-        return (fields: LogFields, views: readonly MessageView[]) => {
-          target.record(fields, views);
-          events.emit("transaction", fields);
-        };
-      }
+      if (property === "record") return record;
       const value = Reflect.get(target, property, target) as unknown;
-      return typeof value === "function" ? value.bind(target) : value;
+      if (typeof value !== "function") return value;
+      if (!bound.has(property)) bound.set(property, value.bind(target));
+      return bound.get(property);
     },
   });
 }

@@ -2,52 +2,10 @@
 import { readFile } from "node:fs/promises";
 import type { FastifyInstance } from "fastify";
 import type { Endpoint } from "../../../sdk/src/contract/types.ts";
-import { HEALTH_STORE_TIMEOUT_MS } from "../../../sdk/src/index.ts";
-import { isStoreError } from "../../store/contract/store-error.ts";
 import { STORE_RETRY_AFTER_SECONDS } from "../../store/faults.ts";
-import type { Store } from "../../store/store.ts";
+import { storeProbe } from "../../store/health-probe.ts";
 import { serve } from "../http/endpoints.ts";
 import { problem } from "../http/problem.ts";
-
-/** The store's answer to a health probe: its latency, or why it did not answer. */
-export type StoreHealth = { ok: true; latencyMs: number } | { ok: false; error: string };
-
-/**
- * Probes the store with a one-row read and never waits longer than `timeoutMs`. At most one probe
- * runs at a time: while one is outstanding (a hung database) later calls wait on it rather than
- * start another, so health checks cannot use up the connection pool.
- *
- * @example const health = storeProbe(store); await health() // { ok: true, latencyMs: 1 }
- */
-export function storeProbe(store: Store, timeoutMs = HEALTH_STORE_TIMEOUT_MS): () => Promise<StoreHealth> {
-  let inFlight: Promise<number> | undefined;
-  return async () => {
-    if (!inFlight) {
-      const started = performance.now();
-      const probe = store.revision().then(() => performance.now() - started);
-      const clear = () => {
-        if (inFlight === probe) inFlight = undefined;
-      };
-      probe.then(clear, clear);
-      inFlight = probe;
-    }
-    const probe = inFlight;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), timeoutMs);
-    });
-    try {
-      const outcome = await Promise.race([probe, timeout]);
-      if (outcome === "timeout") return { ok: false, error: `no answer within ${timeoutMs} ms` };
-      return { ok: true, latencyMs: Math.round(outcome) };
-    } catch (error) {
-      // Only the classified reason: never a driver message (it may hold SQL or a host name).
-      return { ok: false, error: isStoreError(error, "unavailable") ? error.message : "the store failed" };
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-}
 
 /**
  * `GET /metrics`: Prometheus's text format, not JSON, so outside the JSON contract (OpenAPI, the SDK
